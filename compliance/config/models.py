@@ -1,0 +1,236 @@
+"""pydantic models of the policy-as-code files (contract section 2), one class per file."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from compliance.config.base import StrictModel
+
+Jurisdiction = Literal["EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER"]
+JURISDICTIONS: tuple[str, ...] = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER")
+LegalBasis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_interest", "legitimate_interests"]
+Action = Literal[
+    "login", "login_failed", "logout", "mfa_challenge", "read", "search", "export", "create", "update",
+    "delete", "deidentify", "share", "role_grant", "role_revoke", "config_change",
+]  # fmt: skip
+Mechanism = Literal["none_needed", "adequacy", "sccs", "dpf", "app8", "idta"]
+SectionId = str  # checked against the parsed policy text by the bundle loader
+
+
+# --- policy_map.yaml -------------------------------------------------------------------------
+class PolicyMap(StrictModel):
+    policy_version: str
+    policy_file: str
+    categories: dict[str, list[str]]
+    uses: dict[str, list[str]]
+    prohibited_uses: list[str] = []
+
+
+# --- data_map.yaml ----------------------------------------------------------------------------
+class Store(StrictModel):
+    id: str
+    kind: Literal["table", "bucket", "index", "file"]
+    resource_types: list[str] = []
+    data_categories: list[str] = Field(min_length=1)
+
+
+class SystemUse(StrictModel):
+    use: str
+    legal_basis: LegalBasis
+    jurisdictions: list[Jurisdiction] | None = None  # None: every jurisdiction
+
+
+class System(StrictModel):
+    id: str
+    name: str
+    description: str = ""
+    owner: str = ""
+    policy_sections: list[SectionId] = Field(min_length=1)
+    data_subjects: list[str] = Field(min_length=1)
+    processing_regions: list[str] = Field(min_length=1)
+    recipients: list[str] = []
+    stores: list[Store] = Field(min_length=1)
+    uses: list[SystemUse] = Field(min_length=1)
+
+    @property
+    def data_categories(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for store in self.stores:
+            seen.update(dict.fromkeys(store.data_categories))
+        return list(seen)
+
+
+class DataMap(StrictModel):
+    systems: list[System] = Field(min_length=1)
+
+
+# --- retention.yaml ---------------------------------------------------------------------------
+class RecordRetention(StrictModel):
+    data_category: str
+    system: str | None = None
+    store: str | None = None
+    period_days: int = Field(ge=0)
+    clock: Literal["created_at", "last_activity_at", "contract_ended_at"]
+    grace_days: int = Field(default=0, ge=0)
+    action: Literal["delete", "deidentify"]
+    basis: str
+
+
+class LogRetention(StrictModel):
+    source: Literal["audit", "usage", "diagnostic"]
+    period_days: int = Field(ge=0)
+    grace_days: int = Field(default=0, ge=0)
+    basis: str
+
+
+class RetentionSchedule(StrictModel):
+    records: list[RecordRetention] = Field(min_length=1)
+    logs: list[LogRetention] = []
+
+
+# --- roles.yaml -------------------------------------------------------------------------------
+class Role(StrictModel):
+    id: str
+    description: str = ""
+    data_categories: list[str] = []
+    actions: list[Action] = []
+    privileged: bool = False
+    requires_mfa: bool = False
+
+
+class RoleActions(StrictModel):
+    data: list[Action]
+
+
+class RoleMatrix(StrictModel):
+    actions: RoleActions
+    roles: list[Role] = Field(min_length=1)
+    may_grant_roles: list[str] = []
+
+
+# --- recipients.yaml --------------------------------------------------------------------------
+class Recipient(StrictModel):
+    id: str
+    name: str
+    domains: list[str] = []
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    mechanism: Mechanism
+    purpose: str
+    data_categories: list[str] = []
+
+
+class Recipients(StrictModel):
+    recipients: list[Recipient]
+
+
+# --- transfers.yaml ---------------------------------------------------------------------------
+class Region(StrictModel):
+    id: str
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    name: str
+
+
+class CountryJurisdictions(StrictModel):
+    AU: Jurisdiction = "AU"
+    GB: Jurisdiction = "UK"
+    US: Jurisdiction = "US-OTHER"
+    eu_members: list[str] = []
+
+
+class TransferRules(StrictModel):
+    regions: list[Region] = Field(min_length=1)
+    rules: dict[Jurisdiction, dict[str, Mechanism]]
+    country_jurisdictions: CountryJurisdictions
+
+
+# --- settings.yaml ----------------------------------------------------------------------------
+class BusinessHours(StrictModel):
+    start_hour: int = Field(ge=0, le=23)
+    end_hour: int = Field(ge=1, le=24)
+    weekdays: list[int]
+
+    @field_validator("weekdays")
+    @classmethod
+    def _iso_weekdays(cls, v: list[int]) -> list[int]:
+        if any(d < 1 or d > 7 for d in v):
+            raise ValueError("weekdays are ISO numbers 1 (Monday) to 7 (Sunday)")
+        return v
+
+
+class DsrSettings(StrictModel):
+    due_soon_days: int = Field(ge=0)
+
+
+class RetentionSettings(StrictModel):
+    erasure_grace_days: int = Field(ge=0)
+    legal_hold_exempts: bool = True
+
+
+class OffHours(StrictModel):
+    min_records: int = Field(ge=0)
+    usual_hour_share: float = Field(ge=0, le=1)
+    baseline_days: int = Field(gt=0)
+
+
+class VolumeSpike(StrictModel):
+    baseline_days: int = Field(gt=0)
+    min_baseline_days: int = Field(ge=1)
+    robust_z: float = Field(gt=0)
+    peer_quantile: float = Field(gt=0, lt=1)
+    min_records: int = Field(ge=0)
+
+
+class BulkExport(StrictModel):
+    window_minutes: int = Field(gt=0)
+    max_records: int = Field(gt=0)
+
+
+class FailedLoginBurst(StrictModel):
+    window_minutes: int = Field(gt=0)
+    per_account: int = Field(gt=0)
+    per_ip: int = Field(gt=0)
+
+
+class DormantAccount(StrictModel):
+    dormant_days: int = Field(gt=0)
+
+
+class ImpossibleTravel(StrictModel):
+    max_speed_kmh: float = Field(gt=0)
+    min_distance_km: float = Field(ge=0)
+
+
+class PrivilegeGrant(StrictModel):
+    privileged_roles_from_role_matrix: bool = True
+
+
+class Anomalies(StrictModel):
+    off_hours: OffHours
+    volume_spike: VolumeSpike
+    bulk_export: BulkExport
+    failed_login_burst: FailedLoginBurst
+    dormant_account: DormantAccount
+    impossible_travel: ImpossibleTravel
+    privilege_grant: PrivilegeGrant
+
+
+class SecuritySettings(StrictModel):
+    audit_gap_hours: float = Field(gt=0)
+    audit_gap_min_daily_events: int = Field(ge=0)
+    min_tls_version: Literal["TLSv1.2", "TLSv1.3"]
+
+
+class IncidentSettings(StrictModel):
+    gdpr_notification_hours: float = Field(gt=0)
+    au_assessment_days: int = Field(gt=0)
+
+
+class Settings(StrictModel):
+    business_hours: BusinessHours
+    dsr: DsrSettings
+    retention: RetentionSettings
+    anomalies: Anomalies
+    security: SecuritySettings
+    incidents: IncidentSettings

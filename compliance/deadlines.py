@@ -1,0 +1,537 @@
+"""The DSR deadline engine: when each data subject request is due, and where it stands.
+
+Pure Python over the rules table (`compliance.config.dsr_rules`); no database, no UI.
+Ingestion calls `deadlines_frame` once over the DSR register and stores the result as
+`dsr_deadlines`; the SQL controls then only compare local dates with an as-of parameter.
+
+Conventions (the law behind them is cited in data/policy/dsr_rules.yaml):
+- timestamps are UTC (naive means UTC); day 0 is the clock start's LOCAL date in the
+  jurisdiction's reference time zone, so 23:30 on a Friday in Los Angeles is a Friday
+  receipt although it is already Saturday in UTC;
+- a due date is a local date; `*_at` is the end of that local day, expressed in UTC;
+- "as of" a date means at the end of that local day.
+"""
+
+from __future__ import annotations
+
+import calendar as _calendar
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from compliance.config.dsr_rules import (
+    JURISDICTIONS,
+    REQUEST_TYPES,
+    STATUSES,
+    Calendar,
+    DsrRules,
+    Rule,
+)
+
+if TYPE_CHECKING:
+    import polars as pl
+
+__all__ = [
+    "EXTENSION_STATUSES",
+    "STATES",
+    "Deadline",
+    "DsrRequest",
+    "ack_late",
+    "closed_late",
+    "compute_deadline",
+    "deadlines_frame",
+    "frame_schema",
+    "request_state",
+    "turnaround_days",
+]
+
+EXTENSION_STATUSES = ("none", "valid", "late", "not_allowed")
+STATES = (
+    "on_track",
+    "due_soon",
+    "overdue",
+    "completed_on_time",
+    "completed_late",
+    "rejected",
+    "withdrawn",
+    "no_deadline",
+    "awaiting_verification",
+    "not_yet_received",
+)
+
+
+@dataclass(frozen=True)
+class DsrRequest:
+    """The fields of one DSR register row (contract section 1.4) that decide its deadline.
+
+    `completed_at` is the completion, or the closure of a rejected or withdrawn request.
+    """
+
+    request_id: str
+    jurisdiction: str
+    request_type: str
+    status: str
+    received_at: datetime
+    acknowledged_at: datetime | None = None
+    verified_at: datetime | None = None
+    extension_notified_at: datetime | None = None
+    completed_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, object]) -> DsrRequest:
+        """Build from a register row: timestamps as datetimes or RFC 3339 text, '' = null."""
+        received = _parse_ts(row.get("received_at"))
+        if received is None:
+            raise ValueError(f"request {row.get('request_id')!r}: received_at is missing")
+        return cls(
+            request_id=str(row["request_id"]),
+            jurisdiction=str(row["jurisdiction"]),
+            request_type=str(row["request_type"]),
+            status=str(row["status"]),
+            received_at=received,
+            acknowledged_at=_parse_ts(row.get("acknowledged_at")),
+            verified_at=_parse_ts(row.get("verified_at")),
+            extension_notified_at=_parse_ts(row.get("extension_notified_at")),
+            completed_at=_parse_ts(row.get("completed_at")),
+        )
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The deadline of one request. Dates are local to the jurisdiction; `*_at` are UTC.
+
+    - `rule_id` None: no rule covers the (jurisdiction, request type) pair.
+    - `clock_start_date` None with a rule: the clock waits for identity verification.
+    - `due_date`: the original due date, after any move to the next working day.
+    - `extended_due_date`: what an extension gives; set whenever the rule allows one.
+    - `effective_due_date`: the extended date only when the extension is valid.
+    - `extension_status`: 'none' | 'valid' | 'late' | 'not_allowed'.
+    - `ack_due_date`: acknowledgement due (rules with `ack_business_days` only).
+    """
+
+    request_id: str
+    rule_id: str | None
+    clock_start_date: date | None
+    due_date: date | None
+    due_at: datetime | None
+    extension_allowed: bool
+    extension_status: str
+    extended_due_date: date | None
+    effective_due_date: date | None
+    effective_due_at: datetime | None
+    ack_due_date: date | None
+    explanation: str
+
+
+# --- time and calendars ---------------------------------------------------------------
+
+
+def _parse_ts(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str):
+        # Python 3.11 reads RFC 3339, trailing Z included.
+        return datetime.fromisoformat(value)
+    raise TypeError(f"expected a timestamp, got {type(value).__name__}: {value!r}")
+
+
+def _local_date(ts: datetime, tz: str) -> date:
+    aware = ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+    return aware.astimezone(ZoneInfo(tz)).date()
+
+
+def _end_of_local_day(day: date, tz: str) -> datetime:
+    # Wall-clock 23:59:59.999999 in the zone, then UTC: a DST change cannot move the date.
+    return datetime.combine(day, time.max, tzinfo=ZoneInfo(tz)).astimezone(UTC)
+
+
+@lru_cache(maxsize=1024)
+def _holiday_names(country: str, subdiv: str | None, year: int) -> Mapping[date, str]:
+    # Built once per (country, subdivision, year) on first use, so years expand as the
+    # register needs them; read-only because the cache shares it between callers.
+    table = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    return MappingProxyType(dict(table.items()))
+
+
+def _closed_reason(day: date, cal: Calendar) -> str | None:
+    """Why `day` is no working day: 'weekend' or the holiday's name; None if it is one."""
+    if day.weekday() >= 5:
+        return "weekend"
+    return _holiday_names(cal.country, cal.subdiv, day.year).get(day)
+
+
+def _next_working_day(day: date, cal: Calendar) -> date:
+    while _closed_reason(day, cal) is not None:
+        day += timedelta(days=1)
+    return day
+
+
+def _add_business_days(day0: date, n: int, cal: Calendar) -> date:
+    # Counting starts the day after day 0; the n-th working day ends the period.
+    day, counted = day0, 0
+    while counted < n:
+        day += timedelta(days=1)
+        if _closed_reason(day, cal) is None:
+            counted += 1
+    return day
+
+
+def _add_months(day0: date, n: int) -> date:
+    # Reg. 1182/71 Art. 3(2)(c): the same date n months on, else that month's last day.
+    years, month0 = divmod(day0.month - 1 + n, 12)
+    year, month = day0.year + years, month0 + 1
+    return date(year, month, min(day0.day, _calendar.monthrange(year, month)[1]))
+
+
+def _add(day0: date, amount: int, rule: Rule, cal: Calendar) -> date:
+    if rule.unit == "calendar_months":
+        return _add_months(day0, amount)
+    if rule.unit == "business_days":
+        return _add_business_days(day0, amount, cal)
+    return day0 + timedelta(days=amount)
+
+
+def _fmt(day: date) -> str:
+    return f"{day:%a} {day.isoformat()}"
+
+
+def _amount(amount: int, rule: Rule) -> str:
+    singular, plural = {
+        "calendar_months": ("month", "months"),
+        "calendar_days": ("calendar day", "calendar days"),
+        "business_days": ("business day", "business days"),
+    }[rule.unit]
+    return f"{amount} {singular if amount == 1 else plural}"
+
+
+def _holiday_label(cal: Calendar) -> str:
+    return cal.country if cal.subdiv is None else f"{cal.country}-{cal.subdiv}"
+
+
+# --- the engine -----------------------------------------------------------------------
+
+
+def _check_enums(req: DsrRequest) -> None:
+    # Ingestion sends rows with unknown enum values to rejects; one reaching here is a bug.
+    for field, value, known in (
+        ("jurisdiction", req.jurisdiction, JURISDICTIONS),
+        ("request_type", req.request_type, REQUEST_TYPES),
+        ("status", req.status, STATUSES),
+    ):
+        if value not in known:
+            raise ValueError(f"request {req.request_id!r}: unknown {field} {value!r}")
+
+
+def _closed_days(first: date, last: date, cal: Calendar, weekends: bool) -> list[str]:
+    """Notes like 'Thu 2025-12-25 (Christmas Day)' for the closed days in [first, last]."""
+    notes = []
+    day = first
+    while day <= last:
+        reason = _closed_reason(day, cal)
+        if reason == "weekend" and weekends:
+            notes.append(_fmt(day))
+        elif reason is not None and reason != "weekend":
+            notes.append(f"{_fmt(day)} ({reason})")
+        day += timedelta(days=1)
+    return notes
+
+
+def _join(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _due(day0: date, amount: int, rule: Rule, cal: Calendar) -> tuple[date, str]:
+    """The due date `amount` units after day 0, and a phrase on how it was reached."""
+    raw = _add(day0, amount, rule, cal)
+    how = f"{_amount(amount, rule)} after {_fmt(day0)} is {_fmt(raw)}"
+    if rule.unit == "calendar_months" and raw.day != day0.day:
+        how += f" (there is no {raw:%b} {day0.day}: the month's last day)"
+    if rule.unit == "business_days":
+        skipped = _closed_days(day0 + timedelta(days=1), raw, cal, weekends=False)
+        how += f", skipping weekends and {_holiday_label(cal)} holidays"
+        return raw, how + (f": {_join(skipped)}" if skipped else "")
+    if _closed_reason(raw, cal) is None:
+        return raw, how
+    if rule.roll_to_next_working_day:
+        moved = _next_working_day(raw, cal)
+        closed = _closed_days(raw, moved, cal, weekends=True)
+        verb = "is not a working day" if len(closed) == 1 else "are not working days"
+        return moved, f"{how}; {_join(closed)} {verb}, so it moves to the next one"
+    closed = _closed_days(raw, raw, cal, weekends=False)
+    what = f"a holiday ({closed[0]})" if closed else "a weekend day"
+    return raw, f"{how}, {what}, not moved: the law counts calendar days"
+
+
+def _undated(req: DsrRequest, rule: Rule | None, status: str, ack: date | None, text: str) -> Deadline:
+    return Deadline(
+        request_id=req.request_id,
+        rule_id=None if rule is None else rule.id,
+        clock_start_date=None,
+        due_date=None,
+        due_at=None,
+        extension_allowed=rule is not None and rule.extension > 0,
+        extension_status=status,
+        extended_due_date=None,
+        effective_due_date=None,
+        effective_due_at=None,
+        ack_due_date=ack,
+        explanation=text,
+    )
+
+
+def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
+    """The deadline of one request under the rules table; independent of any as-of date.
+
+    Raises ValueError for a jurisdiction, request type or status outside the contract.
+    """
+    _check_enums(req)
+    juris = rules.jurisdictions[req.jurisdiction]
+    cal, tz = juris.calendar, juris.calendar.timezone
+    received = _local_date(req.received_at, tz)
+    rule = rules.rule_for(req.jurisdiction, req.request_type)
+    if rule is None:
+        return _undated(
+            req,
+            None,
+            "none",
+            None,
+            f"No rule in dsr_rules.yaml covers {req.request_type} requests in "
+            f"{req.jurisdiction}: received {_fmt(received)} ({tz}), no deadline tracked.",
+        )
+
+    allowed = rule.extension > 0
+    notified = None if req.extension_notified_at is None else _local_date(req.extension_notified_at, tz)
+    ack_due, ack_text = None, ""
+    if rule.ack_business_days is not None:
+        ack_due = _add_business_days(received, rule.ack_business_days, cal)
+        skipped = _closed_days(received + timedelta(days=1), ack_due, cal, weekends=False)
+        ack_text = (
+            f" Acknowledgement due {_fmt(ack_due)}: {rule.ack_business_days} business"
+            f" days after receipt, skipping weekends and {_holiday_label(cal)} holidays"
+            + (f": {_join(skipped)}." if skipped else ".")
+        )
+
+    text = f"{rule.law}: received {_fmt(received)} ({tz})"
+    day0 = received
+    if juris.clock_start == "verified":
+        if req.verified_at is None:
+            # The clock has not started: nothing is due yet, so no extension can be late.
+            status = "none" if notified is None else "valid" if allowed else "not_allowed"
+            return _undated(
+                req,
+                rule,
+                status,
+                ack_due,
+                f"{text}; the clock starts at identity verification, not done yet, so nothing is due.{ack_text}",
+            )
+        day0 = _local_date(req.verified_at, tz)
+        text += f"; identity verified {_fmt(day0)}, which starts the clock"
+
+    due, how = _due(day0, rule.period, rule, cal)
+    text += f"; {how}; due {_fmt(due)}."
+
+    # The extension also counts from day 0 (1 + 2 months = day 0 + 3 months), then moves
+    # to a working day under the same rule as the original period.
+    extended: date | None = None
+    if allowed:
+        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal)
+    if notified is None:
+        status = "none"
+        if extended is not None:
+            text += f" Extendable to {_fmt(extended)} if notified by {_fmt(due)}."
+    elif extended is None:
+        status = "not_allowed"
+        text += f" An extension was notified {_fmt(notified)}, but this rule allows none; it does not count."
+    elif notified <= due:
+        status = "valid"
+        text += (
+            f" Extension notified {_fmt(notified)}, by the original due date: valid; {ext_how}; due {_fmt(extended)}."
+        )
+    else:
+        status = "late"
+        text += (
+            f" Extension notified {_fmt(notified)}, after the original due date: late,"
+            " not valid, so the original due date stands."
+        )
+    effective = extended if status == "valid" and extended is not None else due
+    return Deadline(
+        request_id=req.request_id,
+        rule_id=rule.id,
+        clock_start_date=day0,
+        due_date=due,
+        due_at=_end_of_local_day(due, tz),
+        extension_allowed=allowed,
+        extension_status=status,
+        extended_due_date=extended,
+        effective_due_date=effective,
+        effective_due_at=_end_of_local_day(effective, tz),
+        ack_due_date=ack_due,
+        explanation=text + ack_text,
+    )
+
+
+# --- state as of a date ---------------------------------------------------------------
+
+
+def _tz(req: DsrRequest, rules: DsrRules) -> str:
+    return rules.jurisdictions[req.jurisdiction].calendar.timezone
+
+
+def _closed_date(req: DsrRequest, rules: DsrRules) -> date | None:
+    if req.status == "open" or req.completed_at is None:
+        return None
+    return _local_date(req.completed_at, _tz(req, rules))
+
+
+def request_state(req: DsrRequest, deadline: Deadline, as_of: date, rules: DsrRules) -> str:
+    """Where the request stands at the end of local day `as_of`: one of STATES.
+
+    Rejected and withdrawn requests are never overdue (`closed_late` tells their
+    timeliness). A completed request without a completion timestamp cannot evidence
+    timeliness: it counts as late once `as_of` is past the effective due date.
+    """
+    if req.status in ("rejected", "withdrawn"):
+        return req.status
+    tz = _tz(req, rules)
+    if req.status == "open" and _local_date(req.received_at, tz) > as_of:
+        return "not_yet_received"
+    if deadline.rule_id is None:
+        return "no_deadline"
+    due = deadline.effective_due_date
+    if due is None:
+        return "awaiting_verification"
+    if req.status == "completed":
+        done = _closed_date(req, rules) or as_of
+        return "completed_late" if done > due else "completed_on_time"
+    if as_of > due:
+        return "overdue"
+    return "due_soon" if (due - as_of).days <= rules.due_soon_days else "on_track"
+
+
+def closed_late(req: DsrRequest, deadline: Deadline, rules: DsrRules) -> bool | None:
+    """Whether a completed, rejected or withdrawn request closed after its effective due
+    date; None while open, or without a due date or a closure timestamp."""
+    closed = _closed_date(req, rules)
+    if closed is None or deadline.effective_due_date is None:
+        return None
+    return closed > deadline.effective_due_date
+
+
+def ack_late(req: DsrRequest, deadline: Deadline, as_of: date, rules: DsrRules) -> bool | None:
+    """Whether the acknowledgement is late as of `as_of`; None if the rule requires none.
+
+    Late when acknowledged after the ack due date, or not acknowledged and `as_of` is past
+    it. A request closed by the ack due date needs none: CCPA regs §7021(a) exempt
+    requests already granted or denied.
+    """
+    ack_due = deadline.ack_due_date
+    if ack_due is None:
+        return None
+    if req.acknowledged_at is not None:
+        return _local_date(req.acknowledged_at, _tz(req, rules)) > ack_due
+    closed = _closed_date(req, rules)
+    if closed is not None and closed <= ack_due:
+        return False
+    return as_of > ack_due
+
+
+def turnaround_days(req: DsrRequest, rules: DsrRules) -> int | None:
+    """Local calendar days from receipt to completion or closure; None while open."""
+    closed = _closed_date(req, rules)
+    if closed is None:
+        return None
+    return (closed - _local_date(req.received_at, _tz(req, rules))).days
+
+
+# --- the table written at ingest ------------------------------------------------------
+
+
+def frame_schema() -> dict[str, pl.DataType]:
+    """Column names and dtypes of `deadlines_frame` (and so of the `dsr_deadlines` table)."""
+    import polars as pl
+
+    ts = pl.Datetime("us", "UTC")
+    return {
+        "request_id": pl.String(),
+        "jurisdiction": pl.String(),
+        "request_type": pl.String(),
+        "status": pl.String(),
+        "rule_id": pl.String(),
+        "timezone": pl.String(),
+        "received_date": pl.Date(),
+        "clock_start_date": pl.Date(),
+        "due_date": pl.Date(),
+        "due_at": ts,
+        "extension_allowed": pl.Boolean(),
+        "extension_status": pl.String(),
+        "extended_due_date": pl.Date(),
+        "effective_due_date": pl.Date(),
+        "effective_due_at": ts,
+        "ack_due_date": pl.Date(),
+        "acknowledged_date": pl.Date(),
+        "ack_late": pl.Boolean(),
+        "closed_date": pl.Date(),
+        "closed_late": pl.Boolean(),
+        "turnaround_days": pl.Int32(),
+        "explanation": pl.String(),
+    }
+
+
+def deadlines_frame(rows: Iterable[Mapping[str, object]], rules: DsrRules) -> pl.DataFrame:
+    """One row per request with its deadline: the `dsr_deadlines` table.
+
+    Nothing here depends on an as-of date, so SQL derives states by comparing dates:
+    open and `$as_of > effective_due_date` is overdue. `ack_late` is decided once the
+    request is acknowledged or closed and null while an acknowledgement is outstanding,
+    so the as-of test is `coalesce(ack_late, $as_of > ack_due_date)`. Dates are local to
+    `timezone`; `*_at` columns are UTC.
+    """
+    import polars as pl  # here, so the engine itself does not need polars
+
+    schema = frame_schema()
+    columns: dict[str, list[object]] = {name: [] for name in schema}
+    for row in rows:
+        req = DsrRequest.from_row(row)
+        dl = compute_deadline(req, rules)
+        tz = _tz(req, rules)
+        received = _local_date(req.received_at, tz)
+        closed = _closed_date(req, rules)
+        late_ack = None
+        if req.acknowledged_at is not None or closed is not None:
+            # Settled: judged at closure if never acknowledged (as_of is then irrelevant).
+            late_ack = ack_late(req, dl, closed or received, rules)
+        values: dict[str, object] = {
+            "request_id": req.request_id,
+            "jurisdiction": req.jurisdiction,
+            "request_type": req.request_type,
+            "status": req.status,
+            "rule_id": dl.rule_id,
+            "timezone": tz,
+            "received_date": received,
+            "clock_start_date": dl.clock_start_date,
+            "due_date": dl.due_date,
+            "due_at": dl.due_at,
+            "extension_allowed": dl.extension_allowed,
+            "extension_status": dl.extension_status,
+            "extended_due_date": dl.extended_due_date,
+            "effective_due_date": dl.effective_due_date,
+            "effective_due_at": dl.effective_due_at,
+            "ack_due_date": dl.ack_due_date,
+            "acknowledged_date": None if req.acknowledged_at is None else _local_date(req.acknowledged_at, tz),
+            "ack_late": late_ack,
+            "closed_date": closed,
+            "closed_late": closed_late(req, dl, rules),
+            "turnaround_days": turnaround_days(req, rules),
+            "explanation": dl.explanation,
+        }
+        for name, value in values.items():
+            columns[name].append(value)
+    return pl.DataFrame(columns, schema=schema)

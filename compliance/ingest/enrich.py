@@ -1,0 +1,136 @@
+"""Enrichment every control needs, computed once at ingest (docs/database.md).
+
+The same SELECT serves two paths: rows of a newly staged file on their way in, and a full rebuild of
+a table when what they are enriched from (directory, subjects, DSR register, tenants, policy) changed.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from compliance.ingest.tables import table_columns
+from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, USAGE, Source
+
+
+def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Small lookup tables the enrichment joins: run after the reference sources of a load."""
+    con.execute(
+        """
+        create or replace table subject_jurisdictions as
+        with candidates as (
+            select subject_id, jurisdiction, 1 as priority, 'subjects' as basis
+            from subjects where jurisdiction is not null
+            union all
+            select subject_id, jurisdiction, 2, 'dsr register'
+            from (select subject_id, jurisdiction,
+                         row_number() over (partition by subject_id order by received_at desc, request_id) as n
+                  from dsr_requests) where n = 1
+            union all
+            select s.subject_id, cj.jurisdiction, 3, 'subject country'
+            from subjects s join ref_country_jurisdictions cj on cj.country = s.country
+            union all
+            select s.subject_id, cj.jurisdiction, 4, 'tenant country'
+            from subjects s join tenants t on t.tenant_id = s.tenant_id
+            join ref_country_jurisdictions cj on cj.country = t.country
+        ),
+        ranked as (
+            select *, row_number() over (partition by subject_id order by priority) as n from candidates
+        )
+        select subject_id, jurisdiction, basis from ranked where n = 1;
+
+        create or replace temp table _resource_categories as
+        select resource_type, list(distinct data_category order by data_category) as categories
+        from ref_resource_types group by resource_type;
+
+        create or replace temp table _tenant_jurisdictions as
+        select t.tenant_id, cj.jurisdiction
+        from tenants t join ref_country_jurisdictions cj on cj.country = t.country;
+        """
+    ).fetchall()
+
+
+def _enrichment(source: Source) -> tuple[list[str], str]:
+    """(select expressions for the enrichment columns, joins) against a relation aliased `t`."""
+    if source is AUDIT:
+        has_given = "(t.data_categories is not null and len(t.data_categories) > 0)"
+        return (
+            [
+                f"case when {has_given} then t.data_categories else coalesce(rc.categories, []::varchar[]) end as categories",
+                f"(not {has_given} and rc.categories is not null) as categories_derived",
+                "cast(t.occurred_at as date) as event_date",
+                "case when t.actor_type = 'customer_user' then 'customer_user' else d.role end as actor_role",
+                "d.department as actor_department",
+                "coalesce(d.timezone, 'UTC') as actor_timezone",
+                "d.home_country as actor_home_country",
+                "d.status as actor_status",
+                "d.end_date as actor_end_date",
+                "coalesce(sj.jurisdiction, tj.jurisdiction) as subject_jurisdiction",
+            ],
+            """left join _resource_categories rc on rc.resource_type = t.resource_type
+               left join directory_accounts d on d.actor_id = t.actor_id
+               left join subject_jurisdictions sj on sj.subject_id = t.subject_id
+               left join _tenant_jurisdictions tj on tj.tenant_id = t.tenant_id""",
+        )
+    if source is USAGE:
+        return (
+            ["coalesce(sj.jurisdiction, cj.jurisdiction, tj.jurisdiction) as subject_jurisdiction"],
+            """left join subject_jurisdictions sj on sj.subject_id = t.user_id
+               left join ref_country_jurisdictions cj on cj.country = t.country
+               left join _tenant_jurisdictions tj on tj.tenant_id = t.tenant_id""",
+        )
+    if source is INVENTORY:
+        return (
+            ["coalesce(sj.jurisdiction, tj.jurisdiction) as subject_jurisdiction"],
+            """left join subject_jurisdictions sj on sj.subject_id = t.subject_id
+               left join _tenant_jurisdictions tj on tj.tenant_id = t.tenant_id""",
+        )
+    if source is DIAGNOSTIC:
+        key = ", ".join(f"coalesce(cast(t.{k} as varchar), '')" for k in source.key)
+        # A log line has no id in the contract: its content hash is its evidence id and de-duplication key.
+        return ([f"substr(md5(concat_ws(chr(31), {key})), 1, 20) as line_id"], "")
+    return ([], "")
+
+
+def enriched_select(source: Source, relation: str, file_id_expr: str, line_expr: str) -> str:
+    """SELECT producing every column of the source's table from `relation` (contract columns typed)."""
+    exprs, joins = _enrichment(source)
+    contract = [f't."{c.name}"' for c in source.columns]
+    cols = [*contract, *exprs, f"{file_id_expr} as source_file_id", f"{line_expr} as source_line"]
+    return f"select {', '.join(cols)} from {relation} t {joins}"
+
+
+def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
+    """Recompute a table's enrichment for every row it holds (after its lookups changed)."""
+    if source not in (AUDIT, USAGE, INVENTORY, DIAGNOSTIC):
+        return
+    names = ", ".join(f'"{n}"' for n, _ in table_columns(source))
+    sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line")
+    con.execute(f"create or replace table _rebuilt as select {names} from ({sql})").fetchall()
+    con.execute(f"drop table {source.table}; alter table _rebuilt rename to {source.table}").fetchall()
+
+
+def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
+    """Set `actor_role` from successful role grants/revokes at or before each event; returns rows changed.
+
+    Grants are rare, so only the events of actors who were granted or revoked a role are touched.
+    duckdb: ASOF join (ingest is DuckDB-only; controls never need it because the role is stored here).
+    """
+    con.execute(
+        """create or replace temp table _role_changes as
+           select target_actor_id as actor_id, occurred_at as changed_at,
+                  case when action = 'role_grant' then role end as role
+           from audit_events
+           where action in ('role_grant', 'role_revoke') and outcome = 'success' and target_actor_id is not null"""
+    ).fetchall()
+    rows = con.execute(
+        """update audit_events as e set actor_role = x.new_role
+           from (
+               select e2.event_id, coalesce(rc.role, d.role) as new_role
+               from audit_events e2
+               asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
+               left join directory_accounts d on d.actor_id = e2.actor_id
+               where e2.actor_type <> 'customer_user'
+           ) as x
+           where e.event_id = x.event_id and e.actor_role is distinct from x.new_role"""
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0

@@ -1,0 +1,373 @@
+"""`compliance ingest`: export folders in, a published DuckDB audit database out.
+
+How a load stays trustworthy:
+- Files are keyed by SHA-256 in `load_manifest`: a file seen before, under any name, is skipped.
+- Bad rows go to `rejects` with file, line, field, reason and the raw text; the load goes on.
+- Overlapping exports are de-duplicated on the contract's keys; the newest export wins.
+- The load works on a private copy of the database and publishes it with one atomic rename, so
+  readers (dashboard, notebooks) see the old database or the new one, never a half-loaded one. A file
+  that cannot be read at all aborts the run with its name, and nothing of the run is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from compliance.config.bundle import Policy, load_policy
+from compliance.ingest import enrich
+from compliance.ingest.derive import build_dsr_deadlines
+from compliance.ingest.readers import FileReadError, file_kind, raw_lines, stage_file
+from compliance.ingest.reference import write_reference_tables
+from compliance.ingest.tables import create_tables
+from compliance.ingest.validate import checked_view_sql, typed_select
+from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
+
+EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
+REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr"}  # what enrichment is computed from
+
+Progress = Callable[[str, Path | None, int, int], None]  # (source, file, index, total)
+
+
+class IngestError(RuntimeError):
+    """The load cannot go on (an export folder is missing, a file cannot be read); nothing was published."""
+
+
+@dataclass
+class FileResult:
+    source: str
+    path: Path
+    file_id: str
+    status: str  # loaded | skipped
+    note: str = ""
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_duplicate: int = 0
+    rows_rejected: int = 0
+
+
+@dataclass
+class IngestSummary:
+    db_path: Path
+    run_id: int | None
+    published: bool
+    files: list[FileResult] = field(default_factory=list)
+    missing_sources: list[str] = field(default_factory=list)
+    ignored_files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def by_source(self) -> list[dict[str, object]]:
+        """One row per source: files loaded/skipped and rows read/loaded/duplicate/rejected."""
+        rows = []
+        for s in SOURCES:
+            fs = [f for f in self.files if f.source == s.folder]
+            rows.append(
+                {
+                    "source": s.folder,
+                    "files_loaded": sum(f.status == "loaded" for f in fs),
+                    "files_skipped": sum(f.status == "skipped" for f in fs),
+                    "rows_read": sum(f.rows_read for f in fs),
+                    "rows_loaded": sum(f.rows_loaded for f in fs),
+                    "rows_duplicate": sum(f.rows_duplicate for f in fs),
+                    "rows_rejected": sum(f.rows_rejected for f in fs),
+                    "present": bool(fs) or s.folder not in self.missing_sources,
+                }
+            )
+        return rows
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[Path]]:
+    """Files per source folder, oldest export first then by name; sources absent from every export; ignored files."""
+    files: dict[str, list[Path]] = {s.folder: [] for s in SOURCES}
+    ignored: list[Path] = []
+    for export in exports:
+        if not export.is_dir():
+            raise IngestError(f"{export}: export folder does not exist")
+        for s in SOURCES:
+            folder = export / s.folder
+            if not folder.is_dir():
+                continue
+            for p in sorted(folder.iterdir()):
+                if p.is_file() and file_kind(p) in s.formats:
+                    files[s.folder].append(p)
+                elif p.is_file() and not p.name.startswith("."):
+                    ignored.append(p)
+    missing = [s.folder for s in SOURCES if not files[s.folder]]
+    return files, missing, ignored
+
+
+def _time_column(source: Source) -> str:
+    """The column that dates a row (for the manifest's newest_event_at); NULL for undated sources."""
+    dated = [c.name for c in source.columns if c.type == "TIMESTAMP"]
+    required = [c.name for c in source.columns if c.type == "TIMESTAMP" and c.required]
+    return f'"{(required or dated)[0]}"' if dated else "null::timestamp"
+
+
+def _key_expr(source: Source, alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    if source is DIAGNOSTIC:
+        return f"{a}line_id"
+    if len(source.key) == 1:
+        return f'{a}"{source.key[0]}"'
+    return "concat_ws(chr(31), " + ", ".join(f"coalesce(cast({a}\"{k}\" as varchar), '')" for k in source.key) + ")"
+
+
+class _Loader:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, policy: Policy) -> None:
+        self.con = con
+        self.run_id = run_id
+        self.policy = policy
+        seq = con.execute("select coalesce(max(load_seq), 0) from load_manifest").fetchall()
+        self.load_seq = int(seq[0][0])
+        known = con.execute("select file_id, path from load_manifest").fetchall()
+        self.known: dict[str, str] = {fid: p for fid, p in known}
+
+    def load_file(self, source: Source, path: Path) -> FileResult:
+        con = self.con
+        try:
+            file_id = sha256_file(path)
+        except OSError as exc:
+            raise FileReadError(path, exc.strerror or str(exc)) from exc
+        if file_id in self.known:
+            return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
+        self.known[file_id] = str(path)
+        self.load_seq += 1
+
+        structural = stage_file(con, source, path)
+        con.execute(checked_view_sql(source)).fetchall()
+        rejected = con.execute(
+            "select _line, _reject_field, _reject_reason from _checked where _reject_reason is not null order by _line"
+        ).fetchall()
+        raw = raw_lines(con, path, [int(r[0]) for r in rejected])
+        reject_rows = [
+            (
+                self.run_id,
+                source.folder,
+                file_id,
+                str(path),
+                raw.get(int(n), (int(n), None))[0],
+                fld,
+                why,
+                raw.get(int(n), (0, None))[1],
+            )
+            for n, fld, why in rejected
+        ]
+        reject_rows += [
+            (self.run_id, source.folder, file_id, str(path), r.line, None, r.reason, r.raw) for r in structural
+        ]
+        if reject_rows:
+            con.executemany("insert into rejects values (?, ?, ?, ?, ?, ?, ?, ?)", reject_rows)
+
+        con.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
+        select = enrich.enriched_select(source, "_typed", "$file_id", "t._line")
+        con.execute(f"insert into {source.table} by name {select}", {"file_id": file_id}).fetchall()
+        stats = con.execute(
+            f"select count(*), max({_time_column(source)}) from {source.table} where source_file_id = $f",
+            {"f": file_id},
+        ).fetchall()[0]
+        inserted, newest = int(stats[0]), stats[1]
+        total_read = int(con.execute("select count(*) from _stage").fetchall()[0][0]) + len(structural)
+        con.execute(
+            "insert into load_manifest values ($file_id, $source, $path, $size, $run, $seq, $read, $loaded, 0, $rejected, $newest)",
+            {
+                "file_id": file_id,
+                "source": source.folder,
+                "path": str(path),
+                "size": path.stat().st_size,
+                "run": self.run_id,
+                "seq": self.load_seq,
+                "read": total_read,
+                "loaded": inserted,
+                "rejected": len(reject_rows),
+                "newest": newest,
+            },
+        ).fetchall()
+        con.execute("drop view if exists _typed; drop view if exists _checked; drop table if exists _stage").fetchall()
+        return FileResult(
+            source.folder,
+            path,
+            file_id,
+            "loaded",
+            rows_read=total_read,
+            rows_loaded=inserted,
+            rows_rejected=len(reject_rows),
+        )
+
+    def deduplicate(self, source: Source, run_files: list[FileResult]) -> None:
+        """Keep one row per contract key: the newest export wins (or the newest `newest_by`, e.g. a snapshot).
+
+        Rows that did not add a new key are counted as duplicates of the file they came from.
+        """
+        con = self.con
+        ids = [f.file_id for f in run_files if f.status == "loaded"]
+        if not ids:
+            return
+        key = _key_expr(source, "t")
+        newest = f't."{source.newest_by}" desc nulls last, ' if source.newest_by else ""
+        con.execute(
+            f"""create or replace temp table _dup_rows as
+            with touched as (
+                select distinct {key} as k from {source.table} t where t.source_file_id in (select unnest($ids))
+            ),
+            repeated as (
+                select {key} as k from {source.table} t where {key} in (select k from touched)
+                group by all having count(*) > 1
+            ),
+            ranked as (
+                select t.rowid as rid, t.source_file_id,
+                    row_number() over (partition by {key} order by {newest}m.load_seq desc, t.source_line desc) as win_rank,
+                    row_number() over (partition by {key} order by m.load_seq, t.source_line) as arrival_rank
+                from {source.table} t
+                join load_manifest m on m.file_id = t.source_file_id
+                where {key} in (select k from repeated)
+            )
+            select * from ranked""",
+            {"ids": ids},
+        ).fetchall()
+        dup_counts = dict(
+            con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
+        )
+        con.execute(
+            f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
+        ).fetchall()
+        con.execute("drop table _dup_rows").fetchall()
+        for f in run_files:
+            d = int(dup_counts.get(f.file_id, 0))
+            if d:
+                f.rows_duplicate, f.rows_loaded = d, f.rows_loaded - d
+                con.execute(
+                    "update load_manifest set rows_duplicate = $d, rows_loaded = rows_loaded - $d where file_id = $f",
+                    {"d": d, "f": f.file_id},
+                ).fetchall()
+
+
+def _work_path(db_path: Path) -> Path:
+    return db_path.with_name(f".{db_path.name}.loading-{os.getpid()}")
+
+
+def _remove_db_files(path: Path) -> None:
+    for p in (path, path.with_name(path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+
+def ingest(
+    exports: Sequence[Path | str],
+    db_path: Path | str,
+    *,
+    policy: Policy | None = None,
+    progress: Progress | None = None,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    before_publish: Callable[[Path], None] | None = None,
+) -> IngestSummary:
+    """Load export folders (oldest first) into the database at `db_path`, publishing it atomically.
+
+    `before_publish` is a test hook called with the private working copy just before the rename.
+    """
+    started = datetime.now(UTC).replace(tzinfo=None)
+    exports = [Path(e) for e in exports]
+    db_path = Path(db_path)
+    policy = policy or load_policy()
+    files, missing, ignored = discover(exports)
+    summary = IngestSummary(db_path, None, False, missing_sources=missing, ignored_files=ignored)
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    work = _work_path(db_path)
+    _remove_db_files(work)
+    if db_path.exists():
+        shutil.copyfile(db_path, work)
+    con = duckdb.connect(str(work))
+    try:
+        con.execute("set TimeZone = 'UTC'").fetchall()
+        if memory_limit:
+            con.execute(f"set memory_limit = '{memory_limit}'").fetchall()
+        if threads:
+            con.execute(f"set threads = {int(threads)}").fetchall()
+        create_tables(con)
+        last = con.execute("select coalesce(max(run_id), 0), arg_max(policy_digest, run_id) from load_runs").fetchall()[
+            0
+        ]
+        run_id, previous_digest = int(last[0]) + 1, last[1]
+        summary.run_id = run_id
+        policy_changed = previous_digest != policy.digest
+        write_reference_tables(con, policy)
+        had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
+
+        loader = _Loader(con, run_id, policy)
+        total = sum(len(v) for v in files.values())
+        done = 0
+        touched: set[str] = set()
+        lookups_built = False
+        for source in SOURCES:  # reference sources come first (schema.SOURCES order)
+            if source.folder not in REFERENCE_FOLDERS and not lookups_built:
+                enrich.build_lookups(con)  # enriched sources join these lookups as they load
+                lookups_built = True
+            results = []
+            for path in files[source.folder]:
+                if progress:
+                    progress(source.folder, path, done, total)
+                results.append(loader.load_file(source, path))
+                done += 1
+            loader.deduplicate(source, results)
+            summary.files.extend(results)
+            if any(r.status == "loaded" for r in results):
+                touched.add(source.folder)
+        if progress:
+            progress("", None, total, total)
+
+        if not touched and not policy_changed:
+            con.close()
+            _remove_db_files(work)
+            summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
+            return summary  # nothing new: the published database stays exactly as it was
+
+        # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
+        # a lookup source or the policy changed.
+        if policy_changed or touched & REFERENCE_FOLDERS:
+            for s in EVENT_SOURCES:
+                if had_rows[s.table]:
+                    enrich.rebuild(con, s)
+        if "audit" in touched or "directory" in touched or policy_changed:
+            enrich.apply_role_changes(con)
+        if "dsr" in touched or policy_changed:
+            build_dsr_deadlines(con, policy)
+        con.execute(
+            "insert into load_runs values ($run, $started, $finished, $version, $digest, $exports)",
+            {
+                "run": run_id,
+                "started": started,
+                "finished": datetime.now(UTC).replace(tzinfo=None),
+                "version": policy.version,
+                "digest": policy.digest,
+                "exports": [str(e) for e in exports],
+            },
+        ).fetchall()
+        con.execute("checkpoint").fetchall()
+        con.close()
+        if before_publish:
+            before_publish(work)
+        os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
+        summary.published = True
+    except BaseException:
+        try:
+            con.close()
+        finally:
+            _remove_db_files(work)
+        raise
+    summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
+    return summary

@@ -1,0 +1,79 @@
+"""DDL of the audit database: source tables (from compliance.schema), enrichment columns and bookkeeping."""
+
+from __future__ import annotations
+
+import duckdb
+
+from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
+
+LINEAGE_COLUMNS: tuple[tuple[str, str], ...] = (("source_file_id", "VARCHAR"), ("source_line", "BIGINT"))
+
+# Columns computed at ingest, per table (docs/database.md).
+ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    AUDIT.table: (
+        ("categories", "VARCHAR[]"),
+        ("categories_derived", "BOOLEAN"),
+        ("event_date", "DATE"),
+        ("actor_role", "VARCHAR"),
+        ("actor_department", "VARCHAR"),
+        ("actor_timezone", "VARCHAR"),
+        ("actor_home_country", "VARCHAR"),
+        ("actor_status", "VARCHAR"),
+        ("actor_end_date", "DATE"),
+        ("subject_jurisdiction", "VARCHAR"),
+    ),
+    USAGE.table: (("subject_jurisdiction", "VARCHAR"),),
+    INVENTORY.table: (("subject_jurisdiction", "VARCHAR"),),
+    DIAGNOSTIC.table: (("line_id", "VARCHAR"),),
+}
+
+BOOKKEEPING_DDL = """
+CREATE TABLE IF NOT EXISTS load_runs (
+    run_id BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, policy_version VARCHAR,
+    policy_digest VARCHAR, exports VARCHAR[]
+);
+CREATE TABLE IF NOT EXISTS load_manifest (
+    file_id VARCHAR, source VARCHAR, path VARCHAR, size_bytes BIGINT, run_id BIGINT, load_seq BIGINT,
+    rows_read BIGINT, rows_loaded BIGINT, rows_duplicate BIGINT, rows_rejected BIGINT, newest_event_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS rejects (
+    run_id BIGINT, source VARCHAR, file_id VARCHAR, path VARCHAR, line BIGINT, field VARCHAR,
+    reason VARCHAR, raw VARCHAR
+);
+"""
+
+
+def dsr_deadline_columns() -> list[tuple[str, str]]:
+    """Columns of `dsr_deadlines`, mirrored from the deadline engine's frame (UTC datetimes as TIMESTAMP)."""
+    import polars as pl
+
+    from compliance.deadlines import frame_schema
+
+    sql_type = {
+        pl.String: "VARCHAR",
+        pl.Date: "DATE",
+        pl.Boolean: "BOOLEAN",
+        pl.Int32: "INTEGER",
+        pl.Datetime: "TIMESTAMP",
+    }
+    return [(name, sql_type[dtype.base_type()]) for name, dtype in frame_schema().items()]
+
+
+def table_columns(source: Source) -> list[tuple[str, str]]:
+    """All columns of a source's native table, in order: contract fields, enrichment, lineage."""
+    cols = [(c.name, c.type) for c in source.columns]
+    cols += list(ENRICHMENT_COLUMNS.get(source.table, ()))
+    cols += list(LINEAGE_COLUMNS)
+    return cols
+
+
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every table of the audit database that does not exist yet (idempotent)."""
+    for source in SOURCES:
+        cols = ", ".join(f'"{n}" {t}' for n, t in table_columns(source))
+        con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
+    cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
+    con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
+    for stmt in BOOKKEEPING_DDL.split(";"):
+        if stmt.strip():
+            con.execute(stmt).fetchall()

@@ -1,0 +1,275 @@
+"""The export bundle's sources (contract section 1), as data: one definition drives the readers,
+the validation that routes bad rows to rejects, the native tables and the tests.
+
+Types are the native DuckDB column types. All `*_at` timestamps are stored as UTC `TIMESTAMP`
+(without zone) so that SQL compares instants and stays portable to Spark.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+AUDIT_ACTIONS = (
+    "login", "login_failed", "logout", "mfa_challenge", "read", "search", "export", "create",
+    "update", "delete", "deidentify", "share", "role_grant", "role_revoke", "config_change",
+)  # fmt: skip
+DATA_ACTIONS = ("read", "search", "export", "create", "update", "delete", "deidentify", "share")
+JURISDICTIONS = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER")
+REQUEST_TYPES = (
+    "access", "correct", "delete", "restrict", "object", "portability", "opt_out_sale_share", "limit_sensitive",
+)  # fmt: skip
+LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL")
+TLS_VERSIONS = ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # VARCHAR, TIMESTAMP, DATE, BIGINT, DOUBLE, BOOLEAN, VARCHAR[], JSON
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    min_value: float | None = None
+    default: str | None = None  # SQL literal used when the field is absent
+
+
+@dataclass(frozen=True)
+class RequiredWhen:
+    """A field that is required only for some values of another field (e.g. recipient for share/export)."""
+
+    column: str
+    when_column: str
+    when_values: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    folder: str
+    table: str
+    description: str
+    formats: tuple[str, ...]  # file kinds accepted: jsonl, csv, parquet
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    required: bool = False
+    # Among duplicates of a key, the newest export wins; `newest_by` ranks rows first (e.g. a snapshot time).
+    newest_by: str | None = None
+    required_when: tuple[RequiredWhen, ...] = field(default=())
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+def _c(name: str, type_: str = "VARCHAR", **kw: object) -> Column:
+    return Column(name, type_, **kw)  # type: ignore[arg-type]
+
+
+AUDIT = Source(
+    folder="audit",
+    table="audit_events",
+    description="one audit event",
+    formats=("jsonl",),
+    key=("event_id",),
+    required=True,
+    columns=(
+        _c("event_id", required=True),
+        _c("occurred_at", "TIMESTAMP", required=True),
+        _c("actor_id", required=True),
+        _c("actor_type", required=True, enum=("employee", "contractor", "service", "customer_user")),
+        _c("system"),
+        _c("action", required=True, enum=AUDIT_ACTIONS),
+        _c("outcome", required=True, enum=("success", "failure", "denied")),
+        _c("resource_type"),
+        _c("resource_id"),
+        _c("data_categories", "VARCHAR[]"),
+        _c("subject_id"),
+        _c("record_count", "BIGINT", min_value=0, default="1"),
+        _c("purpose"),
+        _c("tenant_id"),
+        _c("source_ip"),
+        _c("geo_country"),
+        _c("geo_lat", "DOUBLE"),
+        _c("geo_lon", "DOUBLE"),
+        _c("processing_region"),
+        _c("recipient"),
+        _c("target_actor_id"),
+        _c("role"),
+        _c("user_agent"),
+        _c("details", "JSON"),
+    ),
+    required_when=(
+        RequiredWhen("resource_type", "action", DATA_ACTIONS),
+        RequiredWhen("recipient", "action", ("share", "export")),
+        RequiredWhen("target_actor_id", "action", ("role_grant", "role_revoke")),
+        RequiredWhen("role", "action", ("role_grant", "role_revoke")),
+    ),
+)
+
+USAGE = Source(
+    folder="usage",
+    table="usage_events",
+    description="one product-analytics event",
+    formats=("csv", "parquet"),
+    key=("event_id",),
+    columns=(
+        _c("event_id", required=True),
+        _c("occurred_at", "TIMESTAMP", required=True),
+        _c("tenant_id"),
+        _c("user_id", required=True),
+        _c("event_name", required=True),
+        _c("feature"),
+        _c("session_id"),
+        _c("country"),
+        _c("device_id"),
+        _c("consent_analytics", "BOOLEAN"),
+    ),
+)
+
+DIAGNOSTIC = Source(
+    folder="diagnostic",
+    table="diagnostic_logs",
+    description="one service log line",
+    formats=("jsonl",),
+    # Log lines have no id in the contract: a line is identified by its full content.
+    key=("occurred_at", "service", "host", "request_id", "message"),
+    columns=(
+        _c("occurred_at", "TIMESTAMP", required=True),
+        _c("service", required=True),
+        _c("level", required=True, enum=LOG_LEVELS),
+        _c("message"),
+        _c("host"),
+        _c("processing_region"),
+        _c("request_id"),
+        _c("status_code", "BIGINT"),
+        _c("latency_ms", "DOUBLE", min_value=0),
+        _c("tls_version", enum=TLS_VERSIONS),
+        _c("storage_encrypted", "BOOLEAN"),
+        _c("tenant_id"),
+        _c("subject_id"),
+    ),
+)
+
+DSR = Source(
+    folder="dsr",
+    table="dsr_requests",
+    description="one data subject request (latest state)",
+    formats=("csv",),
+    key=("request_id",),
+    columns=(
+        _c("request_id", required=True),
+        _c("subject_id", required=True),
+        _c("jurisdiction", required=True, enum=JURISDICTIONS),
+        _c("request_type", required=True, enum=REQUEST_TYPES),
+        _c("channel", enum=("email", "webform", "in_app", "support")),
+        _c("received_at", "TIMESTAMP", required=True),
+        _c("acknowledged_at", "TIMESTAMP"),
+        _c("verified_at", "TIMESTAMP"),
+        _c("extension_notified_at", "TIMESTAMP"),
+        _c("extension_reason"),
+        _c("completed_at", "TIMESTAMP"),
+        _c("status", required=True, enum=("open", "completed", "rejected", "withdrawn")),
+        _c("status_reason"),
+    ),
+)
+
+INVENTORY = Source(
+    folder="inventory",
+    table="inventory_records",
+    description="one stored personal-data record (snapshot)",
+    formats=("csv", "parquet"),
+    key=("system", "store", "record_id"),
+    newest_by="snapshot_at",
+    columns=(
+        _c("snapshot_at", "TIMESTAMP", required=True),
+        _c("system", required=True),
+        _c("store", required=True),
+        _c("record_id", required=True),
+        _c("subject_id"),
+        _c("tenant_id"),
+        _c("data_category", required=True),
+        _c("created_at", "TIMESTAMP", required=True),
+        _c("last_activity_at", "TIMESTAMP"),
+        _c("contract_ended_at", "TIMESTAMP"),
+        _c("deleted_at", "TIMESTAMP"),
+        _c("deidentified_at", "TIMESTAMP"),
+        _c("legal_hold", "BOOLEAN", default="false"),
+    ),
+)
+
+DIRECTORY = Source(
+    folder="directory",
+    table="directory_accounts",
+    description="one workforce or service account",
+    formats=("csv",),
+    key=("actor_id",),
+    columns=(
+        _c("actor_id", required=True),
+        _c("actor_type", required=True, enum=("employee", "contractor", "service", "customer_user")),
+        _c("role", required=True),
+        _c("department"),
+        _c("status", required=True, enum=("active", "suspended", "terminated")),
+        _c("start_date", "DATE"),
+        _c("end_date", "DATE"),
+        _c("mfa_enabled", "BOOLEAN"),
+        _c("home_country"),
+        _c("timezone"),
+    ),
+)
+
+TENANTS = Source(
+    folder="tenants",
+    table="tenants",
+    description="one customer account",
+    formats=("csv",),
+    key=("tenant_id",),
+    columns=(
+        _c("tenant_id", required=True),
+        _c("name"),
+        _c("country"),
+        _c("home_region"),
+        _c("contract_started_at", "TIMESTAMP"),
+        _c("contract_ended_at", "TIMESTAMP"),
+    ),
+)
+
+SUBJECTS = Source(
+    folder="subjects",
+    table="subjects",
+    description="one data subject known to the service",
+    formats=("csv", "parquet"),
+    key=("subject_id",),
+    columns=(
+        _c("subject_id", required=True),
+        _c("tenant_id"),
+        _c("subject_type", enum=("customer_user", "contact", "prospect")),
+        _c("country"),
+        _c("jurisdiction", enum=JURISDICTIONS),
+        _c("created_at", "TIMESTAMP"),
+    ),
+)
+
+INCIDENTS = Source(
+    folder="incidents",
+    table="incidents",
+    description="one security incident",
+    formats=("csv",),
+    key=("incident_id",),
+    columns=(
+        _c("incident_id", required=True),
+        _c("detected_at", "TIMESTAMP", required=True),
+        _c("personal_data_involved", "BOOLEAN"),
+        _c("jurisdictions"),  # ';'-separated, kept as text; split where a control needs it
+        _c("severity"),
+        _c("contained_at", "TIMESTAMP"),
+        _c("assessment_completed_at", "TIMESTAMP"),
+        _c("regulator_notified_at", "TIMESTAMP"),
+        _c("subjects_notified_at", "TIMESTAMP"),
+        _c("status"),
+    ),
+)
+
+# Reference sources load before the event sources that are enriched from them.
+SOURCES: tuple[Source, ...] = (DIRECTORY, TENANTS, SUBJECTS, DSR, INCIDENTS, INVENTORY, USAGE, DIAGNOSTIC, AUDIT)
+SOURCES_BY_FOLDER = {s.folder: s for s in SOURCES}

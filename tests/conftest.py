@@ -1,0 +1,59 @@
+"""Shared fixtures: a tiny in-memory audit database built from hand-written rows.
+
+`make_db({"audit_events": [{...}, ...], ...})` creates every table of docs/database.md, writes the
+reference tables from the repository's policy files, inserts the given rows (absent columns are
+NULL) and derives `dsr_deadlines`, so a query test states its input and its expected answer
+literally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import duckdb
+import polars as pl
+import pytest
+
+from compliance.config.bundle import Policy, load_policy
+from compliance.ingest.derive import build_dsr_deadlines
+from compliance.ingest.reference import write_reference_tables
+from compliance.ingest.tables import create_tables
+
+Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    return load_policy()
+
+
+def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
+    con = con or duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'").fetchall()
+    create_tables(con)
+    write_reference_tables(con, policy)
+    for table, table_rows in rows.items():
+        if not table_rows:
+            continue
+        schema = dict(con.sql(f"SELECT * FROM {table} LIMIT 0").pl().schema)
+        frame = pl.DataFrame([{k: r.get(k) for k in schema if k in r} for r in table_rows], infer_schema_length=None)
+        con.register("_rows", frame.to_arrow())
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows").fetchall()
+        con.unregister("_rows")
+    build_dsr_deadlines(con, policy)
+    return con
+
+
+@pytest.fixture
+def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnection]]:
+    made: list[duckdb.DuckDBPyConnection] = []
+
+    def make(rows: Rows) -> duckdb.DuckDBPyConnection:
+        con = build_db(policy, rows)
+        made.append(con)
+        return con
+
+    yield make
+    for con in made:
+        con.close()

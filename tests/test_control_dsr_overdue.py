@@ -1,0 +1,49 @@
+"""dsr.overdue on a hand-made register, as of 2025-03-10 (answers worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def test_dsr_overdue(make_db, policy) -> None:
+    con = make_db(
+        {
+            "dsr_requests": [
+                # GDPR, received Fri 31 Jan 2025 (Dublin): one month ends Fri 28 Feb -> 10 days overdue on 10 Mar.
+                {"request_id": "r-late", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access",
+                 "received_at": "2025-01-31 10:00:00", "status": "open"},
+                # GDPR, received 14 Feb: due Fri 14 Mar -> open and 4 days to go: ok.
+                {"request_id": "r-ok", "subject_id": "s2", "jurisdiction": "EU", "request_type": "delete",
+                 "received_at": "2025-02-14 09:00:00", "status": "open"},
+                # Completed requests are not examined by this control.
+                {"request_id": "r-done", "subject_id": "s3", "jurisdiction": "EU", "request_type": "access",
+                 "received_at": "2025-01-02 09:00:00", "completed_at": "2025-01-20 09:00:00", "status": "completed"},
+                # GDPR received 31 Jan, extension notified 3 Mar (after the 28 Feb deadline): it does not count,
+                # so still due 28 Feb -> 10 days overdue.
+                {"request_id": "r-ext-late", "subject_id": "s4", "jurisdiction": "EU", "request_type": "access",
+                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-03-03 10:00:00", "status": "open"},
+                # Same but notified 20 Feb (in time): extended to 30 Apr -> ok.
+                {"request_id": "r-ext-ok", "subject_id": "s5", "jurisdiction": "EU", "request_type": "access",
+                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-02-20 10:00:00", "status": "open"},
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "dsr_overdue", {"as_of": AS_OF}, policy)
+    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
+    assert got == {
+        "dsr:r-late": ("alarm", "high"),
+        "dsr:r-ok": ("ok", "info"),
+        "dsr:r-ext-late": ("alarm", "high"),
+        "dsr:r-ext-ok": ("ok", "info"),
+    }
+    late = out.filter(out["resource"] == "dsr:r-late").row(0, named=True)
+    assert late["reason"] == (
+        "Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as of 2025-03-10."
+    )
+    assert late["evidence"] == ["r-late"]
+    assert late["observed_at"] == dt.datetime(2025, 2, 28, 23, 59, 59, 999999)
+    assert "notified too late" in out.filter(out["resource"] == "dsr:r-ext-late")["reason"][0]

@@ -1,0 +1,249 @@
+"""Ingestion: rejects, SHA-256 manifest, de-duplication, enrichment, incremental loads, atomic publish.
+
+Every export here is a few hand-written lines, so each expected count can be checked by eye.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compliance.ingest.load import IngestError, ingest
+from compliance.ingest.readers import FileReadError
+
+
+def _event(i: int, **over: object) -> dict:
+    e = {
+        "event_id": f"e{i}",
+        "occurred_at": f"2025-03-04T10:{i:02d}:00Z",
+        "actor_id": "emp-1",
+        "actor_type": "employee",
+        "system": "crm",
+        "action": "read",
+        "outcome": "success",
+        "resource_type": "contact",
+        "subject_id": "sub-eu",
+        "record_count": 2,
+        "tenant_id": "t-de",
+    }
+    e.update(over)
+    return e
+
+
+def _jsonl(path: Path, rows: list[dict | str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows)
+    if path.name.endswith(".gz"):
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        path.write_text(text)
+    return path
+
+
+def _csv(path: Path, header: str, *rows: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join([header, *rows]) + "\n")
+    return path
+
+
+def _count(db: Path, sql: str) -> object:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()[0][0]
+
+
+@pytest.fixture
+def export(tmp_path: Path) -> Path:
+    ex = tmp_path / "export-1"
+    _csv(
+        ex / "directory" / "accounts.csv",
+        "actor_id,actor_type,role,department,status,start_date,end_date,mfa_enabled,home_country,timezone",
+        "emp-1,employee,sales_rep,Sales,active,2024-01-01,,true,AU,Australia/Sydney",
+        "adm-1,employee,it_admin,IT,active,2024-01-01,,true,US,America/New_York",
+    )
+    _csv(ex / "tenants" / "tenants.csv", "tenant_id,name,country,home_region,contract_started_at,contract_ended_at",
+         "t-de,Acme GmbH,DE,eu-fra,2024-01-01T00:00:00Z,")  # fmt: skip
+    _csv(ex / "subjects" / "subjects.csv", "subject_id,tenant_id,subject_type,country,jurisdiction,created_at",
+         "sub-eu,t-de,contact,DE,EU,2024-02-01T00:00:00Z")  # fmt: skip
+    _csv(
+        ex / "dsr" / "requests.csv",
+        "request_id,subject_id,jurisdiction,request_type,channel,received_at,acknowledged_at,verified_at,"
+        "extension_notified_at,extension_reason,completed_at,status,status_reason",
+        "r1,sub-eu,EU,access,email,2025-01-31T10:00:00Z,,,,,,open,",
+        "r2,sub-x,MARS,access,email,2025-01-31T10:00:00Z,,,,,,open,",  # unknown jurisdiction -> reject
+        "r3,sub-y,EU,delete,email,2025-13-45,,,,,,open,",  # bad timestamp -> reject
+    )
+    _jsonl(
+        ex / "audit" / "2025-03-04.jsonl",
+        [
+            _event(1),
+            _event(2, data_categories=["user.contact.email"]),
+            '{"event_id": "e3", "occurred_at": "2025-03-04T10:03:00Z", "actor_id": "emp-1", "act',  # truncated
+            _event(4, occurred_at="2025-13-45T99:00:00Z"),  # bad timestamp
+            _event(5, action="teleport"),  # unknown enum
+            _event(6, action="role_grant", actor_id="adm-1", target_actor_id="emp-1", role="support_lead",
+                   occurred_at="2025-03-04T10:06:00Z", resource_type=None, subject_id=None),  # fmt: skip
+            _event(7, occurred_at="2025-03-04T10:07:00+10:00"),  # offset honoured: 00:07 UTC
+            _event(8, occurred_at="2025-03-04T11:00:00Z"),
+        ],
+    )
+    _jsonl(ex / "audit" / "2025-03-05.jsonl.gz", [_event(9, occurred_at="2025-03-05T09:00:00Z")])
+    return ex
+
+
+def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    summary = ingest([export], db)
+    assert summary.published
+    by = {r["source"]: r for r in summary.by_source()}
+    # 8 audit lines + 1 gzip line: 3 rejected (truncated, bad timestamp, unknown enum) -> 6 loaded.
+    assert (by["audit"]["rows_read"], by["audit"]["rows_loaded"], by["audit"]["rows_rejected"]) == (9, 6, 3)
+    assert (by["dsr"]["rows_loaded"], by["dsr"]["rows_rejected"]) == (1, 2)
+    assert set(summary.missing_sources) == {"usage", "diagnostic", "inventory", "incidents"}
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        rejects = con.execute("select source, line, field, reason, raw from rejects order by source, line").fetchall()
+        assert [(r[0], r[1], r[2]) for r in rejects] == [
+            ("audit", 3, None),
+            ("audit", 4, "occurred_at"),
+            ("audit", 5, "action"),
+            ("dsr", 3, "jurisdiction"),
+            ("dsr", 4, "received_at"),
+        ]
+        assert "unparseable" in rejects[0][3] and rejects[0][4].startswith('{"event_id": "e3"')
+        assert rejects[1][3] == "field occurred_at: bad timestamp '2025-13-45T99:00:00Z'"
+        assert rejects[2][3].startswith("field action: unknown value 'teleport'")
+        assert rejects[4][4].startswith("r3,sub-y,EU,delete")
+
+        rows = {
+            r[0]: r[1:]
+            for r in con.execute(
+                "select event_id, categories, categories_derived, actor_role, subject_jurisdiction, occurred_at, actor_timezone"
+                " from audit_events"
+            ).fetchall()
+        }
+        # e1 has no categories: derived from resource_type contact through the data map.
+        assert rows["e1"][0] == sorted(
+            ["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.organization", "user.job_title"]
+        )
+        assert rows["e1"][1] is True
+        assert rows["e2"][0] == ["user.contact.email"] and rows["e2"][1] is False
+        # emp-1 is a sales_rep until the grant at 10:06, support_lead after it.
+        assert rows["e1"][2] == "sales_rep" and rows["e8"][2] == "support_lead"
+        assert rows["e1"][3] == "EU" and rows["e1"][5] == "Australia/Sydney"
+        assert str(rows["e7"][4]) == "2025-03-04 00:07:00"
+        deadline = con.execute("select due_date from dsr_deadlines where request_id = 'r1'").fetchall()[0][0]
+        assert str(deadline) == "2025-02-28"
+
+
+def test_reingest_and_renamed_file_change_nothing(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    before = db.read_bytes()
+    again = ingest([export], db)
+    assert not again.published and all(f.status == "skipped" for f in again.files)
+    assert db.read_bytes() == before
+
+    renamed = tmp_path / "export-renamed"
+    shutil.copytree(export, renamed)
+    (renamed / "audit" / "2025-03-04.jsonl").rename(renamed / "audit" / "copy-of-march-4.jsonl")
+    third = ingest([renamed], db)
+    assert not third.published
+    assert {f.note.split(" as ")[0] for f in third.files} == {"same content"}
+    assert _count(db, "select count(*) from audit_events") == 6
+    assert _count(db, "select count(*) from rejects") == 5
+
+
+def test_overlapping_exports_deduplicate_newest_wins(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    later = tmp_path / "export-2"
+    # Re-export overlapping the first: e8 again (identical) and e10 new.
+    _jsonl(later / "audit" / "overlap.jsonl", [_event(8, occurred_at="2025-03-04T11:00:00Z"), _event(10)])
+    # The DSR register's newer state of r1: completed.
+    _csv(
+        later / "dsr" / "requests.csv",
+        "request_id,subject_id,jurisdiction,request_type,received_at,completed_at,status",
+        "r1,sub-eu,EU,access,2025-01-31T10:00:00Z,2025-02-20T10:00:00Z,completed",
+    )
+    summary = ingest([export, later], db)
+    overlap = next(f for f in summary.files if f.path.name == "overlap.jsonl")
+    assert (overlap.rows_read, overlap.rows_loaded, overlap.rows_duplicate) == (2, 1, 1)
+    assert _count(db, "select count(*) from audit_events") == 7
+    assert _count(db, "select count(*) from audit_events where event_id = 'e8'") == 1
+    assert _count(db, "select status from dsr_requests where request_id = 'r1'") == "completed"
+    assert _count(db, "select closed_late from dsr_deadlines where request_id = 'r1'") is False
+
+
+def test_incremental_day_loads_only_new_files(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    _jsonl(export / "audit" / "2025-03-06.jsonl", [_event(11, occurred_at="2025-03-06T09:00:00Z")])
+    second = ingest([export], db)
+    loaded = [f.path.name for f in second.files if f.status == "loaded"]
+    assert loaded == ["2025-03-06.jsonl"]
+    assert _count(db, "select count(*) from audit_events") == 7
+    assert _count(db, "select count(*) from load_runs") == 2
+    # The new day's events are enriched like the rest (the grant of run 1 still applies).
+    assert _count(db, "select actor_role from audit_events where event_id = 'e11'") == "support_lead"
+
+
+def test_directory_change_re_enriches_earlier_events(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    _csv(
+        export / "directory" / "accounts.csv",
+        "actor_id,actor_type,role,department,status,start_date,end_date,mfa_enabled,home_country,timezone",
+        "emp-1,employee,sales_rep,Sales,active,2024-01-01,,true,IE,Europe/Dublin",
+        "adm-1,employee,it_admin,IT,active,2024-01-01,,true,US,America/New_York",
+    )
+    ingest([export], db)
+    assert _count(db, "select actor_timezone from audit_events where event_id = 'e1'") == "Europe/Dublin"
+    assert _count(db, "select count(*) from directory_accounts") == 2
+
+
+def test_unreadable_file_is_named_and_nothing_is_published(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    before = db.read_bytes()
+    bad = export / "audit" / "2025-03-07.jsonl.gz"
+    bad.write_bytes(b"this is not gzip")
+    with pytest.raises(FileReadError, match=r"2025-03-07\.jsonl\.gz: cannot be read"):
+        ingest([export], db)
+    assert db.read_bytes() == before
+    assert not any(p.name.startswith(".audit.duckdb.loading") for p in tmp_path.iterdir())
+
+
+def test_missing_export_folder_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(IngestError, match="does not exist"):
+        ingest([tmp_path / "nope"], tmp_path / "x.duckdb")
+
+
+def test_reader_sees_old_or_new_database_never_a_mix(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    _jsonl(export / "audit" / "2025-03-08.jsonl", [_event(i, occurred_at="2025-03-08T09:00:00Z") for i in range(20, 30)])
+    seen: list[tuple[int, int]] = []
+
+    def reader_during_load(work: Path) -> None:
+        # The load is finished in its private copy, not yet published: a reader sees the old database whole.
+        assert work != db
+        seen.append((_count(db, "select count(*) from audit_events"), _count(db, "select count(*) from load_runs")))
+
+    ingest([export], db, before_publish=reader_during_load)
+    assert seen == [(6, 1)]
+    assert (_count(db, "select count(*) from audit_events"), _count(db, "select count(*) from load_runs")) == (16, 2)
+
+
+def test_reader_holding_the_file_open_keeps_a_consistent_view(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    reader = duckdb.connect(str(db), read_only=True)
+    _jsonl(export / "audit" / "2025-03-09.jsonl", [_event(40, occurred_at="2025-03-09T09:00:00Z")])
+    ingest([export], db)  # publishing replaces the file; the open reader keeps the old one
+    assert reader.execute("select count(*) from audit_events").fetchall()[0][0] == 6
+    reader.close()
+    assert _count(db, "select count(*) from audit_events") == 7

@@ -1,7 +1,7 @@
 """Named SQL files (`queries/**/*.sql`) with declared headers, run with bound parameters.
 
-A file starts with a header of `-- key: value` lines (continuation lines start with `--` and
-spaces). Keys: `name`, `description`, `params` (`name TYPE, ...`), `returns` (`col TYPE, ...`), and
+A file starts with a header of `-- key: value` lines (a continuation line is `--` and two or
+more spaces; the first other line ends the header). Keys: `name`, `description`, `params` (`name TYPE, ...`), `returns` (`col TYPE, ...`), and
 for controls `control` (catalog id), `section` (policy section), `severity` (default severity) and
 `requires` (export folders it needs, e.g. `dsr, audit`: when one was not loaded the control is `skip`).
 Parameters are always bound (`$name`), never formatted into SQL. A parameter the caller does not
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
-_CONTINUATION = re.compile(r"^--\s+(\S.*)$")
+_CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")  # indented: a plain `-- comment` ends the header
 _PARAM_USE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 
 
@@ -96,6 +96,8 @@ def parse_query(path: Path) -> Query:
             header[last] = m.group(2).strip()
         elif last and (m := _CONTINUATION.match(line)):
             header[last] += " " + m.group(1).strip()
+        else:
+            break
     for required in ("name", "description", "returns"):
         if required not in header:
             raise QueryError(f"{path}: header lacks '-- {required}:'")

@@ -76,6 +76,9 @@ def export(tmp_path: Path) -> Path:
         "r1,sub-eu,EU,access,email,2025-01-31T10:00:00Z,,,,,,open,",
         "r2,sub-x,MARS,access,email,2025-01-31T10:00:00Z,,,,,,open,",  # unknown jurisdiction -> reject
         "r3,sub-y,EU,delete,email,2025-13-45,,,,,,open,",  # bad timestamp -> reject
+        "r4,sub-z,EU,access,email,2025-02-01T10:00:00Z,,,,,,open,,EXTRA",  # too many columns -> structural reject
+        "r5,sub-eu,EU,correct,email,2025-02-02T10:00:00Z,,,,,,open,",
+        "r6,sub-eu,EU,access,email,2025-02-03T10:00:00Z,,,,,,pending,",  # unknown status, line 7 -> reject
     )
     _jsonl(
         ex / "audit" / "2025-03-04.jsonl",
@@ -102,7 +105,7 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
     by = {r["source"]: r for r in summary.by_source()}
     # 8 audit lines + 1 gzip line: 3 rejected (truncated, bad timestamp, unknown enum) -> 6 loaded.
     assert (by["audit"]["rows_read"], by["audit"]["rows_loaded"], by["audit"]["rows_rejected"]) == (9, 6, 3)
-    assert (by["dsr"]["rows_loaded"], by["dsr"]["rows_rejected"]) == (1, 2)
+    assert (by["dsr"]["rows_read"], by["dsr"]["rows_loaded"], by["dsr"]["rows_rejected"]) == (6, 2, 4)
     assert set(summary.missing_sources) == {"usage", "diagnostic", "inventory", "incidents"}
 
     with duckdb.connect(str(db), read_only=True) as con:
@@ -113,11 +116,17 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
             ("audit", 5, "action"),
             ("dsr", 3, "jurisdiction"),
             ("dsr", 4, "received_at"),
+            ("dsr", 5, None),
+            ("dsr", 7, "status"),
         ]
         assert "unparseable" in rejects[0][3] and rejects[0][4].startswith('{"event_id": "e3"')
         assert rejects[1][3] == "field occurred_at: bad timestamp '2025-13-45T99:00:00Z'"
         assert rejects[2][3].startswith("field action: unknown value 'teleport'")
         assert rejects[4][4].startswith("r3,sub-y,EU,delete")
+        assert "too many columns" in rejects[5][3] and rejects[5][4].endswith("EXTRA")
+        assert rejects[6][4].startswith("r6,") and "unknown value 'pending'" in rejects[6][3]
+        # Lines after a structural reject keep their true line numbers.
+        assert con.execute("select source_line from dsr_requests where request_id = 'r5'").fetchall() == [(6,)]
 
         rows = {
             r[0]: r[1:]
@@ -155,7 +164,7 @@ def test_reingest_and_renamed_file_change_nothing(export: Path, tmp_path: Path) 
     assert not third.published
     assert {f.note.split(" as ")[0] for f in third.files} == {"same content"}
     assert _count(db, "select count(*) from audit_events") == 6
-    assert _count(db, "select count(*) from rejects") == 5
+    assert _count(db, "select count(*) from rejects") == 7  # 3 audit + 4 dsr, not doubled
 
 
 def test_overlapping_exports_deduplicate_newest_wins(export: Path, tmp_path: Path) -> None:

@@ -61,7 +61,9 @@ def load_model(path: Path, model: type[M]) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key also makes the intended key "missing": name the misspelling, it is the fix.
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         msg = first["msg"]
         if first.get("input") is not None and first["type"] not in {"missing", "extra_forbidden"}:
             msg = f"{msg} (got {first['input']!r})"

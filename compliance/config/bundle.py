@@ -127,7 +127,9 @@ def _cross_check(p: Policy, f: dict[str, Path]) -> None:
     # policy_map.yaml: the policy's own words, bullet by bullet, mapped to the taxonomy.
     pm = f["policy_map"]
     if p.policy_map.policy_version != p.text.version:
-        raise PolicyError(pm, "policy_version", f"says {p.policy_map.policy_version} but the policy text is {p.text.version}")
+        raise PolicyError(
+            pm, "policy_version", f"says {p.policy_map.policy_version} but the policy text is {p.text.version}"
+        )
     for section_id, mapping, kind, valid in (
         ("2", p.policy_map.categories, "data category", tax.categories),
         ("3", p.policy_map.uses, "data use", tax.uses),
@@ -158,7 +160,9 @@ def _cross_check(p: Policy, f: dict[str, Path]) -> None:
         seen_systems.add(s.id)
         _check_keys(dm, f"{at}.policy_sections", s.policy_sections, sections, "policy section")
         _check_keys(dm, f"{at}.data_subjects", s.data_subjects, tax.subjects, "fideslang data subject")
-        _check_keys(dm, f"{at}.processing_regions", s.processing_regions, region_ids, "processing region (transfers.yaml)")
+        _check_keys(
+            dm, f"{at}.processing_regions", s.processing_regions, region_ids, "processing region (transfers.yaml)"
+        )
         _check_keys(dm, f"{at}.recipients", s.recipients, recipient_ids, "recipient (recipients.yaml)")
         for j, use in enumerate(s.uses):
             if not tax.is_use(use.use):
@@ -169,10 +173,14 @@ def _cross_check(p: Policy, f: dict[str, Path]) -> None:
             _check_keys(dm, f"{at}.stores[{j}].data_categories", store.data_categories, tax.categories, "data category")
             for k, c in enumerate(store.data_categories):
                 if not any(covers(d, c) for d in disclosed):
-                    raise PolicyError(dm, f"{at}.stores[{j}].data_categories[{k}]", f"{c!r} is not disclosed by policy section 2")
+                    raise PolicyError(
+                        dm, f"{at}.stores[{j}].data_categories[{k}]", f"{c!r} is not disclosed by policy section 2"
+                    )
             for rt in store.resource_types:
                 if rt in seen_resource_types:
-                    raise PolicyError(dm, f"{at}.stores[{j}].resource_types", f"{rt!r} is already mapped by {seen_resource_types[rt]}")
+                    raise PolicyError(
+                        dm, f"{at}.stores[{j}].resource_types", f"{rt!r} is already mapped by {seen_resource_types[rt]}"
+                    )
                 seen_resource_types[rt] = f"{s.id}/{store.id}"
 
     declared = p.declared_categories
@@ -200,7 +208,11 @@ def _cross_check(p: Policy, f: dict[str, Path]) -> None:
     for i, role in enumerate(p.roles.roles):
         for k, c in enumerate(role.data_categories):
             if not is_declared(c):
-                raise PolicyError(rl, f"roles[{i}].data_categories[{k}]", f"role {role.id!r} grants {c!r}, a category the data map does not declare")
+                raise PolicyError(
+                    rl,
+                    f"roles[{i}].data_categories[{k}]",
+                    f"role {role.id!r} grants {c!r}, a category the data map does not declare",
+                )
     _check_keys(rl, "may_grant_roles", p.roles.may_grant_roles, role_ids, "role")
 
     # recipients.yaml
@@ -208,7 +220,9 @@ def _cross_check(p: Policy, f: dict[str, Path]) -> None:
     for i, r in enumerate(p.recipients.recipients):
         for k, c in enumerate(r.data_categories):
             if not is_declared(c):
-                raise PolicyError(rc, f"recipients[{i}].data_categories[{k}]", f"{c!r} is not a category the data map declares")
+                raise PolicyError(
+                    rc, f"recipients[{i}].data_categories[{k}]", f"{c!r} is not a category the data map declares"
+                )
 
     # transfers.yaml
     tf = f["transfers"]

@@ -10,7 +10,9 @@ from compliance.config.base import StrictModel
 
 Jurisdiction = Literal["EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER"]
 JURISDICTIONS: tuple[str, ...] = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER")
-LegalBasis = Literal["consent", "contract", "legal_obligation", "vital_interests", "public_interest", "legitimate_interests"]
+LegalBasis = Literal[
+    "consent", "contract", "legal_obligation", "vital_interests", "public_interest", "legitimate_interests"
+]
 Action = Literal[
     "login", "login_failed", "logout", "mfa_challenge", "read", "search", "export", "create", "update",
     "delete", "deidentify", "share", "role_grant", "role_revoke", "config_change",

@@ -24,10 +24,17 @@ import duckdb
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
 from compliance.ingest.derive import build_dsr_deadlines
-from compliance.ingest.readers import FileReadError, file_kind, raw_lines, stage_file
+from compliance.ingest.readers import (
+    FileReadError,
+    corrected_line_sql,
+    csv_structural_rejects,
+    file_kind,
+    raw_lines_sql,
+    stage_view,
+)
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
-from compliance.ingest.validate import checked_view_sql, typed_select
+from compliance.ingest.validate import reject_select, typed_select
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
@@ -148,40 +155,67 @@ class _Loader:
         self.known[file_id] = str(path)
         self.load_seq += 1
 
-        structural = stage_file(con, source, path)
-        con.execute(checked_view_sql(source)).fetchall()
-        rejected = con.execute(
-            "select _line, _reject_field, _reject_reason from _checked where _reject_reason is not null order by _line"
-        ).fetchall()
-        raw = raw_lines(con, path, [int(r[0]) for r in rejected])
-        reject_rows = [
-            (
-                self.run_id,
-                source.folder,
-                file_id,
-                str(path),
-                raw.get(int(n), (int(n), None))[0],
-                fld,
-                why,
-                raw.get(int(n), (0, None))[1],
-            )
-            for n, fld, why in rejected
-        ]
-        reject_rows += [
-            (self.run_id, source.folder, file_id, str(path), r.line, None, r.reason, r.raw) for r in structural
-        ]
-        if reject_rows:
-            con.executemany("insert into rejects values (?, ?, ?, ?, ?, ?, ?, ?)", reject_rows)
+        base = {"run": self.run_id, "source": source.folder, "file_id": file_id, "path": str(path)}
+        rejected_id = file_id + "#rejected"
+        try:
+            stage_view(con, source, path)
+            # One pass: every record goes straight into the table. Invalid ones carry a marker file id
+            # and are moved to `rejects` below, so the happy path never materialises a stage.
+            con.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
+            file_expr = "case when t._valid then $file_id else $rejected_id end"
+            select = enrich.enriched_select(source, "_typed", file_expr, "t._line")
+            con.execute(
+                f"insert into {source.table} by name {select}", {"file_id": file_id, "rejected_id": rejected_id}
+            ).fetchall()
+        except duckdb.Error as exc:
+            raise FileReadError(path, str(exc).splitlines()[0]) from exc
+        is_csv = file_kind(path) == "csv"
+        if is_csv:
+            csv_structural_rejects(con)
+        else:
+            con.execute(
+                "create or replace temp table _structural (line bigint, reason varchar, raw varchar)"
+            ).fetchall()
+        n_structural = int(con.execute("select count(*) from _structural").fetchall()[0][0])
+        if n_structural:
+            con.execute(
+                f"update {source.table} set source_line = {corrected_line_sql('source_line')}"
+                " where source_file_id in ($a, $b)",
+                {"a": file_id, "b": rejected_id},
+            ).fetchall()
+            con.execute(
+                "insert into rejects select $run, $source, $file_id, $path, line, null, reason, raw from _structural",
+                base,
+            ).fetchall()
 
-        con.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
-        select = enrich.enriched_select(source, "_typed", "$file_id", "t._line")
-        con.execute(f"insert into {source.table} by name {select}", {"file_id": file_id}).fetchall()
+        n_bad = int(
+            con.execute(
+                f"select count(*) from {source.table} where source_file_id = $r", {"r": rejected_id}
+            ).fetchall()[0][0]
+        )
+        if n_bad:
+            # Rare path: re-read the bad records as text to say what is wrong, and their lines for the raw text.
+            raw = "(select null::bigint as rec, null::bigint as line, null::varchar as raw)"
+            if file_kind(path) != "parquet":
+                raw = raw_lines_sql(path)
+            line = corrected_line_sql("c._line") if n_structural else "c._line"
+            con.execute(
+                f"""insert into rejects
+                    select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
+                    from ({reject_select(source)}) c left join {raw} r on r.rec = {line}""",
+                base,
+            ).fetchall()
+            if is_csv:
+                csv_structural_rejects(con)  # the re-read logged the same structural errors again
+            con.execute(f"delete from {source.table} where source_file_id = $r", {"r": rejected_id}).fetchall()
+        n_rejected = n_bad + n_structural
+
         stats = con.execute(
             f"select count(*), max({_time_column(source)}) from {source.table} where source_file_id = $f",
             {"f": file_id},
         ).fetchall()[0]
         inserted, newest = int(stats[0]), stats[1]
-        total_read = int(con.execute("select count(*) from _stage").fetchall()[0][0]) + len(structural)
+        total_read = inserted + n_rejected
         con.execute(
             "insert into load_manifest values ($file_id, $source, $path, $size, $run, $seq, $read, $loaded, 0, $rejected, $newest)",
             {
@@ -193,19 +227,15 @@ class _Loader:
                 "seq": self.load_seq,
                 "read": total_read,
                 "loaded": inserted,
-                "rejected": len(reject_rows),
+                "rejected": n_rejected,
                 "newest": newest,
             },
         ).fetchall()
-        con.execute("drop view if exists _typed; drop view if exists _checked; drop table if exists _stage").fetchall()
+        con.execute(
+            "drop view if exists _typed; drop view if exists _stage; drop table if exists _structural"
+        ).fetchall()
         return FileResult(
-            source.folder,
-            path,
-            file_id,
-            "loaded",
-            rows_read=total_read,
-            rows_loaded=inserted,
-            rows_rejected=len(reject_rows),
+            source.folder, path, file_id, "loaded", rows_read=total_read, rows_loaded=inserted, rows_rejected=n_rejected
         )
 
     def deduplicate(self, source: Source, run_files: list[FileResult]) -> None:

@@ -2,6 +2,7 @@
 
 A stage row either becomes a typed row or a reject whose reason names every field that broke the
 contract (missing required value, bad timestamp, unknown enum value, bad number, conditional field).
+Validity is one boolean per row over typed values; reason strings are built only for rows that fail.
 """
 
 from __future__ import annotations
@@ -14,7 +15,11 @@ def _q(value: str) -> str:
 
 
 def _text(c: Column) -> str:
-    return f"nullif(trim(\"{c.name}\"), '')" if c.type not in ("VARCHAR[]", "JSON") else f'"{c.name}"'
+    """The field as read, NULL when absent or empty (lists and JSON are already typed by the reader)."""
+    return f"nullif(\"{c.name}\", '')" if c.type not in ("VARCHAR[]", "JSON") else f'"{c.name}"'
+
+
+CASTABLE = ("TIMESTAMP", "DATE", "BIGINT", "DOUBLE", "BOOLEAN")
 
 
 def typed_expr(c: Column) -> str:
@@ -23,79 +28,103 @@ def typed_expr(c: Column) -> str:
     if c.type == "TIMESTAMP":
         # An RFC 3339 offset is honoured and the instant stored in UTC; no offset means UTC (session zone is UTC).
         e = f"cast(try_cast({t} as timestamptz) as timestamp)"
-    elif c.type in ("DATE", "BIGINT", "DOUBLE", "BOOLEAN"):
+    elif c.type in CASTABLE:
         e = f"try_cast({t} as {c.type})"
     else:
         e = t
-    if c.default is not None:
-        e = f"coalesce({e}, {c.default})"
     return f'{e} as "{c.name}"'
 
 
-def _checks(source: Source) -> list[tuple[str, str]]:
-    """(field, SQL expression giving a reason or NULL) for every check of the source's contract."""
-    out: list[tuple[str, str]] = []
+def _quoted(expr: str) -> str:
+    """SQL text expression rendering `expr` between single quotes, for reasons like: bad timestamp 'x'."""
+    quote = "''''"  # a SQL literal holding one single quote
+    return f"{quote} || {expr} || {quote}"
+
+
+def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
+    """(field, SQL condition true when the field breaks the contract, SQL expression of the reason) per check.
+
+    typed=False: conditions over the text as read (`_stage`), used to explain rejects.
+    typed=True: the same conditions over already-cast columns, with the text of castable fields kept as
+    `_raw_<name>`, so each value is parsed once on the happy path.
+    """
+
+    def val(c: Column) -> str:
+        return f'"{c.name}"' if typed else _text(c)
+
+    def parsed_is_null(c: Column) -> str:
+        if typed:
+            return f'"{c.name}" is null'
+        target = "timestamptz" if c.type == "TIMESTAMP" else c.type
+        return f"try_cast({_text(c)} as {target}) is null"
+
+    out: list[tuple[str, str, str]] = []
     for c in source.columns:
-        t = _text(c)
-        shown = f"cast({t} as varchar)" if c.type in ("VARCHAR[]", "JSON") else t
+        v, raw = val(c), (f'"_raw_{c.name}"' if typed and c.type in CASTABLE else _text(c))
         if c.required:
-            out.append((c.name, f"case when {t} is null then 'field {c.name}: missing required value' end"))
-        if c.type in ("TIMESTAMP", "DATE", "BIGINT", "DOUBLE", "BOOLEAN"):
-            target = "timestamptz" if c.type == "TIMESTAMP" else c.type
+            out.append((c.name, f"{raw} is null", _q(f"field {c.name}: missing required value")))
+        if c.type in CASTABLE:
             what = {"TIMESTAMP": "bad timestamp", "DATE": "bad date", "BOOLEAN": "not true/false"}.get(
                 c.type, "not a number"
             )
             out.append(
                 (
                     c.name,
-                    f"case when {t} is not null and try_cast({t} as {target}) is null then 'field {c.name}: {what} ''' || {shown} || '''' end",
+                    f"({raw} is not null and {parsed_is_null(c)})",
+                    f"{_q(f'field {c.name}: {what} ')} || {_quoted(raw)}",
                 )
             )
         if c.min_value is not None:
+            number = v if typed else f"try_cast({v} as double)"
             out.append(
                 (
                     c.name,
-                    f"case when try_cast({t} as double) < {c.min_value} then 'field {c.name}: ' || {shown} || ' is below {c.min_value:g}' end",
+                    f"coalesce({number} < {c.min_value}, false)",
+                    f"{_q(f'field {c.name}: ')} || {raw} || {_q(f' is below {c.min_value:g}')}",
                 )
             )
         if c.enum:
-            allowed = ", ".join(_q(v) for v in c.enum)
-            listed = ", ".join(c.enum)
+            allowed = ", ".join(_q(x) for x in c.enum)
+            expected = _q(f" (expected one of {', '.join(c.enum)})")
             out.append(
                 (
                     c.name,
-                    f"case when {t} is not null and {t} not in ({allowed}) then 'field {c.name}: unknown value ''' || {t} || ''' (expected one of {listed})' end",
+                    f"({v} is not null and {v} not in ({allowed}))",
+                    f"{_q(f'field {c.name}: unknown value ')} || {_quoted(v)} || {expected}",
                 )
             )
     for rw in source.required_when:
-        col = source.column(rw.column)
-        when = source.column(rw.when_column)
-        values = ", ".join(_q(v) for v in rw.when_values)
+        col, when = val(source.column(rw.column)), val(source.column(rw.when_column))
+        values = ", ".join(_q(x) for x in rw.when_values)
+        cond = f"({col} is null and coalesce({when} in ({values}), false))"
         out.append(
-            (
-                rw.column,
-                f"case when {_text(col)} is null and {_text(when)} in ({values}) then 'field {rw.column}: required when {rw.when_column} is ''' || {_text(when)} || '''' end",
-            )
+            (rw.column, cond, f"{_q(f'field {rw.column}: required when {rw.when_column} is ')} || {_quoted(when)}")
         )
     return out
 
 
-def checked_view_sql(source: Source) -> str:
-    """A view over `_stage` adding `_reject_field` and `_reject_reason` (NULL for a good row)."""
-    checks = _checks(source)
-    reasons = ", ".join(expr for _, expr in checks)
-    first_field = (
-        "coalesce(" + ", ".join(f"case when ({expr}) is not null then {_q(f)} end" for f, expr in checks) + ")"
-    )
-    return f"""create or replace temp view _checked as
-        select *,
-            case when _unparseable then null else {first_field} end as _reject_field,
-            case when _unparseable then 'unparseable record: not a JSON object with contract fields'
-                 else nullif(concat_ws('; ', {reasons}), '') end as _reject_reason
-        from _stage"""
-
-
 def typed_select(source: Source) -> str:
-    """Typed contract columns of the good rows of `_checked` (plus `_line`)."""
-    cols = ", ".join(typed_expr(c) for c in source.columns)
-    return f"select _line, {cols} from _checked where _reject_reason is null"
+    """Every row of `_stage`, typed, with `_line` and `_valid` (false when any contract check fails)."""
+    inner = ", ".join(typed_expr(c) for c in source.columns)
+    raws = "".join(f', {_text(c)} as "_raw_{c.name}"' for c in source.columns if c.type in CASTABLE)
+    bad = " or ".join(cond for _, cond, _ in _checks(source, typed=True))
+    defaults = {c.name: c.default for c in source.columns if c.default is not None}
+    outer = ", ".join(
+        f'coalesce("{c}", {d}) as "{c}"' if (d := defaults.get(c)) else f'"{c}"' for c in source.column_names
+    )
+    return f"""select _line, not (_unparseable or {bad}) as _valid, {outer}
+        from (select _line, _unparseable, {inner}{raws} from _stage)"""
+
+
+def reject_select(source: Source) -> str:
+    """`_line`, `_reject_field` (the first failing field) and `_reject_reason` (every problem) of the bad rows
+    of `_stage`, judged on the text as read (the rare path, so clarity beats speed here)."""
+    checks = _checks(source, typed=False)
+    bad = " or ".join(cond for _, cond, _ in checks)
+    reasons = ", ".join(f"case when {cond} then {why} end" for _, cond, why in checks)
+    first = "case " + " ".join(f"when {cond} then {_q(f)}" for f, cond, _ in checks) + " end"
+    return f"""select _line,
+            case when _unparseable then null else {first} end as _reject_field,
+            case when _unparseable then 'unparseable record: not a JSON object with contract fields'
+                 else concat_ws('; ', {reasons}) end as _reject_reason
+        from _stage where _unparseable or {bad}"""

@@ -1,0 +1,136 @@
+"""Benchmarks that print figures (never timed tests: machines are shared and noisy).
+
+Each comparison runs side by side in one invocation, so ratios are meaningful even when absolute
+times drift. Every measured step runs in its own subprocess so its peak memory (max RSS) is its own.
+
+    python bench/benchmark.py                     # ingest + check at 1M and 10M events
+    python bench/benchmark.py --scales 1M --only ingest
+    python bench/benchmark.py --only dashboard    # page render times (AppTest) on the demo and 10M
+
+Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+WORK = ROOT / "bench" / "results"
+MEMORY_LIMIT = "4GB"
+
+
+def parse_scale(s: str) -> int:
+    s = s.lower()
+    return int(float(s[:-1]) * {"k": 1e3, "m": 1e6}[s[-1]]) if s[-1] in "km" else int(s)
+
+
+def run_measured(code: str) -> tuple[dict, float, float]:
+    """Run Python code in a fresh interpreter; return (its JSON result, wall seconds, peak RSS in MB)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-3000:])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # ru_maxrss of children is the max over all children so far: report it only when this child raised it.
+    peak_mb = peak / 1024 if peak > before else float("nan")
+    result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    return result, wall, peak_mb
+
+
+def bundle(scale: int) -> Path:
+    out = WORK / f"export-{scale}"
+    if not (out / "audit").exists():
+        print(f"  generating a {scale:,}-event bundle in {out} ...", flush=True)
+        t0 = time.perf_counter()
+        from compliance.demo import generate_demo
+
+        generate_demo(out, seed=7, scale=scale, truth_path=WORK / f"export-{scale}.truth.jsonl")
+        print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+    return out
+
+
+def database(scale: int) -> Path:
+    db = WORK / f"audit-{scale}.duckdb"
+    if not db.exists():
+        from compliance.ingest.load import ingest
+
+        ingest([bundle(scale)], db, memory_limit=MEMORY_LIMIT)
+    return db
+
+
+def bench_ingest(scale: int) -> None:
+    export = bundle(scale)
+    audit_glob = str(export / "audit" / "*.jsonl*")
+    audit_bytes = sum(p.stat().st_size for p in (export / "audit").iterdir())
+    raw_db = WORK / f"raw-{scale}.duckdb"
+    our_db = WORK / f"ours-{scale}.duckdb"
+    for p in (raw_db, our_db):
+        p.unlink(missing_ok=True)
+
+    raw_count, t_count, m_count = run_measured(f"""
+        import duckdb, json
+        con = duckdb.connect(); con.execute("set memory_limit='{MEMORY_LIMIT}'").fetchall()
+        n = con.execute("select count(*) from read_json('{audit_glob}', format='newline_delimited', ignore_errors=true)").fetchall()[0][0]
+        print(json.dumps({{"rows": n}}))
+    """)
+    raw_load, t_raw, m_raw = run_measured(f"""
+        import duckdb, json
+        con = duckdb.connect('{raw_db}'); con.execute("set memory_limit='{MEMORY_LIMIT}'").fetchall()
+        con.execute("create table audit as select * from read_json('{audit_glob}', format='newline_delimited', ignore_errors=true)").fetchall()
+        print(json.dumps({{"rows": con.execute("select count(*) from audit").fetchall()[0][0]}}))
+    """)
+    ours, t_ours, m_ours = run_measured(f"""
+        import json
+        from pathlib import Path
+        from compliance.ingest.load import ingest
+        s = ingest([Path('{export}')], Path('{our_db}'), memory_limit='{MEMORY_LIMIT}')
+        a = next(r for r in s.by_source() if r['source'] == 'audit')
+        print(json.dumps({{"audit_loaded": a['rows_loaded'], "audit_rejected": a['rows_rejected'],
+                          "audit_duplicate": a['rows_duplicate'], "all_rows": sum(r['rows_read'] for r in s.by_source()),
+                          "seconds": s.seconds}}))
+    """)
+    print(f"\n## ingest, {scale:,} audit events ({audit_bytes / 1e9:.2f} GB of audit JSONL), memory_limit {MEMORY_LIMIT}")
+    print(f"{'step':58} {'seconds':>8} {'Mevents/s':>10} {'peak MB':>8}")
+    n = raw_load.get("rows", scale)
+    for name, t, m in (
+        ("DuckDB read_json count(*) (parse only)", t_count, m_count),
+        ("DuckDB read_json -> table (the raw read baseline)", t_raw, m_raw),
+        ("compliance ingest (all sources, validate, dedupe, enrich)", t_ours, m_ours),
+    ):
+        print(f"{name:58} {t:8.1f} {n / t / 1e6:10.2f} {m:8.0f}")
+    print(f"ratio ours / raw read_json table: {t_ours / t_raw:.2f}x   (target <= 1.5x)")
+    print(f"ratio ours / read_json count(*):  {t_ours / t_count:.2f}x")
+    print(f"audit rows: loaded {ours['audit_loaded']:,}, duplicates {ours['audit_duplicate']:,}, rejected {ours['audit_rejected']:,}")
+    for p in (raw_db, our_db):
+        p.unlink(missing_ok=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
+    ap.add_argument("--only", choices=["ingest", "check", "dashboard"], action="append")
+    args = ap.parse_args()
+    WORK.mkdir(parents=True, exist_ok=True)
+    only = set(args.only or ["ingest", "check", "dashboard"])
+    scales = [parse_scale(s) for s in args.scales.split(",")]
+    print(f"# benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {sys.platform}, python {sys.version.split()[0]})")
+    for scale in scales:
+        if "ingest" in only:
+            bench_ingest(scale)
+    extra = {"check": "bench_check", "dashboard": "bench_dashboard"}
+    for name, fn in extra.items():
+        if name in only and fn in globals():
+            globals()[fn](scales)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""The controls engine: run every control query as of a date and collect one findings frame.
+
+A control whose export was not loaded reports one `skip` row, and one whose SQL fails reports one
+`error` row, so a single broken or unfed control never hides the others' findings. Without an as-of
+date the newest timestamp in the loaded data decides it (never the wall clock), so the same
+database always gives the same findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
+import polars as pl
+
+from compliance.queries import QUERY_DIR, Query, controls, run_query
+from compliance.schema import SOURCES_BY_FOLDER
+
+if TYPE_CHECKING:
+    from compliance.config.bundle import Policy
+
+__all__ = [
+    "FINDINGS_SCHEMA",
+    "SEVERITIES",
+    "STATUSES",
+    "default_as_of",
+    "loaded_sources",
+    "run_controls",
+    "select_controls",
+]
+
+# Contract section 4: the columns of every control's output, in order.
+FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "control_id": pl.String(),
+    "policy_section": pl.String(),
+    "resource": pl.String(),
+    "status": pl.String(),
+    "severity": pl.String(),
+    "reason": pl.String(),
+    "observed_at": pl.Datetime("us"),
+    "evidence": pl.List(pl.String()),
+}
+STATUSES = ("alarm", "ok", "info", "skip", "error")
+SEVERITIES = ("info", "low", "medium", "high", "critical")  # ascending
+
+# Timestamps that say how far the loaded data reaches. Forward-looking dates (contract ends,
+# directory end dates, deadlines) are left out: they may lie in the future by design.
+_AS_OF_COLUMNS: dict[str, tuple[str, ...]] = {
+    "audit_events": ("occurred_at",),
+    "usage_events": ("occurred_at",),
+    "diagnostic_logs": ("occurred_at",),
+    "dsr_requests": ("received_at", "acknowledged_at", "verified_at", "extension_notified_at", "completed_at"),
+    "inventory_records": ("snapshot_at",),
+    "incidents": (
+        "detected_at", "contained_at", "assessment_completed_at", "regulator_notified_at", "subjects_notified_at",
+    ),
+}  # fmt: skip
+
+
+def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
+    """The UTC date of the newest timestamp in the loaded data; ValueError when nothing is loaded."""
+    parts = [f"select max({col}) as ts from {table}" for table, cols in _AS_OF_COLUMNS.items() for col in cols]
+    cur = con.cursor()
+    try:
+        rows = cur.sql(f"select max(ts) from ({' union all '.join(parts)})").fetchall()
+    finally:
+        cur.close()
+    newest = rows[0][0] if rows else None
+    if newest is None:
+        raise ValueError("the database holds no timestamped data, so there is no default as-of date: pass one")
+    return newest.date() if isinstance(newest, datetime) else newest
+
+
+def loaded_sources(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[bool, str | None]]:
+    """Per export folder: (loaded, note). Loaded means its table holds rows: a manifest entry whose
+    rows were all rejected or duplicates counts as not loaded. The note says what the manifest knows
+    of a source that is in it but left its table empty."""
+    cur = con.cursor()
+    try:
+        manifest = {
+            src: (files, rejected)
+            for src, files, rejected in cur.sql(
+                "select source, count(*), coalesce(sum(rows_rejected), 0) from load_manifest group by source"
+            ).fetchall()
+        }
+        out: dict[str, tuple[bool, str | None]] = {}
+        for folder, source in SOURCES_BY_FOLDER.items():
+            has_rows = bool(cur.sql(f"select exists(select 1 from {source.table})").fetchall()[0][0])
+            note = None
+            if not has_rows and folder in manifest:
+                files, rejected = manifest[folder]
+                note = f"{files} file(s) loaded, {rejected} row(s) rejected"
+            out[folder] = (has_rows, note)
+        return out
+    finally:
+        cur.close()
+
+
+def select_controls(
+    control_ids: Iterable[str] | None = None, sections: Iterable[str] | None = None, root: Path = QUERY_DIR
+) -> list[Query]:
+    """The control queries under `root`, filtered by catalog id and/or policy section.
+
+    An unknown id is an error (a typo must not silently check nothing); a section without controls
+    simply selects none.
+    """
+    found = controls(root)
+    if control_ids is not None:
+        wanted = list(dict.fromkeys(control_ids))
+        known = {q.control_id for q in found}
+        unknown = [c for c in wanted if c not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown control id(s): {', '.join(unknown)}; known: {', '.join(sorted(map(str, known)))}"
+            )
+        found = [q for q in found if q.control_id in wanted]
+    if sections is not None:
+        wanted_sections = {str(s) for s in sections}
+        found = [q for q in found if q.section in wanted_sections]
+    return found
+
+
+def _row(query: Query, resource: str, status: str, severity: str, reason: str) -> dict[str, Any]:
+    return {
+        "control_id": query.control_id,
+        "policy_section": query.section,
+        "resource": resource,
+        "status": status,
+        "severity": severity,
+        "reason": reason,
+        "observed_at": None,
+        "evidence": [],
+    }
+
+
+def _skip_row(query: Query, missing: Sequence[str], notes: dict[str, str]) -> dict[str, Any]:
+    if not any(m in notes for m in missing):
+        what = f"No {' or '.join(missing)} export was loaded"
+    else:
+        parts = [
+            f"the {m} export held no loadable rows ({notes[m]})" if m in notes else f"no {m} export was loaded"
+            for m in missing
+        ]
+        what = "; ".join(parts)
+        what = what[0].upper() + what[1:]
+    reason = f"{what}, so {query.control_id} had nothing to examine."
+    return _row(query, f"source:{missing[0]}", "skip", "info", reason)
+
+
+def _error_row(query: Query, exc: Exception) -> dict[str, Any]:
+    message = " ".join(str(exc).split())  # one line, for CSV and terminal output
+    reason = f"Control {query.control_id} ({query.path.name}) failed, so it evidenced nothing: {type(exc).__name__}: {message}"
+    # High: a control that cannot run hides whatever it should have found.
+    return _row(query, f"control:{query.control_id}", "error", "high", reason)
+
+
+def _conform(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame in the findings schema; ValueError when the query broke the output contract."""
+    if frame.columns != list(FINDINGS_SCHEMA):
+        raise ValueError(f"returned columns {frame.columns}, expected {list(FINDINGS_SCHEMA)}")
+    frame = frame.cast(FINDINGS_SCHEMA)
+    bad_status = set(frame["status"].unique().to_list()) - set(STATUSES)
+    bad_severity = set(frame["severity"].unique().to_list()) - set(SEVERITIES)
+    if bad_status or bad_severity:
+        raise ValueError(f"unknown status {sorted(map(str, bad_status))} or severity {sorted(map(str, bad_severity))}")
+    wrong_id = frame.filter(pl.col("control_id") != query.control_id).height
+    if wrong_id:
+        raise ValueError(f"{wrong_id} row(s) carry a control_id other than {query.control_id}")
+    return frame
+
+
+def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
+
+
+def run_controls(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: date | None = None,
+    control_ids: Iterable[str] | None = None,
+    sections: Iterable[str] | None = None,
+    *,
+    root: Path = QUERY_DIR,
+) -> pl.DataFrame:
+    """Every selected control's findings as of `as_of` (default: `default_as_of`), sorted by
+    (control_id, resource) and then by the remaining columns, so a run is reproducible."""
+    selected = select_controls(control_ids, sections, root)
+    sources = loaded_sources(con)
+    notes = {folder: note for folder, (_, note) in sources.items() if note}
+    parts: list[pl.DataFrame] = []
+    for query in selected:
+        unknown = [f for f in query.requires if f not in sources]
+        if unknown:
+            parts.append(_frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))]))
+            continue
+        missing = [f for f in query.requires if not sources[f][0]]
+        if missing:
+            parts.append(_frame([_skip_row(query, missing, notes)]))
+            continue
+        try:
+            # Resolved at the first control that needs it, so an empty database still gets its skip rows.
+            if as_of is None and "as_of" in query.params:
+                as_of = default_as_of(con)
+            parts.append(_conform(query, run_query(con, query, {"as_of": as_of}, policy)))
+        except Exception as exc:  # isolation is the point: report it and run the rest
+            parts.append(_frame([_error_row(query, exc)]))
+    if not parts:
+        return _frame([])
+    return pl.concat(parts, how="vertical").sort(
+        ["control_id", "resource", "status", "severity", "observed_at", "reason"], nulls_last=True, maintain_order=True
+    )

@@ -1,0 +1,251 @@
+-- name: access_bulk_export
+-- control: access.bulk_export
+-- section: 5
+-- severity: high
+-- requires: audit
+-- description: Actor-days on which one actor exported, read or searched more personal-data records than the bulk threshold within a sliding window; one ok row per actor otherwise.
+-- params: as_of DATE, bulk_export_window_minutes INTEGER, bulk_export_max_records INTEGER
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+
+-- Exports by a service principal to an approved recipient (backups) are not counted; everything else is.
+--
+-- duckdb: epoch() (Spark: unix_timestamp) turns times into seconds, so the sliding window is a numeric range
+-- and the time buckets are plain divisions. This is the only DuckDB-specific piece.
+with personal_events as (
+    select
+        e.event_id,
+        e.actor_id,
+        e.action,
+        e.occurred_at,
+        e.event_date,
+        epoch(e.occurred_at) as at_s,
+        coalesce(e.record_count, 1) as records,
+        e.actor_type = 'service' and e.action = 'export' and a.alias is not null as is_approved_backup
+    from audit_events as e
+    left join ref_recipient_aliases as a
+        on a.alias = e.recipient
+    where e.action in ('export', 'read', 'search')
+      and e.outcome = 'success'
+      and array_length(e.categories) > 0
+      and e.event_date <= $as_of
+),
+
+-- Fixed blocks as long as the window: any window overlaps at most two adjacent blocks, so only blocks whose
+-- sum with a neighbour exceeds the threshold can hold a window that does.
+blocks as (
+    select
+        actor_id,
+        floor(at_s / (60 * $bulk_export_window_minutes)) as block,
+        sum(case when is_approved_backup then 0 else records end) as records,
+        sum(case when is_approved_backup then records else 0 end) as backup_records,
+        sum(case when is_approved_backup then 1 else 0 end) as backup_events,
+        sum(case when is_approved_backup then 0 else 1 end) as events,
+        max(occurred_at) as last_at
+    from personal_events
+    group by actor_id, floor(at_s / (60 * $bulk_export_window_minutes))
+),
+
+block_pairs as (
+    select
+        actor_id,
+        block,
+        records
+        + coalesce(lag(records) over (partition by actor_id order by block), 0)
+        * case when lag(block) over (partition by actor_id order by block) = block - 1 then 1 else 0 end
+        as with_previous
+    from blocks
+    where records > 0
+),
+
+hot_blocks as (
+    select
+        actor_id,
+        block
+    from block_pairs
+    where with_previous > $bulk_export_max_records
+    union
+    select
+        actor_id,
+        block - 1 as block
+    from block_pairs
+    where with_previous > $bulk_export_max_records
+),
+
+-- Exact sliding windows, computed only over the events of hot blocks (a window ending at an event covers the
+-- window's length before it, bounds included).
+hot_events as (
+    select
+        p.event_id,
+        p.actor_id,
+        p.action,
+        p.occurred_at,
+        p.event_date,
+        p.at_s,
+        p.records,
+        sum(p.records) over (
+            partition by p.actor_id
+            order by p.at_s
+            range between 60 * $bulk_export_window_minutes preceding and current row
+        ) as window_records
+    from personal_events as p
+    inner join hot_blocks as h
+        on h.actor_id = p.actor_id
+        and h.block = floor(p.at_s / (60 * $bulk_export_window_minutes))
+    where not p.is_approved_backup
+),
+
+-- The heaviest window of each actor-day (by the UTC day it ends on).
+peaks as (
+    select
+        actor_id,
+        event_date,
+        at_s as peak_end_s,
+        occurred_at as peak_end_at,
+        window_records,
+        windows_over
+    from (
+        select
+            actor_id,
+            event_date,
+            at_s,
+            occurred_at,
+            window_records,
+            count(*) over (partition by actor_id, event_date) as windows_over,
+            row_number() over (partition by actor_id, event_date order by window_records desc, at_s) as rn
+        from hot_events
+        where window_records > $bulk_export_max_records
+    ) as ranked
+    where rn = 1
+),
+
+peak_events as (
+    select
+        k.actor_id,
+        k.event_date,
+        h.event_id,
+        h.action,
+        h.occurred_at,
+        row_number() over (
+            partition by k.actor_id, k.event_date
+            order by h.records desc, h.occurred_at, h.event_id
+        ) as rn
+    from peaks as k
+    inner join hot_events as h
+        on h.actor_id = k.actor_id
+        and h.at_s >= k.peak_end_s - 60 * $bulk_export_window_minutes
+        and h.at_s <= k.peak_end_s
+),
+
+peak_summary as (
+    select
+        actor_id,
+        event_date,
+        min(occurred_at) as peak_start_at,
+        count(*) as events,
+        sum(case when action = 'export' then 1 else 0 end) as exports
+    from peak_events
+    group by actor_id, event_date
+),
+
+evidence as (
+    select
+        actor_id,
+        event_date,
+        array_agg(event_id order by rn) as event_ids
+    from peak_events
+    where rn <= 50
+    group by actor_id, event_date
+),
+
+actor_summary as (
+    select
+        actor_id,
+        sum(events) as events,
+        sum(records) as records,
+        max(records) as busiest_block,
+        sum(backup_records) as backup_records,
+        sum(backup_events) as backup_events,
+        max(last_at) as last_at
+    from blocks
+    group by actor_id
+),
+
+alarms as (
+    select
+        'actor:' || k.actor_id || '@' || cast(k.event_date as varchar) as resource,
+        'alarm' as status,
+        case when s.exports > 0 then 'high' else 'medium' end as severity,
+        k.actor_id || ' read, searched or exported ' || cast(k.window_records as varchar)
+        || ' personal-data records within ' || cast($bulk_export_window_minutes as varchar) || ' minutes, from '
+        || cast(s.peak_start_at as varchar) || ' to ' || cast(k.peak_end_at as varchar) || ' UTC ('
+        || cast(s.events as varchar) || case when s.events = 1 then ' event' else ' events' end
+        || case
+            when s.exports > 0 then
+                ', ' || cast(s.exports as varchar) || case when s.exports = 1 then ' export' else ' exports' end
+            else ''
+        end
+        || '), above the ' || cast($bulk_export_max_records as varchar) || '-record bulk threshold; '
+        || cast(k.windows_over as varchar) || case when k.windows_over = 1 then ' window' else ' windows' end
+        || ' ending that day exceeded it.' as reason,
+        k.peak_end_at as observed_at,
+        v.event_ids as evidence
+    from peaks as k
+    inner join peak_summary as s
+        on s.actor_id = k.actor_id
+        and s.event_date = k.event_date
+    left join evidence as v
+        on v.actor_id = k.actor_id
+        and v.event_date = k.event_date
+),
+
+oks as (
+    select
+        'actor:' || a.actor_id as resource,
+        'ok' as status,
+        'info' as severity,
+        a.actor_id || ': ' || cast(a.records as varchar) || ' personal-data records read, searched or exported in '
+        || cast(a.events as varchar) || case when a.events = 1 then ' event' else ' events' end
+        || '; the busiest fixed ' || cast($bulk_export_window_minutes as varchar) || '-minute block held '
+        || cast(a.busiest_block as varchar) || ' and no sliding window exceeded '
+        || cast($bulk_export_max_records as varchar) || ' records'
+        || case
+            when a.backup_events > 0 then
+                '; not counted: ' || cast(a.backup_events as varchar)
+                || case when a.backup_events = 1 then ' export (' else ' exports (' end
+                || cast(a.backup_records as varchar)
+                || ' records) by this service account to approved recipients (backups)'
+            else ''
+        end || '.' as reason,
+        a.last_at as observed_at,
+        cast([] as varchar[]) as evidence
+    from actor_summary as a
+    where a.actor_id not in (select k.actor_id from peaks as k)
+),
+
+final as (
+    select
+        'access.bulk_export' as control_id,
+        '5' as policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from alarms
+    union all
+    select
+        'access.bulk_export' as control_id,
+        '5' as policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from oks
+)
+
+select * from final
+order by resource

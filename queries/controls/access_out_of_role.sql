@@ -1,0 +1,241 @@
+-- name: access_out_of_role
+-- control: access.out_of_role
+-- section: 5
+-- severity: high
+-- requires: audit
+-- description: Actor-days with successful data actions on a category that the actor's role (at event time) does not permit; one ok row per actor otherwise.
+-- params: as_of DATE
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+
+-- Millions of events share a few hundred (role, action, category list) combinations: judge each combination
+-- once against the role matrix, then look up only the events of the combinations that fail.
+with actor_combos as (
+    select
+        actor_id,
+        -- customer users act under the customer_user role even when the enrichment left it empty
+        coalesce(actor_role, case when actor_type = 'customer_user' then 'customer_user' end) as actor_role,
+        action,
+        categories,
+        count(*) as events,
+        sum(coalesce(record_count, 1)) as records,
+        max(occurred_at) as last_at
+    from audit_events
+    where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
+      and outcome = 'success'
+      and array_length(categories) > 0
+      and event_date <= $as_of
+    group by actor_id, 2, action, categories
+),
+
+combos as (
+    select distinct
+        actor_role,
+        action,
+        categories
+    from actor_combos
+),
+
+-- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
+combo_categories as (
+    select
+        actor_role,
+        action,
+        categories,
+        unnest(categories) as category
+    from combos
+),
+
+-- A granted category covers its descendants. An unknown (NULL) role matches no permission.
+category_verdicts as (
+    select
+        c.actor_role,
+        c.action,
+        c.categories,
+        c.category,
+        count(p.role) > 0 as permitted
+    from combo_categories as c
+    left join ref_role_permissions as p
+        on p.role = c.actor_role
+        and p.action = c.action
+        and (c.category = p.data_category or starts_with(c.category, p.data_category || '.'))
+    group by c.actor_role, c.action, c.categories, c.category
+),
+
+denied_combos as (
+    select
+        actor_role,
+        action,
+        categories,
+        string_agg(category, ', ' order by category) as denied_categories
+    from category_verdicts
+    where not permitted
+    group by actor_role, action, categories
+),
+
+-- The (actor, role, action, categories) groups that fail: usually few, so the second pass over the events
+-- first narrows to their actors and actions (cheap string keys) before comparing category lists.
+denied_actor_combos as (
+    select
+        a.actor_id,
+        a.actor_role,
+        a.action,
+        a.categories,
+        d.denied_categories
+    from actor_combos as a
+    inner join denied_combos as d
+        on d.actor_role is not distinct from a.actor_role
+        and d.action = a.action
+        and d.categories = a.categories
+),
+
+denied_events as (
+    select
+        e.event_id,
+        e.actor_id,
+        e.event_date,
+        e.occurred_at,
+        e.action,
+        d.actor_role,
+        d.denied_categories,
+        coalesce(e.record_count, 1) as records
+    from audit_events as e
+    inner join denied_actor_combos as d
+        on d.actor_id = e.actor_id
+        and d.action = e.action
+        and d.categories = e.categories
+        and d.actor_role is not distinct from coalesce(
+            e.actor_role, case when e.actor_type = 'customer_user' then 'customer_user' end
+        )
+    where e.outcome = 'success'
+      and e.event_date <= $as_of
+      and e.actor_id in (select x.actor_id from denied_actor_combos as x)
+      and e.action in (select x.action from denied_actor_combos as x)
+),
+
+-- What each actor-day did beyond its role, one phrase per (role, action, denied categories).
+denied_pairs as (
+    select
+        actor_id,
+        event_date,
+        actor_role,
+        action,
+        denied_categories,
+        count(*) as events,
+        sum(records) as records
+    from denied_events
+    group by actor_id, event_date, actor_role, action, denied_categories
+),
+
+denied_days as (
+    select
+        actor_id,
+        event_date,
+        -- a known role that lacks the permission is worse than an account missing from the directory
+        max(case when actor_role is not null then 1 else 0 end) = 1 as has_known_role,
+        string_agg(
+            action || ' of ' || denied_categories
+            || case when actor_role is not null then ' as ' || actor_role else '' end
+            || ' (' || cast(events as varchar) || case when events = 1 then ' event, ' else ' events, ' end
+            || cast(records as varchar) || case when records = 1 then ' record)' else ' records)' end,
+            '; '
+            order by action, denied_categories, actor_role
+        ) as what
+    from denied_pairs
+    group by actor_id, event_date
+),
+
+ranked_evidence as (
+    select
+        actor_id,
+        event_date,
+        event_id,
+        occurred_at,
+        row_number() over (partition by actor_id, event_date order by occurred_at, event_id) as rn
+    from denied_events
+),
+
+evidence as (
+    select
+        actor_id,
+        event_date,
+        max(occurred_at) as last_at,
+        array_agg(event_id order by rn) as event_ids
+    from ranked_evidence
+    where rn <= 50
+    group by actor_id, event_date
+),
+
+actor_summary as (
+    select
+        actor_id,
+        string_agg(distinct coalesce(actor_role, 'unknown'), ', ') as roles,
+        sum(events) as events,
+        sum(records) as records,
+        count(distinct action) as actions,
+        max(last_at) as last_at
+    from actor_combos
+    group by actor_id
+),
+
+alarms as (
+    select
+        'actor:' || d.actor_id || '@' || cast(d.event_date as varchar) as resource,
+        'alarm' as status,
+        case when d.has_known_role then 'high' else 'medium' end as severity,
+        case
+            when d.has_known_role then
+                d.actor_id || ' used personal data beyond what their role permits on ' || cast(d.event_date as varchar)
+                || ': ' || d.what || '; the role matrix grants none of these.'
+            else
+                d.actor_id || ' is not in the directory (no role known): the role matrix authorises none of its '
+                || 'personal-data actions on ' || cast(d.event_date as varchar) || ': ' || d.what || '.'
+        end as reason,
+        v.last_at as observed_at,
+        v.event_ids as evidence
+    from denied_days as d
+    left join evidence as v
+        on v.actor_id = d.actor_id
+        and v.event_date = d.event_date
+),
+
+oks as (
+    select
+        'actor:' || a.actor_id as resource,
+        'ok' as status,
+        'info' as severity,
+        a.actor_id || ': ' || cast(a.events as varchar) || ' successful personal-data actions ('
+        || cast(a.records as varchar) || ' records, ' || cast(a.actions as varchar)
+        || ' kinds of action), all permitted for their role (' || a.roles || ').' as reason,
+        a.last_at as observed_at,
+        cast([] as varchar[]) as evidence
+    from actor_summary as a
+    where a.actor_id not in (select d.actor_id from denied_days as d)
+),
+
+final as (
+    select
+        'access.out_of_role' as control_id,
+        '5' as policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from alarms
+    union all
+    select
+        'access.out_of_role' as control_id,
+        '5' as policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from oks
+)
+
+select * from final
+order by resource

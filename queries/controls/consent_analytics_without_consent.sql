@@ -1,0 +1,128 @@
+-- name: consent_analytics_without_consent
+-- control: consent.analytics_without_consent
+-- section: 4
+-- severity: high
+-- requires: usage
+-- description: Usage (analytics) events up to $as_of of subjects whose jurisdiction makes analytics consent-based: alarm per subject without consent (refused: high, unknown: medium); ok per consent-based jurisdiction; info for subjects of unknown jurisdiction.
+-- params: as_of DATE
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+with consent_jurisdictions as (
+    -- Where the data map's legal basis for analytics reporting is consent (GDPR: EU, UK).
+    select distinct jurisdiction
+    from ref_data_uses
+    where system_id = 'analytics'
+      and data_use = 'analytics.reporting'
+      and legal_basis = 'consent'
+),
+
+events as (
+    select
+        u.event_id,
+        u.user_id as subject_id,
+        u.subject_jurisdiction as jurisdiction,
+        u.occurred_at,
+        -- NULL (empty in the export) means the consent state is unknown
+        u.consent_analytics,
+        j.jurisdiction is not null as needs_consent
+    from usage_events as u
+    left join consent_jurisdictions as j on j.jurisdiction = u.subject_jurisdiction
+    where cast(u.occurred_at as date) <= $as_of
+),
+
+unconsented as (
+    select
+        *,
+        row_number() over (partition by subject_id order by occurred_at desc, event_id desc) as evidence_rank
+    from events
+    where needs_consent
+      and (consent_analytics is null or not consent_analytics)
+),
+
+alarms as (
+    select
+        'subject:' || subject_id as resource,
+        'alarm' as status,
+        case when count(case when not consent_analytics then 1 end) > 0 then 'high' else 'medium' end as severity,
+        'Subject ' || subject_id || ' (' || min(jurisdiction) || ', where analytics needs consent) has '
+        || cast(count(*) as varchar) || ' analytics events from ' || cast(cast(min(occurred_at) as date) as varchar)
+        || ' to ' || cast(cast(max(occurred_at) as date) as varchar) || ' without consent: '
+        || cast(count(case when not consent_analytics then 1 end) as varchar) || ' with consent refused, '
+        || cast(count(case when consent_analytics is null then 1 end) as varchar) || ' with consent unknown.' as reason,
+        max(occurred_at) as observed_at,
+        -- the 20 most recent events: enough to audit the finding
+        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
+    from unconsented
+    group by subject_id
+),
+
+consented as (
+    select
+        *,
+        row_number() over (partition by jurisdiction order by occurred_at desc, event_id desc) as evidence_rank
+    from events
+    where needs_consent
+      and consent_analytics
+),
+
+-- ok: one summary per consent-based jurisdiction (a handful of rows, not one per subject).
+ok_rows as (
+    select
+        'jurisdiction:' || jurisdiction as resource,
+        'ok' as status,
+        'info' as severity,
+        cast(count(*) as varchar) || ' analytics events of ' || cast(count(distinct subject_id) as varchar) || ' '
+        || jurisdiction || ' subjects from ' || cast(cast(min(occurred_at) as date) as varchar) || ' to '
+        || cast(cast(max(occurred_at) as date) as varchar) || ' carry analytics consent.' as reason,
+        max(occurred_at) as observed_at,
+        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
+    from consented
+    group by jurisdiction
+),
+
+unknown_jurisdiction as (
+    select
+        *,
+        row_number() over (order by occurred_at desc, event_id desc) as evidence_rank
+    from events
+    where jurisdiction is null
+      and (consent_analytics is null or not consent_analytics)
+),
+
+-- info: events without consent whose subject's jurisdiction is unknown cannot be judged either way.
+info_rows as (
+    select
+        'source:usage' as resource,
+        'info' as status,
+        'info' as severity,
+        cast(count(*) as varchar) || ' analytics events without consent of ' || cast(count(distinct subject_id) as varchar)
+        || ' subjects of unknown jurisdiction, from ' || cast(cast(min(occurred_at) as date) as varchar) || ' to '
+        || cast(cast(max(occurred_at) as date) as varchar)
+        || ', could not be assessed: consent may have been required.' as reason,
+        max(occurred_at) as observed_at,
+        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
+    from unknown_jurisdiction
+    having count(*) > 0
+),
+
+final as (
+    select
+        'consent.analytics_without_consent' as control_id,
+        '4' as policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from (
+        select * from alarms
+        union all
+        select * from ok_rows
+        union all
+        select * from info_rows
+    ) as findings
+)
+
+select * from final
+order by resource

@@ -1,0 +1,114 @@
+-- name: datamap_undeclared_category
+-- control: datamap.undeclared_category
+-- section: 2
+-- severity: high
+-- requires: audit
+-- description: One row per data category observed in audit events or inventory records up to $as_of; alarm when the data map declares it for no system.
+-- params: as_of DATE
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+with observed as (
+    -- Evidence ids: audit event ids as-is, inventory records as `<system>/<store>/<record_id>`. A record
+    -- counts as seen from its `created_at` (it has held the category since then). `distinct`: an
+    -- exporter's list may repeat a category, which must not count (or cite) the event twice.
+    select distinct
+        c.data_category,
+        'event' as source_kind,
+        e.event_id as evidence_id,
+        e.occurred_at as seen_at
+    from audit_events as e
+    cross join unnest(e.categories) as c (data_category)
+    where e.event_date <= $as_of
+
+    union all
+
+    select
+        r.data_category,
+        'record' as source_kind,
+        r.system || '/' || r.store || '/' || r.record_id as evidence_id,
+        r.created_at as seen_at
+    from inventory_records as r
+    where cast(r.created_at as date) <= $as_of
+),
+
+per_category as (
+    select
+        data_category,
+        -- `observed` holds each (category, id) once, so plain counts are distinct counts
+        count(case when source_kind = 'event' then 1 end) as events,
+        count(case when source_kind = 'record' then 1 end) as records,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at
+    from observed
+    group by data_category
+),
+
+-- Declared means: a data-map category equals the observed key, or the observed key is an ANCESTOR
+-- of one (an exporter's coarser label, e.g. `user.contact` when the map holds `user.contact.email`).
+-- A key finer than anything declared (a descendant) is undeclared: the map must name it before the
+-- policy can claim to disclose it. The policy loader applies the same rule to roles and recipients
+-- (`is_declared` in compliance/config/bundle.py).
+declaring_systems as (
+    select distinct
+        p.data_category,
+        m.system_id
+    from per_category as p
+    inner join ref_data_map as m
+        on m.data_category = p.data_category
+        or starts_with(m.data_category, p.data_category || '.')
+),
+
+coverage as (
+    select
+        p.*,
+        s.systems
+    from per_category as p
+    left join (
+        select
+            data_category,
+            string_agg(system_id, ', ' order by system_id) as systems
+        from declaring_systems
+        group by data_category
+    ) as s on s.data_category = p.data_category
+),
+
+-- The 20 most recent ids per category: enough to audit a finding without listing millions.
+ranked_evidence as (
+    select
+        data_category,
+        evidence_id,
+        row_number() over (partition by data_category order by seen_at desc, evidence_id desc) as evidence_rank
+    from observed
+),
+
+evidence as (
+    select
+        data_category,
+        array_agg(evidence_id order by evidence_rank) as evidence
+    from ranked_evidence
+    where evidence_rank <= 20
+    group by data_category
+),
+
+final as (
+    select
+        'datamap.undeclared_category' as control_id,
+        '2' as policy_section,
+        'category:' || c.data_category as resource,
+        case when c.systems is null then 'alarm' else 'ok' end as status,
+        case when c.systems is null then 'high' else 'info' end as severity,
+        'Data category ' || c.data_category || ' was observed in ' || cast(c.events as varchar)
+        || ' audit events and ' || cast(c.records as varchar) || ' inventory records from '
+        || cast(cast(c.first_seen_at as date) as varchar) || ' to ' || cast(cast(c.last_seen_at as date) as varchar)
+        || case
+            when c.systems is null then ', but no system of the data map declares it.'
+            else '; the data map declares it for ' || c.systems || '.'
+        end as reason,
+        c.last_seen_at as observed_at,
+        e.evidence
+    from coverage as c
+    inner join evidence as e on e.data_category = c.data_category
+)
+
+select * from final
+order by resource

@@ -1,0 +1,76 @@
+-- name: dsr_due_soon
+-- control: dsr.due_soon
+-- section: 8
+-- severity: medium
+-- requires: dsr
+-- description: One row per request open as of $as_of: info (medium) when its effective deadline is at most $dsr_due_soon_days days away, ok otherwise (overdue ones are dsr.overdue's alarms).
+-- params: as_of DATE, dsr_due_soon_days INTEGER
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+with open_requests as (
+    select
+        r.request_id,
+        r.jurisdiction,
+        r.request_type,
+        r.received_at,
+        d.rule_id,
+        d.received_date,
+        d.clock_start_date,
+        d.effective_due_date,
+        d.effective_due_at,
+        date_diff('day', $as_of, d.effective_due_date) as days_left
+    from dsr_requests as r
+    inner join dsr_deadlines as d on d.request_id = r.request_id
+    where r.status = 'open'
+      and d.received_date <= $as_of
+),
+
+classified as (
+    select
+        *,
+        case
+            when rule_id is null then 'no_rule'
+            when effective_due_date is null then 'awaiting_verification'
+            when days_left < 0 then 'overdue'
+            when days_left <= $dsr_due_soon_days then 'due_soon'
+            else 'on_track'
+        end as finding,
+        'Open ' || request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
+        || cast(received_date as varchar) || ')' as request_text
+    from open_requests
+),
+
+final as (
+    select
+        'dsr.due_soon' as control_id,
+        '8' as policy_section,
+        'dsr:' || request_id as resource,
+        case when finding = 'due_soon' then 'info' else 'ok' end as status,
+        -- Not an alarm yet: a warning that needs action within days.
+        case when finding = 'due_soon' then 'medium' else 'info' end as severity,
+        case finding
+            when 'due_soon' then
+                request_text || ' is due ' || cast(effective_due_date as varchar) || ', '
+                || case when days_left = 0 then 'today' else 'in ' || cast(days_left as varchar) || ' days' end
+                || ' as of ' || cast($as_of as varchar) || ', within the ' || cast($dsr_due_soon_days as varchar)
+                || '-day warning window.'
+            when 'on_track' then
+                request_text || ' is due ' || cast(effective_due_date as varchar) || ', in '
+                || cast(days_left as varchar) || ' days as of ' || cast($as_of as varchar) || '.'
+            when 'overdue' then
+                request_text || ' was due ' || cast(effective_due_date as varchar) || ' and is already '
+                || cast(-days_left as varchar) || ' days overdue as of ' || cast($as_of as varchar)
+                || ': reported by dsr.overdue, not here.'
+            when 'awaiting_verification' then
+                request_text || ' has no due date yet: its clock starts at identity verification.'
+            else
+                request_text || ' has no deadline: no rule covers ' || request_type || ' requests in '
+                || jurisdiction || '.'
+        end as reason,
+        coalesce(effective_due_at, received_at) as observed_at,
+        [request_id] as evidence
+    from classified
+)
+
+select * from final
+order by resource

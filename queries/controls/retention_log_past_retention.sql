@@ -1,0 +1,128 @@
+-- name: retention_log_past_retention
+-- control: retention.log_past_retention
+-- section: 6
+-- severity: medium
+-- requires: audit
+-- description: One row per log source (audit, usage, diagnostic): alarm when the export still holds lines older than the source's retention period plus grace as of $as_of, with the count, the oldest line and up to 20 of the oldest ids.
+-- params: as_of DATE
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+
+-- Requires only audit (the one mandatory export); usage and diagnostic are judged on their own, and
+-- one that was not exported is a `skip` row here.
+with lines as (
+    -- Lines stamped after as_of did not exist yet on that day.
+    select 'audit' as source, event_id as line_id, occurred_at from audit_events where cast(occurred_at as date) <= $as_of
+    union all
+    select 'usage' as source, event_id as line_id, occurred_at from usage_events where cast(occurred_at as date) <= $as_of
+    union all
+    select 'diagnostic' as source, line_id, occurred_at from diagnostic_logs where cast(occurred_at as date) <= $as_of
+),
+
+aged as (
+    select
+        l.source,
+        l.line_id,
+        l.occurred_at,
+        date_diff('day', cast(l.occurred_at as date), $as_of) > p.period_days + p.grace_days as is_expired
+    from lines as l
+    inner join ref_log_retention as p on p.source = l.source
+),
+
+per_source as (
+    select
+        source,
+        count(*) as line_count,
+        min(occurred_at) as oldest_at,
+        sum(case when is_expired then 1 else 0 end) as expired_count
+    from aged
+    group by source
+),
+
+oldest_expired as (
+    -- The 20 oldest expired lines per source: a top-N per branch, much cheaper than ranking millions.
+    select * from (
+        select source, line_id, occurred_at from aged where source = 'audit' and is_expired
+        order by occurred_at, line_id limit 20
+    )
+    union all
+    select * from (
+        select source, line_id, occurred_at from aged where source = 'usage' and is_expired
+        order by occurred_at, line_id limit 20
+    )
+    union all
+    select * from (
+        select source, line_id, occurred_at from aged where source = 'diagnostic' and is_expired
+        order by occurred_at, line_id limit 20
+    )
+),
+
+evidence as (
+    select
+        source,
+        array_agg(line_id order by occurred_at, line_id) as line_ids
+    from oldest_expired
+    group by source
+),
+
+assessed as (
+    select
+        p.source,
+        p.period_days,
+        p.grace_days,
+        coalesce(s.line_count, 0) as line_count,
+        coalesce(s.expired_count, 0) as expired_count,
+        s.oldest_at,
+        date_diff('day', cast(s.oldest_at as date), $as_of) as oldest_age_days,
+        date_diff('day', cast(s.oldest_at as date), $as_of) - p.period_days - p.grace_days as days_beyond_limit,
+        date_add(cast(s.oldest_at as date), cast(p.period_days as integer)) as oldest_due_date,
+        e.line_ids
+    from ref_log_retention as p
+    left join per_source as s on s.source = p.source
+    left join evidence as e on e.source = p.source
+),
+
+final as (
+    select
+        'retention.log_past_retention' as control_id,
+        '6' as policy_section,
+        'source:' || source as resource,
+        case
+            when line_count = 0 then 'skip'
+            when expired_count > 0 then 'alarm'
+            else 'ok'
+        end as status,
+        case
+            when expired_count > 0 and days_beyond_limit > 30 then 'high'
+            when expired_count > 0 then 'medium'
+            else 'info'
+        end as severity,
+        case
+            -- An optional source that was not exported has no lines: nothing to examine.
+            when line_count = 0 then
+                'No ' || source || ' lines up to ' || cast($as_of as varchar)
+                || ' were loaded, so retention.log_past_retention had nothing to examine for this source.'
+            when expired_count > 0 then
+                'The ' || source || ' export still holds ' || cast(expired_count as varchar) || ' of '
+                || cast(line_count as varchar) || ' lines older than the ' || cast(period_days as varchar)
+                || '-day retention plus ' || cast(grace_days as varchar) || ' days grace as of ' || cast($as_of as varchar)
+                || '; the oldest, from ' || cast(oldest_at as varchar) || ', is ' || cast(oldest_age_days as varchar)
+                || ' days old'
+                || case
+                    when days_beyond_limit > 30 then ' (high: over 30 days beyond the limit).'
+                    else ' (medium: within 30 days beyond the limit).'
+                end
+            else
+                'The ' || source || ' export holds ' || cast(line_count as varchar) || ' lines, the oldest from '
+                || cast(oldest_at as varchar) || ' (' || cast(oldest_age_days as varchar) || ' days old), within the '
+                || cast(period_days as varchar) || '-day retention plus ' || cast(grace_days as varchar)
+                || ' days grace as of ' || cast($as_of as varchar) || '.'
+        end as reason,
+        -- When the oldest line was (or will be) due for removal.
+        cast(oldest_due_date as timestamp) as observed_at,
+        coalesce(line_ids, cast([] as varchar[])) as evidence
+    from assessed
+)
+
+select * from final
+order by resource

@@ -1,0 +1,163 @@
+-- name: retention_record_past_retention
+-- control: retention.record_past_retention
+-- section: 6
+-- severity: high
+-- requires: inventory
+-- description: One row per inventory record held as of $as_of: alarm when it is past its retention rule's due date plus grace and neither deleted nor de-identified (legal hold -> info), or when no retention rule covers its category.
+-- params: as_of DATE, retention_legal_hold_exempts BOOLEAN
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+with records as (
+    -- Records created after as_of did not exist yet on that day.
+    select
+        system,
+        store,
+        record_id,
+        data_category,
+        snapshot_at,
+        created_at,
+        last_activity_at,
+        contract_ended_at,
+        coalesce(legal_hold, false) as legal_hold,
+        -- Erased "as of as_of": a deletion stamped later had not happened yet on that day.
+        case when cast(deleted_at as date) <= $as_of then cast(deleted_at as date) end as deleted_date,
+        case when cast(deidentified_at as date) <= $as_of then cast(deidentified_at as date) end as deidentified_date
+    from inventory_records
+    where cast(created_at as date) <= $as_of
+),
+
+candidate_rules as (
+    -- Every rule that covers the record (a category rule covers its descendants; a system or store
+    -- rule only that system or store), ranked: store 3 > system 2 > category 1, then the longest
+    -- (nearest) category key. One left join and one window: the inventory is read once.
+    select
+        r.*,
+        t.data_category as rule_category,
+        t.system_id as rule_system,
+        t.store_id as rule_store,
+        t.period_days,
+        t.clock,
+        t.grace_days,
+        t.action,
+        row_number() over (
+            partition by r.system, r.store, r.record_id
+            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
+        ) as rule_rank
+    from records as r
+    left join ref_retention as t
+        on (r.data_category = t.data_category or starts_with(r.data_category, t.data_category || '.'))
+        and (t.system_id is null or t.system_id = r.system)
+        and (t.store_id is null or t.store_id = r.store)
+),
+
+clocked as (
+    select
+        *,
+        -- A record never active since creation was last active when it was created.
+        cast(
+            case clock
+                when 'created_at' then created_at
+                when 'last_activity_at' then coalesce(last_activity_at, created_at)
+                when 'contract_ended_at' then contract_ended_at
+            end as date
+        ) as clock_date
+    from candidate_rules
+    where rule_rank = 1
+),
+
+assessed as (
+    select
+        *,
+        date_add(clock_date, cast(period_days as integer)) as due_date,
+        date_diff('day', date_add(clock_date, cast(period_days as integer)), $as_of) as days_past_due,
+        system || '/' || store || '/' || record_id as record_key,
+        -- e.g. "user.name (system billing): 2555 days from created_at"
+        rule_category
+        || case
+            when rule_store is not null then ' (store ' || coalesce(rule_system || '/', '') || rule_store || ')'
+            when rule_system is not null then ' (system ' || rule_system || ')'
+            else ''
+        end
+        || ': ' || cast(period_days as varchar) || ' days from ' || clock as rule_text
+    from clocked
+),
+
+classified as (
+    select
+        *,
+        case
+            when rule_category is null then 'no_rule'
+            when deleted_date is not null or deidentified_date is not null then 'erased'
+            when clock_date is null then 'clock_not_running'
+            when days_past_due <= grace_days then 'within_retention'
+            when legal_hold and $retention_legal_hold_exempts then 'legal_hold'
+            else 'past_retention'
+        end as finding,
+        'Record ' || record_key || ' (' || data_category || ')' as record_text,
+        'rule ' || rule_text || ' ' || cast(clock_date as varchar)
+        || case when clock = 'last_activity_at' and last_activity_at is null then ' (creation, no activity since)' else '' end
+        || ', grace ' || cast(grace_days as varchar) || ' days, then ' || action as dated_rule_text
+    from assessed
+),
+
+final as (
+    select
+        'retention.record_past_retention' as control_id,
+        '6' as policy_section,
+        'record:' || record_key as resource,
+        case
+            when finding in ('no_rule', 'past_retention') then 'alarm'
+            when finding = 'legal_hold' then 'info'
+            else 'ok'
+        end as status,
+        case
+            when finding = 'no_rule' then 'medium'
+            when finding = 'past_retention' and days_past_due - grace_days > 30 then 'critical'
+            when finding = 'past_retention' then 'high'
+            else 'info'
+        end as severity,
+        case finding
+            when 'no_rule' then
+                record_text || ': no retention rule covers category ' || data_category
+                || ', so nothing limits how long it is kept (medium: a gap in the schedule, not a proven overstay).'
+            when 'past_retention' then
+                record_text || ' is ' || cast(days_past_due as varchar) || ' days past its retention due date '
+                || cast(due_date as varchar) || ' as of ' || cast($as_of as varchar)
+                || ' and neither deleted nor de-identified'
+                || case when legal_hold then ' (its legal hold does not exempt it under the settings)' else '' end
+                || '; ' || dated_rule_text
+                || case
+                    when days_past_due - grace_days > 30 then '; critical: over 30 days beyond the grace.'
+                    else '; high: within 30 days beyond the grace.'
+                end
+            when 'legal_hold' then
+                record_text || ' is ' || cast(days_past_due as varchar) || ' days past its retention due date '
+                || cast(due_date as varchar) || ' as of ' || cast($as_of as varchar)
+                || ' but on legal hold, which exempts it; ' || dated_rule_text || '.'
+            when 'erased' then
+                record_text || ' was '
+                || case
+                    when deleted_date is not null then 'deleted ' || cast(deleted_date as varchar)
+                    else 'de-identified ' || cast(deidentified_date as varchar)
+                end
+                || '; rule ' || rule_text || ', then ' || action || '.'
+            when 'clock_not_running' then
+                record_text || ': its retention clock (' || clock || ') has not started, so nothing is due yet; rule '
+                || rule_text || ', then ' || action || '.'
+            else
+                record_text || ' is within retention as of ' || cast($as_of as varchar) || ': due '
+                || cast(due_date as varchar)
+                || case
+                    when days_past_due > 0 then
+                        ', ' || cast(days_past_due as varchar) || ' days ago but within the grace'
+                    else ', ' || cast(-days_past_due as varchar) || ' days to go'
+                end
+                || '; ' || dated_rule_text || '.'
+        end as reason,
+        coalesce(cast(due_date as timestamp), snapshot_at) as observed_at,
+        [record_key] as evidence
+    from classified
+)
+
+select * from final
+order by resource

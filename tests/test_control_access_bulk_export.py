@@ -1,0 +1,94 @@
+"""access.bulk_export on hand-made audit events, as of 2025-03-10 (answers worked out by hand).
+
+Settings: more than 5000 personal-data records exported, read or searched by one actor within a sliding
+60-minute window (bounds included) is an alarm; exports by a service account to an approved recipient
+(backups) are not counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _ev(event_id: str, actor_id: str, at: str, action: str, records: int, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
+        "actor_type": "employee", "actor_role": "platform_admin", "action": action, "outcome": "success",
+        "resource_type": "contact", "categories": ["user.contact.email"], "record_count": records,
+        "actor_timezone": "UTC", "recipient": "google.com" if action == "export" else None,
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def test_access_bulk_export(make_db, policy) -> None:
+    rows = [
+        # emp-x: 3000 exported at 09:50 and 2500 searched at 10:20, across the 10:00 block boundary:
+        # 5500 > 5000 within 30 minutes -> alarm, high (an export is involved). The 100-record read at 11:30
+        # only sees 2500 + 100 in its window -> that day has 1 window over the threshold.
+        _ev("x-1", "emp-x", "2025-03-04 09:50:00", "export", 3000),
+        _ev("x-2", "emp-x", "2025-03-04 10:20:00", "search", 2500),
+        _ev("x-3", "emp-x", "2025-03-04 11:30:00", "read", 100),
+        # emp-y: 3000 at 09:00:00 and 2500 at 10:00:01, 60 min 1 s apart: never in one window -> ok. A
+        # 10000-record export of non-personal data and a denied one are not counted.
+        _ev("y-1", "emp-y", "2025-03-05 09:00:00", "read", 3000),
+        _ev("y-2", "emp-y", "2025-03-05 10:00:01", "read", 2500),
+        _ev("y-sys", "emp-y", "2025-03-05 09:30:00", "export", 10000, categories=[], resource_type="service_log"),
+        _ev("y-denied", "emp-y", "2025-03-05 09:40:00", "export", 10000, outcome="denied"),
+        # emp-z: one 6000-record read -> alarm, medium (reads only).
+        _ev("z-1", "emp-z", "2025-03-06 14:00:00", "read", 6000),
+        # svc-bk: a service account's 50000-record export to aws (approved) is a backup -> ok, noted.
+        _ev("bk-1", "svc-bk", "2025-03-07 01:00:00", "export", 50000, actor_type="service", actor_role="svc_backup",
+            recipient="aws"),
+        # emp-w: a person exporting 6000 to the same approved recipient is not a backup -> alarm high.
+        _ev("w-1", "emp-w", "2025-03-07 02:00:00", "export", 6000, recipient="amazonaws.com"),
+        # svc-leak: a service account exporting 6000 to an unapproved domain counts -> alarm high.
+        _ev("leak-1", "svc-leak", "2025-03-07 03:00:00", "export", 6000, actor_type="service",
+            actor_role="svc_backup", recipient="dropbox.com"),
+        # After as_of: not counted.
+        _ev("y-future", "emp-y", "2025-03-11 09:10:00", "export", 9000),
+    ]  # fmt: skip
+    con = make_db({"audit_events": rows})
+    out = run_query(con, "access_bulk_export", {"as_of": AS_OF}, policy)
+    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
+    assert got == {
+        "actor:emp-x@2025-03-04": ("alarm", "high"),
+        "actor:emp-y": ("ok", "info"),
+        "actor:emp-z@2025-03-06": ("alarm", "medium"),
+        "actor:svc-bk": ("ok", "info"),
+        "actor:emp-w@2025-03-07": ("alarm", "high"),
+        "actor:svc-leak@2025-03-07": ("alarm", "high"),
+    }
+    by = {r["resource"]: r for r in out.to_dicts()}
+    x = by["actor:emp-x@2025-03-04"]
+    assert x["reason"] == (
+        "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 09:50:00 "
+        "to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 window ending "
+        "that day exceeded it."
+    )
+    assert x["evidence"] == ["x-1", "x-2"]  # largest first
+    assert x["observed_at"] == dt.datetime(2025, 3, 4, 10, 20)
+    assert by["actor:emp-y"]["reason"] == (
+        "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest fixed 60-minute "
+        "block held 3000 and no sliding window exceeded 5000 records."
+    )
+    assert by["actor:svc-bk"]["reason"] == (
+        "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest fixed 60-minute "
+        "block held 0 and no sliding window exceeded 5000 records; not counted: 1 export (50000 records) by this "
+        "service account to approved recipients (backups)."
+    )
+    assert by["actor:emp-z@2025-03-06"]["evidence"] == ["z-1"]
+
+
+def test_window_bounds_are_inclusive(make_db, policy) -> None:
+    # 3000 at 09:00:00 and 2500 at exactly 10:00:00: the window ending at 10:00 starts at 09:00 inclusive.
+    rows = [
+        _ev("e-1", "emp-e", "2025-03-04 09:00:00", "read", 3000),
+        _ev("e-2", "emp-e", "2025-03-04 10:00:00", "read", 2500),
+    ]
+    out = run_query(make_db({"audit_events": rows}), "access_bulk_export", {"as_of": AS_OF}, policy)
+    assert out.select("resource", "status", "evidence").rows() == [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])]

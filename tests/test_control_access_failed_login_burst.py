@@ -1,0 +1,91 @@
+"""access.failed_login_burst on hand-made audit events, as of 2025-03-10 (answers worked out by hand).
+
+Settings: >= 10 failed logins for one account, or >= 20 from one source IP, within 10 minutes (bounds
+included); critical when a successful login of that account (from that IP) follows within 10 minutes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+T0 = dt.datetime(2025, 3, 4, 9, 0)
+
+
+def _login(event_id: str, actor_id: str, at: dt.datetime, ok: bool, ip: str, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": event_id, "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"), "event_date": at.date().isoformat(),
+        "actor_id": actor_id, "actor_type": "employee", "actor_role": "support_agent",
+        "action": "login" if ok else "login_failed", "outcome": "success" if ok else "failure",
+        "categories": [], "source_ip": ip, "actor_timezone": "UTC",
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def _s(seconds: int, base: dt.datetime = T0) -> dt.datetime:
+    return base + dt.timedelta(seconds=seconds)
+
+
+def test_access_failed_login_burst(make_db, policy) -> None:
+    d5, d6 = dt.datetime(2025, 3, 5, 9, 0), dt.datetime(2025, 3, 6, 9, 0)
+    ip_base = dt.datetime(2025, 3, 7, 3, 0)
+    rows = [
+        # emp-a: 10 failures 30 s apart, 09:00:00 .. 09:04:30 (10 >= 10), then a success at 09:06 (within
+        # 10 minutes after the last failure) -> critical.
+        *[_login(f"a-f{i}", "emp-a", _s(30 * i), False, "198.51.100.7") for i in range(10)],
+        _login("a-ok", "emp-a", _s(360), True, "198.51.100.7"),
+        # emp-b: 9 failures within 4 minutes, a 10th 20 minutes later: at most 9 in any window -> ok.
+        *[_login(f"b-f{i}", "emp-b", _s(30 * i, d5), False, "198.51.100.8") for i in range(9)],
+        _login("b-f9", "emp-b", _s(1200, d5), False, "198.51.100.8"),
+        _login("b-ok", "emp-b", _s(1300, d5), True, "198.51.100.8"),
+        # emp-c: 10 `login` events with outcome failure in 2 min 15 s; the success comes 27 minutes after
+        # the last failure -> high, not followed.
+        *[_login(f"c-f{i}", "emp-c", _s(15 * i, d6), False, "198.51.100.9", action="login") for i in range(10)],
+        _login("c-ok", "emp-c", _s(1800, d6), True, "198.51.100.9"),
+        # 203.0.113.9: 20 failures 15 s apart (03:00:00 .. 03:04:45) spread over cu-0..cu-3 (5 each, under the
+        # per-account threshold), then cu-3 logs in from that IP at 03:08 -> ip alarm, critical.
+        *[
+            _login(f"ip-f{i}", f"cu-{i % 4}", _s(15 * i, ip_base), False, "203.0.113.9", actor_type="customer_user")
+            for i in range(20)
+        ],
+        _login("ip-ok", "cu-3", _s(480, ip_base), True, "203.0.113.9", actor_type="customer_user"),
+        # After as_of: ignored.
+        *[_login(f"late-f{i}", "emp-b", dt.datetime(2025, 3, 11, 9, 0, i), False, "198.51.100.8") for i in range(12)],
+    ]  # fmt: skip
+    con = make_db({"audit_events": rows})
+    out = run_query(con, "access_failed_login_burst", {"as_of": AS_OF}, policy)
+    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
+    assert got == {
+        "actor:emp-a@2025-03-04": ("alarm", "critical"),
+        "actor:emp-b": ("ok", "info"),
+        "actor:emp-c@2025-03-06": ("alarm", "high"),
+        "ip:203.0.113.9@2025-03-07": ("alarm", "critical"),
+        "actor:cu-0": ("ok", "info"),
+        "actor:cu-1": ("ok", "info"),
+        "actor:cu-2": ("ok", "info"),
+        "actor:cu-3": ("ok", "info"),
+    }
+    by = {r["resource"]: r for r in out.to_dicts()}
+    a = by["actor:emp-a@2025-03-04"]
+    assert a["reason"] == (
+        "10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 UTC "
+        "(alarm at 10), followed by a successful login at 2025-03-04 09:06:00 UTC: the account may be compromised."
+    )
+    assert a["evidence"] == [f"a-f{i}" for i in range(10)] + ["a-ok"]
+    assert a["observed_at"] == dt.datetime(2025, 3, 4, 9, 4, 30)
+    assert by["ip:203.0.113.9@2025-03-07"]["reason"] == (
+        "20 failed logins from IP 203.0.113.9 (against 4 accounts) within 10 minutes, 2025-03-07 03:00:00 to "
+        "2025-03-07 03:04:45 UTC (alarm at 20), followed by a successful login of cu-3 at 2025-03-07 03:08:00 UTC: "
+        "the account may be compromised."
+    )
+    assert by["actor:emp-c@2025-03-06"]["reason"].endswith("; no successful login followed within the window.")
+    assert by["actor:emp-b"]["reason"] == (
+        "emp-b: 11 login attempts, 10 failed; at most 9 failures within 10 minutes (alarm at 10)."
+    )
+    assert (
+        by["actor:cu-3"]["reason"]
+        == "cu-3: 6 login attempts, 5 failed; at most 5 failures within 10 minutes (alarm at 10)."
+    )

@@ -1,0 +1,80 @@
+"""access.impossible_travel on hand-made logins, as of 2025-03-10 (answers worked out by hand).
+
+Settings: two successive successful logins of one actor at least 500 km apart (haversine, R = 6371 km)
+and faster than 900 km/h. Distances below were computed with the same formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+SYDNEY, LONDON, MELBOURNE = (-33.87, 151.21), (51.51, -0.13), (-37.81, 144.96)
+FRANKFURT, MADRID = (50.11, 8.68), (40.42, -3.70)
+
+
+def _login(event_id: str, actor_id: str, at: str, country: str, where: tuple[float, float] | None, **kw: object):
+    row: dict[str, object] = {
+        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
+        "actor_type": "employee", "actor_role": "support_agent", "action": "login", "outcome": "success",
+        "categories": [], "geo_country": country, "geo_lat": where[0] if where else None,
+        "geo_lon": where[1] if where else None, "actor_timezone": "UTC",
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def test_access_impossible_travel(make_db, policy) -> None:
+    rows = [
+        # emp-a: Sydney 00:00 UTC, London 06:00 UTC on 4 Mar: 16994 km in 6 h = 2832 km/h -> alarm. A failed
+        # login from Madrid in between is not a login.
+        _login("a-syd", "emp-a", "2025-03-04 00:00:00", "AU", SYDNEY),
+        _login("a-fail", "emp-a", "2025-03-04 03:00:00", "ES", MADRID, action="login_failed", outcome="failure"),
+        _login("a-lon", "emp-a", "2025-03-04 06:00:00", "GB", LONDON),
+        # emp-b: Sydney -> Melbourne in 1 h (713 km/h) and Melbourne -> London in 48 h (352 km/h) -> ok.
+        _login("b-syd", "emp-b", "2025-03-04 00:00:00", "AU", SYDNEY),
+        _login("b-mel", "emp-b", "2025-03-04 01:00:00", "AU", MELBOURNE),
+        _login("b-lon", "emp-b", "2025-03-06 01:00:00", "GB", LONDON),
+        # emp-c: an AU login without coordinates (the AU centroid) 10 minutes before a Sydney one: same country
+        # with a centroid says nothing -> pair skipped. Then NZ without coordinates (centroid -40.90, 174.89)
+        # 30 min after Sydney: 2225 km in 0.5 h = 4450 km/h -> alarm on 5 Mar.
+        _login("c-au", "emp-c", "2025-03-05 08:50:00", "AU", None),
+        _login("c-syd", "emp-c", "2025-03-05 09:00:00", "AU", SYDNEY),
+        _login("c-nz", "emp-c", "2025-03-05 09:30:00", "NZ", None),
+        # emp-d: a login from an unknown country without coordinates cannot be placed and is skipped.
+        _login("d-1", "emp-d", "2025-03-05 09:00:00", "AU", SYDNEY),
+        _login("d-2", "emp-d", "2025-03-05 09:05:00", "ZZ", None),
+        # emp-e: Frankfurt and Madrid (1445 km) at the same second -> alarm, no time between them.
+        _login("e-fra", "emp-e", "2025-03-07 12:00:00", "DE", FRANKFURT),
+        _login("e-mad", "emp-e", "2025-03-07 12:00:00", "ES", MADRID),
+        # After as_of: ignored (it would be a jump back to Sydney within an hour).
+        _login("b-future", "emp-b", "2025-03-11 00:00:00", "AU", SYDNEY),
+    ]  # fmt: skip
+    con = make_db({"audit_events": rows})
+    out = run_query(con, "access_impossible_travel", {"as_of": AS_OF}, policy)
+    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
+    assert got == {
+        "actor:emp-a@2025-03-04": ("alarm", "high"),
+        "actor:emp-b": ("ok", "info"),
+        "actor:emp-c@2025-03-05": ("alarm", "high"),
+        "actor:emp-d": ("ok", "info"),
+        "actor:emp-e@2025-03-07": ("alarm", "high"),
+    }
+    by = {r["resource"]: r for r in out.to_dicts()}
+    a = by["actor:emp-a@2025-03-04"]
+    assert a["reason"] == (
+        "emp-a logged in from AU at 2025-03-04 00:00:00 UTC and from GB at 2025-03-04 06:00:00 UTC: 16994 km in "
+        "360 minutes (2832 km/h), faster than 900.0 km/h over at least 500.0 km; 1 such pair that day."
+    )
+    assert a["evidence"] == ["a-syd", "a-lon"]
+    assert a["observed_at"] == dt.datetime(2025, 3, 4, 6, 0)
+    c = by["actor:emp-c@2025-03-05"]
+    assert "from NZ (country centroid) at 2025-03-05 09:30:00 UTC: 2225 km in 30 minutes (4450 km/h)" in c["reason"]
+    assert c["evidence"] == ["c-syd", "c-nz"]
+    assert "1445 km in 0 minutes (no time between them)" in by["actor:emp-e@2025-03-07"]["reason"]
+    assert by["actor:emp-d"]["reason"] == (
+        "emp-d: 1 located successful login from 1 country (AU); no two successive logins at least 500.0 km apart "
+        "faster than 900.0 km/h."
+    )

@@ -1,0 +1,68 @@
+"""disclosure.unapproved_recipient on hand-made share/export events, as of 2025-03-10 (answers worked out by hand
+from recipients.yaml)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _event(event_id: str, action: str, recipient: str, at: str, categories: list[str], records: int, **kw) -> dict:
+    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
+           "action": action, "outcome": "success", "resource_type": "contact", "recipient": recipient,
+           "categories": categories, "record_count": records}  # fmt: skip
+    return row | kw
+
+
+def test_disclosure_unapproved_recipient(make_db, policy) -> None:
+    con = make_db(
+        {
+            "audit_events": [
+                # Not an approved recipient (matched case-insensitively): alarm high, 500 + 20 records.
+                _event("d1", "export", "Mailchimp.com", "2025-03-01 10:00:00", ["user.contact.email", "user.name"], 500),
+                _event("d2", "share", "mailchimp.com", "2025-03-03 10:00:00", ["user.contact.email"], 20, actor_id="e2"),
+                # A sub-domain of aws's amazonaws.com: aws, approved for all of `user`: ok.
+                _event("d3", "export", "s3.eu-central-1.amazonaws.com", "2025-03-02 10:00:00", ["user.contact.email"], 1000),
+                # twilio (by id) is not approved for user.contact.email: alarm medium ...
+                _event("d4", "share", "twilio", "2025-03-04 10:00:00", ["user.contact.phone_number", "user.contact.email"], 3),
+                # ... while this twilio.com sub-domain event is within its categories.
+                _event("d5", "share", "api.twilio.com", "2025-03-05 10:00:00", ["user.behavior.call_activity"], 7),
+                # Failed shares disclosed nothing.
+                _event("d6", "share", "evil.example", "2025-03-05 11:00:00", ["user.name"], 9, outcome="denied"),
+                # Ends with the alias but is not a sub-domain of it: not approved.
+                _event("d7", "share", "notamazonaws.com", "2025-03-06 10:00:00", [], 1, actor_id="e3"),
+                # After as_of: ignored.
+                _event("d8", "share", "mailchimp.com", "2025-03-11 10:00:00", ["user.name"], 1),
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "disclosure_unapproved_recipient", {"as_of": AS_OF}, policy)
+    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
+    assert got == [
+        ("recipient:aws", "ok", "info", ["d3"]),
+        ("recipient:mailchimp.com", "alarm", "high", ["d2", "d1"]),
+        ("recipient:notamazonaws.com", "alarm", "high", ["d7"]),
+        ("recipient:twilio", "alarm", "medium", ["d4"]),  # only the out-of-scope event
+    ]
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert rows["recipient:mailchimp.com"]["reason"] == (
+        "Personal data went to mailchimp.com, which is not an approved recipient: 2 share/export events (520 records; "
+        "categories user.contact.email, user.name) by e1, e2 from 2025-03-01 to 2025-03-03."
+    )
+    assert rows["recipient:notamazonaws.com"]["reason"] == (
+        "Personal data went to notamazonaws.com, which is not an approved recipient: 1 share/export events (1 records) "
+        "by e3 from 2025-03-06 to 2025-03-06."
+    )
+    assert rows["recipient:twilio"]["reason"] == (
+        "Approved recipient twilio received categories outside its approved list (user.contact.email) in 1 of 2 "
+        "share/export events (3 records) from 2025-03-04 to 2025-03-05; it is approved for "
+        "user.behavior.call_activity, user.contact.phone_number, user.content.private.call_recording."
+    )
+    assert rows["recipient:twilio"]["observed_at"] == dt.datetime(2025, 3, 4, 10, 0)  # the out-of-scope event
+    assert rows["recipient:aws"]["reason"] == (
+        "Approved recipient aws received 1 share/export events (1000 records) from 2025-03-02 to 2025-03-02, "
+        "all within its approved categories."
+    )

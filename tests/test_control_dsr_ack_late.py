@@ -1,0 +1,67 @@
+"""dsr.ack_late on a hand-made US-CA register, as of Mon 2025-03-10 (answers worked out by hand).
+
+CCPA regs §7021(a): acknowledge within 10 business days of receipt (weekends and California holidays
+skipped). Receipt times are 18:00 UTC = 10:00 in Los Angeles, so the local date is the UTC date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _req(request_id: str, received: str, request_type: str = "access", **kw: object) -> dict[str, object]:
+    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": "US-CA",
+            "request_type": request_type, "received_at": f"{received} 18:00:00", "status": "open", **kw}  # fmt: skip
+
+
+def test_dsr_ack_late(make_db, policy) -> None:
+    con = make_db(
+        {
+            "dsr_requests": [
+                # Received Mon 6 Jan: business days 7-10, 13-17 Jan, then Mon 20 Jan is Martin Luther King Jr.
+                # Day, so the 10th is Tue 21 Jan. Acknowledged 24 Jan: 3 days late -> alarm.
+                _req("r-late", "2025-01-06", acknowledged_at="2025-01-24 18:00:00"),
+                # Same receipt, acknowledged 10 Jan -> ok.
+                _req("r-ok", "2025-01-06", acknowledged_at="2025-01-10 18:00:00"),
+                # Received Mon 3 Feb: 4-7, 10-14 Feb, Mon 17 Feb is Presidents' Day, so due Tue 18 Feb. Never
+                # acknowledged: 20 days past it on 10 Mar -> alarm.
+                _req("r-none", "2025-02-03"),
+                # Received Mon 24 Feb: 25-28 Feb, 3-7 Mar, 10 Mar -> due today, not late yet -> ok.
+                _req("r-pending", "2025-02-24"),
+                # Closed 9 Jan, before its 21 Jan acknowledgement date: none needed -> ok.
+                _req("r-closed", "2025-01-06", status="completed", completed_at="2025-01-09 18:00:00"),
+                # Not examined: no acknowledgement rule for opt-outs, and other jurisdictions.
+                _req("r-optout", "2025-01-06", request_type="opt_out_sale_share"),
+                {"request_id": "r-eu", "subject_id": "s-eu", "jurisdiction": "EU", "request_type": "access",
+                 "received_at": "2025-01-06 18:00:00", "status": "open"},
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "dsr_ack_late", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "dsr:r-late": ("alarm", "medium"),
+        "dsr:r-ok": ("ok", "info"),
+        "dsr:r-none": ("alarm", "medium"),
+        "dsr:r-pending": ("ok", "info"),
+        "dsr:r-closed": ("ok", "info"),
+    }
+    assert rows["dsr:r-late"]["reason"] == (
+        "The access request r-late (US-CA, received 2025-01-06) was acknowledged 2025-01-24, 3 days after the"
+        " acknowledgement due date 2025-01-21 (medium: receipt confirmed late)."
+    )
+    assert rows["dsr:r-late"]["observed_at"] == dt.datetime(2025, 1, 21)
+    assert rows["dsr:r-late"]["evidence"] == ["r-late"]
+    assert rows["dsr:r-none"]["reason"] == (
+        "The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its acknowledgement due date"
+        " 2025-02-18 and is 20 days past it as of 2025-03-10 (medium: receipt never confirmed)."
+    )
+    assert "not yet past" in rows["dsr:r-pending"]["reason"]
+    assert "so it needed none" in rows["dsr:r-closed"]["reason"]
+    # Before the due date a late acknowledgement cannot show yet: as of 20 Jan r-late is ok.
+    early = run_query(con, "dsr_ack_late", {"as_of": dt.date(2025, 1, 20)}, policy)
+    assert early.filter(early["resource"] == "dsr:r-late")["status"].to_list() == ["ok"]

@@ -1,0 +1,57 @@
+"""dsr.completed_late on a hand-made register, as of 2025-06-30 (answers worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+def _req(request_id: str, received_at: str, completed_at: str | None, **kw: object) -> dict[str, object]:
+    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": "EU", "request_type": "access",
+            "received_at": received_at, "completed_at": completed_at, "status": "completed", **kw}  # fmt: skip
+
+
+def test_dsr_completed_late(make_db, policy) -> None:
+    con = make_db(
+        {
+            "dsr_requests": [
+                # GDPR received 31 Jan -> due Fri 28 Feb; completed 5 Mar: 5 days late -> alarm, medium.
+                _req("r-late", "2025-01-31 10:00:00", "2025-03-05 10:00:00"),
+                # Received 31 Jan, completed 15 Apr: 46 days late (> 30) -> alarm, high.
+                _req("r-very-late", "2025-01-31 10:00:00", "2025-04-15 10:00:00"),
+                # Received 31 Jan, completed 20 Feb: 8 days early -> ok.
+                _req("r-ok", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
+                # Extension notified 20 Feb (in time) -> due 30 Apr; completed 15 Apr -> ok.
+                _req("r-ext", "2025-01-31 10:00:00", "2025-04-15 10:00:00",
+                     extension_notified_at="2025-02-20 10:00:00"),
+                # Marked completed without a time, long past its 28 Feb deadline -> alarm, medium.
+                _req("r-undated", "2025-01-31 10:00:00", None),
+                # Not examined: withdrawn (never late), and completed after as_of.
+                _req("r-withdrawn", "2025-01-31 10:00:00", "2025-04-15 10:00:00", status="withdrawn"),
+                _req("r-after", "2025-06-10 10:00:00", "2025-07-02 10:00:00"),
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "dsr_completed_late", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "dsr:r-late": ("alarm", "medium"),
+        "dsr:r-very-late": ("alarm", "high"),
+        "dsr:r-ok": ("ok", "info"),
+        "dsr:r-ext": ("ok", "info"),
+        "dsr:r-undated": ("alarm", "medium"),
+    }
+    late = rows["dsr:r-late"]
+    assert late["reason"] == (
+        "The access request r-late (EU, received 2025-01-31, due 2025-02-28) was completed 2025-03-05, 5 days late;"
+        " medium: the request was answered, within 30 days of the deadline."
+    )
+    assert late["observed_at"] == dt.datetime(2025, 3, 5, 10)
+    assert late["evidence"] == ["r-late"]
+    assert "46 days late; high" in rows["dsr:r-very-late"]["reason"]
+    assert "8 days before its deadline" in rows["dsr:r-ok"]["reason"]
+    assert "due 2025-04-30 after a valid extension" in rows["dsr:r-ext"]["reason"]
+    assert "without a completion time" in rows["dsr:r-undated"]["reason"]

@@ -1,0 +1,57 @@
+"""dsr.due_soon on a hand-made register, as of Mon 2025-03-10 with the 7-day window of settings.yaml
+(answers worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _req(request_id: str, jurisdiction: str, request_type: str, received_at: str, status: str = "open") -> dict:
+    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
+            "request_type": request_type, "received_at": received_at, "status": status}  # fmt: skip
+
+
+def test_dsr_due_soon(make_db, policy) -> None:
+    con = make_db(
+        {
+            "dsr_requests": [
+                # GDPR: received 14 Feb, one month -> due Fri 14 Mar, 4 days away (<= 7) -> info, medium.
+                _req("r-soon", "EU", "delete", "2025-02-14 09:00:00"),
+                # AU: received 8 Feb (Sydney) + 30 calendar days = 10 Mar, due today -> info, medium.
+                _req("r-today", "AU", "access", "2025-02-08 00:00:00"),
+                # GDPR: received Fri 28 Feb -> due Fri 28 Mar, 18 days away -> ok.
+                _req("r-later", "EU", "access", "2025-02-28 09:00:00"),
+                # GDPR: received 31 Jan -> due 28 Feb, already overdue: dsr.overdue's alarm, ok here.
+                _req("r-overdue", "EU", "access", "2025-01-31 10:00:00"),
+                # AU portability: no rule, no deadline -> ok.
+                _req("r-norule", "AU", "portability", "2025-03-01 09:00:00"),
+                # Not examined: completed, and received after as_of.
+                _req("r-done", "EU", "access", "2025-02-20 09:00:00", status="completed"),
+                _req("r-future", "EU", "access", "2025-03-12 09:00:00"),
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "dsr_due_soon", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "dsr:r-soon": ("info", "medium"),
+        "dsr:r-today": ("info", "medium"),
+        "dsr:r-later": ("ok", "info"),
+        "dsr:r-overdue": ("ok", "info"),
+        "dsr:r-norule": ("ok", "info"),
+    }
+    assert rows["dsr:r-soon"]["reason"] == (
+        "Open delete request r-soon (EU, received 2025-02-14) is due 2025-03-14, in 4 days as of 2025-03-10,"
+        " within the 7-day warning window."
+    )
+    assert rows["dsr:r-soon"]["evidence"] == ["r-soon"]
+    assert "due 2025-03-10, today" in rows["dsr:r-today"]["reason"]
+    assert "10 days overdue" in rows["dsr:r-overdue"]["reason"]
+    assert "no rule covers portability requests in AU" in rows["dsr:r-norule"]["reason"]
+    # A shorter window turns the 4-day request into an ok one.
+    narrow = run_query(con, "dsr_due_soon", {"as_of": AS_OF, "dsr_due_soon_days": 3}, policy)
+    assert narrow.filter(narrow["resource"] == "dsr:r-soon")["status"].to_list() == ["ok"]

@@ -1,0 +1,67 @@
+"""dsr.processing_after_erasure on hand-made requests and events, as of 2025-03-10 (worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _req(request_id: str, subject_id: str, request_type: str = "delete") -> dict[str, object]:
+    return {"request_id": request_id, "subject_id": subject_id, "jurisdiction": "EU", "request_type": request_type,
+            "received_at": "2025-01-15 09:00:00", "completed_at": "2025-02-01 12:00:00", "status": "completed"}  # fmt: skip
+
+
+def _audit(
+    event_id: str, subject_id: str, at: str, action: str = "read", outcome: str = "success"
+) -> dict[str, object]:
+    return {"event_id": event_id, "occurred_at": at, "actor_id": "emp-1", "actor_type": "employee",
+            "action": action, "outcome": outcome, "resource_type": "contact", "subject_id": subject_id}  # fmt: skip
+
+
+def test_processing_after_erasure(make_db, policy) -> None:
+    con = make_db(
+        {
+            "dsr_requests": [
+                _req("del-1", "s1"),
+                _req("del-2", "s2"),
+                _req("del-3", "s3"),
+                _req("acc-4", "s4", request_type="access"),  # not an erasure: not examined
+            ],
+            "audit_events": [
+                _audit("a1", "s1", "2025-02-05 10:00:00"),  # read after completion: counts
+                _audit("a2", "s1", "2025-02-06 10:00:00", action="export"),  # export after: counts, disclosure
+                _audit("a3", "s1", "2025-02-02 10:00:00", action="delete"),  # the erasure itself: ignored
+                _audit("a4", "s1", "2025-02-07 10:00:00", outcome="denied"),  # did not happen: ignored
+                _audit("a5", "s1", "2025-01-20 10:00:00"),  # before completion: ignored
+                _audit("a6", "s1", "2025-02-08 10:00:00", action="login"),  # not a data action: ignored
+                _audit("a7", "s2", "2025-02-03 10:00:00", action="update"),  # counts
+                _audit("a8", "s3", "2025-01-25 10:00:00"),  # before completion
+                _audit("a9", "s4", "2025-02-05 10:00:00"),
+            ],
+            "usage_events": [
+                {"event_id": "u1", "occurred_at": "2025-02-10 10:00:00", "user_id": "s1", "event_name": "call"},
+                # After as_of: not yet happened on 10 Mar.
+                {"event_id": "u2", "occurred_at": "2025-03-15 10:00:00", "user_id": "s1", "event_name": "call"},
+            ],
+        }
+    )  # fmt: skip
+    out = run_query(con, "dsr_processing_after_erasure", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "dsr:del-1": ("alarm", "critical"),  # a2 exported the data
+        "dsr:del-2": ("alarm", "high"),
+        "dsr:del-3": ("ok", "info"),
+    }
+    one = rows["dsr:del-1"]
+    assert one["reason"] == (
+        "Subject s1 of delete request del-1 (EU, completed 2025-02-01 12:00:00) was processed afterwards: 2 audit data"
+        " action(s) and 1 usage event(s) from 2025-02-05 10:00:00 to 2025-02-10 10:00:00; critical: 1 of them"
+        " exported or shared the data."
+    )
+    assert one["evidence"] == ["a1", "a2", "u1"]
+    assert one["observed_at"] == dt.datetime(2025, 2, 5, 10)
+    assert rows["dsr:del-2"]["evidence"] == ["a7"]
+    assert rows["dsr:del-3"]["evidence"] == ["del-3"]

@@ -1,0 +1,77 @@
+"""incident.notification_late on hand-made incidents, as of 2025-03-10 with the limits of settings.yaml
+(GDPR 72 hours to notify the regulator, AU 30 days to assess); answers worked out by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _inc(incident_id: str, jurisdictions: str, detected_at: str, **kw: object) -> dict[str, object]:
+    return {"incident_id": incident_id, "jurisdictions": jurisdictions, "detected_at": detected_at,
+            "personal_data_involved": True, **kw}  # fmt: skip
+
+
+def test_incident_notification_late(make_db, policy) -> None:
+    con = make_db(
+        {
+            "incidents": [
+                # Notified 96 h after detection (> 72) -> alarm, critical.
+                _inc("inc-gdpr-late", "EU", "2025-01-10 08:00:00", regulator_notified_at="2025-01-14 08:00:00"),
+                # UK, notified after 60 h -> ok.
+                _inc("inc-gdpr-ok", "UK", "2025-01-10 08:00:00", regulator_notified_at="2025-01-12 20:00:00"),
+                # EU and AU, nothing done: by the end of 10 Mar 84 h have passed (> 72) -> critical; the AU
+                # assessment is 3 days in, within 30.
+                _inc("inc-gdpr-open", "EU; AU", "2025-03-07 12:00:00"),
+                # Detected 9 Mar noon: 36 h by the end of 10 Mar -> not late yet -> ok.
+                _inc("inc-gdpr-pending", "EU", "2025-03-09 12:00:00"),
+                # AU assessment 35 days after detection (> 30) -> alarm, high.
+                _inc("inc-au-late", "AU", "2025-01-01 09:00:00", assessment_completed_at="2025-02-05 09:00:00"),
+                # AU not assessed, 49 days after 20 Jan on 10 Mar -> alarm, high.
+                _inc("inc-au-open", "AU", "2025-01-20 09:00:00"),
+                # Assessed after 19 days -> ok.
+                _inc("inc-au-ok", "AU", "2025-02-01 09:00:00", assessment_completed_at="2025-02-20 09:00:00"),
+                # Countries work too: GB is UK GDPR; notified after 80 h -> alarm, critical.
+                _inc("inc-gb", "GB", "2025-01-10 08:00:00", regulator_notified_at="2025-01-13 16:00:00"),
+                # Only US-CA: neither clock applies -> ok.
+                _inc("inc-us", "US-CA", "2025-01-01 09:00:00"),
+                # Not examined: no personal data, and detected after as_of.
+                _inc("inc-nopd", "EU", "2025-01-01 09:00:00", personal_data_involved=False),
+                _inc("inc-future", "EU", "2025-03-12 09:00:00"),
+            ]
+        }
+    )  # fmt: skip
+    out = run_query(con, "incident_notification_late", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "incident:inc-gdpr-late": ("alarm", "critical"),
+        "incident:inc-gdpr-ok": ("ok", "info"),
+        "incident:inc-gdpr-open": ("alarm", "critical"),
+        "incident:inc-gdpr-pending": ("ok", "info"),
+        "incident:inc-au-late": ("alarm", "high"),
+        "incident:inc-au-open": ("alarm", "high"),
+        "incident:inc-au-ok": ("ok", "info"),
+        "incident:inc-gb": ("alarm", "critical"),
+        "incident:inc-us": ("ok", "info"),
+    }
+    assert rows["incident:inc-gdpr-late"]["reason"] == (
+        "Incident inc-gdpr-late with personal data (EU), detected 2025-01-10 08:00:00: GDPR: regulator notified"
+        " 2025-01-14 08:00:00, 96.0 h after detection (limit 72 h); critical: GDPR Art. 33 notification late."
+    )
+    assert rows["incident:inc-gdpr-late"]["evidence"] == ["inc-gdpr-late"]
+    assert rows["incident:inc-gdpr-late"]["observed_at"] == dt.datetime(2025, 1, 10, 8)
+    assert rows["incident:inc-gdpr-open"]["reason"] == (
+        "Incident inc-gdpr-open with personal data (EU; AU), detected 2025-03-07 12:00:00: GDPR: regulator not"
+        " notified, 84.0 h after detection by the end of 2025-03-10 (limit 72 h); AU: assessment not completed, 3 days"
+        " after detection as of 2025-03-10 (limit 30 days); critical: GDPR Art. 33 notification late."
+    )
+    assert rows["incident:inc-au-late"]["reason"] == (
+        "Incident inc-au-late with personal data (AU), detected 2025-01-01 09:00:00: AU: assessment completed"
+        " 2025-02-05, 35 days after detection (limit 30 days); high: the AU eligible-data-breach assessment is late."
+    )
+    assert "80.0 h after detection" in rows["incident:inc-gb"]["reason"]
+    assert "49 days after detection" in rows["incident:inc-au-open"]["reason"]
+    assert "no GDPR or AU notification clock applies" in rows["incident:inc-us"]["reason"]

@@ -1,0 +1,73 @@
+"""retention.log_past_retention on hand-made log lines, as of 2025-03-10 (answers worked out by hand).
+
+Limits (data/policy/retention.yaml): audit 400 days + 7 grace = 407; usage 395 + 7 = 402; diagnostic
+30 + 7 = 37 days.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def test_log_past_retention(make_db, policy) -> None:
+    bulk = [{"line_id": f"d-bulk-{i:02d}", "occurred_at": "2025-01-20 12:00:00", "service": "api", "level": "INFO"}
+            for i in range(22)]  # fmt: skip
+    con = make_db(
+        {
+            "audit_events": [
+                # 2024-01-01 -> 2025-03-10 is 366 + 31 + 28 + 9 = 434 days > 407: expired, 27 days beyond -> medium.
+                {"event_id": "a-old1", "occurred_at": "2024-01-01 10:00:00"},
+                # 403 days old: within 407.
+                {"event_id": "a-old2", "occurred_at": "2024-02-01 10:00:00"},
+                {"event_id": "a-new", "occurred_at": "2025-03-01 10:00:00"},
+                # After as_of: not there yet on 10 Mar.
+                {"event_id": "a-future", "occurred_at": "2025-03-20 10:00:00"},
+            ],
+            "diagnostic_logs": [
+                # 68 days old > 37: expired, 31 days beyond the limit -> high.
+                {"line_id": "d1", "occurred_at": "2025-01-01 00:00:00", "service": "api", "level": "INFO"},
+                # 54 days old: expired.
+                {"line_id": "d2", "occurred_at": "2025-01-15 00:00:00", "service": "api", "level": "INFO"},
+                # 5 days old: fine.
+                {"line_id": "d3", "occurred_at": "2025-03-05 00:00:00", "service": "api", "level": "INFO"},
+                # 22 more lines 49 days old: expired; only the 20 oldest ids are evidence.
+                *bulk,
+            ],
+            # No usage lines at all: the usage source is skipped.
+        }
+    )  # fmt: skip
+    out = run_query(con, "retention_log_past_retention", {"as_of": AS_OF}, policy)
+    rows = {r["resource"]: r for r in out.to_dicts()}
+    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+        "source:audit": ("alarm", "medium"),
+        "source:diagnostic": ("alarm", "high"),
+        "source:usage": ("skip", "info"),
+    }
+    audit = rows["source:audit"]
+    assert audit["reason"] == (
+        "The audit export still holds 1 of 3 lines older than the 400-day retention plus 7 days grace as of"
+        " 2025-03-10; the oldest, from 2024-01-01 10:00:00, is 434 days old (medium: within 30 days beyond the limit)."
+    )
+    assert audit["evidence"] == ["a-old1"]
+    # The oldest line was due for removal 400 days after 2024-01-01 (a leap year): 2025-02-04.
+    assert audit["observed_at"] == dt.datetime(2025, 2, 4)
+    diag = rows["source:diagnostic"]
+    assert "still holds 24 of 25 lines" in diag["reason"]
+    assert diag["evidence"] == ["d1", "d2", *(f"d-bulk-{i:02d}" for i in range(18))]
+    assert rows["source:usage"]["evidence"] == []
+
+
+def test_log_within_retention_is_ok(make_db, policy) -> None:
+    con = make_db({"audit_events": [{"event_id": "a1", "occurred_at": "2024-02-01 10:00:00"}]})
+    out = run_query(con, "retention_log_past_retention", {"as_of": AS_OF}, policy)
+    audit = out.filter(out["resource"] == "source:audit").row(0, named=True)
+    # 403 days old, within 400 + 7.
+    assert (audit["status"], audit["severity"], audit["evidence"]) == ("ok", "info", [])
+    assert audit["reason"] == (
+        "The audit export holds 1 lines, the oldest from 2024-02-01 10:00:00 (403 days old), within the 400-day"
+        " retention plus 7 days grace as of 2025-03-10."
+    )

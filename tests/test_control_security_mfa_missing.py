@@ -1,0 +1,85 @@
+"""security.mfa_missing on a hand-made directory, as of 2025-03-10 (answers worked out by hand).
+
+Role matrix: it_admin and platform_admin are privileged; every workforce role requires MFA; service roles
+do not. The current role is the newest successful role_grant up to as_of, else the directory role.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _acct(actor_id: str, role: str, mfa: bool | None, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {"actor_id": actor_id, "actor_type": "employee", "role": role, "status": "active",
+                              "start_date": "2023-01-01", "mfa_enabled": mfa}  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def _grant(event_id: str, at: str, grantee: str, role: str, **kw: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "it-1",
+        "actor_type": "employee", "actor_role": "it_admin", "action": "role_grant", "outcome": "success",
+        "target_actor_id": grantee, "role": role, "categories": [], "actor_timezone": "UTC",
+    }  # fmt: skip
+    row.update(kw)
+    return row
+
+
+def test_security_mfa_missing(make_db, policy) -> None:
+    con = make_db(
+        {
+            "directory_accounts": [
+                _acct("it-1", "it_admin", False),  # privileged without MFA -> critical
+                _acct("sup-1", "support_agent", None),  # requires MFA, not recorded -> high
+                _acct("sup-2", "support_agent", True, actor_type="contractor"),  # MFA on -> ok
+                _acct("emp-x", "intern", False),  # role unknown to the matrix -> info
+                _acct("emp-g", "support_agent", False),  # granted platform_admin on 1 Mar -> critical
+                _acct("emp-r", "support_agent", True),  # granted it_admin, MFA on -> ok
+                _acct("svc-1", "svc_backup", False, actor_type="service"),  # not a person: not examined
+                _acct("emp-gone", "it_admin", False, status="terminated"),  # not active: not examined
+                _acct("emp-late", "it_admin", False, start_date="2025-04-01"),  # starts after as_of
+            ],
+            "audit_events": [
+                _grant("g-1", "2025-03-01 09:00:00", "emp-g", "platform_admin"),
+                _grant("g-2", "2025-03-02 09:00:00", "emp-r", "it_admin"),
+                # A grant after as_of does not change the role as of 10 Mar; a denied grant never does.
+                _grant("g-late", "2025-03-11 09:00:00", "sup-2", "platform_admin"),
+                _grant("g-denied", "2025-03-03 09:00:00", "sup-2", "it_admin", outcome="denied"),
+            ],
+        }
+    )  # fmt: skip
+    out = run_query(con, "security_mfa_missing", {"as_of": AS_OF}, policy)
+    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
+    assert got == {
+        "actor:it-1": ("alarm", "critical"),
+        "actor:sup-1": ("alarm", "high"),
+        "actor:sup-2": ("ok", "info"),
+        "actor:emp-x": ("info", "info"),
+        "actor:emp-g": ("alarm", "critical"),
+        "actor:emp-r": ("ok", "info"),
+    }
+    by = {r["resource"]: r for r in out.to_dicts()}
+    assert (
+        by["actor:it-1"]["reason"] == "it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled."
+    )
+    assert by["actor:it-1"]["evidence"] == ["it-1"]
+    assert by["actor:it-1"]["observed_at"] == dt.datetime(2025, 3, 10)
+    assert by["actor:sup-1"]["reason"] == (
+        "sup-1 (employee) holds role support_agent, which requires MFA, but MFA is not recorded in the directory."
+    )
+    assert by["actor:sup-2"]["reason"] == (
+        "sup-2 (contractor) holds role support_agent, which requires MFA, and MFA is enabled."
+    )
+    assert by["actor:emp-x"]["reason"] == (
+        "emp-x (employee) holds role intern, which is not in the role matrix, so its MFA need is unknown."
+    )
+    assert by["actor:emp-g"]["reason"] == (
+        "emp-g (employee) holds role platform_admin (granted; directory role support_agent), which is privileged, "
+        "but MFA is disabled."
+    )
+    assert by["actor:emp-g"]["evidence"] == ["emp-g", "g-1"]

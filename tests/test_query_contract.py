@@ -1,0 +1,148 @@
+"""The contract of every query file under queries/ (controls and metrics, whoever wrote them).
+
+For each file: the header parses; the declared params are exactly the `$names` used; the query runs
+on an empty database with typed dummy values; the columns and types DuckDB reports equal the
+header's `returns`. Controls also return exactly the findings columns of data-contract section 4,
+carry a catalog id (data-contract 4.1) with the catalog's section, and can be run by the engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from compliance.queries import QUERY_DIR, Query, parse_query
+from compliance.schema import SOURCES_BY_FOLDER
+
+# data-contract.md section 4.1: control id -> policy section.
+CATALOG: dict[str, str] = {
+    "retention.record_past_retention": "6",
+    "retention.log_past_retention": "6",
+    "retention.erasure_incomplete": "8",
+    "dsr.overdue": "8",
+    "dsr.due_soon": "8",
+    "dsr.completed_late": "8",
+    "dsr.extension_late": "8",
+    "dsr.ack_late": "8",
+    "dsr.processing_after_erasure": "8",
+    "access.off_hours": "5",
+    "access.volume_spike": "5",
+    "access.out_of_role": "5",
+    "access.bulk_export": "5",
+    "access.failed_login_burst": "5",
+    "access.terminated_account": "5",
+    "access.dormant_account": "5",
+    "access.impossible_travel": "5",
+    "access.privilege_grant": "5",
+    "security.unencrypted_transport": "5",
+    "security.audit_gap": "5",
+    "security.mfa_missing": "5",
+    "datamap.undeclared_category": "2",
+    "datamap.personal_data_in_logs": "2",
+    "purpose.undeclared_use": "3",
+    "consent.analytics_without_consent": "4",
+    "transfer.no_safeguard": "7",
+    "disclosure.unapproved_recipient": "PS",
+    "incident.notification_late": "5",
+}
+FINDINGS_COLUMNS = [
+    ("control_id", "VARCHAR"),
+    ("policy_section", "VARCHAR"),
+    ("resource", "VARCHAR"),
+    ("status", "VARCHAR"),
+    ("severity", "VARCHAR"),
+    ("reason", "VARCHAR"),
+    ("observed_at", "TIMESTAMP"),
+    ("evidence", "VARCHAR[]"),
+]
+SEVERITIES = {"critical", "high", "medium", "low", "info"}
+QUERY_FILES = sorted(QUERY_DIR.rglob("*.sql"))
+CONTROL_FILES = sorted((QUERY_DIR / "controls").glob("*.sql"))
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [str(p.relative_to(QUERY_DIR)) for p in paths]
+
+
+def _canonical(con: duckdb.DuckDBPyConnection, sql_type: str) -> str:
+    """DuckDB's own spelling of a declared type (INT -> INTEGER, STRING -> VARCHAR, ...)."""
+    return str(con.sql(f"select cast(null as {sql_type}) as x").types[0])
+
+
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
+
+
+def _dummy(sql_type: str) -> Any:
+    """A typed value for a declared parameter type (already canonical)."""
+    if sql_type.endswith("[]"):
+        return [_dummy(sql_type[:-2])]
+    if sql_type == "DATE":
+        return dt.date(2025, 3, 10)
+    if sql_type.startswith("TIMESTAMP"):
+        return dt.datetime(2025, 3, 10, 12, 0)
+    if sql_type in _INTEGERS:
+        return 1
+    if sql_type in {"DOUBLE", "FLOAT"} or sql_type.startswith("DECIMAL"):
+        return 1.0
+    if sql_type == "VARCHAR":
+        return "x"
+    if sql_type == "BOOLEAN":
+        return True
+    pytest.fail(f"no dummy value for parameter type {sql_type}: extend _dummy in {__file__}")
+
+
+@pytest.fixture(params=QUERY_FILES, ids=_ids(QUERY_FILES))
+def query(request: pytest.FixtureRequest) -> Query:
+    return parse_query(request.param)
+
+
+def test_there_are_queries() -> None:
+    assert CONTROL_FILES, f"no control queries under {QUERY_DIR / 'controls'}"
+
+
+def test_header_params_match_the_sql(query: Query) -> None:
+    assert query.description.strip()
+    assert query.returns, "header declares no returned columns"
+    assert set(query.params) == query.used_params, f"declared {sorted(query.params)}, used {sorted(query.used_params)}"
+
+
+def test_runs_on_an_empty_database_with_the_declared_columns(query: Query, make_db) -> None:
+    con = make_db({})
+    params = {name: _dummy(_canonical(con, sql_type)) for name, sql_type in query.params.items()}
+    rel = con.sql(query.sql, params=params)
+    got = list(zip(rel.columns, [str(t) for t in rel.types], strict=True))
+    declared = [(name, _canonical(con, sql_type)) for name, sql_type in query.returns]
+    assert got == declared
+    rel.fetchall()  # binding is not enough: the plan must execute
+
+
+@pytest.mark.parametrize("path", CONTROL_FILES, ids=_ids(CONTROL_FILES))
+def test_control_header(path: Path, policy) -> None:
+    q = parse_query(path)
+    assert q.control_id in CATALOG, f"{q.control_id!r} is not a catalog id (data-contract 4.1)"
+    assert q.section == CATALOG[q.control_id], f"catalog section of {q.control_id} is {CATALOG[q.control_id]}"
+    assert path.stem == q.control_id.replace(".", "_"), "a control's file is named after its catalog id"
+    assert [(n, t.upper()) for n, t in q.returns] == FINDINGS_COLUMNS
+    assert q.severity in SEVERITIES
+    assert set(q.requires) <= set(SOURCES_BY_FOLDER), f"unknown export folder in requires: {q.requires}"
+    # The engine passes only as_of; everything else must come from settings.yaml.
+    unresolved = set(q.params) - {"as_of"} - set(policy.parameters())
+    assert not unresolved, f"parameters neither as_of nor in settings.yaml: {sorted(unresolved)}"
+
+
+def test_control_ids_are_unique() -> None:
+    ids = [parse_query(p).control_id for p in CONTROL_FILES]
+    assert len(ids) == len(set(ids))
+
+
+# Other developers are still writing the access.* and security.audit_gap/mfa_missing controls:
+# drop this mark once they land (strict=False, so it passes quietly as soon as they do).
+@pytest.mark.xfail(strict=False, reason="controls are being written")
+def test_every_catalog_control_has_a_query() -> None:
+    have = {parse_query(p).control_id for p in CONTROL_FILES}
+    missing = sorted(set(CATALOG) - have)
+    assert not missing, f"catalog controls without a query file: {missing}"

@@ -8,7 +8,10 @@ literally.
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -57,3 +60,39 @@ def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnecti
     yield make
     for con in made:
         con.close()
+
+
+# --- the demo bundle, built once per test session (shared by xdist workers) -------------------------
+
+DEMO_TEST_SCALE = 20_000  # audit events asked for; the generator's realism floor yields ~70k
+
+
+@dataclass(frozen=True)
+class DemoBuild:
+    export: Path
+    truth: Path
+    db: Path
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    """A small deterministic demo export, its ground truth and its ingested database.
+
+    Built once even under pytest-xdist: workers share the session's base temp folder and take a file
+    lock, so the first builds and the others reuse it.
+    """
+    from compliance.demo import generate_demo
+    from compliance.ingest.load import ingest
+
+    root = tmp_path_factory.getbasetemp().parent / f"demo-{DEMO_TEST_SCALE}"
+    root.mkdir(parents=True, exist_ok=True)
+    build = DemoBuild(root / "export", root / "export.truth.jsonl", root / "demo.duckdb")
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not build.db.exists():
+                generate_demo(build.export, seed=7, scale=DEMO_TEST_SCALE, truth_path=build.truth)
+                ingest([build.export], build.db)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return build

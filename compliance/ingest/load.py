@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
@@ -58,6 +59,9 @@ class FileResult:
     rows_loaded: int = 0
     rows_duplicate: int = 0
     rows_rejected: int = 0
+    load_seq: int = 0
+    structural: int = 0  # CSV lines the reader could not split into fields
+    newest_event_at: datetime | None = None
 
 
 @dataclass
@@ -145,6 +149,12 @@ class _Loader:
         self.known: dict[str, str] = {fid: p for fid, p in known}
 
     def load_file(self, source: Source, path: Path) -> FileResult:
+        """Hash the file and, if new, insert every record into the source's table in one statement.
+
+        Invalid records go in too, under a marker file id (`<sha256>#rejected`): `finish_source`
+        explains and moves them to `rejects`, so the happy path reads the file once and never
+        materialises a stage. Counting waits for `finish_source` too: one scan per source, not per file.
+        """
         con = self.con
         try:
             file_id = sha256_file(path)
@@ -154,89 +164,102 @@ class _Loader:
             return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
         self.known[file_id] = str(path)
         self.load_seq += 1
-
-        base = {"run": self.run_id, "source": source.folder, "file_id": file_id, "path": str(path)}
-        rejected_id = file_id + "#rejected"
+        result = FileResult(source.folder, path, file_id, "loaded", load_seq=self.load_seq)
         try:
             stage_view(con, source, path)
-            # One pass: every record goes straight into the table. Invalid ones carry a marker file id
-            # and are moved to `rejects` below, so the happy path never materialises a stage.
             con.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
-            file_expr = "case when t._valid then $file_id else $rejected_id end"
+            file_expr = "case when t._valid then $file_id else $file_id || '#rejected' end"
             select = enrich.enriched_select(source, "_typed", file_expr, "t._line")
-            con.execute(
-                f"insert into {source.table} by name {select}", {"file_id": file_id, "rejected_id": rejected_id}
-            ).fetchall()
+            con.execute(f"insert into {source.table} by name {select}", {"file_id": file_id}).fetchall()
         except duckdb.Error as exc:
             raise FileReadError(path, str(exc).splitlines()[0]) from exc
-        is_csv = file_kind(path) == "csv"
-        if is_csv:
+        if file_kind(path) == "csv":
             csv_structural_rejects(con)
-        else:
-            con.execute(
-                "create or replace temp table _structural (line bigint, reason varchar, raw varchar)"
-            ).fetchall()
-        n_structural = int(con.execute("select count(*) from _structural").fetchall()[0][0])
-        if n_structural:
-            con.execute(
-                f"update {source.table} set source_line = {corrected_line_sql('source_line')}"
-                " where source_file_id in ($a, $b)",
-                {"a": file_id, "b": rejected_id},
-            ).fetchall()
-            con.execute(
-                "insert into rejects select $run, $source, $file_id, $path, line, null, reason, raw from _structural",
-                base,
-            ).fetchall()
+            result.structural = int(con.execute("select count(*) from _structural").fetchall()[0][0])
+            if result.structural:  # rare: lines the CSV reader could not split into fields
+                con.execute(
+                    f"update {source.table} set source_line = {corrected_line_sql('source_line')}"
+                    " where source_file_id in ($f, $f || '#rejected')",
+                    {"f": file_id},
+                ).fetchall()
+                con.execute(
+                    "insert into rejects select $run, $source, $file_id, $path, line, null, reason, raw from _structural",
+                    {"run": self.run_id, "source": source.folder, "file_id": file_id, "path": str(path)},
+                ).fetchall()
+        return result
 
-        n_bad = int(
-            con.execute(
-                f"select count(*) from {source.table} where source_file_id = $r", {"r": rejected_id}
-            ).fetchall()[0][0]
-        )
-        if n_bad:
-            # Rare path: re-read the bad records as text to say what is wrong, and their lines for the raw text.
-            raw = "(select null::bigint as rec, null::bigint as line, null::varchar as raw)"
-            if file_kind(path) != "parquet":
-                raw = raw_lines_sql(path)
-            line = corrected_line_sql("c._line") if n_structural else "c._line"
-            con.execute(
-                f"""insert into rejects
-                    select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
-                    from ({reject_select(source)}) c left join {raw} r on r.rec = {line}""",
-                base,
-            ).fetchall()
-            if is_csv:
-                csv_structural_rejects(con)  # the re-read logged the same structural errors again
-            con.execute(f"delete from {source.table} where source_file_id = $r", {"r": rejected_id}).fetchall()
-        n_rejected = n_bad + n_structural
-
-        stats = con.execute(
-            f"select count(*), max({_time_column(source)}) from {source.table} where source_file_id = $f",
-            {"f": file_id},
-        ).fetchall()[0]
-        inserted, newest = int(stats[0]), stats[1]
-        total_read = inserted + n_rejected
+    def _explain_rejects(self, source: Source, f: FileResult) -> None:
+        """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
+        con = self.con
+        stage_view(con, source, f.path)
+        if f.structural:  # corrected_line_sql needs this file's structural lines: scan once to log them
+            con.execute("select count(*) from _stage").fetchall()
+            csv_structural_rejects(con)
+        raw = "(select null::bigint as rec, null::bigint as line, null::varchar as raw)"
+        if file_kind(f.path) != "parquet":
+            raw = raw_lines_sql(f.path)
+        line = corrected_line_sql("c._line") if f.structural else "c._line"
         con.execute(
-            "insert into load_manifest values ($file_id, $source, $path, $size, $run, $seq, $read, $loaded, 0, $rejected, $newest)",
-            {
-                "file_id": file_id,
-                "source": source.folder,
-                "path": str(path),
-                "size": path.stat().st_size,
-                "run": self.run_id,
-                "seq": self.load_seq,
-                "read": total_read,
-                "loaded": inserted,
-                "rejected": n_rejected,
-                "newest": newest,
-            },
+            f"""insert into rejects
+                select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
+                from ({reject_select(source)}) c left join {raw} r on r.rec = {line}""",
+            {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path)},
         ).fetchall()
+        if file_kind(f.path) == "csv":
+            con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
+
+    def finish_source(self, source: Source, results: list[FileResult]) -> None:
+        """Count each new file's rows, move its invalid records to `rejects`, and write its manifest row."""
+        con = self.con
+        loaded = [f for f in results if f.status == "loaded"]
+        if not loaded:
+            return
+        ids = [f.file_id for f in loaded]
+        stats = {
+            fid: (int(n), newest)
+            for fid, n, newest in con.execute(
+                f"""select source_file_id, count(*), max({_time_column(source)}) from {source.table}
+                    where source_file_id in (select unnest($ids)) or source_file_id in (select unnest($ids) || '#rejected')
+                    group by source_file_id""",
+                {"ids": ids},
+            ).fetchall()
+        }
+        for f in loaded:
+            f.rows_loaded, newest = stats.get(f.file_id, (0, None))
+            bad = stats.get(f.file_id + "#rejected", (0, None))[0]
+            if bad:
+                self._explain_rejects(source, f)
+            f.rows_rejected = bad + f.structural
+            f.rows_read = f.rows_loaded + f.rows_rejected
+            f.newest_event_at = newest
+        con.execute(
+            f"delete from {source.table} where source_file_id in (select unnest($ids) || '#rejected')", {"ids": ids}
+        ).fetchall()
+        manifest = pl.DataFrame(
+            [
+                {
+                    "file_id": f.file_id,
+                    "source": source.folder,
+                    "path": str(f.path),
+                    "size_bytes": f.path.stat().st_size,
+                    "run_id": self.run_id,
+                    "load_seq": f.load_seq,
+                    "rows_read": f.rows_read,
+                    "rows_loaded": f.rows_loaded,
+                    "rows_duplicate": 0,
+                    "rows_rejected": f.rows_rejected,
+                    "newest_event_at": f.newest_event_at,
+                }
+                for f in loaded
+            ],
+            schema_overrides={"newest_event_at": pl.Datetime("us")},
+        )
+        con.register("_manifest_rows", manifest.to_arrow())
+        con.execute("insert into load_manifest by name select * from _manifest_rows").fetchall()
+        con.unregister("_manifest_rows")
         con.execute(
             "drop view if exists _typed; drop view if exists _stage; drop table if exists _structural"
         ).fetchall()
-        return FileResult(
-            source.folder, path, file_id, "loaded", rows_read=total_read, rows_loaded=inserted, rows_rejected=n_rejected
-        )
 
     def deduplicate(self, source: Source, run_files: list[FileResult]) -> None:
         """Keep one row per contract key: the newest export wins (or the newest `newest_by`, e.g. a snapshot).
@@ -329,6 +352,9 @@ def ingest(
         if threads:
             con.execute(f"set threads = {int(threads)}").fetchall()
         create_tables(con)
+        # One transaction for the whole load: the copy is private until published, and committing
+        # per statement would cost a WAL sync per file.
+        con.execute("begin transaction").fetchall()
         last = con.execute("select coalesce(max(run_id), 0), arg_max(policy_digest, run_id) from load_runs").fetchall()[
             0
         ]
@@ -353,6 +379,7 @@ def ingest(
                     progress(source.folder, path, done, total)
                 results.append(loader.load_file(source, path))
                 done += 1
+            loader.finish_source(source, results)
             loader.deduplicate(source, results)
             summary.files.extend(results)
             if any(r.status == "loaded" for r in results):
@@ -361,6 +388,7 @@ def ingest(
             progress("", None, total, total)
 
         if not touched and not policy_changed:
+            con.execute("rollback").fetchall()
             con.close()
             _remove_db_files(work)
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
@@ -387,6 +415,7 @@ def ingest(
                 "exports": [str(e) for e in exports],
             },
         ).fetchall()
+        con.execute("commit").fetchall()
         con.execute("checkpoint").fetchall()
         con.close()
         if before_publish:

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # so `bench.*` imports work when run as a script
 WORK = ROOT / "bench" / "results"
 MEMORY_LIMIT = "4GB"
 
@@ -98,7 +99,9 @@ def bench_ingest(scale: int) -> None:
                           "audit_duplicate": a['rows_duplicate'], "all_rows": sum(r['rows_read'] for r in s.by_source()),
                           "seconds": s.seconds}}))
     """)
-    print(f"\n## ingest, {scale:,} audit events ({audit_bytes / 1e9:.2f} GB of audit JSONL), memory_limit {MEMORY_LIMIT}")
+    print(
+        f"\n## ingest, {scale:,} audit events ({audit_bytes / 1e9:.2f} GB of audit JSONL), memory_limit {MEMORY_LIMIT}"
+    )
     print(f"{'step':58} {'seconds':>8} {'Mevents/s':>10} {'peak MB':>8}")
     n = raw_load.get("rows", scale)
     for name, t, m in (
@@ -109,7 +112,9 @@ def bench_ingest(scale: int) -> None:
         print(f"{name:58} {t:8.1f} {n / t / 1e6:10.2f} {m:8.0f}")
     print(f"ratio ours / raw read_json table: {t_ours / t_raw:.2f}x   (target <= 1.5x)")
     print(f"ratio ours / read_json count(*):  {t_ours / t_count:.2f}x")
-    print(f"audit rows: loaded {ours['audit_loaded']:,}, duplicates {ours['audit_duplicate']:,}, rejected {ours['audit_rejected']:,}")
+    print(
+        f"audit rows: loaded {ours['audit_loaded']:,}, duplicates {ours['audit_duplicate']:,}, rejected {ours['audit_rejected']:,}"
+    )
     for p in (raw_db, our_db):
         p.unlink(missing_ok=True)
 
@@ -126,10 +131,19 @@ def main() -> None:
     for scale in scales:
         if "ingest" in only:
             bench_ingest(scale)
-    extra = {"check": "bench_check", "dashboard": "bench_dashboard"}
-    for name, fn in extra.items():
-        if name in only and fn in globals():
-            globals()[fn](scales)
+    if "check" in only:
+        from bench.check_bench import bench_check
+
+        bench_check(scales)
+    if "dashboard" in only:
+        try:
+            from bench.dashboard_bench import bench_dashboard
+        except ImportError:
+            print("\n## dashboard: bench/dashboard_bench.py not present")
+        else:
+            from compliance.demo_database import ensure_demo_database
+
+            bench_dashboard([ensure_demo_database(), *[database(s) for s in scales if s >= 10_000_000]])
 
 
 if __name__ == "__main__":

@@ -125,6 +125,10 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
         assert rejects[4][4].startswith("r3,sub-y,EU,delete")
         assert "too many columns" in rejects[5][3] and rejects[5][4].endswith("EXTRA")
         assert rejects[6][4].startswith("r6,") and "unknown value 'pending'" in rejects[6][3]
+        # Files read in one multi-file scan keep per-file line numbers: e8 is line 8 of the first file,
+        # e9 line 1 of the second.
+        lines = dict(con.execute("select event_id, source_line from audit_events where event_id in ('e8', 'e9')").fetchall())
+        assert lines == {"e8": 8, "e9": 1}
         # Lines after a structural reject keep their true line numbers.
         assert con.execute("select source_line from dsr_requests where request_id = 'r5'").fetchall() == [(6,)]
 

@@ -59,29 +59,39 @@ def _sql_literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def stage_view(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> None:
-    """Create the temp view `_stage` over one file: `_line`, `_unparseable`, then every contract column as read.
+def jsonl_reader_sql(source: Source, paths: list[Path]) -> str:
+    """DuckDB's JSON Lines reader over files, every field as text (lists and JSON kept), in file order."""
+    files = "[" + ", ".join(_sql_literal(p) for p in paths) + "]"
+    return f"""read_json({files}, format='newline_delimited', columns={_json_columns(source)},
+                         ignore_errors=true, maximum_object_size=16777216)"""
 
-    A view, not a table: the happy path reads the file once, straight into the source's table. CSV
-    structural errors (a line the reader cannot split into fields) land in `_csv_rejects` while the
-    view is scanned.
+
+def stage_view(con: duckdb.DuckDBPyConnection, source: Source, path: Path | list[Path]) -> None:
+    """Create the temp view `_stage`: `_file_index`, `_line`, `_unparseable`, then every contract column as read.
+
+    A view, not a table: the happy path reads the files once, straight into the source's table. Several
+    JSON Lines files are read in one scan (`_file_index` is the position in the list and `_line` counts
+    records across all of them; load.py turns it into a per-file line). CSV structural errors (a line the
+    reader cannot split into fields) land in `_csv_rejects` while the view is scanned.
     """
+    paths = path if isinstance(path, list) else [path]
+    path = paths[0]
     kind = file_kind(path)
     lit = _sql_literal(path)
     cols = source.column_names
     if kind == "jsonl":
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
         all_null = " and ".join(f'"{c}" is null' for c in cols)
-        sql = f"""select ordinality as _line, ({all_null}) as _unparseable, {", ".join(f'"{c}"' for c in cols)}
-            from read_json({lit}, format='newline_delimited', columns={_json_columns(source)},
-                           ignore_errors=true, maximum_object_size=16777216) with ordinality"""
+        sql = f"""select file_index as _file_index, ordinality as _line, ({all_null}) as _unparseable,
+                {", ".join(f'"{c}"' for c in cols)}
+            from {jsonl_reader_sql(source, paths)} with ordinality"""
     elif kind == "csv":
         header = _csv_header(path)
         spec = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
         present = set(header)
         select = ", ".join(f'"{c}"' if c in present else f'null::varchar as "{c}"' for c in cols)
         # _line assumes no structural rejects; load.py corrects it in the rare file that has some.
-        sql = f"""select ordinality + 1 as _line, false as _unparseable, {select}
+        sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, {select}
             from read_csv({lit}, header=true, columns={spec}, auto_detect=false, delim=',', quote='"', escape='"',
                           ignore_errors=true, store_rejects=true, rejects_table='_csv_rejects',
                           rejects_scan='_csv_reject_scans') with ordinality"""
@@ -96,7 +106,7 @@ def stage_view(con: duckdb.DuckDBPyConnection, source: Source, path: Path) -> No
             else f'null::varchar as "{c.name}"'
             for c in source.columns
         )
-        sql = f"select ordinality as _line, false as _unparseable, {select} from read_parquet({lit}) with ordinality"
+        sql = f"select 0 as _file_index, ordinality as _line, false as _unparseable, {select} from read_parquet({lit}) with ordinality"
     else:
         raise FileReadError(path, "not a .jsonl, .csv or .parquet file (optionally .gz)")
     con.execute(f"create or replace temp view {STAGE} as {sql}").fetchall()

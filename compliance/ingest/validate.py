@@ -112,8 +112,8 @@ def typed_select(source: Source) -> str:
     outer = ", ".join(
         f'coalesce("{c}", {d}) as "{c}"' if (d := defaults.get(c)) else f'"{c}"' for c in source.column_names
     )
-    return f"""select _line, not (_unparseable or {bad}) as _valid, {outer}
-        from (select _line, _unparseable, {inner}{raws} from _stage)"""
+    return f"""select _file_index, _line, not (_unparseable or {bad}) as _valid, {outer}
+        from (select _file_index, _line, _unparseable, {inner}{raws} from _stage)"""
 
 
 def reject_select(source: Source) -> str:

@@ -1,0 +1,173 @@
+"""Customer users: a sample of the customer-user subjects, each working in their own workspace on
+some weekdays (rarely weekends) in their tenant's time zone, regularly enough never to go dormant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from compliance.demo.audit_staff import _nullify_negative, data_events
+from compliance.demo.clock import (
+    GEN_FIRST,
+    MINUTE_MS,
+    N_DAYS,
+    STREAM_CUSTOMERS,
+    date_of,
+    local_to_ms,
+    offsets_matrix,
+    rng_for,
+)
+from compliance.demo.context import Ctx
+from compliance.demo.events import EMPTY, frame
+from compliance.demo.geo import CITIES, CITY_TZ_IDX, CUSTOMER_AGENTS, TZ_NAMES, jitter_geo, make_ips
+from compliance.demo.tenants import World
+
+OVERHEAD = 1.73  # login, most sessions signed out, rare typos
+
+
+@dataclass
+class Customers:
+    subject: np.ndarray
+    tenant: np.ndarray
+    tz: np.ndarray  # index into TZ_NAMES
+    first_day: np.ndarray
+    last_day: np.ndarray
+    p_weekday: np.ndarray
+    p_weekend: np.ndarray
+    start: np.ndarray
+    lam: np.ndarray
+    ip: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    agent: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.subject)
+
+
+def build_customers(seed: int, world: World, budget: float, exclude: set[int]) -> Customers:
+    rng = rng_for(seed, STREAM_CUSTOMERS, -500)
+    first = np.maximum(world.first_valid_day(), 0)
+    last = np.minimum(world.last_valid_day(), N_DAYS - 1)
+    ok = (world.subject_type == 0) & (last - first > 90)
+    ok[list(exclude)] = False
+    cand = np.nonzero(ok)[0]
+    per_user = 125 * (OVERHEAD + 3.0)
+    n = int(np.clip(budget / per_user, 30, len(cand)))
+    subj = np.sort(rng.choice(cand, n, replace=False))
+    p_wd = rng.uniform(0.3, 0.6, n)
+    p_we = rng.uniform(0.02, 0.12, n)
+    span = (last[subj] - first[subj] + 1) / N_DAYS
+    days = (261 * p_wd + 104 * p_we) * span
+    level = rng.lognormal(0.0, 0.4, n)
+    level /= level.mean()
+    factor = (budget / max(days.sum(), 1.0) - OVERHEAD) / float((days * level).sum() / max(days.sum(), 1.0))
+    tenant = world.subject_tenant[subj]
+    city = world.tenant_city[tenant]
+    lat, lon = jitter_geo(rng, city, 0.05)
+    return Customers(
+        subject=subj,
+        tenant=tenant,
+        tz=CITY_TZ_IDX[city],
+        first_day=first[subj],
+        last_day=last[subj],
+        p_weekday=p_wd,
+        p_weekend=p_we,
+        start=rng.uniform(7.5, 11.0, n),
+        lam=np.maximum(factor, 2.5) * level,
+        ip=np.array(make_ips(rng, city), dtype=object),
+        lat=lat,
+        lon=lon,
+        agent=np.array(CUSTOMER_AGENTS, dtype=object)[rng.integers(0, len(CUSTOMER_AGENTS), n)],
+    )
+
+
+_OFFSETS = offsets_matrix(TZ_NAMES)
+
+
+def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
+    rng = rng_for(ctx.seed, STREAM_CUSTOMERS, day)
+    weekend = date_of(day).weekday() >= 5
+    p = cu.p_weekend if weekend else cu.p_weekday
+    on = (rng.random(cu.n) < p) & (cu.first_day <= day) & (cu.last_day >= day)
+    idx = np.nonzero(on)[0]
+    if not len(idx):
+        return EMPTY
+    n = len(idx)
+    start = np.clip(cu.start[idx] + rng.normal(0, 0.8, n), 7.0, 18.0)
+    end = np.minimum(start + rng.uniform(0.5, 5.0, n), 20.5)
+    off = _OFFSETS[cu.tz[idx], day - GEN_FIRST]
+    t0, t1 = local_to_ms(day, start, off), local_to_ms(day, end, off)
+    actor = ctx.subject_ids.get(cu.subject[idx])
+    tenant = cu.tenant[idx]
+    country = np.array([CITIES[c].country for c in ctx.world.tenant_city[tenant]], dtype=object)
+    treg = ctx.tenant_region[tenant]
+    auth = ctx.region_names(np.full(n, ctx.system_index["auth"]), treg)
+
+    signout = rng.random(n) < 0.7  # the rest let the session time out
+    fail = (rng.random(n) < 0.02).astype(np.int64)
+    who = np.concatenate([np.arange(n), np.nonzero(signout)[0], np.repeat(np.arange(n), fail)])
+    when = np.concatenate([t0, t1[signout], np.repeat(t0, fail) - rng.integers(15_000, 60_000, int(fail.sum()))])
+    kind = np.concatenate([np.zeros(n, int), np.ones(int(signout.sum()), int), np.full(int(fail.sum()), 2)])
+    det = np.array(
+        ['{"method":"password","mfa":true}', '{"reason":"user_signed_out"}', '{"reason":"invalid_password"}']
+    )
+    frames = [
+        frame(
+            len(who),
+            occurred_at=when,
+            actor_id=actor.gather(who),
+            actor_type="customer_user",
+            system="auth",
+            action=pl.Series(np.array(["login", "logout", "login_failed"])[kind]),
+            outcome=pl.Series(np.where(kind == 2, "failure", "success")),
+            purpose=np.where(kind == 1, None, "essential.service.authentication"),
+            tenant_id=ctx.tenant_ids.get(tenant[who]),
+            source_ip=pl.Series(cu.ip[idx][who].astype(str)),
+            geo_country=pl.Series(country[who].astype(str)),
+            geo_lat=cu.lat[idx][who],
+            geo_lon=cu.lon[idx][who],
+            processing_region=auth.gather(who),
+            user_agent=pl.Series(cu.agent[idx][who].astype(str)),
+            details=pl.Series(det[kind]),
+        )
+    ]
+    k = rng.poisson(cu.lam[idx] * rng.gamma(20.0, 1 / 20.0, n))
+    who = np.repeat(np.arange(n), k)
+    total = len(who)
+    if total:
+        when = (
+            t0[who]
+            + MINUTE_MS
+            + (rng.random(total) * np.maximum(t1[who] - t0[who] - 2 * MINUTE_MS, MINUTE_MS)).astype(np.int64)
+        )
+        w = ctx.activity.weights["customer_user"]
+        gidx = ctx.offsets["customer_user"] + rng.choice(len(w), total, p=w)
+        cols, valid = data_events(
+            ctx,
+            rng,
+            day,
+            gidx,
+            total,
+            actor_tenant=tenant[who],
+            self_subject=cu.subject[idx][who],
+            home_region=treg[who],
+        )
+        df = frame(
+            total,
+            occurred_at=when,
+            actor_id=actor.gather(who),
+            actor_type="customer_user",
+            source_ip=pl.Series(cu.ip[idx][who].astype(str)),
+            geo_country=pl.Series(country[who].astype(str)),
+            geo_lat=cu.lat[idx][who],
+            geo_lon=cu.lon[idx][who],
+            user_agent=pl.Series(cu.agent[idx][who].astype(str)),
+            **cols,
+        )
+        frames.append(_nullify_negative(df).filter(pl.Series(valid)))
+    return pl.concat(frames)

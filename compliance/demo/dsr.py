@@ -1,0 +1,420 @@
+"""The DSR register: a few hundred requests that are answered comfortably on time, plus the planted
+late, overdue and mishandled ones. Every deadline comes from `compliance.deadlines`, the same engine
+the controls use, so "on time" and "late" here mean exactly what the reports will say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from compliance.config.dsr_rules import DsrRules
+from compliance.deadlines import DsrRequest, compute_deadline, request_state
+from compliance.demo.clock import AS_OF, STREAM_DSR, day_of, local_dt, ms_of, rfc3339, rng_for
+from compliance.demo.tenants import NEVER, World
+from compliance.demo.truth import Truth
+
+TYPE_MIX = {
+    "EU": {"access": 40, "delete": 30, "correct": 10, "restrict": 5, "object": 10, "portability": 5},
+    "UK": {"access": 45, "delete": 30, "correct": 10, "restrict": 5, "object": 5, "portability": 5},
+    "AU": {"access": 60, "correct": 25, "delete": 15},
+    "US-CA": {
+        "access": 30,
+        "delete": 35,
+        "correct": 5,
+        "portability": 5,
+        "opt_out_sale_share": 20,
+        "limit_sensitive": 5,
+    },
+}
+US_STATE_MIX = {"access": 35, "delete": 35, "correct": 5, "portability": 5, "opt_out_sale_share": 20}
+NO_VERIFICATION = ("opt_out_sale_share", "limit_sensitive")  # CCPA §7026/7027: no identity check allowed
+CHANNELS = ("email", "webform", "in_app", "support")
+OK_STATES = ("on_track", "completed_on_time", "rejected", "withdrawn")
+HISTORY_START = date(2024, 7, 1)
+OPEN_FROM = date(2025, 12, 20)  # requests received from here on are still being worked on
+
+
+@dataclass
+class Request:
+    subject: int
+    jurisdiction: str
+    request_type: str
+    channel: str
+    received: datetime
+    acknowledged: datetime | None
+    verified: datetime | None
+    extension: datetime | None
+    extension_reason: str | None
+    completed: datetime | None
+    status: str
+    status_reason: str | None
+    request_id: str = ""
+    planted: str | None = None
+
+    def as_request(self) -> DsrRequest:
+        return DsrRequest(
+            self.request_id or "x",
+            self.jurisdiction,
+            self.request_type,
+            self.status,
+            self.received,
+            self.acknowledged,
+            self.verified,
+            self.extension,
+            self.completed,
+        )
+
+    def row(self, world: World) -> dict[str, str | None]:
+        return {
+            "request_id": self.request_id,
+            "subject_id": world.subject_ids[self.subject],
+            "jurisdiction": self.jurisdiction,
+            "request_type": self.request_type,
+            "channel": self.channel,
+            "received_at": rfc3339(self.received),
+            "acknowledged_at": rfc3339(self.acknowledged),
+            "verified_at": rfc3339(self.verified),
+            "extension_notified_at": rfc3339(self.extension),
+            "extension_reason": self.extension_reason,
+            "completed_at": rfc3339(self.completed),
+            "status": self.status,
+            "status_reason": self.status_reason,
+        }
+
+
+@dataclass
+class Register:
+    requests: list[Request]
+    # subject index -> epoch ms when their delete request completed (normal and planted)
+    erasures: dict[int, int] = field(default_factory=dict)
+    planted: dict[str, Request] = field(default_factory=dict)
+
+    def rows(self, world: World) -> list[dict[str, str | None]]:
+        return [r.row(world) for r in self.requests]
+
+
+class _Builder:
+    def __init__(self, seed: int, world: World, rules: DsrRules) -> None:
+        self.rng = rng_for(seed, STREAM_DSR)
+        self.world = world
+        self.rules = rules
+
+    def tz(self, jurisdiction: str) -> str:
+        return self.rules.jurisdictions[jurisdiction].calendar.timezone
+
+    def at(self, jurisdiction: str, d: date, lo: float = 8.5, hi: float = 17.5) -> datetime:
+        hour = float(self.rng.uniform(lo, hi))
+        return local_dt(d, round(hour * 60) / 60, self.tz(jurisdiction))
+
+    def state(self, req: Request) -> str:
+        return request_state(req.as_request(), compute_deadline(req.as_request(), self.rules), AS_OF, self.rules)
+
+    def normal(self, subject: int, received_day: date) -> Request | None:
+        rng, w = self.rng, self.world
+        j = w.subject_jurisdiction[subject]
+        mix = TYPE_MIX.get(j, US_STATE_MIX)
+        kinds = list(mix)
+        rtype = kinds[rng.choice(len(kinds), p=np.array(list(mix.values())) / sum(mix.values()))]
+        received = self.at(j, received_day, 7.0, 21.0)
+        ack = received + timedelta(hours=float(rng.uniform(1, 30)))
+        verified = None if rtype in NO_VERIFICATION else ack + timedelta(hours=float(rng.uniform(2, 96)))
+        req = Request(
+            subject,
+            j,
+            rtype,
+            CHANNELS[rng.integers(len(CHANNELS))],
+            received,
+            ack,
+            verified,
+            None,
+            None,
+            None,
+            "open",
+            None,
+        )
+        now = local_dt(AS_OF, 23.0, "UTC")
+        if received_day >= OPEN_FROM:
+            if ack > now:
+                req.acknowledged = None
+            if verified is not None and verified > now:
+                req.verified = None
+            return req if self.state(req) == "on_track" else None
+        deadline = compute_deadline(req.as_request(), self.rules)
+        if deadline.due_date is None:
+            return None
+        roll = rng.random()
+        if roll < 0.08:
+            req.status, req.status_reason, req.verified = "rejected", "identity could not be verified", None
+        elif roll < 0.15:
+            req.status, req.status_reason = "withdrawn", "withdrawn by the requester"
+        else:
+            req.status, req.status_reason = "completed", "fulfilled"
+        first = max(req.acknowledged or received, req.verified or received).date() + timedelta(days=1)
+        last = deadline.due_date - timedelta(days=2)
+        if req.status == "completed" and deadline.extension_allowed and rng.random() < 0.1 and j not in ("AU",):
+            # A valid extension: told in the first period, answered well before the extended date.
+            ext_day = received.date() + timedelta(days=int(rng.integers(10, max((last - received.date()).days, 11))))
+            ext_day = min(ext_day, last)
+            req.extension = self.at(j, ext_day)
+            req.extension_reason = "complexity: records held in several systems"
+            extended = compute_deadline(req.as_request(), self.rules).effective_due_date
+            if extended is not None:
+                first, last = max(first, deadline.due_date + timedelta(days=1)), extended - timedelta(days=5)
+        if last < first:
+            last = first
+        done_day = first + timedelta(days=int(rng.integers(0, (last - first).days + 1)))
+        if req.status != "completed":
+            done_day = min(done_day, first + timedelta(days=20))
+        req.completed = self.at(j, done_day)
+        if req.completed > now:
+            return None
+        return req if self.state(req) in OK_STATES else None
+
+
+def _eligible(world: World, day: int, rng: np.random.Generator, want: int, mask: np.ndarray) -> int:
+    """A subject that exists well before `day` and whose tenant stays a customer well after it."""
+    ok = np.nonzero(
+        mask & (world.subject_created_day < day - 30) & (world.tenant_end_day[world.subject_tenant] > day + 150)
+    )[0]
+    return int(ok[rng.integers(len(ok))]) if len(ok) else want
+
+
+def build_register(seed: int, world: World, rules: DsrRules, n: int, truth: Truth) -> Register:
+    b = _Builder(seed, world, rules)
+    rng = b.rng
+    used = np.zeros(world.n_subjects, dtype=bool)
+    boost = np.array([1.6 if j in ("EU", "US-CA") else 1.0 for j in world.subject_jurisdiction])
+    requests: list[Request] = []
+    span = (AS_OF - HISTORY_START).days + 1
+    attempts = 0
+    while len(requests) < n and attempts < n * 5:
+        attempts += 1
+        d = HISTORY_START + timedelta(days=int(rng.integers(0, span)))
+        day = day_of(d)
+        ok = (~used) & (world.subject_created_day < day - 14) & (world.tenant_end_day[world.subject_tenant] > day + 150)
+        idx = np.nonzero(ok)[0]
+        if not len(idx):
+            continue
+        p = boost[idx] / boost[idx].sum()
+        s = int(rng.choice(idx, p=p))
+        req = b.normal(s, d)
+        if req is not None:
+            used[s] = True
+            requests.append(req)
+
+    planted = _planted(b, used, truth)
+    requests.extend(planted.values())
+    requests.sort(key=lambda r: (r.received, r.subject))
+    counters: dict[int, int] = {}
+    for r in requests:
+        y = r.received.year
+        counters[y] = counters.get(y, 0) + 1
+        r.request_id = f"DSR-{y}-{counters[y]:05d}"
+    reg = Register(requests, planted={k: v for k, v in planted.items()})
+    for r in requests:
+        if r.request_type == "delete" and r.status == "completed" and r.completed is not None:
+            reg.erasures[r.subject] = ms_of(r.completed)
+            world.subject_erased_day[r.subject] = day_of(r.completed.date())
+    _truth(b, reg, truth)
+    return reg
+
+
+def _planted(b: _Builder, used: np.ndarray, truth: Truth) -> dict[str, Request]:
+    w, rng = b.world, b.rng
+    juris = np.array(w.subject_jurisdiction)
+    stable = (w.tenant_end_day[w.subject_tenant] == NEVER) & (w.subject_created_day < -30)
+
+    def subject(j: str | tuple[str, ...], stype: int | None = None) -> int:
+        mask = stable & ~used & np.isin(juris, [j] if isinstance(j, str) else list(j))
+        if stype is not None:
+            mask &= w.subject_type == stype
+        s = _eligible(w, 0, rng, -1, mask)
+        if s < 0:
+            raise RuntimeError(f"no subject left for a planted {j} request")
+        used[s] = True
+        return s
+
+    def req(
+        key: str,
+        j: str,
+        rtype: str,
+        received: datetime,
+        *,
+        ack: datetime | None = None,
+        verified: datetime | None = None,
+        extension: datetime | None = None,
+        completed: datetime | None = None,
+        status: str = "open",
+        stype: int | None = None,
+    ) -> Request:
+        s = subject(j, stype)
+        ack = ack or received + timedelta(hours=20)
+        verified = verified or (None if rtype in NO_VERIFICATION else ack + timedelta(hours=30))
+        r = Request(
+            s,
+            j,
+            rtype,
+            "webform",
+            received,
+            ack,
+            verified,
+            extension,
+            "volume of records to review" if extension else None,
+            completed,
+            status,
+            "fulfilled" if status == "completed" else None,
+            planted=key,
+        )
+        return r
+
+    eu, au, ca, co, tx = "EU", "AU", "US-CA", "US-CO", "US-TX"
+    L = b.at
+    out = {
+        # GDPR month end: 31 Oct + 1 month = 30 Nov (a Sunday), so due Mon 1 Dec; still open.
+        "overdue_month_end": req("overdue_month_end", eu, "access", local_dt(date(2025, 10, 31), 10.25, b.tz(eu))),
+        # Extension told after the 45 days ran out: the original date stands, and it has passed.
+        "overdue_late_extension": req(
+            "overdue_late_extension",
+            co,
+            "delete",
+            local_dt(date(2025, 10, 20), 9.5, b.tz(co)),
+            extension=local_dt(date(2025, 12, 10), 11.0, b.tz(co)),
+        ),
+        "overdue_plain": req("overdue_plain", au, "access", local_dt(date(2025, 11, 10), 14.0, b.tz(au))),
+        "due_soon_ca": req("due_soon_ca", ca, "access", local_dt(date(2025, 11, 20), 10.0, b.tz(ca))),
+        "due_soon_eu": req("due_soon_eu", eu, "correct", local_dt(date(2025, 12, 5), 15.0, b.tz(eu))),
+        # GDPR 31 Jan -> 28 Feb 2025 (a Friday); answered Mon 3 March.
+        "completed_late_gdpr": req(
+            "completed_late_gdpr",
+            eu,
+            "access",
+            local_dt(date(2025, 1, 31), 11.0, b.tz(eu)),
+            completed=local_dt(date(2025, 3, 3), 16.0, b.tz(eu)),
+            status="completed",
+        ),
+        "completed_late_ccpa": req(
+            "completed_late_ccpa",
+            ca,
+            "delete",
+            local_dt(date(2025, 4, 7), 9.0, b.tz(ca)),
+            completed=local_dt(date(2025, 5, 30), 15.0, b.tz(ca)),
+            status="completed",
+        ),
+        # AU rules allow no extension; answered within the 30 days anyway.
+        "extension_not_allowed_au": req(
+            "extension_not_allowed_au",
+            au,
+            "access",
+            L(au, date(2025, 3, 3)),
+            extension=local_dt(date(2025, 3, 20), 10.0, b.tz(au)),
+            completed=local_dt(date(2025, 3, 28), 15.0, b.tz(au)),
+            status="completed",
+        ),
+        "extension_late_eu": req(
+            "extension_late_eu",
+            eu,
+            "access",
+            local_dt(date(2025, 5, 6), 10.0, b.tz(eu)),
+            extension=local_dt(date(2025, 6, 20), 10.0, b.tz(eu)),
+            completed=local_dt(date(2025, 7, 15), 15.0, b.tz(eu)),
+            status="completed",
+        ),
+        "ack_late_ca": req(
+            "ack_late_ca",
+            ca,
+            "access",
+            local_dt(date(2025, 7, 1), 9.0, b.tz(ca)),
+            ack=local_dt(date(2025, 7, 22), 10.0, b.tz(ca)),
+            completed=local_dt(date(2025, 8, 5), 14.0, b.tz(ca)),
+            status="completed",
+        ),
+        "erased_then_read": req(
+            "erased_then_read",
+            tx,
+            "delete",
+            local_dt(date(2025, 5, 20), 9.0, b.tz(tx)),
+            completed=local_dt(date(2025, 6, 10), 15.0, b.tz(tx)),
+            status="completed",
+            stype=1,
+        ),
+        "erased_then_tracked": req(
+            "erased_then_tracked",
+            ("US-OTHER", "US-TX", "US-VA"),
+            "delete",  # type: ignore[arg-type]
+            local_dt(date(2025, 7, 28), 9.0, "America/New_York"),
+            completed=local_dt(date(2025, 8, 5), 15.0, "America/New_York"),
+            status="completed",
+            stype=0,
+        ),
+        "erasure_incomplete": req(
+            "erasure_incomplete",
+            ("US-OTHER", "US-VA", "US-CT"),
+            "delete",  # type: ignore[arg-type]
+            local_dt(date(2025, 8, 25), 9.0, "America/New_York"),
+            completed=local_dt(date(2025, 9, 15), 15.0, "America/New_York"),
+            status="completed",
+            stype=1,
+        ),
+    }
+    # The two US-state erasures above drew a subject from several states: use that subject's own.
+    for key in ("erased_then_tracked", "erasure_incomplete"):
+        out[key].jurisdiction = w.subject_jurisdiction[out[key].subject]
+    return out
+
+
+def _truth(b: _Builder, reg: Register, truth: Truth) -> None:
+    p = reg.planted
+
+    def dl(key: str):
+        return compute_deadline(p[key].as_request(), b.rules)
+
+    def rid(key: str) -> str:
+        return f"dsr:{p[key].request_id}"
+
+    for key in ("overdue_month_end", "overdue_late_extension", "overdue_plain", "due_soon_ca", "due_soon_eu"):
+        d = dl(key)
+        state = b.state(p[key])
+        expected = "overdue" if key.startswith("overdue") else "due_soon"
+        if state != expected:
+            raise AssertionError(f"planted {key} is {state}, expected {expected}")
+        truth.finding(
+            f"dsr.{expected}",
+            rid(key),
+            d.effective_due_at,
+            f"{p[key].jurisdiction} {p[key].request_type} received {p[key].received.date()}, open; "
+            f"effective due date {d.effective_due_date} (extension {d.extension_status}); as of {AS_OF}.",
+        )
+    for key in ("completed_late_gdpr", "completed_late_ccpa", "extension_late_eu"):
+        d, r = dl(key), p[key]
+        if b.state(r) != "completed_late":
+            raise AssertionError(f"planted {key} is not completed late")
+        truth.finding(
+            "dsr.completed_late",
+            rid(key),
+            r.completed,
+            f"{r.jurisdiction} {r.request_type} received {r.received.date()}, due {d.effective_due_date}, "
+            f"completed {r.completed.date() if r.completed else None}.",
+        )
+    for key in ("overdue_late_extension", "extension_late_eu", "extension_not_allowed_au"):
+        d, r = dl(key), p[key]
+        if d.extension_status not in ("late", "not_allowed"):
+            raise AssertionError(f"planted {key} extension is {d.extension_status}")
+        truth.finding(
+            "dsr.extension_late",
+            rid(key),
+            r.extension,
+            f"{r.jurisdiction} {r.request_type}: extension notified {r.extension.date() if r.extension else None}, "
+            f"original due {d.due_date}: {d.extension_status}.",
+        )
+    r = p["ack_late_ca"]
+    d = dl("ack_late_ca")
+    truth.finding(
+        "dsr.ack_late",
+        rid("ack_late_ca"),
+        r.acknowledged,
+        f"US-CA access received {r.received.date()}, acknowledgement due {d.ack_due_date}, "
+        f"acknowledged {r.acknowledged.date() if r.acknowledged else None}.",
+    )

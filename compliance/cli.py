@@ -26,8 +26,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-console = Console(stderr=True)
-out = Console()
+# Wide enough for the summary tables when output goes to a log or pipe (rich assumes 80 columns there).
+console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
+out = Console(width=None if Console().is_terminal else 120)
 
 
 class Format(StrEnum):

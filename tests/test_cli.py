@@ -1,0 +1,86 @@
+"""The `compliance` command end to end: help texts, ingest, check as a CI gate, policy validation."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from compliance.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", ["demo", "ingest", "check", "serve", "policy"])
+def test_every_subcommand_explains_itself(command: str) -> None:
+    result = runner.invoke(app, [command, "--help"])
+    assert result.exit_code == 0
+    assert len(result.output.strip().splitlines()) > 5
+
+
+def test_check_gates_a_pipeline_on_severity(demo_build, tmp_path: Path) -> None:
+    out = tmp_path / "findings.jsonl"
+    gate = _run("check", "--db", str(demo_build.db), "--output", str(out), "--fail-on", "critical")
+    # The demo plants critical problems (e.g. a GDPR breach notified 96 h after detection).
+    assert gate.returncode == 1, gate.stderr
+    assert "Findings by policy section" in gate.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {
+        "control_id",
+        "policy_section",
+        "resource",
+        "status",
+        "severity",
+        "reason",
+        "observed_at",
+        "evidence",
+    } <= set(rows[0])
+    assert any(r["status"] == "alarm" and r["severity"] == "critical" for r in rows)
+
+    only_dsr = _run(
+        "check", "--db", str(demo_build.db), "--section", "8", "--control", "dsr.overdue", "--format", "csv"
+    )
+    assert only_dsr.returncode == 0  # no --fail-on: informational run
+    header, *lines = only_dsr.stdout.splitlines()
+    assert header.startswith("control_id,policy_section,resource,status")
+    assert lines and all(line.startswith("dsr.overdue,8,") for line in lines)
+
+    # The same database and as-of date give byte-identical findings.
+    again = tmp_path / "again.jsonl"
+    first = _run("check", "--db", str(demo_build.db), "--output", str(out), "--as-of", "2025-12-31")
+    second = _run("check", "--db", str(demo_build.db), "--output", str(again), "--as-of", "2025-12-31")
+    assert first.returncode == second.returncode == 0
+    assert out.read_bytes() == again.read_bytes()
+
+
+def test_ingest_reports_per_source_and_is_idempotent(demo_build, tmp_path: Path) -> None:
+    db = tmp_path / "cli.duckdb"
+    first = _run("ingest", str(demo_build.export), "--db", str(db))
+    assert first.returncode == 0, first.stderr
+    assert "audit" in first.stdout and "rejected" in first.stdout
+    second = _run("ingest", str(demo_build.export), "--db", str(db))
+    assert second.returncode == 0 and "nothing new: database unchanged" in second.stdout
+
+
+def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) -> None:
+    ingest = _run("ingest", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"))
+    assert ingest.returncode == 2 and "export folder does not exist" in ingest.stderr
+    check = _run("check", "--db", str(tmp_path / "missing.duckdb"))
+    assert check.returncode == 2 and "no such database" in check.stderr
+
+
+def test_policy_command_validates(tmp_path: Path) -> None:
+    ok = _run("policy")
+    assert ok.returncode == 0 and "is valid" in ok.stdout
+    bad = tmp_path / "policy"
+    bad.mkdir()
+    broken = _run("policy", "--policy", str(bad))
+    assert broken.returncode == 2 and "taxonomy.yaml" in broken.stderr

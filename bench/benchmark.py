@@ -77,7 +77,7 @@ def bench_ingest(scale: int) -> None:
     for p in (raw_db, our_db):
         p.unlink(missing_ok=True)
 
-    raw_count, t_count, m_count = run_measured(f"""
+    _raw_count, t_count, m_count = run_measured(f"""
         import duckdb, json
         con = duckdb.connect(); con.execute("set memory_limit='{MEMORY_LIMIT}'").fetchall()
         n = con.execute("select count(*) from read_json('{audit_glob}', format='newline_delimited', ignore_errors=true)").fetchall()[0][0]

@@ -89,7 +89,7 @@ def bench_check(scales: list[int]) -> None:
         db: Path = database(scale)
         with __import__("duckdb").connect(str(db), read_only=True) as con:
             as_of = str(con.sql("select max(event_date) from audit_events").fetchall()[0][0])
-        full, t_full_proc, m_full = run_measured(
+        full, _t_full_proc, m_full = run_measured(
             FULL_CHECK.format(db=db, mem=MEMORY_LIMIT, as_of=as_of, single=SINGLE_PASS)
         )
         duck, _, m_duck = run_measured(DUCKDB_VOLUME_SPIKE.format(db=db, mem=MEMORY_LIMIT, as_of=as_of))

@@ -88,8 +88,16 @@ def export(tmp_path: Path) -> Path:
             '{"event_id": "e3", "occurred_at": "2025-03-04T10:03:00Z", "actor_id": "emp-1", "act',  # truncated
             _event(4, occurred_at="2025-13-45T99:00:00Z"),  # bad timestamp
             _event(5, action="teleport"),  # unknown enum
-            _event(6, action="role_grant", actor_id="adm-1", target_actor_id="emp-1", role="support_lead",
-                   occurred_at="2025-03-04T10:06:00Z", resource_type=None, subject_id=None),  # fmt: skip
+            _event(
+                6,
+                action="role_grant",
+                actor_id="adm-1",
+                target_actor_id="emp-1",
+                role="support_lead",
+                occurred_at="2025-03-04T10:06:00Z",
+                resource_type=None,
+                subject_id=None,
+            ),
             _event(7, occurred_at="2025-03-04T10:07:00+10:00"),  # offset honoured: 00:07 UTC
             _event(8, occurred_at="2025-03-04T11:00:00Z"),
         ],
@@ -127,7 +135,9 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
         assert rejects[6][4].startswith("r6,") and "unknown value 'pending'" in rejects[6][3]
         # Files read in one multi-file scan keep per-file line numbers: e8 is line 8 of the first file,
         # e9 line 1 of the second.
-        lines = dict(con.execute("select event_id, source_line from audit_events where event_id in ('e8', 'e9')").fetchall())
+        lines = dict(
+            con.execute("select event_id, source_line from audit_events where event_id in ('e8', 'e9')").fetchall()
+        )
         assert lines == {"e8": 8, "e9": 1}
         # Lines after a structural reject keep their true line numbers.
         assert con.execute("select source_line from dsr_requests where request_id = 'r5'").fetchall() == [(6,)]
@@ -141,7 +151,13 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
         }
         # e1 has no categories: derived from resource_type contact through the data map.
         assert rows["e1"][0] == sorted(
-            ["user.name", "user.contact.email", "user.contact.phone_number", "user.contact.organization", "user.job_title"]
+            [
+                "user.name",
+                "user.contact.email",
+                "user.contact.phone_number",
+                "user.contact.organization",
+                "user.job_title",
+            ]
         )
         assert rows["e1"][1] is True
         assert rows["e2"][0] == ["user.contact.email"] and rows["e2"][1] is False
@@ -238,7 +254,9 @@ def test_missing_export_folder_is_an_error(tmp_path: Path) -> None:
 def test_reader_sees_old_or_new_database_never_a_mix(export: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     ingest([export], db)
-    _jsonl(export / "audit" / "2025-03-08.jsonl", [_event(i, occurred_at="2025-03-08T09:00:00Z") for i in range(20, 30)])
+    _jsonl(
+        export / "audit" / "2025-03-08.jsonl", [_event(i, occurred_at="2025-03-08T09:00:00Z") for i in range(20, 30)]
+    )
     seen: list[tuple[int, int]] = []
 
     def reader_during_load(work: Path) -> None:

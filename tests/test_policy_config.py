@@ -60,7 +60,9 @@ def test_shipped_policy_is_valid() -> None:
          "may_grant_roles[1]", "'root' is not a known role"),
     ],
 )  # fmt: skip
-def test_mistakes_name_file_key_and_problem(policy_dir: Path, file: str, old: str, new: str, key: str, problem: str) -> None:
+def test_mistakes_name_file_key_and_problem(
+    policy_dir: Path, file: str, old: str, new: str, key: str, problem: str
+) -> None:
     _edit(policy_dir / file, old, new)
     with pytest.raises(PolicyError) as err:
         load_policy(policy_dir)
@@ -71,7 +73,11 @@ def test_mistakes_name_file_key_and_problem(policy_dir: Path, file: str, old: st
 
 
 def test_policy_text_edit_without_mapping_fails(policy_dir: Path) -> None:
-    _edit(policy_dir / "privacy-policy-v0.2.md", "- Compliance with legal obligations", "- Compliance with legal obligations\n- Marketing")
+    _edit(
+        policy_dir / "privacy-policy-v0.2.md",
+        "- Compliance with legal obligations",
+        "- Compliance with legal obligations\n- Marketing",
+    )
     with pytest.raises(PolicyError, match=r"section 3 item 'Marketing' has no mapping"):
         load_policy(policy_dir)
 

@@ -89,6 +89,24 @@ def bench_ingest(scale: int) -> None:
         con.execute("create table audit as select * from read_json('{audit_glob}', format='newline_delimited', ignore_errors=true)").fetchall()
         print(json.dumps({{"rows": con.execute("select count(*) from audit").fetchall()[0][0]}}))
     """)
+    raw_db.unlink(missing_ok=True)
+    # The same files our load reads, every source, each with DuckDB's own reader and auto-detection.
+    readers = []
+    kinds = {
+        "jsonl": ("*.jsonl*", "read_json('{}', format='newline_delimited', ignore_errors=true)"),
+        "csv": ("*.csv*", "read_csv('{}', union_by_name=true)"),
+        "parquet": ("*.parquet", "read_parquet('{}', union_by_name=true)"),
+    }
+    for folder in sorted(p for p in export.iterdir() if p.is_dir()):
+        for kind, (pattern, reader) in kinds.items():
+            if list(folder.glob(pattern)):
+                readers.append((f"{folder.name}_{kind}", reader.format(folder / pattern)))
+    stmts = "; ".join(f"create table {t} as select * from {r}" for t, r in readers)
+    _, t_raw_all, m_raw_all = run_measured(f"""
+        import duckdb
+        con = duckdb.connect('{raw_db}'); con.execute("set memory_limit='{MEMORY_LIMIT}'").fetchall()
+        con.execute(\"\"\"{stmts}\"\"\").fetchall()
+    """)
     ours, t_ours, m_ours = run_measured(f"""
         import json
         from pathlib import Path
@@ -105,13 +123,14 @@ def bench_ingest(scale: int) -> None:
     print(f"{'step':58} {'seconds':>8} {'Mevents/s':>10} {'peak MB':>8}")
     n = raw_load.get("rows", scale)
     for name, t, m in (
-        ("DuckDB read_json count(*) (parse only)", t_count, m_count),
-        ("DuckDB read_json -> table (the raw read baseline)", t_raw, m_raw),
-        ("compliance ingest (all sources, validate, dedupe, enrich)", t_ours, m_ours),
+        ("DuckDB read_json count(*), audit files (parse only)", t_count, m_count),
+        ("DuckDB read_json -> table, audit files only", t_raw, m_raw),
+        ("DuckDB raw readers -> tables, every file of the export", t_raw_all, m_raw_all),
+        ("compliance ingest, every file (validate, dedupe, enrich)", t_ours, m_ours),
     ):
         print(f"{name:58} {t:8.1f} {n / t / 1e6:10.2f} {m:8.0f}")
-    print(f"ratio ours / raw read_json table: {t_ours / t_raw:.2f}x   (target <= 1.5x)")
-    print(f"ratio ours / read_json count(*):  {t_ours / t_count:.2f}x")
+    print(f"ratio ours / raw readers over the same files: {t_ours / t_raw_all:.2f}x   (target <= 1.5x)")
+    print(f"ratio ours / read_json table of the audit files alone: {t_ours / t_raw:.2f}x")
     print(
         f"audit rows: loaded {ours['audit_loaded']:,}, duplicates {ours['audit_duplicate']:,}, rejected {ours['audit_rejected']:,}"
     )

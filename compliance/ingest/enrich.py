@@ -126,10 +126,11 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
         """update audit_events as e set actor_role = x.new_role
            from (
                select e2.event_id, coalesce(rc.role, d.role) as new_role
-               from audit_events e2
+               -- only the (few) actors with a role change are sorted for the ASOF join, not every event
+               from (select event_id, actor_id, occurred_at from audit_events
+                     where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)) e2
                asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
                left join directory_accounts d on d.actor_id = e2.actor_id
-               where e2.actor_type <> 'customer_user'
            ) as x
            where e.event_id = x.event_id and e.actor_role is distinct from x.new_role"""
     ).fetchall()

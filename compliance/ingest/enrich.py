@@ -55,7 +55,9 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
         has_given = "(t.data_categories is not null and len(t.data_categories) > 0)"
         return (
             [
-                f"case when {has_given} then t.data_categories else coalesce(rc.categories, []::varchar[]) end as categories",
+                # duckdb: each key once, sorted, so controls count events per category without a distinct
+                f"case when {has_given} then list_sort(list_distinct(t.data_categories))"
+                " else coalesce(rc.categories, []::varchar[]) end as categories",
                 f"(not {has_given} and rc.categories is not null) as categories_derived",
                 "cast(t.occurred_at as date) as event_date",
                 "case when t.actor_type = 'customer_user' then 'customer_user' else d.role end as actor_role",

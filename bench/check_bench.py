@@ -16,7 +16,7 @@ select actor_id, event_date, action, outcome,
 from audit_events group by all
 """
 
-# The volume-spike baseline as an analyst would write it in pandas: pull the columns, aggregate to
+# The volume-spike baseline as an analyst would write it in pandas: pull the event columns, filter and aggregate to
 # actor-days, rolling 90-day median and MAD per person, robust z, then the role peers' quantile.
 PANDAS_VOLUME_SPIKE = """
 import duckdb, json, time
@@ -25,10 +25,10 @@ from compliance.config.bundle import load_policy
 s = load_policy().settings.anomalies.volume_spike
 con = duckdb.connect('{db}', read_only=True, config={{'memory_limit': '{mem}'}})
 t0 = time.perf_counter()
-df = con.sql(\"\"\"select actor_id, event_date, occurred_at, actor_role, record_count from audit_events
-    where actor_type in ('employee','contractor') and outcome = 'success'
-      and action in ('read','search','export','create','update','delete','deidentify','share')\"\"\").df()
+df = con.sql("select actor_id, actor_type, action, outcome, event_date, occurred_at, actor_role, record_count from audit_events").df()
 t_load = time.perf_counter() - t0
+df = df[df.actor_type.isin(['employee', 'contractor']) & (df.outcome == 'success')
+        & df.action.isin(['read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'])].copy()
 df['record_count'] = df['record_count'].fillna(1)
 days = (df.sort_values('occurred_at').groupby(['actor_id', 'event_date'])
           .agg(records=('record_count', 'sum'), actor_role=('actor_role', 'last')).reset_index())

@@ -73,13 +73,13 @@ def test_access_bulk_export(make_db, policy) -> None:
     assert x["evidence"] == ["x-1", "x-2"]  # largest first
     assert x["observed_at"] == dt.datetime(2025, 3, 4, 10, 20)
     assert by["actor:emp-y"]["reason"] == (
-        "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest fixed 60-minute "
-        "block held 3000 and no sliding window exceeded 5000 records."
+        "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day held 5500 "
+        "and no 60-minute window exceeded 5000 records."
     )
     assert by["actor:svc-bk"]["reason"] == (
-        "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest fixed 60-minute "
-        "block held 0 and no sliding window exceeded 5000 records; not counted: 1 export (50000 records) by this "
-        "service account to approved recipients (backups)."
+        "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held 0 and "
+        "no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this service account "
+        "to approved recipients (backups)."
     )
     assert by["actor:emp-z@2025-03-06"]["evidence"] == ["z-1"]
 
@@ -92,3 +92,14 @@ def test_window_bounds_are_inclusive(make_db, policy) -> None:
     ]
     out = run_query(make_db({"audit_events": rows}), "access_bulk_export", {"as_of": AS_OF}, policy)
     assert out.select("resource", "status", "evidence").rows() == [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])]
+
+
+def test_window_across_midnight(make_db, policy) -> None:
+    # 3000 at 23:50 on 4 Mar and 2500 at 00:20 on 5 Mar: one 30-minute window over two UTC days (two adjacent
+    # day blocks, each under 5000 on its own) -> alarm on the day the window ends.
+    rows = [
+        _ev("m-1", "emp-m", "2025-03-04 23:50:00", "read", 3000),
+        _ev("m-2", "emp-m", "2025-03-05 00:20:00", "read", 2500),
+    ]
+    out = run_query(make_db({"audit_events": rows}), "access_bulk_export", {"as_of": AS_OF}, policy)
+    assert out.select("resource", "status", "evidence").rows() == [("actor:emp-m@2025-03-05", "alarm", ["m-1", "m-2"])]

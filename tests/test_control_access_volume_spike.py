@@ -78,14 +78,14 @@ def test_access_volume_spike(make_db, policy) -> None:
     spike = by["actor:emp-spike@2025-03-03"]
     assert spike["reason"] == (
         "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is 12.0 "
-        "(MAD 2.0, 12 active days), robust z 670.4 > 6.0; role peers' p99 is 568.0 (over 17 peer-days); "
+        "(MAD 2.0, 12 active days), robust z 670.44 > 6.0; role peers' p99 is 568.0 (over 17 peer-days); "
         "floor 500 records."
     )
     assert spike["evidence"] == ["spike-big", "spike-small"]  # largest first
     assert spike["observed_at"] == dt.datetime(2025, 3, 3, 10, 0)
     assert by["actor:emp-solo@2025-03-05"]["reason"] == (
         "emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD 0.0, "
-        "10 active days), robust z 593.6 > 6.0; no role peers were active in that window to compare; "
+        "10 active days), robust z 593.55 > 6.0; no role peers were active in that window to compare; "
         "floor 500 records."
     )
     assert by["actor:emp-steady"]["reason"] == (

@@ -227,7 +227,9 @@ alarms as (
         cast(b.failures_in_window as varchar) || ' failed logins '
         || case
             when b.key_kind = 'actor' then 'for account ' || b.key_value
-            else 'from IP ' || b.key_value || ' (against ' || cast(b.accounts as varchar) || ' accounts)'
+            else
+                'from IP ' || b.key_value || ' (against ' || cast(b.accounts as varchar)
+                || case when b.accounts = 1 then ' account)' else ' accounts)' end
         end
         || ' within ' || cast($failed_login_burst_window_minutes as varchar) || ' minutes, '
         || cast(b.peak_start_at as varchar) || ' to ' || cast(b.peak_end_at as varchar) || ' UTC (alarm at '

@@ -14,7 +14,8 @@
 --
 -- duckdb: AT TIME ZONE on a TIMESTAMP (no zone) column. `occurred_at at time zone 'UTC'` reads the stored UTC
 -- wall time as an instant, and `instant at time zone tz` gives the wall time in tz (Spark:
--- from_utc_timestamp(occurred_at, tz)). This is the only place the local time is computed.
+-- from_utc_timestamp(occurred_at, tz)). This is the only place the local time is computed; later CTEs take
+-- hour() and isodow() (Spark: hour, dayofweek shifted to ISO) of it.
 with local_events as (
     select
         actor_id,
@@ -23,60 +24,118 @@ with local_events as (
         action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data,
         action = 'export' as is_export,
         coalesce(record_count, 1) as records,
-        date_trunc('hour', (occurred_at at time zone 'UTC') at time zone coalesce(actor_timezone, 'UTC')) as local_hour
+        (occurred_at at time zone 'UTC') at time zone coalesce(actor_timezone, 'UTC') as local_at
     from audit_events
     where actor_type in ('employee', 'contractor')
       and outcome = 'success'
       and event_date <= $as_of
 ),
 
--- One row per person and local clock hour (tens of thousands of rows, not millions).
-actor_hours as (
+-- Off-hours (in the person's own zone; the end hour is exclusive: 19 means until 19:00) personal-data work,
+-- per local clock hour. Only a small share of all events, so this aggregate stays small.
+off_hours_data as (
     select
         actor_id,
-        local_hour,
-        cast(local_hour as date) as local_date,
-        hour(local_hour) as local_hod,
-        isodow(local_hour) as local_dow,
+        date_trunc('hour', local_at) as local_hour,
         max(actor_timezone) as actor_timezone,
-        count(*) as events,
-        sum(case when is_data then 1 else 0 end) as data_events,
-        sum(case when is_data then records else 0 end) as data_records,
-        sum(case when is_data and is_export then 1 else 0 end) as exports,
-        min(case when is_data then occurred_at end) as data_first_at,
-        max(case when is_data then occurred_at end) as data_last_at
+        count(*) as data_events,
+        sum(records) as data_records,
+        sum(case when is_export then 1 else 0 end) as exports,
+        min(occurred_at) as data_first_at,
+        max(occurred_at) as data_last_at
     from local_events
-    group by actor_id, local_hour
+    where is_data
+      and (
+          not list_contains($business_hours_weekdays, isodow(local_at))
+          or hour(local_at) < $business_hours_start_hour
+          or hour(local_at) >= $business_hours_end_hour
+      )
+    group by actor_id, date_trunc('hour', local_at)
 ),
 
--- Big enough and outside business hours in the person's own time zone (end hour exclusive: 19 means until 19:00).
 candidates as (
     select
         *,
-        date_add(local_date, -$off_hours_baseline_days) as baseline_start
-    from actor_hours
+        cast(local_hour as date) as local_date,
+        hour(local_hour) as local_hod,
+        isodow(local_hour) as local_dow,
+        date_add(cast(local_hour as date), -$off_hours_baseline_days) as baseline_start
+    from off_hours_data
     where data_records >= $off_hours_min_records
-      and (
-          not list_contains($business_hours_weekdays, local_dow)
-          or local_hod < $business_hours_start_hour
-          or local_hod >= $business_hours_end_hour
-      )
 ),
 
--- The person's own activity over the previous baseline days (by local date), and the part of it in the same
--- clock hour. Joined only for the few candidate hours.
-baseline as (
+-- The person's own activity per local day (the baseline's denominator) ...
+actor_days as (
+    select
+        actor_id,
+        cast(local_at as date) as local_date,
+        max(actor_timezone) as actor_timezone,
+        count(*) as events,
+        sum(case when is_data then 1 else 0 end) as data_events,
+        max(case when is_data then occurred_at end) as data_last_at
+    from local_events
+    group by actor_id, cast(local_at as date)
+),
+
+-- ... and, only for the clock hours of the candidates, per local day in that hour (its numerator).
+candidate_hours as (
+    select distinct
+        actor_id,
+        local_hod
+    from candidates
+),
+
+hour_days as (
+    select
+        e.actor_id,
+        hour(e.local_at) as local_hod,
+        cast(e.local_at as date) as local_date,
+        count(*) as events
+    from local_events as e
+    inner join candidate_hours as h
+        on h.actor_id = e.actor_id
+        and h.local_hod = hour(e.local_at)
+    group by e.actor_id, hour(e.local_at), cast(e.local_at as date)
+),
+
+-- Over the previous baseline days (by local date), joined only for the few candidate hours.
+baseline_all as (
     select
         c.actor_id,
         c.local_hour,
-        sum(b.events) as base_events,
-        sum(case when b.local_hod = c.local_hod then b.events else 0 end) as base_hour_events
+        sum(b.events) as base_events
     from candidates as c
-    inner join actor_hours as b
+    inner join actor_days as b
         on b.actor_id = c.actor_id
         and b.local_date >= c.baseline_start
         and b.local_date < c.local_date
     group by c.actor_id, c.local_hour
+),
+
+baseline_hour as (
+    select
+        c.actor_id,
+        c.local_hour,
+        sum(b.events) as base_hour_events
+    from candidates as c
+    inner join hour_days as b
+        on b.actor_id = c.actor_id
+        and b.local_hod = c.local_hod
+        and b.local_date >= c.baseline_start
+        and b.local_date < c.local_date
+    group by c.actor_id, c.local_hour
+),
+
+baseline as (
+    select
+        a.actor_id,
+        a.local_hour,
+        a.base_events,
+        coalesce(h.base_hour_events, 0) as base_hour_events
+    from baseline_all as a
+    left join baseline_hour as h
+        on h.actor_id = a.actor_id
+        and h.local_hour = a.local_hour
 ),
 
 -- No baseline at all (a new account) makes every hour unusual: share 0.
@@ -152,26 +211,23 @@ evidence as (
 
 actor_summary as (
     select
-        actor_id,
-        max(actor_timezone) as actor_timezone,
-        count(distinct case when data_events > 0 then local_date end) as data_days,
-        sum(data_events) as data_events,
-        sum(
-            case
-                when data_events > 0
-                    and (
-                        not list_contains($business_hours_weekdays, local_dow)
-                        or local_hod < $business_hours_start_hour
-                        or local_hod >= $business_hours_end_hour
-                    )
-                    then 1
-                else 0
-            end
-        ) as off_hours_hours,
-        max(data_last_at) as last_at
-    from actor_hours
-    group by actor_id
-    having sum(data_events) > 0
+        d.actor_id,
+        max(d.actor_timezone) as actor_timezone,
+        sum(case when d.data_events > 0 then 1 else 0 end) as data_days,
+        sum(d.data_events) as data_events,
+        coalesce(max(o.off_hours_hours), 0) as off_hours_hours,
+        max(d.data_last_at) as last_at
+    from actor_days as d
+    left join (
+        select
+            actor_id,
+            count(*) as off_hours_hours
+        from off_hours_data
+        group by actor_id
+    ) as o
+        on o.actor_id = d.actor_id
+    group by d.actor_id
+    having sum(d.data_events) > 0
 ),
 
 business_hours as (
@@ -213,7 +269,9 @@ oks as (
         'info' as severity,
         a.actor_id || ' (' || a.actor_timezone || '): ' || cast(a.data_events as varchar)
         || ' personal-data read, search or export events on ' || cast(a.data_days as varchar) || ' local days; '
-        || cast(a.off_hours_hours as varchar) || ' clock hours with such events fell outside ' || h.text
+        || cast(a.off_hours_hours as varchar)
+        || case when a.off_hours_hours = 1 then ' clock hour' else ' clock hours' end
+        || ' with such events fell outside ' || h.text
         || '; none reached ' || cast($off_hours_min_records as varchar)
         || ' records at an hour unusual for them.' as reason,
         a.last_at as observed_at,

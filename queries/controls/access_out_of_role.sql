@@ -10,22 +10,20 @@
 
 -- Millions of events share a few hundred (role, action, category list) combinations: judge each combination
 -- once against the role matrix, then look up only the events of the combinations that fail.
-with actor_combos as (
+with data_events as (
     select
         actor_id,
         -- customer users act under the customer_user role even when the enrichment left it empty
         coalesce(actor_role, case when actor_type = 'customer_user' then 'customer_user' end) as actor_role,
         action,
         categories,
-        count(*) as events,
-        sum(coalesce(record_count, 1)) as records,
-        max(occurred_at) as last_at
+        coalesce(record_count, 1) as records,
+        occurred_at
     from audit_events
     where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
       and outcome = 'success'
       and array_length(categories) > 0
       and event_date <= $as_of
-    group by actor_id, 2, action, categories
 ),
 
 combos as (
@@ -33,7 +31,7 @@ combos as (
         actor_role,
         action,
         categories
-    from actor_combos
+    from data_events
 ),
 
 -- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
@@ -73,22 +71,8 @@ denied_combos as (
     group by actor_role, action, categories
 ),
 
--- The (actor, role, action, categories) groups that fail: usually few, so the second pass over the events
--- first narrows to their actors and actions (cheap string keys) before comparing category lists.
-denied_actor_combos as (
-    select
-        a.actor_id,
-        a.actor_role,
-        a.action,
-        a.categories,
-        d.denied_categories
-    from actor_combos as a
-    inner join denied_combos as d
-        on d.actor_role is not distinct from a.actor_role
-        and d.action = a.action
-        and d.categories = a.categories
-),
-
+-- The failing combinations are usually few: the second pass over the events first narrows to their roles and
+-- actions (cheap keys) before comparing category lists.
 denied_events as (
     select
         e.event_id,
@@ -100,17 +84,16 @@ denied_events as (
         d.denied_categories,
         coalesce(e.record_count, 1) as records
     from audit_events as e
-    inner join denied_actor_combos as d
-        on d.actor_id = e.actor_id
-        and d.action = e.action
-        and d.categories = e.categories
-        and d.actor_role is not distinct from coalesce(
+    inner join denied_combos as d
+        on d.actor_role is not distinct from coalesce(
             e.actor_role, case when e.actor_type = 'customer_user' then 'customer_user' end
         )
+        and d.action = e.action
+        and d.categories = e.categories
     where e.outcome = 'success'
       and e.event_date <= $as_of
-      and e.actor_id in (select x.actor_id from denied_actor_combos as x)
-      and e.action in (select x.action from denied_actor_combos as x)
+      and e.action in (select x.action from denied_combos as x)
+      and array_length(e.categories) > 0
 ),
 
 -- What each actor-day did beyond its role, one phrase per (role, action, denied categories).
@@ -170,11 +153,11 @@ actor_summary as (
     select
         actor_id,
         string_agg(distinct coalesce(actor_role, 'unknown'), ', ') as roles,
-        sum(events) as events,
+        count(*) as events,
         sum(records) as records,
         count(distinct action) as actions,
-        max(last_at) as last_at
-    from actor_combos
+        max(occurred_at) as last_at
+    from data_events
     group by actor_id
 ),
 

@@ -121,7 +121,7 @@ final as (
                 actor_id || ' (' || status || ')'
                 || case when end_date <= $as_of then ' ended on ' else ' ends on ' end || cast(end_date as varchar)
                 || '; no successful activity after it up to ' || cast($as_of as varchar)
-                || ' (last ' || coalesce(cast(last_before_at as varchar) || ' UTC', 'none seen') || ').'
+                || ' (' || coalesce('last ' || cast(last_before_at as varchar) || ' UTC', 'no activity seen') || ').'
         end as reason,
         case
             when events_after > 0 then first_after_at

@@ -15,7 +15,8 @@ with actor_days as (
     select
         actor_id,
         event_date,
-        -- the role held at the end of the day (a mid-day grant is rare; the later role is the one to judge)
+        -- the role held at the end of the day (a mid-day grant is rare; the later role is the one to judge).
+        -- duckdb: arg_max (Spark: max_by).
         arg_max(actor_role, occurred_at) as actor_role,
         cast(sum(coalesce(record_count, 1)) as bigint) as records,
         count(*) as events,
@@ -197,7 +198,7 @@ alarms as (
         || cast(s.event_date as varchar) || '; their ' || cast($volume_spike_baseline_days as varchar)
         || '-day median is ' || cast(round(s.base_median, 1) as varchar) || ' (MAD '
         || cast(round(s.base_mad, 1) as varchar) || ', ' || cast(s.baseline_days as varchar)
-        || ' active days), robust z ' || cast(round(s.robust_z, 1) as varchar) || ' > '
+        || ' active days), robust z ' || cast(round(s.robust_z, 2) as varchar) || ' > '
         || cast($volume_spike_robust_z as varchar) || '; '
         || case
             when s.peer_q is null then 'no role peers were active in that window to compare'

@@ -13,7 +13,7 @@
 -- an hour or more. A system that stopped logging is caught by the silence from its last event to the newest event
 -- of the whole audit log.
 --
--- duckdb: epoch() (Spark: unix_timestamp) and arg_min/arg_max (Spark: min_by/max_by). The only DuckDB-specific piece.
+-- duckdb: epoch() (Spark: unix_timestamp) gives seconds for the lengths of silences.
 with system_hours as (
     select
         system,
@@ -22,9 +22,7 @@ with system_hours as (
         min(occurred_at) as first_at,
         max(occurred_at) as last_at,
         epoch(min(occurred_at)) as first_s,
-        epoch(max(occurred_at)) as last_s,
-        arg_min(event_id, occurred_at) as first_event_id,
-        arg_max(event_id, occurred_at) as last_event_id
+        epoch(max(occurred_at)) as last_s
     from audit_events
     where system is not null
       and event_date <= $as_of
@@ -43,7 +41,6 @@ hour_sequence as (
         *,
         lag(last_at) over (partition by system order by hour_start) as prev_last_at,
         lag(last_s) over (partition by system order by hour_start) as prev_last_s,
-        lag(last_event_id) over (partition by system order by hour_start) as prev_last_event_id,
         lead(hour_start) over (partition by system order by hour_start) is null as is_last_hour
     from system_hours
 ),
@@ -53,10 +50,9 @@ silences as (
         system,
         prev_last_at as gap_start_at,
         prev_last_s as gap_start_s,
-        prev_last_event_id as before_event_id,
         first_at as gap_end_at,
         first_s as gap_end_s,
-        first_event_id as after_event_id
+        false as is_trailing
     from hour_sequence
     where prev_last_at is not null
     union all
@@ -65,10 +61,9 @@ silences as (
         h.system,
         h.last_at as gap_start_at,
         h.last_s as gap_start_s,
-        h.last_event_id as before_event_id,
         e.end_at as gap_end_at,
         e.end_s as gap_end_s,
-        cast(null as varchar) as after_event_id
+        true as is_trailing
     from hour_sequence as h
     cross join log_end as e
     where h.is_last_hour
@@ -125,6 +120,40 @@ gaps as (
       and s.gap_hours > $security_audit_gap_hours
 ),
 
+-- Evidence: the events on either side of each silence, looked up by their exact times (a few rows).
+bound_events as (
+    select
+        g.system,
+        g.gap_start_at,
+        e.event_id,
+        1 as side
+    from gaps as g
+    inner join audit_events as e
+        on e.system = g.system
+        and e.occurred_at = g.gap_start_at
+    union all
+    select
+        g.system,
+        g.gap_start_at,
+        e.event_id,
+        2 as side
+    from gaps as g
+    inner join audit_events as e
+        on e.system = g.system
+        and e.occurred_at = g.gap_end_at
+    where not g.is_trailing
+),
+
+bounds as (
+    select
+        system,
+        gap_start_at,
+        min(case when side = 1 then event_id end) as before_event_id,
+        min(case when side = 2 then event_id end) as after_event_id
+    from bound_events
+    group by system, gap_start_at
+),
+
 longest as (
     select
         system,
@@ -135,21 +164,24 @@ longest as (
 
 alarms as (
     select
-        'system:' || system || '@' || cast(cast(gap_start_at as date) as varchar) as resource,
+        'system:' || g.system || '@' || cast(cast(g.gap_start_at as date) as varchar) as resource,
         'alarm' as status,
         'high' as severity,
-        system || ' logged no audit events for ' || cast(round(gap_hours, 1) as varchar) || ' hours, from '
-        || cast(gap_start_at as varchar) || ' to ' || cast(gap_end_at as varchar) || ' UTC'
-        || case when after_event_id is null then ' (the end of the audit log: it has not logged since)' else '' end
-        || '; it typically logs ' || cast(round(median_daily, 1) as varchar) || ' events a day (median over '
-        || cast(days as varchar) || ' days) and may not fall silent for more than '
+        g.system || ' logged no audit events for ' || cast(round(g.gap_hours, 1) as varchar) || ' hours, from '
+        || cast(g.gap_start_at as varchar) || ' to ' || cast(g.gap_end_at as varchar) || ' UTC'
+        || case when g.is_trailing then ' (the end of the audit log: it has not logged since)' else '' end
+        || '; it typically logs ' || cast(round(g.median_daily, 1) as varchar) || ' events a day (median over '
+        || cast(g.days as varchar) || ' days) and may not fall silent for more than '
         || cast($security_audit_gap_hours as varchar) || ' hours.' as reason,
-        gap_start_at as observed_at,
+        g.gap_start_at as observed_at,
         case
-            when after_event_id is null then [before_event_id]
-            else [before_event_id, after_event_id]
+            when b.after_event_id is null then [b.before_event_id]
+            else [b.before_event_id, b.after_event_id]
         end as evidence
-    from gaps
+    from gaps as g
+    inner join bounds as b
+        on b.system = g.system
+        and b.gap_start_at = g.gap_start_at
 ),
 
 oks as (

@@ -30,6 +30,7 @@ class Column:
     enum: tuple[str, ...] | None = None
     min_value: float | None = None
     default: str | None = None  # SQL literal used when the field is absent
+    timezone: bool = False  # an IANA time-zone name (checked against DuckDB's zone list)
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ DIRECTORY = Source(
         _c("end_date", "DATE"),
         _c("mfa_enabled", "BOOLEAN"),
         _c("home_country"),
-        _c("timezone"),
+        _c("timezone", timezone=True),
     ),
 )
 

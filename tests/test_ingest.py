@@ -64,6 +64,7 @@ def export(tmp_path: Path) -> Path:
         "actor_id,actor_type,role,department,status,start_date,end_date,mfa_enabled,home_country,timezone",
         "emp-1,employee,sales_rep,Sales,active,2024-01-01,,true,AU,Australia/Sydney",
         "adm-1,employee,it_admin,IT,active,2024-01-01,,true,US,America/New_York",
+        "emp-9,employee,engineer,IT,active,2024-01-01,,true,AU,Australia/Sidney",  # misspelt zone -> reject
     )
     _csv(ex / "tenants" / "tenants.csv", "tenant_id,name,country,home_region,contract_started_at,contract_ended_at",
          "t-de,Acme GmbH,DE,eu-fra,2024-01-01T00:00:00Z,")  # fmt: skip
@@ -114,6 +115,7 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
     # 8 audit lines + 1 gzip line: 3 rejected (truncated, bad timestamp, unknown enum) -> 6 loaded.
     assert (by["audit"]["rows_read"], by["audit"]["rows_loaded"], by["audit"]["rows_rejected"]) == (9, 6, 3)
     assert (by["dsr"]["rows_read"], by["dsr"]["rows_loaded"], by["dsr"]["rows_rejected"]) == (6, 2, 4)
+    assert (by["directory"]["rows_loaded"], by["directory"]["rows_rejected"]) == (2, 1)
     assert set(summary.missing_sources) == {"usage", "diagnostic", "inventory", "incidents"}
 
     with duckdb.connect(str(db), read_only=True) as con:
@@ -122,17 +124,19 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
             ("audit", 3, None),
             ("audit", 4, "occurred_at"),
             ("audit", 5, "action"),
+            ("directory", 4, "timezone"),
             ("dsr", 3, "jurisdiction"),
             ("dsr", 4, "received_at"),
             ("dsr", 5, None),
             ("dsr", 7, "status"),
         ]
         assert "unparseable" in rejects[0][3] and rejects[0][4].startswith('{"event_id": "e3"')
+        assert rejects[3][3] == "field timezone: unknown IANA time zone 'Australia/Sidney'"
         assert rejects[1][3] == "field occurred_at: bad timestamp '2025-13-45T99:00:00Z'"
         assert rejects[2][3].startswith("field action: unknown value 'teleport'")
-        assert rejects[4][4].startswith("r3,sub-y,EU,delete")
-        assert "too many columns" in rejects[5][3] and rejects[5][4].endswith("EXTRA")
-        assert rejects[6][4].startswith("r6,") and "unknown value 'pending'" in rejects[6][3]
+        assert rejects[5][4].startswith("r3,sub-y,EU,delete")
+        assert "too many columns" in rejects[6][3] and rejects[6][4].endswith("EXTRA")
+        assert rejects[7][4].startswith("r6,") and "unknown value 'pending'" in rejects[7][3]
         # Files read in one multi-file scan keep per-file line numbers: e8 is line 8 of the first file,
         # e9 line 1 of the second.
         lines = dict(
@@ -184,7 +188,7 @@ def test_reingest_and_renamed_file_change_nothing(export: Path, tmp_path: Path) 
     assert not third.published
     assert {f.note.split(" as ")[0] for f in third.files} == {"same content"}
     assert _count(db, "select count(*) from audit_events") == 6
-    assert _count(db, "select count(*) from rejects") == 7  # 3 audit + 4 dsr, not doubled
+    assert _count(db, "select count(*) from rejects") == 8  # 3 audit + 1 directory + 4 dsr, not doubled
 
 
 def test_overlapping_exports_deduplicate_newest_wins(export: Path, tmp_path: Path) -> None:

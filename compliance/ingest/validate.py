@@ -93,6 +93,10 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
                     f"{_q(f'field {c.name}: unknown value ')} || {_quoted(v)} || {expected}",
                 )
             )
+        if c.timezone:
+            # An unknown zone would break every local-time control later; reject the row now instead.
+            cond = f"({v} is not null and {v} not in (select name from pg_timezone_names()))"
+            out.append((c.name, cond, f"{_q(f'field {c.name}: unknown IANA time zone ')} || {_quoted(v)}"))
     for rw in source.required_when:
         col, when = val(source.column(rw.column)), val(source.column(rw.when_column))
         values = ", ".join(_q(x) for x in rw.when_values)

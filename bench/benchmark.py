@@ -43,7 +43,8 @@ def run_measured(code: str) -> tuple[dict, float, float]:
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     # ru_maxrss of children is the max over all children so far: report it only when this child raised it.
     peak_mb = peak / 1024 if peak > before else float("nan")
-    result = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]  # skip progress output
+    result = json.loads(json_lines[-1]) if json_lines else {}
     return result, wall, peak_mb
 
 
@@ -105,6 +106,7 @@ def bench_ingest(scale: int) -> None:
     _, t_raw_all, m_raw_all = run_measured(f"""
         import duckdb
         con = duckdb.connect('{raw_db}'); con.execute("set memory_limit='{MEMORY_LIMIT}'").fetchall()
+        con.execute("set enable_progress_bar = false").fetchall()
         con.execute(\"\"\"{stmts}\"\"\").fetchall()
     """)
     ours, t_ours, m_ours = run_measured(f"""

@@ -339,12 +339,15 @@ class _Loader:
         newest = f't."{source.newest_by}" desc nulls last, ' if source.newest_by else ""
         con.execute(
             f"""create or replace temp table _dup_rows as
-            with touched as (
-                select distinct {key} as k from {source.table} t where t.source_file_id in (select unnest($ids))
+            -- Candidates by the 64-bit hash of the key (a fixed-width aggregate, far cheaper than
+            -- grouping tens of millions of strings); the window below then compares real keys, so a
+            -- hash collision only costs a look, never a wrong merge.
+            with hashed as (
+                select hash({key}) as h, t.source_file_id in (select unnest($ids)) as is_new
+                from {source.table} t
             ),
             repeated as (
-                select {key} as k from {source.table} t where {key} in (select k from touched)
-                group by all having count(*) > 1
+                select h from hashed group by h having count(*) > 1 and bool_or(is_new)
             ),
             ranked as (
                 select t.rowid as rid, t.source_file_id,
@@ -352,9 +355,9 @@ class _Loader:
                     row_number() over (partition by {key} order by m.load_seq, t.source_line) as arrival_rank
                 from {source.table} t
                 join load_manifest m on m.file_id = t.source_file_id
-                where {key} in (select k from repeated)
+                where hash({key}) in (select h from repeated)
             )
-            select * from ranked""",
+            select * from ranked where win_rank > 1 or arrival_rank > 1""",
             {"ids": ids},
         ).fetchall()
         dup_counts = dict(
@@ -412,6 +415,7 @@ def ingest(
     con = duckdb.connect(str(work))
     try:
         con.execute("set TimeZone = 'UTC'").fetchall()
+        con.execute("set enable_progress_bar = false").fetchall()  # the CLI draws its own
         if memory_limit:
             con.execute(f"set memory_limit = '{memory_limit}'").fetchall()
         if threads:

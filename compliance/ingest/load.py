@@ -421,9 +421,8 @@ def ingest(
         if threads:
             con.execute(f"set threads = {int(threads)}").fetchall()
         create_tables(con)
-        # One transaction for the whole load: the copy is private until published, and committing
-        # per statement would cost a WAL sync per file.
-        con.execute("begin transaction").fetchall()
+        # No explicit transaction: the copy is private until published and is discarded on any failure,
+        # and one giant transaction made the final commit rewrite what the bulk inserts had already written.
         last = con.execute("select coalesce(max(run_id), 0), arg_max(policy_digest, run_id) from load_runs").fetchall()[
             0
         ]
@@ -468,7 +467,6 @@ def ingest(
             progress("", None, total, total)
 
         if not touched and not policy_changed:
-            con.execute("rollback").fetchall()
             con.close()
             _remove_db_files(work)
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
@@ -495,7 +493,6 @@ def ingest(
                 "exports": [str(e) for e in exports],
             },
         ).fetchall()
-        con.execute("commit").fetchall()
         con.execute("checkpoint").fetchall()
         con.close()
         if before_publish:

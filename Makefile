@@ -29,6 +29,7 @@ lint: install
 
 test: install browser-deps lint
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with notebooks/nbval_sanitize.cfg notebooks/
 
 # Re-execute every notebook in place on the demo database (after a change that alters a result).
 notebooks-refresh: install

@@ -1,0 +1,156 @@
+"""Data health: what was loaded, from which files, what was a duplicate, and what was rejected and why.
+
+The controls are only as good as the data under them: a rejected file or a silent source weakens
+every finding built on it, so this page shows the load manifest as the ingest recorded it.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.format import current_filters, plural, show_table, table
+
+OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
+OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES.values()), range=["#2563eb", "#94a3b8", "#dc2626"])
+MAX_REJECTS_SHOWN = 500
+
+f = current_filters()
+st.title("Data health")
+st.caption(f.describe(applies=()) + " This page shows everything the database was loaded with.")
+
+# Paths as the export names them (source folder and file), not the machine's absolute paths.
+files = data.query("load_files").with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$").alias("file"))
+runs = data.query("load_runs_summary")
+reasons = data.query("rejects_by_reason")
+
+c = st.columns(6)
+c[0].metric("Load runs", runs.height)
+c[1].metric("Files", f"{files.height:,}")
+c[2].metric("Rows read", f"{files['rows_read'].sum():,}")
+c[3].metric("Loaded", f"{files['rows_loaded'].sum():,}")
+c[4].metric("Duplicates", f"{files['rows_duplicate'].sum():,}", help="Rows whose key an export already held.")
+c[5].metric("Rejected", f"{files['rows_rejected'].sum():,}", help="Rows that broke the data contract.")
+
+if files.height == 0:
+    st.info("The load manifest is empty: nothing has been ingested into this database yet.")
+    st.stop()
+
+st.subheader("Rows per source")
+per_source = files.group_by("source").agg(pl.col(list(OUTCOMES)).sum(), pl.len().alias("files"))
+left, right = st.columns([3, 2])
+left.altair_chart(
+    charts.bar(
+        per_source.unpivot(index=["source", "files"], variable_name="outcome", value_name="rows")
+        .with_columns(pl.col("outcome").replace_strict(OUTCOMES))
+        .filter(pl.col("rows") > 0),
+        x="rows:Q",
+        y="source:N",
+        color="outcome:N",
+        color_title="Outcome",
+        color_scale=OUTCOME_SCALE,
+        horizontal=True,
+        title="Rows read per source, by outcome",
+        x_title="Rows",
+        y_title="Source",
+        tooltip=[
+            alt.Tooltip("source:N", title="Source"),
+            alt.Tooltip("outcome:N", title="Outcome"),
+            alt.Tooltip("rows:Q", title="Rows", format=","),
+            alt.Tooltip("files:Q", title="Files"),
+        ],
+    ),
+    width="stretch",
+)
+right.dataframe(
+    table(
+        per_source.sort("source"),
+        {
+            "source": "Source",
+            "files": "Files",
+            "rows_loaded": "Loaded",
+            "rows_duplicate": "Duplicates",
+            "rows_rejected": "Rejected",
+        },
+    ),
+    hide_index=True,
+)
+
+st.subheader("Load runs")
+st.dataframe(
+    table(
+        runs,
+        {
+            "run_id": "Run",
+            "started_at": "Started (UTC)",
+            "finished_at": "Finished (UTC)",
+            "policy_version": "Policy",
+            "policy_digest": "Policy digest",
+            "exports": "Exports",
+            "files": "Files",
+            "rows_loaded": "Loaded",
+            "rows_duplicate": "Duplicates",
+            "rows_rejected": "Rejected",
+        },
+    ),
+    hide_index=True,
+)
+
+st.subheader("The load manifest, file by file")
+source_col, toggle_col = st.columns([2, 3])
+source = source_col.selectbox("Source", ["all", *sorted(files["source"].unique())], key="health_source")
+only_issues = toggle_col.toggle("Only files with duplicates or rejects", key="health_issues")
+shown = files if source == "all" else files.filter(pl.col("source") == source)
+if only_issues:
+    shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))
+st.caption(f"{plural(shown.height, 'file')} shown.")
+st.dataframe(
+    table(
+        shown,
+        {
+            "source": "Source",
+            "file": "File",
+            "size_bytes": "Bytes",
+            "run_id": "Run",
+            "rows_read": "Read",
+            "rows_loaded": "Loaded",
+            "rows_duplicate": "Duplicates",
+            "rows_rejected": "Rejected",
+            "newest_event_at": "Newest event (UTC)",
+            "file_id": "SHA-256",
+        },
+    ),
+    hide_index=True,
+    column_config={"Bytes": st.column_config.NumberColumn(format="localized")},
+)
+
+st.subheader("Rejected rows and why")
+if reasons.height == 0:
+    st.success("No row was rejected: every row read met the data contract.")
+else:
+    show_table(
+        table(
+            reasons.with_columns(pl.col("first_path").str.extract(r"([^/]+/[^/]+)$")),
+            {
+                "source": "Source",
+                "field": "Field",
+                "reason": "Reason",
+                "rows_rejected": "Rows",
+                "files": "Files",
+                "first_path": "First file",
+                "first_line": "First line",
+            },
+        )
+    )
+    sample = data.query("rejects_sample", max_rows=MAX_REJECTS_SHOWN)
+    total = int(reasons["rows_rejected"].sum())
+    st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")
+    show_table(
+        table(
+            sample.with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$")),
+            {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
+        ),
+        max_static=20,
+    )

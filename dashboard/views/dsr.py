@@ -1,0 +1,304 @@
+"""Data subject requests (policy section 8): open requests against their deadlines, turnaround, late
+completions, extensions and acknowledgements, and every request's deadline explained."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.format import STATE_LABELS, Identities, current_filters, plural, show_findings, table
+
+OPEN_STATES = ["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"]
+TREND_COLUMNS = {
+    "completed_on_time": "Completed on time",
+    "completed_late": "Completed late",
+    "completed_untracked": "Completed (no deadline rule)",
+    "rejected_or_withdrawn": "Rejected or withdrawn",
+    "open": "Still open",
+}
+TREND_SCALE = alt.Scale(
+    domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
+)
+
+f = current_filters()
+st.title("Data subject requests")
+st.caption(f.describe(applies=("period", "jurisdiction", "severity")) + " Requests are dated by receipt.")
+
+
+def _scope(frame: pl.DataFrame, date_column: str | None = "received_date") -> pl.DataFrame:
+    out = frame.filter(f.values_expr("jurisdiction", f.jurisdictions))
+    return out.filter(f.period_expr(date_column)) if date_column else out
+
+
+open_requests = _scope(data.query("dsr_open_by_deadline", as_of=f.as_of)).with_columns(
+    pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state")).alias("state_label")
+)
+register = _scope(data.query("dsr_register", as_of=f.as_of))
+results = data.controls(
+    f.as_of, ["dsr.overdue", "dsr.due_soon", "dsr.completed_late", "dsr.extension_late", "dsr.ack_late"]
+)
+ids = Identities.from_frame(data.query("known_identifiers"))
+# Control rows carry the request in their resource (dsr:<id>): scope them like the register.
+in_scope = set(register["request_id"].to_list())
+alarms = f.alarms(results.findings, ("dsr.",)).filter(pl.col("resource").str.strip_prefix("dsr:").is_in(in_scope))
+
+
+def _alarms(control_id: str) -> pl.DataFrame:
+    return alarms.filter(pl.col("control_id") == control_id)
+
+
+state_counts = dict(open_requests.group_by("state").len().iter_rows())
+closed = register.filter(pl.col("status") != "open")
+c = st.columns(7)
+c[0].metric("Received", register.height)
+c[1].metric("Open", open_requests.height)
+c[2].metric("Overdue", state_counts.get("overdue", 0), help="Open past the effective deadline (dsr.overdue).")
+c[3].metric("Due soon", state_counts.get("due_soon", 0), help="Open and due within the warning window.")
+c[4].metric("Completed late", _alarms("dsr.completed_late").height)
+c[5].metric("Late extensions", _alarms("dsr.extension_late").height)
+c[6].metric(
+    "Median days to close",
+    f"{closed['turnaround_days'].median():.0f}" if closed["turnaround_days"].drop_nulls().len() else "-",
+)
+
+st.subheader("Open requests by days to deadline")
+if open_requests.height == 0:
+    st.success("No request is open as of this date under the current filters.")
+else:
+    dots = open_requests.filter(pl.col("days_to_deadline").is_not_null()).with_columns(
+        pl.col("request_id").alias("request")
+    )
+    left, right = st.columns([3, 2])
+    if dots.height:
+        left.altair_chart(
+            charts.dots(
+                dots,
+                x="days_to_deadline:Q",
+                y="jurisdiction:N",
+                color="state_label:N",
+                color_scale=charts.DSR_STATE_SCALE,
+                rule_at=0,
+                title="Each open request: days left (negative: overdue)",
+                x_title="Days to the effective deadline",
+                y_title="Jurisdiction",
+                color_title="State",
+                tooltip=[
+                    alt.Tooltip("request:N", title="Request"),
+                    alt.Tooltip("request_type:N", title="Type"),
+                    alt.Tooltip("received_date:T", title="Received"),
+                    alt.Tooltip("effective_due_date:T", title="Due"),
+                    alt.Tooltip("days_to_deadline:Q", title="Days left"),
+                ],
+            ),
+            width="stretch",
+        )
+    by_type = open_requests.group_by("request_type", "state_label").len("requests")
+    right.altair_chart(
+        charts.bar(
+            by_type,
+            x="requests:Q",
+            y="request_type:N",
+            color="state_label:N",
+            color_title="State",
+            color_scale=charts.DSR_STATE_SCALE,
+            color_sort=OPEN_STATES,
+            legend_columns=2,
+            horizontal=True,
+            title="Open requests per type",
+            x_title="Open requests",
+            y_title="Request type",
+            tooltip=[
+                alt.Tooltip("request_type:N", title="Type"),
+                alt.Tooltip("state_label:N", title="State"),
+                alt.Tooltip("requests:Q", title="Requests"),
+            ],
+        ),
+        width="stretch",
+    )
+    grid = (
+        open_requests.group_by("jurisdiction", "state_label")
+        .len("requests")
+        .pivot(on="state_label", index="jurisdiction", values="requests")
+    )
+    st.dataframe(
+        grid.select(["jurisdiction"] + [s for s in OPEN_STATES if s in grid.columns])
+        .fill_null(0)
+        .rename({"jurisdiction": "Jurisdiction"})
+        .sort("Jurisdiction"),
+        hide_index=True,
+    )
+
+st.subheader("Turnaround")
+st.caption(
+    "Every request received up to the as-of date, by type (the jurisdiction filter applies; the period does not)."
+)
+dist = _scope(data.query("dsr_turnaround_distribution", as_of=f.as_of), None)
+by_type = _scope(data.query("dsr_turnaround_by_type", as_of=f.as_of), None)
+left, right = st.columns([3, 2])
+if dist.height:
+    hist = dist.group_by("bin_start", "bin_label", "request_type").agg(pl.col("requests").sum())
+    left.altair_chart(
+        charts.bar(
+            hist,
+            x="bin_label:O",
+            y="requests:Q",
+            color="request_type:N",
+            color_title="Request type",
+            sort=hist.sort("bin_start")["bin_label"].unique(maintain_order=True).to_list(),
+            title="Days from receipt to closure (closed requests)",
+            x_title="Turnaround (days, 5-day bins)",
+            y_title="Requests",
+            tooltip=[
+                alt.Tooltip("bin_label:O", title="Days"),
+                alt.Tooltip("request_type:N", title="Type"),
+                alt.Tooltip("requests:Q", title="Requests"),
+            ],
+        ),
+        width="stretch",
+    )
+else:
+    left.info("No closed request with a known turnaround under the current filters.")
+summary = by_type.group_by("request_type").agg(
+    pl.col("requests").sum(),
+    pl.col("closed").sum(),
+    pl.col("median_turnaround_days").median().alias("median"),
+    pl.col("p90_turnaround_days").max().alias("p90"),
+    (pl.col("on_time_share") * pl.col("closed")).sum().truediv(pl.col("closed").sum()).alias("on_time"),
+)
+right.dataframe(
+    table(
+        summary.sort("requests", descending=True),
+        {
+            "request_type": "Type",
+            "requests": "Received",
+            "closed": "Closed",
+            "median": "Median days",
+            "p90": "p90 days (max over jurisdictions)",
+            "on_time": "Closed on time",
+        },
+    ),
+    hide_index=True,
+    column_config={"Closed on time": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+)
+
+trend = _scope(data.query("dsr_monthly_trend", as_of=f.as_of), "month")
+if trend.height:
+    monthly = (
+        trend.group_by("month")
+        .agg(pl.col(list(TREND_COLUMNS)).sum())
+        .with_columns(pl.col("month").dt.strftime("%Y-%m"))
+        .unpivot(index="month", variable_name="outcome", value_name="requests")
+        .with_columns(pl.col("outcome").replace_strict(TREND_COLUMNS))
+        .filter(pl.col("requests") > 0)
+    )
+    st.altair_chart(
+        charts.bar(
+            monthly,
+            x="month:O",
+            y="requests:Q",
+            color="outcome:N",
+            color_title="Outcome",
+            color_scale=TREND_SCALE,
+            title="Requests received per month, by outcome",
+            x_title="Month received",
+            y_title="Requests",
+            tooltip=[
+                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("outcome:N", title="Outcome"),
+                alt.Tooltip("requests:Q", title="Requests"),
+            ],
+        ),
+        width="stretch",
+    )
+
+st.subheader("Late completions, extensions and acknowledgements")
+tabs = st.tabs(["Overdue", "Completed late", "Extensions", "Acknowledgements"])
+for tab, control_id, empty in zip(
+    tabs,
+    ["dsr.overdue", "dsr.completed_late", "dsr.extension_late", "dsr.ack_late"],
+    [
+        "No open request is past its deadline.",
+        "No request was completed after its deadline.",
+        "Every extension was notified in time and allowed for its request type.",
+        "Every US-CA request was acknowledged within 10 business days.",
+    ],
+    strict=True,
+):
+    with tab:
+        rows = _alarms(control_id)
+        if control_id == "dsr.extension_late":
+            ext = register.group_by("extension_status").len("requests").sort("extension_status")
+            st.caption(
+                "Extension status of the requests in scope: "
+                + ", ".join(f"{s}: {n}" for s, n in ext.iter_rows() if s is not None)
+            )
+        if control_id == "dsr.ack_late":
+            due = register.filter(pl.col("ack_due_date").is_not_null())
+            st.caption(
+                f"{plural(due.height, 'request')} with an acknowledgement clock; "
+                f"{due.filter(pl.col('ack_late').fill_null(False)).height} acknowledged late or not yet as of the date."
+            )
+        if rows.height:
+            show_findings(rows, ids)
+        else:
+            st.success(empty)
+
+st.subheader("Every request, with its deadline explained")
+search_col, state_col = st.columns([2, 3])
+search = search_col.text_input("Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel")
+states = state_col.multiselect(
+    "State", list(STATE_LABELS), key="dsr_states", format_func=STATE_LABELS.get, placeholder="All states"
+)
+shown = register
+if search:
+    needle = search.strip().lower()
+    shown = shown.filter(
+        pl.any_horizontal(
+            [pl.col(c).str.to_lowercase().str.contains(needle, literal=True) for c in
+             ("request_id", "request_type", "jurisdiction", "channel", "status")]
+        )
+    )  # fmt: skip
+if states:
+    shown = shown.filter(pl.col("state").is_in(states))
+shown = ids.column(shown, "subject_id", "subject").with_columns(
+    pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state"))
+)
+st.caption(f"{plural(shown.height, 'request')} match. Subject ids are pseudonymised.")
+st.dataframe(
+    table(
+        shown,
+        {
+            "request_id": "Request",
+            "subject_id": "Subject",
+            "jurisdiction": "Jurisdiction",
+            "request_type": "Type",
+            "channel": "Channel",
+            "status": "Status",
+            "state": "State as of",
+            "received_date": "Received",
+            "effective_due_date": "Due",
+            "days_to_deadline": "Days left",
+            "extension_status": "Extension",
+            "acknowledged_date": "Acknowledged",
+            "closed_date": "Closed",
+            "turnaround_days": "Turnaround (days)",
+        },
+    ),
+    hide_index=True,
+    key="dsr_table",
+)
+if shown.height:
+    request_id = st.selectbox("Explain the deadline of request", shown["request_id"].to_list(), key="dsr_explain")
+    row = register.filter(pl.col("request_id") == request_id).row(0, named=True)
+    with st.container(border=True):
+        reveal = st.toggle(
+            "Reveal the subject's real id", key="dsr_reveal", help="Shown only here, for the auditor who asks."
+        )
+        subject = row["subject_id"] if reveal else Identities().subject(row["subject_id"])
+        st.markdown(
+            f"**{request_id}** · {row['request_type']} · {row['jurisdiction']} · subject `{subject}` · "
+            f"{STATE_LABELS.get(row['state'], row['state'])}"
+        )
+        st.markdown(row["explanation"] or "The deadline engine gave no explanation for this request.")

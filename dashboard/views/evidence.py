@@ -1,0 +1,166 @@
+"""Evidence: the findings as files (the contract's formats), the GDPR Art. 30 record of processing built
+from the data map, and the CCPA §7102 request metrics."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import streamlit as st
+
+from compliance.check import FORMATS, render_findings
+from compliance.reports import dsr_metrics, posture_by_section, record_of_processing, record_of_processing_frame
+from dashboard import data
+from dashboard.format import Identities, current_filters, plural, table
+
+MIME = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
+
+f = current_filters()
+st.title("Evidence")
+st.caption(
+    f"As of **{f.as_of}**. Files hold the whole evaluation as of that date; the sidebar's other filters do not "
+    "narrow them, so what an auditor downloads is what the controls found."
+)
+db = data.database()
+results = data.controls(f.as_of)
+ids = Identities.from_frame(data.query("known_identifiers"))
+stem = f"findings-{f.as_of}"
+
+st.subheader("Findings")
+st.markdown(
+    "One row per resource examined or problem found, with the columns of data contract section 4 "
+    "(`control_id, policy_section, resource, status, severity, reason, observed_at, evidence`)."
+)
+scope_col, id_col = st.columns(2)
+scope = scope_col.radio(
+    "Rows",
+    ["Problems and exceptions (alarm, error, skip, info)", "Everything, ok rows included"],
+    key="evidence_scope",
+    help="Everything re-runs every control when you click download, which takes longer on big data.",
+)
+identifiers = id_col.radio(
+    "Identifiers of people",
+    ["Pseudonymised", "Real (for the auditor)"],
+    key="evidence_ids",
+    help="Pseudonymised files can be shared; real ids are needed to follow a finding back to the source.",
+)
+reveal = identifiers.startswith("Real")
+problems = results.findings.filter(pl.col("status") != "ok")
+problems = problems if reveal else ids.findings(problems)
+full = scope.startswith("Everything")
+cols = st.columns(len(FORMATS))
+for col, fmt in zip(cols, ("csv", "parquet", "jsonl"), strict=True):
+    if full:
+        load = data.full_findings_loader(f.as_of)
+
+        def payload(load=load, fmt=fmt) -> bytes:
+            frame = load()
+            return render_findings(frame if reveal else Identities(ids.kinds).findings(frame), fmt)
+
+    else:
+        payload = render_findings(problems, fmt)
+    col.download_button(
+        f"Download {FORMAT_LABELS[fmt]}",
+        data=payload,
+        file_name=f"{stem}{'-all' if full else ''}{'' if reveal else '-pseudonymised'}.{fmt}",
+        mime=MIME[fmt],
+        key=f"download_{fmt}",
+        icon=":material/download:",
+        width="stretch",
+    )
+total = int(results.summary["rows"].sum())
+st.caption(
+    f"{plural(problems.height, 'problem or exception row')} now; {total:,} rows in all (ok rows included), "
+    f"from {plural(results.summary.height, 'control')} on `{db.name}`."
+)
+sections = data.query("policy_sections")
+posture = posture_by_section(results.summary, dict(sections.select("section_id", "title").iter_rows()))
+st.download_button(
+    "Download the posture by policy section (CSV)",
+    data=posture.write_csv(),
+    file_name=f"posture-{f.as_of}.csv",
+    mime="text/csv",
+    key="download_posture",
+)
+
+st.subheader("Record of processing activities (GDPR Art. 30)")
+record = record_of_processing(data.policy())
+ropa = record_of_processing_frame(record)
+st.markdown(
+    f"Controller **{record['controller']}**, contact {record['contact'] or '(none stated)'}, policy "
+    f"{record['policy_version']}. One processing activity per system of the data map."
+)
+ART30_FIELDS = {
+    "purposes": "Purposes and legal basis (Art. 30(1)(b))",
+    "data_subjects": "Categories of data subjects (c)",
+    "data_categories": "Categories of personal data (c)",
+    "recipients": "Recipients (d)",
+    "transfers": "Transfers to third countries and safeguards (e)",
+    "retention": "Time limits for erasure (f)",
+}
+for i, activity in enumerate(record["activities"]):
+    title = f"{activity['activity']} (`{activity['system']}`), owner {activity['owner'] or 'not named'}"
+    with st.expander(title, expanded=i == 0):
+        st.caption(activity["description"] + f" Policy sections {', '.join(activity['policy_sections'])}.")
+        left, right = st.columns(2)
+        for j, (key, label) in enumerate(ART30_FIELDS.items()):
+            col = left if j % 2 == 0 else right
+            items = activity[key] or ["none"]
+            col.markdown(f"**{label}**\n" + "\n".join(f"- {item}" for item in items))
+with st.expander("Security measures (Art. 30(1)(g), Art. 32), as the policy and its configuration state them"):
+    for measure in record["activities"][0]["security_measures"] if record["activities"] else []:
+        st.markdown(f"- {measure}")
+left, right = st.columns(2)
+left.download_button(
+    "Download the record (CSV)",
+    data=ropa.write_csv(),
+    file_name="record-of-processing.csv",
+    mime="text/csv",
+    key="download_ropa_csv",
+)
+right.download_button(
+    "Download the record (JSON)",
+    data=json.dumps(record, indent=2, ensure_ascii=False),
+    file_name="record-of-processing.json",
+    mime="application/json",
+    key="download_ropa_json",
+)
+
+st.subheader("Data subject request metrics (CCPA regulations §7102)")
+register = data.query("dsr_register", as_of=f.as_of).filter(f.values_expr("jurisdiction", f.jurisdictions))
+years = sorted(register["received_date"].dt.year().unique().to_list(), reverse=True)
+if not years:
+    st.info("No request was received by the as-of date (or the DSR export was not loaded).")
+else:
+    year = st.selectbox("Calendar year of receipt", years, key="evidence_year")
+    metrics = dsr_metrics(register, year)
+    scope_text = ", ".join(f.jurisdictions) if f.jurisdictions else "all jurisdictions (filter to US-CA for CCPA)"
+    st.caption(
+        f"Requests received in {year}, {scope_text}: complied with in whole or in part (completed), denied "
+        "(rejected), and the days to a substantive response (completions and denials)."
+    )
+    st.dataframe(
+        table(
+            metrics,
+            {
+                "label": "Request type",
+                "received": "Received",
+                "complied_in_whole_or_part": "Complied with in whole or in part",
+                "denied": "Denied",
+                "withdrawn": "Withdrawn",
+                "pending": "Still open",
+                "median_days": "Median days",
+                "mean_days": "Mean days",
+            },
+        ),
+        hide_index=True,
+        key="dsr_metrics_table",
+    )
+    st.download_button(
+        "Download the metrics (CSV)",
+        data=metrics.write_csv(),
+        file_name=f"dsr-metrics-{year}.csv",
+        mime="text/csv",
+        key="download_dsr_metrics",
+    )

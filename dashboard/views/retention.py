@@ -1,0 +1,241 @@
+"""Retention (policy section 6): records held against their limits, what is past retention and where,
+how late deletions run, erasure requests not fully carried out, and export logs kept too long."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.format import PROBLEM_COLUMNS, Identities, current_filters, plural, show_findings, table
+
+AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
+STATE_ORDER = ["Within retention", "Past retention", "On legal hold", "Deleted", "De-identified"]
+STATE_SCALE = alt.Scale(domain=STATE_ORDER, range=["#93c5fd", "#dc2626", "#f59e0b", "#16a34a", "#86efac"])
+LAG_BUCKETS = {
+    "lag_early": "before due",
+    "lag_0_7": "0-7 days",
+    "lag_8_30": "8-30 days",
+    "lag_31_90": "31-90 days",
+    "lag_over_90": "over 90 days",
+}
+
+f = current_filters()
+st.title("Retention")
+st.caption(f.describe(applies=("category", "system", "severity")))
+
+ages = data.query("retention_by_category_age", as_of=f.as_of)
+ages = ages.filter(f.category_expr("data_category") & f.values_expr("system", f.systems))
+results = data.controls(
+    f.as_of, ["retention.record_past_retention", "retention.erasure_incomplete", "retention.log_past_retention"]
+)
+ids = Identities.from_frame(data.query("known_identifiers"))
+records_past = f.alarms(results.findings, ("retention.record_past_retention",))
+parts = records_past["resource"].str.strip_prefix("record:").str.split("/")
+records_past = records_past.with_columns(
+    parts.list.get(0, null_on_oob=True).alias("system"), parts.list.get(1, null_on_oob=True).alias("store")
+).filter(f.values_expr("system", f.systems))
+erasures = f.alarms(results.findings, ("retention.erasure_incomplete",))
+logs = results.findings.filter(pl.col("control_id") == "retention.log_past_retention")
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric("Records held", f"{ages['records'].sum() - ages['deleted'].sum():,}", help="Not deleted as of the date.")
+c2.metric("Past retention", f"{ages['past_retention'].sum():,}", help="Past the clock plus grace, not erased.")
+c3.metric("Exempt by legal hold", f"{ages['legal_hold_exempt'].sum():,}")
+c4.metric("Erasures incomplete", erasures.height, help="Completed delete requests that left records behind.")
+c5.metric("Log sources kept too long", logs.filter(pl.col("status") == "alarm").height)
+
+st.subheader("Records by category and age against the limit")
+if ages.height == 0:
+    st.info("No inventory records match: the inventory export is missing, or the filters exclude every category.")
+else:
+    by_state = (
+        ages.group_by("data_category")
+        .agg(
+            (pl.col("records") - pl.col("past_retention") - pl.col("legal_hold_exempt") - pl.col("deleted")
+             - pl.col("deidentified")).sum().alias(STATE_ORDER[0]),
+            pl.col("past_retention").sum().alias(STATE_ORDER[1]),
+            pl.col("legal_hold_exempt").sum().alias(STATE_ORDER[2]),
+            pl.col("deleted").sum().alias(STATE_ORDER[3]),
+            pl.col("deidentified").sum().alias(STATE_ORDER[4]),
+        )
+        .unpivot(index="data_category", variable_name="state", value_name="records")
+        .filter(pl.col("records") > 0)
+    )  # fmt: skip
+    left, right = st.columns(2)
+    left.altair_chart(
+        charts.bar(
+            by_state,
+            x="records:Q",
+            y="data_category:N",
+            color="state:N",
+            color_title="State",
+            color_scale=STATE_SCALE,
+            color_sort=STATE_ORDER,
+            legend_columns=2,
+            horizontal=True,
+            title="Records per category by retention state",
+            x_title="Records",
+            y_title="Data category",
+            tooltip=[
+                alt.Tooltip("data_category:N", title="Category"),
+                alt.Tooltip("state:N", title="State"),
+                alt.Tooltip("records:Q", title="Records", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+    age_cells = ages.group_by("data_category", "age_bucket").agg(
+        pl.col("records").sum(), pl.col("past_retention").sum()
+    )
+    right.altair_chart(
+        charts.heatmap(
+            age_cells,
+            x="age_bucket:O",
+            y="data_category:N",
+            color="past_retention:Q",
+            # none past retention: near white; one or more: pink to dark red
+            color_scale=alt.Scale(
+                domain=[0, 0.5, max(1, int(age_cells["past_retention"].max() or 1))],
+                range=["#f8fafc", "#fecaca", "#991b1b"],
+            ),
+            x_sort=AGE_ORDER,
+            title="Past retention by age since creation",
+            x_title="Age since created",
+            y_title="Data category",
+            color_title="Past retention",
+            tooltip=[
+                alt.Tooltip("data_category:N", title="Category"),
+                alt.Tooltip("age_bucket:O", title="Age"),
+                alt.Tooltip("records:Q", title="Records", format=","),
+                alt.Tooltip("past_retention:Q", title="Past retention", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+
+st.subheader("Records past retention by system and store")
+if records_past.height == 0:
+    st.success("No record is past its retention clock plus grace under the current filters.")
+else:
+    by_store = records_past.group_by("system", "store", "severity").agg(pl.len().alias("records"))
+    st.altair_chart(
+        charts.bar(
+            by_store.with_columns(pl.concat_str(["system", "store"], separator="/").alias("where")),
+            x="records:Q",
+            y="where:N",
+            color="severity:N",
+            color_title="Severity",
+            color_scale=charts.SEVERITY_SCALE,
+            horizontal=True,
+            title="Records past retention, per system/store",
+            x_title="Records past retention",
+            y_title="System / store",
+            tooltip=[
+                alt.Tooltip("where:N", title="System/store"),
+                alt.Tooltip("severity:N", title="Severity"),
+                alt.Tooltip("records:Q", title="Records", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+    with st.expander(f"The {plural(records_past.height, 'record')} past retention, as the control reports them"):
+        show_findings(records_past, ids, {"severity": "Severity", "resource": "Record", "reason": "Reason"})
+
+st.subheader("Deletion lag")
+lag = data.query("retention_deletion_lag", as_of=f.as_of).filter(f.values_expr("system", f.systems))
+if lag.height == 0:
+    st.info("No record was deleted or de-identified by the as-of date, so there is no lag to show.")
+else:
+    st.caption(
+        "Days from a record's retention due date to its deletion or de-identification. Negative: erased before it "
+        "was due (e.g. on a deletion request)."
+    )
+    buckets = lag.unpivot(index="system", on=list(LAG_BUCKETS), variable_name="bucket", value_name="records")
+    buckets = buckets.with_columns(pl.col("bucket").replace_strict(LAG_BUCKETS)).filter(pl.col("records") > 0)
+    left, right = st.columns([3, 2])
+    left.altair_chart(
+        charts.bar(
+            buckets,
+            x="records:Q",
+            y="system:N",
+            color="bucket:N",
+            color_title="Erased after the due date",
+            color_sort=list(LAG_BUCKETS.values()),
+            color_scale=alt.Scale(domain=list(LAG_BUCKETS.values()), scheme="orangered"),
+            horizontal=True,
+            title="Deletion lag distribution per system",
+            x_title="Records erased",
+            y_title="System",
+            tooltip=[
+                alt.Tooltip("system:N", title="System"),
+                alt.Tooltip("bucket:N", title="Lag"),
+                alt.Tooltip("records:Q", title="Records", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+    right.dataframe(
+        table(
+            lag,
+            {
+                "system": "System",
+                "erased": "Erased",
+                "median_lag_days": "Median lag (days)",
+                "p90_lag_days": "p90 lag",
+                "max_lag_days": "Max lag",
+                "beyond_grace": "Beyond grace",
+            },
+        ),
+        hide_index=True,
+    )
+
+st.subheader("Erasure requests not fully carried out")
+if erasures.height == 0:
+    st.success("Every completed delete request left no record behind beyond the grace period.")
+else:
+    show_findings(erasures, ids, PROBLEM_COLUMNS | {"evidence": "Records left"})
+
+st.subheader("Export logs kept too long")
+if logs.height == 0:
+    st.info("No audit, usage or diagnostic export was loaded, so log retention could not be checked.")
+else:
+    schedule = pl.DataFrame(
+        [r.model_dump() for r in data.policy().retention.logs],
+        schema={"source": pl.String, "period_days": pl.Int64, "grace_days": pl.Int64, "basis": pl.String},
+    )
+    shown = logs.with_columns(pl.col("resource").str.strip_prefix("source:").alias("source")).join(
+        schedule, on="source", how="left"
+    )
+    st.table(
+        table(
+            shown,
+            {
+                "source": "Source",
+                "status": "Status",
+                "severity": "Severity",
+                "period_days": "Limit (days)",
+                "grace_days": "Grace (days)",
+                "reason": "Finding",
+            },
+        ),
+        hide_index=True,
+    )
+
+with st.expander("The retention schedule (retention.yaml)"):
+    st.dataframe(
+        pl.DataFrame([r.model_dump() for r in data.policy().retention.records]).rename(
+            {
+                "data_category": "Data category",
+                "system": "System",
+                "store": "Store",
+                "period_days": "Period (days)",
+                "clock": "Clock",
+                "grace_days": "Grace (days)",
+                "action": "Then",
+                "basis": "Why",
+            }
+        ),
+        hide_index=True,
+    )

@@ -1,0 +1,316 @@
+"""Security & transfers (policy sections 5, 7 and PS): transport and storage encryption, audit-log
+coverage, MFA, cross-border processing, disclosures to recipients, and incidents against their clocks."""
+
+from __future__ import annotations
+
+import altair as alt
+import polars as pl
+import streamlit as st
+
+from dashboard import charts, data
+from dashboard.format import Identities, current_filters, plural, show_findings, table
+
+CONTROLS = [
+    "security.unencrypted_transport",
+    "security.audit_gap",
+    "security.mfa_missing",
+    "transfer.no_safeguard",
+    "disclosure.unapproved_recipient",
+    "incident.notification_late",
+]
+TLS_ORDER = ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none", "encrypted", "unencrypted"]
+TLS_SCALE = alt.Scale(
+    domain=TLS_ORDER, range=["#15803d", "#4ade80", "#f97316", "#dc2626", "#7f1d1d", "#15803d", "#dc2626"]
+)
+
+f = current_filters()
+st.title("Security & transfers")
+st.caption(f.describe(applies=("period", "jurisdiction", "system", "severity")))
+
+results = data.controls(f.as_of, CONTROLS)
+ids = Identities.from_frame(data.query("known_identifiers"))
+alarms = f.alarms(results.findings, ("security.", "transfer.", "disclosure.", "incident."))
+
+
+def _alarms(control_id: str) -> pl.DataFrame:
+    return alarms.filter(pl.col("control_id") == control_id)
+
+
+def _problems(control_id: str, empty: str) -> None:
+    rows = _alarms(control_id)
+    note = results.summary.filter(pl.col("control_id") == control_id)["note"].to_list()
+    if note and note[0]:
+        st.info(note[0])
+    elif rows.height:
+        show_findings(rows, ids)
+    else:
+        st.success(empty)
+    info = results.findings.filter((pl.col("control_id") == control_id) & (pl.col("status") == "info"))
+    if info.height:
+        with st.expander(f"{plural(info.height, 'informational finding')} ({control_id})"):
+            show_findings(info, ids, {"resource": "Resource", "reason": "Finding"})
+
+
+c = st.columns(6)
+c[0].metric(
+    "Weak encryption",
+    _alarms("security.unencrypted_transport").height,
+    help="Services that served personal data below the minimum TLS version or stored it unencrypted.",
+)
+c[1].metric("Audit-log gaps", _alarms("security.audit_gap").height, help="Silences longer than allowed.")
+c[2].metric("MFA missing", _alarms("security.mfa_missing").height, help="Accounts whose role requires MFA.")
+c[3].metric("Unlawful transfers", _alarms("transfer.no_safeguard").height, help="Subjects processed in a region "
+            "with no lawful mechanism for their jurisdiction.")  # fmt: skip
+c[4].metric("Unapproved recipients", _alarms("disclosure.unapproved_recipient").height)
+c[5].metric("Late incident notices", _alarms("incident.notification_late").height)
+
+st.subheader("Encryption in transit and at rest")
+tls = data.query("security_tls_by_service", as_of=f.as_of, start_date=f.start, end_date=f.end)
+if tls.height:
+    # Shares per service, so one weak line among thousands still shows; counts are in the tooltip.
+    st.altair_chart(
+        charts.bar(
+            tls.with_columns(pl.concat_str(["service", "line_kind"], separator=" · ").alias("what")),
+            x="lines:Q",
+            y="what:N",
+            normalize=True,
+            color="setting:N",
+            color_title="TLS version / storage",
+            color_scale=TLS_SCALE,
+            color_sort=TLS_ORDER,
+            horizontal=True,
+            title="Share of diagnostic lines per service: network TLS version, storage encryption",
+            x_title="Share of the service's lines",
+            y_title="Service · kind of line",
+            tooltip=[
+                alt.Tooltip("service:N", title="Service"),
+                alt.Tooltip("line_kind:N", title="Kind"),
+                alt.Tooltip("setting:N", title="Setting"),
+                alt.Tooltip("lines:Q", title="Lines", format=","),
+                alt.Tooltip("personal_data_lines:Q", title="Carrying personal data", format=","),
+                alt.Tooltip("last_at:T", title="Last seen"),
+            ],
+        ),
+        width="stretch",
+    )
+else:
+    st.info("No diagnostic export in the period, so transport and storage encryption cannot be shown.")
+_problems("security.unencrypted_transport", "Every service used TLS 1.2+ for personal data and encrypted storage.")
+
+st.subheader("Audit-log coverage")
+daily = data.query("audit_daily_by_system", as_of=f.as_of, start_date=f.start, end_date=f.end).filter(
+    f.values_expr("system", f.systems)
+)
+span_days = 1
+if daily.height > charts.MAX_ROWS:  # a multi-year period: weekly cells keep the chart drawable
+    daily = daily.group_by("system", pl.col("event_date").dt.truncate("1w")).agg(pl.col("events").sum())
+    span_days = 7
+if daily.height:
+    st.altair_chart(
+        charts.day_heatmap(
+            daily,
+            day="event_date",
+            y="system",
+            value="events",
+            title="Audit events per system and day (blank: no events that day)",
+            y_title="System",
+            value_title="Events",
+            span_days=span_days,
+            tooltip=[
+                alt.Tooltip("system:N", title="System"),
+                alt.Tooltip("event_date:T", title="Day"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+else:
+    st.info("No audit events in the period for the selected systems.")
+_problems("security.audit_gap", "No system that normally logs fell silent for longer than allowed.")
+
+st.subheader("MFA")
+mfa = data.query("mfa_coverage")
+left, right = st.columns([2, 3])
+with left:
+    st.dataframe(
+        table(
+            mfa,
+            {
+                "role": "Role",
+                "requires_mfa": "MFA required",
+                "privileged": "Privileged",
+                "active_accounts": "Active",
+                "active_without_mfa": "Active without MFA",
+            },
+        ),
+        hide_index=True,
+    )
+with right:
+    _problems("security.mfa_missing", "Every active account in a role that requires MFA has it enabled.")
+
+st.subheader("Cross-border processing")
+transfers = data.query("transfer_by_jurisdiction_region", as_of=f.as_of, start_date=f.start, end_date=f.end)
+transfers = transfers.filter(f.values_expr("jurisdiction", f.jurisdictions)).with_columns(
+    pl.when(pl.col("lawful").is_null())
+    .then(pl.lit("jurisdiction unknown"))
+    .when(pl.col("lawful"))
+    .then(pl.col("mechanism"))
+    .otherwise(pl.lit("NO SAFEGUARD"))
+    .alias("basis")
+)
+if transfers.height:
+    st.altair_chart(
+        charts.heatmap(
+            transfers,
+            x="region:N",
+            y="jurisdiction:N",
+            color="basis:N",
+            color_scale=alt.Scale(
+                domain=[
+                    "none_needed",
+                    "adequacy",
+                    "dpf",
+                    "sccs",
+                    "app8",
+                    "idta",
+                    "NO SAFEGUARD",
+                    "jurisdiction unknown",
+                ],
+                range=["#bbf7d0", "#86efac", "#4ade80", "#22c55e", "#16a34a", "#15803d", "#dc2626", "#cbd5e1"],
+            ),
+            title="Where each jurisdiction's subjects were processed, and under which mechanism",
+            x_title="Processing region",
+            y_title="Subject jurisdiction",
+            color_title="Transfer mechanism",
+            tooltip=[
+                alt.Tooltip("jurisdiction:N", title="Jurisdiction"),
+                alt.Tooltip("region:N", title="Region"),
+                alt.Tooltip("region_country:N", title="Region country"),
+                alt.Tooltip("basis:N", title="Mechanism"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+                alt.Tooltip("subjects:Q", title="Subjects", format=","),
+            ],
+        ),
+        width="stretch",
+    )
+else:
+    st.info("No audit event in the period names both a subject and a processing region.")
+_problems("transfer.no_safeguard", "Every subject's data stayed in regions with a lawful mechanism.")
+
+st.subheader("Disclosures to recipients")
+disclosures = data.query("disclosure_by_recipient", as_of=f.as_of, start_date=f.start, end_date=f.end)
+if disclosures.height:
+    shown = disclosures.with_columns(
+        pl.when(pl.col("approved")).then(pl.lit("approved")).otherwise(pl.lit("NOT approved")).alias("approval")
+    )
+    left, right = st.columns([2, 3])
+    left.altair_chart(
+        charts.bar(
+            shown,
+            x="events:Q",
+            y="recipient:N",
+            color="approval:N",
+            color_title="Recipient",
+            color_scale=alt.Scale(domain=["approved", "NOT approved"], range=["#2563eb", "#dc2626"]),
+            horizontal=True,
+            title="Share and export events per recipient",
+            x_title="Events",
+            y_title="Recipient",
+            tooltip=[
+                alt.Tooltip("recipient:N", title="Recipient"),
+                alt.Tooltip("approval:N", title="Status"),
+                alt.Tooltip("events:Q", title="Events", format=","),
+                alt.Tooltip("records:Q", title="Records", format=","),
+                alt.Tooltip("mechanism:N", title="Transfer mechanism"),
+            ],
+        ),
+        width="stretch",
+    )
+    right.dataframe(
+        table(
+            shown,
+            {
+                "recipient": "Recipient",
+                "approval": "Status",
+                "recipient_name": "Processor",
+                "country": "Country",
+                "mechanism": "Mechanism",
+                "records": "Records",
+                "actors": "Actors",
+                "categories": "Categories",
+            },
+        ),
+        hide_index=True,
+    )
+else:
+    st.info("No share or export to a recipient in the period.")
+_problems("disclosure.unapproved_recipient", "Personal data went only to approved processors.")
+
+st.subheader("Incidents against the 72-hour and 30-day clocks")
+gdpr_hours = data.policy().settings.incidents.gdpr_notification_hours
+au_days = data.policy().settings.incidents.au_assessment_days
+incidents = data.query("incident_clocks", as_of=f.as_of).filter(f.period_expr("detected_at"))
+if f.jurisdictions:
+    incidents = incidents.filter(
+        pl.any_horizontal([pl.col("jurisdictions").str.contains(j, literal=True) for j in f.jurisdictions])
+    )
+if incidents.height == 0:
+    st.info("No incident was detected in the period (or the incidents export was not loaded).")
+else:
+    left, right = st.columns(2)
+    gdpr = incidents.filter(pl.col("gdpr_hours").is_not_null()).with_columns(
+        pl.when(pl.col("gdpr_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
+    )
+    au = incidents.filter(pl.col("au_days").is_not_null()).with_columns(
+        pl.when(pl.col("au_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
+    )
+    clock_scale = alt.Scale(domain=["in time", "late"], range=["#16a34a", "#dc2626"])
+    for col, frame, value, limit, what, unit in (
+        (left, gdpr, "gdpr_hours", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
+        (right, au, "au_days", au_days, "AU: days to breach assessment", "Days"),
+    ):
+        if frame.height == 0:
+            col.info(f"No incident with personal data falls under this clock ({what.split(':')[0]}).")
+            continue
+        col.altair_chart(
+            charts.against_limit(
+                frame,
+                x=f"{value}:Q",
+                y="incident_id:N",
+                limit=limit,
+                title=f"{what} (limit {limit:g})",
+                x_title=unit,
+                y_title="Incident",
+                color="clock:N",
+                color_title="Clock",
+                color_scale=clock_scale,
+                tooltip=[
+                    alt.Tooltip("incident_id:N", title="Incident"),
+                    alt.Tooltip("jurisdictions:N", title="Jurisdictions"),
+                    alt.Tooltip("detected_at:T", title="Detected"),
+                    alt.Tooltip(f"{value}:Q", title=unit, format=".1f"),
+                ],
+            ),
+            width="stretch",
+        )
+    st.dataframe(
+        table(
+            incidents,
+            {
+                "incident_id": "Incident",
+                "detected_at": "Detected (UTC)",
+                "severity": "Severity",
+                "jurisdictions": "Jurisdictions",
+                "personal_data_involved": "Personal data",
+                "regulator_notified_at": "Regulator notified",
+                "gdpr_hours": "Hours to notify",
+                "assessment_completed_at": "Assessed",
+                "au_days": "Days to assess",
+                "status": "Status",
+            },
+        ),
+        hide_index=True,
+        column_config={"Hours to notify": st.column_config.NumberColumn(format="%.1f")},
+    )
+_problems("incident.notification_late", "Every incident met its notification and assessment clocks.")
+st.caption(plural(alarms.height, "alarm") + " on this page under the current filters.")

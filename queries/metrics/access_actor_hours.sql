@@ -1,0 +1,34 @@
+-- name: access_actor_hours
+-- requires: audit
+-- description: One actor's successful audit events up to $as_of, optionally from $start_date to $end_date (NULL = open-ended), by ISO weekday (Monday 1) and hour in the actor's own time zone (as access.off_hours judges them): events, records, and personal-data reads, searches and exports.
+-- params: as_of DATE, actor_id VARCHAR, start_date DATE, end_date DATE
+-- returns: iso_weekday INTEGER, local_hour INTEGER, events BIGINT, records BIGINT, data_events BIGINT
+
+-- duckdb: AT TIME ZONE on a TIMESTAMP (no zone) column, as in access_off_hours (Spark:
+-- from_utc_timestamp(occurred_at, tz)); isodow() and hour() of the local time.
+with local_events as (
+    select
+        (occurred_at at time zone 'UTC') at time zone coalesce(actor_timezone, 'UTC') as local_at,
+        coalesce(record_count, 1) as records,
+        action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data
+    from audit_events
+    where actor_id = $actor_id
+      and outcome = 'success'
+      and event_date <= $as_of
+      and ($start_date is null or event_date >= $start_date)
+      and ($end_date is null or event_date <= $end_date)
+),
+
+final as (
+    select
+        cast(isodow(local_at) as integer) as iso_weekday,
+        cast(hour(local_at) as integer) as local_hour,
+        count(*) as events,
+        cast(sum(records) as bigint) as records,
+        count(case when is_data then 1 end) as data_events
+    from local_events
+    group by isodow(local_at), hour(local_at)
+)
+
+select * from final
+order by iso_weekday, local_hour

@@ -1,0 +1,244 @@
+-- name: datamap_observed_vs_declared
+-- requires: audit
+-- description: The data map against what the exports show up to $as_of, per system, for four dimensions with the policy section each evidences: data categories (section 2: audit events' categories and inventory records), data uses (section 3: the purposes successful data actions declare), processing regions (section 7: where successful events were processed) and recipients (PS: where successful shares and exports went, matched to an approved processor by id or domain as disclosure.unapproved_recipient matches them). One row per (dimension, system, value) declared or observed: declared for this system, declared for another system only, observed or not, with events, records touched, inventory records and the first and last day seen. A category matches a declared one it equals or is an ancestor of (as datamap.undeclared_category judges), a use one it equals or descends from (as purpose.undeclared_use judges).
+-- params: as_of DATE
+-- returns: dimension VARCHAR, policy_section VARCHAR, system_id VARCHAR, value VARCHAR, declared BOOLEAN,
+--          declared_elsewhere BOOLEAN, observed BOOLEAN, events BIGINT, records_touched BIGINT,
+--          inventory_records BIGINT, first_seen DATE, last_seen DATE
+with resource_systems as (
+    select distinct
+        resource_type,
+        system_id
+    from ref_resource_types
+),
+
+events as (
+    -- The system that recorded the event, else the one its resource_type belongs to in the data map.
+    select
+        coalesce(e.system, rt.system_id) as system_id,
+        e.event_date,
+        e.action,
+        e.outcome,
+        e.categories,
+        e.purpose,
+        e.processing_region,
+        lower(e.recipient) as recipient,
+        coalesce(e.record_count, 1) as records
+    from audit_events as e
+    left join resource_systems as rt on rt.resource_type = e.resource_type
+    where e.event_date <= $as_of
+),
+
+-- Declared, one row per (dimension, system, value).
+declared as (
+    select distinct 'data_category' as dimension, system_id, data_category as value
+    from ref_data_map
+    union all
+    select distinct 'data_use', system_id, data_use
+    from ref_data_uses
+    union all
+    select distinct 'processing_region', m.system_id, r.region
+    from ref_data_map as m
+    cross join unnest(m.processing_regions) as r (region)
+    union all
+    select distinct 'recipient', m.system_id, r.recipient_id
+    from ref_data_map as m
+    cross join unnest(m.recipients) as r (recipient_id)
+),
+
+-- Observed, one row per (dimension, system, value) with its counts.
+event_categories as (
+    select
+        e.system_id,
+        c.data_category,
+        e.event_date,
+        e.records
+    from events as e
+    cross join unnest(e.categories) as c (data_category)
+),
+
+inventory as (
+    select
+        system as system_id,
+        data_category,
+        count(*) as records,
+        min(cast(created_at as date)) as first_seen,
+        max(cast(created_at as date)) as last_seen
+    from inventory_records
+    where cast(created_at as date) <= $as_of
+    group by system, data_category
+),
+
+observed_categories as (
+    select
+        coalesce(a.system_id, i.system_id) as system_id,
+        coalesce(a.data_category, i.data_category) as value,
+        coalesce(a.events, 0) as events,
+        coalesce(a.records_touched, 0) as records_touched,
+        coalesce(i.records, 0) as inventory_records,
+        least(a.first_seen, i.first_seen) as first_seen,
+        greatest(a.last_seen, i.last_seen) as last_seen
+    from (
+        select
+            system_id,
+            data_category,
+            count(*) as events,
+            cast(sum(records) as bigint) as records_touched,
+            min(event_date) as first_seen,
+            max(event_date) as last_seen
+        from event_categories
+        group by system_id, data_category
+    ) as a
+    full outer join inventory as i
+        on i.system_id = a.system_id
+        and i.data_category = a.data_category
+),
+
+recipient_match as (
+    -- Once per distinct recipient string: the approved recipient id itself, one of its domains, or a sub-domain.
+    select
+        d.recipient,
+        min(a.recipient_id) as recipient_id
+    from (select distinct recipient from events where recipient is not null) as d
+    left join ref_recipient_aliases as a
+        on d.recipient = a.alias
+        or ends_with(d.recipient, '.' || a.alias)
+    group by d.recipient
+),
+
+observed as (
+    select
+        'data_category' as dimension,
+        system_id,
+        value,
+        events,
+        records_touched,
+        inventory_records,
+        first_seen,
+        last_seen
+    from observed_categories
+    union all
+    select
+        'data_use',
+        system_id,
+        purpose,
+        count(*),
+        cast(sum(records) as bigint),
+        cast(0 as bigint),
+        min(event_date),
+        max(event_date)
+    from events
+    where purpose is not null
+      and outcome = 'success'
+      and action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
+    group by system_id, purpose
+    union all
+    select
+        'processing_region',
+        system_id,
+        processing_region,
+        count(*),
+        cast(sum(records) as bigint),
+        cast(0 as bigint),
+        min(event_date),
+        max(event_date)
+    from events
+    where processing_region is not null
+      and outcome = 'success'
+    group by system_id, processing_region
+    union all
+    select
+        'recipient',
+        e.system_id,
+        coalesce(m.recipient_id, e.recipient),
+        count(*),
+        cast(sum(e.records) as bigint),
+        cast(0 as bigint),
+        min(e.event_date),
+        max(e.event_date)
+    from events as e
+    inner join recipient_match as m on m.recipient = e.recipient
+    where e.action in ('share', 'export')
+      and e.outcome = 'success'
+    group by e.system_id, coalesce(m.recipient_id, e.recipient)
+),
+
+-- A declared value matches an observed one as the controls judge them: a category when equal or when the observed
+-- key is an ancestor of the declared one (datamap.undeclared_category: a finer, undeclared key is not covered); a
+-- use when equal or when the observed purpose descends from the declared use (purpose.undeclared_use); regions and
+-- recipients when equal.
+observed_judged as (
+    select
+        o.*,
+        count(case when d.system_id = o.system_id then 1 end) > 0 as declared,
+        count(d.system_id) > 0 as declared_anywhere
+    from observed as o
+    left join declared as d
+        on d.dimension = o.dimension
+        and (
+            d.value = o.value
+            or (o.dimension = 'data_category' and starts_with(d.value, o.value || '.'))
+            or (o.dimension = 'data_use' and starts_with(o.value, d.value || '.'))
+        )
+    group by o.dimension, o.system_id, o.value, o.events, o.records_touched, o.inventory_records, o.first_seen,
+        o.last_seen
+),
+
+unobserved as (
+    select d.*
+    from declared as d
+    left join observed as o
+        on o.dimension = d.dimension
+        and o.system_id = d.system_id
+        and (
+            d.value = o.value
+            or (d.dimension = 'data_category' and starts_with(d.value, o.value || '.'))
+            or (d.dimension = 'data_use' and starts_with(o.value, d.value || '.'))
+        )
+    where o.system_id is null
+),
+
+final as (
+    select
+        dimension,
+        case dimension
+            when 'data_category' then '2'
+            when 'data_use' then '3'
+            when 'processing_region' then '7'
+            else 'PS'
+        end as policy_section,
+        system_id,
+        value,
+        declared,
+        not declared and declared_anywhere as declared_elsewhere,
+        true as observed,
+        events,
+        records_touched,
+        inventory_records,
+        first_seen,
+        last_seen
+    from observed_judged
+    union all
+    select
+        dimension,
+        case dimension
+            when 'data_category' then '2'
+            when 'data_use' then '3'
+            when 'processing_region' then '7'
+            else 'PS'
+        end as policy_section,
+        system_id,
+        value,
+        true as declared,
+        false as declared_elsewhere,
+        false as observed,
+        cast(0 as bigint) as events,
+        cast(0 as bigint) as records_touched,
+        cast(0 as bigint) as inventory_records,
+        cast(null as date) as first_seen,
+        cast(null as date) as last_seen
+    from unobserved
+)
+
+select * from final
+order by dimension, system_id nulls first, value

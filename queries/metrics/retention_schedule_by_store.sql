@@ -1,0 +1,164 @@
+-- name: retention_schedule_by_store
+-- description: One row per system x store x data category that the data map declares or the inventory holds (records created by $as_of): the retention rule that governs it, resolved as retention.record_past_retention resolves it (store 3 > system 2 > category 1, then the nearest covering category), where that rule comes from (its key, scope and basis in retention.yaml, and the data map's policy sections), and the inventory's records: held, erased, past retention plus grace (status alarm in the control), and past it but exempt under legal hold.
+-- params: as_of DATE, retention_legal_hold_exempts BOOLEAN
+-- returns: system VARCHAR, store VARCHAR, data_category VARCHAR, declared BOOLEAN, policy_sections VARCHAR,
+--          rule_category VARCHAR, rule_scope VARCHAR, period_days BIGINT, clock VARCHAR, grace_days BIGINT,
+--          action VARCHAR, basis VARCHAR, records BIGINT, held BIGINT, erased BIGINT, past_retention BIGINT,
+--          legal_hold_exempt BIGINT
+with declared_entries as (
+    select
+        system_id as system,
+        store_id as store,
+        data_category,
+        -- duckdb: array_to_string (Spark: array_join) on the data map's section list
+        array_to_string(policy_sections, ', ') as policy_sections
+    from ref_data_map
+),
+
+records as (
+    -- Records created after as_of did not exist yet on that day; an erasure stamped later had not happened.
+    select
+        system,
+        store,
+        data_category,
+        created_at,
+        last_activity_at,
+        contract_ended_at,
+        coalesce(legal_hold, false) as legal_hold,
+        coalesce(cast(deleted_at as date) <= $as_of, false)
+        or coalesce(cast(deidentified_at as date) <= $as_of, false) as is_erased
+    from inventory_records
+    where cast(created_at as date) <= $as_of
+),
+
+entries as (
+    -- Every declared entry, plus each (system, store, category) the inventory holds that the data map lacks.
+    select
+        system,
+        store,
+        data_category,
+        true as declared,
+        policy_sections
+    from declared_entries
+    union all
+    select distinct
+        r.system,
+        r.store,
+        r.data_category,
+        false as declared,
+        cast(null as varchar) as policy_sections
+    from records as r
+    left join declared_entries as d
+        on d.system = r.system
+        and d.store = r.store
+        and d.data_category = r.data_category
+    where d.system is null
+),
+
+candidate_rules as (
+    -- The rule depends only on (system, store, category), so resolving it per entry equals resolving it per record.
+    select
+        e.*,
+        t.data_category as rule_category,
+        case
+            when t.store_id is not null then 'store'
+            when t.system_id is not null then 'system'
+            when t.data_category is not null then 'category'
+        end as rule_scope,
+        t.period_days,
+        t.clock,
+        t.grace_days,
+        t.action,
+        t.basis,
+        row_number() over (
+            partition by e.system, e.store, e.data_category
+            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
+        ) as rule_rank
+    from entries as e
+    left join ref_retention as t
+        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
+        and (t.system_id is null or t.system_id = e.system)
+        and (t.store_id is null or t.store_id = e.store)
+),
+
+rules as (
+    select *
+    from candidate_rules
+    where rule_rank = 1
+),
+
+assessed as (
+    -- As retention.record_past_retention: past retention = not erased, the clock runs, and more than grace
+    -- days past clock + period; legal hold exempts when the settings say so.
+    select
+        u.system,
+        u.store,
+        u.data_category,
+        r.is_erased,
+        r.legal_hold,
+        coalesce(
+            date_diff(
+                'day',
+                cast(
+                    case u.clock
+                        when 'created_at' then r.created_at
+                        when 'last_activity_at' then coalesce(r.last_activity_at, r.created_at)
+                        when 'contract_ended_at' then r.contract_ended_at
+                    end as date
+                ),
+                $as_of
+            ) - u.period_days > u.grace_days,
+            false
+        ) as is_beyond_grace
+    from rules as u
+    inner join records as r
+        on r.system = u.system
+        and r.store = u.store
+        and r.data_category = u.data_category
+),
+
+counts as (
+    select
+        system,
+        store,
+        data_category,
+        count(*) as records,
+        count(case when not is_erased then 1 end) as held,
+        count(case when is_erased then 1 end) as erased,
+        count(
+            case when not is_erased and is_beyond_grace and not (legal_hold and $retention_legal_hold_exempts) then 1 end
+        ) as past_retention,
+        count(case when not is_erased and is_beyond_grace and legal_hold and $retention_legal_hold_exempts then 1 end)
+            as legal_hold_exempt
+    from assessed
+    group by system, store, data_category
+),
+
+final as (
+    select
+        u.system,
+        u.store,
+        u.data_category,
+        u.declared,
+        u.policy_sections,
+        u.rule_category,
+        u.rule_scope,
+        cast(u.period_days as bigint) as period_days,
+        u.clock,
+        cast(u.grace_days as bigint) as grace_days,
+        u.action,
+        u.basis,
+        coalesce(c.records, 0) as records,
+        coalesce(c.held, 0) as held,
+        coalesce(c.erased, 0) as erased,
+        coalesce(c.past_retention, 0) as past_retention,
+        coalesce(c.legal_hold_exempt, 0) as legal_hold_exempt
+    from rules as u
+    left join counts as c
+        on c.system = u.system
+        and c.store = u.store
+        and c.data_category = u.data_category
+)
+
+select * from final
+order by system, store, data_category

@@ -1,0 +1,352 @@
+"""The dashboard, rendered server-side with Streamlit's AppTest on a small demo database.
+
+Every page renders without an exception or an error box, and its key figures equal what the
+controls engine (`run_controls`) finds on the same database; changing the as-of date or a filter
+changes the figures accordingly and is written to the URL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+# Before the dashboard is imported: keep control results in memory (no ~/.streamlit/cache files).
+os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
+
+from streamlit.testing.v1 import AppTest
+
+from compliance.config.bundle import load_policy
+from compliance.controls import run_controls
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+PAGES = [
+    "views/overview.py",
+    "views/policy_map.py",
+    "views/retention.py",
+    "views/dsr.py",
+    "views/access.py",
+    "views/security.py",
+    "views/data_health.py",
+    "views/evidence.py",
+]
+TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
+
+pytestmark = pytest.mark.xdist_group("dashboard")  # one worker builds the demo database once
+
+
+def build_small_demo(root: Path) -> Path:
+    """A small demo export (seed 7, 20,000 audit events) ingested into `root/demo.duckdb`, once per session."""
+    db = root / "demo.duckdb"
+    if not db.exists():
+        from compliance.demo import generate_demo
+        from compliance.ingest.load import ingest
+
+        generate_demo(root / "export", seed=7, scale=20_000)
+        ingest([root / "export"], db)
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
+
+
+@pytest.fixture(scope="session")
+def findings(demo_db: Path) -> pl.DataFrame:
+    """What the controls engine finds on the demo database as of its default date."""
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return run_controls(con, load_policy())
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def app(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    yield at
+
+
+def _open(at: AppTest, page: str) -> AppTest:
+    # Straight to the page: our pages keep their file names as URL paths, so no first run on the
+    # Overview (which evaluates every control) is needed to resolve them.
+    at.switch_page(page).run()
+    _assert_clean(at)
+    return at
+
+
+def _assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def _metric(at: AppTest, label: str) -> str:
+    values = [m.value for m in at.metric if m.label == label]
+    assert values, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return values[0]
+
+
+def _number(at: AppTest, label: str) -> int:
+    return int(_metric(at, label).replace(",", "").split()[0])
+
+
+def _url(at: AppTest, key: str) -> list[str]:
+    """A URL parameter's values (AppTest gives one value as a string, several as a list)."""
+    value = at.query_params.get(key, [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _table(at: AppTest, *columns: str) -> pl.DataFrame:
+    """The first table on the page that has all these (readable) columns."""
+    for df in [*at.dataframe, *at.table]:
+        frame = pl.from_pandas(df.value)
+        if set(columns) <= set(frame.columns):
+            return frame
+    raise AssertionError(f"no table with columns {columns}")
+
+
+def _alarms(findings: pl.DataFrame, control_id: str) -> int:
+    return findings.filter((pl.col("control_id") == control_id) & (pl.col("status") == "alarm")).height
+
+
+# --- every page -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders(app: AppTest, page: str) -> None:
+    at = _open(app, page)
+    assert at.title, "every page has a title"
+    at.run()  # a warm rerun renders the same page again
+    _assert_clean(at)
+
+
+def test_sidebar_shows_the_database_and_as_of_date(app: AppTest, demo_db: Path, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/overview.py")
+    assert any(demo_db.name in m.value for m in at.sidebar.markdown)
+    assert at.date_input(key="f_as_of").value == dt.date(2025, 12, 31)  # the newest date in the data
+
+
+# --- key figures against the controls engine ---------------------------------------------------
+
+
+def test_overview_alarms_per_section_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/overview.py")
+    table = _table(at, "Section", "Posture", "Alarms")
+    shown = dict(table.select("Section", "Alarms").iter_rows())
+    engine = dict(findings.filter(pl.col("status") == "alarm").group_by("policy_section").len().iter_rows())
+    assert shown == {s: engine.get(s, 0) for s in shown}
+    assert set(shown) == {"PS", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+    assert _number(at, "Open alarms") == findings.filter(pl.col("status") == "alarm").height
+    assert _number(at, "Controls evaluated") == findings["control_id"].n_unique()
+
+
+def test_dsr_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/dsr.py")
+    assert _number(at, "Overdue") == _alarms(findings, "dsr.overdue") > 0
+    assert _number(at, "Completed late") == _alarms(findings, "dsr.completed_late")
+    assert _number(at, "Late extensions") == _alarms(findings, "dsr.extension_late")
+    due_soon = findings.filter((pl.col("control_id") == "dsr.due_soon") & (pl.col("status") == "info")).height
+    assert _number(at, "Due soon") == due_soon
+
+
+def test_retention_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/retention.py")
+    assert _number(at, "Past retention") == _alarms(findings, "retention.record_past_retention") > 0
+    assert _number(at, "Erasures incomplete") == _alarms(findings, "retention.erasure_incomplete")
+    assert _number(at, "Log sources kept too long") == _alarms(findings, "retention.log_past_retention")
+
+
+def test_access_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/access.py")
+    access = findings.filter(pl.col("control_id").str.starts_with("access.") & (pl.col("status") == "alarm"))
+    assert _number(at, "Access alarms") == access.height > 0
+    actors = access["resource"].str.extract(r"^actor:([^@]+)").drop_nulls().n_unique()
+    assert _number(at, "Actors flagged") == actors
+
+
+def test_security_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/security.py")
+    for label, control_id in (
+        ("Weak encryption", "security.unencrypted_transport"),
+        ("Audit-log gaps", "security.audit_gap"),
+        ("MFA missing", "security.mfa_missing"),
+        ("Unlawful transfers", "transfer.no_safeguard"),
+        ("Unapproved recipients", "disclosure.unapproved_recipient"),
+        ("Late incident notices", "incident.notification_late"),
+    ):
+        assert _number(at, label) == _alarms(findings, control_id), label
+
+
+def test_policy_map_flags_the_undeclared_categories(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/policy_map.py")
+    assert _number(at, "Categories seen but undeclared") == _alarms(findings, "datamap.undeclared_category") > 0
+    assert any("no system of the data map declares" in w.value for w in at.warning)
+
+
+def test_data_health_counts_equal_the_manifest(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "views/data_health.py")
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        files, rejected, duplicates = con.sql(
+            "select count(*), sum(rows_rejected), sum(rows_duplicate) from load_manifest"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert _number(at, "Files") == files
+    assert _number(at, "Rejected") == rejected > 0
+    assert _number(at, "Duplicates") == duplicates
+
+
+def test_evidence_reports(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "views/evidence.py")
+    assert {b.label for b in at.get("download_button")} >= {
+        "Download CSV",
+        "Download Parquet",
+        "Download JSON Lines",
+        "Download the record (CSV)",
+    }
+    metrics = _table(at, "Request type", "Complied with in whole or in part")
+    total = metrics.filter(pl.col("Request type") == "All requests").row(0, named=True)
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        received, completed, rejected = con.sql(
+            "select count(*), count(*) filter (status = 'completed'), count(*) filter (status = 'rejected') "
+            "from dsr_deadlines where year(received_date) = 2025"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    assert (total["Received"], total["Complied with in whole or in part"], total["Denied"]) == (
+        received,
+        completed,
+        rejected,
+    )
+
+
+# --- interaction: as-of date, filters, URL ------------------------------------------------------
+
+
+def test_as_of_date_changes_the_figures(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "views/dsr.py")
+    before = _number(at, "Overdue")
+    earlier = dt.date(2025, 12, 5)  # DSR-2025-00127 (due 10 Dec) was not overdue yet
+    at.date_input(key="f_as_of").set_value(earlier).run()
+    _assert_clean(at)
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        engine = run_controls(con, load_policy(), earlier, control_ids=["dsr.overdue"])
+    finally:
+        con.close()
+    expected = engine.filter(pl.col("status") == "alarm").height
+    assert _number(at, "Overdue") == expected != before
+    assert _url(at, "as_of") == [earlier.isoformat()]
+
+
+def test_jurisdiction_filter_narrows_requests(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "views/dsr.py")
+    everyone = _number(at, "Received")
+    at.multiselect(key="f_jur").set_value(["EU"]).run()
+    _assert_clean(at)
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        eu = con.sql("select count(*) from dsr_deadlines where jurisdiction = 'EU'").fetchall()[0][0]
+    finally:
+        con.close()
+    assert _number(at, "Received") == eu < everyone
+    assert _url(at, "jur") == ["EU"]
+
+
+def test_severity_filter_narrows_open_alarms(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/overview.py")
+    at.multiselect(key="f_sev").set_value(["critical"]).run()
+    _assert_clean(at)
+    critical = findings.filter((pl.col("status") == "alarm") & (pl.col("severity") == "critical")).height
+    assert _number(at, "Open alarms") == critical
+    # The posture table counts every finding as of the date: filters narrow the problem lists only.
+    table = _table(at, "Section", "Posture", "Alarms")
+    assert table["Alarms"].sum() == findings.filter(pl.col("status") == "alarm").height
+    at.button[0].click().run()  # Reset filters
+    assert at.multiselect(key="f_sev").value == []
+
+
+def test_filters_are_read_from_the_url(app: AppTest) -> None:
+    app.query_params.update({"as_of": "2025-11-30", "jur": ["UK", "US-CA"], "sev": "high", "from": "2025-06-01"})
+    at = _open(app, "views/dsr.py")
+    assert at.date_input(key="f_as_of").value == dt.date(2025, 11, 30)
+    assert at.multiselect(key="f_jur").value == ["UK", "US-CA"]
+    assert at.multiselect(key="f_sev").value == ["high"]
+    assert at.date_input(key="f_period").value[0] == dt.date(2025, 6, 1)
+    assert _url(at, "jur") == ["UK", "US-CA"]
+
+
+# --- identifiers ----------------------------------------------------------------------------------
+
+
+def test_identifiers_are_pseudonymised_until_revealed(app: AppTest, findings: pl.DataFrame) -> None:
+    at = _open(app, "views/access.py")
+    flagged = _table(at, "Actor", "Detectors")
+    real = set(findings["resource"].str.extract(r"^actor:([^@]+)").drop_nulls())
+    shown = " ".join(str(v) for row in flagged.rows() for v in row)
+    assert not any(actor in shown.split() for actor in real), "a real actor id leaked into the table"
+    assert all(a.startswith("A-") and len(a) == 10 for a in flagged["Actor"])
+    actor = at.selectbox(key="access_actor").value
+    assert _url(at, "actor") == [actor]  # the pseudonym, never the real id, goes in the URL
+    assert not any(r in md.value for md in at.markdown for r in real)
+    at.toggle(key="access_reveal").set_value(True).run()
+    _assert_clean(at)
+    assert any(r in md.value for md in at.markdown for r in real)
+
+
+def test_dsr_table_pseudonymises_subjects(app: AppTest, demo_db: Path) -> None:
+    at = _open(app, "views/dsr.py")
+    table = _table(at, "Request", "Subject", "State as of")
+    assert table["Subject"].str.starts_with("S-").all()
+    at.text_input(key="dsr_search").set_value("DSR-2025-00119").run()
+    assert _table(at, "Request", "Subject", "State as of")["Request"].to_list() == ["DSR-2025-00119"]
+    assert any("DSR-2025-00119" in md.value and "S-" in md.value for md in at.markdown)
+
+
+# --- an empty database -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every table of docs/database.md, the policy's reference tables, and no exported data."""
+    from conftest import build_db  # the query tests' database builder
+
+    path = tmp_path_factory.mktemp("empty") / "empty.duckdb"
+    con = duckdb.connect(str(path))
+    build_db(load_policy(), {}, con)
+    con.close()
+    return path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_pages_explain_an_empty_database(empty_db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_DB", str(empty_db))
+    at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page)
+    assert any("no timestamped data" in w.value for w in at.sidebar.warning)
+
+
+def test_a_reingest_invalidates_the_caches(
+    demo_db: Path, empty_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ingest publishes a new file by rename: the next run sees the new data, not cached results."""
+    live = tmp_path / "live.duckdb"
+    shutil.copyfile(demo_db, live)
+    monkeypatch.setenv("COMPLIANCE_DB", str(live))
+    at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "views/data_health.py")
+    assert _number(at, "Files") > 0
+    staged = tmp_path / "staged.duckdb"
+    shutil.copyfile(empty_db, staged)
+    os.replace(staged, live)  # as compliance.ingest publishes
+    at.run()
+    _assert_clean(at)
+    assert _number(at, "Files") == 0

@@ -1,0 +1,40 @@
+"""transfer_by_jurisdiction_region with the repository's transfers.yaml, as of 2025-03-10 (worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from compliance.queries import run_query
+
+
+def _event(event_id: str, subject: str | None, jurisdiction: str | None, region: str | None, **kw) -> dict:
+    at = kw.pop("at", "2025-03-01 10:00:00")
+    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
+            "actor_type": "employee", "action": "read", "outcome": "success", "subject_id": subject,
+            "subject_jurisdiction": jurisdiction, "processing_region": region} | kw  # fmt: skip
+
+
+def test_transfer_by_jurisdiction_region(make_db, policy) -> None:
+    con = make_db(
+        {
+            "audit_events": [
+                _event("a1", "s1", "EU", "eu-fra"),
+                _event("a2", "s1", "EU", "eu-fra"),
+                _event("a3", "s2", "EU", "eu-fra"),
+                _event("a4", "s2", "EU", "au-syd"),  # transfers.yaml gives EU nothing in au-syd
+                _event("a5", "s3", None, "us-east"),  # jurisdiction unknown: cannot be judged
+                _event("a6", "s1", "EU", "eu-fra", outcome="denied"),  # processed nothing
+                _event("a7", "s1", "EU", None),  # no region named
+                _event("a8", None, None, "eu-fra"),  # no subject
+                _event("a9", "s1", "EU", "eu-fra", at="2025-03-11 10:00:00"),  # after as_of
+            ]
+        }
+    )
+    params = {"as_of": dt.date(2025, 3, 10), "start_date": None, "end_date": None}
+    out = run_query(con, "transfer_by_jurisdiction_region", params, policy)
+    # jurisdiction, region, region_country, mechanism, lawful, events, subjects
+    assert out.rows() == [
+        ("EU", "au-syd", "AU", None, False, 1, 1),
+        ("EU", "eu-fra", "DE", "none_needed", True, 3, 2),
+        ("unknown", "us-east", "US", None, None, 1, 1),
+    ]

@@ -1,0 +1,154 @@
+"""compliance.reports: pseudonyms, posture, the Art. 30 record and the CCPA §7102 metrics (worked out by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import polars as pl
+
+from compliance.controls import FINDINGS_SCHEMA
+from compliance.reports import (
+    control_summary,
+    dsr_metrics,
+    posture_by_section,
+    pseudonymise,
+    record_of_processing,
+    record_of_processing_frame,
+    redact_text,
+)
+
+
+def test_pseudonymise_is_a_stable_salted_short_hash() -> None:
+    expected = hashlib.sha256(b"pepperemp_0071").hexdigest()[:8]
+    assert pseudonymise("emp_0071", salt="pepper") == expected
+    assert pseudonymise("emp_0071", salt="pepper", prefix="A-") == "A-" + expected
+    assert pseudonymise("emp_0071", salt="other") != expected  # another deployment, other pseudonyms
+    assert pseudonymise(None) is None
+
+
+def test_pseudonymise_salt_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_PSEUDONYM_SALT", "pepper")
+    assert pseudonymise("x") == hashlib.sha256(b"pepperx").hexdigest()[:8]
+
+
+def test_redact_text_replaces_whole_known_ids_only() -> None:
+    kinds = {"emp_1": "A-", "sub_9": "S-"}
+    a, s = pseudonymise("emp_1", "k", "A-"), pseudonymise("sub_9", "k", "S-")
+    text = "emp_1 read sub_9. emp_10 did not; emp_1@2025-01-31 and (emp_1) did."
+    assert redact_text(text, kinds, salt="k") == f"{a} read {s}. emp_10 did not; {a}@2025-01-31 and ({a}) did."
+    assert redact_text(None, kinds) is None
+    assert redact_text("nothing to hide", {}) == "nothing to hide"
+
+
+def _findings(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {"control_id": c, "policy_section": s, "resource": f"r{i}", "status": st, "severity": sev,
+             "reason": f"{c} {st}", "observed_at": None, "evidence": []}
+            for i, (c, s, st, sev) in enumerate(rows)
+        ],
+        schema=FINDINGS_SCHEMA,
+    )  # fmt: skip
+
+
+FINDINGS = _findings(
+    [
+        ("a.one", "5", "alarm", "high"),
+        ("a.one", "5", "alarm", "critical"),
+        ("a.one", "5", "ok", "info"),
+        ("a.two", "5", "ok", "info"),
+        ("b.skip", "7", "skip", "info"),
+        ("c.err", "PS", "error", "high"),
+        ("c.ok", "PS", "ok", "info"),
+        ("d.info", "8", "info", "info"),
+    ]
+)
+
+
+def test_control_summary() -> None:
+    out = control_summary(FINDINGS)
+    # control, section, rows, alarm, ok, info, skip, error, highest alarm severity, note
+    assert out.rows() == [
+        ("a.one", "5", 3, 2, 1, 0, 0, 0, "critical", None),
+        ("a.two", "5", 1, 0, 1, 0, 0, 0, None, None),
+        ("b.skip", "7", 1, 0, 0, 0, 1, 0, None, "b.skip skip"),
+        ("c.err", "PS", 1, 0, 0, 0, 0, 1, None, "c.err error"),
+        ("c.ok", "PS", 1, 0, 1, 0, 0, 0, None, None),
+        ("d.info", "8", 1, 0, 0, 1, 0, 0, None, None),
+    ]
+
+
+def test_posture_by_section_lists_every_section() -> None:
+    out = posture_by_section(control_summary(FINDINGS), {"5": "Security"})
+    cols = ["policy_section", "title", "posture", "controls", "controls_in_alarm", "alarm", "highest_severity"]
+    assert out.select(cols).rows() == [
+        ("PS", None, "error", 2, 0, 0, None),  # a failed control, no alarm
+        ("1", None, "no control", 0, 0, 0, None),
+        ("2", None, "no control", 0, 0, 0, None),
+        ("3", None, "no control", 0, 0, 0, None),
+        ("4", None, "no control", 0, 0, 0, None),
+        ("5", "Security", "alarm", 2, 1, 2, "critical"),
+        ("6", None, "no control", 0, 0, 0, None),
+        ("7", None, "skip", 1, 0, 0, None),  # its only control had no data
+        ("8", None, "ok", 1, 0, 0, None),  # info rows are not alarms
+        ("9", None, "no control", 0, 0, 0, None),
+    ]
+
+
+def test_record_of_processing_from_the_repository_policy(policy) -> None:
+    record = record_of_processing(policy)
+    assert (record["controller"], record["contact"], record["policy_version"]) == (
+        "Capantra",
+        "privacy@capantra.com",
+        "v0.2",
+    )
+    assert [a["system"] for a in record["activities"]] == [s.id for s in policy.data_map.systems]
+    crm = record["activities"][0]
+    assert crm["activity"] == "CRM contacts"
+    assert crm["legal_bases"] == ["contract", "legal_obligation"]
+    assert crm["data_subjects"] == ["customer", "prospect"]
+    assert "Job Title (user.job_title)" in crm["data_categories"]
+    assert crm["recipients"] == ["Amazon Web Services (Cloud hosting and backups)"]
+    # transfers.yaml: us-east is lawful for EU under DPF, UK under the IDTA, AU under APP 8
+    assert (
+        "processing in us-east (US): EU subjects under dpf, UK subjects under idta, AU subjects under app8"
+        in (crm["transfers"])
+    )
+    assert "to Amazon Web Services (US) under dpf" in crm["transfers"]
+    # retention.yaml: user.contact (the nearest rule for user.contact.email) runs 90 days from contract end
+    assert "user.contact.email: delete 90 days after contract ended" in crm["retention"]
+    billing = next(a for a in record["activities"] if a["system"] == "billing")
+    assert "user.name: delete 2555 days after created" in billing["retention"]  # the billing system rule wins
+    assert any("MFA required for roles" in m for m in crm["security_measures"])
+    frame = record_of_processing_frame(record)
+    assert frame.height == len(record["activities"])
+    assert frame["transfers"][0].count("; ") == len(crm["transfers"]) - 1
+
+
+def test_dsr_metrics() -> None:
+    d = dt.date
+    requests = pl.DataFrame(
+        {
+            "request_type": ["access", "access", "access", "delete", "delete", "opt_out_sale_share", "access"],
+            "status": ["completed", "rejected", "open", "completed", "withdrawn", "completed", "completed"],
+            "received_date": [d(2025, 1, 5), d(2025, 2, 1), d(2025, 3, 1), d(2025, 4, 1), d(2025, 5, 1),
+                              d(2025, 6, 1), d(2024, 12, 1)],
+            "turnaround_days": [10, 4, None, 30, 2, 7, 99],
+        }
+    )  # fmt: skip
+    out = dsr_metrics(requests, 2025)
+    # received, complied, denied, withdrawn, pending, median and mean days over completions and denials
+    assert out.drop("label").rows() == [
+        ("access", 3, 1, 1, 0, 1, 7.0, 7.0),  # 10 and 4 days; the 2024 request is another year
+        ("delete", 2, 1, 0, 1, 0, 30.0, 30.0),  # a withdrawal is no substantive response
+        ("opt_out_sale_share", 1, 1, 0, 0, 0, 7.0, 7.0),
+        ("all", 6, 3, 1, 1, 1, 8.5, 12.8),  # 4, 7, 10, 30: median 8.5, mean 12.75
+    ]
+    assert out["label"].to_list() == [
+        "Requests to know",
+        "Requests to delete",
+        "Requests to opt out of sale/sharing",
+        "All requests",
+    ]
+    assert dsr_metrics(requests)["received"].to_list()[-1] == 7  # no year: every request

@@ -98,14 +98,8 @@ alarms as (
 ),
 
 -- ok: one summary per lawful (jurisdiction, region, mechanism), resource `transfer:<jurisdiction>/<region>`.
-lawful_ranked as (
-    select
-        *,
-        row_number() over (partition by jurisdiction, region order by occurred_at desc, event_id desc) as evidence_rank
-    from touches
-    where mechanism is not null
-),
-
+-- duckdb: max_by(x, y, n) keeps the 20 most recent events in one aggregate pass instead of a window over
+-- every lawful event (Spark: a row_number() window); ties broken by id so output is stable.
 ok_rows as (
     select
         'transfer:' || jurisdiction || '/' || region as resource,
@@ -116,17 +110,10 @@ ok_rows as (
         || cast(cast(min(occurred_at) as date) as varchar) || ' to ' || cast(cast(max(occurred_at) as date) as varchar)
         || '.' as reason,
         max(occurred_at) as observed_at,
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from lawful_ranked
-    group by jurisdiction, region
-),
-
-unknown_ranked as (
-    select
-        *,
-        row_number() over (order by occurred_at desc, event_id desc) as evidence_rank
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
     from touches
-    where jurisdiction is null
+    where mechanism is not null
+    group by jurisdiction, region
 ),
 
 -- info: without a jurisdiction no rule applies, so these transfers cannot be judged either way.
@@ -140,8 +127,9 @@ info_rows as (
         || cast(cast(max(occurred_at) as date) as varchar) || ', could not be checked against the transfer rules.'
         as reason,
         max(occurred_at) as observed_at,
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from unknown_ranked
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+    from touches
+    where jurisdiction is null
     having count(*) > 0
 ),
 

@@ -140,14 +140,25 @@ def _key_expr(source: Source, alias: str = "") -> str:
 
 
 class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, policy: Policy) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         self.con = con
         self.run_id = run_id
-        self.policy = policy
         seq = con.execute("select coalesce(max(load_seq), 0) from load_manifest").fetchall()
         self.load_seq = int(seq[0][0])
         known = con.execute("select file_id, path from load_manifest").fetchall()
         self.known: dict[str, str] = {fid: p for fid, p in known}
+
+    def _register(self, source: Source, path: Path) -> FileResult:
+        """Hash a file: `skipped` when its content was loaded before (under any name), else `loaded` with its load_seq."""
+        try:
+            file_id = sha256_file(path)
+        except OSError as exc:
+            raise FileReadError(path, exc.strerror or str(exc)) from exc
+        if file_id in self.known:
+            return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
+        self.known[file_id] = str(path)
+        self.load_seq += 1
+        return FileResult(source.folder, path, file_id, "loaded", load_seq=self.load_seq)
 
     def load_file(self, source: Source, path: Path) -> FileResult:
         """Hash the file and, if new, insert every record into the source's table in one statement.
@@ -157,15 +168,10 @@ class _Loader:
         materialises a stage. Counting waits for `finish_source` too: one scan per source, not per file.
         """
         con = self.con
-        try:
-            file_id = sha256_file(path)
-        except OSError as exc:
-            raise FileReadError(path, exc.strerror or str(exc)) from exc
-        if file_id in self.known:
-            return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
-        self.known[file_id] = str(path)
-        self.load_seq += 1
-        result = FileResult(source.folder, path, file_id, "loaded", load_seq=self.load_seq)
+        result = self._register(source, path)
+        if result.status == "skipped":
+            return result
+        file_id = result.file_id
         try:
             stage_view(con, source, path)
             con.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
@@ -201,20 +207,10 @@ class _Loader:
         new: list[FileResult] = []
         for path in paths:
             progress(path)
-            try:
-                file_id = sha256_file(path)
-            except OSError as exc:
-                raise FileReadError(path, exc.strerror or str(exc)) from exc
-            if file_id in self.known:
-                results.append(
-                    FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
-                )
-                continue
-            self.known[file_id] = str(path)
-            self.load_seq += 1
-            f = FileResult(source.folder, path, file_id, "loaded", load_seq=self.load_seq)
+            f = self._register(source, path)
             results.append(f)
-            new.append(f)
+            if f.status == "loaded":
+                new.append(f)
         if not new:
             return results
         new_paths = [f.path for f in new]
@@ -432,7 +428,7 @@ def ingest(
         write_reference_tables(con, policy)
         had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
 
-        loader = _Loader(con, run_id, policy)
+        loader = _Loader(con, run_id)
         total = sum(len(v) for v in files.values())
         done = 0
         touched: set[str] = set()

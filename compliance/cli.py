@@ -255,7 +255,9 @@ def policy(
         p = load_policy(policy_dir)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    table = Table(title=f"Policy {p.version} ({p.directory}) is valid")
+    # A plain line, not a table title: a title wraps to the table's width and would split the verdict.
+    out.print(f"Policy {p.version} ({p.directory}) is valid", soft_wrap=True, highlight=False)
+    table = Table(title="What it declares")
     table.add_column("what")
     table.add_column("count", justify="right")
     for what, n in (

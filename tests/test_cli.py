@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from compliance.cli import app
+from compliance.paths import REPO_ROOT
+
+REPO_POLICY = REPO_ROOT / "data" / "policy"
 
 runner = CliRunner()
 
@@ -79,7 +84,14 @@ def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) ->
 
 def test_policy_command_validates(tmp_path: Path) -> None:
     ok = _run("policy")
-    assert ok.returncode == 0 and "is valid" in ok.stdout
+    assert ok.returncode == 0
+    # The verdict stays on one line whatever the path length or terminal width.
+    assert re.search(r"^Policy v0\.2 \(.*data/policy\) is valid$", ok.stdout, re.MULTILINE), ok.stdout
+    assert re.search(r"policy sections\s*│\s*10\s*│", ok.stdout), ok.stdout
+    long_dir = tmp_path / ("a-folder-name-long-enough-to-overflow-an-80-column-table-" * 2) / "policy"
+    shutil.copytree(REPO_POLICY, long_dir)
+    moved = _run("policy", "--policy", str(long_dir))
+    assert moved.returncode == 0 and re.search(r"\) is valid$", moved.stdout, re.MULTILINE), moved.stdout
     bad = tmp_path / "policy"
     bad.mkdir()
     broken = _run("policy", "--policy", str(bad))

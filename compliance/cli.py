@@ -110,6 +110,13 @@ def ingest(
     ] = None,
     memory_limit: Annotated[str | None, typer.Option(help="DuckDB memory_limit, e.g. 4GB.")] = None,
     threads: Annotated[int | None, typer.Option(help="DuckDB threads (default: all cores).")] = None,
+    findings: Annotated[
+        bool,
+        typer.Option(
+            help="Evaluate every control as of the data's newest date and store the findings in the database, "
+            "so the dashboard opens with results ready (about as long as a `check`)."
+        ),
+    ] = True,
 ) -> None:
     """Load export folders into the audit database (incremental, de-duplicated, published atomically).
 
@@ -136,13 +143,26 @@ def ingest(
                     task, total=total, completed=done, description=f"loading {source} {path.name if path else ''}"
                 )
 
+            def findings_progress(control_id: str, done: int, total: int) -> None:
+                bar.update(task, total=total, completed=done, description=f"evaluating {control_id}")
+
             summary = run_ingest(
-                exports, db, policy=policy, progress=progress, memory_limit=memory_limit, threads=threads
+                exports,
+                db,
+                policy=policy,
+                progress=progress,
+                memory_limit=memory_limit,
+                threads=threads,
+                findings=findings,
+                findings_progress=findings_progress,
             )
     except (IngestError, FileReadError) as exc:
         raise _fail(f"{exc}\nNothing was published; {db} is unchanged.") from None
 
-    table = Table(title=f"Load into {db}" + ("" if summary.published else " (nothing new: database unchanged)"))
+    # Plain lines, not a table title: a title wraps to the table's width and splits the message.
+    verdict = "published" if summary.published else "nothing new: database unchanged"
+    out.print(f"Load into {db}: {verdict}", soft_wrap=True, highlight=False)
+    table = Table()
     for col in ("source", "files loaded", "files skipped", "rows read", "loaded", "duplicates", "rejected"):
         table.add_column(col, justify="left" if col == "source" else "right")
     for r in summary.by_source():
@@ -162,6 +182,12 @@ def ingest(
     out.print(table)
     if summary.ignored_files:
         out.print(f"[yellow]ignored {len(summary.ignored_files)} file(s) with unknown extensions[/]")
+    if summary.findings_as_of:
+        out.print(
+            f"findings of every control as of {summary.findings_as_of} stored in the `findings` table "
+            f"({summary.findings_seconds:.1f} s).",
+            soft_wrap=True,
+        )
     out.print(f"{summary.seconds:.1f} s; rejected rows are in the `rejects` table of {db}.")
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "loaded_sources",
     "run_controls",
     "select_controls",
+    "sort_findings",
 ]
 
 # Contract section 4: the columns of every control's output, in order.
@@ -207,8 +208,11 @@ def run_controls(
             parts.append(_conform(query, run_query(con, query, {"as_of": as_of}, policy)))
         except Exception as exc:  # isolation is the point: report it and run the rest
             parts.append(_frame([_error_row(query, exc)]))
-    if not parts:
-        return _frame([])
-    return pl.concat(parts, how="vertical").sort(
+    return sort_findings(pl.concat(parts, how="vertical") if parts else _frame([]))
+
+
+def sort_findings(frame: pl.DataFrame) -> pl.DataFrame:
+    """Findings in their reproducible order: (control_id, resource), then the remaining columns."""
+    return frame.sort(
         ["control_id", "resource", "status", "severity", "observed_at", "reason"], nulls_last=True, maintain_order=True
     )

@@ -5,8 +5,10 @@
   works on its own cursor, because one connection refuses concurrent use from Streamlit's threads.
 - Query results are cached on (query name, SQL digest, parameters, database version, policy digest):
   editing a `.sql` file, re-ingesting or changing a threshold in settings.yaml invalidates them.
-- Controls are cached one by one per (control, SQL digest, as-of date, database version). Only small
-  results are kept: the per-control status counts, and the rows that are not `ok` (plus the `ok` rows
+- Controls are read from the findings ingest stored in the database when they are fresh (same SQL,
+  policy and as-of date: compliance.stored_findings), and run live otherwise. Either way they are
+  cached one by one per (control, SQL digest, as-of date, database version). Only small results are
+  kept: the per-control status counts, and the rows that are not `ok` (plus the `ok` rows
   of controls that return few), never the tens of thousands of `ok` rows a big control examines.
 
 Pages never hold SQL: they call `query(name, **params)` or `controls(as_of)` and chart the frames.
@@ -32,6 +34,7 @@ from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import Query, load_queries, run_query
 from compliance.reports import control_summary
+from compliance.stored_findings import findings_as_of, fresh_controls
 
 DB_ENV = "COMPLIANCE_DB"
 MEMORY_ENV = "COMPLIANCE_DASHBOARD_MEMORY"  # DuckDB memory_limit of the dashboard's connection
@@ -234,18 +237,40 @@ def _trim(findings: pl.DataFrame) -> pl.DataFrame:
     return kept.sort(["control_id", "resource"], maintain_order=True)
 
 
+def _stored_control(cur: duckdb.DuckDBPyConnection, control_id: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A control's summary and kept rows from the findings ingest stored (aggregated in DuckDB)."""
+    params = {"as_of": as_of, "control_ids": [control_id]}
+    summary = run_query(cur, _queries()["findings_stored_summary"], params)
+    kept = run_query(
+        cur, _queries()["findings_stored_rows"], params | {"small_ok": SMALL_OK, "max_rows": MAX_KEPT_ROWS}
+    )
+    return summary, kept.cast(FINDINGS_SCHEMA)
+
+
+def _live_control(cur: duckdb.DuckDBPyConnection, control_id: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    findings = run_controls(cur, policy(), as_of, control_ids=[control_id])
+    return control_summary(findings), _trim(findings)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _fresh(as_of: date, path: str, mtime_ns: int, policy_digest: str, queries: str) -> frozenset[str]:
+    # The controls whose findings ingest stored for this as-of date, SQL and policy.
+    with cursor(Database(path, mtime_ns, 0)) as cur:
+        return frozenset(fresh_controls(cur, policy(), as_of))
+
+
 @st.cache_data(max_entries=28 * 12, show_spinner=False, persist=_PERSIST)
 def _control(
     control_id: str, digest: str, as_of: date, path: str, mtime_ns: int, policy_digest: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    with cursor(Database(path, mtime_ns, 0)) as cur:
-        findings = run_controls(cur, policy(), as_of, control_ids=[control_id])
-    summary = control_summary(findings)
+    db = Database(path, mtime_ns, 0)
+    stored = control_id in _fresh(as_of, path, mtime_ns, policy_digest, queries_digest())
+    with cursor(db) as cur:
+        summary, kept = (_stored_control if stored else _live_control)(cur, control_id, as_of)
     if summary.height == 0:  # a control with nothing to examine returns no rows: count zeros
         row = {"control_id": control_id, "policy_section": select_controls([control_id])[0].section, "rows": 0}
         row |= {s: 0 for s in STATUSES} | {"highest_severity": None, "note": None}
         summary = pl.DataFrame([row], schema=summary.schema)
-    kept = _trim(findings)
     return summary.with_columns(pl.lit(kept.height, pl.Int64).alias("rows_kept")), kept
 
 
@@ -294,7 +319,7 @@ def full_findings_loader(as_of: date) -> Callable[[], pl.DataFrame]:
         con = duckdb.connect(db.path, read_only=True)
         try:
             con.execute("SET TimeZone = 'UTC'").fetchall()
-            return run_controls(con, pol, as_of)
+            return findings_as_of(con, pol, as_of)  # stored rows where fresh, live otherwise
         finally:
             con.close()
 

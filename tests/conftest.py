@@ -9,6 +9,7 @@ literally.
 from __future__ import annotations
 
 import fcntl
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,10 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
     from compliance.demo import generate_demo
     from compliance.ingest.load import ingest
 
-    root = tmp_path_factory.getbasetemp().parent / f"demo-{DEMO_TEST_SCALE}"
+    # The session's temp folder: under xdist each worker's basetemp sits in it, else it is the basetemp
+    # itself (its parent is shared by every session, which would reuse a database built by old code).
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"demo-{DEMO_TEST_SCALE}"
     root.mkdir(parents=True, exist_ok=True)
     build = DemoBuild(root / "export", root / "export.truth.jsonl", root / "demo.duckdb")
     with (root / ".lock").open("w") as lock:

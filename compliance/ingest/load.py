@@ -16,7 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -38,6 +38,7 @@ from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
+from compliance.stored_findings import fresh_controls, store_findings
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
 REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr"}  # what enrichment is computed from
@@ -74,6 +75,8 @@ class IngestSummary:
     missing_sources: list[str] = field(default_factory=list)
     ignored_files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    findings_as_of: date | None = None  # the as-of date of the stored findings (None: not stored)
+    findings_seconds: float = 0.0
 
     def by_source(self) -> list[dict[str, object]]:
         """One row per source: files loaded/skipped and rows read/loaded/duplicate/rejected."""
@@ -382,6 +385,18 @@ def _remove_db_files(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+def _findings_stale(con: duckdb.DuckDBPyConnection, policy: Policy) -> bool:
+    """True when some control's stored findings for the current default as-of date are missing or
+    were computed from other SQL or another policy."""
+    from compliance.controls import default_as_of, select_controls
+
+    try:
+        as_of = default_as_of(con)
+    except ValueError:
+        return False  # nothing dated: there is nothing to evaluate
+    return len(fresh_controls(con, policy, as_of)) < len(select_controls())
+
+
 def ingest(
     exports: Sequence[Path | str],
     db_path: Path | str,
@@ -391,9 +406,14 @@ def ingest(
     memory_limit: str | None = None,
     threads: int | None = None,
     before_publish: Callable[[Path], None] | None = None,
+    findings: bool = True,
+    findings_progress: Callable[[str, int, int], None] | None = None,
 ) -> IngestSummary:
     """Load export folders (oldest first) into the database at `db_path`, publishing it atomically.
 
+    With `findings`, every control is then evaluated as of the data's newest date and its findings
+    stored in the database (compliance.stored_findings), so readers open it with results ready; a
+    run with nothing new still refreshes findings whose query or policy changed since they were stored.
     `before_publish` is a test hook called with the private working copy just before the rename.
     """
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -462,7 +482,8 @@ def ingest(
         if progress:
             progress("", None, total, total)
 
-        if not touched and not policy_changed:
+        findings_stale = findings and _findings_stale(con, policy)
+        if not touched and not policy_changed and not findings_stale:
             con.close()
             _remove_db_files(work)
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
@@ -478,6 +499,10 @@ def ingest(
             enrich.apply_role_changes(con)
         if "dsr" in touched or policy_changed:
             build_dsr_deadlines(con, policy)
+        if findings:
+            clock = datetime.now(UTC)
+            summary.findings_as_of = store_findings(con, policy, progress=findings_progress)
+            summary.findings_seconds = (datetime.now(UTC) - clock).total_seconds()
         con.execute(
             "insert into load_runs values ($run, $started, $finished, $version, $digest, $exports)",
             {

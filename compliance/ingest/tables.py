@@ -40,6 +40,13 @@ CREATE TABLE IF NOT EXISTS rejects (
     run_id BIGINT, source VARCHAR, file_id VARCHAR, path VARCHAR, line BIGINT, field VARCHAR,
     reason VARCHAR, raw VARCHAR
 );
+CREATE TABLE IF NOT EXISTS findings (
+    control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+    reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[], as_of DATE
+);
+CREATE TABLE IF NOT EXISTS findings_runs (
+    control_id VARCHAR, as_of DATE, sql_digest VARCHAR, policy_digest VARCHAR, rows BIGINT, seconds DOUBLE
+);
 """
 
 

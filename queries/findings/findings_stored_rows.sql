@@ -1,0 +1,58 @@
+-- name: findings_stored_rows
+-- description: The stored findings as of $as_of of the controls in $control_ids that a reader keeps: per control, its non-ok rows (alarms first, then errors, then the rest, at most $max_rows) and its ok rows when it has at most $small_ok of them.
+-- params: as_of DATE, control_ids VARCHAR[], small_ok BIGINT, max_rows BIGINT
+-- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
+--          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
+with stored as (
+    select
+        control_id,
+        policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence,
+        count(*) filter (where status = 'ok') over (partition by control_id) as ok_rows
+    from findings
+    where as_of = $as_of and list_contains($control_ids, control_id)
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by control_id
+            order by
+                case status when 'alarm' then 0 when 'error' then 1 else 2 end,
+                resource, status, severity, observed_at nulls last, reason
+        ) as keep_rank
+    from stored
+    where status <> 'ok'
+),
+
+kept as (
+    select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
+    from ranked
+    where keep_rank <= $max_rows
+    union all
+    select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
+    from stored
+    where status = 'ok' and ok_rows <= $small_ok
+),
+
+final as (
+    select
+        control_id,
+        policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        observed_at,
+        evidence
+    from kept
+)
+
+select * from final
+order by control_id, resource, status, severity, observed_at nulls last, reason

@@ -1,0 +1,75 @@
+-- name: findings_stored_summary
+-- description: Per control in $control_ids, the stored findings as of $as_of counted by status, the highest severity among its alarms, and the reason of its first skip or error row (why it evidenced nothing).
+-- params: as_of DATE, control_ids VARCHAR[]
+-- returns: control_id VARCHAR, policy_section VARCHAR, rows BIGINT, alarm BIGINT, ok BIGINT, info BIGINT,
+--          skip BIGINT, error BIGINT, highest_severity VARCHAR, note VARCHAR
+with stored as (
+    select
+        control_id,
+        policy_section,
+        resource,
+        status,
+        severity,
+        reason,
+        -- Severity rank, ascending, as in compliance.controls.SEVERITIES.
+        case severity
+            when 'critical' then 5 when 'high' then 4 when 'medium' then 3 when 'low' then 2 else 1
+        end as severity_rank
+    from findings
+    where as_of = $as_of and list_contains($control_ids, control_id)
+),
+
+alarm_severity as (
+    select
+        control_id,
+        max(severity_rank) as top_rank
+    from stored
+    where status = 'alarm'
+    group by control_id
+),
+
+notes as (
+    -- The first skip/error row in run_controls' order (resource, then status).
+    select
+        control_id,
+        min_by(reason, resource || chr(0) || status) as note
+    from stored
+    where status in ('skip', 'error')
+    group by control_id
+),
+
+counts as (
+    select
+        control_id,
+        min(policy_section) as policy_section,
+        count(*) as rows,
+        count(*) filter (where status = 'alarm') as alarm,
+        count(*) filter (where status = 'ok') as ok,
+        count(*) filter (where status = 'info') as info,
+        count(*) filter (where status = 'skip') as skip,
+        count(*) filter (where status = 'error') as error
+    from stored
+    group by control_id
+),
+
+final as (
+    select
+        c.control_id,
+        c.policy_section,
+        c.rows,
+        c.alarm,
+        c.ok,
+        c.info,
+        c.skip,
+        c.error,
+        case a.top_rank
+            when 5 then 'critical' when 4 then 'high' when 3 then 'medium' when 2 then 'low' when 1 then 'info'
+        end as highest_severity,
+        n.note
+    from counts as c
+    left join alarm_severity as a on a.control_id = c.control_id
+    left join notes as n on n.control_id = c.control_id
+)
+
+select * from final
+order by control_id

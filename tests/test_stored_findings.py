@@ -1,0 +1,119 @@
+"""Findings stored at ingest: equal to a live run, used only while fresh, refreshed by the next ingest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from compliance.config.bundle import load_policy
+from compliance.controls import default_as_of, run_controls, select_controls
+from compliance.ingest.load import ingest
+from compliance.stored_findings import findings_as_of, fresh_controls
+
+POLICY = load_policy()
+CONTROL_COUNT = len(select_controls())
+
+
+def _connect(path: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("set TimeZone = 'UTC'").fetchall()
+    return con
+
+
+def test_stored_findings_equal_a_live_run(demo_build) -> None:
+    con = _connect(demo_build.db)
+    try:
+        as_of = default_as_of(con)
+        assert len(fresh_controls(con, POLICY, as_of)) == CONTROL_COUNT
+        live = run_controls(con, POLICY, as_of)
+        assert live.filter(pl.col("status") == "alarm").height > 0  # the comparison is not vacuous
+        assert_frame_equal(findings_as_of(con, POLICY, as_of), live)
+        # Another date has nothing stored: every control runs live, with its own result.
+        earlier = as_of - dt.timedelta(days=30)
+        assert fresh_controls(con, POLICY, earlier) == set()
+        assert_frame_equal(findings_as_of(con, POLICY, earlier), run_controls(con, POLICY, earlier))
+    finally:
+        con.close()
+
+
+def test_another_policy_makes_every_stored_control_stale(demo_build, tmp_path: Path) -> None:
+    edited = tmp_path / "policy"
+    shutil.copytree(POLICY.directory, edited)
+    settings = edited / "settings.yaml"
+    settings.write_text(settings.read_text() + "\n# a comment changes the digest\n")
+    other = load_policy(edited)
+    assert other.digest != POLICY.digest
+    con = _connect(demo_build.db)
+    try:
+        assert fresh_controls(con, other, default_as_of(con)) == set()
+    finally:
+        con.close()
+
+
+def test_edited_query_is_run_live_and_the_next_ingest_refreshes_it(demo_build, tmp_path: Path) -> None:
+    db = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_build.db, db)
+    rw = duckdb.connect(str(db))
+    # As if dsr.overdue's SQL had been edited since ingest: its stored digest no longer matches.
+    rw.execute("update findings_runs set sql_digest = 'edited' where control_id = 'dsr.overdue'").fetchall()
+    rw.close()
+    con = _connect(db)
+    try:
+        as_of = default_as_of(con)
+        fresh = fresh_controls(con, POLICY, as_of)
+        assert "dsr.overdue" not in fresh and len(fresh) == CONTROL_COUNT - 1
+        assert_frame_equal(findings_as_of(con, POLICY, as_of), run_controls(con, POLICY, as_of))
+    finally:
+        con.close()
+    summary = ingest([demo_build.export], db)  # no new file, but stale findings: evaluated and published
+    assert summary.published and summary.findings_as_of == as_of
+    assert all(f.status == "skipped" for f in summary.files)
+    con = _connect(db)
+    try:
+        assert len(fresh_controls(con, POLICY, as_of)) == CONTROL_COUNT
+    finally:
+        con.close()
+    assert not ingest([demo_build.export], db).published  # and now nothing is left to do
+
+
+def test_ingest_without_findings_stores_none_and_readers_run_live(demo_build, tmp_path: Path) -> None:
+    db = tmp_path / "bare.duckdb"
+    summary = ingest([demo_build.export], db, findings=False)
+    assert summary.published and summary.findings_as_of is None
+    con = _connect(db)
+    try:
+        assert con.sql("select count(*) from findings").fetchall() == [(0,)]
+        as_of = default_as_of(con)
+        assert fresh_controls(con, POLICY, as_of) == set()
+        assert_frame_equal(findings_as_of(con, POLICY, as_of), run_controls(con, POLICY, as_of))
+    finally:
+        con.close()
+
+
+def test_database_from_before_stored_findings_has_none_fresh(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "old.duckdb"))
+    try:
+        assert fresh_controls(con, POLICY, dt.date(2025, 1, 1)) == set()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("control_id", [q.control_id for q in select_controls()])
+def test_dashboard_reads_stored_rows_as_it_would_compute_them(demo_build, control_id: str) -> None:
+    from dashboard import data
+
+    con = _connect(demo_build.db)
+    try:
+        as_of = default_as_of(con)
+        stored_summary, stored_rows = data._stored_control(con, control_id, as_of)
+        live_summary, live_rows = data._live_control(con, control_id, as_of)
+    finally:
+        con.close()
+    assert_frame_equal(stored_summary, live_summary)
+    assert_frame_equal(stored_rows, live_rows)

@@ -25,3 +25,64 @@ def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
     con.execute("INSERT INTO dsr_deadlines BY NAME SELECT * FROM _deadlines").fetchall()
     con.unregister("_deadlines")
     return frame.height
+
+
+# The most specific retention rule (policy section 6) of each system x store x data category that the
+# inventory holds or the data map declares: a store rule beats a system rule beats a category rule, then
+# the nearest (longest) category key that equals the category or is an ancestor of it; ties by period,
+# clock, action and basis, so equal rules always resolve the same way. NULL rule columns when no rule
+# covers it. It depends only on the key and the policy, never on an as-of date, so the retention
+# queries join it on equality instead of re-resolving it per record.
+RETENTION_RULES_SQL = """
+insert into retention_rules_resolved (
+    system, store, data_category, rule_category, rule_system, rule_store, specificity, period_days, clock,
+    grace_days, action, basis
+)
+with entries as (
+    select system, store, data_category from inventory_records
+    union
+    select system_id, store_id, data_category from ref_data_map
+),
+
+ranked as (
+    select
+        e.system,
+        e.store,
+        e.data_category,
+        t.data_category as rule_category,
+        t.system_id as rule_system,
+        t.store_id as rule_store,
+        t.specificity,
+        t.period_days,
+        t.clock,
+        t.grace_days,
+        t.action,
+        t.basis,
+        row_number() over (
+            partition by e.system, e.store, e.data_category
+            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock,
+                t.action, t.basis
+        ) as rule_rank
+    from entries as e
+    left join ref_retention as t
+        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
+        and (t.system_id is null or t.system_id = e.system)
+        and (t.store_id is null or t.store_id = e.store)
+)
+
+select
+    system, store, data_category, rule_category, rule_system, rule_store, specificity, period_days, clock,
+    grace_days, action, basis
+from ranked
+where rule_rank = 1
+"""
+
+
+def build_retention_rules(con: duckdb.DuckDBPyConnection) -> int:
+    """Recompute `retention_rules_resolved` from `inventory_records`, `ref_data_map` and `ref_retention`.
+
+    Returns the row count. Rebuilt whole: there are a few hundred keys at most, however many records.
+    """
+    con.execute("DELETE FROM retention_rules_resolved").fetchall()
+    con.execute(RETENTION_RULES_SQL).fetchall()
+    return con.execute("SELECT count(*) FROM retention_rules_resolved").fetchall()[0][0]

@@ -24,7 +24,7 @@ import polars as pl
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
-from compliance.ingest.derive import build_dsr_deadlines
+from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
 from compliance.ingest.readers import (
     FileReadError,
     corrected_line_sql,
@@ -499,6 +499,9 @@ def ingest(
             enrich.apply_role_changes(con)
         if "dsr" in touched or policy_changed:
             build_dsr_deadlines(con, policy)
+        # A few hundred keys whatever the data size: rebuilt on every published load, so a database
+        # created before this table existed gets it on its next ingest.
+        build_retention_rules(con)
         if findings:
             clock = datetime.now(UTC)
             summary.findings_as_of = store_findings(con, policy, progress=findings_progress)

@@ -27,6 +27,15 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     DIAGNOSTIC.table: (("line_id", "VARCHAR"),),
 }
 
+# Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
+DERIVED_DDL = """
+CREATE TABLE IF NOT EXISTS retention_rules_resolved (
+    system VARCHAR, store VARCHAR, data_category VARCHAR, rule_category VARCHAR, rule_system VARCHAR,
+    rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,
+    basis VARCHAR
+);
+"""
+
 BOOKKEEPING_DDL = """
 CREATE TABLE IF NOT EXISTS load_runs (
     run_id BIGINT, started_at TIMESTAMP, finished_at TIMESTAMP, policy_version VARCHAR,
@@ -81,6 +90,6 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
-    for stmt in BOOKKEEPING_DDL.split(";"):
+    for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()

@@ -26,28 +26,25 @@ with records as (
     where cast(created_at as date) <= $as_of
 ),
 
-candidate_rules as (
-    -- Every rule that covers the record (a category rule covers its descendants; a system or store
-    -- rule only that system or store), ranked: store 3 > system 2 > category 1, then the longest
-    -- (nearest) category key. One left join and one window: the inventory is read once.
+ruled as (
+    -- The rule that governs the record depends only on its system, store and category, so it is resolved
+    -- once at ingest (retention_rules_resolved: a category rule covers its descendants, a system or store
+    -- rule only that system or store; store 3 > system 2 > category 1, then the longest (nearest)
+    -- category key). NULL rule columns when no rule covers the category.
     select
         r.*,
-        t.data_category as rule_category,
-        t.system_id as rule_system,
-        t.store_id as rule_store,
-        t.period_days,
-        t.clock,
-        t.grace_days,
-        t.action,
-        row_number() over (
-            partition by r.system, r.store, r.record_id
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
-        ) as rule_rank
+        u.rule_category,
+        u.rule_system,
+        u.rule_store,
+        u.period_days,
+        u.clock,
+        u.grace_days,
+        u.action
     from records as r
-    left join ref_retention as t
-        on (r.data_category = t.data_category or starts_with(r.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = r.system)
-        and (t.store_id is null or t.store_id = r.store)
+    left join retention_rules_resolved as u
+        on u.system = r.system
+        and u.store = r.store
+        and u.data_category = r.data_category
 ),
 
 clocked as (
@@ -61,8 +58,7 @@ clocked as (
                 when 'contract_ended_at' then contract_ended_at
             end as date
         ) as clock_date
-    from candidate_rules
-    where rule_rank = 1
+    from ruled
 ),
 
 assessed as (

@@ -39,31 +39,18 @@ uses as (
     group by system_id, data_use, legal_basis
 ),
 
--- The governing retention rule, resolved as retention.record_past_retention resolves it for a record
--- of that store: store 3 > system 2 > category 1, then the nearest covering category.
-retention_ranked as (
-    select
-        e.system_id,
-        e.store_id,
-        e.data_category,
-        t.period_days,
-        t.clock,
-        t.action,
-        row_number() over (
-            partition by e.system_id, e.store_id, e.data_category
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
-        ) as rule_rank
-    from entries as e
-    left join ref_retention as t
-        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = e.system_id)
-        and (t.store_id is null or t.store_id = e.store_id)
-),
-
+-- The governing retention rule, as retention.record_past_retention takes it for a record of that store:
+-- resolved once at ingest for every data-map entry (retention_rules_resolved: store 3 > system 2 >
+-- category 1, then the nearest covering category).
 retention as (
-    select *
-    from retention_ranked
-    where rule_rank = 1
+    select
+        system as system_id,
+        store as store_id,
+        data_category,
+        period_days,
+        clock,
+        action
+    from retention_rules_resolved
 ),
 
 -- The system's recipients that are approved for this category, with their transfer mechanism.

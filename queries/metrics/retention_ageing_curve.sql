@@ -21,22 +21,19 @@ with records as (
     where cast(created_at as date) <= $as_of
 ),
 
-candidate_rules as (
-    -- As retention.record_past_retention: store 3 > system 2 > category 1, then the nearest covering category.
+ruled as (
+    -- As retention.record_past_retention: the rule resolved once at ingest per (system, store, category)
+    -- (store 3 > system 2 > category 1, then the nearest covering category).
     select
         r.*,
-        t.period_days,
-        t.clock,
-        t.grace_days,
-        row_number() over (
-            partition by r.system, r.store, r.record_id
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
-        ) as rule_rank
+        u.period_days,
+        u.clock,
+        u.grace_days
     from records as r
-    left join ref_retention as t
-        on (r.data_category = t.data_category or starts_with(r.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = r.system)
-        and (t.store_id is null or t.store_id = r.store)
+    left join retention_rules_resolved as u
+        on u.system = r.system
+        and u.store = r.store
+        and u.data_category = r.data_category
 ),
 
 assessed as (
@@ -57,8 +54,7 @@ assessed as (
             ) - period_days > grace_days,
             false
         ) as is_beyond_grace
-    from candidate_rules
-    where rule_rank = 1
+    from ruled
 ),
 
 final as (

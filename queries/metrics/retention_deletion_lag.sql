@@ -21,22 +21,19 @@ with erased as (
     where cast(least(deleted_at, deidentified_at) as date) <= $as_of
 ),
 
-candidate_rules as (
-    -- The governing rule, resolved exactly as retention.record_past_retention does.
+ruled as (
+    -- The governing rule, as retention.record_past_retention takes it: resolved once at ingest per
+    -- (system, store, category).
     select
         e.*,
-        t.period_days,
-        t.clock,
-        t.grace_days,
-        row_number() over (
-            partition by e.system, e.store, e.record_id
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
-        ) as rule_rank
+        u.period_days,
+        u.clock,
+        u.grace_days
     from erased as e
-    left join ref_retention as t
-        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = e.system)
-        and (t.store_id is null or t.store_id = e.store)
+    left join retention_rules_resolved as u
+        on u.system = e.system
+        and u.store = e.store
+        and u.data_category = e.data_category
 ),
 
 lags as (
@@ -58,8 +55,7 @@ lags as (
                 erased_date
             ) - period_days as integer
         ) as lag_days
-    from candidate_rules
-    where rule_rank = 1
+    from ruled
 ),
 
 measured as (

@@ -55,36 +55,27 @@ entries as (
     where d.system is null
 ),
 
-candidate_rules as (
-    -- The rule depends only on (system, store, category), so resolving it per entry equals resolving it per record.
+rules as (
+    -- The rule depends only on (system, store, category), so it is resolved once at ingest for every key the
+    -- inventory holds or the data map declares (retention_rules_resolved), as the control takes it per record.
     select
         e.*,
-        t.data_category as rule_category,
+        u.rule_category,
         case
-            when t.store_id is not null then 'store'
-            when t.system_id is not null then 'system'
-            when t.data_category is not null then 'category'
+            when u.rule_store is not null then 'store'
+            when u.rule_system is not null then 'system'
+            when u.rule_category is not null then 'category'
         end as rule_scope,
-        t.period_days,
-        t.clock,
-        t.grace_days,
-        t.action,
-        t.basis,
-        row_number() over (
-            partition by e.system, e.store, e.data_category
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock
-        ) as rule_rank
+        u.period_days,
+        u.clock,
+        u.grace_days,
+        u.action,
+        u.basis
     from entries as e
-    left join ref_retention as t
-        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = e.system)
-        and (t.store_id is null or t.store_id = e.store)
-),
-
-rules as (
-    select *
-    from candidate_rules
-    where rule_rank = 1
+    left join retention_rules_resolved as u
+        on u.system = e.system
+        and u.store = e.store
+        and u.data_category = e.data_category
 ),
 
 assessed as (

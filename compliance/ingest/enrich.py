@@ -13,7 +13,11 @@ from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, USAGE, Source
 
 
 def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Small lookup tables the enrichment joins: run after the reference sources of a load."""
+    """Small lookup tables the enrichment joins: run after the reference sources of a load.
+
+    Plain tables, not temp ones: the parallel JSON Lines loaders work on their own cursors, which do not
+    see the loading connection's temp tables. `drop_lookups` removes them before publishing.
+    """
     con.execute(
         """
         create or replace table subject_jurisdictions as
@@ -38,15 +42,21 @@ def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
         )
         select subject_id, jurisdiction, basis from ranked where n = 1;
 
-        create or replace temp table _resource_categories as
+        create or replace table _resource_categories as
         select resource_type, list(distinct data_category order by data_category) as categories
         from ref_resource_types group by resource_type;
 
-        create or replace temp table _tenant_jurisdictions as
+        create or replace table _tenant_jurisdictions as
         select t.tenant_id, cj.jurisdiction
         from tenants t join ref_country_jurisdictions cj on cj.country = t.country;
         """
     ).fetchall()
+
+
+def drop_lookups(con: duckdb.DuckDBPyConnection) -> None:
+    """Remove the lookups: they are rebuilt by every load that needs them, and readers never use them."""
+    for table in ("subject_jurisdictions", "_resource_categories", "_tenant_jurisdictions"):
+        con.execute(f"drop table if exists {table}").fetchall()
 
 
 def _enrichment(source: Source) -> tuple[list[str], str]:

@@ -183,8 +183,8 @@ class _Loader:
         sequential, so parallel statements are what keep every core busy. A statement per file costs
         more than the data of a small daily file, so JSON Lines files go in groups of consecutive files
         (four groups per thread, so a thread that finishes early takes the next group instead of idling:
-        at 10M events on 2 threads, 2 groups took 41-43 s, 8 groups 32.5 s); a CSV or Parquet file is
-        a statement of its own.
+        the whole 10M-event load on 2 threads took 48-51 s with 2 groups per thread, 41-45 s with 3 to 6);
+        a CSV or Parquet file is a statement of its own.
         """
         # SHA-256 releases the GIL: hash the files on every core while DuckDB is idle.
         with ThreadPoolExecutor(max_workers=self.threads) as pool:

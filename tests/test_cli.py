@@ -71,6 +71,7 @@ def test_ingest_reports_per_source_and_is_idempotent(demo_build, tmp_path: Path)
     first = _run("ingest", str(demo_build.export), "--db", str(db))
     assert first.returncode == 0, first.stderr
     assert "audit" in first.stdout and "rejected" in first.stdout
+    assert "findings of every control as of 2025-12-31 stored" in first.stdout
     second = _run("ingest", str(demo_build.export), "--db", str(db))
     assert second.returncode == 0 and "nothing new: database unchanged" in second.stdout
 

@@ -191,7 +191,7 @@ def _name(policy: Policy, key: str) -> str:
     return f"{name} ({key})" if name and name != key else key
 
 
-def record_of_processing(policy: Policy, controller: str = "Capantra") -> dict[str, Any]:
+def record_of_processing(policy: Policy) -> dict[str, Any]:
     """The Art. 30(1) record as a dict: the controller, and one processing activity per data-map system
     with purposes, legal bases, categories of subjects and data, recipients, third-country transfers
     with their safeguards, retention, and the security measures (Art. 32) the policy states."""
@@ -244,8 +244,8 @@ def record_of_processing(policy: Policy, controller: str = "Capantra") -> dict[s
             }
         )
     return {
-        "controller": controller,
-        "contact": _controller_contact(policy),
+        "controller": policy.settings.controller.name,
+        "contact": policy.settings.controller.contact or _controller_contact(policy),
         "policy_version": policy.version,
         "activities": activities,
     }

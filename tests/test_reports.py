@@ -152,3 +152,21 @@ def test_dsr_metrics() -> None:
         "All requests",
     ]
     assert dsr_metrics(requests)["received"].to_list()[-1] == 7  # no year: every request
+
+
+def test_record_of_processing_names_the_configured_controller(tmp_path) -> None:
+    import shutil
+
+    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+
+    edited = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, edited)
+    settings = edited / "settings.yaml"
+    text = settings.read_text()
+    assert "  name: Capantra\n  contact: privacy@capantra.com\n" in text
+    settings.write_text(
+        text.replace("  name: Capantra\n  contact: privacy@capantra.com\n", "  name: Capantra Pty Ltd\n")
+    )
+    record = record_of_processing(load_policy(edited))
+    # Without a configured contact, the first e-mail address of the policy text is the contact.
+    assert (record["controller"], record["contact"]) == ("Capantra Pty Ltd", "privacy@capantra.com")

@@ -204,10 +204,6 @@ class ImpossibleTravel(StrictModel):
     min_distance_km: float = Field(ge=0)
 
 
-class PrivilegeGrant(StrictModel):
-    privileged_roles_from_role_matrix: bool = True
-
-
 class Anomalies(StrictModel):
     off_hours: OffHours
     volume_spike: VolumeSpike
@@ -215,7 +211,6 @@ class Anomalies(StrictModel):
     failed_login_burst: FailedLoginBurst
     dormant_account: DormantAccount
     impossible_travel: ImpossibleTravel
-    privilege_grant: PrivilegeGrant
 
 
 class SecuritySettings(StrictModel):
@@ -229,7 +224,15 @@ class IncidentSettings(StrictModel):
     au_assessment_days: int = Field(gt=0)
 
 
+class ControllerSettings(StrictModel):
+    """Who the controller is, for the GDPR Art. 30 record of processing."""
+
+    name: str = Field(min_length=1)
+    contact: str | None = None  # default: the first e-mail address in the policy text
+
+
 class Settings(StrictModel):
+    controller: ControllerSettings = ControllerSettings(name="Capantra")
     business_hours: BusinessHours
     dsr: DsrSettings
     retention: RetentionSettings

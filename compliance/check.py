@@ -190,7 +190,7 @@ def run_check(
 
     con = duckdb.connect(str(path), read_only=True)
     try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
+        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
         if as_of is None:
             try:
                 as_of = default_as_of(con)

@@ -96,7 +96,7 @@ def open_audit_database(
         label = "the demo database"
     con = duckdb.connect(str(path), read_only=True)
     # Everything is stored and compared in UTC (data contract): make the session say so whatever the machine's zone.
-    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
     return AuditDatabase(con, path, label)
 
 

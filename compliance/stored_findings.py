@@ -9,7 +9,9 @@ in its private working copy before publishing it, into two tables (docs/database
 
 A reader uses a control's stored rows only when its SQL digest, the policy digest and the as-of date
 all match what it would run now (`fresh_controls`); an edited query, a changed threshold or another
-as-of date is computed live, so stored findings are never served stale.
+as-of date is computed live. Every published load either stores the findings of its own data or
+clears them (`--no-findings`), and a control that failed is never stored, so stored findings are
+never served stale.
 """
 
 from __future__ import annotations
@@ -39,8 +41,7 @@ def store_findings(
 ) -> date | None:
     """Replace the stored findings with every control's findings as of `as_of` (default: the data's
     newest date). Returns the as-of date used, or None when the database holds no dated data."""
-    con.execute("delete from findings").fetchall()
-    con.execute("delete from findings_runs").fetchall()
+    clear_findings(con)
     if as_of is None:
         try:
             as_of = default_as_of(con)
@@ -53,6 +54,10 @@ def store_findings(
         started = time.perf_counter()
         frame = run_controls(con, policy, as_of, control_ids=[query.control_id])  # one at a time: bounded memory
         seconds = time.perf_counter() - started
+        if frame.filter(pl.col("status") == "error").height:
+            # A control that failed here (say, out of memory) is not stored: readers run it live, and
+            # the next ingest finds it missing, so stale, and tries again.
+            continue
         # DuckDB scans the Polars frame in place (replacement scan by its variable name).
         con.execute(f"insert into findings select {_COLUMNS}, $as_of from frame", {"as_of": as_of}).fetchall()
         con.execute(
@@ -69,6 +74,12 @@ def store_findings(
     if progress:
         progress("", len(selected), len(selected))
     return as_of
+
+
+def clear_findings(con: duckdb.DuckDBPyConnection) -> None:
+    """Forget every stored finding (a load that does not evaluate the controls publishes none)."""
+    con.execute("delete from findings").fetchall()
+    con.execute("delete from findings_runs").fetchall()
 
 
 def _has_findings_tables(con: duckdb.DuckDBPyConnection) -> bool:

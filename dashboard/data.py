@@ -102,7 +102,7 @@ def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
             stale.close()
         con = duckdb.connect(path, read_only=True)
         _open[path] = con
-    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
     # A bound keeps the server's footprint predictable on big data; DuckDB spills beyond it.
     con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, '1GB')}'").fetchall()
     return con
@@ -234,7 +234,7 @@ def _trim(findings: pl.DataFrame) -> pl.DataFrame:
     kept = rest.head(MAX_KEPT_ROWS)
     if ok.height <= SMALL_OK:
         kept = pl.concat([kept, ok])
-    return kept.sort(["control_id", "resource"], maintain_order=True)
+    return kept.sort(["control_id", "resource"], nulls_last=True, maintain_order=True)
 
 
 def _stored_control(cur: duckdb.DuckDBPyConnection, control_id: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -318,7 +318,7 @@ def full_findings_loader(as_of: date) -> Callable[[], pl.DataFrame]:
     def load() -> pl.DataFrame:
         con = duckdb.connect(db.path, read_only=True)
         try:
-            con.execute("SET TimeZone = 'UTC'").fetchall()
+            con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
             return findings_as_of(con, pol, as_of)  # stored rows where fresh, live otherwise
         finally:
             con.close()

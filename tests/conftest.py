@@ -34,7 +34,7 @@ def policy() -> Policy:
 
 def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None = None) -> duckdb.DuckDBPyConnection:
     con = con or duckdb.connect()
-    con.execute("SET TimeZone = 'UTC'").fetchall()
+    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
     create_tables(con)
     write_reference_tables(con, policy)
     for table, table_rows in rows.items():

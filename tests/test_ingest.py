@@ -282,3 +282,53 @@ def test_reader_holding_the_file_open_keeps_a_consistent_view(export: Path, tmp_
     assert reader.execute("select count(*) from audit_events").fetchall()[0][0] == 6
     reader.close()
     assert _count(db, "select count(*) from audit_events") == 7
+
+
+def test_timestamps_are_utc_whatever_the_machine_zone(export: Path, tmp_path: Path) -> None:
+    # The loaders run on their own cursors, which start from DuckDB's global settings: a machine in
+    # Sydney must store the same UTC instants as one in UTC.
+    import subprocess
+    import sys
+
+    db = tmp_path / "sydney.duckdb"
+    code = f"from pathlib import Path; from compliance.ingest.load import ingest; ingest([Path({str(export)!r})], Path({str(db)!r}))"
+    env = dict(__import__("os").environ, TZ="Australia/Sydney")
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute(
+            "select event_id, occurred_at, event_date from audit_events where event_id in ('e1', 'e7') order by 1"
+        ).fetchall()
+        assert [(e, str(ts), str(d)) for e, ts, d in got] == [
+            ("e1", "2025-03-04 10:01:00", "2025-03-04"),
+            ("e7", "2025-03-04 00:07:00", "2025-03-04"),
+        ]
+        assert str(con.execute("select received_at from dsr_requests where request_id = 'r1'").fetchall()[0][0]) == (
+            "2025-01-31 10:00:00"
+        )
+
+
+def test_many_files_in_parallel_groups_keep_per_file_lines(tmp_path: Path) -> None:
+    # 7 daily files on one thread: four groups, some of several files (one scan each, one statement per group).
+    ex = tmp_path / "export"
+    for day in range(1, 8):
+        rows = [_event(10 * day + k, occurred_at=f"2025-03-{day:02d}T10:0{k}:00Z") for k in range(day % 3 + 1)]
+        _jsonl(ex / "audit" / f"2025-03-{day:02d}.jsonl", rows)
+    db = tmp_path / "many.duckdb"
+    summary = ingest([ex], db, threads=1)
+    assert next(r for r in summary.by_source() if r["source"] == "audit")["rows_loaded"] == 14
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = con.execute("select event_id, source_line from audit_events order by event_id").fetchall()
+    # Event 10*day + k is line k+1 of its day's file.
+    assert got == sorted((f"e{10 * d + k}", k + 1) for d in range(1, 8) for k in range(d % 3 + 1))
+
+
+def test_load_without_findings_forgets_the_stored_ones(export: Path, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    assert ingest([export], db).findings_as_of is not None
+    assert _count(db, "select count(*) from findings_runs") > 0
+    _jsonl(export / "audit" / "2025-03-06.jsonl", [_event(31, occurred_at="2025-03-06T09:00:00Z")])
+    summary = ingest([export], db, findings=False)
+    assert summary.published and summary.findings_as_of is None
+    # The old findings described the old data: a reader must run the controls live instead.
+    assert _count(db, "select count(*) from findings") == 0
+    assert _count(db, "select count(*) from findings_runs") == 0

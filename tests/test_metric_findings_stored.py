@@ -79,3 +79,22 @@ def test_rows_keep_alarms_first_and_few_ok_rows(make_db, policy) -> None:
     assert capped["resource"].to_list() == ["actor:a", "actor:b"]
     everything = run_query(con, "findings_stored_rows", params | {"small_ok": 3, "control_ids": ["c.one"]})
     assert everything.height == 6 and everything["evidence"].to_list()[0] == ["actor:0"]
+
+
+def test_ties_follow_the_live_order(make_db, policy) -> None:
+    # One resource with an ok, a skip and an error row: the note is the error's reason (run_controls sorts
+    # by resource, then status: 'error' < 'skip'), and the kept rows put the non-ok rows before the ok one.
+    rows = {
+        "findings": [
+            _f("c.three", "source:x", "skip", "info", reason="skipped"),
+            _f("c.three", "source:x", "ok", "info", reason="fine"),
+            _f("c.three", "source:x", "error", "high", reason="failed"),
+        ]
+    }
+    con = make_db(rows)
+    summary = run_query(con, "findings_stored_summary", {"as_of": D, "control_ids": ["c.three"]})
+    assert summary.select("skip", "error", "note").rows() == [(1, 1, "failed")]
+    kept = run_query(
+        con, "findings_stored_rows", {"as_of": D, "control_ids": ["c.three"], "small_ok": 5, "max_rows": 5}
+    )
+    assert kept["status"].to_list() == ["error", "skip", "ok"]

@@ -16,7 +16,7 @@ def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
     """Small lookup tables the enrichment joins: run after the reference sources of a load.
 
     Plain tables, not temp ones: the parallel JSON Lines loaders work on their own cursors, which do not
-    see the loading connection's temp tables. `drop_lookups` removes them before publishing.
+    see the loading connection's temp tables. `drop_lookups` removes the private ones before publishing.
     """
     con.execute(
         """
@@ -54,8 +54,9 @@ def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def drop_lookups(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove the lookups: they are rebuilt by every load that needs them, and readers never use them."""
-    for table in ("subject_jurisdictions", "_resource_categories", "_tenant_jurisdictions"):
+    """Remove the private lookups (rebuilt by every load). `subject_jurisdictions` stays: it records
+    each subject's jurisdiction and where it came from (docs/database.md)."""
+    for table in ("_resource_categories", "_tenant_jurisdictions"):
         con.execute(f"drop table if exists {table}").fetchall()
 
 

@@ -38,8 +38,9 @@ from compliance.ingest.readers import (
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select
+from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
-from compliance.stored_findings import fresh_controls, store_findings
+from compliance.stored_findings import clear_findings, fresh_controls, store_findings
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
 REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr"}  # what enrichment is computed from
@@ -217,8 +218,8 @@ class _Loader:
             raise errors[0]
         return results
 
-    def _load_group(self, source: Source, group_no: int, group: list[FileResult]) -> FileReadError | None:
-        """Insert one group of files on its own cursor; the error naming an unreadable file, if any."""
+    def _load_group(self, source: Source, group_no: int, group: list[FileResult]) -> FileReadError | IngestError | None:
+        """Insert one group of files on its own cursor; the error (naming an unreadable file), if any."""
         cur = self.con.cursor()  # its own temp views and tables: a cursor does not see another's
         try:
             paths = [f.path for f in group]
@@ -233,13 +234,18 @@ class _Loader:
             except FileReadError as exc:
                 return exc
             except duckdb.Error as exc:
-                if len(group) > 1:  # name the file that cannot be read
-                    for f in group:
-                        try:
-                            cur.execute(f"select count(*) from {jsonl_reader_sql(source, [f.path])}").fetchall()
-                        except duckdb.Error as file_exc:
-                            return FileReadError(f.path, str(file_exc).splitlines()[0])
-                return FileReadError(paths[0], str(exc).splitlines()[0])
+                if len(group) == 1:
+                    return FileReadError(paths[0], str(exc).splitlines()[0])
+                for f in group:  # name the file that cannot be read
+                    try:
+                        cur.execute(f"select count(*) from {jsonl_reader_sql(source, [f.path])}").fetchall()
+                    except duckdb.Error as file_exc:
+                        return FileReadError(f.path, str(file_exc).splitlines()[0])
+                # Every file reads on its own: the load itself failed (memory, interruption), not a file.
+                return IngestError(
+                    f"loading {len(group)} {source.folder} files ({paths[0].name} to {paths[-1].name}) failed: "
+                    + str(exc).splitlines()[0]
+                )
             if file_kind(paths[0]) == "csv":
                 self._csv_structural(cur, source, group[0])
             return None
@@ -422,9 +428,10 @@ def _findings_stale(con: duckdb.DuckDBPyConnection, policy: Policy) -> bool:
 
     try:
         as_of = default_as_of(con)
+        return len(fresh_controls(con, policy, as_of)) < len(select_controls())
     except ValueError:
-        return False  # nothing dated: there is nothing to evaluate
-    return len(fresh_controls(con, policy, as_of)) < len(select_controls())
+        return False  # nothing dated: there is nothing to evaluate (a QueryError is a ValueError too,
+        # and store_findings reports it)
 
 
 def ingest(
@@ -460,7 +467,8 @@ def ingest(
         shutil.copyfile(db_path, work)
     con = duckdb.connect(str(work))
     try:
-        con.execute("set TimeZone = 'UTC'").fetchall()
+        # GLOBAL: the parallel loaders' cursors start from global settings, not from this connection's.
+        con.execute("set global TimeZone = 'UTC'").fetchall()
         con.execute("set enable_progress_bar = false").fetchall()  # the CLI draws its own
         if memory_limit:
             con.execute(f"set memory_limit = '{memory_limit}'").fetchall()
@@ -526,8 +534,13 @@ def ingest(
         build_retention_rules(con)
         if findings:
             clock = datetime.now(UTC)
-            summary.findings_as_of = store_findings(con, policy, progress=findings_progress)
+            try:
+                summary.findings_as_of = store_findings(con, policy, progress=findings_progress)
+            except QueryError as exc:
+                raise IngestError(f"cannot evaluate the controls: {exc} (--no-findings loads without them)") from exc
             summary.findings_seconds = (datetime.now(UTC) - clock).total_seconds()
+        else:
+            clear_findings(con)  # findings of the previous data would otherwise pass for fresh
         con.execute(
             "insert into load_runs values ($run, $started, $finished, $version, $digest, $exports)",
             {

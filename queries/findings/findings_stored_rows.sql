@@ -15,6 +15,7 @@ with stored as (
         evidence,
         count(*) filter (where status = 'ok') over (partition by control_id) as ok_rows
     from findings
+    -- duckdb: list_contains (Spark: array_contains)
     where as_of = $as_of and list_contains($control_ids, control_id)
 ),
 
@@ -25,7 +26,7 @@ ranked as (
             partition by control_id
             order by
                 case status when 'alarm' then 0 when 'error' then 1 else 2 end,
-                resource, status, severity, observed_at nulls last, reason
+                resource nulls last, status, severity, observed_at nulls last, reason nulls last
         ) as keep_rank
     from stored
     where status <> 'ok'
@@ -54,5 +55,15 @@ final as (
     from kept
 )
 
+-- The dashboard's own order (dashboard/data.py _trim): per resource, the kept non-ok rows (alarms,
+-- then errors, then the rest) before its ok rows, each in run_controls' order.
 select * from final
-order by control_id, resource, status, severity, observed_at nulls last, reason
+order by
+    control_id,
+    resource nulls last,
+    case when status = 'ok' then 1 else 0 end,
+    case status when 'alarm' then 0 when 'error' then 1 when 'ok' then 0 else 2 end,
+    status,
+    severity,
+    observed_at nulls last,
+    reason nulls last

@@ -11,11 +11,13 @@ with stored as (
         status,
         severity,
         reason,
+        observed_at,
         -- Severity rank, ascending, as in compliance.controls.SEVERITIES.
         case severity
             when 'critical' then 5 when 'high' then 4 when 'medium' then 3 when 'low' then 2 else 1
         end as severity_rank
     from findings
+    -- duckdb: list_contains (Spark: array_contains)
     where as_of = $as_of and list_contains($control_ids, control_id)
 ),
 
@@ -28,14 +30,25 @@ alarm_severity as (
     group by control_id
 ),
 
-notes as (
-    -- The first skip/error row in run_controls' order (resource, then status).
+ranked_notes as (
+    -- Skip/error rows in run_controls' order, so the note is the one a live run would show.
     select
         control_id,
-        min_by(reason, resource || chr(0) || status) as note
+        reason,
+        row_number() over (
+            partition by control_id
+            order by resource nulls last, status, severity, observed_at nulls last, reason nulls last
+        ) as note_rank
     from stored
     where status in ('skip', 'error')
-    group by control_id
+),
+
+notes as (
+    select
+        control_id,
+        reason as note
+    from ranked_notes
+    where note_rank = 1
 ),
 
 counts as (

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
@@ -287,12 +290,9 @@ def test_reader_holding_the_file_open_keeps_a_consistent_view(export: Path, tmp_
 def test_timestamps_are_utc_whatever_the_machine_zone(export: Path, tmp_path: Path) -> None:
     # The loaders run on their own cursors, which start from DuckDB's global settings: a machine in
     # Sydney must store the same UTC instants as one in UTC.
-    import subprocess
-    import sys
-
     db = tmp_path / "sydney.duckdb"
     code = f"from pathlib import Path; from compliance.ingest.load import ingest; ingest([Path({str(export)!r})], Path({str(db)!r}))"
-    env = dict(__import__("os").environ, TZ="Australia/Sydney")
+    env = dict(os.environ, TZ="Australia/Sydney")
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
     with duckdb.connect(str(db), read_only=True) as con:
         got = con.execute(

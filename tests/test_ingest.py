@@ -140,12 +140,15 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
         assert rejects[5][4].startswith("r3,sub-y,EU,delete")
         assert "too many columns" in rejects[6][3] and rejects[6][4].endswith("EXTRA")
         assert rejects[7][4].startswith("r6,") and "unknown value 'pending'" in rejects[7][3]
-        # Files read in one multi-file scan keep per-file line numbers: e8 is line 8 of the first file,
-        # e9 line 1 of the second.
-        lines = dict(
-            con.execute("select event_id, source_line from audit_events where event_id in ('e8', 'e9')").fetchall()
+        # JSON Lines rows are read by one parallel scan and carry their file, not a line number (the
+        # rejects above have theirs); e8 came from the first file, e9 from the gzip file.
+        lineage = dict(
+            con.execute(
+                "select a.event_id, m.path from audit_events a join load_manifest m on m.file_id = a.source_file_id"
+                " where a.event_id in ('e8', 'e9') and a.source_line is null"
+            ).fetchall()
         )
-        assert lines == {"e8": 8, "e9": 1}
+        assert {k: Path(v).name for k, v in lineage.items()} == {"e8": "2025-03-04.jsonl", "e9": "2025-03-05.jsonl.gz"}
         # Lines after a structural reject keep their true line numbers.
         assert con.execute("select source_line from dsr_requests where request_id = 'r5'").fetchall() == [(6,)]
 
@@ -307,19 +310,36 @@ def test_timestamps_are_utc_whatever_the_machine_zone(export: Path, tmp_path: Pa
         )
 
 
-def test_many_files_in_parallel_groups_keep_per_file_lines(tmp_path: Path) -> None:
-    # 7 daily files on one thread: four groups, some of several files (one scan each, one statement per group).
+def test_many_files_in_one_scan_keep_their_file_and_a_duplicate_within_a_file_resolves_the_same_way(
+    tmp_path: Path,
+) -> None:
+    # 7 daily files read by one multi-file scan: every event keeps the SHA-256 of its own file.
     ex = tmp_path / "export"
     for day in range(1, 8):
         rows = [_event(10 * day + k, occurred_at=f"2025-03-{day:02d}T10:0{k}:00Z") for k in range(day % 3 + 1)]
         _jsonl(ex / "audit" / f"2025-03-{day:02d}.jsonl", rows)
-    db = tmp_path / "many.duckdb"
-    summary = ingest([ex], db, threads=1)
-    assert next(r for r in summary.by_source() if r["source"] == "audit")["rows_loaded"] == 14
-    with duckdb.connect(str(db), read_only=True) as con:
-        got = con.execute("select event_id, source_line from audit_events order by event_id").fetchall()
-    # Event 10*day + k is line k+1 of its day's file.
-    assert got == sorted((f"e{10 * d + k}", k + 1) for d in range(1, 8) for k in range(d % 3 + 1))
+    # The same event id twice in one file, with different content: which row wins must not depend on
+    # the scan's order, so two loads keep the same one.
+    twice = {"occurred_at": "2025-03-08T10:00:00Z"}
+    _jsonl(
+        ex / "audit" / "2025-03-08.jsonl", [_event(99, record_count=5, **twice), _event(99, record_count=7, **twice)]
+    )
+    kept = []
+    for n in range(2):
+        db = tmp_path / f"many-{n}.duckdb"
+        summary = ingest([ex], db)
+        audit = next(r for r in summary.by_source() if r["source"] == "audit")
+        assert (audit["rows_loaded"], audit["rows_duplicate"]) == (15, 1)
+        with duckdb.connect(str(db), read_only=True) as con:
+            got = con.execute(
+                "select a.event_id, m.path from audit_events a join load_manifest m on m.file_id = a.source_file_id"
+                " where a.event_id <> 'e99' order by 1"
+            ).fetchall()
+            kept.append(con.execute("select record_count from audit_events where event_id = 'e99'").fetchall())
+        assert [(e, Path(p).name) for e, p in got] == sorted(
+            (f"e{10 * d + k}", f"2025-03-{d:02d}.jsonl") for d in range(1, 8) for k in range(d % 3 + 1)
+        )
+    assert kept[0] == kept[1] and len(kept[0]) == 1
 
 
 def test_load_without_findings_forgets_the_stored_ones(export: Path, tmp_path: Path) -> None:

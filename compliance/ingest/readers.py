@@ -66,13 +66,17 @@ def jsonl_reader_sql(source: Source, paths: list[Path]) -> str:
                          ignore_errors=true, maximum_object_size=16777216)"""
 
 
-def stage_view(con: duckdb.DuckDBPyConnection, source: Source, path: Path | list[Path]) -> None:
+def stage_view(
+    con: duckdb.DuckDBPyConnection, source: Source, path: Path | list[Path], *, numbered: bool = True
+) -> None:
     """Create the temp view `_stage`: `_file_index`, `_line`, `_unparseable`, then every contract column as read.
 
-    A view, not a table: the happy path reads the files once, straight into the source's table. Several
-    JSON Lines files are read in one statement (`_file_index` is the position in the list and `_line`
-    the record number within that file). CSV structural errors (a line the reader cannot split into
-    fields) land in `_csv_rejects` while the view is scanned.
+    A view, not a table: the happy path reads the files once, straight into the source's table.
+    `_file_index` is the file's position in the list. Several JSON Lines files are read in one
+    statement; with `numbered=False` they are read by one parallel multi-file scan and `_line` is NULL
+    (numbering records needs `WITH ORDINALITY`, which makes a scan sequential: loading is about twice
+    as slow), so only the rare path that explains rejects numbers them. CSV structural errors (a line
+    the reader cannot split into fields) land in `_csv_rejects` while the view is scanned.
     """
     paths = path if isinstance(path, list) else [path]
     path = paths[0]
@@ -81,15 +85,17 @@ def stage_view(con: duckdb.DuckDBPyConnection, source: Source, path: Path | list
     cols = source.column_names
     if kind == "jsonl":
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
-        # One scan per file, so ORDINALITY numbers each file's records from 1 (it is what makes a scan
-        # sequential anyway, so nothing is lost against one multi-file scan).
         all_null = " and ".join(f'"{c}" is null' for c in cols)
         fields = ", ".join(f'"{c}"' for c in cols)
-        sql = " union all ".join(
-            f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
-                from {jsonl_reader_sql(source, [p])} with ordinality"""
-            for i, p in enumerate(paths)
-        )
+        if numbered:  # one scan per file, so ORDINALITY numbers each file's records from 1
+            sql = " union all ".join(
+                f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
+                    from {jsonl_reader_sql(source, [p])} with ordinality"""
+                for i, p in enumerate(paths)
+            )
+        else:
+            sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
+                    {fields} from {jsonl_reader_sql(source, paths)}"""
     elif kind == "csv":
         header = _csv_header(path)
         spec = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"

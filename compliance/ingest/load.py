@@ -291,7 +291,7 @@ class _Loader:
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
 
     def finish_source(self, source: Source, results: list[FileResult]) -> None:
-        """Count each new file's rows, move its invalid records to `rejects`, and write its manifest row."""
+        """Count each new file's rows and move its invalid records to `rejects`."""
         con = self.con
         loaded = [f for f in results if f.status == "loaded"]
         if not loaded:
@@ -317,6 +317,15 @@ class _Loader:
         con.execute(
             f"delete from {source.table} where source_file_id in (select unnest($ids) || '#rejected')", {"ids": ids}
         ).fetchall()
+        con.execute(
+            "drop view if exists _typed; drop view if exists _stage; drop table if exists _structural"
+        ).fetchall()
+
+    def write_manifest(self, source: Source, results: list[FileResult]) -> None:
+        """One manifest row per new file, with its final counts (after de-duplication)."""
+        loaded = [f for f in results if f.status == "loaded"]
+        if not loaded:
+            return
         manifest = pl.DataFrame(
             [
                 {
@@ -328,7 +337,7 @@ class _Loader:
                     "load_seq": f.load_seq,
                     "rows_read": f.rows_read,
                     "rows_loaded": f.rows_loaded,
-                    "rows_duplicate": 0,
+                    "rows_duplicate": f.rows_duplicate,
                     "rows_rejected": f.rows_rejected,
                     "newest_event_at": f.newest_event_at,
                 }
@@ -336,12 +345,9 @@ class _Loader:
             ],
             schema_overrides={"newest_event_at": pl.Datetime("us")},
         )
-        con.register("_manifest_rows", manifest.to_arrow())
-        con.execute("insert into load_manifest by name select * from _manifest_rows").fetchall()
-        con.unregister("_manifest_rows")
-        con.execute(
-            "drop view if exists _typed; drop view if exists _stage; drop table if exists _structural"
-        ).fetchall()
+        self.con.register("_manifest_rows", manifest.to_arrow())
+        self.con.execute("insert into load_manifest by name select * from _manifest_rows").fetchall()
+        self.con.unregister("_manifest_rows")
 
     def deduplicate(self, source: Source, run_files: list[FileResult]) -> None:
         """Keep one row per contract key: the newest export wins (or the newest `newest_by`, e.g. a snapshot).
@@ -352,6 +358,12 @@ class _Loader:
         ids = [f.file_id for f in run_files if f.status == "loaded"]
         if not ids:
             return
+        # This run's files are not in the manifest yet: it is written once, with final counts, after this.
+        run_seq = pl.DataFrame(
+            [{"file_id": f.file_id, "load_seq": f.load_seq} for f in run_files if f.status == "loaded"],
+            schema={"file_id": pl.String, "load_seq": pl.Int64},
+        )
+        con.register("_run_files", run_seq.to_arrow())
         key = _key_expr(source, "t")
         newest = f't."{source.newest_by}" desc nulls last, ' if source.newest_by else ""
         con.execute(
@@ -374,7 +386,8 @@ class _Loader:
                     row_number() over (partition by {key} order by m.load_seq, t.source_line nulls first,
                                        md5(cast(t as varchar))) as arrival_rank
                 from {source.table} t
-                join load_manifest m on m.file_id = t.source_file_id
+                join (select file_id, load_seq from load_manifest
+                      union all select file_id, load_seq from _run_files) m on m.file_id = t.source_file_id
                 where hash({key}) in (select h from repeated)
             )
             select * from ranked where win_rank > 1 or arrival_rank > 1""",
@@ -387,14 +400,11 @@ class _Loader:
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()
         con.execute("drop table _dup_rows").fetchall()
+        con.unregister("_run_files")
         for f in run_files:
             d = int(dup_counts.get(f.file_id, 0))
             if d:
                 f.rows_duplicate, f.rows_loaded = d, f.rows_loaded - d
-                con.execute(
-                    "update load_manifest set rows_duplicate = $d, rows_loaded = rows_loaded - $d where file_id = $f",
-                    {"d": d, "f": f.file_id},
-                ).fetchall()
 
 
 def _work_path(db_path: Path) -> Path:
@@ -491,6 +501,7 @@ def ingest(
             results = loader.load_files(source, paths, tick)
             loader.finish_source(source, results)
             loader.deduplicate(source, results)
+            loader.write_manifest(source, results)
             summary.files.extend(results)
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)

@@ -8,7 +8,7 @@ database always gives the same findings.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +27,7 @@ __all__ = [
     "SEVERITIES",
     "STATUSES",
     "default_as_of",
+    "evaluate_controls",
     "loaded_sources",
     "run_controls",
     "select_controls",
@@ -177,6 +178,33 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
 
 
+def evaluate_controls(
+    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date | None, queries: Sequence[Query]
+) -> Iterator[tuple[Query, pl.DataFrame]]:
+    """Each query's findings frame in turn (a `skip` row when its export is missing, an `error` row
+    when it fails), so a caller can keep or store one control at a time. Which sources are loaded is
+    read once for all of them."""
+    sources = loaded_sources(con)
+    notes = {folder: note for folder, (_, note) in sources.items() if note}
+    for query in queries:
+        unknown = [f for f in query.requires if f not in sources]
+        if unknown:
+            yield query, _frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))])
+            continue
+        missing = [f for f in query.requires if not sources[f][0]]
+        if missing:
+            yield query, _frame([_skip_row(query, missing, notes)])
+            continue
+        try:
+            # Resolved at the first control that needs it, so an empty database still gets its skip rows.
+            if as_of is None and "as_of" in query.params:
+                as_of = default_as_of(con)
+            frame = _conform(query, run_query(con, query, {"as_of": as_of}, policy))
+        except Exception as exc:  # isolation is the point: report it and run the rest
+            frame = _frame([_error_row(query, exc)])
+        yield query, frame
+
+
 def run_controls(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
@@ -189,25 +217,7 @@ def run_controls(
     """Every selected control's findings as of `as_of` (default: `default_as_of`), sorted by
     (control_id, resource) and then by the remaining columns, so a run is reproducible."""
     selected = select_controls(control_ids, sections, root)
-    sources = loaded_sources(con)
-    notes = {folder: note for folder, (_, note) in sources.items() if note}
-    parts: list[pl.DataFrame] = []
-    for query in selected:
-        unknown = [f for f in query.requires if f not in sources]
-        if unknown:
-            parts.append(_frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))]))
-            continue
-        missing = [f for f in query.requires if not sources[f][0]]
-        if missing:
-            parts.append(_frame([_skip_row(query, missing, notes)]))
-            continue
-        try:
-            # Resolved at the first control that needs it, so an empty database still gets its skip rows.
-            if as_of is None and "as_of" in query.params:
-                as_of = default_as_of(con)
-            parts.append(_conform(query, run_query(con, query, {"as_of": as_of}, policy)))
-        except Exception as exc:  # isolation is the point: report it and run the rest
-            parts.append(_frame([_error_row(query, exc)]))
+    parts = [frame for _, frame in evaluate_controls(con, policy, as_of, selected)]
     return sort_findings(pl.concat(parts, how="vertical") if parts else _frame([]))
 
 

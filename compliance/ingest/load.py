@@ -162,10 +162,9 @@ class _Loader:
         known = con.execute("select file_id, path from load_manifest").fetchall()
         self.known: dict[str, str] = {fid: p for fid, p in known}
 
-    def _register(self, source: Source, path: Path, file_id: str | None = None) -> FileResult:
-        """Hash a file (unless its `file_id` is given): `skipped` when its content was loaded before
-        (under any name), else `loaded` with its load_seq."""
-        file_id = file_id or _file_id(path)
+    def _register(self, source: Source, path: Path, file_id: str) -> FileResult:
+        """`skipped` when a file's content (its SHA-256) was loaded before, under any name, else
+        `loaded` with its load_seq."""
         if file_id in self.known:
             return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
         self.known[file_id] = str(path)
@@ -424,9 +423,9 @@ def _findings_stale(con: duckdb.DuckDBPyConnection, policy: Policy) -> bool:
     try:
         as_of = default_as_of(con)
         return len(fresh_controls(con, policy, as_of)) < len(select_controls())
-    except ValueError:
-        return False  # nothing dated: there is nothing to evaluate (a QueryError is a ValueError too,
-        # and store_findings reports it)
+    except ValueError:  # nothing dated, so nothing to evaluate; or a query file that does not parse
+        # (QueryError), which store_findings reports when the load has something to publish
+        return False
 
 
 def ingest(

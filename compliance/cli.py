@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from compliance.paths import DEMO_DB, REPO_ROOT
 
@@ -128,7 +129,6 @@ def ingest(
     from compliance.config.bundle import load_policy
     from compliance.ingest.load import IngestError
     from compliance.ingest.load import ingest as run_ingest
-    from compliance.ingest.readers import FileReadError
 
     try:
         policy = load_policy(policy_dir)
@@ -156,7 +156,7 @@ def ingest(
                 findings=findings,
                 findings_progress=findings_progress,
             )
-    except (IngestError, FileReadError) as exc:
+    except IngestError as exc:
         raise _fail(f"{exc}\nNothing was published; {db} is unchanged.") from None
 
     # Plain lines, not a table title: a title wraps to the table's width and splits the message.
@@ -180,8 +180,7 @@ def ingest(
             rejected,
         )
     out.print(table)
-    if summary.ignored_files:
-        out.print(f"[yellow]ignored {len(summary.ignored_files)} file(s) with unknown extensions[/]")
+    _print_unread(summary)
     if summary.findings_as_of:
         out.print(
             f"findings of every control as of {summary.findings_as_of} stored in the `findings` table "
@@ -189,6 +188,20 @@ def ingest(
             soft_wrap=True,
         )
     out.print(f"{summary.seconds:.1f} s; rejected rows are in the `rejects` table of {db}.")
+    if summary.failed:
+        raise _fail(f"{len(summary.failed)} file(s) could not be read (listed above); the other files were loaded.", 1)
+
+
+def _print_unread(summary: object) -> None:
+    """Name every file that was not read, or could not be read, with the reason (never just a count)."""
+    from compliance.ingest.load import IngestSummary
+
+    assert isinstance(summary, IngestSummary)
+    for f in summary.failed:
+        # File names and reasons come from the export: printed as plain text, never as rich markup.
+        out.print(Text("not loaded: ", style="bold red") + Text(f"{f.path}: {f.note}"), soft_wrap=True, highlight=False)
+    for u in summary.unread:
+        out.print(f"not read: {u.path}: {u.reason}", soft_wrap=True, highlight=False, markup=False)
 
 
 @app.command()

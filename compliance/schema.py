@@ -31,6 +31,7 @@ class Column:
     min_value: float | None = None
     default: str | None = None  # SQL literal used when the field is absent
     timezone: bool = False  # an IANA time-zone name (checked against DuckDB's zone list)
+    may_be_future: bool = False  # a planned time (a contract's end): exempt from the ingest's upper time bound
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ INVENTORY = Source(
         _c("data_category", required=True),
         _c("created_at", "TIMESTAMP", required=True),
         _c("last_activity_at", "TIMESTAMP"),
-        _c("contract_ended_at", "TIMESTAMP"),
+        _c("contract_ended_at", "TIMESTAMP", may_be_future=True),
         _c("deleted_at", "TIMESTAMP"),
         _c("deidentified_at", "TIMESTAMP"),
         _c("legal_hold", "BOOLEAN", default="false"),
@@ -231,7 +232,7 @@ TENANTS = Source(
         _c("country"),
         _c("home_region"),
         _c("contract_started_at", "TIMESTAMP"),
-        _c("contract_ended_at", "TIMESTAMP"),
+        _c("contract_ended_at", "TIMESTAMP", may_be_future=True),
     ),
 )
 

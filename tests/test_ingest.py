@@ -17,7 +17,6 @@ import duckdb
 import pytest
 
 from compliance.ingest.load import IngestError, ingest
-from compliance.ingest.readers import FileReadError
 
 
 def _event(i: int, **over: object) -> dict:
@@ -244,16 +243,24 @@ def test_directory_change_re_enriches_earlier_events(export: Path, tmp_path: Pat
     assert _count(db, "select count(*) from directory_accounts") == 2
 
 
-def test_unreadable_file_is_named_and_nothing_is_published(export: Path, tmp_path: Path) -> None:
+def test_unreadable_file_is_named_and_the_others_still_load(export: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     ingest([export], db)
     before = db.read_bytes()
     bad = export / "audit" / "2025-03-07.jsonl.gz"
     bad.write_bytes(b"this is not gzip")
-    with pytest.raises(FileReadError, match=r"2025-03-07\.jsonl\.gz: cannot be read"):
-        ingest([export], db)
-    assert db.read_bytes() == before
+    alone = ingest([export], db)  # only the bad file is new: nothing to publish
+    assert [(f.path, f.note) for f in alone.failed] == [(bad, "is named .gz but is not gzip-compressed")]
+    assert not alone.published and db.read_bytes() == before
     assert not any(p.name.startswith(".audit.duckdb.loading") for p in tmp_path.iterdir())
+
+    _jsonl(export / "audit" / "2025-03-08.jsonl", [_event(50, occurred_at="2025-03-08T09:00:00Z")])
+    both = ingest([export], db)
+    assert both.published and [f.path for f in both.failed] == [bad]
+    assert _count(db, "select count(*) from audit_events where event_id = 'e50'") == 1
+    assert _count(db, "select reason from rejects where path like '%2025-03-07.jsonl.gz'") == (
+        "file not loaded: is named .gz but is not gzip-compressed"
+    )
 
 
 def test_missing_export_folder_is_an_error(tmp_path: Path) -> None:

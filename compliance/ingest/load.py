@@ -5,19 +5,27 @@ How a load stays trustworthy:
 - Bad rows go to `rejects` with file, line, field, reason and the raw text; the load goes on.
 - Overlapping exports are de-duplicated on the contract's keys; the newest export wins.
 - The load works on a private copy of the database and publishes it with one atomic rename, so
-  readers (dashboard, notebooks) see the old database or the new one, never a half-loaded one. A file
-  that cannot be read at all aborts the run with its name, and nothing of the run is published.
+  readers (dashboard, notebooks) see the old database or the new one, never a half-loaded one.
+- Every export is untrusted: files are listed by `readers.list_source_files` (exact paths, sub-folders,
+  no link out of the bundle, every unread file named) and read with their paths bound, never
+  formatted into SQL. A file that cannot be read at all is named in the summary and in `rejects`,
+  and the other files still load. One ingest at a time holds a database's lock; copies left by a
+  killed load are removed by the next one.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import os
+import re
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -27,17 +35,24 @@ from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
 from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
 from compliance.ingest.readers import (
+    CsvLayout,
     FileReadError,
+    UnreadFile,
+    check_file_start,
     corrected_line_sql,
+    csv_layout,
     csv_structural_rejects,
+    exact,
     file_kind,
-    jsonl_reader_sql,
+    list_source_files,
+    parquet_layout,
+    raw_lines_python,
     raw_lines_sql,
-    stage_view,
+    stage,
 )
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
-from compliance.ingest.validate import reject_select, typed_select
+from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
@@ -49,7 +64,23 @@ Progress = Callable[[str, Path | None, int, int], None]  # (source, file, index,
 
 
 class IngestError(RuntimeError):
-    """The load cannot go on (an export folder is missing, a file cannot be read); nothing was published."""
+    """The load cannot go on (an export folder is missing, the disk is full, another load holds the
+    database); nothing was published."""
+
+
+EARLIEST_PLAUSIBLE = datetime(1990, 1, 1)
+FUTURE_SLACK = timedelta(days=1)  # clocks of exporting systems run a little ahead; a year 9999 does not
+
+
+@dataclass(frozen=True)
+class TimeWindow:
+    """Timestamps outside [earliest, latest] are rejects. Default: 1990 to one day after the load started."""
+
+    earliest: datetime = EARLIEST_PLAUSIBLE
+    latest: datetime | None = None
+
+    def bounds(self, started: datetime) -> tuple[datetime, datetime]:
+        return self.earliest, self.latest or (started + FUTURE_SLACK)
 
 
 @dataclass
@@ -57,7 +88,7 @@ class FileResult:
     source: str
     path: Path
     file_id: str
-    status: str  # loaded | skipped
+    status: str  # loaded | skipped | failed (cannot be read at all: `note` says why)
     note: str = ""
     rows_read: int = 0
     rows_loaded: int = 0
@@ -65,6 +96,7 @@ class FileResult:
     rows_rejected: int = 0
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
+    layout: CsvLayout | None = None  # CSV header / Parquet schema, read before the file is staged
     newest_event_at: datetime | None = None
 
 
@@ -75,7 +107,7 @@ class IngestSummary:
     published: bool
     files: list[FileResult] = field(default_factory=list)
     missing_sources: list[str] = field(default_factory=list)
-    ignored_files: list[Path] = field(default_factory=list)
+    unread: list[UnreadFile] = field(default_factory=list)  # files not read (unknown kind, link out, ...)
     seconds: float = 0.0
     findings_as_of: date | None = None  # the as-of date of the stored findings (None: not stored)
     findings_seconds: float = 0.0
@@ -90,6 +122,7 @@ class IngestSummary:
                     "source": s.folder,
                     "files_loaded": sum(f.status == "loaded" for f in fs),
                     "files_skipped": sum(f.status == "skipped" for f in fs),
+                    "files_failed": sum(f.status == "failed" for f in fs),
                     "rows_read": sum(f.rows_read for f in fs),
                     "rows_loaded": sum(f.rows_loaded for f in fs),
                     "rows_duplicate": sum(f.rows_duplicate for f in fs),
@@ -99,41 +132,67 @@ class IngestSummary:
             )
         return rows
 
+    @property
+    def failed(self) -> list[FileResult]:
+        """Files that could not be read at all (named, with the reason; the rest of the load went on)."""
+        return [f for f in self.files if f.status == "failed"]
+
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:
+        first = True
         while chunk := fh.read(1 << 22):
+            if first:  # a file whose bytes contradict its name fails here, before any reader sees it
+                check_file_start(path, chunk[:8])
+                first = False
             h.update(chunk)
     return h.hexdigest()
 
 
-def _file_id(path: Path) -> str:
-    """The file's SHA-256: its id in the load manifest."""
+def _file_id(path: Path) -> str | FileReadError:
+    """The file's SHA-256 (its id in the load manifest), or why it cannot be read."""
     try:
         return sha256_file(path)
+    except FileReadError as exc:
+        return exc
     except OSError as exc:
-        raise FileReadError(path, exc.strerror or str(exc)) from exc
+        return FileReadError(path, exc.strerror or str(exc))
 
 
-def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[Path]]:
-    """Files per source folder, oldest export first then by name; sources absent from every export; ignored files."""
+def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[UnreadFile]]:
+    """Files per source folder, oldest export first then by path; sources absent from every export;
+    every file or folder of the exports that will not be read, with the reason."""
     files: dict[str, list[Path]] = {s.folder: [] for s in SOURCES}
-    ignored: list[Path] = []
+    unread: list[UnreadFile] = []
+    folders = {s.folder for s in SOURCES}
     for export in exports:
         if not export.is_dir():
             raise IngestError(f"{export}: export folder does not exist")
+        for entry in sorted(export.iterdir(), key=lambda p: p.name):
+            if entry.name not in folders and not entry.name.startswith("."):
+                what = "folder" if entry.is_dir() else "file"
+                unread.append(UnreadFile(entry, f"{what} outside the contract's source folders"))
         for s in SOURCES:
             folder = export / s.folder
+            if folder.is_symlink() and export.resolve() not in folder.resolve().parents:
+                unread.append(UnreadFile(folder, "symbolic link to a place outside the export folder (refused)"))
+                continue
             if not folder.is_dir():
                 continue
-            for p in sorted(folder.iterdir()):
-                if p.is_file() and file_kind(p) in s.formats:
-                    files[s.folder].append(p)
-                elif p.is_file() and not p.name.startswith("."):
-                    ignored.append(p)
+            found, skipped = list_source_files(folder, export, s.formats)
+            files[s.folder].extend(found)
+            unread.extend(skipped)
     missing = [s.folder for s in SOURCES if not files[s.folder]]
-    return files, missing, ignored
+    return files, missing, unread
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True when an error means the disk (or quota) is full: a disk problem, never a bad input file."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    text = str(exc).lower()
+    return "no space left on device" in text or "disk quota exceeded" in text
 
 
 def _time_column(source: Source) -> str:
@@ -153,18 +212,24 @@ def _key_expr(source: Source, alias: str = "") -> str:
 
 
 class _Loader:
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: int, window: tuple[datetime, datetime]) -> None:
         self.con = con
         self.run_id = run_id
+        self.window = window
         self.threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
         seq = con.execute("select coalesce(max(load_seq), 0) from load_manifest").fetchall()
         self.load_seq = int(seq[0][0])
         known = con.execute("select file_id, path from load_manifest").fetchall()
         self.known: dict[str, str] = {fid: p for fid, p in known}
 
-    def _register(self, source: Source, path: Path, file_id: str) -> FileResult:
-        """`skipped` when a file's content (its SHA-256) was loaded before, under any name, else
-        `loaded` with its load_seq."""
+    def _params(self, sql: str, params: dict[str, object]) -> dict[str, object]:
+        return {**params, **window_params(sql, *self.window)}
+
+    def _register(self, source: Source, path: Path, file_id: str | FileReadError) -> FileResult:
+        """`failed` when the file cannot be read, `skipped` when its content (its SHA-256) was loaded
+        before, under any name, else `loaded` with its load_seq."""
+        if isinstance(file_id, FileReadError):
+            return FileResult(source.folder, path, "", "failed", file_id.problem)
         if file_id in self.known:
             return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
         self.known[file_id] = str(path)
@@ -194,9 +259,30 @@ class _Loader:
         for path, file_id in zip(paths, file_ids, strict=True):
             progress(path)
             results.append(self._register(source, path, file_id))
-        new = [f for f in results if f.status == "loaded"]
+        for f in results:
+            if f.status == "loaded" and file_kind(f.path) != "jsonl":
+                self._read_layout(source, f)
+        while self._load_new(source, [f for f in results if f.status == "loaded"]):
+            pass  # a file failed: it is marked failed and the others are loaded again without it
+        return results
+
+    def _read_layout(self, source: Source, f: FileResult) -> None:
+        """Read a CSV header or Parquet schema; a file whose header cannot be used fails alone."""
+        try:
+            f.layout = (
+                csv_layout(source, f.path) if file_kind(f.path) == "csv" else parquet_layout(self.con, source, f.path)
+            )
+        except FileReadError as exc:
+            self._fail(f, exc.problem)
+
+    def _fail(self, f: FileResult, problem: str) -> None:
+        f.status, f.note = "failed", problem
+        self.known.pop(f.file_id, None)  # the same bytes under another name fail the same way, not "skipped"
+
+    def _load_new(self, source: Source, new: list[FileResult]) -> bool:
+        """Insert the new files' records; True when a file failed (then nothing of this call was kept)."""
         if not new:
-            return results
+            return False
         jsonl = [f for f in new if file_kind(f.path) == "jsonl"]
         groups = [jsonl] if jsonl else []
         groups += [[f] for f in new if file_kind(f.path) != "jsonl"]
@@ -214,43 +300,75 @@ class _Loader:
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             errors = [e for e in pool.map(lambda g: self._load_group(source, g, groups[g]), range(len(groups))) if e]
         self.con.execute("drop table _load_files").fetchall()
-        if errors:
-            raise errors[0]
-        return results
+        fatal = [e for e in errors if isinstance(e, IngestError)]
+        if fatal:
+            raise fatal[0]
+        if not errors:
+            return False
+        # Undo what the other groups inserted, so the retry without the failed files counts each row once.
+        ids = [f.file_id for f in new if f.status == "loaded"]
+        self.con.execute(
+            f"delete from {source.table} where source_file_id in (select unnest($ids)) "
+            "or source_file_id in (select unnest($ids) || '#rejected')",
+            {"ids": ids},
+        ).fetchall()
+        self.con.execute(
+            "delete from rejects where run_id = $run and file_id in (select unnest($ids))",
+            {"run": self.run_id, "ids": ids},
+        ).fetchall()
+        for f in new:
+            f.structural = 0
+        for e in errors:
+            failed = next(f for f in new if f.path == e.path)
+            self._fail(failed, e.problem)
+        return True
 
     def _load_group(self, source: Source, group_no: int, group: list[FileResult]) -> FileReadError | IngestError | None:
         """Insert one group of files on its own cursor; the error (naming an unreadable file), if any."""
-        cur = self.con.cursor()  # its own temp views and tables: a cursor does not see another's
+        cur = self.con.cursor()  # its own temp tables: a cursor does not see another's
         try:
             paths = [f.path for f in group]
             try:
-                stage_view(cur, source, paths, numbered=file_kind(paths[0]) != "jsonl")
-                cur.execute(f"create or replace temp view _typed as {typed_select(source)}").fetchall()
-                relation = f"""(select t.*, f.file_id as _file_id from _typed t
+                st = stage(source, paths, numbered=file_kind(paths[0]) != "jsonl", layout=group[0].layout)
+                typed = typed_select(source, st.sql)
+                relation = f"""(select t.*, f.file_id as _file_id from ({typed}) t
                                 join _load_files f on f.grp = {int(group_no)} and f.file_index = t._file_index)"""
                 file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
                 select = enrich.enriched_select(source, relation, file_expr, "t._line")
-                cur.execute(f"insert into {source.table} by name {select}").fetchall()
+                sql = f"insert into {source.table} by name {select}"
+                cur.execute(sql, self._params(sql, st.params)).fetchall()
             except FileReadError as exc:
                 return exc
             except duckdb.Error as exc:
+                if is_disk_full(exc):
+                    return IngestError(f"the disk is full while loading {source.folder}: {str(exc).splitlines()[0]}")
                 if len(group) == 1:
                     return FileReadError(paths[0], str(exc).splitlines()[0])
-                for f in group:  # name the file that cannot be read
-                    try:
-                        cur.execute(f"select count(*) from {jsonl_reader_sql(source, [f.path])}").fetchall()
-                    except duckdb.Error as file_exc:
-                        return FileReadError(f.path, str(file_exc).splitlines()[0])
-                # Every file reads on its own: the load itself failed (memory, interruption), not a file.
-                return IngestError(
-                    f"loading {len(group)} {source.folder} files ({paths[0].name} to {paths[-1].name}) failed: "
-                    + str(exc).splitlines()[0]
-                )
+                return self._unreadable_in(cur, source, group, exc)
             if file_kind(paths[0]) == "csv":
                 self._csv_structural(cur, source, group[0])
             return None
         finally:
             cur.close()
+
+    def _unreadable_in(
+        self, cur: duckdb.DuckDBPyConnection, source: Source, group: list[FileResult], exc: duckdb.Error
+    ) -> FileReadError | IngestError:
+        """Name the file of a multi-file scan that cannot be read (each is read on its own)."""
+        for f in group:
+            st = stage(source, [f.path], numbered=False)
+            try:
+                cur.execute(f"select count(*) from ({st.sql})", st.params).fetchall()
+            except duckdb.Error as file_exc:
+                if is_disk_full(file_exc):
+                    return IngestError(f"the disk is full: {str(file_exc).splitlines()[0]}")
+                return FileReadError(f.path, str(file_exc).splitlines()[0])
+        # Every file reads on its own: the load itself failed (memory, interruption), not a file.
+        paths = [f.path for f in group]
+        return IngestError(
+            f"loading {len(group)} {source.folder} files ({paths[0].name} to {paths[-1].name}) failed: "
+            + str(exc).splitlines()[0]
+        )
 
     def _csv_structural(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> None:
         """Reject the lines the CSV reader could not split into fields (rare), and correct the line
@@ -272,22 +390,55 @@ class _Loader:
     def _explain_rejects(self, source: Source, f: FileResult) -> None:
         """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
         con = self.con
-        stage_view(con, source, f.path)
+        st = stage(source, [f.path], layout=f.layout)
         if f.structural:  # corrected_line_sql needs this file's structural lines: scan once to log them
-            con.execute("select count(*) from _stage").fetchall()
+            con.execute(f"select count(*) from ({st.sql})", st.params).fetchall()
             csv_structural_rejects(con)
-        raw = "(select null::bigint as rec, null::bigint as line, null::varchar as raw)"
-        if file_kind(f.path) != "parquet":
-            raw = raw_lines_sql(f.path)
         line = corrected_line_sql("c._line") if f.structural else "c._line"
-        con.execute(
-            f"""insert into rejects
+        reasons = reject_select(source, st.sql)
+        params = {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path), **st.params}
+        try:
+            if file_kind(f.path) == "parquet":
+                raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
+            sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
-                from ({reject_select(source)}) c left join {raw} r on r.rec = {line}""",
-            {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path)},
-        ).fetchall()
+                from ({reasons}) c left join {raw_lines_sql(f.path)} r on r.rec = {line}"""
+            con.execute(sql, self._params(sql, {**params, "raw_file": exact(f.path)})).fetchall()
+        except duckdb.Error:
+            # DuckDB cannot split the file into text lines (bad UTF-8, an overlong line): the rejects go
+            # in without raw text, which Python then adds line by line.
+            sql = f"""insert into rejects
+                select $run, $source, $file_id, $path, {line}, c._reject_field, c._reject_reason, null
+                from ({reasons}) c"""
+            con.execute(sql, self._params(sql, params)).fetchall()
+            if file_kind(f.path) != "parquet":
+                self._raw_from_python(f)
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
+
+    def _raw_from_python(self, f: FileResult) -> None:
+        """Fill in the raw text (and physical line) of a file's rejects; a line that is not UTF-8 says so."""
+        ids = {"run": self.run_id, "file_id": f.file_id}
+        recs = {
+            int(r[0])
+            for r in self.con.execute(
+                "select line from rejects where run_id = $run and file_id = $file_id and raw is null and line is not null",
+                ids,
+            ).fetchall()
+        }
+        found = raw_lines_python(f.path, recs)
+        if not found:
+            return
+        frame = pl.DataFrame(found, schema=["rec", "line", "raw", "utf8"], orient="row")
+        self.con.register("_raw_lines", frame.to_arrow())
+        self.con.execute(
+            """update rejects set line = r.line, raw = r.raw,
+                   reason = case when r.utf8 then reason else 'unreadable line: not UTF-8 text' end
+               from _raw_lines r
+               where rejects.run_id = $run and rejects.file_id = $file_id and rejects.line = r.rec and rejects.raw is null""",
+            ids,
+        ).fetchall()
+        self.con.unregister("_raw_lines")
 
     def finish_source(self, source: Source, results: list[FileResult]) -> None:
         """Count each new file's rows and move its invalid records to `rejects`."""
@@ -316,9 +467,21 @@ class _Loader:
         con.execute(
             f"delete from {source.table} where source_file_id in (select unnest($ids) || '#rejected')", {"ids": ids}
         ).fetchall()
-        con.execute(
-            "drop view if exists _typed; drop view if exists _stage; drop table if exists _structural"
-        ).fetchall()
+        con.execute("drop table if exists _structural").fetchall()
+
+    def log_failed(self, source: Source, results: list[FileResult]) -> None:
+        """A file that could not be read is a reject of its own (no line): the Data health page names it."""
+        for f in results:
+            if f.status == "failed":
+                self.con.execute(
+                    "insert into rejects values ($run, $source, null, $path, null, null, $reason, null)",
+                    {
+                        "run": self.run_id,
+                        "source": source.folder,
+                        "path": str(f.path),
+                        "reason": f"file not loaded: {f.note}",
+                    },
+                ).fetchall()
 
     def write_manifest(self, source: Source, results: list[FileResult]) -> None:
         """One manifest row per new file, with its final counts (after de-duplication)."""
@@ -410,6 +573,70 @@ def _work_path(db_path: Path) -> Path:
     return db_path.with_name(f".{db_path.name}.loading-{os.getpid()}")
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_copies(db_path: Path) -> list[Path]:
+    """Delete the private working copies (`.<db>.loading-PID`, and their WAL) of loads whose process is
+    gone (killed, crashed): each is the size of the database, and they would fill the disk."""
+    pattern = re.compile(re.escape(f".{db_path.name}.loading-") + r"(\d+)(\.wal)?")
+    removed = []
+    for p in db_path.parent.iterdir():
+        m = pattern.fullmatch(p.name)
+        if m and (int(m.group(1)) == os.getpid() or not _pid_alive(int(m.group(1)))):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
+class DatabaseLock:
+    """One ingest at a time per database (an advisory lock on `.<db>.lock`, released when the process
+    ends, however it ends). A second ingest waits up to `wait_seconds`, then stops with a clear message:
+    two loads that each copy, load and rename would lose the first one's rows."""
+
+    def __init__(self, db_path: Path, wait_seconds: float) -> None:
+        self.path = db_path.with_name(f".{db_path.name}.lock")
+        self.db_path = db_path
+        self.wait_seconds = wait_seconds
+        self.fh: object | None = None
+
+    def __enter__(self) -> DatabaseLock:
+        fh = self.path.open("a+")
+        deadline = time.monotonic() + self.wait_seconds
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "unknown"
+                    fh.close()
+                    raise IngestError(
+                        f"another ingest (process {holder}) is loading into {self.db_path}; "
+                        f"waited {self.wait_seconds:g} s. Run this one again when it has finished."
+                    ) from None
+                time.sleep(0.2)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(str(os.getpid()))
+        fh.flush()
+        self.fh = fh
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.fh is not None:
+            fcntl.flock(self.fh.fileno(), fcntl.LOCK_UN)  # type: ignore[attr-defined]
+            self.fh.close()  # type: ignore[attr-defined]
+
+
 def _remove_db_files(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
@@ -439,22 +666,57 @@ def ingest(
     before_publish: Callable[[Path], None] | None = None,
     findings: bool = True,
     findings_progress: Callable[[str, int, int], None] | None = None,
+    window: TimeWindow | None = None,
+    lock_wait_seconds: float = 600.0,
 ) -> IngestSummary:
     """Load export folders (oldest first) into the database at `db_path`, publishing it atomically.
+
+    One load at a time per database: a second one waits for the first (up to `lock_wait_seconds`) and
+    then loads on top of its published result, so both exports' rows end up in the database.
+    Timestamps outside `window` (default 1990 to a day after the load started) are rejects.
 
     With `findings`, every control is then evaluated as of the data's newest date and its findings
     stored in the database (compliance.stored_findings), so readers open it with results ready; a
     run with nothing new still refreshes findings whose query or policy changed since they were stored.
     `before_publish` is a test hook called with the private working copy just before the rename.
     """
-    started = datetime.now(UTC).replace(tzinfo=None)
     exports = [Path(e) for e in exports]
     db_path = Path(db_path)
     policy = policy or load_policy()
-    files, missing, ignored = discover(exports)
-    summary = IngestSummary(db_path, None, False, missing_sources=missing, ignored_files=ignored)
+    try:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        with DatabaseLock(db_path, lock_wait_seconds):
+            remove_stale_copies(db_path)
+            return _ingest_locked(
+                exports, db_path, policy, progress, memory_limit, threads, before_publish, findings,
+                findings_progress, window or TimeWindow(),
+            )  # fmt: skip
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise IngestError(f"the disk holding {db_path} is full: free space and run the ingest again") from None
+        raise
+    except duckdb.Error as exc:
+        if is_disk_full(exc):
+            raise IngestError(f"the disk holding {db_path} is full: free space and run the ingest again") from None
+        raise
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+
+def _ingest_locked(
+    exports: list[Path],
+    db_path: Path,
+    policy: Policy,
+    progress: Progress | None,
+    memory_limit: str | None,
+    threads: int | None,
+    before_publish: Callable[[Path], None] | None,
+    findings: bool,
+    findings_progress: Callable[[str, int, int], None] | None,
+    window: TimeWindow,
+) -> IngestSummary:
+    started = datetime.now(UTC).replace(tzinfo=None)
+    files, missing, unread = discover(exports)
+    summary = IngestSummary(db_path, None, False, missing_sources=missing, unread=unread)
+
     work = _work_path(db_path)
     _remove_db_files(work)
     if db_path.exists():
@@ -465,7 +727,10 @@ def ingest(
         con.execute("set global TimeZone = 'UTC'").fetchall()
         con.execute("set enable_progress_bar = false").fetchall()  # the CLI draws its own
         if memory_limit:
-            con.execute(f"set memory_limit = '{memory_limit}'").fetchall()
+            try:
+                con.execute("set memory_limit = $limit", {"limit": memory_limit}).fetchall()
+            except duckdb.Error:
+                raise IngestError(f"--memory-limit {memory_limit!r} is not a size like 4GB or 512MB") from None
         if threads:
             con.execute(f"set threads = {int(threads)}").fetchall()
         create_tables(con)
@@ -480,7 +745,7 @@ def ingest(
         write_reference_tables(con, policy)
         had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
 
-        loader = _Loader(con, run_id)
+        loader = _Loader(con, run_id, window.bounds(started))
         total = sum(len(v) for v in files.values())
         done = 0
         touched: set[str] = set()
@@ -501,6 +766,7 @@ def ingest(
             loader.finish_source(source, results)
             loader.deduplicate(source, results)
             loader.write_manifest(source, results)
+            loader.log_failed(source, results)
             summary.files.extend(results)
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)

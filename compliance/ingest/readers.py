@@ -1,23 +1,33 @@
-"""Read one export file as an all-text stage view, with line numbers, and find the exact text of rejects.
+"""Read export files as all-text stage relations, with line numbers, and find the exact text of rejects.
 
 Files are read by DuckDB's own readers with explicit columns (no per-row Python). Everything is read
 as text first so that a bad value becomes a reject with a reason instead of failing the file;
 `validate.py` then types and checks the stage in SQL.
+
+Every export is untrusted input, so nothing read from a file is ever formatted into SQL text: file
+paths are bound parameters (glob-escaped, so each file is read by its exact name, never as a
+pattern), and CSV header cells are matched to contract columns in Python; the reader names columns
+by position (`c0`, `c1`, ...), so a header cell never reaches SQL at all.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import glob
 import gzip
 import io
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
-
-import duckdb
 
 from compliance.schema import Source
 
-STAGE = "_stage"
 TEXT_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv"}
+CSV_DELIMITERS = (",", ";", "\t", "|")  # the contract's comma first; the others are recognised by their header
+MAX_RECORD_BYTES = 16 * 1024 * 1024  # a longer JSON record or CSV line becomes a reject, not a failed file
+MAX_RAW_CHARS = 10_000  # raw text kept per reject: enough to see the problem, never a whole 20 MB line
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 class FileReadError(RuntimeError):
@@ -25,7 +35,16 @@ class FileReadError(RuntimeError):
 
     def __init__(self, path: Path, problem: str) -> None:
         self.path = path
+        self.problem = problem
         super().__init__(f"{path}: cannot be read: {problem}")
+
+
+@dataclass(frozen=True)
+class UnreadFile:
+    """A file (or folder) of an export that was not read, and why: every one is listed in the summary."""
+
+    path: Path
+    reason: str
 
 
 def file_kind(path: Path) -> str | None:
@@ -38,99 +57,231 @@ def file_kind(path: Path) -> str | None:
     return TEXT_EXTENSIONS.get(Path(name).suffix)
 
 
+def exact(path: Path) -> str:
+    """The path as DuckDB's readers must receive it to read exactly this file: `?`, `*` and `[` escaped."""
+    return glob.escape(str(path))
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def list_source_files(folder: Path, export_root: Path, kinds: tuple[str, ...]) -> tuple[list[Path], list[UnreadFile]]:
+    """Every file of a source folder that may be read, and every entry that will not be, with the reason.
+
+    Walks sub-folders (date-partitioned `audit/2025/12/01.jsonl`, Spark-style `x.jsonl/part-0.json`),
+    in name order. Symbolic links are followed only while they stay inside `export_root`: a link out
+    of the bundle (to `/etc/passwd`, another export) is refused. Files of a kind the source does not
+    take, hidden files (`.DS_Store`, `._x.jsonl`), and anything that is not a regular file (a FIFO would
+    block the load forever) are listed as unread, never silently skipped.
+    """
+    root = Path(export_root).resolve()
+    files: list[Path] = []
+    unread: list[UnreadFile] = []
+    visited: set[Path] = set()
+    wanted = ", ".join(f".{k}" for k in kinds)
+
+    def walk(directory: Path) -> None:
+        real_dir = directory.resolve()
+        if real_dir in visited:  # a link back to a folder already walked: read its files once
+            return
+        visited.add(real_dir)
+        try:
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            unread.append(UnreadFile(directory, f"folder cannot be listed: {exc.strerror or exc}"))
+            return
+        for p in entries:
+            if p.name.startswith("."):
+                unread.append(UnreadFile(p, "hidden file or folder"))
+                continue
+            if p.is_symlink():
+                try:
+                    target = p.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    unread.append(UnreadFile(p, "broken symbolic link"))
+                    continue
+                if not _is_within(target, root):
+                    unread.append(UnreadFile(p, "symbolic link to a place outside the export folder (refused)"))
+                    continue
+            if p.is_dir():
+                walk(p)
+            elif not p.is_file():
+                unread.append(UnreadFile(p, "not a regular file (device, socket or pipe)"))
+            elif file_kind(p) in kinds:
+                files.append(p)
+            else:
+                unread.append(UnreadFile(p, f"not a {wanted} file (optionally .gz)"))
+
+    walk(folder)
+    return files, unread
+
+
+def check_file_start(path: Path, head: bytes) -> None:
+    """Refuse a file whose first bytes contradict its name, before DuckDB reads it as something else."""
+    compressed = path.name.lower().endswith(".gz")
+    if not compressed and head.startswith(GZIP_MAGIC):
+        raise FileReadError(path, "holds gzip-compressed data but its name does not end in .gz (rename it)")
+    if compressed and head and not head.startswith(GZIP_MAGIC):
+        raise FileReadError(path, "is named .gz but is not gzip-compressed")
+    if file_kind(path) == "parquet" and head and not head.startswith(b"PAR1"):
+        raise FileReadError(path, "is named .parquet but is not a Parquet file")
+
+
+def _open_text_bytes(path: Path) -> io.BufferedIOBase:
+    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """How a CSV file is laid out: its delimiter, its column count and which position holds each contract field."""
+
+    delimiter: str
+    width: int
+    positions: dict[str, int]
+    empty: bool = False
+
+
+def csv_layout(source: Source, path: Path) -> CsvLayout:
+    """Read a CSV file's header (in Python, never as SQL) and map its cells to contract columns.
+
+    Header cells are matched case-insensitively and trimmed. The delimiter is the comma unless the
+    header only makes sense split on `;`, tab or `|`. A file whose header names no contract column, or
+    names one twice, cannot be read: which value is evidence would be a guess.
+    """
+    try:
+        with _open_text_bytes(path) as fh:
+            first = fh.readline(MAX_RECORD_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FileReadError(path, str(exc)) from exc
+    if not first.strip(b"\r\n\t "):
+        return CsvLayout(",", 0, {}, empty=True)
+    try:
+        header_line = codecs.decode(first, "utf-8-sig")
+    except UnicodeDecodeError:
+        raise FileReadError(path, "header line is not UTF-8 text") from None
+    wanted = set(source.column_names)
+    best: tuple[int, str, list[str]] = (-1, ",", [])
+    for delim in CSV_DELIMITERS:
+        cells = next(csv.reader(io.StringIO(header_line), delimiter=delim), [])
+        names = [c.strip().lower() for c in cells]
+        hits = len(wanted & set(names))
+        if hits > best[0]:
+            best = (hits, delim, names)
+    hits, delim, names = best
+    if hits <= 0:
+        shown = ", ".join(repr(n[:40]) for n in names[:5])
+        raise FileReadError(path, f"header names none of the contract's {source.folder} columns (it has {shown})")
+    twice = sorted({n for n in names if n in wanted and names.count(n) > 1})
+    if twice:
+        raise FileReadError(path, f"header names column {', '.join(twice)} more than once")
+    return CsvLayout(delim, len(names), {n: i for i, n in enumerate(names) if n in wanted})
+
+
 def _json_columns(source: Source) -> str:
     # Lists and JSON keep their shape; every scalar is read as text and typed in validate.py.
-    kinds = {"VARCHAR[]": "VARCHAR[]", "JSON": "JSON"}
+    # Column names come from compliance.schema (code), never from a file.
+    # A list is read as JSON so that a string or object where the contract wants a list is a reject,
+    # not a silent NULL.
+    kinds = {"VARCHAR[]": "JSON", "JSON": "JSON"}
     return "{" + ", ".join(f"'{c.name}': '{kinds.get(c.type, 'VARCHAR')}'" for c in source.columns) + "}"
 
 
-def _csv_header(path: Path) -> list[str]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
-            return next(csv.reader(io.StringIO(fh.readline())), [])
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise FileReadError(path, str(exc)) from exc
+def jsonl_reader_sql(source: Source, param: str) -> str:
+    """DuckDB's JSON Lines reader over the file(s) bound to `$param` (exact paths), every field as text."""
+    return f"""read_json(${param}, format='newline_delimited', columns={_json_columns(source)},
+                         ignore_errors=true, maximum_object_size={MAX_RECORD_BYTES})"""
 
 
-def _sql_literal(path: Path) -> str:
-    # Views cannot hold bound parameters, so the path is inlined as a quoted literal (it is a file
-    # name we listed ourselves, never user SQL).
-    return "'" + str(path).replace("'", "''") + "'"
+@dataclass(frozen=True)
+class Stage:
+    """A stage relation's SQL (`_file_index`, `_line`, `_unparseable`, then every contract column as read)
+    and the parameters it binds (the files' exact paths)."""
+
+    sql: str
+    params: dict[str, object]
 
 
-def jsonl_reader_sql(source: Source, paths: list[Path]) -> str:
-    """DuckDB's JSON Lines reader over files, every field as text (lists and JSON kept), in file order."""
-    files = "[" + ", ".join(_sql_literal(p) for p in paths) + "]"
-    return f"""read_json({files}, format='newline_delimited', columns={_json_columns(source)},
-                         ignore_errors=true, maximum_object_size=16777216)"""
+def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: CsvLayout | None = None) -> Stage:
+    """The stage relation over one or more files of one kind, paths bound as parameters.
 
-
-def stage_view(
-    con: duckdb.DuckDBPyConnection, source: Source, path: Path | list[Path], *, numbered: bool = True
-) -> None:
-    """Create the temp view `_stage`: `_file_index`, `_line`, `_unparseable`, then every contract column as read.
-
-    A view, not a table: the happy path reads the files once, straight into the source's table.
-    `_file_index` is the file's position in the list. Several JSON Lines files are read in one
-    statement; with `numbered=False` they are read by one parallel multi-file scan and `_line` is NULL
-    (numbering records needs `WITH ORDINALITY`, which makes a scan sequential: loading is about twice
-    as slow), so only the rare path that explains rejects numbers them. CSV structural errors (a line
-    the reader cannot split into fields) land in `_csv_rejects` while the view is scanned.
+    Several JSON Lines files are read in one statement; with `numbered=False` they are read by one
+    parallel multi-file scan and `_line` is NULL (numbering records needs `WITH ORDINALITY`, which
+    makes a scan sequential: loading is about twice as slow), so only the rare path that explains
+    rejects numbers them. CSV structural errors (a line the reader cannot split into fields) land in
+    `_csv_rejects` while the stage is scanned. A CSV file needs its `layout` (csv_layout).
     """
-    paths = path if isinstance(path, list) else [path]
-    path = paths[0]
-    kind = file_kind(path)
-    lit = _sql_literal(path)
+    kind = file_kind(paths[0])
     cols = source.column_names
+    fields = ", ".join(f'"{c}"' for c in cols)
     if kind == "jsonl":
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
         all_null = " and ".join(f'"{c}" is null' for c in cols)
-        fields = ", ".join(f'"{c}"' for c in cols)
         if numbered:  # one scan per file, so ORDINALITY numbers each file's records from 1
             sql = " union all ".join(
                 f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
-                    from {jsonl_reader_sql(source, [p])} with ordinality"""
-                for i, p in enumerate(paths)
+                    from {jsonl_reader_sql(source, f"f{i}")} with ordinality"""
+                for i in range(len(paths))
             )
-        else:
-            sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
-                    {fields} from {jsonl_reader_sql(source, paths)}"""
-    elif kind == "csv":
-        header = _csv_header(path)
-        spec = "{" + ", ".join(f"'{h}': 'VARCHAR'" for h in header) + "}"
-        present = set(header)
-        select = ", ".join(f'"{c}"' if c in present else f'null::varchar as "{c}"' for c in cols)
+            return Stage(sql, {f"f{i}": exact(p) for i, p in enumerate(paths)})
+        sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
+                {fields} from {jsonl_reader_sql(source, "files")}"""
+        return Stage(sql, {"files": [exact(p) for p in paths]})
+    if kind == "csv":
+        assert layout is not None and len(paths) == 1
+        if layout.empty:
+            nulls = ", ".join(f'null::varchar as "{c}"' for c in cols)
+            return Stage(f"select 0 as _file_index, 0::bigint as _line, false as _unparseable, {nulls} limit 0", {})
+        spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width)) + "}"
+        select = ", ".join(
+            f'"c{layout.positions[c]}" as "{c}"' if c in layout.positions else f'null::varchar as "{c}"' for c in cols
+        )
+        delim = {",": "','", ";": "';'", "\t": "E'\\t'", "|": "'|'"}[layout.delimiter]
         # _line assumes no structural rejects; load.py corrects it in the rare file that has some.
         sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, {select}
-            from read_csv({lit}, header=true, columns={spec}, auto_detect=false, delim=',', quote='"', escape='"',
+            from read_csv($file, header=true, columns={spec}, auto_detect=false, delim={delim}, quote='"',
+                          escape='"', max_line_size={MAX_RECORD_BYTES},
                           ignore_errors=true, store_rejects=true, rejects_table='_csv_rejects',
                           rejects_scan='_csv_reject_scans') with ordinality"""
-    elif kind == "parquet":
-        try:
-            present = {r[0] for r in con.execute("select name from parquet_schema($p)", {"p": str(path)}).fetchall()}
-        except duckdb.Error as exc:
-            raise FileReadError(path, str(exc).splitlines()[0]) from exc
+        return Stage(sql, {"file": exact(paths[0])})
+    if kind == "parquet":
+        assert len(paths) == 1
+        present = set(layout.positions) if layout else set()
         select = ", ".join(
             (f'cast("{c.name}" as {c.type if c.type in ("VARCHAR[]", "JSON") else "VARCHAR"}) as "{c.name}"')
             if c.name in present
             else f'null::varchar as "{c.name}"'
             for c in source.columns
         )
-        sql = f"select 0 as _file_index, ordinality as _line, false as _unparseable, {select} from read_parquet({lit}) with ordinality"
-    else:
-        raise FileReadError(path, "not a .jsonl, .csv or .parquet file (optionally .gz)")
-    con.execute(f"create or replace temp view {STAGE} as {sql}").fetchall()
+        sql = f"""select 0 as _file_index, ordinality as _line, false as _unparseable, {select}
+                  from read_parquet($file) with ordinality"""
+        return Stage(sql, {"file": exact(paths[0])})
+    raise FileReadError(paths[0], "not a .jsonl, .csv or .parquet file (optionally .gz)")
 
 
-def csv_structural_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    """Move the CSV reader's structural rejects of the last scan into `_structural` (line, reason, raw)."""
-    con.execute(
-        """create or replace temp table _structural as
-           select distinct line, lower(cast(error_type as varchar)) || ': ' || error_message as reason, csv_line as raw
-           from _csv_rejects"""
+def parquet_layout(con: object, source: Source, path: Path) -> CsvLayout:
+    """Which contract columns a Parquet file holds (its schema read with the path bound)."""
+    import duckdb
+
+    assert isinstance(con, duckdb.DuckDBPyConnection)
+    try:
+        names = [r[0] for r in con.execute("select name from parquet_schema($p)", {"p": exact(path)}).fetchall()]
+    except duckdb.Error as exc:
+        raise FileReadError(path, str(exc).splitlines()[0]) from exc
+    wanted = set(source.column_names)
+    return CsvLayout("", len(names), {n: i for i, n in enumerate(names) if n in wanted})
+
+
+def csv_structural_rejects(con: object) -> None:
+    """Move the CSV reader's structural rejects of the last scan into `_structural` (line, reason, raw):
+    one row per bad line, however many errors the reader found in it."""
+    con.execute(  # type: ignore[attr-defined]
+        f"""create or replace temp table _structural as
+           select line, string_agg(distinct lower(cast(error_type as varchar)) || ': ' || error_message, '; ') as reason,
+                  left(any_value(csv_line), {MAX_RAW_CHARS}) as raw
+           from _csv_rejects group by line"""
     ).fetchall()
-    con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
+    con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()  # type: ignore[attr-defined]
 
 
 def corrected_line_sql(expr: str) -> str:
@@ -143,16 +294,54 @@ def corrected_line_sql(expr: str) -> str:
 
 
 def raw_lines_sql(path: Path) -> str:
-    """SQL of a relation (rec, line, raw) over a text file's lines, `$path` bound: the exact text for rejects.
+    """SQL of a relation (rec, line, raw) over a text file's lines, `$raw_file` bound to `exact(path)`:
+    the exact text for rejects.
 
     `rec` matches the stage's `_line`: for CSV that is already the physical line; JSON Lines readers
-    skip blank lines, so there the n-th record is the n-th non-blank line. Read only when rejects exist.
+    skip blank lines, so there the n-th record is the n-th non-blank line. Read only when rejects exist;
+    `raw_lines_python` is the fallback for a file DuckDB cannot split into text lines (bad UTF-8).
     """
     skip_blank = file_kind(path) == "jsonl"
     return f"""(
-        select {"row_number() over (order by line)" if skip_blank else "line"} as rec, line, raw
+        select {"row_number() over (order by line)" if skip_blank else "line"} as rec, line, left(raw, {MAX_RAW_CHARS}) as raw
         from (select ordinality as line, raw
-              from read_csv($path, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='', escape='',
-                            auto_detect=false, max_line_size=16777216) with ordinality)
+              from read_csv($raw_file, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='', escape='',
+                            auto_detect=false, max_line_size={MAX_RECORD_BYTES + 1024}) with ordinality)
         {"where raw is not null and trim(raw) <> ''" if skip_blank else ""}
     )"""
+
+
+def raw_lines_python(path: Path, wanted: set[int]) -> list[tuple[int, int, str, bool]]:
+    """(rec, line, raw, is_utf8) of the wanted records of a text file, read in Python (the rare fallback).
+
+    Bytes that are not UTF-8 are kept as `\\xNN` escapes, so the reject shows what was there.
+    """
+    skip_blank = file_kind(path) == "jsonl"
+    out: list[tuple[int, int, str, bool]] = []
+    rec = 0
+    with _open_text_bytes(path) as fh:
+        for line_no, raw in enumerate(fh, start=1):
+            if skip_blank and not raw.strip():
+                continue
+            rec = rec + 1 if skip_blank else line_no
+            if rec not in wanted:
+                continue
+            chunk = raw[: MAX_RAW_CHARS * 4].rstrip(b"\r\n")
+            try:
+                text, utf8 = chunk.decode("utf-8"), True
+            except UnicodeDecodeError:
+                text, utf8 = chunk.decode("utf-8", errors="backslashreplace"), False
+                utf8 = _utf8_except_cut(chunk, len(raw) > len(chunk))
+            out.append((rec, line_no, text[:MAX_RAW_CHARS], utf8))
+    return out
+
+
+def _utf8_except_cut(chunk: bytes, cut: bool) -> bool:
+    """True when the only bad UTF-8 is a character split by our own truncation of a long line."""
+    if not cut:
+        return False
+    try:
+        chunk[:-4].decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False

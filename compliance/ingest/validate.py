@@ -15,11 +15,22 @@ def _q(value: str) -> str:
 
 
 def _text(c: Column) -> str:
-    """The field as read, NULL when absent or empty (lists and JSON are already typed by the reader)."""
+    """The field as read, NULL when absent or empty (lists are read as JSON, JSON as JSON)."""
     return f"nullif(\"{c.name}\", '')" if c.type not in ("VARCHAR[]", "JSON") else f'"{c.name}"'
 
 
-CASTABLE = ("TIMESTAMP", "DATE", "BIGINT", "DOUBLE", "BOOLEAN")
+CASTABLE = ("TIMESTAMP", "DATE", "BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR[]")
+# RFC 3339 (a space for the T and a missing offset tolerated; no offset means UTC). Real UTC offsets
+# stop at +14:00, so `+25:00` is a reject, not a shifted instant.
+RFC3339 = r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*([Zz]|[+-](0\d|1[0-4]):?[0-5]\d)?"
+INTEGER = r"[+-]?\d+"
+# The window a plausible timestamp lies in, bound at run time ($earliest, $latest: load.TimeWindow).
+WINDOW_PARAMS = ("earliest", "latest")
+
+
+def window_params(sql: str, earliest: object, latest: object) -> dict[str, object]:
+    """The time-window parameters a validation statement uses (DuckDB refuses undeclared ones)."""
+    return {"earliest": earliest, "latest": latest} if "$earliest" in sql else {}
 
 
 def typed_expr(c: Column) -> str:
@@ -28,6 +39,14 @@ def typed_expr(c: Column) -> str:
     if c.type == "TIMESTAMP":
         # An RFC 3339 offset is honoured and the instant stored in UTC; no offset means UTC (session zone is UTC).
         e = f"cast(try_cast({t} as timestamptz) as timestamp)"
+    elif c.type == "BOOLEAN":
+        # Only the contract's words: `yes`, `1`, `T` are not booleans here.
+        e = f"case lower({t}) when 'true' then true when 'false' then false end"
+    elif c.type == "VARCHAR[]":
+        e = f"try_cast(cast({t} as json) as varchar[])"
+    elif c.type == "BIGINT":
+        # try_cast would round 1.7 to 2: a count must be written as an integer.
+        e = f"case when regexp_full_match({t}, '{INTEGER}') then try_cast({t} as bigint) end"
     elif c.type in CASTABLE:
         e = f"try_cast({t} as {c.type})"
     else:
@@ -52,11 +71,9 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
     def val(c: Column) -> str:
         return f'"{c.name}"' if typed else _text(c)
 
-    def parsed_is_null(c: Column) -> str:
-        if typed:
-            return f'"{c.name}" is null'
-        target = "timestamptz" if c.type == "TIMESTAMP" else c.type
-        return f"try_cast({_text(c)} as {target}) is null"
+    def parsed(c: Column) -> str:
+        """The parsed value (typed: the column; text: the same expression typed_expr uses)."""
+        return f'"{c.name}"' if typed else typed_expr(c).rsplit(" as ", 1)[0]
 
     out: list[tuple[str, str, str]] = []
     for c in source.columns:
@@ -64,14 +81,33 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
         if c.required:
             out.append((c.name, f"{raw} is null", _q(f"field {c.name}: missing required value")))
         if c.type in CASTABLE:
-            what = {"TIMESTAMP": "bad timestamp", "DATE": "bad date", "BOOLEAN": "not true/false"}.get(
-                c.type, "not a number"
+            what = {
+                "TIMESTAMP": "bad timestamp",
+                "DATE": "bad date",
+                "BOOLEAN": "not true/false",
+                "BIGINT": "not an integer",
+                "VARCHAR[]": "not a list of strings",
+            }.get(c.type, "not a number")
+            bad = f"{parsed(c)} is null"
+            if c.type == "TIMESTAMP":  # `infinity`, `epoch`, `+25:00` parse, but are not RFC 3339
+                bad = f"({bad} or not regexp_full_match({raw}, '{RFC3339}'))"
+            if c.type == "VARCHAR[]":  # a JSON null is an absent list, not a bad one
+                bad = f"({bad} and json_type(cast({raw} as json)) <> 'NULL')"
+            shown = f"cast({raw} as varchar)" if c.type == "VARCHAR[]" else raw
+            out.append(
+                (c.name, f"({raw} is not null and {bad})", f"{_q(f'field {c.name}: {what} ')} || {_quoted(shown)}")
             )
+        if c.type == "TIMESTAMP":
+            # Year 9999 or 1970 would move the default as-of date or age every record: outside the
+            # plausible window, a timestamp is a reject ($earliest/$latest bound per run).
+            upper = "" if c.may_be_future else f" or {parsed(c)} > $latest"
+            cond = f"coalesce({parsed(c)} < $earliest{upper}, false)"
+            window = "$earliest::varchar" + ("" if c.may_be_future else " || ' .. ' || $latest::varchar")
             out.append(
                 (
                     c.name,
-                    f"({raw} is not null and {parsed_is_null(c)})",
-                    f"{_q(f'field {c.name}: {what} ')} || {_quoted(raw)}",
+                    cond,
+                    f"{_q(f'field {c.name}: timestamp ')} || {_quoted(raw)} || ' outside the plausible window ' || {window}",
                 )
             )
         if c.min_value is not None:
@@ -107,8 +143,8 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
     return out
 
 
-def typed_select(source: Source) -> str:
-    """Every row of `_stage`, typed, with `_line` and `_valid` (false when any contract check fails)."""
+def typed_select(source: Source, stage: str) -> str:
+    """Every row of the stage relation, typed, with `_line` and `_valid` (false when any contract check fails)."""
     inner = ", ".join(typed_expr(c) for c in source.columns)
     raws = "".join(f', {_text(c)} as "_raw_{c.name}"' for c in source.columns if c.type in CASTABLE)
     bad = " or ".join(cond for _, cond, _ in _checks(source, typed=True))
@@ -117,12 +153,12 @@ def typed_select(source: Source) -> str:
         f'coalesce("{c}", {d}) as "{c}"' if (d := defaults.get(c)) else f'"{c}"' for c in source.column_names
     )
     return f"""select _file_index, _line, not (_unparseable or {bad}) as _valid, {outer}
-        from (select _file_index, _line, _unparseable, {inner}{raws} from _stage)"""
+        from (select _file_index, _line, _unparseable, {inner}{raws} from ({stage}) _stage)"""
 
 
-def reject_select(source: Source) -> str:
+def reject_select(source: Source, stage: str) -> str:
     """`_line`, `_reject_field` (the first failing field) and `_reject_reason` (every problem) of the bad rows
-    of `_stage`, judged on the text as read (the rare path, so clarity beats speed here)."""
+    of the stage relation, judged on the text as read (the rare path, so clarity beats speed here)."""
     checks = _checks(source, typed=False)
     bad = " or ".join(cond for _, cond, _ in checks)
     reasons = ", ".join(f"case when {cond} then {why} end" for _, cond, why in checks)
@@ -131,4 +167,4 @@ def reject_select(source: Source) -> str:
             case when _unparseable then null else {first} end as _reject_field,
             case when _unparseable then 'unparseable record: not a JSON object with contract fields'
                  else concat_ws('; ', {reasons}) end as _reject_reason
-        from _stage where _unparseable or {bad}"""
+        from ({stage}) _stage where _unparseable or {bad}"""

@@ -35,12 +35,15 @@ from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
 from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
 from compliance.ingest.readers import (
+    MAX_RAW_CHARS,
     CsvLayout,
     FileReadError,
+    Stage,
     UnreadFile,
     check_file_start,
     corrected_line_sql,
     csv_layout,
+    csv_record_spans,
     csv_structural_rejects,
     exact,
     file_kind,
@@ -400,10 +403,14 @@ class _Loader:
         try:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
+            raw = raw_lines_sql(f.path)
+            if file_kind(f.path) == "csv" and self._has_line_breaks(source, st):
+                raw = self._csv_records(f, raw)
             sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
-                from ({reasons}) c left join {raw_lines_sql(f.path)} r on r.rec = {line}"""
+                from ({reasons}) c left join {raw} r on r.rec = {line}"""
             con.execute(sql, self._params(sql, {**params, "raw_file": exact(f.path)})).fetchall()
+            con.execute("drop table if exists _record_spans").fetchall()
         except duckdb.Error:
             # DuckDB cannot split the file into text lines (bad UTF-8, an overlong line): the rejects go
             # in without raw text, which Python then adds line by line.
@@ -415,6 +422,27 @@ class _Loader:
                 self._raw_from_python(f)
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
+
+    def _has_line_breaks(self, source: Source, st: Stage) -> bool:
+        """True when a value of the CSV file holds a line break, so records and lines no longer match."""
+        any_break = " or ".join(
+            f'contains("{c}", chr(10))' for c in source.column_names if source.column(c).type != "JSON"
+        )
+        rows = self.con.execute(f"select count(*) from ({st.sql}) where {any_break}", st.params).fetchall()
+        return bool(rows[0][0])
+
+    def _csv_records(self, f: FileResult, raw_lines: str) -> str:
+        """A (rec, line, raw) relation whose raw is each record's every line, for a CSV with quoted line breaks."""
+        assert f.layout is not None
+        spans = pl.DataFrame(
+            csv_record_spans(f.path, f.layout.delimiter), schema=["rec", "first", "last"], orient="row"
+        )
+        self.con.register("_spans_frame", spans.to_arrow())
+        self.con.execute("create or replace temp table _record_spans as select * from _spans_frame").fetchall()
+        self.con.unregister("_spans_frame")
+        return f"""(select s.rec, s.first as line, left(string_agg(l.raw, chr(10) order by l.line), {MAX_RAW_CHARS}) as raw
+                    from _record_spans s join {raw_lines} l on l.line between s.first and s.last
+                    group by s.rec, s.first)"""
 
     def _raw_from_python(self, f: FileResult) -> None:
         """Fill in the raw text (and physical line) of a file's rejects; a line that is not UTF-8 says so."""

@@ -275,11 +275,31 @@ def parquet_layout(con: object, source: Source, path: Path) -> CsvLayout:
 def csv_structural_rejects(con: object) -> None:
     """Move the CSV reader's structural rejects of the last scan into `_structural` (line, reason, raw):
     one row per bad line, however many errors the reader found in it."""
+    scanned = con.execute(  # type: ignore[attr-defined]
+        "select count(*) from duckdb_tables() where temporary and table_name = '_csv_rejects'"
+    ).fetchall()[0][0]
+    if not scanned:  # an empty file: no reader ran
+        con.execute(  # type: ignore[attr-defined]
+            "create or replace temp table _structural (line bigint, reason varchar, raw varchar)"
+        ).fetchall()
+        return
     con.execute(  # type: ignore[attr-defined]
         f"""create or replace temp table _structural as
-           select line, string_agg(distinct lower(cast(error_type as varchar)) || ': ' || error_message, '; ') as reason,
-                  left(any_value(csv_line), {MAX_RAW_CHARS}) as raw
-           from _csv_rejects group by line"""
+           with per_line as (
+               select line, any_value(csv_line) as raw,
+                      string_agg(distinct lower(cast(error_type as varchar)), ', ') as problems,
+                      -- the reader may report one bad line several times, with different field counts
+                      case when count(distinct error_message) = 1 then any_value(error_message) end as message
+               from _csv_rejects group by line
+           )
+           select line,
+                  problems || coalesce(': ' || message, ': the line does not split into the header''s fields')
+                  || case when contains(raw, chr(10))
+                          then ' (a quote opened here is never closed: the reader took the '
+                               || (len(raw) - len(replace(raw, chr(10), ''))) || ' lines from here on as one value)'
+                          else '' end as reason,
+                  left(raw, {MAX_RAW_CHARS}) as raw
+           from per_line"""
     ).fetchall()
     con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()  # type: ignore[attr-defined]
 
@@ -309,6 +329,21 @@ def raw_lines_sql(path: Path) -> str:
                             auto_detect=false, max_line_size={MAX_RECORD_BYTES + 1024}) with ordinality)
         {"where raw is not null and trim(raw) <> ''" if skip_blank else ""}
     )"""
+
+
+def csv_record_spans(path: Path, delimiter: str) -> list[tuple[int, int, int]]:
+    """(rec, first line, last line) of every data record of a CSV file whose quoted values hold line breaks
+    (RFC 4180 allows them), so a reject shows the record's true lines. `rec` matches the stage's `_line`."""
+    spans = []
+    with _open_text_bytes(path) as raw:
+        fh = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="backslashreplace", newline="")  # type: ignore[type-var]
+        reader = csv.reader(fh, delimiter=delimiter)
+        first = 1
+        for i, _record in enumerate(reader):
+            if i:  # record 0 is the header
+                spans.append((i + 1, first, reader.line_num))
+            first = reader.line_num + 1
+    return spans
 
 
 def raw_lines_python(path: Path, wanted: set[int]) -> list[tuple[int, int, str, bool]]:

@@ -1,0 +1,590 @@
+"""A corpus of hostile and malformed export files, each with the exact outcome ingest must give it.
+
+Every case is one file (or link, pipe, folder) written into one shared export bundle next to a good
+file of every source, so a single load shows both what happens to the case and that no good row of
+any other file is lost. Ids are unique per case (`<case>-<n>`), so no case de-duplicates another.
+
+Outcomes:
+- loaded(n): the file is read, n rows loaded, nothing rejected;
+- rejected(reason, n_bad, n_good): n_bad rows rejected, each reason containing `reason`, n_good loaded;
+- failed(problem): the file cannot be read at all; it is named (summary and `rejects`) with `problem`;
+- unread(reason): the entry is not read, and the summary names it with `reason`;
+- skipped: same content as a file already read.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # loaded | rejected | failed | unread | skipped
+    loaded: int = 0
+    rejected: int = 0
+    reason: str = ""
+
+
+def loaded(n: int) -> Outcome:
+    return Outcome("loaded", loaded=n)
+
+
+def rejected(reason: str, n_bad: int = 1, n_good: int = 1) -> Outcome:
+    return Outcome("rejected", loaded=n_good, rejected=n_bad, reason=reason)
+
+
+def failed(problem: str) -> Outcome:
+    return Outcome("failed", reason=problem)
+
+
+def unread(reason: str) -> Outcome:
+    return Outcome("unread", reason=reason)
+
+
+SKIPPED = Outcome("skipped")
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str  # relative to the export folder
+    write: Callable[[Path, Path], None]  # (file path, export folder)
+    expect: Outcome
+
+
+# ---- rows of each source (minimal valid rows; ids unique per case) ----
+
+TS = "2025-06-01T10:00:00Z"
+
+
+def audit(cid: str, n: int = 0, **over: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "event_id": f"{cid}-{n}",
+        "occurred_at": TS,
+        "actor_id": "emp-1",
+        "actor_type": "employee",
+        "action": "login",
+        "outcome": "success",
+    }
+    row.update(over)
+    return row
+
+
+def diag(cid: str, n: int = 0, **over: object) -> dict[str, object]:
+    row: dict[str, object] = {"occurred_at": TS, "service": "api", "level": "INFO", "message": f"{cid}-{n}"}
+    row.update(over)
+    return row
+
+
+CSV_HEADERS = {
+    "usage": "event_id,occurred_at,user_id,event_name,consent_analytics",
+    "dsr": "request_id,subject_id,jurisdiction,request_type,received_at,status,status_reason",
+    "inventory": "snapshot_at,system,store,record_id,data_category,created_at,legal_hold,contract_ended_at",
+    "directory": "actor_id,actor_type,role,status,mfa_enabled,timezone",
+    "tenants": "tenant_id,name,contract_started_at,contract_ended_at",
+    "subjects": "subject_id,country,created_at",
+    "incidents": "incident_id,detected_at,personal_data_involved,status",
+}
+
+
+def csv_row(source: str, cid: str, n: int = 0) -> str:
+    k = f"{cid}-{n}"
+    return {
+        "usage": f"{k},{TS},u1,page_view,true",
+        "dsr": f"{k},sub-1,EU,access,{TS},open,",
+        "inventory": f"{TS},crm,db,{k},user.name,2025-01-01T00:00:00Z,false,",
+        "directory": f"{k},employee,engineer,active,true,Europe/Berlin",
+        "tenants": f"{k},Acme,2024-01-01T00:00:00Z,",
+        "subjects": f"{k},DE,2024-01-01T00:00:00Z",
+        "incidents": f"{k},{TS},true,open",
+    }[source]
+
+
+# ---- writers ----
+
+
+def text(content: str | bytes) -> Callable[[Path, Path], None]:
+    def write(path: Path, _export: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+
+    return write
+
+
+def jsonl(*rows: object) -> Callable[[Path, Path], None]:
+    return text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows))
+
+
+def gz(content: str | bytes) -> Callable[[Path, Path], None]:
+    return text(gzip.compress(content.encode() if isinstance(content, str) else content))
+
+
+def csv(source: str, *lines: str, header: str | None = None) -> Callable[[Path, Path], None]:
+    return text("\n".join([CSV_HEADERS[source] if header is None else header, *lines]) + "\n")
+
+
+def parquet(frame: dict[str, list[object]]) -> Callable[[Path, Path], None]:
+    def write(path: Path, _export: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pl.DataFrame(frame).write_parquet(path)
+
+    return write
+
+
+def symlink(target: str | Callable[[Path], Path]) -> Callable[[Path, Path], None]:
+    def write(path: Path, export: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.symlink_to(target(export) if callable(target) else target)
+
+    return write
+
+
+def fifo(path: Path, _export: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(path)
+
+
+def folder_with(name: str, content: str) -> Callable[[Path, Path], None]:
+    def write(path: Path, _export: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(content)
+
+    return write
+
+
+FUTURE = (datetime.now(UTC) + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+INJECT = "x'); delete from audit_events; --"
+OUTSIDE = "outside the export folder"
+WINDOW = "outside the plausible window"
+UNPARSEABLE = "unparseable record"
+NOT_UTF8 = "not UTF-8"
+
+
+def _a(cid: str, **over: object) -> str:
+    return json.dumps(audit(cid, 1, **over))
+
+
+def _cases() -> list[Case]:
+    c: list[Case] = []
+
+    def add(cid: str, path: str, write: Callable[[Path, Path], None], expect: Outcome) -> None:
+        c.append(Case(cid, path, write, expect))
+
+    good2 = lambda cid: jsonl(audit(cid, 0), audit(cid, 1))  # noqa: E731
+
+    # -- audit: file names, folders, links (read by exact path, walked, refused when leaving) --
+    add("a-glob-q", "audit/?.jsonl", jsonl(audit("a-glob-q")), loaded(1))
+    add("a-plain", "audit/a.jsonl", good2("a-plain"), loaded(2))
+    add("a-glob-star", "audit/*.jsonl", jsonl(audit("a-glob-star")), loaded(1))
+    add("a-glob-class", "audit/[a].jsonl", jsonl(audit("a-glob-class")), loaded(1))
+    add("a-quote-name", "audit/it's.jsonl", jsonl(audit("a-quote-name")), loaded(1))
+    add("a-sql-name", f"audit/{INJECT}.jsonl", jsonl(audit("a-sql-name")), loaded(1))
+    add("a-unicode-name", "audit/évé nt 01.jsonl", jsonl(audit("a-unicode-name")), loaded(1))
+    add("a-dated-subfolder", "audit/2025/12/01.jsonl", good2("a-dated-subfolder"), loaded(2))
+    add("a-spark-part", "audit/spark.jsonl/part-0.json", jsonl(audit("a-spark-part")), loaded(1))
+    add("a-ndjson", "audit/x.ndjson", jsonl(audit("a-ndjson")), loaded(1))
+    add("a-upper-ext", "audit/UPPER.JSONL", jsonl(audit("a-upper-ext")), loaded(1))
+    add("a-gzip", "audit/z.jsonl.gz", gz(json.dumps(audit("a-gzip")) + "\n"), loaded(1))
+    add("a-gzip-misnamed", "audit/gz-inside.jsonl", gz(json.dumps(audit("a-gzip-misnamed")) + "\n"), failed("gzip"))
+    add("a-not-gzip", "audit/fake.jsonl.gz", text(json.dumps(audit("a-not-gzip"))), failed("not gzip-compressed"))
+    truncated_gz = gzip.compress((json.dumps(audit("a-gzip-cut")) + "\n").encode() * 50)[:40]
+    add("a-gzip-truncated", "audit/cut.jsonl.gz", text(truncated_gz), failed("cut.jsonl.gz"))
+    add("a-symlink-etc", "audit/passwd.jsonl", symlink("/etc/passwd"), unread(OUTSIDE))
+    add("a-symlink-updir", "audit/up.jsonl", symlink(lambda ex: ex.parent / "outside.jsonl"), unread(OUTSIDE))
+    add("a-symlink-dir-out", "audit/etc-dir", symlink("/etc"), unread(OUTSIDE))
+    add("a-symlink-inside", "audit/same-as-a.jsonl", symlink(lambda ex: ex / "audit" / "a.jsonl"), SKIPPED)
+    add("a-symlink-broken", "audit/broken.jsonl", symlink("/nonexistent/nothing.jsonl"), unread("broken"))
+    add("a-fifo", "audit/pipe.jsonl", fifo, unread("not a regular file"))
+    add("a-hidden", "audit/.hidden.jsonl", jsonl(audit("a-hidden")), unread("hidden"))
+    add("a-macos-fork", "audit/._a.jsonl", text(b"\x00\x05\x16\x07"), unread("hidden"))
+    add("a-txt", "audit/notes.txt", text("hello"), unread("not a .jsonl file"))
+    add("a-csv-in-jsonl-source", "audit/events.csv", text("event_id\nx\n"), unread("not a .jsonl file"))
+    add("a-folder-like-file", "audit/empty.jsonl", folder_with("README.md", "x"), unread("not a .jsonl file"))
+    # -- audit: bytes and lines --
+    # Zero bytes have one SHA-256 whichever folder holds them: the empty usage file was read first.
+    add("a-empty", "audit/empty0.jsonl", text(b""), SKIPPED)
+    add("a-blank-lines", "audit/blank.jsonl", text("\n\n  \n"), loaded(0))
+    add("a-crlf", "audit/crlf.jsonl", text(_a("a-crlf") + "\r\n" + json.dumps(audit("a-crlf", 2)) + "\r\n"), loaded(2))
+    add("a-no-final-newline", "audit/nonl.jsonl", text(_a("a-no-final-newline")), loaded(1))
+    bad_utf8 = _a("a-bad-utf8").encode() + b"\n" + json.dumps(audit("a-bad-utf8", 2, actor_id="x")).encode()
+    bad_utf8 = bad_utf8.replace(b'"x"', b'"\xff\xfe"') + b"\n"
+    add("a-bad-utf8", "audit/badbyte.jsonl", text(bad_utf8), rejected(NOT_UTF8))
+    latin1 = (_a("a-latin1") + "\n" + json.dumps(audit("a-latin1", 2, actor_id="é"), ensure_ascii=False) + "\n").encode(
+        "latin-1"
+    )
+    add("a-latin1", "audit/latin1.jsonl", text(latin1), rejected(NOT_UTF8))
+    big = '{"event_id": "a-huge-0", "pad": "' + "x" * (20 * 1024 * 1024) + '"'  # 20 MB, never closed
+    add("a-huge-line", "audit/huge.jsonl", text(big + "\n" + _a("a-huge-line") + "\n"), rejected(UNPARSEABLE))
+    add(
+        "a-truncated",
+        "audit/trunc.jsonl",
+        text(_a("a-truncated") + '\n{"event_id": "a-truncated-2", "occ\n'),
+        rejected(UNPARSEABLE),
+    )
+    add("a-array-line", "audit/array.jsonl", text(_a("a-array-line") + "\n[1, 2, 3]\n"), rejected(UNPARSEABLE))
+    add("a-string-line", "audit/str.jsonl", text(_a("a-string-line") + '\n"just a string"\n'), rejected(UNPARSEABLE))
+    add("a-nul-byte", "audit/nul.jsonl", text(_a("a-nul-byte").encode() + b"\n\x00\x00\x00\n"), rejected(UNPARSEABLE))
+    add("a-bom", "audit/bom.jsonl", text(b"\xef\xbb\xbf" + _a("a-bom").encode() + b"\n"), loaded(1))
+    # -- audit: impossible values --
+    for cid, ts, why in (
+        ("a-ts-infinity", "infinity", "bad timestamp"),
+        ("a-ts-neg-infinity", "-infinity", "bad timestamp"),
+        ("a-ts-epoch", "epoch", "bad timestamp"),
+        ("a-ts-9999", "9999-12-31T00:00:00Z", WINDOW),
+        ("a-ts-1970", "1970-01-01T00:00:00Z", WINDOW),
+        ("a-ts-1989", "1989-12-31T23:59:59Z", WINDOW),
+        ("a-ts-future", FUTURE, WINDOW),
+        ("a-ts-offset-25", "2025-06-01T10:00:00+25:00", "bad timestamp"),
+        ("a-ts-month-13", "2025-13-01T00:00:00Z", "bad timestamp"),
+        ("a-ts-words", "yesterday", "bad timestamp"),
+        ("a-ts-number", 1748772000, "bad timestamp"),
+        ("a-ts-empty", "", "missing required value"),
+        ("a-ts-object", {"t": 1}, "bad timestamp"),
+    ):
+        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, occurred_at=ts)), rejected(why))
+    add(
+        "a-ts-offset-14",
+        "audit/off14.jsonl",
+        jsonl(audit("a-ts-offset-14", occurred_at="2025-06-01T10:00:00+14:00")),
+        loaded(1),
+    )
+    for cid, value, why in (
+        ("a-count-fraction", 1.7, "not an integer"),
+        ("a-count-text", "many", "not an integer"),
+        ("a-count-negative", -1, "below 0"),
+        ("a-count-exponent", "1e3", "not an integer"),
+        ("a-count-overflow", 10**20, "not an integer"),
+        ("a-count-bool", True, "not an integer"),
+    ):
+        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, record_count=value)), rejected(why))
+    add("a-count-string-int", "audit/cstr.jsonl", jsonl(audit("a-count-string-int", record_count="5")), loaded(1))
+    for cid, value in (
+        ("a-categories-string", "user.name"),
+        ("a-categories-object", {"c": "user.name"}),
+        ("a-categories-number", 7),
+    ):
+        add(
+            cid,
+            f"audit/{cid}.jsonl",
+            jsonl(audit(cid), audit(cid, 1, data_categories=value)),
+            rejected("not a list of strings"),
+        )
+    add("a-categories-null", "audit/catnull.jsonl", jsonl(audit("a-categories-null", data_categories=None)), loaded(1))
+    add(
+        "a-unknown-enum",
+        "audit/enum.jsonl",
+        jsonl(audit("a-unknown-enum"), audit("a-unknown-enum", 1, action="teleport")),
+        rejected("unknown value 'teleport'"),
+    )
+    add(
+        "a-missing-actor",
+        "audit/noactor.jsonl",
+        jsonl(audit("a-missing-actor"), audit("a-missing-actor", 1, actor_id=None)),
+        rejected("actor_id: missing required value"),
+    )
+    add(
+        "a-sql-values",
+        "audit/sqlvals.jsonl",
+        jsonl(audit("a-sql-values", actor_id=INJECT, system="'; drop table rejects; --")),
+        loaded(1),
+    )
+    add(
+        "a-markup-values",
+        "audit/markup.jsonl",
+        jsonl(audit("a-markup-values", system="<script>alert(1)</script> **bold** [x](y)")),
+        loaded(1),
+    )
+    add(
+        "a-unknown-fields",
+        "audit/extra.jsonl",
+        jsonl(audit("a-unknown-fields", surprise={"deep": [1, {"x": 2}]})),
+        loaded(1),
+    )
+    add("a-details-object", "audit/details.jsonl", jsonl(audit("a-details-object", details={"k": [1, 2]})), loaded(1))
+
+    # -- diagnostic --
+    add("d-good", "diagnostic/d.jsonl", jsonl(diag("d-good"), diag("d-good", 1)), loaded(2))
+    for cid, value in (("d-bool-yes", "yes"), ("d-bool-one", 1), ("d-bool-t", "T")):
+        add(
+            cid,
+            f"diagnostic/{cid}.jsonl",
+            jsonl(diag(cid), diag(cid, 1, storage_encrypted=value)),
+            rejected("not true/false"),
+        )
+    add("d-bool-true", "diagnostic/btrue.jsonl", jsonl(diag("d-bool-true", storage_encrypted=True)), loaded(1))
+    add(
+        "d-latency-text",
+        "diagnostic/lat.jsonl",
+        jsonl(diag("d-latency-text"), diag("d-latency-text", 1, latency_ms="fast")),
+        rejected("not a number"),
+    )
+    add(
+        "d-status-fraction",
+        "diagnostic/st.jsonl",
+        jsonl(diag("d-status-fraction"), diag("d-status-fraction", 1, status_code=200.5)),
+        rejected("not an integer"),
+    )
+    add(
+        "d-level-lower",
+        "diagnostic/lvl.jsonl",
+        jsonl(diag("d-level-lower"), diag("d-level-lower", 1, level="info")),
+        rejected("unknown value 'info'"),
+    )
+    add(
+        "d-ts-9999",
+        "diagnostic/y9999.jsonl",
+        jsonl(diag("d-ts-9999"), diag("d-ts-9999", 1, occurred_at="9999-01-01T00:00:00Z")),
+        rejected(WINDOW),
+    )
+
+    # -- usage (CSV and Parquet): headers never reach SQL --
+    u = "usage"
+    add("u-good", "usage/u.csv", csv(u, csv_row(u, "u-good"), csv_row(u, "u-good", 1)), loaded(2))
+    add("u-header-injection", "usage/inject.csv",
+        csv(u, csv_row(u, "u-header-injection") + ",1",
+            header=CSV_HEADERS[u] + ",\"x': 'VARCHAR'}); delete from audit_events; copy (select 1) to '/tmp/pwn.py'; --\""),
+        loaded(1))  # fmt: skip
+    add(
+        "u-header-dquote",
+        "usage/dq.csv",
+        csv(u, csv_row(u, "u-header-dquote") + ",1", header=CSV_HEADERS[u] + ',"a"";drop table usage_events;--"'),
+        loaded(1),
+    )
+    add(
+        "u-header-upper",
+        "usage/upper.csv",
+        csv(u, csv_row(u, "u-header-upper"), header=CSV_HEADERS[u].upper()),
+        loaded(1),
+    )
+    add(
+        "u-header-spaces",
+        "usage/spaces.csv",
+        csv(u, csv_row(u, "u-header-spaces"), header=", ".join(CSV_HEADERS[u].split(","))),
+        loaded(1),
+    )
+    add(
+        "u-header-reordered",
+        "usage/reorder.csv",
+        csv(u, "u1,page_view,u-header-reordered-0," + TS, header="user_id,event_name,event_id,occurred_at"),
+        loaded(1),
+    )
+    add(
+        "u-semicolon",
+        "usage/semi.csv",
+        csv(u, csv_row(u, "u-semicolon").replace(",", ";"), header=CSV_HEADERS[u].replace(",", ";")),
+        loaded(1),
+    )
+    add(
+        "u-tab",
+        "usage/tab.csv",
+        csv(u, csv_row(u, "u-tab").replace(",", "\t"), header=CSV_HEADERS[u].replace(",", "\t")),
+        loaded(1),
+    )
+    add(
+        "u-bom",
+        "usage/bom.csv",
+        text(b"\xef\xbb\xbf" + f"{CSV_HEADERS[u]}\n{csv_row(u, 'u-bom')}\n".encode()),
+        loaded(1),
+    )
+    add(
+        "u-crlf",
+        "usage/crlf.csv",
+        text(f"{CSV_HEADERS[u]}\r\n{csv_row(u, 'u-crlf')}\r\n{csv_row(u, 'u-crlf', 1)}\r\n"),
+        loaded(2),
+    )
+    add(
+        "u-dup-header",
+        "usage/dup.csv",
+        csv(u, csv_row(u, "u-dup-header") + ",x", header=CSV_HEADERS[u] + ",user_id"),
+        failed("user_id more than once"),
+    )
+    add(
+        "u-no-contract-header",
+        "usage/foreign.csv",
+        csv(u, "1,2,3", header="a,b,c"),
+        failed("names none of the contract"),
+    )
+    add("u-zero-bytes", "usage/zero.csv", text(b""), loaded(0))
+    add("u-header-only", "usage/head.csv", csv(u), loaded(0))
+    add("u-quoted-newline", "usage/qnl.csv",
+        csv(u, f'u-quoted-newline-0,{TS},u1,"page\nview",true', csv_row(u, "u-quoted-newline", 1)), loaded(2))  # fmt: skip
+    add("u-quoted-newline-then-bad", "usage/qnl-bad.csv",
+        csv(u, f'u-quoted-newline-then-bad-0,{TS},u1,"page\nview",true', f"u-quoted-newline-then-bad-1,{TS},u1,x,yes"),
+        rejected("not true/false"))  # fmt: skip
+    add("u-quoted-comma", "usage/qc.csv", csv(u, f'u-quoted-comma-0,{TS},u1,"a, b",true'), loaded(1))
+    add("u-unterminated-quote", "usage/unterm.csv",
+        csv(u, csv_row(u, "u-unterminated-quote"), f'u-unterminated-quote-1,{TS},u1,"oops,true', csv_row(u, "u-unterminated-quote", 2)),
+        rejected("never closed", 1, 1))  # fmt: skip
+    add(
+        "u-too-many-cols",
+        "usage/many.csv",
+        csv(u, csv_row(u, "u-too-many-cols"), csv_row(u, "u-too-many-cols", 1) + ",x,y,z"),
+        rejected("too many columns: the line does not split"),
+    )
+    add(
+        "u-too-few-cols",
+        "usage/few.csv",
+        csv(u, csv_row(u, "u-too-few-cols"), "u-too-few-cols-1,2025"),
+        rejected("missing columns: the line does not split"),
+    )
+    add(
+        "u-consent-yes",
+        "usage/yes.csv",
+        csv(u, csv_row(u, "u-consent-yes"), csv_row(u, "u-consent-yes", 1).replace(",true", ",yes")),
+        rejected("not true/false"),
+    )
+    add("u-consent-upper", "usage/TRUE.csv", csv(u, csv_row(u, "u-consent-upper").replace(",true", ",TRUE")), loaded(1))
+    add(
+        "u-bad-utf8-row",
+        "usage/badrow.csv",
+        text(
+            f"{CSV_HEADERS[u]}\n{csv_row(u, 'u-bad-utf8-row')}\n".encode()
+            + b"u-bad-utf8-row-1,2025-06-01T10:00:00Z,\xff\xfe,page_view,true\n"
+        ),
+        rejected("not utf-8 encoded"),
+    )
+    add(
+        "u-latin1-header",
+        "usage/l1.csv",
+        text(
+            ("event_id,occurred_at,user_id,event_name,caf\xe9\n" + csv_row(u, "u-latin1-header") + "\n").encode(
+                "latin-1"
+            )
+        ),
+        failed("not UTF-8"),
+    )
+    add("u-gzip", "usage/u.csv.gz", gz(f"{CSV_HEADERS[u]}\n{csv_row(u, 'u-gzip')}\n"), loaded(1))
+    add("u-gzip-misnamed", "usage/gzin.csv", gz(f"{CSV_HEADERS[u]}\n{csv_row(u, 'u-gzip-misnamed')}\n"), failed("gzip"))
+    add("u-sql-values", "usage/vals.csv", csv(u, f'u-sql-values-0,{TS},"{INJECT}",page_view,true'), loaded(1))
+    add(
+        "u-ts-9999",
+        "usage/u9999.csv",
+        csv(u, csv_row(u, "u-ts-9999"), csv_row(u, "u-ts-9999", 1).replace(TS, "9999-12-31T23:59:59Z")),
+        rejected(WINDOW),
+    )
+    add("u-parquet", "usage/p.parquet",
+        parquet({"event_id": ["u-parquet-0"], "occurred_at": [TS], "user_id": ["u1"], "event_name": ["x"], "extra'; drop": [1]}),
+        loaded(1))  # fmt: skip
+    add("u-parquet-corrupt", "usage/corrupt.parquet", text(b"PAR1" + b"\x00" * 64 + b"PAR1"), failed("corrupt.parquet"))
+    add("u-parquet-is-csv", "usage/fake.parquet", csv(u, csv_row(u, "u-parquet-is-csv")), failed("not a Parquet file"))
+
+    # -- the other CSV sources --
+    add("r-good", "dsr/r.csv", csv("dsr", csv_row("dsr", "r-good")), loaded(1))
+    add(
+        "r-received-9999",
+        "dsr/r9999.csv",
+        csv(
+            "dsr",
+            csv_row("dsr", "r-received-9999"),
+            csv_row("dsr", "r-received-9999", 1).replace(TS, "9999-12-31T00:00:00Z"),
+        ),
+        rejected(WINDOW),
+    )
+    add(
+        "r-reason-quoted-newline",
+        "dsr/rq.csv",
+        csv("dsr", csv_row("dsr", "r-reason-quoted-newline") + '"asked twice,\nby email"'),
+        loaded(1),
+    )
+    add("i-good", "inventory/i.csv", csv("inventory", csv_row("inventory", "i-good")), loaded(1))
+    add(
+        "i-hold-one",
+        "inventory/h1.csv",
+        csv(
+            "inventory",
+            csv_row("inventory", "i-hold-one"),
+            csv_row("inventory", "i-hold-one", 1).replace(",false,", ",1,"),
+        ),
+        rejected("not true/false"),
+    )
+    add(
+        "i-contract-ends-later",
+        "inventory/later.csv",
+        csv("inventory", csv_row("inventory", "i-contract-ends-later") + "2030-01-01T00:00:00Z"),
+        loaded(1),
+    )
+    add(
+        "i-snapshot-future",
+        "inventory/fut.csv",
+        csv(
+            "inventory",
+            csv_row("inventory", "i-snapshot-future"),
+            csv_row("inventory", "i-snapshot-future", 1).replace(TS, FUTURE),
+        ),
+        rejected(WINDOW),
+    )
+    add("i-parquet", "inventory/i.parquet",
+        parquet({"snapshot_at": [TS], "system": ["crm"], "store": ["db"], "record_id": ["i-parquet-0"], "data_category": ["user.name"], "created_at": ["2025-01-01T00:00:00Z"]}),
+        loaded(1))  # fmt: skip
+    add("dir-good", "directory/d.csv", csv("directory", csv_row("directory", "dir-good")), loaded(1))
+    add(
+        "dir-mfa-t",
+        "directory/mfa.csv",
+        csv(
+            "directory",
+            csv_row("directory", "dir-mfa-t"),
+            csv_row("directory", "dir-mfa-t", 1).replace(",true,", ",T,"),
+        ),
+        rejected("not true/false"),
+    )
+    add(
+        "dir-bad-zone",
+        "directory/tz.csv",
+        csv(
+            "directory",
+            csv_row("directory", "dir-bad-zone"),
+            csv_row("directory", "dir-bad-zone", 1).replace("Europe/Berlin", "Mars/Olympus"),
+        ),
+        rejected("unknown IANA time zone"),
+    )
+    add("t-good", "tenants/t.csv", csv("tenants", csv_row("tenants", "t-good")), loaded(1))
+    add(
+        "t-ends-2030",
+        "tenants/t2030.csv",
+        csv("tenants", csv_row("tenants", "t-ends-2030") + "2030-01-01T00:00:00Z"),
+        loaded(1),
+    )
+    add(
+        "t-started-1900",
+        "tenants/t1900.csv",
+        csv(
+            "tenants",
+            csv_row("tenants", "t-started-1900"),
+            csv_row("tenants", "t-started-1900", 1).replace("2024-01-01", "1900-01-01"),
+        ),
+        rejected(WINDOW),
+    )
+    add("s-good", "subjects/s.csv", csv("subjects", csv_row("subjects", "s-good")), loaded(1))
+    add("s-parquet", "subjects/s.parquet", parquet({"subject_id": ["s-parquet-0"], "country": ["DE"]}), loaded(1))
+    add("inc-good", "incidents/x.csv", csv("incidents", csv_row("incidents", "inc-good")), loaded(1))
+    add(
+        "inc-bool-yes",
+        "incidents/y.csv",
+        csv(
+            "incidents",
+            csv_row("incidents", "inc-bool-yes"),
+            csv_row("incidents", "inc-bool-yes", 1).replace(",true,", ",yes,"),
+        ),
+        rejected("not true/false"),
+    )
+
+    # -- the export folder itself --
+    add(
+        "top-unknown-folder",
+        "audits",
+        folder_with("x.jsonl", _a("top-unknown-folder")),
+        unread("outside the contract's source folders"),
+    )
+    add("top-stray-file", "README.txt", text("hello"), unread("outside the contract's source folders"))
+    return c
+
+
+CASES = _cases()

@@ -1,0 +1,163 @@
+"""Hostile and malformed exports (tests/hostile_corpus.py): each case gets its exact outcome, and no
+good row of any other file is lost. One load of one bundle holding every case, shared by the table."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from hostile_corpus import CASES, Case
+
+from compliance.ingest.load import IngestSummary, ingest
+
+GOOD = {  # a good file of every source, next to the cases: (path, table, key column, rows)
+    "audit/0-good.jsonl": ("audit_events", "event_id", 3),
+    "diagnostic/0-good.jsonl": ("diagnostic_logs", "message", 2),
+    "usage/0-good.csv": ("usage_events", "event_id", 2),
+    "dsr/0-good.csv": ("dsr_requests", "request_id", 1),
+    "inventory/0-good.csv": ("inventory_records", "record_id", 1),
+    "directory/0-good.csv": ("directory_accounts", "actor_id", 1),
+    "tenants/0-good.csv": ("tenants", "tenant_id", 1),
+    "subjects/0-good.csv": ("subjects", "subject_id", 1),
+    "incidents/0-good.csv": ("incidents", "incident_id", 1),
+}
+
+
+def _write_good(export: Path) -> None:
+    from hostile_corpus import CSV_HEADERS, audit, csv_row, diag
+
+    for rel, (_table, _key, n) in GOOD.items():
+        source = rel.split("/")[0]
+        path = export / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if source == "audit":
+            path.write_text("".join(json.dumps(audit("good", i)) + "\n" for i in range(n)))
+        elif source == "diagnostic":
+            path.write_text("".join(json.dumps(diag("good", i)) + "\n" for i in range(n)))
+        else:
+            path.write_text("\n".join([CSV_HEADERS[source], *(csv_row(source, "good", i) for i in range(n))]) + "\n")
+
+
+@pytest.fixture(scope="module")
+def loaded_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[IngestSummary, Path, Path]:
+    root = tmp_path_factory.mktemp("hostile")
+    (root / "outside.jsonl").write_text('{"event_id": "outside"}\n')
+    export = root / "export"
+    _write_good(export)
+    for case in CASES:
+        case.write(export / case.path, export)
+    db = root / "audit.duckdb"
+    summary = ingest([export], db, findings=False)
+    return summary, export, db
+
+
+def _query(db: Path, sql: str, params: dict | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or {}).fetchall()
+
+
+def test_the_corpus_is_large_and_covers_every_source() -> None:
+    assert len(CASES) >= 80
+    assert len({c.id for c in CASES}) == len(CASES)
+    folders = {c.path.split("/")[0] for c in CASES}
+    assert {
+        "audit",
+        "diagnostic",
+        "usage",
+        "dsr",
+        "inventory",
+        "directory",
+        "tenants",
+        "subjects",
+        "incidents",
+    } <= folders
+
+
+def test_no_good_row_is_lost_and_the_load_is_published(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    summary, _export, db = loaded_bundle
+    assert summary.published
+    for rel, (table, key, n) in GOOD.items():
+        got = _query(db, f'select count(*) from {table} where "{key}" like $k', {"k": "good-%"})[0][0]
+        assert got == n, rel
+    # The header injection case ran nothing: every table is still there, nothing was written outside.
+    assert not Path("/tmp/pwn.py").exists()
+    # The default as-of date comes from loaded rows only, never from a rejected year 9999.
+    from compliance.controls import default_as_of
+
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert str(default_as_of(con)) == "2025-06-01"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_hostile_case_outcome(case: Case, loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    summary, export, db = loaded_bundle
+    path = export / case.path
+    exp = case.expect
+    if exp.kind == "unread":
+        reasons = [u.reason for u in summary.unread if u.path == path or path in u.path.parents]
+        assert reasons and all(exp.reason in r for r in reasons), reasons
+        assert not [f for f in summary.files if f.path == path or path in f.path.parents]
+        return
+    results = [f for f in summary.files if f.path == path or path in f.path.parents]
+    assert len(results) == 1, [(f.path, f.status) for f in summary.files if case.id in str(f.path)]
+    f = results[0]
+    if exp.kind == "failed":
+        assert f.status == "failed" and exp.reason in f.note, f.note
+        logged = _query(db, "select reason from rejects where path = $p", {"p": str(path)})
+        assert logged == [(f"file not loaded: {f.note}",)]
+        return
+    if exp.kind == "skipped":
+        assert f.status == "skipped" and f.note.startswith("same content as")
+        return
+    assert f.status == "loaded", f.note
+    assert (f.rows_loaded, f.rows_rejected) == (exp.loaded, exp.rejected)
+    reasons = [r[0] for r in _query(db, "select reason from rejects where path = $p", {"p": str(path)})]
+    assert len(reasons) == exp.rejected
+    assert all(exp.reason in r for r in reasons), reasons
+    manifest = _query(db, "select rows_loaded, rows_rejected from load_manifest where path = $p", {"p": str(path)})
+    assert manifest == [(exp.loaded, exp.rejected)]
+
+
+def test_a_rejected_line_keeps_its_raw_text_escaped_and_bounded(
+    loaded_bundle: tuple[IngestSummary, Path, Path],
+) -> None:
+    _summary, export, db = loaded_bundle
+    [(line, raw)] = _query(
+        db, "select line, raw from rejects where path = $p", {"p": str(export / "audit/badbyte.jsonl")}
+    )
+    assert line == 2 and "\\xff\\xfe" in raw
+    [(line, raw)] = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "audit/huge.jsonl")})
+    assert line == 1 and raw.startswith('{"event_id": "a-huge-0"') and len(raw) <= 10_000
+
+
+def test_a_reject_after_a_quoted_line_break_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    _summary, export, db = loaded_bundle
+    got = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "usage/qnl-bad.csv")})
+    assert got == [(4, "u-quoted-newline-then-bad-1,2025-06-01T10:00:00Z,u1,x,yes")]
+
+
+def test_injected_values_are_stored_as_text(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    _summary, _export, db = loaded_bundle
+    got = _query(db, "select actor_id, system from audit_events where event_id = 'a-sql-values-0'")
+    assert got == [("x'); delete from audit_events; --", "'; drop table rejects; --")]
+
+
+def test_cli_names_every_unread_and_failed_file_and_exits_1(
+    loaded_bundle: tuple[IngestSummary, Path, Path], tmp_path: Path
+) -> None:
+    _summary, export, _db = loaded_bundle
+    db = tmp_path / "cli.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "compliance", "ingest", str(export), "--db", str(db), "--no-findings"],
+        capture_output=True, text=True, timeout=300, env=dict(os.environ, COLUMNS="200"),
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "not read: " in proc.stdout and "passwd.jsonl" in proc.stdout and "not loaded: " in proc.stdout
+    assert "the other files were loaded" in proc.stderr
+    assert db.exists()

@@ -104,7 +104,7 @@ def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
         _open[path] = con
     con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
     # A bound keeps the server's footprint predictable on big data; DuckDB spills beyond it.
-    con.execute(f"SET memory_limit = '{os.environ.get(MEMORY_ENV, '1GB')}'").fetchall()
+    con.execute("SET memory_limit = $limit", {"limit": os.environ.get(MEMORY_ENV, "1GB")}).fetchall()
     return con
 
 

@@ -184,7 +184,16 @@ def _json_columns(source: Source) -> str:
     # A list is read as JSON so that a string or object where the contract wants a list is a reject,
     # not a silent NULL.
     kinds = {"VARCHAR[]": "JSON", "JSON": "JSON"}
-    return "{" + ", ".join(f"'{c.name}': '{kinds.get(c.type, 'VARCHAR')}'" for c in source.columns) + "}"
+    return (
+        "{"
+        + ", ".join(f"{sql_string(c.name)}: {sql_string(kinds.get(c.type, 'VARCHAR'))}" for c in source.columns)
+        + "}"
+    )
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal of text written in code (a schema name): quotes doubled. Never for data."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def jsonl_reader_sql(source: Source, param: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -118,6 +118,16 @@ def ingest(
             "so the dashboard opens with results ready (about as long as a `check`)."
         ),
     ] = True,
+    wait: Annotated[
+        float, typer.Option(help="Seconds to wait while another ingest loads into the same database, then stop.")
+    ] = 600.0,
+    earliest: Annotated[
+        str, typer.Option(help="Timestamps before this date (YYYY-MM-DD) are rejects: no real event is older.")
+    ] = "1990-01-01",
+    latest: Annotated[
+        str | None,
+        typer.Option(help="Timestamps after this date are rejects (default: one day after the load starts)."),
+    ] = None,
 ) -> None:
     """Load export folders into the audit database (incremental, de-duplicated, published atomically).
 
@@ -127,13 +137,19 @@ def ingest(
     """
     from compliance.config.base import PolicyError
     from compliance.config.bundle import load_policy
-    from compliance.ingest.load import IngestError
+    from compliance.ingest.load import IngestError, TimeWindow
     from compliance.ingest.load import ingest as run_ingest
 
     try:
         policy = load_policy(policy_dir)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
+    try:
+        window = TimeWindow(datetime.fromisoformat(earliest), datetime.fromisoformat(latest) if latest else None)
+    except ValueError:
+        raise typer.BadParameter(
+            f"--earliest/--latest must be dates like 1990-01-01 (got {earliest!r}, {latest!r})"
+        ) from None
     try:
         with _progress() as bar:
             task = bar.add_task("loading", total=None)
@@ -155,6 +171,8 @@ def ingest(
                 threads=threads,
                 findings=findings,
                 findings_progress=findings_progress,
+                window=window,
+                lock_wait_seconds=wait,
             )
     except IngestError as exc:
         raise _fail(f"{exc}\nNothing was published; {db} is unchanged.") from None

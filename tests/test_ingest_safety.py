@@ -1,0 +1,124 @@
+"""Ingest against its environment: two loads at once, copies left by killed loads, a full disk, options."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compliance.ingest import load
+from compliance.ingest.load import DatabaseLock, IngestError, ingest
+
+
+def _export(root: Path, prefix: str, n: int) -> Path:
+    ex = root / prefix
+    (ex / "audit").mkdir(parents=True)
+    rows = [
+        {
+            "event_id": f"{prefix}-{i}",
+            "occurred_at": f"2025-06-01T10:{i % 60:02d}:00Z",
+            "actor_id": "emp-1",
+            "actor_type": "employee",
+            "action": "login",
+            "outcome": "success",
+        }
+        for i in range(n)
+    ]
+    (ex / "audit" / f"{prefix}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return ex
+
+
+def _count(db: Path, sql: str) -> object:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()[0][0]
+
+
+def test_two_ingests_at_once_keep_every_row_of_both(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    exports = [_export(tmp_path, "first", 300), _export(tmp_path, "second", 200)]
+    code = "import sys; from compliance.ingest.load import ingest; ingest([sys.argv[1]], sys.argv[2], findings=False)"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(ex), str(db)], stderr=subprocess.PIPE, text=True)
+        for ex in exports
+    ]
+    for p in procs:
+        _out, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    # The second load waited for the lock and loaded on top of the first one's published database.
+    assert _count(db, "select count(*) from audit_events where event_id like 'first-%'") == 300
+    assert _count(db, "select count(*) from audit_events where event_id like 'second-%'") == 200
+    assert _count(db, "select count(*) from load_runs") == 2
+
+
+def test_a_held_lock_stops_the_second_ingest_with_a_clear_message(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ex = _export(tmp_path, "e", 3)
+    with DatabaseLock(db, 0), pytest.raises(IngestError, match=rf"another ingest \(process {os.getpid()}\)"):
+        ingest([ex], db, findings=False, lock_wait_seconds=0.3)
+    assert not db.exists()
+    assert ingest([ex], db, findings=False).published  # the lock is free again
+
+
+def test_copies_left_by_dead_loads_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    stale = [tmp_path / f".audit.duckdb.loading-{dead_pid}", tmp_path / f".audit.duckdb.loading-{dead_pid}.wal"]
+    live = tmp_path / f".audit.duckdb.loading-{os.getppid()}"  # a process that is still running
+    for p in [*stale, live]:
+        p.write_bytes(b"x" * 1024)
+    other = tmp_path / ".other.duckdb.loading-1"  # another database's copy is not ours to remove
+    other.write_bytes(b"x")
+    ingest([_export(tmp_path, "e", 3)], db, findings=False)
+    assert not any(p.exists() for p in stale)
+    assert live.exists() and other.exists()
+
+
+def test_a_full_disk_is_reported_as_a_disk_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "audit.duckdb"
+    ex = _export(tmp_path, "e", 3)
+    ingest([ex], db, findings=False)
+    before = db.read_bytes()
+
+    def no_space(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(load.shutil, "copyfile", no_space)
+    with pytest.raises(IngestError, match=r"disk holding .* is full"):
+        ingest([_export(tmp_path, "f", 2)], db, findings=False)
+    monkeypatch.undo()
+
+    def duckdb_no_space(*_a: object, **_k: object) -> None:
+        raise duckdb.IOException('Could not write file "x": No space left on device')
+
+    monkeypatch.setattr(load, "build_retention_rules", duckdb_no_space)
+    with pytest.raises(IngestError, match=r"disk holding .* is full"):
+        ingest([_export(tmp_path, "g", 2)], db, findings=False)
+    assert db.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if ".loading-" in p.name]
+
+
+def test_a_memory_limit_option_is_bound_never_spliced(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ex = _export(tmp_path, "e", 3)
+    with pytest.raises(IngestError, match="not a size like 4GB"):
+        ingest([ex], db, findings=False, memory_limit="1GB'; drop table audit_events; --")
+    assert ingest([ex], db, findings=False, memory_limit="512MB").published
+
+
+def test_cli_reports_a_held_lock_without_a_traceback(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    ex = _export(tmp_path, "e", 3)
+    with DatabaseLock(db, 0):
+        proc = subprocess.run(
+            [sys.executable, "-m", "compliance", "ingest", str(ex), "--db", str(db), "--no-findings", "--wait", "0.2"],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "another ingest" in proc.stderr and "Nothing was published" in proc.stderr

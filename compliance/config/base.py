@@ -42,17 +42,90 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+# Policy files are a few KiB; anything far larger is a mistake or an attack, never a policy.
+MAX_POLICY_BYTES = 1024 * 1024
+# Values after alias expansion: a "billion laughs" file of a few lines expands to gigabytes.
+MAX_YAML_VALUES = 100_000
+
+
 def read_yaml(path: Path) -> object:
+    """Parse a policy YAML file safely: size-limited, duplicate keys and alias bombs refused.
+
+    The node graph is checked before any Python object is built, so an alias bomb costs a few
+    kilobytes, not gigabytes; a key given twice in one mapping is an error (last-wins would silently
+    drop a rule the author wrote).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_POLICY_BYTES + 1)
     except OSError as exc:
         raise PolicyError(path, "(file)", f"cannot be read: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError(
+            path, "(file)", f"is larger than {MAX_POLICY_BYTES // 1024} KiB, far more than any policy file"
+        )
     try:
-        return yaml.safe_load(text)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PolicyError(path, "(file)", f"is not UTF-8 text (byte {exc.start})") from None
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_yaml_graph(path, node)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise PolicyError(path, "(file)", "is nested too deeply to be a policy file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         raise PolicyError(path, where, f"is not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    finally:
+        loader.dispose()
+
+
+def _check_yaml_graph(path: Path, root: yaml.Node) -> None:
+    """Refuse duplicate keys, self-referencing aliases and documents that expand past MAX_YAML_VALUES."""
+    sizes: dict[int, int] = {}
+    in_progress: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]  # an alias: counted again (that is what expansion costs), walked once
+        if key in in_progress:
+            raise PolicyError(path, f"line {node.start_mark.line + 1}", "an alias refers to the value containing it")
+        in_progress.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if k.value in seen:
+                        raise PolicyError(
+                            path,
+                            f"line {k.start_mark.line + 1}",
+                            f"key {k.value!r} is given twice in one mapping (first on line {seen[k.value]})",
+                        )
+                    seen[k.value] = k.start_mark.line + 1
+                total += size(k) + size(v)
+                if total > MAX_YAML_VALUES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item)
+                if total > MAX_YAML_VALUES:
+                    break
+        in_progress.discard(key)
+        if total > MAX_YAML_VALUES:
+            raise PolicyError(
+                path, "(file)", f"expands to more than {MAX_YAML_VALUES:,} values through aliases (refused)"
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
 
 
 def load_model(path: Path, model: type[M]) -> M:

@@ -250,6 +250,7 @@ def check(
     """
     from compliance.check import run_check, summary_table
 
+    _check_selection(control, section)
     if not db.exists():
         raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
     try:
@@ -272,6 +273,42 @@ def check(
         sys.stdout.write(result.rendered or "")
     console.print(summary_table(result))
     raise typer.Exit(result.exit_code)
+
+
+def _check_selection(control_ids: list[str] | None, sections: list[str] | None) -> None:
+    """Unknown control ids or sections, or a selection with no control, are usage errors (exit 2) that list
+    the valid choices: a CI gate given a typo must fail, not check nothing and pass."""
+    from compliance.queries import QueryError, controls
+
+    try:
+        catalog = controls()
+    except QueryError as exc:
+        raise _fail(f"cannot read the control catalog: {exc}") from None
+    known_ids = sorted({str(q.control_id) for q in catalog})
+    known_sections = sorted({str(q.section) for q in catalog}, key=lambda s: (s != "PS", s.zfill(3)))
+    unknown_ids = [c for c in control_ids or [] if c not in known_ids]
+    if unknown_ids:
+        raise typer.BadParameter(
+            f"unknown control id {', '.join(map(repr, unknown_ids))}; valid ids: {', '.join(known_ids)}",
+            param_hint="--control",
+        )
+    unknown_sections = [s for s in sections or [] if s not in known_sections]
+    if unknown_sections:
+        raise typer.BadParameter(
+            f"no policy section {', '.join(map(repr, unknown_sections))} has controls; "
+            f"valid sections: {', '.join(known_sections)}",
+            param_hint="--section",
+        )
+    chosen = [
+        q
+        for q in catalog
+        if (not control_ids or str(q.control_id) in control_ids) and (not sections or str(q.section) in sections)
+    ]
+    if not chosen:
+        raise typer.BadParameter(
+            f"no control is both in section {', '.join(sections or [])} and among {', '.join(control_ids or [])}",
+            param_hint="--control/--section",
+        )
 
 
 @app.command()

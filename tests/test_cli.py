@@ -97,3 +97,21 @@ def test_policy_command_validates(tmp_path: Path) -> None:
     bad.mkdir()
     broken = _run("policy", "--policy", str(bad))
     assert broken.returncode == 2 and "taxonomy.yaml" in broken.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "hint", "listed"),
+    [
+        (["--section", "S5", "--fail-on", "low"], "--section", "valid sections: PS"),
+        (["--control", "dsr.overdu"], "--control", "valid ids: "),
+        (["--section", "8", "--control", "security.mfa_missing"], "--control/--section", "no control is both"),
+    ],
+    ids=["unknown-section", "unknown-control", "empty-selection"],
+)
+def test_check_refuses_a_selection_that_checks_nothing(tmp_path: Path, args: list[str], hint: str, listed: str) -> None:
+    # A CI gate with a typo must fail as a usage error (2), never pass (0) or look like an alarm (1).
+    db = tmp_path / "none.duckdb"  # selection is checked first: no database needed to refuse it
+    proc = _run("check", "--db", str(db), *args)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr and hint in proc.stderr
+    assert listed in " ".join(proc.stderr.replace("│", " ").split())

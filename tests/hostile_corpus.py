@@ -308,6 +308,26 @@ def _cases() -> list[Case]:
         jsonl(audit("a-unknown-fields", surprise={"deep": [1, {"x": 2}]})),
         loaded(1),
     )
+    for cid, value in (("a-text-object", {"id": "emp-1"}), ("a-text-list", ["emp-1", "emp-2"])):
+        add(
+            cid,
+            f"audit/{cid}.jsonl",
+            jsonl(audit(cid), audit(cid, 1, actor_id=value)),
+            rejected("field actor_id: an object or list where the contract wants text"),
+        )
+    add("a-text-number", "audit/num.jsonl", jsonl(audit("a-text-number", tenant_id=42)), loaded(1))
+    add(
+        "a-text-json-looking",
+        "audit/jsonish.jsonl",
+        jsonl(audit("a-text-json-looking", user_agent='{"not": "an object"}')),
+        loaded(1),
+    )
+    add(
+        "d-message-object",
+        "diagnostic/msgobj.jsonl",
+        jsonl(diag("d-message-object"), {**diag("d-message-object", 1), "host": {"name": "h"}}),
+        rejected("field host: an object or list"),
+    )
     add("a-details-object", "audit/details.jsonl", jsonl(audit("a-details-object", details={"k": [1, 2]})), loaded(1))
 
     # -- diagnostic --

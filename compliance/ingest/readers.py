@@ -182,8 +182,9 @@ def _json_columns(source: Source) -> str:
     # Lists and JSON keep their shape; every scalar is read as text and typed in validate.py.
     # Column names come from compliance.schema (code), never from a file.
     # A list is read as JSON so that a string or object where the contract wants a list is a reject,
-    # not a silent NULL.
-    kinds = {"VARCHAR[]": "JSON", "JSON": "JSON"}
+    # not a silent NULL; text fields too, so that an object or list where text is wanted is a reject,
+    # not its JSON text stored as if it were the value.
+    kinds = {"VARCHAR[]": "JSON", "JSON": "JSON", "VARCHAR": "JSON"}
     return (
         "{"
         + ", ".join(f"{sql_string(c.name)}: {sql_string(kinds.get(c.type, 'VARCHAR'))}" for c in source.columns)
@@ -204,7 +205,8 @@ def jsonl_reader_sql(source: Source, param: str) -> str:
 
 @dataclass(frozen=True)
 class Stage:
-    """A stage relation's SQL (`_file_index`, `_line`, `_unparseable`, then every contract column as read)
+    """A stage relation's SQL (`_file_index`, `_line`, `_unparseable`, `_shape`, then every contract column
+    as read; `_shape` names the text fields that held a JSON object or list)
     and the parameters it binds (the files' exact paths)."""
 
     sql: str
@@ -222,10 +224,15 @@ def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: C
     """
     kind = file_kind(paths[0])
     cols = source.column_names
-    fields = ", ".join(f'"{c}"' for c in cols)
+    fields = "null::varchar as _shape, " + ", ".join(f'"{c}"' for c in cols)
     if kind == "jsonl":
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
         all_null = " and ".join(f'"{c}" is null' for c in cols)
+        text = [c.name for c in source.columns if c.type == "VARCHAR"]
+        shape = ", ".join(f"case when json_type(\"{c}\") in ('OBJECT', 'ARRAY') then {sql_string(c)} end" for c in text)
+        fields = f"nullif(concat_ws(', ', {shape}), '') as _shape, " + ", ".join(
+            f'"{c}"->>\'$\' as "{c}"' if c in text else f'"{c}"' for c in cols
+        )
         if numbered:  # one scan per file, so ORDINALITY numbers each file's records from 1
             sql = " union all ".join(
                 f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
@@ -240,14 +247,18 @@ def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: C
         assert layout is not None and len(paths) == 1
         if layout.empty:
             nulls = ", ".join(f'null::varchar as "{c}"' for c in cols)
-            return Stage(f"select 0 as _file_index, 0::bigint as _line, false as _unparseable, {nulls} limit 0", {})
+            return Stage(
+                f"select 0 as _file_index, 0::bigint as _line, false as _unparseable, null::varchar as _shape, {nulls}"
+                " limit 0",
+                {},
+            )
         spec = "{" + ", ".join(f"'c{i}': 'VARCHAR'" for i in range(layout.width)) + "}"
         select = ", ".join(
             f'"c{layout.positions[c]}" as "{c}"' if c in layout.positions else f'null::varchar as "{c}"' for c in cols
         )
         delim = {",": "','", ";": "';'", "\t": "E'\\t'", "|": "'|'"}[layout.delimiter]
         # _line assumes no structural rejects; load.py corrects it in the rare file that has some.
-        sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, {select}
+        sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, null::varchar as _shape, {select}
             from read_csv($file, header=true, columns={spec}, auto_detect=false, delim={delim}, quote='"',
                           escape='"', max_line_size={MAX_RECORD_BYTES},
                           ignore_errors=true, store_rejects=true, rejects_table='_csv_rejects',
@@ -262,7 +273,7 @@ def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: C
             else f'null::varchar as "{c.name}"'
             for c in source.columns
         )
-        sql = f"""select 0 as _file_index, ordinality as _line, false as _unparseable, {select}
+        sql = f"""select 0 as _file_index, ordinality as _line, false as _unparseable, null::varchar as _shape, {select}
                   from read_parquet($file) with ordinality"""
         return Stage(sql, {"file": exact(paths[0])})
     raise FileReadError(paths[0], "not a .jsonl, .csv or .parquet file (optionally .gz)")

@@ -172,6 +172,11 @@ DSR = Source(
         _c("completed_at", "TIMESTAMP"),
         _c("status", required=True, enum=("open", "completed", "rejected", "withdrawn")),
         _c("status_reason"),
+        # Optional (contract section 1.10): UK GDPR Art. 12A clock start and pause.
+        _c("id_requested_at", "TIMESTAMP"),
+        _c("id_received_at", "TIMESTAMP"),
+        _c("clarification_requested_at", "TIMESTAMP"),
+        _c("clarification_received_at", "TIMESTAMP"),
     ),
 )
 

@@ -57,12 +57,15 @@ def make(
     status: str = "open",
     **stamps: str,
 ) -> DsrRequest:
+    # An extension notice carries its reasons unless a case says otherwise (reason '' = none given).
+    reason = stamps.pop("extension_reason", "complexity" if "extension_notified_at" in stamps else "")
     return DsrRequest(
         request_id="r-1",
         jurisdiction=jurisdiction,
         request_type=request_type,
         status=status,
         received_at=datetime.fromisoformat(received),
+        extension_reason=reason or None,
         **{name: ts(value) for name, value in stamps.items()},
     )
 
@@ -334,9 +337,9 @@ STATE_CASES = [
     # Completed Sat 1 Mar 00:30 GMT, one day late.
     pytest.param(EU, "completed", {"completed_at": "2025-03-01T00:30Z"}, "2025-04-01",
                  "completed_late", id="completed-one-day-late"),
-    # Rejected 10 Mar, after the deadline: state rejected, never overdue.
+    # Refused 10 Mar, after the 28 Feb deadline: a late answer (GDPR Art. 12(4)), never overdue.
     pytest.param(EU, "rejected", {"completed_at": "2025-03-10T10:00Z"}, "2025-04-01",
-                 "rejected", id="rejected-after-deadline"),
+                 "rejected_late", id="rejected-after-deadline"),
     pytest.param(EU, "withdrawn", {"completed_at": "2025-02-10T10:00Z"}, "2025-04-01",
                  "withdrawn", id="withdrawn"),
     # LA: due Mon 29 Dec 2025; completed 30 Dec 07:30Z = 29 Dec 23:30 PST -> on time.
@@ -369,7 +372,9 @@ def test_awaiting_verification_state() -> None:
         pytest.param("completed", "2025-02-28T23:30Z", False, 28, id="completed-on-time"),
         pytest.param("completed", "2025-03-01T00:30Z", True, 29, id="completed-late"),
         pytest.param("rejected", "2025-03-10T10:00Z", True, 38, id="rejected-late"),
-        pytest.param("withdrawn", "2025-02-10T10:00Z", False, 10, id="withdrawn-in-time"),
+        # Withdrawn: nothing is owed any more, so never late (None), whenever it happened.
+        pytest.param("withdrawn", "2025-02-10T10:00Z", None, 10, id="withdrawn-in-time"),
+        pytest.param("withdrawn", "2025-03-10T10:00Z", None, 38, id="withdrawn-after-due-date"),
         pytest.param("open", None, None, None, id="open"),
     ],
 )
@@ -434,6 +439,7 @@ def test_deadlines_frame() -> None:
             "status": "open",
             "received_at": datetime(2025, 1, 31, 10),
             "extension_notified_at": "2025-02-28T18:00:00+00:00",
+            "extension_reason": "records in several systems",
         },
         {
             "request_id": "c",

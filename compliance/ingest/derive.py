@@ -6,25 +6,37 @@ import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
-from compliance.deadlines import deadlines_frame
+from compliance.deadlines import deadlines_frame, states_frame
+from compliance.ingest.tables import dsr_deadline_columns
 
 
 def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
-    """Recompute `dsr_deadlines` for the whole register with the deadline engine; returns the row count.
+    """Recompute `dsr_deadlines` and `dsr_states` for the whole register with the deadline engine.
 
-    The register holds thousands of requests, not millions, so one Python pass is cheap, and it keeps
-    the legal calendar logic (month ends, holidays, time zones) in one tested place.
+    Returns the request count. `dsr_deadlines` is each request as the register stands;
+    `dsr_states` its history (one row per period between timestamps), so a state as of any
+    date is one filtered read, computed by the same engine. The register holds thousands of
+    requests, not millions, so one Python pass is cheap, and it keeps the legal calendar logic
+    (month ends, holidays, time zones) in one tested place.
     """
     # The caller's connection, not a cursor: ingestion runs in one transaction that a cursor cannot see.
     rows = con.sql("SELECT * FROM dsr_requests ORDER BY request_id").pl().to_dicts()
     frame = deadlines_frame(rows, policy.dsr_rules)
+    _replace_table(con, "dsr_deadlines", frame)
+    _replace_table(con, "dsr_states", states_frame(rows, policy.dsr_rules))
+    return frame.height
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     utc = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
     frame = frame.with_columns(pl.col(utc).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
-    con.register("_deadlines", frame.to_arrow())
-    con.execute("DELETE FROM dsr_deadlines").fetchall()
-    con.execute("INSERT INTO dsr_deadlines BY NAME SELECT * FROM _deadlines").fetchall()
-    con.unregister("_deadlines")
-    return frame.height
+    con.register("_derived", frame.to_arrow())
+    # Derived, so rebuilt whole: CREATE OR REPLACE also brings a database written by an older
+    # version to the current columns. The table name is one of the two literals above, never data.
+    columns = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=table == "dsr_states"))
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({columns})").fetchall()
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived").fetchall()
+    con.unregister("_derived")
 
 
 # The most specific retention rule (policy section 6) of each system x store x data category that the

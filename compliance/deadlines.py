@@ -31,6 +31,7 @@ from compliance.config.dsr_rules import (
     STATUSES,
     Calendar,
     DsrRules,
+    PeriodEnd,
     Rule,
 )
 
@@ -181,18 +182,20 @@ def _end_of_local_day(day: date, tz: str) -> datetime:
 
 
 @lru_cache(maxsize=1024)
-def _holiday_names(country: str, subdiv: str | None, year: int) -> Mapping[date, str]:
-    # Built once per (country, subdivision, year) on first use, so years expand as the
-    # register needs them; read-only because the cache shares it between callers.
-    table = holidays.country_holidays(country, subdiv=subdiv, years=year)
-    return MappingProxyType(dict(table.items()))
+def _holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
+    # Built once per (calendar, year) on first use, so years expand as the register needs
+    # them; read-only because the cache shares it between callers.
+    table = dict(holidays.country_holidays(cal.country, subdiv=cal.subdiv, years=year).items())
+    for extra in cal.extra_holidays:
+        table.setdefault(extra.date_in(year), extra.name)
+    return MappingProxyType({day: name for day, name in table.items() if name not in cal.not_holidays})
 
 
 def _closed_reason(day: date, cal: Calendar) -> str | None:
     """Why `day` is no working day: 'weekend' or the holiday's name; None if it is one."""
     if day.weekday() >= 5:
         return "weekend"
-    return _holiday_names(cal.country, cal.subdiv, day.year).get(day)
+    return _holiday_names(cal, day.year).get(day)
 
 
 def _next_working_day(day: date, cal: Calendar) -> date:
@@ -275,8 +278,13 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _due(day0: date, amount: int, rule: Rule, cal: Calendar) -> tuple[date, str]:
-    """The due date `amount` units after day 0, and a phrase on how it was reached."""
+def _due(day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | None = None) -> tuple[date, str]:
+    """The due date `amount` units after day 0, and a phrase on how it was reached.
+
+    A calendar period's last day moves off a weekend or holiday when the rule says so
+    (GDPR: Reg. 1182/71 Art. 3(4)) or the jurisdiction's computation-of-time statute does
+    (`end`, e.g. C.R.S. 2-4-108(2)); the statute's own holiday list then decides.
+    """
     raw = _add(day0, amount, rule, cal)
     how = f"{_amount(amount, rule)} after {_fmt(day0)} is {_fmt(raw)}"
     if rule.unit == "calendar_months" and raw.day != day0.day:
@@ -285,13 +293,17 @@ def _due(day0: date, amount: int, rule: Rule, cal: Calendar) -> tuple[date, str]
         skipped = _closed_days(day0 + timedelta(days=1), raw, cal, weekends=False)
         how += f", skipping weekends and {_holiday_label(cal)} holidays"
         return raw, how + (f": {_join(skipped)}" if skipped else "")
+    statute = end if end is not None and end.roll_to_next_working_day else None
+    if statute is not None:
+        cal = cal.model_copy(update={"not_holidays": (*cal.not_holidays, *statute.not_holidays)})
     if _closed_reason(raw, cal) is None:
         return raw, how
-    if rule.roll_to_next_working_day:
+    if rule.roll_to_next_working_day or statute is not None:
         moved = _next_working_day(raw, cal)
         closed = _closed_days(raw, moved, cal, weekends=True)
         verb = "is not a working day" if len(closed) == 1 else "are not working days"
-        return moved, f"{how}; {_join(closed)} {verb}, so it moves to the next one"
+        why = f" ({statute.source})" if statute is not None and not rule.roll_to_next_working_day else ""
+        return moved, f"{how}; {_join(closed)} {verb}, so it moves to the next one{why}"
     closed = _closed_days(raw, raw, cal, weekends=False)
     what = f"a holiday ({closed[0]})" if closed else "a weekend day"
     return raw, f"{how}, {what}, not moved: the law counts calendar days"
@@ -371,14 +383,14 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
         day0 = _local_date(req.verified_at, tz)
         text += f"; identity verified {_fmt(day0)}, which starts the clock"
 
-    due, how = _due(day0, rule.period, rule, cal)
+    due, how = _due(day0, rule.period, rule, cal, juris.period_end)
     text += f"; {how}; due {_fmt(due)}."
 
     # The extension also counts from day 0 (1 + 2 months = day 0 + 3 months), then moves
     # to a working day under the same rule as the original period.
     extended: date | None = None
     if allowed:
-        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal)
+        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal, juris.period_end)
     if notified is None:
         status = "none"
         if extended is not None:

@@ -32,6 +32,9 @@ def test_incident_notification_late(make_db, policy) -> None:
                 _inc("inc-au-late", "AU", "2025-01-01 09:00:00", assessment_completed_at="2025-02-05 09:00:00"),
                 # AU not assessed, 49 days after 20 Jan on 10 Mar -> alarm, high.
                 _inc("inc-au-open", "AU", "2025-01-20 09:00:00"),
+                # Detected 1 Feb 14:00Z = Sun 2 Feb 01:00 AEDT; assessed 4 Mar 10:00Z = 4 Mar 21:00 AEDT: 30 Australian
+                # days (s26WH) -> ok, although the UTC dates (1 Feb -> 4 Mar) are 31 days apart.
+                _inc("inc-au-local", "AU", "2025-02-01 14:00:00", assessment_completed_at="2025-03-04 10:00:00"),
                 # Assessed after 19 days -> ok.
                 _inc("inc-au-ok", "AU", "2025-02-01 09:00:00", assessment_completed_at="2025-02-20 09:00:00"),
                 # Countries work too: GB is UK GDPR; notified after 80 h -> alarm, critical.
@@ -54,6 +57,7 @@ def test_incident_notification_late(make_db, policy) -> None:
         "incident:inc-au-late": ("alarm", "high"),
         "incident:inc-au-open": ("alarm", "high"),
         "incident:inc-au-ok": ("ok", "info"),
+        "incident:inc-au-local": ("ok", "info"),
         "incident:inc-gb": ("alarm", "critical"),
         "incident:inc-us": ("ok", "info"),
     }
@@ -74,4 +78,5 @@ def test_incident_notification_late(make_db, policy) -> None:
     )
     assert "80.0 h after detection" in rows["incident:inc-gb"]["reason"]
     assert "49 days after detection" in rows["incident:inc-au-open"]["reason"]
+    assert "assessment completed 2025-03-04, 30 days after detection" in rows["incident:inc-au-local"]["reason"]
     assert "no GDPR or AU notification clock applies" in rows["incident:inc-us"]["reason"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
 import duckdb
 import polars as pl
 
@@ -37,6 +40,34 @@ def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFra
     con.execute(f"CREATE OR REPLACE TABLE {table} ({columns})").fetchall()
     con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived").fetchall()
     con.unregister("_derived")
+
+
+def build_incident_local_dates(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
+    """Recompute `incident_local_dates`: each incident's detection and assessment as Australian local dates.
+
+    The Privacy Act 1988 (Cth) s26WH gives 30 days to assess a suspected eligible data breach; days are
+    Australian days, so they are counted in the AU jurisdiction's reference time zone (dsr_rules.yaml),
+    not in UTC (an incident detected at 09:00 in Sydney is the previous day in UTC). Computed here with
+    the same zone rules as the DSR deadlines, so the SQL only compares dates. Returns the row count.
+    """
+    tz = ZoneInfo(policy.dsr_rules.jurisdictions["AU"].calendar.timezone)
+    rows = con.sql("SELECT incident_id, detected_at, assessment_completed_at FROM incidents").fetchall()
+
+    def local(stamp: datetime | None) -> date | None:
+        return None if stamp is None else stamp.replace(tzinfo=UTC).astimezone(tz).date()
+
+    frame = pl.DataFrame(
+        [{"incident_id": i, "au_timezone": tz.key, "au_detected_date": local(d), "au_assessed_date": local(a)}
+         for i, d, a in rows],
+        schema={"incident_id": pl.String, "au_timezone": pl.String, "au_detected_date": pl.Date,
+                "au_assessed_date": pl.Date},
+    )  # fmt: skip
+    con.register("_incident_dates", frame.to_arrow())
+    con.execute(
+        "CREATE OR REPLACE TABLE incident_local_dates AS SELECT * FROM _incident_dates ORDER BY incident_id"
+    ).fetchall()
+    con.unregister("_incident_dates")
+    return frame.height
 
 
 # The most specific retention rule (policy section 6) of each system x store x data category that the

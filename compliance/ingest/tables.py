@@ -29,6 +29,9 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
 DERIVED_DDL = """
+CREATE TABLE IF NOT EXISTS incident_local_dates (
+    incident_id VARCHAR, au_timezone VARCHAR, au_detected_date DATE, au_assessed_date DATE
+);
 CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     system VARCHAR, store VARCHAR, data_category VARCHAR, rule_category VARCHAR, rule_system VARCHAR,
     rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,

@@ -3,7 +3,7 @@
 -- section: 5
 -- severity: critical
 -- requires: incidents
--- description: One row per incident involving personal data detected by $as_of: alarm when GDPR (EU/UK) regulator notification took, or has taken, more than $incidents_gdpr_notification_hours hours from detection, or the AU assessment more than $incidents_au_assessment_days days.
+-- description: One row per incident involving personal data detected by $as_of: alarm when GDPR (EU/UK) regulator notification took, or has taken, more than $incidents_gdpr_notification_hours hours from detection, or the AU assessment (Privacy Act 1988 s26WH) more than $incidents_au_assessment_days days, counted in Australian local dates (incident_local_dates).
 -- params: as_of DATE, incidents_gdpr_notification_hours DOUBLE, incidents_au_assessment_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
@@ -16,7 +16,10 @@ with incidents_in_scope as (
         ';' || replace(upper(coalesce(jurisdictions, '')), ' ', '') || ';' as juris_list,
         -- Steps stamped after as_of had not happened yet on that day.
         case when cast(regulator_notified_at as date) <= $as_of then regulator_notified_at end as notified_at,
-        case when cast(assessment_completed_at as date) <= $as_of then assessment_completed_at end as assessed_at,
+        -- s26WH's 30 days are Australian days: the AU dates come from incident_local_dates (ingest).
+        case when l.au_assessed_date <= $as_of then assessment_completed_at end as assessed_at,
+        case when l.au_assessed_date <= $as_of then l.au_assessed_date end as au_assessed_date,
+        l.au_detected_date,
         -- "As of" a date means at the end of that day.
         cast(date_add($as_of, 1) as timestamp) as as_of_end,
         -- 72.0 reads as "72".
@@ -26,6 +29,7 @@ with incidents_in_scope as (
             else cast($incidents_gdpr_notification_hours as varchar)
         end as gdpr_limit_text
     from incidents
+    left join incident_local_dates as l using (incident_id)
     where personal_data_involved
       and cast(detected_at as date) <= $as_of
 ),
@@ -53,7 +57,7 @@ assessed as (
         r.is_gdpr,
         r.is_au,
         date_diff('second', i.detected_at, coalesce(i.notified_at, i.as_of_end)) / 3600.0 as gdpr_hours,
-        date_diff('day', cast(i.detected_at as date), coalesce(cast(i.assessed_at as date), $as_of)) as au_days
+        date_diff('day', i.au_detected_date, coalesce(i.au_assessed_date, $as_of)) as au_days
     from incidents_in_scope as i
     inner join regimes as r on r.incident_id = i.incident_id
 ),
@@ -77,7 +81,7 @@ judged as (
         case
             when not is_au then ''
             when assessed_at is not null then
-                'AU: assessment completed ' || cast(cast(assessed_at as date) as varchar) || ', '
+                'AU: assessment completed ' || cast(au_assessed_date as varchar) || ', '
                 || cast(au_days as varchar) || ' days after detection (limit '
                 || cast($incidents_au_assessment_days as varchar) || ' days)'
             else

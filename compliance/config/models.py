@@ -36,6 +36,9 @@ class Store(StrictModel):
     kind: Literal["table", "bucket", "index", "file"]
     resource_types: list[str] = []
     data_categories: list[str] = Field(min_length=1)
+    # A backup store: erasure reaches it on the backup rotation, so the erasure grace applies to it only.
+    # Elsewhere a record erased after its delete request was marked completed means the claim was false.
+    backup: bool = False
 
 
 class SystemUse(StrictModel):

@@ -278,7 +278,9 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _due(day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | None = None) -> tuple[date, str]:
+def _due(
+    day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | None = None, pause: int = 0
+) -> tuple[date, str]:
     """The due date `amount` units after day 0, and a phrase on how it was reached.
 
     A calendar period's last day moves off a weekend or holiday when the rule says so
@@ -289,6 +291,9 @@ def _due(day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | No
     how = f"{_amount(amount, rule)} after {_fmt(day0)} is {_fmt(raw)}"
     if rule.unit == "calendar_months" and raw.day != day0.day:
         how += f" (there is no {raw:%b} {day0.day}: the month's last day)"
+    if pause and rule.unit != "business_days":
+        raw += timedelta(days=pause)
+        how += f", plus {pause} paused day{'s' if pause != 1 else ''} is {_fmt(raw)}"
     if rule.unit == "business_days":
         skipped = _closed_days(day0 + timedelta(days=1), raw, cal, weekends=False)
         how += f", skipping weekends and {_holiday_label(cal)} holidays"
@@ -323,6 +328,57 @@ def _undated(req: DsrRequest, rule: Rule | None, status: str, ack: date | None, 
         effective_due_at=None,
         ack_due_date=ack,
         explanation=text,
+    )
+
+
+def _art_12a(req: DsrRequest, tz: str, day0: date, text: str, unpaused_due: date) -> tuple[date, int, str, bool]:
+    """UK GDPR Art. 12A (inserted by the Data (Use and Access) Act 2025): the period starts at the
+    latest of receipt and receipt of the identity information the controller asked for (12A(2));
+    it does not run while the controller waits for clarification it asked for (12A(4)-(5)).
+
+    Returns the clock start, the paused days, the explanation so far and whether the clock is
+    stopped (identity information or clarification still awaited): then nothing is due yet.
+    A clarification asked for after the period ended cannot pause it. The fee of 12A(2)(c) is
+    not in the register, so it never moves the start.
+    """
+    local = {n: None if (s := getattr(req, n)) is None else _local_date(s, tz) for n in OPTIONAL_STAMPS}
+    if local["id_requested_at"] is not None:
+        received_id = local["id_received_at"]
+        if received_id is None:
+            asked = _fmt(local["id_requested_at"])
+            return (
+                day0,
+                0,
+                f"{text}; identity information asked for {asked} has not arrived, so under UK GDPR Art. 12A the period has not started and nothing is due.",
+                True,
+            )
+        if received_id > day0:
+            day0 = received_id
+            text += f"; the identity information asked for arrived {_fmt(day0)}, which starts the period (UK GDPR Art. 12A(2))"
+    asked = local["clarification_requested_at"]
+    if asked is None:
+        return day0, 0, text, False
+    if asked > unpaused_due:
+        return (
+            day0,
+            0,
+            f"{text}; clarification asked for {_fmt(asked)}, after the period ended, does not pause it",
+            False,
+        )
+    answered = local["clarification_received_at"]
+    if answered is None:
+        return (
+            day0,
+            0,
+            f"{text}; clarification asked for {_fmt(asked)} has not arrived: under UK GDPR Art. 12A(4) the period is paused, so nothing is due yet.",
+            True,
+        )
+    pause = max(0, (answered - asked).days)
+    return (
+        day0,
+        pause,
+        f"{text}; paused {pause} days from the clarification request {_fmt(asked)} to its answer {_fmt(answered)} (UK GDPR Art. 12A(4))",
+        False,
     )
 
 
@@ -383,14 +439,23 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
         day0 = _local_date(req.verified_at, tz)
         text += f"; identity verified {_fmt(day0)}, which starts the clock"
 
-    due, how = _due(day0, rule.period, rule, cal, juris.period_end)
+    pause = 0
+    if juris.art_12a_clock:
+        day0, pause, text, waiting = _art_12a(
+            req, tz, day0, text, _due(day0, rule.period, rule, cal, juris.period_end)[0]
+        )
+        if waiting:
+            status = _pending_extension_status(notified, allowed, req.extension_reason)
+            return _undated(req, rule, status, ack_due, text + ack_text)
+
+    due, how = _due(day0, rule.period, rule, cal, juris.period_end, pause)
     text += f"; {how}; due {_fmt(due)}."
 
     # The extension also counts from day 0 (1 + 2 months = day 0 + 3 months), then moves
     # to a working day under the same rule as the original period.
     extended: date | None = None
     if allowed:
-        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal, juris.period_end)
+        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal, juris.period_end, pause)
     if notified is None:
         status = "none"
         if extended is not None:
@@ -587,6 +652,7 @@ def frame_schema(timeline: bool = False) -> dict[str, pl.DataType]:
         "verified_at": ts,
         "extension_notified_at": ts,
         "closed_at": ts,
+        **dict.fromkeys(OPTIONAL_STAMPS, ts),
     }
 
 
@@ -629,6 +695,7 @@ def _frame_values(req: DsrRequest, rules: DsrRules) -> dict[str, object]:
         "verified_at": _utc(req.verified_at),
         "extension_notified_at": _utc(notified),
         "closed_at": _utc(req.completed_at) if closed is not None else None,
+        **{name: _utc(getattr(req, name)) for name in OPTIONAL_STAMPS},
     }
 
 

@@ -75,6 +75,17 @@ REQUESTS: dict[str, dict[str, Any]] = {
     # Virginia (59.1-577(B)) and Connecticut (42-518(c)) count plain calendar days: due Sat 9 Aug.
     "va-open": _req("US-VA", "delete", "2025-06-25T15:00:00Z"),
     "ct-open": _req("US-CT", "delete", "2025-06-25T15:00:00Z"),
+    # UK GDPR Art. 12A(2) (London, GMT in winter): received Mon 6 Jan 2025; identity information asked for the same
+    # day arrives Mon 20 Jan, which starts the period: + 1 month -> Thu 20 Feb (from receipt it would be Thu 6 Feb).
+    "uk-id": _req("UK", "access", "2025-01-06T10:00:00Z", id_requested_at="2025-01-06T12:00:00Z",
+                  id_received_at="2025-01-20T10:00:00Z"),
+    # UK GDPR Art. 12A(4): received Mon 3 Feb -> due Mon 3 Mar; clarification asked Mon 10 Feb, answered Mon 24 Feb:
+    # 14 days paused -> Mon 17 Mar (a working day in England).
+    "uk-pause": _req("UK", "access", "2025-02-03T10:00:00Z", clarification_requested_at="2025-02-10T10:00:00Z",
+                     clarification_received_at="2025-02-24T10:00:00Z"),
+    # The EU has no Art. 12A: the same identity exchange leaves the period running from receipt -> due Thu 6 Feb.
+    "eu-id": _req("EU", "access", "2025-01-06T10:00:00Z", id_requested_at="2025-01-06T12:00:00Z",
+                  id_received_at="2025-01-20T10:00:00Z"),
 }  # fmt: skip
 
 
@@ -138,6 +149,24 @@ CASES = [
     case("va-open", "2025-08-09", "due_soon"),
     case("va-open", "2025-08-10", "overdue", "dsr.overdue"),
     case("ct-open", "2025-08-10", "overdue", "dsr.overdue"),
+    # UK Art. 12A: no due date while the identity information is awaited; then one month from its arrival.
+    case("uk-id", "2025-01-06", "awaiting_verification"),
+    case("uk-id", "2025-01-19", "awaiting_verification"),
+    case("uk-id", "2025-01-20", "on_track"),
+    case("uk-id", "2025-02-07", "on_track"),  # past 6 Feb, 13 days to 20 Feb
+    case("uk-id", "2025-02-13", "due_soon"),  # 7 days
+    case("uk-id", "2025-02-20", "due_soon"),
+    case("uk-id", "2025-02-21", "overdue", "dsr.overdue"),
+    case("uk-pause", "2025-02-09", "on_track"),  # due 3 Mar before the clarification request
+    case("uk-pause", "2025-02-10", "awaiting_verification"),  # paused: nothing due until the answer
+    case("uk-pause", "2025-02-23", "awaiting_verification"),
+    case("uk-pause", "2025-02-24", "on_track"),  # answered: due 17 Mar
+    case("uk-pause", "2025-03-04", "on_track"),  # past 3 Mar, 13 days to 17 Mar
+    case("uk-pause", "2025-03-17", "due_soon"),
+    case("uk-pause", "2025-03-18", "overdue", "dsr.overdue"),
+    case("eu-id", "2025-01-19", "on_track"),  # the period runs although identity is awaited: 18 days to 6 Feb
+    case("eu-id", "2025-02-06", "due_soon"),
+    case("eu-id", "2025-02-07", "overdue", "dsr.overdue"),
 ]
 
 # The dsr.due_soon control reports "due_soon" as an info row, not an alarm: its status is checked apart.

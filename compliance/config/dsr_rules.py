@@ -193,6 +193,9 @@ class JurisdictionConfig(StrictModel):
     calendar: Calendar
     clock_start: ClockStart = "received"
     period_end: PeriodEnd | None = None
+    # UK GDPR Art. 12A: the period starts once requested identity information arrives and pauses
+    # while requested clarification is awaited (the optional `id_*`, `clarification_*` fields).
+    art_12a_clock: bool = False
 
 
 class Rule(StrictModel):

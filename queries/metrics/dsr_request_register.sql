@@ -5,7 +5,8 @@
 -- returns: request_id VARCHAR, subject_id VARCHAR, jurisdiction VARCHAR, request_type VARCHAR, channel VARCHAR,
 --          status VARCHAR, status_reason VARCHAR, received_at TIMESTAMP, acknowledged_at TIMESTAMP,
 --          verified_at TIMESTAMP, extension_notified_at TIMESTAMP, extension_reason VARCHAR,
---          completed_at TIMESTAMP, rule_id VARCHAR, effective_due_date DATE, extension_status VARCHAR,
+--          completed_at TIMESTAMP, id_requested_at TIMESTAMP, id_received_at TIMESTAMP,
+--          clarification_requested_at TIMESTAMP, clarification_received_at TIMESTAMP, rule_id VARCHAR, effective_due_date DATE, extension_status VARCHAR,
 --          closed_late BOOLEAN, turnaround_days INTEGER, explanation VARCHAR
 with requests as (
     select
@@ -22,6 +23,10 @@ with requests as (
         d.extension_notified_at,
         case when d.extension_notified_at is not null then r.extension_reason end as extension_reason,
         case when d.status <> 'open' then coalesce(d.closed_at, r.completed_at) end as completed_at,
+        d.id_requested_at,
+        d.id_received_at,
+        d.clarification_requested_at,
+        d.clarification_received_at,
         d.rule_id,
         d.effective_due_date,
         d.extension_status,

@@ -275,17 +275,26 @@ CCPA_REQUEST_LABELS = {
 }
 
 
-def dsr_metrics(requests: pl.DataFrame, year: int | None = None) -> pl.DataFrame:
+def dsr_metrics(requests: pl.DataFrame, year: int | None = None, jurisdiction: str | None = "US-CA") -> pl.DataFrame:
     """Per request type and in total: received, complied with in whole or in part (completed), denied
     (rejected), withdrawn, pending (open), and the median and mean days to a substantive response
-    (completions and denials with a known turnaround), for requests received in `year` (all when None).
+    (completions and denials with a known turnaround), for requests received in `year` (all when None)
+    in `jurisdiction` (CCPA regs §7102 covers California consumers: US-CA by default; None = all).
+
+    A California portability request is a request to know (Civ. Code §1798.130(a)(2)(B): the copy is
+    delivered in a portable format), so it is counted among the requests to know. Every row names the
+    year and jurisdiction the table covers (`year` null = every year, `jurisdiction` 'all').
 
     `requests` needs `request_type`, `status`, `received_date` and `turnaround_days` (the columns of
-    `dsr_deadlines`).
+    `dsr_register`), and `jurisdiction` unless `jurisdiction` is None.
     """
     frame = requests
+    if jurisdiction is not None:
+        frame = frame.filter(pl.col("jurisdiction") == jurisdiction)
     if year is not None:
         frame = frame.filter(pl.col("received_date").dt.year() == year)
+    if jurisdiction == "US-CA":
+        frame = frame.with_columns(pl.col("request_type").replace({"portability": "access"}))
     responded = pl.col("status").is_in(["completed", "rejected"]) & pl.col("turnaround_days").is_not_null()
     aggs = [
         pl.len().alias("received"),
@@ -313,4 +322,8 @@ def dsr_metrics(requests: pl.DataFrame, year: int | None = None) -> pl.DataFrame
     return out.with_columns(
         pl.col(["received", "complied_in_whole_or_part", "denied", "withdrawn", "pending"]).cast(pl.Int64),
         pl.col(["median_days", "mean_days"]).cast(pl.Float64),
+    ).select(
+        pl.lit(year, dtype=pl.Int64).alias("year"),
+        pl.lit(jurisdiction or "all", dtype=pl.String).alias("jurisdiction"),
+        *columns,
     )

@@ -134,16 +134,20 @@ if not years:
     st.info("No request was received by the as-of date (or the DSR export was not loaded).")
 else:
     year = st.selectbox("Calendar year of receipt", years, key="evidence_year")
-    metrics = dsr_metrics(register, year)
-    scope_text = ", ".join(f.jurisdictions) if f.jurisdictions else "all jurisdictions (filter to US-CA for CCPA)"
+    # CCPA regs §7102 covers California consumers: US-CA unless the sidebar narrows to one other jurisdiction.
+    scope = f.jurisdictions[0] if len(f.jurisdictions or []) == 1 else "US-CA"
+    metrics = dsr_metrics(register, year, scope)
     st.caption(
-        f"Requests received in {year}, {scope_text}: complied with in whole or in part (completed), denied "
-        "(rejected), and the days to a substantive response (completions and denials)."
+        f"{scope} requests received in {year}: complied with in whole or in part (completed), denied "
+        "(rejected), and the days to a substantive response (completions and denials)"
+        + ("; portability requests count as requests to know." if scope == "US-CA" else ".")
     )
     st.dataframe(
         table(
             metrics,
             {
+                "year": "Year",
+                "jurisdiction": "Jurisdiction",
                 "label": "Request type",
                 "received": "Received",
                 "complied_in_whole_or_part": "Complied with in whole or in part",

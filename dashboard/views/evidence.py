@@ -9,7 +9,13 @@ import polars as pl
 import streamlit as st
 
 from compliance.check import FORMATS, render_findings
-from compliance.reports import dsr_metrics, posture_by_section, record_of_processing, record_of_processing_frame
+from compliance.reports import (
+    dsr_metrics,
+    posture_by_section,
+    processor_record,
+    record_of_processing,
+    record_of_processing_frame,
+)
 from dashboard import data
 from dashboard.format import Identities, current_filters, plural, table
 
@@ -91,6 +97,7 @@ st.markdown(
     f"Controller **{record['controller']}**, contact {record['contact'] or '(none stated)'}, policy "
     f"{record['policy_version']}. One processing activity per system of the data map."
 )
+st.text(f"Data protection officer (Art. 30(1)(a)): {record['dpo']}")
 ART30_FIELDS = {
     "purposes": "Purposes and legal basis (Art. 30(1)(b))",
     "data_subjects": "Categories of data subjects (c)",
@@ -125,6 +132,37 @@ right.download_button(
     file_name="record-of-processing.json",
     mime="application/json",
     key="download_ropa_json",
+)
+
+st.subheader("Processor record (GDPR Art. 30(2))")
+customers = data.query("processor_customers", as_of=f.as_of)
+processor = processor_record(data.policy(), customers)
+st.caption(
+    f"Capantra processes its customers' data on their behalf in the data-map systems marked "
+    f"processed_for_customers: one entry per customer account active on {f.as_of} ({processor.height})."
+)
+st.dataframe(
+    table(
+        processor.drop("processor", "processor_contact", "dpo", "security_measures"),
+        {
+            "customer_id": "Customer id",
+            "customer": "Controller (customer)",
+            "customer_country": "Country",
+            "home_region": "Home region",
+            "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
+            "sub_processors": "Sub-processors",
+            "transfers": "Transfers to third countries and safeguards (c)",
+        },
+    ),
+    hide_index=True,
+    key="processor_record_table",
+)
+st.download_button(
+    "Download the processor record (CSV)",
+    data=processor.write_csv(),
+    file_name="processor-record.csv",
+    mime="text/csv",
+    key="download_processor_record",
 )
 
 st.subheader("Data subject request metrics (CCPA regulations §7102)")

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
@@ -31,6 +31,7 @@ from compliance.config.dsr_rules import (
     STATUSES,
     Calendar,
     DsrRules,
+    PeriodEnd,
     Rule,
 )
 
@@ -47,11 +48,17 @@ __all__ = [
     "compute_deadline",
     "deadlines_frame",
     "frame_schema",
+    "known_by",
     "request_state",
+    "states_frame",
+    "transition_dates",
     "turnaround_days",
 ]
 
-EXTENSION_STATUSES = ("none", "valid", "late", "not_allowed")
+# 'no_reasons': notified without the reasons the law requires with the notice (GDPR Art. 12(3)
+# "together with the reasons for the delay"; CCPA regs 7021(b) "an explanation of the reason";
+# VA 59.1-577(B), CO 6-1-1306(2), CT 42-518(c), TX 541.052(c) likewise): it does not extend.
+EXTENSION_STATUSES = ("none", "valid", "late", "not_allowed", "no_reasons")
 STATES = (
     "on_track",
     "due_soon",
@@ -59,6 +66,7 @@ STATES = (
     "completed_on_time",
     "completed_late",
     "rejected",
+    "rejected_late",
     "withdrawn",
     "no_deadline",
     "awaiting_verification",
@@ -71,6 +79,8 @@ class DsrRequest:
     """The fields of one DSR register row (contract section 1.4) that decide its deadline.
 
     `completed_at` is the completion, or the closure of a rejected or withdrawn request.
+    The `id_*` and `clarification_*` stamps are the optional UK GDPR Art. 12A fields
+    (contract section 1.10); other jurisdictions ignore them.
     """
 
     request_id: str
@@ -82,6 +92,11 @@ class DsrRequest:
     verified_at: datetime | None = None
     extension_notified_at: datetime | None = None
     completed_at: datetime | None = None
+    extension_reason: str | None = None
+    id_requested_at: datetime | None = None
+    id_received_at: datetime | None = None
+    clarification_requested_at: datetime | None = None
+    clarification_received_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, object]) -> DsrRequest:
@@ -99,6 +114,8 @@ class DsrRequest:
             verified_at=_parse_ts(row.get("verified_at")),
             extension_notified_at=_parse_ts(row.get("extension_notified_at")),
             completed_at=_parse_ts(row.get("completed_at")),
+            extension_reason=_text(row.get("extension_reason")),
+            **{name: _parse_ts(row.get(name)) for name in OPTIONAL_STAMPS},
         )
 
 
@@ -129,6 +146,17 @@ class Deadline:
     explanation: str
 
 
+# The optional register timestamps (contract section 1.10), read when present.
+OPTIONAL_STAMPS = ("id_requested_at", "id_received_at", "clarification_requested_at", "clarification_received_at")
+# Every timestamp that can change a request's state; `known_by` drops those after a date.
+STAMPS = ("acknowledged_at", "verified_at", "extension_notified_at", "completed_at", *OPTIONAL_STAMPS)
+
+
+def _text(value: object) -> str | None:
+    text = None if value is None else str(value).strip()
+    return text or None
+
+
 # --- time and calendars ---------------------------------------------------------------
 
 
@@ -154,18 +182,20 @@ def _end_of_local_day(day: date, tz: str) -> datetime:
 
 
 @lru_cache(maxsize=1024)
-def _holiday_names(country: str, subdiv: str | None, year: int) -> Mapping[date, str]:
-    # Built once per (country, subdivision, year) on first use, so years expand as the
-    # register needs them; read-only because the cache shares it between callers.
-    table = holidays.country_holidays(country, subdiv=subdiv, years=year)
-    return MappingProxyType(dict(table.items()))
+def _holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
+    # Built once per (calendar, year) on first use, so years expand as the register needs
+    # them; read-only because the cache shares it between callers.
+    table = dict(holidays.country_holidays(cal.country, subdiv=cal.subdiv, years=year).items())
+    for extra in cal.extra_holidays:
+        table.setdefault(extra.date_in(year), extra.name)
+    return MappingProxyType({day: name for day, name in table.items() if name not in cal.not_holidays})
 
 
 def _closed_reason(day: date, cal: Calendar) -> str | None:
     """Why `day` is no working day: 'weekend' or the holiday's name; None if it is one."""
     if day.weekday() >= 5:
         return "weekend"
-    return _holiday_names(cal.country, cal.subdiv, day.year).get(day)
+    return _holiday_names(cal, day.year).get(day)
 
 
 def _next_working_day(day: date, cal: Calendar) -> date:
@@ -248,23 +278,37 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _due(day0: date, amount: int, rule: Rule, cal: Calendar) -> tuple[date, str]:
-    """The due date `amount` units after day 0, and a phrase on how it was reached."""
+def _due(
+    day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | None = None, pause: int = 0
+) -> tuple[date, str]:
+    """The due date `amount` units after day 0, and a phrase on how it was reached.
+
+    A calendar period's last day moves off a weekend or holiday when the rule says so
+    (GDPR: Reg. 1182/71 Art. 3(4)) or the jurisdiction's computation-of-time statute does
+    (`end`, e.g. C.R.S. 2-4-108(2)); the statute's own holiday list then decides.
+    """
     raw = _add(day0, amount, rule, cal)
     how = f"{_amount(amount, rule)} after {_fmt(day0)} is {_fmt(raw)}"
     if rule.unit == "calendar_months" and raw.day != day0.day:
         how += f" (there is no {raw:%b} {day0.day}: the month's last day)"
+    if pause and rule.unit != "business_days":
+        raw += timedelta(days=pause)
+        how += f", plus {pause} paused day{'s' if pause != 1 else ''} is {_fmt(raw)}"
     if rule.unit == "business_days":
         skipped = _closed_days(day0 + timedelta(days=1), raw, cal, weekends=False)
         how += f", skipping weekends and {_holiday_label(cal)} holidays"
         return raw, how + (f": {_join(skipped)}" if skipped else "")
+    statute = end if end is not None and end.roll_to_next_working_day else None
+    if statute is not None:
+        cal = cal.model_copy(update={"not_holidays": (*cal.not_holidays, *statute.not_holidays)})
     if _closed_reason(raw, cal) is None:
         return raw, how
-    if rule.roll_to_next_working_day:
+    if rule.roll_to_next_working_day or statute is not None:
         moved = _next_working_day(raw, cal)
         closed = _closed_days(raw, moved, cal, weekends=True)
         verb = "is not a working day" if len(closed) == 1 else "are not working days"
-        return moved, f"{how}; {_join(closed)} {verb}, so it moves to the next one"
+        why = f" ({statute.source})" if statute is not None and not rule.roll_to_next_working_day else ""
+        return moved, f"{how}; {_join(closed)} {verb}, so it moves to the next one{why}"
     closed = _closed_days(raw, raw, cal, weekends=False)
     what = f"a holiday ({closed[0]})" if closed else "a weekend day"
     return raw, f"{how}, {what}, not moved: the law counts calendar days"
@@ -285,6 +329,66 @@ def _undated(req: DsrRequest, rule: Rule | None, status: str, ack: date | None, 
         ack_due_date=ack,
         explanation=text,
     )
+
+
+def _art_12a(req: DsrRequest, tz: str, day0: date, text: str, unpaused_due: date) -> tuple[date, int, str, bool]:
+    """UK GDPR Art. 12A (inserted by the Data (Use and Access) Act 2025): the period starts at the
+    latest of receipt and receipt of the identity information the controller asked for (12A(2));
+    it does not run while the controller waits for clarification it asked for (12A(4)-(5)).
+
+    Returns the clock start, the paused days, the explanation so far and whether the clock is
+    stopped (identity information or clarification still awaited): then nothing is due yet.
+    A clarification asked for after the period ended cannot pause it. The fee of 12A(2)(c) is
+    not in the register, so it never moves the start.
+    """
+    local = {n: None if (s := getattr(req, n)) is None else _local_date(s, tz) for n in OPTIONAL_STAMPS}
+    if local["id_requested_at"] is not None:
+        received_id = local["id_received_at"]
+        if received_id is None:
+            asked = _fmt(local["id_requested_at"])
+            return (
+                day0,
+                0,
+                f"{text}; identity information asked for {asked} has not arrived, so under UK GDPR Art. 12A the period has not started and nothing is due.",
+                True,
+            )
+        if received_id > day0:
+            day0 = received_id
+            text += f"; the identity information asked for arrived {_fmt(day0)}, which starts the period (UK GDPR Art. 12A(2))"
+    asked = local["clarification_requested_at"]
+    if asked is None:
+        return day0, 0, text, False
+    if asked > unpaused_due:
+        return (
+            day0,
+            0,
+            f"{text}; clarification asked for {_fmt(asked)}, after the period ended, does not pause it",
+            False,
+        )
+    answered = local["clarification_received_at"]
+    if answered is None:
+        return (
+            day0,
+            0,
+            f"{text}; clarification asked for {_fmt(asked)} has not arrived: under UK GDPR Art. 12A(4) the period is paused, so nothing is due yet.",
+            True,
+        )
+    pause = max(0, (answered - asked).days)
+    return (
+        day0,
+        pause,
+        f"{text}; paused {pause} days from the clarification request {_fmt(asked)} to its answer {_fmt(answered)} (UK GDPR Art. 12A(4))",
+        False,
+    )
+
+
+def _pending_extension_status(notified: date | None, allowed: bool, reason: str | None) -> str:
+    # Before the clock starts nothing is due, so a notice cannot be late; it can still be void.
+    if notified is None:
+        return "none"
+    if not allowed:
+        return "not_allowed"
+    return "valid" if reason is not None else "no_reasons"
 
 
 def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
@@ -324,7 +428,7 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
     if juris.clock_start == "verified":
         if req.verified_at is None:
             # The clock has not started: nothing is due yet, so no extension can be late.
-            status = "none" if notified is None else "valid" if allowed else "not_allowed"
+            status = _pending_extension_status(notified, allowed, req.extension_reason)
             return _undated(
                 req,
                 rule,
@@ -335,14 +439,23 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
         day0 = _local_date(req.verified_at, tz)
         text += f"; identity verified {_fmt(day0)}, which starts the clock"
 
-    due, how = _due(day0, rule.period, rule, cal)
+    pause = 0
+    if juris.art_12a_clock:
+        day0, pause, text, waiting = _art_12a(
+            req, tz, day0, text, _due(day0, rule.period, rule, cal, juris.period_end)[0]
+        )
+        if waiting:
+            status = _pending_extension_status(notified, allowed, req.extension_reason)
+            return _undated(req, rule, status, ack_due, text + ack_text)
+
+    due, how = _due(day0, rule.period, rule, cal, juris.period_end, pause)
     text += f"; {how}; due {_fmt(due)}."
 
     # The extension also counts from day 0 (1 + 2 months = day 0 + 3 months), then moves
     # to a working day under the same rule as the original period.
     extended: date | None = None
     if allowed:
-        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal)
+        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal, juris.period_end, pause)
     if notified is None:
         status = "none"
         if extended is not None:
@@ -350,16 +463,22 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
     elif extended is None:
         status = "not_allowed"
         text += f" An extension was notified {_fmt(notified)}, but this rule allows none; it does not count."
-    elif notified <= due:
-        status = "valid"
-        text += (
-            f" Extension notified {_fmt(notified)}, by the original due date: valid; {ext_how}; due {_fmt(extended)}."
-        )
-    else:
+    elif notified > due:
         status = "late"
         text += (
             f" Extension notified {_fmt(notified)}, after the original due date: late,"
             " not valid, so the original due date stands."
+        )
+    elif req.extension_reason is None:
+        status = "no_reasons"
+        text += (
+            f" Extension notified {_fmt(notified)} without reasons: void (the law requires the reasons"
+            " with the notice), so the original due date stands."
+        )
+    else:
+        status = "valid"
+        text += (
+            f" Extension notified {_fmt(notified)}, by the original due date: valid; {ext_how}; due {_fmt(extended)}."
         )
     effective = extended if status == "valid" and extended is not None else due
     return Deadline(
@@ -391,36 +510,79 @@ def _closed_date(req: DsrRequest, rules: DsrRules) -> date | None:
     return _local_date(req.completed_at, _tz(req, rules))
 
 
+def known_by(req: DsrRequest, day: date, rules: DsrRules) -> DsrRequest:
+    """The request as its register stood at the end of local day `day`.
+
+    Every timestamp whose local date is after `day` had not happened yet, so it is dropped;
+    a request closed after `day` was still open then. A closure without a timestamp cannot
+    be placed in time and stays as recorded (the controls then report the missing date).
+    """
+    tz = _tz(req, rules)
+    kept = {
+        name: stamp if stamp is not None and _local_date(stamp, tz) <= day else None
+        for name in STAMPS
+        for stamp in (getattr(req, name),)
+    }
+    status = req.status
+    if status != "open" and req.completed_at is not None and kept["completed_at"] is None:
+        status = "open"
+    if kept == {name: getattr(req, name) for name in STAMPS} and status == req.status:
+        return req
+    return replace(req, status=status, **kept)
+
+
+def transition_dates(req: DsrRequest, rules: DsrRules) -> list[date]:
+    """The local dates on which the request's state can change: receipt, then each later stamp.
+
+    A stamp dated before receipt (a bad row) takes effect on the day of receipt.
+    """
+    tz = _tz(req, rules)
+    received = _local_date(req.received_at, tz)
+    stamped = {_local_date(stamp, tz) for name in STAMPS if (stamp := getattr(req, name)) is not None}
+    return sorted({received} | {day for day in stamped if day > received})
+
+
 def request_state(req: DsrRequest, deadline: Deadline, as_of: date, rules: DsrRules) -> str:
     """Where the request stands at the end of local day `as_of`: one of STATES.
 
-    Rejected and withdrawn requests are never overdue (`closed_late` tells their
-    timeliness). A completed request without a completion timestamp cannot evidence
-    timeliness: it counts as late once `as_of` is past the effective due date.
+    Only what had happened by `as_of` counts (`known_by`): a request completed later is
+    open, an extension notified later does not extend yet. A refusal is an answer and must
+    be in time too (GDPR Art. 12(4), CCPA regs 7021(b), the US state statutes):
+    `rejected_late`. A withdrawn request is never late. An answer without a timestamp
+    cannot evidence timeliness: it counts as late once `as_of` is past the effective due date.
     """
-    if req.status in ("rejected", "withdrawn"):
-        return req.status
-    tz = _tz(req, rules)
-    if req.status == "open" and _local_date(req.received_at, tz) > as_of:
+    if _local_date(req.received_at, _tz(req, rules)) > as_of:
         return "not_yet_received"
+    known = known_by(req, as_of, rules)
+    if known is not req:
+        req, deadline = known, compute_deadline(known, rules)
+    if req.status == "withdrawn":
+        return "withdrawn"
+    due = deadline.effective_due_date
+    if req.status in ("completed", "rejected"):
+        done = _closed_date(req, rules) or as_of
+        late = due is not None and done > due
+        if req.status == "rejected":
+            return "rejected_late" if late else "rejected"
+        if deadline.rule_id is not None and due is not None:
+            return "completed_late" if late else "completed_on_time"
     if deadline.rule_id is None:
         return "no_deadline"
-    due = deadline.effective_due_date
     if due is None:
         return "awaiting_verification"
-    if req.status == "completed":
-        done = _closed_date(req, rules) or as_of
-        return "completed_late" if done > due else "completed_on_time"
     if as_of > due:
         return "overdue"
     return "due_soon" if (due - as_of).days <= rules.due_soon_days else "on_track"
 
 
 def closed_late(req: DsrRequest, deadline: Deadline, rules: DsrRules) -> bool | None:
-    """Whether a completed, rejected or withdrawn request closed after its effective due
-    date; None while open, or without a due date or a closure timestamp."""
+    """Whether the answer (a completion or a refusal) came after the effective due date.
+
+    None while open, for a withdrawn request (nothing is owed, so it is never late), and
+    without a due date or a closure timestamp.
+    """
     closed = _closed_date(req, rules)
-    if closed is None or deadline.effective_due_date is None:
+    if req.status == "withdrawn" or closed is None or deadline.effective_due_date is None:
         return None
     return closed > deadline.effective_due_date
 
@@ -454,13 +616,16 @@ def turnaround_days(req: DsrRequest, rules: DsrRules) -> int | None:
 # --- the table written at ingest ------------------------------------------------------
 
 
-def frame_schema() -> dict[str, pl.DataType]:
-    """Column names and dtypes of `deadlines_frame` (and so of the `dsr_deadlines` table)."""
+def frame_schema(timeline: bool = False) -> dict[str, pl.DataType]:
+    """Column names and dtypes of `deadlines_frame` (the `dsr_deadlines` table), or with
+    `timeline` of `states_frame` (the `dsr_states` table: `valid_from`, `valid_to` first)."""
     import polars as pl
 
     ts = pl.Datetime("us", "UTC")
+    validity = {"valid_from": pl.Date(), "valid_to": pl.Date()} if timeline else {}
     return {
         "request_id": pl.String(),
+        **validity,
         "jurisdiction": pl.String(),
         "request_type": pl.String(),
         "status": pl.String(),
@@ -482,56 +647,101 @@ def frame_schema() -> dict[str, pl.DataType]:
         "closed_late": pl.Boolean(),
         "turnaround_days": pl.Int32(),
         "explanation": pl.String(),
+        "extension_notified_date": pl.Date(),
+        "acknowledged_at": ts,
+        "verified_at": ts,
+        "extension_notified_at": ts,
+        "closed_at": ts,
+        **dict.fromkeys(OPTIONAL_STAMPS, ts),
     }
 
 
-def deadlines_frame(rows: Iterable[Mapping[str, object]], rules: DsrRules) -> pl.DataFrame:
-    """One row per request with its deadline: the `dsr_deadlines` table.
+def _frame_values(req: DsrRequest, rules: DsrRules) -> dict[str, object]:
+    """One request's row of the deadline tables, from the timestamps `req` holds."""
+    dl = compute_deadline(req, rules)
+    tz = _tz(req, rules)
+    received = _local_date(req.received_at, tz)
+    closed = _closed_date(req, rules)
+    late_ack = None
+    if req.acknowledged_at is not None or closed is not None:
+        # Settled: judged at closure if never acknowledged (as_of is then irrelevant).
+        late_ack = ack_late(req, dl, closed or received, rules)
+    notified = req.extension_notified_at
+    return {
+        "request_id": req.request_id,
+        "jurisdiction": req.jurisdiction,
+        "request_type": req.request_type,
+        "status": req.status,
+        "rule_id": dl.rule_id,
+        "timezone": tz,
+        "received_date": received,
+        "clock_start_date": dl.clock_start_date,
+        "due_date": dl.due_date,
+        "due_at": dl.due_at,
+        "extension_allowed": dl.extension_allowed,
+        "extension_status": dl.extension_status,
+        "extended_due_date": dl.extended_due_date,
+        "effective_due_date": dl.effective_due_date,
+        "effective_due_at": dl.effective_due_at,
+        "ack_due_date": dl.ack_due_date,
+        "acknowledged_date": None if req.acknowledged_at is None else _local_date(req.acknowledged_at, tz),
+        "ack_late": late_ack,
+        "closed_date": closed,
+        "closed_late": closed_late(req, dl, rules),
+        "turnaround_days": turnaround_days(req, rules),
+        "explanation": dl.explanation,
+        "extension_notified_date": None if notified is None else _local_date(notified, tz),
+        "acknowledged_at": _utc(req.acknowledged_at),
+        "verified_at": _utc(req.verified_at),
+        "extension_notified_at": _utc(notified),
+        "closed_at": _utc(req.completed_at) if closed is not None else None,
+        **{name: _utc(getattr(req, name)) for name in OPTIONAL_STAMPS},
+    }
 
-    Nothing here depends on an as-of date, so SQL derives states by comparing dates:
-    open and `$as_of > effective_due_date` is overdue. `ack_late` is decided once the
-    request is acknowledged or closed and null while an acknowledgement is outstanding,
-    so the as-of test is `coalesce(ack_late, $as_of > ack_due_date)`. Dates are local to
-    `timezone`; `*_at` columns are UTC.
-    """
+
+def _utc(stamp: datetime | None) -> datetime | None:
+    if stamp is None:
+        return None
+    return stamp.replace(tzinfo=UTC) if stamp.tzinfo is None else stamp.astimezone(UTC)
+
+
+def _to_frame(values: Iterable[dict[str, object]], timeline: bool) -> pl.DataFrame:
     import polars as pl  # here, so the engine itself does not need polars
 
-    schema = frame_schema()
+    schema = frame_schema(timeline)
     columns: dict[str, list[object]] = {name: [] for name in schema}
-    for row in rows:
-        req = DsrRequest.from_row(row)
-        dl = compute_deadline(req, rules)
-        tz = _tz(req, rules)
-        received = _local_date(req.received_at, tz)
-        closed = _closed_date(req, rules)
-        late_ack = None
-        if req.acknowledged_at is not None or closed is not None:
-            # Settled: judged at closure if never acknowledged (as_of is then irrelevant).
-            late_ack = ack_late(req, dl, closed or received, rules)
-        values: dict[str, object] = {
-            "request_id": req.request_id,
-            "jurisdiction": req.jurisdiction,
-            "request_type": req.request_type,
-            "status": req.status,
-            "rule_id": dl.rule_id,
-            "timezone": tz,
-            "received_date": received,
-            "clock_start_date": dl.clock_start_date,
-            "due_date": dl.due_date,
-            "due_at": dl.due_at,
-            "extension_allowed": dl.extension_allowed,
-            "extension_status": dl.extension_status,
-            "extended_due_date": dl.extended_due_date,
-            "effective_due_date": dl.effective_due_date,
-            "effective_due_at": dl.effective_due_at,
-            "ack_due_date": dl.ack_due_date,
-            "acknowledged_date": None if req.acknowledged_at is None else _local_date(req.acknowledged_at, tz),
-            "ack_late": late_ack,
-            "closed_date": closed,
-            "closed_late": closed_late(req, dl, rules),
-            "turnaround_days": turnaround_days(req, rules),
-            "explanation": dl.explanation,
-        }
-        for name, value in values.items():
-            columns[name].append(value)
+    for row in values:
+        for name in schema:
+            columns[name].append(row[name])
     return pl.DataFrame(columns, schema=schema)
+
+
+def deadlines_frame(rows: Iterable[Mapping[str, object]], rules: DsrRules) -> pl.DataFrame:
+    """One row per request with its deadline as the register stands: the `dsr_deadlines` table.
+
+    Dates are local to `timezone`; `*_at` columns are UTC. For a state as of a past date,
+    read `states_frame` instead: this table knows what happened after it.
+    """
+    return _to_frame((_frame_values(DsrRequest.from_row(row), rules) for row in rows), timeline=False)
+
+
+def states_frame(rows: Iterable[Mapping[str, object]], rules: DsrRules) -> pl.DataFrame:
+    """Each request's history: one row per period in which what was known stayed the same.
+
+    A row holds the `deadlines_frame` columns computed from the timestamps up to
+    `valid_from` (`known_by`), valid for as-of dates in [valid_from, valid_to); the last
+    row's `valid_to` is null. So the state as of D is the row with
+    `valid_from <= D and (valid_to is null or valid_to > D)`; a request received after D
+    has no such row. Within it, an open request with `D > effective_due_date` is overdue and
+    `coalesce(ack_late, D > ack_due_date)` is a late acknowledgement.
+    """
+
+    def periods() -> Iterable[dict[str, object]]:
+        for row in rows:
+            req = DsrRequest.from_row(row)
+            days = transition_dates(req, rules)
+            for start, end in zip(days, [*days[1:], None], strict=True):
+                values = _frame_values(known_by(req, start, rules), rules)
+                yield {**values, "valid_from": start, "valid_to": end}
+
+    return _to_frame(periods(), timeline=True)

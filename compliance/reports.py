@@ -4,6 +4,7 @@
   shared notebooks show who without naming them;
 - `control_summary` / `posture_by_section`: the policy posture (status counts per control and section);
 - `record_of_processing`: the GDPR Art. 30(1) record, built from the data map;
+- `processor_record`: the GDPR Art. 30(2) record Capantra keeps as its customers' processor;
 - `dsr_metrics`: the CCPA regs §7102(a) annual request metrics.
 
 No Streamlit here: everything takes and returns plain Polars frames or dicts.
@@ -32,6 +33,7 @@ __all__ = [
     "control_summary",
     "dsr_metrics",
     "posture_by_section",
+    "processor_record",
     "pseudonymise",
     "record_of_processing",
     "record_of_processing_frame",
@@ -197,15 +199,7 @@ def record_of_processing(policy: Policy) -> dict[str, Any]:
     with their safeguards, retention, and the security measures (Art. 32) the policy states."""
     regions = {r.id: r for r in policy.transfers.regions}
     recipients = {r.id: r for r in policy.recipients.recipients}
-    mfa_roles = sorted(r.id for r in policy.roles.roles if r.requires_mfa)
-    security = policy.text.section("5").text if "5" in policy.text.section_ids else ""
-    measures = [
-        security.strip(),
-        f"Role-based access: {len(policy.roles.roles)} roles with data-category permissions.",
-        f"MFA required for roles: {', '.join(mfa_roles) or 'none'}.",
-        f"Transport encryption: {policy.settings.security.min_tls_version} or newer.",
-        f"Audit logging; a system may not fall silent more than {policy.settings.security.audit_gap_hours:g} hours.",
-    ]
+    measures = _security_measures(policy)
     activities = []
     for system in policy.data_map.systems:
         transfers = []
@@ -246,16 +240,88 @@ def record_of_processing(policy: Policy) -> dict[str, Any]:
     return {
         "controller": policy.settings.controller.name,
         "contact": policy.settings.controller.contact or _controller_contact(policy),
+        "dpo": _dpo_text(policy),
         "policy_version": policy.version,
         "activities": activities,
     }
+
+
+def _dpo_text(policy: Policy) -> str:
+    c = policy.settings.controller
+    if not c.dpo_name and not c.dpo_contact:
+        return "none recorded (settings.yaml controller.dpo_name, dpo_contact)"
+    return ", ".join(v for v in (c.dpo_name, c.dpo_contact) if v)
+
+
+def _security_measures(policy: Policy) -> list[str]:
+    mfa_roles = sorted(r.id for r in policy.roles.roles if r.requires_mfa)
+    security = policy.text.section("5").text if "5" in policy.text.section_ids else ""
+    return [
+        security.strip(),
+        f"Role-based access: {len(policy.roles.roles)} roles with data-category permissions.",
+        f"MFA required for roles: {', '.join(mfa_roles) or 'none'}.",
+        f"Transport encryption: {policy.settings.security.min_tls_version} or newer.",
+        f"Audit logging; a system may not fall silent more than {policy.settings.security.audit_gap_hours:g} hours.",
+    ]
+
+
+def processor_record(policy: Policy, customers: pl.DataFrame) -> pl.DataFrame:
+    """The GDPR Art. 30(2) record Capantra keeps as a processor: one row per customer (controller) with
+    the processor and its DPO (a), the categories of processing carried out for that customer (b): the
+    data-map systems marked `processed_for_customers` and their data categories, the sub-processors,
+    the transfers to third countries with their safeguards (c), and the security measures (d).
+
+    `customers` is the tenants export (`tenant_id`, `name`, `country`, `home_region`); a customer whose
+    home region is in another country than a processing region or sub-processor has that transfer named.
+    """
+    regions = {r.id: r for r in policy.transfers.regions}
+    recipients = {r.id: r for r in policy.recipients.recipients}
+    systems = [s for s in policy.data_map.systems if s.processed_for_customers]
+    measures = " ".join(m for m in _security_measures(policy) if m)
+    contact = policy.settings.controller.contact or _controller_contact(policy)
+    processing = (
+        "; ".join(f"{s.name}: {', '.join(_name(policy, c) for c in s.data_categories)}" for s in systems)
+        or "none: no data-map system is marked processed_for_customers"
+    )
+    used = list(dict.fromkeys(rid for s in systems for rid in s.recipients))
+    rows = []
+    for row in customers.sort("tenant_id").iter_rows(named=True):
+        home = regions.get(row.get("home_region") or "")
+        country = row.get("country") or (home.country if home else None)
+        transfers = [
+            f"sub-processor {recipients[rid].name} ({recipients[rid].country}) under {recipients[rid].mechanism}"
+            for rid in used
+            if recipients[rid].country != country
+        ]
+        if home is not None and home.country != country:
+            transfers.insert(0, f"hosted in {home.id} ({home.country}), outside the customer's country {country}")
+        rows.append(
+            {
+                "processor": policy.settings.controller.name,
+                "processor_contact": contact,
+                "dpo": _dpo_text(policy),
+                "customer_id": row["tenant_id"],
+                "customer": row.get("name") or row["tenant_id"],
+                "customer_country": country,
+                "home_region": row.get("home_region"),
+                "categories_of_processing": processing,
+                "sub_processors": "; ".join(
+                    f"{recipients[rid].name} ({recipients[rid].country}, {recipients[rid].purpose})" for rid in used
+                ),
+                "transfers": "; ".join(transfers) or "none outside the customer's country",
+                "security_measures": measures,
+            }
+        )
+    columns = ["processor", "processor_contact", "dpo", "customer_id", "customer", "customer_country", "home_region"]
+    columns += ["categories_of_processing", "sub_processors", "transfers", "security_measures"]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
 
 
 def record_of_processing_frame(record: Mapping[str, Any]) -> pl.DataFrame:
     """`record_of_processing`'s activities as one row each, lists joined with '; ' (for tables and CSV)."""
     rows = []
     for a in record["activities"]:
-        row = {"controller": record["controller"], "contact": record["contact"]}
+        row = {"controller": record["controller"], "contact": record["contact"], "dpo": record.get("dpo")}
         row |= {k: "; ".join(v) if isinstance(v, list) else v for k, v in a.items()}
         rows.append(row)
     return pl.DataFrame(rows, schema={k: pl.String for k in rows[0]} if rows else None)
@@ -275,17 +341,26 @@ CCPA_REQUEST_LABELS = {
 }
 
 
-def dsr_metrics(requests: pl.DataFrame, year: int | None = None) -> pl.DataFrame:
+def dsr_metrics(requests: pl.DataFrame, year: int | None = None, jurisdiction: str | None = "US-CA") -> pl.DataFrame:
     """Per request type and in total: received, complied with in whole or in part (completed), denied
     (rejected), withdrawn, pending (open), and the median and mean days to a substantive response
-    (completions and denials with a known turnaround), for requests received in `year` (all when None).
+    (completions and denials with a known turnaround), for requests received in `year` (all when None)
+    in `jurisdiction` (CCPA regs §7102 covers California consumers: US-CA by default; None = all).
+
+    A California portability request is a request to know (Civ. Code §1798.130(a)(2)(B): the copy is
+    delivered in a portable format), so it is counted among the requests to know. Every row names the
+    year and jurisdiction the table covers (`year` null = every year, `jurisdiction` 'all').
 
     `requests` needs `request_type`, `status`, `received_date` and `turnaround_days` (the columns of
-    `dsr_deadlines`).
+    `dsr_register`), and `jurisdiction` unless `jurisdiction` is None.
     """
     frame = requests
+    if jurisdiction is not None:
+        frame = frame.filter(pl.col("jurisdiction") == jurisdiction)
     if year is not None:
         frame = frame.filter(pl.col("received_date").dt.year() == year)
+    if jurisdiction == "US-CA":
+        frame = frame.with_columns(pl.col("request_type").replace({"portability": "access"}))
     responded = pl.col("status").is_in(["completed", "rejected"]) & pl.col("turnaround_days").is_not_null()
     aggs = [
         pl.len().alias("received"),
@@ -313,4 +388,8 @@ def dsr_metrics(requests: pl.DataFrame, year: int | None = None) -> pl.DataFrame
     return out.with_columns(
         pl.col(["received", "complied_in_whole_or_part", "denied", "withdrawn", "pending"]).cast(pl.Int64),
         pl.col(["median_days", "mean_days"]).cast(pl.Float64),
+    ).select(
+        pl.lit(year, dtype=pl.Int64).alias("year"),
+        pl.lit(jurisdiction or "all", dtype=pl.String).alias("jurisdiction"),
+        *columns,
     )

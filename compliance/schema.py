@@ -173,6 +173,11 @@ DSR = Source(
         _c("completed_at", "TIMESTAMP"),
         _c("status", required=True, enum=("open", "completed", "rejected", "withdrawn")),
         _c("status_reason"),
+        # Optional (contract section 1.10): UK GDPR Art. 12A clock start and pause.
+        _c("id_requested_at", "TIMESTAMP"),
+        _c("id_received_at", "TIMESTAMP"),
+        _c("clarification_requested_at", "TIMESTAMP"),
+        _c("clarification_received_at", "TIMESTAMP"),
     ),
 )
 
@@ -272,6 +277,35 @@ INCIDENTS = Source(
     ),
 )
 
+# Optional (contract section 1.10): one row per party an incident's notice is owed to, per jurisdiction.
+# `not_required_reason` records a determination that no notice is owed (e.g. GDPR Art. 33(1): "unlikely to
+# result in a risk to the rights and freedoms of natural persons").
+INCIDENT_NOTIFICATIONS = Source(
+    folder="incident_notifications",
+    table="incident_notifications",
+    description="one notice of an incident to one party in one jurisdiction",
+    formats=("csv",),
+    key=("incident_id", "jurisdiction", "party"),
+    columns=(
+        _c("incident_id", required=True),
+        _c("jurisdiction", required=True),
+        _c("party", required=True, enum=("regulator", "subjects", "oaic_statement")),
+        _c("notified_at", "TIMESTAMP"),
+        _c("not_required_reason"),
+    ),
+)
+
 # Reference sources load before the event sources that are enriched from them.
-SOURCES: tuple[Source, ...] = (DIRECTORY, TENANTS, SUBJECTS, DSR, INCIDENTS, INVENTORY, USAGE, DIAGNOSTIC, AUDIT)
+SOURCES: tuple[Source, ...] = (
+    DIRECTORY,
+    TENANTS,
+    SUBJECTS,
+    DSR,
+    INCIDENTS,
+    INCIDENT_NOTIFICATIONS,
+    INVENTORY,
+    USAGE,
+    DIAGNOSTIC,
+    AUDIT,
+)
 SOURCES_BY_FOLDER = {s.folder: s for s in SOURCES}

@@ -53,6 +53,7 @@ STATE_LABELS = {
     "completed_on_time": "Completed on time",
     "completed_late": "Completed late",
     "rejected": "Rejected",
+    "rejected_late": "Rejected late",
     "withdrawn": "Withdrawn",
 }
 

@@ -20,7 +20,7 @@ import polars as pl
 import pytest
 
 from compliance.config.bundle import Policy, load_policy
-from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
+from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, build_retention_rules
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 
@@ -46,6 +46,7 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows").fetchall()
         con.unregister("_rows")
     build_dsr_deadlines(con, policy)
+    build_incident_local_dates(con, policy)
     build_retention_rules(con)
     return con
 

@@ -26,9 +26,13 @@ def test_dsr_completed_late(make_db, policy) -> None:
                 _req("r-ok", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
                 # Extension notified 20 Feb (in time) -> due 30 Apr; completed 15 Apr -> ok.
                 _req("r-ext", "2025-01-31 10:00:00", "2025-04-15 10:00:00",
-                     extension_notified_at="2025-02-20 10:00:00"),
+                     extension_notified_at="2025-02-20 10:00:00", extension_reason="volume"),
                 # Marked completed without a time, long past its 28 Feb deadline -> alarm, medium.
                 _req("r-undated", "2025-01-31 10:00:00", None),
+                # Refused 10 Mar, after the 28 Feb deadline: a late refusal (GDPR Art. 12(4)) -> alarm, medium.
+                _req("r-refused-late", "2025-01-31 10:00:00", "2025-03-10 10:00:00", status="rejected"),
+                # Refused 20 Feb, in time -> ok.
+                _req("r-refused", "2025-01-31 10:00:00", "2025-02-20 10:00:00", status="rejected"),
                 # Not examined: withdrawn (never late), and completed after as_of.
                 _req("r-withdrawn", "2025-01-31 10:00:00", "2025-04-15 10:00:00", status="withdrawn"),
                 _req("r-after", "2025-06-10 10:00:00", "2025-07-02 10:00:00"),
@@ -43,6 +47,8 @@ def test_dsr_completed_late(make_db, policy) -> None:
         "dsr:r-ok": ("ok", "info"),
         "dsr:r-ext": ("ok", "info"),
         "dsr:r-undated": ("alarm", "medium"),
+        "dsr:r-refused-late": ("alarm", "medium"),
+        "dsr:r-refused": ("ok", "info"),
     }
     late = rows["dsr:r-late"]
     assert late["reason"] == (
@@ -54,4 +60,16 @@ def test_dsr_completed_late(make_db, policy) -> None:
     assert "46 days late; high" in rows["dsr:r-very-late"]["reason"]
     assert "8 days before its deadline" in rows["dsr:r-ok"]["reason"]
     assert "due 2025-04-30 after a valid extension" in rows["dsr:r-ext"]["reason"]
-    assert "without a completion time" in rows["dsr:r-undated"]["reason"]
+    assert "marked completed without a time" in rows["dsr:r-undated"]["reason"]
+    assert (
+        "was refused 2025-03-10, 10 days late (a refusal must be given in time too)"
+        in (rows["dsr:r-refused-late"]["reason"])
+    )
+    # As of 4 Mar, r-late (completed 5 Mar) was still open: dsr.overdue's, not examined here.
+    earlier = run_query(con, "dsr_completed_late", {"as_of": dt.date(2025, 3, 4)}, policy)
+    assert "dsr:r-late" not in earlier["resource"].to_list()
+    overdue = {
+        r["resource"]: r for r in run_query(con, "dsr_overdue", {"as_of": dt.date(2025, 3, 4)}, policy).to_dicts()
+    }
+    assert overdue["dsr:r-late"]["status"] == "alarm"
+    assert "4 days overdue as of 2025-03-04" in overdue["dsr:r-late"]["reason"]

@@ -25,10 +25,10 @@ def test_dsr_overdue(make_db, policy) -> None:
                 # GDPR received 31 Jan, extension notified 3 Mar (after the 28 Feb deadline): it does not count,
                 # so still due 28 Feb -> 10 days overdue.
                 {"request_id": "r-ext-late", "subject_id": "s4", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-03-03 10:00:00", "status": "open"},
+                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-03-03 10:00:00", "extension_reason": "volume", "status": "open"},
                 # Same but notified 20 Feb (in time): extended to 30 Apr -> ok.
                 {"request_id": "r-ext-ok", "subject_id": "s5", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-02-20 10:00:00", "status": "open"},
+                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-02-20 10:00:00", "extension_reason": "volume", "status": "open"},
             ]
         }
     )  # fmt: skip

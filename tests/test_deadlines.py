@@ -57,12 +57,15 @@ def make(
     status: str = "open",
     **stamps: str,
 ) -> DsrRequest:
+    # An extension notice carries its reasons unless a case says otherwise (reason '' = none given).
+    reason = stamps.pop("extension_reason", "complexity" if "extension_notified_at" in stamps else "")
     return DsrRequest(
         request_id="r-1",
         jurisdiction=jurisdiction,
         request_type=request_type,
         status=status,
         received_at=datetime.fromisoformat(received),
+        extension_reason=reason or None,
         **{name: ts(value) for name, value in stamps.items()},
     )
 
@@ -166,21 +169,23 @@ DEADLINE_CASES = [
     # 15 Nov 2025 07:30Z = Fri 14 Nov 23:30 PST: day 0 Fri 14 Nov. +45: 16 to 30 Nov, 29 more
     # -> Mon 29 Dec. Ack, 10 business days: 17-21 Nov (5), 24-26 (8), Thanksgiving 27 and
     # day after 28 skipped, weekend, Mon 1 Dec (9), Tue 2 Dec (10). +90: 30 Nov (16),
-    # 31 Dec (47), 31 Jan (78) -> Thu 12 Feb 2026.
+    # 31 Dec (47), 31 Jan (78) -> Thu 12 Feb 2026, Lincoln Day (Gov. Code 6700) -> Fri 13 Feb
+    # (Code Civ. Proc. 12a).
     case("la-fri-2330-is-saturday-utc", "US-CA", "access", "2025-11-15T07:30Z",
-         due="2025-12-29", ack="2025-12-02", extended="2026-02-12", clock_start="2025-11-14"),
+         due="2025-12-29", ack="2025-12-02", extended="2026-02-13", clock_start="2025-11-14"),
     # The same instant as a naive timestamp, which means UTC: same answer.
     case("naive-timestamp-is-utc", "US-CA", "access", "2025-11-15T07:30:00",
          due="2025-12-29", ack="2025-12-02", clock_start="2025-11-14"),
     # Mon 20 Jan 2025 10:00 PST; +45: 11 to 31 Jan, 28 in Feb (39), 6 Mar (45) -> Thu 6 Mar.
-    # Ack: 21-24 Jan (4), 27-31 (9), Mon 3 Feb (10). +90: 31 Mar (70) -> Sun 20 Apr.
+    # Ack: 21-24 Jan (4), 27-31 (9), Mon 3 Feb (10). +90: 31 Mar (70) -> Sun 20 Apr -> Mon
+    # 21 Apr (Code Civ. Proc. 12a moves a period ending on a weekend).
     case("ccpa-45-days-across-month-end", "US-CA", "delete", "2025-01-20T18:00Z",
-         due="2025-03-06", ack="2025-02-03", extended="2025-04-20"),
-    # Told 7 Mar 04:00Z = Thu 6 Mar 20:00 PST, the 45th day -> valid; 90 days -> Sun 20 Apr,
-    # not moved.
+         due="2025-03-06", ack="2025-02-03", extended="2025-04-21"),
+    # Told 7 Mar 04:00Z = Thu 6 Mar 20:00 PST, the 45th day -> valid; 90 days -> Sun 20 Apr
+    # -> Mon 21 Apr.
     case("ccpa-ext-valid-on-45th-day-local", "US-CA", "delete", "2025-01-20T18:00Z",
          stamps={"extension_notified_at": "2025-03-07T04:00Z"},
-         due="2025-03-06", effective="2025-04-20", ext="valid", ack="2025-02-03"),
+         due="2025-03-06", effective="2025-04-21", ext="valid", ack="2025-02-03"),
     # Told Fri 7 Mar 08:00 PST, day 46 -> late; Thu 6 Mar stays effective.
     case("ccpa-ext-late", "US-CA", "delete", "2025-01-20T18:00Z",
          stamps={"extension_notified_at": "2025-03-07T16:00Z"},
@@ -197,11 +202,11 @@ DEADLINE_CASES = [
     # skipped, 2-6 Dec (10), 9-13 (15) -> Fri 13 Dec.
     case("ccpa-limit-sensitive-thanksgiving", "US-CA", "limit_sensitive",
          "2024-11-20T20:00Z", due="2024-12-13"),
-    # --- other US states: 45 calendar days, +45, never moved
-    # Wed 25 Jun 2025 (Chicago): 5 to 30 Jun, 31 in Jul (36), 9 Aug -> Sat 9 Aug, not moved.
-    # +90: 31 Aug (67) -> Tue 23 Sep.
+    # --- other US states: 45 calendar days, +45; moved off weekends in CO and TX only
+    # Wed 25 Jun 2025 (Chicago): 5 to 30 Jun, 31 in Jul (36), 9 Aug -> Sat 9 Aug -> Mon 11 Aug
+    # (Tex. Gov't Code 311.014(b)). +90: 31 Aug (67) -> Tue 23 Sep.
     case("us-tx-45-days", "US-TX", "delete", "2025-06-25T15:00Z",
-         due="2025-08-09", extended="2025-09-23"),
+         due="2025-08-11", extended="2025-09-23"),
     # Sat 20 Dec 2025 (New York): 11 to 31 Dec, 31 Jan (42) -> Tue 3 Feb 2026.
     # +90: 28 Feb (70) -> Fri 20 Mar 2026.
     case("us-va-opt-out-across-year-end", "US-VA", "opt_out_sale_share",
@@ -334,9 +339,9 @@ STATE_CASES = [
     # Completed Sat 1 Mar 00:30 GMT, one day late.
     pytest.param(EU, "completed", {"completed_at": "2025-03-01T00:30Z"}, "2025-04-01",
                  "completed_late", id="completed-one-day-late"),
-    # Rejected 10 Mar, after the deadline: state rejected, never overdue.
+    # Refused 10 Mar, after the 28 Feb deadline: a late answer (GDPR Art. 12(4)), never overdue.
     pytest.param(EU, "rejected", {"completed_at": "2025-03-10T10:00Z"}, "2025-04-01",
-                 "rejected", id="rejected-after-deadline"),
+                 "rejected_late", id="rejected-after-deadline"),
     pytest.param(EU, "withdrawn", {"completed_at": "2025-02-10T10:00Z"}, "2025-04-01",
                  "withdrawn", id="withdrawn"),
     # LA: due Mon 29 Dec 2025; completed 30 Dec 07:30Z = 29 Dec 23:30 PST -> on time.
@@ -369,7 +374,9 @@ def test_awaiting_verification_state() -> None:
         pytest.param("completed", "2025-02-28T23:30Z", False, 28, id="completed-on-time"),
         pytest.param("completed", "2025-03-01T00:30Z", True, 29, id="completed-late"),
         pytest.param("rejected", "2025-03-10T10:00Z", True, 38, id="rejected-late"),
-        pytest.param("withdrawn", "2025-02-10T10:00Z", False, 10, id="withdrawn-in-time"),
+        # Withdrawn: nothing is owed any more, so never late (None), whenever it happened.
+        pytest.param("withdrawn", "2025-02-10T10:00Z", None, 10, id="withdrawn-in-time"),
+        pytest.param("withdrawn", "2025-03-10T10:00Z", None, 38, id="withdrawn-after-due-date"),
         pytest.param("open", None, None, None, id="open"),
     ],
 )
@@ -434,6 +441,7 @@ def test_deadlines_frame() -> None:
             "status": "open",
             "received_at": datetime(2025, 1, 31, 10),
             "extension_notified_at": "2025-02-28T18:00:00+00:00",
+            "extension_reason": "records in several systems",
         },
         {
             "request_id": "c",

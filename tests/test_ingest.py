@@ -118,7 +118,7 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
     assert (by["audit"]["rows_read"], by["audit"]["rows_loaded"], by["audit"]["rows_rejected"]) == (9, 6, 3)
     assert (by["dsr"]["rows_read"], by["dsr"]["rows_loaded"], by["dsr"]["rows_rejected"]) == (6, 2, 4)
     assert (by["directory"]["rows_loaded"], by["directory"]["rows_rejected"]) == (2, 1)
-    assert set(summary.missing_sources) == {"usage", "diagnostic", "inventory", "incidents"}
+    assert set(summary.missing_sources) == {"usage", "diagnostic", "inventory", "incidents", "incident_notifications"}
 
     with duckdb.connect(str(db), read_only=True) as con:
         rejects = con.execute("select source, line, field, reason, raw from rejects order by source, line").fetchall()

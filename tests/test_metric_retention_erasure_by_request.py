@@ -21,23 +21,25 @@ def _rec(record_id: str, subject: str, system: str, created: str = "2024-06-01 0
 
 
 REGISTER = [
-    _req("r1", "s1", "2025-01-10 12:00:00"),  # grace to 2025-02-09
+    _req("r1", "s1", "2025-01-10 12:00:00"),
     _req("r2", "s2", "2025-01-20 12:00:00"),
-    _req("r3", "s3", "2025-03-01 12:00:00"),  # grace to 2025-03-31: not over as of 2025-03-10
+    _req("r3", "s3", "2025-03-01 12:00:00"),
     _req("r4", "s4", "2025-01-05 12:00:00"),
     _req("r8", "s8", "2025-02-01 12:00:00"),  # the subject has no records
     _req("r5", "s5", None, status="open"),  # not completed: left out
     _req("r6", "s6", "2025-01-10 12:00:00", kind="access"),  # not a deletion: left out
     _req("r7", "s7", "2025-03-15 12:00:00"),  # completed after as_of: left out
 ]
+# None of these stores is a backup in the data map: a record must be gone when the request is marked completed
+# (the erasure grace applies to backups only; test_control_retention_erasure_incomplete covers backups).
 INVENTORY = [
-    _rec("a", "s1", "crm", deleted_at="2025-01-10 13:00:00"),  # within the grace
-    _rec("b", "s1", "crm", deidentified_at="2025-02-20 00:00:00"),  # 11 days after the grace ended
+    _rec("a", "s1", "crm", deleted_at="2025-01-10 11:00:00"),  # before the completion: in time
+    _rec("b", "s1", "crm", deidentified_at="2025-02-20 00:00:00"),  # 41 days after the completion: late
     _rec("c", "s1", "call-service"),  # never erased
     _rec("d", "s1", "billing", legal_hold=True),  # kept under legal hold: excepted
     _rec("e", "s1", "crm", created="2025-01-15 00:00:00"),  # created after the request completed: new data
-    _rec("f", "s2", "crm", deleted_at="2025-01-21 00:00:00"),
-    _rec("g", "s3", "crm"),
+    _rec("f", "s2", "crm", deleted_at="2025-01-20 09:00:00"),
+    _rec("g", "s3", "crm", deleted_at="2025-03-02 00:00:00"),  # the day after the completion: late
     _rec("h", "s4", "crm", legal_hold=True),
 ]
 
@@ -51,14 +53,14 @@ def test_retention_erasure_by_request(make_db, policy) -> None:
     assert out.select(columns).rows() == [
         # r4: only a held record, never erased -> legal_hold
         ("r4", D(2025, 1, 5), D(2025, 2, 4), 1, 0, 0, 0, 1, 1, None, "legal_hold"),
-        # r1: a in grace, b late (last erasure 20 Feb = 41 days after completion), c stored, d held; 3 systems
+        # r1: a in time, b late (last erasure 20 Feb = 41 days after completion), c stored, d held; 3 systems
         ("r1", D(2025, 1, 10), D(2025, 2, 9), 4, 1, 1, 1, 1, 3, 41, "incomplete"),
-        ("r2", D(2025, 1, 20), D(2025, 2, 19), 1, 1, 0, 0, 0, 1, 1, "complete"),
+        ("r2", D(2025, 1, 20), D(2025, 2, 19), 1, 1, 0, 0, 0, 1, 0, "complete"),
         ("r8", D(2025, 2, 1), D(2025, 3, 3), 0, 0, 0, 0, 0, 0, None, "complete"),
-        # r3: its record is still stored, but the grace runs to 31 March
-        ("r3", D(2025, 3, 1), D(2025, 3, 31), 1, 0, 0, 1, 0, 1, None, "in_grace"),
+        # r3: erased the day after it was marked completed: the claim was false, whatever the grace
+        ("r3", D(2025, 3, 1), D(2025, 3, 31), 1, 0, 1, 0, 0, 1, 1, "incomplete"),
     ]
     # The verdicts are those of the control retention.erasure_incomplete.
     control = run_query(con, "retention_erasure_incomplete", {"as_of": AS_OF}, policy)
     statuses = {r["resource"]: r["status"] for r in control.to_dicts()}
-    assert statuses == {"dsr:r1": "alarm", "dsr:r2": "ok", "dsr:r3": "ok", "dsr:r4": "info", "dsr:r8": "ok"}
+    assert statuses == {"dsr:r1": "alarm", "dsr:r2": "ok", "dsr:r3": "alarm", "dsr:r4": "info", "dsr:r8": "ok"}

@@ -130,20 +130,25 @@ def test_dsr_metrics() -> None:
     d = dt.date
     requests = pl.DataFrame(
         {
-            "request_type": ["access", "access", "access", "delete", "delete", "opt_out_sale_share", "access"],
-            "status": ["completed", "rejected", "open", "completed", "withdrawn", "completed", "completed"],
+            "jurisdiction": ["US-CA"] * 7 + ["EU", "US-CA"],
+            "request_type": ["access", "access", "access", "delete", "delete", "opt_out_sale_share", "access",
+                             "access", "portability"],
+            "status": ["completed", "rejected", "open", "completed", "withdrawn", "completed", "completed",
+                       "completed", "completed"],
             "received_date": [d(2025, 1, 5), d(2025, 2, 1), d(2025, 3, 1), d(2025, 4, 1), d(2025, 5, 1),
-                              d(2025, 6, 1), d(2024, 12, 1)],
-            "turnaround_days": [10, 4, None, 30, 2, 7, 99],
+                              d(2025, 6, 1), d(2024, 12, 1), d(2025, 7, 1), d(2025, 8, 1)],
+            "turnaround_days": [10, 4, None, 30, 2, 7, 99, 5, 20],
         }
     )  # fmt: skip
     out = dsr_metrics(requests, 2025)
-    # received, complied, denied, withdrawn, pending, median and mean days over completions and denials
+    # year, jurisdiction, type, received, complied, denied, withdrawn, pending, median and mean days over completions
+    # and denials. US-CA by default: the EU request is left out; the California portability request is a request
+    # to know (10, 4 and 20 days).
     assert out.drop("label").rows() == [
-        ("access", 3, 1, 1, 0, 1, 7.0, 7.0),  # 10 and 4 days; the 2024 request is another year
-        ("delete", 2, 1, 0, 1, 0, 30.0, 30.0),  # a withdrawal is no substantive response
-        ("opt_out_sale_share", 1, 1, 0, 0, 0, 7.0, 7.0),
-        ("all", 6, 3, 1, 1, 1, 8.5, 12.8),  # 4, 7, 10, 30: median 8.5, mean 12.75
+        (2025, "US-CA", "access", 4, 2, 1, 0, 1, 10.0, 11.3),  # the 2024 request is another year
+        (2025, "US-CA", "delete", 2, 1, 0, 1, 0, 30.0, 30.0),  # a withdrawal is no substantive response
+        (2025, "US-CA", "opt_out_sale_share", 1, 1, 0, 0, 0, 7.0, 7.0),
+        (2025, "US-CA", "all", 7, 4, 1, 1, 1, 10.0, 14.2),  # 4, 7, 10, 20, 30: median 10, mean 14.2
     ]
     assert out["label"].to_list() == [
         "Requests to know",
@@ -151,7 +156,12 @@ def test_dsr_metrics() -> None:
         "Requests to opt out of sale/sharing",
         "All requests",
     ]
-    assert dsr_metrics(requests)["received"].to_list()[-1] == 7  # no year: every request
+    assert dsr_metrics(requests)["received"].to_list()[-1] == 8  # no year: every US-CA request
+    everyone = dsr_metrics(requests, None, None)  # every jurisdiction, every year
+    assert everyone["received"].to_list()[-1] == 9
+    assert everyone.select("year", "jurisdiction").unique().rows() == [(None, "all")]
+    # Outside California portability stays its own type.
+    assert "portability" in everyone["request_type"].to_list()
 
 
 def test_record_of_processing_names_the_configured_controller(tmp_path) -> None:

@@ -8,6 +8,8 @@ so the deadline engine (`compliance.deadlines`) never has to guess.
 
 from __future__ import annotations
 
+from calendar import monthrange
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -87,16 +89,51 @@ def _holiday_countries() -> dict[str, tuple[str, ...]]:
     return {c: tuple(s) for c, s in holidays.list_supported_countries().items()}
 
 
+class HolidaySpec(StrictModel):
+    """A statutory holiday the `holidays` package lacks: a fixed date (`month`, `day`) or the
+    `nth` (1..5, -1 = last) `weekday` (0 = Monday) of `month`. `source` cites the statute."""
+
+    name: str = Field(min_length=1)
+    month: int = Field(ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+    weekday: int | None = Field(default=None, ge=0, le=6)
+    nth: int | None = Field(default=None, ge=-1, le=5)
+    source: str = Field(min_length=1)
+
+    @field_validator("nth")
+    @classmethod
+    def _one_form(cls, value: int | None, info: ValidationInfo) -> int | None:
+        fixed = info.data.get("day") is not None
+        floating = info.data.get("weekday") is not None and value not in (None, 0)
+        if fixed == floating:
+            raise PydanticCustomError("holiday_form", "give either day, or weekday and nth (not 0)", {})
+        return value
+
+    def date_in(self, year: int) -> date:
+        if self.day is not None:
+            return date(year, self.month, self.day)
+        days = [
+            date(year, self.month, d)
+            for d in range(1, monthrange(year, self.month)[1] + 1)
+            if date(year, self.month, d).weekday() == self.weekday
+        ]
+        return days[-1] if self.nth == -1 else days[(self.nth or 1) - 1]
+
+
 class Calendar(StrictModel):
     """A business calendar: `holidays` package public holidays and a reference time zone.
 
     `country` is an ISO 3166-1 alpha-2 code the holidays package knows, `subdiv` one of its
     subdivisions (ENG, NSW, CA...), `timezone` the IANA zone that decides local dates.
+    `extra_holidays` adds statutory holidays the package lacks; `not_holidays` names package
+    holidays the law does not count.
     """
 
     country: str
     subdiv: str | None = None
     timezone: str
+    extra_holidays: tuple[HolidaySpec, ...] = ()
+    not_holidays: tuple[str, ...] = ()
 
     @field_validator("country")
     @classmethod
@@ -139,9 +176,26 @@ class Calendar(StrictModel):
         return value
 
 
+class PeriodEnd(StrictModel):
+    """The jurisdiction's computation-of-time rule for a period's last day.
+
+    `roll_to_next_working_day`: a period ending on a Saturday, Sunday or holiday runs to the
+    next day that is none; `not_holidays` are calendar holidays that do not count for it;
+    `source` cites the statute.
+    """
+
+    roll_to_next_working_day: bool = False
+    not_holidays: tuple[str, ...] = ()
+    source: str = Field(min_length=1)
+
+
 class JurisdictionConfig(StrictModel):
     calendar: Calendar
     clock_start: ClockStart = "received"
+    period_end: PeriodEnd | None = None
+    # UK GDPR Art. 12A: the period starts once requested identity information arrives and pauses
+    # while requested clarification is awaited (the optional `id_*`, `clarification_*` fields).
+    art_12a_clock: bool = False
 
 
 class Rule(StrictModel):

@@ -36,6 +36,9 @@ class Store(StrictModel):
     kind: Literal["table", "bucket", "index", "file"]
     resource_types: list[str] = []
     data_categories: list[str] = Field(min_length=1)
+    # A backup store: erasure reaches it on the backup rotation, so the erasure grace applies to it only.
+    # Elsewhere a record erased after its delete request was marked completed means the claim was false.
+    backup: bool = False
 
 
 class SystemUse(StrictModel):
@@ -55,6 +58,9 @@ class System(StrictModel):
     recipients: list[str] = []
     stores: list[Store] = Field(min_length=1)
     uses: list[SystemUse] = Field(min_length=1)
+    # True where Capantra processes the data on its customers' behalf (GDPR Art. 28): the system enters the
+    # processor record of Art. 30(2), one entry per customer.
+    processed_for_customers: bool = False
 
     @property
     def data_categories(self) -> list[str]:
@@ -229,6 +235,9 @@ class ControllerSettings(StrictModel):
 
     name: str = Field(min_length=1)
     contact: str | None = None  # default: the first e-mail address in the policy text
+    # The data protection officer (Art. 30(1)(a), 30(2)(a), Art. 37), where one is designated.
+    dpo_name: str | None = None
+    dpo_contact: str | None = None
 
 
 class Settings(StrictModel):

@@ -65,6 +65,7 @@ class Request:
             self.verified,
             self.extension,
             self.completed,
+            extension_reason=self.extension_reason,
         )
 
     def row(self, world: World) -> dict[str, str | None]:

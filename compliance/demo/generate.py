@@ -21,7 +21,7 @@ from compliance.demo.diagnostic import write_diagnostic
 from compliance.demo.dirty import dsr_dirty_rows
 from compliance.demo.dsr import build_register
 from compliance.demo.events import SubjectSampler
-from compliance.demo.incidents import incidents_frame
+from compliance.demo.incidents import incidents_frame, notifications_frame
 from compliance.demo.inventory import build_inventory, write_inventory
 from compliance.demo.planted import mfa_truth
 from compliance.demo.policy_view import PolicyView
@@ -126,14 +126,17 @@ def generate_demo(
     write_csv(out_dir / "tenants" / "tenants.csv", world.tenants_frame())
     write_parquet(out_dir / "subjects" / "subjects.parquet", world.subjects_frame())
     write_csv(out_dir / "incidents" / "incidents.csv", incidents_frame(truth))
+    notifications = notifications_frame()
+    write_csv(out_dir / "incident_notifications" / "notifications.csv", notifications)
     counts |= {
         "directory": directory.height,
         "tenants": world.n_tenants,
         "subjects": world.n_subjects,
         "incidents": len(incidents_frame(Truth())),
+        "incident_notifications": notifications.height,
     }
     counts["dsr"] = _write_dsr(register.rows(world), out_dir, truth)
-    files |= {"directory": 1, "tenants": 1, "subjects": 1, "incidents": 1, "dsr": 1}
+    files |= {"directory": 1, "tenants": 1, "subjects": 1, "incidents": 1, "incident_notifications": 1, "dsr": 1}
     say("reference", sum(counts.values()))
 
     truth.write(truth_path)

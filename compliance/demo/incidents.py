@@ -8,6 +8,7 @@ import polars as pl
 
 from compliance.demo.clock import rfc3339
 from compliance.demo.truth import Truth
+from compliance.schema import INCIDENT_NOTIFICATIONS
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -72,3 +73,23 @@ def incidents_frame(truth: Truth) -> pl.DataFrame:
     )
     schema = {k: pl.String for k in rows[0]} | {"personal_data_involved": pl.Boolean}
     return pl.DataFrame(rows, schema=schema)
+
+
+def notifications_frame() -> pl.DataFrame:
+    """incident_notifications/: each notice the register records, one row per jurisdiction and party.
+
+    The GDPR regulator notice goes to each regime's authority (the lead authority for the EU, the ICO for the
+    UK) at the recorded time; in Australia the regulator notice is the statement to the OAIC (s26WK).
+    """
+    rows = []
+    for iid, det, pd, jur, _sev, _cont, _assess, reg, subj, _status in INCIDENTS:
+        for j in [j for j in (jur or "").split(";") if j in ("EU", "UK", "AU")] if pd else []:
+            party = "oaic_statement" if j == "AU" else "regulator"
+            if reg:
+                rows.append({"incident_id": iid, "jurisdiction": j, "party": party, "notified_at": rfc3339(det + reg)})
+            if subj:
+                rows.append(
+                    {"incident_id": iid, "jurisdiction": j, "party": "subjects", "notified_at": rfc3339(det + subj)}
+                )
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(INCIDENT_NOTIFICATIONS.column_names, pl.String))
+    return frame.select(INCIDENT_NOTIFICATIONS.column_names)

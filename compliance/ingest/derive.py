@@ -2,28 +2,71 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
 import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
-from compliance.deadlines import deadlines_frame
+from compliance.deadlines import deadlines_frame, states_frame
+from compliance.ingest.tables import dsr_deadline_columns
 
 
 def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
-    """Recompute `dsr_deadlines` for the whole register with the deadline engine; returns the row count.
+    """Recompute `dsr_deadlines` and `dsr_states` for the whole register with the deadline engine.
 
-    The register holds thousands of requests, not millions, so one Python pass is cheap, and it keeps
-    the legal calendar logic (month ends, holidays, time zones) in one tested place.
+    Returns the request count. `dsr_deadlines` is each request as the register stands;
+    `dsr_states` its history (one row per period between timestamps), so a state as of any
+    date is one filtered read, computed by the same engine. The register holds thousands of
+    requests, not millions, so one Python pass is cheap, and it keeps the legal calendar logic
+    (month ends, holidays, time zones) in one tested place.
     """
     # The caller's connection, not a cursor: ingestion runs in one transaction that a cursor cannot see.
     rows = con.sql("SELECT * FROM dsr_requests ORDER BY request_id").pl().to_dicts()
     frame = deadlines_frame(rows, policy.dsr_rules)
+    _replace_table(con, "dsr_deadlines", frame)
+    _replace_table(con, "dsr_states", states_frame(rows, policy.dsr_rules))
+    return frame.height
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
     utc = [n for n, t in frame.schema.items() if isinstance(t, pl.Datetime)]
     frame = frame.with_columns(pl.col(utc).dt.convert_time_zone("UTC").dt.replace_time_zone(None))
-    con.register("_deadlines", frame.to_arrow())
-    con.execute("DELETE FROM dsr_deadlines").fetchall()
-    con.execute("INSERT INTO dsr_deadlines BY NAME SELECT * FROM _deadlines").fetchall()
-    con.unregister("_deadlines")
+    con.register("_derived", frame.to_arrow())
+    # Derived, so rebuilt whole: CREATE OR REPLACE also brings a database written by an older
+    # version to the current columns. The table name is one of the two literals above, never data.
+    columns = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=table == "dsr_states"))
+    con.execute(f"CREATE OR REPLACE TABLE {table} ({columns})").fetchall()
+    con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _derived").fetchall()
+    con.unregister("_derived")
+
+
+def build_incident_local_dates(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
+    """Recompute `incident_local_dates`: each incident's detection and assessment as Australian local dates.
+
+    The Privacy Act 1988 (Cth) s26WH gives 30 days to assess a suspected eligible data breach; days are
+    Australian days, so they are counted in the AU jurisdiction's reference time zone (dsr_rules.yaml),
+    not in UTC (an incident detected at 09:00 in Sydney is the previous day in UTC). Computed here with
+    the same zone rules as the DSR deadlines, so the SQL only compares dates. Returns the row count.
+    """
+    tz = ZoneInfo(policy.dsr_rules.jurisdictions["AU"].calendar.timezone)
+    rows = con.sql("SELECT incident_id, detected_at, assessment_completed_at FROM incidents").fetchall()
+
+    def local(stamp: datetime | None) -> date | None:
+        return None if stamp is None else stamp.replace(tzinfo=UTC).astimezone(tz).date()
+
+    frame = pl.DataFrame(
+        [{"incident_id": i, "au_timezone": tz.key, "au_detected_date": local(d), "au_assessed_date": local(a)}
+         for i, d, a in rows],
+        schema={"incident_id": pl.String, "au_timezone": pl.String, "au_detected_date": pl.Date,
+                "au_assessed_date": pl.Date},
+    )  # fmt: skip
+    con.register("_incident_dates", frame.to_arrow())
+    con.execute(
+        "CREATE OR REPLACE TABLE incident_local_dates AS SELECT * FROM _incident_dates ORDER BY incident_id"
+    ).fetchall()
+    con.unregister("_incident_dates")
     return frame.height
 
 

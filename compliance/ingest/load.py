@@ -33,7 +33,7 @@ import polars as pl
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
-from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
+from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, build_retention_rules
 from compliance.ingest.readers import (
     MAX_RAW_CHARS,
     CsvLayout,
@@ -818,6 +818,8 @@ def _ingest_locked(
             enrich.apply_role_changes(con)
         if "dsr" in touched or policy_changed:
             build_dsr_deadlines(con, policy)
+        # A table per incident, rebuilt on every published load (a database from before it existed gets it).
+        build_incident_local_dates(con, policy)
         # A few hundred keys whatever the data size: rebuilt on every published load, so a database
         # created before this table existed gets it on its next ingest.
         build_retention_rules(con)

@@ -29,6 +29,9 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
 DERIVED_DDL = """
+CREATE TABLE IF NOT EXISTS incident_local_dates (
+    incident_id VARCHAR, au_timezone VARCHAR, au_detected_date DATE, au_assessed_date DATE
+);
 CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     system VARCHAR, store VARCHAR, data_category VARCHAR, rule_category VARCHAR, rule_system VARCHAR,
     rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,
@@ -59,8 +62,9 @@ CREATE TABLE IF NOT EXISTS findings_runs (
 """
 
 
-def dsr_deadline_columns() -> list[tuple[str, str]]:
-    """Columns of `dsr_deadlines`, mirrored from the deadline engine's frame (UTC datetimes as TIMESTAMP)."""
+def dsr_deadline_columns(timeline: bool = False) -> list[tuple[str, str]]:
+    """Columns of `dsr_deadlines` (or with `timeline`, `dsr_states`), mirrored from the deadline
+    engine's frames (UTC datetimes as TIMESTAMP)."""
     import polars as pl
 
     from compliance.deadlines import frame_schema
@@ -72,7 +76,7 @@ def dsr_deadline_columns() -> list[tuple[str, str]]:
         pl.Int32: "INTEGER",
         pl.Datetime: "TIMESTAMP",
     }
-    return [(name, sql_type[dtype.base_type()]) for name, dtype in frame_schema().items()]
+    return [(name, sql_type[dtype.base_type()]) for name, dtype in frame_schema(timeline).items()]
 
 
 def table_columns(source: Source) -> list[tuple[str, str]]:
@@ -90,6 +94,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
+    cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=True))
+    con.execute(f"CREATE TABLE IF NOT EXISTS dsr_states ({cols})").fetchall()
     for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()

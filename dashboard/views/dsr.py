@@ -56,7 +56,11 @@ c[0].metric("Received", register.height)
 c[1].metric("Open", open_requests.height)
 c[2].metric("Overdue", state_counts.get("overdue", 0), help="Open past the effective deadline (dsr.overdue).")
 c[3].metric("Due soon", state_counts.get("due_soon", 0), help="Open and due within the warning window.")
-c[4].metric("Completed late", _alarms("dsr.completed_late").height)
+c[4].metric(
+    "Completed late",
+    _alarms("dsr.completed_late").height,
+    help="Completed or refused after the deadline (dsr.completed_late).",
+)
 c[5].metric("Late extensions", _alarms("dsr.extension_late").height)
 c[6].metric(
     "Median days to close",

@@ -9,7 +9,13 @@ import polars as pl
 import streamlit as st
 
 from compliance.check import FORMATS, render_findings
-from compliance.reports import dsr_metrics, posture_by_section, record_of_processing, record_of_processing_frame
+from compliance.reports import (
+    dsr_metrics,
+    posture_by_section,
+    processor_record,
+    record_of_processing,
+    record_of_processing_frame,
+)
 from dashboard import data
 from dashboard.format import Identities, current_filters, plural, table
 
@@ -91,6 +97,7 @@ st.markdown(
     f"Controller **{record['controller']}**, contact {record['contact'] or '(none stated)'}, policy "
     f"{record['policy_version']}. One processing activity per system of the data map."
 )
+st.text(f"Data protection officer (Art. 30(1)(a)): {record['dpo']}")
 ART30_FIELDS = {
     "purposes": "Purposes and legal basis (Art. 30(1)(b))",
     "data_subjects": "Categories of data subjects (c)",
@@ -127,6 +134,37 @@ right.download_button(
     key="download_ropa_json",
 )
 
+st.subheader("Processor record (GDPR Art. 30(2))")
+customers = data.query("processor_customers", as_of=f.as_of)
+processor = processor_record(data.policy(), customers)
+st.caption(
+    f"Capantra processes its customers' data on their behalf in the data-map systems marked "
+    f"processed_for_customers: one entry per customer account active on {f.as_of} ({processor.height})."
+)
+st.dataframe(
+    table(
+        processor.drop("processor", "processor_contact", "dpo", "security_measures"),
+        {
+            "customer_id": "Customer id",
+            "customer": "Controller (customer)",
+            "customer_country": "Country",
+            "home_region": "Home region",
+            "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
+            "sub_processors": "Sub-processors",
+            "transfers": "Transfers to third countries and safeguards (c)",
+        },
+    ),
+    hide_index=True,
+    key="processor_record_table",
+)
+st.download_button(
+    "Download the processor record (CSV)",
+    data=processor.write_csv(),
+    file_name="processor-record.csv",
+    mime="text/csv",
+    key="download_processor_record",
+)
+
 st.subheader("Data subject request metrics (CCPA regulations §7102)")
 register = data.query("dsr_register", as_of=f.as_of).filter(f.values_expr("jurisdiction", f.jurisdictions))
 years = sorted(register["received_date"].dt.year().unique().to_list(), reverse=True)
@@ -134,16 +172,20 @@ if not years:
     st.info("No request was received by the as-of date (or the DSR export was not loaded).")
 else:
     year = st.selectbox("Calendar year of receipt", years, key="evidence_year")
-    metrics = dsr_metrics(register, year)
-    scope_text = ", ".join(f.jurisdictions) if f.jurisdictions else "all jurisdictions (filter to US-CA for CCPA)"
+    # CCPA regs §7102 covers California consumers: US-CA unless the sidebar narrows to one other jurisdiction.
+    scope = f.jurisdictions[0] if len(f.jurisdictions or []) == 1 else "US-CA"
+    metrics = dsr_metrics(register, year, scope)
     st.caption(
-        f"Requests received in {year}, {scope_text}: complied with in whole or in part (completed), denied "
-        "(rejected), and the days to a substantive response (completions and denials)."
+        f"{scope} requests received in {year}: complied with in whole or in part (completed), denied "
+        "(rejected), and the days to a substantive response (completions and denials)"
+        + ("; portability requests count as requests to know." if scope == "US-CA" else ".")
     )
     st.dataframe(
         table(
             metrics,
             {
+                "year": "Year",
+                "jurisdiction": "Jurisdiction",
                 "label": "Request type",
                 "received": "Received",
                 "complied_in_whole_or_part": "Complied with in whole or in part",

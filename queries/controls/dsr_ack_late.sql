@@ -8,7 +8,9 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with acknowledgeable as (
-    -- Only rules with an acknowledgement period have an ack_due_date (CCPA regs §7021(a) today).
+    -- The request as it stood at the end of $as_of (dsr_states): an acknowledgement or closure after
+    -- $as_of has not happened there. Only rules with an acknowledgement period have an ack_due_date
+    -- (CCPA regs 7021(a) today).
     select
         d.request_id,
         d.jurisdiction,
@@ -17,11 +19,12 @@ with acknowledgeable as (
         d.ack_due_date,
         d.ack_late,
         d.closed_date,
-        case when d.acknowledged_date <= $as_of then d.acknowledged_date end as acknowledged_date
-    from dsr_deadlines as d
-    where d.jurisdiction = 'US-CA'
+        d.acknowledged_date
+    from dsr_states as d
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
+      and d.jurisdiction = 'US-CA'
       and d.ack_due_date is not null
-      and d.received_date <= $as_of
 ),
 
 assessed as (
@@ -56,7 +59,7 @@ final as (
             when acknowledged_date is not null then
                 'The ' || request_text || ' was acknowledged ' || cast(acknowledged_date as varchar)
                 || ', by its acknowledgement due date ' || cast(ack_due_date as varchar) || '.'
-            when closed_date <= $as_of and closed_date <= ack_due_date then
+            when closed_date <= ack_due_date then
                 'The ' || request_text || ' was closed ' || cast(closed_date as varchar)
                 || ', by its acknowledgement due date ' || cast(ack_due_date as varchar) || ', so it needed none.'
             else

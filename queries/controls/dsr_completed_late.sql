@@ -3,38 +3,40 @@
 -- section: 8
 -- severity: medium
 -- requires: dsr
--- description: One row per request completed by $as_of that had a deadline: alarm when it was completed after its effective due date (or is marked completed without a completion time once that date has passed).
+-- description: One row per request answered (completed, or refused: rejected) by $as_of that had a deadline: alarm when the answer came after its effective due date (or is recorded without a time once that date has passed). A refusal must be in time too (GDPR Art. 12(4), CCPA regs 7021(b), VA 59.1-577(B), CO 6-1-1306(2), CT 42-518(c), TX 541.052(c)); a withdrawn request is never late.
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with completed as (
-    -- Rejected and withdrawn requests are never late (contract section 3); requests without a
-    -- deadline (no rule, or a verification clock never started) have nothing to be late against.
+with answered as (
+    -- The request as it stood at the end of $as_of (dsr_states): one answered after $as_of is still open
+    -- there. Requests without a deadline (no rule, or a verification clock never started) have nothing to
+    -- be late against.
     select
-        r.request_id,
-        r.jurisdiction,
-        r.request_type,
-        r.completed_at,
+        d.request_id,
+        d.jurisdiction,
+        d.request_type,
+        d.status,
+        d.closed_at,
         d.received_date,
         d.effective_due_date,
         d.effective_due_at,
         d.extension_status,
         d.closed_date
-    from dsr_requests as r
-    inner join dsr_deadlines as d on d.request_id = r.request_id
-    where r.status = 'completed'
+    from dsr_states as d
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
+      and d.status in ('completed', 'rejected')
       and d.effective_due_date is not null
-      and d.received_date <= $as_of
-      and (d.closed_date is null or d.closed_date <= $as_of)
 ),
 
 assessed as (
     select
         *,
         date_diff('day', effective_due_date, closed_date) as days_late,
+        case when status = 'rejected' then 'refused' else 'completed' end as answer,
         case
             when closed_date is not null and closed_date > effective_due_date then 'late'
-            -- A completion without a timestamp cannot evidence timeliness once the deadline passed.
+            -- An answer without a timestamp cannot evidence timeliness once the deadline passed.
             when closed_date is null and $as_of > effective_due_date then 'undated'
             when closed_date is null then 'undated_in_time'
             else 'on_time'
@@ -42,7 +44,7 @@ assessed as (
         request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
         || cast(received_date as varchar) || ', due ' || cast(effective_due_date as varchar)
         || case when extension_status = 'valid' then ' after a valid extension' else '' end || ')' as request_text
-    from completed
+    from answered
 ),
 
 final as (
@@ -58,30 +60,31 @@ final as (
         end as severity,
         case finding
             when 'late' then
-                'The ' || request_text || ' was completed ' || cast(closed_date as varchar) || ', '
+                'The ' || request_text || ' was ' || answer || ' ' || cast(closed_date as varchar) || ', '
                 || cast(days_late as varchar) || ' days late'
                 || case
-                    when extension_status in ('late', 'not_allowed') then ' (its extension did not count)'
+                    when extension_status in ('late', 'not_allowed', 'no_reasons') then ' (its extension did not count)'
                     else ''
                 end
+                || case when status = 'rejected' then ' (a refusal must be given in time too)' else '' end
                 || case
                     when days_late > 30 then '; high: over 30 days late.'
                     else '; medium: the request was answered, within 30 days of the deadline.'
                 end
             when 'undated' then
-                'The ' || request_text || ' is marked completed without a completion time, so it cannot be shown '
+                'The ' || request_text || ' is marked ' || answer || ' without a time, so it cannot be shown '
                 || 'to have met its deadline (medium: a record-keeping gap).'
             when 'undated_in_time' then
-                'The ' || request_text || ' is marked completed without a completion time, but its deadline has not passed as of '
-                || cast($as_of as varchar) || '.'
+                'The ' || request_text || ' is marked ' || answer || ' without a time, but its deadline has not '
+                || 'passed as of ' || cast($as_of as varchar) || '.'
             else
-                'The ' || request_text || ' was completed ' || cast(closed_date as varchar)
+                'The ' || request_text || ' was ' || answer || ' ' || cast(closed_date as varchar)
                 || case
                     when days_late = 0 then ', on its due date.'
                     else ', ' || cast(-days_late as varchar) || ' days before its deadline.'
                 end
         end as reason,
-        coalesce(completed_at, effective_due_at) as observed_at,
+        coalesce(closed_at, effective_due_at) as observed_at,
         [request_id] as evidence
     from assessed
 )

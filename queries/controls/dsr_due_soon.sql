@@ -3,15 +3,16 @@
 -- section: 8
 -- severity: medium
 -- requires: dsr
--- description: One row per request open as of $as_of: info (medium) when its effective deadline is at most $dsr_due_soon_days days away, ok otherwise (overdue ones are dsr.overdue's alarms).
+-- description: One row per request open as of $as_of (by its timestamps up to that day, dsr_states): info (medium) when its effective deadline is at most $dsr_due_soon_days days away, ok otherwise (overdue ones are dsr.overdue's alarms).
 -- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with open_requests as (
+    -- The request as it stood at the end of $as_of (dsr_states).
     select
-        r.request_id,
-        r.jurisdiction,
-        r.request_type,
+        d.request_id,
+        d.jurisdiction,
+        d.request_type,
         r.received_at,
         d.rule_id,
         d.received_date,
@@ -19,10 +20,11 @@ with open_requests as (
         d.effective_due_date,
         d.effective_due_at,
         date_diff('day', $as_of, d.effective_due_date) as days_left
-    from dsr_requests as r
-    inner join dsr_deadlines as d on d.request_id = r.request_id
-    where r.status = 'open'
-      and d.received_date <= $as_of
+    from dsr_states as d
+    inner join dsr_requests as r on r.request_id = d.request_id
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
+      and d.status = 'open'
 ),
 
 classified as (

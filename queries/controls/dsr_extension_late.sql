@@ -3,26 +3,29 @@
 -- section: 8
 -- severity: medium
 -- requires: dsr
--- description: One row per request whose extension was notified by $as_of: alarm when it was notified after the original due date, or its rule allows no extension; either way it does not count.
+-- description: One row per request whose extension was notified by $as_of (local date): alarm when it was notified after the original due date, its rule allows no extension, or it gave no reasons (GDPR Art. 12(3) "together with the reasons"; CCPA regs 7021(b); the US state statutes); in each case it does not count.
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with extended as (
-    -- Any status: a late or disallowed extension is a failure of the notice itself, whatever came next.
+    -- The request as it stood at the end of $as_of (dsr_states), any status: a failed notice is a
+    -- failure of the notice itself, whatever came next. Dates are the jurisdiction's local dates, as
+    -- the deadline engine judged them.
     select
-        r.request_id,
-        r.jurisdiction,
-        r.request_type,
-        r.extension_notified_at,
+        d.request_id,
+        d.jurisdiction,
+        d.request_type,
+        d.extension_notified_at,
+        d.extension_notified_date,
         d.rule_id,
         d.received_date,
         d.due_date,
         d.extended_due_date,
         d.extension_status
-    from dsr_requests as r
-    inner join dsr_deadlines as d on d.request_id = r.request_id
-    where r.extension_notified_at is not null
-      and cast(r.extension_notified_at as date) <= $as_of
+    from dsr_states as d
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
+      and d.extension_notified_date is not null
       and d.extension_status <> 'none'
 ),
 
@@ -31,7 +34,7 @@ described as (
         *,
         request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
         || cast(received_date as varchar) || ')' as request_text,
-        cast(cast(extension_notified_at as date) as varchar) as notified_text
+        cast(extension_notified_date as varchar) as notified_text
     from extended
 ),
 
@@ -40,9 +43,9 @@ final as (
         'dsr.extension_late' as control_id,
         '8' as policy_section,
         'dsr:' || request_id as resource,
-        case when extension_status in ('late', 'not_allowed') then 'alarm' else 'ok' end as status,
+        case when extension_status in ('late', 'not_allowed', 'no_reasons') then 'alarm' else 'ok' end as status,
         -- Medium: the notice failed; whether the answer itself is late is dsr.overdue / dsr.completed_late.
-        case when extension_status in ('late', 'not_allowed') then 'medium' else 'info' end as severity,
+        case when extension_status in ('late', 'not_allowed', 'no_reasons') then 'medium' else 'info' end as severity,
         case extension_status
             when 'late' then
                 'The extension of ' || request_text || ' was notified ' || notified_text
@@ -57,6 +60,14 @@ final as (
                     else ''
                 end
                 || ' (medium: the notice failed; lateness of the answer is reported separately).'
+            when 'no_reasons' then
+                'The extension of ' || request_text || ' was notified ' || notified_text
+                || ' without reasons, so it is void'
+                || case
+                    when due_date is not null then ' and the request stays due ' || cast(due_date as varchar)
+                    else ''
+                end
+                || ' (medium: the law requires the reasons with the notice; lateness of the answer is reported separately).'
             else
                 'The extension of ' || request_text || ' was notified ' || notified_text
                 || case

@@ -3,25 +3,26 @@
 -- section: 8
 -- severity: high
 -- requires: dsr
--- description: Open data subject requests past their deadline as of $as_of; an extension counts only when notified in time.
+-- description: Requests open as of $as_of (by their timestamps up to that day, dsr_states) past their deadline; an extension counts only when notified, with reasons, by the original due date and by $as_of.
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with open_requests as (
+    -- The request as it stood at the end of $as_of: one dsr_states row per request received by then.
     select
-        r.request_id,
-        r.jurisdiction,
-        r.request_type,
+        d.request_id,
+        d.jurisdiction,
+        d.request_type,
         d.rule_id,
         d.received_date,
         d.effective_due_date,
         d.effective_due_at,
         d.extension_status
-    from dsr_requests as r
-    inner join dsr_deadlines as d on d.request_id = r.request_id
-    where r.status = 'open'
+    from dsr_states as d
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
+      and d.status = 'open'
       and d.effective_due_date is not null
-      and d.received_date <= $as_of
 ),
 
 assessed as (
@@ -46,7 +47,11 @@ final as (
             when days_past_due > 0 then
                 'Open ' || request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
                 || cast(received_date as varchar) || ') was due ' || cast(effective_due_date as varchar)
-                || case when extension_status = 'late' then ' (its extension was notified too late to count)' else '' end
+                || case
+                    when extension_status = 'late' then ' (its extension was notified too late to count)'
+                    when extension_status = 'no_reasons' then ' (its extension gave no reasons, so it is void)'
+                    else ''
+                end
                 || ' and is ' || cast(days_past_due as varchar) || ' days overdue as of ' || cast($as_of as varchar) || '.'
             else
                 'Open ' || request_type || ' request ' || request_id || ' (' || jurisdiction || ') is due '

@@ -3,7 +3,7 @@
 -- section: 8
 -- severity: high
 -- requires: dsr, inventory
--- description: One row per delete request completed by $as_of: alarm when, once the erasure grace has passed, the subject's records (held when the request completed) were not deleted or de-identified within the grace; legal-hold records are excepted and named.
+-- description: One row per delete request completed by $as_of: alarm when a record of the subject (held when the request completed) was still there at the completion, in a store the data map does not mark as a backup (the completion claim was false, whether the record was erased later or not yet), or, in a backup store, was not deleted or de-identified within the $retention_erasure_grace_days-day erasure grace; legal-hold records are excepted and named.
 -- params: as_of DATE, retention_erasure_grace_days INTEGER, retention_legal_hold_exempts BOOLEAN
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
@@ -21,28 +21,42 @@ with erasures as (
       and cast(completed_at as date) <= $as_of
 ),
 
+backup_stores as (
+    -- Stores the data map marks as backups; a store it does not list is treated as a primary store.
+    select distinct system_id, store_id
+    from ref_data_map
+    where is_backup
+),
+
 subject_records as (
     -- Records created after the request completed are new data, not what the erasure covered.
     select
         e.request_id,
+        e.completed_at,
         e.grace_end_date,
         i.system,
         i.system || '/' || i.store || '/' || i.record_id as record_key,
+        b.store_id is not null as is_backup,
         coalesce(i.legal_hold, false) and $retention_legal_hold_exempts as is_held,
         -- The record's first erasure (least skips NULLs), counted only if it happened by as_of.
         case
             when cast(least(i.deleted_at, i.deidentified_at) as date) <= $as_of
-                then cast(least(i.deleted_at, i.deidentified_at) as date)
-        end as erased_date
+                then least(i.deleted_at, i.deidentified_at)
+        end as erased_at
     from erasures as e
     inner join inventory_records as i on i.subject_id = e.subject_id
+    left join backup_stores as b on b.system_id = i.system and b.store_id = i.store
     where i.created_at <= e.completed_at
 ),
 
 record_status as (
     select
         *,
-        erased_date is null or erased_date > grace_end_date as is_late
+        -- A primary store must be erased by the time the request is marked completed.
+        not is_backup and (erased_at is null or erased_at > completed_at) as is_false_claim,
+        is_backup and $as_of > grace_end_date
+        and (erased_at is null or cast(erased_at as date) > grace_end_date) as is_backup_late,
+        is_backup and $as_of <= grace_end_date and erased_at is null as is_backup_pending
     from subject_records
 ),
 
@@ -50,11 +64,19 @@ remaining as (
     select
         request_id,
         count(*) as record_count,
-        count(*) filter (where is_late and not is_held) as late_count,
-        count(*) filter (where erased_date is null and not is_held) as still_stored_count,
-        count(*) filter (where is_late and is_held) as legal_hold_count,
-        string_agg(distinct system, ', ' order by system) filter (where is_late and not is_held) as late_systems,
-        array_agg(record_key order by record_key) filter (where is_late) as remaining_keys
+        count(*) filter (where is_false_claim and not is_held) as false_count,
+        count(*) filter (where is_false_claim and not is_held and erased_at is not null) as erased_after_count,
+        count(*) filter (where (is_false_claim or is_backup_late) and not is_held and erased_at is null)
+            as still_stored_count,
+        count(*) filter (where is_backup_late and not is_held) as backup_late_count,
+        count(*) filter (where is_backup_pending and not is_held) as backup_pending_count,
+        count(*) filter (where (is_false_claim or is_backup_late or is_backup_pending) and is_held) as legal_hold_count,
+        string_agg(distinct system, ', ' order by system) filter (
+            where (is_false_claim or is_backup_late) and not is_held
+        ) as late_systems,
+        array_agg(record_key order by record_key) filter (
+            where is_false_claim or is_backup_late or (is_backup_pending and is_held)
+        ) as remaining_keys
     from record_status
     group by request_id
 ),
@@ -62,11 +84,14 @@ remaining as (
 assessed as (
     select
         e.*,
-        $as_of > e.grace_end_date as grace_passed,
+        date_diff('day', cast(e.completed_at as date), $as_of) as days_since_completion,
         date_diff('day', e.grace_end_date, $as_of) as days_past_grace,
         coalesce(r.record_count, 0) as record_count,
-        coalesce(r.late_count, 0) as late_count,
+        coalesce(r.false_count, 0) as false_count,
+        coalesce(r.erased_after_count, 0) as erased_after_count,
         coalesce(r.still_stored_count, 0) as still_stored_count,
+        coalesce(r.backup_late_count, 0) as backup_late_count,
+        coalesce(r.backup_pending_count, 0) as backup_pending_count,
         coalesce(r.legal_hold_count, 0) as legal_hold_count,
         r.late_systems,
         r.remaining_keys
@@ -78,18 +103,25 @@ classified as (
     select
         *,
         case
-            when not grace_passed then 'in_grace'
-            when late_count > 0 then 'incomplete'
+            when false_count > 0 then 'false_claim'
+            when backup_late_count > 0 then 'backup_late'
+            when backup_pending_count > 0 then 'in_grace'
             when legal_hold_count > 0 then 'legal_hold'
             else 'complete'
         end as finding,
         'Delete request ' || request_id || ' (' || jurisdiction || ', subject ' || subject_id || ') completed '
-        || cast(cast(completed_at as date) as varchar) as request_text,
+        || cast(completed_at as varchar) as request_text,
         case
             when legal_hold_count > 0 then
                 '; ' || cast(legal_hold_count as varchar) || ' record(s) kept under legal hold are excepted'
             else ''
-        end as hold_text
+        end as hold_text,
+        case
+            when false_count > 0 and backup_late_count > 0 then
+                '; ' || cast(backup_late_count as varchar) || ' backup record(s) also missed the '
+                || cast($retention_erasure_grace_days as varchar) || '-day grace ending ' || cast(grace_end_date as varchar)
+            else ''
+        end as backup_text
     from assessed
 ),
 
@@ -98,40 +130,60 @@ final as (
         'retention.erasure_incomplete' as control_id,
         '8' as policy_section,
         'dsr:' || request_id as resource,
-        case finding when 'incomplete' then 'alarm' when 'legal_hold' then 'info' else 'ok' end as status,
         case
-            when finding = 'incomplete' and days_past_grace > 30 then 'critical'
-            when finding = 'incomplete' then 'high'
+            when finding in ('false_claim', 'backup_late') then 'alarm'
+            when finding = 'legal_hold' then 'info'
+            else 'ok'
+        end as status,
+        case
+            when finding = 'false_claim' and still_stored_count > 0 and days_since_completion > 30 then 'critical'
+            when finding = 'backup_late' and days_past_grace > 30 then 'critical'
+            when finding in ('false_claim', 'backup_late') then 'high'
             else 'info'
         end as severity,
         case finding
-            when 'incomplete' then
-                request_text || ', but ' || cast(late_count as varchar) || ' of the subject''s '
+            when 'false_claim' then
+                request_text || ', but ' || cast(false_count as varchar) || ' of the subject''s '
                 || cast(record_count as varchar) || ' record(s) in ' || late_systems
+                || ' were not deleted or de-identified by then, so the completion claim was false ('
+                || cast(erased_after_count as varchar) || ' erased afterwards, '
+                || cast(still_stored_count as varchar) || ' still stored as of ' || cast($as_of as varchar) || ')'
+                || backup_text || hold_text
+                || case
+                    when still_stored_count > 0 and days_since_completion > 30 then
+                        '; critical: still stored over 30 days after the claim.'
+                    else '; high: the erasure was claimed before it was done.'
+                end
+            when 'backup_late' then
+                request_text || ', but ' || cast(backup_late_count as varchar) || ' of the subject''s '
+                || cast(record_count as varchar) || ' record(s) in backups of ' || late_systems
                 || ' were not deleted or de-identified by the end of the '
-                || cast($retention_erasure_grace_days as varchar) || '-day grace on ' || cast(grace_end_date as varchar)
-                || ' (' || cast(still_stored_count as varchar) || ' still stored as of ' || cast($as_of as varchar) || ')'
-                || hold_text
+                || cast($retention_erasure_grace_days as varchar) || '-day backup grace on '
+                || cast(grace_end_date as varchar) || ' (' || cast(still_stored_count as varchar)
+                || ' still stored as of ' || cast($as_of as varchar) || ')' || hold_text
                 || case
                     when days_past_grace > 30 then '; critical: over 30 days past the grace.'
                     else '; high: within 30 days past the grace.'
                 end
             when 'legal_hold' then
-                request_text || '; every record of the subject was erased within the '
-                || cast($retention_erasure_grace_days as varchar) || '-day grace except '
+                request_text || '; every record of the subject was erased in time except '
                 || cast(legal_hold_count as varchar) || ' record(s) kept under legal hold, which is exempt.'
             when 'in_grace' then
-                request_text || '; the ' || cast($retention_erasure_grace_days as varchar) || '-day grace for its '
-                || cast(record_count as varchar) || ' record(s) runs to ' || cast(grace_end_date as varchar)
-                || ', not yet over as of ' || cast($as_of as varchar) || '.'
+                request_text || '; its primary stores were erased by then, and the '
+                || cast($retention_erasure_grace_days as varchar) || '-day backup grace for '
+                || cast(backup_pending_count as varchar) || ' backup record(s) runs to ' || cast(grace_end_date as varchar)
+                || ', not yet over as of ' || cast($as_of as varchar) || hold_text || '.'
             else
                 request_text || '; all ' || cast(record_count as varchar)
-                || ' record(s) of the subject were deleted or de-identified within the '
-                || cast($retention_erasure_grace_days as varchar) || '-day grace.'
+                || ' record(s) of the subject were deleted or de-identified by then (backups within the '
+                || cast($retention_erasure_grace_days as varchar) || '-day grace).'
         end as reason,
-        cast(grace_end_date as timestamp) as observed_at,
         case
-            when finding in ('incomplete', 'legal_hold') then remaining_keys
+            when finding = 'false_claim' then completed_at
+            else cast(grace_end_date as timestamp)
+        end as observed_at,
+        case
+            when finding in ('false_claim', 'backup_late', 'legal_hold') then remaining_keys
             else [request_id]
         end as evidence
     from classified

@@ -1,9 +1,9 @@
 -- name: dsr_extension_practice
 -- requires: dsr
--- description: Per jurisdiction, requests received by $as_of: how many have a deadline rule, how many of those the rule lets be extended, extensions notified (valid: by the original due date; late: after it; not allowed: under a rule without extensions), closed requests that used a valid extension (closed after the original due date, by the extended one), and the distinct reasons given.
+-- description: Per jurisdiction, requests received by $as_of, each as it stood at the end of $as_of (dsr_states): how many have a deadline rule, how many of those the rule lets be extended, extensions notified by then (valid: by the original due date with reasons; late: after it; not allowed: under a rule without extensions; without reasons: void), closed requests that used a valid extension (closed after the original due date, by the extended one), and the distinct reasons given.
 -- params: as_of DATE
 -- returns: jurisdiction VARCHAR, requests BIGINT, with_deadline BIGINT, extendable BIGINT, extensions_notified BIGINT,
---          extensions_valid BIGINT, extensions_late BIGINT, extensions_not_allowed BIGINT,
+--          extensions_valid BIGINT, extensions_late BIGINT, extensions_not_allowed BIGINT, extensions_without_reasons BIGINT,
 --          closed_within_extension BIGINT, reasons VARCHAR
 with requests as (
     select
@@ -14,10 +14,12 @@ with requests as (
         d.due_date,
         d.extended_due_date,
         d.closed_date,
-        r.extension_reason
-    from dsr_deadlines as d
+        -- the reasons of notices given by $as_of only
+        case when d.extension_status <> 'none' then r.extension_reason end as extension_reason
+    from dsr_states as d
     inner join dsr_requests as r on r.request_id = d.request_id
-    where d.received_date <= $as_of
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
 ),
 
 final as (
@@ -30,6 +32,7 @@ final as (
         count(case when extension_status = 'valid' then 1 end) as extensions_valid,
         count(case when extension_status = 'late' then 1 end) as extensions_late,
         count(case when extension_status = 'not_allowed' then 1 end) as extensions_not_allowed,
+        count(case when extension_status = 'no_reasons' then 1 end) as extensions_without_reasons,
         count(
             case
                 when extension_status = 'valid'

@@ -1,11 +1,11 @@
 -- name: dsr_monthly_trend
 -- requires: dsr
--- description: Per month of receipt (local date) and jurisdiction, requests received up to $as_of: received, completed on time, completed late, completed without a tracked deadline, rejected or withdrawn, and still open.
+-- description: Per month of receipt (local date) and jurisdiction, requests received up to $as_of, each as it stood at the end of $as_of (dsr_states): received, completed on time, completed late, completed without a tracked deadline, rejected or withdrawn, and still open.
 -- params: as_of DATE
 -- returns: month DATE, jurisdiction VARCHAR, received BIGINT, completed_on_time BIGINT, completed_late BIGINT,
 --          completed_untracked BIGINT, rejected_or_withdrawn BIGINT, open BIGINT
 with requests as (
-    -- Latest state per request (see dsr_turnaround_by_type); the five outcome columns add up to `received`.
+    -- State as of $as_of per request (dsr_states); the five outcome columns add up to `received`.
     select
         cast(date_trunc('month', received_date) as date) as month,
         jurisdiction,
@@ -16,8 +16,9 @@ with requests as (
             when closed_late is not null then not closed_late
             when effective_due_date is not null then $as_of <= effective_due_date
         end as on_time
-    from dsr_deadlines
-    where received_date <= $as_of
+    from dsr_states
+    where valid_from <= $as_of
+      and (valid_to is null or valid_to > $as_of)
 ),
 
 final as (

@@ -1,11 +1,11 @@
 -- name: dsr_open_by_deadline
 -- requires: dsr
--- description: One row per request open as of $as_of with its effective due date, days to deadline and state (on_track, due_soon within $dsr_due_soon_days, overdue; no_deadline or awaiting_verification when it has no due date).
+-- description: One row per request open as of $as_of (by its timestamps up to that day, dsr_states) with its effective due date, days to deadline and state (on_track, due_soon within $dsr_due_soon_days, overdue; no_deadline or awaiting_verification when it has no due date).
 -- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: request_id VARCHAR, jurisdiction VARCHAR, request_type VARCHAR, received_date DATE, effective_due_date DATE,
 --          days_to_deadline BIGINT, state VARCHAR, extension_status VARCHAR
 with open_requests as (
-    -- Open by the register's latest state and received by as_of, as dsr.overdue reads it.
+    -- Open at the end of $as_of (dsr_states), as dsr.overdue reads it.
     select
         request_id,
         jurisdiction,
@@ -15,9 +15,10 @@ with open_requests as (
         effective_due_date,
         extension_status,
         date_diff('day', $as_of, effective_due_date) as days_to_deadline
-    from dsr_deadlines
-    where status = 'open'
-      and received_date <= $as_of
+    from dsr_states
+    where valid_from <= $as_of
+      and (valid_to is null or valid_to > $as_of)
+      and status = 'open'
 ),
 
 final as (

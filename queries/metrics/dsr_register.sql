@@ -1,13 +1,13 @@
 -- name: dsr_register
 -- requires: dsr
--- description: One row per request received up to $as_of: the register's fields, its deadline (dsr_deadlines), acknowledgement, turnaround, its state as of $as_of (on_track, due_soon within $dsr_due_soon_days, overdue, completed_on_time, completed_late, rejected, withdrawn, no_deadline, awaiting_verification) and the deadline engine's explanation.
+-- description: One row per request received up to $as_of: the register's fields, its deadline, acknowledgement, turnaround and state as of $as_of from its timestamps up to that day (dsr_states: on_track, due_soon within $dsr_due_soon_days, overdue, completed_on_time, completed_late, rejected, rejected_late, withdrawn, no_deadline, awaiting_verification) and the deadline engine's explanation.
 -- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: request_id VARCHAR, subject_id VARCHAR, jurisdiction VARCHAR, request_type VARCHAR, channel VARCHAR,
 --          status VARCHAR, received_date DATE, due_date DATE, extension_status VARCHAR, effective_due_date DATE,
 --          days_to_deadline BIGINT, ack_due_date DATE, acknowledged_date DATE, ack_late BOOLEAN, closed_date DATE,
 --          turnaround_days INTEGER, state VARCHAR, explanation VARCHAR
 with requests as (
-    -- The register holds each request's latest state, read as the dsr.* controls read it.
+    -- Each request as it stood at the end of $as_of (dsr_states), as the dsr.* controls read it.
     select
         d.request_id,
         r.subject_id,
@@ -29,9 +29,10 @@ with requests as (
         d.closed_late,
         d.turnaround_days,
         d.explanation
-    from dsr_deadlines as d
+    from dsr_states as d
     left join dsr_requests as r on r.request_id = d.request_id
-    where d.received_date <= $as_of
+    where d.valid_from <= $as_of
+      and (d.valid_to is null or d.valid_to > $as_of)
 ),
 
 final as (
@@ -60,7 +61,10 @@ final as (
             when status = 'open' and days_to_deadline < 0 then 'overdue'
             when status = 'open' and days_to_deadline <= $dsr_due_soon_days then 'due_soon'
             when status = 'open' then 'on_track'
-            when status in ('rejected', 'withdrawn') then status
+            when status = 'withdrawn' then status
+            when status = 'rejected' and (closed_late or (closed_late is null and $as_of > effective_due_date))
+                then 'rejected_late'
+            when status = 'rejected' then status
             when closed_late then 'completed_late'
             when closed_late is not null then 'completed_on_time'
             when effective_due_date is null then 'no_deadline'

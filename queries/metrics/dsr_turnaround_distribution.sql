@@ -1,6 +1,6 @@
 -- name: dsr_turnaround_distribution
 -- requires: dsr
--- description: Requests received up to $as_of and closed (completed, rejected or withdrawn) with a known turnaround, per jurisdiction, request type and 5-day turnaround bin (bin_start 0 = 0-4 days; 120 and over share the last bin): how many, and how many closed after their deadline.
+-- description: Requests received up to $as_of and, as of $as_of (dsr_states), closed (completed, rejected or withdrawn) with a known turnaround, per jurisdiction, request type and 5-day turnaround bin (bin_start 0 = 0-4 days; 120 and over share the last bin): how many, and how many were answered (completed or refused) after their deadline (a withdrawn request is never late).
 -- params: as_of DATE
 -- returns: jurisdiction VARCHAR, request_type VARCHAR, bin_start INTEGER, bin_label VARCHAR, requests BIGINT,
 --          closed_late BIGINT
@@ -11,10 +11,11 @@ with closed as (
         request_type,
         cast(floor(least(turnaround_days, 120) / 5) * 5 as integer) as bin_start,
         coalesce(closed_late, false) as is_late
-    from dsr_deadlines
-    where status <> 'open'
+    from dsr_states
+    where valid_from <= $as_of
+      and (valid_to is null or valid_to > $as_of)
+      and status <> 'open'
       and turnaround_days is not null
-      and received_date <= $as_of
 ),
 
 final as (

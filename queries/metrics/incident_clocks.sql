@@ -18,9 +18,13 @@ with incidents_in_scope as (
         -- steps stamped after as_of had not happened yet on that day
         case when cast(contained_at as date) <= $as_of then contained_at end as contained_at,
         case when cast(regulator_notified_at as date) <= $as_of then regulator_notified_at end as notified_at,
-        case when cast(assessment_completed_at as date) <= $as_of then assessment_completed_at end as assessed_at,
+        -- s26WH's 30 days are Australian days: the AU dates come from incident_local_dates (ingest).
+        case when l.au_assessed_date <= $as_of then assessment_completed_at end as assessed_at,
+        case when l.au_assessed_date <= $as_of then l.au_assessed_date end as au_assessed_date,
+        l.au_detected_date,
         cast(date_add($as_of, 1) as timestamp) as as_of_end
     from incidents
+    left join incident_local_dates as l using (incident_id)
     where cast(detected_at as date) <= $as_of
 ),
 
@@ -66,11 +70,11 @@ final as (
         i.assessed_at as assessment_completed_at,
         case
             when i.personal_data_involved and r.is_au
-                then date_diff('day', cast(i.detected_at as date), coalesce(cast(i.assessed_at as date), $as_of))
+                then date_diff('day', i.au_detected_date, coalesce(i.au_assessed_date, $as_of))
         end as au_days,
         case
             when i.personal_data_involved and r.is_au
-                then date_diff('day', cast(i.detected_at as date), coalesce(cast(i.assessed_at as date), $as_of))
+                then date_diff('day', i.au_detected_date, coalesce(i.au_assessed_date, $as_of))
                 > $incidents_au_assessment_days
         end as au_late
     from incidents_in_scope as i

@@ -1,6 +1,6 @@
 -- name: retention_erasure_by_request
 -- requires: dsr, inventory
--- description: One row per delete request completed by $as_of: the subject's inventory records held when it completed, how many were deleted or de-identified within the $retention_erasure_grace_days-day grace, later, or not at all by $as_of, how many are excepted under legal hold, the days from completion to the last erasure, and the finding as retention.erasure_incomplete judges it (complete, incomplete, legal_hold, in_grace).
+-- description: One row per delete request completed by $as_of: the subject's inventory records held when it completed, how many were deleted or de-identified in time (erased_within_grace: by the completion itself, or, in a store the data map marks as a backup, within the $retention_erasure_grace_days-day grace), later, or not at all by $as_of, how many are excepted under legal hold, the days from completion to the last erasure, and the finding as retention.erasure_incomplete judges it (complete, incomplete, legal_hold, in_grace).
 -- params: as_of DATE, retention_erasure_grace_days INTEGER, retention_legal_hold_exempts BOOLEAN
 -- returns: request_id VARCHAR, subject_id VARCHAR, jurisdiction VARCHAR, completed_date DATE, grace_end_date DATE,
 --          records BIGINT, erased_within_grace BIGINT, erased_after_grace BIGINT, still_stored BIGINT,
@@ -21,6 +21,13 @@ with erasures as (
       and cast(completed_at as date) <= $as_of
 ),
 
+backup_stores as (
+    -- As retention.erasure_incomplete: the grace applies only to stores the data map marks as backups.
+    select distinct system_id, store_id
+    from ref_data_map
+    where is_backup
+),
+
 subject_records as (
     -- Records created after the request completed are new data, not what the erasure covered.
     select
@@ -28,29 +35,45 @@ subject_records as (
         e.grace_end_date,
         i.system,
         coalesce(i.legal_hold, false) and $retention_legal_hold_exempts as is_held,
+        -- in time: a primary store by the completion itself, a backup within the grace
+        case when b.store_id is not null then cast(e.grace_end_date as timestamp) else e.completed_at end as erase_by,
+        b.store_id is not null and $as_of <= e.grace_end_date as in_backup_grace,
         -- the first erasure (least skips NULLs), counted only if it happened by as_of
         case
             when cast(least(i.deleted_at, i.deidentified_at) as date) <= $as_of
-                then cast(least(i.deleted_at, i.deidentified_at) as date)
-        end as erased_date
+                then least(i.deleted_at, i.deidentified_at)
+        end as erased_at
     from erasures as e
     inner join inventory_records as i on i.subject_id = e.subject_id
+    left join backup_stores as b on b.system_id = i.system and b.store_id = i.store
     where i.created_at <= e.completed_at
 ),
 
+classified as (
+    select
+        *,
+        -- a backup's grace ends at the end of its last day
+        erased_at is not null
+        and (erased_at <= erase_by or (erase_by = cast(grace_end_date as timestamp) and cast(erased_at as date) <= grace_end_date))
+            as in_time
+    from subject_records
+),
+
 counts as (
-    -- Four buckets that add up to records: erased within the grace (held or not), else excepted under
-    -- legal hold, else erased late, else still stored.
+    -- Four buckets that add up to records: erased in time (held or not), else excepted under legal hold, else
+    -- erased late, else still stored (a backup still inside its grace counts as still stored, not late).
     select
         request_id,
         count(*) as records,
-        count(case when erased_date <= grace_end_date then 1 end) as erased_within_grace,
-        count(case when not is_held and erased_date > grace_end_date then 1 end) as erased_after_grace,
-        count(case when not is_held and erased_date is null then 1 end) as still_stored,
-        count(case when is_held and (erased_date is null or erased_date > grace_end_date) then 1 end) as legal_hold,
+        count(case when in_time then 1 end) as erased_within_grace,
+        count(case when not in_time and not is_held and erased_at is not null then 1 end) as erased_after_grace,
+        count(case when not is_held and erased_at is null then 1 end) as still_stored,
+        count(case when is_held and not in_time then 1 end) as legal_hold,
+        count(case when not in_time and not is_held and not in_backup_grace then 1 end) as late,
+        count(case when not is_held and erased_at is null and in_backup_grace then 1 end) as pending,
         count(distinct system) as systems,
-        max(erased_date) as last_erased_date
-    from subject_records
+        max(cast(erased_at as date)) as last_erased_date
+    from classified
     group by request_id
 ),
 
@@ -68,11 +91,12 @@ final as (
         coalesce(c.legal_hold, 0) as legal_hold,
         coalesce(c.systems, 0) as systems,
         cast(date_diff('day', e.completed_date, c.last_erased_date) as integer) as days_to_last_erasure,
-        -- retention.erasure_incomplete: grace not over -> in_grace; a late or missing erasure -> incomplete;
-        -- only held records late -> legal_hold; else complete
+        -- retention.erasure_incomplete: a record not erased in time (primary store: by the completion; backup:
+        -- within the grace, once over) -> incomplete; a backup still inside its grace -> in_grace; only held
+        -- records left -> legal_hold; else complete
         case
-            when not ($as_of > e.grace_end_date) then 'in_grace'
-            when coalesce(c.erased_after_grace, 0) + coalesce(c.still_stored, 0) > 0 then 'incomplete'
+            when coalesce(c.late, 0) > 0 then 'incomplete'
+            when coalesce(c.pending, 0) > 0 then 'in_grace'
             when coalesce(c.legal_hold, 0) > 0 then 'legal_hold'
             else 'complete'
         end as finding

@@ -90,10 +90,15 @@ def demo(
     table = Table(title=f"Demo export in {out_dir}")
     for col in ("source", "files", "rows"):
         table.add_column(col, justify="right" if col != "source" else "left")
-    for row in summary.rows():
-        table.add_row(str(row["source"]), f"{row['files']:,}", f"{row['rows']:,}")
+    for source in sorted(summary.files.keys() | summary.counts.keys()):
+        table.add_row(source, f"{summary.files.get(source, 0):,}", f"{summary.counts.get(source, 0):,}")
     out.print(table)
-    out.print(f"ground truth: {summary.truth_path}  period: {summary.period_start} .. {summary.period_end}")
+    planted = sum(summary.planted.values())
+    out.print(
+        f"ground truth: {summary.truth_path} ({planted:,} planted findings over {len(summary.planted)} controls)  "
+        f"period: {summary.period_start} .. {summary.period_end}",
+        soft_wrap=True,
+    )
 
 
 def _progress() -> Progress:

@@ -102,3 +102,26 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return build
+
+
+# --- the second, hand-made bundle with other rhythms and missing/empty sources (tests/rhythm_bundle.py) ---
+
+
+@pytest.fixture(scope="session")
+def rhythm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ingested database of the rhythm bundle, built once per session (shared by xdist workers)."""
+    from compliance.ingest.load import ingest
+    from tests.rhythm_bundle import write_rhythm_bundle
+
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "rhythm-bundle"
+    root.mkdir(parents=True, exist_ok=True)
+    db = root / "rhythm.duckdb"
+    with (root / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            if not db.exists():
+                ingest([write_rhythm_bundle(root / "export")], db)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+    return db

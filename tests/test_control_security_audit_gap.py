@@ -1,86 +1,132 @@
-"""security.audit_gap on hand-made audit events, as of 2025-03-10 (answers worked out by hand).
+"""security.audit_gap on hand-made audit events with different weekly rhythms (answers worked out by hand).
 
-Settings: a system whose median daily event count (calendar days from its first to its last event, empty
-days counting 0) is at least 20 may not be silent for more than 24 hours, including the silence from its
-last event to the newest event of the whole log.
+Settings: a silence alarms when it is longer than 24 hours AND its chance under the system's hour-of-week
+rhythm is under 0.001; a system needs 2 weeks of history. A slot's p = weeks active / (weeks + 1); the chance of
+a silence is the product of (1 - p) over the hours it fully covers.
+
+The log runs six weeks, Mon 2025-01-06 00:00 to Sun 2025-02-16 23:30 (the newest event, from crm).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 
 from compliance.queries import run_query
 
-AS_OF = dt.date(2025, 3, 10)
-START = dt.datetime(2025, 3, 1)
+AS_OF = dt.date(2025, 2, 17)
+START = dt.datetime(2025, 1, 6)  # a Monday
+END = dt.datetime(2025, 2, 16, 23, 30)
 
 
-def _ev(system: str | None, at: dt.datetime, i: int) -> dict[str, object]:
+def _ev(system: str | None, at: dt.datetime) -> dict[str, object]:
     return {
-        "event_id": f"{system}-{i:03d}", "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"),
+        "event_id": f"{system}-{at:%m%d%H%M}", "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"),
         "event_date": at.date().isoformat(), "actor_id": "svc-1", "actor_type": "service", "system": system,
         "action": "config_change", "outcome": "success", "categories": [], "actor_timezone": "UTC",
     }  # fmt: skip
 
 
-def _every(system: str | None, minutes: int, until: dt.datetime, skip: tuple[dt.datetime, dt.datetime] | None = None):
-    rows, at, i = [], START, 0
+def _times(start: dt.datetime, until: dt.datetime, minutes: int) -> Iterator[dt.datetime]:
+    at = start
     while at <= until:
-        if not (skip and skip[0] < at < skip[1]):
-            rows.append(_ev(system, at, i))
-        at, i = at + dt.timedelta(minutes=minutes), i + 1
-    return rows
+        yield at
+        at += dt.timedelta(minutes=minutes)
+
+
+def _system(system: str, keep: Callable[[dt.datetime], bool], minutes: int = 20, start=START, until=END):
+    return [_ev(system, at) for at in _times(start, until, minutes) if keep(at)]
+
+
+def _weekday_hours(at: dt.datetime) -> bool:
+    return at.weekday() < 5 and 9 <= at.hour < 17
+
+
+def _rows() -> list[dict[str, object]]:
+    outage = (dt.datetime(2025, 1, 20, 12), dt.datetime(2025, 1, 25, 12))
+    missed_tuesday = dt.date(2025, 1, 28)
+    return [
+        # office: Mon-Fri 09:00-16:40 only. Its weekends (64.3 h) and its trailing silence from Fri 14 Feb
+        # 16:40 (54.8 h) cover only hours with p = 0: chance 1, no alarm.
+        *_system("office", _weekday_hours),
+        # payroll: the same rhythm, but silent all of Tue 28 Jan: 27 Jan 16:40 to 29 Jan 09:00 = 40.3 h, covering
+        # 40 hours of which Tue 09-16 (8 slots) were active in 5 of 6 weeks: p = 5/7 -> chance (2/7)^8 = 4.4e-05.
+        *_system("payroll", lambda at: _weekday_hours(at) and at.date() != missed_tuesday),
+        # nightly: every night 01:00-04:40; its silences (20.3 h) are never longer than 24 h.
+        *_system("nightly", lambda at: 1 <= at.hour < 5),
+        # crm: 24/7 every 30 min, down from Mon 20 Jan 12:00 to Sat 25 Jan 12:00 (120 h): 119 covered hours,
+        # each active in 5 of 6 weeks -> (2/7)^119.
+        *_system("crm", lambda at: not outage[0] < at < outage[1], minutes=30),
+        # billing: 24/7 hourly until Thu 13 Feb 23:00, then nothing until the log ends (72.5 h): 71 covered hours
+        # (14 Feb 00:00 - 16 Feb 22:00) each active in 5 of 6 weeks -> (2/7)^71.
+        *_system("billing", lambda at: True, minutes=60, until=dt.datetime(2025, 2, 13, 23)),
+        # newbie: hourly from Mon 10 Feb for two days: 1.0 week of history (to the log's last hour) < 2: info.
+        *_system("newbie", lambda at: True, 60, dt.datetime(2025, 2, 10), dt.datetime(2025, 2, 12)),
+        # sporadic: three Mondays at 10:00. Its 336 h silences cover one Monday 10:00 with p = 3/7 -> 0.57.
+        *[_ev("sporadic", dt.datetime(2025, 1, d, 10)) for d in (6, 20)],
+        _ev("sporadic", dt.datetime(2025, 2, 3, 10)),
+        # No system: not examined. After as_of: not counted (it would end billing's silence).
+        _ev(None, dt.datetime(2025, 1, 7, 9)),
+        _ev("billing", dt.datetime(2025, 2, 18, 9)),
+    ]  # fmt: skip
 
 
 def test_security_audit_gap(make_db, policy) -> None:
-    end = dt.datetime(2025, 3, 9, 23, 30)
-    rows = [
-        # crm: hourly, 1..9 Mar, silent between 4 Mar 05:00 and 5 Mar 07:00 (26 h > 24). Daily counts: 24 on 7
-        # days, 6 on 4 Mar, 17 on 5 Mar -> median 24 >= 20 -> alarm on the day the silence starts.
-        *_every("crm", 60, dt.datetime(2025, 3, 9, 23, 0), skip=(dt.datetime(2025, 3, 4, 5), dt.datetime(2025, 3, 5, 7))),
-        # auth: every 30 minutes up to 9 Mar 23:30, the newest event of the log -> 48 a day, longest silence 0.5 h.
-        *_every("auth", 30, end),
-        # billing: hourly until 6 Mar 23:00, then nothing: 72.5 h to the end of the log -> alarm (median 24 over
-        # its own 6 days).
-        *_every("billing", 60, dt.datetime(2025, 3, 6, 23, 0)),
-        # privacy-ops: 2 events on 1 Mar and 2 on 5 Mar: daily counts 2, 0, 0, 0, 2 -> median 0 < 20 -> info,
-        # its 4-day silence is not judged.
-        _ev("privacy-ops", dt.datetime(2025, 3, 1, 9), 1),
-        _ev("privacy-ops", dt.datetime(2025, 3, 1, 10), 2),
-        _ev("privacy-ops", dt.datetime(2025, 3, 5, 9), 3),
-        _ev("privacy-ops", dt.datetime(2025, 3, 5, 10), 4),
-        # No system: not examined. After as_of: not counted (it would end billing's silence).
-        _ev(None, dt.datetime(2025, 3, 2, 9), 1),
-        _ev("billing", dt.datetime(2025, 3, 11, 9), 999),
-    ]  # fmt: skip
-    con = make_db({"audit_events": rows})
+    con = make_db({"audit_events": _rows()})
     out = run_query(con, "security_audit_gap", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
-        "system:crm@2025-03-04": ("alarm", "high"),
-        "system:billing@2025-03-06": ("alarm", "high"),
-        "system:auth": ("ok", "info"),
-        "system:privacy-ops": ("info", "info"),
-    }
     by = {r["resource"]: r for r in out.to_dicts()}
-    crm = by["system:crm@2025-03-04"]
-    assert crm["reason"] == (
-        "crm logged no audit events for 26.0 hours, from 2025-03-04 05:00:00 to 2025-03-05 07:00:00 UTC; it "
-        "typically logs 24.0 events a day (median over 9 days) and may not fall silent for more than 24.0 hours."
+    assert {k: (r["status"], r["severity"]) for k, r in by.items()} == {
+        "system:payroll@2025-01-27": ("alarm", "high"),
+        "system:crm@2025-01-20": ("alarm", "high"),
+        "system:billing@2025-02-13": ("alarm", "high"),
+        "system:office": ("ok", "info"),
+        "system:nightly": ("ok", "info"),
+        "system:sporadic": ("ok", "info"),
+        "system:newbie": ("info", "info"),
+    }
+    payroll = by["system:payroll@2025-01-27"]
+    assert payroll["reason"] == (
+        "payroll logged no audit events for 40.3 hours, from 2025-01-27 16:40:00 to 2025-01-29 09:00:00 UTC; over "
+        "the 5.9 weeks observed it logs in 8 of the 40 silent hours of the week at least every other week (5.7 "
+        "active hours expected), so a silence like this has a chance of 4.4e-05, under 0.001, and it is longer "
+        "than the 24.0 hours allowed."
     )
-    # The events on either side of the silence: hour 77 (4 Mar 05:00) and hour 103 (5 Mar 07:00) from 1 Mar.
-    assert crm["evidence"] == ["crm-077", "crm-103"]
-    assert crm["observed_at"] == dt.datetime(2025, 3, 4, 5, 0)
-    billing = by["system:billing@2025-03-06"]
-    assert billing["reason"] == (
-        "billing logged no audit events for 72.5 hours, from 2025-03-06 23:00:00 to 2025-03-09 23:30:00 UTC (the "
-        "end of the audit log: it has not logged since); it typically logs 24.0 events a day (median over 6 days) "
-        "and may not fall silent for more than 24.0 hours."
+    assert payroll["evidence"] == ["payroll-01271640", "payroll-01290900"]
+    assert payroll["observed_at"] == dt.datetime(2025, 1, 27, 16, 40)
+    crm = by["system:crm@2025-01-20"]
+    assert crm["reason"].startswith(
+        "crm logged no audit events for 120.0 hours, from 2025-01-20 12:00:00 to 2025-01-25 12:00:00 UTC; over the "
+        "6.0 weeks observed it logs in 119 of the 119 silent hours of the week at least every other week (85.0 "
+        f"active hours expected), so a silence like this has a chance of {(2 / 7) ** 119:.1e}, under 0.001"
     )
-    assert billing["evidence"] == ["billing-143"]
-    assert by["system:auth"]["reason"] == (
-        "auth typically logs 48.0 events a day (median over 9 days); its longest silence was 0.5 hours, within 24.0."
+    assert crm["evidence"] == ["crm-01201200", "crm-01251200"]
+    billing = by["system:billing@2025-02-13"]
+    assert billing["reason"].startswith(
+        "billing logged no audit events for 72.5 hours, from 2025-02-13 23:00:00 to 2025-02-16 23:30:00 UTC (the "
+        "end of the audit log: it has not logged since); over the 6.0 weeks observed it logs in 71 of the 71 "
+        f"silent hours of the week at least every other week (50.7 active hours expected), so a silence like this "
+        f"has a chance of {(2 / 7) ** 71:.1e}"
     )
-    assert by["system:privacy-ops"]["reason"] == (
-        "privacy-ops logs too rarely to judge silences: a median of 0.0 events a day over 5 days, under 20."
+    assert billing["evidence"] == ["billing-02132300"]
+    assert by["system:office"]["reason"] == (
+        "office fell silent for more than 24.0 hours 6 times over 5.9 weeks (longest 64.3 hours), each over hours "
+        "of the week in which it usually does not log."
     )
+    assert by["system:nightly"]["reason"] == "nightly never fell silent for more than 24.0 hours over 6.0 weeks."
+    assert by["system:sporadic"]["reason"] == (
+        "sporadic fell silent for more than 24.0 hours 3 times over 5.9 weeks (longest 336.0 hours), each over "
+        "hours of the week in which it usually does not log."
+    )
+    assert by["system:newbie"]["reason"] == (
+        "newbie has 1.0 weeks of audit history, under the 2.0 needed to learn its weekly rhythm: its silences are "
+        "not judged yet."
+    )
+
+
+def test_weekday_system_never_alarms_on_weekends(make_db, policy) -> None:
+    """Forty weeks of a Mon-Fri system: its 39 weekends are 64-65 h silences, none alarms."""
+    start, until = dt.datetime(2024, 4, 1), dt.datetime(2025, 1, 3, 17)
+    rows = _system("office", _weekday_hours, 60, start, until)
+    out = run_query(make_db({"audit_events": rows}), "security_audit_gap", {"as_of": until.date()}, policy)
+    assert out.select("resource", "status").rows() == [("system:office", "ok")]
+    assert "39 times" in out["reason"][0]

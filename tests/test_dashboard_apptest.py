@@ -351,3 +351,44 @@ def test_a_reingest_invalidates_the_caches(
     at.run()
     _assert_clean(at)
     assert _number(at, "Files") == 0
+
+
+# Pages that summarise or export every control rather than present one: not a control's home.
+SUMMARY_PAGES = {"views/overview.py", "views/evidence.py"}
+
+
+def _page_text(at: AppTest) -> str:
+    """Everything a page shows as text: markdown, captions, alerts, metrics and every table cell."""
+    parts = [e.value for kind in ("markdown", "caption", "text", "success", "info", "warning") for e in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    for df in [*at.dataframe, *at.table]:
+        value = df.value
+        parts.append((value.data if hasattr(value, "data") else value).to_csv())
+    return "\n".join(str(p) for p in parts)
+
+
+def test_every_catalog_control_appears_on_exactly_one_page(
+    demo_db: Path, findings: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loop over the control catalog: each control's findings (as shown, pseudonymised) are on exactly one
+    page besides the summaries, and it is the page the Overview links that control to."""
+    from compliance.queries import controls, run_query
+    from dashboard.format import Identities, page_for
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        ids = Identities.from_frame(run_query(con, "known_identifiers"))
+    finally:
+        con.close()
+    shown = ids.findings(findings.filter(pl.col("status").is_in(["alarm", "info"])))
+    monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
+    texts = {}
+    for page in (p for p in PAGES if p not in SUMMARY_PAGES):
+        texts[page] = _page_text(_open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page))
+    catalog = sorted(q.control_id for q in controls())
+    assert len(catalog) == 28
+    for control_id in catalog:
+        reasons = shown.filter(pl.col("control_id") == control_id)["reason"].to_list()
+        assert reasons, f"{control_id}: the demo plants no finding for it"
+        pages = {page for page, text in texts.items() if any(r in text for r in reasons)}
+        assert pages == {page_for(control_id)}, f"{control_id} is shown on {sorted(pages)}"

@@ -221,7 +221,9 @@ class Anomalies(StrictModel):
 
 class SecuritySettings(StrictModel):
     audit_gap_hours: float = Field(gt=0)
-    audit_gap_min_daily_events: int = Field(ge=0)
+    # A silence alarms only if it is this unlikely under the system's learned hour-of-week rhythm.
+    audit_gap_max_chance: float = Field(gt=0, lt=1)
+    audit_gap_min_weeks: float = Field(gt=0)  # history needed before a system's rhythm is trusted
     min_tls_version: Literal["TLSv1.2", "TLSv1.3"]
 
 

@@ -3,17 +3,22 @@
 -- section: 5
 -- severity: high
 -- requires: audit
--- description: Silences longer than allowed between successive audit events of a system that logs every day (median daily count at the threshold or above); one row per system otherwise.
--- params: as_of DATE, security_audit_gap_hours DOUBLE, security_audit_gap_min_daily_events INTEGER
+-- description: Silences longer than allowed that are unlikely under the system's own weekly rhythm (learned per hour of week); one row per system otherwise.
+-- params: as_of DATE, security_audit_gap_hours DOUBLE, security_audit_gap_max_chance DOUBLE, security_audit_gap_min_weeks DOUBLE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- Events of any outcome prove that logging works. Events are first reduced to system-hours (first and last event
--- of each hour): a silence longer than an hour can only fall between hours, so gaps are exact for thresholds of
--- an hour or more. A system that stopped logging is caught by the silence from its last event to the newest event
--- of the whole audit log.
+-- A silence is only suspicious when the system usually logs at that time. Each system's rhythm is learned per hour
+-- of the week (168 slots, UTC): p = the share of the weeks observed in which it logged at least once in that slot,
+-- counted as active / (weeks + 1) so that no slot is ever certain. The chance of a silence is the product of
+-- (1 - p) over the hours it fully covers. A silence alarms when it is longer than the policy allows AND that
+-- chance is below the allowed maximum: a weekday-only system's weekends (p = 0) never alarm, a missed weekday or a
+-- 24/7 system's outage does. Events of any outcome prove that logging works. Events are first reduced to
+-- system-hours; a system that stopped logging is caught by the silence from its last event to the newest event of
+-- the whole audit log. A system with fewer than the minimum weeks of history is reported as info, not judged.
 --
--- duckdb: epoch() (Spark: unix_timestamp) gives seconds for the lengths of silences.
+-- duckdb: epoch() (Spark: unix_timestamp) gives seconds; generate_series (Spark: explode(sequence(...))) lists
+-- hours; isodow()/hour() (Spark: dayofweek/hour) place an hour in the week.
 with system_hours as (
     select
         system,
@@ -32,8 +37,51 @@ with system_hours as (
 log_end as (
     select
         max(last_at) as end_at,
-        max(last_s) as end_s
+        max(last_s) as end_s,
+        date_trunc('hour', max(last_at)) as end_hour
     from system_hours
+),
+
+-- Every hour from each system's first logged hour to the end of the log, active or not.
+system_calendar as (
+    select
+        h.system,
+        unnest(generate_series(min(h.hour_start), max(e.end_hour), interval 1 hour)) as hour_start
+    from system_hours as h
+    cross join log_end as e
+    group by h.system
+),
+
+calendar_slots as (
+    select
+        c.system,
+        (isodow(c.hour_start) - 1) * 24 + hour(c.hour_start) as week_slot,
+        h.hour_start is not null as is_active
+    from system_calendar as c
+    left join system_hours as h
+        on h.system = c.system
+        and h.hour_start = c.hour_start
+),
+
+-- The weekly rhythm: for each hour of the week, in how many of the weeks observed the system logged.
+rhythm as (
+    select
+        system,
+        week_slot,
+        count(*) as weeks,
+        sum(case when is_active then 1 else 0 end) as active_weeks,
+        sum(case when is_active then 1 else 0 end) / (count(*) + 1.0) as p_active
+    from calendar_slots
+    group by system, week_slot
+),
+
+history as (
+    select
+        system,
+        count(*) as hours_observed,
+        count(*) / 168.0 as weeks_observed
+    from system_calendar
+    group by system
 ),
 
 hour_sequence as (
@@ -69,55 +117,65 @@ silences as (
     where h.is_last_hour
 ),
 
-all_silences as (
+long_silences as (
     select
-        *,
-        (gap_end_s - gap_start_s) / 3600.0 as gap_hours
-    from silences
+        s.*,
+        (s.gap_end_s - s.gap_start_s) / 3600.0 as gap_hours
+    from silences as s
+    inner join history as y
+        on y.system = s.system
+    where (s.gap_end_s - s.gap_start_s) / 3600.0 > $security_audit_gap_hours
+      and y.weeks_observed >= $security_audit_gap_min_weeks
 ),
 
--- duckdb: generate_series() (Spark: explode(sequence(...))) builds each system's calendar, so days without
--- any event count as zero in the typical (median) daily volume.
-system_days as (
+-- The hours a long silence covers completely (strictly between the hours of the events that bound it).
+silent_hours as (
     select
         system,
-        cast(hour_start as date) as day,
-        sum(events) as events
-    from system_hours
-    group by system, cast(hour_start as date)
+        gap_start_at,
+        unnest(generate_series(
+            date_trunc('hour', gap_start_at) + interval 1 hour,
+            date_trunc('hour', gap_end_at) - interval 1 hour,
+            interval 1 hour
+        )) as hour_start
+    from long_silences
 ),
 
-calendar as (
+silence_odds as (
     select
-        system,
-        cast(unnest(generate_series(min(day), max(day), interval 1 day)) as date) as day
-    from system_days
-    group by system
+        s.system,
+        s.gap_start_at,
+        count(*) as covered_hours,
+        sum(r.p_active) as expected_active_hours,
+        sum(case when r.active_weeks * 2 >= r.weeks then 1 else 0 end) as usual_hours,
+        sum(ln(1 - r.p_active)) as log_chance
+    from silent_hours as s
+    inner join rhythm as r
+        on r.system = s.system
+        and r.week_slot = (isodow(s.hour_start) - 1) * 24 + hour(s.hour_start)
+    group by s.system, s.gap_start_at
 ),
 
-typical as (
+judged_silences as (
     select
-        c.system,
-        count(*) as days,
-        median(coalesce(d.events, 0)) as median_daily,
-        sum(coalesce(d.events, 0)) as events
-    from calendar as c
-    left join system_days as d
-        on d.system = c.system
-        and d.day = c.day
-    group by c.system
+        l.*,
+        coalesce(o.covered_hours, 0) as covered_hours,
+        coalesce(o.expected_active_hours, 0) as expected_active_hours,
+        coalesce(o.usual_hours, 0) as usual_hours,
+        exp(coalesce(o.log_chance, 0)) as chance,
+        y.weeks_observed
+    from long_silences as l
+    inner join history as y
+        on y.system = l.system
+    left join silence_odds as o
+        on o.system = l.system
+        and o.gap_start_at = l.gap_start_at
 ),
 
 gaps as (
-    select
-        s.*,
-        t.median_daily,
-        t.days
-    from all_silences as s
-    inner join typical as t
-        on t.system = s.system
-    where t.median_daily >= $security_audit_gap_min_daily_events
-      and s.gap_hours > $security_audit_gap_hours
+    select *
+    from judged_silences
+    where chance < $security_audit_gap_max_chance
 ),
 
 -- Evidence: the events on either side of each silence, looked up by their exact times (a few rows).
@@ -154,14 +212,7 @@ bounds as (
     group by system, gap_start_at
 ),
 
-longest as (
-    select
-        system,
-        max(gap_hours) as longest_hours
-    from all_silences
-    group by system
-),
-
+-- duckdb: printf formats the chance in scientific notation (Spark: format_string).
 alarms as (
     select
         'system:' || g.system || '@' || cast(cast(g.gap_start_at as date) as varchar) as resource,
@@ -170,9 +221,12 @@ alarms as (
         g.system || ' logged no audit events for ' || cast(round(g.gap_hours, 1) as varchar) || ' hours, from '
         || cast(g.gap_start_at as varchar) || ' to ' || cast(g.gap_end_at as varchar) || ' UTC'
         || case when g.is_trailing then ' (the end of the audit log: it has not logged since)' else '' end
-        || '; it typically logs ' || cast(round(g.median_daily, 1) as varchar) || ' events a day (median over '
-        || cast(g.days as varchar) || ' days) and may not fall silent for more than '
-        || cast($security_audit_gap_hours as varchar) || ' hours.' as reason,
+        || '; over the ' || cast(round(g.weeks_observed, 1) as varchar) || ' weeks observed it logs in '
+        || cast(g.usual_hours as varchar) || ' of the ' || cast(g.covered_hours as varchar)
+        || ' silent hours of the week at least every other week (' || cast(round(g.expected_active_hours, 1) as varchar)
+        || ' active hours expected), so a silence like this has a chance of ' || printf('%.1e', g.chance)
+        || ', under ' || cast($security_audit_gap_max_chance as varchar) || ', and it is longer than the '
+        || cast($security_audit_gap_hours as varchar) || ' hours allowed.' as reason,
         g.gap_start_at as observed_at,
         case
             when b.after_event_id is null then [b.before_event_id]
@@ -184,28 +238,42 @@ alarms as (
         and b.gap_start_at = g.gap_start_at
 ),
 
+system_summary as (
+    select
+        y.system,
+        y.weeks_observed,
+        max(s.gap_hours) as longest_hours,
+        count(s.gap_hours) as long_silences
+    from history as y
+    left join long_silences as s
+        on s.system = y.system
+    group by y.system, y.weeks_observed
+),
+
 oks as (
     select
-        'system:' || t.system as resource,
-        case when t.median_daily >= $security_audit_gap_min_daily_events then 'ok' else 'info' end as status,
+        'system:' || m.system as resource,
+        case when m.weeks_observed >= $security_audit_gap_min_weeks then 'ok' else 'info' end as status,
         'info' as severity,
         case
-            when t.median_daily >= $security_audit_gap_min_daily_events then
-                t.system || ' typically logs ' || cast(round(t.median_daily, 1) as varchar)
-                || ' events a day (median over ' || cast(t.days as varchar) || ' days); its longest silence was '
-                || cast(round(l.longest_hours, 1) as varchar) || ' hours, within '
-                || cast($security_audit_gap_hours as varchar) || '.'
+            when m.weeks_observed < $security_audit_gap_min_weeks then
+                m.system || ' has ' || cast(round(m.weeks_observed, 1) as varchar)
+                || ' weeks of audit history, under the ' || cast($security_audit_gap_min_weeks as varchar)
+                || ' needed to learn its weekly rhythm: its silences are not judged yet.'
+            when m.long_silences = 0 then
+                m.system || ' never fell silent for more than ' || cast($security_audit_gap_hours as varchar)
+                || ' hours over ' || cast(round(m.weeks_observed, 1) as varchar) || ' weeks.'
             else
-                t.system || ' logs too rarely to judge silences: a median of '
-                || cast(round(t.median_daily, 1) as varchar) || ' events a day over ' || cast(t.days as varchar)
-                || ' days, under ' || cast($security_audit_gap_min_daily_events as varchar) || '.'
+                m.system || ' fell silent for more than ' || cast($security_audit_gap_hours as varchar)
+                || ' hours ' || cast(m.long_silences as varchar) || ' times over '
+                || cast(round(m.weeks_observed, 1) as varchar) || ' weeks (longest '
+                || cast(round(m.longest_hours, 1) as varchar)
+                || ' hours), each over hours of the week in which it usually does not log.'
         end as reason,
         cast($as_of as timestamp) as observed_at,
         cast([] as varchar[]) as evidence
-    from typical as t
-    inner join longest as l
-        on l.system = t.system
-    where t.system not in (select g.system from gaps as g)
+    from system_summary as m
+    where m.system not in (select g.system from gaps as g)
 ),
 
 final as (

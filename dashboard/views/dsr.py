@@ -7,8 +7,17 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data
-from dashboard.format import STATE_LABELS, Identities, current_filters, plural, show_findings, table
+from dashboard import auth, charts, data
+from dashboard.format import (
+    STATE_LABELS,
+    Identities,
+    current_filters,
+    grid,
+    md_escape,
+    plural,
+    show_findings,
+    table,
+)
 
 OPEN_STATES = ["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"]
 TREND_COLUMNS = {
@@ -117,13 +126,13 @@ else:
         ),
         width="stretch",
     )
-    grid = (
+    pivot = (
         open_requests.group_by("jurisdiction", "state_label")
         .len("requests")
         .pivot(on="state_label", index="jurisdiction", values="requests")
     )
-    st.dataframe(
-        grid.select(["jurisdiction"] + [s for s in OPEN_STATES if s in grid.columns])
+    grid(
+        pivot.select(["jurisdiction"] + [s for s in OPEN_STATES if s in pivot.columns])
         .fill_null(0)
         .rename({"jurisdiction": "Jurisdiction"})
         .sort("Jurisdiction"),
@@ -266,7 +275,7 @@ shown = ids.column(shown, "subject_id", "subject").with_columns(
     pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state"))
 )
 st.caption(f"{plural(shown.height, 'request')} match. Subject ids are pseudonymised.")
-st.dataframe(
+grid(
     table(
         shown,
         {
@@ -293,12 +302,16 @@ if shown.height:
     request_id = st.selectbox("Explain the deadline of request", shown["request_id"].to_list(), key="dsr_explain")
     row = register.filter(pl.col("request_id") == request_id).row(0, named=True)
     with st.container(border=True):
-        reveal = st.toggle(
-            "Reveal the subject's real id", key="dsr_reveal", help="Shown only here, for the auditor who asks."
+        pseudonym = Identities().subject(row["subject_id"])
+        reveal = auth.reveal_toggle(
+            "Reveal the subject's real id",
+            key="dsr_reveal",
+            what=f"subject {pseudonym} of request {request_id}",
+            help="Shown only here, for the investigator who asks; each reveal is logged.",
         )
-        subject = row["subject_id"] if reveal else Identities().subject(row["subject_id"])
+        subject = row["subject_id"] if reveal else pseudonym
         st.markdown(
-            f"**{request_id}** · {row['request_type']} · {row['jurisdiction']} · subject `{subject}` · "
-            f"{STATE_LABELS.get(row['state'], row['state'])}"
+            f"**{md_escape(request_id)}** · {md_escape(row['request_type'])} · {md_escape(row['jurisdiction'])} · "
+            f"subject {md_escape(subject)} · {md_escape(STATE_LABELS.get(row['state'], row['state']))}"
         )
-        st.markdown(row["explanation"] or "The deadline engine gave no explanation for this request.")
+        st.text(row["explanation"] or "The deadline engine gave no explanation for this request.")

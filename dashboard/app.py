@@ -22,7 +22,7 @@ import streamlit as st  # noqa: E402
 from compliance.paths import DEMO_DB  # noqa: E402
 from compliance.schema import JURISDICTIONS  # noqa: E402
 from dashboard import auth, data  # noqa: E402
-from dashboard.format import PAGE_TITLES, SEVERITIES_DESC, Filters  # noqa: E402
+from dashboard.format import PAGE_TITLES, SEVERITIES_DESC, Filters, md_escape  # noqa: E402
 
 ICONS = {
     "views/overview.py": ":material/shield:",
@@ -147,7 +147,7 @@ def sidebar() -> Filters:
     _follow_database(default_as_of, lo, hi)
 
     sb = st.sidebar
-    sb.markdown(f"**Database** `{db.name}`  \n{db.size / 1e6:,.1f} MB · data {lo} to {newest}")
+    sb.markdown(f"**Database** {md_escape(db.name)}  \n{db.size / 1e6:,.1f} MB · data {lo} to {newest}")
     sb.date_input(
         "As of",
         key="f_as_of",

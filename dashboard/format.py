@@ -95,17 +95,18 @@ def _literal_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(c).map_elements(md_escape, return_dtype=pl.String) for c in text)
 
 
-def grid(frame: Any, **options: Any) -> Any:
-    """`st.dataframe` with formula-leading text cells neutralised: the grid's own "Download as CSV"
-    writes cells as shown, and a cell like `=HYPERLINK(...)` would run in a spreadsheet."""
+def grid(frame: Any, container: Any = None, **options: Any) -> Any:
+    """`st.dataframe` (in `container`, default the page) with formula-leading text cells neutralised: the
+    grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
     if isinstance(frame, pl.DataFrame):
         frame = neutralise_frame(frame)
-    return st.dataframe(frame, **options)
+    return (container or st).dataframe(frame, **options)
 
 
-def static_table(frame: pl.DataFrame, **options: Any) -> Any:
-    """`st.table` with every text cell shown as literal text (st.table renders Markdown)."""
-    return st.table(_literal_cells(frame), **options)
+def static_table(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
+    """`st.table` (in `container`, default the page) with every text cell shown as literal text
+    (st.table renders Markdown)."""
+    return (container or st).table(_literal_cells(frame), **options)
 
 
 def show_table(shown: pl.DataFrame, max_static: int = 30, **grid_options: Any) -> None:

@@ -64,8 +64,9 @@ left.altair_chart(
     ),
     width="stretch",
 )
-right.dataframe(
-    table(
+grid(
+    container=right,
+    frame=table(
         per_source.sort("source"),
         {
             "source": "Source",

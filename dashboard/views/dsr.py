@@ -176,8 +176,9 @@ summary = by_type.group_by("request_type").agg(
     pl.col("p90_turnaround_days").max().alias("p90"),
     (pl.col("on_time_share") * pl.col("closed")).sum().truediv(pl.col("closed").sum()).alias("on_time"),
 )
-right.dataframe(
-    table(
+grid(
+    container=right,
+    frame=table(
         summary.sort("requests", descending=True),
         {
             "request_type": "Type",

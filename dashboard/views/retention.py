@@ -185,8 +185,9 @@ else:
         ),
         width="stretch",
     )
-    right.dataframe(
-        table(
+    grid(
+        container=right,
+        frame=table(
             lag,
             {
                 "system": "System",

@@ -226,8 +226,9 @@ if disclosures.height:
         ),
         width="stretch",
     )
-    right.dataframe(
-        table(
+    grid(
+        container=right,
+        frame=table(
             shown,
             {
                 "recipient": "Recipient",

@@ -3,6 +3,8 @@ control and chain check; the local accounts."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import polars as pl
 import streamlit as st
 
@@ -35,11 +37,13 @@ elif log.height:
     st.success("The hash chain is intact: no row was edited, removed or re-ordered since it was written.")
 
 st.subheader("Review (control access.dashboard_log_review)")
-findings = review(log, f.as_of)
+# The log records the present, not the audited period: it is reviewed as of today (UTC), not the sidebar's date.
+today = datetime.now(UTC).date()
+findings = review(log, today)
 problems = findings.filter(pl.col("status") != "ok")
 if problems.height == 0:
     st.success(
-        f"As of {f.as_of}: no reveal or real-id download beyond a role, no bulk real-id download, no refusal."
+        f"As of {today}: no reveal or real-id download beyond a role, no bulk real-id download, no refusal."
         if log.height
         else "The log is empty: nothing to review yet."
     )

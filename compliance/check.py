@@ -1,7 +1,7 @@
 """The headless check: run the controls on an audit database, write the findings, decide the exit code.
 
 Output formats (contract section 4): JSON Lines (evidence as a JSON list), CSV (evidence as a JSON
-string) and Parquet. `observed_at` is written as RFC 3339 UTC with a `Z` in text formats and as a
+string; text cells that begin like a spreadsheet formula get a leading `'`) and Parquet. `observed_at` is written as RFC 3339 UTC with a `Z` in text formats and as a
 UTC timestamp in Parquet. Rows are sorted by the engine and text is produced without any clock or
 locale, so a fixed database and as-of date give byte-identical files run after run.
 """
@@ -23,6 +23,7 @@ import polars as pl
 
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import QUERY_DIR
+from compliance.spreadsheet import safe_csv
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -111,7 +112,8 @@ def _csv(findings: pl.DataFrame) -> str:
     frame = _text_columns(findings).with_columns(
         pl.Series("evidence", [json.dumps(ev or [], ensure_ascii=False) for ev in findings["evidence"].to_list()])
     )
-    return frame.write_csv(line_terminator="\n")
+    # A text cell a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection).
+    return safe_csv(frame, line_terminator="\n")
 
 
 def render_findings(findings: pl.DataFrame, fmt: str) -> bytes:

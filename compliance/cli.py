@@ -322,22 +322,136 @@ def serve(
         Path | None, typer.Option(help="Audit database to show (default: the demo, built on first run).")
     ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(
+            help="Address to listen on. The default serves this machine only; any other address (e.g. 0.0.0.0) "
+            "exposes the dashboard, and then sign-in is mandatory."
+        ),
+    ] = "127.0.0.1",
+    require_sign_in: Annotated[
+        bool, typer.Option(help="Demand sign-in even on 127.0.0.1 (always on for other addresses).")
+    ] = False,
+    access_log: Annotated[
+        Path | None, typer.Option(help="Access log file (default: DB.access-log.jsonl beside the database).")
+    ] = None,
     headless: Annotated[bool, typer.Option(help="Do not try to open a browser.")] = True,
 ) -> None:
-    """Start the dashboard. Without --db it opens the bundled demo, generating it on first run."""
+    """Start the dashboard. Without --db it opens the bundled demo, generating it on first run.
+
+    It listens on 127.0.0.1 unless --address says otherwise; off this machine everyone signs in (local
+    accounts from `compliance users`, or an OpenID Connect provider configured in .streamlit/secrets.toml).
+    """
+    from compliance.access_log import log_path_for
     from compliance.demo_database import ensure_demo_database
 
+    loopback = _is_loopback(address)
+    if not loopback or require_sign_in:
+        _check_sign_in_configured()
     if db is None:
         db = ensure_demo_database(log=lambda m: console.print(m))
     elif not db.exists():
         raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
     env = dict(os.environ, COMPLIANCE_DB=str(db.resolve()))
+    env["COMPLIANCE_AUTH"] = "required" if not loopback or require_sign_in else "open"
+    log_file = access_log or log_path_for(db.resolve())
+    env["COMPLIANCE_ACCESS_LOG"] = str(log_file.resolve())
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.headless", str(headless).lower(), "--browser.gatherUsageStats", "false",
+        "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower(),
+        "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
-    console.print(f"dashboard on http://localhost:{port}  (database {db})")
+    host = f"[{address}]" if ":" in address else address
+    mode = "sign-in required" if env["COMPLIANCE_AUTH"] == "required" else "no sign-in: this machine only"
+    console.print(f"dashboard on http://{host}:{port}  ({mode}; database {db}; access log {log_file})")
     raise typer.Exit(subprocess.call(cmd, env=env))
+
+
+def _is_loopback(address: str) -> bool:
+    import ipaddress
+
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_sign_in_configured() -> None:
+    """Refuse to expose the dashboard when nobody could sign in (no account, no identity provider)."""
+    from compliance.accounts import AccountError, load_accounts
+
+    secrets = REPO_ROOT / ".streamlit" / "secrets.toml"
+    try:
+        has_accounts = bool(load_accounts())
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    if not has_accounts and not (secrets.exists() and "[auth" in secrets.read_text(encoding="utf-8")):
+        raise _fail(
+            "sign-in is required off 127.0.0.1, but no way to sign in is configured: add an account with "
+            "`compliance users add NAME --role admin`, or an identity provider in .streamlit/secrets.toml."
+        )
+
+
+users_app = typer.Typer(
+    help="Local dashboard accounts (argon2-hashed passwords, roles viewer/investigator/auditor/admin).",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="User name (letters, digits, . _ @ + -).")],
+    role: Annotated[list[str], typer.Option("--role", help="viewer, investigator, auditor or admin (repeatable).")],
+    password_stdin: Annotated[
+        bool, typer.Option(help="Read the password from the first line of stdin instead of prompting.")
+    ] = False,
+) -> None:
+    """Create an account, or replace its password and roles."""
+    from compliance.accounts import AccountError, add_account, users_file
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        account = add_account(username, password, role)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"account {account.username} with roles {', '.join(account.roles)} saved in {users_file()}")
+
+
+@users_app.command("remove")
+def users_remove(username: Annotated[str, typer.Argument(help="User name to remove.")]) -> None:
+    """Delete an account."""
+    from compliance.accounts import AccountError, remove_account, users_file
+
+    try:
+        remove_account(username)
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    out.print(f"account {username} removed from {users_file()}")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """The accounts and their roles (never the password hashes)."""
+    from compliance.accounts import AccountError, load_accounts, users_file
+
+    try:
+        accounts = load_accounts()
+    except AccountError as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"Accounts in {users_file()}")
+    for col in ("user", "roles", "created (UTC)"):
+        table.add_column(col)
+    for a in accounts.values():
+        table.add_row(a.username, ", ".join(a.roles), a.created_at[:19])
+    out.print(table)
+    if not accounts:
+        out.print("no account yet: `compliance users add NAME --role admin`")
 
 
 @app.command()

@@ -1,7 +1,7 @@
 """Reports built from findings, the policy and the DSR register, for the dashboard and notebooks alike.
 
-- `pseudonymise` / `redact_text`: stable short pseudonyms for subject and actor ids, so screens and
-  shared notebooks show who without naming them;
+- `pseudonymise` / `redact_text`: keyed pseudonyms for subject and actor ids (re-exported from
+  compliance.pseudonyms, where they live), so screens and shared notebooks show who without naming them;
 - `control_summary` / `posture_by_section`: the policy posture (status counts per control and section);
 - `record_of_processing`: the GDPR Art. 30(1) record, built from the data map;
 - `processor_record`: the GDPR Art. 30(2) record Capantra keeps as its customers' processor;
@@ -12,8 +12,6 @@ No Streamlit here: everything takes and returns plain Polars frames or dicts.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -22,6 +20,7 @@ import polars as pl
 
 from compliance.config.taxonomy import covers
 from compliance.controls import SEVERITIES, STATUSES
+from compliance.pseudonyms import pseudonymise, redact_text
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
@@ -41,50 +40,6 @@ __all__ = [
 ]
 
 SECTION_ORDER = ("PS", "1", "2", "3", "4", "5", "6", "7", "8", "9")
-# A deployment sets its own salt so pseudonyms cannot be reversed by hashing known ids elsewhere.
-_DEFAULT_SALT = "capantra-compliance"
-
-
-# --- pseudonyms -------------------------------------------------------------------------------
-
-
-def _salt(salt: str | None) -> str:
-    return salt if salt is not None else os.environ.get("COMPLIANCE_PSEUDONYM_SALT", _DEFAULT_SALT)
-
-
-def pseudonymise(value: str | None, salt: str | None = None, prefix: str = "") -> str | None:
-    """`prefix` + the first 8 hex digits of SHA-256(salt + value): stable across runs for one salt."""
-    if value is None:
-        return None
-    digest = hashlib.sha256((_salt(salt) + value).encode("utf-8")).hexdigest()[:8]
-    return f"{prefix}{digest}"
-
-
-def redact_text(text: str | None, kinds: Mapping[str, str], salt: str | None = None) -> str | None:
-    """`text` with every word that is a known id replaced by its pseudonym.
-
-    `kinds` maps each known id to the prefix of its pseudonym (e.g. 'A-' for actors, 'S-' for
-    subjects). Used on control reasons, which name actors and subjects in plain words; a dict lookup
-    per word keeps it linear however many ids the database knows.
-    """
-    if not text or not kinds:
-        return text
-
-    def word(token: str) -> str:
-        core = token.rstrip(".-")  # sentence punctuation after an id
-        prefix = kinds.get(core)
-        if prefix is not None:
-            return f"{pseudonymise(core, salt, prefix)}{token[len(core) :]}"
-        if "@" in token:  # `actor@2025-01-31`-style keys: try each side
-            return "@".join(word(part) for part in token.split("@"))
-        return token
-
-    return _WORD.sub(lambda m: word(m.group(0)), text)
-
-
-_WORD = re.compile(r"[\w@+.-]+")
-
-
 # --- posture ----------------------------------------------------------------------------------
 
 

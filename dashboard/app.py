@@ -21,8 +21,8 @@ import streamlit as st  # noqa: E402
 
 from compliance.paths import DEMO_DB  # noqa: E402
 from compliance.schema import JURISDICTIONS  # noqa: E402
-from dashboard import data  # noqa: E402
-from dashboard.format import PAGE_TITLES, SEVERITIES_DESC, Filters  # noqa: E402
+from dashboard import auth, data  # noqa: E402
+from dashboard.format import PAGE_TITLES, SEVERITIES_DESC, Filters, md_escape  # noqa: E402
 
 ICONS = {
     "views/overview.py": ":material/shield:",
@@ -33,12 +33,14 @@ ICONS = {
     "views/security.py": ":material/lock:",
     "views/data_health.py": ":material/health_and_safety:",
     "views/evidence.py": ":material/download:",
+    "views/access_log.py": ":material/manage_accounts:",
 }
 # URL keys of the filters; lists repeat the key (?jur=EU&jur=UK).
 URL_KEYS = {"f_as_of": "as_of", "f_jur": "jur", "f_cat": "cat", "f_sys": "sys", "f_sev": "sev"}
 FALLBACK_DAY = date(2000, 1, 1)  # only for a database without any timestamp: every control skips
 
 st.set_page_config(page_title="Capantra privacy audit", page_icon=":material/shield:", layout="wide")
+user = auth.gate()  # the sign-in page and a stop until someone is signed in (open on 127.0.0.1 only)
 
 pages = [
     st.Page(path, title=title, icon=ICONS[path], default=path == "views/overview.py")
@@ -145,7 +147,7 @@ def sidebar() -> Filters:
     _follow_database(default_as_of, lo, hi)
 
     sb = st.sidebar
-    sb.markdown(f"**Database** `{db.name}`  \n{db.size / 1e6:,.1f} MB · data {lo} to {newest}")
+    sb.markdown(f"**Database** {md_escape(db.name)}  \n{db.size / 1e6:,.1f} MB · data {lo} to {newest}")
     sb.date_input(
         "As of",
         key="f_as_of",
@@ -184,5 +186,21 @@ def sidebar() -> Filters:
     return filters
 
 
-st.session_state["filters"] = sidebar()
+auth.banner(user)
+filters = sidebar()
+st.session_state["filters"] = filters
+st.session_state["_page"] = page.url_path or "overview"
+auth.log_page_view(
+    st.session_state["_page"],
+    {
+        "as_of": filters.as_of,
+        "from": filters.start,
+        "to": filters.end,
+        "jur": list(filters.jurisdictions),
+        "cat": list(filters.categories),
+        "sys": list(filters.systems),
+        "sev": list(filters.severities),
+        "query": {k: st.query_params.get_all(k) for k in st.query_params},
+    },
+)
 page.run()

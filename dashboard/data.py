@@ -38,10 +38,9 @@ from compliance.stored_findings import findings_as_of, fresh_controls
 
 DB_ENV = "COMPLIANCE_DB"
 MEMORY_ENV = "COMPLIANCE_DASHBOARD_MEMORY"  # DuckDB memory_limit of the dashboard's connection
-PERSIST_ENV = "COMPLIANCE_DASHBOARD_PERSIST"  # "0": keep control results in memory only
-# Control results also go to Streamlit's disk cache (~/.streamlit/cache), so a restarted server does
-# not re-run minutes of controls on big data; keys carry the database version, so nothing goes stale.
-_PERSIST = None if os.environ.get(PERSIST_ENV, "1") == "0" else "disk"
+# Results hold real identifiers (pseudonyms are applied on the page, per viewer), so every cache stays in
+# memory: never `persist="disk"`, which would pickle them to ~/.streamlit/cache. A restarted server reads
+# the findings ingest stored in the database instead of re-running the controls.
 SMALL_OK = 500  # a control's `ok` rows are kept when it returns at most this many
 MAX_KEPT_ROWS = 20_000  # cap on the non-ok rows kept per control (the summary still counts them all)
 
@@ -259,7 +258,7 @@ def _fresh(as_of: date, path: str, mtime_ns: int, policy_digest: str, queries: s
         return frozenset(fresh_controls(cur, policy(), as_of))
 
 
-@st.cache_data(max_entries=28 * 12, show_spinner=False, persist=_PERSIST)
+@st.cache_data(max_entries=28 * 12, show_spinner=False)
 def _control(
     control_id: str, digest: str, as_of: date, path: str, mtime_ns: int, policy_digest: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:

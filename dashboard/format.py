@@ -6,6 +6,7 @@ Pure helpers over small Polars frames (no queries): pages call them between `dat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,7 +15,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from compliance.reports import pseudonymise, redact_text
+from compliance.pseudonyms import IP_PREFIX, mask_raw_text, pseudonymise, redact_text
+from compliance.spreadsheet import neutralise_frame
 
 SEVERITIES_DESC = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
@@ -43,6 +45,7 @@ PAGE_TITLES = {
     "views/security.py": "Security & transfers",
     "views/data_health.py": "Data health",
     "views/evidence.py": "Evidence",
+    "views/access_log.py": "Access log",
 }
 STATE_LABELS = {
     "overdue": "Overdue",
@@ -73,13 +76,47 @@ def table(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
     )
 
 
-def show_table(shown: pl.DataFrame, max_static: int = 30, **grid: Any) -> None:
+# --- safe rendering: data is text, never Markdown, HTML or a spreadsheet formula ----------------
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$=&\"'@^%;/?])")
+
+
+def md_escape(text: Any) -> str:
+    """`text` as literal characters inside Markdown: every ASCII punctuation mark backslash-escaped
+    (CommonMark), so no link, image, HTML, emphasis, Streamlit directive (`:red[...]`, `:material/x:`)
+    or LaTeX can form; line breaks become spaces. For data placed in a Markdown string or a label."""
+    if text is None:
+        return ""
+    return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
+
+
+def _literal_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Text cells escaped for `st.table`, which renders its cells as Markdown."""
+    text = [n for n, d in frame.schema.items() if d == pl.String]
+    return frame.with_columns(pl.col(c).map_elements(md_escape, return_dtype=pl.String) for c in text)
+
+
+def grid(frame: Any, container: Any = None, **options: Any) -> Any:
+    """`st.dataframe` (in `container`, default the page) with formula-leading text cells neutralised: the
+    grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
+    if isinstance(frame, pl.DataFrame):
+        frame = neutralise_frame(frame)
+    return (container or st).dataframe(frame, **options)
+
+
+def static_table(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
+    """`st.table` (in `container`, default the page) with every text cell shown as literal text
+    (st.table renders Markdown)."""
+    return (container or st).table(_literal_cells(frame), **options)
+
+
+def show_table(shown: pl.DataFrame, max_static: int = 30, **grid_options: Any) -> None:
     """A readable table: static when short, so long text wraps and reads in full; a scrollable,
     sortable grid when long."""
     if shown.height <= max_static:
-        st.table(shown, hide_index=True)
+        static_table(shown, hide_index=True)
     else:
-        st.dataframe(shown, hide_index=True, **grid)
+        grid(shown, hide_index=True, **grid_options)
 
 
 def show_findings(
@@ -137,7 +174,15 @@ class Identities:
         return subject_id if self.reveal else pseudonymise(subject_id, prefix=SUBJECT_PREFIX)
 
     def text(self, text: str | None) -> str | None:
+        """Known ids and IP addresses in `text` replaced by their pseudonyms."""
         return text if self.reveal else redact_text(text, self.kinds)
+
+    def raw(self, text: str | None) -> str | None:
+        """A raw export line: known ids, IP and e-mail addresses and any id-like token masked."""
+        return text if self.reveal else mask_raw_text(text, self.kinds)
+
+    def ip(self, address: str | None) -> str | None:
+        return address if self.reveal else pseudonymise(address, prefix=IP_PREFIX)
 
     def word(self, value: str | None) -> str | None:
         """One id-like value (an evidence item): its pseudonym if it is a known id, else itself."""
@@ -146,7 +191,7 @@ class Identities:
         return pseudonymise(value, prefix=self.kinds[value])
 
     def resource(self, resource: str | None) -> str | None:
-        """`actor:<id>@<date>` and `subject:<id>` keys with the id pseudonymised; others as they are."""
+        """`actor:<id>@<date>`, `subject:<id>` and `ip:<address>` keys pseudonymised; others as they are."""
         if self.reveal or resource is None or ":" not in resource:
             return resource
         kind, rest = resource.split(":", 1)
@@ -155,6 +200,9 @@ class Identities:
             return f"actor:{self.actor(actor_id)}" + (f"@{day}" if day else "")
         if kind == "subject":
             return f"subject:{self.subject(rest)}"
+        if kind == "ip":
+            address, _, day = rest.partition("@")
+            return f"ip:{self.ip(address)}" + (f"@{day}" if day else "")
         return resource
 
     def column(self, frame: pl.DataFrame, name: str, how: str) -> pl.DataFrame:
@@ -210,10 +258,11 @@ class Filters:
         }
         words = {
             "period": f"period {self.start or '…'} to {self.end or '…'}",
-            "jurisdiction": "jurisdiction " + ", ".join(self.jurisdictions),
-            "category": "category " + ", ".join(self.categories),
-            "system": "system " + ", ".join(self.systems),
-            "severity": "severity " + ", ".join(self.severities),
+            # Filter values come from the data: escaped, since the line is Markdown.
+            "jurisdiction": "jurisdiction " + ", ".join(map(md_escape, self.jurisdictions)),
+            "category": "category " + ", ".join(map(md_escape, self.categories)),
+            "system": "system " + ", ".join(map(md_escape, self.systems)),
+            "severity": "severity " + ", ".join(map(md_escape, self.severities)),
         }
         applies = set(applies)
         used = [words[k] for k, on in active.items() if on and k in applies]

@@ -1,9 +1,8 @@
-"""compliance.reports: pseudonyms, posture, the Art. 30 record and the CCPA §7102 metrics (worked out by hand)."""
+"""compliance.reports: posture, the Art. 30 record and the CCPA §7102 metrics (worked out by hand)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import polars as pl
 
@@ -12,33 +11,9 @@ from compliance.reports import (
     control_summary,
     dsr_metrics,
     posture_by_section,
-    pseudonymise,
     record_of_processing,
     record_of_processing_frame,
-    redact_text,
 )
-
-
-def test_pseudonymise_is_a_stable_salted_short_hash() -> None:
-    expected = hashlib.sha256(b"pepperemp_0071").hexdigest()[:8]
-    assert pseudonymise("emp_0071", salt="pepper") == expected
-    assert pseudonymise("emp_0071", salt="pepper", prefix="A-") == "A-" + expected
-    assert pseudonymise("emp_0071", salt="other") != expected  # another deployment, other pseudonyms
-    assert pseudonymise(None) is None
-
-
-def test_pseudonymise_salt_from_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("COMPLIANCE_PSEUDONYM_SALT", "pepper")
-    assert pseudonymise("x") == hashlib.sha256(b"pepperx").hexdigest()[:8]
-
-
-def test_redact_text_replaces_whole_known_ids_only() -> None:
-    kinds = {"emp_1": "A-", "sub_9": "S-"}
-    a, s = pseudonymise("emp_1", "k", "A-"), pseudonymise("sub_9", "k", "S-")
-    text = "emp_1 read sub_9. emp_10 did not; emp_1@2025-01-31 and (emp_1) did."
-    assert redact_text(text, kinds, salt="k") == f"{a} read {s}. emp_10 did not; {a}@2025-01-31 and ({a}) did."
-    assert redact_text(None, kinds) is None
-    assert redact_text("nothing to hide", {}) == "nothing to hide"
 
 
 def _findings(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:

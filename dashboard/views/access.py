@@ -10,7 +10,7 @@ import polars as pl
 import streamlit as st
 
 from compliance.reports import pseudonymise
-from dashboard import charts, data
+from dashboard import auth, charts, data
 from dashboard.format import (
     ACTOR_PREFIX,
     FINDING_COLUMNS,
@@ -18,6 +18,8 @@ from dashboard.format import (
     Identities,
     actor_of,
     current_filters,
+    grid,
+    md_escape,
     plural,
     show_findings,
     show_table,
@@ -65,7 +67,7 @@ c4.metric("Critical", alarms.filter(pl.col("severity") == "critical").height)
 
 skipped = results.summary.filter((pl.col("skip") > 0) | (pl.col("error") > 0))
 if skipped.height:
-    st.warning("Some detectors proved nothing: " + "; ".join(n for n in skipped["note"].to_list() if n))
+    st.warning("Some detectors proved nothing: " + "; ".join(md_escape(n) for n in skipped["note"].to_list() if n))
 
 st.subheader("Alarms by detector over time")
 if alarms.height == 0:
@@ -150,18 +152,20 @@ choice = st.selectbox(
 )
 st.query_params["actor"] = choice  # the pseudonym, never the real id, goes in the URL
 actor_id = by_pseudonym[choice]
-reveal = st.toggle(
+reveal = auth.reveal_toggle(
     "Show real identifiers in this drill-down",
     key="access_reveal",
-    help="Identifiers stay pseudonymised unless an auditor asks to see them here.",
+    what=f"actor {choice}",
+    help="Identifiers stay pseudonymised unless an investigator asks to see them here; each reveal is logged.",
 )
 who = Identities(ids.kinds, reveal=reveal)
 directory = data.query("actor_directory").filter(pl.col("actor_id") == actor_id)
 profile = directory.row(0, named=True) if directory.height else {}
 st.markdown(
-    f"**{who.actor(actor_id)}** · {profile.get('actor_type') or 'unknown type'} · role "
-    f"{profile.get('role') or '-'} · {profile.get('department') or '-'} · status {profile.get('status') or '-'} · "
-    f"time zone {profile.get('timezone') or 'UTC'} · MFA {'on' if profile.get('mfa_enabled') else 'off'}"
+    f"**{md_escape(who.actor(actor_id))}** · {md_escape(profile.get('actor_type') or 'unknown type')} · role "
+    f"{md_escape(profile.get('role') or '-')} · {md_escape(profile.get('department') or '-')} · "
+    f"status {md_escape(profile.get('status') or '-')} · time zone {md_escape(profile.get('timezone') or 'UTC')} · "
+    f"MFA {'on' if profile.get('mfa_enabled') else 'off'}"
 )
 actor_alarms = sort_findings(alarms.filter(pl.col("actor_id") == actor_id))
 
@@ -237,11 +241,12 @@ else:
 st.markdown(f"**{plural(actor_alarms.height, 'alarm')} and the raw events behind each**")
 for i, alarm in enumerate(actor_alarms.iter_rows(named=True)):
     label = f"{alarm['severity']} · {alarm['control_id']} · {alarm['observed_at']:%Y-%m-%d %H:%M} UTC"
-    with st.expander(label, expanded=i == 0):
-        st.markdown(who.text(alarm["reason"]))
+    with st.expander(md_escape(label), expanded=i == 0):
+        st.text(who.text(alarm["reason"]))
         events = data.query("evidence_events", evidence_ids=list(alarm["evidence"] or []))
         if events.height == 0:
             st.caption("The evidence names no raw event that is still loaded.")
             continue
         events = who.column(who.column(events, "actor_id", "actor"), "subject_id", "subject")
-        st.dataframe(table(who.column(events, "detail", "text"), EVENT_COLUMNS), hide_index=True)
+        events = who.column(who.column(events, "detail", "text"), "location", "text")
+        grid(table(events, EVENT_COLUMNS), hide_index=True)

@@ -10,8 +10,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data
-from dashboard.format import current_filters, plural, show_table, table
+from dashboard import auth, charts, data
+from dashboard.format import Identities, current_filters, grid, plural, show_table, table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
 OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES.values()), range=["#2563eb", "#94a3b8", "#dc2626"])
@@ -64,8 +64,9 @@ left.altair_chart(
     ),
     width="stretch",
 )
-right.dataframe(
-    table(
+grid(
+    container=right,
+    frame=table(
         per_source.sort("source"),
         {
             "source": "Source",
@@ -79,7 +80,7 @@ right.dataframe(
 )
 
 st.subheader("Load runs")
-st.dataframe(
+grid(
     table(
         runs,
         {
@@ -106,7 +107,7 @@ shown = files if source == "all" else files.filter(pl.col("source") == source)
 if only_issues:
     shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))
 st.caption(f"{plural(shown.height, 'file')} shown.")
-st.dataframe(
+grid(
     table(
         shown,
         {
@@ -145,6 +146,15 @@ else:
         )
     )
     sample = data.query("rejects_sample", max_rows=MAX_REJECTS_SHOWN)
+    # A rejected row may name people the database does not know: its raw text is masked unless revealed.
+    raw_reveal = auth.reveal_toggle(
+        "Show the rejected rows' raw text unmasked",
+        key="rejects_reveal",
+        what=f"raw text of {sample.height} rejected rows",
+        help="Ids, IP and e-mail addresses in the raw text are masked unless an investigator reveals them.",
+    )
+    raw_ids = Identities.from_frame(data.query("known_identifiers"), reveal=raw_reveal)
+    sample = raw_ids.column(sample, "raw", "raw")
     total = int(reasons["rows_rejected"].sum())
     st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")
     show_table(

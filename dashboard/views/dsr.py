@@ -7,11 +7,13 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data
+from dashboard import auth, charts, data
 from dashboard.format import (
     STATE_LABELS,
     Identities,
     current_filters,
+    grid,
+    md_escape,
     plural,
     show_findings,
     sort_findings,
@@ -149,13 +151,13 @@ else:
         ),
         width="stretch",
     )
-    grid = (
+    pivot = (
         open_requests.group_by("jurisdiction", "state_label")
         .len("requests")
         .pivot(on="state_label", index="jurisdiction", values="requests")
     )
-    st.dataframe(
-        grid.select(["jurisdiction"] + [s for s in OPEN_STATES if s in grid.columns])
+    grid(
+        pivot.select(["jurisdiction"] + [s for s in OPEN_STATES if s in pivot.columns])
         .fill_null(0)
         .rename({"jurisdiction": "Jurisdiction"})
         .sort("Jurisdiction"),
@@ -199,8 +201,9 @@ summary = by_type.group_by("request_type").agg(
     pl.col("p90_turnaround_days").max().alias("p90"),
     (pl.col("on_time_share") * pl.col("closed")).sum().truediv(pl.col("closed").sum()).alias("on_time"),
 )
-right.dataframe(
-    table(
+grid(
+    container=right,
+    frame=table(
         summary.sort("requests", descending=True),
         {
             "request_type": "Type",
@@ -307,7 +310,7 @@ shown = ids.column(shown, "subject_id", "subject").with_columns(
     pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state"))
 )
 st.caption(f"{plural(shown.height, 'request')} match. Subject ids are pseudonymised.")
-st.dataframe(
+grid(
     table(
         shown,
         {
@@ -334,12 +337,16 @@ if shown.height:
     request_id = st.selectbox("Explain the deadline of request", shown["request_id"].to_list(), key="dsr_explain")
     row = register.filter(pl.col("request_id") == request_id).row(0, named=True)
     with st.container(border=True):
-        reveal = st.toggle(
-            "Reveal the subject's real id", key="dsr_reveal", help="Shown only here, for the auditor who asks."
+        pseudonym = Identities().subject(row["subject_id"])
+        reveal = auth.reveal_toggle(
+            "Reveal the subject's real id",
+            key="dsr_reveal",
+            what=f"subject {pseudonym} of request {request_id}",
+            help="Shown only here, for the investigator who asks; each reveal is logged.",
         )
-        subject = row["subject_id"] if reveal else Identities().subject(row["subject_id"])
+        subject = row["subject_id"] if reveal else pseudonym
         st.markdown(
-            f"**{request_id}** · {row['request_type']} · {row['jurisdiction']} · subject `{subject}` · "
-            f"{STATE_LABELS.get(row['state'], row['state'])}"
+            f"**{md_escape(request_id)}** · {md_escape(row['request_type'])} · {md_escape(row['jurisdiction'])} · "
+            f"subject {md_escape(subject)} · {md_escape(STATE_LABELS.get(row['state'], row['state']))}"
         )
-        st.markdown(row["explanation"] or "The deadline engine gave no explanation for this request.")
+        st.text(row["explanation"] or "The deadline engine gave no explanation for this request.")

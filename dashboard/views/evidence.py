@@ -16,8 +16,9 @@ from compliance.reports import (
     record_of_processing,
     record_of_processing_frame,
 )
-from dashboard import data
-from dashboard.format import Identities, current_filters, plural, table
+from compliance.spreadsheet import safe_csv
+from dashboard import auth, data
+from dashboard.format import Identities, current_filters, grid, md_escape, plural, table
 
 MIME = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
@@ -51,7 +52,8 @@ identifiers = id_col.radio(
     key="evidence_ids",
     help="Pseudonymised files can be shared; real ids are needed to follow a finding back to the source.",
 )
-reveal = identifiers.startswith("Real")
+# Real ids need the auditor role: anyone else is refused (and logged) and gets pseudonymised files.
+reveal = identifiers.startswith("Real") and auth.require_role("download_real_ids", "a findings file with real ids")
 problems = results.findings.filter(pl.col("status") != "ok")
 problems = problems if reveal else ids.findings(problems)
 full = scope.startswith("Everything")
@@ -66,15 +68,18 @@ for col, fmt in zip(cols, ("csv", "parquet", "jsonl"), strict=True):
 
     else:
         payload = render_findings(problems, fmt)
-    col.download_button(
-        f"Download {FORMAT_LABELS[fmt]}",
-        data=payload,
-        file_name=f"{stem}{'-all' if full else ''}{'' if reveal else '-pseudonymised'}.{fmt}",
-        mime=MIME[fmt],
-        key=f"download_{fmt}",
-        icon=":material/download:",
-        width="stretch",
-    )
+    with col:
+        auth.download_button(
+            f"Download {FORMAT_LABELS[fmt]}",
+            payload,
+            file_name=f"{stem}{'-all' if full else ''}{'' if reveal else '-pseudonymised'}.{fmt}",
+            mime=MIME[fmt],
+            key=f"download_{fmt}",
+            real_ids=reveal,
+            rows=None if full else problems.height,
+            icon=":material/download:",
+            width="stretch",
+        )
 total = int(results.summary["rows"].sum())
 st.caption(
     f"{plural(problems.height, 'problem or exception row')} now; {total:,} rows in all (ok rows included), "
@@ -82,9 +87,9 @@ st.caption(
 )
 sections = data.query("policy_sections")
 posture = posture_by_section(results.summary, dict(sections.select("section_id", "title").iter_rows()))
-st.download_button(
+auth.download_button(
     "Download the posture by policy section (CSV)",
-    data=posture.write_csv(),
+    safe_csv(posture),
     file_name=f"posture-{f.as_of}.csv",
     mime="text/csv",
     key="download_posture",
@@ -107,32 +112,34 @@ ART30_FIELDS = {
     "retention": "Time limits for erasure (f)",
 }
 for i, activity in enumerate(record["activities"]):
-    title = f"{activity['activity']} (`{activity['system']}`), owner {activity['owner'] or 'not named'}"
+    title = md_escape(f"{activity['activity']} ({activity['system']}), owner {activity['owner'] or 'not named'}")
     with st.expander(title, expanded=i == 0):
         st.caption(activity["description"] + f" Policy sections {', '.join(activity['policy_sections'])}.")
         left, right = st.columns(2)
         for j, (key, label) in enumerate(ART30_FIELDS.items()):
             col = left if j % 2 == 0 else right
             items = activity[key] or ["none"]
-            col.markdown(f"**{label}**\n" + "\n".join(f"- {item}" for item in items))
+            col.markdown(f"**{label}**\n" + "\n".join(f"- {md_escape(item)}" for item in items))
 with st.expander("Security measures (Art. 30(1)(g), Art. 32), as the policy and its configuration state them"):
     for measure in record["activities"][0]["security_measures"] if record["activities"] else []:
         st.markdown(f"- {measure}")
 left, right = st.columns(2)
-left.download_button(
-    "Download the record (CSV)",
-    data=ropa.write_csv(),
-    file_name="record-of-processing.csv",
-    mime="text/csv",
-    key="download_ropa_csv",
-)
-right.download_button(
-    "Download the record (JSON)",
-    data=json.dumps(record, indent=2, ensure_ascii=False),
-    file_name="record-of-processing.json",
-    mime="application/json",
-    key="download_ropa_json",
-)
+with left:
+    auth.download_button(
+        "Download the record (CSV)",
+        safe_csv(ropa),
+        file_name="record-of-processing.csv",
+        mime="text/csv",
+        key="download_ropa_csv",
+    )
+with right:
+    auth.download_button(
+        "Download the record (JSON)",
+        json.dumps(record, indent=2, ensure_ascii=False),
+        file_name="record-of-processing.json",
+        mime="application/json",
+        key="download_ropa_json",
+    )
 
 st.subheader("Processor record (GDPR Art. 30(2))")
 customers = data.query("processor_customers", as_of=f.as_of)
@@ -141,7 +148,7 @@ st.caption(
     f"Capantra processes its customers' data on their behalf in the data-map systems marked "
     f"processed_for_customers: one entry per customer account active on {f.as_of} ({processor.height})."
 )
-st.dataframe(
+grid(
     table(
         processor.drop("processor", "processor_contact", "dpo", "security_measures"),
         {
@@ -157,9 +164,9 @@ st.dataframe(
     hide_index=True,
     key="processor_record_table",
 )
-st.download_button(
+auth.download_button(
     "Download the processor record (CSV)",
-    data=processor.write_csv(),
+    safe_csv(processor),
     file_name="processor-record.csv",
     mime="text/csv",
     key="download_processor_record",
@@ -180,7 +187,7 @@ else:
         "(rejected), and the days to a substantive response (completions and denials)"
         + ("; portability requests count as requests to know." if scope == "US-CA" else ".")
     )
-    st.dataframe(
+    grid(
         table(
             metrics,
             {
@@ -199,9 +206,9 @@ else:
         hide_index=True,
         key="dsr_metrics_table",
     )
-    st.download_button(
+    auth.download_button(
         "Download the metrics (CSV)",
-        data=metrics.write_csv(),
+        safe_csv(metrics),
         file_name=f"dsr-metrics-{year}.csv",
         mime="text/csv",
         key="download_dsr_metrics",

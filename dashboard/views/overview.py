@@ -13,6 +13,8 @@ from dashboard.format import (
     SEVERITY_RANK,
     Identities,
     current_filters,
+    grid,
+    md_escape,
     page_for,
     plural,
     posture_style,
@@ -56,7 +58,7 @@ shown = posture.with_columns(
     pl.col("posture").replace_strict(POSTURE_LABELS, default=pl.col("posture")),
     pl.col("highest_severity").fill_null("-"),
 )
-st.dataframe(
+grid(
     posture_style(
         table(
             shown,
@@ -161,7 +163,8 @@ else:
                 icon=":material/arrow_forward:",
             )
             for row in ids.findings(top).iter_rows(named=True):
-                st.markdown(f"**{row['severity']}** · `{row['control_id']}` · {row['reason']}")
+                st.markdown(f"**{md_escape(row['severity'])}** · {md_escape(row['control_id'])}")
+                st.text(row["reason"])
 
 st.subheader("Data freshness")
 # Staleness means something only for sources that log events; reference lists (directory, tenants,
@@ -177,7 +180,7 @@ st.caption(
     "Newest record per export source against the as-of date, and when it was last loaded. A source far behind "
     "the as-of date means its controls judge stale data."
 )
-st.dataframe(
+grid(
     table(
         fresh,
         {
@@ -197,7 +200,7 @@ st.dataframe(
 )
 
 with st.expander("Every control's result"):
-    st.dataframe(
+    grid(
         table(
             results.summary,
             {

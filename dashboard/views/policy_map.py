@@ -9,7 +9,7 @@ import streamlit as st
 
 from compliance.reports import record_of_processing
 from dashboard import charts, data
-from dashboard.format import Identities, current_filters, plural, show_findings, table
+from dashboard.format import Identities, current_filters, grid, plural, show_findings, static_table, table
 
 MATRIX_STATES = ["Declared and seen", "Declared, not seen", "Seen but undeclared"]
 STATE_SCALE = alt.Scale(domain=MATRIX_STATES, range=["#2563eb", "#cbd5e1", "#dc2626"])
@@ -20,7 +20,7 @@ def policy_config(section_id: str) -> None:
     pol = data.policy()
     if section_id == "PS":
         st.markdown("**Approved recipients (sub-processors)**: personal data may go to these only")
-        st.table(
+        static_table(
             pl.DataFrame(
                 [
                     {"Recipient": r.name, "Country": r.country, "Mechanism": r.mechanism, "Purpose": r.purpose}
@@ -31,7 +31,7 @@ def policy_config(section_id: str) -> None:
         )
     elif section_id == "8":
         st.markdown("**Deadline rules (dsr_rules.yaml)**: the clocks the requests are judged against")
-        st.table(
+        static_table(
             pl.DataFrame(
                 [
                     {
@@ -96,7 +96,7 @@ for tab, row in zip(st.tabs(tab_labels), sections.iter_rows(named=True), strict=
             section_controls = results.summary.filter(pl.col("policy_section") == row["section_id"])
             if section_controls.height:
                 st.markdown("**Controls that evidence it**")
-                st.dataframe(
+                grid(
                     table(
                         section_controls,
                         {"control_id": "Control", "alarm": "Alarms", "ok": "OK", "skip": "Skipped", "error": "Errors"},
@@ -142,7 +142,7 @@ for tab, row in zip(st.tabs(tab_labels), sections.iter_rows(named=True), strict=
                 .sort("system_id", "store_id", "data_category")
             )
             st.markdown(f"**{plural(implemented.height, 'data-map entry', 'data-map entries')} implement it**")
-            st.dataframe(
+            grid(
                 table(
                     implemented,
                     {
@@ -228,7 +228,7 @@ if undeclared.height:
         "that no system of the data map declares (policy section 2 does not disclose them).",
         icon=":material/report:",
     )
-    st.dataframe(
+    grid(
         table(
             undeclared.with_columns(pl.col("system_id").fill_null("(unknown)")),
             {

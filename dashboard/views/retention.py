@@ -8,7 +8,16 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, data
-from dashboard.format import PROBLEM_COLUMNS, Identities, current_filters, plural, show_findings, table
+from dashboard.format import (
+    PROBLEM_COLUMNS,
+    Identities,
+    current_filters,
+    grid,
+    plural,
+    show_findings,
+    static_table,
+    table,
+)
 
 AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
 STATE_ORDER = ["Within retention", "Past retention", "On legal hold", "Deleted", "De-identified"]
@@ -176,8 +185,9 @@ else:
         ),
         width="stretch",
     )
-    right.dataframe(
-        table(
+    grid(
+        container=right,
+        frame=table(
             lag,
             {
                 "system": "System",
@@ -208,7 +218,7 @@ else:
     shown = logs.with_columns(pl.col("resource").str.strip_prefix("source:").alias("source")).join(
         schedule, on="source", how="left"
     )
-    st.table(
+    static_table(
         table(
             shown,
             {
@@ -224,7 +234,7 @@ else:
     )
 
 with st.expander("The retention schedule (retention.yaml)"):
-    st.dataframe(
+    grid(
         pl.DataFrame([r.model_dump() for r in data.policy().retention.records]).rename(
             {
                 "data_category": "Data category",

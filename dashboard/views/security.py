@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, data
-from dashboard.format import Identities, current_filters, plural, show_findings, table
+from dashboard.format import Identities, current_filters, grid, md_escape, plural, show_findings, table
 
 CONTROLS = [
     "security.unencrypted_transport",
@@ -40,7 +40,7 @@ def _problems(control_id: str, empty: str) -> None:
     rows = _alarms(control_id)
     note = results.summary.filter(pl.col("control_id") == control_id)["note"].to_list()
     if note and note[0]:
-        st.info(note[0])
+        st.info(md_escape(note[0]))
     elif rows.height:
         show_findings(rows, ids)
     else:
@@ -132,7 +132,7 @@ st.subheader("MFA")
 mfa = data.query("mfa_coverage")
 left, right = st.columns([2, 3])
 with left:
-    st.dataframe(
+    grid(
         table(
             mfa,
             {
@@ -226,8 +226,9 @@ if disclosures.height:
         ),
         width="stretch",
     )
-    right.dataframe(
-        table(
+    grid(
+        container=right,
+        frame=table(
             shown,
             {
                 "recipient": "Recipient",
@@ -293,7 +294,7 @@ else:
             ),
             width="stretch",
         )
-    st.dataframe(
+    grid(
         table(
             incidents,
             {

@@ -1,0 +1,163 @@
+"""Keyed pseudonyms for the people in the logs (actors, subjects, IP addresses), and masking of raw text.
+
+A pseudonym is `prefix` + the first 16 hex digits (64 bits) of HMAC-SHA-256(key, value). With a
+secret key, a table of plausible ids hashed elsewhere cannot reverse it (as it could a salted hash
+with a salt in the code); 64 bits keep collisions unlikely far past millions of people.
+
+The key belongs to one deployment: `COMPLIANCE_PSEUDONYM_KEY` in the environment (at least 32
+characters), else the file named by `COMPLIANCE_PSEUDONYM_KEY_FILE`, else
+`~/.config/capantra-compliance/pseudonym.key`, generated on first use with mode 0600. It lives
+outside the repository, so a clone or a shared notebook never carries it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = [
+    "DIGITS",
+    "KEY_ENV",
+    "KEY_FILE_ENV",
+    "mask_raw_text",
+    "pseudonym_key",
+    "pseudonymise",
+    "redact_text",
+]
+
+KEY_ENV = "COMPLIANCE_PSEUDONYM_KEY"
+KEY_FILE_ENV = "COMPLIANCE_PSEUDONYM_KEY_FILE"
+STATE_DIR_ENV = "COMPLIANCE_HOME"  # where the key, accounts and (by default) nothing else live
+DIGITS = 16  # hex digits shown: 64 bits
+MIN_KEY_CHARS = 32
+IP_PREFIX, EMAIL_PREFIX, TOKEN_PREFIX = "IP-", "E-", "X-"
+
+
+def state_dir() -> Path:
+    """The deployment's private folder (key, local accounts): `COMPLIANCE_HOME`, else ~/.config/capantra-compliance."""
+    env = os.environ.get(STATE_DIR_ENV)
+    return Path(env) if env else Path.home() / ".config" / "capantra-compliance"
+
+
+def key_file() -> Path:
+    env = os.environ.get(KEY_FILE_ENV)
+    return Path(env) if env else state_dir() / "pseudonym.key"
+
+
+def _read_or_create(path: Path) -> bytes:
+    """The key in `path`, created (random 256 bits, hex, mode 0600) when the file does not exist yet."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        text = path.read_text(encoding="utf-8").strip()
+        if len(text) < MIN_KEY_CHARS:
+            raise ValueError(f"{path}: the pseudonym key is shorter than {MIN_KEY_CHARS} characters") from None
+        return text.encode("utf-8")
+    text = secrets.token_hex(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text + "\n")
+    return text.encode("utf-8")
+
+
+@lru_cache(maxsize=4)
+def _key(env_value: str | None, path: str) -> bytes:
+    if env_value is not None:
+        if len(env_value) < MIN_KEY_CHARS:
+            raise ValueError(f"{KEY_ENV} must hold at least {MIN_KEY_CHARS} characters")
+        return env_value.encode("utf-8")
+    return _read_or_create(Path(path))
+
+
+def pseudonym_key() -> bytes:
+    """This deployment's key (environment, else the key file, created on first use)."""
+    return _key(os.environ.get(KEY_ENV), str(key_file()))
+
+
+def pseudonymise(value: str | None, key: bytes | str | None = None, prefix: str = "") -> str | None:
+    """`prefix` + 16 hex digits of HMAC-SHA-256(key, value); stable for one key, unlinkable across keys."""
+    if value is None:
+        return None
+    k = pseudonym_key() if key is None else (key.encode("utf-8") if isinstance(key, str) else key)
+    digest = hmac.new(k, value.encode("utf-8"), hashlib.sha256).hexdigest()[:DIGITS]
+    return f"{prefix}{digest}"
+
+
+_WORD = re.compile(r"[\w@+.:-]+")
+
+
+def _ip(token: str) -> str | None:
+    """`token` as an IP address (v4 or v6, a trailing port or punctuation allowed), else None."""
+    core = token.strip(".:,;()[]")
+    for candidate in (core, core.rsplit(":", 1)[0] if core.count(":") == 1 else None):
+        if candidate:
+            try:
+                return str(ipaddress.ip_address(candidate))
+            except ValueError:
+                continue
+    return None
+
+
+def redact_text(text: str | None, kinds: Mapping[str, str], key: bytes | str | None = None) -> str | None:
+    """`text` with every word that is a known id replaced by its pseudonym, and every IP address by its own.
+
+    `kinds` maps each known id to the prefix of its pseudonym (e.g. 'A-' for actors, 'S-' for
+    subjects). Used on control reasons, which name actors, subjects and addresses in plain words; a
+    dict lookup per word keeps it linear however many ids the database knows.
+    """
+    if not text:
+        return text
+
+    def word(token: str) -> str:
+        core = token.rstrip(".-:")  # sentence punctuation after an id
+        prefix = kinds.get(core)
+        if prefix is not None:
+            return f"{pseudonymise(core, key, prefix)}{token[len(core) :]}"
+        if ip := _ip(token):
+            body = token.rstrip(".:,;")  # keep sentence punctuation after the address
+            return f"{pseudonymise(ip, key, IP_PREFIX)}{token[len(body) :]}"
+        if ":" in token:  # `actor:emp_1`-style keys: each side
+            return ":".join(word(part) for part in token.split(":"))
+        if "@" in token:  # `actor@2025-01-31`-style keys: each side
+            return "@".join(word(part) for part in token.split("@"))
+        return token
+
+    return _WORD.sub(lambda m: word(m.group(0)), text)
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_DATEISH = re.compile(r"\d{4}-\d{2}-\d{2}([T ][\d:.]+)?(Z|[+-]\d{2}:?\d{2})?")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
+_PSEUDONYM = re.compile(rf"[A-Z]{{1,2}}-[0-9a-f]{{{DIGITS}}}")
+_ID_LIKE = re.compile(r"[A-Za-z0-9][\w.-]*\d[\w.-]*|[\w.-]*\d[\w.-]*[A-Za-z][\w.-]*")
+
+
+def mask_raw_text(text: str | None, kinds: Mapping[str, str], key: bytes | str | None = None) -> str | None:
+    """A raw export line (a rejected row) with anything that may name a person masked.
+
+    Rejected rows failed the contract, so their ids may be ones the database does not know: besides
+    the known ids and IP addresses (as `redact_text`), e-mail addresses and every id-like token
+    (letters and digits mixed, e.g. `emp_0071`, `u-83f2`) become pseudonyms; timestamps, plain
+    numbers and words stay, so the reason a row was rejected can still be seen.
+    """
+    if not text:
+        return text
+    out = _EMAIL.sub(lambda m: pseudonymise(m.group(0).lower(), key, EMAIL_PREFIX) or "", text)
+    out = redact_text(out, kinds, key) or ""
+
+    def token(m: re.Match[str]) -> str:
+        t = m.group(0)
+        if len(t) < 4 or _PSEUDONYM.fullmatch(t) or _DATEISH.fullmatch(t) or _NUMBER.fullmatch(t):
+            return t
+        if _ID_LIKE.fullmatch(t):
+            return pseudonymise(t, key, TOKEN_PREFIX) or t
+        return t
+
+    return re.sub(r"[\w.-]+", token, out)

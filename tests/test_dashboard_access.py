@@ -1,0 +1,185 @@
+"""Sign-in, roles and the access log in the dashboard (AppTest on the small demo database).
+
+With `COMPLIANCE_AUTH=required` (what `compliance serve --address` sets), nothing but the sign-in form
+renders until someone signs in; each role may do its actions and is refused (and logged) the others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
+os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
+
+from streamlit.testing.v1 import AppTest
+from test_dashboard_apptest import APP, TIMEOUT, build_small_demo
+
+from compliance.access_log import read_log
+from compliance.accounts import add_account
+
+pytestmark = pytest.mark.xdist_group("dashboard")
+
+PASSWORD = "a long enough password"
+ROLE_OF = {"vera": "viewer", "ivan": "investigator", "aude": "auditor", "adam": "admin"}
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
+
+
+@pytest.fixture(scope="module")
+def users(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("accounts") / "users.json"
+    for name, role in ROLE_OF.items():
+        add_account(name, PASSWORD, [role], path)
+    return path
+
+
+@pytest.fixture
+def log_path(tmp_path: Path) -> Path:
+    return tmp_path / "access-log.jsonl"
+
+
+@pytest.fixture
+def app(demo_db: Path, users: Path, log_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
+    monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
+    monkeypatch.setenv("COMPLIANCE_AUTH", "required")
+    monkeypatch.setenv("COMPLIANCE_USERS", str(users))
+    monkeypatch.setenv("COMPLIANCE_ACCESS_LOG", str(log_path))
+    yield AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+
+
+def _sign_in(at: AppTest, user: str, password: str = PASSWORD) -> AppTest:
+    at.run()
+    at.text_input(key="sign_in_user").input(user)
+    at.text_input(key="sign_in_password").input(password)
+    at.button[0].click().run()
+    return at
+
+
+def _visit(at: AppTest, page: str) -> AppTest:
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _log(path: Path) -> pl.DataFrame:
+    return read_log(path)
+
+
+def _texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [t.value for t in at.text] + [w.value for w in at.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def test_nothing_renders_before_sign_in_and_a_wrong_password_is_logged(app: AppTest, log_path: Path) -> None:
+    at = app
+    at.run()
+    assert at.title[0].value.endswith("sign in")
+    assert not at.metric and not at.dataframe and not at.table  # no data before sign-in
+    _sign_in(at, "vera", "wrong password!!")
+    assert at.error and "Wrong user name or password" in at.error[0].value
+    _sign_in(at, '=HYPERLINK("x")', "whatever password")
+    log = _log(log_path)
+    assert log["event"].to_list() == ["sign_in_failed", "sign_in_failed"]
+    assert log["user"].to_list() == ["vera", '=HYPERLINK("x")']
+
+
+def test_a_viewer_sees_pseudonyms_and_is_refused_reveals_real_ids_and_the_log(app: AppTest, log_path: Path) -> None:
+    at = _sign_in(app, "vera")
+    _visit(at, "views/access.py")
+    toggle = at.toggle(key="access_reveal")
+    assert toggle.disabled
+    actor = at.selectbox(key="access_actor").value
+    at.session_state["access_reveal"] = True  # a forged widget value (a hand-made websocket message)
+    at.run()
+    assert any("Refused" in w.value for w in at.warning)
+    assert actor in _texts(at)
+
+    _visit(at, "views/evidence.py")
+    at.radio(key="evidence_ids").set_value("Real (for the auditor)").run()
+    assert any("Refused" in w.value for w in at.warning)
+    offered = at.session_state["_downloads_offered"]
+    findings_files = [d for k, d in offered.items() if k in ("download_csv", "download_parquet", "download_jsonl")]
+    assert len(findings_files) == 3
+    assert all("pseudonymised" in d["file_name"] and not d["real_ids"] for d in findings_files)
+
+    _visit(at, "views/access_log.py")
+    assert any("Refused" in w.value for w in at.warning) and not at.dataframe
+
+    log = _log(log_path)
+    assert log["event"].to_list()[0] == "sign_in" and log["user"].unique().to_list() == ["vera"]
+    refusals = log.filter(pl.col("event") == "refusal")["what"].to_list()
+    assert any(r.startswith("reveal:") for r in refusals)
+    assert any(r.startswith("download_real_ids:") for r in refusals)
+    assert any(r.startswith("access_log:") for r in refusals)
+    assert log.filter(pl.col("event") == "reveal").height == 0
+    views = log.filter(pl.col("event") == "page_view")
+    assert {"access", "evidence", "access_log"} <= set(views["page"].to_list())
+    assert "as_of" in json.loads(views["detail"][0])
+
+
+def test_an_investigator_reveals_and_the_reveal_is_logged_by_pseudonym(app: AppTest, log_path: Path) -> None:
+    at = _sign_in(app, "ivan")
+    _visit(at, "views/access.py")
+    actor = at.selectbox(key="access_actor").value
+    at.toggle(key="access_reveal").set_value(True).run()
+    assert not any("Refused" in w.value for w in at.warning)
+    assert actor not in "\n".join(m.value for m in at.markdown)  # the real id replaced the pseudonym
+    _visit(at, "views/evidence.py")
+    at.radio(key="evidence_ids").set_value("Real (for the auditor)").run()
+    assert any("Refused" in w.value for w in at.warning)  # real-id files are the auditor's
+    reveals = _log(log_path).filter(pl.col("event") == "reveal")
+    assert reveals["what"].to_list() == [f"actor {actor}"]  # the pseudonym, never the real id
+    assert reveals["roles"].to_list() == [["investigator"]]
+
+
+def test_an_auditor_downloads_real_ids_but_may_not_reveal(app: AppTest, log_path: Path) -> None:
+    at = _sign_in(app, "aude")
+    _visit(at, "views/evidence.py")
+    at.radio(key="evidence_ids").set_value("Real (for the auditor)").run()
+    assert not any("Refused" in w.value for w in at.warning)
+    offered = at.session_state["_downloads_offered"]
+    findings_files = [d for k, d in offered.items() if k in ("download_csv", "download_parquet", "download_jsonl")]
+    assert len(findings_files) == 3
+    assert all("pseudonymised" not in d["file_name"] and d["real_ids"] for d in findings_files)
+    _visit(at, "views/dsr.py")
+    assert at.toggle(key="dsr_reveal").disabled
+
+
+def test_an_admin_reads_the_log_and_its_review(app: AppTest, log_path: Path) -> None:
+    at = _sign_in(app, "adam")
+    _visit(at, "views/access_log.py")
+    assert not at.warning or not any("Refused" in w.value for w in at.warning)
+    entries = [pl.from_pandas(d.value) for d in at.dataframe]
+    log_table = next(t for t in entries if "Event" in t.columns)
+    assert {"sign_in", "page_view"} <= set(log_table["Event"].to_list())
+    assert any("hash chain is intact" in s.value for s in at.success)
+    accounts = next(t for t in entries if "Roles" in t.columns and "User" in t.columns and "Event" not in t.columns)
+    assert dict(zip(accounts["User"], accounts["Roles"], strict=True)) == ROLE_OF
+
+
+def test_open_mode_says_so_on_every_page(demo_db: Path, log_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
+    monkeypatch.delenv("COMPLIANCE_AUTH", raising=False)  # the repository's config listens on 127.0.0.1
+    monkeypatch.setenv("COMPLIANCE_ACCESS_LOG", str(log_path))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for page in ("views/data_health.py", "views/policy_map.py"):
+        _visit(at, page)
+        assert any("Demo mode: no sign-in" in w.value for w in at.warning)
+    assert set(_log(log_path)["method"].to_list()) == {"open"}
+
+
+def test_without_any_account_the_sign_in_page_says_how_to_add_one(
+    app: AppTest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPLIANCE_USERS", str(tmp_path / "none.json"))
+    app.run()
+    assert "compliance users add" in app.error[0].value

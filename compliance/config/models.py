@@ -31,11 +31,20 @@ class PolicyMap(StrictModel):
 
 
 # --- data_map.yaml ----------------------------------------------------------------------------
+class VendorResource(StrictModel):
+    """A vendor log's name for this store: events of `source` whose resource name matches the glob
+    `match` (`*` any text, `?` one character) touch the store's data categories."""
+
+    source: Literal["cloudtrail", "okta", "google_workspace", "entra", "ocsf"]
+    match: str = Field(min_length=1)
+
+
 class Store(StrictModel):
     id: str
     kind: Literal["table", "bucket", "index", "file"]
     resource_types: list[str] = []
     data_categories: list[str] = Field(min_length=1)
+    vendor_resources: list[VendorResource] = []  # how vendor logs (contract 1.10) name this store
 
 
 class SystemUse(StrictModel):

@@ -11,11 +11,12 @@ import polars as pl
 import streamlit as st
 
 from dashboard import charts, data
-from dashboard.format import current_filters, plural, show_table, table
+from dashboard.format import Identities, current_filters, plural, show_table, table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
 OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES.values()), range=["#2563eb", "#94a3b8", "#dc2626"])
 MAX_REJECTS_SHOWN = 500
+MAX_UNMATCHED_SHOWN = 200
 
 f = current_filters()
 st.title("Data health")
@@ -77,6 +78,47 @@ right.dataframe(
     ),
     hide_index=True,
 )
+
+vendors = data.query("vendor_principals")
+if vendors.height:
+    st.subheader("Vendor logs: who the principals are")
+    unmatched = int(vendors["unmatched_principals"].sum())
+    st.caption(
+        "Vendor logs name people by email, ARN or object id; identities/ maps those names to directory accounts. "
+        f"{plural(unmatched, 'principal')} matched no directory account: their events keep the vendor's name, "
+        "so role, status and home-country checks cannot judge them."
+    )
+    st.dataframe(
+        table(
+            vendors,
+            {
+                "log_source": "Vendor log",
+                "events": "Events",
+                "principals": "Principals",
+                "unmatched_principals": "Unmatched principals",
+                "unmatched_events": "Their events",
+            },
+        ),
+        hide_index=True,
+    )
+    if unmatched:
+        ids = Identities.from_frame(data.query("known_identifiers"))
+        reveal = st.toggle("Show vendor names (add them to identities/)", key="health_reveal_principals")
+        who = Identities(ids.kinds, reveal=reveal)
+        listed = data.query("vendor_unmatched_principals", max_rows=MAX_UNMATCHED_SHOWN)
+        show_table(
+            table(
+                who.column(listed, "principal", "actor"),
+                {
+                    "log_source": "Vendor log",
+                    "principal": "Principal",
+                    "actor_type": "Type",
+                    "events": "Events",
+                    "first_at": "First (UTC)",
+                    "last_at": "Last (UTC)",
+                },
+            )
+        )
 
 st.subheader("Load runs")
 st.dataframe(

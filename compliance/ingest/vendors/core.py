@@ -6,9 +6,10 @@ One file goes through four temp tables, all in SQL (no per-event Python):
    a file whose first line is not JSON on its own (pretty-printed documents) is read whole instead.
 2. `_vevents` (line, elem, ev): envelopes (`{"Records": [...]}`, `{"items": [...]}`, `{"value": [...]}`,
    JSON arrays) unwrapped into one JSON object per event.
-3. `_vmapped`: the adapter's SELECT over `_vevents` (one row per audit event; Google fans activities out),
+3. `_vmapped` (a view): the adapter's SELECT over `_vevents` (one row per audit event; Google fans activities out),
    the columns of `MAPPED_COLUMNS`, with `reject_reason` set where the event cannot be mapped.
-4. `_stage`: the contract's audit columns as text, principals resolved to directory actors through
+4. `_stage` (the one table holding the events): the contract's audit columns as text, `_reason` and the
+   physical `_phys_line`, principals resolved to directory actors through
    `identities`, vendor resources named by the data map. The contract's own validation
    (`validate.typed_select` / `reject_select`) then decides what loads, exactly as for `audit/` files.
 """
@@ -98,23 +99,27 @@ def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """`_vevents`: one JSON value per event, envelopes and arrays unwrapped."""
-    wrapped = " or ".join(f"json_type(doc, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
+    """`_vevents` (a view): one JSON value per event, envelopes and arrays unwrapped.
+
+    Most lines are single events: a substring test finds the few that may be arrays or envelopes, so
+    only those are parsed here (the adapter's extraction parses every event once, later)."""
+    wrapped = " or ".join(f"json_type(raw, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
+    maybe = " or ".join(f"contains(raw, '\"{k}\"')" for k in adapter.envelopes) or "false"
     inner = (
-        "coalesce(" + ", ".join(f"json_extract(doc, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
+        "coalesce(" + ", ".join(f"json_extract(raw, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
         if adapter.envelopes
         else "null::json"
     )
     con.execute(
-        f"""create or replace temp table _vevents as
-            with docs as (select line, cast(raw as json) as doc from _vlines where is_json),
-            listed as (
-                select line,
-                       case when json_type(doc) = 'ARRAY' then doc when {wrapped} then {inner} end as arr,
-                       doc
-                from docs
+        f"""create or replace temp view _vevents as
+            with listed as (
+                select line, raw,
+                       case when not (starts_with(ltrim(raw), '[') or {maybe}) then null
+                            when json_type(raw) = 'ARRAY' then cast(raw as json)
+                            when {wrapped} then {inner} end as arr
+                from _vlines where is_json
             )
-            select line, 0 as elem, doc as ev from listed where arr is null
+            select line, 0 as elem, cast(raw as json) as ev from listed where arr is null
             union all
             select line, unnest(generate_series(1, cast(json_array_length(arr) as bigint))) as elem,
                    unnest(json_extract(arr, '$[*]')) as ev
@@ -122,29 +127,43 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     ).fetchall()
 
 
-def _resolved_sql(list_col: str) -> str:
-    """Per mapped row: the directory actor named by `list_col`: an identity mapping first, then a directory
-    actor id equal to one of the names, each in the adapter's order of preference; NULL when none."""
-    return f"""(
-        select k.seq, min_by(coalesce(i.actor_id, d.actor_id), (i.actor_id is null, k.pos)) as actor_id
-        from (select seq, unnest({list_col}) as name, unnest(generate_series(1, cast(len({list_col}) as bigint))) as pos
-              from _vmapped where len({list_col}) > 0) k
-        left join _videntities i on i.identity = lower(k.name)
-        left join directory_accounts d on d.actor_id = k.name
-        where i.actor_id is not null or d.actor_id is not null
-        group by k.seq
-    )"""
+MAX_NAMES = 4  # names of one principal tried against identities/ and the directory, in preference order
+
+
+def _names_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    """`_vnames`: every name that designates a directory actor, case-insensitive: an identities/ row (rank 0)
+    wins over a directory actor id spelled the same (rank 1)."""
+    con.execute(
+        """create or replace temp table _vnames as
+           select name, arg_min(actor_id, rank) as actor_id, min(rank) as rank
+           from (select identity as name, actor_id, 0 as rank from _videntities
+                 union all select lower(actor_id), actor_id, 1 from directory_accounts)
+           group by name"""
+    ).fetchall()
+
+
+def _resolution(alias: str, list_col: str) -> tuple[str, str]:
+    """(expression, joins): the directory actor a list of names designates, identities first, then
+    the names' order; NULL when no name is known."""
+    joins = "".join(
+        f" left join _vnames {alias}{i} on {alias}{i}.name = lower(m.{list_col}[{i}])" for i in range(1, MAX_NAMES + 1)
+    )
+    ranked = [f"case when {alias}{i}.rank = 0 then {alias}{i}.actor_id end" for i in range(1, MAX_NAMES + 1)]
+    ranked += [f"{alias}{i}.actor_id" for i in range(1, MAX_NAMES + 1)]
+    return "coalesce(" + ", ".join(ranked) + ")", joins
 
 
 def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_stage` for validate.typed_select: `_line` is the mapped row's `seq`, every audit column as text."""
     folder = adapter.folder.replace("'", "''")
+    actor, actor_joins = _resolution("a", "principals")
+    target, target_joins = _resolution("t", "target_principals")
     columns = {
         # The vendor's id where it has one, made unique across vendors, plus a digest of the event itself:
         # re-delivered events de-duplicate, while two different events under one id both load.
         "event_id": f"'{folder}:' || coalesce(m.vendor_id || ':', '') || substr(md5(cast(m.raw as varchar)), 1, 16)",
         "occurred_at": "m.occurred_at",
-        "actor_id": "coalesce(a.actor_id, m.principals[1])",
+        "actor_id": f"coalesce({actor}, m.principals[1])",
         "actor_type": "coalesce(m.actor_type_hint, d.actor_type, 'employee')",
         "system": "coalesce(r.system_id, m.system)",
         "action": "m.action",
@@ -163,12 +182,27 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         "geo_lon": "m.geo_lon",
         "processing_region": "m.processing_region",
         "recipient": "m.recipient",
-        "target_actor_id": "coalesce(t.actor_id, m.target_principals[1])",
+        "target_actor_id": f"coalesce({target}, m.target_principals[1])",
         "role": "m.role",
         "user_agent": "m.user_agent",
         "details": "m.raw",
     }
     assert tuple(columns) == AUDIT.column_names
+    # The data map's patterns for this vendor, most specific (longest) first, bound as parameters.
+    patterns = [
+        r[0]
+        for r in con.execute(
+            "select pattern from ref_vendor_resources where source = $f order by length(pattern) desc, pattern",
+            {"f": adapter.folder},
+        ).fetchall()
+    ]
+    params: dict[str, object] = {f"pattern_{i}": p for i, p in enumerate(patterns)}
+    params["folder"] = adapter.folder
+    store_of = (
+        "case " + " ".join(f"when m.resource_name glob $pattern_{i} then {i}" for i in range(len(patterns))) + " end"
+        if patterns
+        else "null::integer"
+    )
     kept = {c.name for c in AUDIT.columns if c.type in ("VARCHAR[]", "JSON")}  # the reader's types, as for audit/
     select = ", ".join(
         f'{expr} as "{name}"' if name in kept else f'cast({expr} as varchar) as "{name}"'
@@ -176,31 +210,33 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     )
     con.execute(
         f"""create or replace temp table _stage as
-            with matched_resources as (
-                select m.seq, arg_max(p, len(p.pattern)) as r
-                from _vmapped m join _vresources p on p.source = '{folder}' and m.resource_name glob p.pattern
-                group by m.seq
+            with mapped as (select *, {store_of} as _store from _vmapped m),
+            patterns as (
+                select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
+                from _vresources where source = $folder
             )
-            select 0 as _file_index, m.seq as _line, false as _unparseable, {select}
-            from _vmapped m
-            left join {_resolved_sql("principals")} a on a.seq = m.seq
-            left join {_resolved_sql("target_principals")} t on t.seq = m.seq
-            left join directory_accounts d on d.actor_id = coalesce(a.actor_id, m.principals[1])
-            left join (select seq, unnest(r) from matched_resources) r on r.seq = m.seq
-            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)
-            where m.reject_reason is null"""
+            select 0 as _file_index, m.seq as _line, m.reject_reason is not null as _unparseable,
+                   m.reject_reason as _reason, m.line as _phys_line, {select}
+            from mapped m
+            {actor_joins}
+            {target_joins}
+            left join directory_accounts d on d.actor_id = coalesce({actor}, m.principals[1])
+            left join patterns r on r.idx = m._store
+            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)""",
+        params,
     ).fetchall()
 
 
 def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
-    """Read and map one vendor file into `_stage` (mappable events) and `_vmapped` (all events)."""
+    """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
     _read_lines(con, path)
     _explode(con, adapter)
+    _names_lookup(con)
     con.execute(
-        f"""create or replace temp table _vmapped as
+        f"""create or replace temp view _vmapped as
             with mapped as ({adapter.mapping_sql})
-            select row_number() over (order by line nulls first, elem) as seq, *
-            from (select * replace (coalesce(reject_reason, case when json_type(raw) <> 'OBJECT'
-                                    then '{JSON_OBJECT_REASON}' end) as reject_reason) from mapped)"""
+            select row_number() over () as seq, *
+            from (select * replace (coalesce(case when not starts_with(ltrim(cast(raw as varchar)), '{{')
+                                    then '{JSON_OBJECT_REASON}' end, reject_reason) as reject_reason) from mapped)"""
     ).fetchall()
     _stage(con, adapter)

@@ -32,8 +32,8 @@ FIELDS = {
     "by_app_id": "$.initiatedBy.app.servicePrincipalId",
     "by_app_name": "$.initiatedBy.app.displayName",
     "by_ip": "$.initiatedBy.user.ipAddress",
+    "targets": "$.targetResources",  # JSON text of the array
 }
-TARGETS = {"targets": "$.targetResources"}
 
 # Sign-in error codes (Microsoft's AADSTS reference): MFA interrupts are challenges, policy blocks denials.
 MFA_INTERRUPTS = "'50074', '50076', '50079', '50072', '50158'"
@@ -49,7 +49,7 @@ with unwrapped as (
         json_extract_string(ev, '$.category') as category
     from _vevents
 ),
-f as (select line, elem, ev, category, {extract(FIELDS, "e")}, {extract(TARGETS, "e", as_json=True)} from unwrapped),
+f as (select line, elem, ev, category, {extract(FIELDS, "e")} from unwrapped),
 t as (
     select *,
         json_extract_string(targets, '$[*].type') as target_types,

@@ -207,18 +207,19 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
         con,
         f,
         run_id,
-        "select line, null as field, reject_reason as reason, cast(raw as varchar) as raw"
-        " from _vmapped where reject_reason is not null",
+        "select _phys_line as line, null as field, _reason as reason, cast(details as varchar) as raw"
+        " from _stage where _reason is not null",
     )
     invalid = _insert_rejects(
         con,
         f,
         run_id,
-        f"""select m.line, c._reject_field as field, c._reject_reason as reason, cast(m.raw as varchar) as raw
-            from ({reject_select(AUDIT)}) c join _vmapped m on m.seq = c._line""",
+        f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
+                   cast(s.details as varchar) as raw
+            from ({reject_select(AUDIT)}) c join _stage s on s._line = c._line where s._reason is null""",
     )
-    relation = f"""(select t.*, m.line as _phys_line from ({typed_select(AUDIT)}) t
-                    join _vmapped m on m.seq = t._line where t._valid)"""
+    relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT)}) t
+                    join _stage s on s._line = t._line where t._valid)"""
     select = enrich.enriched_select(AUDIT, relation, "$file_id", "t._phys_line", log_source_expr="$log_source")
     con.execute(
         f"insert into {AUDIT.table} by name {select}", {"file_id": f.file_id, "log_source": adapter.folder}
@@ -232,9 +233,9 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_vevents", "_vmapped", "_stage", "_vid", "_vcountry_names"):
+    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames"):
         con.execute(f"drop table if exists {name}").fetchall()
-    for name in ("_vresources", "_videntities"):
+    for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()
 
 

@@ -18,8 +18,8 @@ FIELDS = {
     "lat": "$.client.geographicalContext.geolocation.lat",
     "lon": "$.client.geographicalContext.geolocation.lon",
     "privilege": "$.debugContext.debugData.privilegeGranted",
+    "targets": "$.target",  # JSON text of the target[] array
 }
-TARGETS = {"targets": "$.target"}
 
 # Event types by what they do (Okta's event-type catalogue); unlisted types fall back on their family below.
 LOGINS = "'user.session.start', 'user.authentication.sso', 'user.authentication.auth_via_IDP', 'user.authentication.auth_via_social', 'user.authentication.authenticate'"
@@ -29,7 +29,7 @@ GRANTS = "'user.account.privilege.grant', 'group.user_membership.add', 'applicat
 REVOKES = "'user.account.privilege.revoke', 'group.user_membership.remove', 'application.user_membership.remove', 'group.privilege.revoke'"
 
 MAPPING_SQL = f"""
-with f as (select line, elem, ev, {extract(FIELDS)}, {extract(TARGETS, as_json=True)} from _vevents),
+with f as (select line, elem, ev, {extract(FIELDS)} from _vevents),
 targets as (
     -- The first user target is the grantee; the first group or app names the role granted.
     select f.*,

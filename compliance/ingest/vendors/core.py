@@ -2,7 +2,7 @@
 
 One file goes through four temp tables, all in SQL (no per-event Python):
 
-1. `_vlines` (line, raw, is_json): the file's text lines, read by exact path (glob-escaped, bound);
+1. `_vlines` (line, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped, bound);
    a file whose first line is not JSON on its own (pretty-printed documents) is read whole instead.
 2. `_vevents` (line, elem, ev): envelopes (`{"Records": [...]}`, `{"items": [...]}`, `{"value": [...]}`,
    JSON arrays) unwrapped into one JSON object per event.
@@ -77,22 +77,23 @@ def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """`_vlines`: the file's non-blank text lines with their number; documents spanning lines read whole."""
+    """`_vlines` (line, doc, raw): the file's non-blank lines, each parsed once (`doc`; the text `raw` is kept
+    only for lines that are not JSON, for their reject); documents spanning lines are read whole."""
     con.execute(
         """create or replace temp table _vlines as
-           select line, raw, json_valid(raw) as is_json
-           from (select ordinality as line, raw
+           select line, doc, case when doc is null then raw end as raw
+           from (select ordinality as line, raw, try_cast(raw as json) as doc
                  from read_csv($path, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
-                               escape='', auto_detect=false, max_line_size=268435456) with ordinality)
-           where raw is not null and trim(raw) <> ''""",
+                               escape='', auto_detect=false, max_line_size=268435456) with ordinality
+                 where raw is not null and trim(raw) <> '')""",
         {"path": exact_path(path)},
     ).fetchall()
-    first = con.execute("select is_json from _vlines order by line limit 1").fetchall()
+    first = con.execute("select doc is not null from _vlines order by line limit 1").fetchall()
     if first and not first[0][0]:
         # Pretty-printed JSON (an API page saved as-is): values span lines, so the document is read whole.
         con.execute(
             """create or replace temp table _vlines as
-               select null::bigint as line, cast(json as varchar) as raw, true as is_json
+               select null::bigint as line, json as doc, null::varchar as raw
                from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
             {"path": exact_path(path)},
         ).fetchall()
@@ -103,23 +104,23 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
 
     Most lines are single events: a substring test finds the few that may be arrays or envelopes, so
     only those are parsed here (the adapter's extraction parses every event once, later)."""
-    wrapped = " or ".join(f"json_type(raw, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
-    maybe = " or ".join(f"contains(raw, '\"{k}\"')" for k in adapter.envelopes) or "false"
+    wrapped = " or ".join(f"json_type(doc, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
+    maybe = " or ".join(f"contains(cast(doc as varchar), '\"{k}\"')" for k in adapter.envelopes) or "false"
     inner = (
-        "coalesce(" + ", ".join(f"json_extract(raw, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
+        "coalesce(" + ", ".join(f"json_extract(doc, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
         if adapter.envelopes
         else "null::json"
     )
     con.execute(
         f"""create or replace temp view _vevents as
             with listed as (
-                select line, raw,
-                       case when not (starts_with(ltrim(raw), '[') or {maybe}) then null
-                            when json_type(raw) = 'ARRAY' then cast(raw as json)
+                select line, doc,
+                       case when not (starts_with(ltrim(cast(doc as varchar)), '[') or {maybe}) then null
+                            when json_type(doc) = 'ARRAY' then doc
                             when {wrapped} then {inner} end as arr
-                from _vlines where is_json
+                from _vlines where doc is not null
             )
-            select line, 0 as elem, cast(raw as json) as ev from listed where arr is null
+            select line, 0 as elem, doc as ev from listed where arr is null
             union all
             select line, unnest(generate_series(1, cast(json_array_length(arr) as bigint))) as elem,
                    unnest(json_extract(arr, '$[*]')) as ev

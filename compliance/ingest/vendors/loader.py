@@ -201,7 +201,7 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
         con,
         f,
         run_id,
-        "select line, null as field, 'unparseable line: not valid JSON' as reason, raw from _vlines where not is_json",
+        "select line, null as field, 'unparseable line: not valid JSON' as reason, raw from _vlines where doc is null",
     )
     unmapped = _insert_rejects(
         con,

@@ -31,6 +31,14 @@ class PolicyMap(StrictModel):
 
 
 # --- data_map.yaml ----------------------------------------------------------------------------
+class VendorResource(StrictModel):
+    """A vendor log's name for this store: events of `source` whose resource name matches the glob
+    `match` (`*` any text, `?` one character) touch the store's data categories."""
+
+    source: Literal["cloudtrail", "okta", "google_workspace", "entra", "ocsf"]
+    match: str = Field(min_length=1)
+
+
 class Store(StrictModel):
     id: str
     kind: Literal["table", "bucket", "index", "file"]
@@ -39,6 +47,7 @@ class Store(StrictModel):
     # A backup store: erasure reaches it on the backup rotation, so the erasure grace applies to it only.
     # Elsewhere a record erased after its delete request was marked completed means the claim was false.
     backup: bool = False
+    vendor_resources: list[VendorResource] = []  # how vendor logs (contract 1.10) name this store
 
 
 class SystemUse(StrictModel):

@@ -104,11 +104,17 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
     return ([], "")
 
 
-def enriched_select(source: Source, relation: str, file_id_expr: str, line_expr: str) -> str:
-    """SELECT producing every column of the source's table from `relation` (contract columns typed)."""
+def enriched_select(
+    source: Source, relation: str, file_id_expr: str, line_expr: str, *, log_source_expr: str = "'audit'"
+) -> str:
+    """SELECT producing every column of the source's table from `relation` (contract columns typed).
+
+    `log_source_expr`: the export folder an audit event came from (`audit` or a vendor folder)."""
     exprs, joins = _enrichment(source)
     contract = [f't."{c.name}"' for c in source.columns]
     cols = [*contract, *exprs, f"{file_id_expr} as source_file_id", f"{line_expr} as source_line"]
+    if source is AUDIT:
+        cols.append(f"{log_source_expr} as log_source")
     return f"select {', '.join(cols)} from {relation} t {joins}"
 
 
@@ -117,7 +123,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     if source not in (AUDIT, USAGE, INVENTORY, DIAGNOSTIC):
         return
     names = ", ".join(f'"{n}"' for n, _ in table_columns(source))
-    sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line")
+    log_source = "coalesce(t.log_source, 'audit')" if source is AUDIT else "'audit'"
+    sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line", log_source_expr=log_source)
     con.execute(f"create or replace table _rebuilt as select {names} from ({sql})").fetchall()
     con.execute(f"drop table {source.table}; alter table _rebuilt rename to {source.table}").fetchall()
 

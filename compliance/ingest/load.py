@@ -56,6 +56,7 @@ from compliance.ingest.readers import (
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select, window_params
+from compliance.ingest.vendors.loader import load_vendor_exports
 from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
@@ -118,11 +119,13 @@ class IngestSummary:
     def by_source(self) -> list[dict[str, object]]:
         """One row per source: files loaded/skipped and rows read/loaded/duplicate/rejected."""
         rows = []
-        for s in SOURCES:
-            fs = [f for f in self.files if f.source == s.folder]
+        # Vendor folders and identities (contract 1.10) are listed only when an export holds them.
+        extra = dict.fromkeys(f.source for f in self.files if f.source not in {s.folder for s in SOURCES})
+        for folder in (*(s.folder for s in SOURCES), *extra):
+            fs = [f for f in self.files if f.source == folder]
             rows.append(
                 {
-                    "source": s.folder,
+                    "source": folder,
                     "files_loaded": sum(f.status == "loaded" for f in fs),
                     "files_skipped": sum(f.status == "skipped" for f in fs),
                     "files_failed": sum(f.status == "failed" for f in fs),
@@ -130,7 +133,7 @@ class IngestSummary:
                     "rows_loaded": sum(f.rows_loaded for f in fs),
                     "rows_duplicate": sum(f.rows_duplicate for f in fs),
                     "rows_rejected": sum(f.rows_rejected for f in fs),
-                    "present": bool(fs) or s.folder not in self.missing_sources,
+                    "present": bool(fs) or folder not in self.missing_sources,
                 }
             )
         return rows
@@ -798,6 +801,11 @@ def _ingest_locked(
             summary.files.extend(results)
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)
+        # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
+        vendor_files, vendor_touched = load_vendor_exports(con, loader, exports, policy)
+        summary.files.extend(vendor_files)
+        if vendor_touched:
+            touched |= {"audit", *vendor_touched}
         if progress:
             progress("", None, total, total)
 

@@ -27,6 +27,10 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     DIAGNOSTIC.table: (("line_id", "VARCHAR"),),
 }
 
+# Columns after the lineage, per table: the export folder an audit event came from (`audit` or a vendor
+# adapter's folder, compliance.ingest.vendors).
+ORIGIN_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("log_source", "VARCHAR"),)}
+
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
 DERIVED_DDL = """
 CREATE TABLE IF NOT EXISTS incident_local_dates (
@@ -84,6 +88,7 @@ def table_columns(source: Source) -> list[tuple[str, str]]:
     cols = [(c.name, c.type) for c in source.columns]
     cols += list(ENRICHMENT_COLUMNS.get(source.table, ()))
     cols += list(LINEAGE_COLUMNS)
+    cols += list(ORIGIN_COLUMNS.get(source.table, ()))
     return cols
 
 
@@ -92,6 +97,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for source in SOURCES:
         cols = ", ".join(f'"{n}" {t}' for n, t in table_columns(source))
         con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
+        for name, type_ in ORIGIN_COLUMNS.get(source.table, ()):  # databases created before the column
+            con.execute(f'ALTER TABLE {source.table} ADD COLUMN IF NOT EXISTS "{name}" {type_}').fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=True))

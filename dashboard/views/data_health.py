@@ -16,6 +16,7 @@ from dashboard.format import Identities, current_filters, grid, plural, show_tab
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
 OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES.values()), range=["#2563eb", "#94a3b8", "#dc2626"])
 MAX_REJECTS_SHOWN = 500
+MAX_UNMATCHED_SHOWN = 200
 
 f = current_filters()
 st.title("Data health")
@@ -78,6 +79,52 @@ grid(
     ),
     hide_index=True,
 )
+
+vendors = data.query("vendor_principals")
+if vendors.height:
+    st.subheader("Vendor logs: who the principals are")
+    unmatched = int(vendors["unmatched_principals"].sum())
+    st.caption(
+        "Vendor logs name people by email, ARN or object id; identities/ maps those names to directory accounts. "
+        f"{plural(unmatched, 'principal')} matched no directory account: their events keep the vendor's name, "
+        "so role, status and home-country checks cannot judge them."
+    )
+    grid(
+        table(
+            vendors,
+            {
+                "log_source": "Vendor log",
+                "events": "Events",
+                "principals": "Principals",
+                "unmatched_principals": "Unmatched principals",
+                "unmatched_events": "Their events",
+            },
+        ),
+        hide_index=True,
+    )
+    if unmatched:
+        ids = Identities.from_frame(data.query("known_identifiers"))
+        reveal = auth.reveal_toggle(
+            "Show vendor names (add them to identities/)",
+            key="health_reveal_principals",
+            what=f"{unmatched} unmatched vendor principals",
+            help="Vendor names stay pseudonymised unless an investigator reveals them; each reveal is logged.",
+        )
+        who = Identities(ids.kinds, reveal=reveal)
+        listed = data.query("vendor_unmatched_principals", max_rows=MAX_UNMATCHED_SHOWN)
+        show_table(
+            table(
+                who.column(listed, "principal", "actor"),
+                {
+                    "log_source": "Vendor log",
+                    "principal": "Principal",
+                    "actor_type": "Type",
+                    "events": "Events",
+                    "first_at": "First (UTC)",
+                    "last_at": "Last (UTC)",
+                },
+            )
+        )
 
 st.subheader("Load runs")
 grid(

@@ -1,0 +1,243 @@
+"""The mapping core shared by the vendor adapters: read a vendor file into events, map, resolve, validate.
+
+One file goes through four temp tables, all in SQL (no per-event Python):
+
+1. `_vlines` (line, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped, bound);
+   a file whose first line is not JSON on its own (pretty-printed documents) is read whole instead.
+2. `_vevents` (line, elem, ev): envelopes (`{"Records": [...]}`, `{"items": [...]}`, `{"value": [...]}`,
+   JSON arrays) unwrapped into one JSON object per event.
+3. `_vmapped` (a view): the adapter's SELECT over `_vevents` (one row per audit event; Google fans activities out),
+   the columns of `MAPPED_COLUMNS`, with `reject_reason` set where the event cannot be mapped.
+4. `_stage` (the one table holding the events): the contract's audit columns as text, `_reason` and the
+   physical `_phys_line`, principals resolved to directory actors through
+   `identities`, vendor resources named by the data map. The contract's own validation
+   (`validate.typed_select` / `reject_select`) then decides what loads, exactly as for `audit/` files.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from compliance.schema import AUDIT
+
+# What every adapter's SELECT returns, one row per audit event (text unless noted).
+MAPPED_COLUMNS = (
+    "line",  # BIGINT: physical line of the file (NULL for a document read whole)
+    "elem",  # BIGINT: position of the event within its line (envelopes, Google's events[])
+    "raw",  # JSON: the vendor's event, kept in `details`
+    "vendor_id",  # the vendor's own event id, when it has one
+    "occurred_at",
+    "principals",  # VARCHAR[]: names of the actor, preferred first (id, email, ARN...)
+    "actor_type_hint",  # `service` when the vendor says so, else NULL (the directory decides)
+    "action",
+    "outcome",
+    "reject_reason",  # why the event cannot be mapped (NULL when it can)
+    "system",
+    "resource_type",
+    "resource_id",
+    "resource_name",  # the name matched against the data map's `vendor_resources` patterns
+    "source_ip",
+    "geo_country",  # ISO 3166-1 alpha-2 when the vendor gives it so
+    "geo_country_name",  # a full country name (Okta) to convert to alpha-2
+    "geo_lat",
+    "geo_lon",
+    "processing_region",
+    "user_agent",
+    "target_principals",  # VARCHAR[]: names of the grantee of a role change
+    "role",
+    "recipient",
+)
+
+JSON_OBJECT_REASON = "event is not a JSON object"
+
+
+@dataclass(frozen=True)
+class Adapter:
+    folder: str  # the export folder, and the value of audit_events.log_source
+    title: str  # the vendor's product, for messages and docs
+    envelopes: tuple[str, ...]  # keys of wrapper objects whose array holds the events
+    mapping_sql: str  # SELECT over `_vevents` returning MAPPED_COLUMNS
+
+
+def exact_path(path: Path) -> str:
+    """A path DuckDB's readers take literally: they treat names as globs, so escape `*?[`."""
+    return glob.escape(str(path))
+
+
+def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False) -> str:
+    """SELECT list of named fields pulled from one JSON column with a single parse (a list of paths)."""
+    fn = "json_extract" if as_json else "json_extract_string"
+    paths = ", ".join("'" + p.replace("'", "''") + "'" for p in fields.values())
+    pulled = f"{fn}({source}, [{paths}])"
+    return ", ".join(f'{pulled}[{i}] as "{name}"' for i, name in enumerate(fields, start=1))
+
+
+def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """`_vlines` (line, doc, raw): the file's non-blank lines, each parsed once (`doc`; the text `raw` is kept
+    only for lines that are not JSON, for their reject); documents spanning lines are read whole."""
+    con.execute(
+        """create or replace temp table _vlines as
+           select line, doc, case when doc is null then raw end as raw
+           from (select ordinality as line, raw, try_cast(raw as json) as doc
+                 from read_csv($path, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
+                               escape='', auto_detect=false, max_line_size=268435456) with ordinality
+                 where raw is not null and trim(raw) <> '')""",
+        {"path": exact_path(path)},
+    ).fetchall()
+    first = con.execute("select doc is not null from _vlines order by line limit 1").fetchall()
+    if first and not first[0][0]:
+        # Pretty-printed JSON (an API page saved as-is): values span lines, so the document is read whole.
+        con.execute(
+            """create or replace temp table _vlines as
+               select null::bigint as line, json as doc, null::varchar as raw
+               from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
+            {"path": exact_path(path)},
+        ).fetchall()
+
+
+def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
+    """`_vevents` (a view): one JSON value per event, envelopes and arrays unwrapped.
+
+    Most lines are single events: a substring test finds the few that may be arrays or envelopes, so
+    only those are parsed here (the adapter's extraction parses every event once, later)."""
+    wrapped = " or ".join(f"json_type(doc, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
+    maybe = " or ".join(f"contains(cast(doc as varchar), '\"{k}\"')" for k in adapter.envelopes) or "false"
+    inner = (
+        "coalesce(" + ", ".join(f"json_extract(doc, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
+        if adapter.envelopes
+        else "null::json"
+    )
+    con.execute(
+        f"""create or replace temp view _vevents as
+            with listed as (
+                select line, doc,
+                       case when not (starts_with(ltrim(cast(doc as varchar)), '[') or {maybe}) then null
+                            when json_type(doc) = 'ARRAY' then doc
+                            when {wrapped} then {inner} end as arr
+                from _vlines where doc is not null
+            )
+            select line, 0 as elem, doc as ev from listed where arr is null
+            union all
+            select line, unnest(generate_series(1, cast(json_array_length(arr) as bigint))) as elem,
+                   unnest(json_extract(arr, '$[*]')) as ev
+            from listed where arr is not null"""
+    ).fetchall()
+
+
+MAX_NAMES = 4  # names of one principal tried against identities/ and the directory, in preference order
+
+
+def _names_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    """`_vnames`: every name that designates a directory actor, case-insensitive: an identities/ row (rank 0)
+    wins over a directory actor id spelled the same (rank 1)."""
+    con.execute(
+        """create or replace temp table _vnames as
+           select name, arg_min(actor_id, rank) as actor_id, min(rank) as rank
+           from (select identity as name, actor_id, 0 as rank from _videntities
+                 union all select lower(actor_id), actor_id, 1 from directory_accounts)
+           group by name"""
+    ).fetchall()
+
+
+def _resolution(alias: str, list_col: str) -> tuple[str, str]:
+    """(expression, joins): the directory actor a list of names designates, identities first, then
+    the names' order; NULL when no name is known."""
+    joins = "".join(
+        f" left join _vnames {alias}{i} on {alias}{i}.name = lower(m.{list_col}[{i}])" for i in range(1, MAX_NAMES + 1)
+    )
+    ranked = [f"case when {alias}{i}.rank = 0 then {alias}{i}.actor_id end" for i in range(1, MAX_NAMES + 1)]
+    ranked += [f"{alias}{i}.actor_id" for i in range(1, MAX_NAMES + 1)]
+    return "coalesce(" + ", ".join(ranked) + ")", joins
+
+
+def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
+    """`_stage` for validate.typed_select: `_line` is the mapped row's `seq`, every audit column as text."""
+    folder = adapter.folder.replace("'", "''")
+    actor, actor_joins = _resolution("a", "principals")
+    target, target_joins = _resolution("t", "target_principals")
+    columns = {
+        # The vendor's id where it has one, made unique across vendors, plus a digest of the event itself:
+        # re-delivered events de-duplicate, while two different events under one id both load.
+        "event_id": f"'{folder}:' || coalesce(m.vendor_id || ':', '') || substr(md5(cast(m.raw as varchar)), 1, 16)",
+        "occurred_at": "m.occurred_at",
+        "actor_id": f"coalesce({actor}, m.principals[1])",
+        "actor_type": "coalesce(m.actor_type_hint, d.actor_type, 'employee')",
+        "system": "coalesce(r.system_id, m.system)",
+        "action": "m.action",
+        "outcome": "m.outcome",
+        "resource_type": "case when r.pattern is not null then coalesce(r.resource_type, m.resource_type)"
+        " else m.resource_type end",
+        "resource_id": "m.resource_id",
+        "data_categories": "case when r.pattern is not null and r.resource_type is null then r.categories end",
+        "subject_id": "null::varchar",
+        "record_count": "null::varchar",
+        "purpose": "null::varchar",
+        "tenant_id": "null::varchar",
+        "source_ip": "m.source_ip",
+        "geo_country": "coalesce(upper(m.geo_country), cn.alpha2)",
+        "geo_lat": "m.geo_lat",
+        "geo_lon": "m.geo_lon",
+        "processing_region": "m.processing_region",
+        "recipient": "m.recipient",
+        "target_actor_id": f"coalesce({target}, m.target_principals[1])",
+        "role": "m.role",
+        "user_agent": "m.user_agent",
+        "details": "m.raw",
+    }
+    assert tuple(columns) == AUDIT.column_names
+    # The data map's patterns for this vendor, most specific (longest) first, bound as parameters.
+    patterns = [
+        r[0]
+        for r in con.execute(
+            "select pattern from ref_vendor_resources where source = $f order by length(pattern) desc, pattern",
+            {"f": adapter.folder},
+        ).fetchall()
+    ]
+    params: dict[str, object] = {f"pattern_{i}": p for i, p in enumerate(patterns)}
+    params["folder"] = adapter.folder
+    store_of = (
+        "case " + " ".join(f"when m.resource_name glob $pattern_{i} then {i}" for i in range(len(patterns))) + " end"
+        if patterns
+        else "null::integer"
+    )
+    kept = {c.name for c in AUDIT.columns if c.type in ("VARCHAR[]", "JSON")}  # the reader's types, as for audit/
+    select = ", ".join(
+        f'{expr} as "{name}"' if name in kept else f'cast({expr} as varchar) as "{name}"'
+        for name, expr in columns.items()
+    )
+    con.execute(
+        f"""create or replace temp table _stage as
+            with mapped as (select *, {store_of} as _store from _vmapped m),
+            patterns as (
+                select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
+                from _vresources where source = $folder
+            )
+            select 0 as _file_index, m.seq as _line, m.reject_reason is not null as _unparseable,
+                   m.reject_reason as _reason, m.line as _phys_line, {select}
+            from mapped m
+            {actor_joins}
+            {target_joins}
+            left join directory_accounts d on d.actor_id = coalesce({actor}, m.principals[1])
+            left join patterns r on r.idx = m._store
+            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)""",
+        params,
+    ).fetchall()
+
+
+def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
+    """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
+    _read_lines(con, path)
+    _explode(con, adapter)
+    _names_lookup(con)
+    con.execute(
+        f"""create or replace temp view _vmapped as
+            with mapped as ({adapter.mapping_sql})
+            select row_number() over () as seq, *
+            from (select * replace (coalesce(case when not starts_with(ltrim(cast(raw as varchar)), '{{')
+                                    then '{JSON_OBJECT_REASON}' end, reject_reason) as reject_reason) from mapped)"""
+    ).fetchall()
+    _stage(con, adapter)

@@ -1,0 +1,132 @@
+"""Google Workspace Reports API activities (docs/sources/google_workspace.md): API pages or JSON Lines.
+
+An activity holds several `events[]`: each becomes one audit event. The one-event-per-record shape some
+log pipelines write (`name`, `type` and a `parameters` object at the top level) is read as well.
+"""
+
+from __future__ import annotations
+
+from compliance.ingest.vendors.core import Adapter, extract
+
+ACTIVITY = {
+    "time": "$.id.time",
+    "app": "$.id.applicationName",
+    "qualifier": "$.id.uniqueQualifier",
+    "email": "$.actor.email",
+    "profile_id": "$.actor.profileId",
+    "caller_type": "$.actor.callerType",
+    "ip": "$.ipAddress",
+    "region_code": "$.networkInfo.regionCode",
+}
+PARAMS = (
+    "doc_id", "doc_title", "target_user", "target_domain", "visibility", "login_challenge_status",
+    "USER_EMAIL", "ROLE_NAME", "GROUP_EMAIL", "app_name", "client_id",
+)  # fmt: skip
+
+LOGIN_APPS = "'login', 'saml', 'logout'"
+DRIVE_READS = "'view', 'preview', 'download', 'print', 'sync_item_content'"
+DRIVE_CREATES = "'create', 'upload', 'copy'"
+DRIVE_DELETES = "'delete', 'trash'"
+DRIVE_SHARES = "'change_user_access', 'change_document_access_scope', 'change_document_visibility', 'change_acl_editors', 'shared_drive_membership_change'"
+ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
+ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
+
+# parameters[] entries are {name, value | boolValue | intValue | multiValue}; the flat shape has an object.
+_PARAM_MAP = """case
+    when json_type(event, '$.parameters') = 'ARRAY' then map_from_entries(list_transform(
+        json_extract(event, '$.parameters[*]'),
+        lambda p: {'k': json_extract_string(p, '$.name'),
+              'v': coalesce(json_extract_string(p, '$.value'), json_extract_string(p, '$.boolValue'),
+                            json_extract_string(p, '$.intValue'), json_extract_string(p, '$.multiValue[0]'))}))
+    when json_type(event, '$.parameters') = 'OBJECT' then map_from_entries(list_transform(
+        json_keys(event, '$.parameters'),
+        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}))
+    else map_from_entries([]::struct(k varchar, v varchar)[])
+end"""
+
+MAPPING_SQL = f"""
+with activities as (
+    select line, elem, ev,
+        case when json_type(ev, '$.events') = 'ARRAY' and json_array_length(ev, '$.events') > 0
+             then json_extract(ev, '$.events[*]')
+             when json_extract_string(ev, '$.name') is not null then [ev]
+             else [null::json] end as events
+    from _vevents
+),
+fanned as (
+    select line, elem, ev, unnest(events) as event, unnest(generate_series(1, cast(len(events) as bigint))) as event_no
+    from activities
+),
+f as (
+    select line, elem * 10000 + event_no as elem, ev, event, event_no, {extract(ACTIVITY)},
+        json_extract_string(event, '$.name') as name,
+        {_PARAM_MAP} as params
+    from fanned
+),
+p as (
+    select *, {", ".join(f"params['{k}'] as p_{k.lower()}" for k in PARAMS)} from f
+),
+classified as (
+    select *,
+        case
+            when app in ({LOGIN_APPS}) then case
+                when name = 'login_success' then 'login'
+                when name = 'login_failure' then 'login_failed'
+                when name in ('login_challenge', 'login_verification') then 'mfa_challenge'
+                when name = 'logout' then 'logout'
+                else 'config_change' end
+            when app = 'admin' then case
+                when name in ({ADMIN_GRANTS}) then 'role_grant'
+                when name in ({ADMIN_REVOKES}) then 'role_revoke'
+                when name = 'CREATE_USER' then 'create'
+                when name = 'DELETE_USER' then 'delete'
+                else 'config_change' end
+            when app = 'drive' then case
+                when name in ({DRIVE_READS}) then 'read'
+                when name in ({DRIVE_CREATES}) then 'create'
+                when name in ({DRIVE_DELETES}) then 'delete'
+                when name in ({DRIVE_SHARES}) then 'share'
+                else 'update' end
+            when app = 'token' then case when name = 'authorize' then 'share' else 'config_change' end
+            when app in ('user_accounts', 'calendar') then 'update'
+            when app in ('mobile', 'groups_enterprise') then 'config_change'
+        end as action
+    from p
+)
+select
+    line, elem,
+    -- The activity with only this event: the Reports API shape, one audit event each.
+    case when json_type(ev, '$.events') = 'ARRAY' then json_merge_patch(ev, json_object('events', json_array(event)))
+         else ev end as raw,
+    case when qualifier is not null then qualifier || '.' || event_no end as vendor_id,
+    time as occurred_at,
+    list_filter([email, profile_id], lambda x: nullif(x, '') is not null) as principals,
+    case when caller_type = 'KEY' then 'service' end as actor_type_hint,
+    action,
+    case when name = 'login_failure' or p_login_challenge_status = 'Challenge Failed' then 'failure' else 'success' end
+        as outcome,
+    case when event is null then 'Google Workspace activity without events'
+         when name is null then 'Google Workspace event without a name'
+         when action is null then 'Google Workspace application ''' || coalesce(app, '?') || ''' (event ''' || name
+              || ''') is not mapped to an audit action' end as reject_reason,
+    'google_workspace' as system,
+    case when app = 'drive' then 'drive_file' when app = 'token' then 'oauth_grant'
+         else 'workspace_' || coalesce(app, 'unknown') end as resource_type,
+    coalesce(p_doc_id, p_client_id) as resource_id,
+    case when app = 'drive' then 'drive/' || coalesce(p_doc_title, p_doc_id)
+         when app = 'token' then 'app/' || coalesce(p_app_name, p_client_id) end as resource_name,
+    ip as source_ip, region_code as geo_country, null as geo_country_name, null as geo_lat, null as geo_lon,
+    null as processing_region, null as user_agent,
+    case when action in ('role_grant', 'role_revoke') then list_filter([p_user_email], lambda x: x is not null)
+         else []::varchar[] end as target_principals,
+    case when action in ('role_grant', 'role_revoke') then
+        coalesce(p_role_name, p_group_email, case when name like '%ADMIN_PRIVILEGE' then 'super_admin' end) end as role,
+    case when action = 'share' then coalesce(
+        nullif(split_part(p_target_user, '@', 2), ''), p_target_domain, p_app_name, p_client_id,
+        case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient
+from classified
+"""
+
+ADAPTER = Adapter(
+    folder="google_workspace", title="Google Workspace Reports API", envelopes=("items",), mapping_sql=MAPPING_SQL
+)

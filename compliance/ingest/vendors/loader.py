@@ -1,0 +1,284 @@
+"""Load the vendor folders of export bundles into `audit_events`, with the bookkeeping of every other source.
+
+Per file: SHA-256 in the manifest (a file seen before is skipped), mapped events through the contract's
+validation into `audit_events` (with `log_source` = the folder), every event that cannot load into
+`rejects` with its reason and raw text, then de-duplication on `event_id` (the newest export wins). A
+file that cannot be read at all is one reject naming it, and the rest of the load goes on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import polars as pl
+
+from compliance.config.bundle import Policy
+from compliance.ingest import enrich
+from compliance.ingest.readers import file_kind
+from compliance.ingest.validate import reject_select, typed_select
+from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
+from compliance.ingest.vendors.core import Adapter, exact_path, map_file
+from compliance.schema import AUDIT, Source
+
+if TYPE_CHECKING:
+    from compliance.ingest.load import FileResult, _Loader
+
+ADAPTERS: tuple[Adapter, ...] = (
+    cloudtrail.ADAPTER,
+    okta.ADAPTER,
+    google_workspace.ADAPTER,
+    entra.ADAPTER,
+    ocsf.ADAPTER,
+)
+IDENTITIES_FOLDER = "identities"
+VENDOR_FOLDERS = tuple(a.folder for a in ADAPTERS)
+
+
+def vendor_source(adapter: Adapter) -> Source:
+    """The audit source under the vendor's folder name: same table, key and columns."""
+    return dataclasses.replace(AUDIT, folder=adapter.folder, required=False, description=adapter.title)
+
+
+VENDOR_SOURCES: tuple[Source, ...] = tuple(vendor_source(a) for a in ADAPTERS)
+
+
+def walk(folder: Path) -> list[Path]:
+    """Regular files under a folder, sub-folders included, in name order; symbolic links are not followed."""
+    found: list[Path] = []
+    if not folder.is_dir() or folder.is_symlink():
+        return found
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(names):
+            p = Path(root) / name
+            if not name.startswith(".") and p.is_file() and not p.is_symlink():
+                found.append(p)
+    return found
+
+
+def discover_vendor_files(exports: Sequence[Path], folder: str) -> list[Path]:
+    """JSON (or JSON Lines) files of one vendor folder across exports, oldest export first."""
+    return [p for e in exports for p in walk(e / folder) if file_kind(p) == "jsonl"]
+
+
+def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
+    """The small tables the mapping joins: vendor resources of the data map, country names."""
+    import pycountry
+
+    rows = [
+        {
+            "source": vr.source,
+            "pattern": vr.match,
+            "system_id": system.id,
+            "store_id": store.id,
+            "resource_type": store.resource_types[0] if store.resource_types else None,
+            "categories": list(store.data_categories),
+        }
+        for system in policy.data_map.systems
+        for store in system.stores
+        for vr in store.vendor_resources
+    ]
+    schema = {
+        "source": pl.String,
+        "pattern": pl.String,
+        "system_id": pl.String,
+        "store_id": pl.String,
+        "resource_type": pl.String,
+        "categories": pl.List(pl.String),
+    }
+    names: dict[str, str] = {}
+    for c in pycountry.countries:
+        for attr in ("name", "official_name", "common_name"):
+            if value := getattr(c, attr, None):
+                names.setdefault(value.lower(), c.alpha_2)
+    countries = pl.DataFrame(
+        {"name": list(names), "alpha2": list(names.values())}, schema={"name": pl.String, "alpha2": pl.String}
+    )
+    # ref_vendor_resources stays (the data map's naming of vendor resources); the country names are private.
+    for name, frame, kind in (
+        ("ref_vendor_resources", pl.DataFrame(rows, schema=schema), "table"),
+        ("_vcountry_names", countries, "temp table"),
+    ):
+        con.register("_frame", frame.to_arrow())
+        con.execute(f"create or replace {kind} {name} as select * from _frame").fetchall()
+        con.unregister("_frame")
+    con.execute("create or replace temp view _vresources as select * from ref_vendor_resources").fetchall()
+
+
+# What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
+FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+
+IDENTITIES_DDL = """create table if not exists identities (
+    identity VARCHAR, actor_id VARCHAR, source_file_id VARCHAR, source_line BIGINT, load_seq BIGINT
+)"""
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int, select: str) -> int:
+    """Insert rejects (line, field, reason, raw) of one file; returns how many."""
+    n = con.execute(
+        f"""insert into rejects select $run, $source, $file_id, $path, line, field, reason, raw from ({select})""",
+        {"run": run_id, "source": f.source, "file_id": f.file_id, "path": str(f.path)},
+    ).fetchall()
+    return int(n[0][0]) if n else 0
+
+
+def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int) -> None:
+    """Rows `identity, actor_id` of one CSV into `identities`; rows missing either are rejects."""
+    try:
+        con.execute(
+            """create or replace temp table _vid as
+               select ordinality + 1 as line, * from read_csv($path, header=true, all_varchar=true,
+                   auto_detect=true) with ordinality""",
+            {"path": exact_path(f.path)},
+        ).fetchall()
+        present = {r[0] for r in con.execute("select column_name from (describe _vid)").fetchall()}
+    except FILE_ERRORS as exc:
+        reason = "file cannot be read as CSV: " + str(exc).splitlines()[0]
+        f.rows_read = f.rows_rejected = _insert_rejects(
+            con,
+            f,
+            run_id,
+            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
+            " as reason, null as raw",
+        )
+        return
+    missing = [c for c in ("identity", "actor_id") if c not in present]
+    if missing:
+        why = f"header lacks column(s) {', '.join(missing)} (expected identity, actor_id)"
+        f.rows_read = f.rows_rejected = _insert_rejects(
+            con, f, run_id, f"select 1::bigint as line, '{missing[0]}' as field, '{why}' as reason, null as raw"
+        )
+        return
+    f.rows_rejected = _insert_rejects(
+        con,
+        f,
+        run_id,
+        """select line, case when nullif(trim(identity), '') is null then 'identity' else 'actor_id' end as field,
+                  case when nullif(trim(identity), '') is null then 'field identity: missing required value'
+                       else 'field actor_id: missing required value' end as reason,
+                  concat_ws(',', identity, actor_id) as raw
+           from _vid where nullif(trim(identity), '') is null or nullif(trim(actor_id), '') is null""",
+    )
+    rows = con.execute(
+        """insert into identities
+           select trim(identity), trim(actor_id), $file_id, line, $seq from _vid
+           where nullif(trim(identity), '') is not null and nullif(trim(actor_id), '') is not null""",
+        {"file_id": f.file_id, "seq": f.load_seq},
+    ).fetchall()
+    f.rows_loaded = int(rows[0][0]) if rows else 0
+    f.rows_read = f.rows_loaded + f.rows_rejected
+
+
+def _identities_view(con: duckdb.DuckDBPyConnection) -> None:
+    """`_videntities`: one actor per vendor name (case-insensitive); the newest file and line win."""
+    con.execute(
+        """create or replace temp view _videntities as
+           select lower(identity) as identity, arg_max(actor_id, (load_seq, source_line)) as actor_id
+           from identities group by lower(identity)"""
+    ).fetchall()
+
+
+def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileResult, run_id: int) -> None:
+    """Map one vendor file and insert its events; everything that cannot load becomes a reject."""
+    try:
+        map_file(con, adapter, f.path)
+    except FILE_ERRORS as exc:
+        reason = f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0]
+        f.rows_read = f.rows_rejected = _insert_rejects(
+            con,
+            f,
+            run_id,
+            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
+            " as reason, null as raw",
+        )
+        return
+    unparseable = _insert_rejects(
+        con,
+        f,
+        run_id,
+        "select line, null as field, 'unparseable line: not valid JSON' as reason, raw from _vlines where doc is null",
+    )
+    unmapped = _insert_rejects(
+        con,
+        f,
+        run_id,
+        "select _phys_line as line, null as field, _reason as reason, cast(details as varchar) as raw"
+        " from _stage where _reason is not null",
+    )
+    invalid = _insert_rejects(
+        con,
+        f,
+        run_id,
+        f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
+                   cast(s.details as varchar) as raw
+            from ({reject_select(AUDIT)}) c join _stage s on s._line = c._line where s._reason is null""",
+    )
+    relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT)}) t
+                    join _stage s on s._line = t._line where t._valid)"""
+    select = enrich.enriched_select(AUDIT, relation, "$file_id", "t._phys_line", log_source_expr="$log_source")
+    con.execute(
+        f"insert into {AUDIT.table} by name {select}", {"file_id": f.file_id, "log_source": adapter.folder}
+    ).fetchall()
+    loaded, newest = con.execute(
+        f"select count(*), max(occurred_at) from {AUDIT.table} where source_file_id = $file_id", {"file_id": f.file_id}
+    ).fetchall()[0]
+    f.rows_loaded, f.newest_event_at = int(loaded), newest
+    f.rows_rejected = unparseable + unmapped + invalid
+    f.rows_read = f.rows_loaded + f.rows_rejected
+
+
+def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames"):
+        con.execute(f"drop table if exists {name}").fetchall()
+    for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
+        con.execute(f"drop view if exists {name}").fetchall()
+
+
+def load_vendor_exports(
+    con: duckdb.DuckDBPyConnection,
+    loader: _Loader,
+    exports: Sequence[Path],
+    policy: Policy,
+    progress: Callable[[str, Path], None] | None = None,
+) -> tuple[list[FileResult], set[str]]:
+    """Load `identities/` and every vendor folder of the exports; (file results, folders with new files)."""
+    from compliance.ingest.load import sha256_file
+
+    con.execute(IDENTITIES_DDL).fetchall()
+    write_lookups(con, policy)
+    results: list[FileResult] = []
+    touched: set[str] = set()
+    id_source = dataclasses.replace(AUDIT, folder=IDENTITIES_FOLDER, table="identities", required=False)
+    batches: list[tuple[Source, Adapter | None, list[Path]]] = [
+        (id_source, None, [p for e in exports for p in walk(e / IDENTITIES_FOLDER) if file_kind(p) == "csv"])
+    ]
+    batches += [(s, a, discover_vendor_files(exports, a.folder)) for s, a in zip(VENDOR_SOURCES, ADAPTERS, strict=True)]
+    try:
+        for source, adapter, paths in batches:
+            files = []
+            for path in paths:
+                if progress:
+                    progress(source.folder, path)
+                f = loader._register(source, path, sha256_file(path))
+                files.append(f)
+                if f.status != "loaded":
+                    continue
+                if adapter is None:
+                    _load_identities_file(con, f, loader.run_id)
+                else:
+                    _identities_view(con)
+                    _load_vendor_file(con, adapter, f, loader.run_id)
+            if adapter is not None:
+                loader.deduplicate(source, files)
+            loader.write_manifest(source, files)
+            results.extend(files)
+            if any(f.status == "loaded" for f in files):
+                touched.add(source.folder)
+    finally:
+        _drop_work_tables(con)
+    return results, touched

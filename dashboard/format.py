@@ -18,7 +18,7 @@ from compliance.reports import pseudonymise, redact_text
 
 SEVERITIES_DESC = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
-STATUS_ORDER = ("alarm", "error", "info", "skip", "ok")
+STATUS_ORDER = ("alarm", "error", "suppressed", "info", "skip", "ok")
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
 
 # Page of the dashboard that explains a control's findings (by the catalog id's prefix).

@@ -354,6 +354,59 @@ def policy(
     out.print(f"digest {p.digest[:16]}")
 
 
+@app.command()
+def notify(
+    db: Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")] = DEMO_DB,
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD); default: newest timestamp in the data.")
+    ] = None,
+    policy_dir: Annotated[
+        Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what is due; send and record nothing.")] = False,
+) -> None:
+    """Send new alarms, DSRs coming due and overdue DSRs, once each, to the webhook and e-mail of settings.yaml.
+
+    Exit 0 when every channel delivered (or nothing was new), 1 when a channel failed (its items are
+    retried on the next run), 2 when the settings cannot be used. Meant for a scheduler (cron, CI).
+    """
+    from compliance.config.base import PolicyError
+    from compliance.config.bundle import load_policy
+    from compliance.notify import KINDS, NotifyError
+    from compliance.notify import notify as run_notify
+
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not a date like 2025-12-31") from None
+    try:
+        result = run_notify(db, load_policy(policy_dir), day, dry_run=dry_run)
+    except (PolicyError, NotifyError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # no dated data: nothing to evaluate
+        raise _fail(str(exc)) from None
+    counts = ", ".join(f"{sum(i.kind == k for i in result.items)} {label}" for k, label in KINDS.items())
+    out.print(f"As of {result.as_of}: {counts}.", highlight=False)
+    if dry_run:
+        for item in result.items:
+            out.print(
+                f"{item.kind:12} {item.severity:8} {item.control_id} {item.shown_resource}",
+                highlight=False,
+                markup=False,
+            )
+    for channel, sent in result.sent.items():
+        out.print(f"{channel}: sent {sent} new item(s)" if sent else f"{channel}: nothing new to send", highlight=False)
+    for channel, error in result.failed.items():
+        console.print(
+            f"[bold red]{channel} failed:[/] {error} (its items are retried on the next run)",
+            highlight=False,
+            markup=True,
+        )
+    raise typer.Exit(result.exit_code)
+
+
 # --- triage and history (the triage store beside the database) ---------------------------------
 
 triage_app = typer.Typer(

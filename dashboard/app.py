@@ -33,6 +33,7 @@ ICONS = {
     "views/security.py": ":material/lock:",
     "views/data_health.py": ":material/health_and_safety:",
     "views/evidence.py": ":material/download:",
+    "views/triage.py": ":material/task_alt:",
 }
 # URL keys of the filters; lists repeat the key (?jur=EU&jur=UK).
 URL_KEYS = {"f_as_of": "as_of", "f_jur": "jur", "f_cat": "cat", "f_sys": "sys", "f_sev": "sev"}

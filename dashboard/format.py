@@ -43,6 +43,7 @@ PAGE_TITLES = {
     "views/security.py": "Security & transfers",
     "views/data_health.py": "Data health",
     "views/evidence.py": "Evidence",
+    "views/triage.py": "Alarms & triage",
 }
 STATE_LABELS = {
     "overdue": "Overdue",

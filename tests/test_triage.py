@@ -135,7 +135,9 @@ def test_findings_with_state_joins_waiver_triage_and_first_last_seen(db: Path) -
     )
     record_run(db, findings.head(1), date(2025, 10, 1), "check", "p")
     record_run(db, findings, date(2025, 11, 1), "ingest", "p")
-    set_state(db, CONTROL, RESOURCE, "acknowledged", "on it", "alice", assignee="bob", changed_at="2025-11-02T09:00:00Z")
+    set_state(
+        db, CONTROL, RESOURCE, "acknowledged", "on it", "alice", assignee="bob", changed_at="2025-11-02T09:00:00Z"
+    )
     out = findings_with_state(db, findings)
     cols = ["resource", "status", "waived", "triage_state", "assignee", "triaged_by", "first_seen", "last_seen"]
     assert out.select(cols).rows() == [
@@ -151,4 +153,6 @@ def test_findings_with_state_reads_the_database_itself(demo_build) -> None:
     out = findings_with_state(demo_build.db)
     alarms = out.filter(pl.col("status") == "alarm")
     assert alarms.height > 0 and set(alarms["triage_state"]) == {"open"}
-    assert out.filter(pl.col("status") == "ok")["triage_state"].null_count() == out.filter(pl.col("status") == "ok").height
+    assert (
+        out.filter(pl.col("status") == "ok")["triage_state"].null_count() == out.filter(pl.col("status") == "ok").height
+    )

@@ -30,6 +30,7 @@ __all__ = [
     "current_states",
     "findings_with_state",
     "set_state",
+    "triage_evidence",
     "triage_history",
     "triage_records",
 ]
@@ -138,6 +139,21 @@ def _events(db: Path | str, where: str = "", params: tuple = ()) -> pl.DataFrame
 def triage_records(db: Path | str) -> pl.DataFrame:
     """Every triage change ever made, oldest first (for evidence packages)."""
     return _events(db)
+
+
+def triage_evidence(db: Path | str, policy: Policy, as_of: date | None = None) -> dict[str, pl.DataFrame]:
+    """What an evidence package holds of the alarm work, one small table each: the waivers (with
+    whether each is in force on `as_of`), the current triage states, every triage change, and the
+    recorded runs with their digests."""
+    from compliance.history import recorded_runs
+    from compliance.waivers import waiver_table
+
+    return {
+        "waivers": waiver_table(policy.exceptions, as_of),
+        "triage_states": current_states(db),
+        "triage_changes": triage_records(db),
+        "runs": recorded_runs(db),
+    }
 
 
 def triage_history(db: Path | str, control_id: str, resource: str) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from compliance.triage import (
     current_states,
     findings_with_state,
     set_state,
+    triage_evidence,
     triage_history,
     triage_records,
 )
@@ -156,3 +157,25 @@ def test_findings_with_state_reads_the_database_itself(demo_build) -> None:
     assert (
         out.filter(pl.col("status") == "ok")["triage_state"].null_count() == out.filter(pl.col("status") == "ok").height
     )
+
+
+def test_triage_evidence_gathers_waivers_states_changes_and_runs(db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+
+    folder = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    (folder / "exceptions.yaml").write_text(
+        "waivers:\n  - {id: W-1, control: dsr.overdue, resource: 'dsr:R-*', reason: r, approved_by: dpo,"
+        " approved_at: 2025-01-01, expires: 2025-07-01}\n",
+        encoding="utf-8",
+    )
+    set_state(db, CONTROL, RESOURCE, "acknowledged", "a", "alice")
+    set_state(db, CONTROL, RESOURCE, "resolved", "b", "alice")
+    record_run(db, pl.DataFrame(schema=FINDINGS_SCHEMA), date(2025, 6, 30), "check", "p")
+    out = triage_evidence(db, load_policy(folder), date(2025, 6, 30))
+    assert out["waivers"].select("waiver", "in_force").rows() == [("W-1", True)]
+    assert out["triage_states"]["state"].to_list() == ["resolved"]
+    assert out["triage_changes"]["note"].to_list() == ["a", "b"]
+    assert out["runs"]["as_of"].to_list() == [date(2025, 6, 30)]

@@ -24,6 +24,7 @@ import polars as pl
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import QUERY_DIR
 from compliance.spreadsheet import safe_csv
+from compliance.waivers import UnusedWaiver, unused_waivers
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -45,6 +46,7 @@ class CheckResult:
     fail_on: str | None
     output: Path | None  # the findings file written, if any
     rendered: str | None  # jsonl/csv text when no output file was given (the CLI prints it)
+    unused_waivers: tuple[UnusedWaiver, ...] = ()  # exceptions.yaml entries that suppressed nothing
 
 
 def _severity_rank(severity: str) -> int:
@@ -217,6 +219,7 @@ def run_check(
         fail_on=fail_on,
         output=Path(output) if output is not None else None,
         rendered=rendered,
+        unused_waivers=tuple(unused_waivers(findings, policy.exceptions, as_of, [str(q.control_id) for q in selected])),
     )
 
 

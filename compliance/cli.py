@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,11 @@ from rich.table import Table
 from rich.text import Text
 
 from compliance.paths import DEMO_DB, REPO_ROOT
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from compliance.config.bundle import Policy
 
 app = typer.Typer(
     help="Evidence, from Capantra's own logs, that its privacy policy's promises are kept.\n\n"
@@ -210,6 +215,8 @@ def ingest(
             f"({summary.findings_seconds:.1f} s).",
             soft_wrap=True,
         )
+        if summary.published:
+            _record_ingest(db, policy, summary.findings_as_of)
     out.print(f"{summary.seconds:.1f} s; rejected rows are in the `rejects` table of {db}.")
     if summary.failed:
         raise _fail(f"{len(summary.failed)} file(s) could not be read (listed above); the other files were loaded.", 1)
@@ -225,6 +232,21 @@ def _print_unread(summary: object) -> None:
         out.print(Text("not loaded: ", style="bold red") + Text(f"{f.path}: {f.note}"), soft_wrap=True, highlight=False)
     for u in summary.unread:
         out.print(f"not read: {u.path}: {u.reason}", soft_wrap=True, highlight=False, markup=False)
+
+
+def _record_ingest(db: Path, policy: Policy, as_of: date) -> None:
+    """Keep the findings the ingest just stored in the history (read back from the published file)."""
+    import duckdb
+
+    from compliance.stored_findings import findings_as_of
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+        findings = findings_as_of(con, policy, as_of)
+    finally:
+        con.close()
+    _record_run(db, findings, as_of, "ingest", policy.digest)
 
 
 @app.command()
@@ -247,13 +269,25 @@ def check(
     policy_dir: Annotated[
         Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
     ] = None,
+    record: Annotated[
+        bool,
+        typer.Option(
+            "--record",
+            help="Keep this run's findings in the history beside the database (`compliance history`). "
+            "Needs every control: not with --control or --section.",
+        ),
+    ] = False,
 ) -> None:
     """Evaluate the controls and write findings in the contract's format; exit 1 on alarms at --fail-on.
 
     The same database and as-of date always give the same findings. A summary by policy section
-    (alarms, ok, info, skip, error) is printed to stderr so stdout can carry the findings.
+    (alarms, ok, info, skip, error, suppressed) is printed to stderr so stdout can carry the findings.
+    Alarms waived by the policy's exceptions.yaml are `suppressed`: they never fail --fail-on, and
+    waivers that suppressed nothing are listed.
     """
     from compliance.check import run_check, summary_table
+    from compliance.config.base import PolicyError
+    from compliance.config.bundle import load_policy
 
     _check_selection(control, section)
     if not db.exists():
@@ -264,6 +298,12 @@ def check(
         raise typer.BadParameter(f"--as-of {as_of!r} is not a date like 2025-12-31") from None
     if format is Format.parquet and output is None:
         raise typer.BadParameter("--format parquet needs --output FILE")
+    if record and (control or section):
+        raise typer.BadParameter("--record keeps a whole run: drop --control/--section")
+    try:
+        policy_obj = load_policy(policy_dir)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
     result = run_check(
         db,
         as_of=day,
@@ -272,11 +312,15 @@ def check(
         fmt=format.value,
         output=output,
         fail_on=fail_on.value if fail_on else None,
-        policy_dir=policy_dir,
+        policy=policy_obj,
     )
     if output is None:
         sys.stdout.write(result.rendered or "")
     console.print(summary_table(result))
+    for unused in result.unused_waivers:
+        console.print(f"[yellow]unused waiver:[/] {unused.sentence()}", soft_wrap=True, highlight=False)
+    if record:
+        _record_run(db, result.findings, result.as_of, "check", policy_obj.digest)
     raise typer.Exit(result.exit_code)
 
 
@@ -314,6 +358,14 @@ def _check_selection(control_ids: list[str] | None, sections: list[str] | None) 
             f"no control is both in section {', '.join(sections or [])} and among {', '.join(control_ids or [])}",
             param_hint="--control/--section",
         )
+def _record_run(db: Path, findings: pl.DataFrame, as_of: date | None, source: str, policy_digest: str) -> None:
+    from compliance.history import record_run
+
+    if as_of is None:
+        console.print("[yellow]not recorded in the history: the database holds no dated data[/]")
+        return
+    run_id = record_run(db, findings, as_of, source, policy_digest)
+    console.print(f"recorded run {run_id} (as of {as_of}) in the history beside {db}", highlight=False)
 
 
 @app.command()
@@ -485,6 +537,199 @@ def policy(
         table.add_row(what, str(n))
     out.print(table)
     out.print(f"digest {p.digest[:16]}")
+
+
+@app.command()
+def notify(
+    db: Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")] = DEMO_DB,
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD); default: newest timestamp in the data.")
+    ] = None,
+    policy_dir: Annotated[
+        Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what is due; send and record nothing.")] = False,
+) -> None:
+    """Send new alarms, DSRs coming due and overdue DSRs, once each, to the webhook and e-mail of settings.yaml.
+
+    Exit 0 when every channel delivered (or nothing was new), 1 when a channel failed (its items are
+    retried on the next run), 2 when the settings cannot be used. Meant for a scheduler (cron, CI).
+    """
+    from compliance.config.base import PolicyError
+    from compliance.config.bundle import load_policy
+    from compliance.notify import KINDS, NotifyError
+    from compliance.notify import notify as run_notify
+
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not a date like 2025-12-31") from None
+    try:
+        result = run_notify(db, load_policy(policy_dir), day, dry_run=dry_run)
+    except (PolicyError, NotifyError) as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # no dated data: nothing to evaluate
+        raise _fail(str(exc)) from None
+    counts = ", ".join(f"{sum(i.kind == k for i in result.items)} {label}" for k, label in KINDS.items())
+    out.print(f"As of {result.as_of}: {counts}.", highlight=False)
+    if dry_run:
+        for item in result.items:
+            out.print(
+                f"{item.kind:12} {item.severity:8} {item.control_id} {item.shown_resource}",
+                highlight=False,
+                markup=False,
+            )
+    for channel, sent in result.sent.items():
+        out.print(f"{channel}: sent {sent} new item(s)" if sent else f"{channel}: nothing new to send", highlight=False)
+    for channel, error in result.failed.items():
+        console.print(
+            f"[bold red]{channel} failed:[/] {error} (its items are retried on the next run)",
+            highlight=False,
+            markup=True,
+        )
+    raise typer.Exit(result.exit_code)
+
+
+# --- triage and history (the triage store beside the database) ---------------------------------
+
+triage_app = typer.Typer(
+    help="Record and list triage states of findings (control id + resource), kept with who and when "
+    "in `<db>.triage.sqlite` beside the audit database.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(triage_app, name="triage")
+
+
+class TriageState(StrEnum):
+    open = "open"
+    acknowledged = "acknowledged"
+    resolved = "resolved"
+    false_positive = "false_positive"
+    risk_accepted = "risk_accepted"
+
+
+@triage_app.command("set")
+def triage_set(
+    control_id: Annotated[str, typer.Argument(help="Control id, e.g. access.bulk_export.")],
+    resource: Annotated[str, typer.Argument(help="The finding's resource, e.g. actor:A123@2025-06-01.")],
+    state: Annotated[TriageState, typer.Option(help="New state.")],
+    note: Annotated[str, typer.Option(help="Why (required: the audit trail keeps it).")],
+    assignee: Annotated[str | None, typer.Option(help="Who works on it (kept until changed; empty to clear).")] = None,
+    by: Annotated[str | None, typer.Option(help="Who makes the change (default: the OS user).")] = None,
+    db: Annotated[Path, typer.Option(help="Audit database the findings come from.")] = DEMO_DB,
+) -> None:
+    """Set a finding's triage state; the change is appended with who and when."""
+    from compliance.triage import TriageError, set_state
+    from compliance.triage_store import cli_actor
+
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    try:
+        change = set_state(db, control_id, resource, state.value, note, cli_actor(by), assignee)
+    except TriageError as exc:
+        raise _fail(str(exc)) from None
+    who = f", assigned to {change.assignee}" if change.assignee else ""
+    out.print(
+        f"{change.control_id} {change.resource}: {change.previous} -> {change.state}{who} "
+        f"(by {change.changed_by} at {change.changed_at})",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
+
+
+@triage_app.command("list")
+def triage_list(
+    db: Annotated[Path, typer.Option(help="Audit database the findings come from.")] = DEMO_DB,
+    state: Annotated[list[TriageState] | None, typer.Option(help="Only these states (repeatable).")] = None,
+    history: Annotated[
+        bool, typer.Option("--history", help="Every change, oldest first, not only the latest.")
+    ] = False,
+) -> None:
+    """List triaged findings with their current state (or every change with --history)."""
+    from compliance.triage import current_states, triage_records
+
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    wanted = [s.value for s in state] if state else None
+    if history:
+        rows = triage_records(db)
+        if wanted:
+            rows = rows.filter(rows["state"].is_in(wanted))
+        title = f"Triage changes ({rows.height})"
+    else:
+        rows = current_states(db, wanted)
+        title = f"Triaged findings ({rows.height})"
+    out.print(title, highlight=False)
+    if rows.is_empty():
+        out.print("no triaged findings" + (f" in state {', '.join(wanted)}" if wanted else ""))
+        return
+    # Two plain lines per entry, never a table: ids must stay whole to be copied into `triage set`,
+    # and notes are free text of any length. markup=False: user text is never rich markup.
+    for row in rows.iter_rows(named=True):
+        who = f"  assignee {row['assignee']}" if row["assignee"] else ""
+        out.print(f"{row['control_id']}  {row['resource']}  {row['state']}{who}", highlight=False, markup=False)
+        out.print(
+            f"    {row['changed_at']} by {row['changed_by']}: {row['note']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@app.command()
+def history(
+    db: Annotated[Path, typer.Option(help="Audit database whose recorded runs to compare.")] = DEMO_DB,
+    from_: Annotated[str | None, typer.Option("--from", help="First as-of date (YYYY-MM-DD).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last as-of date (YYYY-MM-DD).")] = None,
+    details: Annotated[bool, typer.Option(help="List each new and resolved alarm.")] = True,
+) -> None:
+    """New, resolved and persisting alarms between consecutive recorded runs (ingests and `check --record`)."""
+    from compliance.history import changes_between_runs, recorded_runs
+
+    try:
+        start = date.fromisoformat(from_) if from_ else None
+        end = date.fromisoformat(to) if to else None
+    except ValueError:
+        raise typer.BadParameter("--from/--to take dates like 2025-12-31") from None
+    runs = recorded_runs(db, start, end)
+    if runs.is_empty():
+        out.print(f"no recorded runs for {db} in that period; runs are recorded by `compliance ingest` and "
+                  "`compliance check --record`", soft_wrap=True, highlight=False)  # fmt: skip
+        return
+    table = Table(title=f"Recorded runs of {db.name}", title_justify="left")
+    for col in ("as of", "source", "recorded at", "alarms", "suppressed", "errors", "findings digest"):
+        table.add_column(col, justify="right" if col in {"alarms", "suppressed", "errors"} else "left")
+    for r in runs.iter_rows(named=True):
+        table.add_row(
+            str(r["as_of"]), r["source"], r["recorded_at"], str(r["alarms"]), str(r["suppressed"]),
+            str(r["errors"]), r["findings_digest"][:16],
+        )  # fmt: skip
+    out.print(table)
+    changes = changes_between_runs(db, start, end)
+    summary = Table(title="Alarms between consecutive runs", title_justify="left")
+    for col in ("from", "to", "new", "resolved", "persisting"):
+        summary.add_column(col, justify="right" if col in {"new", "resolved", "persisting"} else "left")
+    for c in changes:
+        summary.add_row(
+            str(c.before), str(c.after), str(c.new.height), str(c.resolved.height), str(c.persisting.height)
+        )
+    if changes:
+        out.print(summary)
+    else:
+        out.print("only one recorded run in that period: nothing to compare yet")
+    if details:
+        for c in changes:
+            for label, frame in (("new", c.new), ("resolved", c.resolved)):
+                for row in frame.iter_rows(named=True):
+                    out.print(
+                        f"{c.after} {label:8} {row['severity']:8} {row['control_id']} {row['resource']}",
+                        highlight=False,
+                        markup=False,
+                    )
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ database always gives the same findings.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ import polars as pl
 
 from compliance.queries import QUERY_DIR, Query, controls, run_query
 from compliance.schema import SOURCES_BY_FOLDER
+from compliance.waivers import apply_waivers
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
@@ -45,7 +47,9 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "observed_at": pl.Datetime("us"),
     "evidence": pl.List(pl.String()),
 }
-STATUSES = ("alarm", "ok", "info", "skip", "error")
+# `suppressed` (additive to the contract): an alarm waived by exceptions.yaml; only the engine sets it.
+STATUSES = ("alarm", "ok", "info", "skip", "error", "suppressed")
+_QUERY_STATUSES = STATUSES[:-1]
 SEVERITIES = ("info", "low", "medium", "high", "critical")  # ascending
 
 # Timestamps that say how far the loaded data reaches. Forward-looking dates (contract ends,
@@ -164,7 +168,7 @@ def _conform(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
     if frame.columns != list(FINDINGS_SCHEMA):
         raise ValueError(f"returned columns {frame.columns}, expected {list(FINDINGS_SCHEMA)}")
     frame = frame.cast(FINDINGS_SCHEMA)
-    bad_status = set(frame["status"].unique().to_list()) - set(STATUSES)
+    bad_status = set(frame["status"].unique().to_list()) - set(_QUERY_STATUSES)
     bad_severity = set(frame["severity"].unique().to_list()) - set(SEVERITIES)
     if bad_status or bad_severity:
         raise ValueError(f"unknown status {sorted(map(str, bad_status))} or severity {sorted(map(str, bad_severity))}")
@@ -185,6 +189,10 @@ def evaluate_controls(
     when it fails), so a caller can keep or store one control at a time. Which sources are loaded is
     read once for all of them."""
     sources = loaded_sources(con)
+    if as_of is None and policy.exceptions.waivers:
+        # Waivers are judged on the as-of date, so resolve it even for controls that take none.
+        with contextlib.suppress(ValueError):
+            as_of = default_as_of(con)
     notes = {folder: note for folder, (_, note) in sources.items() if note}
     for query in queries:
         unknown = [f for f in query.requires if f not in sources]
@@ -200,6 +208,7 @@ def evaluate_controls(
             if as_of is None and "as_of" in query.params:
                 as_of = default_as_of(con)
             frame = _conform(query, run_query(con, query, {"as_of": as_of}, policy))
+            frame = apply_waivers(frame, policy.exceptions, as_of)
         except Exception as exc:  # isolation is the point: report it and run the rest
             frame = _frame([_error_row(query, exc)])
         yield query, frame

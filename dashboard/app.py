@@ -33,6 +33,7 @@ ICONS = {
     "views/security.py": ":material/lock:",
     "views/data_health.py": ":material/health_and_safety:",
     "views/evidence.py": ":material/download:",
+    "views/triage.py": ":material/task_alt:",
     "views/access_log.py": ":material/manage_accounts:",
 }
 # URL keys of the filters; lists repeat the key (?jur=EU&jur=UK).

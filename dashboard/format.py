@@ -20,7 +20,7 @@ from compliance.spreadsheet import neutralise_frame
 
 SEVERITIES_DESC = ("critical", "high", "medium", "low", "info")
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
-STATUS_ORDER = ("alarm", "error", "info", "skip", "ok")
+STATUS_ORDER = ("alarm", "error", "suppressed", "info", "skip", "ok")
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
 
 # Page of the dashboard that explains a control's findings (by the catalog id's prefix).
@@ -45,6 +45,7 @@ PAGE_TITLES = {
     "views/security.py": "Security & transfers",
     "views/data_health.py": "Data health",
     "views/evidence.py": "Evidence",
+    "views/triage.py": "Alarms & triage",
     "views/access_log.py": "Access log",
 }
 STATE_LABELS = {

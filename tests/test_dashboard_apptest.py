@@ -39,6 +39,7 @@ PAGES = [
     "views/security.py",
     "views/data_health.py",
     "views/evidence.py",
+    "views/triage.py",
 ]
 TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
 

@@ -56,12 +56,12 @@ def test_summary_counts_statuses_severity_and_note(make_db, policy) -> None:
     con = make_db(ROWS)
     out = run_query(con, "findings_stored_summary", {"as_of": D, "control_ids": ["c.one", "c.two"]})
     assert out.rows() == [
-        # control, section, rows, alarm, ok, info, skip, error, highest severity, note
-        ("c.one", "5", 6, 2, 3, 1, 0, 0, "high", None),
-        ("c.two", "5", 2, 0, 1, 0, 1, 0, None, "No dsr export was loaded."),
+        # control, section, rows, alarm, ok, info, skip, error, suppressed, highest severity, note
+        ("c.one", "5", 6, 2, 3, 1, 0, 0, 0, "high", None),
+        ("c.two", "5", 2, 0, 1, 0, 1, 0, 0, None, "No dsr export was loaded."),
     ]
     old = run_query(con, "findings_stored_summary", {"as_of": OLD, "control_ids": ["c.one"]})
-    assert old.rows() == [("c.one", "5", 1, 1, 0, 0, 0, 0, "critical", None)]
+    assert old.rows() == [("c.one", "5", 1, 1, 0, 0, 0, 0, 0, "critical", None)]
 
 
 def test_rows_keep_alarms_first_and_few_ok_rows(make_db, policy) -> None:

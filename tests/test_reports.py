@@ -43,14 +43,14 @@ FINDINGS = _findings(
 
 def test_control_summary() -> None:
     out = control_summary(FINDINGS)
-    # control, section, rows, alarm, ok, info, skip, error, highest alarm severity, note
+    # control, section, rows, alarm, ok, info, skip, error, suppressed, highest alarm severity, note
     assert out.rows() == [
-        ("a.one", "5", 3, 2, 1, 0, 0, 0, "critical", None),
-        ("a.two", "5", 1, 0, 1, 0, 0, 0, None, None),
-        ("b.skip", "7", 1, 0, 0, 0, 1, 0, None, "b.skip skip"),
-        ("c.err", "PS", 1, 0, 0, 0, 0, 1, None, "c.err error"),
-        ("c.ok", "PS", 1, 0, 1, 0, 0, 0, None, None),
-        ("d.info", "8", 1, 0, 0, 1, 0, 0, None, None),
+        ("a.one", "5", 3, 2, 1, 0, 0, 0, 0, "critical", None),
+        ("a.two", "5", 1, 0, 1, 0, 0, 0, 0, None, None),
+        ("b.skip", "7", 1, 0, 0, 0, 1, 0, 0, None, "b.skip skip"),
+        ("c.err", "PS", 1, 0, 0, 0, 0, 1, 0, None, "c.err error"),
+        ("c.ok", "PS", 1, 0, 1, 0, 0, 0, 0, None, None),
+        ("d.info", "8", 1, 0, 0, 1, 0, 0, 0, None, None),
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from compliance.config.base import PolicyError, load_model
 from compliance.config.dsr_rules import DsrRules, load_dsr_rules
+from compliance.config.exceptions import EXCEPTIONS_FILE, Exceptions, load_exceptions
 from compliance.config.models import (
     DataMap,
     PolicyMap,
@@ -55,6 +56,7 @@ class Policy:
     transfers: TransferRules
     dsr_rules: DsrRules
     settings: Settings
+    exceptions: Exceptions = field(default_factory=Exceptions)  # exceptions.yaml: waivers (optional file)
 
     @property
     def version(self) -> str:
@@ -64,7 +66,9 @@ class Policy:
     def digest(self) -> str:
         """SHA-256 over the policy files, recorded with each load so results can be traced to a policy."""
         h = hashlib.sha256()
-        for name in sorted([*FILES.values(), self.policy_map.policy_file]):
+        # exceptions.yaml counts when present: a new or expired waiver changes the findings.
+        optional = [EXCEPTIONS_FILE] if (self.directory / EXCEPTIONS_FILE).exists() else []
+        for name in sorted([*FILES.values(), self.policy_map.policy_file, *optional]):
             h.update(name.encode())
             h.update((self.directory / name).read_bytes())
         return h.hexdigest()
@@ -116,9 +120,16 @@ def load_policy(directory: Path | str | None = None) -> Policy:
         transfers=load_model(f["transfers"], TransferRules),
         dsr_rules=load_dsr_rules(f["dsr_rules"]),
         settings=load_model(f["settings"], Settings),
+        exceptions=load_exceptions(d, _catalog_control_ids()),
     )
     _cross_check(policy, f)
     return policy
+
+
+def _catalog_control_ids() -> set[str]:
+    from compliance.queries import controls  # lazy: the query runner imports this module's types
+
+    return {str(q.control_id) for q in controls()}
 
 
 def _cross_check(p: Policy, f: dict[str, Path]) -> None:

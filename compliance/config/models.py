@@ -251,6 +251,36 @@ class ControllerSettings(StrictModel):
     dpo_contact: str | None = None
 
 
+class WebhookSettings(StrictModel):
+    """A JSON webhook (Slack-compatible). The URL is a secret, so settings name the variable holding it."""
+
+    url_env: str = Field(min_length=1, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    timeout_seconds: float = Field(default=10, gt=0)
+
+
+class EmailSettings(StrictModel):
+    """SMTP delivery; the login (when the server needs one) comes from the environment variables named."""
+
+    smtp_host: str = Field(min_length=1)
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    starttls: bool = True
+    username_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    sender: str = Field(min_length=3)
+    recipients: list[str] = Field(min_length=1)
+    timeout_seconds: float = Field(default=30, gt=0)
+
+
+class NotificationSettings(StrictModel):
+    """What `compliance notify` sends, once each, and where (no channel configured: nothing to send)."""
+
+    min_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    dsr_due_within_days: int = Field(default=7, ge=0)
+    pseudonymise: bool = True  # actor and subject ids in messages replaced by their dashboard pseudonyms
+    webhook: WebhookSettings | None = None
+    email: EmailSettings | None = None
+
+
 class Settings(StrictModel):
     controller: ControllerSettings = ControllerSettings(name="Capantra")
     business_hours: BusinessHours
@@ -259,3 +289,4 @@ class Settings(StrictModel):
     anomalies: Anomalies
     security: SecuritySettings
     incidents: IncidentSettings
+    notifications: NotificationSettings = NotificationSettings()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from compliance.reports import posture_by_section
 from dashboard import charts, data
+from dashboard.alarm_history import show_history
 from dashboard.format import (
     PAGE_TITLES,
     SEVERITY_RANK,
@@ -166,6 +167,10 @@ else:
                 st.markdown(f"**{md_escape(row['severity'])}** · {md_escape(row['control_id'])}")
                 st.text(row["reason"])
 
+st.subheader("Alarms over time")
+st.caption("From the recorded runs (each ingest and `compliance check --record`); triage them on Alarms & triage.")
+show_history(data.database().path)
+
 st.subheader("Data freshness")
 # Staleness means something only for sources that log events; reference lists (directory, tenants,
 # subjects) carry start dates, which are old by nature.
@@ -211,6 +216,7 @@ with st.expander("Every control's result"):
                 "info": "Info",
                 "skip": "Skipped",
                 "error": "Errors",
+                "suppressed": "Waived",
                 "highest_severity": "Highest severity",
                 "description": "What it checks",
                 "note": "Why it proves nothing (skip or error)",

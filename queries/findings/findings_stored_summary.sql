@@ -2,7 +2,7 @@
 -- description: Per control in $control_ids, the stored findings as of $as_of counted by status, the highest severity among its alarms, and the reason of its first skip or error row (why it evidenced nothing).
 -- params: as_of DATE, control_ids VARCHAR[]
 -- returns: control_id VARCHAR, policy_section VARCHAR, rows BIGINT, alarm BIGINT, ok BIGINT, info BIGINT,
---          skip BIGINT, error BIGINT, highest_severity VARCHAR, note VARCHAR
+--          skip BIGINT, error BIGINT, suppressed BIGINT, highest_severity VARCHAR, note VARCHAR
 with stored as (
     select
         control_id,
@@ -60,7 +60,8 @@ counts as (
         count(*) filter (where status = 'ok') as ok,
         count(*) filter (where status = 'info') as info,
         count(*) filter (where status = 'skip') as skip,
-        count(*) filter (where status = 'error') as error
+        count(*) filter (where status = 'error') as error,
+        count(*) filter (where status = 'suppressed') as suppressed
     from stored
     group by control_id
 ),
@@ -75,6 +76,7 @@ final as (
         c.info,
         c.skip,
         c.error,
+        c.suppressed,
         case a.top_rank
             when 5 then 'critical' when 4 then 'high' when 3 then 'medium' when 2 then 'low' when 1 then 'info'
         end as highest_severity,

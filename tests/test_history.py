@@ -1,0 +1,204 @@
+"""History: runs kept by as-of date beside the database, and new/resolved/persisting alarms between them."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from compliance.check import render_findings
+from compliance.controls import FINDINGS_SCHEMA
+from compliance.history import (
+    alarms_over_time,
+    changes_between_runs,
+    first_last_seen,
+    record_run,
+    recorded_runs,
+    time_to_resolve,
+)
+from compliance.triage_store import store_path
+
+D1, D2, D3 = date(2025, 10, 1), date(2025, 10, 15), date(2025, 11, 1)
+
+
+def _row(control: str, resource: str, status: str = "alarm", severity: str = "high") -> dict:
+    return {
+        "control_id": control, "policy_section": "8", "resource": resource, "status": status, "severity": severity,
+        "reason": f"{control} {resource}", "observed_at": datetime(2025, 9, 30, 8), "evidence": ["e"],
+    }  # fmt: skip
+
+
+def _frame(*rows: dict) -> pl.DataFrame:
+    return pl.DataFrame(list(rows), schema=FINDINGS_SCHEMA)
+
+
+# Three runs at different as-of dates, shaped by hand:
+# R-1 overdue in all three; R-2 overdue in run 1 only; R-3 appears in run 2 and is waived in run 3;
+# the audit gap errors in run 2 (an error is not an alarm); ok rows are counted, never kept.
+RUN1 = _frame(
+    _row("dsr.overdue", "dsr:R-1"),
+    _row("dsr.overdue", "dsr:R-2"),
+    _row("retention.record_past_retention", "record:a/b/1", severity="critical"),
+    _row("dsr.overdue", "dsr:R-9", status="ok", severity="info"),
+)
+RUN2 = _frame(
+    _row("dsr.overdue", "dsr:R-1"),
+    _row("dsr.overdue", "dsr:R-3"),
+    _row("retention.record_past_retention", "record:a/b/1", severity="critical"),
+    _row("security.audit_gap", "control:security.audit_gap", status="error"),
+)
+RUN3 = _frame(
+    _row("dsr.overdue", "dsr:R-1"),
+    _row("dsr.overdue", "dsr:R-3", status="suppressed"),
+    _row("retention.record_past_retention", "record:a/b/2"),
+)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.duckdb"
+    path.write_bytes(b"")
+    # Recorded out of order, and D2 twice: the latest recording of a date speaks for it.
+    record_run(path, RUN3, D3, "check", "p1", recorded_at="2025-11-01T06:00:00Z")
+    record_run(path, RUN1, D1, "ingest", "p1", recorded_at="2025-10-01T06:00:00Z")
+    record_run(path, RUN1, D2, "ingest", "p1", recorded_at="2025-10-15T06:00:00Z")
+    record_run(path, RUN2, D2, "check", "p2", recorded_at="2025-10-15T07:00:00Z")
+    return path
+
+
+def _keys(frame: pl.DataFrame) -> list[str]:
+    return frame["resource"].to_list()
+
+
+def test_runs_are_kept_by_as_of_date_with_their_digests(db: Path) -> None:
+    runs = recorded_runs(db)
+    assert runs.select("as_of", "source", "policy_digest", "alarms", "suppressed", "errors", "findings").rows() == [
+        (D1, "ingest", "p1", 3, 0, 0, 4),
+        (D2, "check", "p2", 3, 0, 1, 4),
+        (D3, "check", "p1", 2, 1, 0, 3),
+    ]
+    # The findings digest is that of the file `check --format jsonl` writes for the same findings.
+    assert runs["findings_digest"][0] == hashlib.sha256(render_findings(RUN1, "jsonl")).hexdigest()
+    # Over the SQL of the controls each run holds: runs 1 and 3 ran the same two controls.
+    assert runs["controls_digest"][0] == runs["controls_digest"][2] != runs["controls_digest"][1]
+    assert recorded_runs(db, start=D2)["as_of"].to_list() == [D2, D3]
+    assert recorded_runs(db, end=D2)["as_of"].to_list() == [D1, D2]
+
+
+def test_new_resolved_and_persisting_alarms_across_three_runs(db: Path) -> None:
+    first, second = changes_between_runs(db)
+    assert (first.before, first.after) == (D1, D2)
+    assert _keys(first.new) == ["dsr:R-3"]
+    assert _keys(first.resolved) == ["dsr:R-2"]
+    assert _keys(first.persisting) == ["dsr:R-1", "record:a/b/1"]
+    assert (second.before, second.after) == (D2, D3)
+    assert _keys(second.new) == ["record:a/b/2"]
+    # R-3 waived: no longer an alarm, so resolved; the old record is gone, so resolved.
+    assert _keys(second.resolved) == ["dsr:R-3", "record:a/b/1"]
+    assert _keys(second.persisting) == ["dsr:R-1"]
+    only = changes_between_runs(db, start=D2, end=D3)
+    assert len(only) == 1 and only[0].before == D2
+
+
+def test_first_last_seen_over_time_and_time_to_resolve(db: Path) -> None:
+    seen = {r["resource"]: (r["first_seen"], r["last_seen"]) for r in first_last_seen(db).iter_rows(named=True)}
+    assert seen == {
+        "dsr:R-1": (D1, D3),
+        "dsr:R-2": (D1, D1),
+        "dsr:R-3": (D2, D3),  # suppressed still counts as seen
+        "record:a/b/1": (D1, D2),
+        "record:a/b/2": (D3, D3),
+    }
+    assert alarms_over_time(db).select("as_of", "alarms", "suppressed").rows() == [
+        (D1, 3, 0),
+        (D2, 3, 0),
+        (D3, 2, 1),
+    ]
+    ttr = time_to_resolve(db)
+    assert ttr.rows() == [
+        # R-2: D1 -> gone at D2 (14 days); R-3: D2 -> gone at D3 (17 days); R-1 still open.
+        ("dsr.overdue", 2, 15.5, 17, 1),
+        # record 1: D1 -> gone at D3 (31 days); record 2 still open.
+        ("retention.record_past_retention", 1, 31.0, 31, 1),
+    ]
+
+
+def test_an_alarm_that_returns_is_a_second_episode(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    alarm, none = _frame(_row("dsr.overdue", "dsr:R-1")), _frame()
+    for day, frame in ((D1, alarm), (D2, none), (D3, alarm)):
+        record_run(db, frame, day, "check", "p")
+    assert time_to_resolve(db).rows() == [("dsr.overdue", 1, 14.0, 14, 1)]
+    assert [(_keys(c.new), _keys(c.resolved)) for c in changes_between_runs(db)] == [
+        ([], ["dsr:R-1"]),
+        (["dsr:R-1"], []),
+    ]
+
+
+def test_no_history_yet_is_empty_not_an_error(tmp_path: Path) -> None:
+    db = tmp_path / "none.duckdb"
+    assert recorded_runs(db).is_empty() and changes_between_runs(db) == []
+    assert first_last_seen(db).is_empty() and time_to_resolve(db).is_empty()
+    assert not store_path(db).exists()
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=600)
+
+
+def test_cli_history_prints_changes_between_runs(db: Path) -> None:
+    run = _cli("history", "--db", str(db))
+    assert run.returncode == 0, run.stderr
+    assert "2025-10-01 │ 2025-10-15 │   1 │        1 │          2" in run.stdout
+    assert "2025-10-15 │ 2025-11-01 │   1 │        2 │          1" in run.stdout
+    assert "2025-11-01 new      high     retention.record_past_retention record:a/b/2" in run.stdout
+    assert "2025-10-15 resolved high     dsr.overdue dsr:R-2" in run.stdout
+    window = _cli("history", "--db", str(db), "--from", "2025-10-10", "--to", "2025-10-20")
+    assert "only one recorded run in that period" in window.stdout
+    empty = _cli("history", "--db", str(db.with_name("other.duckdb")))
+    assert empty.returncode == 0 and "no recorded runs" in empty.stdout
+    bad = _cli("history", "--db", str(db), "--from", "last week")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_check_record_keeps_each_as_of_date(demo_build, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    shutil.copy(demo_build.db, db)
+    for as_of in ("2025-10-01", "2025-11-15"):
+        run = _cli("check", "--db", str(db), "--as-of", as_of, "--record", "--output", str(tmp_path / "f.jsonl"))
+        assert run.returncode == 0, run.stderr
+        assert f"(as of {as_of}) in the history" in run.stderr
+    assert recorded_runs(db)["as_of"].to_list() == [date(2025, 10, 1), date(2025, 11, 15)]
+    refused = _cli("check", "--db", str(db), "--record", "--control", "dsr.overdue")
+    assert refused.returncode == 2 and "--record keeps a whole run" in refused.stderr
+
+
+def test_ingest_records_runs_that_survive_each_republish(demo_build, tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    partial = tmp_path / "partial"
+    shutil.copytree(demo_build.export, partial, ignore=shutil.ignore_patterns("usage", "diagnostic"))
+    assert _cli("ingest", str(partial), "--db", str(db)).returncode == 0
+    assert recorded_runs(db)["source"].to_list() == ["ingest"]
+    # Nothing new: nothing published, nothing recorded.
+    assert _cli("ingest", str(partial), "--db", str(db)).returncode == 0
+    assert recorded_runs(db).height == 1
+    # The full export publishes a fresh database file by rename; the history beside it stays.
+    full = _cli("ingest", str(demo_build.export), "--db", str(db))
+    assert full.returncode == 0, full.stderr
+    with sqlite3.connect(store_path(db)) as con:
+        assert con.execute("select count(*) from runs where source = 'ingest'").fetchone()[0] == 2
+    runs = recorded_runs(db)
+    assert runs["alarms"][-1] > 0
+    check = _cli("check", "--db", str(db), "--record", "--output", str(tmp_path / "f.jsonl"))
+    assert check.returncode == 0, check.stderr
+    # The same as-of date as the last ingest: both kept, the latest speaks for it, same findings.
+    latest = recorded_runs(db).filter(pl.col("as_of") == runs["as_of"][-1])
+    assert latest["source"].to_list() == ["check"]
+    assert latest["findings_digest"][0] == runs["findings_digest"][-1]

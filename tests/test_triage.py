@@ -1,0 +1,181 @@
+"""Triage store: each state transition from the CLI, the append-only log, and findings beside their state."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from compliance.controls import FINDINGS_SCHEMA
+from compliance.history import record_run
+from compliance.triage import (
+    STATES,
+    TriageError,
+    current_states,
+    findings_with_state,
+    set_state,
+    triage_evidence,
+    triage_history,
+    triage_records,
+)
+from compliance.triage_store import cli_actor, connect, store_path
+
+CONTROL, RESOURCE = "access.bulk_export", "actor:emp_0071@2025-11-06"
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    path = tmp_path / "audit.duckdb"
+    path.write_bytes(b"")  # the CLI only needs the audit database to exist; triage never opens it
+    return path
+
+
+# Every transition a finding goes through in practice, in one life: each is run through the CLI.
+LIFE = [
+    ("open", "acknowledged", "Looking into it", "alice"),
+    ("acknowledged", "resolved", "Access revoked, ticket SEC-12", None),
+    ("resolved", "open", "Came back on the next export", None),
+    ("open", "false_positive", "Scheduled payroll export", "bob"),
+    ("false_positive", "risk_accepted", "DPO accepts until Q2", None),
+    ("risk_accepted", "acknowledged", "Risk review reopened it", ""),
+    ("acknowledged", "open", "Back to the queue", None),
+]
+
+
+def test_each_transition_from_the_cli_is_appended_with_who_and_when(db: Path) -> None:
+    assignee_now = None
+    for previous, state, note, assignee in LIFE:
+        args = ["triage", "set", CONTROL, RESOURCE, "--state", state, "--note", note, "--db", str(db)]
+        args += ["--by", "lead@capantra.com"]
+        if assignee is not None:
+            args += ["--assignee", assignee]
+            assignee_now = assignee or None
+        run = _cli(*args)
+        assert run.returncode == 0, run.stderr
+        assert f"{CONTROL} {RESOURCE}: {previous} -> {state}" in run.stdout
+        assert "by lead@capantra.com at " in run.stdout
+        latest = current_states(db).row(0, named=True)
+        assert (latest["state"], latest["assignee"], latest["note"]) == (state, assignee_now, note)
+    history = triage_history(db, CONTROL, RESOURCE)
+    assert history["state"].to_list() == [s for _, s, _, _ in LIFE]
+    assert set(history["changed_by"]) == {"lead@capantra.com"}
+    assert all(datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ") for t in history["changed_at"])
+    # The assignee carries over until changed, and an empty --assignee clears it.
+    assert history["assignee"].to_list() == ["alice", "alice", "alice", "bob", "bob", None, None]
+    assert {t[1] for t in LIFE} | {"open"} == set(STATES)
+
+    listed = _cli("triage", "list", "--db", str(db))
+    assert listed.returncode == 0 and "Triaged findings (1)" in listed.stdout and RESOURCE in listed.stdout
+    every = _cli("triage", "list", "--db", str(db), "--history")
+    assert "Triage changes (7)" in every.stdout and "Scheduled payroll export" in every.stdout
+    only = _cli("triage", "list", "--db", str(db), "--state", "resolved")
+    assert "no triaged findings in state resolved" in only.stdout
+
+
+def test_cli_refuses_bad_changes_without_a_traceback(db: Path, tmp_path: Path) -> None:
+    cases = [
+        (["nosuch.control", RESOURCE, "--state", "resolved", "--note", "x"], "unknown control id"),
+        ([CONTROL, RESOURCE, "--state", "resolved", "--note", "  "], "a note saying why is required"),
+        ([CONTROL, " ", "--state", "resolved", "--note", "x"], "the resource is empty"),
+        ([CONTROL, RESOURCE, "--state", "closed", "--note", "x"], "closed"),
+    ]
+    for args, message in cases:
+        run = _cli("triage", "set", *args, "--db", str(db))
+        assert run.returncode == 2, (args, run.stdout)
+        assert message in run.stderr and "Traceback" not in run.stderr
+    missing = _cli("triage", "list", "--db", str(tmp_path / "none.duckdb"))
+    assert missing.returncode == 2 and "no such database" in missing.stderr
+    assert triage_records(db).is_empty()
+
+
+def test_the_log_is_append_only(db: Path) -> None:
+    set_state(db, CONTROL, RESOURCE, "resolved", "fixed", "alice")
+    with connect(db) as con:
+        for statement in ("update triage_events set state = 'open'", "delete from triage_events"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                con.execute(statement)
+    assert triage_records(db)["state"].to_list() == ["resolved"]
+
+
+def test_store_sits_beside_the_database_and_is_not_created_by_readers(db: Path) -> None:
+    assert store_path(db) == db.with_name("audit.duckdb.triage.sqlite")
+    assert current_states(db).is_empty() and triage_records(db).is_empty()
+    assert not store_path(db).exists()
+    with pytest.raises(TriageError, match="unknown state"):
+        set_state(db, CONTROL, RESOURCE, "done", "x", "alice")
+    assert cli_actor(" carol ") == "carol" and cli_actor(None)
+
+
+def _finding(control: str, resource: str, status: str) -> dict:
+    return {
+        "control_id": control, "policy_section": "5", "resource": resource, "status": status, "severity": "high",
+        "reason": "r", "observed_at": datetime(2025, 6, 1), "evidence": ["e1"],
+    }  # fmt: skip
+
+
+def test_findings_with_state_joins_waiver_triage_and_first_last_seen(db: Path) -> None:
+    findings = pl.DataFrame(
+        [
+            _finding(CONTROL, RESOURCE, "alarm"),
+            _finding(CONTROL, "actor:emp_0001@2025-11-06", "alarm"),
+            _finding("access.off_hours", "actor:emp_0002@2025-11-01", "suppressed"),
+            _finding("dsr.overdue", "dsr:R-1", "ok"),
+        ],
+        schema=FINDINGS_SCHEMA,
+    )
+    record_run(db, findings.head(1), date(2025, 10, 1), "check", "p")
+    record_run(db, findings, date(2025, 11, 1), "ingest", "p")
+    set_state(
+        db, CONTROL, RESOURCE, "acknowledged", "on it", "alice", assignee="bob", changed_at="2025-11-02T09:00:00Z"
+    )
+    out = findings_with_state(db, findings)
+    cols = ["resource", "status", "waived", "triage_state", "assignee", "triaged_by", "first_seen", "last_seen"]
+    assert out.select(cols).rows() == [
+        (RESOURCE, "alarm", False, "acknowledged", "bob", "alice", date(2025, 10, 1), date(2025, 11, 1)),
+        ("actor:emp_0001@2025-11-06", "alarm", False, "open", None, None, date(2025, 11, 1), date(2025, 11, 1)),
+        ("actor:emp_0002@2025-11-01", "suppressed", True, "open", None, None, date(2025, 11, 1), date(2025, 11, 1)),
+        ("dsr:R-1", "ok", False, None, None, None, None, None),
+    ]
+    assert out.columns[: len(FINDINGS_SCHEMA)] == list(FINDINGS_SCHEMA)
+
+
+def test_findings_with_state_reads_the_database_itself(demo_build) -> None:
+    out = findings_with_state(demo_build.db)
+    alarms = out.filter(pl.col("status") == "alarm")
+    assert alarms.height > 0 and set(alarms["triage_state"]) == {"open"}
+    assert (
+        out.filter(pl.col("status") == "ok")["triage_state"].null_count() == out.filter(pl.col("status") == "ok").height
+    )
+
+
+def test_triage_evidence_gathers_waivers_states_changes_and_runs(db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+
+    folder = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    (folder / "exceptions.yaml").write_text(
+        "waivers:\n  - {id: W-1, control: dsr.overdue, resource: 'dsr:R-*', reason: r, approved_by: dpo,"
+        " approved_at: 2025-01-01, expires: 2025-07-01}\n",
+        encoding="utf-8",
+    )
+    set_state(db, CONTROL, RESOURCE, "acknowledged", "a", "alice")
+    set_state(db, CONTROL, RESOURCE, "resolved", "b", "alice")
+    record_run(db, pl.DataFrame(schema=FINDINGS_SCHEMA), date(2025, 6, 30), "check", "p")
+    out = triage_evidence(db, load_policy(folder), date(2025, 6, 30))
+    assert out["waivers"].select("waiver", "in_force").rows() == [("W-1", True)]
+    assert out["triage_states"]["state"].to_list() == ["resolved"]
+    assert out["triage_changes"]["note"].to_list() == ["a", "b"]
+    assert out["runs"]["as_of"].to_list() == [date(2025, 6, 30)]

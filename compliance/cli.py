@@ -358,6 +358,8 @@ def _check_selection(control_ids: list[str] | None, sections: list[str] | None) 
             f"no control is both in section {', '.join(sections or [])} and among {', '.join(control_ids or [])}",
             param_hint="--control/--section",
         )
+
+
 def _record_run(db: Path, findings: pl.DataFrame, as_of: date | None, source: str, policy_digest: str) -> None:
     from compliance.history import record_run
 

@@ -355,9 +355,9 @@ def evidence(
 
     if out is None:
         raise _fail("--out FILE.zip is required (or use `compliance evidence verify FILE.zip --db DB`)")
+    day = _as_of_date(as_of)
     if not db.exists():
         raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
-    day = _as_of_date(as_of)
     try:
         built = build_package(
             db, out, day, policy_dir=policy_dir, notebooks=notebooks, progress=lambda m: console.print(m)

@@ -20,7 +20,7 @@ from compliance.config.bundle import DEFAULT_POLICY_DIR
 from compliance.evidence.contents import Derived, derive, sha256
 from compliance.queries import QUERY_DIR
 
-__all__ = ["BuiltPackage", "build_package", "describe", "readme", "sha256sums", "write_zip"]
+__all__ = ["BuiltPackage", "build_package", "describe", "package_bytes", "readme", "sha256sums", "write_zip"]
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 SUMS = "SHA256SUMS"
@@ -165,3 +165,13 @@ def build_package(
     path = Path(out)
     write_zip(package_files(derived, html), path)
     return BuiltPackage(path=path, derived=derived, notebooks=html, seconds_notebooks=seconds)
+
+
+def package_bytes(db_path: Path | str, as_of: date | None = None) -> bytes:
+    """The package for `db_path` as of `as_of` as bytes (for a download), built in a private temporary folder."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="evidence-") as tmp:
+        out = Path(tmp) / "evidence.zip"
+        build_package(db_path, out, as_of)
+        return out.read_bytes()

@@ -122,7 +122,9 @@ def _json_paths(a: Any, b: Any, path: str = "") -> Iterator[str]:
         if len(a) != len(b):
             yield f"{path}: {len(a)} item(s) in the package, {len(b)} re-derived"
         for i, (x, y) in enumerate(zip(a, b, strict=False)):
-            yield from _json_paths(x, y, f"{path}[{i}]")
+            # Name a listed file by its path (`queries[queries/controls/x.sql]`), not only by its position.
+            label = y.get("path") if isinstance(y, dict) and isinstance(y.get("path"), str) else None
+            yield from _json_paths(x, y, f"{path}[{i}{f' {label}' if label else ''}]")
     elif a != b:
         yield f"{path}: package {_short(a)}, re-derived {_short(b)}"
 

@@ -29,7 +29,7 @@ from compliance.evidence.ocsf import OCSF_VERSION, findings_as_ocsf
 from compliance.queries import get_query, load_queries, run_query
 from compliance.reports import control_summary, dsr_metrics, posture_by_section, record_of_processing
 
-__all__ = ["CCPA_JURISDICTION", "Derived", "ReportTables", "derive", "sha256"]
+__all__ = ["CCPA_JURISDICTION", "Derived", "ReportTables", "derive", "inputs_by_source", "sha256"]
 
 FORMAT_VERSION = 1
 CCPA_JURISDICTION = "US-CA"  # the CCPA regs §7102 metrics count California consumers' requests
@@ -88,7 +88,7 @@ def _processor_record(policy: Policy, controllers: pl.DataFrame) -> dict[str, An
     data of the customer's people (`customer` subjects)."""
     regions = {r.id: r for r in policy.transfers.regions}
     systems = [s for s in policy.data_map.systems if "customer" in s.data_subjects]
-    processing = [f"{s.name} ({s.id}): {s.description}".strip() for s in systems]
+    processing = [f"{s.name} ({s.id}): {s.description.strip().rstrip('.')}" for s in systems]
     system_regions = sorted({r for s in systems for r in s.processing_regions})
     rows = []
     for row in controllers.iter_rows(named=True):
@@ -132,11 +132,19 @@ def _inputs(con: duckdb.DuckDBPyConnection, policy: Policy, root: Path) -> pl.Da
     )  # fmt: skip
 
 
-def _inputs_manifest(inputs: pl.DataFrame) -> dict[str, Any]:
-    counts = ["rows_read", "rows_loaded", "rows_duplicate", "rows_rejected"]
-    by_source = (
-        inputs.group_by("source").agg(pl.len().alias("files"), *[pl.col(c).sum() for c in counts]).sort("source")
+_ROW_COUNTS = ["rows_read", "rows_loaded", "rows_duplicate", "rows_rejected"]
+
+
+def inputs_by_source(inputs: pl.DataFrame) -> pl.DataFrame:
+    """Files and rows read, loaded, duplicate and rejected per source folder."""
+    return (
+        inputs.group_by("source").agg(pl.len().alias("files"), *[pl.col(c).sum() for c in _ROW_COUNTS]).sort("source")
     )
+
+
+def _inputs_manifest(inputs: pl.DataFrame) -> dict[str, Any]:
+    counts = _ROW_COUNTS
+    by_source = inputs_by_source(inputs)
     text = inputs.with_columns(pl.col("newest_event_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
     return {
         "files": text.to_dicts(),

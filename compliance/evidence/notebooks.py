@@ -7,6 +7,7 @@ files against SHA256SUMS but does not re-derive them byte for byte.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from datetime import date
@@ -43,6 +44,9 @@ def executed_notebooks(db: Path, as_of: date, policy_dir: Path | str | None = No
         params["POLICY_DIR"] = str(Path(policy_dir).resolve())
     started = time.perf_counter()
     out: dict[str, bytes] = {}
+    # papermill cannot parse the parameter cell's trailing comments and warns that DB and AS_OF are
+    # "unknown"; it injects them all the same (the HTML states the database and date), so quiet it.
+    logging.getLogger("papermill").setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="evidence-notebooks-") as tmp:
         for name in NOTEBOOKS:
             executed = Path(tmp) / f"{name}.ipynb"

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from compliance.evidence.contents import CCPA_JURISDICTION, ReportTables
+from compliance.evidence.contents import CCPA_JURISDICTION, ReportTables, inputs_by_source
 
 __all__ = ["Section", "report_sections", "stamp"]
 
@@ -157,11 +157,8 @@ def _dsr(t: ReportTables) -> Section:
 def _inputs(t: ReportTables) -> Section:
     labels = {"source": "Source", "path": "File", "sha256": "SHA-256", "size_bytes": "Bytes", "rows_read": "Rows read"}
     labels |= {"rows_loaded": "Loaded", "rows_duplicate": "Duplicates", "rows_rejected": "Rejected"}
-    counts = ["rows_read", "rows_loaded", "rows_duplicate", "rows_rejected"]
-    by_source = (
-        t.inputs.group_by("source").agg(pl.len().alias("files"), *[pl.col(c).sum() for c in counts]).sort("source")
-    )
-    src_labels = {"source": "Source", "files": "Files"} | {c: labels[c] for c in counts}
+    by_source = inputs_by_source(t.inputs)
+    src_labels = {"source": "Source", "files": "Files"} | {c: labels.get(c, c) for c in by_source.columns[2:]}
     notes = ("Every export file loaded into the database, named by its SHA-256 (manifest.json lists the same).",)
     return Section(
         "Inputs",

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMATS", "CheckResult", "exit_code", "render_findings", "run_check", "summary_table", "write_findings"]
 
 FORMATS = ("jsonl", "csv", "parquet")
+OCSF = "ocsf"  # OCSF Compliance Finding JSON Lines (compliance.evidence.ocsf); needs the policy and as-of date
 _SECTION_ORDER = ("PS", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
@@ -140,7 +141,10 @@ def write_findings(findings: pl.DataFrame, fmt: str, dest: Path | str | IO[bytes
     if not isinstance(dest, str | Path):
         dest.write(data)
         return
-    path = Path(dest)
+    _write_atomically(data, Path(dest))
+
+
+def _write_atomically(data: bytes, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
@@ -177,8 +181,8 @@ def run_check(
 
     Writes the findings to `output` when given; otherwise, for jsonl/csv, `rendered` holds the text.
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if fmt not in (*FORMATS, OCSF):
+        raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join((*FORMATS, OCSF))}")
     if fail_on is not None:
         _severity_rank(fail_on)
     if policy is None:
@@ -207,7 +211,9 @@ def run_check(
 
     summary = summarize(findings, Counter(q.section for q in selected if q.section), titles)
     rendered = None
-    if output is not None:
+    if fmt == OCSF:
+        rendered = _ocsf_text(findings, as_of, policy, root, output)
+    elif output is not None:
         write_findings(findings, fmt, output)
     elif fmt != "parquet":
         rendered = render_findings(findings, fmt).decode("utf-8")
@@ -221,6 +227,23 @@ def run_check(
         rendered=rendered,
         unused_waivers=tuple(unused_waivers(findings, policy.exceptions, as_of, [str(q.control_id) for q in selected])),
     )
+
+
+def _ocsf_text(
+    findings: pl.DataFrame, as_of: date | None, policy: Policy, root: Path, output: Path | str | None
+) -> str | None:
+    """OCSF JSON Lines: written atomically to `output`, else returned for stdout."""
+    from compliance.evidence.ocsf import findings_as_ocsf
+
+    if as_of is None:
+        raise ValueError(
+            "OCSF findings need an evaluation date and the database holds no timestamp: pass an as-of date"
+        )
+    data = findings_as_ocsf(findings, as_of, policy, root)
+    if output is None:
+        return data.decode("utf-8")
+    _write_atomically(data, Path(output))
+    return None
 
 
 _SEVERITY_STYLE = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "cyan", "info": "dim"}

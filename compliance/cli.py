@@ -41,6 +41,7 @@ class Format(StrEnum):
     jsonl = "jsonl"
     csv = "csv"
     parquet = "parquet"
+    ocsf = "ocsf"
 
 
 class Severity(StrEnum):
@@ -261,7 +262,10 @@ def check(
     section: Annotated[
         list[str] | None, typer.Option(help="Only controls of this policy section (repeatable): PS, 1..9.")
     ] = None,
-    format: Annotated[Format, typer.Option("--format", help="Findings file format.")] = Format.jsonl,
+    format: Annotated[
+        Format,
+        typer.Option("--format", help="Findings file format; ocsf = OCSF Compliance Finding (class 2003) JSON Lines."),
+    ] = Format.jsonl,
     output: Annotated[Path | None, typer.Option(help="Write findings here (default: stdout for jsonl/csv).")] = None,
     fail_on: Annotated[
         Severity | None, typer.Option(help="Exit 1 when an alarm at or above this severity exists (for CI gates).")
@@ -304,16 +308,19 @@ def check(
         policy_obj = load_policy(policy_dir)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    result = run_check(
-        db,
-        as_of=day,
-        control_ids=control or None,
-        sections=section or None,
-        fmt=format.value,
-        output=output,
-        fail_on=fail_on.value if fail_on else None,
-        policy=policy_obj,
-    )
+    try:
+        result = run_check(
+            db,
+            as_of=day,
+            control_ids=control or None,
+            sections=section or None,
+            fmt=format.value,
+            output=output,
+            fail_on=fail_on.value if fail_on else None,
+            policy=policy_obj,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
     if output is None:
         sys.stdout.write(result.rendered or "")
     console.print(summary_table(result))
@@ -732,6 +739,115 @@ def history(
                         highlight=False,
                         markup=False,
                     )
+
+
+evidence_app = typer.Typer(
+    help="Evidence packages an auditor can take away and re-check.",
+    no_args_is_help=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+app.add_typer(evidence_app, name="evidence")
+
+
+def _as_of_date(as_of: str | None) -> date | None:
+    try:
+        return date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not a date like 2025-12-31") from None
+
+
+@evidence_app.callback(invoke_without_command=True)
+def evidence(
+    ctx: typer.Context,
+    db: Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")] = DEMO_DB,
+    as_of: Annotated[
+        str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD); default: newest timestamp in the data.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="The package to write, e.g. evidence-2025-12-31.zip.")] = None,
+    notebooks: Annotated[
+        bool,
+        typer.Option(help="Also execute the four audit notebooks on the same database and date, as HTML (slow)."),
+    ] = False,
+    policy_dir: Annotated[
+        Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
+    ] = None,
+) -> None:
+    """Build an evidence package: `compliance evidence --db DB --as-of DATE --out FILE.zip`.
+
+    The zip holds a README index, manifest.json (every input file's SHA-256, rows loaded and rejected,
+    the policy digest, each query's SHA-256, the tool version, the as-of date), the findings as JSON
+    Lines, Parquet and OCSF, the posture, the GDPR Art. 30 records and CCPA §7102 metrics as XLSX and
+    PDF, the DSR register with each deadline explained, the policy and queries used, and SHA256SUMS.
+    Check one with `compliance evidence verify FILE.zip --db DB`.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from compliance.config.base import PolicyError
+    from compliance.evidence.package import build_package
+
+    if out is None:
+        raise _fail("--out FILE.zip is required (or use `compliance evidence verify FILE.zip --db DB`)")
+    day = _as_of_date(as_of)
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    try:
+        built = build_package(
+            db, out, day, policy_dir=policy_dir, notebooks=notebooks, progress=lambda m: console.print(m)
+        )
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    except ValueError as exc:  # e.g. no timestamp in the database and no --as-of
+        raise _fail(str(exc)) from None
+    m = built.derived.manifest
+    counts = ", ".join(f"{n:,} {s}" for s, n in m["findings"]["by_status"].items() if n)
+    console.print(
+        f"wrote {out} ({out.stat().st_size:,} bytes): as of {m['as_of']}, {m['findings']['rows']:,} findings "
+        f"({counts}), {m['inputs']['totals']['files']:,} input files, {len(built.derived.files) + 2} files"
+        + (f", notebooks executed in {built.seconds_notebooks:.0f} s" if built.seconds_notebooks is not None else ""),
+        soft_wrap=True,
+        highlight=False,
+    )
+    print(f"evidence digest {m['evidence_digest']}")
+
+
+@evidence_app.command("verify")
+def evidence_verify(
+    package: Annotated[Path, typer.Argument(help="The evidence package (.zip) to check.")],
+    db: Annotated[Path, typer.Option(help="The audit database the package was built from.")] = DEMO_DB,
+) -> None:
+    """Re-derive every file and figure of a package from the database and the package's own policy and
+    queries; list every difference and exit 1 when there is one (0 when the package is intact)."""
+    from compliance.evidence.verify import verify_package
+
+    if not package.is_file():
+        raise _fail(f"{package}: no such file")
+    if not db.exists():
+        raise _fail(f"{db}: no such database")
+    result = verify_package(package, db)
+    for d in result.differences:
+        out.print(f"DIFFERENT {d}", soft_wrap=True, highlight=False, markup=False)
+    if result.sums_only:
+        console.print(
+            f"checked against SHA256SUMS only (executed notebooks are not re-derived): {', '.join(result.sums_only)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+    as_of = result.as_of.isoformat() if result.as_of else "unknown"
+    if result.ok:
+        out.print(
+            f"OK {package}: all {result.checked} files re-derived from {db.name} as of {as_of} match",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(0)
+    out.print(
+        f"FAILED {package}: {len(result.differences)} difference(s) against {db.name} as of {as_of}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    raise typer.Exit(1)
 
 
 def main() -> None:

@@ -224,6 +224,7 @@ def test_evidence_reports(app: AppTest, demo_db: Path) -> None:
         "Download Parquet",
         "Download JSON Lines",
         "Download the record (CSV)",
+        "Download the evidence package (ZIP)",
     }
     metrics = _table(at, "Request type", "Complied with in whole or in part")
     total = metrics.filter(pl.col("Request type") == "All requests").row(0, named=True)

@@ -9,6 +9,7 @@ import polars as pl
 import streamlit as st
 
 from compliance.check import FORMATS, render_findings
+from compliance.evidence.package import package_bytes
 from compliance.reports import (
     dsr_metrics,
     posture_by_section,
@@ -33,6 +34,28 @@ db = data.database()
 results = data.controls(f.as_of)
 ids = Identities.from_frame(data.query("known_identifiers"))
 stem = f"findings-{f.as_of}"
+
+st.subheader("Evidence package for an auditor")
+st.markdown(
+    "One zip an auditor can file and re-check: the findings (JSON Lines, Parquet, OCSF), the posture, the "
+    "Art. 30 records, the CCPA §7102 metrics and the DSR register as XLSX and PDF, the policy and queries used, "
+    "and a manifest of every input file's SHA-256. `compliance evidence verify FILE.zip --db DB` re-derives it."
+)
+# The package names real subject and actor ids: the auditor role only, and the download is logged.
+auth.download_button(
+    "Download the evidence package (ZIP)",
+    lambda path=db.path, day=f.as_of: package_bytes(path, day),  # built on click, not on every rerun
+    file_name=f"evidence-{f.as_of}.zip",
+    mime="application/zip",
+    key="download_evidence_package",
+    real_ids=True,
+    icon=":material/inventory_2:",
+)
+st.caption(
+    "Built when you click (it evaluates every control; about as long as a `compliance check`). It names real "
+    "subject and actor ids: handle it as personal data. The notebooks as HTML are added by "
+    "`compliance evidence --notebooks`."
+)
 
 st.subheader("Findings")
 st.markdown(

@@ -18,7 +18,6 @@ actions that expose identifiers, and log what was revealed or downloaded.
 from __future__ import annotations
 
 import getpass
-import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Any
 import streamlit as st
 
 from compliance.access_log import AccessLog, log_path_for
-from compliance.accounts import ROLES, AccountError, allowed, load_accounts, verify_password
+from compliance.accounts import ROLES, AccountError, allowed, is_loopback, load_accounts, verify_password
 from compliance.paths import DEMO_DB
 
 AUTH_ENV = "COMPLIANCE_AUTH"  # "required": sign-in even on 127.0.0.1
@@ -47,19 +46,8 @@ def access_log() -> AccessLog:
     return AccessLog(log_path_for(os.environ.get(DB_ENV) or DEMO_DB))
 
 
-def _loopback(address: str | None) -> bool:
-    if not address:
-        return False  # Streamlit's default (unset) listens on every interface
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def sign_in_required() -> bool:
-    return os.environ.get(AUTH_ENV) == "required" or not _loopback(st.get_option("server.address"))
+    return os.environ.get(AUTH_ENV) == "required" or not is_loopback(st.get_option("server.address"))
 
 
 def _oidc_providers() -> list[str]:

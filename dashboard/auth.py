@@ -25,13 +25,14 @@ from typing import Any
 
 import streamlit as st
 
-from compliance.access_log import AccessLog, log_path_for
+from compliance.access_log import AccessLog, log_path_for, recent_failures
 from compliance.accounts import ROLES, AccountError, allowed, is_loopback, load_accounts, verify_password
 from compliance.paths import DEMO_DB
 
 AUTH_ENV = "COMPLIANCE_AUTH"  # "required": sign-in even on 127.0.0.1
 DB_ENV = "COMPLIANCE_DB"
 _USER_KEY = "_auth_user"
+LOCKOUT_FAILURES, LOCKOUT_MINUTES = 5, 15  # failed sign-ins of one user name within the window lock it
 
 
 @dataclass(frozen=True)
@@ -199,13 +200,19 @@ def _local_sign_in() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
+    name = username[:128] or "(empty)"
+    journal = access_log()
+    if recent_failures(journal.path, name, LOCKOUT_MINUTES) >= LOCKOUT_FAILURES:
+        # Password guessing: the account is locked for a while, whatever the password (the log counts).
+        journal.append(name, "refusal", method="local", page="sign-in", what="sign-in locked after failed attempts")
+        st.error(f"Too many failed sign-ins for this user: try again in {LOCKOUT_MINUTES} minutes.")
+        return
     try:
         account = verify_password(username, password)
     except AccountError:
         account = None
     if account is None:
-        who = User(username[:128] or "(empty)", (), "local")
-        access_log().append(who.name, "sign_in_failed", method="local", page="sign-in")
+        journal.append(name, "sign_in_failed", method="local", page="sign-in")
         st.error("Wrong user name or password.")
         return
     user = User(account.username, account.roles, "local")

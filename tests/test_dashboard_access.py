@@ -237,3 +237,18 @@ def test_grids_neutralise_formulas_and_tables_escape_markdown(
     link = "recipient:![x](http://127.0.0.1:9/x.png)"
     escaped = [c for c in cells if re.sub(r"\\(.)", r"\1", c) == link]
     assert escaped and all("\\!\\[x\\]\\(" in c for c in escaped)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_downloads_count_their_rows_for_the_access_review(fmt: str) -> None:
+    from datetime import datetime
+
+    from compliance.check import render_findings
+    from compliance.controls import FINDINGS_SCHEMA
+    from dashboard.auth import count_rows
+
+    row = {"control_id": "a.b", "policy_section": "5", "resource": "actor:x\ny", "status": "alarm",
+           "severity": "high", "reason": "two\nlines, \"quoted\"", "observed_at": datetime(2025, 1, 1), "evidence": ["e1"]}  # fmt: skip
+    findings = pl.DataFrame([row] * 7, schema=FINDINGS_SCHEMA)
+    mime = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}[fmt]
+    assert count_rows(render_findings(findings, fmt), mime) == 7

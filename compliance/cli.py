@@ -292,7 +292,8 @@ def serve(
     host = f"[{address}]" if ":" in address else address
     mode = "sign-in required" if env["COMPLIANCE_AUTH"] == "required" else "no sign-in: this machine only"
     console.print(f"dashboard on http://{host}:{port}  ({mode}; database {db}; access log {log_file})")
-    raise typer.Exit(subprocess.call(cmd, env=env))
+    # From the repository root: Streamlit reads .streamlit/config.toml and secrets.toml (the identity provider) there.
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
 
 
 def _check_sign_in_configured() -> None:

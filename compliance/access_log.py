@@ -20,7 +20,7 @@ import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ import polars as pl
 
 from compliance.queries import Query, parse_query, run_query
 
-__all__ = ["EVENTS", "LOG_SCHEMA", "AccessLog", "log_path_for", "read_log", "review", "verify_chain"]
+__all__ = ["EVENTS", "LOG_SCHEMA", "AccessLog", "log_path_for", "read_log", "recent_failures", "review", "verify_chain"]
 
 LOG_ENV = "COMPLIANCE_ACCESS_LOG"
 EVENTS = ("sign_in", "sign_in_failed", "sign_out", "page_view", "reveal", "download", "refusal")
@@ -148,6 +148,13 @@ def read_log(path: Path) -> pl.DataFrame:
         return rel.pl().cast(LOG_SCHEMA)
     finally:
         con.close()
+
+
+def recent_failures(path: Path, user: str, minutes: int = 15, now: datetime | None = None) -> int:
+    """Failed sign-ins of `user` in the last `minutes` (a lockout counts them)."""
+    log = read_log(path)
+    since = (now or datetime.now(UTC)).replace(tzinfo=None) - timedelta(minutes=minutes)
+    return log.filter((pl.col("event") == "sign_in_failed") & (pl.col("user") == user) & (pl.col("at") >= since)).height
 
 
 def verify_chain(path: Path) -> list[int]:

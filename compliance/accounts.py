@@ -14,6 +14,7 @@ from the provider's group claim instead (dashboard/auth.py).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -35,6 +36,7 @@ __all__ = [
     "AccountError",
     "add_account",
     "allowed",
+    "is_loopback",
     "load_accounts",
     "remove_account",
     "users_file",
@@ -72,6 +74,19 @@ class Account:
 def users_file() -> Path:
     env = os.environ.get(USERS_ENV)
     return Path(env) if env else state_dir() / "users.json"
+
+
+def is_loopback(address: str | None) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost). An empty address is
+    Streamlit's default, every interface: not loopback."""
+    if not address:
+        return False
+    if address == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 
 def allowed(roles: Iterable[str], action: str) -> bool:

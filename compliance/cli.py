@@ -404,9 +404,10 @@ def serve(
     accounts from `compliance users`, or an OpenID Connect provider configured in .streamlit/secrets.toml).
     """
     from compliance.access_log import log_path_for
+    from compliance.accounts import is_loopback
     from compliance.demo_database import ensure_demo_database
 
-    loopback = _is_loopback(address)
+    loopback = is_loopback(address)
     if not loopback or require_sign_in:
         _check_sign_in_configured()
     if db is None:
@@ -425,18 +426,8 @@ def serve(
     host = f"[{address}]" if ":" in address else address
     mode = "sign-in required" if env["COMPLIANCE_AUTH"] == "required" else "no sign-in: this machine only"
     console.print(f"dashboard on http://{host}:{port}  ({mode}; database {db}; access log {log_file})")
-    raise typer.Exit(subprocess.call(cmd, env=env))
-
-
-def _is_loopback(address: str) -> bool:
-    import ipaddress
-
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
+    # From the repository root: Streamlit reads .streamlit/config.toml and secrets.toml (the identity provider) there.
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
 
 
 def _check_sign_in_configured() -> None:

@@ -17,8 +17,9 @@ actions that expose identifiers, and log what was revealed or downloaded.
 
 from __future__ import annotations
 
+import csv
 import getpass
-import ipaddress
+import io
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -26,13 +27,14 @@ from typing import Any
 
 import streamlit as st
 
-from compliance.access_log import AccessLog, log_path_for
-from compliance.accounts import ROLES, AccountError, allowed, load_accounts, verify_password
+from compliance.access_log import AccessLog, log_path_for, recent_failures
+from compliance.accounts import ROLES, AccountError, allowed, is_loopback, load_accounts, verify_password
 from compliance.paths import DEMO_DB
 
 AUTH_ENV = "COMPLIANCE_AUTH"  # "required": sign-in even on 127.0.0.1
 DB_ENV = "COMPLIANCE_DB"
 _USER_KEY = "_auth_user"
+LOCKOUT_FAILURES, LOCKOUT_MINUTES = 5, 15  # failed sign-ins of one user name within the window lock it
 
 
 @dataclass(frozen=True)
@@ -47,19 +49,8 @@ def access_log() -> AccessLog:
     return AccessLog(log_path_for(os.environ.get(DB_ENV) or DEMO_DB))
 
 
-def _loopback(address: str | None) -> bool:
-    if not address:
-        return False  # Streamlit's default (unset) listens on every interface
-    if address == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def sign_in_required() -> bool:
-    return os.environ.get(AUTH_ENV) == "required" or not _loopback(st.get_option("server.address"))
+    return os.environ.get(AUTH_ENV) == "required" or not is_loopback(st.get_option("server.address"))
 
 
 def _oidc_providers() -> list[str]:
@@ -194,11 +185,30 @@ def download_button(
                 page=page,
                 what=file_name,
                 real_ids=real_ids,
-                rows=rows,
+                rows=rows if rows is not None else count_rows(payload, mime),
             )
         return payload
 
     return st.download_button(label, data=produce, file_name=file_name, mime=mime, key=key, **button)
+
+
+def count_rows(payload: bytes | str, mime: str) -> int | None:
+    """Data rows in a CSV, JSON Lines or Parquet file (the access review counts real-id rows downloaded)."""
+    try:
+        if mime == "application/vnd.apache.parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(
+                io.BytesIO(payload if isinstance(payload, bytes) else payload.encode())
+            ).metadata.num_rows
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        if mime == "text/csv":
+            return max(sum(1 for _ in csv.reader(io.StringIO(text))) - 1, 0)
+        if mime == "application/x-ndjson":
+            return sum(1 for line in text.splitlines() if line.strip())
+    except (ValueError, OSError, csv.Error):
+        return None
+    return None
 
 
 # --- the sign-in gate -------------------------------------------------------------------------
@@ -211,13 +221,19 @@ def _local_sign_in() -> None:
         submitted = st.form_submit_button("Sign in", type="primary")
     if not submitted:
         return
+    name = username[:128] or "(empty)"
+    journal = access_log()
+    if recent_failures(journal.path, name, LOCKOUT_MINUTES) >= LOCKOUT_FAILURES:
+        # Password guessing: the account is locked for a while, whatever the password (the log counts).
+        journal.append(name, "refusal", method="local", page="sign-in", what="sign-in locked after failed attempts")
+        st.error(f"Too many failed sign-ins for this user: try again in {LOCKOUT_MINUTES} minutes.")
+        return
     try:
         account = verify_password(username, password)
     except AccountError:
         account = None
     if account is None:
-        who = User(username[:128] or "(empty)", (), "local")
-        access_log().append(who.name, "sign_in_failed", method="local", page="sign-in")
+        journal.append(name, "sign_in_failed", method="local", page="sign-in")
         st.error("Wrong user name or password.")
         return
     user = User(account.username, account.roles, "local")

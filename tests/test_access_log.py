@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import stat
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
 
-from compliance.access_log import AccessLog, read_log, review, verify_chain
+from compliance.access_log import AccessLog, read_log, recent_failures, review, verify_chain
 from compliance.controls import FINDINGS_SCHEMA
 
 DAY = date(2025, 3, 10)
@@ -87,3 +87,15 @@ def test_the_review_flags_what_no_role_allows_and_bulk_real_id_downloads(tmp_pat
     bulk = findings.filter(pl.col("resource").str.starts_with("user:aude")).row(0, named=True)
     assert "1200 rows with real identifiers in 2 download(s) within 24 hours (threshold 1000)" in bulk["reason"]
     assert len(bulk["evidence"]) == 2  # the two rows' hashes
+
+
+def test_recent_failures_count_one_user_within_the_window(tmp_path: Path) -> None:
+    log = AccessLog(tmp_path / "log.jsonl")
+    now = _at(12)
+    for minutes_ago in (1, 5, 14, 16, 60):
+        log.append("vera", "sign_in_failed", at=now - timedelta(minutes=minutes_ago))
+    log.append("ivan", "sign_in_failed", at=now)
+    log.append("vera", "sign_in", at=now)
+    assert recent_failures(log.path, "vera", 15, now=now) == 3
+    assert recent_failures(log.path, "ivan", 15, now=now) == 1
+    assert recent_failures(tmp_path / "absent.jsonl", "vera", 15, now=now) == 0

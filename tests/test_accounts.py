@@ -14,6 +14,7 @@ from compliance.accounts import (
     AccountError,
     add_account,
     allowed,
+    is_loopback,
     load_accounts,
     remove_account,
     verify_password,
@@ -85,3 +86,12 @@ def test_each_role_may_do_exactly_its_actions(role: str) -> None:
     assert {a for a in PERMISSIONS if allowed([role], a)} == EXPECTED[role]
     assert not allowed([role], "no such action")
     assert not allowed([], "view")
+
+
+@pytest.mark.parametrize(
+    ("address", "loopback"),
+    [("127.0.0.1", True), ("127.1.2.3", True), ("::1", True), ("localhost", True), ("0.0.0.0", False),
+     ("::", False), ("10.0.0.5", False), ("", False), (None, False), ("example.com", False)],
+)  # fmt: skip
+def test_which_addresses_stay_on_this_machine(address: str | None, loopback: bool) -> None:
+    assert is_loopback(address) is loopback

@@ -141,3 +141,8 @@ def test_serve_with_an_address_exposes_it_with_sign_in(demo_build, tmp_path: Pat
     finally:
         out = _stop(proc)
     assert "sign-in required" in out
+
+
+def test_serve_require_sign_in_on_loopback_needs_a_way_to_sign_in(tmp_path: Path) -> None:
+    done = _run(_env(tmp_path), "serve", "--require-sign-in", "--db", str(tmp_path / "any.duckdb"))
+    assert done.returncode == 2 and "compliance users add" in done.stdout + done.stderr

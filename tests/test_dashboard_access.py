@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
+from conftest import build_db
 
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
@@ -22,6 +25,7 @@ from test_dashboard_apptest import APP, TIMEOUT, build_small_demo
 
 from compliance.access_log import read_log
 from compliance.accounts import add_account
+from compliance.config.bundle import load_policy
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -183,3 +187,68 @@ def test_without_any_account_the_sign_in_page_says_how_to_add_one(
     monkeypatch.setenv("COMPLIANCE_USERS", str(tmp_path / "none.json"))
     app.run()
     assert "compliance users add" in app.error[0].value
+
+
+def test_five_failed_sign_ins_lock_the_user_name(app: AppTest, log_path: Path) -> None:
+    at = app
+    for _ in range(5):
+        _sign_in(at, "vera", "wrong password!!")
+    _sign_in(at, "vera")  # the right password, but locked
+    assert "Too many failed sign-ins" in at.error[0].value
+    log = _log(log_path)
+    assert log["event"].to_list() == ["sign_in_failed"] * 5 + ["refusal"]
+    _sign_in(at, "ivan")  # another user is not affected
+    assert ("ivan", "sign_in") in _log(log_path).select("user", "event").rows()
+
+
+@pytest.fixture(scope="module")
+def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shares to recipients named like a formula and like Markdown (the Security page lists them)."""
+    path = tmp_path_factory.mktemp("hostile-apptest") / "hostile.duckdb"
+    names = ["=cmd|' /C calc'!A0", "@SUM(A1:A2)", "![x](http://127.0.0.1:9/x.png)", "plain.example"]
+    rows = [
+        {"event_id": f"e{i}", "occurred_at": f"2025-03-0{i + 1} 10:00:00", "event_date": f"2025-03-0{i + 1}",
+         "actor_id": "emp_1", "actor_type": "employee", "action": "share", "outcome": "success",
+         "resource_type": "contact", "recipient": name, "categories": ["user.name"], "record_count": 3}
+        for i, name in enumerate(names)
+    ]  # fmt: skip
+    con = duckdb.connect(str(path))
+    try:
+        build_db(load_policy(), {"audit_events": rows}, con)
+    finally:
+        con.close()
+    return path
+
+
+def test_grids_neutralise_formulas_and_tables_escape_markdown(
+    hostile_db: Path, log_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPLIANCE_DB", str(hostile_db))
+    monkeypatch.delenv("COMPLIANCE_AUTH", raising=False)
+    monkeypatch.setenv("COMPLIANCE_ACCESS_LOG", str(log_path))
+    at = _visit(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "views/security.py")
+    grids = [pl.from_pandas(d.value) for d in at.dataframe]
+    recipients = next(g for g in grids if "Recipient" in g.columns)["Recipient"].to_list()
+    # What the grid shows is what its "Download as CSV" writes: formulas arrive quoted.
+    assert "'=cmd|' /c calc'!a0" in recipients and "'@sum(a1:a2)" in recipients  # recipients are lower-cased
+    assert "![x](http://127.0.0.1:9/x.png)" in recipients and "plain.example" in recipients
+    # st.table renders Markdown: its cells arrive with every punctuation mark escaped, so they read literally.
+    cells = [str(v) for t in at.table for v in t.value.to_numpy().ravel()]
+    link = "recipient:![x](http://127.0.0.1:9/x.png)"
+    escaped = [c for c in cells if re.sub(r"\\(.)", r"\1", c) == link]
+    assert escaped and all("\\!\\[x\\]\\(" in c for c in escaped)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_downloads_count_their_rows_for_the_access_review(fmt: str) -> None:
+    from datetime import datetime
+
+    from compliance.check import render_findings
+    from compliance.controls import FINDINGS_SCHEMA
+    from dashboard.auth import count_rows
+
+    row = {"control_id": "a.b", "policy_section": "5", "resource": "actor:x\ny", "status": "alarm",
+           "severity": "high", "reason": "two\nlines, \"quoted\"", "observed_at": datetime(2025, 1, 1), "evidence": ["e1"]}  # fmt: skip
+    findings = pl.DataFrame([row] * 7, schema=FINDINGS_SCHEMA)
+    mime = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}[fmt]
+    assert count_rows(render_findings(findings, fmt), mime) == 7

@@ -13,11 +13,7 @@ import csv
 import http.server
 import io
 import os
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,11 +25,8 @@ from test_dashboard_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
-    ROOT,
-    SERVER_START_SECONDS,
-    _free_port,
     _settle,
-    _stop,
+    running_dashboard,
 )
 
 from compliance.access_log import read_log, verify_chain
@@ -104,7 +97,6 @@ def server(hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     users = state / "users.json"
     add_account("adam", PASSWORD, ["admin", "auditor"], users)
     log_path = state / "access-log.jsonl"
-    port = _free_port()
     env = dict(
         os.environ,
         COMPLIANCE_DB=str(hostile_db),
@@ -113,30 +105,8 @@ def server(hostile_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         COMPLIANCE_ACCESS_LOG=str(log_path),
         COMPLIANCE_PSEUDONYM_KEY="browser-test-key-0123456789abcdef0123",
     )
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    out = (state / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert proc.poll() is None, (state / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (state / "server.log").read_text()
-            time.sleep(0.5)
+    with running_dashboard(env, state / "server.log") as url:
         yield url, log_path
-    finally:
-        _stop(proc)
-        out.close()
 
 
 def _sign_in(page: object, user: str, password: str) -> None:

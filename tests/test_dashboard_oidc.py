@@ -8,10 +8,6 @@ user whose groups map to no role is refused; both sign-ins are in the access log
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,11 +20,9 @@ from test_dashboard_browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
-    ROOT,
-    SERVER_START_SECONDS,
     _free_port,
     _settle,
-    _stop,
+    running_dashboard,
 )
 
 from compliance.access_log import read_log
@@ -97,39 +91,19 @@ def server(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iter
         COMPLIANCE_ACCESS_LOG=str(log_path),
         COMPLIANCE_PSEUDONYM_KEY="oidc-test-key-0123456789abcdef0123456789",
     )
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    out = (home / "server.log").open("wb")
-    proc = subprocess.Popen(cmd, cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            assert proc.poll() is None, (home / "server.log").read_text()
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, (home / "server.log").read_text()
-            time.sleep(0.5)
+    with running_dashboard(env, home / "server.log", cwd=home, port=port) as url:
         yield url, log_path
-    finally:
-        _stop(proc)
-        out.close()
 
 
-def _sign_in_with_provider(browser: object, url: str) -> object:
+def _sign_in_with_provider(browser: object, url: str, expect: str) -> object:
+    """A fresh browser signs in through the provider; returns once the dashboard shows `expect`."""
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.goto(url, timeout=PAGE_SECONDS * 1000)
     _settle(page)
     page.get_by_role("button", name="Sign in with testidp").click()
-    page.wait_for_url(f"{url}/**", timeout=30_000)
+    # Dashboard -> provider's /authorize -> /oauth2callback -> dashboard: wait for the far end, not the URL.
+    page.get_by_text(expect).first.wait_for(timeout=PAGE_SECONDS * 1000)
     _settle(page)
     return page
 
@@ -142,16 +116,17 @@ def test_sign_in_through_an_oidc_provider_maps_groups_to_roles(server: tuple[str
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             provider.user = "olga"
-            page = _sign_in_with_provider(browser, url)
+            page = _sign_in_with_provider(browser, url, "Signed in as")
             sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
             assert "Signed in as olga@example.com (oidc)" in sidebar
             assert "roles: investigator, admin" in sidebar
             page.locator('[data-testid="stSidebarNav"]').get_by_text("Access log", exact=True).click()
+            page.get_by_text("Review (control access.dashboard_log_review)").wait_for(timeout=PAGE_SECONDS * 1000)
             _settle(page)
             assert "Refused" not in page.locator('[data-testid="stMain"]').inner_text()
 
             provider.user = "nora"
-            page = _sign_in_with_provider(browser, url)
+            page = _sign_in_with_provider(browser, url, "holds no dashboard role")
             assert "holds no dashboard role" in page.locator('[data-testid="stMain"]').inner_text()
             assert page.locator('[data-testid="stSidebarNav"]').count() == 0
         finally:

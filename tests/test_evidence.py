@@ -129,6 +129,7 @@ def test_dsr_register_explains_every_deadline(package: Path) -> None:
 # --- verify --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_passes_on_an_untouched_package(package: Path, demo_build) -> None:
     ok = _run("evidence", "verify", str(package), "--db", str(demo_build.db))
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -154,6 +155,7 @@ def test_verify_fails_on_an_edited_finding_even_with_forged_sums(package: Path, 
     assert not any(m.startswith("manifest.json") for m in messages)  # the manifest was left true
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_command_fails_on_an_edited_finding(package: Path, demo_build, tmp_path: Path) -> None:
     edited, where = _edited_finding(_files(package))
     edit = {"findings/findings.jsonl": edited}
@@ -165,6 +167,7 @@ def test_verify_command_fails_on_an_edited_finding(package: Path, demo_build, tm
     assert re.search(r"^FAILED .*: \d+ difference", cli.stdout, re.MULTILINE)
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_a_swapped_input_digest(package: Path, demo_build, tmp_path: Path) -> None:
     files = _files(package)
     manifest = json.loads(files["manifest.json"])
@@ -177,6 +180,7 @@ def test_verify_fails_on_a_swapped_input_digest(package: Path, demo_build, tmp_p
     assert any(re.match(pattern, m) for m in messages), messages
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_an_edited_query(package: Path, demo_build, tmp_path: Path) -> None:
     files = _files(package)
     path = "queries/controls/dsr_overdue.sql"
@@ -191,6 +195,7 @@ def test_verify_fails_on_an_edited_query(package: Path, demo_build, tmp_path: Pa
     assert any(m.startswith("findings/findings.jsonl: ") and "dsr.overdue" in m for m in messages), messages
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_reports_hostile_entries(package: Path, demo_build, tmp_path: Path) -> None:
     hostile = {"../escape.txt": b"x", "/etc/passwd": b"x", "extra/notes.txt": b"hello"}
     result = verify_package(_rewrite(package, tmp_path / "hostile.zip", hostile), demo_build.db)

@@ -308,7 +308,6 @@ def policy(
 
 
 evidence_app = typer.Typer(
-    help="Evidence packages an auditor can take away and re-check.",
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -195,8 +195,6 @@ def derive(
     as_of: date | None,
     policy_dir: Path | str,
     query_root: Path,
-    *,
-    with_reports: bool = True,
 ) -> Derived:
     """Every derived file of a package for the database at `db_path` (opened read-only) as of `as_of`
     (default: the newest timestamp in the data), evaluated with the policy in `policy_dir` and the SQL
@@ -256,9 +254,8 @@ def derive(
         dsr_register=register,
         inputs=inputs,
     )
-    if with_reports:
-        files["reports/evidence.xlsx"] = render_xlsx(tables)
-        files["reports/evidence.pdf"] = render_pdf(tables)
+    files["reports/evidence.xlsx"] = render_xlsx(tables)
+    files["reports/evidence.pdf"] = render_pdf(tables)
     manifest = {
         "package": "Capantra privacy-compliance evidence",
         "format_version": FORMAT_VERSION,

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -384,6 +385,41 @@ def test_a_database_without_dsr_or_alarms_still_packages_and_verifies(tmp_path: 
     assert package_bytes(db, date(2025, 6, 30)) == out.read_bytes()
     for line in built.derived.files["findings/findings.ocsf.jsonl"].decode().splitlines():
         ComplianceFinding.model_validate_json(line)
+
+
+def test_triage_tables_join_the_package_where_the_triage_module_offers_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The triage module lives on another branch; a stand-in with its evidence function shows the hook
+    packs what it returns (and that verify re-derives it), and that without it nothing is invented."""
+    db = _small_db(tmp_path, {})
+    bare = build_package(db, tmp_path / "bare.zip", date(2025, 6, 30))
+    assert not any(p.startswith("triage/") for p in bare.derived.files)
+    assert "none exist for this database" in _files(tmp_path / "bare.zip")["README.md"].decode()
+
+    seen = []
+
+    def triage_evidence(db_path: Path, policy, as_of: date) -> dict[str, pl.DataFrame]:
+        seen.append((db_path, as_of))
+        return {
+            "waivers": pl.DataFrame({"waiver": ["w1"], "control_id": ["dsr.overdue"], "in_force": [True]}),
+            "triage_changes": pl.DataFrame({"event_id": [1], "state": ["acknowledged"], "tags": [["a", "b"]]}),
+        }
+
+    monkeypatch.setitem(sys.modules, "compliance.triage", types.SimpleNamespace(triage_evidence=triage_evidence))
+    out = tmp_path / "triaged.zip"
+    built = build_package(db, out, date(2025, 6, 30))
+    files = _files(out)
+    assert files["triage/waivers.csv"] == b"waiver,control_id,in_force\nw1,dsr.overdue,true\n"
+    assert json.loads(files["triage/triage_changes.jsonl"]) == {
+        "event_id": 1,
+        "state": "acknowledged",
+        "tags": ["a", "b"],
+    }
+    assert built.derived.manifest["waivers_and_triage"] == ["triage/triage_changes.jsonl", "triage/waivers.csv"]
+    assert "`triage/waivers.csv`" in files["README.md"].decode()
+    assert seen[0] == (db, date(2025, 6, 30))
+    assert verify_package(out, db).ok
 
 
 def test_evidence_command_explains_bad_input(tmp_path: Path) -> None:

@@ -209,14 +209,13 @@ def derive(
         con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
         as_of = as_of or default_as_of(con)
         findings = run_controls(con, policy, as_of, root=query_root)
-        findings = triage_hook.apply_waivers(con, policy_dir, as_of, findings)
         register = run_query(con, get_query("dsr_register", query_root), {"as_of": as_of}, policy)
         tenants = run_query(con, get_query("processor_controllers", query_root), {"as_of": as_of}, policy)
         inputs = _inputs(con, policy, query_root)
         runs = run_query(con, get_query("load_runs_summary", query_root), {}, policy)
-        triage_files = triage_hook.triage_files(con, policy_dir, as_of)
     finally:
         con.close()
+    triage_files = triage_hook.triage_files(db_path, policy, as_of)
 
     files: dict[str, bytes] = {}
     files |= _tree(policy_dir, "policy")

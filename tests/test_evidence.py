@@ -145,6 +145,7 @@ def _edited_finding(files: dict[str, bytes]) -> tuple[bytes, str]:
     return "".join(lines).encode(), f"line {i + 1} ({row['control_id']} {row['resource']})"
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_an_edited_finding_even_with_forged_sums(package: Path, demo_build, tmp_path: Path) -> None:
     edited, where = _edited_finding(_files(package))
     forged = _rewrite(package, tmp_path / "edited.zip", {"findings/findings.jsonl": edited})

@@ -733,7 +733,6 @@ def history(
 
 
 evidence_app = typer.Typer(
-    help="Evidence packages an auditor can take away and re-check.",
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,

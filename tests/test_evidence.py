@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import types
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -129,6 +130,7 @@ def test_dsr_register_explains_every_deadline(package: Path) -> None:
 # --- verify --------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_passes_on_an_untouched_package(package: Path, demo_build) -> None:
     ok = _run("evidence", "verify", str(package), "--db", str(demo_build.db))
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -143,6 +145,7 @@ def _edited_finding(files: dict[str, bytes]) -> tuple[bytes, str]:
     return "".join(lines).encode(), f"line {i + 1} ({row['control_id']} {row['resource']})"
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_an_edited_finding_even_with_forged_sums(package: Path, demo_build, tmp_path: Path) -> None:
     edited, where = _edited_finding(_files(package))
     forged = _rewrite(package, tmp_path / "edited.zip", {"findings/findings.jsonl": edited})
@@ -154,6 +157,7 @@ def test_verify_fails_on_an_edited_finding_even_with_forged_sums(package: Path, 
     assert not any(m.startswith("manifest.json") for m in messages)  # the manifest was left true
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_command_fails_on_an_edited_finding(package: Path, demo_build, tmp_path: Path) -> None:
     edited, where = _edited_finding(_files(package))
     edit = {"findings/findings.jsonl": edited}
@@ -165,6 +169,7 @@ def test_verify_command_fails_on_an_edited_finding(package: Path, demo_build, tm
     assert re.search(r"^FAILED .*: \d+ difference", cli.stdout, re.MULTILINE)
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_a_swapped_input_digest(package: Path, demo_build, tmp_path: Path) -> None:
     files = _files(package)
     manifest = json.loads(files["manifest.json"])
@@ -177,6 +182,7 @@ def test_verify_fails_on_a_swapped_input_digest(package: Path, demo_build, tmp_p
     assert any(re.match(pattern, m) for m in messages), messages
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_fails_on_an_edited_query(package: Path, demo_build, tmp_path: Path) -> None:
     files = _files(package)
     path = "queries/controls/dsr_overdue.sql"
@@ -191,6 +197,7 @@ def test_verify_fails_on_an_edited_query(package: Path, demo_build, tmp_path: Pa
     assert any(m.startswith("findings/findings.jsonl: ") and "dsr.overdue" in m for m in messages), messages
 
 
+@pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_reports_hostile_entries(package: Path, demo_build, tmp_path: Path) -> None:
     hostile = {"../escape.txt": b"x", "/etc/passwd": b"x", "extra/notes.txt": b"hello"}
     result = verify_package(_rewrite(package, tmp_path / "hostile.zip", hostile), demo_build.db)
@@ -379,6 +386,41 @@ def test_a_database_without_dsr_or_alarms_still_packages_and_verifies(tmp_path: 
     assert package_bytes(db, date(2025, 6, 30)) == out.read_bytes()
     for line in built.derived.files["findings/findings.ocsf.jsonl"].decode().splitlines():
         ComplianceFinding.model_validate_json(line)
+
+
+def test_triage_tables_join_the_package_where_the_triage_module_offers_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The triage module lives on another branch; a stand-in with its evidence function shows the hook
+    packs what it returns (and that verify re-derives it), and that without it nothing is invented."""
+    db = _small_db(tmp_path, {})
+    bare = build_package(db, tmp_path / "bare.zip", date(2025, 6, 30))
+    assert not any(p.startswith("triage/") for p in bare.derived.files)
+    assert "none exist for this database" in _files(tmp_path / "bare.zip")["README.md"].decode()
+
+    seen = []
+
+    def triage_evidence(db_path: Path, policy, as_of: date) -> dict[str, pl.DataFrame]:
+        seen.append((db_path, as_of))
+        return {
+            "waivers": pl.DataFrame({"waiver": ["w1"], "control_id": ["dsr.overdue"], "in_force": [True]}),
+            "triage_changes": pl.DataFrame({"event_id": [1], "state": ["acknowledged"], "tags": [["a", "b"]]}),
+        }
+
+    monkeypatch.setitem(sys.modules, "compliance.triage", types.SimpleNamespace(triage_evidence=triage_evidence))
+    out = tmp_path / "triaged.zip"
+    built = build_package(db, out, date(2025, 6, 30))
+    files = _files(out)
+    assert files["triage/waivers.csv"] == b"waiver,control_id,in_force\nw1,dsr.overdue,true\n"
+    assert json.loads(files["triage/triage_changes.jsonl"]) == {
+        "event_id": 1,
+        "state": "acknowledged",
+        "tags": ["a", "b"],
+    }
+    assert built.derived.manifest["waivers_and_triage"] == ["triage/triage_changes.jsonl", "triage/waivers.csv"]
+    assert "`triage/waivers.csv`" in files["README.md"].decode()
+    assert seen[0] == (db, date(2025, 6, 30))
+    assert verify_package(out, db).ok
 
 
 def test_evidence_command_explains_bad_input(tmp_path: Path) -> None:

@@ -195,8 +195,6 @@ def derive(
     as_of: date | None,
     policy_dir: Path | str,
     query_root: Path,
-    *,
-    with_reports: bool = True,
 ) -> Derived:
     """Every derived file of a package for the database at `db_path` (opened read-only) as of `as_of`
     (default: the newest timestamp in the data), evaluated with the policy in `policy_dir` and the SQL
@@ -211,14 +209,13 @@ def derive(
         con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
         as_of = as_of or default_as_of(con)
         findings = run_controls(con, policy, as_of, root=query_root)
-        findings = triage_hook.apply_waivers(con, policy_dir, as_of, findings)
         register = run_query(con, get_query("dsr_register", query_root), {"as_of": as_of}, policy)
         tenants = run_query(con, get_query("processor_controllers", query_root), {"as_of": as_of}, policy)
         inputs = _inputs(con, policy, query_root)
         runs = run_query(con, get_query("load_runs_summary", query_root), {}, policy)
-        triage_files = triage_hook.triage_files(con, policy_dir, as_of)
     finally:
         con.close()
+    triage_files = triage_hook.triage_files(db_path, policy, as_of)
 
     files: dict[str, bytes] = {}
     files |= _tree(policy_dir, "policy")
@@ -256,9 +253,8 @@ def derive(
         dsr_register=register,
         inputs=inputs,
     )
-    if with_reports:
-        files["reports/evidence.xlsx"] = render_xlsx(tables)
-        files["reports/evidence.pdf"] = render_pdf(tables)
+    files["reports/evidence.xlsx"] = render_xlsx(tables)
+    files["reports/evidence.pdf"] = render_pdf(tables)
     manifest = {
         "package": "Capantra privacy-compliance evidence",
         "format_version": FORMAT_VERSION,

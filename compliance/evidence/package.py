@@ -67,7 +67,7 @@ def describe(path: str) -> str:
 def readme(manifest: Mapping, paths: list[str]) -> bytes:
     """The package's index: what it is, how to check it, and what every file holds."""
     f = manifest["findings"]
-    statuses = ", ".join(f"{n} {s}" for s, n in f["by_status"].items() if n)
+    statuses = ", ".join(f"{n:,} {s}" for s, n in f["by_status"].items() if n)
     folders = sorted({p.split("/", 1)[0] + "/" for p in paths if "/" in p})
     top = [p for p in paths if "/" not in p]
     listed = [p for p in paths if "/" in p and p.split("/", 1)[0] in ("findings", "reports")]

@@ -1,16 +1,17 @@
-"""The place where waivers and triage states enter an evidence package, where they exist.
+"""Where waivers and triage states enter an evidence package, where they exist.
 
-Waivers (`exceptions.yaml` in the policy folder) travel with the package's copy of the policy folder
-(every file of it is copied), so a verifier re-derives with the same waivers. The triage store and the
-`suppressed` status belong to the triage module (compliance.triage), built on another branch: when it
-is installed and offers the two functions named below, they are used; otherwise the package says that
-no waivers or triage states exist. Nothing here guesses at a store it does not know.
+- Waivers (`exceptions.yaml` in the policy folder) travel with the package's copy of the policy folder
+  (every file of it is copied), and the controls engine applies them where the triage module is
+  installed (an alarm under a waiver in force becomes `suppressed`), so a verifier re-derives the same
+  suppressed rows from the package's own policy.
+- The triage store (states and changes of each alarm) belongs to the triage module. When
+  `compliance.triage` is installed and offers `triage_evidence(db, policy, as_of) -> {name: frame}`, each
+  table goes into the package as `triage/<name>.csv` (JSON Lines for a table with nested columns);
+  otherwise the package says that no waivers or triage states exist. Nothing here guesses at a store it
+  does not know.
 
-The contract with compliance.triage (for whoever wires it):
-- `evidence_apply_waivers(con, policy_dir, as_of, findings) -> findings`: alarms covered by an approved,
-  unexpired waiver turned `suppressed`;
-- `evidence_files(con, policy_dir, as_of) -> dict[str, bytes]`: the waivers and triage states as files
-  (paths under `triage/`), deterministic for a given database and as-of date.
+A triage change made after the package was built shows in `verify` as a difference in `triage/`, which
+is what it is: the package no longer matches the store.
 """
 
 from __future__ import annotations
@@ -19,11 +20,14 @@ import importlib
 from datetime import date
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-import duckdb
 import polars as pl
 
-__all__ = ["apply_waivers", "triage_files", "triage_module"]
+if TYPE_CHECKING:
+    from compliance.config.bundle import Policy
+
+__all__ = ["triage_files", "triage_module"]
 
 
 def triage_module() -> ModuleType | None:
@@ -34,19 +38,21 @@ def triage_module() -> ModuleType | None:
         return None
 
 
-def apply_waivers(
-    con: duckdb.DuckDBPyConnection, policy_dir: Path, as_of: date, findings: pl.DataFrame
-) -> pl.DataFrame:
-    module = triage_module()
-    hook = getattr(module, "evidence_apply_waivers", None) if module else None
-    return hook(con, policy_dir, as_of, findings) if hook else findings
+def _table_bytes(frame: pl.DataFrame) -> tuple[str, bytes]:
+    nested = any(isinstance(dtype, pl.List | pl.Struct | pl.Array) for dtype in frame.dtypes)
+    if nested:
+        return "jsonl", frame.write_ndjson().encode("utf-8")
+    return "csv", frame.write_csv(line_terminator="\n").encode("utf-8")
 
 
-def triage_files(con: duckdb.DuckDBPyConnection, policy_dir: Path, as_of: date) -> dict[str, bytes]:
+def triage_files(db_path: Path | str, policy: Policy, as_of: date) -> dict[str, bytes]:
+    """`triage/<table>.csv` for every table the triage module offers for evidence; {} without it."""
     module = triage_module()
-    hook = getattr(module, "evidence_files", None) if module else None
-    files = hook(con, policy_dir, as_of) if hook else {}
-    bad = [p for p in files if not p.startswith("triage/")]
-    if bad:
-        raise ValueError(f"triage files must lie under triage/: {bad}")
-    return dict(sorted(files.items()))
+    evidence = getattr(module, "triage_evidence", None) if module else None
+    if evidence is None:
+        return {}
+    files = {}
+    for name, frame in sorted(evidence(Path(db_path), policy, as_of).items()):
+        ext, data = _table_bytes(frame)
+        files[f"triage/{name}.{ext}"] = data
+    return files

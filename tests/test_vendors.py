@@ -450,3 +450,29 @@ def test_notebooks_run_on_a_vendor_only_bundle(vendor_bundle_db: Path, notebook:
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute(
         env=dict(os.environ)
     )
+
+
+def test_identities_added_later_re_resolve_earlier_vendor_events(vendor_export: Path, tmp_path: Path) -> None:
+    (vendor_export / "identities" / "people.csv").unlink()
+    db = tmp_path / "a.duckdb"
+    ingest([vendor_export], db, findings=False)
+    con = duckdb.connect(str(db), read_only=True)
+    before = dict(con.execute("select log_source, min(actor_id) from audit_events group by 1").fetchall())
+    con.close()
+    assert before["okta"] == "alice@capantra.com" and before["google_workspace"] == "bob@capantra.com"
+    later = tmp_path / "later"
+    (later / "identities").mkdir(parents=True)
+    (later / "identities" / "people.csv").write_text(IDENTITIES)
+    ingest([later], db, findings=False)
+    con = duckdb.connect(str(db), read_only=True)
+    after = con.execute(
+        """select log_source, actor_id, actor_role, count(*) from audit_events
+           where log_source in ('okta', 'google_workspace', 'cloudtrail') group by all order by all"""
+    ).fetchall()
+    assert after == [
+        ("cloudtrail", "emp-bob", "engineer", 1),
+        ("google_workspace", "emp-bob", "engineer", 11),
+        ("okta", "emp-alice", "support_agent", 13),
+    ]
+    target = con.execute("select target_actor_id from audit_events where log_source = 'cloudtrail'").fetchall()
+    assert target == [("emp-alice",)]

@@ -44,7 +44,7 @@ from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Sour
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
-REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr"}  # what enrichment is computed from
+REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr", "identities"}  # what enrichment is computed from
 
 Progress = Callable[[str, Path | None, int, int], None]  # (source, file, index, total)
 
@@ -508,7 +508,9 @@ def ingest(
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)
         # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
-        vendor_files, vendor_touched = load_vendor_exports(con, loader, exports, policy)
+        vendor_files, vendor_touched = load_vendor_exports(
+            con, loader, exports, policy, directory_changed="directory" in touched
+        )
         summary.files.extend(vendor_files)
         if vendor_touched:
             touched |= {"audit", *vendor_touched}

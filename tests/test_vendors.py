@@ -602,3 +602,15 @@ def test_every_mapped_action(folder: str, cases: list, tmp_path: Path) -> None:
     got = con.execute("select action, outcome, role from audit_events order by source_line").fetchall()
     assert got == [expected for _, expected in cases]
     assert con.execute("select count(*) from rejects").fetchall() == [(0,)]
+
+
+def test_an_identities_file_without_the_columns_is_named(tmp_path: Path) -> None:
+    ex = tmp_path / "export"
+    (ex / "identities").mkdir(parents=True)
+    (ex / "identities" / "it's wrong.csv").write_text("email,who\na@x.io,emp-1\n")
+    _lines(ex / "okta" / "e.jsonl", [_ok("user.session.start")])
+    con = _db(ex, tmp_path)
+    assert con.execute("select source, line, field, reason from rejects").fetchall() == [
+        ("identities", 1, "identity", "header lacks column(s) identity, actor_id (expected identity, actor_id)")
+    ]
+    assert con.execute("select actor_id from audit_events").fetchall() == [("al@x.io",)]

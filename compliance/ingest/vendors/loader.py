@@ -127,6 +127,30 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int, 
     return int(n[0][0]) if n else 0
 
 
+def _reject_whole_file(
+    con: duckdb.DuckDBPyConnection,
+    f: FileResult,
+    run_id: int,
+    reason: str,
+    line: int | None = None,
+    field: str | None = None,
+) -> None:
+    """One reject standing for a file that cannot be read (its name and the reader's message, bound)."""
+    con.execute(
+        "insert into rejects values ($run, $source, $file_id, $path, $line, $field, $reason, null)",
+        {
+            "run": run_id,
+            "source": f.source,
+            "file_id": f.file_id,
+            "path": str(f.path),
+            "line": line,
+            "field": field,
+            "reason": reason,
+        },
+    ).fetchall()
+    f.rows_read = f.rows_rejected = 1
+
+
 def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int) -> None:
     """Rows `identity, actor_id` of one CSV into `identities`; rows missing either are rejects."""
     try:
@@ -138,21 +162,12 @@ def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id:
         ).fetchall()
         present = {r[0] for r in con.execute("select column_name from (describe _vid)").fetchall()}
     except FILE_ERRORS as exc:
-        reason = "file cannot be read as CSV: " + str(exc).splitlines()[0]
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con,
-            f,
-            run_id,
-            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
-            " as reason, null as raw",
-        )
+        _reject_whole_file(con, f, run_id, "file cannot be read as CSV: " + str(exc).splitlines()[0])
         return
     missing = [c for c in ("identity", "actor_id") if c not in present]
     if missing:
         why = f"header lacks column(s) {', '.join(missing)} (expected identity, actor_id)"
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con, f, run_id, f"select 1::bigint as line, '{missing[0]}' as field, '{why}' as reason, null as raw"
-        )
+        _reject_whole_file(con, f, run_id, why, line=1, field=missing[0])
         return
     f.rows_rejected = _insert_rejects(
         con,
@@ -188,14 +203,7 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
     try:
         map_file(con, adapter, f.path)
     except FILE_ERRORS as exc:
-        reason = f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0]
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con,
-            f,
-            run_id,
-            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
-            " as reason, null as raw",
-        )
+        _reject_whole_file(con, f, run_id, f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0])
         return
     unparseable = _insert_rejects(
         con,

@@ -614,3 +614,17 @@ def test_an_identities_file_without_the_columns_is_named(tmp_path: Path) -> None
         ("identities", 1, "identity", "header lacks column(s) identity, actor_id (expected identity, actor_id)")
     ]
     assert con.execute("select actor_id from audit_events").fetchall() == [("al@x.io",)]
+
+
+def test_a_database_from_before_log_source_gains_it_on_the_next_ingest(tmp_path: Path) -> None:
+    ex = tmp_path / "export"
+    _lines(ex / "audit" / "a.jsonl", [{"event_id": "e1", "occurred_at": T, "actor_id": "emp-1",
+                                       "actor_type": "employee", "action": "login", "outcome": "success"}])  # fmt: skip
+    db = tmp_path / "a.duckdb"
+    ingest([ex], db, findings=False)
+    with duckdb.connect(str(db)) as con:
+        con.execute("alter table audit_events drop column log_source").fetchall()
+    summary = ingest([ex], db, findings=False)  # nothing new to load, but the schema changed: published
+    assert summary.published
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select event_id, log_source from audit_events").fetchall() == [("e1", "audit")]

@@ -471,7 +471,7 @@ def ingest(
             con.execute(f"set memory_limit = '{memory_limit}'").fetchall()
         if threads:
             con.execute(f"set threads = {int(threads)}").fetchall()
-        create_tables(con)
+        schema_changed = create_tables(con)  # an older database gains new columns: publish it
         # No explicit transaction: the copy is private until published and is discarded on any failure,
         # and one giant transaction made the final commit rewrite what the bulk inserts had already written.
         last = con.execute("select coalesce(max(run_id), 0), arg_max(policy_digest, run_id) from load_runs").fetchall()[
@@ -518,7 +518,7 @@ def ingest(
             progress("", None, total, total)
 
         findings_stale = findings and _findings_stale(con, policy)
-        if not touched and not policy_changed and not findings_stale:
+        if not touched and not policy_changed and not findings_stale and not schema_changed:
             con.close()
             _remove_db_files(work)
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()

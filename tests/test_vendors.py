@@ -628,3 +628,29 @@ def test_a_database_from_before_log_source_gains_it_on_the_next_ingest(tmp_path:
     assert summary.published
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select event_id, log_source from audit_events").fetchall() == [("e1", "audit")]
+
+
+def test_reads_of_a_data_map_bucket_feed_the_out_of_role_control(tmp_path: Path, policy) -> None:
+    """The data map names the call-recordings bucket for CloudTrail: an engineer's S3 reads of it are reads
+    of call recordings, which the engineer role may not touch."""
+    ex = tmp_path / "export"
+    (ex / "directory").mkdir(parents=True)
+    (ex / "directory" / "accounts.csv").write_text(DIRECTORY)
+    (ex / "identities").mkdir()
+    (ex / "identities" / "people.csv").write_text(IDENTITIES)
+    reads = [
+        _ct(
+            "GetObject",
+            eventID=f"g{i}",
+            eventSource="s3.amazonaws.com",
+            userIdentity={"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/bob"},
+            requestParameters={"bucketName": "capantra-call-recordings-au", "key": f"2025/03/{i}.wav"},
+        )
+        for i in range(3)
+    ]
+    _lines(ex / "cloudtrail" / "data-events.jsonl", reads)
+    con = _db(ex, tmp_path)
+    rows = con.execute("select distinct actor_id, system, resource_type, categories from audit_events").fetchall()
+    assert rows == [("emp-bob", "call-service", "call_recording", ["user.content.private.call_recording"])]
+    out_of_role = _findings(con, policy, "access.out_of_role")
+    assert [v[0] for k, v in out_of_role.items() if k.startswith("actor:emp-bob")] == ["alarm"]

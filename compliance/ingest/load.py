@@ -62,7 +62,7 @@ from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Sour
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
-REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr"}  # what enrichment is computed from
+REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr", "identities"}  # what enrichment is computed from
 
 Progress = Callable[[str, Path | None, int, int], None]  # (source, file, index, total)
 
@@ -764,7 +764,7 @@ def _ingest_locked(
                 raise IngestError(f"--memory-limit {memory_limit!r} is not a size like 4GB or 512MB") from None
         if threads:
             con.execute(f"set threads = {int(threads)}").fetchall()
-        create_tables(con)
+        schema_changed = create_tables(con)  # an older database gains new columns: publish it
         # No explicit transaction: the copy is private until published and is discarded on any failure,
         # and one giant transaction made the final commit rewrite what the bulk inserts had already written.
         last = con.execute("select coalesce(max(run_id), 0), arg_max(policy_digest, run_id) from load_runs").fetchall()[
@@ -802,7 +802,9 @@ def _ingest_locked(
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)
         # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
-        vendor_files, vendor_touched = load_vendor_exports(con, loader, exports, policy)
+        vendor_files, vendor_touched = load_vendor_exports(
+            con, loader, exports, policy, directory_changed="directory" in touched
+        )
         summary.files.extend(vendor_files)
         if vendor_touched:
             touched |= {"audit", *vendor_touched}
@@ -810,7 +812,7 @@ def _ingest_locked(
             progress("", None, total, total)
 
         findings_stale = findings and _findings_stale(con, policy)
-        if not touched and not policy_changed and not findings_stale:
+        if not touched and not policy_changed and not findings_stale and not schema_changed:
             con.close()
             _remove_db_files(work)
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()

@@ -92,13 +92,18 @@ def table_columns(source: Source) -> list[tuple[str, str]]:
     return cols
 
 
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table of the audit database that does not exist yet (idempotent)."""
+def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Create every table of the audit database that does not exist yet (idempotent); True when an
+    existing table gained a column (a database built before it), so the load must publish."""
+    added = False
     for source in SOURCES:
         cols = ", ".join(f'"{n}" {t}' for n, t in table_columns(source))
         con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
-        for name, type_ in ORIGIN_COLUMNS.get(source.table, ()):  # databases created before the column
-            con.execute(f'ALTER TABLE {source.table} ADD COLUMN IF NOT EXISTS "{name}" {type_}').fetchall()
+        have = {r[0] for r in con.execute(f"select column_name from (describe {source.table})").fetchall()}
+        for name, type_ in ORIGIN_COLUMNS.get(source.table, ()):
+            if name not in have:  # a database created before the column: its rows came from audit/
+                con.execute(f"ALTER TABLE {source.table} ADD COLUMN \"{name}\" {type_} DEFAULT 'audit'").fetchall()
+                added = True
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=True))
@@ -106,3 +111,4 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()
+    return added

@@ -231,6 +231,11 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
 def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
     """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
     _read_lines(con, path)
+    remap_file(con, adapter)
+
+
+def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
+    """Map the events of `_vlines` into `_stage`."""
     _explode(con, adapter)
     _names_lookup(con)
     con.execute(

@@ -52,10 +52,10 @@ with unwrapped as (
 f as (select line, elem, ev, category, {extract(FIELDS, "e")} from unwrapped),
 t as (
     select *,
-        json_extract_string(targets, '$[*].type') as target_types,
-        json_extract_string(targets, '$[*].id') as target_ids,
-        json_extract_string(targets, '$[*].userPrincipalName') as target_upns,
-        json_extract_string(targets, '$[*].displayName') as target_names,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.type')) as target_types,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.id')) as target_ids,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.userPrincipalName')) as target_upns,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.displayName')) as target_names,
         -- The role or group named in the change: Role.DisplayName / Group.DisplayName, a JSON-quoted string.
         list_filter(json_extract(targets, '$[*].modifiedProperties[*]'),
             lambda p: json_extract_string(p, '$.displayName') in ('Role.DisplayName', 'Group.DisplayName',

@@ -22,7 +22,7 @@ from compliance.ingest import enrich
 from compliance.ingest.readers import file_kind
 from compliance.ingest.validate import reject_select, typed_select
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
-from compliance.ingest.vendors.core import Adapter, exact_path, map_file
+from compliance.ingest.vendors.core import Adapter, exact_path, map_file, remap_file
 from compliance.schema import AUDIT, Source
 
 if TYPE_CHECKING:
@@ -127,6 +127,30 @@ def _insert_rejects(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int, 
     return int(n[0][0]) if n else 0
 
 
+def _reject_whole_file(
+    con: duckdb.DuckDBPyConnection,
+    f: FileResult,
+    run_id: int,
+    reason: str,
+    line: int | None = None,
+    field: str | None = None,
+) -> None:
+    """One reject standing for a file that cannot be read (its name and the reader's message, bound)."""
+    con.execute(
+        "insert into rejects values ($run, $source, $file_id, $path, $line, $field, $reason, null)",
+        {
+            "run": run_id,
+            "source": f.source,
+            "file_id": f.file_id,
+            "path": str(f.path),
+            "line": line,
+            "field": field,
+            "reason": reason,
+        },
+    ).fetchall()
+    f.rows_read = f.rows_rejected = 1
+
+
 def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int) -> None:
     """Rows `identity, actor_id` of one CSV into `identities`; rows missing either are rejects."""
     try:
@@ -138,21 +162,12 @@ def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id:
         ).fetchall()
         present = {r[0] for r in con.execute("select column_name from (describe _vid)").fetchall()}
     except FILE_ERRORS as exc:
-        reason = "file cannot be read as CSV: " + str(exc).splitlines()[0]
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con,
-            f,
-            run_id,
-            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
-            " as reason, null as raw",
-        )
+        _reject_whole_file(con, f, run_id, "file cannot be read as CSV: " + str(exc).splitlines()[0])
         return
     missing = [c for c in ("identity", "actor_id") if c not in present]
     if missing:
         why = f"header lacks column(s) {', '.join(missing)} (expected identity, actor_id)"
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con, f, run_id, f"select 1::bigint as line, '{missing[0]}' as field, '{why}' as reason, null as raw"
-        )
+        _reject_whole_file(con, f, run_id, why, line=1, field=missing[0])
         return
     f.rows_rejected = _insert_rejects(
         con,
@@ -188,14 +203,7 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
     try:
         map_file(con, adapter, f.path)
     except FILE_ERRORS as exc:
-        reason = f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0]
-        f.rows_read = f.rows_rejected = _insert_rejects(
-            con,
-            f,
-            run_id,
-            f"select null::bigint as line, null as field, '{reason.replace(chr(39), chr(39) * 2)}'"
-            " as reason, null as raw",
-        )
+        _reject_whole_file(con, f, run_id, f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0])
         return
     unparseable = _insert_rejects(
         con,
@@ -232,6 +240,30 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
     f.rows_read = f.rows_loaded + f.rows_rejected
 
 
+def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> int:
+    """Resolve the principals of a vendor's stored events again (identities or the directory changed):
+    the events are mapped anew from the vendor events kept in `details`; returns the rows changed."""
+    con.execute(
+        """create or replace temp table _vlines as
+           select source_line as line, details as doc, null::varchar as raw
+           from audit_events where log_source = $folder""",
+        {"folder": adapter.folder},
+    ).fetchall()
+    if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
+        return 0
+    remap_file(con, adapter)
+    changed = con.execute(
+        """update audit_events as e
+           set actor_id = s.actor_id, actor_type = s.actor_type, target_actor_id = s.target_actor_id
+           from _stage as s
+           where e.log_source = $folder and e.event_id = s.event_id and s._reason is null
+             and (e.actor_id is distinct from s.actor_id or e.actor_type is distinct from s.actor_type
+                  or e.target_actor_id is distinct from s.target_actor_id)""",
+        {"folder": adapter.folder},
+    ).fetchall()
+    return int(changed[0][0]) if changed else 0
+
+
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
     for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames"):
         con.execute(f"drop table if exists {name}").fetchall()
@@ -245,8 +277,12 @@ def load_vendor_exports(
     exports: Sequence[Path],
     policy: Policy,
     progress: Callable[[str, Path], None] | None = None,
+    *,
+    directory_changed: bool = False,
 ) -> tuple[list[FileResult], set[str]]:
-    """Load `identities/` and every vendor folder of the exports; (file results, folders with new files)."""
+    """Load `identities/` and every vendor folder of the exports; (file results, folders with new files).
+
+    When identities or the directory changed in this run, vendor events of earlier runs are resolved again."""
     from compliance.ingest.load import sha256_file
 
     con.execute(IDENTITIES_DDL).fetchall()
@@ -279,6 +315,10 @@ def load_vendor_exports(
             results.extend(files)
             if any(f.status == "loaded" for f in files):
                 touched.add(source.folder)
+        if directory_changed or IDENTITIES_FOLDER in touched:
+            _identities_view(con)
+            for adapter in ADAPTERS:
+                remap_principals(con, adapter)
     finally:
         _drop_work_tables(con)
     return results, touched

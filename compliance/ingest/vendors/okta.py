@@ -33,10 +33,10 @@ with f as (select line, elem, ev, {extract(FIELDS)} from _vevents),
 targets as (
     -- The first user target is the grantee; the first group or app names the role granted.
     select f.*,
-        json_extract_string(targets, '$[*].type') as target_types,
-        json_extract_string(targets, '$[*].id') as target_ids,
-        json_extract_string(targets, '$[*].alternateId') as target_logins,
-        json_extract_string(targets, '$[*].displayName') as target_names
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.type')) as target_types,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.id')) as target_ids,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.alternateId')) as target_logins,
+        list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.displayName')) as target_names
     from f
 ),
 picked as (
@@ -88,7 +88,8 @@ select
     null as processing_region, user_agent,
     case when user_at is not null then list_filter([target_logins[user_at], target_ids[user_at]], lambda x: x is not null)
          else []::varchar[] end as target_principals,
-    case when event_type in ('user.account.privilege.grant', 'user.account.privilege.revoke') then privilege
+    case when action not in ('role_grant', 'role_revoke') then null
+         when event_type in ('user.account.privilege.grant', 'user.account.privilege.revoke') then privilege
          when group_at is not null then target_names[group_at] end as role,
     null as recipient
 from classified

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -24,7 +25,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # so `bench.*` imports work when run as a script
-WORK = ROOT / "bench" / "results"
+# Where bundles and databases are kept between runs (a test points it at a temporary folder).
+WORK = Path(os.environ.get("COMPLIANCE_BENCH_DIR", ROOT / "bench" / "results"))
 MEMORY_LIMIT = "4GB"
 
 

@@ -1,7 +1,8 @@
 """access.volume_spike on hand-made audit events, as of 2025-03-10 (answers worked out by hand).
 
 Settings: baseline = the person's own active days in the 90 days before the day, trusted from 10 days;
-alarm when robust z = (day - median) / (1.4826 * max(MAD, 1)) > 6, the day is above the 0.99 quantile
+alarm when robust z = (day - median) / (1.4826 * max(MAD, 1)) > 6, the day is above 1.5x the largest day of that
+window (a recurring peak is not a spike), the day is above the 0.99 quantile
 (quantile_cont) of role peers' daily volumes over the same window, and the day has >= 500 records.
 """
 
@@ -78,17 +79,44 @@ def test_access_volume_spike(make_db, policy) -> None:
     spike = by["actor:emp-spike@2025-03-03"]
     assert spike["reason"] == (
         "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is 12.0 "
-        "(MAD 2.0, 12 active days), robust z 670.44 > 6.0; role peers' p99 is 568.0 (over 17 peer-days); "
+        "(MAD 2.0, 12 active days), robust z 670.44 > 6.0, and above 1.5x their largest day in that window (14); "
+        "role peers' p99 is 568.0 (over 17 peer-days); "
         "floor 500 records."
     )
     assert spike["evidence"] == ["spike-big", "spike-small"]  # largest first
     assert spike["observed_at"] == dt.datetime(2025, 3, 3, 10, 0)
     assert by["actor:emp-solo@2025-03-05"]["reason"] == (
         "emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD 0.0, "
-        "10 active days), robust z 593.55 > 6.0; no role peers were active in that window to compare; "
+        "10 active days), robust z 593.55 > 6.0, and above 1.5x their largest day in that window (20); no role peers were active in that window to compare; "
         "floor 500 records."
     )
     assert by["actor:emp-steady"]["reason"] == (
         "emp-steady: 13 active days, daily median 50.0 records, max 600; no day above both their own baseline "
-        "(robust z > 6.0) and their role peers, with at least 500 records."
+        "(robust z > 6.0 and 1.5x their largest day in the window) and their role peers, with at least 500 records."
     )
+
+
+def _month_end_rows(actor_id: str) -> list[dict[str, object]]:
+    """A billing admin alone in her role: 40 records every weekday of Jan-Jul 2025, 3000 on each month's last
+    weekday (the month-end invoicing run), and once, on Wed 11 Jun, 20000."""
+    rows, day = [], dt.date(2025, 1, 1)
+    while day <= dt.date(2025, 7, 31):
+        if day.weekday() < 5:
+            next_weekday = day + dt.timedelta(days=3 if day.weekday() == 4 else 1)
+            month_end = next_weekday.month != day.month
+            records = 20000 if day == dt.date(2025, 6, 11) else 3000 if month_end else 40
+            rows.append(_day(f"{actor_id}-{day}", actor_id, day.isoformat(), records, "billing_admin"))
+        day += dt.timedelta(days=1)
+    return rows
+
+
+def test_a_recurring_month_end_peak_is_part_of_the_rhythm(make_db, policy) -> None:
+    """The first month-end run is new behaviour (its 90-day window holds 22 days of 40): an alarm. Every later
+    one is no larger than 1.5x the previous month-end in its window: no alarm. The 20000-record day is 6.7x the
+    largest day of its window (3000): an alarm."""
+    con = make_db({"audit_events": _month_end_rows("emp-billing")})
+    out = run_query(con, "access_volume_spike", {"as_of": dt.date(2025, 7, 31)}, policy)
+    alarms = sorted(out.filter(out["status"] == "alarm")["resource"].to_list())
+    assert alarms == ["actor:emp-billing@2025-01-31", "actor:emp-billing@2025-06-11"]
+    june = out.filter(out["resource"] == "actor:emp-billing@2025-06-11")["reason"][0]
+    assert "above 1.5x their largest day in that window (3000)" in june

@@ -197,6 +197,8 @@ class VolumeSpike(StrictModel):
     robust_z: float = Field(gt=0)
     peer_quantile: float = Field(gt=0, lt=1)
     min_records: int = Field(ge=0)
+    # ... and above this multiple of their largest day in the window: a recurring peak is not a spike
+    recurring_peak_factor: float = Field(ge=1)
 
 
 class BulkExport(StrictModel):

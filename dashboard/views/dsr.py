@@ -28,6 +28,15 @@ TREND_COLUMNS = {
     "rejected_or_withdrawn": "Rejected or withdrawn",
     "open": "Still open",
 }
+# The controls this page presents, in the order of its tabs (each catalog control has exactly one page).
+DSR_CONTROLS = [
+    "dsr.overdue",
+    "dsr.due_soon",
+    "dsr.completed_late",
+    "dsr.extension_late",
+    "dsr.ack_late",
+    "dsr.processing_after_erasure",
+]
 TREND_SCALE = alt.Scale(
     domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
 )
@@ -46,17 +55,7 @@ open_requests = _scope(data.query("dsr_open_by_deadline", as_of=f.as_of)).with_c
     pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state")).alias("state_label")
 )
 register = _scope(data.query("dsr_register", as_of=f.as_of))
-results = data.controls(
-    f.as_of,
-    [
-        "dsr.overdue",
-        "dsr.due_soon",
-        "dsr.completed_late",
-        "dsr.extension_late",
-        "dsr.ack_late",
-        "dsr.processing_after_erasure",
-    ],
-)
+results = data.controls(f.as_of, DSR_CONTROLS)
 ids = Identities.from_frame(data.query("known_identifiers"))
 # Control rows carry the request in their resource (dsr:<id>): scope them like the register.
 in_scope = set(register["request_id"].to_list())
@@ -252,14 +251,7 @@ st.subheader("Deadlines, extensions, acknowledgements and processing after erasu
 tabs = st.tabs(["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"])
 for tab, control_id, empty in zip(
     tabs,
-    [
-        "dsr.overdue",
-        "dsr.due_soon",
-        "dsr.completed_late",
-        "dsr.extension_late",
-        "dsr.ack_late",
-        "dsr.processing_after_erasure",
-    ],
+    DSR_CONTROLS,
     [
         "No open request is past its deadline.",
         "No open request is due within the warning window.",

@@ -5,7 +5,8 @@
 -- requires: audit
 -- description: Days on which a person touched far more records than their own baseline (robust z-score) and their role peers; one ok row per person otherwise.
 -- params: as_of DATE, volume_spike_baseline_days INTEGER, volume_spike_min_baseline_days INTEGER,
---         volume_spike_robust_z DOUBLE, volume_spike_peer_quantile DOUBLE, volume_spike_min_records INTEGER
+--         volume_spike_robust_z DOUBLE, volume_spike_peer_quantile DOUBLE, volume_spike_min_records INTEGER,
+--         volume_spike_recurring_peak_factor DOUBLE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
@@ -61,7 +62,8 @@ own_median as (
         actor_id,
         event_date,
         count(*) as baseline_days,
-        median(base_records) as base_median
+        median(base_records) as base_median,
+        max(base_records) as base_max
     from own_window
     group by actor_id, event_date
 ),
@@ -89,6 +91,7 @@ own_scored as (
         c.baseline_start,
         m.baseline_days,
         m.base_median,
+        m.base_max,
         d.base_mad,
         -- MAD is 0 for a perfectly steady baseline; a floor of 1 record keeps z finite and meaningful
         (c.records - m.base_median) / (1.4826 * greatest(d.base_mad, 1)) as robust_z
@@ -102,9 +105,12 @@ own_scored as (
     where m.baseline_days >= $volume_spike_min_baseline_days
 ),
 
+-- A peak that recurs is part of the person's rhythm (a month-end invoicing run, a quarterly report): the day must
+-- also exceed the largest day of their own window by the recurring-peak factor. The first such peak still alarms.
 own_spikes as (
     select * from own_scored
     where robust_z > $volume_spike_robust_z
+      and records > $volume_spike_recurring_peak_factor * base_max
 ),
 
 -- duckdb: range() (Spark: range(), column `id`) spells out each baseline date of a spike, so that the peer
@@ -199,7 +205,9 @@ alarms as (
         || '-day median is ' || cast(round(s.base_median, 1) as varchar) || ' (MAD '
         || cast(round(s.base_mad, 1) as varchar) || ', ' || cast(s.baseline_days as varchar)
         || ' active days), robust z ' || cast(round(s.robust_z, 2) as varchar) || ' > '
-        || cast($volume_spike_robust_z as varchar) || '; '
+        || cast($volume_spike_robust_z as varchar) || ', and above '
+        || cast($volume_spike_recurring_peak_factor as varchar) || 'x their largest day in that window ('
+        || cast(s.base_max as varchar) || '); '
         || case
             when s.peer_q is null then 'no role peers were active in that window to compare'
             else 'role peers'' p' || regexp_replace(cast(round(100 * $volume_spike_peer_quantile, 1) as varchar), '\.0$', '') || ' is '
@@ -222,7 +230,8 @@ oks as (
         a.actor_id || ': ' || cast(a.active_days as varchar) || ' active days, daily median '
         || cast(round(a.daily_median, 1) as varchar) || ' records, max ' || cast(a.daily_max as varchar)
         || '; no day above both their own baseline (robust z > ' || cast($volume_spike_robust_z as varchar)
-        || ') and their role peers, with at least ' || cast($volume_spike_min_records as varchar)
+        || ' and ' || cast($volume_spike_recurring_peak_factor as varchar)
+        || 'x their largest day in the window) and their role peers, with at least ' || cast($volume_spike_min_records as varchar)
         || ' records.' as reason,
         a.last_at as observed_at,
         cast([] as varchar[]) as evidence

@@ -1,0 +1,34 @@
+"""`python bench/benchmark.py` as the README shows it, at a small scale in a temporary folder: it must run and
+print the check's comparison with the plain actor-day pass. Its figures are never asserted (speed is not tested)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from compliance.paths import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_check_benchmark_prints_the_honest_ratio(tmp_path: Path) -> None:
+    env = dict(os.environ, COMPLIANCE_BENCH_DIR=str(tmp_path))
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--scales", "10k", "--only", "check"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(r"plain actor-day GROUP BY over audit_events \(actor_id, event_date, count\(\*\), "
+                     r"sum\(record_count\)\): [\d.]+ s for [\d,]+ groups", out), out  # fmt: skip
+    assert re.search(
+        r"full check \(28 controls\): [\d.]+ s = [\d.]+x that pass \(target <= 10x\); \d+ alarms, 0 errors", out
+    )
+    assert re.search(r"in CPU seconds \(all threads\): pass [\d.]+ s, check [\d.]+ s = [\d.]+x", out), out
+    assert len(re.findall(r"^(access|dsr|security|retention|datamap)\.\S+ +[\d.]+ +\d+$", out, re.MULTILINE)) >= 20
+    assert (tmp_path / "audit-10000.duckdb").exists()  # kept for the next run, outside the repository

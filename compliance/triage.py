@@ -49,16 +49,7 @@ _EVENT_SCHEMA = {
     "changed_by": pl.String,
     "changed_at": pl.String,
 }
-_STATE_SCHEMA = {
-    "control_id": pl.String,
-    "resource": pl.String,
-    "state": pl.String,
-    "assignee": pl.String,
-    "note": pl.String,
-    "changed_by": pl.String,
-    "changed_at": pl.String,
-    "changes": pl.Int64,
-}
+_STATE_SCHEMA = {k: v for k, v in _EVENT_SCHEMA.items() if k != "event_id"} | {"changes": pl.Int64}
 
 
 class TriageError(ValueError):

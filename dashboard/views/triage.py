@@ -7,7 +7,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from compliance.triage import STATES, TriageError, findings_with_state, set_state, triage_history
+from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
 from compliance.triage_store import DASHBOARD_ACTOR
 from dashboard import data
 from dashboard.alarm_history import show_history
@@ -45,7 +45,7 @@ c1.metric("Open, untriaged or reopened", alarms.filter(pl.col("triage_state") ==
 c2.metric("Acknowledged", alarms.filter(pl.col("triage_state") == "acknowledged").height)
 c3.metric(
     "Closed by triage",
-    alarms.filter(pl.col("triage_state").is_in(["resolved", "false_positive", "risk_accepted"])).height,
+    alarms.filter(pl.col("triage_state").is_in(CLOSED_STATES)).height,
     help="Still alarms in the data, but triaged resolved, false positive or risk accepted.",
 )
 c4.metric("Waived", findings.filter(pl.col("waived")).height, help="Suppressed by a waiver in exceptions.yaml.")

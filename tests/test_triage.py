@@ -179,3 +179,23 @@ def test_triage_evidence_gathers_waivers_states_changes_and_runs(db: Path, tmp_p
     assert out["triage_states"]["state"].to_list() == ["resolved"]
     assert out["triage_changes"]["note"].to_list() == ["a", "b"]
     assert out["runs"]["as_of"].to_list() == [date(2025, 6, 30)]
+
+
+HOSTILE = [
+    ("actor:x@2025-01-01", "[bold red]not markup[/]"),
+    ("dsr:R-1'; drop table triage_events; --", "quote ' and \" and ;"),
+    ("record:a/[b]/*", "<script>alert(1)</script> **not bold**"),
+    ("subject:Zoë-日本", "line one\nline two"),
+]
+
+
+def test_hostile_text_is_stored_and_listed_verbatim(db: Path) -> None:
+    for resource, note in HOSTILE:
+        set_state(db, "dsr.overdue", resource, "acknowledged", note, "analyst")
+    states = current_states(db)
+    assert sorted(states.select("resource", "note").rows()) == sorted(HOSTILE)
+    listed = _cli("triage", "list", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    for resource, note in HOSTILE:
+        assert resource in listed.stdout
+        assert note.splitlines()[0] in listed.stdout

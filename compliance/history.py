@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from compliance.triage_store import connect, store_path, utc_now
+from compliance.triage_store import connect, read, utc_now
 
 __all__ = [
     "RunChange",
@@ -119,9 +119,9 @@ def record_run(
 
 def recorded_runs(db: Path | str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """The latest recorded run of each as-of date in [start, end], oldest date first."""
-    if not store_path(db).exists():
-        return pl.DataFrame(schema=_RUN_SCHEMA)
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_RUN_SCHEMA)
         rows = con.execute(f"select {', '.join(_RUN_SCHEMA)} from runs order by run_id").fetchall()
     runs = pl.DataFrame(
         [(r[0], r[1], date.fromisoformat(r[2]), *r[3:]) for r in rows], schema=_RUN_SCHEMA, orient="row"
@@ -141,7 +141,9 @@ def _run_rows(db: Path | str, runs: pl.DataFrame, statuses: tuple[str, ...]) -> 
     ids = runs["run_id"].to_list()
     marks = ", ".join("?" * len(ids))
     smarks = ", ".join("?" * len(statuses))
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_ALARM_SCHEMA)
         rows = con.execute(
             "select run_id, control_id, resource, status, severity, reason from run_findings"
             f" where run_id in ({marks}) and status in ({smarks})",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from compliance.triage_store import connect, store_path, utc_now
+from compliance.triage_store import connect, read, utc_now
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
@@ -118,9 +118,9 @@ def set_state(
 
 
 def _events(db: Path | str, where: str = "", params: tuple = ()) -> pl.DataFrame:
-    if not store_path(db).exists():
-        return pl.DataFrame(schema=_EVENT_SCHEMA)
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_EVENT_SCHEMA)
         rows = con.execute(
             f"select {', '.join(_EVENT_SCHEMA)} from triage_events {where} order by event_id", params
         ).fetchall()

@@ -4,6 +4,8 @@ read-only)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import polars as pl
 import streamlit as st
 
@@ -36,7 +38,11 @@ rows = results.findings.filter(
     & f.values_expr("severity", f.severities)
     & f.period_expr("observed_at")
 )
-findings = sort_findings(findings_with_state(db, rows))
+try:
+    findings = sort_findings(findings_with_state(db, rows))
+except sqlite3.Error as exc:  # a damaged or unreadable store: say so, never a traceback
+    st.error(f"The triage store beside the database cannot be read: {exc}")
+    st.stop()
 ids = Identities.from_frame(data.query("known_identifiers"))
 
 c1, c2, c3, c4 = st.columns(4)
@@ -111,7 +117,7 @@ else:
             if st.button("Save state", key="triage_save", type="primary"):
                 try:
                     change = set_state(db, control_id, resource, state, note, DASHBOARD_ACTOR, assignee)
-                except (TriageError, OSError) as exc:
+                except (TriageError, OSError, sqlite3.Error) as exc:
                     st.error(f"Not saved: {exc}")
                 else:
                     st.session_state["_triage_flash"] = (

@@ -511,9 +511,12 @@ def history(
     from_: Annotated[str | None, typer.Option("--from", help="First as-of date (YYYY-MM-DD).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last as-of date (YYYY-MM-DD).")] = None,
     details: Annotated[bool, typer.Option(help="List each new and resolved alarm.")] = True,
+    output: Annotated[
+        Path | None, typer.Option(help="Also write every new, resolved and persisting alarm per pair of runs as CSV.")
+    ] = None,
 ) -> None:
     """New, resolved and persisting alarms between consecutive recorded runs (ingests and `check --record`)."""
-    from compliance.history import changes_between_runs, recorded_runs
+    from compliance.history import changes_between_runs, changes_table, recorded_runs
 
     start, end = _day_option(from_, "--from"), _day_option(to, "--to")
     runs = recorded_runs(db, start, end)
@@ -542,6 +545,10 @@ def history(
         out.print(summary)
     else:
         out.print("only one recorded run in that period: nothing to compare yet")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        changes_table(changes).write_csv(output)
+        out.print(f"changes written to {output}", highlight=False)
     if details:
         for c in changes:
             for label, frame in (("new", c.new), ("resolved", c.resolved)):

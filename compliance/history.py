@@ -28,6 +28,7 @@ __all__ = [
     "RunChange",
     "alarms_over_time",
     "changes_between_runs",
+    "changes_table",
     "first_last_seen",
     "record_run",
     "recorded_runs",
@@ -184,6 +185,26 @@ def changes_between_runs(db: Path | str, start: date | None = None, end: date | 
             )
         )
     return out
+
+
+def changes_table(changes: list[RunChange]) -> pl.DataFrame:
+    """The changes as one table (for a CSV an auditor keeps): one row per alarm per pair of runs."""
+    schema = {"from_as_of": pl.Date, "to_as_of": pl.Date, "change": pl.String, "control_id": pl.String,
+              "resource": pl.String, "severity": pl.String, "reason": pl.String}  # fmt: skip
+    parts = [
+        frame.select(
+            pl.lit(c.before).alias("from_as_of"),
+            pl.lit(c.after).alias("to_as_of"),
+            pl.lit(kind).alias("change"),
+            "control_id",
+            "resource",
+            "severity",
+            "reason",
+        )
+        for c in changes
+        for kind, frame in (("new", c.new), ("resolved", c.resolved), ("persisting", c.persisting))
+    ]
+    return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
 
 
 def alarms_over_time(db: Path | str) -> pl.DataFrame:

@@ -214,9 +214,16 @@ def alarms_over_time(db: Path | str) -> pl.DataFrame:
 
 
 def first_last_seen(db: Path | str) -> pl.DataFrame:
-    """Per (control_id, resource): the first and last recorded as-of date it was an alarm or suppressed."""
-    rows = _run_rows(db, recorded_runs(db), ("alarm", "suppressed"))
-    return rows.group_by(_KEY).agg(pl.col("as_of").min().alias("first_seen"), pl.col("as_of").max().alias("last_seen"))
+    """Per (control_id, resource): the first and last recorded as-of date it was an alarm or suppressed,
+    and when the latest run in which it was an alarm was recorded (`alarm_recorded_at`, RFC 3339 UTC;
+    null when never an alarm), which tells a resolved finding that came back."""
+    runs = recorded_runs(db)
+    rows = _run_rows(db, runs, ("alarm", "suppressed")).join(runs.select("run_id", "recorded_at"), on="run_id")
+    return rows.group_by(_KEY).agg(
+        pl.col("as_of").min().alias("first_seen"),
+        pl.col("as_of").max().alias("last_seen"),
+        pl.col("recorded_at").filter(pl.col("status") == "alarm").max().alias("alarm_recorded_at"),
+    )
 
 
 def time_to_resolve(db: Path | str) -> pl.DataFrame:

@@ -178,7 +178,8 @@ def findings_with_state(
     `findings` defaults to every control's findings of the database at `db` as of `as_of` (default:
     the data's newest date), stored rows where fresh. Adds `waived` (suppressed by exceptions.yaml),
     `triage_state` (`open` for an alarm never triaged, null for rows that need no triage),
-    `assignee`, `triage_note`, `triaged_by`, `triaged_at`, and `first_seen` / `last_seen` (as-of
+    `assignee`, `triage_note`, `triaged_by`, `triaged_at`, `reopened` (triaged resolved, yet an alarm in
+    a run recorded after that: its state shows `open` again), and `first_seen` / `last_seen` (as-of
     dates of the recorded runs in which it was an alarm or suppressed; null when never recorded).
     """
     from compliance.history import first_last_seen
@@ -196,16 +197,24 @@ def findings_with_state(
     )
     seen = first_last_seen(db)
     needs_triage = pl.col("status").is_in(["alarm", "suppressed"])
+    # Resolved, yet an alarm again in a run recorded after that: the fix did not hold.
+    reopened = (
+        (pl.col("triage_state") == "resolved")
+        & (pl.col("status") == "alarm")
+        & (pl.col("alarm_recorded_at") > pl.col("triaged_at")).fill_null(False)
+    )
     return (
         findings.join(states, on=["control_id", "resource"], how="left", maintain_order="left")
         .join(seen, on=["control_id", "resource"], how="left", maintain_order="left")
         .with_columns(
             (pl.col("status") == "suppressed").alias("waived"),
-            pl.when(pl.col("triage_state").is_null() & needs_triage)
+            reopened.alias("reopened"),
+            pl.when(reopened | (pl.col("triage_state").is_null() & needs_triage))
             .then(pl.lit("open"))
             .otherwise(pl.col("triage_state"))
             .alias("triage_state"),
         )
+        .drop("alarm_recorded_at")
     )
 
 

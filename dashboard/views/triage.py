@@ -72,6 +72,7 @@ else:
                 "resource": "Resource",
                 "status": "Status",
                 "triage_state": "Triage state",
+                "reopened": "Reopened",
                 "assignee": "Assignee",
                 "first_seen": "First seen",
                 "last_seen": "Last seen",
@@ -84,7 +85,8 @@ else:
     )
     st.caption(
         "First and last seen: the as-of dates of the recorded runs (ingests and `check --record`) in which the "
-        "finding was an alarm or waived; empty until a run is recorded."
+        "finding was an alarm or waived; empty until a run is recorded. Reopened: triaged resolved, yet an alarm "
+        "again in a run recorded after that."
     )
 
     st.subheader("Change a finding's state")

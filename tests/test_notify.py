@@ -221,3 +221,22 @@ def test_email_logs_in_with_credentials_from_the_environment(demo_build, tmp_pat
         assert "s3cret" not in right.stdout + right.stderr
     finally:
         controller.stop()
+
+
+def test_notification_settings_do_not_make_stored_findings_stale(tmp_path: Path) -> None:
+    from compliance.config.bundle import load_policy
+
+    def edited(name: str, old: str, new: str) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(DEFAULT_POLICY_DIR, folder)
+        text = (folder / "settings.yaml").read_text(encoding="utf-8")
+        assert old in text
+        (folder / "settings.yaml").write_text(text.replace(old, new), encoding="utf-8")
+        return folder
+
+    base = load_policy()
+    hooked = load_policy(edited("a", "  min_severity: high", "  min_severity: low\n  webhook:\n    url_env: X"))
+    assert hooked.settings.notifications.min_severity == "low" and hooked.settings.notifications.webhook
+    assert hooked.digest == base.digest
+    assert load_policy(edited("b", "  due_soon_days: 7", "  due_soon_days: 8")).digest != base.digest
+    assert load_policy(edited("c", "notifications:", "# a comment\nnotifications:")).digest != base.digest

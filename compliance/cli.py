@@ -52,6 +52,26 @@ class Severity(StrEnum):
     info = "info"
 
 
+# Options shared by the alarm-work commands (notify, triage, history).
+DbOption = Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")]
+AsOfOption = Annotated[
+    str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD); default: newest timestamp in the data.")
+]
+PolicyDirOption = Annotated[Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")]
+
+
+def _day_option(value: str | None, option: str) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise typer.BadParameter(f"{option} {value!r} is not a date like 2025-12-31") from None
+
+
+def _existing_db(db: Path) -> None:
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
@@ -541,13 +561,9 @@ def policy(
 
 @app.command()
 def notify(
-    db: Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")] = DEMO_DB,
-    as_of: Annotated[
-        str | None, typer.Option(help="Evaluate as of this date (YYYY-MM-DD); default: newest timestamp in the data.")
-    ] = None,
-    policy_dir: Annotated[
-        Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
-    ] = None,
+    db: DbOption = DEMO_DB,
+    as_of: AsOfOption = None,
+    policy_dir: PolicyDirOption = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what is due; send and record nothing.")] = False,
 ) -> None:
     """Send new alarms, DSRs coming due and overdue DSRs, once each, to the webhook and e-mail of settings.yaml.
@@ -560,12 +576,8 @@ def notify(
     from compliance.notify import KINDS, NotifyError
     from compliance.notify import notify as run_notify
 
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
-    try:
-        day = date.fromisoformat(as_of) if as_of else None
-    except ValueError:
-        raise typer.BadParameter(f"--as-of {as_of!r} is not a date like 2025-12-31") from None
+    _existing_db(db)
+    day = _day_option(as_of, "--as-of")
     try:
         result = run_notify(db, load_policy(policy_dir), day, dry_run=dry_run)
     except (PolicyError, NotifyError) as exc:
@@ -619,14 +631,13 @@ def triage_set(
     note: Annotated[str, typer.Option(help="Why (required: the audit trail keeps it).")],
     assignee: Annotated[str | None, typer.Option(help="Who works on it (kept until changed; empty to clear).")] = None,
     by: Annotated[str | None, typer.Option(help="Who makes the change (default: the OS user).")] = None,
-    db: Annotated[Path, typer.Option(help="Audit database the findings come from.")] = DEMO_DB,
+    db: DbOption = DEMO_DB,
 ) -> None:
     """Set a finding's triage state; the change is appended with who and when."""
     from compliance.triage import TriageError, set_state
     from compliance.triage_store import cli_actor
 
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    _existing_db(db)
     try:
         change = set_state(db, control_id, resource, state.value, note, cli_actor(by), assignee)
     except TriageError as exc:
@@ -643,7 +654,7 @@ def triage_set(
 
 @triage_app.command("list")
 def triage_list(
-    db: Annotated[Path, typer.Option(help="Audit database the findings come from.")] = DEMO_DB,
+    db: DbOption = DEMO_DB,
     state: Annotated[list[TriageState] | None, typer.Option(help="Only these states (repeatable).")] = None,
     history: Annotated[
         bool, typer.Option("--history", help="Every change, oldest first, not only the latest.")
@@ -652,8 +663,7 @@ def triage_list(
     """List triaged findings with their current state (or every change with --history)."""
     from compliance.triage import current_states, triage_records
 
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    _existing_db(db)
     wanted = [s.value for s in state] if state else None
     if history:
         rows = triage_records(db)
@@ -682,19 +692,18 @@ def triage_list(
 
 @app.command()
 def history(
-    db: Annotated[Path, typer.Option(help="Audit database whose recorded runs to compare.")] = DEMO_DB,
+    db: DbOption = DEMO_DB,
     from_: Annotated[str | None, typer.Option("--from", help="First as-of date (YYYY-MM-DD).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last as-of date (YYYY-MM-DD).")] = None,
     details: Annotated[bool, typer.Option(help="List each new and resolved alarm.")] = True,
+    output: Annotated[
+        Path | None, typer.Option(help="Also write every new, resolved and persisting alarm per pair of runs as CSV.")
+    ] = None,
 ) -> None:
     """New, resolved and persisting alarms between consecutive recorded runs (ingests and `check --record`)."""
-    from compliance.history import changes_between_runs, recorded_runs
+    from compliance.history import changes_between_runs, changes_table, recorded_runs
 
-    try:
-        start = date.fromisoformat(from_) if from_ else None
-        end = date.fromisoformat(to) if to else None
-    except ValueError:
-        raise typer.BadParameter("--from/--to take dates like 2025-12-31") from None
+    start, end = _day_option(from_, "--from"), _day_option(to, "--to")
     runs = recorded_runs(db, start, end)
     if runs.is_empty():
         out.print(f"no recorded runs for {db} in that period; runs are recorded by `compliance ingest` and "
@@ -721,6 +730,10 @@ def history(
         out.print(summary)
     else:
         out.print("only one recorded run in that period: nothing to compare yet")
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        changes_table(changes).write_csv(output)
+        out.print(f"changes written to {output}", highlight=False)
     if details:
         for c in changes:
             for label, frame in (("new", c.new), ("resolved", c.resolved)):

@@ -22,12 +22,13 @@ from pathlib import Path
 
 import polars as pl
 
-from compliance.triage_store import connect, store_path, utc_now
+from compliance.triage_store import connect, read, utc_now
 
 __all__ = [
     "RunChange",
     "alarms_over_time",
     "changes_between_runs",
+    "changes_table",
     "first_last_seen",
     "record_run",
     "recorded_runs",
@@ -119,9 +120,9 @@ def record_run(
 
 def recorded_runs(db: Path | str, start: date | None = None, end: date | None = None) -> pl.DataFrame:
     """The latest recorded run of each as-of date in [start, end], oldest date first."""
-    if not store_path(db).exists():
-        return pl.DataFrame(schema=_RUN_SCHEMA)
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_RUN_SCHEMA)
         rows = con.execute(f"select {', '.join(_RUN_SCHEMA)} from runs order by run_id").fetchall()
     runs = pl.DataFrame(
         [(r[0], r[1], date.fromisoformat(r[2]), *r[3:]) for r in rows], schema=_RUN_SCHEMA, orient="row"
@@ -141,7 +142,9 @@ def _run_rows(db: Path | str, runs: pl.DataFrame, statuses: tuple[str, ...]) -> 
     ids = runs["run_id"].to_list()
     marks = ", ".join("?" * len(ids))
     smarks = ", ".join("?" * len(statuses))
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_ALARM_SCHEMA)
         rows = con.execute(
             "select run_id, control_id, resource, status, severity, reason from run_findings"
             f" where run_id in ({marks}) and status in ({smarks})",
@@ -184,6 +187,26 @@ def changes_between_runs(db: Path | str, start: date | None = None, end: date | 
     return out
 
 
+def changes_table(changes: list[RunChange]) -> pl.DataFrame:
+    """The changes as one table (for a CSV an auditor keeps): one row per alarm per pair of runs."""
+    schema = {"from_as_of": pl.Date, "to_as_of": pl.Date, "change": pl.String, "control_id": pl.String,
+              "resource": pl.String, "severity": pl.String, "reason": pl.String}  # fmt: skip
+    parts = [
+        frame.select(
+            pl.lit(c.before).alias("from_as_of"),
+            pl.lit(c.after).alias("to_as_of"),
+            pl.lit(kind).alias("change"),
+            "control_id",
+            "resource",
+            "severity",
+            "reason",
+        )
+        for c in changes
+        for kind, frame in (("new", c.new), ("resolved", c.resolved), ("persisting", c.persisting))
+    ]
+    return pl.concat(parts).cast(schema) if parts else pl.DataFrame(schema=schema)
+
+
 def alarms_over_time(db: Path | str) -> pl.DataFrame:
     """Per recorded as-of date: alarms, suppressed findings and errors (for the Overview chart)."""
     runs = recorded_runs(db)
@@ -191,9 +214,16 @@ def alarms_over_time(db: Path | str) -> pl.DataFrame:
 
 
 def first_last_seen(db: Path | str) -> pl.DataFrame:
-    """Per (control_id, resource): the first and last recorded as-of date it was an alarm or suppressed."""
-    rows = _run_rows(db, recorded_runs(db), ("alarm", "suppressed"))
-    return rows.group_by(_KEY).agg(pl.col("as_of").min().alias("first_seen"), pl.col("as_of").max().alias("last_seen"))
+    """Per (control_id, resource): the first and last recorded as-of date it was an alarm or suppressed,
+    and when the latest run in which it was an alarm was recorded (`alarm_recorded_at`, RFC 3339 UTC;
+    null when never an alarm), which tells a resolved finding that came back."""
+    runs = recorded_runs(db)
+    rows = _run_rows(db, runs, ("alarm", "suppressed")).join(runs.select("run_id", "recorded_at"), on="run_id")
+    return rows.group_by(_KEY).agg(
+        pl.col("as_of").min().alias("first_seen"),
+        pl.col("as_of").max().alias("last_seen"),
+        pl.col("recorded_at").filter(pl.col("status") == "alarm").max().alias("alarm_recorded_at"),
+    )
 
 
 def time_to_resolve(db: Path | str) -> pl.DataFrame:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from compliance.triage_store import connect, store_path, utc_now
+from compliance.triage_store import connect, read, utc_now
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
@@ -49,16 +49,7 @@ _EVENT_SCHEMA = {
     "changed_by": pl.String,
     "changed_at": pl.String,
 }
-_STATE_SCHEMA = {
-    "control_id": pl.String,
-    "resource": pl.String,
-    "state": pl.String,
-    "assignee": pl.String,
-    "note": pl.String,
-    "changed_by": pl.String,
-    "changed_at": pl.String,
-    "changes": pl.Int64,
-}
+_STATE_SCHEMA = {k: v for k, v in _EVENT_SCHEMA.items() if k != "event_id"} | {"changes": pl.Int64}
 
 
 class TriageError(ValueError):
@@ -127,9 +118,9 @@ def set_state(
 
 
 def _events(db: Path | str, where: str = "", params: tuple = ()) -> pl.DataFrame:
-    if not store_path(db).exists():
-        return pl.DataFrame(schema=_EVENT_SCHEMA)
-    with connect(db) as con:
+    with read(db) as con:
+        if con is None:
+            return pl.DataFrame(schema=_EVENT_SCHEMA)
         rows = con.execute(
             f"select {', '.join(_EVENT_SCHEMA)} from triage_events {where} order by event_id", params
         ).fetchall()
@@ -187,7 +178,8 @@ def findings_with_state(
     `findings` defaults to every control's findings of the database at `db` as of `as_of` (default:
     the data's newest date), stored rows where fresh. Adds `waived` (suppressed by exceptions.yaml),
     `triage_state` (`open` for an alarm never triaged, null for rows that need no triage),
-    `assignee`, `triage_note`, `triaged_by`, `triaged_at`, and `first_seen` / `last_seen` (as-of
+    `assignee`, `triage_note`, `triaged_by`, `triaged_at`, `reopened` (triaged resolved, yet an alarm in
+    a run recorded after that: its state shows `open` again), and `first_seen` / `last_seen` (as-of
     dates of the recorded runs in which it was an alarm or suppressed; null when never recorded).
     """
     from compliance.history import first_last_seen
@@ -205,16 +197,24 @@ def findings_with_state(
     )
     seen = first_last_seen(db)
     needs_triage = pl.col("status").is_in(["alarm", "suppressed"])
+    # Resolved, yet an alarm again in a run recorded after that: the fix did not hold.
+    reopened = (
+        (pl.col("triage_state") == "resolved")
+        & (pl.col("status") == "alarm")
+        & (pl.col("alarm_recorded_at") > pl.col("triaged_at")).fill_null(False)
+    )
     return (
         findings.join(states, on=["control_id", "resource"], how="left", maintain_order="left")
         .join(seen, on=["control_id", "resource"], how="left", maintain_order="left")
         .with_columns(
             (pl.col("status") == "suppressed").alias("waived"),
-            pl.when(pl.col("triage_state").is_null() & needs_triage)
+            reopened.alias("reopened"),
+            pl.when(reopened | (pl.col("triage_state").is_null() & needs_triage))
             .then(pl.lit("open"))
             .otherwise(pl.col("triage_state"))
             .alias("triage_state"),
         )
+        .drop("alarm_recorded_at")
     )
 
 

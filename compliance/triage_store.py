@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["DASHBOARD_ACTOR", "cli_actor", "connect", "store_path", "utc_now"]
+__all__ = ["DASHBOARD_ACTOR", "cli_actor", "connect", "read", "store_path", "utc_now"]
 
 SUFFIX = ".triage.sqlite"
 # Who changed a state. One place to swap once the dashboard has sign-in (the `access` work).
@@ -90,16 +90,10 @@ def store_path(db: Path | str) -> Path:
 
 
 @contextmanager
-def connect(db: Path | str, *, create: bool = True) -> Iterator[sqlite3.Connection]:
-    """A connection to the triage store of audit database `db`; commits on success.
-
-    With `create=False` a missing store is not created (readers: an empty history, no states)
-    and FileNotFoundError is raised instead.
-    """
-    path = store_path(db)
-    if not create and not path.exists():
-        raise FileNotFoundError(path)
-    con = sqlite3.connect(path, timeout=30)
+def connect(db: Path | str) -> Iterator[sqlite3.Connection]:
+    """A writable connection to the triage store of audit database `db` (created on first use);
+    commits on success, rolls back on any error."""
+    con = sqlite3.connect(store_path(db), timeout=30)
     try:
         con.execute("pragma journal_mode = wal")  # readers never block the writer, nor it them
         con.executescript(_SCHEMA)
@@ -108,6 +102,21 @@ def connect(db: Path | str, *, create: bool = True) -> Iterator[sqlite3.Connecti
     except BaseException:
         con.rollback()
         raise
+    finally:
+        con.close()
+
+
+@contextmanager
+def read(db: Path | str) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection to the store, or None when there is none yet: a reader (the dashboard,
+    `triage list`, `history`) never creates the file and works where it may not write."""
+    path = store_path(db)
+    if not path.exists():
+        yield None
+        return
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        yield con
     finally:
         con.close()
 

@@ -24,9 +24,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.mark.parametrize("command", ["demo", "ingest", "check", "serve", "policy"])
+@pytest.mark.parametrize(
+    "command", ["demo", "ingest", "check", "serve", "policy", "notify", "history", "triage set", "triage list"]
+)
 def test_every_subcommand_explains_itself(command: str) -> None:
-    result = runner.invoke(app, [command, "--help"])
+    result = runner.invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0
     assert len(result.output.strip().splitlines()) > 5
 

@@ -160,6 +160,17 @@ def test_cli_history_prints_changes_between_runs(db: Path) -> None:
     assert "2025-10-15 │ 2025-11-01 │   1 │        2 │          1" in run.stdout
     assert "2025-11-01 new      high     retention.record_past_retention record:a/b/2" in run.stdout
     assert "2025-10-15 resolved high     dsr.overdue dsr:R-2" in run.stdout
+    csv = db.with_name("changes.csv")
+    written = _cli("history", "--db", str(db), "--no-details", "--output", str(csv))
+    assert written.returncode == 0 and "new      " not in written.stdout
+    table = pl.read_csv(csv, try_parse_dates=True)
+    assert table.columns == ["from_as_of", "to_as_of", "change", "control_id", "resource", "severity", "reason"]
+    assert table.filter(pl.col("to_as_of") == D3).select("change", "resource").rows() == [
+        ("new", "record:a/b/2"),
+        ("resolved", "dsr:R-3"),
+        ("resolved", "record:a/b/1"),
+        ("persisting", "dsr:R-1"),
+    ]
     window = _cli("history", "--db", str(db), "--from", "2025-10-10", "--to", "2025-10-20")
     assert "only one recorded run in that period" in window.stdout
     empty = _cli("history", "--db", str(db.with_name("other.duckdb")))

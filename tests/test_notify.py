@@ -187,3 +187,56 @@ def test_misconfiguration_exits_2_naming_the_problem(demo_build, tmp_path: Path)
     # A dry run needs no channel and no secret: it lists what is due and records nothing.
     dry = _notify(db, DEFAULT_POLICY_DIR, {}, "--dry-run")
     assert dry.returncode == 0 and "new alarms" in dry.stdout and "dsr_overdue" in dry.stdout
+
+
+def test_email_logs_in_with_credentials_from_the_environment(demo_build, tmp_path: Path) -> None:
+    from aiosmtpd.smtp import AuthResult
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        logins.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.password == b"s3cret", handled=False)
+
+    box = Mailbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
+    controller.start()
+    try:
+        db = tmp_path / "audit.duckdb"
+        shutil.copy(demo_build.db, db)
+        smtp = {
+            "smtp_host": "127.0.0.1", "smtp_port": port, "starttls": False, "sender": "alerts@capantra.com",
+            "recipients": ["privacy@capantra.com"], "username_env": "TEST_SMTP_USER", "password_env": "TEST_SMTP_PW",
+        }  # fmt: skip
+        policy = _policy(tmp_path, {"min_severity": "critical", "email": smtp})
+        wrong = _notify(db, policy, {"TEST_SMTP_USER": "bot", "TEST_SMTP_PW": "nope"})
+        assert wrong.returncode == 1 and "email failed: SMTPAuthenticationError" in wrong.stderr
+        assert box.messages == []
+        right = _notify(db, policy, {"TEST_SMTP_USER": "bot", "TEST_SMTP_PW": "s3cret"})
+        assert right.returncode == 0, right.stderr
+        assert len(box.messages) == 1 and logins[-1] == (b"bot", b"s3cret")
+        assert "s3cret" not in right.stdout + right.stderr
+    finally:
+        controller.stop()
+
+
+def test_notification_settings_do_not_make_stored_findings_stale(tmp_path: Path) -> None:
+    from compliance.config.bundle import load_policy
+
+    def edited(name: str, old: str, new: str) -> Path:
+        folder = tmp_path / name
+        shutil.copytree(DEFAULT_POLICY_DIR, folder)
+        text = (folder / "settings.yaml").read_text(encoding="utf-8")
+        assert old in text
+        (folder / "settings.yaml").write_text(text.replace(old, new), encoding="utf-8")
+        return folder
+
+    base = load_policy()
+    hooked = load_policy(edited("a", "  min_severity: high", "  min_severity: low\n  webhook:\n    url_env: X"))
+    assert hooked.settings.notifications.min_severity == "low" and hooked.settings.notifications.webhook
+    assert hooked.digest == base.digest
+    assert load_policy(edited("b", "  due_soon_days: 7", "  due_soon_days: 8")).digest != base.digest
+    assert load_policy(edited("c", "notifications:", "# a comment\nnotifications:")).digest != base.digest

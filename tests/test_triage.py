@@ -179,3 +179,38 @@ def test_triage_evidence_gathers_waivers_states_changes_and_runs(db: Path, tmp_p
     assert out["triage_states"]["state"].to_list() == ["resolved"]
     assert out["triage_changes"]["note"].to_list() == ["a", "b"]
     assert out["runs"]["as_of"].to_list() == [date(2025, 6, 30)]
+
+
+HOSTILE = [
+    ("actor:x@2025-01-01", "[bold red]not markup[/]"),
+    ("dsr:R-1'; drop table triage_events; --", "quote ' and \" and ;"),
+    ("record:a/[b]/*", "<script>alert(1)</script> **not bold**"),
+    ("subject:Zoë-日本", "line one\nline two"),
+]
+
+
+def test_hostile_text_is_stored_and_listed_verbatim(db: Path) -> None:
+    for resource, note in HOSTILE:
+        set_state(db, "dsr.overdue", resource, "acknowledged", note, "analyst")
+    states = current_states(db)
+    assert sorted(states.select("resource", "note").rows()) == sorted(HOSTILE)
+    listed = _cli("triage", "list", "--db", str(db))
+    assert listed.returncode == 0, listed.stderr
+    for resource, note in HOSTILE:
+        assert resource in listed.stdout
+        assert note.splitlines()[0] in listed.stdout
+
+
+def test_a_resolved_alarm_seen_again_in_a_later_run_is_reopened(db: Path) -> None:
+    alarm = pl.DataFrame([_finding(CONTROL, RESOURCE, "alarm")], schema=FINDINGS_SCHEMA)
+    record_run(db, alarm, date(2025, 10, 1), "check", "p", recorded_at="2025-10-01T06:00:00Z")
+    set_state(db, CONTROL, RESOURCE, "resolved", "access revoked", "alice", changed_at="2025-10-02T09:00:00Z")
+    before = findings_with_state(db, alarm).row(0, named=True)
+    assert (before["triage_state"], before["reopened"]) == ("resolved", False)
+    record_run(db, alarm, date(2025, 10, 8), "check", "p", recorded_at="2025-10-08T06:00:00Z")
+    after = findings_with_state(db, alarm).row(0, named=True)
+    assert (after["triage_state"], after["reopened"], after["triaged_by"]) == ("open", True, "alice")
+    # A false positive stays closed whatever later runs find.
+    set_state(db, CONTROL, RESOURCE, "false_positive", "scheduled job", "bob", changed_at="2025-10-09T09:00:00Z")
+    record_run(db, alarm, date(2025, 10, 15), "check", "p", recorded_at="2025-10-15T06:00:00Z")
+    assert findings_with_state(db, alarm).row(0, named=True)["triage_state"] == "false_positive"

@@ -90,6 +90,26 @@ def test_glob_resource_matches_every_day_of_one_actor_case_sensitively() -> None
     assert lower["status"].to_list() == FINDINGS["status"].to_list()
 
 
+@pytest.mark.parametrize(
+    ("pattern", "resource", "matches"),
+    [
+        ("record:a/[b]/1", "record:a/[b]/1", True),  # glob characters in a real key: equal text matches
+        ("record:a/[b]/1", "record:a/b/1", True),  # ... and as a glob, [b] is the letter b
+        ("actor:A?@2025-06-01", "actor:A1@2025-06-01", True),
+        ("actor:A?@2025-06-01", "actor:A12@2025-06-01", False),
+        ("actor:*", "actor:A1@2025-06-01", True),
+        ("actor:A1", "actor:A1@2025-06-01", False),  # exact means exact
+        ("ACTOR:A1@*", "actor:A1@2025-06-01", False),
+        ("actor:A1@2025-06-0[1-3]", "actor:A1@2025-06-02", True),
+        ("actor:A1@2025-06-0[1-3]", "actor:A1@2025-06-04", False),
+        ("dsr:R-1'; drop table findings; --", "dsr:R-1'; drop table findings; --", True),
+    ],
+)
+def test_resource_patterns(pattern: str, resource: str, matches: bool) -> None:
+    assert _waiver(pattern).matches("access.bulk_export", resource) is matches
+    assert not _waiver(pattern).matches("access.off_hours", resource)
+
+
 def test_waiver_never_hides_an_error_or_touches_an_ok_row() -> None:
     waivers = Exceptions(waivers=[_waiver("*", control="security.audit_gap"), _waiver("dsr:*", control="dsr.overdue")])
     out = apply_waivers(FINDINGS, waivers, AS_OF)
@@ -276,3 +296,29 @@ def test_cli_check_prints_unused_waivers_and_rejects_a_bad_file(demo_build, tmp_
     bad = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 2
     assert "exceptions.yaml" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_ingest_stores_suppressed_rows_that_readers_serve_as_computed(demo_build, tmp_path: Path) -> None:
+    import duckdb
+
+    from compliance.controls import run_controls
+    from compliance.stored_findings import findings_as_of, fresh_controls, store_findings
+
+    db = tmp_path / "audit.duckdb"
+    shutil.copy(demo_build.db, db)
+    base = {"reason": "accepted", "approved_by": "dpo", "approved_at": "2025-01-01", "expires": "2099-01-01"}
+    policy = load_policy(_policy_with(tmp_path, [{"control": "access.bulk_export", "resource": "actor:*"} | base]))
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+        as_of = store_findings(con, policy)
+        assert as_of is not None
+        assert "access.bulk_export" in fresh_controls(con, policy, as_of)
+        assert "access.bulk_export" not in fresh_controls(con, load_policy(), as_of)  # the waiver changed it
+        stored = findings_as_of(con, policy, as_of)
+        live = run_controls(con, policy, as_of)
+    finally:
+        con.close()
+    assert stored.equals(live)
+    waived = stored.filter(pl.col("status") == "suppressed")
+    assert waived.height > 0 and set(waived["control_id"]) == {"access.bulk_export"}

@@ -70,7 +70,8 @@ class Policy:
         optional = [EXCEPTIONS_FILE] if (self.directory / EXCEPTIONS_FILE).exists() else []
         for name in sorted([*FILES.values(), self.policy_map.policy_file, *optional]):
             h.update(name.encode())
-            h.update((self.directory / name).read_bytes())
+            data = (self.directory / name).read_bytes()
+            h.update(_without_top_level_key(data, b"notifications") if name == FILES["settings"] else data)
         return h.hexdigest()
 
     @cached_property
@@ -91,6 +92,20 @@ class Policy:
 
         walk("", self.settings)
         return out
+
+
+def _without_top_level_key(yaml_text: bytes, key: bytes) -> bytes:
+    """`yaml_text` without the block of top-level `key` (its line and the indented, blank or comment
+    lines under it). Where notifications go changes no finding, so it must not make stored findings
+    stale; every other byte, comments included, still counts."""
+    kept, skipping = [], False
+    for line in yaml_text.splitlines(keepends=True):
+        starts_block = line[:1] not in (b" ", b"\t", b"\n", b"\r", b"")  # a key or a comment at column 0
+        if starts_block:
+            skipping = line.split(b":", 1)[0].strip() == key
+        if not skipping:
+            kept.append(line)
+    return b"".join(kept)
 
 
 def _check_keys(file: Path, key: str, values: Iterable[str], valid: Iterable[str] | frozenset[str], what: str) -> None:

@@ -45,7 +45,8 @@ class Waiver(StrictModel):
         """Case-sensitive: resource keys are ids, and `actor:A1` is not `actor:a1`."""
         if control_id != self.control:
             return False
-        return fnmatchcase(resource, self.resource) if self.is_glob else resource == self.resource
+        # Equal text always matches: a resource key may itself hold `[` or `*` (exports are untrusted).
+        return resource == self.resource or (self.is_glob and fnmatchcase(resource, self.resource))
 
     def in_force(self, as_of: date | None) -> bool:
         """Approved on or before `as_of` and not yet expired (an unknown as-of date: not in force)."""

@@ -4,10 +4,12 @@ read-only)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import polars as pl
 import streamlit as st
 
-from compliance.triage import STATES, TriageError, findings_with_state, set_state, triage_history
+from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
 from compliance.triage_store import DASHBOARD_ACTOR
 from dashboard import data
 from dashboard.alarm_history import show_history
@@ -36,7 +38,11 @@ rows = results.findings.filter(
     & f.values_expr("severity", f.severities)
     & f.period_expr("observed_at")
 )
-findings = sort_findings(findings_with_state(db, rows))
+try:
+    findings = sort_findings(findings_with_state(db, rows))
+except sqlite3.Error as exc:  # a damaged or unreadable store: say so, never a traceback
+    st.error(f"The triage store beside the database cannot be read: {exc}")
+    st.stop()
 ids = Identities.from_frame(data.query("known_identifiers"))
 
 c1, c2, c3, c4 = st.columns(4)
@@ -45,7 +51,7 @@ c1.metric("Open, untriaged or reopened", alarms.filter(pl.col("triage_state") ==
 c2.metric("Acknowledged", alarms.filter(pl.col("triage_state") == "acknowledged").height)
 c3.metric(
     "Closed by triage",
-    alarms.filter(pl.col("triage_state").is_in(["resolved", "false_positive", "risk_accepted"])).height,
+    alarms.filter(pl.col("triage_state").is_in(CLOSED_STATES)).height,
     help="Still alarms in the data, but triaged resolved, false positive or risk accepted.",
 )
 c4.metric("Waived", findings.filter(pl.col("waived")).height, help="Suppressed by a waiver in exceptions.yaml.")
@@ -66,6 +72,7 @@ else:
                 "resource": "Resource",
                 "status": "Status",
                 "triage_state": "Triage state",
+                "reopened": "Reopened",
                 "assignee": "Assignee",
                 "first_seen": "First seen",
                 "last_seen": "Last seen",
@@ -78,7 +85,8 @@ else:
     )
     st.caption(
         "First and last seen: the as-of dates of the recorded runs (ingests and `check --record`) in which the "
-        "finding was an alarm or waived; empty until a run is recorded."
+        "finding was an alarm or waived; empty until a run is recorded. Reopened: triaged resolved, yet an alarm "
+        "again in a run recorded after that."
     )
 
     st.subheader("Change a finding's state")
@@ -111,7 +119,7 @@ else:
             if st.button("Save state", key="triage_save", type="primary"):
                 try:
                     change = set_state(db, control_id, resource, state, note, DASHBOARD_ACTOR, assignee)
-                except (TriageError, OSError) as exc:
+                except (TriageError, OSError, sqlite3.Error) as exc:
                     st.error(f"Not saved: {exc}")
                 else:
                     st.session_state["_triage_flash"] = (

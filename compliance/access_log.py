@@ -32,7 +32,7 @@ from compliance.queries import Query, parse_query, run_query
 __all__ = ["EVENTS", "LOG_SCHEMA", "AccessLog", "log_path_for", "read_log", "recent_failures", "review", "verify_chain"]
 
 LOG_ENV = "COMPLIANCE_ACCESS_LOG"
-EVENTS = ("sign_in", "sign_in_failed", "sign_out", "page_view", "reveal", "download", "refusal")
+EVENTS = ("sign_in", "sign_in_failed", "sign_out", "page_view", "reveal", "download", "refusal", "triage")
 GENESIS = "0" * 64
 LOG_SCHEMA = {
     "at": pl.Datetime("us"),

@@ -51,6 +51,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "download_pseudonymised": frozenset(ROLES),
     "reveal": frozenset({"investigator"}),
     "download_real_ids": frozenset({"auditor"}),
+    "triage": frozenset({"investigator"}),  # working the alarms: state, assignee, note
     "access_log": frozenset({"admin"}),
     "manage_accounts": frozenset({"admin"}),
 }

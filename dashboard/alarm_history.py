@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from compliance.history import alarms_over_time, time_to_resolve
-from dashboard.format import table
+from dashboard.format import grid, table
 
 
 def alarms_chart(over_time: pl.DataFrame) -> alt.Chart:
@@ -60,7 +60,7 @@ def show_history(db: Path | str) -> None:
         if ttr.height == 0:
             st.info("No alarm in the recorded runs.")
         else:
-            st.dataframe(
+            grid(
                 table(
                     ttr,
                     {

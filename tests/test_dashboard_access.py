@@ -252,3 +252,34 @@ def test_downloads_count_their_rows_for_the_access_review(fmt: str) -> None:
     findings = pl.DataFrame([row] * 7, schema=FINDINGS_SCHEMA)
     mime = {"csv": "text/csv", "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet"}[fmt]
     assert count_rows(render_findings(findings, fmt), mime) == 7
+
+
+def test_a_viewer_may_not_change_triage_states_nor_take_the_evidence_package(app: AppTest, log_path: Path) -> None:
+    at = _sign_in(app, "vera")
+    _visit(at, "views/triage.py")
+    assert at.button(key="triage_save").disabled  # working the alarms is the investigator's
+    _visit(at, "views/evidence.py")
+    assert "download_evidence_package" not in at.session_state["_downloads_offered"]
+    assert any("auditor role downloads it" in c.value for c in at.caption)
+
+
+def test_an_investigator_changes_a_triage_state_under_their_own_name(
+    app: AppTest, log_path: Path, demo_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from compliance.triage import current_states
+
+    db = tmp_path / "audit.duckdb"  # the page writes its triage store beside the database: a private copy
+    shutil.copy(demo_db, db)
+    monkeypatch.setenv("COMPLIANCE_DB", str(db))
+    at = _sign_in(AppTest.from_file(str(APP), default_timeout=TIMEOUT), "ivan")
+    _visit(at, "views/triage.py")
+    assert not at.button(key="triage_save").disabled
+    at.selectbox(key="triage_state").set_value("acknowledged")
+    at.text_area(key="triage_note").input("Asked the account owner")
+    at.button(key="triage_save").click().run()
+    assert any(s.value.startswith("Saved: Open -> Acknowledged by ivan") for s in at.success)
+    assert current_states(db)["changed_by"].to_list() == ["ivan"]
+    changes = _log(log_path).filter(pl.col("event") == "triage")
+    assert changes.height == 1 and changes["what"][0].endswith("open -> acknowledged")

@@ -42,15 +42,18 @@ st.markdown(
     "and a manifest of every input file's SHA-256. `compliance evidence verify FILE.zip --db DB` re-derives it."
 )
 # The package names real subject and actor ids: the auditor role only, and the download is logged.
-auth.download_button(
-    "Download the evidence package (ZIP)",
-    lambda path=db.path, day=f.as_of: package_bytes(path, day),  # built on click, not on every rerun
-    file_name=f"evidence-{f.as_of}.zip",
-    mime="application/zip",
-    key="download_evidence_package",
-    real_ids=True,
-    icon=":material/inventory_2:",
-)
+if not auth.can("download_real_ids"):
+    st.caption("The package holds real identifiers: an account with the auditor role downloads it.")
+else:
+    auth.download_button(
+        "Download the evidence package (ZIP)",
+        lambda path=db.path, day=f.as_of: package_bytes(path, day),  # built on click, not on every rerun
+        file_name=f"evidence-{f.as_of}.zip",
+        mime="application/zip",
+        key="download_evidence_package",
+        real_ids=True,
+        icon=":material/inventory_2:",
+    )
 st.caption(
     "Built when you click (it evaluates every control; about as long as a `compliance check`). It names real "
     "subject and actor ids: handle it as personal data. The notebooks as HTML are added by "

@@ -10,10 +10,9 @@ import polars as pl
 import streamlit as st
 
 from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
-from compliance.triage_store import DASHBOARD_ACTOR
-from dashboard import data
+from dashboard import auth, data
 from dashboard.alarm_history import show_history
-from dashboard.format import Identities, current_filters, plural, sort_findings, table
+from dashboard.format import Identities, current_filters, grid, plural, sort_findings, table
 
 STATE_LABELS = {
     "open": "Open",
@@ -63,7 +62,7 @@ else:
         "Triage state", list(STATES), format_func=STATE_LABELS.get, key="triage_filter", placeholder="All states"
     )
     shown = findings.filter(pl.col("triage_state").is_in(wanted)) if wanted else findings
-    st.dataframe(
+    grid(
         table(
             ids.findings(shown).with_columns(pl.col("triage_state").replace_strict(STATE_LABELS, default=None)),
             {
@@ -116,12 +115,18 @@ else:
             state = st.selectbox("New state", list(STATES), format_func=STATE_LABELS.get, key="triage_state")
             assignee = st.text_input("Assignee", key="triage_assignee")
             note = st.text_area("Note (why; required)", key="triage_note")
-            if st.button("Save state", key="triage_save", type="primary"):
+            save = st.button("Save state", key="triage_save", type="primary", disabled=not auth.can("triage"))
+            if save and auth.require_role("triage", "changing a finding's triage state"):
+                user = auth.current_user()
                 try:
-                    change = set_state(db, control_id, resource, state, note, DASHBOARD_ACTOR, assignee)
+                    # Who changed it is the signed-in account (the local OS user when the demo runs open).
+                    change = set_state(db, control_id, resource, state, note, user.name if user else "", assignee)
                 except (TriageError, OSError, sqlite3.Error) as exc:
                     st.error(f"Not saved: {exc}")
                 else:
+                    auth.log(
+                        "triage", what=f"{control_id} {ids.resource(resource)}: {change.previous} -> {change.state}"
+                    )
                     st.session_state["_triage_flash"] = (
                         f"Saved: {STATE_LABELS[change.previous]} -> {STATE_LABELS[change.state]} "
                         f"by {change.changed_by} at {change.changed_at}."
@@ -134,7 +139,7 @@ else:
             if history.is_empty():
                 st.text("Never triaged: open since it was first found.")
             else:
-                st.dataframe(
+                grid(
                     table(
                         history.with_columns(pl.col("state").replace_strict(STATE_LABELS, default=None)),
                         {

@@ -604,6 +604,7 @@ def _cases() -> list[Case]:
         unread("outside the contract's source folders"),
     )
     add("top-stray-file", "README.txt", text("hello"), unread("outside the contract's source folders"))
+    add("top-hidden-file", ".DS_Store", text(b"\x00\x00\x00\x01Bud1"), unread("hidden"))
     return c
 
 

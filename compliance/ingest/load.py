@@ -141,26 +141,30 @@ class IngestSummary:
         return [f for f in self.files if f.status == "failed"]
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> tuple[str, bytes]:
+    """The file's SHA-256 and its first bytes."""
     h = hashlib.sha256()
+    head = b""
     with path.open("rb") as fh:
-        first = True
         while chunk := fh.read(1 << 22):
-            if first:  # a file whose bytes contradict its name fails here, before any reader sees it
-                check_file_start(path, chunk[:8])
-                first = False
+            head = head or chunk[:8]
             h.update(chunk)
-    return h.hexdigest()
+    return h.hexdigest(), head
 
 
 def _file_id(path: Path) -> str | FileReadError:
-    """The file's SHA-256 (its id in the load manifest), or why it cannot be read."""
+    """The file's SHA-256 (its id in the load manifest), or why it cannot be read (with the SHA-256
+    when there is one, so the reject of a refused file still identifies its exact bytes)."""
     try:
-        return sha256_file(path)
-    except FileReadError as exc:
-        return exc
+        digest, head = sha256_file(path)
     except OSError as exc:
         return FileReadError(path, exc.strerror or str(exc))
+    try:
+        check_file_start(path, head)  # bytes that contradict the file's name: refused before any reader
+    except FileReadError as exc:
+        exc.file_id = digest
+        return exc
+    return digest
 
 
 def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[UnreadFile]]:
@@ -173,7 +177,9 @@ def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str],
         if not export.is_dir():
             raise IngestError(f"{export}: export folder does not exist")
         for entry in sorted(export.iterdir(), key=lambda p: p.name):
-            if entry.name not in folders and not entry.name.startswith("."):
+            if entry.name.startswith("."):
+                unread.append(UnreadFile(entry, "hidden file or folder"))
+            elif entry.name not in folders:
                 what = "folder" if entry.is_dir() else "file"
                 unread.append(UnreadFile(entry, f"{what} outside the contract's source folders"))
         for s in SOURCES:
@@ -232,7 +238,7 @@ class _Loader:
         """`failed` when the file cannot be read, `skipped` when its content (its SHA-256) was loaded
         before, under any name, else `loaded` with its load_seq."""
         if isinstance(file_id, FileReadError):
-            return FileResult(source.folder, path, "", "failed", file_id.problem)
+            return FileResult(source.folder, path, file_id.file_id, "failed", file_id.problem)
         if file_id in self.known:
             return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
         self.known[file_id] = str(path)
@@ -502,10 +508,11 @@ class _Loader:
         for f in results:
             if f.status == "failed":
                 self.con.execute(
-                    "insert into rejects values ($run, $source, null, $path, null, null, $reason, null)",
+                    "insert into rejects values ($run, $source, nullif($file_id, ''), $path, null, null, $reason, null)",
                     {
                         "run": self.run_id,
                         "source": source.folder,
+                        "file_id": f.file_id,
                         "path": str(f.path),
                         "reason": f"file not loaded: {f.note}",
                     },

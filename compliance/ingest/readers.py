@@ -36,6 +36,7 @@ class FileReadError(RuntimeError):
     def __init__(self, path: Path, problem: str) -> None:
         self.path = path
         self.problem = problem
+        self.file_id = ""  # its SHA-256 when the bytes could be read
         super().__init__(f"{path}: cannot be read: {problem}")
 
 

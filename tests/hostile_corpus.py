@@ -442,7 +442,11 @@ def _cases() -> list[Case]:
     add("u-quoted-comma", "usage/qc.csv", csv(u, f'u-quoted-comma-0,{TS},u1,"a, b",true'), loaded(1))
     add("u-unterminated-quote", "usage/unterm.csv",
         csv(u, csv_row(u, "u-unterminated-quote"), f'u-unterminated-quote-1,{TS},u1,"oops,true', csv_row(u, "u-unterminated-quote", 2)),
-        rejected("never closed", 1, 1))  # fmt: skip
+        rejected("never closed", 1, 2))  # fmt: skip
+    add("u-two-unclosed-quotes", "usage/unterm2.csv",
+        csv(u, f'u-two-unclosed-quotes-0,{TS},u1,"a,true', csv_row(u, "u-two-unclosed-quotes", 1),
+            f'u-two-unclosed-quotes-2,{TS},u1,"b,true', csv_row(u, "u-two-unclosed-quotes", 3), "bad,row,x,y,z,w"),
+        rejected("", 3, 2))  # fmt: skip
     add(
         "u-too-many-cols",
         "usage/many.csv",

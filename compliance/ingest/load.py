@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,10 +37,12 @@ from compliance.ingest import enrich
 from compliance.ingest.derive import build_dsr_deadlines, build_retention_rules
 from compliance.ingest.readers import (
     MAX_RAW_CHARS,
+    UNCLOSED_QUOTE,
     CsvLayout,
     FileReadError,
     Stage,
     UnreadFile,
+    blank_line_copy,
     check_file_start,
     corrected_line_sql,
     csv_layout,
@@ -100,6 +103,8 @@ class FileResult:
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
     layout: CsvLayout | None = None  # CSV header / Parquet schema, read before the file is staged
+    read_path: Path | None = None  # a repaired copy read instead of `path` (CSV quote never closed)
+    unclosed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw) repaired away
     newest_event_at: datetime | None = None
 
 
@@ -225,6 +230,7 @@ class _Loader:
         self.con = con
         self.run_id = run_id
         self.window = window
+        self.repair_dir: Path | None = None
         self.threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
         seq = con.execute("select coalesce(max(load_seq), 0) from load_manifest").fetchall()
         self.load_seq = int(seq[0][0])
@@ -337,23 +343,29 @@ class _Loader:
         cur = self.con.cursor()  # its own temp tables: a cursor does not see another's
         try:
             paths = [f.path for f in group]
-            try:
-                st = stage(source, paths, numbered=file_kind(paths[0]) != "jsonl", layout=group[0].layout)
-                typed = typed_select(source, st.sql)
-                relation = f"""(select t.*, f.file_id as _file_id from ({typed}) t
-                                join _load_files f on f.grp = {int(group_no)} and f.file_index = t._file_index)"""
-                file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
-                select = enrich.enriched_select(source, relation, file_expr, "t._line")
-                sql = f"insert into {source.table} by name {select}"
-                cur.execute(sql, self._params(sql, st.params)).fetchall()
-            except FileReadError as exc:
-                return exc
-            except duckdb.Error as exc:
-                if is_disk_full(exc):
-                    return IngestError(f"the disk is full while loading {source.folder}: {str(exc).splitlines()[0]}")
-                if len(group) == 1:
-                    return FileReadError(paths[0], str(exc).splitlines()[0])
-                return self._unreadable_in(cur, source, group, exc)
+            while True:  # once per CSV quote that is never closed (rare), else once
+                try:
+                    read = [f.read_path or f.path for f in group]
+                    st = stage(source, read, numbered=file_kind(paths[0]) != "jsonl", layout=group[0].layout)
+                    typed = typed_select(source, st.sql)
+                    relation = f"""(select t.*, f.file_id as _file_id from ({typed}) t
+                                    join _load_files f on f.grp = {int(group_no)} and f.file_index = t._file_index)"""
+                    file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
+                    select = enrich.enriched_select(source, relation, file_expr, "t._line")
+                    sql = f"insert into {source.table} by name {select}"
+                    cur.execute(sql, self._params(sql, st.params)).fetchall()
+                except FileReadError as exc:
+                    return exc
+                except duckdb.Error as exc:
+                    if is_disk_full(exc):
+                        return IngestError(
+                            f"the disk is full while loading {source.folder}: {str(exc).splitlines()[0]}"
+                        )
+                    if len(group) == 1:
+                        return FileReadError(paths[0], str(exc).splitlines()[0])
+                    return self._unreadable_in(cur, source, group, exc)
+                if file_kind(paths[0]) != "csv" or not self._repair_unclosed_quote(cur, source, group[0]):
+                    break
             if file_kind(paths[0]) == "csv":
                 self._csv_structural(cur, source, group[0])
             return None
@@ -379,10 +391,43 @@ class _Loader:
             + str(exc).splitlines()[0]
         )
 
+    def _repair_unclosed_quote(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> bool:
+        """After a CSV scan: when a quote is never closed (the reader took the lines after it as one
+        value), re-read the file from a copy with that line emptied, so the good rows after it load.
+        True when the file must be read again (its rows of this scan are removed)."""
+        csv_structural_rejects(cur)
+        self._add_unclosed(cur, f)
+        found = cur.execute(
+            "select line, raw from _structural where contains(raw, chr(10)) order by line limit 1"
+        ).fetchall()
+        if not found or len(f.unclosed) >= 1000:
+            return False
+        line, raw = found[0]
+        f.unclosed.append((int(line), UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
+        if self.repair_dir is None:
+            self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))
+        f.read_path = blank_line_copy(f.read_path or f.path, int(line), self.repair_dir)
+        cur.execute(
+            f"delete from {source.table} where source_file_id in ($f, $f || '#rejected')", {"f": f.file_id}
+        ).fetchall()
+        return True
+
+    @staticmethod
+    def _add_unclosed(cur: duckdb.DuckDBPyConnection, f: FileResult) -> None:
+        """Put the lines emptied by `_repair_unclosed_quote` back among the structural rejects."""
+        for line, reason, raw in f.unclosed:
+            cur.execute(
+                "insert into _structural values ($line, $reason, $raw)", {"line": line, "reason": reason, "raw": raw}
+            ).fetchall()
+
+    def cleanup(self) -> None:
+        if self.repair_dir is not None:
+            shutil.rmtree(self.repair_dir, ignore_errors=True)
+            self.repair_dir = None
+
     def _csv_structural(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> None:
         """Reject the lines the CSV reader could not split into fields (rare), and correct the line
-        numbers of the rows after them."""
-        csv_structural_rejects(cur)
+        numbers of the rows after them (`_structural` holds the last scan's)."""
         f.structural = int(cur.execute("select count(*) from _structural").fetchall()[0][0])
         if not f.structural:
             return
@@ -399,10 +444,11 @@ class _Loader:
     def _explain_rejects(self, source: Source, f: FileResult) -> None:
         """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
         con = self.con
-        st = stage(source, [f.path], layout=f.layout)
+        st = stage(source, [f.read_path or f.path], layout=f.layout)
         if f.structural:  # corrected_line_sql needs this file's structural lines: scan once to log them
             con.execute(f"select count(*) from ({st.sql})", st.params).fetchall()
             csv_structural_rejects(con)
+            self._add_unclosed(con, f)
         line = corrected_line_sql("c._line") if f.structural else "c._line"
         reasons = reject_select(source, st.sql)
         params = {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path), **st.params}
@@ -441,7 +487,7 @@ class _Loader:
         """A (rec, line, raw) relation whose raw is each record's every line, for a CSV with quoted line breaks."""
         assert f.layout is not None
         spans = pl.DataFrame(
-            csv_record_spans(f.path, f.layout.delimiter), schema=["rec", "first", "last"], orient="row"
+            csv_record_spans(f.read_path or f.path, f.layout.delimiter), schema=["rec", "first", "last"], orient="row"
         )
         self.con.register("_spans_frame", spans.to_arrow())
         self.con.execute("create or replace temp table _record_spans as select * from _spans_frame").fetchall()
@@ -797,8 +843,11 @@ def _ingest_locked(
                     progress(folder, path, done, total)
                 done += 1
 
-            results = loader.load_files(source, paths, tick)
-            loader.finish_source(source, results)
+            try:
+                results = loader.load_files(source, paths, tick)
+                loader.finish_source(source, results)
+            finally:
+                loader.cleanup()  # repaired copies of CSV files, if any
             loader.deduplicate(source, results)
             loader.write_manifest(source, results)
             loader.log_failed(source, results)

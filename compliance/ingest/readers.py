@@ -352,6 +352,25 @@ def raw_lines_sql(path: Path) -> str:
     )"""
 
 
+UNCLOSED_QUOTE = (
+    "unquoted value: a quote opened on this line is never closed (the lines after it were read on their own)"
+)
+
+
+def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
+    """A plain copy of a text file with one physical line emptied (line numbers unchanged).
+
+    Used when a CSV quote is never closed: the reader would otherwise take every later line as part
+    of that one value. The reader skips the empty line, and the rows after it are read on their own.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{len(list(folder.iterdir()))}.csv"
+    with _open_text_bytes(path) as src, out.open("wb") as dst:
+        for n, raw in enumerate(src, start=1):
+            dst.write(b"\n" if n == line else raw)
+    return out
+
+
 def csv_record_spans(path: Path, delimiter: str) -> list[tuple[int, int, int]]:
     """(rec, first line, last line) of every data record of a CSV file whose quoted values hold line breaks
     (RFC 4180 allows them), so a reject shows the record's true lines. `rec` matches the stage's `_line`."""
@@ -359,10 +378,12 @@ def csv_record_spans(path: Path, delimiter: str) -> list[tuple[int, int, int]]:
     with _open_text_bytes(path) as raw:
         fh = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="backslashreplace", newline="")  # type: ignore[type-var]
         reader = csv.reader(fh, delimiter=delimiter)
-        first = 1
-        for i, _record in enumerate(reader):
-            if i:  # record 0 is the header
-                spans.append((i + 1, first, reader.line_num))
+        first, i = 1, 0
+        for record in reader:
+            if record:  # the reader skips empty lines too, so they number no record
+                if i:  # record 0 is the header
+                    spans.append((i + 1, first, reader.line_num))
+                i += 1
             first = reader.line_num + 1
     return spans
 

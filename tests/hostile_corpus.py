@@ -439,6 +439,9 @@ def _cases() -> list[Case]:
     add("u-quoted-newline-then-bad", "usage/qnl-bad.csv",
         csv(u, f'u-quoted-newline-then-bad-0,{TS},u1,"page\nview",true', f"u-quoted-newline-then-bad-1,{TS},u1,x,yes"),
         rejected("not true/false"))  # fmt: skip
+    add("u-blank-lines-then-bad", "usage/blank-bad.csv",
+        csv(u, csv_row(u, "u-blank-lines-then-bad"), "", "", f"u-blank-lines-then-bad-1,{TS},u1,x,maybe", ""),
+        rejected("not true/false"))  # fmt: skip
     add("u-quoted-comma", "usage/qc.csv", csv(u, f'u-quoted-comma-0,{TS},u1,"a, b",true'), loaded(1))
     add("u-unterminated-quote", "usage/unterm.csv",
         csv(u, csv_row(u, "u-unterminated-quote"), f'u-unterminated-quote-1,{TS},u1,"oops,true', csv_row(u, "u-unterminated-quote", 2)),

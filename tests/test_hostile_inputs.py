@@ -157,6 +157,12 @@ def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple
     assert got == [("u-two-unclosed-quotes-1", 3), ("u-two-unclosed-quotes-3", 5)]
 
 
+def test_a_reject_after_blank_lines_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    _summary, export, db = loaded_bundle
+    got = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "usage/blank-bad.csv")})
+    assert got == [(5, "u-blank-lines-then-bad-1,2025-06-01T10:00:00Z,u1,x,maybe")]
+
+
 def test_injected_values_are_stored_as_text(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
     _summary, _export, db = loaded_bundle
     got = _query(db, "select actor_id, system from audit_events where event_id = 'a-sql-values-0'")

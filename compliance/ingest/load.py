@@ -456,7 +456,7 @@ class _Loader:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
             raw = raw_lines_sql(f.path)
-            if file_kind(f.path) == "csv" and self._has_line_breaks(source, st):
+            if file_kind(f.path) == "csv" and self._records_are_not_lines(source, st, f):
                 raw = self._csv_records(f, raw)
             sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
@@ -475,19 +475,27 @@ class _Loader:
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
 
-    def _has_line_breaks(self, source: Source, st: Stage) -> bool:
-        """True when a value of the CSV file holds a line break, so records and lines no longer match."""
+    def _records_are_not_lines(self, source: Source, st: Stage, f: FileResult) -> bool:
+        """True when a value of the CSV file holds a line break, or the file has blank lines before its
+        end (the reader skips them): then the n-th record is no longer on line n + 1."""
         any_break = " or ".join(
             f'contains("{c}", chr(10))' for c in source.column_names if source.column(c).type != "JSON"
         )
         rows = self.con.execute(f"select count(*) from ({st.sql}) where {any_break}", st.params).fetchall()
-        return bool(rows[0][0])
+        if rows[0][0]:
+            return True
+        blank_inside = f"""select count(*) from {raw_lines_sql(f.path)} r
+            where (r.raw is null or trim(r.raw) = '')
+              and r.line < (select max(line) from {raw_lines_sql(f.path)} x where x.raw is not null and trim(x.raw) <> '')"""
+        return bool(self.con.execute(blank_inside, {"raw_file": exact(f.path)}).fetchall()[0][0])
 
     def _csv_records(self, f: FileResult, raw_lines: str) -> str:
         """A (rec, line, raw) relation whose raw is each record's every line, for a CSV with quoted line breaks."""
         assert f.layout is not None
         spans = pl.DataFrame(
-            csv_record_spans(f.read_path or f.path, f.layout.delimiter), schema=["rec", "first", "last"], orient="row"
+            csv_record_spans(f.read_path or f.path, f.layout.delimiter, {line for line, _, _ in f.unclosed}),
+            schema=["rec", "first", "last"],
+            orient="row",
         )
         self.con.register("_spans_frame", spans.to_arrow())
         self.con.execute("create or replace temp table _record_spans as select * from _spans_frame").fetchall()

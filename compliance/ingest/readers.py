@@ -371,16 +371,17 @@ def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
     return out
 
 
-def csv_record_spans(path: Path, delimiter: str) -> list[tuple[int, int, int]]:
+def csv_record_spans(path: Path, delimiter: str, emptied: set[int]) -> list[tuple[int, int, int]]:
     """(rec, first line, last line) of every data record of a CSV file whose quoted values hold line breaks
-    (RFC 4180 allows them), so a reject shows the record's true lines. `rec` matches the stage's `_line`."""
+    (RFC 4180 allows them) or that has blank lines, so a reject shows the record's true lines. `rec`
+    matches the stage's `_line`; `emptied` are the lines blanked by `blank_line_copy` (still records there)."""
     spans = []
     with _open_text_bytes(path) as raw:
         fh = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="backslashreplace", newline="")  # type: ignore[type-var]
         reader = csv.reader(fh, delimiter=delimiter)
         first, i = 1, 0
         for record in reader:
-            if record:  # the reader skips empty lines too, so they number no record
+            if record or reader.line_num in emptied:  # the CSV reader skips blank lines: they number no record
                 if i:  # record 0 is the header
                     spans.append((i + 1, first, reader.line_num))
                 i += 1

@@ -455,7 +455,7 @@ class _Loader:
         try:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
-            raw = raw_lines_sql(f.path)
+            raw = raw_lines_sql(file_kind(f.path))
             if file_kind(f.path) == "csv" and self._records_are_not_lines(source, st, f):
                 raw = self._csv_records(f, raw)
             sql = f"""insert into rejects
@@ -484,9 +484,10 @@ class _Loader:
         rows = self.con.execute(f"select count(*) from ({st.sql}) where {any_break}", st.params).fetchall()
         if rows[0][0]:
             return True
-        blank_inside = f"""select count(*) from {raw_lines_sql(f.path)} r
+        lines = raw_lines_sql("csv")
+        blank_inside = f"""select count(*) from {lines} r
             where (r.raw is null or trim(r.raw) = '')
-              and r.line < (select max(line) from {raw_lines_sql(f.path)} x where x.raw is not null and trim(x.raw) <> '')"""
+              and r.line < (select max(line) from {lines} x where x.raw is not null and trim(x.raw) <> '')"""
         return bool(self.con.execute(blank_inside, {"raw_file": exact(f.path)}).fetchall()[0][0])
 
     def _csv_records(self, f: FileResult, raw_lines: str) -> str:

@@ -334,15 +334,15 @@ def corrected_line_sql(expr: str) -> str:
     return f"({k} + 1 + (select count(*) from (select line, row_number() over (order by line) as i from _structural) b where b.line - 1 - b.i < {k}))"
 
 
-def raw_lines_sql(path: Path) -> str:
-    """SQL of a relation (rec, line, raw) over a text file's lines, `$raw_file` bound to `exact(path)`:
+def raw_lines_sql(kind: str | None) -> str:
+    """SQL of a relation (rec, line, raw) over the lines of a text file of `kind`, `$raw_file` bound to `exact(path)`:
     the exact text for rejects.
 
     `rec` matches the stage's `_line`: for CSV that is already the physical line; JSON Lines readers
     skip blank lines, so there the n-th record is the n-th non-blank line. Read only when rejects exist;
     `raw_lines_python` is the fallback for a file DuckDB cannot split into text lines (bad UTF-8).
     """
-    skip_blank = file_kind(path) == "jsonl"
+    skip_blank = kind == "jsonl"
     return f"""(
         select {"row_number() over (order by line)" if skip_blank else "line"} as rec, line, left(raw, {MAX_RAW_CHARS}) as raw
         from (select ordinality as line, raw

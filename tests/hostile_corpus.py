@@ -439,10 +439,17 @@ def _cases() -> list[Case]:
     add("u-quoted-newline-then-bad", "usage/qnl-bad.csv",
         csv(u, f'u-quoted-newline-then-bad-0,{TS},u1,"page\nview",true', f"u-quoted-newline-then-bad-1,{TS},u1,x,yes"),
         rejected("not true/false"))  # fmt: skip
+    add("u-blank-lines-then-bad", "usage/blank-bad.csv",
+        csv(u, csv_row(u, "u-blank-lines-then-bad"), "", "", f"u-blank-lines-then-bad-1,{TS},u1,x,maybe", ""),
+        rejected("not true/false"))  # fmt: skip
     add("u-quoted-comma", "usage/qc.csv", csv(u, f'u-quoted-comma-0,{TS},u1,"a, b",true'), loaded(1))
     add("u-unterminated-quote", "usage/unterm.csv",
         csv(u, csv_row(u, "u-unterminated-quote"), f'u-unterminated-quote-1,{TS},u1,"oops,true', csv_row(u, "u-unterminated-quote", 2)),
-        rejected("never closed", 1, 1))  # fmt: skip
+        rejected("never closed", 1, 2))  # fmt: skip
+    add("u-two-unclosed-quotes", "usage/unterm2.csv",
+        csv(u, f'u-two-unclosed-quotes-0,{TS},u1,"a,true', csv_row(u, "u-two-unclosed-quotes", 1),
+            f'u-two-unclosed-quotes-2,{TS},u1,"b,true', csv_row(u, "u-two-unclosed-quotes", 3), "bad,row,x,y,z,w"),
+        rejected("", 3, 2))  # fmt: skip
     add(
         "u-too-many-cols",
         "usage/many.csv",
@@ -604,6 +611,7 @@ def _cases() -> list[Case]:
         unread("outside the contract's source folders"),
     )
     add("top-stray-file", "README.txt", text("hello"), unread("outside the contract's source folders"))
+    add("top-hidden-file", ".DS_Store", text(b"\x00\x00\x00\x01Bud1"), unread("hidden"))
     return c
 
 

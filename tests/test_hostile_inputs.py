@@ -141,6 +141,28 @@ def test_a_reject_after_a_quoted_line_break_shows_its_own_line(loaded_bundle: tu
     assert got == [(4, "u-quoted-newline-then-bad-1,2025-06-01T10:00:00Z,u1,x,yes")]
 
 
+def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    _summary, export, db = loaded_bundle
+    rejects = _query(
+        db, "select line, raw from rejects where path = $p order by line", {"p": str(export / "usage/unterm2.csv")}
+    )
+    assert rejects == [
+        (2, 'u-two-unclosed-quotes-0,2025-06-01T10:00:00Z,u1,"a,true'),
+        (4, 'u-two-unclosed-quotes-2,2025-06-01T10:00:00Z,u1,"b,true'),
+        (6, "bad,row,x,y,z,w"),
+    ]
+    got = _query(
+        db, "select event_id, source_line from usage_events where event_id like 'u-two-unclosed-quotes-%' order by 1"
+    )
+    assert got == [("u-two-unclosed-quotes-1", 3), ("u-two-unclosed-quotes-3", 5)]
+
+
+def test_a_reject_after_blank_lines_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+    _summary, export, db = loaded_bundle
+    got = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "usage/blank-bad.csv")})
+    assert got == [(5, "u-blank-lines-then-bad-1,2025-06-01T10:00:00Z,u1,x,maybe")]
+
+
 def test_injected_values_are_stored_as_text(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
     _summary, _export, db = loaded_bundle
     got = _query(db, "select actor_id, system from audit_events where event_id = 'a-sql-values-0'")

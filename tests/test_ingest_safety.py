@@ -122,3 +122,22 @@ def test_cli_reports_a_held_lock_without_a_traceback(tmp_path: Path) -> None:
         )  # fmt: skip
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "another ingest" in proc.stderr and "Nothing was published" in proc.stderr
+
+
+def test_cli_time_window_options_and_an_export_folder_named_like_a_pattern(tmp_path: Path) -> None:
+    ex = _export(tmp_path / "exports[1]?*", "e", 4)  # glob characters in the folder: still read exactly
+    db = tmp_path / "audit.duckdb"
+    proc = subprocess.run(
+        [sys.executable, "-m", "compliance", "ingest", str(ex), "--db", str(db), "--no-findings",
+         "--earliest", "2025-01-01", "--latest", "2025-06-01T10:01:30"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    # Events at 10:00 and 10:01 are inside the window; 10:02 and 10:03 are after --latest.
+    assert _count(db, "select count(*) from audit_events") == 2
+    assert _count(db, "select count(*) from rejects where reason like '%outside the plausible window 2025-01-01%'") == 2
+    bad = subprocess.run(
+        [sys.executable, "-m", "compliance", "ingest", str(ex), "--db", str(db), "--latest", "soon"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--earliest/--latest" in bad.stderr

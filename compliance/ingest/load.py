@@ -21,6 +21,7 @@ import hashlib
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,10 +37,12 @@ from compliance.ingest import enrich
 from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, build_retention_rules
 from compliance.ingest.readers import (
     MAX_RAW_CHARS,
+    UNCLOSED_QUOTE,
     CsvLayout,
     FileReadError,
     Stage,
     UnreadFile,
+    blank_line_copy,
     check_file_start,
     corrected_line_sql,
     csv_layout,
@@ -101,6 +104,8 @@ class FileResult:
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
     layout: CsvLayout | None = None  # CSV header / Parquet schema, read before the file is staged
+    read_path: Path | None = None  # a repaired copy read instead of `path` (CSV quote never closed)
+    unclosed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw) repaired away
     newest_event_at: datetime | None = None
 
 
@@ -144,26 +149,30 @@ class IngestSummary:
         return [f for f in self.files if f.status == "failed"]
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> tuple[str, bytes]:
+    """The file's SHA-256 and its first bytes."""
     h = hashlib.sha256()
+    head = b""
     with path.open("rb") as fh:
-        first = True
         while chunk := fh.read(1 << 22):
-            if first:  # a file whose bytes contradict its name fails here, before any reader sees it
-                check_file_start(path, chunk[:8])
-                first = False
+            head = head or chunk[:8]
             h.update(chunk)
-    return h.hexdigest()
+    return h.hexdigest(), head
 
 
 def _file_id(path: Path) -> str | FileReadError:
-    """The file's SHA-256 (its id in the load manifest), or why it cannot be read."""
+    """The file's SHA-256 (its id in the load manifest), or why it cannot be read (with the SHA-256
+    when there is one, so the reject of a refused file still identifies its exact bytes)."""
     try:
-        return sha256_file(path)
-    except FileReadError as exc:
-        return exc
+        digest, head = sha256_file(path)
     except OSError as exc:
         return FileReadError(path, exc.strerror or str(exc))
+    try:
+        check_file_start(path, head)  # bytes that contradict the file's name: refused before any reader
+    except FileReadError as exc:
+        exc.file_id = digest
+        return exc
+    return digest
 
 
 def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[UnreadFile]]:
@@ -176,7 +185,9 @@ def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str],
         if not export.is_dir():
             raise IngestError(f"{export}: export folder does not exist")
         for entry in sorted(export.iterdir(), key=lambda p: p.name):
-            if entry.name not in folders and not entry.name.startswith("."):
+            if entry.name.startswith("."):
+                unread.append(UnreadFile(entry, "hidden file or folder"))
+            elif entry.name not in folders:
                 what = "folder" if entry.is_dir() else "file"
                 unread.append(UnreadFile(entry, f"{what} outside the contract's source folders"))
         for s in SOURCES:
@@ -222,6 +233,7 @@ class _Loader:
         self.con = con
         self.run_id = run_id
         self.window = window
+        self.repair_dir: Path | None = None
         self.threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
         seq = con.execute("select coalesce(max(load_seq), 0) from load_manifest").fetchall()
         self.load_seq = int(seq[0][0])
@@ -235,7 +247,7 @@ class _Loader:
         """`failed` when the file cannot be read, `skipped` when its content (its SHA-256) was loaded
         before, under any name, else `loaded` with its load_seq."""
         if isinstance(file_id, FileReadError):
-            return FileResult(source.folder, path, "", "failed", file_id.problem)
+            return FileResult(source.folder, path, file_id.file_id, "failed", file_id.problem)
         if file_id in self.known:
             return FileResult(source.folder, path, file_id, "skipped", f"same content as {self.known[file_id]}")
         self.known[file_id] = str(path)
@@ -334,23 +346,29 @@ class _Loader:
         cur = self.con.cursor()  # its own temp tables: a cursor does not see another's
         try:
             paths = [f.path for f in group]
-            try:
-                st = stage(source, paths, numbered=file_kind(paths[0]) != "jsonl", layout=group[0].layout)
-                typed = typed_select(source, st.sql)
-                relation = f"""(select t.*, f.file_id as _file_id from ({typed}) t
-                                join _load_files f on f.grp = {int(group_no)} and f.file_index = t._file_index)"""
-                file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
-                select = enrich.enriched_select(source, relation, file_expr, "t._line")
-                sql = f"insert into {source.table} by name {select}"
-                cur.execute(sql, self._params(sql, st.params)).fetchall()
-            except FileReadError as exc:
-                return exc
-            except duckdb.Error as exc:
-                if is_disk_full(exc):
-                    return IngestError(f"the disk is full while loading {source.folder}: {str(exc).splitlines()[0]}")
-                if len(group) == 1:
-                    return FileReadError(paths[0], str(exc).splitlines()[0])
-                return self._unreadable_in(cur, source, group, exc)
+            while True:  # once per CSV quote that is never closed (rare), else once
+                try:
+                    read = [f.read_path or f.path for f in group]
+                    st = stage(source, read, numbered=file_kind(paths[0]) != "jsonl", layout=group[0].layout)
+                    typed = typed_select(source, st.sql)
+                    relation = f"""(select t.*, f.file_id as _file_id from ({typed}) t
+                                    join _load_files f on f.grp = {int(group_no)} and f.file_index = t._file_index)"""
+                    file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
+                    select = enrich.enriched_select(source, relation, file_expr, "t._line")
+                    sql = f"insert into {source.table} by name {select}"
+                    cur.execute(sql, self._params(sql, st.params)).fetchall()
+                except FileReadError as exc:
+                    return exc
+                except duckdb.Error as exc:
+                    if is_disk_full(exc):
+                        return IngestError(
+                            f"the disk is full while loading {source.folder}: {str(exc).splitlines()[0]}"
+                        )
+                    if len(group) == 1:
+                        return FileReadError(paths[0], str(exc).splitlines()[0])
+                    return self._unreadable_in(cur, source, group, exc)
+                if file_kind(paths[0]) != "csv" or not self._repair_unclosed_quote(cur, source, group[0]):
+                    break
             if file_kind(paths[0]) == "csv":
                 self._csv_structural(cur, source, group[0])
             return None
@@ -376,10 +394,43 @@ class _Loader:
             + str(exc).splitlines()[0]
         )
 
+    def _repair_unclosed_quote(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> bool:
+        """After a CSV scan: when a quote is never closed (the reader took the lines after it as one
+        value), re-read the file from a copy with that line emptied, so the good rows after it load.
+        True when the file must be read again (its rows of this scan are removed)."""
+        csv_structural_rejects(cur)
+        self._add_unclosed(cur, f)
+        found = cur.execute(
+            "select line, raw from _structural where contains(raw, chr(10)) order by line limit 1"
+        ).fetchall()
+        if not found or len(f.unclosed) >= 1000:
+            return False
+        line, raw = found[0]
+        f.unclosed.append((int(line), UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
+        if self.repair_dir is None:
+            self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))
+        f.read_path = blank_line_copy(f.read_path or f.path, int(line), self.repair_dir)
+        cur.execute(
+            f"delete from {source.table} where source_file_id in ($f, $f || '#rejected')", {"f": f.file_id}
+        ).fetchall()
+        return True
+
+    @staticmethod
+    def _add_unclosed(cur: duckdb.DuckDBPyConnection, f: FileResult) -> None:
+        """Put the lines emptied by `_repair_unclosed_quote` back among the structural rejects."""
+        for line, reason, raw in f.unclosed:
+            cur.execute(
+                "insert into _structural values ($line, $reason, $raw)", {"line": line, "reason": reason, "raw": raw}
+            ).fetchall()
+
+    def cleanup(self) -> None:
+        if self.repair_dir is not None:
+            shutil.rmtree(self.repair_dir, ignore_errors=True)
+            self.repair_dir = None
+
     def _csv_structural(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> None:
         """Reject the lines the CSV reader could not split into fields (rare), and correct the line
-        numbers of the rows after them."""
-        csv_structural_rejects(cur)
+        numbers of the rows after them (`_structural` holds the last scan's)."""
         f.structural = int(cur.execute("select count(*) from _structural").fetchall()[0][0])
         if not f.structural:
             return
@@ -396,18 +447,19 @@ class _Loader:
     def _explain_rejects(self, source: Source, f: FileResult) -> None:
         """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
         con = self.con
-        st = stage(source, [f.path], layout=f.layout)
+        st = stage(source, [f.read_path or f.path], layout=f.layout)
         if f.structural:  # corrected_line_sql needs this file's structural lines: scan once to log them
             con.execute(f"select count(*) from ({st.sql})", st.params).fetchall()
             csv_structural_rejects(con)
+            self._add_unclosed(con, f)
         line = corrected_line_sql("c._line") if f.structural else "c._line"
         reasons = reject_select(source, st.sql)
         params = {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path), **st.params}
         try:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
-            raw = raw_lines_sql(f.path)
-            if file_kind(f.path) == "csv" and self._has_line_breaks(source, st):
+            raw = raw_lines_sql(file_kind(f.path))
+            if file_kind(f.path) == "csv" and self._records_are_not_lines(source, st, f):
                 raw = self._csv_records(f, raw)
             sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
@@ -426,19 +478,28 @@ class _Loader:
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
 
-    def _has_line_breaks(self, source: Source, st: Stage) -> bool:
-        """True when a value of the CSV file holds a line break, so records and lines no longer match."""
+    def _records_are_not_lines(self, source: Source, st: Stage, f: FileResult) -> bool:
+        """True when a value of the CSV file holds a line break, or the file has blank lines before its
+        end (the reader skips them): then the n-th record is no longer on line n + 1."""
         any_break = " or ".join(
             f'contains("{c}", chr(10))' for c in source.column_names if source.column(c).type != "JSON"
         )
         rows = self.con.execute(f"select count(*) from ({st.sql}) where {any_break}", st.params).fetchall()
-        return bool(rows[0][0])
+        if rows[0][0]:
+            return True
+        lines = raw_lines_sql("csv")
+        blank_inside = f"""select count(*) from {lines} r
+            where (r.raw is null or trim(r.raw) = '')
+              and r.line < (select max(line) from {lines} x where x.raw is not null and trim(x.raw) <> '')"""
+        return bool(self.con.execute(blank_inside, {"raw_file": exact(f.path)}).fetchall()[0][0])
 
     def _csv_records(self, f: FileResult, raw_lines: str) -> str:
         """A (rec, line, raw) relation whose raw is each record's every line, for a CSV with quoted line breaks."""
         assert f.layout is not None
         spans = pl.DataFrame(
-            csv_record_spans(f.path, f.layout.delimiter), schema=["rec", "first", "last"], orient="row"
+            csv_record_spans(f.read_path or f.path, f.layout.delimiter, {line for line, _, _ in f.unclosed}),
+            schema=["rec", "first", "last"],
+            orient="row",
         )
         self.con.register("_spans_frame", spans.to_arrow())
         self.con.execute("create or replace temp table _record_spans as select * from _spans_frame").fetchall()
@@ -505,10 +566,11 @@ class _Loader:
         for f in results:
             if f.status == "failed":
                 self.con.execute(
-                    "insert into rejects values ($run, $source, null, $path, null, null, $reason, null)",
+                    "insert into rejects values ($run, $source, nullif($file_id, ''), $path, null, null, $reason, null)",
                     {
                         "run": self.run_id,
                         "source": source.folder,
+                        "file_id": f.file_id,
                         "path": str(f.path),
                         "reason": f"file not loaded: {f.note}",
                     },
@@ -793,8 +855,11 @@ def _ingest_locked(
                     progress(folder, path, done, total)
                 done += 1
 
-            results = loader.load_files(source, paths, tick)
-            loader.finish_source(source, results)
+            try:
+                results = loader.load_files(source, paths, tick)
+                loader.finish_source(source, results)
+            finally:
+                loader.cleanup()  # repaired copies of CSV files, if any
             loader.deduplicate(source, results)
             loader.write_manifest(source, results)
             loader.log_failed(source, results)

@@ -36,6 +36,7 @@ class FileReadError(RuntimeError):
     def __init__(self, path: Path, problem: str) -> None:
         self.path = path
         self.problem = problem
+        self.file_id = ""  # its SHA-256 when the bytes could be read
         super().__init__(f"{path}: cannot be read: {problem}")
 
 
@@ -333,15 +334,15 @@ def corrected_line_sql(expr: str) -> str:
     return f"({k} + 1 + (select count(*) from (select line, row_number() over (order by line) as i from _structural) b where b.line - 1 - b.i < {k}))"
 
 
-def raw_lines_sql(path: Path) -> str:
-    """SQL of a relation (rec, line, raw) over a text file's lines, `$raw_file` bound to `exact(path)`:
+def raw_lines_sql(kind: str | None) -> str:
+    """SQL of a relation (rec, line, raw) over the lines of a text file of `kind`, `$raw_file` bound to `exact(path)`:
     the exact text for rejects.
 
     `rec` matches the stage's `_line`: for CSV that is already the physical line; JSON Lines readers
     skip blank lines, so there the n-th record is the n-th non-blank line. Read only when rejects exist;
     `raw_lines_python` is the fallback for a file DuckDB cannot split into text lines (bad UTF-8).
     """
-    skip_blank = file_kind(path) == "jsonl"
+    skip_blank = kind == "jsonl"
     return f"""(
         select {"row_number() over (order by line)" if skip_blank else "line"} as rec, line, left(raw, {MAX_RAW_CHARS}) as raw
         from (select ordinality as line, raw
@@ -351,17 +352,39 @@ def raw_lines_sql(path: Path) -> str:
     )"""
 
 
-def csv_record_spans(path: Path, delimiter: str) -> list[tuple[int, int, int]]:
+UNCLOSED_QUOTE = (
+    "unquoted value: a quote opened on this line is never closed (the lines after it were read on their own)"
+)
+
+
+def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
+    """A plain copy of a text file with one physical line emptied (line numbers unchanged).
+
+    Used when a CSV quote is never closed: the reader would otherwise take every later line as part
+    of that one value. The reader skips the empty line, and the rows after it are read on their own.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{len(list(folder.iterdir()))}.csv"
+    with _open_text_bytes(path) as src, out.open("wb") as dst:
+        for n, raw in enumerate(src, start=1):
+            dst.write(b"\n" if n == line else raw)
+    return out
+
+
+def csv_record_spans(path: Path, delimiter: str, emptied: set[int]) -> list[tuple[int, int, int]]:
     """(rec, first line, last line) of every data record of a CSV file whose quoted values hold line breaks
-    (RFC 4180 allows them), so a reject shows the record's true lines. `rec` matches the stage's `_line`."""
+    (RFC 4180 allows them) or that has blank lines, so a reject shows the record's true lines. `rec`
+    matches the stage's `_line`; `emptied` are the lines blanked by `blank_line_copy` (still records there)."""
     spans = []
     with _open_text_bytes(path) as raw:
         fh = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="backslashreplace", newline="")  # type: ignore[type-var]
         reader = csv.reader(fh, delimiter=delimiter)
-        first = 1
-        for i, _record in enumerate(reader):
-            if i:  # record 0 is the header
-                spans.append((i + 1, first, reader.line_num))
+        first, i = 1, 0
+        for record in reader:
+            if record or reader.line_num in emptied:  # the CSV reader skips blank lines: they number no record
+                if i:  # record 0 is the header
+                    spans.append((i + 1, first, reader.line_num))
+                i += 1
             first = reader.line_num + 1
     return spans
 

@@ -148,6 +148,8 @@ class Deadline:
 
 # The optional register timestamps (contract section 1.10), read when present.
 OPTIONAL_STAMPS = ("id_requested_at", "id_received_at", "clarification_requested_at", "clarification_received_at")
+# The stamps (and reason) `compute_deadline` reads; acknowledgement and closure do not move a due date.
+DEADLINE_STAMPS = ("verified_at", "extension_notified_at", "extension_reason", *OPTIONAL_STAMPS)
 # Every timestamp that can change a request's state; `known_by` drops those after a date.
 STAMPS = ("acknowledged_at", "verified_at", "extension_notified_at", "completed_at", *OPTIONAL_STAMPS)
 
@@ -181,8 +183,24 @@ def _end_of_local_day(day: date, tz: str) -> datetime:
     return datetime.combine(day, time.max, tzinfo=ZoneInfo(tz)).astimezone(UTC)
 
 
-@lru_cache(maxsize=1024)
+# Holiday tables per calendar object and year. Keyed by identity (the calendars are the few
+# long-lived objects of a rules table, plus one derived per period-end statute, see
+# _period_end_calendar): hashing a pydantic model on every day checked cost more than the lookup.
+_HOLIDAYS_BY_CALENDAR: dict[int, tuple[Calendar, dict[int, Mapping[date, str]]]] = {}
+
+
 def _holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
+    entry = _HOLIDAYS_BY_CALENDAR.get(id(cal))
+    if entry is None or entry[0] is not cal:
+        entry = _HOLIDAYS_BY_CALENDAR[id(cal)] = (cal, {})  # holding `cal` keeps its id unique
+    years = entry[1]
+    if year not in years:
+        years[year] = _build_holiday_names(cal, year)
+    return years[year]
+
+
+@lru_cache(maxsize=1024)
+def _build_holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
     # Built once per (calendar, year) on first use, so years expand as the register needs
     # them; read-only because the cache shares it between callers.
     table = dict(holidays.country_holidays(cal.country, subdiv=cal.subdiv, years=year).items())
@@ -278,6 +296,12 @@ def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
+@lru_cache(maxsize=64)
+def _period_end_calendar(cal: Calendar, statute: PeriodEnd) -> Calendar:
+    """The calendar a period-end statute counts holidays by: `cal` less the statute's exclusions."""
+    return cal.model_copy(update={"not_holidays": (*cal.not_holidays, *statute.not_holidays)})
+
+
 def _due(
     day0: date, amount: int, rule: Rule, cal: Calendar, end: PeriodEnd | None = None, pause: int = 0
 ) -> tuple[date, str]:
@@ -300,7 +324,7 @@ def _due(
         return raw, how + (f": {_join(skipped)}" if skipped else "")
     statute = end if end is not None and end.roll_to_next_working_day else None
     if statute is not None:
-        cal = cal.model_copy(update={"not_holidays": (*cal.not_holidays, *statute.not_holidays)})
+        cal = _period_end_calendar(cal, statute)
     if _closed_reason(raw, cal) is None:
         return raw, how
     if rule.roll_to_next_working_day or statute is not None:
@@ -656,9 +680,10 @@ def frame_schema(timeline: bool = False) -> dict[str, pl.DataType]:
     }
 
 
-def _frame_values(req: DsrRequest, rules: DsrRules) -> dict[str, object]:
-    """One request's row of the deadline tables, from the timestamps `req` holds."""
-    dl = compute_deadline(req, rules)
+def _frame_values(req: DsrRequest, rules: DsrRules, dl: Deadline | None = None) -> dict[str, object]:
+    """One request's row of the deadline tables, from the timestamps `req` holds (`dl`: its
+    deadline when already computed)."""
+    dl = dl or compute_deadline(req, rules)
     tz = _tz(req, rules)
     received = _local_date(req.received_at, tz)
     closed = _closed_date(req, rules)
@@ -740,8 +765,16 @@ def states_frame(rows: Iterable[Mapping[str, object]], rules: DsrRules) -> pl.Da
         for row in rows:
             req = DsrRequest.from_row(row)
             days = transition_dates(req, rules)
+            last_key: tuple[object, ...] | None = None
+            last_deadline: Deadline | None = None
             for start, end in zip(days, [*days[1:], None], strict=True):
-                values = _frame_values(known_by(req, start, rules), rules)
+                known = known_by(req, start, rules)
+                # The deadline depends on these stamps only: an acknowledgement or a completion
+                # changes the state, not the due date, so it is not recomputed for them.
+                key = tuple(getattr(known, n) for n in DEADLINE_STAMPS)
+                if key != last_key:
+                    last_key, last_deadline = key, compute_deadline(known, rules)
+                values = _frame_values(known, rules, last_deadline)
                 yield {**values, "valid_from": start, "valid_to": end}
 
     return _to_frame(periods(), timeline=True)

@@ -27,8 +27,8 @@ def test_dsr_ack_late(make_db, policy) -> None:
                 _req("r-late", "2025-01-06", acknowledged_at="2025-01-24 18:00:00"),
                 # Same receipt, acknowledged 10 Jan -> ok.
                 _req("r-ok", "2025-01-06", acknowledged_at="2025-01-10 18:00:00"),
-                # Received Mon 3 Feb: 4-7, 10-14 Feb, Mon 17 Feb is Presidents' Day, so due Tue 18 Feb. Never
-                # acknowledged: 20 days past it on 10 Mar -> alarm.
+                # Received Mon 3 Feb: 4-7, 10, 11 Feb, Wed 12 Feb is Lincoln Day (Gov. Code 6700), 13, 14 Feb, Mon
+                # 17 Feb is Presidents' Day, so due Wed 19 Feb. Never acknowledged: 19 days past it on 10 Mar -> alarm.
                 _req("r-none", "2025-02-03"),
                 # Received Mon 24 Feb: 25-28 Feb, 3-7 Mar, 10 Mar -> due today, not late yet -> ok.
                 _req("r-pending", "2025-02-24"),
@@ -58,7 +58,7 @@ def test_dsr_ack_late(make_db, policy) -> None:
     assert rows["dsr:r-late"]["evidence"] == ["r-late"]
     assert rows["dsr:r-none"]["reason"] == (
         "The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its acknowledgement due date"
-        " 2025-02-18 and is 20 days past it as of 2025-03-10 (medium: receipt never confirmed)."
+        " 2025-02-19 and is 19 days past it as of 2025-03-10 (medium: receipt never confirmed)."
     )
     assert "not yet past" in rows["dsr:r-pending"]["reason"]
     assert "so it needed none" in rows["dsr:r-closed"]["reason"]

@@ -26,6 +26,7 @@ from compliance.deadlines import (
     deadlines_frame,
     frame_schema,
     request_state,
+    states_frame,
     turnaround_days,
 )
 
@@ -567,3 +568,52 @@ def test_invalid_rules_file(tmp_path: Path, mutate: Any, key: str, problem: str)
     assert err.key.startswith(key)
     assert problem in err.problem
     assert str(err).startswith(f"{path}: {key}")
+
+
+def test_last_state_is_the_register_as_it_stands() -> None:
+    """`states_frame`'s open-ended rows equal `deadlines_frame` (ingestion derives dsr_deadlines from them), on a
+    random register with every jurisdiction, status and stamp, stamps before receipt included."""
+    import random
+
+    rng = random.Random(2)
+    rows = []
+    for i in range(400):
+        received = datetime(2024, 1, 1) + timedelta(minutes=rng.randint(0, 700_000))
+
+        def stamp(p: float, days: float, received: datetime = received) -> datetime | None:
+            return received + timedelta(days=rng.uniform(-2, days)) if rng.random() < p else None
+
+        status = rng.choice(["open", "completed", "rejected", "withdrawn"])
+        rows.append(
+            {
+                "request_id": f"r{i}",
+                "jurisdiction": rng.choice(list(SHIPPED.jurisdictions)),
+                "request_type": rng.choice(["access", "delete", "correct", "opt_out_sale_share", "portability"]),
+                "status": status,
+                "received_at": received,
+                "acknowledged_at": stamp(0.8, 12),
+                "verified_at": stamp(0.5, 10),
+                "extension_notified_at": stamp(0.3, 50),
+                "extension_reason": rng.choice(["volume", None]),
+                "completed_at": stamp(0.9, 100) if status != "open" else stamp(0.2, 50),
+                "id_requested_at": stamp(0.2, 3),
+                "id_received_at": stamp(0.15, 20),
+                "clarification_requested_at": stamp(0.1, 20),
+                "clarification_received_at": stamp(0.08, 40),
+            }
+        )
+    states = states_frame(rows, SHIPPED)
+    last = states.filter(pl.col("valid_to").is_null()).drop("valid_from", "valid_to")
+    assert last.equals(deadlines_frame(rows, SHIPPED))
+    # Periods tile time: each request's rows are contiguous from its receipt.
+    gaps = states.sort("request_id", "valid_from").with_columns(
+        pl.col("valid_to").shift(1).over("request_id").alias("previous_end")
+    )
+    assert (
+        gaps.filter(pl.col("previous_end").is_not_null() & (pl.col("previous_end") != pl.col("valid_from"))).height == 0
+    )
+    assert (
+        states.group_by("request_id")
+        .agg(pl.col("valid_from").min() == pl.col("received_date").first())["valid_from"]
+        .all()
+    )

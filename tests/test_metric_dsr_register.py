@@ -24,7 +24,8 @@ REQUESTS = [
     # received Mon 6 Jan, due Thu 6 Feb, completed 20 Feb: late, 45 days
     _req("c2", "EU", "access", "2025-01-06 10:00:00", "completed", completed_at="2025-02-20 10:00:00"),
     _req("r1", "EU", "access", "2025-02-03 10:00:00", "rejected", completed_at="2025-02-05 10:00:00"),
-    # US-CA: received Thu 20 Feb (09:00 in Los Angeles), 45 days -> Sun 6 Apr; acknowledgement due 10 business
+    # US-CA: received Thu 20 Feb (09:00 in Los Angeles), 45 days -> Sun 6 Apr -> Mon 7 Apr (Code Civ. Proc. 12a);
+    # acknowledgement due 10 business
     # days later, Thu 6 Mar (21, 24-28 Feb, 3-6 Mar), and none came: late as of 10 Mar.
     _req("ca1", "US-CA", "access", "2025-02-20 17:00:00"),
     _req("o6", "EU", "access", "2025-03-12 10:00:00"),  # received after as_of: not in the register yet
@@ -39,7 +40,7 @@ def test_dsr_register(make_db, policy) -> None:
     # newest receipt first
     assert out.select(cols).rows() == [
         ("o4", "open", d(2025, 3, 1), None, None, None, None, None, None, "no_deadline"),
-        ("ca1", "open", d(2025, 2, 20), d(2025, 4, 6), 27, d(2025, 3, 6), True, None, None, "on_track"),
+        ("ca1", "open", d(2025, 2, 20), d(2025, 4, 7), 28, d(2025, 3, 6), True, None, None, "on_track"),
         ("o2", "open", d(2025, 2, 14), d(2025, 3, 14), 4, None, None, None, None, "due_soon"),
         ("r1", "rejected", d(2025, 2, 3), d(2025, 3, 3), -7, None, None, d(2025, 2, 5), 2, "rejected"),
         ("c1", "completed", d(2025, 1, 31), d(2025, 2, 28), -10, None, None, d(2025, 2, 10), 10, "completed_on_time"),

@@ -63,3 +63,14 @@ def test_dsr_request_trace(make_db, policy) -> None:
         ("r1", T(2025, 2, 1, 9), "audit", "after closure", "subject data read", "emp-1", "crm", "read",
          "contact:c-1", 1, "ev-after"),
     ]  # fmt: skip
+
+
+def test_dsr_request_trace_shows_the_art_12a_steps(make_db, policy) -> None:
+    uk = {"request_id": "u1", "subject_id": "s-u", "jurisdiction": "UK", "request_type": "access", "channel": "email",
+          "received_at": "2025-02-03 10:00:00", "clarification_requested_at": "2025-02-10 10:00:00",
+          "clarification_received_at": "2025-02-24 10:00:00", "id_requested_at": "2025-02-03 11:00:00",
+          "status": "open"}  # fmt: skip
+    con = make_db({"dsr_requests": [uk]})
+    # As of 20 Feb the clarification had been asked for, not yet answered.
+    out = run_query(con, "dsr_request_trace", {"request_ids": ["u1"], "as_of": dt.date(2025, 2, 20)}, policy)
+    assert out["step"].to_list() == ["received via email", "identity information requested", "clarification requested"]

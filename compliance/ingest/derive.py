@@ -9,7 +9,7 @@ import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
-from compliance.deadlines import deadlines_frame, states_frame
+from compliance.deadlines import states_frame
 from compliance.ingest.tables import dsr_deadline_columns
 
 
@@ -24,9 +24,11 @@ def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
     """
     # The caller's connection, not a cursor: ingestion runs in one transaction that a cursor cannot see.
     rows = con.sql("SELECT * FROM dsr_requests ORDER BY request_id").pl().to_dicts()
-    frame = deadlines_frame(rows, policy.dsr_rules)
+    states = states_frame(rows, policy.dsr_rules)
+    # A request's last period knows all its timestamps: it is `deadlines_frame`'s row (tested equal).
+    frame = states.filter(pl.col("valid_to").is_null()).drop("valid_from", "valid_to")
     _replace_table(con, "dsr_deadlines", frame)
-    _replace_table(con, "dsr_states", states_frame(rows, policy.dsr_rules))
+    _replace_table(con, "dsr_states", states)
     return frame.height
 
 

@@ -76,6 +76,10 @@ notice_rows as (
     from incident_notifications
 ),
 
+incidents_with_rows as (
+    select distinct incident_id from notice_rows
+),
+
 owed as (
     select
         i.incident_id,
@@ -84,7 +88,7 @@ owed as (
         p.law,
         p.position,
         case
-            when exists (select 1 from notice_rows as x where x.incident_id = i.incident_id) then n.notified_at
+            when w.incident_id is not null then n.notified_at
             when p.party = 'subjects' then i.subjects_at
             else i.regulator_at
         end as notified_at,
@@ -97,6 +101,7 @@ owed as (
     from incidents_in_scope as i
     inner join regimes as r on r.incident_id = i.incident_id
     inner join parties as p on p.jurisdiction = r.jurisdiction
+    left join incidents_with_rows as w on w.incident_id = i.incident_id
     left join notice_rows as n
         on n.incident_id = i.incident_id
         and n.jurisdiction = r.jurisdiction
@@ -161,10 +166,11 @@ assessed as (
         coalesce(t.regulator_late, false) as gdpr_late,
         coalesce(t.notice_missing, false) as notice_missing,
         t.parties_text,
-        exists (select 1 from regimes as r where r.incident_id = i.incident_id and r.jurisdiction = 'AU') as is_au,
+        au.incident_id is not null as is_au,
         date_diff('day', i.au_detected_date, coalesce(i.au_assessed_date, $as_of)) as au_days
     from incidents_in_scope as i
     left join party_texts as t on t.incident_id = i.incident_id
+    left join regimes as au on au.incident_id = i.incident_id and au.jurisdiction = 'AU'
 ),
 
 described as (

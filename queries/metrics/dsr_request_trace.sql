@@ -1,6 +1,6 @@
 -- name: dsr_request_trace
 -- requires: dsr, audit
--- description: The end-to-end trail of the requests in $request_ids up to $as_of, one row per step in time order: the register's milestones (received, acknowledged, identity verified, extension notified, and completed, rejected or withdrawn) and the audit events that evidence the handling: the case's own events (resource_type dsr_case, resource_id = the request id) and every event on the subject's data, each with its phase relative to the request (before receipt, while open, after closure).
+-- description: The end-to-end trail of the requests in $request_ids up to $as_of, one row per step in time order: the register's milestones (received, acknowledged, identity verified, extension notified, the optional UK Art. 12A identity and clarification requests and answers, and completed, rejected or withdrawn) and the audit events that evidence the handling: the case's own events (resource_type dsr_case, resource_id = the request id) and every event on the subject's data, each with its phase relative to the request (before receipt, while open, after closure).
 -- params: request_ids VARCHAR[], as_of DATE
 -- returns: request_id VARCHAR, occurred_at TIMESTAMP, source VARCHAR, phase VARCHAR, step VARCHAR, actor_id VARCHAR,
 --          system VARCHAR, action VARCHAR, resource VARCHAR, record_count BIGINT, event_id VARCHAR
@@ -16,7 +16,11 @@ with requests as (
         acknowledged_at,
         verified_at,
         extension_notified_at,
-        completed_at
+        completed_at,
+        id_requested_at,
+        id_received_at,
+        clarification_requested_at,
+        clarification_received_at
     from dsr_requests
     -- duckdb: list_contains (Spark: array_contains)
     where list_contains($request_ids, request_id)
@@ -37,6 +41,23 @@ milestones as (
     select request_id, extension_notified_at, 'extension notified: ' || coalesce(extension_reason, 'no reason given')
     from requests
     where extension_notified_at is not null
+    union all
+    -- The optional UK GDPR Art. 12A stamps (contract section 1.10): what started or paused the clock.
+    select request_id, id_requested_at, 'identity information requested'
+    from requests
+    where id_requested_at is not null
+    union all
+    select request_id, id_received_at, 'identity information received'
+    from requests
+    where id_received_at is not null
+    union all
+    select request_id, clarification_requested_at, 'clarification requested'
+    from requests
+    where clarification_requested_at is not null
+    union all
+    select request_id, clarification_received_at, 'clarification received'
+    from requests
+    where clarification_received_at is not null
     union all
     select request_id, completed_at, status || coalesce(' (' || status_reason || ')', '')
     from requests

@@ -59,7 +59,7 @@ from compliance.ingest.readers import (
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select, window_params
-from compliance.ingest.vendors.loader import load_vendor_exports
+from compliance.ingest.vendors.loader import EXTRA_FOLDER_KINDS, list_extra_files, load_vendor_exports
 from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
@@ -180,7 +180,8 @@ def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str],
     every file or folder of the exports that will not be read, with the reason."""
     files: dict[str, list[Path]] = {s.folder: [] for s in SOURCES}
     unread: list[UnreadFile] = []
-    folders = {s.folder for s in SOURCES}
+    folders = {s.folder for s in SOURCES} | set(EXTRA_FOLDER_KINDS)  # vendor logs and identities (contract 1.10)
+    unread.extend(u for folder in EXTRA_FOLDER_KINDS for u in list_extra_files(exports, folder)[1])
     for export in exports:
         if not export.is_dir():
             raise IngestError(f"{export}: export folder does not exist")

@@ -6,6 +6,7 @@ log pipelines write (`name`, `type` and a `parameters` object at the top level) 
 
 from __future__ import annotations
 
+from compliance.ingest.readers import sql_string
 from compliance.ingest.vendors.core import Adapter, extract
 
 ACTIVITY = {
@@ -64,7 +65,7 @@ f as (
     from fanned
 ),
 p as (
-    select *, {", ".join(f"params['{k}'] as p_{k.lower()}" for k in PARAMS)} from f
+    select *, {", ".join(f"params[{sql_string(k)}] as p_{k.lower()}" for k in PARAMS)} from f
 ),
 classified as (
     select *,

@@ -9,7 +9,6 @@ file that cannot be read at all is one reject naming it, and the rest of the loa
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,8 +18,8 @@ import polars as pl
 
 from compliance.config.bundle import Policy
 from compliance.ingest import enrich
-from compliance.ingest.readers import file_kind
-from compliance.ingest.validate import reject_select, typed_select
+from compliance.ingest.readers import UnreadFile, list_source_files
+from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
 from compliance.ingest.vendors.core import Adapter, exact_path, map_file, remap_file
 from compliance.schema import AUDIT, Source
@@ -47,23 +46,33 @@ def vendor_source(adapter: Adapter) -> Source:
 VENDOR_SOURCES: tuple[Source, ...] = tuple(vendor_source(a) for a in ADAPTERS)
 
 
-def walk(folder: Path) -> list[Path]:
-    """Regular files under a folder, sub-folders included, in name order; symbolic links are not followed."""
-    found: list[Path] = []
-    if not folder.is_dir() or folder.is_symlink():
-        return found
-    for root, dirs, names in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(names):
-            p = Path(root) / name
-            if not name.startswith(".") and p.is_file() and not p.is_symlink():
-                found.append(p)
-    return found
+# What each extra folder takes: vendor logs are JSON (arrays, envelopes or JSON Lines); identities a CSV.
+EXTRA_FOLDER_KINDS: dict[str, tuple[str, ...]] = {IDENTITIES_FOLDER: ("csv",)} | {
+    a.folder: ("jsonl",) for a in ADAPTERS
+}
+
+
+def list_extra_files(exports: Sequence[Path], folder: str) -> tuple[list[Path], list[UnreadFile]]:
+    """Files of one vendor (or identities) folder across exports, oldest export first, listed like every
+    contract source: exact paths, sub-folders walked, links out of the export refused, the rest named."""
+    files: list[Path] = []
+    unread: list[UnreadFile] = []
+    for export in exports:
+        root = export / folder
+        if root.is_symlink() and export.resolve() not in root.resolve().parents:
+            unread.append(UnreadFile(root, "symbolic link to a place outside the export folder (refused)"))
+            continue
+        if not root.is_dir():
+            continue
+        found, skipped = list_source_files(root, export, EXTRA_FOLDER_KINDS[folder])
+        files += found
+        unread += skipped
+    return files, unread
 
 
 def discover_vendor_files(exports: Sequence[Path], folder: str) -> list[Path]:
     """JSON (or JSON Lines) files of one vendor folder across exports, oldest export first."""
-    return [p for e in exports for p in walk(e / folder) if file_kind(p) == "jsonl"]
+    return list_extra_files(exports, folder)[0]
 
 
 def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
@@ -118,11 +127,24 @@ IDENTITIES_DDL = """create table if not exists identities (
 )"""
 
 
-def _insert_rejects(con: duckdb.DuckDBPyConnection, f: FileResult, run_id: int, select: str) -> int:
+# The mapped events as the contract's validation reads a stage: every field as text, one row per event.
+VENDOR_STAGE = (
+    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape, * exclude (_line)"
+    " from _stage where _reason is null"
+)
+
+
+def _insert_rejects(
+    con: duckdb.DuckDBPyConnection,
+    f: FileResult,
+    run_id: int,
+    select: str,
+    params: dict[str, object] | None = None,
+) -> int:
     """Insert rejects (line, field, reason, raw) of one file; returns how many."""
     n = con.execute(
         f"""insert into rejects select $run, $source, $file_id, $path, line, field, reason, raw from ({select})""",
-        {"run": run_id, "source": f.source, "file_id": f.file_id, "path": str(f.path)},
+        {"run": run_id, "source": f.source, "file_id": f.file_id, "path": str(f.path), **(params or {})},
     ).fetchall()
     return int(n[0][0]) if n else 0
 
@@ -198,8 +220,11 @@ def _identities_view(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
 
 
-def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileResult, run_id: int) -> None:
-    """Map one vendor file and insert its events; everything that cannot load becomes a reject."""
+def _load_vendor_file(
+    con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileResult, run_id: int, window: tuple[object, object]
+) -> None:
+    """Map one vendor file and insert its events; everything that cannot load becomes a reject (timestamps
+    outside the load's plausible `window` too, as for the contract's own sources)."""
     try:
         map_file(con, adapter, f.path)
     except FILE_ERRORS as exc:
@@ -224,13 +249,15 @@ def _load_vendor_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileR
         run_id,
         f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
                    cast(s.details as varchar) as raw
-            from ({reject_select(AUDIT)}) c join _stage s on s._line = c._line where s._reason is null""",
+            from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
+        window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
     )
-    relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT)}) t
+    relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT, VENDOR_STAGE)}) t
                     join _stage s on s._line = t._line where t._valid)"""
     select = enrich.enriched_select(AUDIT, relation, "$file_id", "t._phys_line", log_source_expr="$log_source")
     con.execute(
-        f"insert into {AUDIT.table} by name {select}", {"file_id": f.file_id, "log_source": adapter.folder}
+        f"insert into {AUDIT.table} by name {select}",
+        {"file_id": f.file_id, "log_source": adapter.folder, **window_params(select, *window)},
     ).fetchall()
     loaded, newest = con.execute(
         f"select count(*), max(occurred_at) from {AUDIT.table} where source_file_id = $file_id", {"file_id": f.file_id}
@@ -283,7 +310,7 @@ def load_vendor_exports(
     """Load `identities/` and every vendor folder of the exports; (file results, folders with new files).
 
     When identities or the directory changed in this run, vendor events of earlier runs are resolved again."""
-    from compliance.ingest.load import sha256_file
+    from compliance.ingest.load import _file_id
 
     con.execute(IDENTITIES_DDL).fetchall()
     write_lookups(con, policy)
@@ -291,7 +318,7 @@ def load_vendor_exports(
     touched: set[str] = set()
     id_source = dataclasses.replace(AUDIT, folder=IDENTITIES_FOLDER, table="identities", required=False)
     batches: list[tuple[Source, Adapter | None, list[Path]]] = [
-        (id_source, None, [p for e in exports for p in walk(e / IDENTITIES_FOLDER) if file_kind(p) == "csv"])
+        (id_source, None, list_extra_files(exports, IDENTITIES_FOLDER)[0])
     ]
     batches += [(s, a, discover_vendor_files(exports, a.folder)) for s, a in zip(VENDOR_SOURCES, ADAPTERS, strict=True)]
     try:
@@ -300,7 +327,7 @@ def load_vendor_exports(
             for path in paths:
                 if progress:
                     progress(source.folder, path)
-                f = loader._register(source, path, sha256_file(path))
+                f = loader._register(source, path, _file_id(path))
                 files.append(f)
                 if f.status != "loaded":
                     continue
@@ -308,10 +335,11 @@ def load_vendor_exports(
                     _load_identities_file(con, f, loader.run_id)
                 else:
                     _identities_view(con)
-                    _load_vendor_file(con, adapter, f, loader.run_id)
+                    _load_vendor_file(con, adapter, f, loader.run_id, loader.window)
             if adapter is not None:
                 loader.deduplicate(source, files)
             loader.write_manifest(source, files)
+            loader.log_failed(source, files)  # a file that cannot be read is named; the others load
             results.extend(files)
             if any(f.status == "loaded" for f in files):
                 touched.add(source.folder)

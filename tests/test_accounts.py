@@ -75,7 +75,7 @@ def test_remove_and_a_damaged_file(tmp_path: Path) -> None:
 
 EXPECTED = {  # role -> the actions it may do
     "viewer": {"view", "download_pseudonymised"},
-    "investigator": {"view", "download_pseudonymised", "reveal"},
+    "investigator": {"view", "download_pseudonymised", "reveal", "triage"},
     "auditor": {"view", "download_pseudonymised", "download_real_ids"},
     "admin": {"view", "download_pseudonymised", "access_log", "manage_accounts"},
 }

@@ -124,7 +124,10 @@ def test_serve_answers_on_the_given_port(rhythm_db: Path, tmp_path: Path) -> Non
                 time.sleep(0.5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as page:
             assert page.status == 200 and b"<html" in page.read().lower()
-        assert f"dashboard on http://localhost:{port}  (database {rhythm_db})" in log.read_text()
+        assert (
+            f"dashboard on http://127.0.0.1:{port}  (no sign-in: this machine only; database {rhythm_db};"
+            in log.read_text()
+        )
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=20)

@@ -367,7 +367,8 @@ def test_a_reingest_invalidates_the_caches(
 
 
 # Pages that summarise or export every control rather than present one: not a control's home.
-SUMMARY_PAGES = {"views/overview.py", "views/evidence.py"}
+# Pages that list findings of every control (the Overview, the evidence files, the alarms to triage) or none.
+SUMMARY_PAGES = {"views/overview.py", "views/evidence.py", "views/triage.py", "views/access_log.py"}
 
 
 def _page_text(at: AppTest) -> str:

@@ -117,11 +117,8 @@ def _ccpa_metrics(register: pl.DataFrame, as_of: date) -> pl.DataFrame:
     as-of year always, so a year without a California request states its zeros)."""
     ca = register.filter(pl.col("jurisdiction") == CCPA_JURISDICTION)
     years = sorted(set(ca["received_date"].dt.year().drop_nulls().to_list()) | {as_of.year})
-    parts = []
-    for year in years:
-        metrics = dsr_metrics(ca, year)
-        parts.append(metrics.insert_column(0, pl.Series("year", [year] * metrics.height, dtype=pl.Int32)))
-    return pl.concat(parts, how="vertical")
+    # Each block names its year and jurisdiction in its own rows (reports.dsr_metrics).
+    return pl.concat([dsr_metrics(ca, year, CCPA_JURISDICTION) for year in years], how="vertical")
 
 
 def _inputs(con: duckdb.DuckDBPyConnection, policy: Policy, root: Path) -> pl.DataFrame:

@@ -445,7 +445,12 @@ def serve(
     ]  # fmt: skip
     host = f"[{address}]" if ":" in address else address
     mode = "sign-in required" if env["COMPLIANCE_AUTH"] == "required" else "no sign-in: this machine only"
-    console.print(f"dashboard on http://{host}:{port}  ({mode}; database {db}; access log {log_file})")
+    console.print(
+        f"dashboard on http://{host}:{port}  ({mode}; database {db}; access log {log_file})",
+        soft_wrap=True,  # one line however long the paths: scripts and tests read it
+        highlight=False,
+        markup=False,
+    )
     # From the repository root: Streamlit reads .streamlit/config.toml and secrets.toml (the identity provider) there.
     raise typer.Exit(subprocess.call(cmd, env=env, cwd=REPO_ROOT))
 

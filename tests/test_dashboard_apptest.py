@@ -375,9 +375,12 @@ def _page_text(at: AppTest) -> str:
     """Everything a page shows as text: markdown, captions, alerts, metrics and every table cell."""
     parts = [e.value for kind in ("markdown", "caption", "text", "success", "info", "warning") for e in at.get(kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    for df in [*at.dataframe, *at.table]:
+    for df in at.dataframe:
         value = df.value
         parts.append((value.data if hasattr(value, "data") else value).to_csv())
+    for tb in at.table:  # st.table renders Markdown, so its cells hold data escaped: read them as shown
+        value = tb.value
+        parts.append(re.sub(r"\\(.)", r"\1", (value.data if hasattr(value, "data") else value).to_csv()))
     return "\n".join(str(p) for p in parts)
 
 

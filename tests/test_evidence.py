@@ -12,7 +12,6 @@ import re
 import shutil
 import subprocess
 import sys
-import types
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -388,39 +387,30 @@ def test_a_database_without_dsr_or_alarms_still_packages_and_verifies(tmp_path: 
         ComplianceFinding.model_validate_json(line)
 
 
-def test_triage_tables_join_the_package_where_the_triage_module_offers_them(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The triage module lives on another branch; a stand-in with its evidence function shows the hook
-    packs what it returns (and that verify re-derives it), and that without it nothing is invented."""
+def test_triage_states_and_waivers_join_the_package_and_verify_sees_later_changes(tmp_path: Path) -> None:
+    """The triage store beside the database goes into the package (waivers, states, changes, recorded
+    runs); a change made after the package was built is a difference `verify` names."""
+    from compliance.triage import set_state
+
     db = _small_db(tmp_path, {})
     bare = build_package(db, tmp_path / "bare.zip", date(2025, 6, 30))
-    assert not any(p.startswith("triage/") for p in bare.derived.files)
-    assert "none exist for this database" in _files(tmp_path / "bare.zip")["README.md"].decode()
+    files = _files(tmp_path / "bare.zip")
+    assert files["triage/triage_states.csv"].decode().count("\n") == 1  # the header: nothing triaged yet
+    assert bare.derived.manifest["waivers_and_triage"] == sorted(p for p in files if p.startswith("triage/"))
 
-    seen = []
-
-    def triage_evidence(db_path: Path, policy, as_of: date) -> dict[str, pl.DataFrame]:
-        seen.append((db_path, as_of))
-        return {
-            "waivers": pl.DataFrame({"waiver": ["w1"], "control_id": ["dsr.overdue"], "in_force": [True]}),
-            "triage_changes": pl.DataFrame({"event_id": [1], "state": ["acknowledged"], "tags": [["a", "b"]]}),
-        }
-
-    monkeypatch.setitem(sys.modules, "compliance.triage", types.SimpleNamespace(triage_evidence=triage_evidence))
+    set_state(db, "dsr.overdue", "dsr:R-1", "acknowledged", "Waiting for the customer", "tester", "alice")
     out = tmp_path / "triaged.zip"
-    built = build_package(db, out, date(2025, 6, 30))
-    files = _files(out)
-    assert files["triage/waivers.csv"] == b"waiver,control_id,in_force\nw1,dsr.overdue,true\n"
-    assert json.loads(files["triage/triage_changes.jsonl"]) == {
-        "event_id": 1,
-        "state": "acknowledged",
-        "tags": ["a", "b"],
-    }
-    assert built.derived.manifest["waivers_and_triage"] == ["triage/triage_changes.jsonl", "triage/waivers.csv"]
-    assert "`triage/waivers.csv`" in files["README.md"].decode()
-    assert seen[0] == (db, date(2025, 6, 30))
+    build_package(db, out, date(2025, 6, 30))
+    states = pl.read_csv(io.BytesIO(_files(out)["triage/triage_states.csv"]))
+    assert states.select("control_id", "resource", "state", "assignee").rows() == [
+        ("dsr.overdue", "dsr:R-1", "acknowledged", "alice")
+    ]
+    assert "`triage/triage_states.csv`" in _files(out)["README.md"].decode()
     assert verify_package(out, db).ok
+
+    set_state(db, "dsr.overdue", "dsr:R-1", "resolved", "Answered", "tester")
+    later = verify_package(out, db)
+    assert not later.ok and any(d.path.startswith("triage/") for d in later.differences)
 
 
 def test_evidence_command_explains_bad_input(tmp_path: Path) -> None:

@@ -18,26 +18,31 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from compliance.triage_store import connect, read, utc_now
+from compliance.triage_store import connect, read, store_path, utc_now
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
 
 __all__ = [
     "STATES",
+    "STATE_COLUMNS",
     "TriageChange",
     "TriageError",
     "current_states",
     "findings_with_state",
     "set_state",
+    "state_text",
     "triage_evidence",
     "triage_history",
     "triage_records",
+    "triage_summary",
 ]
 
 STATES = ("open", "acknowledged", "resolved", "false_positive", "risk_accepted")
 # States in which nobody needs to act on the alarm any more.
 CLOSED_STATES = ("resolved", "false_positive", "risk_accepted")
+# What a reader needs beside each finding a notebook or report discusses (from `findings_with_state`).
+STATE_COLUMNS = ("waived", "triage_state", "assignee", "triage_note")
 
 _EVENT_SCHEMA = {
     "event_id": pl.Int64,
@@ -216,6 +221,34 @@ def findings_with_state(
         )
         .drop("alarm_recorded_at")
     )
+
+
+def triage_summary(db: Path | str, findings: pl.DataFrame) -> str:
+    """One sentence for a conclusion: of the alarms in `findings` (from `findings_with_state`, waived
+    ones included), how many exceptions.yaml waives and triage has acknowledged, closed or left open."""
+    alarms = findings.filter(pl.col("status").is_in(["alarm", "suppressed"]))
+    waived = alarms.filter(pl.col("waived")).height
+    live = alarms.filter(~pl.col("waived"))
+    acknowledged = live.filter(pl.col("triage_state") == "acknowledged").height
+    closed = live.filter(pl.col("triage_state").is_in(CLOSED_STATES)).height
+    head = f"{alarms.height} alarm(s), {waived} of them waived by exceptions.yaml"
+    if not store_path(db).exists():
+        return f"{head}; none triaged yet (no triage store beside the database), so {live.height} remain open."
+    return (
+        f"{head}, {acknowledged} acknowledged, {closed} closed by triage (resolved, false positive or risk "
+        f"accepted), {live.height - acknowledged - closed} open."
+    )
+
+
+def state_text(finding: dict) -> str:
+    """A finding's waiver and triage state as printed beside it (a row of `findings_with_state`)."""
+    if finding["waived"]:
+        return "waived"
+    if finding["triage_state"] is None:
+        return "no triage needed"
+    who = f", {finding['assignee']}" if finding["assignee"] else ""
+    note = f" ({finding['triage_note']})" if finding["triage_note"] else ""
+    return f"triage: {finding['triage_state']}{who}{note}"
 
 
 def _findings_of(db: Path | str, policy: Policy | None, as_of: date | None) -> pl.DataFrame:

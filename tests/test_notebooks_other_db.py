@@ -23,6 +23,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "0 requests were received by 2025-06-02.",
         "dsr.overdue: not evaluated: The dsr export held no loadable rows",
         "  - Deadlines: not assessed: the DSR register holds no request received by 2025-06-02.",
+        "  - Triage of the DSR findings: 0 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 0 remain open.",
     ],
     ("retention_audit", WITH_ALARMS): [
         "  - Records: not assessed: No inventory export was loaded",
@@ -34,11 +35,13 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "1 actors have at least one section-5 alarm (1 alarms in all); 2 more alarm(s) concern other resources.",
         "Investigating emp_day",
         "  - Behaviour: 1 alarm(s) from access.off_hours; on 2025-05-18 they touched 200 records",
+        "  - Triage of the section-5 findings: 3 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 3 remain open.",
     ],
     ("access_investigation", NO_ALARMS): [
         "0 actors have at least one section-5 alarm (0 alarms in all)",
         "nobody is flagged",
         "  - Behaviour: no section-5 detector raised an alarm about them.",
+        "  - Triage of the section-5 findings: 0 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 0 remain open.",
     ],
     ("datamap_reconciliation", WITH_ALARMS): [
         "Section 2 (data categories): kept: every category the exports show is declared in the data map.",

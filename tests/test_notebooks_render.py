@@ -21,12 +21,15 @@ NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 ARTIFACTS = REPO_ROOT / "artifacts" / "notebooks"
 DATE = r"\d{4}-\d{2}-\d{2}"
 SHARE = r"[\d,]+ of [\d,]+ \([\d.]+%\)"
+# Every conclusion counts the alarms waived and triaged (issue 14); the demo has no triage store yet.
+TRIAGE = r"Triage of the [^:]+: \d+ alarm\(s\), \d+ of them waived by exceptions\.yaml; none triaged yet"
 
 KEY_FINDINGS: dict[str, list[str]] = {
     "retention_audit": [
         rf"Auditing the demo database as of {DATE} under privacy policy v[\w.]+\.",
         rf"Section 6: {SHARE} inventory records are held past their retention period plus grace",
-        r"source:diagnostic \[(alarm|ok)\]: ",
+        r"source:diagnostic \[(alarm; triage: \w+|alarm; waived|ok)\]: ",
+        TRIAGE,
         r"[\d,]+ erased records have a retention due date; ",
         rf"Section 8: \d+ delete requests were completed by {DATE}\. {SHARE} erased every record",
         r'Section 6 \(Retention\): "We retain personal information',
@@ -42,6 +45,7 @@ KEY_FINDINGS: dict[str, list[str]] = {
         r"Requests to delete: \d+ received, \d+ complied with in whole or in part, \d+ denied",
         r"DSR-\S+ \(\S+ \w+, \w+\): \d+ case event\(s\)",
         r"  - Deadlines: (NOT KEPT|kept)",
+        TRIAGE,
     ],
     "access_investigation": [
         r"\d+ actors have at least one section-5 alarm \(\d+ alarms in all\)",
@@ -51,6 +55,7 @@ KEY_FINDINGS: dict[str, list[str]] = {
         r"are permitted by the role matrix",
         r"access\.volume_spike with volume_spike_robust_z = [\d.]+: \d+ alarm\(s\)",
         r"  - Role-based access: \S+'s use of personal data (fits|does NOT fit) the role matrix",
+        TRIAGE,
     ],
     "datamap_reconciliation": [
         r"Section 2, data_category: \d+ declared and observed",
@@ -60,6 +65,8 @@ KEY_FINDINGS: dict[str, list[str]] = {
         r"Section 3 \(data uses\): (NOT KEPT|kept)",
         r"Section 7 \(international transfers\): (NOT KEPT|kept)",
         r"Procurement summary \(approved processors, no sale\): (NOT KEPT|kept)",
+        r"  subject:\S+ \[\w+; triage: open\]: ",
+        TRIAGE,
     ],
 }
 

@@ -654,3 +654,24 @@ def test_reads_of_a_data_map_bucket_feed_the_out_of_role_control(tmp_path: Path,
     assert rows == [("emp-bob", "call-service", "call_recording", ["user.content.private.call_recording"])]
     out_of_role = _findings(con, policy, "access.out_of_role")
     assert [v[0] for k, v in out_of_role.items() if k.startswith("actor:emp-bob")] == ["alarm"]
+
+
+def test_vendor_folders_are_listed_like_every_source(vendor_export: Path, tmp_path: Path) -> None:
+    """Vendor and identities folders are contract folders (never "outside the contract"); inside them, a
+    hidden file, a file of another kind and a link out of the export are named as unread, never read."""
+    export = tmp_path / "listed"
+    shutil.copytree(vendor_export, export)
+    outside = tmp_path / "passwd.jsonl"
+    outside.write_text('{"eventType": "user.session.start"}\n')
+    (export / "okta" / "leak.jsonl").symlink_to(outside)
+    (export / "okta" / ".DS_Store").write_text("x")
+    (export / "cloudtrail" / "notes.txt").write_text("not a log")
+    summary = ingest([export], tmp_path / "audit.duckdb", findings=False)
+    unread = {str(u.path.relative_to(export)): u.reason for u in summary.unread}
+    assert unread == {
+        "okta/.DS_Store": "hidden file or folder",
+        "okta/leak.jsonl": "symbolic link to a place outside the export folder (refused)",
+        "cloudtrail/notes.txt": "not a .jsonl file (optionally .gz)",
+    }
+    okta = next(r for r in summary.by_source() if r["source"] == "okta")
+    assert okta["rows_loaded"] == 13  # the vendor's own files still load

@@ -50,7 +50,7 @@ from compliance.ingest.readers import (
     csv_structural_rejects,
     exact,
     file_kind,
-    list_source_files,
+    list_export_folder,
     parquet_layout,
     raw_lines_python,
     raw_lines_sql,
@@ -59,7 +59,7 @@ from compliance.ingest.readers import (
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select, window_params
-from compliance.ingest.vendors.loader import EXTRA_FOLDER_KINDS, list_extra_files, load_vendor_exports
+from compliance.ingest.vendors.loader import EXTRA_FOLDER_KINDS, load_vendor_exports
 from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
 from compliance.stored_findings import clear_findings, fresh_controls, store_findings
@@ -176,30 +176,24 @@ def _file_id(path: Path) -> str | FileReadError:
 
 
 def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[UnreadFile]]:
-    """Files per source folder, oldest export first then by path; sources absent from every export;
-    every file or folder of the exports that will not be read, with the reason."""
-    files: dict[str, list[Path]] = {s.folder: [] for s in SOURCES}
+    """Files per folder (contract sources, then vendor logs and identities of contract 1.10), oldest export
+    first then by path; contract sources absent from every export; every file or folder of the exports
+    that will not be read, with the reason."""
+    kinds = {s.folder: s.formats for s in SOURCES} | EXTRA_FOLDER_KINDS
+    files: dict[str, list[Path]] = {folder: [] for folder in kinds}
     unread: list[UnreadFile] = []
-    folders = {s.folder for s in SOURCES} | set(EXTRA_FOLDER_KINDS)  # vendor logs and identities (contract 1.10)
-    unread.extend(u for folder in EXTRA_FOLDER_KINDS for u in list_extra_files(exports, folder)[1])
     for export in exports:
         if not export.is_dir():
             raise IngestError(f"{export}: export folder does not exist")
         for entry in sorted(export.iterdir(), key=lambda p: p.name):
             if entry.name.startswith("."):
                 unread.append(UnreadFile(entry, "hidden file or folder"))
-            elif entry.name not in folders:
+            elif entry.name not in kinds:
                 what = "folder" if entry.is_dir() else "file"
                 unread.append(UnreadFile(entry, f"{what} outside the contract's source folders"))
-        for s in SOURCES:
-            folder = export / s.folder
-            if folder.is_symlink() and export.resolve() not in folder.resolve().parents:
-                unread.append(UnreadFile(folder, "symbolic link to a place outside the export folder (refused)"))
-                continue
-            if not folder.is_dir():
-                continue
-            found, skipped = list_source_files(folder, export, s.formats)
-            files[s.folder].extend(found)
+        for folder, formats in kinds.items():
+            found, skipped = list_export_folder(export, folder, formats)
+            files[folder].extend(found)
             unread.extend(skipped)
     missing = [s.folder for s in SOURCES if not files[s.folder]]
     return files, missing, unread
@@ -869,7 +863,7 @@ def _ingest_locked(
                 touched.add(source.folder)
         # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
         vendor_files, vendor_touched = load_vendor_exports(
-            con, loader, exports, policy, directory_changed="directory" in touched
+            con, loader, files, policy, directory_changed="directory" in touched
         )
         summary.files.extend(vendor_files)
         if vendor_touched:

@@ -67,6 +67,17 @@ def _is_within(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
+def list_export_folder(export: Path, folder: str, kinds: tuple[str, ...]) -> tuple[list[Path], list[UnreadFile]]:
+    """`list_source_files` of one source folder of one export (nothing when the export lacks it); a folder
+    that is itself a link out of the export is refused."""
+    root = export / folder
+    if root.is_symlink() and export.resolve() not in root.resolve().parents:
+        return [], [UnreadFile(root, "symbolic link to a place outside the export folder (refused)")]
+    if not root.is_dir():
+        return [], []
+    return list_source_files(root, export, kinds)
+
+
 def list_source_files(folder: Path, export_root: Path, kinds: tuple[str, ...]) -> tuple[list[Path], list[UnreadFile]]:
     """Every file of a source folder that may be read, and every entry that will not be, with the reason.
 

@@ -9,7 +9,7 @@ file that cannot be read at all is one reject naming it, and the rest of the loa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,6 @@ import polars as pl
 
 from compliance.config.bundle import Policy
 from compliance.ingest import enrich
-from compliance.ingest.readers import UnreadFile, list_source_files
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
 from compliance.ingest.vendors.core import Adapter, exact_path, map_file, remap_file
@@ -50,29 +49,6 @@ VENDOR_SOURCES: tuple[Source, ...] = tuple(vendor_source(a) for a in ADAPTERS)
 EXTRA_FOLDER_KINDS: dict[str, tuple[str, ...]] = {IDENTITIES_FOLDER: ("csv",)} | {
     a.folder: ("jsonl",) for a in ADAPTERS
 }
-
-
-def list_extra_files(exports: Sequence[Path], folder: str) -> tuple[list[Path], list[UnreadFile]]:
-    """Files of one vendor (or identities) folder across exports, oldest export first, listed like every
-    contract source: exact paths, sub-folders walked, links out of the export refused, the rest named."""
-    files: list[Path] = []
-    unread: list[UnreadFile] = []
-    for export in exports:
-        root = export / folder
-        if root.is_symlink() and export.resolve() not in root.resolve().parents:
-            unread.append(UnreadFile(root, "symbolic link to a place outside the export folder (refused)"))
-            continue
-        if not root.is_dir():
-            continue
-        found, skipped = list_source_files(root, export, EXTRA_FOLDER_KINDS[folder])
-        files += found
-        unread += skipped
-    return files, unread
-
-
-def discover_vendor_files(exports: Sequence[Path], folder: str) -> list[Path]:
-    """JSON (or JSON Lines) files of one vendor folder across exports, oldest export first."""
-    return list_extra_files(exports, folder)[0]
 
 
 def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
@@ -301,13 +277,14 @@ def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
 def load_vendor_exports(
     con: duckdb.DuckDBPyConnection,
     loader: _Loader,
-    exports: Sequence[Path],
+    files_by_folder: Mapping[str, list[Path]],
     policy: Policy,
     progress: Callable[[str, Path], None] | None = None,
     *,
     directory_changed: bool = False,
 ) -> tuple[list[FileResult], set[str]]:
-    """Load `identities/` and every vendor folder of the exports; (file results, folders with new files).
+    """Load the `identities/` and vendor-folder files that `load.discover` listed (exact paths, oldest export
+    first); (file results, folders with new files).
 
     When identities or the directory changed in this run, vendor events of earlier runs are resolved again."""
     from compliance.ingest.load import _file_id
@@ -317,10 +294,8 @@ def load_vendor_exports(
     results: list[FileResult] = []
     touched: set[str] = set()
     id_source = dataclasses.replace(AUDIT, folder=IDENTITIES_FOLDER, table="identities", required=False)
-    batches: list[tuple[Source, Adapter | None, list[Path]]] = [
-        (id_source, None, list_extra_files(exports, IDENTITIES_FOLDER)[0])
-    ]
-    batches += [(s, a, discover_vendor_files(exports, a.folder)) for s, a in zip(VENDOR_SOURCES, ADAPTERS, strict=True)]
+    batches: list[tuple[Source, Adapter | None, list[Path]]] = [(id_source, None, files_by_folder[IDENTITIES_FOLDER])]
+    batches += [(s, a, files_by_folder[a.folder]) for s, a in zip(VENDOR_SOURCES, ADAPTERS, strict=True)]
     try:
         for source, adapter, paths in batches:
             files = []

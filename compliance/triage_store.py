@@ -24,11 +24,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-__all__ = ["DASHBOARD_ACTOR", "cli_actor", "connect", "read", "store_path", "utc_now"]
+__all__ = ["cli_actor", "connect", "read", "store_path", "utc_now"]
 
-SUFFIX = ".triage.sqlite"
-# Who changed a state. One place to swap once the dashboard has sign-in (the `access` work).
-DASHBOARD_ACTOR = "dashboard"
+SUFFIX = ".triage.sqlite"  # the dashboard records changes under the signed-in account (dashboard.auth)
 
 _SCHEMA = """
 create table if not exists triage_events (

@@ -27,7 +27,13 @@ from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_control
 from compliance.evidence import triage_hook
 from compliance.evidence.ocsf import OCSF_VERSION, findings_as_ocsf
 from compliance.queries import get_query, load_queries, run_query
-from compliance.reports import control_summary, dsr_metrics, posture_by_section, record_of_processing
+from compliance.reports import (
+    control_summary,
+    dsr_metrics,
+    posture_by_section,
+    processor_record,
+    record_of_processing,
+)
 
 __all__ = ["CCPA_JURISDICTION", "Derived", "ReportTables", "derive", "inputs_by_source", "sha256"]
 
@@ -47,7 +53,7 @@ class ReportTables:
     evidence_digest: str  # SHA-256 over the findings, policy, queries and inputs (see `_evidence_digest`)
     policy_version: str
     controller: dict[str, Any]  # record_of_processing(policy)
-    processor: dict[str, Any]  # `_processor_record`
+    processor: pl.DataFrame  # reports.processor_record: the same Art. 30(2) record as the Evidence page
     posture: pl.DataFrame
     control_summary: pl.DataFrame
     ccpa_metrics: pl.DataFrame
@@ -79,37 +85,6 @@ def _tree(root: Path, prefix: str) -> dict[str, bytes]:
         if path.is_file() and not any(part.startswith((".", "__")) for part in rel.parts):
             out[f"{prefix}/{rel.as_posix()}"] = path.read_bytes()
     return out
-
-
-def _processor_record(policy: Policy, controllers: pl.DataFrame) -> dict[str, Any]:
-    """GDPR Art. 30(2): the processor (Capantra), each controller it acts for (its customers), the
-    categories of processing carried out on their behalf, transfers outside a controller's home region
-    and the security measures. Processing on a customer's behalf = the data-map systems that hold
-    data of the customer's people (`customer` subjects)."""
-    regions = {r.id: r for r in policy.transfers.regions}
-    systems = [s for s in policy.data_map.systems if "customer" in s.data_subjects]
-    processing = [f"{s.name} ({s.id}): {s.description.strip().rstrip('.')}" for s in systems]
-    system_regions = sorted({r for s in systems for r in s.processing_regions})
-    rows = []
-    for row in controllers.iter_rows(named=True):
-        abroad = [r for r in system_regions if r != row["home_region"]]
-        rows.append(
-            row
-            | {
-                "transfers_outside_home_region": "; ".join(
-                    f"{r} ({regions[r].country})" if r in regions else r for r in abroad
-                )
-            }
-        )
-    controller = record_of_processing(policy)
-    return {
-        "processor": controller["controller"],
-        "contact": controller["contact"],
-        "categories_of_processing": processing,
-        "processing_regions": [f"{r} ({regions[r].country})" if r in regions else r for r in system_regions],
-        "security_measures": controller["activities"][0]["security_measures"] if controller["activities"] else [],
-        "controllers": rows,
-    }
 
 
 def _ccpa_metrics(register: pl.DataFrame, as_of: date) -> pl.DataFrame:
@@ -207,7 +182,7 @@ def derive(
         as_of = as_of or default_as_of(con)
         findings = run_controls(con, policy, as_of, root=query_root)
         register = run_query(con, get_query("dsr_register", query_root), {"as_of": as_of}, policy)
-        tenants = run_query(con, get_query("processor_controllers", query_root), {"as_of": as_of}, policy)
+        tenants = run_query(con, get_query("processor_customers", query_root), {"as_of": as_of}, policy)
         inputs = _inputs(con, policy, query_root)
         runs = run_query(con, get_query("load_runs_summary", query_root), {}, policy)
     finally:
@@ -227,10 +202,10 @@ def derive(
     posture = posture_by_section(summary, titles)
     ccpa = _ccpa_metrics(register, as_of)
     controller = record_of_processing(policy)
-    processor = _processor_record(policy, tenants)
+    processor = processor_record(policy, tenants)
     files["reports/posture_by_section.csv"] = _csv(posture)
     files["reports/controls.csv"] = _csv(summary)
-    files["reports/record_of_processing.json"] = _json({"controller": controller, "processor": processor})
+    files["reports/record_of_processing.json"] = _json({"controller": controller, "processor": processor.to_dicts()})
     files["reports/ccpa_7102_metrics.csv"] = _csv(ccpa)
     files["reports/dsr_register.csv"] = _csv(register)
     files |= triage_files

@@ -82,25 +82,23 @@ def _controller(t: ReportTables) -> Section:
 
 def _processor(t: ReportTables) -> Section:
     rec = t.processor
-    labels = {"tenant_id": "Customer (controller) id", "name": "Controller", "country": "Country"}
-    labels |= {"home_region": "Home region", "contract_started_date": "Contract start"}
-    labels |= {"contract_ended_date": "Contract end", "subjects": "Data subjects"}
-    labels |= {"transfers_outside_home_region": "Processing outside the home region (c)"}
-    full = pl.DataFrame(rec["controllers"], infer_schema_length=None)
-    full = _labelled(full, labels) if full.height else pl.DataFrame(schema=dict.fromkeys(labels.values(), pl.String))
+    labels = {"customer_id": "Customer (controller) id", "customer": "Controller", "customer_country": "Country"}
+    labels |= {"home_region": "Home region", "sub_processors": "Sub-processors"}
+    labels |= {"transfers": "Transfers to third countries and safeguards (c)"}
+    full = _labelled(rec.select(list(labels)), labels)
     by_region = (
-        pl.DataFrame(rec["controllers"], infer_schema_length=None).group_by("country", "home_region")
-        .agg(pl.len().alias("Controllers"), pl.col("subjects").sum().alias("Data subjects"))
-        .sort("country", "home_region").rename({"country": "Country", "home_region": "Home region"})
-        if rec["controllers"] else pl.DataFrame(schema={"Country": pl.String, "Home region": pl.String})
+        rec.group_by("customer_country", "home_region").agg(pl.len().alias("Controllers"))
+        .sort("customer_country", "home_region", nulls_last=True)
+        .rename({"customer_country": "Country", "home_region": "Home region"})
     )  # fmt: skip
+    first = rec.row(0, named=True) if rec.height else {}
     notes = (
-        f"Processor: {rec['processor']}; contact: {rec['contact'] or 'not stated'}. The controllers are the "
-        f"customer accounts whose contract is in force on the as-of date ({len(rec['controllers'])}).",
+        f"Processor: {first.get('processor', 'Capantra')}; contact: {first.get('processor_contact') or 'not stated'}; "
+        f"data protection officer: {first.get('dpo') or 'see the controller record'}. The controllers are the "
+        f"customer accounts whose contract is in force on the as-of date ({rec.height}).",
         "Categories of processing carried out on each controller's behalf (b): "
-        + "; ".join(rec["categories_of_processing"]),
-        "Processing regions: " + ", ".join(rec["processing_regions"]) + ".",
-        "Security measures (d): " + " ".join(rec["security_measures"]),
+        + (first.get("categories_of_processing") or "none: no customer account in force"),
+        "Security measures (d): " + (first.get("security_measures") or "see the controller record"),
     )
     return Section(
         "Art30 processor",

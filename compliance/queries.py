@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
+from compliance.paths import QUERY_DIR
+
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
 
-QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")  # indented: a plain `-- comment` ends the header
 _PARAM_USE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")

@@ -13,9 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from compliance.cli import app
-from compliance.paths import REPO_ROOT
+from compliance.paths import POLICY_DIR
 
-REPO_POLICY = REPO_ROOT / "data" / "policy"
+REPO_POLICY = POLICY_DIR
 
 runner = CliRunner()
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
 from conftest import build_db
 
 from compliance.config.bundle import Policy, load_policy
+from compliance.paths import POLICY_DIR
 from compliance.queries import run_query
-
-POLICY_DIR = Path(__file__).resolve().parents[1] / "data" / "policy"
 
 AS_OF = dt.date(2025, 3, 10)
 

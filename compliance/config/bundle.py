@@ -25,8 +25,9 @@ from compliance.config.models import (
 )
 from compliance.config.policy_text import PolicyText, parse_policy
 from compliance.config.taxonomy import Taxonomy, covers, load_taxonomy
+from compliance.paths import POLICY_DIR
 
-DEFAULT_POLICY_DIR = Path(__file__).resolve().parents[2] / "data" / "policy"
+DEFAULT_POLICY_DIR = POLICY_DIR  # the shipped bundle (compliance.paths)
 
 FILES = {
     "taxonomy": "taxonomy.yaml",

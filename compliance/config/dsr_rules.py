@@ -20,8 +20,8 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from compliance.config.base import StrictModel, load_model
+from compliance.paths import POLICY_DIR
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "data" / "policy"
 DEFAULT_PATH = POLICY_DIR / "dsr_rules.yaml"
 
 # Enums of the data contract (section 1.4), shared by the engine and the tests.

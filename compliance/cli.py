@@ -8,7 +8,7 @@ import sys
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from compliance.config.bundle import Policy
+    from compliance.ingest.load import IngestSummary, TimeWindow
 
 app = typer.Typer(
     help="Evidence, from Capantra's own logs, that its privacy policy's promises are kept.\n\n"
@@ -33,6 +34,8 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 # Wide enough for the summary tables when output goes to a log or pipe (rich assumes 80 columns there).
+# A configured audit database (the dashboard reads the same variable; `compliance serve` sets it).
+DB_ENV = "COMPLIANCE_DB"
 console = Console(stderr=True, width=None if Console(stderr=True).is_terminal else 120)
 out = Console(width=None if Console().is_terminal else 120)
 
@@ -136,7 +139,10 @@ def _progress() -> Progress:
 @app.command()
 def ingest(
     exports: Annotated[list[Path], typer.Argument(help="Export folders, oldest first (a newer export's rows win).")],
-    db: Annotated[Path, typer.Option(help="DuckDB database to create or update.")] = DEMO_DB,
+    db: Annotated[
+        Path | None,
+        typer.Option(help=f"DuckDB database to create or update (required unless {DB_ENV} names one)."),
+    ] = None,
     policy_dir: Annotated[
         Path | None, typer.Option("--policy", help="Policy-as-code folder (default: data/policy).")
     ] = None,
@@ -166,68 +172,91 @@ def ingest(
     the `rejects` table with file, line, field and reason, and the load goes on. Readers never see a
     half-loaded database: the load runs on a copy that replaces the database in one rename.
     """
+    from compliance.ingest.load import IngestError
+
+    target = _ingest_target(db)
+    policy = _policy_or_fail(policy_dir)
+    options = dict(memory_limit=memory_limit, threads=threads, findings=findings, lock_wait_seconds=wait)
+    try:
+        summary = _ingest_with_progress(exports, target, policy, _time_window(earliest, latest), **options)
+    except IngestError as exc:
+        raise _fail(f"{exc}\nNothing was published; {target} is unchanged.") from None
+    _print_load_summary(target, summary)
+    if summary.findings_as_of and summary.published:
+        _record_ingest(target, policy, summary.findings_as_of)
+    if summary.failed:
+        raise _fail(f"{len(summary.failed)} file(s) could not be read (listed above); the other files were loaded.", 1)
+
+
+def _ingest_target(db: Path | None) -> Path:
+    """--db, else a configured COMPLIANCE_DB that is not the demo: an ingest never writes into the demo by default."""
+    if db is not None:
+        return db
+    configured = os.environ.get(DB_ENV)
+    if configured and Path(configured).resolve() != DEMO_DB.resolve():
+        return Path(configured)
+    raise _fail(
+        "compliance ingest needs --db DATABASE: the audit database to create or update "
+        f"(or set {DB_ENV}). It never loads into the demo database unasked."
+    )
+
+
+def _policy_or_fail(policy_dir: Path | None) -> Policy:
     from compliance.config.base import PolicyError
     from compliance.config.bundle import load_policy
-    from compliance.ingest.load import IngestError, TimeWindow
-    from compliance.ingest.load import ingest as run_ingest
 
     try:
-        policy = load_policy(policy_dir)
+        return load_policy(policy_dir)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
+
+
+def _time_window(earliest: str, latest: str | None) -> TimeWindow:
+    from compliance.ingest.load import TimeWindow
+
     try:
-        window = TimeWindow(datetime.fromisoformat(earliest), datetime.fromisoformat(latest) if latest else None)
+        return TimeWindow(datetime.fromisoformat(earliest), datetime.fromisoformat(latest) if latest else None)
     except ValueError:
         raise typer.BadParameter(
             f"--earliest/--latest must be dates like 1990-01-01 (got {earliest!r}, {latest!r})"
         ) from None
-    try:
-        with _progress() as bar:
-            task = bar.add_task("loading", total=None)
 
-            def progress(source: str, path: Path | None, done: int, total: int) -> None:
-                bar.update(
-                    task, total=total, completed=done, description=f"loading {source} {path.name if path else ''}"
-                )
 
-            def findings_progress(control_id: str, done: int, total: int) -> None:
-                bar.update(task, total=total, completed=done, description=f"evaluating {control_id}")
+def _ingest_with_progress(
+    exports: list[Path], db: Path, policy: Policy, window: TimeWindow, **options: Any
+) -> IngestSummary:
+    """The package's ingest, with one progress bar for the load and then the findings it stores."""
+    from compliance.ingest.load import ingest as run_ingest
 
-            summary = run_ingest(
-                exports,
-                db,
-                policy=policy,
-                progress=progress,
-                memory_limit=memory_limit,
-                threads=threads,
-                findings=findings,
-                findings_progress=findings_progress,
-                window=window,
-                lock_wait_seconds=wait,
-            )
-    except IngestError as exc:
-        raise _fail(f"{exc}\nNothing was published; {db} is unchanged.") from None
+    with _progress() as bar:
+        task = bar.add_task("loading", total=None)
 
+        def progress(source: str, path: Path | None, done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done, description=f"loading {source} {path.name if path else ''}")
+
+        def findings_progress(control_id: str, done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done, description=f"evaluating {control_id}")
+
+        return run_ingest(
+            exports, db, policy=policy, progress=progress, findings_progress=findings_progress, window=window, **options
+        )
+
+
+def _print_load_summary(db: Path, summary: IngestSummary) -> None:
+    """Per source: files loaded and skipped, rows read, loaded, duplicate and rejected; then unread files."""
     # Plain lines, not a table title: a title wraps to the table's width and splits the message.
     verdict = "published" if summary.published else "nothing new: database unchanged"
     out.print(f"Load into {db}: {verdict}", soft_wrap=True, highlight=False)
     table = Table()
     for col in ("source", "files loaded", "files skipped", "rows read", "loaded", "duplicates", "rejected"):
         table.add_column(col, justify="left" if col == "source" else "right")
-    for r in summary.by_source():
-        if not r["present"]:
-            table.add_row(str(r["source"]), "[dim]not in export[/]", "", "", "", "", "")
+    for row in summary.by_source():
+        if not row["present"]:
+            table.add_row(str(row["source"]), "[dim]not in export[/]", "", "", "", "", "")
             continue
-        rejected = f"[red]{r['rows_rejected']:,}[/]" if r["rows_rejected"] else "0"
-        table.add_row(
-            str(r["source"]),
-            f"{r['files_loaded']:,}",
-            f"{r['files_skipped']:,}",
-            f"{r['rows_read']:,}",
-            f"{r['rows_loaded']:,}",
-            f"{r['rows_duplicate']:,}",
-            rejected,
-        )
+        rejected = f"[red]{row['rows_rejected']:,}[/]" if row["rows_rejected"] else "0"
+        counts = ("files_loaded", "files_skipped", "rows_read", "rows_loaded", "rows_duplicate")
+        table.add_row(str(row["source"]), *(f"{row[c]:,}" for c in counts), rejected)
     out.print(table)
     _print_unread(summary)
     if summary.findings_as_of:
@@ -236,23 +265,17 @@ def ingest(
             f"({summary.findings_seconds:.1f} s).",
             soft_wrap=True,
         )
-        if summary.published:
-            _record_ingest(db, policy, summary.findings_as_of)
     out.print(f"{summary.seconds:.1f} s; rejected rows are in the `rejects` table of {db}.")
-    if summary.failed:
-        raise _fail(f"{len(summary.failed)} file(s) could not be read (listed above); the other files were loaded.", 1)
 
 
-def _print_unread(summary: object) -> None:
+def _print_unread(summary: IngestSummary) -> None:
     """Name every file that was not read, or could not be read, with the reason (never just a count)."""
-    from compliance.ingest.load import IngestSummary
-
-    assert isinstance(summary, IngestSummary)
-    for f in summary.failed:
+    for failed in summary.failed:
         # File names and reasons come from the export: printed as plain text, never as rich markup.
-        out.print(Text("not loaded: ", style="bold red") + Text(f"{f.path}: {f.note}"), soft_wrap=True, highlight=False)
-    for u in summary.unread:
-        out.print(f"not read: {u.path}: {u.reason}", soft_wrap=True, highlight=False, markup=False)
+        line = Text("not loaded: ", style="bold red") + Text(f"{failed.path}: {failed.note}")
+        out.print(line, soft_wrap=True, highlight=False)
+    for unread in summary.unread:
+        out.print(f"not read: {unread.path}: {unread.reason}", soft_wrap=True, highlight=False, markup=False)
 
 
 def _record_ingest(db: Path, policy: Policy, as_of: date) -> None:
@@ -310,8 +333,6 @@ def check(
     waivers that suppressed nothing are listed.
     """
     from compliance.check import run_check, summary_table
-    from compliance.config.base import PolicyError
-    from compliance.config.bundle import load_policy
 
     _check_selection(control, section)
     if not db.exists():
@@ -324,10 +345,7 @@ def check(
         raise typer.BadParameter("--format parquet needs --output FILE")
     if record and (control or section):
         raise typer.BadParameter("--record keeps a whole run: drop --control/--section")
-    try:
-        policy_obj = load_policy(policy_dir)
-    except PolicyError as exc:
-        raise _fail(str(exc)) from None
+    policy_obj = _policy_or_fail(policy_dir)
     try:
         result = run_check(
             db,
@@ -434,7 +452,7 @@ def serve(
         db = ensure_demo_database(log=lambda m: console.print(m))
     elif not db.exists():
         raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
-    env = dict(os.environ, COMPLIANCE_DB=str(db.resolve()))
+    env = {**os.environ, DB_ENV: str(db.resolve())}
     env["COMPLIANCE_AUTH"] = "required" if not loopback or require_sign_in else "open"
     log_file = access_log or log_path_for(db.resolve())
     env["COMPLIANCE_ACCESS_LOG"] = str(log_file.resolve())
@@ -538,13 +556,7 @@ def policy(
     ] = None,
 ) -> None:
     """Validate the policy-as-code files and print what they declare."""
-    from compliance.config.base import PolicyError
-    from compliance.config.bundle import load_policy
-
-    try:
-        p = load_policy(policy_dir)
-    except PolicyError as exc:
-        raise _fail(str(exc)) from None
+    p = _policy_or_fail(policy_dir)
     # A plain line, not a table title: a title wraps to the table's width and would split the verdict.
     out.print(f"Policy {p.version} ({p.directory}) is valid", soft_wrap=True, highlight=False)
     table = Table(title="What it declares")

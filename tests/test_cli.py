@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -83,6 +84,28 @@ def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) ->
     assert ingest.returncode == 2 and "export folder does not exist" in ingest.stderr
     check = _run("check", "--db", str(tmp_path / "missing.duckdb"))
     assert check.returncode == 2 and "no such database" in check.stderr
+
+
+def test_ingest_without_db_refuses_instead_of_loading_into_the_demo(tmp_path: Path) -> None:
+    from tests.rhythm_bundle import write_rhythm_bundle
+
+    export = write_rhythm_bundle(tmp_path / "export")
+    demo_db = tmp_path / "demo" / "demo.duckdb"
+    env = {k: v for k, v in os.environ.items() if k != "COMPLIANCE_DB"} | {"COMPLIANCE_DEMO_DIR": str(demo_db.parent)}
+
+    def ingest(**extra_env: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "compliance", "ingest", str(export), "--no-findings"]
+        return subprocess.run(command, capture_output=True, text=True, timeout=300, env=env | extra_env)
+
+    for refused in (ingest(), ingest(COMPLIANCE_DB=str(demo_db))):
+        assert refused.returncode == 2, refused.stderr
+        assert "needs --db DATABASE" in refused.stderr and "Traceback" not in refused.stderr
+    assert not demo_db.exists()
+    # A configured database that is not the demo is the default.
+    own = tmp_path / "own.duckdb"
+    configured = ingest(COMPLIANCE_DB=str(own))
+    assert configured.returncode == 0, configured.stderr
+    assert f"Load into {own}: published" in configured.stdout and own.exists() and not demo_db.exists()
 
 
 def test_policy_command_validates(tmp_path: Path) -> None:

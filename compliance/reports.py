@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from compliance.config.taxonomy import covers
+from compliance.config.retention import governing_rule
 from compliance.controls import SEVERITIES, STATUSES
 from compliance.pseudonyms import pseudonymise, redact_text
 
@@ -123,24 +123,11 @@ def _controller_contact(policy: Policy) -> str | None:
 
 
 def _retention_text(policy: Policy, system: System, category: str, store: str) -> str:
-    """The governing rule of a (system, store, category), resolved as the retention controls do:
-    store rule > system rule > category rule, then the nearest covering category."""
-    candidates = [
-        r
-        for r in policy.retention.records
-        if covers(r.data_category, category)
-        and (r.system is None or r.system == system.id)
-        and (r.store is None or r.store == store)
-    ]
-    if not candidates:
+    """The governing rule of a (system, store, category), by the resolver the retention controls use."""
+    rule = governing_rule(policy.retention.records, system.id, store, category)
+    if rule is None:
         return f"{category}: no rule"
-
-    def rank(r: Any) -> tuple[int, int, int]:
-        specificity = 3 if r.store else 2 if r.system else 1
-        return (-specificity, -len(r.data_category), r.period_days)
-
-    r = sorted(candidates, key=rank)[0]
-    return f"{category}: {r.action} {r.period_days} days after {r.clock.removesuffix('_at').replace('_', ' ')}"
+    return f"{category}: {rule.action} {rule.period_days} days after {rule.clock.removesuffix('_at').replace('_', ' ')}"
 
 
 def _name(policy: Policy, key: str) -> str:

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from compliance.config.bundle import Policy
 from compliance.config.models import RecordRetention, Role
+from compliance.config.retention import governing_rule
 from compliance.config.taxonomy import covers
 
 # Data uses a role would declare, most specific first; the first one the system allows is used.
@@ -96,22 +97,11 @@ class PolicyView:
         return frozenset(out)
 
     def retention_rule(self, system: str, store: str, category: str) -> RecordRetention:
-        """The governing rule: store rule, then system rule, then generic; nearest covering category."""
-        best: tuple[int, int, RecordRetention] | None = None
-        for r in self.policy.retention.records:
-            if not covers(r.data_category, category):
-                continue
-            if r.store is not None and (r.system != system or r.store != store):
-                continue
-            if r.store is None and r.system is not None and r.system != system:
-                continue
-            specificity = 3 if r.store else 2 if r.system else 1
-            rank = (specificity, r.data_category.count(".") + 1)
-            if best is None or rank > best[:2]:
-                best = (*rank, r)
-        if best is None:
+        """The governing rule, by the resolver the retention controls use (compliance.config.retention)."""
+        rule = governing_rule(self.policy.retention.records, system, store, category)
+        if rule is None:
             raise ValueError(f"no retention rule covers {category} in {system}/{store}")
-        return best[2]
+        return rule
 
 
 def json_list(values: tuple[str, ...] | list[str]) -> str:

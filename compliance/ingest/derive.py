@@ -9,6 +9,8 @@ import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
+from compliance.config.models import RecordRetention
+from compliance.config.retention import governing_rule, specificity
 from compliance.deadlines import states_frame
 from compliance.ingest.tables import dsr_deadline_columns
 
@@ -72,62 +74,45 @@ def build_incident_local_dates(con: duckdb.DuckDBPyConnection, policy: Policy) -
     return frame.height
 
 
-# The most specific retention rule (policy section 6) of each system x store x data category that the
-# inventory holds or the data map declares: a store rule beats a system rule beats a category rule, then
-# the nearest (longest) category key that equals the category or is an ancestor of it; ties by period,
-# clock, action and basis, so equal rules always resolve the same way. NULL rule columns when no rule
-# covers it. It depends only on the key and the policy, never on an as-of date, so the retention
-# queries join it on equality instead of re-resolving it per record.
-RETENTION_RULES_SQL = """
-insert into retention_rules_resolved (
-    system, store, data_category, rule_category, rule_system, rule_store, specificity, period_days, clock,
-    grace_days, action, basis
-)
-with entries as (
-    select system, store, data_category from inventory_records
-    union
-    select system_id, store_id, data_category from ref_data_map
-),
-
-ranked as (
-    select
-        e.system,
-        e.store,
-        e.data_category,
-        t.data_category as rule_category,
-        t.system_id as rule_system,
-        t.store_id as rule_store,
-        t.specificity,
-        t.period_days,
-        t.clock,
-        t.grace_days,
-        t.action,
-        t.basis,
-        row_number() over (
-            partition by e.system, e.store, e.data_category
-            order by t.specificity desc nulls last, length(t.data_category) desc nulls last, t.period_days, t.clock,
-                t.action, t.basis
-        ) as rule_rank
-    from entries as e
-    left join ref_retention as t
-        on (e.data_category = t.data_category or starts_with(e.data_category, t.data_category || '.'))
-        and (t.system_id is null or t.system_id = e.system)
-        and (t.store_id is null or t.store_id = e.store)
-)
-
-select
-    system, store, data_category, rule_category, rule_system, rule_store, specificity, period_days, clock,
-    grace_days, action, basis
-from ranked
-where rule_rank = 1
-"""
+_RESOLVED_SCHEMA = {
+    "system": pl.String, "store": pl.String, "data_category": pl.String, "rule_category": pl.String,
+    "rule_system": pl.String, "rule_store": pl.String, "specificity": pl.Int64, "period_days": pl.Int64,
+    "clock": pl.String, "grace_days": pl.Int64, "action": pl.String, "basis": pl.String,
+}  # fmt: skip
 
 
 def build_retention_rules(con: duckdb.DuckDBPyConnection) -> int:
     """Recompute `retention_rules_resolved` from `inventory_records`, `ref_data_map` and `ref_retention`.
 
-    Returns the row count. Rebuilt whole: there are a few hundred keys at most, however many records.
+    The governing rule (policy section 6) of each system x store x data category that the inventory holds
+    or the data map declares, by the one resolver `compliance.config.retention.governing_rule` (its
+    docstring states the precedence and tie-break); NULL rule columns when no rule covers the key. It
+    depends only on the key and the policy, never on an as-of date, so the retention queries join it on
+    equality instead of re-resolving it per record. Returns the row count. Rebuilt whole: there are a few
+    hundred keys at most, however many records.
     """
+    columns = "data_category, system_id, store_id, period_days, clock, grace_days, action, basis"
+    names = ("data_category", "system", "store", "period_days", "clock", "grace_days", "action", "basis")
+    rules = [
+        RecordRetention.model_construct(**dict(zip(names, row, strict=True)))
+        for row in con.sql(f"select {columns} from ref_retention").fetchall()
+    ]
+    keys = con.sql(
+        "select system, store, data_category from inventory_records "
+        "union select system_id, store_id, data_category from ref_data_map"
+    ).fetchall()
+    resolved = [_resolved_row(rules, system, store, category) for system, store, category in keys]
+    frame = pl.DataFrame(resolved, schema=_RESOLVED_SCHEMA, orient="row")
     con.execute("DELETE FROM retention_rules_resolved").fetchall()
-    con.execute(RETENTION_RULES_SQL).fetchall()
-    return con.execute("SELECT count(*) FROM retention_rules_resolved").fetchall()[0][0]
+    con.register("_resolved", frame.to_arrow())
+    con.execute("INSERT INTO retention_rules_resolved BY NAME SELECT * FROM _resolved").fetchall()
+    con.unregister("_resolved")
+    return frame.height
+
+
+def _resolved_row(rules: list[RecordRetention], system: str | None, store: str | None, category: str | None) -> tuple:
+    rule = governing_rule(rules, system, store, category) if category is not None else None
+    if rule is None:
+        return (system, store, category, *[None] * 9)
+    return (system, store, category, rule.data_category, rule.system, rule.store, specificity(rule),
+            rule.period_days, rule.clock, rule.grace_days, rule.action, rule.basis)  # fmt: skip

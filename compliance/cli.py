@@ -17,6 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from compliance.paths import DEMO_DB, REPO_ROOT
+from compliance.schema import SEVERITIES
 
 if TYPE_CHECKING:
     import polars as pl
@@ -47,12 +48,8 @@ class Format(StrEnum):
     ocsf = "ocsf"
 
 
-class Severity(StrEnum):
-    critical = "critical"
-    high = "high"
-    medium = "medium"
-    low = "low"
-    info = "info"
+# The --fail-on choices, most severe first (the contract's severities, compliance.schema).
+Severity = StrEnum("Severity", [(name, name) for name in reversed(SEVERITIES)])
 
 
 # Options shared by the alarm-work commands (notify, triage, history).

@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 
 from compliance.queries import QUERY_DIR, Query, controls, run_query
-from compliance.schema import SOURCES_BY_FOLDER
+from compliance.schema import SEVERITIES, SOURCES_BY_FOLDER
 from compliance.waivers import apply_waivers
 
 if TYPE_CHECKING:
@@ -50,7 +50,6 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
 # `suppressed` (additive to the contract): an alarm waived by exceptions.yaml; only the engine sets it.
 STATUSES = ("alarm", "ok", "info", "skip", "error", "suppressed")
 _QUERY_STATUSES = STATUSES[:-1]
-SEVERITIES = ("info", "low", "medium", "high", "critical")  # ascending
 
 # Timestamps that say how far the loaded data reaches. Forward-looking dates (contract ends,
 # directory end dates, deadlines) are left out: they may lie in the future by design.

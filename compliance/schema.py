@@ -18,6 +18,8 @@ JURISDICTIONS = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", 
 REQUEST_TYPES = (
     "access", "correct", "delete", "restrict", "object", "portability", "opt_out_sale_share", "limit_sensitive",
 )  # fmt: skip
+# Finding severities (contract section 4), ascending: the engine, the CLI gate and the pages use this order.
+SEVERITIES = ("info", "low", "medium", "high", "critical")
 LOG_LEVELS = ("DEBUG", "INFO", "NOTICE", "WARNING", "ERROR", "CRITICAL")
 TLS_VERSIONS = ("TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none")
 

@@ -12,8 +12,10 @@ from collections.abc import Sequence
 import altair as alt
 import polars as pl
 
+from compliance.schema import SEVERITIES
+
 MAX_ROWS = 5_000
-SEVERITY_DOMAIN = ["critical", "high", "medium", "low", "info"]
+SEVERITY_DOMAIN = list(reversed(SEVERITIES))  # most severe first
 SEVERITY_SCALE = alt.Scale(domain=SEVERITY_DOMAIN, range=["#7f1d1d", "#dc2626", "#f97316", "#eab308", "#94a3b8"])
 STATUS_SCALE = alt.Scale(
     domain=["alarm", "error", "info", "skip", "ok"], range=["#dc2626", "#7c3aed", "#3b82f6", "#94a3b8", "#16a34a"]

@@ -15,10 +15,13 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from compliance.controls import sort_findings as engine_order
+from compliance.investigation import actor_of as actor_of  # one definition; the pages import it from here
 from compliance.pseudonyms import IP_PREFIX, mask_raw_text, pseudonymise, redact_text
+from compliance.schema import SEVERITIES
 from compliance.spreadsheet import neutralise_frame
 
-SEVERITIES_DESC = ("critical", "high", "medium", "low", "info")
+SEVERITIES_DESC = tuple(reversed(SEVERITIES))  # most severe first, as pages list them
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
 STATUS_ORDER = ("alarm", "error", "suppressed", "info", "skip", "ok")
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
@@ -226,13 +229,6 @@ class Identities:
         return out
 
 
-def actor_of(resource: str) -> str | None:
-    """The actor id in an `actor:<id>` or `actor:<id>@<date>` resource key."""
-    if not resource.startswith("actor:"):
-        return None
-    return resource.removeprefix("actor:").partition("@")[0]
-
-
 # --- filters ----------------------------------------------------------------------------------
 
 
@@ -307,12 +303,12 @@ class Filters:
 
 
 def sort_findings(frame: pl.DataFrame) -> pl.DataFrame:
-    return (
-        frame.with_columns(pl.col("severity").replace_strict(SEVERITY_RANK, default=9).alias("_rank"))
-        .sort(
-            ["_rank", "observed_at", "control_id", "resource"], descending=[False, True, False, False], nulls_last=True
-        )
-        .drop("_rank")
+    """Most severe first and newest first within a severity; ties in the engine's reproducible order."""
+    ranked = engine_order(frame).with_columns(
+        pl.col("severity").replace_strict(SEVERITY_RANK, default=9).alias("_rank")
+    )
+    return ranked.sort(["_rank", "observed_at"], descending=[False, True], nulls_last=True, maintain_order=True).drop(
+        "_rank"
     )
 
 

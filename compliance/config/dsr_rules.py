@@ -21,31 +21,10 @@ from pydantic_core import PydanticCustomError
 
 from compliance.config.base import StrictModel, load_model
 from compliance.paths import POLICY_DIR
+from compliance.schema import JURISDICTIONS, REQUEST_TYPES  # the contract's enums (section 1.4)
 
 DEFAULT_PATH = POLICY_DIR / "dsr_rules.yaml"
 
-# Enums of the data contract (section 1.4), shared by the engine and the tests.
-JURISDICTIONS: tuple[str, ...] = (
-    "EU",
-    "UK",
-    "AU",
-    "US-CA",
-    "US-VA",
-    "US-CO",
-    "US-CT",
-    "US-TX",
-    "US-OTHER",
-)
-REQUEST_TYPES: tuple[str, ...] = (
-    "access",
-    "correct",
-    "delete",
-    "restrict",
-    "object",
-    "portability",
-    "opt_out_sale_share",
-    "limit_sensitive",
-)
 STATUSES: tuple[str, ...] = ("open", "completed", "rejected", "withdrawn")
 
 # `verified`: the period runs from identity verification instead of receipt (UK option).

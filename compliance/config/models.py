@@ -7,16 +7,13 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from compliance.config.base import StrictModel
+from compliance.schema import AUDIT_ACTIONS, JURISDICTIONS
 
-Jurisdiction = Literal["EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER"]
-JURISDICTIONS: tuple[str, ...] = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER")
+Jurisdiction = Literal[JURISDICTIONS]  # the contract's codes (compliance.schema), as a type pydantic checks
 LegalBasis = Literal[
     "consent", "contract", "legal_obligation", "vital_interests", "public_interest", "legitimate_interests"
 ]
-Action = Literal[
-    "login", "login_failed", "logout", "mfa_challenge", "read", "search", "export", "create", "update",
-    "delete", "deidentify", "share", "role_grant", "role_revoke", "config_change",
-]  # fmt: skip
+Action = Literal[AUDIT_ACTIONS]
 Mechanism = Literal["none_needed", "adequacy", "sccs", "dpf", "app8", "idta"]
 SectionId = str  # checked against the parsed policy text by the bundle loader
 

@@ -6,7 +6,7 @@ import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
-from compliance.config.models import JURISDICTIONS
+from compliance.schema import JURISDICTIONS
 
 LIST = pl.List(pl.String)
 

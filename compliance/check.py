@@ -23,6 +23,7 @@ import polars as pl
 
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import QUERY_DIR
+from compliance.reports.posture import control_summary, posture_by_section
 from compliance.spreadsheet import safe_csv
 from compliance.waivers import UnusedWaiver, unused_waivers
 
@@ -35,7 +36,6 @@ __all__ = ["FORMATS", "CheckResult", "exit_code", "render_findings", "run_check"
 
 FORMATS = ("jsonl", "csv", "parquet")
 OCSF = "ocsf"  # OCSF Compliance Finding JSON Lines (compliance.evidence.ocsf); needs the policy and as-of date
-_SECTION_ORDER = ("PS", "1", "2", "3", "4", "5", "6", "7", "8", "9")
 
 
 @dataclass(frozen=True)
@@ -72,30 +72,12 @@ def summarize(
 ) -> pl.DataFrame:
     """Per policy section: how many controls ran, the count of each status, and the highest alarm severity.
 
-    `controls_by_section` counts the selected controls, so a section shows even when its controls
-    returned no rows; without it the controls are counted from the findings.
+    The posture by section of the report (compliance.reports.posture), for the sections this run
+    touched: `controls_by_section` counts the selected controls, so a section shows even when its
+    controls returned no rows; without it the controls are counted from the findings.
     """
-    titles = titles or {}
-    counted = controls_by_section or {}
-    known = set(counted) | set(findings["policy_section"].drop_nulls().to_list())
-    rank = {s: i for i, s in enumerate(_SECTION_ORDER)}
-    rows = []
-    for section in sorted(known, key=lambda s: (rank.get(s, len(rank)), s)):
-        part = findings.filter(pl.col("policy_section") == section)
-        counts = dict(part.group_by("status").len().iter_rows())
-        alarm_severities = part.filter(pl.col("status") == "alarm")["severity"].to_list()
-        rows.append(
-            {
-                "policy_section": section,
-                "title": titles.get(section),
-                "controls": counted.get(section, part["control_id"].n_unique()),
-                **{status: int(counts.get(status, 0)) for status in STATUSES},
-                "highest_severity": max(alarm_severities, key=_severity_rank) if alarm_severities else None,
-            }
-        )
-    schema = {"policy_section": pl.String, "title": pl.String, "controls": pl.Int64}
-    schema |= {status: pl.Int64 for status in STATUSES} | {"highest_severity": pl.String}
-    return pl.DataFrame(rows, schema=schema)
+    posture = posture_by_section(control_summary(findings), titles, selected=controls_by_section or {})
+    return posture.select("policy_section", "title", "controls", *STATUSES, "highest_severity")
 
 
 # --- writers ---------------------------------------------------------------------------------

@@ -24,7 +24,6 @@ CATEGORY = _rule("user.contact", 90)
 NEARER = _rule("user.contact.address", 400)
 SYSTEM = _rule("user.contact", 2555, system="billing")
 STORE = _rule("user.contact", 365, system="billing", store="invoices")
-ANY_SYSTEMS_STORE = _rule("user.contact", 30, store="invoices")  # a store rule naming no system
 RULES = [CATEGORY, NEARER, SYSTEM, STORE]
 
 
@@ -56,11 +55,6 @@ def test_ties_go_to_the_shortest_period_then_clock_action_basis() -> None:
     assert governing_rule(by_action, "crm", "c", "user.name").action == "deidentify"
     by_basis = [_rule("user.name", 90, basis="z"), _rule("user.name", 90, basis="a")]
     assert governing_rule(by_basis, "crm", "c", "user.name").basis == "a"
-
-
-def test_a_store_rule_naming_no_system_covers_that_store_in_any_system() -> None:
-    assert governing_rule([CATEGORY, ANY_SYSTEMS_STORE], "crm", "invoices", "user.contact") is ANY_SYSTEMS_STORE
-    assert governing_rule([CATEGORY, ANY_SYSTEMS_STORE], "crm", "contacts", "user.contact") is CATEGORY
 
 
 def test_ingest_record_of_processing_and_demo_agree_on_every_declared_key(make_db, policy) -> None:

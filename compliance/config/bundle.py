@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +21,8 @@ from compliance.config.models import (
     RetentionSchedule,
     RoleMatrix,
     Settings,
+    Store,
+    System,
     TransferRules,
 )
 from compliance.config.policy_text import PolicyText, parse_policy
@@ -148,110 +150,149 @@ def _catalog_control_ids() -> set[str]:
     return {str(q.control_id) for q in controls()}
 
 
-def _cross_check(p: Policy, f: dict[str, Path]) -> None:
-    tax, sections = p.taxonomy, set(p.text.section_ids)
+def _cross_check(policy: Policy, files: dict[str, Path]) -> None:
+    """Checks across files, one validator per file in the order a reader fixes them; the first problem
+    raises PolicyError naming the file and key (each file on its own was validated by its model)."""
+    for name, validate in _CROSS_FILE_VALIDATORS:
+        validate(policy, files[name])
 
-    # policy_map.yaml: the policy's own words, bullet by bullet, mapped to the taxonomy.
-    pm = f["policy_map"]
-    if p.policy_map.policy_version != p.text.version:
+
+def _validate_policy_map(policy: Policy, path: Path) -> None:
+    """policy_map.yaml: the policy's own words, bullet by bullet, mapped to the taxonomy."""
+    policy_map, text, taxonomy = policy.policy_map, policy.text, policy.taxonomy
+    if policy_map.policy_version != text.version:
         raise PolicyError(
-            pm, "policy_version", f"says {p.policy_map.policy_version} but the policy text is {p.text.version}"
+            path, "policy_version", f"says {policy_map.policy_version} but the policy text is {text.version}"
         )
-    for section_id, mapping, kind, valid in (
-        ("2", p.policy_map.categories, "data category", tax.categories),
-        ("3", p.policy_map.uses, "data use", tax.uses),
+    for section_id, key, mapping, kind, valid in (
+        ("2", "categories", policy_map.categories, "data category", taxonomy.categories),
+        ("3", "uses", policy_map.uses, "data use", taxonomy.uses),
     ):
-        key = "categories" if section_id == "2" else "uses"
-        bullets = p.text.section(section_id).bullets
+        bullets = text.section(section_id).bullets
         for bullet in bullets:
             if bullet not in mapping:
-                raise PolicyError(pm, key, f"section {section_id} item {bullet!r} has no mapping to fideslang keys")
+                raise PolicyError(path, key, f"section {section_id} item {bullet!r} has no mapping to fideslang keys")
         for bullet, keys in mapping.items():
             if bullet not in bullets:
-                raise PolicyError(pm, f"{key}.{bullet}", f"is not an item of policy section {section_id}")
-            _check_keys(pm, f"{key}.{bullet}", keys, valid, f"fideslang {kind}")
-    _check_keys(pm, "prohibited_uses", p.policy_map.prohibited_uses, tax.uses, "fideslang data use")
-    disclosed = [c for keys in p.policy_map.categories.values() for c in keys]
-    allowed_uses = [u for keys in p.policy_map.uses.values() for u in keys]
+                raise PolicyError(path, f"{key}.{bullet}", f"is not an item of policy section {section_id}")
+            _check_keys(path, f"{key}.{bullet}", keys, valid, f"fideslang {kind}")
+    _check_keys(path, "prohibited_uses", policy_map.prohibited_uses, taxonomy.uses, "fideslang data use")
 
-    # data_map.yaml
-    dm = f["data_map"]
-    region_ids = {r.id for r in p.transfers.regions}
-    recipient_ids = {r.id for r in p.recipients.recipients}
+
+def _validate_data_map(policy: Policy, path: Path) -> None:
+    """data_map.yaml: systems named once, their keys known, their uses and categories ones the policy states."""
+    taxonomy, sections = policy.taxonomy, set(policy.text.section_ids)
+    region_ids = {r.id for r in policy.transfers.regions}
+    recipient_ids = {r.id for r in policy.recipients.recipients}
     seen_systems: set[str] = set()
-    seen_resource_types: dict[str, str] = {}
-    for i, s in enumerate(p.data_map.systems):
+    mapped_by: dict[str, str] = {}  # resource type -> the system/store that maps it
+    for i, system in enumerate(policy.data_map.systems):
         at = f"systems[{i}]"
-        if s.id in seen_systems:
-            raise PolicyError(dm, f"{at}.id", f"system {s.id!r} is declared twice")
-        seen_systems.add(s.id)
-        _check_keys(dm, f"{at}.policy_sections", s.policy_sections, sections, "policy section")
-        _check_keys(dm, f"{at}.data_subjects", s.data_subjects, tax.subjects, "fideslang data subject")
+        if system.id in seen_systems:
+            raise PolicyError(path, f"{at}.id", f"system {system.id!r} is declared twice")
+        seen_systems.add(system.id)
+        _check_keys(path, f"{at}.policy_sections", system.policy_sections, sections, "policy section")
+        _check_keys(path, f"{at}.data_subjects", system.data_subjects, taxonomy.subjects, "fideslang data subject")
         _check_keys(
-            dm, f"{at}.processing_regions", s.processing_regions, region_ids, "processing region (transfers.yaml)"
+            path,
+            f"{at}.processing_regions",
+            system.processing_regions,
+            region_ids,
+            "processing region (transfers.yaml)",
         )
-        _check_keys(dm, f"{at}.recipients", s.recipients, recipient_ids, "recipient (recipients.yaml)")
-        for j, use in enumerate(s.uses):
-            if not tax.is_use(use.use):
-                raise PolicyError(dm, f"{at}.uses[{j}].use", f"{use.use!r} is not a known fideslang data use")
-            if not any(covers(a, use.use) for a in allowed_uses):
-                raise PolicyError(dm, f"{at}.uses[{j}].use", f"{use.use!r} is not a use that policy section 3 states")
-        for j, store in enumerate(s.stores):
-            _check_keys(dm, f"{at}.stores[{j}].data_categories", store.data_categories, tax.categories, "data category")
-            for k, c in enumerate(store.data_categories):
-                if not any(covers(d, c) for d in disclosed):
+        _check_keys(path, f"{at}.recipients", system.recipients, recipient_ids, "recipient (recipients.yaml)")
+        _validate_system_uses(policy, path, at, system)
+        for j, store in enumerate(system.stores):
+            _validate_store(policy, path, f"{at}.stores[{j}]", store)
+            for resource_type in store.resource_types:
+                if resource_type in mapped_by:
                     raise PolicyError(
-                        dm, f"{at}.stores[{j}].data_categories[{k}]", f"{c!r} is not disclosed by policy section 2"
-                    )
-            for rt in store.resource_types:
-                if rt in seen_resource_types:
-                    raise PolicyError(
-                        dm, f"{at}.stores[{j}].resource_types", f"{rt!r} is already mapped by {seen_resource_types[rt]}"
-                    )
-                seen_resource_types[rt] = f"{s.id}/{store.id}"
+                        path, f"{at}.stores[{j}].resource_types",
+                        f"{resource_type!r} is already mapped by {mapped_by[resource_type]}",
+                    )  # fmt: skip
+                mapped_by[resource_type] = f"{system.id}/{store.id}"
 
-    declared = p.declared_categories
 
-    def is_declared(key: str) -> bool:  # the key, or a parent of a category the data map holds
-        return any(covers(key, c) for c in declared)
+def _validate_system_uses(policy: Policy, path: Path, at: str, system: System) -> None:
+    stated_uses = [u for keys in policy.policy_map.uses.values() for u in keys]
+    for j, use in enumerate(system.uses):
+        if not policy.taxonomy.is_use(use.use):
+            raise PolicyError(path, f"{at}.uses[{j}].use", f"{use.use!r} is not a known fideslang data use")
+        if not any(covers(stated, use.use) for stated in stated_uses):
+            raise PolicyError(path, f"{at}.uses[{j}].use", f"{use.use!r} is not a use that policy section 3 states")
 
-    # retention.yaml
-    rf = f["retention"]
-    systems = {s.id: s for s in p.data_map.systems}
-    for i, r in enumerate(p.retention.records):
-        if not tax.is_category(r.data_category):
-            raise PolicyError(rf, f"records[{i}].data_category", f"{r.data_category!r} is not a known data category")
-        if r.system is not None and r.system not in systems:
-            raise PolicyError(rf, f"records[{i}].system", f"{r.system!r} is not a system of the data map")
-        if r.store is not None and (r.system is None or r.store not in {st.id for st in systems[r.system].stores}):
-            raise PolicyError(rf, f"records[{i}].store", f"{r.store!r} is not a store of system {r.system!r}")
-    for c in sorted(declared):
-        if not any(covers(r.data_category, c) for r in p.retention.records):
-            raise PolicyError(rf, "records", f"data category {c!r} of the data map has no retention rule")
 
-    # roles.yaml
-    rl = f["roles"]
-    role_ids = [r.id for r in p.roles.roles]
-    for i, role in enumerate(p.roles.roles):
-        for k, c in enumerate(role.data_categories):
-            if not is_declared(c):
+def _validate_store(policy: Policy, path: Path, at: str, store: Store) -> None:
+    disclosed = [c for keys in policy.policy_map.categories.values() for c in keys]
+    _check_keys(path, f"{at}.data_categories", store.data_categories, policy.taxonomy.categories, "data category")
+    for k, category in enumerate(store.data_categories):
+        if not any(covers(d, category) for d in disclosed):
+            raise PolicyError(path, f"{at}.data_categories[{k}]", f"{category!r} is not disclosed by policy section 2")
+
+
+def _validate_retention(policy: Policy, path: Path) -> None:
+    """retention.yaml: rules on known categories, systems and stores; every category the data map holds governed."""
+    systems = {s.id: s for s in policy.data_map.systems}
+    for i, rule in enumerate(policy.retention.records):
+        if not policy.taxonomy.is_category(rule.data_category):
+            raise PolicyError(
+                path, f"records[{i}].data_category", f"{rule.data_category!r} is not a known data category"
+            )
+        if rule.system is not None and rule.system not in systems:
+            raise PolicyError(path, f"records[{i}].system", f"{rule.system!r} is not a system of the data map")
+        if rule.store is not None and (
+            rule.system is None or rule.store not in {st.id for st in systems[rule.system].stores}
+        ):
+            raise PolicyError(path, f"records[{i}].store", f"{rule.store!r} is not a store of system {rule.system!r}")
+    for category in sorted(policy.declared_categories):
+        if not any(covers(rule.data_category, category) for rule in policy.retention.records):
+            raise PolicyError(path, "records", f"data category {category!r} of the data map has no retention rule")
+
+
+def _is_declared(policy: Policy, key: str) -> bool:
+    """The key, or a parent of a category the data map holds."""
+    return any(covers(key, c) for c in policy.declared_categories)
+
+
+def _validate_roles(policy: Policy, path: Path) -> None:
+    """roles.yaml: grants only of declared categories; grantable roles that exist."""
+    for i, role in enumerate(policy.roles.roles):
+        for k, category in enumerate(role.data_categories):
+            if not _is_declared(policy, category):
                 raise PolicyError(
-                    rl,
+                    path,
                     f"roles[{i}].data_categories[{k}]",
-                    f"role {role.id!r} grants {c!r}, a category the data map does not declare",
+                    f"role {role.id!r} grants {category!r}, a category the data map does not declare",
                 )
-    _check_keys(rl, "may_grant_roles", p.roles.may_grant_roles, role_ids, "role")
+    role_ids = [r.id for r in policy.roles.roles]
+    _check_keys(path, "may_grant_roles", policy.roles.may_grant_roles, role_ids, "role")
 
-    # recipients.yaml
-    rc = f["recipients"]
-    for i, r in enumerate(p.recipients.recipients):
-        for k, c in enumerate(r.data_categories):
-            if not is_declared(c):
+
+def _validate_recipients(policy: Policy, path: Path) -> None:
+    """recipients.yaml: recipients receive only declared categories."""
+    for i, recipient in enumerate(policy.recipients.recipients):
+        for k, category in enumerate(recipient.data_categories):
+            if not _is_declared(policy, category):
                 raise PolicyError(
-                    rc, f"recipients[{i}].data_categories[{k}]", f"{c!r} is not a category the data map declares"
+                    path,
+                    f"recipients[{i}].data_categories[{k}]",
+                    f"{category!r} is not a category the data map declares",
                 )
 
-    # transfers.yaml
-    tf = f["transfers"]
-    for jur, regions in p.transfers.rules.items():
-        _check_keys(tf, f"rules.{jur}", list(regions), region_ids, "processing region")
+
+def _validate_transfers(policy: Policy, path: Path) -> None:
+    """transfers.yaml: rules name only regions the file defines."""
+    region_ids = {r.id for r in policy.transfers.regions}
+    for jurisdiction, regions in policy.transfers.rules.items():
+        _check_keys(path, f"rules.{jurisdiction}", list(regions), region_ids, "processing region")
+
+
+# In the order the original single check ran them, so the first problem reported is the same one.
+_CROSS_FILE_VALIDATORS: tuple[tuple[str, Callable[[Policy, Path], None]], ...] = (
+    ("policy_map", _validate_policy_map),
+    ("data_map", _validate_data_map),
+    ("retention", _validate_retention),
+    ("roles", _validate_roles),
+    ("recipients", _validate_recipients),
+    ("transfers", _validate_transfers),
+)

@@ -6,8 +6,10 @@ import duckdb
 import polars as pl
 
 from compliance.config.bundle import Policy
+from compliance.config.retention import specificity
 from compliance.schema import JURISDICTIONS
 
+S = pl.String
 LIST = pl.List(pl.String)
 
 
@@ -16,191 +18,155 @@ def _frame(rows: list[dict], schema: dict[str, pl.DataType | type]) -> pl.DataFr
 
 
 def reference_frames(policy: Policy) -> dict[str, pl.DataFrame]:
-    p = policy
-    s = pl.String
+    """Every ref_* table, by name: one builder per policy file (each small enough to read at a glance)."""
     frames: dict[str, pl.DataFrame] = {}
-    frames["ref_policy_sections"] = _frame(
-        [
-            {"section_id": x.section_id, "title": x.title, "text": x.text, "policy_version": p.version}
-            for x in p.text.sections
-        ],
-        {"section_id": s, "title": s, "text": s, "policy_version": s},
-    )
-    frames["ref_policy_map"] = _frame(
-        [
-            {"section_id": sec, "item": item, "kind": kind, "fides_key": key}
-            for sec, kind, mapping in (
-                ("2", "data_category", p.policy_map.categories),
-                ("3", "data_use", p.policy_map.uses),
-            )
-            for item, keys in mapping.items()
-            for key in keys
-        ],
-        {"section_id": s, "item": s, "kind": s, "fides_key": s},
-    )
-    frames["ref_taxonomy"] = _frame(
-        [
-            {
-                "fides_key": k,
-                "kind": kind,
-                "name": p.taxonomy.names.get(k, k),
-                "parent_key": k.rsplit(".", 1)[0] if "." in k else None,
-                "is_capantra_leaf": k in p.taxonomy.extensions,
-            }
-            for kind, keys in (("data_category", p.taxonomy.categories), ("data_use", p.taxonomy.uses))
-            for k in sorted(keys)
-        ],
-        {"fides_key": s, "kind": s, "name": s, "parent_key": s, "is_capantra_leaf": pl.Boolean},
-    )
-    frames["ref_data_map"] = _frame(
-        [
-            {
-                "system_id": sy.id,
-                "system_name": sy.name,
-                "store_id": st.id,
-                "store_kind": st.kind,
-                "is_backup": st.backup,
-                "data_category": c,
-                "policy_sections": sy.policy_sections,
-                "processing_regions": sy.processing_regions,
-                "recipients": sy.recipients,
-                "data_subjects": sy.data_subjects,
-                "owner": sy.owner,
-            }
-            for sy in p.data_map.systems
-            for st in sy.stores
-            for c in st.data_categories
-        ],
-        {
-            "system_id": s,
-            "system_name": s,
-            "store_id": s,
-            "store_kind": s,
-            "is_backup": pl.Boolean,
-            "data_category": s,
-            "policy_sections": LIST,
-            "processing_regions": LIST,
-            "recipients": LIST,
-            "data_subjects": LIST,
-            "owner": s,
-        },
-    )
-    frames["ref_data_uses"] = _frame(
-        [
-            {"system_id": sy.id, "data_use": u.use, "legal_basis": u.legal_basis, "jurisdiction": j}
-            for sy in p.data_map.systems
-            for u in sy.uses
-            for j in (u.jurisdictions or JURISDICTIONS)
-        ],
-        {"system_id": s, "data_use": s, "legal_basis": s, "jurisdiction": s},
-    )
-    frames["ref_resource_types"] = _frame(
-        [
-            {"resource_type": rt, "system_id": sy.id, "store_id": st.id, "data_category": c}
-            for sy in p.data_map.systems
-            for st in sy.stores
-            for rt in st.resource_types
-            for c in st.data_categories
-        ],
-        {"resource_type": s, "system_id": s, "store_id": s, "data_category": s},
-    )
-    frames["ref_retention"] = _frame(
-        [
-            {
-                "data_category": r.data_category,
-                "system_id": r.system,
-                "store_id": r.store,
-                "period_days": r.period_days,
-                "clock": r.clock,
-                "grace_days": r.grace_days,
-                "action": r.action,
-                "basis": r.basis,
-                "specificity": 3 if r.store else 2 if r.system else 1,
-            }
-            for r in p.retention.records
-        ],
-        {
-            "data_category": s,
-            "system_id": s,
-            "store_id": s,
-            "period_days": pl.Int64,
-            "clock": s,
-            "grace_days": pl.Int64,
-            "action": s,
-            "basis": s,
-            "specificity": pl.Int64,
-        },
-    )
-    frames["ref_log_retention"] = _frame(
-        [
-            {"source": r.source, "period_days": r.period_days, "grace_days": r.grace_days, "basis": r.basis}
-            for r in p.retention.logs
-        ],
-        {"source": s, "period_days": pl.Int64, "grace_days": pl.Int64, "basis": s},
-    )
-    may_grant = set(p.roles.may_grant_roles)
-    frames["ref_roles"] = _frame(
-        [
-            {
-                "role": r.id,
-                "description": r.description,
-                "privileged": r.privileged,
-                "requires_mfa": r.requires_mfa,
-                "may_grant": r.id in may_grant,
-            }
-            for r in p.roles.roles
-        ],
-        {"role": s, "description": s, "privileged": pl.Boolean, "requires_mfa": pl.Boolean, "may_grant": pl.Boolean},
-    )
-    frames["ref_role_permissions"] = _frame(
-        [
-            {"role": r.id, "data_category": c, "action": a}
-            for r in p.roles.roles
-            for c in r.data_categories
-            for a in r.actions
-        ],
-        {"role": s, "data_category": s, "action": s},
-    )
-    recips = p.recipients.recipients
-    frames["ref_recipients"] = _frame(
-        [
-            {"recipient_id": r.id, "name": r.name, "country": r.country, "mechanism": r.mechanism, "purpose": r.purpose}
-            for r in recips
-        ],
-        {"recipient_id": s, "name": s, "country": s, "mechanism": s, "purpose": s},
-    )
-    frames["ref_recipient_aliases"] = _frame(
-        [{"alias": a, "recipient_id": r.id} for r in recips for a in (r.id, *r.domains)],
-        {"alias": s, "recipient_id": s},
-    )
-    frames["ref_recipient_categories"] = _frame(
-        [{"recipient_id": r.id, "data_category": c} for r in recips for c in r.data_categories],
-        {"recipient_id": s, "data_category": s},
-    )
-    frames["ref_regions"] = _frame(
-        [{"region": r.id, "country": r.country, "name": r.name} for r in p.transfers.regions],
-        {"region": s, "country": s, "name": s},
-    )
-    frames["ref_transfer_rules"] = _frame(
-        [
-            {"jurisdiction": j, "region": reg, "mechanism": m}
-            for j, regs in p.transfers.rules.items()
-            for reg, m in regs.items()
-        ],
-        {"jurisdiction": s, "region": s, "mechanism": s},
-    )
-    cj = p.transfers.country_jurisdictions
-    frames["ref_country_jurisdictions"] = _frame(
-        [
-            {"country": "AU", "jurisdiction": cj.AU},
-            {"country": "GB", "jurisdiction": cj.GB},
-            {"country": "US", "jurisdiction": cj.US},
-        ]
-        + [{"country": c, "jurisdiction": "EU"} for c in cj.eu_members],
-        {"country": s, "jurisdiction": s},
-    )
-    frames["ref_prohibited_uses"] = _frame([{"data_use": u} for u in p.policy_map.prohibited_uses], {"data_use": s})
+    for build in (_policy_text_tables, _taxonomy_tables, _data_map_tables, _retention_tables, _role_tables,
+                  _recipient_tables, _transfer_tables):  # fmt: skip
+        frames |= build(policy)
     return frames
+
+
+def _policy_text_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    """The policy's sections and how policy_map.yaml maps their items (and the prohibited uses) to fideslang."""
+    mapped = (("2", "data_category", policy.policy_map.categories), ("3", "data_use", policy.policy_map.uses))
+    return {
+        "ref_policy_sections": _frame(
+            [{"section_id": x.section_id, "title": x.title, "text": x.text, "policy_version": policy.version}
+             for x in policy.text.sections],
+            {"section_id": S, "title": S, "text": S, "policy_version": S},
+        ),
+        "ref_policy_map": _frame(
+            [{"section_id": section, "item": item, "kind": kind, "fides_key": key}
+             for section, kind, mapping in mapped for item, keys in mapping.items() for key in keys],
+            {"section_id": S, "item": S, "kind": S, "fides_key": S},
+        ),
+        "ref_prohibited_uses": _frame(
+            [{"data_use": use} for use in policy.policy_map.prohibited_uses], {"data_use": S}
+        ),
+    }  # fmt: skip
+
+
+def _taxonomy_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    taxonomy = policy.taxonomy
+    rows = [
+        {"fides_key": key, "kind": kind, "name": taxonomy.names.get(key, key),
+         "parent_key": key.rsplit(".", 1)[0] if "." in key else None, "is_capantra_leaf": key in taxonomy.extensions}
+        for kind, keys in (("data_category", taxonomy.categories), ("data_use", taxonomy.uses))
+        for key in sorted(keys)
+    ]  # fmt: skip
+    schema = {"fides_key": S, "kind": S, "name": S, "parent_key": S, "is_capantra_leaf": pl.Boolean}
+    return {"ref_taxonomy": _frame(rows, schema)}
+
+
+def _data_map_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    """Systems x stores x categories, the declared data uses per jurisdiction, and resource types to stores."""
+    systems = policy.data_map.systems
+    data_map = [
+        {"system_id": system.id, "system_name": system.name, "store_id": store.id, "store_kind": store.kind,
+         "is_backup": store.backup, "data_category": category, "policy_sections": system.policy_sections,
+         "processing_regions": system.processing_regions, "recipients": system.recipients,
+         "data_subjects": system.data_subjects, "owner": system.owner}
+        for system in systems for store in system.stores for category in store.data_categories
+    ]  # fmt: skip
+    data_map_schema = {
+        "system_id": S, "system_name": S, "store_id": S, "store_kind": S, "is_backup": pl.Boolean,
+        "data_category": S, "policy_sections": LIST, "processing_regions": LIST, "recipients": LIST,
+        "data_subjects": LIST, "owner": S,
+    }  # fmt: skip
+    uses = [
+        {"system_id": system.id, "data_use": use.use, "legal_basis": use.legal_basis, "jurisdiction": jurisdiction}
+        for system in systems for use in system.uses for jurisdiction in (use.jurisdictions or JURISDICTIONS)
+    ]  # fmt: skip
+    resource_types = [
+        {"resource_type": resource_type, "system_id": system.id, "store_id": store.id, "data_category": category}
+        for system in systems for store in system.stores for resource_type in store.resource_types
+        for category in store.data_categories
+    ]  # fmt: skip
+    return {
+        "ref_data_map": _frame(data_map, data_map_schema),
+        "ref_data_uses": _frame(uses, {"system_id": S, "data_use": S, "legal_basis": S, "jurisdiction": S}),
+        "ref_resource_types": _frame(
+            resource_types, {"resource_type": S, "system_id": S, "store_id": S, "data_category": S}
+        ),
+    }
+
+
+def _retention_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    records = [
+        {"data_category": rule.data_category, "system_id": rule.system, "store_id": rule.store,
+         "period_days": rule.period_days, "clock": rule.clock, "grace_days": rule.grace_days, "action": rule.action,
+         "basis": rule.basis, "specificity": specificity(rule)}
+        for rule in policy.retention.records
+    ]  # fmt: skip
+    records_schema = {
+        "data_category": S, "system_id": S, "store_id": S, "period_days": pl.Int64, "clock": S,
+        "grace_days": pl.Int64, "action": S, "basis": S, "specificity": pl.Int64,
+    }  # fmt: skip
+    logs = [
+        {"source": rule.source, "period_days": rule.period_days, "grace_days": rule.grace_days, "basis": rule.basis}
+        for rule in policy.retention.logs
+    ]
+    logs_schema = {"source": S, "period_days": pl.Int64, "grace_days": pl.Int64, "basis": S}
+    return {"ref_retention": _frame(records, records_schema), "ref_log_retention": _frame(logs, logs_schema)}
+
+
+def _role_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    roles = policy.roles.roles
+    may_grant = set(policy.roles.may_grant_roles)
+    return {
+        "ref_roles": _frame(
+            [{"role": role.id, "description": role.description, "privileged": role.privileged,
+              "requires_mfa": role.requires_mfa, "may_grant": role.id in may_grant} for role in roles],
+            {"role": S, "description": S, "privileged": pl.Boolean, "requires_mfa": pl.Boolean,
+             "may_grant": pl.Boolean},
+        ),
+        "ref_role_permissions": _frame(
+            [{"role": role.id, "data_category": category, "action": action}
+             for role in roles for category in role.data_categories for action in role.actions],
+            {"role": S, "data_category": S, "action": S},
+        ),
+    }  # fmt: skip
+
+
+def _recipient_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    recipients = policy.recipients.recipients
+    return {
+        "ref_recipients": _frame(
+            [{"recipient_id": r.id, "name": r.name, "country": r.country, "mechanism": r.mechanism,
+              "purpose": r.purpose} for r in recipients],
+            {"recipient_id": S, "name": S, "country": S, "mechanism": S, "purpose": S},
+        ),
+        "ref_recipient_aliases": _frame(
+            [{"alias": alias, "recipient_id": r.id} for r in recipients for alias in (r.id, *r.domains)],
+            {"alias": S, "recipient_id": S},
+        ),
+        "ref_recipient_categories": _frame(
+            [{"recipient_id": r.id, "data_category": category} for r in recipients for category in r.data_categories],
+            {"recipient_id": S, "data_category": S},
+        ),
+    }  # fmt: skip
+
+
+def _transfer_tables(policy: Policy) -> dict[str, pl.DataFrame]:
+    transfers = policy.transfers
+    countries = transfers.country_jurisdictions
+    by_country = [("AU", countries.AU), ("GB", countries.GB), ("US", countries.US)]
+    by_country += [(member, "EU") for member in countries.eu_members]
+    return {
+        "ref_regions": _frame(
+            [{"region": r.id, "country": r.country, "name": r.name} for r in transfers.regions],
+            {"region": S, "country": S, "name": S},
+        ),
+        "ref_transfer_rules": _frame(
+            [{"jurisdiction": jurisdiction, "region": region, "mechanism": mechanism}
+             for jurisdiction, regions in transfers.rules.items() for region, mechanism in regions.items()],
+            {"jurisdiction": S, "region": S, "mechanism": S},
+        ),
+        "ref_country_jurisdictions": _frame(
+            [{"country": country, "jurisdiction": jurisdiction} for country, jurisdiction in by_country],
+            {"country": S, "jurisdiction": S},
+        ),
+    }  # fmt: skip
 
 
 def write_reference_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:

@@ -31,6 +31,7 @@ from compliance.config.dsr_rules import (
     STATUSES,
     Calendar,
     DsrRules,
+    JurisdictionConfig,
     PeriodEnd,
     Rule,
 )
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     import polars as pl
 
 __all__ = [
-    "EXTENSION_STATUSES",
     "STATES",
     "Deadline",
     "DsrRequest",
@@ -58,7 +58,6 @@ __all__ = [
 # 'no_reasons': notified without the reasons the law requires with the notice (GDPR Art. 12(3)
 # "together with the reasons for the delay"; CCPA regs 7021(b) "an explanation of the reason";
 # VA 59.1-577(B), CO 6-1-1306(2), CT 42-518(c), TX 541.052(c) likewise): it does not extend.
-EXTENSION_STATUSES = ("none", "valid", "late", "not_allowed", "no_reasons")
 STATES = (
     "on_track",
     "due_soon",
@@ -434,76 +433,22 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
             f"No rule in dsr_rules.yaml covers {req.request_type} requests in "
             f"{req.jurisdiction}: received {_fmt(received)} ({tz}), no deadline tracked.",
         )
-
     allowed = rule.extension > 0
     notified = None if req.extension_notified_at is None else _local_date(req.extension_notified_at, tz)
-    ack_due, ack_text = None, ""
-    if rule.ack_business_days is not None:
-        ack_due = _add_business_days(received, rule.ack_business_days, cal)
-        skipped = _closed_days(received + timedelta(days=1), ack_due, cal, weekends=False)
-        ack_text = (
-            f" Acknowledgement due {_fmt(ack_due)}: {rule.ack_business_days} business"
-            f" days after receipt, skipping weekends and {_holiday_label(cal)} holidays"
-            + (f": {_join(skipped)}." if skipped else ".")
-        )
-
-    text = f"{rule.law}: received {_fmt(received)} ({tz})"
-    day0 = received
-    if juris.clock_start == "verified":
-        if req.verified_at is None:
-            # The clock has not started: nothing is due yet, so no extension can be late.
-            status = _pending_extension_status(notified, allowed, req.extension_reason)
-            return _undated(
-                req,
-                rule,
-                status,
-                ack_due,
-                f"{text}; the clock starts at identity verification, not done yet, so nothing is due.{ack_text}",
-            )
-        day0 = _local_date(req.verified_at, tz)
-        text += f"; identity verified {_fmt(day0)}, which starts the clock"
-
-    pause = 0
-    if juris.art_12a_clock:
-        day0, pause, text, waiting = _art_12a(
-            req, tz, day0, text, _due(day0, rule.period, rule, cal, juris.period_end)[0]
-        )
-        if waiting:
-            status = _pending_extension_status(notified, allowed, req.extension_reason)
-            return _undated(req, rule, status, ack_due, text + ack_text)
+    ack_due, ack_text = _acknowledgement(received, rule, cal)
+    day0, pause, text, waiting = _clock_start(req, rule, juris, received)
+    if waiting:  # the clock has not started (or is paused): nothing is due yet, so no extension can be late
+        status = _pending_extension_status(notified, allowed, req.extension_reason)
+        return _undated(req, rule, status, ack_due, text + ack_text)
 
     due, how = _due(day0, rule.period, rule, cal, juris.period_end, pause)
     text += f"; {how}; due {_fmt(due)}."
-
     # The extension also counts from day 0 (1 + 2 months = day 0 + 3 months), then moves
     # to a working day under the same rule as the original period.
-    extended: date | None = None
-    if allowed:
-        extended, ext_how = _due(day0, rule.period + rule.extension, rule, cal, juris.period_end, pause)
-    if notified is None:
-        status = "none"
-        if extended is not None:
-            text += f" Extendable to {_fmt(extended)} if notified by {_fmt(due)}."
-    elif extended is None:
-        status = "not_allowed"
-        text += f" An extension was notified {_fmt(notified)}, but this rule allows none; it does not count."
-    elif notified > due:
-        status = "late"
-        text += (
-            f" Extension notified {_fmt(notified)}, after the original due date: late,"
-            " not valid, so the original due date stands."
-        )
-    elif req.extension_reason is None:
-        status = "no_reasons"
-        text += (
-            f" Extension notified {_fmt(notified)} without reasons: void (the law requires the reasons"
-            " with the notice), so the original due date stands."
-        )
-    else:
-        status = "valid"
-        text += (
-            f" Extension notified {_fmt(notified)}, by the original due date: valid; {ext_how}; due {_fmt(extended)}."
-        )
+    extended, ext_how = (
+        _due(day0, rule.period + rule.extension, rule, cal, juris.period_end, pause) if allowed else (None, "")
+    )
+    status, ext_text = _extension_outcome(notified, due, extended, ext_how, req.extension_reason)
     effective = extended if status == "valid" and extended is not None else due
     return Deadline(
         request_id=req.request_id,
@@ -517,7 +462,65 @@ def compute_deadline(req: DsrRequest, rules: DsrRules) -> Deadline:
         effective_due_date=effective,
         effective_due_at=_end_of_local_day(effective, tz),
         ack_due_date=ack_due,
-        explanation=text + ack_text,
+        explanation=text + ext_text + ack_text,
+    )
+
+
+def _acknowledgement(received: date, rule: Rule, cal: Calendar) -> tuple[date | None, str]:
+    """The acknowledgement due date (business days after receipt) and its sentence; (None, "") when none is due."""
+    if rule.ack_business_days is None:
+        return None, ""
+    ack_due = _add_business_days(received, rule.ack_business_days, cal)
+    skipped = _closed_days(received + timedelta(days=1), ack_due, cal, weekends=False)
+    text = (
+        f" Acknowledgement due {_fmt(ack_due)}: {rule.ack_business_days} business"
+        f" days after receipt, skipping weekends and {_holiday_label(cal)} holidays"
+        + (f": {_join(skipped)}." if skipped else ".")
+    )
+    return ack_due, text
+
+
+def _clock_start(req: DsrRequest, rule: Rule, juris: JurisdictionConfig, received: date) -> tuple[date, int, str, bool]:
+    """Day 0 of the period, the days it is paused, the explanation so far, and whether the clock is waiting
+    (identity not yet verified where verification starts it, or a UK clarification not yet answered)."""
+    tz = juris.calendar.timezone
+    text = f"{rule.law}: received {_fmt(received)} ({tz})"
+    day0 = received
+    if juris.clock_start == "verified":
+        if req.verified_at is None:
+            return day0, 0, f"{text}; the clock starts at identity verification, not done yet, so nothing is due.", True
+        day0 = _local_date(req.verified_at, tz)
+        text += f"; identity verified {_fmt(day0)}, which starts the clock"
+    if not juris.art_12a_clock:
+        return day0, 0, text, False
+    unpaused_due = _due(day0, rule.period, rule, juris.calendar, juris.period_end)[0]
+    return _art_12a(req, tz, day0, text, unpaused_due)
+
+
+def _extension_outcome(
+    notified: date | None, due: date, extended: date | None, ext_how: str, reason: str | None
+) -> tuple[str, str]:
+    """The extension's status and its sentence: none notified, not allowed by the rule, late (after the
+    original due date), void for lack of reasons, or valid (then the extended date governs)."""
+    if notified is None:
+        return "none", "" if extended is None else f" Extendable to {_fmt(extended)} if notified by {_fmt(due)}."
+    if extended is None:
+        return (
+            "not_allowed",
+            f" An extension was notified {_fmt(notified)}, but this rule allows none; it does not count.",
+        )
+    if notified > due:
+        return "late", (
+            f" Extension notified {_fmt(notified)}, after the original due date: late,"
+            " not valid, so the original due date stands."
+        )
+    if reason is None:
+        return "no_reasons", (
+            f" Extension notified {_fmt(notified)} without reasons: void (the law requires the reasons"
+            " with the notice), so the original due date stands."
+        )
+    return "valid", (
+        f" Extension notified {_fmt(notified)}, by the original due date: valid; {ext_how}; due {_fmt(extended)}."
     )
 
 

@@ -1,12 +1,13 @@
 """The DSR register: a few hundred requests that are answered comfortably on time, plus the planted
-late, overdue and mishandled ones. Every deadline comes from `compliance.deadlines`, the same engine
-the controls use, so "on time" and "late" here mean exactly what the reports will say.
+late, overdue and mishandled ones. The normal requests are shaped with `compliance.deadlines` so they
+stay comfortably on time; the planted ones' deadlines, which the ground truth states, are worked by
+hand from the law in PLANTED_DEADLINES, never by the engine the controls use (that would be circular).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 
@@ -35,6 +36,57 @@ CHANNELS = ("email", "webform", "in_app", "support")
 OK_STATES = ("on_track", "completed_on_time", "rejected", "withdrawn")
 HISTORY_START = date(2024, 7, 1)
 OPEN_FROM = date(2025, 12, 20)  # requests received from here on are still being worked on
+
+
+@dataclass(frozen=True)
+class PlantedDeadline:
+    """A planted request's deadline worked by hand from the rule (data/policy/dsr_rules.yaml cites the law)."""
+
+    due: date  # the original due date
+    extension: str  # none | not_allowed | late | no_reasons | valid
+    effective_due: date  # the date that governs: the original unless a valid extension moved it
+    effective_due_at: datetime  # the end of the effective due date in the jurisdiction's zone, in UTC
+    ack_due: date | None = None  # the acknowledgement due date, where the rule sets one
+
+
+def _utc(year: int, month: int, day: int, hour: int) -> datetime:
+    """hh:59:59.999999 UTC, the last instant of a local day (the contract's due instant)."""
+    return datetime(year, month, day, hour, 59, 59, 999999, tzinfo=UTC)
+
+
+# Counted by hand from the receipt dates planted in `_planted` (local dates in the rule's zone):
+PLANTED_DEADLINES = {
+    # GDPR Art. 12(3), one month: 31 Oct + 1 month has no 31 Nov, so it ends 30 Nov (Reg. 1182/71
+    # Art. 3(2)(c)), a Sunday: moved to Mon 1 Dec (Art. 3(4)). Dublin is on UTC in December.
+    "overdue_month_end": PlantedDeadline(date(2025, 12, 1), "none", date(2025, 12, 1), _utc(2025, 12, 1, 23)),
+    # Colorado, 45 days from Mon 20 Oct: Thu 4 Dec; the extension told 10 Dec came after it (late).
+    # Denver is UTC-7 in December.
+    "overdue_late_extension": PlantedDeadline(date(2025, 12, 4), "late", date(2025, 12, 4), _utc(2025, 12, 5, 6)),
+    # APP 12.4, 30 days from Mon 10 Nov: Wed 10 Dec. Sydney is UTC+11 (daylight time) in December.
+    "overdue_plain": PlantedDeadline(date(2025, 12, 10), "none", date(2025, 12, 10), _utc(2025, 12, 10, 12)),
+    # CCPA, 45 days from Thu 20 Nov: Sun 4 Jan 2026, a holiday (Cal. Civ. Code §7), so Mon 5 Jan (§12a).
+    # Los Angeles is UTC-8 in January.
+    "due_soon_ca": PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 6, 7)),
+    # GDPR, one month from Fri 5 Dec: Mon 5 Jan 2026, a working day in Ireland.
+    "due_soon_eu": PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 5, 23)),
+    # GDPR, one month from Fri 31 Jan: 31 Feb does not exist, so Fri 28 Feb (answered Mon 3 Mar: late).
+    "completed_late_gdpr": PlantedDeadline(date(2025, 2, 28), "none", date(2025, 2, 28), _utc(2025, 2, 28, 23)),
+    # CCPA, 45 days from Mon 7 Apr: Thu 22 May (answered 30 May: late). Los Angeles is UTC-7 in May.
+    "completed_late_ccpa": PlantedDeadline(date(2025, 5, 22), "none", date(2025, 5, 22), _utc(2025, 5, 23, 6)),
+    # APP 12.4, 30 days from Mon 3 Mar: Wed 2 Apr; the AU rule allows no extension, so the one told
+    # 20 Mar does not count. Sydney is UTC+11 until 6 Apr.
+    "extension_not_allowed_au": PlantedDeadline(
+        date(2025, 4, 2), "not_allowed", date(2025, 4, 2), _utc(2025, 4, 2, 12)
+    ),
+    # GDPR, one month from Tue 6 May: Fri 6 Jun; the extension told 20 Jun came after it (late), so
+    # 6 Jun stands (answered 15 Jul: late). Dublin is UTC+1 in summer.
+    "extension_late_eu": PlantedDeadline(date(2025, 6, 6), "late", date(2025, 6, 6), _utc(2025, 6, 6, 22)),
+    # CCPA regs §7021(a), 10 business days from Tue 1 Jul, skipping Fri 4 Jul (Independence Day):
+    # 2, 3, 7-11, 14, 15, 16 Jul, so Wed 16 Jul (acknowledged 22 Jul: late). The 45 days end Fri 15 Aug.
+    "ack_late_ca": PlantedDeadline(
+        date(2025, 8, 15), "none", date(2025, 8, 15), _utc(2025, 8, 16, 6), ack_due=date(2025, 7, 16)
+    ),
+}
 
 
 @dataclass
@@ -367,55 +419,51 @@ def _planted(b: _Builder, used: np.ndarray, truth: Truth) -> dict[str, Request]:
 
 
 def _truth(b: _Builder, reg: Register, truth: Truth) -> None:
+    """The planted DSR findings, with the deadlines of PLANTED_DEADLINES (worked by hand, not by the engine)."""
     p = reg.planted
-
-    def dl(key: str):
-        return compute_deadline(p[key].as_request(), b.rules)
 
     def rid(key: str) -> str:
         return f"dsr:{p[key].request_id}"
 
     for key in ("overdue_month_end", "overdue_late_extension", "overdue_plain", "due_soon_ca", "due_soon_eu"):
-        d = dl(key)
-        state = b.state(p[key])
+        d = PLANTED_DEADLINES[key]
         expected = "overdue" if key.startswith("overdue") else "due_soon"
-        if state != expected:
-            raise AssertionError(f"planted {key} is {state}, expected {expected}")
+        if (d.effective_due < AS_OF) != (expected == "overdue"):
+            raise AssertionError(f"planted {key} is due {d.effective_due}: not {expected} as of {AS_OF}")
         truth.finding(
             f"dsr.{expected}",
             rid(key),
             d.effective_due_at,
             f"{p[key].jurisdiction} {p[key].request_type} received {p[key].received.date()}, open; "
-            f"effective due date {d.effective_due_date} (extension {d.extension_status}); as of {AS_OF}.",
+            f"effective due date {d.effective_due} (extension {d.extension}); as of {AS_OF}.",
         )
     for key in ("completed_late_gdpr", "completed_late_ccpa", "extension_late_eu"):
-        d, r = dl(key), p[key]
-        if b.state(r) != "completed_late":
-            raise AssertionError(f"planted {key} is not completed late")
+        d, r = PLANTED_DEADLINES[key], p[key]
+        if r.completed is None or r.completed <= d.effective_due_at:
+            raise AssertionError(f"planted {key} is not completed after {d.effective_due}")
         truth.finding(
             "dsr.completed_late",
             rid(key),
             r.completed,
-            f"{r.jurisdiction} {r.request_type} received {r.received.date()}, due {d.effective_due_date}, "
-            f"completed {r.completed.date() if r.completed else None}.",
+            f"{r.jurisdiction} {r.request_type} received {r.received.date()}, due {d.effective_due}, "
+            f"completed {r.completed.date()}.",
         )
     for key in ("overdue_late_extension", "extension_late_eu", "extension_not_allowed_au"):
-        d, r = dl(key), p[key]
-        if d.extension_status not in ("late", "not_allowed"):
-            raise AssertionError(f"planted {key} extension is {d.extension_status}")
+        d, r = PLANTED_DEADLINES[key], p[key]
+        if d.extension not in ("late", "not_allowed"):
+            raise AssertionError(f"planted {key} extension is {d.extension}")
         truth.finding(
             "dsr.extension_late",
             rid(key),
             r.extension,
             f"{r.jurisdiction} {r.request_type}: extension notified {r.extension.date() if r.extension else None}, "
-            f"original due {d.due_date}: {d.extension_status}.",
+            f"original due {d.due}: {d.extension}.",
         )
-    r = p["ack_late_ca"]
-    d = dl("ack_late_ca")
+    r, d = p["ack_late_ca"], PLANTED_DEADLINES["ack_late_ca"]
     truth.finding(
         "dsr.ack_late",
         rid("ack_late_ca"),
         r.acknowledged,
-        f"US-CA access received {r.received.date()}, acknowledgement due {d.ack_due_date}, "
+        f"US-CA access received {r.received.date()}, acknowledgement due {d.ack_due}, "
         f"acknowledged {r.acknowledged.date() if r.acknowledged else None}.",
     )

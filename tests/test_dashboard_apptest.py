@@ -23,39 +23,13 @@ os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 # A fixed pseudonym key: tests never create one in the home folder.
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
+from dashboard_support import APP, PAGES, TIMEOUT, build_small_demo
 from streamlit.testing.v1 import AppTest
 
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 
-APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-PAGES = [
-    "views/access_log.py",
-    "views/overview.py",
-    "views/policy_map.py",
-    "views/retention.py",
-    "views/dsr.py",
-    "views/access.py",
-    "views/security.py",
-    "views/data_health.py",
-    "views/evidence.py",
-    "views/triage.py",
-]
-TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
-
 pytestmark = pytest.mark.xdist_group("dashboard")  # one worker builds the demo database once
-
-
-def build_small_demo(root: Path) -> Path:
-    """A small demo export (seed 7, 20,000 audit events) ingested into `root/demo.duckdb`, once per session."""
-    db = root / "demo.duckdb"
-    if not db.exists():
-        from compliance.demo import generate_demo
-        from compliance.ingest.load import ingest
-
-        generate_demo(root / "export", seed=7, scale=20_000)
-        ingest([root / "export"], db)
-    return db
 
 
 @pytest.fixture(scope="session")

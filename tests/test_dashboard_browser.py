@@ -8,91 +8,28 @@ a screenshot in artifacts/screenshots/<page>.png for a person to look at.
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_dashboard_apptest import PAGES, build_small_demo
+from dashboard_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PAGE_SECONDS,
+    PAGES,
+    ROOT,
+    build_small_demo,
+    running_dashboard,
+    settle,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SERVER_START_SECONDS = 60
-PAGE_SECONDS = 180  # a cold Overview evaluates every control before it settles
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.xdist_group("dashboard"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server and anything it started (its own process group), politely first."""
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-@contextmanager
-def running_dashboard(env: Mapping[str, str], log: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on 127.0.0.1 with `env`, run from `cwd` (whose .streamlit/ it
-    reads); yields its URL once it answers, stops it afterwards. Its output goes to `log`."""
-    port = port or _free_port()
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
-        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
-            time.sleep(0.5)
-        yield url
-    finally:
-        _stop(proc)
 
 
 @pytest.fixture(scope="module")
@@ -115,23 +52,6 @@ def browser(server: str) -> Iterator[object]:
             b.close()
 
 
-def _settle(page: object) -> None:
-    """Wait until the script run is over (the app says `notRunning`) and no placeholder is left, for a while."""
-    deadline = time.monotonic() + PAGE_SECONDS
-    quiet_since = None
-    while time.monotonic() < deadline:
-        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
-        busy = state != "notRunning" or page.locator('[data-testid="stSkeleton"], [data-testid="stSpinner"]').count()
-        if busy:
-            quiet_since = None
-        elif quiet_since is None:
-            quiet_since = time.monotonic()
-        elif time.monotonic() - quiet_since > 1.5:
-            return
-        page.wait_for_timeout(250)
-    pytest.fail(f"the page was still running after {PAGE_SECONDS} s")
-
-
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None:
     name = Path(page_path).stem
@@ -139,7 +59,7 @@ def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None
     page = context.new_page()
     try:
         page.goto(f"{server}/{'' if name == 'overview' else name}", timeout=PAGE_SECONDS * 1000)
-        _settle(page)
+        settle(page)
         # Streamlit scrolls inside its main container, so a full-page shot needs a viewport that tall.
         height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
         page.set_viewport_size({"width": 1440, "height": min(max(1000, height + 40), 16000)})

@@ -21,12 +21,12 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import build_db
-from test_dashboard_browser import (
+from dashboard_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
-    _settle,
     running_dashboard,
+    settle,
 )
 
 from compliance.access_log import read_log, verify_chain
@@ -113,12 +113,12 @@ def _sign_in(page: object, user: str, password: str) -> None:
     page.get_by_label("User name").fill(user)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
-    _settle(page)
+    settle(page)
 
 
 def _go(page: object, title: str) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
-    _settle(page)
+    settle(page)
 
 
 def test_a_scripted_session_is_logged_and_hostile_text_stays_text(server: tuple[str, Path], beacon: int) -> None:
@@ -131,7 +131,7 @@ def test_a_scripted_session_is_logged_and_hostile_text_stays_text(server: tuple[
             context = browser.new_context(viewport={"width": 1440, "height": 1400}, accept_downloads=True)
             page = context.new_page()
             page.goto(url, timeout=PAGE_SECONDS * 1000)
-            _settle(page)
+            settle(page)
             assert "sign in" in page.locator("h1").first.inner_text()
             assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page before sign-in
             _sign_in(page, FORMULA_USER, "not the password")
@@ -157,7 +157,7 @@ def test_a_scripted_session_is_logged_and_hostile_text_stays_text(server: tuple[
             assert FORMULA_USER not in [r["user"] for r in rows]
 
             page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
-            _settle(page)
+            settle(page)
             assert "sign in" in page.locator("h1").first.inner_text()
         finally:
             browser.close()

@@ -15,15 +15,15 @@ import duckdb
 import polars as pl
 import pytest
 from conftest import build_db
-from oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
-from test_dashboard_browser import (
+from dashboard_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
-    _free_port,
-    _settle,
+    free_port,
     running_dashboard,
+    settle,
 )
+from oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 
 from compliance.access_log import read_log
 from compliance.config.bundle import load_policy
@@ -79,7 +79,7 @@ def server(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iter
         build_db(load_policy(), {"audit_events": [event]}, con)
     finally:
         con.close()
-    port = _free_port()
+    port = free_port()
     (home / ".streamlit").mkdir()
     (home / ".streamlit" / "secrets.toml").write_text(_secrets(port, provider.issuer))
     log_path = home / "access-log.jsonl"
@@ -100,11 +100,11 @@ def _sign_in_with_provider(browser: object, url: str, expect: str) -> object:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.goto(url, timeout=PAGE_SECONDS * 1000)
-    _settle(page)
+    settle(page)
     page.get_by_role("button", name="Sign in with testidp").click()
     # Dashboard -> provider's /authorize -> /oauth2callback -> dashboard: wait for the far end, not the URL.
     page.get_by_text(expect).first.wait_for(timeout=PAGE_SECONDS * 1000)
-    _settle(page)
+    settle(page)
     return page
 
 
@@ -122,7 +122,7 @@ def test_sign_in_through_an_oidc_provider_maps_groups_to_roles(server: tuple[str
             assert "roles: investigator, admin" in sidebar
             page.locator('[data-testid="stSidebarNav"]').get_by_text("Access log", exact=True).click()
             page.get_by_text("Review (control access.dashboard_log_review)").wait_for(timeout=PAGE_SECONDS * 1000)
-            _settle(page)
+            settle(page)
             assert "Refused" not in page.locator('[data-testid="stMain"]').inner_text()
 
             provider.user = "nora"

@@ -1,0 +1,127 @@
+"""Helpers shared by the dashboard tests (AppTest, headless browser, access log, OIDC sign-in): the app and
+its pages, the small demo database they render, and a real `streamlit run` server with Chromium settings.
+A helper module, not a test module, so no test file imports another."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+PAGES = [
+    "views/access_log.py",
+    "views/overview.py",
+    "views/policy_map.py",
+    "views/retention.py",
+    "views/dsr.py",
+    "views/access.py",
+    "views/security.py",
+    "views/data_health.py",
+    "views/evidence.py",
+    "views/triage.py",
+]
+TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "dashboard" / "app.py"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SERVER_START_SECONDS = 60
+PAGE_SECONDS = 180  # a cold Overview evaluates every control before it settles
+
+
+def build_small_demo(root: Path) -> Path:
+    """A small demo export (seed 7, 20,000 audit events) ingested into `root/demo.duckdb`, once per session."""
+    db = root / "demo.duckdb"
+    if not db.exists():
+        from compliance.demo import generate_demo
+        from compliance.ingest.load import ingest
+
+        generate_demo(root / "export", seed=7, scale=20_000)
+        ingest([root / "export"], db)
+    return db
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and anything it started (its own process group), politely first."""
+    if proc.poll() is not None:
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+@contextmanager
+def running_dashboard(env: Mapping[str, str], log: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on 127.0.0.1 with `env`, run from `cwd` (whose .streamlit/ it
+    reads); yields its URL once it answers, stops it afterwards. Its output goes to `log`."""
+    port = port or free_port()
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer within {SERVER_START_SECONDS} s:\n{log.read_text()}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        _stop(proc)
+
+
+def settle(page: object) -> None:
+    """Wait until the script run is over (the app says `notRunning`) and no placeholder is left, for a while."""
+    deadline = time.monotonic() + PAGE_SECONDS
+    quiet_since = None
+    while time.monotonic() < deadline:
+        state = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+        busy = state != "notRunning" or page.locator('[data-testid="stSkeleton"], [data-testid="stSpinner"]').count()
+        if busy:
+            quiet_since = None
+        elif quiet_since is None:
+            quiet_since = time.monotonic()
+        elif time.monotonic() - quiet_since > 1.5:
+            return
+        page.wait_for_timeout(250)
+    pytest.fail(f"the page was still running after {PAGE_SECONDS} s")

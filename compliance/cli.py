@@ -553,24 +553,24 @@ def policy(
     ] = None,
 ) -> None:
     """Validate the policy-as-code files and print what they declare."""
-    p = _policy_or_fail(policy_dir)
+    loaded = _policy_or_fail(policy_dir)
     # A plain line, not a table title: a title wraps to the table's width and would split the verdict.
-    out.print(f"Policy {p.version} ({p.directory}) is valid", soft_wrap=True, highlight=False)
+    out.print(f"Policy {loaded.version} ({loaded.directory}) is valid", soft_wrap=True, highlight=False)
     table = Table(title="What it declares")
     table.add_column("what")
     table.add_column("count", justify="right")
     for what, n in (
-        ("policy sections", len(p.text.sections)),
-        ("systems", len(p.data_map.systems)),
-        ("declared data categories", len(p.declared_categories)),
-        ("retention rules", len(p.retention.records)),
-        ("roles", len(p.roles.roles)),
-        ("approved recipients", len(p.recipients.recipients)),
-        ("DSR deadline rules", len(p.dsr_rules.rules)),
+        ("policy sections", len(loaded.text.sections)),
+        ("systems", len(loaded.data_map.systems)),
+        ("declared data categories", len(loaded.declared_categories)),
+        ("retention rules", len(loaded.retention.records)),
+        ("roles", len(loaded.roles.roles)),
+        ("approved recipients", len(loaded.recipients.recipients)),
+        ("DSR deadline rules", len(loaded.dsr_rules.rules)),
     ):
         table.add_row(what, str(n))
     out.print(table)
-    out.print(f"digest {p.digest[:16]}")
+    out.print(f"digest {loaded.digest[:16]}")
 
 
 @app.command()

@@ -37,7 +37,8 @@ from compliance.queries import run_query
 __all__ = ["findings_as_of", "fresh_controls", "store_findings"]
 
 _COLUMNS = ", ".join(FINDINGS_SCHEMA)
-_ALL = 2**62  # "no limit" for findings_stored_rows
+# findings_stored_rows caps the rows it returns (small_ok, max_rows); reading back a whole run needs no cap.
+_NO_ROW_CAP = 2**62
 
 
 def store_findings(
@@ -115,7 +116,7 @@ def findings_as_of(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) 
     stale = [q.control_id for q in select_controls() if q.control_id not in fresh]
     parts = []
     if fresh:
-        everything = {"small_ok": _ALL, "max_rows": _ALL}
+        everything = {"small_ok": _NO_ROW_CAP, "max_rows": _NO_ROW_CAP}
         stored = run_query(con, "findings_stored_rows", {"as_of": as_of, "control_ids": sorted(fresh)} | everything)
         parts.append(stored.cast(FINDINGS_SCHEMA))
     if stale:

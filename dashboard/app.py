@@ -36,8 +36,6 @@ ICONS = {
     "views/triage.py": ":material/task_alt:",
     "views/access_log.py": ":material/manage_accounts:",
 }
-# URL keys of the filters; lists repeat the key (?jur=EU&jur=UK).
-URL_KEYS = {"f_as_of": "as_of", "f_jur": "jur", "f_cat": "cat", "f_sys": "sys", "f_sev": "sev"}
 FALLBACK_DAY = date(2000, 1, 1)  # only for a database without any timestamp: every control skips
 
 st.set_page_config(page_title="Capantra privacy audit", page_icon=":material/shield:", layout="wide")

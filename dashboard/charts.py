@@ -17,9 +17,6 @@ from compliance.schema import SEVERITIES
 MAX_ROWS = 5_000
 SEVERITY_DOMAIN = list(reversed(SEVERITIES))  # most severe first
 SEVERITY_SCALE = alt.Scale(domain=SEVERITY_DOMAIN, range=["#7f1d1d", "#dc2626", "#f97316", "#eab308", "#94a3b8"])
-STATUS_SCALE = alt.Scale(
-    domain=["alarm", "error", "info", "skip", "ok"], range=["#dc2626", "#7c3aed", "#3b82f6", "#94a3b8", "#16a34a"]
-)
 DSR_STATE_SCALE = alt.Scale(
     domain=["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"],
     range=["#dc2626", "#f97316", "#16a34a", "#60a5fa", "#94a3b8"],

@@ -23,7 +23,6 @@ from compliance.spreadsheet import neutralise_frame
 
 SEVERITIES_DESC = tuple(reversed(SEVERITIES))  # most severe first, as pages list them
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
-STATUS_ORDER = ("alarm", "error", "suppressed", "info", "skip", "ok")
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
 
 # Page of the dashboard that explains a control's findings (by the catalog id's prefix).

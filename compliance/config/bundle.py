@@ -119,28 +119,29 @@ def _check_keys(file: Path, key: str, values: Iterable[str], valid: Iterable[str
 
 
 def load_policy(directory: Path | str | None = None) -> Policy:
-    d = Path(directory) if directory is not None else DEFAULT_POLICY_DIR
-    if not d.is_dir():
-        raise PolicyError(d, "(directory)", "policy directory does not exist")
-    f = {k: d / v for k, v in FILES.items()}
-    taxonomy = load_taxonomy(f["taxonomy"])
-    policy_map = load_model(f["policy_map"], PolicyMap)
-    text = parse_policy(d / policy_map.policy_file)
+    """The policy-as-code folder (default: the shipped one), each file validated, then checked across files."""
+    folder = Path(directory) if directory is not None else DEFAULT_POLICY_DIR
+    if not folder.is_dir():
+        raise PolicyError(folder, "(directory)", "policy directory does not exist")
+    files = {k: folder / v for k, v in FILES.items()}
+    taxonomy = load_taxonomy(files["taxonomy"])
+    policy_map = load_model(files["policy_map"], PolicyMap)
+    text = parse_policy(folder / policy_map.policy_file)
     policy = Policy(
-        directory=d,
+        directory=folder,
         text=text,
         taxonomy=taxonomy,
         policy_map=policy_map,
-        data_map=load_model(f["data_map"], DataMap),
-        retention=load_model(f["retention"], RetentionSchedule),
-        roles=load_model(f["roles"], RoleMatrix),
-        recipients=load_model(f["recipients"], Recipients),
-        transfers=load_model(f["transfers"], TransferRules),
-        dsr_rules=load_dsr_rules(f["dsr_rules"]),
-        settings=load_model(f["settings"], Settings),
-        exceptions=load_exceptions(d, _catalog_control_ids()),
+        data_map=load_model(files["data_map"], DataMap),
+        retention=load_model(files["retention"], RetentionSchedule),
+        roles=load_model(files["roles"], RoleMatrix),
+        recipients=load_model(files["recipients"], Recipients),
+        transfers=load_model(files["transfers"], TransferRules),
+        dsr_rules=load_dsr_rules(files["dsr_rules"]),
+        settings=load_model(files["settings"], Settings),
+        exceptions=load_exceptions(folder, _catalog_control_ids()),
     )
-    _cross_check(policy, f)
+    _cross_check(policy, files)
     return policy
 
 

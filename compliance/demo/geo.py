@@ -72,10 +72,6 @@ def jurisdiction_of(country: str, state: str | None = None) -> str:
     return "EU"
 
 
-def cities_in(country: str) -> list[int]:
-    return [i for i, c in enumerate(CITIES) if c.country == country]
-
-
 def make_ips(rng: np.random.Generator, city_idx: np.ndarray) -> list[str]:
     """One public IPv4 per entry, inside one of its city's ISP ranges."""
     pick = rng.integers(0, 2, len(city_idx))

@@ -8,51 +8,36 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event, directory_account
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def _acct(actor_id: str) -> dict[str, object]:
-    return {"actor_id": actor_id, "actor_type": "employee", "role": "support_agent", "status": "active",
-            "start_date": "2023-01-01", "mfa_enabled": True}  # fmt: skip
-
-
-def _ev(event_id: str, actor_id: str, at: str, action: str = "login", **kw: object) -> dict[str, object]:
-    personal = action == "read"
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "support_agent", "action": action, "outcome": "success",
-        "resource_type": "contact" if personal else None,
-        "categories": ["user.contact.email"] if personal else [], "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
-
-
 def test_access_dormant_account(make_db, policy) -> None:
     con = make_db(
         {
-            "directory_accounts": [_acct("emp-a"), _acct("emp-b"), _acct("emp-c"), _acct("emp-idle")],
+            "directory_accounts": [directory_account("emp-a"), directory_account("emp-b"), directory_account("emp-c"), directory_account("emp-idle")],
             "audit_events": [
                 # emp-a: 1 Oct 2024, then 5 Jan 2025: 31 + 30 + 31 + 4 = 96 days >= 90 -> alarm on 5 Jan (2 events,
                 # 1 personal). The failed login of 1 Dec does not end the dormancy; 6 Jan is a 1-day gap.
-                _ev("a-old", "emp-a", "2024-10-01 09:00:00"),
-                _ev("a-fail", "emp-a", "2024-12-01 09:00:00", "login_failed", outcome="failure"),
-                _ev("a-login", "emp-a", "2025-01-05 08:00:00"),
-                _ev("a-read", "emp-a", "2025-01-05 08:05:00", "read"),
-                _ev("a-next", "emp-a", "2025-01-06 08:00:00"),
+                audit_event("a-old", "emp-a", "2024-10-01 09:00:00"),
+                audit_event("a-fail", "emp-a", "2024-12-01 09:00:00", "login_failed", outcome="failure"),
+                audit_event("a-login", "emp-a", "2025-01-05 08:00:00"),
+                audit_event("a-read", "emp-a", "2025-01-05 08:05:00", "read"),
+                audit_event("a-next", "emp-a", "2025-01-06 08:00:00"),
                 # emp-b: 1 Dec 2024 -> 28 Feb 2025 = 31 + 31 + 27 = 89 days < 90 -> ok.
-                _ev("b-1", "emp-b", "2024-12-01 09:00:00"),
-                _ev("b-2", "emp-b", "2025-02-28 09:00:00"),
+                audit_event("b-1", "emp-b", "2024-12-01 09:00:00"),
+                audit_event("b-2", "emp-b", "2025-02-28 09:00:00"),
                 # emp-c: 1 Dec 2024 -> 1 Mar 2025 = 90 days, exactly the threshold -> alarm.
-                _ev("c-1", "emp-c", "2024-12-01 09:00:00"),
-                _ev("c-2", "emp-c", "2025-03-01 10:00:00"),
+                audit_event("c-1", "emp-c", "2024-12-01 09:00:00"),
+                audit_event("c-2", "emp-c", "2025-03-01 10:00:00"),
                 # Not in the directory: not examined, however long its gap.
-                _ev("x-1", "outsider", "2024-01-01 09:00:00"),
-                _ev("x-2", "outsider", "2025-03-01 09:00:00"),
+                audit_event("x-1", "outsider", "2024-01-01 09:00:00"),
+                audit_event("x-2", "outsider", "2025-03-01 09:00:00"),
                 # emp-idle returns only after as_of: no activity up to 10 Mar -> ok.
-                _ev("idle-future", "emp-idle", "2025-03-11 09:00:00"),
+                audit_event("idle-future", "emp-idle", "2025-03-11 09:00:00"),
             ],
         }
     )  # fmt: skip

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -17,13 +19,9 @@ FEB_WEEKDAYS = [3, 4, 5, 6, 7, 10, 11, 12, 13, 14]
 
 
 def _ev(event_id: str, actor_id: str, at: str, tz: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "support_lead", "action": "read", "outcome": "success",
-        "resource_type": "contact", "categories": CONTACT, "record_count": 1, "actor_timezone": tz,
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """A support lead's 1-record contact read in time zone `tz` (`kw` changes any field)."""
+    fields = {"actor_role": "support_lead", "resource_type": "contact", "categories": CONTACT, "record_count": 1}
+    return audit_event(event_id, actor_id, at, "read", actor_timezone=tz) | fields | kw
 
 
 def _baseline(actor_id: str, tz: str, utc_time: str, day_shift: int = 0) -> list[dict[str, object]]:

@@ -8,58 +8,43 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event, directory_account
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
-
-
-def _acct(actor_id: str, status: str, end_date: str | None) -> dict[str, object]:
-    return {"actor_id": actor_id, "actor_type": "employee", "role": "support_agent", "status": status,
-            "start_date": "2023-01-01", "end_date": end_date, "mfa_enabled": True}  # fmt: skip
-
-
-def _ev(event_id: str, actor_id: str, at: str, action: str = "login", **kw: object) -> dict[str, object]:
-    personal = action in ("read", "export")
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "support_agent", "action": action, "outcome": "success",
-        "resource_type": "contact" if personal else None,
-        "categories": ["user.contact.email"] if personal else [], "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
 
 
 def test_access_terminated_account(make_db, policy) -> None:
     con = make_db(
         {
             "directory_accounts": [
-                _acct("emp-left", "terminated", "2025-02-28"),
-                _acct("emp-left2", "terminated", "2025-02-15"),
-                _acct("emp-clean", "terminated", "2025-01-31"),
-                _acct("emp-future", "active", "2025-06-30"),
-                _acct("emp-noend", "terminated", None),
-                _acct("emp-active", "active", None),
+                directory_account("emp-left", "terminated", "2025-02-28"),
+                directory_account("emp-left2", "terminated", "2025-02-15"),
+                directory_account("emp-clean", "terminated", "2025-01-31"),
+                directory_account("emp-future", "active", "2025-06-30"),
+                directory_account("emp-noend", "terminated", None),
+                directory_account("emp-active", "active", None),
             ],
             "audit_events": [
                 # emp-left ended 28 Feb: a read on the end date itself is allowed; a login on 2 Mar and a contact
                 # read on 3 Mar are not (2 events, 2 days, 1 on personal data) -> critical. The failed login of
                 # 4 Mar is not activity.
-                _ev("left-last", "emp-left", "2025-02-28 16:00:00", "read"),
-                _ev("left-login", "emp-left", "2025-03-02 08:00:00"),
-                _ev("left-read", "emp-left", "2025-03-03 09:00:00", "read"),
-                _ev("left-fail", "emp-left", "2025-03-04 09:00:00", "login_failed", outcome="failure"),
+                audit_event("left-last", "emp-left", "2025-02-28 16:00:00", "read"),
+                audit_event("left-login", "emp-left", "2025-03-02 08:00:00"),
+                audit_event("left-read", "emp-left", "2025-03-03 09:00:00", "read"),
+                audit_event("left-fail", "emp-left", "2025-03-04 09:00:00", "login_failed", outcome="failure"),
                 # emp-left2: one login after the end date, no personal data -> high.
-                _ev("left2-login", "emp-left2", "2025-03-01 07:00:00"),
+                audit_event("left2-login", "emp-left2", "2025-03-01 07:00:00"),
                 # emp-clean: last activity on the end date; a login after as_of does not count -> ok.
-                _ev("clean-last", "emp-clean", "2025-01-31 17:00:00"),
-                _ev("clean-future", "emp-clean", "2025-03-11 09:00:00"),
+                audit_event("clean-last", "emp-clean", "2025-01-31 17:00:00"),
+                audit_event("clean-future", "emp-clean", "2025-03-11 09:00:00"),
                 # emp-future is serving notice until 30 Jun -> ok.
-                _ev("future-read", "emp-future", "2025-03-05 09:00:00", "read"),
+                audit_event("future-read", "emp-future", "2025-03-05 09:00:00", "read"),
                 # emp-noend: terminated with no end date -> info (cannot be judged).
-                _ev("noend-login", "emp-noend", "2025-02-01 10:00:00"),
+                audit_event("noend-login", "emp-noend", "2025-02-01 10:00:00"),
                 # emp-active has neither an end date nor terminated status: not examined.
-                _ev("active-login", "emp-active", "2025-03-05 09:00:00"),
+                audit_event("active-login", "emp-active", "2025-03-05 09:00:00"),
             ],
         }
     )  # fmt: skip

@@ -8,26 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event, directory_account
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _acct(actor_id: str, role: str, mfa: bool | None, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {"actor_id": actor_id, "actor_type": "employee", "role": role, "status": "active",
-                              "start_date": "2023-01-01", "mfa_enabled": mfa}  # fmt: skip
-    row.update(kw)
-    return row
+    return directory_account(actor_id, role=role, mfa_enabled=mfa, **kw)
 
 
 def _grant(event_id: str, at: str, grantee: str, role: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "it-1",
-        "actor_type": "employee", "actor_role": "it_admin", "action": "role_grant", "outcome": "success",
-        "target_actor_id": grantee, "role": role, "categories": [], "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """`it-1` (an IT admin) grants `role` to `grantee`."""
+    fields = {"actor_role": "it_admin", "target_actor_id": grantee, "role": role} | kw
+    return audit_event(event_id, "it-1", at, "role_grant", **fields)
 
 
 def test_security_mfa_missing(make_db, policy) -> None:

@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
-
-
-def _req(
-    request_id: str, jurisdiction: str, request_type: str, received: str, status: str, completed: str | None = None
-) -> dict:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": request_type, "received_at": received, "completed_at": completed, "status": status}  # fmt: skip
 
 
 def test_dsr_monthly_trend(make_db, policy) -> None:
     con = make_db(
         {
             "dsr_requests": [
-                _req("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00"),  # on time
-                _req("r2", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-02-20 10:00:00"),  # late (due 6 Feb)
-                _req("r5", "EU", "access", "2025-01-10 10:00:00", "rejected", "2025-01-12 10:00:00"),
-                _req("r9", "EU", "access", "2025-01-02 10:00:00", "completed"),  # no timestamp, due 3 Feb < as_of: late
-                _req("r3", "EU", "access", "2025-02-03 10:00:00", "completed", "2025-02-07 10:00:00"),  # on time
-                _req("r4", "EU", "access", "2025-02-14 10:00:00", "open"),
-                _req("r6", "US-CA", "delete", "2025-01-02 18:00:00", "completed", "2025-02-10 18:00:00"),  # on time
-                _req("r7", "US-CA", "delete", "2025-03-20 18:00:00", "open"),  # after as_of
-                _req("r8", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00"),  # no rule
+                dsr_request("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00"),  # on time
+                dsr_request("r2", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-02-20 10:00:00"),  # late (due 6 Feb)
+                dsr_request("r5", "EU", "access", "2025-01-10 10:00:00", "rejected", "2025-01-12 10:00:00"),
+                dsr_request("r9", "EU", "access", "2025-01-02 10:00:00", "completed"),  # no timestamp, due 3 Feb < as_of: late
+                dsr_request("r3", "EU", "access", "2025-02-03 10:00:00", "completed", "2025-02-07 10:00:00"),  # on time
+                dsr_request("r4", "EU", "access", "2025-02-14 10:00:00", "open"),
+                dsr_request("r6", "US-CA", "delete", "2025-01-02 18:00:00", "completed", "2025-02-10 18:00:00"),  # on time
+                dsr_request("r7", "US-CA", "delete", "2025-03-20 18:00:00", "open"),  # after as_of
+                dsr_request("r8", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00"),  # no rule
             ]
         }
     )  # fmt: skip

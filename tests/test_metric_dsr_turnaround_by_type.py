@@ -4,32 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def _req(
-    request_id: str, jurisdiction: str, request_type: str, received: str, status: str, completed: str | None = None
-) -> dict:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": request_type, "received_at": received, "completed_at": completed, "status": status}  # fmt: skip
-
-
 REGISTER = [
     # EU access (one month, Dublin time = UTC in winter):
-    _req("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00"),  # 10 days, due 6 Feb: on time
-    _req("r2", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-02-20 10:00:00"),  # 45 days: late
-    _req("r3", "EU", "access", "2025-02-03 10:00:00", "completed", "2025-02-07 10:00:00"),  # 4 days, due 3 Mar: on time
-    _req("r4", "EU", "access", "2025-02-14 10:00:00", "open"),
-    _req("r5", "EU", "access", "2025-01-10 10:00:00", "rejected", "2025-01-12 10:00:00"),  # closed in 2 days, on time
+    dsr_request("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00"),  # 10 days, due 6 Feb: on time
+    dsr_request("r2", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-02-20 10:00:00"),  # 45 days: late
+    dsr_request("r3", "EU", "access", "2025-02-03 10:00:00", "completed", "2025-02-07 10:00:00"),  # 4 days, due 3 Mar: on time
+    dsr_request("r4", "EU", "access", "2025-02-14 10:00:00", "open"),
+    dsr_request("r5", "EU", "access", "2025-01-10 10:00:00", "rejected", "2025-01-12 10:00:00"),  # closed in 2 days, on time
     # Completed without a timestamp: no turnaround; due Mon 3 Feb (2 Feb is a Sunday), late once as_of passes it.
-    _req("r9", "EU", "access", "2025-01-02 10:00:00", "completed"),
+    dsr_request("r9", "EU", "access", "2025-01-02 10:00:00", "completed"),
     # US-CA delete: received 2 Jan (LA), completed 10 Feb = 39 days, due 16 Feb: on time.
-    _req("r6", "US-CA", "delete", "2025-01-02 18:00:00", "completed", "2025-02-10 18:00:00"),
-    _req("r7", "US-CA", "delete", "2025-03-20 18:00:00", "open"),  # received after as_of
+    dsr_request("r6", "US-CA", "delete", "2025-01-02 18:00:00", "completed", "2025-02-10 18:00:00"),
+    dsr_request("r7", "US-CA", "delete", "2025-03-20 18:00:00", "open"),  # received after as_of
     # AU portability has no deadline rule: 12 days (Sydney dates 20 Jan -> 1 Feb), timeliness unknown.
-    _req("r8", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00"),
+    dsr_request("r8", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00"),
 ]  # fmt: skip
 
 

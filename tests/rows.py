@@ -1,0 +1,35 @@
+"""Hand-made contract rows for the query tests, with the defaults most tests share, so a test states only
+what its case is about (conftest.build_db fills every other column with NULL)."""
+
+from __future__ import annotations
+
+PERSONAL_ACTIONS = ("read", "export")  # these touch a contact's email address; other actions touch no data
+
+
+def audit_event(event_id: str, actor_id: str, at: str, action: str = "login", **fields: object) -> dict[str, object]:
+    """An audit event of a support agent at `at` ('YYYY-MM-DD HH:MM:SS' UTC) that succeeded."""
+    personal = action in PERSONAL_ACTIONS
+    row: dict[str, object] = {
+        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
+        "actor_type": "employee", "actor_role": "support_agent", "action": action, "outcome": "success",
+        "resource_type": "contact" if personal else None,
+        "categories": ["user.contact.email"] if personal else [], "actor_timezone": "UTC",
+    }  # fmt: skip
+    return row | fields
+
+
+def directory_account(
+    actor_id: str, status: str = "active", end_date: str | None = None, **fields: object
+) -> dict[str, object]:
+    """A support agent in the directory since 2023-01-01, with MFA on."""
+    row: dict[str, object] = {"actor_id": actor_id, "actor_type": "employee", "role": "support_agent",
+                              "status": status, "start_date": "2023-01-01", "end_date": end_date, "mfa_enabled": True}  # fmt: skip
+    return row | fields
+
+
+def dsr_request(
+    request_id: str, jurisdiction: str, request_type: str, received: str, status: str, completed: str | None = None
+) -> dict[str, object]:
+    """A request of the DSR register from subject `s-<request_id>`."""
+    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
+            "request_type": request_type, "received_at": received, "completed_at": completed, "status": status}  # fmt: skip

@@ -250,21 +250,19 @@ def _validate_retention(policy: Policy, path: Path) -> None:
             raise PolicyError(path, "records", f"data category {category!r} of the data map has no retention rule")
 
 
-def _is_declared(policy: Policy, key: str) -> bool:
-    """The key, or a parent of a category the data map holds."""
-    return any(covers(key, c) for c in policy.declared_categories)
+def _check_declared(policy: Policy, path: Path, at: str, categories: Iterable[str], problem: str) -> None:
+    """Each category must be declared by the data map (the key, or a parent of a category it holds);
+    `problem` is the message, with {category} for the offending key."""
+    for k, category in enumerate(categories):
+        if not any(covers(category, held) for held in policy.declared_categories):
+            raise PolicyError(path, f"{at}.data_categories[{k}]", problem.format(category=repr(category)))
 
 
 def _validate_roles(policy: Policy, path: Path) -> None:
     """roles.yaml: grants only of declared categories; grantable roles that exist."""
     for i, role in enumerate(policy.roles.roles):
-        for k, category in enumerate(role.data_categories):
-            if not _is_declared(policy, category):
-                raise PolicyError(
-                    path,
-                    f"roles[{i}].data_categories[{k}]",
-                    f"role {role.id!r} grants {category!r}, a category the data map does not declare",
-                )
+        problem = f"role {role.id!r} grants {{category}}, a category the data map does not declare"
+        _check_declared(policy, path, f"roles[{i}]", role.data_categories, problem)
     role_ids = [r.id for r in policy.roles.roles]
     _check_keys(path, "may_grant_roles", policy.roles.may_grant_roles, role_ids, "role")
 
@@ -272,13 +270,8 @@ def _validate_roles(policy: Policy, path: Path) -> None:
 def _validate_recipients(policy: Policy, path: Path) -> None:
     """recipients.yaml: recipients receive only declared categories."""
     for i, recipient in enumerate(policy.recipients.recipients):
-        for k, category in enumerate(recipient.data_categories):
-            if not _is_declared(policy, category):
-                raise PolicyError(
-                    path,
-                    f"recipients[{i}].data_categories[{k}]",
-                    f"{category!r} is not a category the data map declares",
-                )
+        problem = "{category} is not a category the data map declares"
+        _check_declared(policy, path, f"recipients[{i}]", recipient.data_categories, problem)
 
 
 def _validate_transfers(policy: Policy, path: Path) -> None:

@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
 import pytest
 
 PAGES = [
@@ -125,3 +126,24 @@ def settle(page: object) -> None:
             return
         page.wait_for_timeout(250)
     pytest.fail(f"the page was still running after {PAGE_SECONDS} s")
+
+
+def database_of_shares(path: Path, recipients: list[str]) -> Path:
+    """A database whose only events are 3-record contact shares by emp_1 to each of `recipients`, one a day
+    from 1 Mar 2025: hostile recipient names for the pages that list recipients (Security)."""
+    from conftest import build_db
+
+    from compliance.config.bundle import load_policy
+
+    rows = [
+        {"event_id": f"e{i}", "occurred_at": f"2025-03-0{i + 1} 10:00:00", "event_date": f"2025-03-0{i + 1}",
+         "actor_id": "emp_1", "actor_type": "employee", "action": "share", "outcome": "success",
+         "resource_type": "contact", "recipient": recipient, "categories": ["user.name"], "record_count": 3}
+        for i, recipient in enumerate(recipients)
+    ]  # fmt: skip
+    con = duckdb.connect(str(path))
+    try:
+        build_db(load_policy(), {"audit_events": rows}, con)
+    finally:
+        con.close()
+    return path

@@ -12,20 +12,17 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
-from conftest import build_db
 
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
-from dashboard_support import APP, TIMEOUT, build_small_demo
+from dashboard_support import APP, TIMEOUT, build_small_demo, database_of_shares
 from streamlit.testing.v1 import AppTest
 
 from compliance.access_log import read_log
 from compliance.accounts import add_account
-from compliance.config.bundle import load_policy
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -206,18 +203,7 @@ def hostile_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Shares to recipients named like a formula and like Markdown (the Security page lists them)."""
     path = tmp_path_factory.mktemp("hostile-apptest") / "hostile.duckdb"
     names = ["=cmd|' /C calc'!A0", "@SUM(A1:A2)", "![x](http://127.0.0.1:9/x.png)", "plain.example"]
-    rows = [
-        {"event_id": f"e{i}", "occurred_at": f"2025-03-0{i + 1} 10:00:00", "event_date": f"2025-03-0{i + 1}",
-         "actor_id": "emp_1", "actor_type": "employee", "action": "share", "outcome": "success",
-         "resource_type": "contact", "recipient": name, "categories": ["user.name"], "record_count": 3}
-        for i, name in enumerate(names)
-    ]  # fmt: skip
-    con = duckdb.connect(str(path))
-    try:
-        build_db(load_policy(), {"audit_events": rows}, con)
-    finally:
-        con.close()
-    return path
+    return database_of_shares(path, names)
 
 
 def test_grids_neutralise_formulas_and_tables_escape_markdown(

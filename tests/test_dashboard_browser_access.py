@@ -17,21 +17,19 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
-from conftest import build_db
 from dashboard_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
+    database_of_shares,
     running_dashboard,
     settle,
 )
 
 from compliance.access_log import read_log, verify_chain
 from compliance.accounts import add_account
-from compliance.config.bundle import load_policy
 
 pytestmark = [
     pytest.mark.browser,
@@ -77,18 +75,7 @@ def _payloads(port: int) -> list[str]:
 def hostile_db(tmp_path_factory: pytest.TempPathFactory, beacon: int) -> Path:
     """Share events to recipients named with Markdown, HTML and a formula (the Security page lists them)."""
     path = tmp_path_factory.mktemp("hostile") / "hostile.duckdb"
-    rows = [
-        {"event_id": f"e{i}", "occurred_at": f"2025-03-0{i + 1} 10:00:00", "event_date": f"2025-03-0{i + 1}",
-         "actor_id": "emp_1", "actor_type": "employee", "action": "share", "outcome": "success",
-         "resource_type": "contact", "recipient": recipient, "categories": ["user.name"], "record_count": 3}
-        for i, recipient in enumerate([*_payloads(beacon), "=cmd|' /C calc'!A0"])
-    ]  # fmt: skip
-    con = duckdb.connect(str(path))
-    try:
-        build_db(load_policy(), {"audit_events": rows}, con)
-    finally:
-        con.close()
-    return path
+    return database_of_shares(path, [*_payloads(beacon), "=cmd|' /C calc'!A0"])
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from compliance.catalog import load_catalog
 from dashboard import auth, charts, data
 from dashboard.format import (
     STATE_LABELS,
@@ -28,15 +29,8 @@ TREND_COLUMNS = {
     "rejected_or_withdrawn": "Rejected or withdrawn",
     "open": "Still open",
 }
-# The controls this page presents, in the order of its tabs (each catalog control has exactly one page).
-DSR_CONTROLS = [
-    "dsr.overdue",
-    "dsr.due_soon",
-    "dsr.completed_late",
-    "dsr.extension_late",
-    "dsr.ack_late",
-    "dsr.processing_after_erasure",
-]
+# The controls this page presents, in the order of its tabs (the catalog gives each control one page).
+DSR_CONTROLS = load_catalog().on_page("dsr")
 TREND_SCALE = alt.Scale(
     domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
 )
@@ -55,7 +49,7 @@ open_requests = _scope(data.query("dsr_open_by_deadline", as_of=f.as_of)).with_c
     pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state")).alias("state_label")
 )
 register = _scope(data.query("dsr_register", as_of=f.as_of))
-results = data.controls(f.as_of, DSR_CONTROLS)
+results = data.controls(f.as_of, [c.id for c in DSR_CONTROLS])
 ids = Identities.from_frame(data.query("known_identifiers"))
 # Control rows carry the request in their resource (dsr:<id>): scope them like the register.
 in_scope = set(register["request_id"].to_list())
@@ -248,20 +242,9 @@ if trend.height:
     )
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
-tabs = st.tabs(["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"])
-for tab, control_id, empty in zip(
-    tabs,
-    DSR_CONTROLS,
-    [
-        "No open request is past its deadline.",
-        "No open request is due within the warning window.",
-        "No request was completed after its deadline.",
-        "Every extension was notified in time and allowed for its request type.",
-        "Every US-CA request was acknowledged within 10 business days.",
-        "No subject's data was read or changed after their delete request was completed.",
-    ],
-    strict=True,
-):
+tabs = st.tabs([c.title for c in DSR_CONTROLS])
+for tab, control in zip(tabs, DSR_CONTROLS, strict=True):
+    control_id, empty = control.id, control.all_clear
     with tab:
         rows = _alarms(control_id)
         if control_id == "dsr.extension_late":

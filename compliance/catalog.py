@@ -209,14 +209,19 @@ class Control:
     def sweep(self) -> tuple[Sweep, ...]:
         return self.entry.sweep
 
-    def description(self, settings: Mapping[str, Any] | None = None) -> str:
-        """What the control checks, in words: `$as_of` and settings replaced (see `plain_text`)."""
-        return plain_text(self.query.description, settings)
+    def description(self, settings: Mapping[str, Any] | None = None, titles: Mapping[str, str] | None = None) -> str:
+        """What the control checks, in words: `$as_of`, settings and other controls' ids replaced (see
+        `plain_text`); `Catalog.description` passes every control's title."""
+        return plain_text(self.query.description, settings, titles)
 
 
-def plain_text(text: str, settings: Mapping[str, Any] | None = None) -> str:
-    """A query description for people: `$as_of` becomes "the as-of date", and a `$setting` its value
-    when `settings` has it (e.g. `$dsr_due_soon_days days` -> `7 days`), else "the <setting> setting"."""
+def plain_text(text: str, settings: Mapping[str, Any] | None = None, titles: Mapping[str, str] | None = None) -> str:
+    """A query description for people: `$as_of` becomes "the as-of date", a `$setting` its value when
+    `settings` has it (e.g. `$dsr_due_soon_days days` -> `7 days`), else "the <setting> setting", and a
+    control id of `titles` that control's title in quotes."""
+    if titles:
+        ids = "|".join(re.escape(i) for i in sorted(titles, key=len, reverse=True))
+        text = re.sub(rf"(?<![\w.])({ids})(?!\w)", lambda m: f'"{titles[m.group(1)]}"', text)
 
     def word(match: re.Match[str]) -> str:
         name = match.group(1)
@@ -254,6 +259,10 @@ class Catalog(Mapping[str, Control]):
 
     def in_notebook(self, notebook: str) -> list[Control]:
         return [c for c in self.values() if notebook in c.notebooks]
+
+    def description(self, control_id: str, settings: Mapping[str, Any] | None = None) -> str:
+        """What a control checks, for people: no `$parameter`, and other controls named by their titles."""
+        return self[control_id].description(settings, {i: c.title for i, c in self.items()})
 
     def title(self, control_id: str) -> str:
         """The control's plain title; an id the catalog does not know (e.g. a finding of an older run) as it is."""
@@ -339,7 +348,7 @@ def control_table_markdown(settings: Mapping[str, Any] | None = None, root: Path
             f"`{control.id}`",
             control.section,
             control.page.title,
-            control.description(settings),
+            load_catalog(root).description(control.id, settings),
             settings_read,
             control.demo,
         )

@@ -214,8 +214,9 @@ def catalog() -> pl.DataFrame:
     as their current values, never `$name`) and its SQL digest."""
     settings = policy().parameters()
     columns = ("control_id", "title", "policy_section", "default_severity", "description", "digest")
+    cat = load_catalog()
     rows = [
-        (c.id, c.title, c.section, c.severity, c.description(settings), c.query.digest) for c in load_catalog().values()
+        (c.id, c.title, c.section, c.severity, cat.description(c.id, settings), c.query.digest) for c in cat.values()
     ]
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
 

@@ -56,10 +56,39 @@ def control_title(control_id: str | None) -> str:
     return load_catalog().title(control_id) if control_id else ""
 
 
+def _ids_and_titles() -> tuple[list[str], list[str]]:
+    catalog = load_catalog()
+    ids = sorted(catalog, key=len, reverse=True)  # a longer id wins over an id it starts with
+    return ids, [f'"{catalog.title(i)}"' for i in ids]
+
+
+def plain(text: str | None) -> str:
+    """`text` (a reason, a note) with every control id replaced by the control's quoted title."""
+    if not text:
+        return ""
+    for control_id, title in zip(*_ids_and_titles(), strict=True):
+        text = text.replace(control_id, title)
+    return text
+
+
+def _plain_cells(frame: pl.DataFrame, keep: Sequence[str] = ()) -> pl.DataFrame:
+    """Every text column but `keep` with control ids replaced by titles (as `plain`), in one vectorised pass."""
+    ids, titles = _ids_and_titles()
+    text = [n for n, d in frame.schema.items() if d == pl.String and n not in keep]
+    return frame.with_columns(pl.col(n).str.replace_many(ids, titles) for n in text)
+
+
 def with_control_titles(frame: pl.DataFrame, column: str = "control_id", into: str = "control_title") -> pl.DataFrame:
     """`frame` with the plain title of each control id of `column` in `into`."""
     titles = {cid: control_title(cid) for cid in frame[column].unique().to_list()} if column in frame.columns else {}
     return frame.with_columns(pl.col(column).replace_strict(titles, default=None, return_dtype=pl.String).alias(into))
+
+
+def _empty_text_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Missing text as empty text: the grid draws a missing value as "None". A column with no value at
+    all (type Null) is empty text too."""
+    empty = [name for name, dtype in frame.schema.items() if dtype in (pl.String, pl.Null)]
+    return frame.with_columns(pl.col(name).cast(pl.String).fill_null("") for name in empty)
 
 
 def table(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
@@ -72,12 +101,12 @@ def table(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
         frame = with_control_titles(frame)
         present = [("control_title" if c == "control_id" else c) for c in present] + ["control_id"]
         columns = {**columns, "control_title": columns["control_id"], "control_id": CONTROL_ID_LABEL}
-    out = frame.select(present).rename({c: columns[c] for c in present})
+    out = _plain_cells(frame.select(present), keep=["control_id"]).rename({c: columns[c] for c in present})
     out = out.with_columns(
         pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M"),
     )
-    return out.with_columns(pl.col(pl.String).fill_null(""))
+    return _empty_text_cells(out)
 
 
 # --- safe rendering: data is text, never Markdown, HTML or a spreadsheet formula ----------------
@@ -111,8 +140,7 @@ def grid(frame: Any, container: Any = None, **options: Any) -> Any:
     """`st.dataframe` (in `container`, default the page) with formula-leading text cells neutralised: the
     grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
     if isinstance(frame, pl.DataFrame):
-        # The grid draws a missing value as "None": an empty text cell reads as what it is.
-        frame = neutralise_frame(frame.with_columns(pl.col(pl.String).fill_null("")))
+        frame = neutralise_frame(_empty_text_cells(frame))
     return (container or st).dataframe(frame, **options)
 
 

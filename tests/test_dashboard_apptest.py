@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from pandas.api.types import is_object_dtype, is_string_dtype
 
 # Before the dashboard is imported: keep control results in memory (no ~/.streamlit/cache files).
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
@@ -25,22 +26,13 @@ os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-te
 
 from streamlit.testing.v1 import AppTest
 
+from compliance.catalog import PAGES as CATALOG_PAGES
+from compliance.catalog import load_catalog
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-PAGES = [
-    "views/access_log.py",
-    "views/overview.py",
-    "views/policy_map.py",
-    "views/retention.py",
-    "views/dsr.py",
-    "views/access.py",
-    "views/security.py",
-    "views/data_health.py",
-    "views/evidence.py",
-    "views/triage.py",
-]
+PAGES = [page.path for page in CATALOG_PAGES]
 TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
 
 pytestmark = pytest.mark.xdist_group("dashboard")  # one worker builds the demo database once
@@ -132,10 +124,42 @@ def _alarms(findings: pl.DataFrame, control_id: str) -> int:
 # --- every page -------------------------------------------------------------------------------
 
 
+PARAMETER, NONE = re.compile(r"\$[a-z_]+"), re.compile(r"\bNone\b")
+CONTROL_ID = re.compile(r"(?<![\w.])(" + "|".join(re.escape(c) for c in load_catalog()) + r")(?![\w])")
+
+
+def _shown_text(at: AppTest) -> str:
+    """What a person reads on the page (as `_page_text`), plus tab and expander labels, without the
+    "Control id" columns that hold ids on purpose, beside the titles."""
+    parts = [e.value for kind in ("markdown", "caption", "text", "success", "info", "warning") for e in at.get(kind)]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    parts += [t.label for t in at.tabs] + [e.label for e in at.expander]
+    for df in [*at.dataframe, *at.table]:
+        value = df.value
+        frame = value.data if hasattr(value, "data") else value
+        parts.append(frame.drop(columns=["Control id"], errors="ignore").to_csv(index=False))
+    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
+
+
+def _assert_plain_language(at: AppTest) -> None:
+    """Issue 18: controls by title (ids only in the Control id column), no query parameter syntax, and no
+    empty cell or sentence printed as `None`."""
+    text = _shown_text(at)
+    for name, pattern in (("bare control id", CONTROL_ID), ("query parameter", PARAMETER), ("literal None", NONE)):
+        found = pattern.search(text)
+        assert not found, f"{name} on the page: ...{text[max(found.start() - 60, 0) : found.end() + 20]}..."
+    for df in at.dataframe:  # the grid draws a missing text value as "None"
+        value = df.value
+        frame = value.data if hasattr(value, "data") else value
+        text_columns = [c for c in frame.columns if is_string_dtype(frame[c]) or is_object_dtype(frame[c])]
+        assert not frame[text_columns].isna().any().any(), f"empty text cells in {list(frame.columns)}"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders(app: AppTest, page: str) -> None:
     at = _open(app, page)
     assert at.title, "every page has a title"
+    _assert_plain_language(at)
     at.run()  # a warm rerun renders the same page again
     _assert_clean(at)
 
@@ -347,6 +371,7 @@ def test_pages_explain_an_empty_database(empty_db: Path, page: str, monkeypatch:
     monkeypatch.setenv("COMPLIANCE_DB", str(empty_db))
     at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page)
     assert any("no timestamped data" in w.value for w in at.sidebar.warning)
+    _assert_plain_language(at)  # skip notes name controls by title too
 
 
 def test_a_reingest_invalidates_the_caches(
@@ -368,7 +393,7 @@ def test_a_reingest_invalidates_the_caches(
 
 # Pages that summarise or export every control rather than present one: not a control's home.
 # Pages that list findings of every control (the Overview, the evidence files, the alarms to triage) or none.
-SUMMARY_PAGES = {"views/overview.py", "views/evidence.py", "views/triage.py", "views/access_log.py"}
+SUMMARY_PAGES = {page.path for page in CATALOG_PAGES if page.summary}
 
 
 def _page_text(at: AppTest) -> str:
@@ -388,8 +413,8 @@ def test_every_catalog_control_appears_on_exactly_one_page(
     demo_db: Path, findings: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Loop over the control catalog: each control's findings (as shown, pseudonymised) are on exactly one
-    page besides the summaries, and it is the page the Overview links that control to."""
-    from compliance.queries import controls, run_query
+    page besides the summaries, and it is the page its catalog entry names (the one the Overview links to)."""
+    from compliance.queries import run_query
     from dashboard.format import Identities, page_for
 
     con = duckdb.connect(str(demo_db), read_only=True)
@@ -402,10 +427,10 @@ def test_every_catalog_control_appears_on_exactly_one_page(
     texts = {}
     for page in (p for p in PAGES if p not in SUMMARY_PAGES):
         texts[page] = _page_text(_open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page))
-    catalog = sorted(q.control_id for q in controls())
-    assert len(catalog) == 28
-    for control_id in catalog:
+    catalog = load_catalog()
+    assert set(catalog) == set(findings["control_id"].to_list())
+    for control_id, control in catalog.items():
         reasons = shown.filter(pl.col("control_id") == control_id)["reason"].to_list()
         assert reasons, f"{control_id}: the demo plants no finding for it"
         pages = {page for page, text in texts.items() if any(r in text for r in reasons)}
-        assert pages == {page_for(control_id)}, f"{control_id} is shown on {sorted(pages)}"
+        assert pages == {control.page.path} == {page_for(control_id)}, f"{control_id} is shown on {sorted(pages)}"

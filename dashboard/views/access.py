@@ -22,6 +22,7 @@ from dashboard.format import (
     current_filters,
     grid,
     md_escape,
+    plain,
     plural,
     show_findings,
     show_table,
@@ -69,7 +70,9 @@ c4.metric("Critical", alarms.filter(pl.col("severity") == "critical").height)
 
 skipped = results.summary.filter((pl.col("skip") > 0) | (pl.col("error") > 0))
 if skipped.height:
-    st.warning("Some detectors proved nothing: " + "; ".join(md_escape(n) for n in skipped["note"].to_list() if n))
+    st.warning(
+        "Some detectors proved nothing: " + "; ".join(md_escape(plain(n)) for n in skipped["note"].to_list() if n)
+    )
 
 st.subheader("Alarms by detector over time")
 if alarms.height == 0:

@@ -15,6 +15,7 @@ from dashboard.format import (
     current_filters,
     grid,
     md_escape,
+    plain,
     plural,
     show_findings,
     table,
@@ -43,7 +44,7 @@ def _problems(control_id: str, empty: str) -> None:
     rows = _alarms(control_id)
     note = results.summary.filter(pl.col("control_id") == control_id)["note"].to_list()
     if note and note[0]:
-        st.info(md_escape(note[0]))
+        st.info(md_escape(plain(note[0])))
     elif rows.height:
         show_findings(rows, ids)
     else:

@@ -6,10 +6,6 @@ for controls `control` (catalog id), `section` (policy section), `severity` (def
 `requires` (export folders it needs, e.g. `dsr, audit`: when one was not loaded the control is `skip`).
 Parameters are always bound (`$name`), never formatted into SQL. A parameter the caller does not
 give is taken from the policy settings (`Policy.parameters()`), so thresholds live in configuration.
-
-A control's `returns` declares its findings columns; the first two, `control_id` and
-`policy_section`, are common dimensions (as in Powerpipe): the SQL does not select them, `run_query`
-adds them from the header's `control` and `section`, so each is stated once.
 """
 
 from __future__ import annotations
@@ -29,11 +25,14 @@ if TYPE_CHECKING:
     from compliance.config.bundle import Policy
 
 QUERY_DIR = Path(__file__).resolve().parents[1] / "queries"
-# Columns a control's findings carry that come from its header, not from its SQL.
-COMMON_DIMENSIONS = ("control_id", "policy_section")
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")  # indented: a plain `-- comment` ends the header
 _PARAM_USE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
+
+# A control's `returns` declares its findings columns; the first two are common dimensions (as in
+# Powerpipe): its SQL does not select them, run_query adds them from the header's `control` and
+# `section`, so each is stated once.
+COMMON_DIMENSIONS = ("control_id", "policy_section")
 
 
 class QueryError(ValueError):
@@ -180,8 +179,7 @@ def run_query(
     params: Mapping[str, Any] | None = None,
     policy: Policy | None = None,
 ) -> pl.DataFrame:
-    """Run a named query on its own cursor and return a Polars frame (a control's with its common
-    dimensions in front)."""
+    """Run a named query on its own cursor and return a Polars frame."""
     q = get_query(query) if isinstance(query, str) else query
     values = bind(q, params, policy)
     cur = con.cursor()

@@ -221,6 +221,11 @@ def catalog() -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
 
 
+def page_controls(page_key: str) -> list[str]:
+    """The ids of the controls a page presents, in their catalog order on it (compliance.catalog)."""
+    return load_catalog().ids_on_page(page_key)
+
+
 def _trim(findings: pl.DataFrame) -> pl.DataFrame:
     ok = findings.filter(pl.col("status") == "ok")
     rest = findings.filter(pl.col("status") != "ok")

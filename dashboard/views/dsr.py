@@ -7,7 +7,6 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
 from dashboard import auth, charts, data
 from dashboard.format import (
     STATE_LABELS,
@@ -30,7 +29,7 @@ TREND_COLUMNS = {
     "open": "Still open",
 }
 # The controls this page presents, in the order of its tabs (the catalog gives each control one page).
-DSR_CONTROLS = load_catalog().on_page("dsr")
+DSR_CONTROLS = data.page_controls("dsr")
 TREND_SCALE = alt.Scale(
     domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
 )
@@ -49,7 +48,7 @@ open_requests = _scope(data.query("dsr_open_by_deadline", as_of=f.as_of)).with_c
     pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state")).alias("state_label")
 )
 register = _scope(data.query("dsr_register", as_of=f.as_of))
-results = data.controls(f.as_of, [c.id for c in DSR_CONTROLS])
+results = data.controls(f.as_of, DSR_CONTROLS)
 ids = Identities.from_frame(data.query("known_identifiers"))
 # Control rows carry the request in their resource (dsr:<id>): scope them like the register.
 in_scope = set(register["request_id"].to_list())
@@ -242,9 +241,20 @@ if trend.height:
     )
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
-tabs = st.tabs([c.title for c in DSR_CONTROLS])
-for tab, control in zip(tabs, DSR_CONTROLS, strict=True):
-    control_id, empty = control.id, control.all_clear
+tabs = st.tabs(["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"])
+for tab, control_id, empty in zip(
+    tabs,
+    DSR_CONTROLS,
+    [
+        "No open request is past its deadline.",
+        "No open request is due within the warning window.",
+        "No request was completed after its deadline.",
+        "Every extension was notified in time and allowed for its request type.",
+        "Every US-CA request was acknowledged within 10 business days.",
+        "No subject's data was read or changed after their delete request was completed.",
+    ],
+    strict=True,
+):
     with tab:
         rows = _alarms(control_id)
         if control_id == "dsr.extension_late":

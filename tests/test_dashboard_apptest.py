@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
-from pandas.api.types import is_object_dtype, is_string_dtype
 
 # Before the dashboard is imported: keep control results in memory (no ~/.streamlit/cache files).
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 # A fixed pseudonym key: tests never create one in the home folder.
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
+from plain_language import assert_plain_language
 from streamlit.testing.v1 import AppTest
 
 from compliance.catalog import PAGES as CATALOG_PAGES
@@ -124,42 +124,11 @@ def _alarms(findings: pl.DataFrame, control_id: str) -> int:
 # --- every page -------------------------------------------------------------------------------
 
 
-PARAMETER, NONE = re.compile(r"\$[a-z_]+"), re.compile(r"\bNone\b")
-CONTROL_ID = re.compile(r"(?<![\w.])(" + "|".join(re.escape(c) for c in load_catalog()) + r")(?![\w])")
-
-
-def _shown_text(at: AppTest) -> str:
-    """What a person reads on the page (as `_page_text`), plus tab and expander labels, without the
-    "Control id" columns that hold ids on purpose, beside the titles."""
-    parts = [e.value for kind in ("markdown", "caption", "text", "success", "info", "warning") for e in at.get(kind)]
-    parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [t.label for t in at.tabs] + [e.label for e in at.expander]
-    for df in [*at.dataframe, *at.table]:
-        value = df.value
-        frame = value.data if hasattr(value, "data") else value
-        parts.append(frame.drop(columns=["Control id"], errors="ignore").to_csv(index=False))
-    return re.sub(r"\\(.)", r"\1", "\n".join(str(p) for p in parts))
-
-
-def _assert_plain_language(at: AppTest) -> None:
-    """Issue 18: controls by title (ids only in the Control id column), no query parameter syntax, and no
-    empty cell or sentence printed as `None`."""
-    text = _shown_text(at)
-    for name, pattern in (("bare control id", CONTROL_ID), ("query parameter", PARAMETER), ("literal None", NONE)):
-        found = pattern.search(text)
-        assert not found, f"{name} on the page: ...{text[max(found.start() - 60, 0) : found.end() + 20]}..."
-    for df in at.dataframe:  # the grid draws a missing text value as "None"
-        value = df.value
-        frame = value.data if hasattr(value, "data") else value
-        text_columns = [c for c in frame.columns if is_string_dtype(frame[c]) or is_object_dtype(frame[c])]
-        assert not frame[text_columns].isna().any().any(), f"empty text cells in {list(frame.columns)}"
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders(app: AppTest, page: str) -> None:
     at = _open(app, page)
     assert at.title, "every page has a title"
-    _assert_plain_language(at)
+    assert_plain_language(at)
     at.run()  # a warm rerun renders the same page again
     _assert_clean(at)
 
@@ -371,7 +340,7 @@ def test_pages_explain_an_empty_database(empty_db: Path, page: str, monkeypatch:
     monkeypatch.setenv("COMPLIANCE_DB", str(empty_db))
     at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page)
     assert any("no timestamped data" in w.value for w in at.sidebar.warning)
-    _assert_plain_language(at)  # skip notes name controls by title too
+    assert_plain_language(at)  # skip notes name controls by title too
 
 
 def test_a_reingest_invalidates_the_caches(

@@ -48,6 +48,7 @@ def page_for(control_id: str) -> str:
 
 
 CONTROL_ID_LABEL = "Control id"
+CONTROL_ID_HELP = "The control's catalog id, as in finding files and `compliance check --control`."
 
 
 def control_title(control_id: str | None) -> str:
@@ -141,6 +142,9 @@ def grid(frame: Any, container: Any = None, **options: Any) -> Any:
     grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
     if isinstance(frame, pl.DataFrame):
         frame = neutralise_frame(_empty_text_cells(frame))
+        if CONTROL_ID_LABEL in frame.columns:  # say what the id column is for, in its header tooltip
+            config = {CONTROL_ID_LABEL: st.column_config.TextColumn(help=CONTROL_ID_HELP)}
+            options["column_config"] = config | dict(options.get("column_config") or {})
     return (container or st).dataframe(frame, **options)
 
 

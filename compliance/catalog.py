@@ -132,7 +132,10 @@ class SidecarEntry(BaseModel):
     @field_validator("page")
     @classmethod
     def _known_page(cls, key: str) -> str:
-        page = page_by_key(key)  # KeyError names the pages
+        try:
+            page = page_by_key(key)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None  # pydantic reports ValueErrors, naming the field
         if page.summary:
             raise ValueError(f"page {key!r} summarises every control; a control's home is a topic page")
         return key
@@ -274,7 +277,7 @@ def _read_entry(path: Path) -> SidecarEntry:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         return SidecarFile.model_validate(raw).controls[0]
-    except (OSError, yaml.YAMLError, ValidationError, KeyError) as exc:
+    except (OSError, yaml.YAMLError, ValidationError) as exc:
         raise CatalogError(f"{path}: {exc}") from None
 
 

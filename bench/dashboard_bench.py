@@ -21,18 +21,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from compliance.catalog import PAGES as CATALOG_PAGES
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
-PAGES = [
-    "views/overview.py",
-    "views/policy_map.py",
-    "views/retention.py",
-    "views/dsr.py",
-    "views/access.py",
-    "views/security.py",
-    "views/data_health.py",
-    "views/evidence.py",
-]
+PAGES = [page.path for page in CATALOG_PAGES]
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

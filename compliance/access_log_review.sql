@@ -129,8 +129,6 @@ findings as (
 )
 
 select
-    'access.dashboard_log_review' as control_id,
-    '5' as policy_section,
     resource,
     status,
     severity,

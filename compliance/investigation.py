@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
+from compliance.catalog import load_catalog
 from compliance.controls import default_as_of
 from compliance.queries import get_query, run_query
 
@@ -178,27 +179,13 @@ class Detector:
         return get_query(self.query).control_id or self.query
 
 
-# The access detectors of policy section 5 and the settings their alarms hinge on (a detector may appear once per
-# setting). Higher values alarm less for every
-# one of them, so a sweep reads the same way throughout.
-ACCESS_DETECTORS: tuple[Detector, ...] = (
-    Detector("access_volume_spike", "volume_spike_robust_z", (3, 4, 6, 8, 12, 24, 48), "robust z-score above"),
-    Detector("access_volume_spike", "volume_spike_min_records", (50, 100, 200, 500, 1000, 5000), "records a day from"),
-    Detector("access_off_hours", "off_hours_min_records", (10, 25, 50, 100, 200, 400), "records off hours at least"),
-    Detector(
-        "access_bulk_export",
-        "bulk_export_max_records",
-        (500, 1000, 2500, 5000, 10000, 50000),
-        "records per window above",
-    ),
-    Detector(
-        "access_failed_login_burst",
-        "failed_login_burst_per_account",
-        (3, 5, 10, 20, 50),
-        "failed logins per account at",
-    ),
-    Detector("access_impossible_travel", "impossible_travel_max_speed_kmh", (300, 600, 900, 1200, 2000), "km/h above"),
-    Detector("access_dormant_account", "dormant_account_dormant_days", (30, 60, 90, 180, 365), "days dormant from"),
+# The access detectors and the settings their alarms hinge on, from the catalog's `sweep` entries (a
+# detector appears once per setting). Higher values alarm less for every one of them, so a sweep reads
+# the same way throughout.
+ACCESS_DETECTORS: tuple[Detector, ...] = tuple(
+    Detector(control.name, sweep.setting, sweep.values, sweep.meaning)
+    for control in load_catalog().on_page("access")
+    for sweep in control.sweep
 )
 
 

@@ -30,6 +30,11 @@ _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")  # indented: a plain `-- comment` ends the header
 _PARAM_USE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
 
+# A control's `returns` declares its findings columns; the first two are common dimensions (as in
+# Powerpipe): its SQL does not select them, run_query adds them from the header's `control` and
+# `section`, so each is stated once.
+COMMON_DIMENSIONS = ("control_id", "policy_section")
+
 
 class QueryError(ValueError):
     """A query file is malformed, or a run lacks a parameter."""
@@ -56,6 +61,13 @@ class Query:
     def digest(self) -> str:
         """Identifies the SQL text, so caches invalidate when a file is edited."""
         return hashlib.sha256(self.sql.encode()).hexdigest()[:16]
+
+    @property
+    def sql_returns(self) -> tuple[tuple[str, str], ...]:
+        """The columns the SQL itself selects: a control's `returns` without the common dimensions."""
+        if not self.control_id:
+            return self.returns
+        return tuple((name, sql_type) for name, sql_type in self.returns if name not in COMMON_DIMENSIONS)
 
     @property
     def used_params(self) -> set[str]:
@@ -173,6 +185,15 @@ def run_query(
     values = bind(q, params, policy)
     cur = con.cursor()
     try:
-        return cur.sql(q.sql, params=values).pl()
+        return with_dimensions(q, cur.sql(q.sql, params=values).pl())
     finally:
         cur.close()
+
+
+def with_dimensions(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
+    """A control's frame with `control_id` and `policy_section` from its header in front; other
+    queries' frames, and a control SQL that still selects them itself, unchanged."""
+    if not query.control_id or "control_id" in frame.columns:
+        return frame
+    dims = {"control_id": query.control_id, "policy_section": query.section}
+    return frame.select(*(pl.lit(value, pl.String).alias(name) for name, value in dims.items()), pl.all())

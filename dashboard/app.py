@@ -19,32 +19,18 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from compliance.catalog import HOME_PAGE, PAGES  # noqa: E402
 from compliance.paths import DEMO_DB  # noqa: E402
 from compliance.schema import JURISDICTIONS  # noqa: E402
 from dashboard import auth, data  # noqa: E402
-from dashboard.format import PAGE_TITLES, SEVERITIES_DESC, Filters, md_escape  # noqa: E402
+from dashboard.format import SEVERITIES_DESC, Filters, md_escape  # noqa: E402
 
-ICONS = {
-    "views/overview.py": ":material/shield:",
-    "views/policy_map.py": ":material/account_tree:",
-    "views/retention.py": ":material/auto_delete:",
-    "views/dsr.py": ":material/person_search:",
-    "views/access.py": ":material/policy_alert:",
-    "views/security.py": ":material/lock:",
-    "views/data_health.py": ":material/health_and_safety:",
-    "views/evidence.py": ":material/download:",
-    "views/triage.py": ":material/task_alt:",
-    "views/access_log.py": ":material/manage_accounts:",
-}
 FALLBACK_DAY = date(2000, 1, 1)  # only for a database without any timestamp: every control skips
 
 st.set_page_config(page_title="Capantra privacy audit", page_icon=":material/shield:", layout="wide")
 user = auth.gate()  # the sign-in page and a stop until someone is signed in (open on 127.0.0.1 only)
 
-pages = [
-    st.Page(path, title=title, icon=ICONS[path], default=path == "views/overview.py")
-    for path, title in PAGE_TITLES.items()
-]
+pages = [st.Page(p.path, title=p.title, icon=p.icon, default=p == HOME_PAGE) for p in PAGES]
 page = st.navigation(pages)
 
 

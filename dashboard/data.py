@@ -30,6 +30,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from compliance.catalog import load_catalog
 from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import Query, load_queries, run_query
@@ -209,20 +210,20 @@ def as_of_default() -> date | None:
 
 
 def catalog() -> pl.DataFrame:
-    """Every control query: id, policy section, default severity and description."""
-    return pl.DataFrame(
-        [
-            {
-                "control_id": q.control_id,
-                "policy_section": q.section,
-                "default_severity": q.severity,
-                "description": q.description,
-                "digest": q.digest,
-            }
-            for q in sorted((q for q in _queries().values() if q.control_id), key=lambda q: q.control_id or "")
-        ],
-        schema={k: pl.String for k in ("control_id", "policy_section", "default_severity", "description", "digest")},
-    )
+    """Every control: id, plain title, policy section, default severity, what it checks in words (settings
+    as their current values, never `$name`) and its SQL digest."""
+    settings = policy().parameters()
+    columns = ("control_id", "title", "policy_section", "default_severity", "description", "digest")
+    cat = load_catalog()
+    rows = [
+        (c.id, c.title, c.section, c.severity, cat.description(c.id, settings), c.query.digest) for c in cat.values()
+    ]
+    return pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String), orient="row")
+
+
+def page_controls(page_key: str) -> list[str]:
+    """The ids of the controls a page presents, in their catalog order on it (compliance.catalog)."""
+    return load_catalog().ids_on_page(page_key)
 
 
 def _trim(findings: pl.DataFrame) -> pl.DataFrame:
@@ -301,7 +302,7 @@ def controls(as_of: date, control_ids: Iterable[str] | None = None) -> ControlRe
     key = tuple(cat.select("control_id", "digest").iter_rows())
     summary, findings = _controls(key, as_of, db.path, db.mtime_ns, policy().digest)
     summary = summary.join(
-        cat.select("control_id", "default_severity", "description"), on="control_id", how="left"
+        cat.select("control_id", "title", "default_severity", "description"), on="control_id", how="left"
     ).sort("control_id")
     return ControlResults(summary=summary, findings=findings)
 

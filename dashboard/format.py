@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from compliance.catalog import HOME_PAGE, PAGES, load_catalog
 from compliance.controls import sort_findings as engine_order
 from compliance.investigation import actor_of as actor_of  # one definition; the pages import it from here
 from compliance.pseudonyms import IP_PREFIX, mask_raw_text, pseudonymise, redact_text
@@ -25,31 +26,8 @@ SEVERITIES_DESC = tuple(reversed(SEVERITIES))  # most severe first, as pages lis
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
 
-# Page of the dashboard that explains a control's findings (by the catalog id's prefix).
-PAGE_FOR_PREFIX = {
-    "retention": "views/retention.py",
-    "dsr": "views/dsr.py",
-    "access": "views/access.py",
-    "security": "views/security.py",
-    "transfer": "views/security.py",
-    "disclosure": "views/security.py",
-    "incident": "views/security.py",
-    "datamap": "views/policy_map.py",
-    "purpose": "views/policy_map.py",
-    "consent": "views/policy_map.py",
-}
-PAGE_TITLES = {
-    "views/overview.py": "Overview",
-    "views/policy_map.py": "Policy & data map",
-    "views/retention.py": "Retention",
-    "views/dsr.py": "Data subject requests",
-    "views/access.py": "Access anomalies",
-    "views/security.py": "Security & transfers",
-    "views/data_health.py": "Data health",
-    "views/evidence.py": "Evidence",
-    "views/triage.py": "Alarms & triage",
-    "views/access_log.py": "Access log",
-}
+# The pages in navigation order, path -> title (compliance.catalog.PAGES is the one list).
+PAGE_TITLES = {page.path: page.title for page in PAGES}
 STATE_LABELS = {
     "overdue": "Overdue",
     "due_soon": "Due soon",
@@ -65,18 +43,73 @@ STATE_LABELS = {
 
 
 def page_for(control_id: str) -> str:
-    return PAGE_FOR_PREFIX.get(control_id.split(".", 1)[0], "views/overview.py")
+    """The page that presents a control's findings (its catalog entry's page); the Overview for an id
+    the catalog does not know."""
+    control = load_catalog().get(control_id)
+    return (control.page if control else HOME_PAGE).path
+
+
+CONTROL_ID_LABEL = "Control id"
+CONTROL_ID_HELP = "The control's catalog id, as in finding files and `compliance check --control`."
+
+
+def control_title(control_id: str | None) -> str:
+    """The plain title people read for a control (its catalog entry's), the id itself when the catalog
+    does not know it, and an empty string for none."""
+    return load_catalog().title(control_id) if control_id else ""
+
+
+def _ids_and_titles() -> tuple[list[str], list[str]]:
+    catalog = load_catalog()
+    ids = sorted(catalog, key=len, reverse=True)  # a longer id wins over an id it starts with
+    return ids, [f'"{catalog.title(i)}"' for i in ids]
+
+
+def plain(text: str | None) -> str:
+    """`text` (a reason, a note) with every control id replaced by the control's quoted title."""
+    if not text:
+        return ""
+    for control_id, title in zip(*_ids_and_titles(), strict=True):
+        text = text.replace(control_id, title)
+    return text
+
+
+def _plain_cells(frame: pl.DataFrame, keep: Sequence[str] = ()) -> pl.DataFrame:
+    """Every text column but `keep` with control ids replaced by titles (as `plain`), in one vectorised pass."""
+    ids, titles = _ids_and_titles()
+    text = [n for n, d in frame.schema.items() if d == pl.String and n not in keep]
+    return frame.with_columns(pl.col(n).str.replace_many(ids, titles) for n in text)
+
+
+def with_control_titles(frame: pl.DataFrame, column: str = "control_id", into: str = "control_title") -> pl.DataFrame:
+    """`frame` with the plain title of each control id of `column` in `into`."""
+    titles = {cid: control_title(cid) for cid in frame[column].unique().to_list()} if column in frame.columns else {}
+    return frame.with_columns(pl.col(column).replace_strict(titles, default=None, return_dtype=pl.String).alias(into))
+
+
+def _empty_text_cells(frame: pl.DataFrame) -> pl.DataFrame:
+    """Missing text as empty text: the grid draws a missing value as "None". A column with no value at
+    all (type Null) is empty text too."""
+    empty = [name for name, dtype in frame.schema.items() if dtype in (pl.String, pl.Null)]
+    return frame.with_columns(pl.col(name).cast(pl.String).fill_null("") for name in empty)
 
 
 def table(frame: pl.DataFrame, columns: Mapping[str, str]) -> pl.DataFrame:
     """`frame` reduced to `columns` (in that order) and renamed to their readable labels; dates and
-    times as ISO text (the grid would otherwise print midnight on every date)."""
+    times as ISO text (the grid would otherwise print midnight on every date); empty text cells empty,
+    never `None`. A control id column shows the control's plain title, and the id moves to a last
+    "Control id" column, so people read words and can still match the id in a finding file."""
     present = [c for c in columns if c in frame.columns]
-    out = frame.select(present).rename({c: columns[c] for c in present})
-    return out.with_columns(
+    if "control_id" in present:
+        frame = with_control_titles(frame)
+        present = [("control_title" if c == "control_id" else c) for c in present] + ["control_id"]
+        columns = {**columns, "control_title": columns["control_id"], "control_id": CONTROL_ID_LABEL}
+    out = _plain_cells(frame.select(present), keep=["control_id"]).rename({c: columns[c] for c in present})
+    out = out.with_columns(
         pl.col(pl.Date).dt.strftime("%Y-%m-%d"),
         pl.col(pl.Datetime).dt.strftime("%Y-%m-%d %H:%M"),
     )
+    return _empty_text_cells(out)
 
 
 # --- safe rendering: data is text, never Markdown, HTML or a spreadsheet formula ----------------
@@ -93,17 +126,27 @@ def md_escape(text: Any) -> str:
     return _MD_SPECIAL.sub(r"\\\1", str(text).replace("\r", " ").replace("\n", " "))
 
 
+def _is_scalar(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric() or dtype.is_temporal() or dtype in (pl.Boolean, pl.String)
+
+
 def _literal_cells(frame: pl.DataFrame) -> pl.DataFrame:
-    """Text cells escaped for `st.table`, which renders its cells as Markdown."""
+    """Text cells escaped for `st.table`, which renders its cells as Markdown (an empty cell as `None`,
+    so missing values of every type become empty text)."""
     text = [n for n, d in frame.schema.items() if d == pl.String]
-    return frame.with_columns(pl.col(c).map_elements(md_escape, return_dtype=pl.String) for c in text)
+    missing = [c for c, d in frame.schema.items() if _is_scalar(d) and d != pl.String and frame[c].null_count()]
+    filled = frame.with_columns(pl.col(c).cast(pl.String).fill_null("") for c in missing)
+    return filled.with_columns(pl.col(c).map_elements(md_escape, return_dtype=pl.String).fill_null("") for c in text)
 
 
 def grid(frame: Any, container: Any = None, **options: Any) -> Any:
     """`st.dataframe` (in `container`, default the page) with formula-leading text cells neutralised: the
     grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
     if isinstance(frame, pl.DataFrame):
-        frame = neutralise_frame(frame)
+        frame = neutralise_frame(_empty_text_cells(frame))
+        if CONTROL_ID_LABEL in frame.columns:  # say what the id column is for, in its header tooltip
+            config = {CONTROL_ID_LABEL: st.column_config.TextColumn(help=CONTROL_ID_HELP)}
+            options["column_config"] = config | dict(options.get("column_config") or {})
     return (container or st).dataframe(frame, **options)
 
 
@@ -291,12 +334,16 @@ class Filters:
     def values_expr(self, column: str, values: Sequence[str]) -> pl.Expr:
         return pl.col(column).is_in(list(values)) if values else pl.lit(True)
 
-    def alarms(self, findings: pl.DataFrame, prefixes: Sequence[str] = ()) -> pl.DataFrame:
-        """Alarm rows of the controls with these id prefixes (all when empty), by severity and period
-        (of observed_at), most severe first, then newest first."""
+    def alarms(
+        self, findings: pl.DataFrame, prefixes: Sequence[str] = (), control_ids: Sequence[str] = ()
+    ) -> pl.DataFrame:
+        """Alarm rows of the controls with these id prefixes or ids (all when both are empty), by severity
+        and period (of observed_at), most severe first, then newest first."""
         out = findings.filter(pl.col("status") == "alarm")
         if prefixes:
             out = out.filter(pl.any_horizontal([pl.col("control_id").str.starts_with(p) for p in prefixes]))
+        if control_ids:
+            out = out.filter(pl.col("control_id").is_in(list(control_ids)))
         out = out.filter(self.values_expr("severity", self.severities) & self.period_expr("observed_at"))
         return sort_findings(out)
 

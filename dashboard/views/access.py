@@ -9,6 +9,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from compliance.catalog import load_catalog
 from compliance.reports import pseudonymise
 from dashboard import auth, charts, data
 from dashboard.format import (
@@ -17,9 +18,11 @@ from dashboard.format import (
     SEVERITY_RANK,
     Identities,
     actor_of,
+    control_title,
     current_filters,
     grid,
     md_escape,
+    plain,
     plural,
     show_findings,
     show_table,
@@ -52,11 +55,11 @@ f = current_filters()
 st.title("Access anomalies")
 st.caption(f.describe(applies=("period", "severity")))
 
-results = data.controls(f.as_of, [c for c in data.catalog()["control_id"].to_list() if c.startswith("access.")])
+results = data.controls(f.as_of, load_catalog().ids_on_page("access"))
 ids = Identities.from_frame(data.query("known_identifiers"))
-alarms = f.alarms(results.findings, ("access.",)).with_columns(
+alarms = f.alarms(results.findings, control_ids=load_catalog().ids_on_page("access")).with_columns(
     pl.col("resource").map_elements(actor_of, return_dtype=pl.String).alias("actor_id"),
-    pl.col("control_id").str.strip_prefix("access.").alias("detector"),
+    pl.col("control_id").map_elements(control_title, return_dtype=pl.String).alias("detector"),
 )
 
 c1, c2, c3, c4 = st.columns(4)
@@ -67,7 +70,9 @@ c4.metric("Critical", alarms.filter(pl.col("severity") == "critical").height)
 
 skipped = results.summary.filter((pl.col("skip") > 0) | (pl.col("error") > 0))
 if skipped.height:
-    st.warning("Some detectors proved nothing: " + "; ".join(md_escape(n) for n in skipped["note"].to_list() if n))
+    st.warning(
+        "Some detectors proved nothing: " + "; ".join(md_escape(plain(n)) for n in skipped["note"].to_list() if n)
+    )
 
 st.subheader("Alarms by detector over time")
 if alarms.height == 0:
@@ -240,7 +245,7 @@ else:
 
 st.markdown(f"**{plural(actor_alarms.height, 'alarm')} and the raw events behind each**")
 for i, alarm in enumerate(actor_alarms.iter_rows(named=True)):
-    label = f"{alarm['severity']} · {alarm['control_id']} · {alarm['observed_at']:%Y-%m-%d %H:%M} UTC"
+    label = f"{alarm['severity']} · {control_title(alarm['control_id'])} · {alarm['observed_at']:%Y-%m-%d %H:%M} UTC"
     with st.expander(md_escape(label), expanded=i == 0):
         st.text(who.text(alarm["reason"]))
         events = data.query("evidence_events", evidence_ids=list(alarm["evidence"] or []))

@@ -28,15 +28,8 @@ TREND_COLUMNS = {
     "rejected_or_withdrawn": "Rejected or withdrawn",
     "open": "Still open",
 }
-# The controls this page presents, in the order of its tabs (each catalog control has exactly one page).
-DSR_CONTROLS = [
-    "dsr.overdue",
-    "dsr.due_soon",
-    "dsr.completed_late",
-    "dsr.extension_late",
-    "dsr.ack_late",
-    "dsr.processing_after_erasure",
-]
+# The controls this page presents, in the order of its tabs (the catalog gives each control one page).
+DSR_CONTROLS = data.page_controls("dsr")
 TREND_SCALE = alt.Scale(
     domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
 )

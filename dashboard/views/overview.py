@@ -13,6 +13,7 @@ from dashboard.format import (
     PAGE_TITLES,
     SEVERITY_RANK,
     Identities,
+    control_title,
     current_filters,
     grid,
     md_escape,
@@ -164,7 +165,7 @@ else:
                 icon=":material/arrow_forward:",
             )
             for row in ids.findings(top).iter_rows(named=True):
-                st.markdown(f"**{md_escape(row['severity'])}** · {md_escape(row['control_id'])}")
+                st.markdown(f"**{md_escape(row['severity'])}** · {md_escape(control_title(row['control_id']))}")
                 st.text(row["reason"])
 
 st.subheader("Alarms over time")

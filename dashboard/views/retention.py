@@ -36,9 +36,7 @@ st.caption(f.describe(applies=("category", "system", "severity")))
 
 ages = data.query("retention_by_category_age", as_of=f.as_of)
 ages = ages.filter(f.category_expr("data_category") & f.values_expr("system", f.systems))
-results = data.controls(
-    f.as_of, ["retention.record_past_retention", "retention.erasure_incomplete", "retention.log_past_retention"]
-)
+results = data.controls(f.as_of, data.page_controls("retention"))
 ids = Identities.from_frame(data.query("known_identifiers"))
 records_past = f.alarms(results.findings, ("retention.record_past_retention",))
 parts = records_past["resource"].str.strip_prefix("record:").str.split("/")

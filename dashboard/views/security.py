@@ -7,17 +7,21 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from compliance.catalog import load_catalog
 from dashboard import charts, data
-from dashboard.format import Identities, current_filters, grid, md_escape, plural, show_findings, table
+from dashboard.format import (
+    Identities,
+    control_title,
+    current_filters,
+    grid,
+    md_escape,
+    plain,
+    plural,
+    show_findings,
+    table,
+)
 
-CONTROLS = [
-    "security.unencrypted_transport",
-    "security.audit_gap",
-    "security.mfa_missing",
-    "transfer.no_safeguard",
-    "disclosure.unapproved_recipient",
-    "incident.notification_late",
-]
+CONTROLS = load_catalog().ids_on_page("security")
 TLS_ORDER = ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none", "encrypted", "unencrypted"]
 TLS_SCALE = alt.Scale(
     domain=TLS_ORDER, range=["#15803d", "#4ade80", "#f97316", "#dc2626", "#7f1d1d", "#15803d", "#dc2626"]
@@ -29,7 +33,7 @@ st.caption(f.describe(applies=("period", "jurisdiction", "system", "severity")))
 
 results = data.controls(f.as_of, CONTROLS)
 ids = Identities.from_frame(data.query("known_identifiers"))
-alarms = f.alarms(results.findings, ("security.", "transfer.", "disclosure.", "incident."))
+alarms = f.alarms(results.findings, control_ids=CONTROLS)
 
 
 def _alarms(control_id: str) -> pl.DataFrame:
@@ -40,14 +44,14 @@ def _problems(control_id: str, empty: str) -> None:
     rows = _alarms(control_id)
     note = results.summary.filter(pl.col("control_id") == control_id)["note"].to_list()
     if note and note[0]:
-        st.info(md_escape(note[0]))
+        st.info(md_escape(plain(note[0])))
     elif rows.height:
         show_findings(rows, ids)
     else:
         st.success(empty)
     info = results.findings.filter((pl.col("control_id") == control_id) & (pl.col("status") == "info"))
     if info.height:
-        with st.expander(f"{plural(info.height, 'informational finding')} ({control_id})"):
+        with st.expander(f"{plural(info.height, 'informational finding')} ({control_title(control_id)})"):
             show_findings(info, ids, {"resource": "Resource", "reason": "Finding"})
 
 

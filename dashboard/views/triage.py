@@ -12,7 +12,7 @@ import streamlit as st
 from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
 from dashboard import auth, data
 from dashboard.alarm_history import show_history
-from dashboard.format import Identities, current_filters, grid, plural, sort_findings, table
+from dashboard.format import Identities, control_title, current_filters, grid, plural, sort_findings, table
 
 STATE_LABELS = {
     "open": "Open",
@@ -91,7 +91,7 @@ else:
     st.subheader("Change a finding's state")
     keys = [(r["control_id"], r["resource"]) for r in shown.iter_rows(named=True)]
     labels = {
-        (c, r): f"{c} · {ids.resource(r)}" for c, r in keys
+        (c, r): f"{control_title(c)} · {ids.resource(r)}" for c, r in keys
     }  # pseudonymised: the label is on screen, the key is stored
     if not keys:
         st.info("No finding in the selected triage states.")

@@ -132,8 +132,6 @@ oks as (
 
 final as (
     select
-        'access.dormant_account' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -143,8 +141,6 @@ final as (
     from alarms
     union all
     select
-        'access.dormant_account' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

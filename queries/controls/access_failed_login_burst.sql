@@ -263,8 +263,6 @@ oks as (
 
 final as (
     select
-        'access.failed_login_burst' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -274,8 +272,6 @@ final as (
     from alarms
     union all
     select
-        'access.failed_login_burst' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

@@ -194,8 +194,6 @@ oks as (
 
 final as (
     select
-        'access.impossible_travel' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -205,8 +203,6 @@ final as (
     from alarms
     union all
     select
-        'access.impossible_travel' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

@@ -283,8 +283,6 @@ oks as (
 
 final as (
     select
-        'access.off_hours' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -294,8 +292,6 @@ final as (
     from alarms
     union all
     select
-        'access.off_hours' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

@@ -198,8 +198,6 @@ oks as (
 
 final as (
     select
-        'access.out_of_role' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -209,8 +207,6 @@ final as (
     from alarms
     union all
     select
-        'access.out_of_role' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

@@ -81,8 +81,6 @@ grantee_days as (
 
 final as (
     select
-        'access.privilege_grant' as control_id,
-        '5' as policy_section,
         'actor:' || grantee_id || '@' || cast(event_date as varchar) as resource,
         case when worst > 0 then 'alarm' else 'ok' end as status,
         case worst

@@ -89,8 +89,6 @@ assessed as (
 
 final as (
     select
-        'access.terminated_account' as control_id,
-        '5' as policy_section,
         'actor:' || actor_id as resource,
         case
             when events_after > 0 then 'alarm'

@@ -241,8 +241,6 @@ oks as (
 
 final as (
     select
-        'access.volume_spike' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -252,8 +250,6 @@ final as (
     from alarms
     union all
     select
-        'access.volume_spike' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

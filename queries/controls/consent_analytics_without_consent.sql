@@ -107,8 +107,6 @@ info_rows as (
 
 final as (
     select
-        'consent.analytics_without_consent' as control_id,
-        '4' as policy_section,
         resource,
         status,
         severity,

@@ -95,8 +95,6 @@ evidence as (
 
 final as (
     select
-        'datamap.personal_data_in_logs' as control_id,
-        '2' as policy_section,
         'service:' || s.service as resource,
         case when s.flagged_lines > 0 then 'alarm' else 'ok' end as status,
         case

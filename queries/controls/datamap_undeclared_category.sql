@@ -84,8 +84,6 @@ evidence as (
 
 final as (
     select
-        'datamap.undeclared_category' as control_id,
-        '2' as policy_section,
         'category:' || c.data_category as resource,
         case when c.systems is null then 'alarm' else 'ok' end as status,
         case when c.systems is null then 'high' else 'info' end as severity,

@@ -145,8 +145,6 @@ per_recipient as (
 
 final as (
     select
-        'disclosure.unapproved_recipient' as control_id,
-        'PS' as policy_section,
         'recipient:' || p.recipient_key as resource,
         case when p.recipient_id is null or p.out_of_scope_events > 0 then 'alarm' else 'ok' end as status,
         case

@@ -41,8 +41,6 @@ assessed as (
 
 final as (
     select
-        'dsr.ack_late' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when is_late then 'alarm' else 'ok' end as status,
         -- Medium: a missed confirmation of receipt; the answer's own deadline is dsr.overdue's.

@@ -49,8 +49,6 @@ assessed as (
 
 final as (
     select
-        'dsr.completed_late' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when finding in ('late', 'undated') then 'alarm' else 'ok' end as status,
         case

@@ -44,8 +44,6 @@ classified as (
 
 final as (
     select
-        'dsr.due_soon' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when finding = 'due_soon' then 'info' else 'ok' end as status,
         -- Not an alarm yet: a warning that needs action within days.

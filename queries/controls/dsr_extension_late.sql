@@ -40,8 +40,6 @@ described as (
 
 final as (
     select
-        'dsr.extension_late' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when extension_status in ('late', 'not_allowed', 'no_reasons') then 'alarm' else 'ok' end as status,
         -- Medium: the notice failed; whether the answer itself is late is dsr.overdue / dsr.completed_late.

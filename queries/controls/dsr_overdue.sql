@@ -34,8 +34,6 @@ assessed as (
 
 final as (
     select
-        'dsr.overdue' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when days_past_due > 0 then 'alarm' else 'ok' end as status,
         case

@@ -76,8 +76,6 @@ assessed as (
 
 final as (
     select
-        'dsr.processing_after_erasure' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case when audit_count + usage_count > 0 then 'alarm' else 'ok' end as status,
         case

@@ -193,8 +193,6 @@ described as (
 
 final as (
     select
-        'incident.notification_late' as control_id,
-        '5' as policy_section,
         'incident:' || incident_id as resource,
         case
             when gdpr_late or au_late or notice_missing then 'alarm'

@@ -170,8 +170,6 @@ allowed as (
 
 final as (
     select
-        'purpose.undeclared_use' as control_id,
-        '3' as policy_section,
         resource,
         status,
         severity,

@@ -127,8 +127,6 @@ classified as (
 
 final as (
     select
-        'retention.erasure_incomplete' as control_id,
-        '8' as policy_section,
         'dsr:' || request_id as resource,
         case
             when finding in ('false_claim', 'backup_late') then 'alarm'

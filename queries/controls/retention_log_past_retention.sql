@@ -84,8 +84,6 @@ assessed as (
 
 final as (
     select
-        'retention.log_past_retention' as control_id,
-        '6' as policy_section,
         'source:' || source as resource,
         case
             when line_count = 0 then 'skip'

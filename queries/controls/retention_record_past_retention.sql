@@ -98,8 +98,6 @@ classified as (
 
 final as (
     select
-        'retention.record_past_retention' as control_id,
-        '6' as policy_section,
         'record:' || record_key as resource,
         case
             when finding in ('no_rule', 'past_retention') then 'alarm'

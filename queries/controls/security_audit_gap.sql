@@ -278,8 +278,6 @@ oks as (
 
 final as (
     select
-        'security.audit_gap' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,
@@ -289,8 +287,6 @@ final as (
     from alarms
     union all
     select
-        'security.audit_gap' as control_id,
-        '5' as policy_section,
         resource,
         status,
         severity,

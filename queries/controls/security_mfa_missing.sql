@@ -59,8 +59,6 @@ judged as (
 
 final as (
     select
-        'security.mfa_missing' as control_id,
-        '5' as policy_section,
         'actor:' || actor_id as resource,
         case
             when (is_privileged or requires_mfa) and not has_mfa then 'alarm'

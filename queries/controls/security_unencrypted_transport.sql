@@ -94,8 +94,6 @@ per_service as (
 
 final as (
     select
-        'security.unencrypted_transport' as control_id,
-        '5' as policy_section,
         'service:' || p.service as resource,
         case when p.weak_lines + p.unencrypted_lines > 0 then 'alarm' else 'ok' end as status,
         case when p.weak_lines + p.unencrypted_lines > 0 then 'high' else 'info' end as severity,

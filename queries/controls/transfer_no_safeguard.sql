@@ -135,8 +135,6 @@ info_rows as (
 
 final as (
     select
-        'transfer.no_safeguard' as control_id,
-        '7' as policy_section,
         resource,
         status,
         severity,

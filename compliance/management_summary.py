@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 import compliance
 from compliance.controls import SEVERITIES
@@ -154,6 +155,12 @@ class _SummaryPDF(FPDF):
         self.set_font("Helvetica", size=8)
 
 
+def _severity_face(severity: str | None) -> FontFace | None:
+    """Bold, in the severity's colour (dark red for critical ... ochre for low), so the eye finds it."""
+    rgb = SEVERITY_RGB.get(severity or "")
+    return FontFace(emphasis="BOLD", color=rgb) if rgb else None
+
+
 def _headline(pdf: _SummaryPDF, s: ManagementSummary) -> None:
     pdf.set_font("Helvetica", "B", 16)
     pdf.cell(0, 9, "Privacy compliance: management summary", new_x="LMARGIN", new_y="NEXT")
@@ -181,8 +188,11 @@ def _posture(pdf: _SummaryPDF, s: ManagementSummary) -> None:
             row.cell(h)
         for r in s.posture.iter_rows(named=True):
             row = t.row()
-            for value in (r["policy_section"], r["title"] or "", POSTURE_WORDS.get(r["posture"], r["posture"]),
-                          r["controls"], r["controls_in_alarm"], r["alarm"], r["critical"], r["high"]):  # fmt: skip
+            row.cell(latin1(r["policy_section"]))
+            row.cell(latin1(r["title"] or ""))
+            posture = POSTURE_WORDS.get(r["posture"], r["posture"])
+            row.cell(latin1(posture), style=_severity_face(r["highest_severity"]) if r["posture"] == "alarm" else None)
+            for value in (r["controls"], r["controls_in_alarm"], r["alarm"], r["critical"], r["high"]):
                 row.cell(latin1(value))
 
 
@@ -206,17 +216,18 @@ def _trend(pdf: _SummaryPDF, s: ManagementSummary) -> None:
         new_x="LMARGIN", new_y="NEXT",
     )  # fmt: skip
     top = max(int(s.runs["alarms"].max() or 0), 1)
-    x0, y0, height = pdf.l_margin, pdf.get_y() + 1, 16
-    width = (pdf.epw) / s.runs.height
+    x0, y0, height = pdf.l_margin, pdf.get_y() + 4, 16  # 4 mm above the tallest bar for its label
+    width = min(pdf.epw / s.runs.height, 16)
     pdf.set_font("Helvetica", size=6)
+    pdf.set_fill_color(71, 85, 105)
     for i, r in enumerate(s.runs.iter_rows(named=True)):
         bar = height * r["alarms"] / top
-        pdf.set_fill_color(71, 85, 105)
         pdf.rect(x0 + i * width + 1, y0 + height - bar, width - 2, bar, style="F")
         pdf.set_xy(x0 + i * width, y0 + height - bar - 3)
         pdf.cell(width, 3, f"{r['alarms']:,}", align="C")
         pdf.set_xy(x0 + i * width, y0 + height + 0.5)
-        pdf.cell(width, 3, r["as_of"].isoformat(), align="C")
+        pdf.cell(width, 3, r["as_of"].strftime("%m-%d" if s.runs.height > 8 else "%Y-%m-%d"), align="C")
+    pdf.set_fill_color(255)  # the tables after this fill nothing
     pdf.set_xy(pdf.l_margin, y0 + height + 4)
     pdf.set_font("Helvetica", size=8)
 
@@ -234,7 +245,7 @@ def _risks(pdf: _SummaryPDF, s: ManagementSummary, limit: int) -> None:
             row = t.row()
             reason = r["reason"] or ""
             reason = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 3].rstrip() + "..."
-            row.cell(latin1(r["severity"]))
+            row.cell(latin1(r["severity"]), style=_severity_face(r["severity"]))
             row.cell(latin1(r["policy_section"]))
             row.cell(latin1(r["control_id"]))
             row.cell(latin1(f"{r['resource']}: {reason}"))

@@ -175,3 +175,32 @@ def test_stored_notebooks_name_no_real_person(name: str) -> None:
     assert re.search(r"\bA-[0-9a-f]{16}\b|\bS-[0-9a-f]{16}\b", shown), "no pseudonym at all"
     leaked = sorted(set(re.findall(r"\b(?:emp|sub|svc)_\d{3,}\b", shown)))
     assert not leaked, leaked[:10]
+
+
+def _bundle(chart: object) -> dict[str, object]:
+    """What a notebook cell stores for a chart (Altair's default HTML renderer)."""
+    bundle = chart._repr_mimebundle_()  # type: ignore[attr-defined]
+    return bundle[0] if isinstance(bundle, tuple) else bundle
+
+
+def test_report_html_draws_each_chart_and_keeps_data_text_intact() -> None:
+    """An Altair output becomes inline SVG even when its data holds text that looks like the loader's call."""
+    import altair as alt
+    import polars as pl
+
+    from compliance.evidence.notebooks import report_html
+
+    chart = alt.Chart(pl.DataFrame({"who": ["x})({y", "z"], "n": [3, 1]})).mark_bar().encode(x="who:N", y="n:Q")
+    table = pl.DataFrame({"actor": ["A-1", None], "n": [1, 2]})
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("chart")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data=_bundle(chart.properties(title="Bars"))),
+        nbformat.v4.new_output("execute_result", data={"text/html": table._repr_html_()}, execution_count=1),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), cell]
+    report = report_html(nb)
+    assert len(re.findall(r'<figure[^>]*aria-label="Bars"', report)) == 1 and "<svg" in report
+    assert not re.search(r"<script[^>]*\bsrc=", report) and "cdn.jsdelivr" not in report
+    assert "<td>A-1</td>" in report and "&quot;A-1&quot;" not in report and "<td>null</td>" not in report
+    assert "chart</span>" not in report  # no code

@@ -95,9 +95,11 @@ def run_notebook(
 
 def _chart_spec(html_text: str) -> dict[str, object] | None:
     """The Vega-Lite spec an Altair HTML output passes to vega-embed (`})({spec}, {embed options});`)."""
-    if not _ALTAIR_DIV.search(html_text) or "})(" not in html_text:
+    body = html_text.find("function(spec, embedOpt)")
+    call = html_text.find("})({", body)  # the first call after the loader: data text cannot come before it
+    if not _ALTAIR_DIV.search(html_text) or body < 0 or call < 0:
         return None
-    start = html_text.rindex("})(") + 3
+    start = call + 3
     spec, _ = json.JSONDecoder().raw_decode(html_text[start:])
     return spec if isinstance(spec, dict) else None
 

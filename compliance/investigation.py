@@ -3,7 +3,7 @@
 - `open_audit_database`: the database a notebook audits (the demo, a given file, or an export ingested into
   a temporary file), opened read-only;
 - `resolve_as_of`: the audit date from a parameter, or the data's own newest date;
-- `actor_of`, `flagged_actors`, `actor_findings`: who is behind the findings;
+- `actor_of`, `flagged_actors`, `actor_findings`: who is behind the findings (the most severe first);
 - `Detector`, `ACCESS_DETECTORS`, `threshold_sweep`: re-run a detector control with other thresholds, passing
   the parameter explicitly to `run_query`, to show what changing a setting would do;
 - `of_text`: "12 of 412 (2.9%)", the way every notebook states a share.
@@ -27,7 +27,7 @@ import duckdb
 import polars as pl
 
 from compliance.catalog import load_catalog
-from compliance.controls import default_as_of
+from compliance.controls import SEVERITIES, default_as_of
 from compliance.queries import get_query, run_query
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ __all__ = [
     "threshold_sweep",
 ]
 
+_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # info 0 ... critical 4
 _ACTOR_RESOURCE = re.compile(r"^actor:([^@]+)(?:@(\d{4}-\d{2}-\d{2}))?$")
 
 
@@ -133,22 +134,32 @@ def _with_actor(findings: pl.DataFrame) -> pl.DataFrame:
 
 
 def flagged_actors(findings: pl.DataFrame) -> pl.DataFrame:
-    """Actors with at least one `alarm` in a findings frame, most alarms first (then most distinct controls,
-    then actor id, so the order is reproducible): actor_id, alarms, controls, control_ids, first and last
-    observed."""
-    alarms = _with_actor(findings.filter(pl.col("status") == "alarm"))
+    """Actors with at least one `alarm` in a findings frame, the most severe first: highest severity, then alarms
+    of that severity, then all alarms, then distinct controls, then actor id (so the order is reproducible).
+
+    Severity leads because one critical exfiltration matters more than three low-severity oddities; columns:
+    actor_id, highest_severity, severe_alarms (of the highest severity), alarms, controls, control_ids, first and
+    last observed."""
+    alarms = _with_actor(findings.filter(pl.col("status") == "alarm")).with_columns(
+        pl.col("severity").replace_strict(_SEVERITY_RANK, default=0, return_dtype=pl.Int64).alias("_rank")
+    )
     return (
         alarms.group_by("actor_id")
         .agg(
-            pl.len().alias("alarms"),
-            pl.col("control_id").n_unique().alias("controls"),
+            pl.col("_rank").max().alias("_top"),
+            (pl.col("_rank") == pl.col("_rank").max()).sum().cast(pl.Int64).alias("severe_alarms"),
+            pl.len().cast(pl.Int64).alias("alarms"),
+            pl.col("control_id").n_unique().cast(pl.Int64).alias("controls"),
             pl.col("control_id").unique().sort().str.join(", ").alias("control_ids"),
             pl.col("observed_at").min().alias("first_observed_at"),
             pl.col("observed_at").max().alias("last_observed_at"),
         )
-        .with_columns(pl.col("alarms").cast(pl.Int64), pl.col("controls").cast(pl.Int64))
-        .sort(["alarms", "controls", "actor_id"], descending=[True, True, False])
-    )
+        .sort(["_top", "severe_alarms", "alarms", "controls", "actor_id"], descending=[True, True, True, True, False])
+        .with_columns(pl.col("_top").replace_strict(dict(enumerate(SEVERITIES)), return_dtype=pl.String))
+        .rename({"_top": "highest_severity"})
+        .select("actor_id", "highest_severity", "severe_alarms", "alarms", "controls", "control_ids",
+                "first_observed_at", "last_observed_at")
+    )  # fmt: skip
 
 
 def actor_findings(findings: pl.DataFrame, actor_id: str, statuses: Sequence[str] = ("alarm",)) -> pl.DataFrame:

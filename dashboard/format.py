@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,14 +17,13 @@ import streamlit as st
 
 from compliance.catalog import HOME_PAGE, PAGES, load_catalog
 from compliance.controls import sort_findings as engine_order
+from compliance.identities import ACTOR_PREFIX, SUBJECT_PREFIX, Identities  # noqa: F401 (re-exported to pages)
 from compliance.investigation import actor_of as actor_of  # one definition; the pages import it from here
-from compliance.pseudonyms import IP_PREFIX, mask_raw_text, pseudonymise, redact_text
 from compliance.schema import SEVERITIES
 from compliance.spreadsheet import neutralise_frame
 
 SEVERITIES_DESC = tuple(reversed(SEVERITIES))  # most severe first, as pages list them
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}
-ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
 
 # The pages in navigation order, path -> title (compliance.catalog.PAGES is the one list).
 PAGE_TITLES = {page.path: page.title for page in PAGES}
@@ -201,74 +200,6 @@ def plural(n: int, word: str, plural_word: str | None = None) -> str:
 # --- identifiers ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Identities:
-    """Which words are actor or subject ids, and whether to show them (`reveal`) or their pseudonyms."""
-
-    kinds: Mapping[str, str] = field(default_factory=dict)  # id -> pseudonym prefix
-    reveal: bool = False
-
-    @classmethod
-    def from_frame(cls, known: pl.DataFrame, reveal: bool = False) -> Identities:
-        prefix = {"actor": ACTOR_PREFIX, "subject": SUBJECT_PREFIX}
-        return cls({i: prefix[k] for k, i in known.select("kind", "id").iter_rows()}, reveal)
-
-    def actor(self, actor_id: str | None) -> str | None:
-        return actor_id if self.reveal else pseudonymise(actor_id, prefix=ACTOR_PREFIX)
-
-    def subject(self, subject_id: str | None) -> str | None:
-        return subject_id if self.reveal else pseudonymise(subject_id, prefix=SUBJECT_PREFIX)
-
-    def text(self, text: str | None) -> str | None:
-        """Known ids and IP addresses in `text` replaced by their pseudonyms."""
-        return text if self.reveal else redact_text(text, self.kinds)
-
-    def raw(self, text: str | None) -> str | None:
-        """A raw export line: known ids, IP and e-mail addresses and any id-like token masked."""
-        return text if self.reveal else mask_raw_text(text, self.kinds)
-
-    def ip(self, address: str | None) -> str | None:
-        return address if self.reveal else pseudonymise(address, prefix=IP_PREFIX)
-
-    def word(self, value: str | None) -> str | None:
-        """One id-like value (an evidence item): its pseudonym if it is a known id, else itself."""
-        if self.reveal or value is None or value not in self.kinds:
-            return value
-        return pseudonymise(value, prefix=self.kinds[value])
-
-    def resource(self, resource: str | None) -> str | None:
-        """`actor:<id>@<date>`, `subject:<id>` and `ip:<address>` keys pseudonymised; others as they are."""
-        if self.reveal or resource is None or ":" not in resource:
-            return resource
-        kind, rest = resource.split(":", 1)
-        if kind == "actor":
-            actor_id, _, day = rest.partition("@")
-            return f"actor:{self.actor(actor_id)}" + (f"@{day}" if day else "")
-        if kind == "subject":
-            return f"subject:{self.subject(rest)}"
-        if kind == "ip":
-            address, _, day = rest.partition("@")
-            return f"ip:{self.ip(address)}" + (f"@{day}" if day else "")
-        return resource
-
-    def column(self, frame: pl.DataFrame, name: str, how: str) -> pl.DataFrame:
-        """`frame` with column `name` mapped through `actor`, `subject`, `text` or `resource`."""
-        if name not in frame.columns or self.reveal:
-            return frame
-        fn = getattr(self, how)
-        memo: dict[str | None, str | None] = {}  # reasons repeat: redact each distinct one once
-        values = [memo[v] if v in memo else memo.setdefault(v, fn(v)) for v in frame[name].to_list()]
-        return frame.with_columns(pl.Series(name, values, dtype=pl.String))
-
-    def findings(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Findings with resources, reasons and evidence ids pseudonymised."""
-        if self.reveal or frame.height == 0:
-            return frame
-        out = self.column(self.column(frame, "resource", "resource"), "reason", "text")
-        if "evidence" in out.columns:
-            evidence = [[self.word(e) for e in (ev or [])] for ev in out["evidence"].to_list()]
-            out = out.with_columns(pl.Series("evidence", evidence, dtype=pl.List(pl.String)))
-        return out
 
 
 # --- filters ----------------------------------------------------------------------------------

@@ -11,13 +11,17 @@ parameters therefore needs --output-dir. The demo database is built on first use
 (`compliance.demo_database.ensure_demo_database`).
 
 Outputs are made reproducible byte for byte: no execution timings are recorded, and the random element ids of
-Altair charts are renumbered per notebook.
+Altair charts are renumbered per notebook. People appear as pseudonyms (as on the dashboard); the stored outputs
+use a published key, STORED_OUTPUTS_KEY, so that CI anywhere computes the same pseudonyms of the synthetic demo
+people (notebooks/conftest.py sets it for nbval). Runs with --output-dir use the deployment's own key
+(compliance.pseudonyms), the one its dashboard uses.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import re
 import sys
 import time
@@ -26,7 +30,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from compliance.pseudonyms import KEY_ENV
+
 NOTEBOOK_DIR = Path(__file__).resolve().parent
+# Not a secret: it pseudonymises only the synthetic people of the demo database in the stored outputs.
+STORED_OUTPUTS_KEY = "capantra-demo-notebooks-stored-outputs-key-not-a-secret"
 _ALTAIR_ID = re.compile(r"altair-viz-([0-9a-f]{32})")
 
 
@@ -113,6 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     params = dict(args.param)
     if params and args.output_dir is None:
         parser.error("--param changes the results: give --output-dir so the stored outputs stay those of the demo")
+    if args.output_dir is None:  # the stored outputs: the kernels inherit the published demo key
+        os.environ[KEY_ENV] = STORED_OUTPUTS_KEY
     for path in notebooks(args.names):
         output = path if args.output_dir is None else args.output_dir / path.name
         seconds = execute(path, output, params, args.timeout)

@@ -70,7 +70,7 @@ def test_access_notebook_shows_waivers_and_triage_states(rhythm_db: Path, tmp_pa
     out = tmp_path / "out.ipynb"
     run = subprocess.run(
         [sys.executable, "-m", "papermill", str(NOTEBOOK), str(out), "-p", "DB", str(db), "-p", "AS_OF", AS_OF,
-         "-p", "POLICY_DIR", str(policy_dir), "--cwd", str(NOTEBOOK_DIR), "--no-progress-bar"],
+         "-p", "POLICY_DIR", str(policy_dir), "-p", "REVEAL_IDS", "True", "--cwd", str(NOTEBOOK_DIR), "--no-progress-bar"],
         capture_output=True, text=True, timeout=600, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

@@ -13,9 +13,11 @@ import nbformat
 import pytest
 
 from compliance.paths import REPO_ROOT
+from compliance.pseudonyms import KEY_ENV, pseudonymise
 from notebooks.rebuild import NOTEBOOK_DIR
 
 WITH_ALARMS, NO_ALARMS = "2025-06-02", "2025-04-10"
+KEY = "other-db-notebooks-test-key-0123456789abcdef"  # people are pseudonymised under the deployment's key
 
 # (notebook, as of) -> lines its printed output must hold.
 EXPECTED: dict[tuple[str, str], list[str]] = {
@@ -33,7 +35,7 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
     ],
     ("access_investigation", WITH_ALARMS): [
         "1 actors have at least one section-5 alarm (1 alarms in all); 2 more alarm(s) concern other resources.",
-        "Investigating emp_day",
+        f"Investigating {pseudonymise('emp_day', KEY, 'A-')}: the most severely flagged actor",
         "  - Behaviour: 1 alarm(s) from access.off_hours; on 2025-05-18 they touched 200 records",
         "  - Triage of the section-5 findings: 3 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 3 remain open.",
     ],
@@ -66,6 +68,7 @@ def test_notebook_runs_on_another_database(name: str, as_of: str, rhythm_db: Pat
     """Run as the README says, `python notebooks/rebuild.py NAME --param ... --output-dir ...`."""
     args = [name, "--param", f"DB={rhythm_db}", "--param", f"AS_OF={as_of}", "--output-dir", str(tmp_path)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")]))
+    env[KEY_ENV] = KEY
     done = subprocess.run(
         [sys.executable, "notebooks/rebuild.py", *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True
     )

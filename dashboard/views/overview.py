@@ -22,6 +22,7 @@ from dashboard.format import (
     posture_style,
     table,
 )
+from dashboard.summary_download import summary_button
 
 # Plain words: headless browsers and PDF exports often lack an emoji font.
 POSTURE_LABELS = {
@@ -54,6 +55,7 @@ c5.metric(
     results.summary.filter((pl.col("skip") > 0) | (pl.col("error") > 0)).height,
     help="Controls that skipped (their export was not loaded) or failed: they prove nothing either way.",
 )
+summary_button(results.findings, f.as_of, titles, ids)  # one-page PDF for management
 
 st.subheader("Posture by policy section")
 shown = posture.with_columns(

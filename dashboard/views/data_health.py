@@ -157,8 +157,10 @@ grid(
 
 st.subheader("The load manifest, file by file")
 source_col, toggle_col = st.columns([2, 3])
-source = source_col.selectbox("Source", ["all", *sorted(files["source"].unique())], key="health_source")
-only_issues = toggle_col.toggle("Only files with duplicates or rejects", key="health_issues")
+source = source_col.selectbox(
+    "Source", ["all", *sorted(files["source"].unique())], key="health_source", bind="query-params"
+)
+only_issues = toggle_col.toggle("Only files with duplicates or rejects", key="health_issues", bind="query-params")
 shown = files if source == "all" else files.filter(pl.col("source") == source)
 if only_issues:
     shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))

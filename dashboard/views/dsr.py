@@ -264,7 +264,11 @@ if trend.height:
     )
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
-tabs = st.tabs(["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"])
+tabs = st.tabs(
+    ["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"],
+    key="dsr_tab",
+    bind="query-params",  # the open tab is in the link
+)
 for tab, control_id, empty in zip(
     tabs,
     DSR_CONTROLS,
@@ -299,9 +303,16 @@ for tab, control_id, empty in zip(
 
 st.subheader("Every request, with its deadline explained")
 search_col, state_col = st.columns([2, 3])
-search = search_col.text_input("Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel")
+search = search_col.text_input(
+    "Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel", bind="query-params"
+)
 states = state_col.multiselect(
-    "State", list(STATE_LABELS), key="dsr_states", format_func=STATE_LABELS.get, placeholder="All states"
+    "State",
+    list(STATE_LABELS),
+    key="dsr_states",
+    format_func=STATE_LABELS.get,
+    placeholder="All states",
+    bind="query-params",
 )
 shown = register
 if search:

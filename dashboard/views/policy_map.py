@@ -88,7 +88,8 @@ c4.metric(
 
 st.subheader("The policy, section by section")
 tab_labels = [f"{sid} · {title}" for sid, title in sections.select("section_id", "title").iter_rows()]
-for tab, row in zip(st.tabs(tab_labels), sections.iter_rows(named=True), strict=True):
+policy_tabs = st.tabs(tab_labels, key="policy_tab", bind="query-params")  # the open section is in the link
+for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
     with tab:
         text_col, map_col = st.columns([2, 3])
         with text_col:

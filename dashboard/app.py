@@ -146,6 +146,23 @@ def _as_of_changed() -> None:
     st.session_state["_url_problems"] = []  # the person has moved on from the link
 
 
+def _typed_as_of(lo: date, hi: date) -> None:
+    """A date typed in 'Type a date' applies on Enter (Streamlit's date field commits a typed date only
+    when its calendar closes, so Enter did nothing); a bad one is named, never guessed."""
+    text = (st.session_state.get("f_as_of_text") or "").strip()
+    if not text:
+        return
+    day = _day(text)
+    if day is None or not lo <= day <= hi:
+        reason = "is not a date (YYYY-MM-DD)" if day is None else f"is outside {lo} to {hi}"
+        st.session_state["_typed_problem"] = f"'{text}' {reason}: the as-of date is unchanged."
+        return
+    st.session_state["_typed_problem"] = None
+    st.session_state["f_as_of"] = day
+    st.session_state["f_as_of_text"] = ""
+    _as_of_changed()
+
+
 def _filters_changed() -> None:
     st.session_state["_url_problems"] = []
 
@@ -225,6 +242,17 @@ def sidebar() -> Filters:
         help="Controls are evaluated as of the end of this day. Default: the newest date in the data. "
         "Type a date and press Enter, or pick one.",
     )
+    sb.text_input(
+        "Type a date",
+        key="f_as_of_text",
+        placeholder="YYYY-MM-DD, then Enter",
+        on_change=_typed_as_of,
+        args=(lo, hi),
+        label_visibility="collapsed",
+        help="Type an as-of date and press Enter.",
+    )
+    if st.session_state.get("_typed_problem"):
+        sb.warning(md_escape(st.session_state["_typed_problem"]))
     period = sb.date_input(
         "Period",
         key="f_period",

@@ -146,3 +146,21 @@ def test_the_copy_link_holds_the_date_and_every_filter(app: AppTest) -> None:
     at.multiselect(key="f_jur").set_value(["EU", "UK"]).run()
     link = at.sidebar.code[0].value
     assert f"as_of={_newest(at).isoformat()}" in link and "jur=EU&jur=UK" in link
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [("2025-11-20", None), ("20/11/2025", "is not a date"), ("1999-01-01", "is outside")],
+    ids=["iso-date", "other-format", "out-of-range"],
+)
+def test_a_typed_date_applies_on_enter(app: AppTest, typed: str, problem: str | None) -> None:
+    at = _open(app)
+    newest = _newest(at)
+    at.text_input(key="f_as_of_text").input(typed).run()  # a text field commits on Enter
+    if problem is None:
+        assert at.date_input(key="f_as_of").value == dt.date.fromisoformat(typed)
+        assert at.date_input(key="f_period").value[1] == dt.date.fromisoformat(typed)
+        assert _url(at, "as_of") == [typed]
+    else:
+        assert at.date_input(key="f_as_of").value == newest
+        assert any(problem in w for w in [w.value for w in at.sidebar.warning]), at.sidebar.warning

@@ -347,9 +347,11 @@ def bar(
     if grouped and color:
         text = alt.Chart(_guard(frame)).mark_text(color=TEXT, fontSize=11, **mark).encode(**text_enc)
         return _fit(alt.layer(_unfit(bars), text))
-    # One total per bar at its end (the stack's sum), in the axis text colour.
+    # One total per bar at its end (the stack's sum), in the axis text colour; on a time axis, over the
+    # middle of the bar's month or day (a bar spans its whole time unit).
+    cat_x = enc["x"] if not time_unit else alt.X(cat_field, type="temporal", timeUnit=time_unit, bandPosition=0.5)
     text_enc = {
-        "x": alt.X(f"sum({val_field}):Q", stack=None, scale=scale) if horizontal else enc["x"],
+        "x": alt.X(f"sum({val_field}):Q", stack=None, scale=scale) if horizontal else cat_x,
         "y": enc["y"] if horizontal else alt.Y(f"sum({val_field}):Q", stack=None, scale=scale),
         "text": alt.Text(f"sum({val_field}):Q", format=COUNT_FORMAT),
     }

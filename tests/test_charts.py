@@ -122,6 +122,8 @@ def test_a_month_axis_is_a_true_time_axis() -> None:
     x = _layers(spec)[0]["encoding"]["x"]
     assert x["type"] == "temporal" and x["timeUnit"] == "yearmonth"  # 2016-03 and 2025-01 are years apart
     assert x["axis"]["format"] == charts.MONTH_FORMAT
+    text_x = _layers(spec)[1]["encoding"]["x"]
+    assert text_x["timeUnit"] == "yearmonth" and text_x["bandPosition"] == 0.5  # the label over its bar's middle
 
 
 def test_counts_are_written_on_the_bars_and_a_wide_spread_turns_to_a_log_scale() -> None:

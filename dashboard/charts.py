@@ -50,8 +50,8 @@ ROLE_SHAPES = {
     "caution": "square",
     "good": "circle",
     "good_light": "circle",
-    "info": "cross",
-    "neutral": "stroke",
+    "info": "triangle-down",
+    "neutral": "cross",
 }
 
 SEVERITY_DOMAIN = ["critical", "high", "medium", "low", "info"]

@@ -7,6 +7,11 @@ database, and the peak memory of a real `streamlit run` server after a browser v
 Cold: every Streamlit cache cleared before the page's first run (so it runs its queries and
 controls). Warm: the median of three reruns of the same page. Targets at 10 million events: warm
 under 0.5 s, cold under 3 s, server memory under 2 GB. A figure, not a test: machines are shared.
+
+`bench_pages` (benchmark.py --only pages) measures what a person waits for in headless Chromium: per
+page, a freshly started `compliance serve` server (dashboard/server.py) visited at once (cold), then
+three new sessions (warm, median), until the script run is over and every chart has drawn. The load
+average is printed with the figures: on a shared machine they say more about the neighbours.
 """
 
 from __future__ import annotations

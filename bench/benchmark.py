@@ -6,6 +6,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py                     # ingest + check at 1M and 10M events
     python bench/benchmark.py --scales 1M --only ingest
     python bench/benchmark.py --only dashboard    # page render times (AppTest) on the demo and 10M
+    python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
@@ -153,7 +154,7 @@ def bench_ingest(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
-    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors"], action="append")
+    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages"], action="append")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["ingest", "check", "dashboard"])
@@ -179,6 +180,11 @@ def main() -> None:
             from compliance.demo_database import ensure_demo_database
 
             bench_dashboard([ensure_demo_database(), *[database(s) for s in scales if s >= 10_000_000]])
+    if "pages" in only:
+        from bench.dashboard_bench import bench_pages
+        from compliance.demo_database import ensure_demo_database
+
+        bench_pages([ensure_demo_database(), *[database(s) for s in scales]])
 
 
 if __name__ == "__main__":

@@ -7,6 +7,11 @@ database, and the peak memory of a real `streamlit run` server after a browser v
 Cold: every Streamlit cache cleared before the page's first run (so it runs its queries and
 controls). Warm: the median of three reruns of the same page. Targets at 10 million events: warm
 under 0.5 s, cold under 3 s, server memory under 2 GB. A figure, not a test: machines are shared.
+
+`bench_pages` (benchmark.py --only pages) measures what a person waits for in headless Chromium: per
+page, a freshly started `compliance serve` server (dashboard/server.py) visited at once (cold), then
+three new sessions (warm, median), until the script run is over and every chart has drawn. The load
+average is printed with the figures: on a shared machine they say more about the neighbours.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from compliance.catalog import PAGES as CATALOG_PAGES
@@ -26,6 +33,7 @@ from compliance.catalog import PAGES as CATALOG_PAGES
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 PAGES = [page.path for page in CATALOG_PAGES]
+SERVER = ROOT / "dashboard" / "server.py"  # what `compliance serve` runs: app.py plus a warm-up at start
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -92,14 +100,13 @@ def _visit_every_page(url: str) -> None:
             browser.close()
 
 
-def _server_peak_mb(db: Path) -> str:
-    """Peak memory of a `streamlit run` server that served every page once, or why it was not measured."""
-    if not CHROMIUM.exists():
-        return "n/a (no /usr/bin/chromium)"
+@contextmanager
+def _server(db: Path, script: Path = APP) -> Iterator[tuple[str, subprocess.Popen[bytes]] | None]:
+    """A `streamlit run script` server on 127.0.0.1 over `db`: (its URL, its process), or None if it did not start."""
     port = _free_port()
     env = dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0")
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
+        sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
@@ -115,16 +122,114 @@ def _server_peak_mb(db: Path) -> str:
                     break
             except OSError:
                 if time.monotonic() > deadline or proc.poll() is not None:
-                    return "n/a (server did not start)"
-                time.sleep(0.5)
-        _visit_every_page(url)
-        return f"{_peak_rss_mb(proc.pid):,.0f} MB"
+                    yield None
+                    return
+                time.sleep(0.1)
+        yield url, proc
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _server_peak_mb(db: Path) -> str:
+    """Peak memory of a `streamlit run` server that served every page once, or why it was not measured."""
+    if not CHROMIUM.exists():
+        return "n/a (no /usr/bin/chromium)"
+    with _server(db) as started:
+        if started is None:
+            return "n/a (server did not start)"
+        url, proc = started
+        _visit_every_page(url)
+        return f"{_peak_rss_mb(proc.pid):,.0f} MB"
+
+
+# A page is ready when its script run is over (the app went from running to notRunning), no skeleton
+# or spinner is left and every chart has drawn: what a person waits for, measured from navigation start.
+_RECORD_RUNS = """
+window.__runs = [];
+new MutationObserver((ms) => { for (const m of ms) window.__runs.push(m.target.getAttribute(m.attributeName)); })
+  .observe(document, {attributes: true, subtree: true, attributeFilter: ['data-test-script-state']});
+"""
+_READY = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
+  if (!window.__runs.includes('running')) return false;
+  if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  if (!charts.every((c) => c.querySelector('canvas, svg'))) return false;
+  return performance.now();
+}"""
+
+
+def _page_url(url: str, path: str) -> str:
+    name = Path(path).stem
+    return f"{url}/{'' if name == 'overview' else name}"
+
+
+def _time_visit(browser: object, url: str) -> float:
+    """Seconds from navigation start until the page is ready, in a new browser session."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        page = context.new_page()
+        page.add_init_script(_RECORD_RUNS)
+        page.goto(url, timeout=TIMEOUT * 1000)
+        ready = page.wait_for_function(_READY, polling=50, timeout=TIMEOUT * 1000)
+        return float(ready.json_value()) / 1000
+    finally:
+        context.close()
+
+
+def _all_pages() -> list[str]:
+    from dashboard.format import PAGE_TITLES
+
+    return list(PAGE_TITLES)
+
+
+def _browser_times(db: Path, script: Path, pages: list[str]) -> Iterator[tuple[str, float, float]]:
+    """(page, cold, warm) in a real browser: a fresh server per page, visited as soon as it answers,
+    so cold includes whatever of the imports, connection and controls the server has not done yet;
+    warm is the median of three new sessions afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for path in pages:
+                with _server(db, script) as started:
+                    if started is None:
+                        raise RuntimeError("streamlit did not start")
+                    url = _page_url(started[0], path)
+                    cold = _time_visit(browser, url)
+                    warm = statistics.median(_time_visit(browser, url) for _ in range(3))
+                yield Path(path).stem, cold, warm
+        finally:
+            browser.close()
+
+
+def bench_pages(db_paths: list[Path], script: Path = SERVER, pages: list[str] | None = None) -> None:
+    """Print per-page cold and warm times measured in headless Chromium, for each database.
+
+    Cold: a server just started, the page is its first visitor (imports, connection, the page's
+    queries and controls). Warm: the median of three new browser sessions on that server afterwards.
+    Targets: at most 3 s cold and 0.5 s warm.
+    """
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    if not CHROMIUM.exists():
+        print("\n## pages: n/a (no /usr/bin/chromium)")
+        return
+    for db in db_paths:
+        db = Path(db)
+        size = db.stat().st_size / 1e6
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews every figure
+        print(f"\n## pages in a browser ({script.name}) on {db} ({size:,.0f} MB; load average {load})", flush=True)
+        print(f"{'page':<14}{'cold s':>9}{'warm s':>9}", flush=True)
+        for name, cold, warm in _browser_times(db, script, pages or _all_pages()):
+            flag = "" if cold <= 3 and warm <= 0.5 else "  (over target: 3 s cold, 0.5 s warm)"
+            print(f"{name:<14}{cold:>9.2f}{warm:>9.2f}{flag}", flush=True)
 
 
 def bench_dashboard(db_paths: list[Path]) -> None:

@@ -22,6 +22,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -156,14 +157,17 @@ def remove_account(username: str, path: Path | None = None) -> None:
     _save(accounts, path)
 
 
-_DUMMY_HASH = _hasher.hash("not a password of anyone")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    # Made on first sign-in, not at import: argon2 costs about 0.4 s of CPU, on every dashboard cold start.
+    return _hasher.hash("not a password of anyone")
 
 
 def verify_password(username: str, password: str, path: Path | None = None) -> Account | None:
     """The account when `password` is right, else None (an unknown user costs the same time as a wrong password)."""
     account = load_accounts(path).get(username)
     try:
-        _hasher.verify(account.password_hash if account else _DUMMY_HASH, password)
+        _hasher.verify(account.password_hash if account else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     return account

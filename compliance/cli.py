@@ -454,7 +454,8 @@ def serve(
     log_file = access_log or log_path_for(db.resolve())
     env["COMPLIANCE_ACCESS_LOG"] = str(log_file.resolve())
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "app.py"),
+        # server.py: dashboard/app.py plus a warm-up of imports and caches when the server starts.
+        sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboard" / "server.py"),
         "--server.port", str(port), "--server.address", address, "--server.headless", str(headless).lower(),
         "--browser.gatherUsageStats", "false",
     ]  # fmt: skip

@@ -14,6 +14,7 @@ import polars as pl
 import streamlit as st
 
 from compliance.history import alarms_over_time, time_to_resolve
+from dashboard import charts
 from dashboard.format import grid, table
 
 
@@ -24,12 +25,15 @@ def alarms_chart(over_time: pl.DataFrame) -> alt.Chart:
         alt.Chart(long, title="Open alarms per recorded run (as-of date)")
         .mark_line(point=True)
         .encode(
-            x=alt.X("as_of:T", title="As of"),
+            x=alt.X("as_of:T", title="As of", axis=alt.Axis(format=charts.DAY_FORMAT)),
             y=alt.Y("findings:Q", title="Findings"),
             color=alt.Color(
                 "kind:N",
                 title="",
-                scale=alt.Scale(domain=["alarms", "suppressed"], range=["#dc2626", "#94a3b8"]),
+                scale=charts.state_scale({"alarms": "bad", "suppressed": "neutral"}),
+            ),
+            strokeDash=alt.StrokeDash(
+                "kind:N", title="", scale=alt.Scale(domain=["alarms", "suppressed"], range=[[1, 0], [4, 3]])
             ),
             tooltip=[
                 alt.Tooltip("as_of:T", title="As of"),
@@ -53,7 +57,13 @@ def show_history(db: Path | str) -> None:
         st.info(f"One run recorded (as of {over_time['as_of'][0]}): the trend starts with the next one.")
     left, right = st.columns(2)
     with left:
-        st.altair_chart(alarms_chart(over_time), width="stretch")
+        latest = over_time.sort("as_of").row(-1, named=True)
+        charts.show(
+            alarms_chart(over_time),
+            f"{over_time.height} recorded runs from {over_time['as_of'].min():%d %b %Y} to "
+            f"{latest['as_of']:%d %b %Y}; the latest has {latest['alarms']:,} open alarms and "
+            f"{latest['suppressed']:,} suppressed findings (most alarms: {over_time['alarms'].max():,}).",
+        )
     with right:
         ttr = time_to_resolve(db)
         st.markdown("**Time to resolve, per control** (from first seen to the first run without the alarm)")

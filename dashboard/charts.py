@@ -1,13 +1,22 @@
-"""Altair chart builders: pure functions from small, already aggregated frames to charts.
+"""Altair chart builders: pure functions from small, already aggregated frames to charts, and the
+one theme every dashboard chart uses.
 
-Every chart has a title, axis titles and tooltips. Frames stay far below Altair's 5,000-row limit
-because the queries aggregate in DuckDB; `_guard` fails loudly rather than letting a chart silently
-refuse to draw if a frame ever grows past it.
+Every chart has a title, axis titles, tooltips, and a sentence with its numbers (`show` prints it
+beside the chart and gives it to screen readers as the chart's description). Frames stay far below
+Altair's 5,000-row limit because the queries aggregate in DuckDB; `_guard` fails loudly rather than
+letting a chart silently refuse to draw if a frame ever grows past it.
+
+Colours: the Okabe-Ito palette (distinguishable with the common colour-vision deficiencies); "bad"
+is vermillion and "good" is blue, never red against green; severities go from wine (critical) to grey
+(info), each labelled in the legend; state colours come with a second cue (a shape or a text label).
+Axis text is dark grey on white (contrast 12.6:1; WCAG asks at least 4.5:1).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
 
 import altair as alt
 import polars as pl
@@ -15,15 +24,210 @@ import polars as pl
 from compliance.schema import SEVERITIES
 
 MAX_ROWS = 5_000
+THEME = "capantra"
+BACKGROUND = "#ffffff"
+TEXT = "#1f2937"  # titles and axis titles
+AXIS_TEXT = "#374151"  # tick labels and legend labels
+GRID = "#e5e7eb"
+FONT = "sans-serif"
+MIN_CONTRAST = 4.5  # WCAG 2.x, normal-size text
+
+# Okabe & Ito (2008), "Color Universal Design": eight colours told apart with any common deficiency.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+# Roles of a state, so that every page says "bad" and "good" the same way.
+ROLE_COLOURS = {
+    "critical": "#882255",  # wine
+    "bad": "#D55E00",  # vermillion
+    "warn": "#E69F00",  # orange
+    "caution": "#F0E442",  # yellow
+    "good": "#0072B2",  # blue
+    "good_light": "#56B4E9",  # sky blue
+    "info": "#56B4E9",  # sky blue (as good_light: never both in one scale)
+    "neutral": "#9CA3AF",  # grey
+}
+ROLE_SHAPES = {
+    "critical": "diamond",
+    "bad": "triangle-up",
+    "warn": "square",
+    "caution": "square",
+    "good": "circle",
+    "good_light": "circle",
+    "info": "triangle-down",
+    "neutral": "cross",
+}
+
 SEVERITY_DOMAIN = list(reversed(SEVERITIES))  # most severe first
-SEVERITY_SCALE = alt.Scale(domain=SEVERITY_DOMAIN, range=["#7f1d1d", "#dc2626", "#f97316", "#eab308", "#94a3b8"])
-DSR_STATE_SCALE = alt.Scale(
-    domain=["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"],
-    range=["#dc2626", "#f97316", "#16a34a", "#60a5fa", "#94a3b8"],
-)
+SEVERITY_ROLES = ["critical", "bad", "warn", "caution", "neutral"]
+
+
+def state_scale(roles: dict[str, str]) -> alt.Scale:
+    """A colour scale from each state's role ('bad', 'good', ...): the same meaning, the same colour, on every page."""
+    return alt.Scale(domain=list(roles), range=[ROLE_COLOURS[r] for r in roles.values()])
+
+
+def state_shapes(roles: dict[str, str]) -> alt.Scale:
+    """The matching shape scale, so a state never relies on colour alone."""
+    return alt.Scale(domain=list(roles), range=[ROLE_SHAPES[r] for r in roles.values()])
+
+
+def categorical(domain: Sequence[str]) -> alt.Scale:
+    """Distinct colour-blind-safe colours for up to eight unordered categories (greys beyond that)."""
+    colours = [*OKABE_ITO, *["#6B7280", "#9CA3AF", "#4B5563", "#D1D5DB"] * 4][: len(domain)]
+    return alt.Scale(domain=list(domain), range=colours)
+
+
+SEVERITY_SCALE = state_scale(dict(zip(SEVERITY_DOMAIN, SEVERITY_ROLES, strict=True)))
+STATUS_SCALE = state_scale({"alarm": "bad", "error": "critical", "info": "info", "skip": "neutral", "ok": "good"})
+DSR_STATE_ROLES = {
+    "Overdue": "bad",
+    "Due soon": "warn",
+    "On track": "good",
+    "Awaiting verification": "good_light",
+    "No deadline rule": "neutral",
+}
+DSR_STATE_SCALE = state_scale(DSR_STATE_ROLES)
+DSR_STATE_SHAPES = state_shapes(DSR_STATE_ROLES)
+# Each mechanism its own colour-blind-safe colour and a word in the cell; no safeguard is vermillion.
+MECHANISMS = {
+    "none_needed": ("#F7F7F7", "same"),
+    "adequacy": ("#0072B2", "adequacy"),
+    "dpf": ("#56B4E9", "DPF"),
+    "sccs": ("#009E73", "SCCs"),
+    "app8": ("#CC79A7", "APP 8"),
+    "idta": ("#F0E442", "IDTA"),
+    "NO SAFEGUARD": (ROLE_COLOURS["bad"], "NONE"),
+    "jurisdiction unknown": ("#444444", "?"),
+}
+MECHANISM_SCALE = alt.Scale(domain=list(MECHANISMS), range=[v[0] for v in MECHANISMS.values()])
+MECHANISM_DARK = ["#0072B2", "#444444"]  # cells whose word is written in white
 WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+MONTH_FORMAT = "%b %Y"
+DAY_FORMAT = "%d %b %Y"
+COUNT_FORMAT = ",~f"  # 1,234 and 0.5: thousands separated, no trailing zeros
+LOG_RATIO = 50  # a value axis turns to symlog when the largest bar is this many times the smallest
 
 Tooltip = Sequence[alt.Tooltip | str]
+
+
+def _theme() -> dict[str, Any]:
+    axis = {
+        "labelColor": AXIS_TEXT,
+        "titleColor": TEXT,
+        "labelFontSize": 12,
+        "titleFontSize": 12,
+        "titleFontWeight": "normal",
+        "gridColor": GRID,
+        "domainColor": AXIS_TEXT,
+        "tickColor": AXIS_TEXT,
+        "labelFont": FONT,
+        "titleFont": FONT,
+    }
+    return {
+        "config": {
+            "background": BACKGROUND,
+            "font": FONT,
+            "title": {"color": TEXT, "fontSize": 14, "anchor": "start", "font": FONT},
+            "axis": axis,
+            "axisQuantitative": {"format": COUNT_FORMAT},
+            "legend": {
+                "labelColor": AXIS_TEXT,
+                "titleColor": TEXT,
+                "labelFontSize": 12,
+                "titleFontSize": 12,
+                "labelFont": FONT,
+                "titleFont": FONT,
+            },
+            "text": {"color": TEXT, "fontSize": 11},
+            "range": {"category": OKABE_ITO},
+            "view": {"stroke": None},
+        }
+    }
+
+
+alt.theme.register(THEME, enable=True)(_theme)
+
+
+def contrast_ratio(foreground: str, background: str = BACKGROUND) -> float:
+    """WCAG 2.x contrast ratio of two '#rrggbb' colours (1 to 21)."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    hi, lo = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def show(chart: alt.TopLevelMixin, summary: str, container: Any = None) -> None:
+    """Draw `chart` in the project's theme with `summary` (a sentence with its numbers) under it, also
+    given to screen readers as the chart's description."""
+    import streamlit as st
+
+    where = container if container is not None else st
+    # theme=None: Streamlit's own chart theme would replace this one (and its grey axis text).
+    where.altair_chart(chart.properties(description=summary), theme=None, width="stretch")
+    where.caption(summary)
+
+
+# --- text alternatives ----------------------------------------------------------------------------
+
+
+def _label(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime(DAY_FORMAT)
+    if isinstance(value, date):
+        return value.strftime(DAY_FORMAT)
+    return str(value)
+
+
+def _num(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def count_summary(frame: pl.DataFrame, *, by: str, value: str, noun: str, by_noun: str, top: int = 5) -> str:
+    """'147 alarms in 6 policy sections: 5 130, 8 9, ... .' (largest first, the smallest ones named too)."""
+    if frame.height == 0:
+        return f"No {noun}."
+    totals = frame.group_by(by).agg(pl.col(value).sum()).sort([value, by], descending=[True, False], nulls_last=True)
+    parts = [f"{_label(k)} {_num(v)}" for k, v in totals.head(top).iter_rows()]
+    rest = totals.height - top
+    more = f", and {rest} more with {_num(totals.tail(rest)[value].sum())}" if rest > 0 else ""
+    return f"{_num(totals[value].sum())} {noun} in {totals.height} {by_noun}: {', '.join(parts)}{more}."
+
+
+def breakdown(frame: pl.DataFrame, *, by: str, value: str, order: Sequence[str] | None = None) -> str:
+    """'critical 3, high 10, medium 2': each group's total, in `order` (else largest first)."""
+    totals = frame.group_by(by).agg(pl.col(value).sum())
+    if order is not None:
+        rank = {k: i for i, k in enumerate(order)}
+        rows = sorted(totals.iter_rows(), key=lambda r: rank.get(r[0], len(rank)))
+    else:
+        rows = list(totals.sort([value, by], descending=[True, False]).iter_rows())
+    return ", ".join(f"{_label(k)} {_num(v)}" for k, v in rows)
+
+
+def series_summary(frame: pl.DataFrame, *, when: str, value: str, noun: str, unit: str = "month") -> str:
+    """'42 requests from Mar 2016 to Dec 2025 in 14 months with any; peak 9 in Jun 2025.'"""
+    if frame.height == 0:
+        return f"No {noun}."
+    totals = frame.group_by(when).agg(pl.col(value).sum()).sort(when)
+    fmt = MONTH_FORMAT if unit == "month" else DAY_FORMAT
+    first, last = totals[when].min(), totals[when].max()
+    peak = totals.sort([value, when], descending=[True, False]).row(0)
+
+    def show_when(d: object) -> str:
+        return d.strftime(fmt) if isinstance(d, date | datetime) else str(d)
+
+    return (
+        f"{_num(totals[value].sum())} {noun} from {show_when(first)} to {show_when(last)}, in "
+        f"{totals.filter(pl.col(value) > 0).height} {unit}s with any; the most, {_num(peak[1])}, in {show_when(peak[0])}."
+    )
+
+
+def _positive_spread(values: Iterable[float | None]) -> float:
+    positive = [v for v in values if v is not None and v > 0]
+    return max(positive) / min(positive) if positive else 1.0
 
 
 def _guard(frame: pl.DataFrame) -> pl.DataFrame:
@@ -59,6 +263,10 @@ def _color(
     return alt.Color(field, **kwargs)
 
 
+def _field(shorthand: str) -> str:
+    return shorthand.split(":")[0]
+
+
 def bar(
     frame: pl.DataFrame,
     *,
@@ -77,29 +285,93 @@ def bar(
     height: int | alt.Step | None = None,
     normalize: bool = False,
     legend_columns: int = 3,
-) -> alt.Chart:
+    time_unit: str | None = None,
+    labels: bool = True,
+    log: bool | None = None,
+    grouped: bool = False,
+) -> alt.Chart | alt.LayerChart:
     """A (stacked, when `color` is given) bar chart; encodings use Altair shorthand ('field:Q').
-    Horizontal bars get one fixed-height row per category unless `height` says otherwise."""
+
+    Horizontal bars get one fixed-height row per category unless `height` says otherwise. With
+    `time_unit` ('yearmonth', 'yearmonthdate', 'yearweek') the category axis is a true time axis:
+    months without data are gaps, not neighbours. `labels` writes each bar's total at its end, so a
+    bar of 5 next to one of 3,000 still reads; `log` (default: when the largest bar is over
+    LOG_RATIO times the smallest, for unstacked bars) draws the values on a symlog scale and says so
+    in the axis title. `grouped` puts the `color` groups side by side instead of stacked, each with its
+    own label: 12 rejected rows next to 400,000 loaded stay visible.
+    """
+    cat_field, val_field = (_field(y), _field(x)) if horizontal else (_field(x), _field(y))
+    stacked = color is not None and not grouped
+    if log is None:  # a log scale would distort stacked segments
+        log = not normalize and not stacked and _positive_spread(frame[val_field] if frame.height else []) > LOG_RATIO
     order = alt.Undefined if sort is None else sort
-    # Category labels stay horizontal: section ids and short names read better than rotated text.
-    cat_axis = (
-        alt.X(x, title=x_title, sort=order, axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
-        if not horizontal
-        else alt.Y(y, title=y_title, sort=order, axis=alt.Axis(labelLimit=260))
-    )
+    if time_unit:
+        fmt = MONTH_FORMAT if time_unit == "yearmonth" else DAY_FORMAT
+        cat_axis = alt.X(cat_field, type="temporal", timeUnit=time_unit, title=x_title, axis=alt.Axis(format=fmt))
+    elif not horizontal:
+        # Category labels stay horizontal: section ids and short names read better than rotated text.
+        cat_axis = alt.X(x, title=x_title, sort=order, axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
+    else:
+        cat_axis = alt.Y(y, title=y_title, sort=order, axis=alt.Axis(labelLimit=260))
     # Bars count things: whole-number ticks, or shares when normalised.
-    axis = alt.Axis(format="%") if normalize else alt.Axis(tickMinStep=1)
-    stack = "normalize" if normalize else alt.Undefined
+    axis = alt.Axis(format="%") if normalize else alt.Axis(tickMinStep=1, format=COUNT_FORMAT)
+    stack = "normalize" if normalize else (None if grouped else alt.Undefined)
+    scale = alt.Scale(type="symlog") if log else alt.Undefined
+    val_title = (x_title if horizontal else y_title) + (" (log scale)" if log else "")
     val_axis = (
-        alt.Y(y, title=y_title, axis=axis, stack=stack)
-        if not horizontal
-        else alt.X(x, title=x_title, axis=axis, stack=stack)
+        alt.X(x, title=val_title, axis=axis, stack=stack, scale=scale)
+        if horizontal
+        else alt.Y(y, title=val_title, axis=axis, stack=stack, scale=scale)
     )
-    enc = {"x": cat_axis if not horizontal else val_axis, "y": val_axis if not horizontal else cat_axis}
+    enc = {"x": val_axis if horizontal else cat_axis, "y": cat_axis if horizontal else val_axis}
     if color:
         enc["color"] = _color(color, color_title, color_scale, color_sort, legend_columns)
+    if color and grouped:
+        offset = alt.YOffset if horizontal else alt.XOffset
+        enc["yOffset" if horizontal else "xOffset"] = offset(
+            color, sort=list(color_sort) if color_sort else alt.Undefined
+        )
     height = height if height is not None else (ROW if horizontal else 240)
-    return _fit(alt.Chart(_guard(frame), title=title, height=height).mark_bar().encode(**enc, tooltip=list(tooltip)))
+    if grouped and horizontal and height is ROW:
+        height = alt.Step(14)  # one step per bar of a group
+    bars = alt.Chart(_guard(frame), title=title, height=height).mark_bar().encode(**enc, tooltip=list(tooltip))
+    if not labels or normalize or frame.height == 0:
+        return _fit(bars)
+    if grouped and color:
+        # Grouped: each bar its own label, at the same offset as its bar.
+        text_enc = {"x": enc["x"], "y": enc["y"], "text": alt.Text(f"{val_field}:Q", format=COUNT_FORMAT)}
+        text_enc["yOffset" if horizontal else "xOffset"] = enc["yOffset" if horizontal else "xOffset"]
+    mark = (
+        {"align": "left", "dx": 3, "baseline": "middle"}
+        if horizontal
+        else {"align": "center", "dy": -4, "baseline": "bottom"}
+    )
+    if grouped and color:
+        text = alt.Chart(_guard(frame)).mark_text(color=TEXT, fontSize=11, **mark).encode(**text_enc)
+        return _fit(alt.layer(_unfit(bars), text))
+    # One total per bar at its end (the stack's sum), in the axis text colour; on a time axis, over the
+    # middle of the bar's month or day (a bar spans its whole time unit).
+    cat_x = enc["x"] if not time_unit else alt.X(cat_field, type="temporal", timeUnit=time_unit, bandPosition=0.5)
+    text_enc = {
+        "x": alt.X(f"sum({val_field}):Q", stack=None, scale=scale) if horizontal else cat_x,
+        "y": enc["y"] if horizontal else alt.Y(f"sum({val_field}):Q", stack=None, scale=scale),
+        "text": alt.Text(f"sum({val_field}):Q", format=COUNT_FORMAT),
+    }
+    text = alt.Chart(_guard(frame)).mark_text(color=TEXT, fontSize=11, **mark).encode(**text_enc)
+    return _fit(alt.layer(_unfit(bars), text))
+
+
+def _text_colour(color: str, scale: alt.Scale, dark_cells: Sequence[str]) -> alt.Color | alt.ColorValue:
+    """White text on the cells whose fill is in `dark_cells`, the theme's text colour elsewhere."""
+    dark = [d for d, c in zip(scale.domain, scale.range, strict=False) if c in dark_cells] if dark_cells else []
+    if not dark:
+        return alt.ColorValue(TEXT)
+    field = _field(color)
+    return alt.Color(
+        field, type="nominal", legend=None, scale=alt.Scale(domain=list(scale.domain), range=[
+            "#ffffff" if d in dark else TEXT for d in scale.domain
+        ])
+    )  # fmt: skip
 
 
 def heatmap(
@@ -118,8 +390,12 @@ def heatmap(
     color_scale: alt.Scale | None = None,
     height: int | alt.Step | None = None,
     x_angle: int = 0,
-) -> alt.Chart:
-    """Rectangles on two axes; one fixed-height row per `y` category unless `height` says otherwise."""
+    text: str | None = None,
+    dark_cells: Sequence[str] = (),
+) -> alt.Chart | alt.LayerChart:
+    """Rectangles on two axes; one fixed-height row per `y` category unless `height` says otherwise.
+    `text` (a column) is written in each cell: the state in words, not only in colour; in white on
+    dark cells (`dark_cells`: colours of the colour scale's range that need it)."""
     scale = color_scale or alt.Scale(scheme="blues")
     chart = (
         alt.Chart(_guard(frame), title=title, height=height if height is not None else ROW, width="container")
@@ -136,7 +412,21 @@ def heatmap(
             tooltip=list(tooltip),
         )
     )
-    return _fit(chart)
+    if text is None:
+        return _fit(chart)
+    words = (
+        alt.Chart(_guard(frame))
+        .mark_text(color=TEXT, fontSize=11)
+        .encode(
+            x=alt.X(x, sort=alt.Undefined if x_sort is None else x_sort),
+            y=alt.Y(y, sort=alt.Undefined if y_sort is None else y_sort),
+            text=alt.Text(text),
+            color=_text_colour(color, scale, dark_cells),
+            tooltip=list(tooltip),
+        )
+    )
+    # The words' colour scale is their own (white or dark), not the cells' one.
+    return _fit(alt.layer(_unfit(chart), words).resolve_scale(color="independent"))
 
 
 def line(
@@ -212,7 +502,7 @@ def volume_vs_baseline(daily: pl.DataFrame, *, title: str, peer_label: str) -> a
     x = alt.X("activity_date:T", title="Day (UTC)")
     bars = (
         alt.Chart(_guard(daily), title=title, height=260)
-        .mark_bar(color="#2563eb", opacity=0.7)
+        .mark_bar(color=ROLE_COLOURS["good_light"])
         .encode(
             x=x,
             y=alt.Y("records:Q", title="Records touched per day"),
@@ -234,7 +524,7 @@ def volume_vs_baseline(daily: pl.DataFrame, *, title: str, peer_label: str) -> a
             color=alt.Color(
                 "series:N",
                 title="Compared with",
-                scale=alt.Scale(domain=list(series.values()), range=["#16a34a", "#f97316", "#dc2626"]),
+                scale=alt.Scale(domain=list(series.values()), range=[ROLE_COLOURS["good"], ROLE_COLOURS["warn"], TEXT]),
                 legend=alt.Legend(orient="bottom"),
             ),
             tooltip=[
@@ -265,7 +555,7 @@ def day_heatmap(
         alt.Chart(_guard(spans), title=title, height=ROW)
         .mark_rect()
         .encode(
-            x=alt.X(f"{day}:T", title="Day (UTC)"),
+            x=alt.X(f"{day}:T", title="Day (UTC)", axis=alt.Axis(format=DAY_FORMAT)),
             x2="_next_day:T",
             y=alt.Y(f"{y}:N", title=y_title, axis=alt.Axis(labelLimit=260)),
             color=alt.Color(
@@ -288,23 +578,28 @@ def dots(
     color_title: str,
     tooltip: Tooltip,
     color_scale: alt.Scale | None = None,
+    shape_scale: alt.Scale | None = None,
     rule_at: float | None = None,
 ) -> alt.Chart:
-    """One dot per item (e.g. per open request), one row per `y` category, with an optional vertical
-    rule (e.g. at 0 days left)."""
+    """One mark per item (e.g. per open request), one row per `y` category, with an optional vertical
+    rule (e.g. at 0 days left). The state is both the colour and the shape (one legend for both)."""
+    shape_kwargs = {"title": color_title, "legend": alt.Legend(orient="bottom", columns=3, labelLimit=220)}
+    if shape_scale is not None:
+        shape_kwargs["scale"] = shape_scale
     dot = (
         alt.Chart(_guard(frame), title=title, height=alt.Step(30))
-        .mark_circle(size=90, opacity=0.8)
+        .mark_point(size=90, opacity=0.85, filled=True)
         .encode(
             x=alt.X(x, title=x_title),
             y=alt.Y(y, title=y_title),
             color=_color(color, color_title, color_scale),
+            shape=alt.Shape(color, **shape_kwargs),
             tooltip=list(tooltip),
         )
     )
     if rule_at is None:
         return _fit(dot)
-    rule = alt.Chart(pl.DataFrame({"at": [rule_at]})).mark_rule(color="#7f1d1d", strokeDash=[6, 3]).encode(x="at:Q")
+    rule = alt.Chart(pl.DataFrame({"at": [rule_at]})).mark_rule(color=TEXT, strokeDash=[6, 3]).encode(x="at:Q")
     return _fit(alt.layer(dot, rule))
 
 
@@ -312,7 +607,7 @@ def with_day_rules(chart: alt.Chart, days: pl.DataFrame, *, day: str, label: str
     """`chart` (with a temporal x) with a red vertical rule on each of `days` (e.g. alarm days)."""
     rules = (
         alt.Chart(_guard(days))
-        .mark_rule(color="#dc2626", size=2)
+        .mark_rule(color=ROLE_COLOURS["bad"], size=2)
         .encode(
             x=f"{day}:T",
             tooltip=[alt.Tooltip(f"{day}:T", title="Day"), alt.Tooltip(f"{label}:N", title=label_title)],
@@ -351,7 +646,7 @@ def against_limit(
     )
     rule = (
         alt.Chart(pl.DataFrame({"limit": [limit]}))
-        .mark_rule(color="#7f1d1d", strokeDash=[6, 3], size=2)
+        .mark_rule(color=TEXT, strokeDash=[6, 3], size=2)
         .encode(x="limit:Q", tooltip=[alt.Tooltip("limit:Q", title="Limit")])
     )
     return _fit(alt.layer(_unfit(bars), rule))

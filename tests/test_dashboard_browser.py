@@ -77,3 +77,32 @@ def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None
             assert page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count()
     finally:
         context.close()
+
+
+def test_a_typed_date_applies_on_enter_and_the_link_copies(server: str, browser: object) -> None:
+    """Typing an as-of date and pressing Enter applies it (URL, banner), and the sidebar's copy button
+    puts a link on the clipboard that pins the page, that date and the filters."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
+    )
+    page = context.new_page()
+    try:
+        page.goto(f"{server}/data_health", timeout=PAGE_SECONDS * 1000)
+        settle(page)
+        newest = page.url.split("as_of=")[1][:10]
+        wanted = f"{int(newest[:4]) - 1}{newest[4:]}"  # a year earlier: within the small demo's data
+        box = page.get_by_placeholder("YYYY-MM-DD, then Enter")
+        box.fill(wanted)
+        box.press("Enter")
+        page.wait_for_url(f"**as_of={wanted}**", timeout=PAGE_SECONDS * 1000)
+        settle(page)
+        assert page.get_by_text("Viewing as of").count() == 1
+        link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]')
+        link.hover()
+        link.get_by_role("button").first.click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert copied.startswith(f"{server}/data_health?") and f"as_of={wanted}" in copied
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "as_of_typed.png"))
+    finally:
+        context.close()

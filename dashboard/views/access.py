@@ -31,8 +31,8 @@ from dashboard.format import (
 )
 
 ACTION_GROUPS = ["read/search", "export/share", "change", "admin", "sign-in", "failed sign-in"]
-# Red is kept for the alarm rules drawn over the timeline; failed sign-ins are orange.
-ACTION_SCALE = alt.Scale(domain=ACTION_GROUPS, range=["#2563eb", "#7c3aed", "#0d9488", "#475569", "#93c5fd", "#f97316"])
+# Vermillion is kept for the alarm rules drawn over the timeline; failed sign-ins are orange.
+ACTION_SCALE = alt.Scale(domain=ACTION_GROUPS, range=["#0072B2", "#CC79A7", "#009E73", "#000000", "#56B4E9", "#E69F00"])
 EVENT_COLUMNS = {
     "source": "Source",
     "event_id": "Event",
@@ -83,23 +83,28 @@ else:
         .group_by("week", "detector")
         .agg(pl.len().alias("alarms"))
     )
-    st.altair_chart(
+    charts.show(
         charts.bar(
             weekly,
             x="week:T",
             y="alarms:Q",
+            time_unit="yearmonthdate",
+            color_scale=charts.categorical(sorted(weekly["detector"].unique().to_list())),
             color="detector:N",
             color_title="Detector",
             title="Access alarms per week, by detector",
             x_title="Week observed",
             y_title="Alarms",
             tooltip=[
-                alt.Tooltip("week:T", title="Week of"),
+                alt.Tooltip("week:T", title="Week of", format=charts.DAY_FORMAT),
                 alt.Tooltip("detector:N", title="Detector"),
                 alt.Tooltip("alarms:Q", title="Alarms"),
             ],
         ),
-        width="stretch",
+        charts.series_summary(weekly, when="week", value="alarms", noun="access alarms", unit="week")
+        + " By detector: "
+        + charts.breakdown(weekly, by="detector", value="alarms")
+        + ".",
     )
 
 st.subheader("Flagged actors")
@@ -185,7 +190,9 @@ if activity.height:
         color_title="Action",
         color_sort=ACTION_GROUPS,
         color_scale=ACTION_SCALE,
-        title="Daily activity (bars) and alarm days (red rules)",
+        title="Daily activity (bars) and alarm days (vermillion rules)",
+        time_unit="yearmonthdate",
+        labels=False,
         x_title="Day (UTC)",
         y_title="Events",
         tooltip=[
@@ -196,8 +203,11 @@ if activity.height:
             alt.Tooltip("failed:Q", title="Failed or denied"),
         ],
     )
-    st.altair_chart(
-        charts.with_day_rules(timeline, alarm_days, day="day", label="detector", label_title="Alarm"), width="stretch"
+    charts.show(
+        charts.with_day_rules(timeline, alarm_days, day="day", label="detector", label_title="Alarm"),
+        charts.series_summary(activity, when="activity_date", value="events", noun="events", unit="day")
+        + f" By action: {charts.breakdown(activity, by='action_group', value='events', order=ACTION_GROUPS)}."
+        + f" {alarm_days['day'].n_unique()} alarm days marked.",
     )
 else:
     st.info("This actor has no audit events in the period.")
@@ -205,7 +215,9 @@ else:
 left, right = st.columns(2)
 hours = data.query("access_actor_hours", as_of=f.as_of, actor_id=actor_id, start_date=f.start, end_date=f.end)
 if hours.height:
-    left.altair_chart(
+    night = hours.filter((pl.col("local_hour") < 7) | (pl.col("local_hour") >= 20))["events"].sum()
+    busiest = hours.group_by("local_hour").agg(pl.col("events").sum()).sort("events", descending=True).row(0)
+    charts.show(
         charts.hours_heatmap(
             hours,
             title=f"When they work (their local time, {profile.get('timezone') or 'UTC'})",
@@ -213,7 +225,9 @@ if hours.height:
             value_title="Events",
             hour="local_hour",
         ),
-        width="stretch",
+        f"{hours['events'].sum():,} successful events; busiest hour {busiest[0]}:00 ({busiest[1]:,} events); "
+        f"{night:,} between 20:00 and 07:00 local time.",
+        left,
     )
 else:
     left.info("No successful events in the period to place on the clock.")
@@ -226,7 +240,8 @@ peers = data.query("access_peer_daily", as_of=window_end, actor_id=actor_id)
 quantile = data.policy().settings.anomalies.volume_spike.peer_quantile
 if daily.height:
     joined = daily.join(peers, on="activity_date", how="left")
-    right.altair_chart(
+    top = joined.sort("records", descending=True, nulls_last=True).row(0, named=True)
+    charts.show(
         charts.volume_vs_baseline(
             joined.select(
                 "activity_date",
@@ -238,7 +253,10 @@ if daily.height:
             title=f"Records per day up to {window_end}, against baseline and role peers",
             peer_label=f"Peers' p{quantile * 100:g}",
         ),
-        width="stretch",
+        f"Most records in one day: {top['records'] or 0:,} on {top['activity_date']:%d %b %Y}, against an own "
+        f"baseline median of {top['baseline_median_records'] or 0:,.1f} and a peers' median of "
+        f"{top['peer_median_records'] or 0:,.1f} that day.",
+        right,
     )
 else:
     right.info("No personal-data activity in the baseline window before the alarm.")

@@ -14,7 +14,7 @@ from dashboard import auth, charts, data
 from dashboard.format import Identities, current_filters, grid, plural, show_table, table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
-OUTCOME_SCALE = alt.Scale(domain=list(OUTCOMES.values()), range=["#2563eb", "#94a3b8", "#dc2626"])
+OUTCOME_SCALE = charts.state_scale(dict(zip(OUTCOMES.values(), ["good", "neutral", "bad"], strict=True)))
 MAX_REJECTS_SHOWN = 500
 MAX_UNMATCHED_SHOWN = 200
 
@@ -42,11 +42,16 @@ if files.height == 0:
 st.subheader("Rows per source")
 per_source = files.group_by("source").agg(pl.col(list(OUTCOMES)).sum(), pl.len().alias("files"))
 left, right = st.columns([3, 2])
-left.altair_chart(
+rows_by_outcome = (
+    per_source.unpivot(index=["source", "files"], variable_name="outcome", value_name="rows")
+    .with_columns(pl.col("outcome").replace_strict(OUTCOMES))
+    .filter(pl.col("rows") > 0)
+)
+charts.show(
     charts.bar(
-        per_source.unpivot(index=["source", "files"], variable_name="outcome", value_name="rows")
-        .with_columns(pl.col("outcome").replace_strict(OUTCOMES))
-        .filter(pl.col("rows") > 0),
+        rows_by_outcome,
+        grouped=True,
+        color_sort=list(OUTCOMES.values()),
         x="rows:Q",
         y="source:N",
         color="outcome:N",
@@ -63,7 +68,11 @@ left.altair_chart(
             alt.Tooltip("files:Q", title="Files"),
         ],
     ),
-    width="stretch",
+    charts.count_summary(rows_by_outcome, by="source", value="rows", noun="rows read", by_noun="sources", top=9)
+    + " By outcome: "
+    + charts.breakdown(rows_by_outcome, by="outcome", value="rows", order=list(OUTCOMES.values()))
+    + ".",
+    left,
 )
 grid(
     container=right,
@@ -148,8 +157,10 @@ grid(
 
 st.subheader("The load manifest, file by file")
 source_col, toggle_col = st.columns([2, 3])
-source = source_col.selectbox("Source", ["all", *sorted(files["source"].unique())], key="health_source")
-only_issues = toggle_col.toggle("Only files with duplicates or rejects", key="health_issues")
+source = source_col.selectbox(
+    "Source", ["all", *sorted(files["source"].unique())], key="health_source", bind="query-params"
+)
+only_issues = toggle_col.toggle("Only files with duplicates or rejects", key="health_issues", bind="query-params")
 shown = files if source == "all" else files.filter(pl.col("source") == source)
 if only_issues:
     shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))

@@ -30,8 +30,8 @@ TREND_COLUMNS = {
 }
 # The controls this page presents, in the order of its tabs (the catalog gives each control one page).
 DSR_CONTROLS = data.page_controls("dsr")
-TREND_SCALE = alt.Scale(
-    domain=list(TREND_COLUMNS.values()), range=["#16a34a", "#dc2626", "#94a3b8", "#a78bfa", "#60a5fa"]
+TREND_SCALE = charts.state_scale(
+    dict(zip(TREND_COLUMNS.values(), ["good", "bad", "neutral", "info", "warn"], strict=True))
 )
 
 f = current_filters()
@@ -98,13 +98,14 @@ else:
     )
     left, right = st.columns([3, 2])
     if dots.height:
-        left.altair_chart(
+        charts.show(
             charts.dots(
                 dots,
                 x="days_to_deadline:Q",
                 y="jurisdiction:N",
                 color="state_label:N",
                 color_scale=charts.DSR_STATE_SCALE,
+                shape_scale=charts.DSR_STATE_SHAPES,
                 rule_at=0,
                 title="Each open request: days left (negative: overdue)",
                 x_title="Days to the effective deadline",
@@ -118,10 +119,13 @@ else:
                     alt.Tooltip("days_to_deadline:Q", title="Days left"),
                 ],
             ),
-            width="stretch",
+            f"{dots.height:,} open requests with a deadline: "
+            + charts.breakdown(dots.with_columns(pl.lit(1).alias("n")), by="state_label", value="n", order=OPEN_STATES)
+            + f". Days left range from {dots['days_to_deadline'].min():,} to {dots['days_to_deadline'].max():,}.",
+            left,
         )
     by_type = open_requests.group_by("request_type", "state_label").len("requests")
-    right.altair_chart(
+    charts.show(
         charts.bar(
             by_type,
             x="requests:Q",
@@ -141,7 +145,11 @@ else:
                 alt.Tooltip("requests:Q", title="Requests"),
             ],
         ),
-        width="stretch",
+        charts.count_summary(by_type, by="request_type", value="requests", noun="open requests", by_noun="types")
+        + " By state: "
+        + charts.breakdown(by_type, by="state_label", value="requests", order=OPEN_STATES)
+        + ".",
+        right,
     )
     pivot = (
         open_requests.group_by("jurisdiction", "state_label")
@@ -165,14 +173,15 @@ by_type = _scope(data.query("dsr_turnaround_by_type", as_of=f.as_of), None)
 left, right = st.columns([3, 2])
 if dist.height:
     hist = dist.group_by("bin_start", "bin_label", "request_type").agg(pl.col("requests").sum())
-    left.altair_chart(
+    sorted_bins = hist.sort("bin_start")["bin_label"].unique(maintain_order=True).to_list()
+    charts.show(
         charts.bar(
             hist,
             x="bin_label:O",
             y="requests:Q",
             color="request_type:N",
             color_title="Request type",
-            sort=hist.sort("bin_start")["bin_label"].unique(maintain_order=True).to_list(),
+            sort=sorted_bins,
             title="Days from receipt to closure (closed requests)",
             x_title="Turnaround (days, 5-day bins)",
             y_title="Requests",
@@ -182,7 +191,11 @@ if dist.height:
                 alt.Tooltip("requests:Q", title="Requests"),
             ],
         ),
-        width="stretch",
+        charts.count_summary(hist, by="request_type", value="requests", noun="closed requests", by_noun="types")
+        + " Turnaround bins (days): "
+        + charts.breakdown(hist, by="bin_label", value="requests", order=sorted_bins)
+        + ".",
+        left,
     )
 else:
     left.info("No closed request with a known turnaround under the current filters.")
@@ -215,16 +228,16 @@ if trend.height:
     monthly = (
         trend.group_by("month")
         .agg(pl.col(list(TREND_COLUMNS)).sum())
-        .with_columns(pl.col("month").dt.strftime("%Y-%m"))
         .unpivot(index="month", variable_name="outcome", value_name="requests")
         .with_columns(pl.col("outcome").replace_strict(TREND_COLUMNS))
         .filter(pl.col("requests") > 0)
     )
-    st.altair_chart(
+    charts.show(
         charts.bar(
             monthly,
-            x="month:O",
+            x="month:T",
             y="requests:Q",
+            time_unit="yearmonth",
             color="outcome:N",
             color_title="Outcome",
             color_scale=TREND_SCALE,
@@ -232,16 +245,23 @@ if trend.height:
             x_title="Month received",
             y_title="Requests",
             tooltip=[
-                alt.Tooltip("month:O", title="Month"),
+                alt.Tooltip("month:T", title="Month", format=charts.MONTH_FORMAT),
                 alt.Tooltip("outcome:N", title="Outcome"),
                 alt.Tooltip("requests:Q", title="Requests"),
             ],
         ),
-        width="stretch",
+        charts.series_summary(monthly, when="month", value="requests", noun="requests received")
+        + " By outcome: "
+        + charts.breakdown(monthly, by="outcome", value="requests", order=list(TREND_COLUMNS.values()))
+        + ".",
     )
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
-tabs = st.tabs(["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"])
+tabs = st.tabs(
+    ["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"],
+    key="dsr_tab",
+    bind="query-params",  # the open tab is in the link
+)
 for tab, control_id, empty in zip(
     tabs,
     DSR_CONTROLS,
@@ -276,9 +296,16 @@ for tab, control_id, empty in zip(
 
 st.subheader("Every request, with its deadline explained")
 search_col, state_col = st.columns([2, 3])
-search = search_col.text_input("Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel")
+search = search_col.text_input(
+    "Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel", bind="query-params"
+)
 states = state_col.multiselect(
-    "State", list(STATE_LABELS), key="dsr_states", format_func=STATE_LABELS.get, placeholder="All states"
+    "State",
+    list(STATE_LABELS),
+    key="dsr_states",
+    format_func=STATE_LABELS.get,
+    placeholder="All states",
+    bind="query-params",
 )
 shown = register
 if search:

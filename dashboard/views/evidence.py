@@ -204,7 +204,7 @@ years = sorted(register["received_date"].dt.year().unique().to_list(), reverse=T
 if not years:
     st.info("No request was received by the as-of date (or the DSR export was not loaded).")
 else:
-    year = st.selectbox("Calendar year of receipt", years, key="evidence_year")
+    year = st.selectbox("Calendar year of receipt", years, key="evidence_year", bind="query-params")
     # CCPA regs §7102 covers California consumers: US-CA unless the sidebar narrows to one other jurisdiction.
     scope = f.jurisdictions[0] if len(f.jurisdictions or []) == 1 else "US-CA"
     metrics = dsr_metrics(register, year, scope)

@@ -94,7 +94,7 @@ left, right = st.columns(2)
 with left:
     by_section = alarms.group_by("policy_section", "severity").agg(pl.len().alias("alarms"))
     if by_section.height:
-        st.altair_chart(
+        charts.show(
             charts.bar(
                 by_section,
                 x="policy_section:N",
@@ -102,6 +102,7 @@ with left:
                 color="severity:N",
                 color_title="Severity",
                 color_scale=charts.SEVERITY_SCALE,
+                color_sort=charts.SEVERITY_DOMAIN,
                 sort=list(titles),
                 title="Open alarms by policy section",
                 x_title="Policy section",
@@ -109,38 +110,45 @@ with left:
                 tooltip=[
                     alt.Tooltip("policy_section:N", title="Section"),
                     alt.Tooltip("severity:N", title="Severity"),
-                    alt.Tooltip("alarms:Q", title="Alarms"),
+                    alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
                 ],
             ),
-            width="stretch",
+            charts.count_summary(
+                by_section, by="policy_section", value="alarms", noun="open alarms", by_noun="sections"
+            )
+            + " By severity: "
+            + charts.breakdown(by_section, by="severity", value="alarms", order=charts.SEVERITY_DOMAIN)
+            + ".",
         )
     else:
         st.info("No alarms as of this date under the current filters: every control that ran found nothing wrong.")
 with right:
     trend = (
         alarms.filter(pl.col("observed_at").is_not_null())
-        .with_columns(pl.col("observed_at").dt.strftime("%Y-%m").alias("month"))
+        .with_columns(pl.col("observed_at").dt.date().dt.truncate("1mo").alias("month"))
         .group_by("month", "policy_section")
         .agg(pl.len().alias("alarms"))
     )
     if trend.height:
-        st.altair_chart(
+        charts.show(
             charts.bar(
                 trend,
-                x="month:O",
+                x="month:T",
                 y="alarms:Q",
+                time_unit="yearmonth",
                 color="policy_section:N",
                 color_title="Policy section",
+                color_scale=charts.categorical(sorted(trend["policy_section"].unique().to_list())),
                 title="When the open problems arose (month observed)",
                 x_title="Month observed",
                 y_title="Alarms",
                 tooltip=[
-                    alt.Tooltip("month:O", title="Month"),
+                    alt.Tooltip("month:T", title="Month", format=charts.MONTH_FORMAT),
                     alt.Tooltip("policy_section:N", title="Section"),
-                    alt.Tooltip("alarms:Q", title="Alarms"),
+                    alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
                 ],
             ),
-            width="stretch",
+            charts.series_summary(trend, when="month", value="alarms", noun="open alarms observed"),
         )
     else:
         st.info("No dated alarms to plot over time.")

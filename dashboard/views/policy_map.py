@@ -13,7 +13,8 @@ from dashboard import charts, data
 from dashboard.format import Identities, current_filters, grid, plural, show_findings, static_table, table
 
 MATRIX_STATES = ["Declared and seen", "Declared, not seen", "Seen but undeclared"]
-STATE_SCALE = alt.Scale(domain=MATRIX_STATES, range=["#2563eb", "#cbd5e1", "#dc2626"])
+STATE_SCALE = charts.state_scale(dict(zip(MATRIX_STATES, ["good", "neutral", "bad"], strict=True)))
+STATE_WORDS = {"Declared and seen": "", "Declared, not seen": "unused", "Seen but undeclared": "UNDECLARED"}
 
 
 def policy_config(section_id: str) -> None:
@@ -88,7 +89,8 @@ c4.metric(
 
 st.subheader("The policy, section by section")
 tab_labels = [f"{sid} · {title}" for sid, title in sections.select("section_id", "title").iter_rows()]
-for tab, row in zip(st.tabs(tab_labels), sections.iter_rows(named=True), strict=True):
+policy_tabs = st.tabs(tab_labels, key="policy_tab", bind="query-params")  # the open section is in the link
+for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
     with tab:
         text_col, map_col = st.columns([2, 3])
         with text_col:
@@ -196,9 +198,10 @@ cells = pl.concat(
     how="vertical_relaxed",
 ).with_columns(pl.col("system_id").fill_null("(unknown system)"))
 if cells.height:
-    st.altair_chart(
+    charts.show(
         charts.heatmap(
-            cells,
+            cells.with_columns(pl.col("state").replace_strict(STATE_WORDS, default="").alias("word")),
+            text="word:N",
             x="system_id:N",
             y="data_category:N",
             color="state:N",
@@ -216,7 +219,9 @@ if cells.height:
                 alt.Tooltip("uses:Q", title="Declared uses"),
             ],
         ),
-        width="stretch",
+        f"{cells.height:,} system and data-category pairs: "
+        + charts.breakdown(cells.with_columns(pl.lit(1).alias("n")), by="state", value="n", order=MATRIX_STATES)
+        + ".",
     )
 else:
     st.info("The filters leave no data-map entry to draw.")

@@ -21,7 +21,7 @@ from dashboard.format import (
 
 AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
 STATE_ORDER = ["Within retention", "Past retention", "On legal hold", "Deleted", "De-identified"]
-STATE_SCALE = alt.Scale(domain=STATE_ORDER, range=["#93c5fd", "#dc2626", "#f59e0b", "#16a34a", "#86efac"])
+STATE_SCALE = charts.state_scale(dict(zip(STATE_ORDER, ["good_light", "bad", "warn", "good", "neutral"], strict=True)))
 LAG_BUCKETS = {
     "lag_early": "before due",
     "lag_0_7": "0-7 days",
@@ -71,9 +71,10 @@ else:
         .filter(pl.col("records") > 0)
     )  # fmt: skip
     left, right = st.columns(2)
-    left.altair_chart(
+    charts.show(
         charts.bar(
             by_state,
+            grouped=True,
             x="records:Q",
             y="data_category:N",
             color="state:N",
@@ -91,21 +92,32 @@ else:
                 alt.Tooltip("records:Q", title="Records", format=","),
             ],
         ),
-        width="stretch",
+        charts.count_summary(by_state, by="data_category", value="records", noun="records", by_noun="categories")
+        + " By state: "
+        + charts.breakdown(by_state, by="state", value="records", order=STATE_ORDER)
+        + ".",
+        left,
     )
     age_cells = ages.group_by("data_category", "age_bucket").agg(
         pl.col("records").sum(), pl.col("past_retention").sum()
     )
-    right.altair_chart(
+    past_cells = age_cells.filter(pl.col("past_retention") > 0)
+    charts.show(
         charts.heatmap(
-            age_cells,
+            age_cells.with_columns(
+                pl.when(pl.col("past_retention") > 0)
+                .then(pl.col("past_retention").cast(pl.String))
+                .otherwise(pl.lit(""))
+                .alias("word")
+            ),
+            text="word:N",
             x="age_bucket:O",
             y="data_category:N",
             color="past_retention:Q",
-            # none past retention: near white; one or more: pink to dark red
+            # none past retention: near white; one or more: light orange to vermillion (and the count written)
             color_scale=alt.Scale(
                 domain=[0, 0.5, max(1, int(age_cells["past_retention"].max() or 1))],
-                range=["#f8fafc", "#fecaca", "#991b1b"],
+                range=["#f8fafc", "#fdd0a2", charts.ROLE_COLOURS["bad"]],
             ),
             x_sort=AGE_ORDER,
             title="Past retention by age since creation",
@@ -119,7 +131,14 @@ else:
                 alt.Tooltip("past_retention:Q", title="Past retention", format=","),
             ],
         ),
-        width="stretch",
+        f"{int(age_cells['past_retention'].sum()):,} records past retention, in {past_cells.height} category and "
+        f"age cells"
+        + (
+            f": {charts.breakdown(past_cells, by='data_category', value='past_retention')}."
+            if past_cells.height
+            else "."
+        ),
+        right,
     )
 
 st.subheader("Records past retention by system and store")
@@ -127,7 +146,7 @@ if records_past.height == 0:
     st.success("No record is past its retention clock plus grace under the current filters.")
 else:
     by_store = records_past.group_by("system", "store", "severity").agg(pl.len().alias("records"))
-    st.altair_chart(
+    charts.show(
         charts.bar(
             by_store.with_columns(pl.concat_str(["system", "store"], separator="/").alias("where")),
             x="records:Q",
@@ -135,6 +154,7 @@ else:
             color="severity:N",
             color_title="Severity",
             color_scale=charts.SEVERITY_SCALE,
+            color_sort=charts.SEVERITY_DOMAIN,
             horizontal=True,
             title="Records past retention, per system/store",
             x_title="Records past retention",
@@ -145,7 +165,10 @@ else:
                 alt.Tooltip("records:Q", title="Records", format=","),
             ],
         ),
-        width="stretch",
+        f"{records_past.height:,} records past retention in {by_store.select('system', 'store').n_unique()} "
+        "stores. By severity: "
+        + charts.breakdown(by_store, by="severity", value="records", order=charts.SEVERITY_DOMAIN)
+        + ".",
     )
     with st.expander(f"The {plural(records_past.height, 'record')} past retention, as the control reports them"):
         show_findings(records_past, ids, {"severity": "Severity", "resource": "Record", "reason": "Reason"})
@@ -162,7 +185,7 @@ else:
     buckets = lag.unpivot(index="system", on=list(LAG_BUCKETS), variable_name="bucket", value_name="records")
     buckets = buckets.with_columns(pl.col("bucket").replace_strict(LAG_BUCKETS)).filter(pl.col("records") > 0)
     left, right = st.columns([3, 2])
-    left.altair_chart(
+    charts.show(
         charts.bar(
             buckets,
             x="records:Q",
@@ -170,7 +193,10 @@ else:
             color="bucket:N",
             color_title="Erased after the due date",
             color_sort=list(LAG_BUCKETS.values()),
-            color_scale=alt.Scale(domain=list(LAG_BUCKETS.values()), scheme="orangered"),
+            # Sequential from blue (erased early) to vermillion (over 90 days late): ordered, colour-blind safe.
+            color_scale=alt.Scale(
+                domain=list(LAG_BUCKETS.values()), range=["#0072B2", "#56B4E9", "#F0E442", "#E69F00", "#D55E00"]
+            ),
             horizontal=True,
             title="Deletion lag distribution per system",
             x_title="Records erased",
@@ -181,7 +207,10 @@ else:
                 alt.Tooltip("records:Q", title="Records", format=","),
             ],
         ),
-        width="stretch",
+        f"{int(buckets['records'].sum()):,} records erased. Days after the due date: "
+        + charts.breakdown(buckets, by="bucket", value="records", order=list(LAG_BUCKETS.values()))
+        + ".",
+        left,
     )
     grid(
         container=right,

@@ -23,9 +23,10 @@ from dashboard.format import (
 
 CONTROLS = load_catalog().ids_on_page("security")
 TLS_ORDER = ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none", "encrypted", "unencrypted"]
-TLS_SCALE = alt.Scale(
-    domain=TLS_ORDER, range=["#15803d", "#4ade80", "#f97316", "#dc2626", "#7f1d1d", "#15803d", "#dc2626"]
+TLS_SCALE = charts.state_scale(
+    dict(zip(TLS_ORDER, ["good", "good_light", "warn", "bad", "critical", "good", "bad"], strict=True))
 )
+
 
 f = current_filters()
 st.title("Security & transfers")
@@ -72,7 +73,7 @@ st.subheader("Encryption in transit and at rest")
 tls = data.query("security_tls_by_service", as_of=f.as_of, start_date=f.start, end_date=f.end)
 if tls.height:
     # Shares per service, so one weak line among thousands still shows; counts are in the tooltip.
-    st.altair_chart(
+    charts.show(
         charts.bar(
             tls.with_columns(pl.concat_str(["service", "line_kind"], separator=" · ").alias("what")),
             x="lines:Q",
@@ -95,7 +96,9 @@ if tls.height:
                 alt.Tooltip("last_at:T", title="Last seen"),
             ],
         ),
-        width="stretch",
+        f"{tls['lines'].sum():,} diagnostic lines from {tls['service'].n_unique()} services, by setting: "
+        + charts.breakdown(tls, by="setting", value="lines", order=TLS_ORDER)
+        + ".",
     )
 else:
     st.info("No diagnostic export in the period, so transport and storage encryption cannot be shown.")
@@ -110,7 +113,7 @@ if daily.height > charts.MAX_ROWS:  # a multi-year period: weekly cells keep the
     daily = daily.group_by("system", pl.col("event_date").dt.truncate("1w")).agg(pl.col("events").sum())
     span_days = 7
 if daily.height:
-    st.altair_chart(
+    charts.show(
         charts.day_heatmap(
             daily,
             day="event_date",
@@ -126,7 +129,9 @@ if daily.height:
                 alt.Tooltip("events:Q", title="Events", format=","),
             ],
         ),
-        width="stretch",
+        f"{daily['events'].sum():,} audit events from {daily['system'].n_unique()} systems between "
+        f"{daily['event_date'].min():%d %b %Y} and {daily['event_date'].max():%d %b %Y}; "
+        f"{charts.breakdown(daily, by='system', value='events')}.",
     )
 else:
     st.info("No audit events in the period for the selected systems.")
@@ -163,25 +168,19 @@ transfers = transfers.filter(f.values_expr("jurisdiction", f.jurisdictions)).wit
     .alias("basis")
 )
 if transfers.height:
-    st.altair_chart(
+    charts.show(
         charts.heatmap(
-            transfers,
+            transfers.with_columns(
+                pl.col("basis")
+                .replace_strict({k: v[1] for k, v in charts.MECHANISMS.items()}, default="?")
+                .alias("word")
+            ),
             x="region:N",
             y="jurisdiction:N",
             color="basis:N",
-            color_scale=alt.Scale(
-                domain=[
-                    "none_needed",
-                    "adequacy",
-                    "dpf",
-                    "sccs",
-                    "app8",
-                    "idta",
-                    "NO SAFEGUARD",
-                    "jurisdiction unknown",
-                ],
-                range=["#bbf7d0", "#86efac", "#4ade80", "#22c55e", "#16a34a", "#15803d", "#dc2626", "#cbd5e1"],
-            ),
+            color_scale=charts.MECHANISM_SCALE,
+            text="word:N",
+            dark_cells=charts.MECHANISM_DARK,
             title="Where each jurisdiction's subjects were processed, and under which mechanism",
             x_title="Processing region",
             y_title="Subject jurisdiction",
@@ -195,7 +194,10 @@ if transfers.height:
                 alt.Tooltip("subjects:Q", title="Subjects", format=","),
             ],
         ),
-        width="stretch",
+        f"{transfers['events'].sum():,} events about {transfers['jurisdiction'].n_unique()} jurisdictions' "
+        f"subjects in {transfers['region'].n_unique()} regions, by mechanism: "
+        + charts.breakdown(transfers, by="basis", value="events", order=list(charts.MECHANISMS))
+        + ".",
     )
 else:
     st.info("No audit event in the period names both a subject and a processing region.")
@@ -208,14 +210,14 @@ if disclosures.height:
         pl.when(pl.col("approved")).then(pl.lit("approved")).otherwise(pl.lit("NOT approved")).alias("approval")
     )
     left, right = st.columns([2, 3])
-    left.altair_chart(
+    charts.show(
         charts.bar(
             shown,
             x="events:Q",
             y="recipient:N",
             color="approval:N",
             color_title="Recipient",
-            color_scale=alt.Scale(domain=["approved", "NOT approved"], range=["#2563eb", "#dc2626"]),
+            color_scale=charts.state_scale({"approved": "good", "NOT approved": "bad"}),
             horizontal=True,
             title="Share and export events per recipient",
             x_title="Events",
@@ -228,7 +230,10 @@ if disclosures.height:
                 alt.Tooltip("mechanism:N", title="Transfer mechanism"),
             ],
         ),
-        width="stretch",
+        f"{shown['events'].sum():,} share and export events to {shown['recipient'].n_unique()} recipients: "
+        + charts.breakdown(shown, by="approval", value="events", order=["approved", "NOT approved"])
+        + ".",
+        left,
     )
     grid(
         container=right,
@@ -269,7 +274,7 @@ else:
     au = incidents.filter(pl.col("au_days").is_not_null()).with_columns(
         pl.when(pl.col("au_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
     )
-    clock_scale = alt.Scale(domain=["in time", "late"], range=["#16a34a", "#dc2626"])
+    clock_scale = charts.state_scale({"in time": "good", "late": "bad"})
     for col, frame, value, limit, what, unit in (
         (left, gdpr, "gdpr_hours", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
         (right, au, "au_days", au_days, "AU: days to breach assessment", "Days"),
@@ -277,7 +282,7 @@ else:
         if frame.height == 0:
             col.info(f"No incident with personal data falls under this clock ({what.split(':')[0]}).")
             continue
-        col.altair_chart(
+        charts.show(
             charts.against_limit(
                 frame,
                 x=f"{value}:Q",
@@ -296,7 +301,9 @@ else:
                     alt.Tooltip(f"{value}:Q", title=unit, format=".1f"),
                 ],
             ),
-            width="stretch",
+            f"{frame.height} incidents against a limit of {limit:g} {unit.lower()}: "
+            f"{frame.filter(pl.col('clock') == 'late').height} late; the longest took {frame[value].max():,.1f}.",
+            col,
         )
     grid(
         table(

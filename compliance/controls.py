@@ -9,6 +9,7 @@ database always gives the same findings.
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from compliance.queries import QUERY_DIR, Query, controls, run_query
+from compliance.queries import QUERY_DIR, Query, bind, controls, run_query
 from compliance.schema import SEVERITIES, SOURCES_BY_FOLDER
 from compliance.waivers import apply_waivers
 
@@ -31,6 +32,7 @@ __all__ = [
     "default_as_of",
     "evaluate_controls",
     "loaded_sources",
+    "materialised_models",
     "run_controls",
     "select_controls",
     "sort_findings",
@@ -181,6 +183,43 @@ def _frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=FINDINGS_SCHEMA)
 
 
+_STORE_NUMBERS = itertools.count(1)
+
+
+@contextlib.contextmanager
+def materialised_models(
+    con: duckdb.DuckDBPyConnection, queries: Sequence[Query], policy: Policy, as_of: date | None
+) -> Iterator[dict[str, str]]:
+    """Each model the queries use, computed once as of `as_of` into a table of a private in-memory
+    database attached for the run (so the work the controls share is done once, and the audit database
+    stays read-only); yields model -> table for `run_query(stored=...)`. A model that cannot be built
+    is left out: the queries that use it compute it inline and report their own error."""
+    needed = list({m.name: m for q in queries for m in q.models}.values())
+    if not needed:
+        yield {}
+        return
+    store = f"check_models_{next(_STORE_NUMBERS)}"
+    # duckdb: an in-memory database attached beside a read-only one takes writes (Spark: temp views).
+    con.execute(f"attach ':memory:' as {store} (read_only false)").fetchall()
+    stored: dict[str, str] = {}
+    try:
+        for model in needed:
+            cur = con.cursor()
+            try:
+                cur.execute("set enable_progress_bar = false").fetchall()  # stdout may carry the findings
+                sql = model.sql_with(stored)
+                cur.execute(f"create table {store}.{model.name} as\n{sql}", bind(model, {"as_of": as_of}, policy))
+                cur.fetchall()
+                stored[model.name] = f"{store}.{model.name}"
+            except Exception:
+                continue  # the controls that read it compute it inline and report the failure
+            finally:
+                cur.close()
+        yield stored
+    finally:
+        con.execute(f"detach {store}").fetchall()
+
+
 def evaluate_controls(
     con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date | None, queries: Sequence[Query]
 ) -> Iterator[tuple[Query, pl.DataFrame]]:
@@ -193,24 +232,29 @@ def evaluate_controls(
         with contextlib.suppress(ValueError):
             as_of = default_as_of(con)
     notes = {folder: note for folder, (_, note) in sources.items() if note}
-    for query in queries:
-        unknown = [f for f in query.requires if f not in sources]
-        if unknown:
-            yield query, _frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))])
-            continue
-        missing = [f for f in query.requires if not sources[f][0]]
-        if missing:
-            yield query, _frame([_skip_row(query, missing, notes)])
-            continue
-        try:
-            # Resolved at the first control that needs it, so an empty database still gets its skip rows.
-            if as_of is None and "as_of" in query.params:
-                as_of = default_as_of(con)
-            frame = _conform(query, run_query(con, query, {"as_of": as_of}, policy))
-            frame = apply_waivers(frame, policy.exceptions, as_of)
-        except Exception as exc:  # isolation is the point: report it and run the rest
-            frame = _frame([_error_row(query, exc)])
-        yield query, frame
+    runnable = [q for q in queries if all(sources.get(f, (False,))[0] for f in q.requires)]
+    if as_of is None and any("as_of" in m.params for q in runnable for m in q.models):
+        with contextlib.suppress(ValueError):
+            as_of = default_as_of(con)  # else the models are left to each control, which reports the error
+    with materialised_models(con, runnable if as_of is not None else [], policy, as_of) as stored:
+        for query in queries:
+            unknown = [f for f in query.requires if f not in sources]
+            if unknown:
+                yield query, _frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))])
+                continue
+            missing = [f for f in query.requires if not sources[f][0]]
+            if missing:
+                yield query, _frame([_skip_row(query, missing, notes)])
+                continue
+            try:
+                # Resolved at the first control that needs it, so an empty database still gets its skip rows.
+                if as_of is None and "as_of" in query.params:
+                    as_of = default_as_of(con)
+                frame = _conform(query, run_query(con, query, {"as_of": as_of}, policy, stored))
+                frame = apply_waivers(frame, policy.exceptions, as_of)
+            except Exception as exc:  # isolation is the point: report it and run the rest
+                frame = _frame([_error_row(query, exc)])
+            yield query, frame
 
 
 def run_controls(

@@ -198,6 +198,11 @@ def _holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
     return years[year]
 
 
+def holiday_dates(cal: Calendar, years: Iterable[int]) -> list[date]:
+    """The calendar's public holidays (extras added, excluded ones left out) in `years`, in order."""
+    return sorted(day for year in years for day in _holiday_names(cal, year))
+
+
 @lru_cache(maxsize=1024)
 def _build_holiday_names(cal: Calendar, year: int) -> Mapping[date, str]:
     # Built once per (calendar, year) on first use, so years expand as the register needs

@@ -6,6 +6,14 @@ for controls `control` (catalog id), `section` (policy section), `severity` (def
 `requires` (export folders it needs, e.g. `dsr, audit`: when one was not loaded the control is `skip`).
 Parameters are always bound (`$name`), never formatted into SQL. A parameter the caller does not
 give is taken from the policy settings (`Policy.parameters()`), so thresholds live in configuration.
+
+Shared logic is stated once, as a model (`queries/models/<name>.sql`, same header without `control`): a
+query uses a model by naming it like a table (in the style of dbt's `ref()`). `Query.sql` is the text
+that runs: the file's own text with every model it uses (directly or through another model) put in
+front as a CTE, so any query runs alone on any connection. A check materialises each model once
+(`compliance.controls.materialised_models`) and `Query.sql_with` then reads the stored table instead.
+A query's header declares every parameter of that composed text, so its digest and its declared
+settings cover the models it reads.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from compliance.paths import QUERY_DIR
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
 
+MODELS = "models"  # the folder under a query root that holds the shared intermediate models
 _HEADER = re.compile(r"^--\s*(\w+):\s*(.*)$")
 _CONTINUATION = re.compile(r"^--\s{2,}(\S.*)$")  # indented: a plain `-- comment` ends the header
 _PARAM_USE = re.compile(r"(?<![\w$])\$([A-Za-z_]\w*)")
@@ -44,7 +53,7 @@ class QueryError(ValueError):
 class Query:
     name: str
     path: Path
-    sql: str
+    sql: str  # what runs: `text` with the models it uses in front as CTEs
     description: str
     params: dict[str, str]  # name -> declared SQL type
     returns: tuple[tuple[str, str], ...]  # (column, declared SQL type)
@@ -52,6 +61,12 @@ class Query:
     section: str | None = None
     severity: str | None = None
     requires: tuple[str, ...] = ()  # export folders the query needs; without them a control is `skip`
+    text: str = ""  # the file's own text
+    models: tuple[Query, ...] = ()  # the models `text` uses, directly or not, each after those it uses
+
+    def sql_with(self, stored: Mapping[str, str]) -> str:
+        """The query's SQL reading each model named in `stored` (model -> table) from that table."""
+        return _compose(self.text, self.models, stored)
 
     @property
     def kind(self) -> str:
@@ -71,8 +86,7 @@ class Query:
 
     @property
     def used_params(self) -> set[str]:
-        body = "\n".join(ln.split("--", 1)[0] for ln in self.sql.splitlines())  # ignore comments
-        return set(_PARAM_USE.findall(body))
+        return set(_PARAM_USE.findall(_code(self.sql)))  # comments ignored; the models' parameters count
 
 
 def _split_decls(text: str, path: Path, key: str) -> tuple[tuple[str, str], ...]:
@@ -97,7 +111,63 @@ def _split_decls(text: str, path: Path, key: str) -> tuple[tuple[str, str], ...]
     return tuple(out)
 
 
-def parse_query(path: Path) -> Query:
+_LEADING_WITH = re.compile(r"\A((?:\s*--[^\n]*\n|\s+)*)with\b", re.IGNORECASE)
+
+
+def _code(text: str) -> str:
+    return "\n".join(ln.split("--", 1)[0] for ln in text.splitlines())
+
+
+def _compose(text: str, models: tuple[Query, ...], stored: Mapping[str, str]) -> str:
+    """`text` with each model as a leading CTE: its own SQL, or a read of the table it is stored in."""
+    if not models:
+        return text
+    # Only the models still read: one that only a stored model used is not needed any more.
+    needed, readers = set(), [_code(text)]
+    for model in reversed(models):
+        if any(_names(model.name, code) for code in readers):
+            needed.add(model.name)
+            if model.name not in stored:
+                readers.append(_code(model.text))
+    ctes = []
+    for model in models:
+        if model.name not in needed:
+            continue
+        body = f"select * from {stored[model.name]}" if model.name in stored else model.text.rstrip().rstrip(";")
+        ctes.append(f"{model.name} as (\n{body}\n)")
+    if m := _LEADING_WITH.match(text):
+        return f"{m.group(1)}with {', '.join(ctes)},{text[m.end() :]}"
+    return f"with {', '.join(ctes)}\n{text}"
+
+
+def _names(name: str, code: str) -> bool:
+    """Whether SQL `code` (comments removed) names `name` as a table."""
+    return re.search(rf"(?<![\w.$]){re.escape(name)}(?!\w)", code) is not None
+
+
+def _model_paths(root: Path) -> dict[str, Path]:
+    folder = root / MODELS
+    return {p.stem: p for p in sorted(folder.glob("*.sql"))} if folder.is_dir() else {}
+
+
+def _models_used(path: Path, text: str, seen: tuple[Path, ...] = ()) -> tuple[Query, ...]:
+    """The models (of the query root `path` lies in) that `text` names, each preceded by those it uses."""
+    code = _code(text)
+    out: dict[str, Query] = {}
+    for name, model_path in _model_paths(path.parent.parent).items():
+        if model_path == path or not _names(name, code):
+            continue
+        if re.search(rf"(?<![\w.]){re.escape(name)}\s+as\s*\(", code, re.IGNORECASE):
+            raise QueryError(f"{path}: a CTE named {name!r} hides the model of that name")
+        if model_path in seen:
+            raise QueryError(f"{path}: models use each other in a cycle through {name!r}")
+        model = parse_query(model_path, (*seen, path))
+        for m in (*model.models, model):
+            out.setdefault(m.name, m)
+    return tuple(out.values())
+
+
+def parse_query(path: Path, _seen: tuple[Path, ...] = ()) -> Query:
     text = path.read_text(encoding="utf-8")
     header: dict[str, str] = {}
     last: str | None = None
@@ -116,10 +186,11 @@ def parse_query(path: Path) -> Query:
             raise QueryError(f"{path}: header lacks '-- {required}:'")
     if header["name"] != path.stem:
         raise QueryError(f"{path}: header name {header['name']!r} differs from the file name {path.stem!r}")
+    models = _models_used(path, text, _seen)
     return Query(
         name=header["name"],
         path=path,
-        sql=text,
+        sql=_compose(text, models, {}),
         description=header["description"],
         params=dict(_split_decls(header.get("params", ""), path, "params")),
         returns=_split_decls(header["returns"], path, "returns"),
@@ -127,6 +198,8 @@ def parse_query(path: Path) -> Query:
         section=header.get("section"),
         severity=header.get("severity"),
         requires=tuple(x.strip() for x in header.get("requires", "").split(",") if x.strip()),
+        text=text,
+        models=models,
     )
 
 
@@ -179,13 +252,18 @@ def run_query(
     query: Query | str,
     params: Mapping[str, Any] | None = None,
     policy: Policy | None = None,
+    stored: Mapping[str, str] | None = None,
 ) -> pl.DataFrame:
-    """Run a named query on its own cursor and return a Polars frame."""
+    """Run a named query on its own cursor and return a Polars frame; models named in `stored` are read
+    from the tables given there (see `compliance.controls.materialised_models`)."""
     q = get_query(query) if isinstance(query, str) else query
     values = bind(q, params, policy)
+    sql = q.sql_with(stored or {})
+    if stored:  # a parameter only a stored model used is gone from the text, and DuckDB refuses extras
+        values = {k: v for k, v in values.items() if k in _PARAM_USE.findall(_code(sql))}
     cur = con.cursor()
     try:
-        return with_dimensions(q, cur.sql(q.sql, params=values).pl())
+        return with_dimensions(q, cur.sql(sql, params=values).pl())
     finally:
         cur.close()
 

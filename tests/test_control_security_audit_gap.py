@@ -130,3 +130,46 @@ def test_weekday_system_never_alarms_on_weekends(make_db, policy) -> None:
     out = run_query(make_db({"audit_events": rows}), "security_audit_gap", {"as_of": until.date()}, policy)
     assert out.select("resource", "status").rows() == [("system:office", "ok")]
     assert "39 times" in out["reason"][0]
+
+
+# Public holidays (settings security.audit_gap_holidays): Mon 27 Jan 2025 is Australia Day observed (AU, NSW).
+HOLIDAY = dt.date(2025, 1, 27)
+
+
+def _holiday_rows() -> list[dict[str, object]]:
+    return [
+        # office: Mon-Fri 09:00-16:40, off on the holiday: silent Fri 24 Jan 16:40 to Tue 28 Jan 09:00 (88.3 h).
+        # Its Monday 09-16 slots were active in 5 of 6 weeks (p = 5/7): as an ordinary Monday, chance
+        # (2/7)^8 = 4.4e-05, an alarm; as a holiday, each hour takes the weekend's p = 0: chance 1, no alarm.
+        *_system("office", lambda at: _weekday_hours(at) and at.date() != HOLIDAY),
+        # payroll: the same rhythm, silent on an ordinary Tuesday (4 Feb): (2/7)^8, an alarm, holiday or not.
+        *_system("payroll", lambda at: _weekday_hours(at) and at.date() != dt.date(2025, 2, 4)),
+        # crm: 24/7 every 30 min, down Sun 26 Jan 12:00 to Tue 28 Jan 12:00 (48 h, 47 covered hours). Its weekend
+        # hours are as active as its weekdays (p = 5/7), so the holiday excuses nothing: (2/7)^47, an alarm.
+        *_system("crm", lambda at: not dt.datetime(2025, 1, 26, 12) < at < dt.datetime(2025, 1, 28, 12), 30),
+    ]
+
+
+def _statuses(con, policy, holidays: list[dt.date]) -> dict[str, str]:
+    params = {"as_of": AS_OF, "security_audit_gap_holidays": holidays, "security_audit_gap_holidays_timezone": "UTC"}
+    out = run_query(con, "security_audit_gap", params, policy)
+    return {r["resource"]: r["status"] for r in out.to_dicts()}
+
+
+def test_weekday_system_silent_on_a_public_holiday_does_not_alarm(make_db, policy) -> None:
+    con = make_db({"audit_events": _holiday_rows()})
+    assert _statuses(con, policy, [HOLIDAY]) == {
+        "system:office": "ok",
+        "system:payroll@2025-02-03": "alarm",
+        "system:crm@2025-01-26": "alarm",
+    }
+    # Without the holiday the office's long weekend is a missed Monday, as before the calendar was known.
+    assert _statuses(con, policy, [])["system:office@2025-01-24"] == "alarm"
+
+
+def test_the_holiday_calendar_comes_from_the_holidays_package() -> None:
+    from compliance.config.dsr_rules import Calendar
+    from compliance.deadlines import holiday_dates
+
+    days = holiday_dates(Calendar(country="AU", subdiv="NSW", timezone="Australia/Sydney"), [2025])
+    assert HOLIDAY in days and dt.date(2025, 1, 28) not in days

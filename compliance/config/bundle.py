@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,14 @@ class Policy:
     def declared_categories(self) -> frozenset[str]:
         return frozenset(c for s in self.data_map.systems for c in s.data_categories)
 
+    @cached_property
+    def _audit_gap_holidays(self) -> tuple[list[date], str]:
+        """security.audit_gap's public holidays (local dates, years HOLIDAY_YEARS) and the zone they are local to."""
+        from compliance.deadlines import holiday_dates
+
+        cal = self.settings.security.audit_gap_holidays
+        return (holiday_dates(cal, HOLIDAY_YEARS), cal.timezone) if cal else ([], "UTC")
+
     def parameters(self) -> dict[str, Any]:
         """Settings flattened to SQL parameter names: anomalies.off_hours.min_records -> off_hours_min_records."""
         out: dict[str, Any] = {}
@@ -88,13 +97,19 @@ class Policy:
         def walk(prefix: str, model: BaseModel) -> None:
             for name, value in model:
                 key = f"{prefix}_{name}" if prefix else name
-                if isinstance(value, BaseModel):
+                if key == "security_audit_gap_holidays":  # a calendar: its holidays and zone, as SQL values
+                    out[key], out[f"{key}_timezone"] = self._audit_gap_holidays
+                elif isinstance(value, BaseModel):
                     walk("" if key == "anomalies" else key, value)
                 else:
                     out[key] = value
 
         walk("", self.settings)
         return out
+
+
+# The years whose public holidays security.audit_gap knows (bound as one list; about 15 dates a year).
+HOLIDAY_YEARS = range(2000, 2051)
 
 
 def _without_top_level_key(yaml_text: bytes, key: bytes) -> bytes:

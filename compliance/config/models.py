@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from compliance.config.base import StrictModel
+from compliance.config.dsr_rules import Calendar
 from compliance.schema import AUDIT_ACTIONS, JURISDICTIONS
 
 Jurisdiction = Literal[JURISDICTIONS]  # the contract's codes (compliance.schema), as a type pydantic checks
@@ -232,6 +233,9 @@ class SecuritySettings(StrictModel):
     # A silence alarms only if it is this unlikely under the system's learned hour-of-week rhythm.
     audit_gap_max_chance: float = Field(gt=0, lt=1)
     audit_gap_min_weeks: float = Field(gt=0)  # history needed before a system's rhythm is trusted
+    # Public holidays (local dates of this calendar) are days off: a system need not log on one more than it
+    # usually does at that hour on a weekend day. None: holidays are judged like any other day.
+    audit_gap_holidays: Calendar | None = None
     min_tls_version: Literal["TLSv1.2", "TLSv1.3"]
 
 

@@ -152,7 +152,8 @@ evidence as (
 actor_summary as (
     select
         actor_id,
-        string_agg(distinct coalesce(actor_role, 'unknown'), ', ') as roles,
+        -- ordered: without an order the list came out in either order from run to run
+        string_agg(distinct coalesce(actor_role, 'unknown'), ', ' order by coalesce(actor_role, 'unknown')) as roles,
         count(*) as events,
         sum(records) as records,
         count(distinct action) as actions,

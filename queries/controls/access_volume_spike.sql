@@ -10,22 +10,19 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- One pass over audit_events down to actor-days (tens of thousands of rows); every later step works on
--- actor-days, and the baselines are computed only for days big enough to matter.
+-- People's actor-days (audit_actor_days: events reduced to actor-days once, tens of thousands of rows); every
+-- later step works on actor-days, and the baselines are computed only for days big enough to matter.
 with actor_days as (
     select
         actor_id,
         event_date,
-        -- the role held at the end of the day (a mid-day grant is rare; the later role is the one to judge).
-        -- duckdb: arg_max (Spark: max_by).
-        arg_max(actor_role, occurred_at) as actor_role,
-        cast(sum(coalesce(record_count, 1)) as bigint) as records,
-        count(*) as events,
-        max(occurred_at) as last_at
-    from audit_events
+        -- the role held at the end of the day. duckdb: arg_max (Spark: max_by).
+        arg_max(actor_role, last_at) as actor_role,
+        cast(sum(records) as bigint) as records,
+        cast(sum(events) as bigint) as events,
+        max(last_at) as last_at
+    from audit_actor_days
     where actor_type in ('employee', 'contractor')
-      and action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and outcome = 'success'
       and event_date <= $as_of
     group by actor_id, event_date
 ),

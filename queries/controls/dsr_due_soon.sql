@@ -7,39 +7,22 @@
 -- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with open_requests as (
-    -- The request as it stood at the end of $as_of (dsr_states).
+-- The requests open as of $as_of and their state: dsr_requests_as_of.
+with classified as (
     select
-        d.request_id,
-        d.jurisdiction,
-        d.request_type,
-        r.received_at,
-        d.rule_id,
-        d.received_date,
-        d.clock_start_date,
-        d.effective_due_date,
-        d.effective_due_at,
-        date_diff('day', $as_of, d.effective_due_date) as days_left
-    from dsr_states as d
-    inner join dsr_requests as r on r.request_id = d.request_id
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
-      and d.status = 'open'
-),
-
-classified as (
-    select
-        *,
-        case
-            when rule_id is null then 'no_rule'
-            when effective_due_date is null then 'awaiting_verification'
-            when days_left < 0 then 'overdue'
-            when days_left <= $dsr_due_soon_days then 'due_soon'
-            else 'on_track'
-        end as finding,
+        request_id,
+        jurisdiction,
+        request_type,
+        received_at,
+        received_date,
+        effective_due_date,
+        effective_due_at,
+        days_to_deadline as days_left,
+        case when state = 'no_deadline' then 'no_rule' else state end as finding,
         'Open ' || request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
         || cast(received_date as varchar) || ')' as request_text
-    from open_requests
+    from dsr_requests_as_of
+    where status = 'open'
 ),
 
 final as (

@@ -7,49 +7,9 @@
 -- params: as_of DATE, retention_erasure_grace_days INTEGER, retention_legal_hold_exempts BOOLEAN
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with erasures as (
-    select
-        request_id,
-        subject_id,
-        jurisdiction,
-        completed_at,
-        date_add(cast(completed_at as date), $retention_erasure_grace_days) as grace_end_date
-    from dsr_requests
-    where request_type = 'delete'
-      and status = 'completed'
-      and completed_at is not null
-      and cast(completed_at as date) <= $as_of
-),
-
-backup_stores as (
-    -- Stores the data map marks as backups; a store it does not list is treated as a primary store.
-    select distinct system_id, store_id
-    from ref_data_map
-    where is_backup
-),
-
-subject_records as (
-    -- Records created after the request completed are new data, not what the erasure covered.
-    select
-        e.request_id,
-        e.completed_at,
-        e.grace_end_date,
-        i.system,
-        i.system || '/' || i.store || '/' || i.record_id as record_key,
-        b.store_id is not null as is_backup,
-        coalesce(i.legal_hold, false) and $retention_legal_hold_exempts as is_held,
-        -- The record's first erasure (least skips NULLs), counted only if it happened by as_of.
-        case
-            when cast(least(i.deleted_at, i.deidentified_at) as date) <= $as_of
-                then least(i.deleted_at, i.deidentified_at)
-        end as erased_at
-    from erasures as e
-    inner join inventory_records as i on i.subject_id = e.subject_id
-    left join backup_stores as b on b.system_id = i.system and b.store_id = i.store
-    where i.created_at <= e.completed_at
-),
-
-record_status as (
+-- The completed delete requests (erasure_requests) and their subjects' records held at completion
+-- (erasure_request_records).
+with record_status as (
     select
         *,
         -- A primary store must be erased by the time the request is marked completed.
@@ -57,7 +17,7 @@ record_status as (
         is_backup and $as_of > grace_end_date
         and (erased_at is null or cast(erased_at as date) > grace_end_date) as is_backup_late,
         is_backup and $as_of <= grace_end_date and erased_at is null as is_backup_pending
-    from subject_records
+    from erasure_request_records
 ),
 
 remaining as (
@@ -95,7 +55,7 @@ assessed as (
         coalesce(r.legal_hold_count, 0) as legal_hold_count,
         r.late_systems,
         r.remaining_keys
-    from erasures as e
+    from erasure_requests as e
     left join remaining as r on r.request_id = e.request_id
 ),
 

@@ -7,65 +7,10 @@
 -- params: as_of DATE, retention_legal_hold_exempts BOOLEAN
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with records as (
-    -- Records created after as_of did not exist yet on that day.
-    select
-        system,
-        store,
-        record_id,
-        data_category,
-        snapshot_at,
-        created_at,
-        last_activity_at,
-        contract_ended_at,
-        coalesce(legal_hold, false) as legal_hold,
-        -- Erased "as of as_of": a deletion stamped later had not happened yet on that day.
-        case when cast(deleted_at as date) <= $as_of then cast(deleted_at as date) end as deleted_date,
-        case when cast(deidentified_at as date) <= $as_of then cast(deidentified_at as date) end as deidentified_date
-    from inventory_records
-    where cast(created_at as date) <= $as_of
-),
-
-ruled as (
-    -- The rule that governs the record depends only on its system, store and category, so it is resolved
-    -- once at ingest (retention_rules_resolved: a category rule covers its descendants, a system or store
-    -- rule only that system or store; store 3 > system 2 > category 1, then the longest (nearest)
-    -- category key). NULL rule columns when no rule covers the category.
-    select
-        r.*,
-        u.rule_category,
-        u.rule_system,
-        u.rule_store,
-        u.period_days,
-        u.clock,
-        u.grace_days,
-        u.action
-    from records as r
-    left join retention_rules_resolved as u
-        on u.system = r.system
-        and u.store = r.store
-        and u.data_category = r.data_category
-),
-
-clocked as (
+-- The records held on $as_of with their governing rule, due date and retention status: inventory_retention_as_of.
+with assessed as (
     select
         *,
-        -- A record never active since creation was last active when it was created.
-        cast(
-            case clock
-                when 'created_at' then created_at
-                when 'last_activity_at' then coalesce(last_activity_at, created_at)
-                when 'contract_ended_at' then contract_ended_at
-            end as date
-        ) as clock_date
-    from ruled
-),
-
-assessed as (
-    select
-        *,
-        date_add(clock_date, cast(period_days as integer)) as due_date,
-        date_diff('day', date_add(clock_date, cast(period_days as integer)), $as_of) as days_past_due,
         system || '/' || store || '/' || record_id as record_key,
         -- e.g. "user.name (system billing): 2555 days from created_at"
         rule_category
@@ -75,20 +20,13 @@ assessed as (
             else ''
         end
         || ': ' || cast(period_days as varchar) || ' days from ' || clock as rule_text
-    from clocked
+    from inventory_retention_as_of
 ),
 
 classified as (
     select
         *,
-        case
-            when rule_category is null then 'no_rule'
-            when deleted_date is not null or deidentified_date is not null then 'erased'
-            when clock_date is null then 'clock_not_running'
-            when days_past_due <= grace_days then 'within_retention'
-            when legal_hold and $retention_legal_hold_exempts then 'legal_hold'
-            else 'past_retention'
-        end as finding,
+        retention_status as finding,
         'Record ' || record_key || ' (' || data_category || ')' as record_text,
         'rule ' || rule_text || ' ' || cast(clock_date as varchar)
         || case when clock = 'last_activity_at' and last_activity_at is null then ' (creation, no activity since)' else '' end

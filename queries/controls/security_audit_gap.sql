@@ -4,7 +4,8 @@
 -- severity: high
 -- requires: audit
 -- description: Silences longer than allowed that are unlikely under the system's own weekly rhythm (learned per hour of week); one row per system otherwise.
--- params: as_of DATE, security_audit_gap_hours DOUBLE, security_audit_gap_max_chance DOUBLE, security_audit_gap_min_weeks DOUBLE
+-- params: as_of DATE, security_audit_gap_hours DOUBLE, security_audit_gap_max_chance DOUBLE, security_audit_gap_min_weeks DOUBLE,
+--         security_audit_gap_holidays DATE[], security_audit_gap_holidays_timezone VARCHAR
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
@@ -16,6 +17,9 @@
 -- 24/7 system's outage does. Events of any outcome prove that logging works. Events are first reduced to
 -- system-hours; a system that stopped logging is caught by the silence from its last event to the newest event of
 -- the whole audit log. A system with fewer than the minimum weeks of history is reported as info, not judged.
+-- A public holiday (a local date of the calendar in settings security.audit_gap_holidays) is a day off: an hour
+-- of it is judged by the quieter of the system's own slot and the two weekend days' slots at that hour, so a
+-- weekday system's silent holiday is as unremarkable as its weekend while a 24/7 system's outage still alarms.
 --
 -- duckdb: epoch() (Spark: unix_timestamp) gives seconds; generate_series (Spark: explode(sequence(...))) lists
 -- hours; isodow()/hour() (Spark: dayofweek/hour) place an hour in the week.
@@ -141,19 +145,60 @@ silent_hours as (
     from long_silences
 ),
 
-silence_odds as (
+-- duckdb: AT TIME ZONE (Spark: from_utc_timestamp) gives the holiday calendar's local date of a UTC hour, and
+-- list_contains (Spark: array_contains) finds it among the holidays.
+silent_slots as (
+    select
+        system,
+        gap_start_at,
+        (isodow(hour_start) - 1) * 24 + hour(hour_start) as week_slot,
+        hour(hour_start) as hour_of_day,
+        list_contains(
+            $security_audit_gap_holidays,
+            cast((hour_start at time zone 'UTC') at time zone $security_audit_gap_holidays_timezone as date)
+        ) as is_holiday
+    from silent_hours
+),
+
+-- The weekend days' rhythm per hour of the day (ISO Saturday and Sunday: week slots 120 to 167).
+weekend_rhythm as (
+    select
+        system,
+        week_slot % 24 as hour_of_day,
+        min(p_active) as p_active,
+        min(case when active_weeks * 2 >= weeks then 1 else 0 end) as is_usual
+    from rhythm
+    where week_slot >= 120
+    group by system, week_slot % 24
+),
+
+-- least() skips a NULL (no weekend observed yet) here and in Spark: the hour is then judged by its own slot.
+slot_odds as (
     select
         s.system,
         s.gap_start_at,
-        count(*) as covered_hours,
-        sum(r.p_active) as expected_active_hours,
-        sum(case when r.active_weeks * 2 >= r.weeks then 1 else 0 end) as usual_hours,
-        sum(ln(1 - r.p_active)) as log_chance
-    from silent_hours as s
+        case when s.is_holiday then least(r.p_active, w.p_active) else r.p_active end as p_active,
+        case when r.active_weeks * 2 >= r.weeks then 1 else 0 end
+        * case when s.is_holiday then coalesce(w.is_usual, 1) else 1 end as is_usual
+    from silent_slots as s
     inner join rhythm as r
         on r.system = s.system
-        and r.week_slot = (isodow(s.hour_start) - 1) * 24 + hour(s.hour_start)
-    group by s.system, s.gap_start_at
+        and r.week_slot = s.week_slot
+    left join weekend_rhythm as w
+        on w.system = s.system
+        and w.hour_of_day = s.hour_of_day
+),
+
+silence_odds as (
+    select
+        system,
+        gap_start_at,
+        count(*) as covered_hours,
+        sum(p_active) as expected_active_hours,
+        sum(is_usual) as usual_hours,
+        sum(ln(1 - p_active)) as log_chance
+    from slot_odds
+    group by system, gap_start_at
 ),
 
 judged_silences as (

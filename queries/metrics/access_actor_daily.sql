@@ -5,17 +5,15 @@
 -- returns: actor_id VARCHAR, activity_date DATE, events BIGINT, records BIGINT, baseline_median_records DOUBLE,
 --          baseline_days BIGINT
 with actor_days as (
-    -- Two windows back: the shown window plus the baseline of its first day.
+    -- Two windows back: the shown window plus the baseline of its first day (audit_actor_days).
     select
         actor_id,
         min(actor_type) as actor_type,
         event_date as activity_date,
-        count(*) as events,
-        cast(sum(coalesce(record_count, 1)) as bigint) as records
-    from audit_events
-    where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and outcome = 'success'
-      and event_date <= $as_of
+        cast(sum(events) as bigint) as events,
+        cast(sum(records) as bigint) as records
+    from audit_actor_days
+    where event_date <= $as_of
       and event_date > date_add($as_of, -2 * $volume_spike_baseline_days)
       and ($actor_id is null or actor_id = $actor_id)
     group by actor_id, event_date

@@ -4,16 +4,15 @@
 -- params: as_of DATE, actor_id VARCHAR, volume_spike_baseline_days INTEGER, volume_spike_peer_quantile DOUBLE
 -- returns: activity_date DATE, actor_role VARCHAR, peers BIGINT, peer_median_records DOUBLE, peer_quantile_records DOUBLE
 with actor_days as (
-    -- People's daily volumes, as access.volume_spike counts them (the role held at the end of the day).
+    -- People's daily volumes, as access.volume_spike counts them (audit_actor_days; the role held at the end
+    -- of the day).
     select
         actor_id,
         event_date,
-        arg_max(actor_role, occurred_at) as actor_role,
-        cast(sum(coalesce(record_count, 1)) as bigint) as records
-    from audit_events
+        arg_max(actor_role, last_at) as actor_role,
+        cast(sum(records) as bigint) as records
+    from audit_actor_days
     where actor_type in ('employee', 'contractor')
-      and action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and outcome = 'success'
       and event_date <= $as_of
       and event_date > date_add($as_of, -$volume_spike_baseline_days)
     group by actor_id, event_date

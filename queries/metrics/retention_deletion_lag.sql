@@ -5,63 +5,18 @@
 -- returns: system VARCHAR, erased BIGINT, median_lag_days INTEGER, p90_lag_days INTEGER, max_lag_days INTEGER,
 --          within_grace BIGINT, beyond_grace BIGINT, lag_early BIGINT, lag_0_7 BIGINT, lag_8_30 BIGINT,
 --          lag_31_90 BIGINT, lag_over_90 BIGINT
-with erased as (
-    -- The first erasure counts (a record may be de-identified, then deleted).
-    select
-        system,
-        store,
-        record_id,
-        data_category,
-        created_at,
-        last_activity_at,
-        contract_ended_at,
-        -- least() skips a NULL argument here and in Spark
-        cast(least(deleted_at, deidentified_at) as date) as erased_date
-    from inventory_records
-    where cast(least(deleted_at, deidentified_at) as date) <= $as_of
-),
-
-ruled as (
-    -- The governing rule, as retention.record_past_retention takes it: resolved once at ingest per
-    -- (system, store, category).
-    select
-        e.*,
-        u.period_days,
-        u.clock,
-        u.grace_days
-    from erased as e
-    left join retention_rules_resolved as u
-        on u.system = e.system
-        and u.store = e.store
-        and u.data_category = e.data_category
-),
-
-lags as (
-    -- Negative lag: erased before it was due (e.g. on a deletion request). Records without a rule or
-    -- a started clock have no due date and are left out.
+-- Each record's due date as retention.record_past_retention takes it: inventory_retention_due.
+-- Negative lag: erased before it was due (e.g. on a deletion request). Records without a rule or a started
+-- clock have no due date and are left out. The first erasure counts (a record may be de-identified, then
+-- deleted); least() skips a NULL argument here and in Spark.
+with measured as (
     select
         system,
         grace_days,
-        cast(
-            date_diff(
-                'day',
-                cast(
-                    case clock
-                        when 'created_at' then created_at
-                        when 'last_activity_at' then coalesce(last_activity_at, created_at)
-                        when 'contract_ended_at' then contract_ended_at
-                    end as date
-                ),
-                erased_date
-            ) - period_days as integer
-        ) as lag_days
-    from ruled
-),
-
-measured as (
-    select *
-    from lags
-    where lag_days is not null
+        cast(date_diff('day', due_date, cast(least(deleted_at, deidentified_at) as date)) as integer) as lag_days
+    from inventory_retention_due
+    where cast(least(deleted_at, deidentified_at) as date) <= $as_of
+      and due_date is not null
 ),
 
 -- duckdb: quantile_disc (an observed lag, not an interpolation); the one CTE to adapt for Spark.

@@ -5,48 +5,18 @@
 -- returns: request_id VARCHAR, subject_id VARCHAR, jurisdiction VARCHAR, completed_date DATE, grace_end_date DATE,
 --          records BIGINT, erased_within_grace BIGINT, erased_after_grace BIGINT, still_stored BIGINT,
 --          legal_hold BIGINT, systems BIGINT, days_to_last_erasure INTEGER, finding VARCHAR
-with erasures as (
-    -- The same population as retention.erasure_incomplete.
+-- The same population as retention.erasure_incomplete: erasure_requests and erasure_request_records.
+with subject_records as (
     select
         request_id,
-        subject_id,
-        jurisdiction,
-        completed_at,
-        cast(completed_at as date) as completed_date,
-        date_add(cast(completed_at as date), $retention_erasure_grace_days) as grace_end_date
-    from dsr_requests
-    where request_type = 'delete'
-      and status = 'completed'
-      and completed_at is not null
-      and cast(completed_at as date) <= $as_of
-),
-
-backup_stores as (
-    -- As retention.erasure_incomplete: the grace applies only to stores the data map marks as backups.
-    select distinct system_id, store_id
-    from ref_data_map
-    where is_backup
-),
-
-subject_records as (
-    -- Records created after the request completed are new data, not what the erasure covered.
-    select
-        e.request_id,
-        e.grace_end_date,
-        i.system,
-        coalesce(i.legal_hold, false) and $retention_legal_hold_exempts as is_held,
+        grace_end_date,
+        system,
+        is_held,
         -- in time: a primary store by the completion itself, a backup within the grace
-        case when b.store_id is not null then cast(e.grace_end_date as timestamp) else e.completed_at end as erase_by,
-        b.store_id is not null and $as_of <= e.grace_end_date as in_backup_grace,
-        -- the first erasure (least skips NULLs), counted only if it happened by as_of
-        case
-            when cast(least(i.deleted_at, i.deidentified_at) as date) <= $as_of
-                then least(i.deleted_at, i.deidentified_at)
-        end as erased_at
-    from erasures as e
-    inner join inventory_records as i on i.subject_id = e.subject_id
-    left join backup_stores as b on b.system_id = i.system and b.store_id = i.store
-    where i.created_at <= e.completed_at
+        case when is_backup then cast(grace_end_date as timestamp) else completed_at end as erase_by,
+        is_backup and $as_of <= grace_end_date as in_backup_grace,
+        erased_at
+    from erasure_request_records
 ),
 
 classified as (
@@ -100,7 +70,7 @@ final as (
             when coalesce(c.legal_hold, 0) > 0 then 'legal_hold'
             else 'complete'
         end as finding
-    from erasures as e
+    from erasure_requests as e
     left join counts as c on c.request_id = e.request_id
 )
 

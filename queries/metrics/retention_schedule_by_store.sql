@@ -15,20 +15,16 @@ with declared_entries as (
     from ref_data_map
 ),
 
+-- The records held on $as_of with their rule and retention status, as retention.record_past_retention judges
+-- them: inventory_retention_as_of.
 records as (
-    -- Records created after as_of did not exist yet on that day; an erasure stamped later had not happened.
     select
         system,
         store,
         data_category,
-        created_at,
-        last_activity_at,
-        contract_ended_at,
-        coalesce(legal_hold, false) as legal_hold,
-        coalesce(cast(deleted_at as date) <= $as_of, false)
-        or coalesce(cast(deidentified_at as date) <= $as_of, false) as is_erased
-    from inventory_records
-    where cast(created_at as date) <= $as_of
+        is_erased,
+        retention_status
+    from inventory_retention_as_of
 ),
 
 entries as (
@@ -78,36 +74,6 @@ rules as (
         and u.data_category = e.data_category
 ),
 
-assessed as (
-    -- As retention.record_past_retention: past retention = not erased, the clock runs, and more than grace
-    -- days past clock + period; legal hold exempts when the settings say so.
-    select
-        u.system,
-        u.store,
-        u.data_category,
-        r.is_erased,
-        r.legal_hold,
-        coalesce(
-            date_diff(
-                'day',
-                cast(
-                    case u.clock
-                        when 'created_at' then r.created_at
-                        when 'last_activity_at' then coalesce(r.last_activity_at, r.created_at)
-                        when 'contract_ended_at' then r.contract_ended_at
-                    end as date
-                ),
-                $as_of
-            ) - u.period_days > u.grace_days,
-            false
-        ) as is_beyond_grace
-    from rules as u
-    inner join records as r
-        on r.system = u.system
-        and r.store = u.store
-        and r.data_category = u.data_category
-),
-
 counts as (
     select
         system,
@@ -116,12 +82,9 @@ counts as (
         count(*) as records,
         count(case when not is_erased then 1 end) as held,
         count(case when is_erased then 1 end) as erased,
-        count(
-            case when not is_erased and is_beyond_grace and not (legal_hold and $retention_legal_hold_exempts) then 1 end
-        ) as past_retention,
-        count(case when not is_erased and is_beyond_grace and legal_hold and $retention_legal_hold_exempts then 1 end)
-            as legal_hold_exempt
-    from assessed
+        count(case when retention_status = 'past_retention' then 1 end) as past_retention,
+        count(case when retention_status = 'legal_hold' then 1 end) as legal_hold_exempt
+    from records
     group by system, store, data_category
 ),
 

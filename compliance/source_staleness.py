@@ -54,6 +54,12 @@ class SourceCoverage:
         behind = self.days_behind
         return self.empty or (behind is not None and behind > self.stale_after_days)
 
+    def short(self) -> str:
+        """A few words for a list of stale sources: 'dsr: no rows' or 'dsr: ends 2025-03-31, 63 days before'."""
+        if self.empty:
+            return f"{self.source}: no rows"
+        return f"{self.source}: ends {self.newest}, {self.days_behind} days before"
+
     def sentence(self) -> str:
         """What a reader must know before trusting figures from this source (empty when it is current)."""
         label = SOURCE_LABELS.get(self.source, f"{self.source} export")

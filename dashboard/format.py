@@ -331,3 +331,8 @@ FINDING_COLUMNS = {
     "status": "Status",
 }
 PROBLEM_COLUMNS = {"severity": "Severity", "control_id": "Control", "resource": "Resource", "reason": "Reason"}
+
+
+def no_none(frame: pl.DataFrame, blank: str = "") -> pl.DataFrame:
+    """`frame` (after `table`) with empty text cells shown as `blank`: the grid would print a literal `None`."""
+    return frame.with_columns(pl.col(pl.String).fill_null(blank))

@@ -16,6 +16,10 @@ so two screens showing the same data can never disagree:
   control belongs to the section its catalog entry names), every section given listed even at zero.
 - **per-control counts** (`alarms_by_control`): open alarms per control with its share of the section's
   alarms, so one noisy control (130 of a section's 145 alarms) stands out.
+- **retention records at issue** (`retention_records_at_issue`): the inventory records that need action: each
+  record past retention (open alarm of `retention.record_past_retention`) and each record an incomplete erasure
+  left behind (the records named in the evidence of an open `retention.erasure_incomplete` alarm), with the days
+  since it should have been gone. A record counts once however many reasons name it.
 
 The caller decides which findings are in scope (as-of date, filters); every count of one screen must then be
 taken from the same frame. Nothing here reads a database or Streamlit state.
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from datetime import date
 
 import polars as pl
 
@@ -41,6 +46,7 @@ __all__ = [
     "open_alarm_count",
     "open_alarms",
     "problem_row_count",
+    "retention_records_at_issue",
     "section_sort_key",
 ]
 
@@ -164,3 +170,48 @@ def flagged_actors(findings: pl.DataFrame) -> pl.DataFrame:
 
 def flagged_actor_count(findings: pl.DataFrame) -> int:
     return flagged_actors(findings).height
+
+
+PAST_RETENTION = "retention.record_past_retention"
+ERASURE_INCOMPLETE = "retention.erasure_incomplete"
+
+
+def retention_records_at_issue(findings: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """One row per (record, why) that needs action, most overdue first: record (system/store/record_id),
+    system, store, why ('past retention' or 'left by erasure <request>'), request_id, severity, due_date (the
+    retention due date, or when the erasure claimed completion), days_overdue (as of `as_of`), reason.
+    `.n_unique("record")` of it is the number of records at issue."""
+    alarms = open_alarms(findings)
+    past = alarms.filter(pl.col("control_id") == PAST_RETENTION).select(
+        pl.col("resource").str.strip_prefix("record:").alias("record"),
+        pl.lit("past retention").alias("why"),
+        pl.lit(None, pl.String).alias("request_id"),
+        "severity",
+        "observed_at",
+        "reason",
+    )
+    left = (
+        alarms.filter(pl.col("control_id") == ERASURE_INCOMPLETE)
+        .explode("evidence")
+        .select(
+            pl.col("evidence").alias("record"),
+            ("left by erasure " + pl.col("resource").str.strip_prefix("dsr:")).alias("why"),
+            pl.col("resource").str.strip_prefix("dsr:").alias("request_id"),
+            "severity",
+            "observed_at",
+            "reason",
+        )
+        # evidence names records as system/store/record_id; a request id alone names no record
+        .filter(pl.col("record").str.count_matches("/") >= 2)
+    )
+    parts = pl.concat([past, left]).with_columns(pl.col("record").str.splitn("/", 3).alias("_p"))
+    return (
+        parts.with_columns(
+            pl.col("_p").struct.field("field_0").alias("system"),
+            pl.col("_p").struct.field("field_1").alias("store"),
+            pl.col("observed_at").cast(pl.Date).alias("due_date"),
+            (pl.lit(as_of) - pl.col("observed_at").cast(pl.Date)).dt.total_days().cast(pl.Int64).alias("days_overdue"),
+        )
+        .sort(["days_overdue", "record"], descending=[True, False], nulls_last=True)
+        .select("record", "system", "store", "why", "request_id", "severity", "due_date", "days_overdue", "reason")
+    )

@@ -336,3 +336,12 @@ PROBLEM_COLUMNS = {"severity": "Severity", "control_id": "Control", "resource": 
 def no_none(frame: pl.DataFrame, blank: str = "") -> pl.DataFrame:
     """`frame` (after `table`) with empty text cells shown as `blank`: the grid would print a literal `None`."""
     return frame.with_columns(pl.col(pl.String).fill_null(blank))
+
+
+def blank_grid(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
+    """`grid` for a frame whose cells may be empty: empty cells show blank (the grid would print `None`, in
+    number columns too), whole numbers whole, decimals to one place; the values stay numbers for sorting."""
+    frame = neutralise_frame(no_none(frame))
+    formats = {n: "{:.0f}" if d.is_integer() else "{:.1f}" for n, d in frame.schema.items() if d.is_numeric()}
+    styled = frame.to_pandas().style.format(na_rep="").format(formats, na_rep="")
+    return (container or st).dataframe(styled, **options)

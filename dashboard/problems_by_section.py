@@ -113,7 +113,7 @@ def _drill_into(section: str, alarms: pl.DataFrame, results: ControlResults, ids
     )
     grid(
         table(
-            per_control,
+            per_control.with_columns(pl.col("share_of_section") * 100),
             {
                 "control_id": "Control",
                 "open_alarms": "Open alarms",
@@ -124,13 +124,15 @@ def _drill_into(section: str, alarms: pl.DataFrame, results: ControlResults, ids
         ).pipe(no_none),
         hide_index=True,
         column_config={
-            "Share of the section": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+            "Share of the section": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
             "What it checks": st.column_config.TextColumn(width="large"),
         },
     )
     for page in dict.fromkeys(page_for(c) for c in per_control["control_id"]):
         mine = [c for c in per_control["control_id"] if page_for(c) == page]
-        label = f"{PAGE_TITLES[page]}: explains {', '.join(mine)}"
+        label = (
+            f"Open {PAGE_TITLES[page]}, which explains {plural(len(mine), 'of these controls', 'of these controls')}"
+        )
         st.page_link(page, label=md_escape(label), icon=":material/arrow_forward:")
     picked = st.selectbox("Alarms of", [ALL_CONTROLS, *per_control["control_id"].to_list()], key=CONTROL_KEY)
     rows = alarms if picked == ALL_CONTROLS else alarms.filter(pl.col("control_id") == picked)

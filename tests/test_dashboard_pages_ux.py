@@ -21,7 +21,7 @@ os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import APP, TIMEOUT, _assert_clean, _number, _table, build_small_demo
+from test_dashboard_apptest import APP, TIMEOUT, _assert_clean, _number, _plain, _table, build_small_demo
 
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
@@ -122,7 +122,7 @@ def test_overview_section_drills_into_its_controls_and_alarms(
         expected = dict(alarms.group_by("control_id").len().iter_rows())
         assert dict(per_control.select("Control", "Open alarms").iter_rows()) == expected
         assert per_control["Open alarms"].to_list() == sorted(expected.values(), reverse=True)  # noisiest first
-        assert per_control["Share of the section"].sum() == pytest.approx(1)
+        assert per_control["Share of the section"].sum() == pytest.approx(100)  # per cent
         top, n = per_control.row(0)[:2]
         assert any(f"raises {n} of the section's {alarms.height} open alarms" in c for c in _texts(at, "caption"))
         shown = _table(at, "Severity", "Control", "Reason")
@@ -138,8 +138,9 @@ def test_overview_row_click_picks_the_section(demo_db: Path, monkeypatch) -> Non
     at = _open(demo_db, "views/overview.py", monkeypatch)
     order = _table(at, "Section", "Open alarms", "Noisiest control (alarms)")["Section"].to_list()
     state = {TABLE_KEY: {"selection": {"rows": [2]}}}
-    monkeypatch.setattr("streamlit.session_state", state)
-    _select_row(order)()
+    with monkeypatch.context() as m:
+        m.setattr("streamlit.session_state", state)
+        _select_row(order)()
     assert state[SECTION_KEY] == order[2]
 
 
@@ -166,3 +167,105 @@ def test_overview_names_stale_sources(stale_db: Path, monkeypatch) -> None:
     fresh = _table(at, "Source", "Days behind as-of", "Stale")
     assert dict(fresh.select("Source", "Stale").iter_rows())["dsr"] == "stale"
     assert "None" not in _all_cells(at)
+
+
+# --- DSR -------------------------------------------------------------------------------------------
+
+
+def test_dsr_on_stale_data_says_so_instead_of_good_news(stale_db: Path, monkeypatch) -> None:
+    at = _open(stale_db, "views/dsr.py", monkeypatch)
+    assert _number(at, "Open") == 0
+    warning = next(w for w in _texts(at, "warning") if "data subject request export" in w)
+    assert "ends on 2025-03-31, 62 days before the as-of date 2025-06-01" in warning
+    assert not _texts(at, "success"), "no green good news drawn from a stale export"
+    assert any(i.startswith("No request is open") and "stale" in i for i in _texts(at, "info"))
+
+
+def test_dsr_on_current_data_keeps_its_good_news(demo_db: Path, monkeypatch) -> None:
+    at = _open(demo_db, "views/dsr.py", monkeypatch)
+    assert not [w for w in _texts(at, "warning") if "data subject request export" in w]
+    assert not [i for i in _texts(at, "info") if "stale" in i]  # nothing on the page is called stale
+
+
+def test_dsr_table_shows_closing_date_and_margin(stale_db: Path, monkeypatch) -> None:
+    at = _open(stale_db, "views/dsr.py", monkeypatch)
+    rows = {r["Request"]: r for r in _table(at, "Request", "Closed", "Closed vs deadline").iter_rows(named=True)}
+    # Worked by hand: EU access received 2025-01-06, due a month later (Thu 2025-02-06), closed 2025-01-20.
+    assert (rows["R-ONTIME"]["Closed"], rows["R-ONTIME"]["Closed vs deadline"]) == ("2025-01-20", "17 days early")
+    # EU delete received 2025-01-10, due Mon 2025-02-10, completed 2025-03-31: 49 days late.
+    assert rows["R-LATE"]["Closed vs deadline"] == "49 days late"
+    assert rows["R-LAST"]["Closed vs deadline"] == "withdrawn"
+    assert all(r["Days left"] is None or r["Days left"] != r["Days left"] for r in rows.values())  # closed: none
+    assert "None" not in _all_cells(at)
+
+
+def test_dsr_open_requests_keep_days_left_and_due_within_7_days(
+    demo_db: Path, demo_findings: pl.DataFrame, monkeypatch
+) -> None:
+    at = _open(demo_db, "views/dsr.py", monkeypatch)
+    due_soon = demo_findings.filter((pl.col("control_id") == "dsr.due_soon") & (pl.col("status") == "info"))
+    assert _number(at, "Due within 7 days") == due_soon.height
+    table = _table(at, "Request", "Status", "Days left", "Closed vs deadline")
+    open_rows = table.filter(pl.col("Status") == "open")
+    assert open_rows["Days left"].null_count() == 0 and open_rows["Closed vs deadline"].eq("").all()
+    closed = table.filter(pl.col("Status").is_in(["completed", "rejected"]))
+    assert closed["Closed vs deadline"].str.contains(r"^\d+ days? (early|late)$|^on the due date$").all()
+    at.multiselect(key="dsr_states").set_value(["due_soon"]).run()
+    shown = _table(at, "Request", "Status", "Days left")
+    assert shown.height == due_soon.height and shown["Days left"].is_between(0, 7).all()
+
+
+def test_dsr_row_click_explains_that_request(stale_db: Path, monkeypatch) -> None:
+    from dashboard.dsr_table import EXPLAIN_KEY, TABLE_KEY, explain_row_click
+
+    at = _open(stale_db, "views/dsr.py", monkeypatch)
+    ids = _table(at, "Request", "Closed vs deadline")["Request"].to_list()
+    state = {TABLE_KEY: {"selection": {"rows": [ids.index("R-LATE")]}}}
+    with monkeypatch.context() as m:
+        m.setattr("streamlit.session_state", state)
+        explain_row_click(ids)()
+    assert state[EXPLAIN_KEY] == "R-LATE"
+    at.selectbox(key=EXPLAIN_KEY).set_value("R-LATE").run()
+    _assert_clean(at)
+    assert any(_plain(m.value).startswith("**R-LATE** · delete · EU") for m in at.markdown)
+
+
+def test_dsr_turnaround_table_is_complete(demo_db: Path, monkeypatch) -> None:
+    at = _open(demo_db, "views/dsr.py", monkeypatch)
+    turnaround = _table(at, "Type", "Received", "Closed", "Median days", "Closed on time")
+    assert turnaround.height > 0 and turnaround["Closed on time"].str.ends_with("%").all()
+
+
+# --- Retention --------------------------------------------------------------------------------------
+
+
+def test_retention_puts_the_records_that_matter_first(stale_db: Path, monkeypatch) -> None:
+    at = _open(stale_db, "views/retention.py", monkeypatch)
+    assert at.subheader[0].value == "Records that need action"
+    table = _table(at, "Severity", "Days overdue", "Record", "Why")
+    # Worked by hand (as of 2025-06-01): t_old_1 due 2025-01-31 (121 days), t_name due 2025-03-01 (92), the two
+    # tickets of sub_gone left when R-LATE was reported complete on 2025-03-31 (62), t_old_2 due 2025-04-19 (43).
+    assert table.select("Record", "Days overdue").rows() == [
+        ("support-desk/tickets/t_old_1", 121),
+        ("support-desk/tickets/t_name", 92),
+        ("support-desk/tickets/t_gone_1", 62),
+        ("support-desk/tickets/t_gone_2", 62),
+        ("support-desk/tickets/t_old_2", 43),
+    ]
+    assert _number(at, "Records needing action") == 5  # the headline counts the erasure's leftovers too
+    assert _number(at, "Left by incomplete erasures") == 2
+    assert _number(at, "Past retention") == 3  # t_hold is on legal hold: exempt, not at issue
+    assert "None" not in _all_cells(at)
+
+
+def test_retention_headline_equals_the_engine(demo_db: Path, demo_findings: pl.DataFrame, monkeypatch) -> None:
+    at = _open(demo_db, "views/retention.py", monkeypatch)
+    alarms = demo_findings.filter(pl.col("status") == "alarm")
+    past = alarms.filter(pl.col("control_id") == "retention.record_past_retention")["resource"].str.strip_prefix(
+        "record:"
+    )
+    left = alarms.filter(pl.col("control_id") == "retention.erasure_incomplete")["evidence"].explode()
+    left = left.filter(left.str.count_matches("/") >= 2)
+    assert _number(at, "Records needing action") == pl.concat([past, left]).n_unique() > 0
+    assert _number(at, "Left by incomplete erasures") == left.n_unique() > 0
+    assert _table(at, "Severity", "Days overdue", "Record")["Days overdue"].is_sorted(descending=True)

@@ -13,6 +13,7 @@ from dashboard import caveats, charts, data
 from dashboard.alarm_history import show_history
 from dashboard.format import (
     Identities,
+    blank_grid,
     current_filters,
     grid,
     no_none,
@@ -199,7 +200,7 @@ st.caption(
     "Newest record per export source against the as-of date, and when it was last loaded. A source far behind "
     "the as-of date means its controls judge stale data."
 )
-grid(
+blank_grid(
     no_none(
         table(
             fresh,
@@ -222,7 +223,7 @@ grid(
 )
 
 with st.expander("Every control's result"):
-    grid(
+    blank_grid(
         no_none(
             table(
                 results.summary,

@@ -92,6 +92,13 @@ def _all_cells(at: AppTest) -> list[str]:
     return cells
 
 
+def _days(column: pl.Series) -> pl.Series:
+    """A number column, shown as padded text when it has empty cells (dashboard.format.blank_grid), as numbers."""
+    if column.dtype != pl.String:
+        return column
+    return column.str.replace_all("\u2007", "").cast(pl.Int64, strict=False)
+
+
 # --- Overview -----------------------------------------------------------------------------------
 
 
@@ -195,7 +202,7 @@ def test_dsr_table_shows_closing_date_and_margin(stale_db: Path, monkeypatch) ->
     # EU delete received 2025-01-10, due Mon 2025-02-10, completed 2025-03-31: 49 days late.
     assert rows["R-LATE"]["Closed vs deadline"] == "49 days late"
     assert rows["R-LAST"]["Closed vs deadline"] == "withdrawn"
-    assert all(r["Days left"] is None or r["Days left"] != r["Days left"] for r in rows.values())  # closed: none
+    assert all(r["Days left"] == "" for r in rows.values())  # closed requests have no days left: blank
     assert "None" not in _all_cells(at)
 
 
@@ -207,12 +214,12 @@ def test_dsr_open_requests_keep_days_left_and_due_within_7_days(
     assert _number(at, "Due within 7 days") == due_soon.height
     table = _table(at, "Request", "Status", "Days left", "Closed vs deadline")
     open_rows = table.filter(pl.col("Status") == "open")
-    assert open_rows["Days left"].null_count() == 0 and open_rows["Closed vs deadline"].eq("").all()
+    assert _days(open_rows["Days left"]).null_count() == 0 and open_rows["Closed vs deadline"].eq("").all()
     closed = table.filter(pl.col("Status").is_in(["completed", "rejected"]))
     assert closed["Closed vs deadline"].str.contains(r"^\d+ days? (early|late)$|^on the due date$").all()
     at.multiselect(key="dsr_states").set_value(["due_soon"]).run()
     shown = _table(at, "Request", "Status", "Days left")
-    assert shown.height == due_soon.height and shown["Days left"].is_between(0, 7).all()
+    assert shown.height == due_soon.height and _days(shown["Days left"]).is_between(0, 7).all()
 
 
 def test_dsr_row_click_explains_that_request(stale_db: Path, monkeypatch) -> None:
@@ -269,3 +276,13 @@ def test_retention_headline_equals_the_engine(demo_db: Path, demo_findings: pl.D
     assert _number(at, "Records needing action") == pl.concat([past, left]).n_unique() > 0
     assert _number(at, "Left by incomplete erasures") == left.n_unique() > 0
     assert _table(at, "Severity", "Days overdue", "Record")["Days overdue"].is_sorted(descending=True)
+
+
+def test_access_page_counts_flagged_actors_by_the_one_definition(
+    demo_db: Path, demo_findings: pl.DataFrame, monkeypatch
+) -> None:
+    from compliance.posture_counts import flagged_actor_count, flagged_actors
+
+    at = _open(demo_db, "views/access.py", monkeypatch)
+    assert _number(at, "Actors flagged") == flagged_actor_count(demo_findings) > 0
+    assert _table(at, "Actor", "Detectors").height == flagged_actors(demo_findings).height

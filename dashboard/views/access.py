@@ -9,6 +9,7 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from compliance.posture_counts import flagged_actor_count
 from compliance.reports import pseudonymise
 from dashboard import auth, charts, data
 from dashboard.format import (
@@ -61,7 +62,7 @@ alarms = f.alarms(results.findings, ("access.",)).with_columns(
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Access alarms", alarms.height)
-c2.metric("Actors flagged", alarms["actor_id"].drop_nulls().n_unique())
+c2.metric("Actors flagged", flagged_actor_count(alarms))  # the one definition (compliance.posture_counts)
 c3.metric("Detectors in alarm", f"{alarms['detector'].n_unique()} of {results.summary.height}")
 c4.metric("Critical", alarms.filter(pl.col("severity") == "critical").height)
 

@@ -56,13 +56,13 @@ left_behind = at_issue.filter(pl.col("request_id").is_not_null())
 stale = caveats.warn_if_stale(f.as_of, "inventory", "dsr")
 c = st.columns(6)
 c[0].metric(
-    "Records needing action",
+    "Need action",
     f"{at_issue['record'].n_unique():,}",
     help="Records past retention plus records an incomplete erasure left behind (each counted once).",
 )
 c[1].metric("Past retention", f"{ages['past_retention'].sum():,}", help="Past the clock plus grace, not erased.")
 c[2].metric(
-    "Left by incomplete erasures",
+    "Left by erasures",
     f"{left_behind['record'].n_unique():,}",
     help="Records still there when a delete request was reported complete (retention.erasure_incomplete).",
 )

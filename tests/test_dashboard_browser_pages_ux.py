@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PAGE_SECONDS, SCREENSHOTS, _settle, running_dashboard
-from test_dashboard_pages_ux import build_stale_db
+import test_dashboard_browser as shared
+from test_dashboard_browser import CHROMIUM, PAGE_SECONDS, SCREENSHOTS, _settle, running_dashboard
 
 from tests.test_dashboard_apptest import build_small_demo
+
+browser = shared.browser  # the headless Chromium fixture, launched once per module against our `server`
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,27 +25,14 @@ pytestmark = [
 
 @pytest.fixture(scope="module", params=["demo", "stale"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    base = tmp_path_factory.getbasetemp()
     if request.param == "demo":
-        db = build_small_demo(base / "dashboard-demo")
+        db = build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
     else:
-        db = build_stale_db((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "stale-bundle")
+        db = request.getfixturevalue("stale_db")
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     env = dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0")
     with running_dashboard(env, log) as url:
         yield request.param, url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _visit(browser: object, url: str) -> tuple[object, object]:

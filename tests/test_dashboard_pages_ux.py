@@ -9,7 +9,6 @@ do not.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from pathlib import Path
 
@@ -33,29 +32,6 @@ pytestmark = pytest.mark.xdist_group("dashboard")
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
-
-
-def build_stale_db(root: Path) -> Path:
-    """tests/stale_bundle.py ingested into `root/stale.duckdb`, once (a file lock guards xdist workers)."""
-    from compliance.ingest.load import ingest
-    from tests.stale_bundle import write_stale_bundle
-
-    root.mkdir(parents=True, exist_ok=True)
-    db = root / "stale.duckdb"
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not db.exists():
-                ingest([write_stale_bundle(root / "export")], db)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return db
-
-
-@pytest.fixture(scope="session")
-def stale_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    base = tmp_path_factory.getbasetemp()
-    return build_stale_db((base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "stale-bundle")
 
 
 def _engine(db: Path) -> pl.DataFrame:

@@ -351,6 +351,11 @@ blank_grid(
     key=TABLE_KEY,
     on_select=explain_row_click(shown["request_id"].to_list()),
     selection_mode="single-row",
+    # The grid sizes columns by their first rows, which for open requests are empty here: room for a date.
+    column_config={
+        "Closed": st.column_config.TextColumn(width=95),
+        "Closed vs deadline": st.column_config.TextColumn(width=135),
+    },
 )
 if shown.height:
     if st.session_state.get(EXPLAIN_KEY) not in shown["request_id"].to_list():

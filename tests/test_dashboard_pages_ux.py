@@ -262,3 +262,12 @@ def test_access_page_counts_flagged_actors_by_the_one_definition(
     at = _open(demo_db, "views/access.py", monkeypatch)
     assert _number(at, "Actors flagged") == flagged_actor_count(demo_findings) > 0
     assert _table(at, "Actor", "Detectors").height == flagged_actors(demo_findings).height
+
+
+def test_overview_tables_have_no_placeholder_cells(stale_db: Path, monkeypatch) -> None:
+    """Empty cells are blank: no literal None, and no neutralised '-' left where a dash was meant."""
+    at = _open(stale_db, "views/overview.py", monkeypatch)
+    cells = _all_cells(at)
+    assert "None" not in cells and "'-" not in cells
+    controls = _table(at, "Control", "Why it proves nothing (skip or error)")
+    assert controls["Why it proves nothing (skip or error)"].eq("").any()  # controls that ran: blank, not None

@@ -16,7 +16,6 @@ from dashboard.format import (
     blank_grid,
     current_filters,
     grid,
-    no_none,
     posture_style,
     table,
 )
@@ -201,22 +200,20 @@ st.caption(
     "the as-of date means its controls judge stale data."
 )
 blank_grid(
-    no_none(
-        table(
-            fresh,
-            {
-                "source": "Source",
-                "time_column": "Dated by",
-                "row_count": "Rows",
-                "oldest_at": "Oldest (UTC)",
-                "newest_at": "Newest (UTC)",
-                "days_behind": "Days behind as-of",
-                "stale": "Stale",
-                "files": "Files",
-                "rows_rejected": "Rows rejected",
-                "last_loaded_at": "Last loaded (UTC)",
-            },
-        )
+    table(
+        fresh,
+        {
+            "source": "Source",
+            "time_column": "Dated by",
+            "row_count": "Rows",
+            "oldest_at": "Oldest (UTC)",
+            "newest_at": "Newest (UTC)",
+            "days_behind": "Days behind as-of",
+            "stale": "Stale",
+            "files": "Files",
+            "rows_rejected": "Rows rejected",
+            "last_loaded_at": "Last loaded (UTC)",
+        },
     ),
     hide_index=True,
     column_config={"Rows": st.column_config.NumberColumn(format="localized")},
@@ -224,24 +221,21 @@ blank_grid(
 
 with st.expander("Every control's result"):
     blank_grid(
-        no_none(
-            table(
-                results.summary,
-                {
-                    "control_id": "Control",
-                    "policy_section": "Section",
-                    "alarm": "Alarms",
-                    "ok": "OK",
-                    "info": "Info",
-                    "skip": "Skipped",
-                    "error": "Errors",
-                    "suppressed": "Waived",
-                    "highest_severity": "Highest severity",
-                    "description": "What it checks",
-                    "note": "Why it proves nothing (skip or error)",
-                },
-            ),
-            "-",
+        table(
+            results.summary,
+            {
+                "control_id": "Control",
+                "policy_section": "Section",
+                "alarm": "Alarms",
+                "ok": "OK",
+                "info": "Info",
+                "skip": "Skipped",
+                "error": "Errors",
+                "suppressed": "Waived",
+                "highest_severity": "Highest severity",
+                "description": "What it checks",
+                "note": "Why it proves nothing (skip or error)",
+            },
         ),
         hide_index=True,
     )

@@ -35,6 +35,8 @@ from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import Query, load_queries, run_query
 from compliance.reports import control_summary
+from compliance.source_staleness import SourceCoverage
+from compliance.source_staleness import source_coverage as coverage_of
 from compliance.stored_findings import findings_as_of, fresh_controls
 
 DB_ENV = "COMPLIANCE_DB"
@@ -332,3 +334,11 @@ def clear_caches() -> None:
     st.cache_resource.clear()
     with _open_lock:
         _open.clear()
+
+
+# --- how far each source reaches (compliance.source_staleness) ------------------------------------
+
+
+def source_coverage(as_of: date, source: str) -> SourceCoverage:
+    """How far `source`'s data reaches against `as_of`, judged by settings.freshness.stale_after_days."""
+    return coverage_of(query("freshness_by_source"), as_of, policy().settings.freshness.stale_after_days, source)

@@ -302,3 +302,34 @@ FINDING_COLUMNS = {
     "status": "Status",
 }
 PROBLEM_COLUMNS = {"severity": "Severity", "control_id": "Control", "resource": "Resource", "reason": "Reason"}
+
+
+def no_none(frame: pl.DataFrame, blank: str = "") -> pl.DataFrame:
+    """`frame` (after `table`) with empty text cells shown as `blank`: the grid would print a literal `None`."""
+    return frame.with_columns(pl.col(pl.String).fill_null(blank))
+
+
+FIGURE_SPACE = "\u2007"  # as wide as a digit: numbers padded with it line up on the right, as in a number column
+
+
+def blank_grid(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
+    """`grid` for a frame whose cells may be empty: the grid prints a literal `None` in an empty cell of any
+    type (a pandas Styler's blank display value does not reach it), so a number column with empty cells is
+    shown as text, the numbers padded to one width plus one (they line up, sort in order when not negative,
+    and never start with a spreadsheet formula's '-') and the empty cells blank; text columns' empty cells blank; number columns without gaps stay numbers."""
+    gappy = [n for n, d in frame.schema.items() if d.is_numeric() and frame[n].null_count()]
+    as_text = [
+        pl.col(n)
+        .round(1)
+        .cast(pl.String)
+        .str.replace(r"\.0$", "")
+        .str.pad_start(_text_width(frame[n]) + 1, FIGURE_SPACE)
+        for n in gappy
+    ]
+    return grid(no_none(frame.with_columns(as_text)), container, **options)
+
+
+def _text_width(values: pl.Series) -> int:
+    """The widest value of a number column as text (one decimal at most)."""
+    text = values.drop_nulls().round(1).cast(pl.String).str.replace(r"\.0$", "")
+    return int(text.str.len_chars().max() or 0)

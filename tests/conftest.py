@@ -107,21 +107,38 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
 # --- the second, hand-made bundle with other rhythms and missing/empty sources (tests/rhythm_bundle.py) ---
 
 
-@pytest.fixture(scope="session")
-def rhythm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The ingested database of the rhythm bundle, built once per session (shared by xdist workers)."""
+def built_once(
+    tmp_path_factory: pytest.TempPathFactory, folder: str, db_name: str, build: Callable[[Path], Path]
+) -> Path:
+    """`build(export_dir)`'s export bundle ingested into `<session temp>/<folder>/<db_name>`, once per session: xdist
+    workers share the session's base temp folder and take a file lock, so the first builds and the others reuse it."""
     from compliance.ingest.load import ingest
-    from tests.rhythm_bundle import write_rhythm_bundle
 
     base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "rhythm-bundle"
+    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / folder
     root.mkdir(parents=True, exist_ok=True)
-    db = root / "rhythm.duckdb"
+    db = root / db_name
     with (root / ".lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             if not db.exists():
-                ingest([write_rhythm_bundle(root / "export")], db)
+                ingest([build(root / "export")], db)
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return db
+
+
+@pytest.fixture(scope="session")
+def rhythm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ingested database of the rhythm bundle, built once per session (shared by xdist workers)."""
+    from tests.rhythm_bundle import write_rhythm_bundle
+
+    return built_once(tmp_path_factory, "rhythm-bundle", "rhythm.duckdb", write_rhythm_bundle)
+
+
+@pytest.fixture(scope="session")
+def stale_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ingested database of tests/stale_bundle.py (a DSR export ending 62 days before the as-of date)."""
+    from tests.stale_bundle import write_stale_bundle
+
+    return built_once(tmp_path_factory, "stale-bundle", "stale.duckdb", write_stale_bundle)

@@ -144,7 +144,7 @@ def test_dsr_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> N
     assert _number(at, "Completed late") == _alarms(findings, "dsr.completed_late")
     assert _number(at, "Late extensions") == _alarms(findings, "dsr.extension_late")
     due_soon = findings.filter((pl.col("control_id") == "dsr.due_soon") & (pl.col("status") == "info")).height
-    assert _number(at, "Due soon") == due_soon
+    assert _number(at, "Due within 7 days") == due_soon
 
 
 def test_retention_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:

@@ -75,7 +75,9 @@ class Policy:
         for name in sorted([*FILES.values(), self.policy_map.policy_file, *optional]):
             h.update(name.encode())
             data = (self.directory / name).read_bytes()
-            h.update(_without_top_level_key(data, b"notifications") if name == FILES["settings"] else data)
+            if name == FILES["settings"]:  # neither changes a finding: they must not make stored findings stale
+                data = _without_top_level_key(_without_top_level_key(data, b"notifications"), b"freshness")
+            h.update(data)
         return h.hexdigest()
 
     @cached_property

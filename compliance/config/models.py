@@ -284,6 +284,13 @@ class NotificationSettings(StrictModel):
     email: EmailSettings | None = None
 
 
+class FreshnessSettings(StrictModel):
+    """When a source's data counts as stale: its newest record lies more than `stale_after_days` before the
+    as-of date. Pages then say so beside the figures drawn from it (an empty list is not good news)."""
+
+    stale_after_days: int = Field(default=14, ge=0)
+
+
 class Settings(StrictModel):
     controller: ControllerSettings = ControllerSettings(name="Capantra")
     business_hours: BusinessHours
@@ -293,3 +300,4 @@ class Settings(StrictModel):
     security: SecuritySettings
     incidents: IncidentSettings
     notifications: NotificationSettings = NotificationSettings()
+    freshness: FreshnessSettings = FreshnessSettings()

@@ -10,6 +10,7 @@ import polars as pl
 import streamlit as st
 
 from compliance.catalog import load_catalog
+from compliance.posture_counts import flagged_actor_count
 from compliance.reports import pseudonymise
 from dashboard import auth, charts, data
 from dashboard.format import (
@@ -64,7 +65,7 @@ alarms = f.alarms(results.findings, control_ids=load_catalog().ids_on_page("acce
 
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Access alarms", alarms.height)
-c2.metric("Actors flagged", alarms["actor_id"].drop_nulls().n_unique())
+c2.metric("Actors flagged", flagged_actor_count(alarms))  # the one definition (compliance.posture_counts)
 c3.metric("Detectors in alarm", f"{alarms['detector'].n_unique()} of {results.summary.height}")
 c4.metric("Critical", alarms.filter(pl.col("severity") == "critical").height)
 

@@ -7,15 +7,19 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, charts, data
+from dashboard import auth, caveats, charts, data
+from dashboard.dsr_table import EXPLAIN_KEY, TABLE_KEY, explain_row_click, with_margin
 from dashboard.format import (
     STATE_LABELS,
     Identities,
+    blank_grid,
     current_filters,
     grid,
     md_escape,
+    no_none,
     plural,
     show_findings,
+    show_table,
     sort_findings,
     table,
 )
@@ -73,11 +77,18 @@ def _alarms(control_id: str) -> pl.DataFrame:
 
 state_counts = dict(open_requests.group_by("state").len().iter_rows())
 closed = register.filter(pl.col("status") != "open")
+due_days = data.policy().settings.dsr.due_soon_days
+# Said where the numbers are: a DSR export that stops weeks before the as-of date hides every request since.
+stale = caveats.warn_if_stale(f.as_of, "dsr")
 c = st.columns(7)
 c[0].metric("Received", register.height)
 c[1].metric("Open", open_requests.height)
 c[2].metric("Overdue", state_counts.get("overdue", 0), help="Open past the effective deadline (dsr.overdue).")
-c[3].metric("Due soon", state_counts.get("due_soon", 0), help="Open and due within the warning window.")
+c[3].metric(
+    f"Due within {due_days} days",
+    state_counts.get("due_soon", 0),
+    help=f"Open and due within {due_days} days of the as-of date, not yet overdue (dsr.due_soon).",
+)
 c[4].metric(
     "Completed late",
     _alarms("dsr.completed_late").height,
@@ -91,7 +102,7 @@ c[6].metric(
 
 st.subheader("Open requests by days to deadline")
 if open_requests.height == 0:
-    st.success("No request is open as of this date under the current filters.")
+    caveats.outcome(stale, "No request is open as of this date under the current filters.")
 else:
     dots = open_requests.filter(pl.col("days_to_deadline").is_not_null()).with_columns(
         pl.col("request_id").alias("request")
@@ -170,7 +181,6 @@ st.caption(
 )
 dist = _scope(data.query("dsr_turnaround_distribution", as_of=f.as_of), None)
 by_type = _scope(data.query("dsr_turnaround_by_type", as_of=f.as_of), None)
-left, right = st.columns([3, 2])
 if dist.height:
     hist = dist.group_by("bin_start", "bin_label", "request_type").agg(pl.col("requests").sum())
     sorted_bins = hist.sort("bin_start")["bin_label"].unique(maintain_order=True).to_list()
@@ -195,21 +205,22 @@ if dist.height:
         + " Turnaround bins (days): "
         + charts.breakdown(hist, by="bin_label", value="requests", order=sorted_bins)
         + ".",
-        left,
     )
 else:
-    left.info("No closed request with a known turnaround under the current filters.")
+    st.info("No closed request with a known turnaround under the current filters.")
 summary = by_type.group_by("request_type").agg(
     pl.col("requests").sum(),
     pl.col("closed").sum(),
-    pl.col("median_turnaround_days").median().alias("median"),
+    pl.col("median_turnaround_days").median().round(1).cast(pl.String).alias("median"),
     pl.col("p90_turnaround_days").max().alias("p90"),
     (pl.col("on_time_share") * pl.col("closed")).sum().truediv(pl.col("closed").sum()).alias("on_time"),
 )
-grid(
-    container=right,
-    frame=table(
-        summary.sort("requests", descending=True),
+# Full width and static: every column readable, none cut off at the page's edge.
+show_table(
+    table(
+        summary.sort("requests", descending=True).with_columns(
+            (pl.col("on_time") * 100).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("-") + "%"
+        ),
         {
             "request_type": "Type",
             "requests": "Received",
@@ -218,9 +229,7 @@ grid(
             "p90": "p90 days (max over jurisdictions)",
             "on_time": "Closed on time",
         },
-    ),
-    hide_index=True,
-    column_config={"Closed on time": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1)},
+    ).pipe(no_none),
 )
 
 trend = _scope(data.query("dsr_monthly_trend", as_of=f.as_of), "month")
@@ -258,7 +267,14 @@ if trend.height:
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
 tabs = st.tabs(
-    ["Overdue", "Due soon", "Completed late", "Extensions", "Acknowledgements", "Processing after erasure"],
+    [
+        "Overdue",
+        f"Due within {due_days} days",
+        "Completed late",
+        "Extensions",
+        "Acknowledgements",
+        "Processing after erasure",
+    ],
     key="dsr_tab",
     bind="query-params",  # the open tab is in the link
 )
@@ -267,7 +283,7 @@ for tab, control_id, empty in zip(
     DSR_CONTROLS,
     [
         "No open request is past its deadline.",
-        "No open request is due within the warning window.",
+        f"No open request is due within {due_days} days.",
         "No request was completed after its deadline.",
         "Every extension was notified in time and allowed for its request type.",
         "Every US-CA request was acknowledged within 10 business days.",
@@ -292,20 +308,16 @@ for tab, control_id, empty in zip(
         if rows.height:
             show_findings(rows, ids)
         else:
-            st.success(empty)
+            caveats.outcome(stale, empty)
 
 st.subheader("Every request, with its deadline explained")
 search_col, state_col = st.columns([2, 3])
 search = search_col.text_input(
     "Search", key="dsr_search", placeholder="Request id, type, jurisdiction or channel", bind="query-params"
 )
+labels = STATE_LABELS | {"due_soon": f"Due within {due_days} days"}
 states = state_col.multiselect(
-    "State",
-    list(STATE_LABELS),
-    key="dsr_states",
-    format_func=STATE_LABELS.get,
-    placeholder="All states",
-    bind="query-params",
+    "State", list(labels), key="dsr_states", format_func=labels.get, placeholder="All states", bind="query-params"
 )
 shown = register
 if search:
@@ -318,35 +330,49 @@ if search:
     )  # fmt: skip
 if states:
     shown = shown.filter(pl.col("state").is_in(states))
-shown = ids.column(shown, "subject_id", "subject").with_columns(
-    pl.col("state").replace_strict(STATE_LABELS, default=pl.col("state"))
+shown = with_margin(ids.column(shown, "subject_id", "subject")).with_columns(
+    pl.col("state").replace_strict(labels, default=pl.col("state"))
 )
-st.caption(f"{plural(shown.height, 'request')} match. Subject ids are pseudonymised.")
-grid(
+st.caption(
+    f"{plural(shown.height, 'request')} match. Subject ids are pseudonymised. Days left: open requests only; "
+    "a closed request shows when it closed and how far before or after its deadline. Click a row to explain it."
+)
+blank_grid(
     table(
         shown,
         {
+            # the deadline facts first, so they are on screen without scrolling sideways
             "request_id": "Request",
-            "subject_id": "Subject",
-            "jurisdiction": "Jurisdiction",
-            "request_type": "Type",
-            "channel": "Channel",
-            "status": "Status",
             "state": "State as of",
             "received_date": "Received",
             "effective_due_date": "Due",
-            "days_to_deadline": "Days left",
+            "days_left": "Days left",
+            "closed_date": "Closed",
+            "margin": "Closed vs deadline",
+            "request_type": "Type",
+            "jurisdiction": "Jurisdiction",
+            "subject_id": "Subject",
+            "channel": "Channel",
+            "status": "Status",
             "extension_status": "Extension",
             "acknowledged_date": "Acknowledged",
-            "closed_date": "Closed",
             "turnaround_days": "Turnaround (days)",
         },
-    ),
+    ).pipe(no_none),
     hide_index=True,
-    key="dsr_table",
+    key=TABLE_KEY,
+    on_select=explain_row_click(shown["request_id"].to_list()),
+    selection_mode="single-row",
+    # The grid sizes columns by their first rows, which for open requests are empty here: room for a date.
+    column_config={
+        "Closed": st.column_config.TextColumn(width=95),
+        "Closed vs deadline": st.column_config.TextColumn(width=135),
+    },
 )
 if shown.height:
-    request_id = st.selectbox("Explain the deadline of request", shown["request_id"].to_list(), key="dsr_explain")
+    if st.session_state.get(EXPLAIN_KEY) not in shown["request_id"].to_list():
+        st.session_state.pop(EXPLAIN_KEY, None)  # the search or state filter hid the request explained
+    request_id = st.selectbox("Explain the deadline of request", shown["request_id"].to_list(), key=EXPLAIN_KEY)
     row = register.filter(pl.col("request_id") == request_id).row(0, named=True)
     with st.container(border=True):
         pseudonym = Identities().subject(row["subject_id"])

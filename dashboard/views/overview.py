@@ -6,22 +6,20 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
+from compliance.posture_counts import alarms_by_section, open_alarm_count
 from compliance.reports import posture_by_section
-from dashboard import charts, data
+from compliance.source_staleness import EVENT_SOURCES
+from dashboard import caveats, charts, data
 from dashboard.alarm_history import show_history
 from dashboard.format import (
-    PAGE_TITLES,
-    SEVERITY_RANK,
     Identities,
-    control_title,
+    blank_grid,
     current_filters,
     grid,
-    md_escape,
-    page_for,
-    plural,
     posture_style,
     table,
 )
+from dashboard.problems_by_section import show_problems_by_section
 from dashboard.summary_download import summary_button
 
 # Plain words: headless browsers and PDF exports often lack an emoji font.
@@ -35,20 +33,40 @@ POSTURE_LABELS = {
 
 f = current_filters()
 st.title("Privacy posture")
-st.caption(f.describe(applies=("period", "severity")) + " The section table counts every finding as of the date.")
+st.caption(
+    f.describe(applies=("period", "severity"))
+    + " The section table counts every open alarm as of the date; the filters narrow the problem lists."
+)
 
 results = data.controls(f.as_of)
 sections = data.query("policy_sections")
 titles = dict(sections.select("section_id", "title").iter_rows())
-posture = posture_by_section(results.summary, titles)
 alarms = f.alarms(results.findings)
+# Every alarm count on this page comes from compliance.posture_counts, over the kept rows: the posture words
+# from the per-control summary, the numbers from the same definition the other pages and notebooks use.
+every = alarms_by_section(results.findings, list(titles)).select(
+    "policy_section", pl.col("open_alarms").alias("alarm"), "controls_in_alarm"
+)
+matching = alarms_by_section(alarms, list(titles)).select("policy_section", pl.col("open_alarms").alias("matching"))
+posture = (
+    posture_by_section(results.summary, titles)
+    .drop("alarm", "controls_in_alarm")
+    .join(every, on="policy_section", how="left", maintain_order="left")
+    .join(matching, on="policy_section", how="left", maintain_order="left")
+    .with_columns(pl.col("alarm", "controls_in_alarm", "matching").fill_null(0))
+)
+filtered = open_alarm_count(alarms) != open_alarm_count(results.findings)
 ids = Identities.from_frame(data.query("known_identifiers"))
 
 evidenced = posture.filter(pl.col("controls") > 0)
 c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Controls evaluated", results.summary.height)
 c2.metric("Sections in alarm", f"{evidenced.filter(pl.col('posture') == 'alarm').height} of {evidenced.height}")
-c3.metric("Open alarms", alarms.height, help="Alarms as of the date, after the severity and period filters.")
+c3.metric(
+    "Open alarms",
+    open_alarm_count(alarms),
+    help="Alarms as of the date, after the severity and period filters (waived alarms are not open).",
+)
 c4.metric("Critical or high", alarms.filter(pl.col("severity").is_in(["critical", "high"])).height)
 c5.metric(
     "Controls without evidence",
@@ -57,10 +75,22 @@ c5.metric(
 )
 summary_button(results.findings, f.as_of, titles, ids)  # one-page PDF for management
 
+kept = results.summary.join(
+    results.findings.filter(pl.col("status") == "alarm").group_by("control_id").len("kept"), on="control_id", how="left"
+).filter(pl.col("alarm") > pl.col("kept").fill_null(0))
+if kept.height:
+    st.caption(
+        "Counts cover the alarms kept per control: "
+        + "; ".join(f"{c} has {n:,} in all" for c, n in kept.select("control_id", "alarm").iter_rows())
+        + " (its full list is in the Evidence export)."
+    )
+stale = caveats.warn_if_any_stale(f.as_of, EVENT_SOURCES)
+
 st.subheader("Posture by policy section")
 shown = posture.with_columns(
     pl.col("posture").replace_strict(POSTURE_LABELS, default=pl.col("posture")),
     pl.col("highest_severity").fill_null("-"),
+    pl.col("title").fill_null(""),
 )
 grid(
     posture_style(
@@ -73,6 +103,7 @@ grid(
                 "controls": "Controls",
                 "controls_in_alarm": "Controls in alarm",
                 "alarm": "Alarms",
+                **({"matching": "Alarms matching the filters"} if filtered else {}),
                 "ok": "OK",
                 "info": "Info",
                 "skip": "Skipped",
@@ -153,30 +184,11 @@ with right:
     else:
         st.info("No dated alarms to plot over time.")
 
-st.subheader("Top open problems")
+st.subheader("Top open problems, by policy section")
 if alarms.height == 0:
-    st.success("Nothing to follow up: no open alarm matches the filters.")
+    caveats.outcome(stale, "Nothing to follow up: no open alarm matches the filters.")
 else:
-    worst = (
-        alarms.with_columns(
-            pl.col("control_id").map_elements(page_for, return_dtype=pl.String).alias("page"),
-            pl.col("severity").replace_strict(SEVERITY_RANK, default=9).alias("rank"),
-        )
-        .group_by("page")
-        .agg(pl.len().alias("alarms"), pl.col("rank").min().alias("rank"))
-        .sort("rank", "alarms", descending=[False, True])
-    )
-    for page_path, count, _rank in worst.iter_rows():
-        top = alarms.filter(pl.col("control_id").map_elements(page_for, return_dtype=pl.String) == page_path).head(3)
-        with st.container(border=True):
-            st.page_link(
-                page_path,
-                label=f"{PAGE_TITLES[page_path]}: {plural(count, 'open alarm')}",
-                icon=":material/arrow_forward:",
-            )
-            for row in ids.findings(top).iter_rows(named=True):
-                st.markdown(f"**{md_escape(row['severity'])}** · {md_escape(control_title(row['control_id']))}")
-                st.text(row["reason"])
+    show_problems_by_section(alarms, results, titles, ids)
 
 st.subheader("Alarms over time")
 st.caption("From the recorded runs (each ingest and `compliance check --record`); triage them on Alarms & triage.")
@@ -185,18 +197,19 @@ show_history(data.database().path)
 st.subheader("Data freshness")
 # Staleness means something only for sources that log events; reference lists (directory, tenants,
 # subjects) carry start dates, which are old by nature.
-EVENT_SOURCES = ["audit", "usage", "diagnostic", "dsr", "inventory", "incidents"]
+stale_names = {c.source for c in stale}
 fresh = data.query("freshness_by_source").with_columns(
     pl.when(pl.col("source").is_in(EVENT_SOURCES))
     .then((pl.lit(f.as_of) - pl.col("newest_at").cast(pl.Date)).dt.total_days().cast(pl.String))
     .otherwise(pl.lit("n/a (reference list)"))
-    .alias("days_behind")
+    .alias("days_behind"),
+    pl.when(pl.col("source").is_in(list(stale_names))).then(pl.lit("stale")).otherwise(pl.lit("")).alias("stale"),
 )
 st.caption(
     "Newest record per export source against the as-of date, and when it was last loaded. A source far behind "
     "the as-of date means its controls judge stale data."
 )
-grid(
+blank_grid(
     table(
         fresh,
         {
@@ -206,6 +219,7 @@ grid(
             "oldest_at": "Oldest (UTC)",
             "newest_at": "Newest (UTC)",
             "days_behind": "Days behind as-of",
+            "stale": "Stale",
             "files": "Files",
             "rows_rejected": "Rows rejected",
             "last_loaded_at": "Last loaded (UTC)",
@@ -216,7 +230,7 @@ grid(
 )
 
 with st.expander("Every control's result"):
-    grid(
+    blank_grid(
         table(
             results.summary,
             {

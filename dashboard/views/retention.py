@@ -7,13 +7,13 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import charts, data
+from compliance.posture_counts import retention_records_at_issue
+from dashboard import caveats, charts, data
 from dashboard.format import (
     PROBLEM_COLUMNS,
     Identities,
+    blank_grid,
     current_filters,
-    grid,
-    plural,
     show_findings,
     static_table,
     table,
@@ -45,13 +45,54 @@ records_past = records_past.with_columns(
 ).filter(f.values_expr("system", f.systems))
 erasures = f.alarms(results.findings, ("retention.erasure_incomplete",))
 logs = results.findings.filter(pl.col("control_id") == "retention.log_past_retention")
+# The records that need action (compliance.posture_counts): past retention, and left behind by an erasure.
+at_issue = retention_records_at_issue(
+    f.alarms(results.findings, ("retention.record_past_retention", "retention.erasure_incomplete")), f.as_of
+).filter(f.values_expr("system", f.systems))
+left_behind = at_issue.filter(pl.col("request_id").is_not_null())
 
-c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Records held", f"{ages['records'].sum() - ages['deleted'].sum():,}", help="Not deleted as of the date.")
-c2.metric("Past retention", f"{ages['past_retention'].sum():,}", help="Past the clock plus grace, not erased.")
-c3.metric("Exempt by legal hold", f"{ages['legal_hold_exempt'].sum():,}")
-c4.metric("Erasures incomplete", erasures.height, help="Completed delete requests that left records behind.")
-c5.metric("Log sources kept too long", logs.filter(pl.col("status") == "alarm").height)
+stale = caveats.warn_if_stale(f.as_of, "inventory", "dsr")
+c = st.columns(6)
+c[0].metric(
+    "Need action",
+    f"{at_issue['record'].n_unique():,}",
+    help="Records past retention plus records an incomplete erasure left behind (each counted once).",
+)
+c[1].metric("Past retention", f"{ages['past_retention'].sum():,}", help="Past the clock plus grace, not erased.")
+c[2].metric(
+    "Left by erasures",
+    f"{left_behind['record'].n_unique():,}",
+    help="Records still there when a delete request was reported complete (retention.erasure_incomplete).",
+)
+c[3].metric("Erasures incomplete", erasures.height, help="Completed delete requests that left records behind.")
+c[4].metric("Exempt by legal hold", f"{ages['legal_hold_exempt'].sum():,}")
+c[5].metric("Log sources kept too long", logs.filter(pl.col("status") == "alarm").height)
+st.caption(f"{ages['records'].sum() - ages['deleted'].sum():,} records held (not deleted) as of the date.")
+
+st.subheader("Records that need action")
+if at_issue.height == 0:
+    caveats.outcome(stale, "No record is past retention and no erasure left a record behind, under the filters.")
+else:
+    st.caption(
+        "Most overdue first. Days overdue: since the retention due date (clock plus grace), or since the delete "
+        "request was reported complete while the record was still there. Subject ids are pseudonymised."
+    )
+    blank_grid(
+        table(
+            ids.column(at_issue, "reason", "text"),
+            {
+                "severity": "Severity",
+                "days_overdue": "Days overdue",
+                "record": "Record",
+                "why": "Why",
+                "due_date": "Due (or erasure claimed)",
+                "reason": "Finding",
+            },
+        ),
+        hide_index=True,
+        key="retention_at_issue",
+        column_config={"Finding": st.column_config.TextColumn(width="large")},
+    )
 
 st.subheader("Records by category and age against the limit")
 if ages.height == 0:
@@ -143,7 +184,7 @@ else:
 
 st.subheader("Records past retention by system and store")
 if records_past.height == 0:
-    st.success("No record is past its retention clock plus grace under the current filters.")
+    caveats.outcome(stale, "No record is past its retention clock plus grace under the current filters.")
 else:
     by_store = records_past.group_by("system", "store", "severity").agg(pl.len().alias("records"))
     charts.show(
@@ -170,8 +211,6 @@ else:
         + charts.breakdown(by_store, by="severity", value="records", order=charts.SEVERITY_DOMAIN)
         + ".",
     )
-    with st.expander(f"The {plural(records_past.height, 'record')} past retention, as the control reports them"):
-        show_findings(records_past, ids, {"severity": "Severity", "resource": "Record", "reason": "Reason"})
 
 st.subheader("Deletion lag")
 lag = data.query("retention_deletion_lag", as_of=f.as_of).filter(f.values_expr("system", f.systems))
@@ -212,7 +251,7 @@ else:
         + ".",
         left,
     )
-    grid(
+    blank_grid(
         container=right,
         frame=table(
             lag,
@@ -230,7 +269,7 @@ else:
 
 st.subheader("Erasure requests not fully carried out")
 if erasures.height == 0:
-    st.success("Every completed delete request left no record behind beyond the grace period.")
+    caveats.outcome(stale, "Every completed delete request left no record behind beyond the grace period.")
 else:
     show_findings(erasures, ids, PROBLEM_COLUMNS | {"evidence": "Records left"})
 
@@ -247,7 +286,7 @@ else:
     )
     static_table(
         table(
-            shown,
+            shown.with_columns(pl.col("period_days", "grace_days").cast(pl.String).fill_null("")),
             {
                 "source": "Source",
                 "status": "Status",
@@ -261,7 +300,7 @@ else:
     )
 
 with st.expander("The retention schedule (retention.yaml)"):
-    grid(
+    blank_grid(
         pl.DataFrame([r.model_dump() for r in data.policy().retention.records]).rename(
             {
                 "data_category": "Data category",

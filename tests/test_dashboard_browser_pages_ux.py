@@ -1,0 +1,108 @@
+"""Issue 18's Overview, DSR and Retention changes in a real browser (headless Chromium), on the small demo and on
+tests/stale_bundle.py (a DSR export ending 62 days before the as-of date). Screenshots go to
+artifacts/screenshots/ux-<database>-<page>.png for a person to look at."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import test_dashboard_browser as shared
+from test_dashboard_browser import CHROMIUM, PAGE_SECONDS, SCREENSHOTS, _settle, running_dashboard
+
+from tests.test_dashboard_apptest import build_small_demo
+
+browser = shared.browser  # the headless Chromium fixture, launched once per module against our `server`
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("dashboard"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
+]
+
+
+@pytest.fixture(scope="module", params=["demo", "stale"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    if request.param == "demo":
+        db = build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
+    else:
+        db = request.getfixturevalue("stale_db")
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0")
+    with running_dashboard(env, log) as url:
+        yield request.param, url
+
+
+def _visit(browser: object, url: str) -> tuple[object, object]:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(url, timeout=PAGE_SECONDS * 1000)
+    _settle(page)
+    return context, page
+
+
+def _shoot(page: object, name: str) -> Path:
+    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(max(1000, height + 40), 16000)})
+    page.wait_for_timeout(1500)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"ux-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count() == 0
+    return path
+
+
+def _click_row(page: object, grid: object, row: int) -> None:
+    """Click the row-selection cell of a data row (0 = the first; Glide draws rows 35 px high on a canvas)."""
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)  # below the header row
+    _settle(page)
+
+
+@pytest.mark.parametrize("page_name", ["overview", "retention"])
+def test_pages_in_a_browser(server: tuple[str, str], browser: object, page_name: str) -> None:
+    db, url = server
+    context, page = _visit(browser, f"{url}/{'' if page_name == 'overview' else page_name}")
+    try:
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        if page_name == "overview":
+            assert "Top open problems, by policy section" in body and "Section to drill into" in body
+            assert ("dsr: ends 2025-03-31, 62 days before" in body) == (db == "stale")
+        else:
+            assert "Records that need action" in body and "Days overdue" in body
+        _shoot(page, f"{db}-{page_name}")
+    finally:
+        context.close()
+
+
+def _explained(page: object) -> str:
+    """The request picked in "Explain the deadline of request" (the combobox's value)."""
+    return page.locator('[data-testid="stSelectbox"]').last.locator("input").input_value()
+
+
+def test_dsr_in_a_browser(server: tuple[str, str], browser: object) -> None:
+    """Stale data said where the numbers are, the turnaround table whole, a row click explaining its request."""
+    db, url = server
+    context, page = _visit(browser, f"{url}/dsr")
+    try:
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        if db == "stale":
+            assert "ends on 2025-03-31, 62 days before the as-of date" in body
+            assert "No request is open" in body
+            assert not page.locator('[data-testid="stAlertContentSuccess"]').count(), "good news on stale data"
+        turnaround = page.locator('[data-testid="stTable"]').first
+        assert "Closed on time" in turnaround.inner_text()
+        widths = turnaround.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert widths[0] <= widths[1] + 1, f"the turnaround table overflows: {widths}"
+        _shoot(page, f"{db}-dsr")
+        first = _explained(page)  # the first row's request, explained by default
+        _click_row(page, page.locator('[data-testid="stDataFrame"]').last, 1)
+        second = _explained(page)
+        assert second and second != first, "a click on the second row explains the second request"
+        assert f"{second} · " in page.locator('[data-testid="stMain"]').inner_text()
+        _shoot(page, f"{db}-dsr-clicked")
+    finally:
+        context.close()

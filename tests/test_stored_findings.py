@@ -127,10 +127,10 @@ def test_a_control_that_fails_at_ingest_is_not_stored(demo_build, tmp_path: Path
     shutil.copyfile(demo_build.db, db)
     real = controls_module.run_query
 
-    def flaky(con, query, params=None, policy=None):
+    def flaky(con, query, params=None, policy=None, stored=None):
         if getattr(query, "control_id", None) == "dsr.overdue":
             raise duckdb.OutOfMemoryException("out of memory (simulated)")
-        return real(con, query, params, policy)
+        return real(con, query, params, policy, stored)
 
     monkeypatch.setattr(controls_module, "run_query", flaky)
     rw = duckdb.connect(str(db))
@@ -152,7 +152,10 @@ def test_demo_database_from_an_older_version_is_brought_up_to_date(demo_build, t
     shutil.copytree(demo_build.export, tmp_path / "demo" / "export")  # where ensure_demo_database looks
     shutil.copyfile(demo_build.db, db)
     rw = duckdb.connect(str(db))
-    rw.execute("drop table retention_rules_resolved; drop table findings_runs; drop table findings").fetchall()
+    # Tables later versions added (derived, bookkeeping, a contract source, the DSR timeline).
+    older = ("retention_rules_resolved", "findings_runs", "findings", "incident_notifications", "dsr_states")
+    for table in older:
+        rw.execute(f"drop table {table}").fetchall()
     rw.close()
     messages: list[str] = []
     assert ensure_demo_database(db, log=messages.append) == db
@@ -160,6 +163,8 @@ def test_demo_database_from_an_older_version_is_brought_up_to_date(demo_build, t
     con = _connect(db)
     try:
         assert con.sql("select count(*) from retention_rules_resolved").fetchall()[0][0] > 0
+        assert con.sql("select count(*) from dsr_states").fetchall()[0][0] > 0
+        assert {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()} >= set(older)
         assert len(fresh_controls(con, POLICY, default_as_of(con))) == CONTROL_COUNT
     finally:
         con.close()

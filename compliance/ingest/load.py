@@ -886,7 +886,7 @@ def _ingest_locked(
                     enrich.rebuild(con, s)
         if "audit" in touched or "directory" in touched or policy_changed:
             enrich.apply_role_changes(con)
-        if "dsr" in touched or policy_changed:
+        if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
             build_dsr_deadlines(con, policy)
         # A table per incident, rebuilt on every published load (a database from before it existed gets it).
         build_incident_local_dates(con, policy)

@@ -93,8 +93,10 @@ def table_columns(source: Source) -> list[tuple[str, str]]:
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    """Create every table of the audit database that does not exist yet (idempotent); True when an
-    existing table gained a column (a database built before it), so the load must publish."""
+    """Create every table of the audit database that does not exist yet (idempotent); True when the
+    database was built by an older version (a table or a column was missing), so the load must publish
+    and rebuild what is derived."""
+    before = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     added = False
     for source in SOURCES:
         cols = ", ".join(f'"{n}" {t}' for n, t in table_columns(source))
@@ -111,4 +113,15 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()
-    return added
+    after = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    return added or bool(before and after - before)  # an empty database is new, not older
+
+
+def expected_tables() -> frozenset[str]:
+    """The names of every table `create_tables` makes: what a database built by this version holds."""
+    con = duckdb.connect()
+    try:
+        create_tables(con)
+        return frozenset(r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall())
+    finally:
+        con.close()

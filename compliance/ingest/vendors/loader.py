@@ -210,7 +210,8 @@ def _load_vendor_file(
         con,
         f,
         run_id,
-        "select line, null as field, 'unparseable line: not valid JSON' as reason, raw from _vlines where doc is null",
+        "select line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
+        " from _vlines where doc is null",
     )
     unmapped = _insert_rejects(
         con,
@@ -248,7 +249,7 @@ def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> int:
     the events are mapped anew from the vendor events kept in `details`; returns the rows changed."""
     con.execute(
         """create or replace temp table _vlines as
-           select source_line as line, details as doc, null::varchar as raw
+           select source_line as line, details as doc, null::varchar as raw, null::varchar as problem
            from audit_events where log_source = $folder""",
         {"folder": adapter.folder},
     ).fetchall()

@@ -105,7 +105,8 @@ IDENTITIES_DDL = """create table if not exists identities (
 
 # The mapped events as the contract's validation reads a stage: every field as text, one row per event.
 VENDOR_STAGE = (
-    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape, * exclude (_line)"
+    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
+    " cast(null as varchar) as _dup, * exclude (_line)"
     " from _stage where _reason is null"
 )
 

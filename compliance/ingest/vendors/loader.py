@@ -221,22 +221,30 @@ def _load_vendor_file(
         "select _phys_line as line, null as field, _reason as reason, cast(details as varchar) as raw"
         " from _stage where _reason is not null",
     )
-    invalid = _insert_rejects(
-        con,
-        f,
-        run_id,
-        f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
-                   cast(s.details as varchar) as raw
-            from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
-        window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
-    )
+    # Every mapped event goes in, an invalid one under `<id>#rejected`: the contract's checks run once, and
+    # only a file that has invalid events is judged again on its text to say why (the rare path).
     relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT, VENDOR_STAGE)}) t
-                    join _stage s on s._line = t._line where t._valid)"""
-    select = enrich.enriched_select(AUDIT, relation, "$file_id", "t._phys_line", log_source_expr="$log_source")
+                    join _stage s on s._line = t._line)"""
+    file_expr = "case when t._valid then $file_id else $file_id || '#rejected' end"
+    select = enrich.enriched_select(AUDIT, relation, file_expr, "t._phys_line", log_source_expr="$log_source")
     con.execute(
         f"insert into {AUDIT.table} by name {select}",
         {"file_id": f.file_id, "log_source": adapter.folder, **window_params(select, *window)},
     ).fetchall()
+    invalid = 0
+    if con.execute(
+        f"select count(*) from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}
+    ).fetchall()[0][0]:
+        invalid = _insert_rejects(
+            con,
+            f,
+            run_id,
+            f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
+                       cast(s.details as varchar) as raw
+                from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
+            window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
+        )
+        con.execute(f"delete from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}).fetchall()
     loaded, newest = con.execute(
         f"select count(*), max(occurred_at) from {AUDIT.table} where source_file_id = $file_id", {"file_id": f.file_id}
     ).fetchall()[0]
@@ -245,14 +253,15 @@ def _load_vendor_file(
     f.rows_read = f.rows_loaded + f.rows_rejected
 
 
-def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> int:
+def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
     """Resolve the principals of a vendor's stored events again (identities or the directory changed):
-    the events are mapped anew from the vendor events kept in `details`; returns the rows changed."""
+    the events are mapped anew from the vendor events kept in `details`; returns the rows changed.
+    Events of the files `loaded_now` (this run's) were mapped with today's identities already."""
     con.execute(
         """create or replace temp table _vlines as
            select source_line as line, details as doc, null::varchar as raw, null::varchar as problem
-           from audit_events where log_source = $folder""",
-        {"folder": adapter.folder},
+           from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
+        {"folder": adapter.folder, "now": loaded_now or []},
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
@@ -322,8 +331,9 @@ def load_vendor_exports(
                 touched.add(source.folder)
         if directory_changed or IDENTITIES_FOLDER in touched:
             _identities_view(con)
+            loaded_now = [f.file_id for f in results if f.status == "loaded"]
             for adapter in ADAPTERS:
-                remap_principals(con, adapter)
+                remap_principals(con, adapter, loaded_now)
     finally:
         _drop_work_tables(con)
     return results, touched

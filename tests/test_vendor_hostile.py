@@ -144,3 +144,24 @@ def test_salvaged_events_keep_the_ids_of_a_clean_delivery(loaded: tuple[IngestSu
     ids = "select event_id from audit_events where event_id like 'cloudtrail:ct-f%' order by 1"
     kept = _query(db, ids, {})
     assert len(kept) == 2 and set(kept) <= set(_query(clean_db, ids, {}))
+
+
+def test_progress_counts_every_vendor_and_identities_file(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    files = {
+        "identities/ids.csv": b"identity,actor_id\nal-p1@x.io,emp-1\n",
+        "okta/a.jsonl": lines(okta("p1")),
+        "okta/2025/b.jsonl": lines(okta("p2")),
+        "cloudtrail/c.json": lines({"Records": [trail("p3")]}),
+        "ocsf/d.jsonl": lines(ocsf("p4")),
+    }
+    for rel, content in files.items():
+        (export / rel).parent.mkdir(parents=True, exist_ok=True)
+        (export / rel).write_bytes(content)
+    calls: list[tuple[str, Path | None, int, int]] = []
+    ingest([export], tmp_path / "p.duckdb", findings=False, progress=lambda *a: calls.append(a))
+    ticks = [c for c in calls if c[1] is not None]
+    assert sorted(str(p.relative_to(export)) for _, p, _, _ in ticks) == sorted(files)
+    assert [done for _, _, done, _ in ticks] == list(range(len(files)))  # one step per file, none skipped
+    assert {total for *_, total in calls} == {len(files)} and calls[-1] == ("", None, len(files), len(files))
+    assert {folder for folder, p, _, _ in ticks if p is not None} == {"identities", "okta", "cloudtrail", "ocsf"}

@@ -921,9 +921,16 @@ def _ingest_locked(
             summary.files.extend(results)
             if any(r.status == "loaded" for r in results):
                 touched.add(source.folder)
+
         # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
+        def vendor_tick(folder: str, path: Path) -> None:
+            nonlocal done
+            if progress:
+                progress(folder, path, done, total)
+            done += 1
+
         vendor_files, vendor_touched = load_vendor_exports(
-            con, loader, files, policy, directory_changed="directory" in touched
+            con, loader, files, policy, vendor_tick, directory_changed="directory" in touched
         )
         summary.files.extend(vendor_files)
         if vendor_touched:

@@ -256,7 +256,9 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         "processing_region": "m.processing_region",
         "recipient": "m.recipient",
         "target_actor_id": f"coalesce({target}, m.target_principals[1])",
-        "role": "m.role",
+        # The matrix role a vendor's role name is (roles.yaml vendor_roles, most specific pattern first).
+        "role": "coalesce((select r.role from _vroles r where lower(m.role) glob r.pattern"
+        " order by length(r.pattern) desc, r.pattern limit 1), m.role)",
         "user_agent": "m.user_agent",
         "details": "m.raw",
     }

@@ -84,10 +84,15 @@ def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     countries = pl.DataFrame(
         {"name": list(names), "alpha2": list(names.values())}, schema={"name": pl.String, "alpha2": pl.String}
     )
-    # ref_vendor_resources stays (the data map's naming of vendor resources); the country names are private.
+    vendor_roles = pl.DataFrame(
+        [{"pattern": v.lower(), "role": r.id} for r in policy.roles.roles for v in r.vendor_roles],
+        schema={"pattern": pl.String, "role": pl.String},
+    )
+    # ref_vendor_resources stays (the data map's naming of vendor resources); the other lookups are private.
     for name, frame, kind in (
         ("ref_vendor_resources", pl.DataFrame(rows, schema=schema), "table"),
         ("_vcountry_names", countries, "temp table"),
+        ("_vroles", vendor_roles, "temp table"),
     ):
         con.register("_frame", frame.to_arrow())
         con.execute(f"create or replace {kind} {name} as select * from _frame").fetchall()
@@ -279,7 +284,7 @@ def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_no
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames"):
+    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()

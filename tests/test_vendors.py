@@ -332,7 +332,10 @@ def test_detectors_fire_on_vendor_data(vendor_export: Path, tmp_path: Path, poli
     assert burst["actor:emp-bob@2025-03-04"][:2] == ("alarm", "critical")  # Google Workspace
     grants = _findings(con, policy, "access.privilege_grant")
     assert grants["actor:emp-alice@2025-03-06"][0] == "alarm"  # CloudTrail AttachUserPolicy
-    assert "AdministratorAccess" in grants["actor:emp-alice@2025-03-06"][2]
+    # AdministratorAccess is the matrix's platform_admin (roles.yaml vendor_roles): a privileged grant by a
+    # role that may not grant roles is critical, no longer a medium "not in the role matrix".
+    assert grants["actor:emp-alice@2025-03-06"][1] == "critical"
+    assert "platform_admin is a privileged role" in grants["actor:emp-alice@2025-03-06"][2]
     assert grants["actor:emp-gone@2025-03-07"][0] == "alarm"  # Entra "Add member to role"
     terminated = _findings(con, policy, "access.terminated_account")
     assert terminated["actor:emp-gone"][0] == "alarm"  # Entra sign-in after the end date

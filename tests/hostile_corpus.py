@@ -322,6 +322,23 @@ def _cases() -> list[Case]:
         jsonl(audit("a-text-json-looking", user_agent='{"not": "an object"}')),
         loaded(1),
     )
+    # A contract field given twice in one object: which value is evidence would be a guess (first-wins is
+    # what a reader happens to do, not what the exporter meant). A key outside the contract is not read.
+    for cid, dup, outcome in (
+        ("a-dup-actor", '"actor_id": "emp-2"', rejected("field actor_id: given more than once")),
+        ("a-dup-same-value", '"actor_id": "emp-1"', rejected("field actor_id: given more than once")),
+        ("a-dup-event-id", '"event_id": "a-dup-event-id-x"', rejected("field event_id: given more than once")),
+        ("a-dup-unknown-key", '"surprise": 1, "surprise": 2', loaded(2)),
+    ):
+        add(cid, f"audit/{cid}.jsonl", text(f"{_a(cid)[:-1]}, {dup}}}\n{json.dumps(audit(cid, 2))}\n"), outcome)
+    add(
+        "d-dup-level",
+        "diagnostic/duplevel.jsonl",
+        text(
+            json.dumps(diag("d-dup-level"))[:-1] + ', "level": "ERROR"}\n' + json.dumps(diag("d-dup-level", 1)) + "\n"
+        ),
+        rejected("field level: given more than once"),
+    )
     add(
         "d-message-object",
         "diagnostic/msgobj.jsonl",

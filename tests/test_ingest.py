@@ -139,15 +139,17 @@ def test_load_counts_rejects_and_enrichment(export: Path, tmp_path: Path) -> Non
         assert rejects[5][4].startswith("r3,sub-y,EU,delete")
         assert "too many columns" in rejects[6][3] and rejects[6][4].endswith("EXTRA")
         assert rejects[7][4].startswith("r6,") and "unknown value 'pending'" in rejects[7][3]
-        # JSON Lines rows are read by one parallel scan and carry their file, not a line number (the
-        # rejects above have theirs); e8 came from the first file, e9 from the gzip file.
-        lineage = dict(
-            con.execute(
-                "select a.event_id, m.path from audit_events a join load_manifest m on m.file_id = a.source_file_id"
-                " where a.event_id in ('e8', 'e9') and a.source_line is null"
+        # Clean JSON Lines files are read by one parallel scan and their rows carry their file, not a line
+        # number (e9, from the gzip file); a file with a line that is not JSON is read again line by line,
+        # so its rows keep their line too (e8, line 8 of the first file). The rejects above have theirs.
+        lineage = {
+            k: (Path(v).name, line)
+            for k, v, line in con.execute(
+                "select a.event_id, m.path, a.source_line from audit_events a"
+                " join load_manifest m on m.file_id = a.source_file_id where a.event_id in ('e8', 'e9')"
             ).fetchall()
-        )
-        assert {k: Path(v).name for k, v in lineage.items()} == {"e8": "2025-03-04.jsonl", "e9": "2025-03-05.jsonl.gz"}
+        }
+        assert lineage == {"e8": ("2025-03-04.jsonl", 8), "e9": ("2025-03-05.jsonl.gz", None)}
         # Lines after a structural reject keep their true line numbers.
         assert con.execute("select source_line from dsr_requests where request_id = 'r5'").fetchall() == [(6,)]
 

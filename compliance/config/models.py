@@ -113,6 +113,9 @@ class Role(StrictModel):
     actions: list[Action] = []
     privileged: bool = False
     requires_mfa: bool = False
+    # Names vendors give this role in their logs (glob patterns, case-insensitive; contract 1.10): a vendor
+    # grant of e.g. AWS AdministratorAccess is recorded as a grant of this role, so the controls judge it.
+    vendor_roles: list[str] = []
 
 
 class RoleActions(StrictModel):

@@ -190,13 +190,14 @@ def csv_layout(source: Source, path: Path) -> CsvLayout:
     return CsvLayout(delim, len(names), {n: i for i, n in enumerate(names) if n in wanted})
 
 
-def _json_columns(source: Source) -> str:
+def _json_columns(source: Source, careful: bool) -> str:
     # Lists and JSON keep their shape; every scalar is read as text and typed in validate.py.
     # Column names come from compliance.schema (code), never from a file.
     # A list is read as JSON so that a string or object where the contract wants a list is a reject,
-    # not a silent NULL; text fields too, so that an object or list where text is wanted is a reject,
-    # not its JSON text stored as if it were the value.
-    kinds = {"VARCHAR[]": "JSON", "JSON": "JSON", "VARCHAR": "JSON"}
+    # not a silent NULL. In a careful read, text fields are read as JSON too, so that an object or list
+    # where text is wanted is a reject, not its JSON text stored as if it were the value; the fast read
+    # takes them as text (twice as fast) and sends a file with a value starting `{` or `[` to a careful read.
+    kinds = {"VARCHAR[]": "JSON", "JSON": "JSON", "VARCHAR": "JSON" if careful else "VARCHAR"}
     return (
         "{"
         + ", ".join(f"{sql_string(c.name)}: {sql_string(kinds.get(c.type, 'VARCHAR'))}" for c in source.columns)
@@ -209,58 +210,93 @@ def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def jsonl_reader_sql(source: Source, param: str) -> str:
-    """DuckDB's JSON Lines reader over the file(s) bound to `$param` (exact paths), every field as text."""
-    return f"""read_json(${param}, format='newline_delimited', columns={_json_columns(source)},
-                         ignore_errors=true, maximum_object_size={MAX_RECORD_BYTES})"""
+def jsonl_reader_sql(source: Source, param: str, *, careful: bool = True) -> str:
+    """DuckDB's JSON Lines reader over the file(s) bound to `$param` (exact paths), every field as text.
+
+    A careful read turns a line that is not a JSON object into an all-NULL row (`ignore_errors`), which
+    also makes the reader keep the first of a field given twice; the fast read stops at such a line and
+    at a contract field given twice (DuckDB's error names the file), and the loader reads that file
+    carefully (`duplicate_fields_sql` then finds the fields given twice)."""
+    return f"""read_json(${param}, format='newline_delimited', records=true, columns={_json_columns(source, careful)},
+                         ignore_errors={"true" if careful else "false"}, maximum_object_size={MAX_RECORD_BYTES})"""
+
+
+def duplicate_fields_sql(source: Source, param: str) -> str:
+    """(rec, fields) of the records of the file bound to `$param` that give a contract field more than once,
+    numbered like the careful stage (blank lines skipped, a line that is not JSON still counted)."""
+    names = "[" + ", ".join(sql_string(c) for c in source.column_names) + "]"
+    return f"""(select rec, array_to_string(list_filter(list_distinct(k),
+                       lambda x: list_contains({names}, x) and len(list_filter(k, lambda y: y = x)) > 1), ', ') as fields
+               from (select ordinality as rec, json_keys(json) as k
+                     from read_json_objects(${param}, format='newline_delimited', ignore_errors=true,
+                                            maximum_object_size={MAX_RECORD_BYTES}) with ordinality)
+               where len(k) <> len(list_distinct(k)))"""
+
+
+def suspect_text_sql(source: Source, alias: str) -> str:
+    """True when a text field of a fast-read row starts with `{` or `[`: maybe an object or list read as its
+    JSON text, maybe a string that looks like one; only a careful read can tell, so the file gets one."""
+    text = [c.name for c in source.columns if c.type == "VARCHAR"]
+    return "(" + " or ".join(f"""regexp_matches({alias}."{c}", '^[{{[]')""" for c in text) + ")"
 
 
 @dataclass(frozen=True)
 class Stage:
-    """A stage relation's SQL (`_file_index`, `_line`, `_unparseable`, `_shape`, then every contract column
-    as read; `_shape` names the text fields that held a JSON object or list)
+    """A stage relation's SQL (`_file_index`, `_line`, `_unparseable`, `_shape`, `_dup`, then every contract
+    column as read; `_shape` names the text fields that held a JSON object or list, `_dup` the fields
+    given twice in one record)
     and the parameters it binds (the files' exact paths)."""
 
     sql: str
     params: dict[str, object]
 
 
-def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: CsvLayout | None = None) -> Stage:
+def stage(
+    source: Source, paths: list[Path], *, numbered: bool = True, layout: CsvLayout | None = None, careful: bool = True
+) -> Stage:
     """The stage relation over one or more files of one kind, paths bound as parameters.
 
     Several JSON Lines files are read in one statement; with `numbered=False` they are read by one
     parallel multi-file scan and `_line` is NULL (numbering records needs `WITH ORDINALITY`, which
     makes a scan sequential: loading is about twice as slow), so only the rare path that explains
-    rejects numbers them. CSV structural errors (a line the reader cannot split into fields) land in
+    rejects numbers them. `careful=False` is the fast read of JSON Lines (`jsonl_reader_sql`): no
+    shape or duplicate-field check, and it fails on any line that needs one; a numbered read is always
+    careful. CSV structural errors (a line the reader cannot split into fields) land in
     `_csv_rejects` while the stage is scanned. A CSV file needs its `layout` (csv_layout).
     """
     kind = file_kind(paths[0])
     cols = source.column_names
-    fields = "null::varchar as _shape, " + ", ".join(f'"{c}"' for c in cols)
+    fields = "null::varchar as _shape, null::varchar as _dup, " + ", ".join(f'"{c}"' for c in cols)
     if kind == "jsonl":
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
         all_null = " and ".join(f'"{c}" is null' for c in cols)
         text = [c.name for c in source.columns if c.type == "VARCHAR"]
+        if not (careful or numbered):
+            sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
+                    {fields} from {jsonl_reader_sql(source, "files", careful=False)}"""
+            return Stage(sql, {"files": [exact(p) for p in paths]})
         shape = ", ".join(f"case when json_type(\"{c}\") in ('OBJECT', 'ARRAY') then {sql_string(c)} end" for c in text)
-        fields = f"nullif(concat_ws(', ', {shape}), '') as _shape, " + ", ".join(
-            f'"{c}"->>\'$\' as "{c}"' if c in text else f'"{c}"' for c in cols
-        )
+        values = ", ".join(f'"{c}"->>\'$\' as "{c}"' if c in text else f'"{c}"' for c in cols)
+        fields = f"nullif(concat_ws(', ', {shape}), '') as _shape, "
         if numbered:  # one scan per file, so ORDINALITY numbers each file's records from 1
             sql = " union all ".join(
                 f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
-                    from {jsonl_reader_sql(source, f"f{i}")} with ordinality"""
+                    nullif(d.fields, '') as _dup, {values}
+                    from {jsonl_reader_sql(source, f"f{i}")} with ordinality
+                    left join {duplicate_fields_sql(source, f"f{i}")} d on d.rec = ordinality"""
                 for i in range(len(paths))
             )
             return Stage(sql, {f"f{i}": exact(p) for i, p in enumerate(paths)})
         sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
-                {fields} from {jsonl_reader_sql(source, "files")}"""
+                {fields} null::varchar as _dup, {values} from {jsonl_reader_sql(source, "files")}"""
         return Stage(sql, {"files": [exact(p) for p in paths]})
     if kind == "csv":
         assert layout is not None and len(paths) == 1
         if layout.empty:
             nulls = ", ".join(f'null::varchar as "{c}"' for c in cols)
             return Stage(
-                f"select 0 as _file_index, 0::bigint as _line, false as _unparseable, null::varchar as _shape, {nulls}"
+                "select 0 as _file_index, 0::bigint as _line, false as _unparseable, null::varchar as _shape,"
+                f" null::varchar as _dup, {nulls}"
                 " limit 0",
                 {},
             )
@@ -270,7 +306,8 @@ def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: C
         )
         delim = {",": "','", ";": "';'", "\t": "E'\\t'", "|": "'|'"}[layout.delimiter]
         # _line assumes no structural rejects; load.py corrects it in the rare file that has some.
-        sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, null::varchar as _shape, {select}
+        sql = f"""select 0 as _file_index, ordinality + 1 as _line, false as _unparseable, null::varchar as _shape,
+                   null::varchar as _dup, {select}
             from read_csv($file, header=true, columns={spec}, auto_detect=false, delim={delim}, quote='"',
                           escape='"', max_line_size={MAX_RECORD_BYTES},
                           ignore_errors=true, store_rejects=true, rejects_table='_csv_rejects',
@@ -285,7 +322,8 @@ def stage(source: Source, paths: list[Path], *, numbered: bool = True, layout: C
             else f'null::varchar as "{c.name}"'
             for c in source.columns
         )
-        sql = f"""select 0 as _file_index, ordinality as _line, false as _unparseable, null::varchar as _shape, {select}
+        sql = f"""select 0 as _file_index, ordinality as _line, false as _unparseable, null::varchar as _shape,
+                  null::varchar as _dup, {select}
                   from read_parquet($file) with ordinality"""
         return Stage(sql, {"file": exact(paths[0])})
     raise FileReadError(paths[0], "not a .jsonl, .csv or .parquet file (optionally .gz)")

@@ -152,8 +152,9 @@ def typed_select(source: Source, stage: str) -> str:
     outer = ", ".join(
         f'coalesce("{c}", {d}) as "{c}"' if (d := defaults.get(c)) else f'"{c}"' for c in source.column_names
     )
-    return f"""select _file_index, _line, not (_unparseable or _shape is not null or {bad}) as _valid, {outer}
-        from (select _file_index, _line, _unparseable, _shape, {inner}{raws} from ({stage}) _stage)"""
+    return f"""select _file_index, _line, not (_unparseable or _shape is not null or _dup is not null or {bad}) as _valid,
+            {outer}
+        from (select _file_index, _line, _unparseable, _shape, _dup, {inner}{raws} from ({stage}) _stage)"""
 
 
 def reject_select(source: Source, stage: str) -> str:
@@ -165,8 +166,10 @@ def reject_select(source: Source, stage: str) -> str:
     first = "case " + " ".join(f"when {cond} then {_q(f)}" for f, cond, _ in checks) + " end"
     return f"""select _line,
             case when _unparseable then null when _shape is not null then split_part(_shape, ', ', 1)
-                 else {first} end as _reject_field,
+                 when _dup is not null then split_part(_dup, ', ', 1) else {first} end as _reject_field,
             case when _unparseable then 'unparseable record: not a JSON object with contract fields'
                  else concat_ws('; ', 'field ' || _shape || ': an object or list where the contract wants text',
+                                'field ' || _dup || ': given more than once in one record (which value is evidence'
+                                || ' would be a guess)',
                                 {reasons}) end as _reject_reason
-        from ({stage}) _stage where _unparseable or _shape is not null or {bad}"""
+        from ({stage}) _stage where _unparseable or _shape is not null or _dup is not null or {bad}"""

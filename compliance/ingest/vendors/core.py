@@ -76,27 +76,99 @@ def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False
     return ", ".join(f'{pulled}[{i}] as "{name}"' for i, name in enumerate(fields, start=1))
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """`_vlines` (line, doc, raw): the file's non-blank lines, each parsed once (`doc`; the text `raw` is kept
-    only for lines that are not JSON, for their reject); documents spanning lines are read whole."""
+def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, envelopes: tuple[str, ...]) -> None:
+    """`_vlines` (line, doc, raw, problem): the file's non-blank lines, each parsed once (`doc`; the text `raw`
+    is kept only for lines that are not JSON, for their reject); documents spanning lines are read whole.
+
+    A line holding bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the line
+    numbers after it are corrected, and the line is read again by `salvage`, so the file's other events
+    still load and the bad line (or the one event of a document that holds the bad bytes) is a reject."""
     con.execute(
         """create or replace temp table _vlines as
-           select line, doc, case when doc is null then raw end as raw
+           select line, doc, case when doc is null then raw end as raw, null::varchar as problem
            from (select ordinality as line, raw, try_cast(raw as json) as doc
                  from read_csv($path, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
-                               escape='', auto_detect=false, max_line_size=268435456) with ordinality
+                               escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
+                               store_rejects=true, rejects_table='_vline_rejects', rejects_scan='_vline_scans')
+                      with ordinality
                  where raw is not null and trim(raw) <> '')""",
         {"path": exact_path(path)},
     ).fetchall()
+    skipped = _skipped_lines(con)
+    if skipped:
+        _renumber_after(con, sorted(skipped))
     first = con.execute("select doc is not null from _vlines order by line limit 1").fetchall()
     if first and not first[0][0]:
         # Pretty-printed JSON (an API page saved as-is): values span lines, so the document is read whole.
-        con.execute(
-            """create or replace temp table _vlines as
-               select null::bigint as line, json as doc, null::varchar as raw
-               from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
-            {"path": exact_path(path)},
-        ).fetchall()
+        try:
+            con.execute(
+                """create or replace temp table _vlines as
+                   select null::bigint as line, json as doc, null::varchar as raw, null::varchar as problem
+                   from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
+                {"path": exact_path(path)},
+            ).fetchall()
+        except duckdb.InvalidInputException:  # not UTF-8 somewhere in the document: read it in Python
+            con.execute("delete from _vlines").fetchall()
+            _add_salvaged(con, path, {None: _whole_file(path)}, envelopes)
+    elif skipped:
+        _add_salvaged(con, path, _lines_of(path, set(skipped)), envelopes)
+
+
+def _skipped_lines(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
+    """Physical lines the reader skipped (not UTF-8, or beyond its line size), with the reader's reason."""
+    found = con.execute(
+        "select line, any_value(error_type::varchar), any_value(error_message) from _vline_rejects group by line"
+    ).fetchall()
+    con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    return {int(line): ("not UTF-8" if "ENCODING" in kind else message) for line, kind, message in found}
+
+
+def _renumber_after(con: duckdb.DuckDBPyConnection, skipped: list[int]) -> None:
+    """The k-th line read is physical line k + (skipped lines r_i, i = 1, 2, ..., with r_i - i < k)."""
+    con.execute(
+        """update _vlines set line = line + (select count(*) from unnest($gaps) g(gap) where g.gap < _vlines.line)""",
+        {"gaps": [r - i for i, r in enumerate(skipped, start=1)]},
+    ).fetchall()
+
+
+def _lines_of(path: Path, wanted: set[int]) -> dict[int | None, bytes]:
+    """The raw bytes of the wanted physical lines of a (possibly gzip-compressed) text file."""
+    import gzip
+
+    out: dict[int | None, bytes] = {}
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        for n, raw in enumerate(fh, start=1):
+            if n in wanted:
+                out[n] = raw.rstrip(b"\r\n")
+    return out
+
+
+def _whole_file(path: Path) -> bytes:
+    import gzip
+
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as fh:
+        return fh.read()
+
+
+def _add_salvaged(
+    con: duckdb.DuckDBPyConnection, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
+) -> None:
+    """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects."""
+    from compliance.ingest.readers import MAX_RAW_CHARS
+    from compliance.ingest.vendors.salvage import salvage
+
+    for line, raw in lines.items():
+        kept = salvage(raw, envelopes, MAX_RAW_CHARS)
+        if kept.doc is not None:
+            con.execute(
+                "insert into _vlines values ($line, $doc::json, null, null)", {"line": line, "doc": kept.doc}
+            ).fetchall()
+        for reason, text in kept.rejects:
+            con.execute(
+                "insert into _vlines values ($line, null, $raw, $reason)", {"line": line, "raw": text, "reason": reason}
+            ).fetchall()
 
 
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
@@ -184,7 +256,9 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         "processing_region": "m.processing_region",
         "recipient": "m.recipient",
         "target_actor_id": f"coalesce({target}, m.target_principals[1])",
-        "role": "m.role",
+        # The matrix role a vendor's role name is (roles.yaml vendor_roles, most specific pattern first).
+        "role": "coalesce((select r.role from _vroles r where lower(m.role) glob r.pattern"
+        " order by length(r.pattern) desc, r.pattern limit 1), m.role)",
         "user_agent": "m.user_agent",
         "details": "m.raw",
     }
@@ -230,7 +304,7 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
 
 def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
     """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
-    _read_lines(con, path)
+    _read_lines(con, path, adapter.envelopes)
     remap_file(con, adapter)
 
 

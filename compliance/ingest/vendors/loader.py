@@ -84,10 +84,15 @@ def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     countries = pl.DataFrame(
         {"name": list(names), "alpha2": list(names.values())}, schema={"name": pl.String, "alpha2": pl.String}
     )
-    # ref_vendor_resources stays (the data map's naming of vendor resources); the country names are private.
+    vendor_roles = pl.DataFrame(
+        [{"pattern": v.lower(), "role": r.id} for r in policy.roles.roles for v in r.vendor_roles],
+        schema={"pattern": pl.String, "role": pl.String},
+    )
+    # ref_vendor_resources stays (the data map's naming of vendor resources); the other lookups are private.
     for name, frame, kind in (
         ("ref_vendor_resources", pl.DataFrame(rows, schema=schema), "table"),
         ("_vcountry_names", countries, "temp table"),
+        ("_vroles", vendor_roles, "temp table"),
     ):
         con.register("_frame", frame.to_arrow())
         con.execute(f"create or replace {kind} {name} as select * from _frame").fetchall()
@@ -105,7 +110,8 @@ IDENTITIES_DDL = """create table if not exists identities (
 
 # The mapped events as the contract's validation reads a stage: every field as text, one row per event.
 VENDOR_STAGE = (
-    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape, * exclude (_line)"
+    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
+    " cast(null as varchar) as _dup, * exclude (_line)"
     " from _stage where _reason is null"
 )
 
@@ -210,7 +216,8 @@ def _load_vendor_file(
         con,
         f,
         run_id,
-        "select line, null as field, 'unparseable line: not valid JSON' as reason, raw from _vlines where doc is null",
+        "select line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
+        " from _vlines where doc is null",
     )
     unmapped = _insert_rejects(
         con,
@@ -219,22 +226,30 @@ def _load_vendor_file(
         "select _phys_line as line, null as field, _reason as reason, cast(details as varchar) as raw"
         " from _stage where _reason is not null",
     )
-    invalid = _insert_rejects(
-        con,
-        f,
-        run_id,
-        f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
-                   cast(s.details as varchar) as raw
-            from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
-        window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
-    )
+    # Every mapped event goes in, an invalid one under `<id>#rejected`: the contract's checks run once, and
+    # only a file that has invalid events is judged again on its text to say why (the rare path).
     relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT, VENDOR_STAGE)}) t
-                    join _stage s on s._line = t._line where t._valid)"""
-    select = enrich.enriched_select(AUDIT, relation, "$file_id", "t._phys_line", log_source_expr="$log_source")
+                    join _stage s on s._line = t._line)"""
+    file_expr = "case when t._valid then $file_id else $file_id || '#rejected' end"
+    select = enrich.enriched_select(AUDIT, relation, file_expr, "t._phys_line", log_source_expr="$log_source")
     con.execute(
         f"insert into {AUDIT.table} by name {select}",
         {"file_id": f.file_id, "log_source": adapter.folder, **window_params(select, *window)},
     ).fetchall()
+    invalid = 0
+    if con.execute(
+        f"select count(*) from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}
+    ).fetchall()[0][0]:
+        invalid = _insert_rejects(
+            con,
+            f,
+            run_id,
+            f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
+                       cast(s.details as varchar) as raw
+                from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
+            window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
+        )
+        con.execute(f"delete from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}).fetchall()
     loaded, newest = con.execute(
         f"select count(*), max(occurred_at) from {AUDIT.table} where source_file_id = $file_id", {"file_id": f.file_id}
     ).fetchall()[0]
@@ -243,14 +258,15 @@ def _load_vendor_file(
     f.rows_read = f.rows_loaded + f.rows_rejected
 
 
-def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> int:
+def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
     """Resolve the principals of a vendor's stored events again (identities or the directory changed):
-    the events are mapped anew from the vendor events kept in `details`; returns the rows changed."""
+    the events are mapped anew from the vendor events kept in `details`; returns the rows changed.
+    Events of the files `loaded_now` (this run's) were mapped with today's identities already."""
     con.execute(
         """create or replace temp table _vlines as
-           select source_line as line, details as doc, null::varchar as raw
-           from audit_events where log_source = $folder""",
-        {"folder": adapter.folder},
+           select source_line as line, details as doc, null::varchar as raw, null::varchar as problem
+           from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
+        {"folder": adapter.folder, "now": loaded_now or []},
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
@@ -268,7 +284,7 @@ def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> int:
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames"):
+    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()
@@ -320,8 +336,9 @@ def load_vendor_exports(
                 touched.add(source.folder)
         if directory_changed or IDENTITIES_FOLDER in touched:
             _identities_view(con)
+            loaded_now = [f.file_id for f in results if f.status == "loaded"]
             for adapter in ADAPTERS:
-                remap_principals(con, adapter)
+                remap_principals(con, adapter, loaded_now)
     finally:
         _drop_work_tables(con)
     return results, touched

@@ -1,0 +1,167 @@
+"""Hostile vendor files (contract 1.10 folders): a bad byte or a bad line costs only its own event, with
+its line and reason; every other event of the file loads. One load of one bundle holding every case."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from compliance.ingest.load import IngestSummary, ingest
+
+T = "2025-03-03T09:00:00Z"
+BAD = b"\xff\xfe"  # never valid UTF-8
+MARK = "BADBYTE"  # replaced by BAD in the written bytes
+
+
+def okta(n: str) -> dict:
+    return {"uuid": f"okta-{n}", "published": T, "eventType": "user.session.start",
+            "actor": {"id": "00u1", "type": "User", "alternateId": f"al-{n}@x.io"}, "outcome": {"result": "SUCCESS"}}  # fmt: skip
+
+
+def trail(n: str) -> dict:
+    return {"eventID": f"ct-{n}", "eventTime": T, "eventName": "ConsoleLogin", "eventSource": "signin.amazonaws.com",
+            "userIdentity": {"type": "IAMUser", "arn": f"arn:aws:iam::1:user/u-{n}"}, "recipientAccountId": "1",
+            "responseElements": {"ConsoleLogin": "Success"}}  # fmt: skip
+
+
+def google(n: str) -> dict:
+    return {"id": {"time": T, "uniqueQualifier": f"gw-{n}", "applicationName": "login"},
+            "actor": {"email": f"al-{n}@x.io", "profileId": "1"}, "events": [{"name": "login_success"}]}  # fmt: skip
+
+
+def entra(n: str) -> dict:
+    return {"time": T, "category": "SignInLogs",
+            "properties": {"id": f"en-{n}", "createdDateTime": T, "userPrincipalName": f"al-{n}@x.io",
+                           "status": {"errorCode": 0}}}  # fmt: skip
+
+
+def ocsf(n: str) -> dict:
+    return {"class_uid": 3002, "activity_id": 1, "status_id": 1, "time": 1741000000000,
+            "metadata": {"uid": f"oc-{n}"}, "user": {"email_addr": f"al-{n}@x.io"}}  # fmt: skip
+
+
+def damaged(event: dict) -> dict:
+    """The event with a value holding a byte that is not UTF-8."""
+    return {**event, "note": MARK}
+
+
+def dump(value: object, indent: int | None = None) -> bytes:
+    return json.dumps(value, indent=indent).encode().replace(MARK.encode(), BAD)
+
+
+def lines(*values: object) -> bytes:
+    return b"".join((v if isinstance(v, bytes) else dump(v)) + b"\n" for v in values)
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    path: str
+    content: bytes
+    loaded: int
+    rejects: list[tuple[int | None, str]]  # (line, part of the reason), in line order
+    gz: bool = False
+
+
+CASES = [
+    Case("okta-jsonl", "okta/bad-byte.jsonl", lines(okta("a1"), damaged(okta("a2")), okta("a3")), 2,
+         [(2, "unreadable line: not UTF-8 text")]),
+    Case("okta-lines-after-blanks", "okta/blanks.jsonl",
+         lines(okta("b1"), b"", damaged(okta("b2")), b"   ", okta("b3"), b"{not json", okta("b4")), 3,
+         [(3, "not UTF-8"), (6, "unparseable line: not valid JSON")]),
+    Case("okta-first-line", "okta/first.jsonl", lines(damaged(okta("c1")), okta("c2")), 1, [(1, "not UTF-8")]),
+    Case("okta-array-line", "okta/page.json", lines([okta("d1"), damaged(okta("d2")), okta("d3")]), 2,
+         [(1, "unreadable event 2 of the array: not UTF-8 text")]),
+    Case("okta-two-bad", "okta/two.jsonl", lines(damaged(okta("e1")), okta("e2"), damaged(okta("e3")), okta("e4")),
+         2, [(1, "not UTF-8"), (3, "not UTF-8")]),
+    Case("cloudtrail-records", "cloudtrail/s3.json",
+         lines({"Records": [trail("f1"), damaged(trail("f2")), trail("f3")]}), 2,
+         [(1, "unreadable event 2 of Records[]: not UTF-8 text")]),
+    Case("cloudtrail-records-gz", "cloudtrail/s3.json.gz",
+         lines({"Records": [damaged(trail("g1")), trail("g2")]}), 1, [(1, "event 1 of Records[]")], gz=True),
+    Case("cloudtrail-bad-envelope", "cloudtrail/env.json",
+         lines({"Records": [trail("h1")], "note": MARK}), 0, [(1, "unreadable line: not UTF-8 text")]),
+    Case("cloudtrail-lines", "cloudtrail/lake.jsonl", lines(trail("i1"), damaged(trail("i2"))), 1, [(2, "not UTF-8")]),
+    Case("google-pretty-page", "google_workspace/page.json",
+         dump({"items": [google("j1"), damaged(google("j2")), google("j3")]}, indent=2), 2,
+         [(None, "unreadable event 2 of items[]: not UTF-8 text")]),
+    Case("google-lines", "google_workspace/act.jsonl", lines(damaged(google("k1")), google("k2")), 1, [(1, "UTF-8")]),
+    Case("entra-lines", "entra/signins.jsonl", lines(entra("l1"), damaged(entra("l2")), entra("l3")), 2,
+         [(2, "not UTF-8")]),
+    Case("entra-graph-page", "entra/graph.json", lines({"value": [damaged(entra("m1")), entra("m2")]}), 1,
+         [(1, "event 1 of value[]")]),
+    Case("ocsf-lines", "ocsf/auth.jsonl", lines(ocsf("n1"), damaged(ocsf("n2")), ocsf("n3")), 2, [(2, "not UTF-8")]),
+    Case("okta-latin1-file", "okta/latin1.jsonl",
+         lines(damaged(okta("o1")), damaged(okta("o2"))), 0, [(1, "not UTF-8"), (2, "not UTF-8")]),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> tuple[IngestSummary, Path, Path]:
+    export = tmp_path_factory.mktemp("vendor-hostile") / "export"
+    for case in CASES:
+        path = export / case.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(gzip.compress(case.content) if case.gz else case.content)
+    db = export.parent / "audit.duckdb"
+    return ingest([export], db, findings=False), export, db
+
+
+def _query(db: Path, sql: str, params: dict) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_a_bad_byte_costs_only_its_own_event(case: Case, loaded: tuple[IngestSummary, Path, Path]) -> None:
+    summary, export, db = loaded
+    path = str(export / case.path)
+    [f] = [f for f in summary.files if str(f.path) == path]
+    assert (f.status, f.rows_loaded, f.rows_rejected) == ("loaded", case.loaded, len(case.rejects))
+    got = _query(db, "select line, reason, raw from rejects where path = $p order by line, reason", {"p": path})
+    assert len(got) == len(case.rejects), got
+    for (line, reason), (got_line, got_reason, raw) in zip(case.rejects, got, strict=True):
+        assert got_line == line and reason in got_reason, got
+        assert "\\xff\\xfe" in raw or "not valid JSON" in got_reason, raw  # the bad bytes shown, escaped
+    stored = _query(db, "select count(*) from audit_events where source_file_id = $f", {"f": f.file_id})
+    assert stored == [(case.loaded,)]
+
+
+def test_salvaged_events_keep_the_ids_of_a_clean_delivery(loaded: tuple[IngestSummary, Path, Path], tmp_path) -> None:
+    """An event kept from a damaged document gets the id it has in the same document delivered clean, so a
+    corrected re-delivery de-duplicates instead of doubling it."""
+    _summary, _export, db = loaded
+    clean = tmp_path / "clean"
+    (clean / "cloudtrail").mkdir(parents=True)
+    (clean / "cloudtrail" / "s3.json").write_bytes(lines({"Records": [trail("f1"), trail("f2"), trail("f3")]}))
+    clean_db = tmp_path / "clean.duckdb"
+    ingest([clean], clean_db, findings=False)
+    ids = "select event_id from audit_events where event_id like 'cloudtrail:ct-f%' order by 1"
+    kept = _query(db, ids, {})
+    assert len(kept) == 2 and set(kept) <= set(_query(clean_db, ids, {}))
+
+
+def test_progress_counts_every_vendor_and_identities_file(tmp_path: Path) -> None:
+    export = tmp_path / "export"
+    files = {
+        "identities/ids.csv": b"identity,actor_id\nal-p1@x.io,emp-1\n",
+        "okta/a.jsonl": lines(okta("p1")),
+        "okta/2025/b.jsonl": lines(okta("p2")),
+        "cloudtrail/c.json": lines({"Records": [trail("p3")]}),
+        "ocsf/d.jsonl": lines(ocsf("p4")),
+    }
+    for rel, content in files.items():
+        (export / rel).parent.mkdir(parents=True, exist_ok=True)
+        (export / rel).write_bytes(content)
+    calls: list[tuple[str, Path | None, int, int]] = []
+    ingest([export], tmp_path / "p.duckdb", findings=False, progress=lambda *a: calls.append(a))
+    ticks = [c for c in calls if c[1] is not None]
+    assert sorted(str(p.relative_to(export)) for _, p, _, _ in ticks) == sorted(files)
+    assert [done for _, _, done, _ in ticks] == list(range(len(files)))  # one step per file, none skipped
+    assert {total for *_, total in calls} == {len(files)} and calls[-1] == ("", None, len(files), len(files))
+    assert {folder for folder, p, _, _ in ticks if p is not None} == {"identities", "okta", "cloudtrail", "ocsf"}

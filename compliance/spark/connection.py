@@ -62,9 +62,12 @@ def local_session(master: str | None = None) -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is None:
         builder = SparkSession.builder.appName("compliance-check")
-        if master or "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", ""):
+        # Under spark-submit the gateway is already up with the cluster's master and settings: keep them.
+        if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
             builder = builder.master(master or os.environ.get("COMPLIANCE_SPARK_MASTER", "local[2]"))
-        for key, value in (LOCAL_CONF | SEMANTIC_CONF).items():
+            for key, value in LOCAL_CONF.items():
+                builder = builder.config(key, value)
+        for key, value in SEMANTIC_CONF.items():
             builder = builder.config(key, value)
         active = builder.getOrCreate()
         active.sparkContext.setLogLevel("ERROR")

@@ -55,8 +55,20 @@ class SparkSQLError(duckdb.Error):
     """A statement failed on Spark. A duckdb.Error, so the runner's handling of a failed statement applies."""
 
 
-def local_session(master: str | None = None) -> SparkSession:
-    """The active SparkSession (spark-submit, Databricks), else a local one; with the semantic settings."""
+# For tests on a few thousand rows: compiling each query's generated Java code costs more than running it
+# interpreted (seconds per query on a busy 2-core machine), and the JIT's top tier never pays off.
+SMALL_DATA_CONF = {
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+    "spark.sql.adaptive.enabled": "false",
+    "spark.sql.shuffle.partitions": "2",
+}
+
+
+def local_session(master: str | None = None, conf: Mapping[str, str] | None = None) -> SparkSession:
+    """The active SparkSession (spark-submit, Databricks), else a local one with `conf` added (e.g.
+    SMALL_DATA_CONF); always with the semantic settings."""
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
@@ -65,7 +77,7 @@ def local_session(master: str | None = None) -> SparkSession:
         # Under spark-submit the gateway is already up with the cluster's master and settings: keep them.
         if master or "PYSPARK_GATEWAY_PORT" not in os.environ:
             builder = builder.master(master or os.environ.get("COMPLIANCE_SPARK_MASTER", "local[2]"))
-            for key, value in LOCAL_CONF.items():
+            for key, value in (LOCAL_CONF | dict(conf or {})).items():
                 builder = builder.config(key, value)
         for key, value in SEMANTIC_CONF.items():
             builder = builder.config(key, value)

@@ -45,7 +45,9 @@ def _as(expr: exp.Expression, type_name: str) -> exp.Cast:
 
 def _unix_seconds(ts: exp.Expression) -> exp.Expression:
     # Whole seconds since 1970, floored (DuckDB counts second boundaries).
-    return exp.Div(this=_fn("UNIX_MICROS", _as(ts, "timestamp")), expression=exp.Literal.number(1_000_000), typed=True)
+    return exp.Paren(
+        this=exp.IntDiv(this=_fn("UNIX_MICROS", _as(ts, "timestamp")), expression=exp.Literal.number(1_000_000))
+    )
 
 
 def _date_diff(node: exp.DateDiff) -> exp.Expression:
@@ -57,8 +59,8 @@ def _date_diff(node: exp.DateDiff) -> exp.Expression:
     seconds = {"second": 1, "minute": 60, "hour": 3600}
     if unit in seconds:
         per = exp.Literal.number(seconds[unit])
-        e = exp.IntDiv(this=_unix_seconds(end.copy()), expression=per)
-        s = exp.IntDiv(this=_unix_seconds(start.copy()), expression=per)
+        e = exp.Paren(this=exp.IntDiv(this=_unix_seconds(end.copy()), expression=per))
+        s = exp.Paren(this=exp.IntDiv(this=_unix_seconds(start.copy()), expression=per))
         return exp.Paren(this=exp.Sub(this=e, expression=s))
     if unit in ("month", "year"):
 
@@ -66,8 +68,10 @@ def _date_diff(node: exp.DateDiff) -> exp.Expression:
             year = _fn("YEAR", d.copy())
             if unit == "year":
                 return year
-            return exp.Add(
-                this=exp.Mul(this=year, expression=exp.Literal.number(12)), expression=_fn("MONTH", d.copy())
+            return exp.Paren(
+                this=exp.Add(
+                    this=exp.Mul(this=year, expression=exp.Literal.number(12)), expression=_fn("MONTH", d.copy())
+                )
             )
 
         return exp.Paren(this=exp.Sub(this=months(end), expression=months(start)))

@@ -161,13 +161,16 @@ class _SparkResult:
 
 
 def _guard(run: Any, *args: Any, **kwargs: Any) -> Any:
+    from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
 
     try:
         return run(*args, **kwargs)
-    except PySparkException as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SparkSQLError(f"Spark: {first}") from exc
+    except (PySparkException, Py4JJavaError) as exc:
+        lines = [ln.strip() for ln in str(exc).strip().splitlines() if ln.strip()]
+        # A failed task's cause is the last "Caused by" line; an analysis error says it in the first.
+        causes = [ln for ln in lines if ln.startswith("Caused by:")]
+        raise SparkSQLError(f"Spark: {(causes or lines or [type(exc).__name__])[-1 if causes else 0]}") from exc
 
 
 class SparkConnection:

@@ -127,22 +127,46 @@ def _sorted_values(
     return _fn("TRANSFORM", ordered, pick)
 
 
-def _ordered_array_agg(node: exp.ArrayAgg) -> exp.Expression:
+def _null_if_empty(values: exp.Expression) -> exp.Expression:
+    # DuckDB's list aggregates over no row are NULL; COLLECT_LIST gives an empty array.
+    size = _fn("SIZE", values.copy())
+    return exp.If(this=exp.EQ(this=size, expression=exp.Literal.number(0)), true=exp.null(), false=values)
+
+
+def _ordered_array_agg(node: exp.ArrayAgg, where: exp.Expression | None = None) -> exp.Expression:
     inner = node.this
     if not isinstance(inner, exp.Order):
         return node
-    return _sorted_values(inner.this, list(inner.expressions))
+    return _null_if_empty(_sorted_values(inner.this, list(inner.expressions), where))
 
 
-def _top_n(node: exp.ArgMax | exp.ArgMin) -> exp.Expression:
+def _top_n(node: exp.ArgMax | exp.ArgMin, where: exp.Expression | None = None) -> exp.Expression:
     count = node.args.get("count")
     if count is None:
         return node
-    key = exp.Ordered(this=node.expression.copy(), desc=isinstance(node, exp.ArgMax), nulls_first=False)
-    kept = key.this.copy().is_(exp.null()).not_()
-    values = _sorted_values(node.this, [key], where=kept)
+    desc = isinstance(node, exp.ArgMax)
+    key = node.expression
+    if isinstance(key, exp.Anonymous) and key.name.lower() == "row":
+        # A row key orders by its fields in turn (ties broken by the later ones); a row is never NULL.
+        keys = [exp.Ordered(this=f.copy(), desc=desc, nulls_first=False) for f in key.expressions]
+    else:
+        keys = [exp.Ordered(this=key.copy(), desc=desc, nulls_first=False)]
+        kept = key.copy().is_(exp.null()).not_()  # max_by/min_by skip rows whose key is NULL
+        where = exp.and_(where.copy(), kept) if where is not None else kept
+    values = _sorted_values(node.this, keys, where=where)
     # COLLECT_LIST drops the NULLs standing for skipped rows; SLICE keeps the first n.
-    return _fn("SLICE", values, exp.Literal.number(1), count.copy())
+    return _null_if_empty(_fn("SLICE", values, exp.Literal.number(1), count.copy()))
+
+
+def _filtered(node: exp.Filter) -> exp.Expression:
+    """`agg(...) FILTER (WHERE c)` of an aggregate rewritten above: the condition moves inside it."""
+    agg, cond = node.this, node.expression
+    where = cond.this if isinstance(cond, exp.Where) else cond
+    if isinstance(agg, exp.ArrayAgg) and isinstance(agg.this, exp.Order):
+        return _ordered_array_agg(agg, where.copy())
+    if isinstance(agg, exp.ArgMax | exp.ArgMin) and agg.args.get("count") is not None:
+        return _top_n(agg, where.copy())
+    return node
 
 
 def _percentile(node: exp.Expression) -> exp.Expression:
@@ -168,6 +192,7 @@ def _series_join(node: exp.Table) -> exp.Expression:
 _REWRITES: list[tuple[type[exp.Expression] | tuple[type[exp.Expression], ...], Callable]] = [
     (exp.DateDiff, _date_diff),
     (exp.TimeToUnix, _epoch),
+    (exp.Filter, _filtered),
     (exp.ArrayAgg, _ordered_array_agg),
     ((exp.ArgMax, exp.ArgMin), _top_n),
     ((exp.PercentileCont, exp.PercentileDisc), _percentile),

@@ -43,7 +43,8 @@ def test_rewrites(duckdb_sql: str, spark_sql: str) -> None:
 
 def test_ordered_aggregates_keep_their_order() -> None:
     out = _spark("select array_agg(x order by k desc) as xs, max_by(x, k, 3) as top from t")
-    assert "COLLECT_LIST" in out and out.count("ARRAY_SORT") == 2
+    assert "COLLECT_LIST" in out and "ARRAY_SORT" in out
+    assert "IF(SIZE(" in out  # NULL over no row, as DuckDB
     assert "SLICE(" in out and ", 1, 3)" in out  # the first n of the sorted list
     # Descending: a smaller key sorts after a larger one.
     assert "WHEN l.k0 < r.k0 THEN 1 WHEN l.k0 > r.k0 THEN -1" in out

@@ -10,6 +10,8 @@ so every query file benefits, including ones added later:
 - `array_agg(x ORDER BY ...)` loses its ORDER BY (`COLLECT_LIST` has none): rewritten as a sort of
   collected structs with the same key directions and NULL placement.
 - `max_by(x, y, n)` / `min_by(x, y, n)` (top n in one pass) do not exist in Spark: the same sort.
+- `string_agg(distinct x, sep order by x)` becomes a join of the sorted set: Spark 4.3 fails on
+  `LISTAGG(DISTINCT ...) WITHIN GROUP` with a ClassCastException.
 - `quantile_cont(v, q)` becomes `percentile(v, q)` (both interpolate); `quantile_disc(v, q)` becomes
   `percentile_disc(q) WITHIN GROUP (ORDER BY v)`.
 - `range(...)` / `generate_series(...)` as a joined table become an
@@ -158,6 +160,27 @@ def _top_n(node: exp.ArgMax | exp.ArgMin, where: exp.Expression | None = None) -
     return _null_if_empty(_fn("SLICE", values, exp.Literal.number(1), count.copy()))
 
 
+def _distinct_string_agg(node: exp.GroupConcat) -> exp.Expression:
+    """`string_agg(distinct x, sep order by x)`: Spark fails on LISTAGG(DISTINCT ...) WITHIN GROUP (a
+    ClassCastException in 4.3), so join the sorted set instead (NULLs skipped, NULL over no value)."""
+    order = node.this
+    if not (isinstance(order, exp.Order) and isinstance(order.this, exp.Distinct)):
+        return node
+    values = order.this.expressions
+    keys = order.expressions
+    if len(values) != 1 or len(keys) != 1 or keys[0].this != values[0]:
+        raise TranslationError("string_agg(distinct x order by y) with y other than x has no Spark equivalent")
+    ordered = _fn(
+        "SORT_ARRAY", _fn("COLLECT_SET", values[0].copy()), exp.false() if keys[0].args.get("desc") else exp.true()
+    )
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    return exp.If(
+        this=exp.EQ(this=_fn("SIZE", ordered.copy()), expression=exp.Literal.number(0)),
+        true=exp.null(),
+        false=_fn("ARRAY_JOIN", ordered, separator.copy()),
+    )
+
+
 def _filtered(node: exp.Filter) -> exp.Expression:
     """`agg(...) FILTER (WHERE c)` of an aggregate rewritten above: the condition moves inside it."""
     agg, cond = node.this, node.expression
@@ -194,6 +217,7 @@ _REWRITES: list[tuple[type[exp.Expression] | tuple[type[exp.Expression], ...], C
     (exp.TimeToUnix, _epoch),
     (exp.Filter, _filtered),
     (exp.ArrayAgg, _ordered_array_agg),
+    (exp.GroupConcat, _distinct_string_agg),
     ((exp.ArgMax, exp.ArgMin), _top_n),
     ((exp.PercentileCont, exp.PercentileDisc), _percentile),
     (exp.Table, _series_join),

@@ -31,6 +31,10 @@ def _spark(sql: str) -> str:
         # Spark 4.3 fails on LISTAGG(DISTINCT ...) WITHIN GROUP: the sorted set is joined instead.
         ("select string_agg(distinct x, ', ' order by x) from t", "ARRAY_JOIN(SORT_ARRAY(COLLECT_SET(x), TRUE), ', ')"),
         (
+            "select string_agg(distinct x, ', ' order by x) filter (where k) from t",
+            "ARRAY_JOIN(SORT_ARRAY(COLLECT_SET(IF(k, x, NULL)), TRUE), ', ')",
+        ),
+        (
             "select quantile_disc(v, 0.5) from t",
             "SELECT PERCENTILE_DISC(0.5) WITHIN GROUP (ORDER BY v NULLS LAST) FROM t",
         ),

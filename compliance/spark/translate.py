@@ -160,7 +160,7 @@ def _top_n(node: exp.ArgMax | exp.ArgMin, where: exp.Expression | None = None) -
     return _null_if_empty(_fn("SLICE", values, exp.Literal.number(1), count.copy()))
 
 
-def _distinct_string_agg(node: exp.GroupConcat) -> exp.Expression:
+def _distinct_string_agg(node: exp.GroupConcat, where: exp.Expression | None = None) -> exp.Expression:
     """`string_agg(distinct x, sep order by x)`: Spark fails on LISTAGG(DISTINCT ...) WITHIN GROUP (a
     ClassCastException in 4.3), so join the sorted set instead (NULLs skipped, NULL over no value)."""
     order = node.this
@@ -170,9 +170,10 @@ def _distinct_string_agg(node: exp.GroupConcat) -> exp.Expression:
     keys = order.expressions
     if len(values) != 1 or len(keys) != 1 or keys[0].this != values[0]:
         raise TranslationError("string_agg(distinct x order by y) with y other than x has no Spark equivalent")
-    ordered = _fn(
-        "SORT_ARRAY", _fn("COLLECT_SET", values[0].copy()), exp.false() if keys[0].args.get("desc") else exp.true()
-    )
+    value = values[0].copy()
+    if where is not None:  # FILTER (WHERE c): the other rows give NULL, which COLLECT_SET skips
+        value = exp.If(this=where, true=value, false=exp.null())
+    ordered = _fn("SORT_ARRAY", _fn("COLLECT_SET", value), exp.false() if keys[0].args.get("desc") else exp.true())
     separator = node.args.get("separator") or exp.Literal.string(",")
     return exp.If(
         this=exp.EQ(this=_fn("SIZE", ordered.copy()), expression=exp.Literal.number(0)),
@@ -189,6 +190,8 @@ def _filtered(node: exp.Filter) -> exp.Expression:
         return _ordered_array_agg(agg, where.copy())
     if isinstance(agg, exp.ArgMax | exp.ArgMin) and agg.args.get("count") is not None:
         return _top_n(agg, where.copy())
+    if isinstance(agg, exp.GroupConcat) and isinstance(agg.this, exp.Order) and isinstance(agg.this.this, exp.Distinct):
+        return _distinct_string_agg(agg, where.copy())
     return node
 
 

@@ -28,6 +28,8 @@ def _spark(sql: str) -> str:
         ("select date_diff('hour', a, b) from t", "((UNIX_MICROS(CAST(b AS TIMESTAMP)) DIV 1000000) DIV 3600)"),
         ("select epoch(t) from x", "SELECT (CAST(UNIX_MICROS(CAST(t AS TIMESTAMP)) AS DOUBLE) / 1000000) FROM x"),
         ("select quantile_cont(v, 0.9) from t", "SELECT PERCENTILE(v, 0.9) FROM t"),
+        # ISO weekday: Monday 1 .. Sunday 7 (sqlglot alone makes Sunday 2).
+        ("select isodow(d) from t", "SELECT (WEEKDAY(d) + 1) FROM t"),
         # Spark 4.3 fails on LISTAGG(DISTINCT ...) WITHIN GROUP: the sorted set is joined instead.
         ("select string_agg(distinct x, ', ' order by x) from t", "ARRAY_JOIN(SORT_ARRAY(COLLECT_SET(x), TRUE), ', ')"),
         (

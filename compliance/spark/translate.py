@@ -12,6 +12,8 @@ so every query file benefits, including ones added later:
 - `max_by(x, y, n)` / `min_by(x, y, n)` (top n in one pass) do not exist in Spark: the same sort.
 - `string_agg(distinct x, sep order by x)` becomes a join of the sorted set: Spark 4.3 fails on
   `LISTAGG(DISTINCT ...) WITHIN GROUP` with a ClassCastException.
+- `isodow(d)` (Monday 1 .. Sunday 7): sqlglot's `(DAYOFWEEK(d) % 7) + 1` makes Sunday 2, silently;
+  it becomes `WEEKDAY(d) + 1`.
 - `quantile_cont(v, q)` becomes `percentile(v, q)` (both interpolate); `quantile_disc(v, q)` becomes
   `percentile_disc(q) WITHIN GROUP (ORDER BY v)`.
 - `range(...)` / `generate_series(...)` as a joined table become an
@@ -182,6 +184,11 @@ def _distinct_string_agg(node: exp.GroupConcat, where: exp.Expression | None = N
     )
 
 
+def _iso_weekday(node: exp.DayOfWeekIso) -> exp.Expression:
+    # sqlglot writes ((DAYOFWEEK(d) % 7) + 1), which makes Sunday 2; Spark's WEEKDAY is 0 on Monday.
+    return exp.Paren(this=exp.Add(this=_fn("WEEKDAY", node.this.copy()), expression=exp.Literal.number(1)))
+
+
 def _filtered(node: exp.Filter) -> exp.Expression:
     """`agg(...) FILTER (WHERE c)` of an aggregate rewritten above: the condition moves inside it."""
     agg, cond = node.this, node.expression
@@ -221,6 +228,7 @@ _REWRITES: list[tuple[type[exp.Expression] | tuple[type[exp.Expression], ...], C
     (exp.Filter, _filtered),
     (exp.ArrayAgg, _ordered_array_agg),
     (exp.GroupConcat, _distinct_string_agg),
+    (exp.DayOfWeekIso, _iso_weekday),
     ((exp.ArgMax, exp.ArgMin), _top_n),
     ((exp.PercentileCont, exp.PercentileDisc), _percentile),
     (exp.Table, _series_join),

@@ -152,7 +152,7 @@ evidence as (
 actor_summary as (
     select
         actor_id,
-        string_agg(distinct coalesce(actor_role, 'unknown'), ', ') as roles,
+        string_agg(distinct coalesce(actor_role, 'unknown'), ', ' order by coalesce(actor_role, 'unknown')) as roles,
         count(*) as events,
         sum(records) as records,
         count(distinct action) as actions,

@@ -8,6 +8,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --only dashboard    # page render times (AppTest) on the demo and 10M
     python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
+    python bench/benchmark.py --only spark --scales 1M     # check on DuckDB vs Spark local mode
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
 """
@@ -154,7 +155,7 @@ def bench_ingest(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
-    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages"], action="append")
+    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages", "spark"], action="append")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["ingest", "check", "dashboard"])
@@ -167,6 +168,10 @@ def main() -> None:
         from bench.check_bench import bench_check
 
         bench_check(scales)
+    if "spark" in only:
+        from bench.spark_bench import bench_spark
+
+        bench_spark(scales)
     if "vendors" in only:
         from bench.vendor_bench import bench_vendors
 

@@ -146,6 +146,25 @@ def _section_titles(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
         cur.close()
 
 
+ENGINES = ("duckdb", "spark")
+
+
+def _connect(db_path: Path | str, engine: str) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the database (DuckDB), or to the data folder's tables (Spark)."""
+    if engine == "spark":
+        from compliance.spark.connection import SparkConnection
+
+        return SparkConnection.open(db_path)  # type: ignore[return-value]  # the same interface
+    if engine != "duckdb":
+        raise ValueError(f"unknown engine {engine!r}; expected one of {', '.join(ENGINES)}")
+    path = Path(db_path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such database")
+    con = duckdb.connect(str(path), read_only=True)
+    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
+    return con
+
+
 def run_check(
     db_path: Path | str,
     as_of: date | None = None,
@@ -158,10 +177,13 @@ def run_check(
     policy: Policy | None = None,
     policy_dir: Path | str | None = None,
     root: Path = QUERY_DIR,
+    engine: str = "duckdb",
 ) -> CheckResult:
     """Run the selected controls on the database at `db_path` (opened read-only) as of `as_of`.
 
-    Writes the findings to `output` when given; otherwise, for jsonl/csv, `rendered` holds the text.
+    With `engine="spark"`, `db_path` is a data folder or URI as `compliance export-parquet` writes it,
+    and the same queries run on Spark SQL (compliance.spark). Writes the findings to `output` when
+    given; otherwise, for jsonl/csv, `rendered` holds the text.
     """
     if fmt not in (*FORMATS, OCSF):
         raise ValueError(f"unknown format {fmt!r}; expected one of {', '.join((*FORMATS, OCSF))}")
@@ -171,16 +193,12 @@ def run_check(
         from compliance.config.bundle import load_policy
 
         policy = load_policy(policy_dir)
-    path = Path(db_path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such database")
     control_ids = list(control_ids) if control_ids is not None else None
     sections = list(sections) if sections is not None else None
     selected = select_controls(control_ids, sections, root)
 
-    con = duckdb.connect(str(path), read_only=True)
+    con = _connect(db_path, engine)
     try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
         if as_of is None:
             try:
                 as_of = default_as_of(con)

@@ -48,6 +48,11 @@ class Format(StrEnum):
     ocsf = "ocsf"
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 # The --fail-on choices, most severe first (the contract's severities, compliance.schema).
 Severity = StrEnum("Severity", [(name, name) for name in reversed(SEVERITIES)])
 
@@ -321,6 +326,16 @@ def check(
             "Needs every control: not with --control or --section.",
         ),
     ] = False,
+    engine: Annotated[
+        Engine, typer.Option(help="Run the controls on DuckDB (--db) or on Spark SQL (--data, PySpark).")
+    ] = Engine.duckdb,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: the Parquet/Delta tables written by `compliance export-parquet` "
+            "(a folder, or a URI such as s3://bucket/audit that the Spark session can read)."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate the controls and write findings in the contract's format; exit 1 on alarms at --fail-on.
 
@@ -332,8 +347,7 @@ def check(
     from compliance.check import run_check, summary_table
 
     _check_selection(control, section)
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    source = _check_source(engine, db, data, record)
     try:
         day = date.fromisoformat(as_of) if as_of else None
     except ValueError:
@@ -345,7 +359,7 @@ def check(
     policy_obj = _policy_or_fail(policy_dir)
     try:
         result = run_check(
-            db,
+            source,
             as_of=day,
             control_ids=control or None,
             sections=section or None,
@@ -353,8 +367,9 @@ def check(
             output=output,
             fail_on=fail_on.value if fail_on else None,
             policy=policy_obj,
+            engine=engine.value,
         )
-    except ValueError as exc:
+    except (ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from None
     if output is None:
         sys.stdout.write(result.rendered or "")
@@ -364,6 +379,49 @@ def check(
     if record:
         _record_run(db, result.findings, result.as_of, "check", policy_obj.digest)
     raise typer.Exit(result.exit_code)
+
+
+def _check_source(engine: Engine, db: Path, data: str | None, record: bool) -> Path | str:
+    """What `check` reads: the DuckDB database, or with --engine spark the exported tables."""
+    if engine is Engine.spark:
+        if data is None:
+            raise typer.BadParameter("--engine spark needs --data DIR (write it with `compliance export-parquet`)")
+        if record:
+            raise typer.BadParameter("--record keeps the history beside a DuckDB database: not with --engine spark")
+        if "://" not in data and not Path(data).is_dir():
+            raise _fail(f"{data}: no such data folder. Write one with `compliance export-parquet --db DB {data}`.")
+        return data
+    if data is not None:
+        raise typer.BadParameter("--data is read by --engine spark; DuckDB reads --db")
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    return db
+
+
+@app.command("export-parquet")
+def export_parquet(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write (replaced if it holds an earlier export).")],
+    db: Annotated[Path, typer.Option(help="Audit database built by `compliance ingest`.")] = DEMO_DB,
+) -> None:
+    """Write the audit database as Hive-partitioned Parquet for Spark, Trino or Athena.
+
+    One folder per table; events split by day (`event_date=YYYY-MM-DD/`), reference and policy
+    tables whole. `compliance check --engine spark --data OUT_DIR` runs the controls on it.
+    """
+    from compliance.export_parquet import export_parquet as write_export
+
+    if not db.exists():
+        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    try:
+        written = write_export(db, out_dir)
+    except (FileExistsError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    table = Table(title=f"{out_dir}")
+    for col in ("table", "rows", "layout"):
+        table.add_column(col, justify="right" if col == "rows" else "left")
+    for t in written:
+        table.add_row(t.table, f"{t.rows:,}", "by event_date" if t.partitioned else "whole")
+    out.print(table)
 
 
 def _check_selection(control_ids: list[str] | None, sections: list[str] | None) -> None:

@@ -216,7 +216,7 @@ def _load_all(root: Path, stamp: tuple[tuple[str, float], ...]) -> dict[str, Que
 
 def load_queries(root: Path = QUERY_DIR) -> dict[str, Query]:
     """Every query under `root`, by name; re-read when a file changes (keyed on mtimes)."""
-    files = sorted(root.rglob("*.sql"))
+    files = sorted(p for p in root.rglob("*.sql") if not p.name.endswith(".spark.sql"))  # Spark variants: not queries
     return _load_all(root, tuple((str(p), p.stat().st_mtime) for p in files))
 
 

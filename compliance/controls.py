@@ -195,8 +195,8 @@ def materialised_models(
     stays read-only); yields model -> table for `run_query(stored=...)`. A model that cannot be built
     is left out: the queries that use it compute it inline and report their own error."""
     needed = list({m.name: m for q in queries for m in q.models}.values())
-    if not needed:
-        yield {}
+    if not needed or not isinstance(con, duckdb.DuckDBPyConnection):
+        yield {}  # another engine (Spark) runs each query with its models inlined as CTEs
         return
     store = f"check_models_{next(_STORE_NUMBERS)}"
     # duckdb: an in-memory database attached beside a read-only one takes writes (Spark: temp views).

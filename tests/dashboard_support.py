@@ -138,3 +138,16 @@ def database_of_shares(path: Path, recipients: list[str]) -> Path:
     finally:
         con.close()
     return path
+
+
+@contextmanager
+def chromium_browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright (it cannot download its own browsers here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()

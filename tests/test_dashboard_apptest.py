@@ -23,6 +23,11 @@ os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 # A fixed pseudonym key: tests never create one in the home folder.
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
+from apptest_support import assert_clean as _assert_clean
+from apptest_support import number as _number
+from apptest_support import plain as _plain
+from apptest_support import table as _table
+from apptest_support import url as _url
 from dashboard_support import APP, PAGES, TIMEOUT, build_small_demo
 from plain_language import assert_plain_language
 from streamlit.testing.v1 import AppTest
@@ -63,43 +68,6 @@ def _open(at: AppTest, page: str) -> AppTest:
     at.switch_page(page).run()
     _assert_clean(at)
     return at
-
-
-def _assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def _metric(at: AppTest, label: str) -> str:
-    values = [m.value for m in at.metric if m.label == label]
-    assert values, f"no metric {label!r}; have {[m.label for m in at.metric]}"
-    return values[0]
-
-
-def _number(at: AppTest, label: str) -> int:
-    return int(_metric(at, label).replace(",", "").split()[0])
-
-
-def _url(at: AppTest, key: str) -> list[str]:
-    """A URL parameter's values (AppTest gives one value as a string, several as a list)."""
-    value = at.query_params.get(key, [])
-    return [value] if isinstance(value, str) else list(value)
-
-
-def _table(at: AppTest, *columns: str) -> pl.DataFrame:
-    """The first table on the page that has all these (readable) columns."""
-    for df in [*at.dataframe, *at.table]:
-        frame = pl.from_pandas(df.value)
-        if set(columns) <= set(frame.columns):
-            # st.table cells are Markdown-escaped text (dashboard.format.static_table): read them as shown.
-            text = [c for c, d in frame.schema.items() if d == pl.String]
-            return frame.with_columns(pl.col(text).str.replace_all(r"\\(.)", "$1"))
-    raise AssertionError(f"no table with columns {columns}")
-
-
-def _plain(markdown: str) -> str:
-    """Markdown as read: data in it is backslash-escaped (dashboard.format.md_escape)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
 
 
 def _alarms(findings: pl.DataFrame, control_id: str) -> int:

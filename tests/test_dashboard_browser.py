@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from dashboard_support import (
     CHROMIUM,
-    CHROMIUM_ARGS,
     PAGE_SECONDS,
     PAGES,
     ROOT,
     build_small_demo,
+    chromium_browser,
     running_dashboard,
     settle,
 )
@@ -42,14 +42,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.mark.parametrize("page_path", PAGES)

@@ -9,12 +9,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_dashboard_browser as shared
-from test_dashboard_browser import CHROMIUM, PAGE_SECONDS, SCREENSHOTS, _settle, running_dashboard
+from dashboard_support import (
+    CHROMIUM,
+    PAGE_SECONDS,
+    ROOT,
+    build_small_demo,
+    chromium_browser,
+    running_dashboard,
+    settle,
+)
 
-from tests.test_dashboard_apptest import build_small_demo
-
-browser = shared.browser  # the headless Chromium fixture, launched once per module against our `server`
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
@@ -35,11 +40,17 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield request.param, url
 
 
+@pytest.fixture(scope="module")
+def browser(server: tuple[str, str]) -> Iterator[object]:
+    with chromium_browser() as launched:
+        yield launched
+
+
 def _visit(browser: object, url: str) -> tuple[object, object]:
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     page = context.new_page()
     page.goto(url, timeout=PAGE_SECONDS * 1000)
-    _settle(page)
+    settle(page)
     return context, page
 
 
@@ -59,7 +70,7 @@ def _click_row(page: object, grid: object, row: int) -> None:
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
     page.mouse.click(box["x"] + 18, box["y"] + 35 + 35 * row + 17)  # below the header row
-    _settle(page)
+    settle(page)
 
 
 @pytest.mark.parametrize("page_name", ["overview", "retention"])

@@ -17,8 +17,8 @@ import pytest
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
+from dashboard_support import APP, TIMEOUT, build_small_demo
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import APP, TIMEOUT, build_small_demo
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 

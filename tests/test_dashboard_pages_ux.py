@@ -19,12 +19,17 @@ import pytest
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
+from apptest_support import assert_clean as _assert_clean
+from apptest_support import number as _number
+from apptest_support import plain as _plain
+from apptest_support import table as _table
+from dashboard_support import APP, TIMEOUT, build_small_demo
 from streamlit.testing.v1 import AppTest
-from test_dashboard_apptest import APP, TIMEOUT, _assert_clean, _number, _plain, _table, build_small_demo
 
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 from compliance.posture_counts import alarms_by_section, open_alarm_count
+from dashboard.format import control_title
 
 pytestmark = pytest.mark.xdist_group("dashboard")
 
@@ -102,7 +107,7 @@ def test_overview_section_drills_into_its_controls_and_alarms(
         _assert_clean(at)
         alarms = demo_findings.filter((pl.col("status") == "alarm") & (pl.col("policy_section") == section))
         per_control = _table(at, "Control", "Open alarms", "Share of the section")
-        expected = dict(alarms.group_by("control_id").len().iter_rows())
+        expected = {control_title(c): n for c, n in alarms.group_by("control_id").len().iter_rows()}  # shown by title
         assert dict(per_control.select("Control", "Open alarms").iter_rows()) == expected
         assert per_control["Open alarms"].to_list() == sorted(expected.values(), reverse=True)  # noisiest first
         assert per_control["Share of the section"].sum() == pytest.approx(100)  # per cent
@@ -110,7 +115,8 @@ def test_overview_section_drills_into_its_controls_and_alarms(
         assert any(f"raises {n} of the section's {alarms.height} open alarms" in c for c in _texts(at, "caption"))
         shown = _table(at, "Severity", "Control", "Reason")
         assert shown.height == alarms.height and set(shown["Control"]) == set(expected)
-        at.selectbox(key="overview_section_control").set_value(top).run()
+        top_id = per_control.filter(pl.col("Control") == top)["Control id"][0]
+        at.selectbox(key="overview_section_control").set_value(top_id).run()
         assert set(_table(at, "Severity", "Control", "Reason")["Control"]) == {top}
 
 

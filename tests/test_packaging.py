@@ -19,7 +19,7 @@ import pytest
 from compliance.paths import PACKAGE_DIR, POLICY_DIR, QUERY_DIR, REPO_ROOT, shipped_folder
 
 # Imported directly but installed by a declared dependency that requires it.
-PROVIDED_BY = {"pydantic-core": "pydantic"}
+PROVIDED_BY = {"pydantic-core": "pydantic", "jinja2": "nbconvert", "py4j": "pyspark"}
 AS_OF = "2026-01-31"
 
 

@@ -87,3 +87,26 @@ def test_variant_file_format() -> None:
     assert parse_variant(text) == (("a", "select 1 as x"), ("b", "select 2 as y"))
     with pytest.raises(ValueError, match="empty"):
         parse_variant("-- cte: a\n\n-- cte: b\nselect 1")
+
+
+def test_a_models_inner_ctes_are_scoped_to_it() -> None:
+    # A shared model inlined as a CTE has its own `final`; Spark's output has one flat WITH, so it is renamed.
+    sql = (
+        "with m as (with final as (select 1 as a) select final.a from final), "
+        "final as (select a from m) select a from final"
+    )
+    assert to_spark(sql) == (
+        "WITH m__final AS (SELECT 1 AS a), m AS (SELECT m__final.a FROM m__final), "
+        "final AS (SELECT a FROM m) SELECT a FROM final"
+    )
+
+
+def test_no_composed_query_repeats_a_cte_name_on_spark() -> None:
+    import re
+    from collections import Counter
+
+    composed = [q for q in load_queries().values() if q.models]
+    assert composed  # the shared models are in use
+    for query in composed:
+        names = Counter(re.findall(r"(\w+) AS \(", to_spark(query.sql)))
+        assert [n for n, k in names.items() if k > 1] == [], query.name

@@ -251,12 +251,33 @@ def _override_ctes(tree: exp.Expression, overrides: tuple[tuple[str, str], ...])
         ctes[name].set("this", sqlglot.parse_one(spark_sql, read="spark"))
 
 
+def _scope_nested_ctes(tree: exp.Expression) -> None:
+    """sqlglot's Spark output moves nested WITH clauses to the top (Hive has none), and a shared model
+    inlined as a CTE (compliance.queries) has CTEs of its own, often named like the query's (`final`):
+    Spark would refuse the duplicates, so each model's inner CTEs become `<model>__<name>` in its body."""
+    for outer in list(tree.find_all(exp.CTE)):
+        body = outer.this
+        inner = body.args.get("with_") if isinstance(body, exp.Query) else None
+        if not inner:
+            continue
+        renames = {cte.alias_or_name: f"{outer.alias_or_name}__{cte.alias_or_name}" for cte in inner.expressions}
+        for table in body.find_all(exp.Table):
+            if not table.args.get("db") and table.name in renames:
+                table.set("this", exp.to_identifier(renames[table.name]))
+        for column in body.find_all(exp.Column):
+            if column.table in renames:
+                column.set("table", exp.to_identifier(renames[column.table]))
+        for cte in inner.expressions:
+            cte.set("alias", exp.TableAlias(this=exp.to_identifier(renames[cte.alias_or_name])))
+
+
 @lru_cache(maxsize=256)
 def to_spark(duckdb_sql: str, overrides: tuple[tuple[str, str], ...] = ()) -> str:
     """The Spark SQL for one DuckDB statement (comments dropped), with `overrides` ((cte, Spark SQL) pairs)
     replacing CTE bodies; TranslationError when it cannot be faithful."""
     try:
         tree = sqlglot.parse_one(duckdb_sql, read="duckdb")
+        _scope_nested_ctes(tree)
         tree = tree.transform(_rewrite)
         _override_ctes(tree, overrides)
         return tree.sql(dialect="spark", unsupported_level=sqlglot.ErrorLevel.RAISE, comments=False)

@@ -1,0 +1,43 @@
+"""A hand-made DSR register and inventory shared by the erasure tests (the models erasure_requests and
+erasure_request_records, and the metric retention_erasure_by_request that reads them), as of 2025-03-10.
+A helper module, not a test module, so no test file imports another."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+AS_OF = dt.date(2025, 3, 10)
+
+
+def _req(request_id: str, subject: str, completed: str | None, *, kind: str = "delete", status: str = "completed"):
+    return {"request_id": request_id, "subject_id": subject, "jurisdiction": "EU", "request_type": kind,
+            "received_at": "2025-01-02 10:00:00", "completed_at": completed, "status": status}  # fmt: skip
+
+
+def _rec(record_id: str, subject: str, system: str, created: str = "2024-06-01 00:00:00", **kw) -> dict:
+    return {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": "s", "record_id": record_id,
+            "subject_id": subject, "data_category": "user.name", "created_at": created} | kw  # fmt: skip
+
+
+REGISTER = [
+    _req("r1", "s1", "2025-01-10 12:00:00"),
+    _req("r2", "s2", "2025-01-20 12:00:00"),
+    _req("r3", "s3", "2025-03-01 12:00:00"),
+    _req("r4", "s4", "2025-01-05 12:00:00"),
+    _req("r8", "s8", "2025-02-01 12:00:00"),  # the subject has no records
+    _req("r5", "s5", None, status="open"),  # not completed: left out
+    _req("r6", "s6", "2025-01-10 12:00:00", kind="access"),  # not a deletion: left out
+    _req("r7", "s7", "2025-03-15 12:00:00"),  # completed after as_of: left out
+]
+# None of these stores is a backup in the data map: a record must be gone when the request is marked completed
+# (the erasure grace applies to backups only; test_control_retention_erasure_incomplete covers backups).
+INVENTORY = [
+    _rec("a", "s1", "crm", deleted_at="2025-01-10 11:00:00"),  # before the completion: in time
+    _rec("b", "s1", "crm", deidentified_at="2025-02-20 00:00:00"),  # 41 days after the completion: late
+    _rec("c", "s1", "call-service"),  # never erased
+    _rec("d", "s1", "billing", legal_hold=True),  # kept under legal hold: excepted
+    _rec("e", "s1", "crm", created="2025-01-15 00:00:00"),  # created after the request completed: new data
+    _rec("f", "s2", "crm", deleted_at="2025-01-20 09:00:00"),
+    _rec("g", "s3", "crm", deleted_at="2025-03-02 00:00:00"),  # the day after the completion: late
+    _rec("h", "s4", "crm", legal_hold=True),
+]

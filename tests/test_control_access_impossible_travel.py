@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 SYDNEY, LONDON, MELBOURNE = (-33.87, 151.21), (51.51, -0.13), (-37.81, 144.96)
@@ -53,16 +53,14 @@ def test_access_impossible_travel(make_db, policy) -> None:
         _login("b-future", "emp-b", "2025-03-11 00:00:00", "AU", SYDNEY),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_impossible_travel", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_impossible_travel", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),
         "actor:emp-c@2025-03-05": ("alarm", "high"),
         "actor:emp-d": ("ok", "info"),
         "actor:emp-e@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-04"]
     assert a["reason"] == (
         "emp-a logged in from AU at 2025-03-04 00:00:00 UTC and from GB at 2025-03-04 06:00:00 UTC: 16994 km in "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -61,9 +61,8 @@ def test_access_out_of_role(make_db, policy) -> None:
             record_count=300, recipient="aws"),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_out_of_role", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_out_of_role", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),
         "actor:cu-1": ("ok", "info"),
@@ -71,7 +70,6 @@ def test_access_out_of_role(make_db, policy) -> None:
         "actor:ghost@2025-03-06": ("alarm", "medium"),
         "actor:svc-pipe@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-04"]
     assert a["reason"] == (
         "emp-a used personal data beyond what their role permits on 2025-03-04: export of user.contact.email, "

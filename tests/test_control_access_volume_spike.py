@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -65,9 +66,8 @@ def test_access_volume_spike(make_db, policy) -> None:
         _day("solo-future", "emp-solo", "2025-03-11", 90000, "sre"),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_volume_spike", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_volume_spike", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-spike@2025-03-03": ("alarm", "high"),
         "actor:emp-solo@2025-03-05": ("alarm", "high"),
         "actor:emp-steady": ("ok", "info"),
@@ -75,7 +75,6 @@ def test_access_volume_spike(make_db, policy) -> None:
         "actor:emp-peer1": ("ok", "info"),
         "actor:emp-peer2": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     spike = by["actor:emp-spike@2025-03-03"]
     assert spike["reason"] == (
         "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is 12.0 "

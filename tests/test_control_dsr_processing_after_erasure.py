@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -48,9 +48,8 @@ def test_processing_after_erasure(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_processing_after_erasure", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "dsr_processing_after_erasure", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:del-1": ("alarm", "critical"),  # a2 exported the data
         "dsr:del-2": ("alarm", "high"),
         "dsr:del-3": ("ok", "info"),

@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 2, 17)
 START = dt.datetime(2025, 1, 6)  # a Monday
@@ -73,9 +74,8 @@ def _rows() -> list[dict[str, object]]:
 
 def test_security_audit_gap(make_db, policy) -> None:
     con = make_db({"audit_events": _rows()})
-    out = run_query(con, "security_audit_gap", {"as_of": AS_OF}, policy)
-    by = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in by.items()} == {
+    by = findings_by_resource(con, "security_audit_gap", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "system:payroll@2025-01-27": ("alarm", "high"),
         "system:crm@2025-01-20": ("alarm", "high"),
         "system:billing@2025-02-13": ("alarm", "high"),

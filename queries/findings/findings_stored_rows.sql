@@ -32,7 +32,7 @@ ranked as (
     where status <> 'ok'
 ),
 
-kept as (
+final as (
     select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
     from ranked
     where keep_rank <= $max_rows
@@ -40,19 +40,6 @@ kept as (
     select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
     from stored
     where status = 'ok' and ok_rows <= $small_ok
-),
-
-final as (
-    select
-        control_id,
-        policy_section,
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from kept
 )
 
 -- The dashboard's own order (dashboard/data.py _trim): per resource, the kept non-ok rows (alarms,

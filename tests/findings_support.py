@@ -26,3 +26,8 @@ def verdicts(findings: dict[str, Finding], *columns: str) -> dict[str, tuple[Any
     """resource -> (status, severity), or the given columns: the table a test states by hand."""
     columns = columns or ("status", "severity")
     return {resource: tuple(f[c] for c in columns) for resource, f in findings.items()}
+
+
+def verdict_list(findings: dict[str, Finding], *columns: str) -> list[tuple[Any, ...]]:
+    """(resource, *columns) per finding in the query's own order, for tests that also check that order."""
+    return [(resource, *(f[c] for c in columns)) for resource, f in findings.items()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -38,16 +38,14 @@ def test_transfer_no_safeguard(make_db, policy) -> None:
             ]
         }
     )
-    out = run_query(con, "transfer_no_safeguard", {"as_of": AS_OF}, policy)
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    rows = findings_by_resource(con, "transfer_no_safeguard", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("source:audit", "info", "info", ["t8"]),
         ("subject:s1", "alarm", "high", ["t4", "t3", "t2"]),
         ("transfer:AU/au-syd", "ok", "info", ["t6"]),
         ("transfer:EU/eu-fra", "ok", "info", ["t1"]),
         ("transfer:EU/us-east", "ok", "info", ["t5"]),
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["subject:s1"]["reason"] == (
         "EU subject s1 had data processed in ap-sin (1 events), au-syd (2 events) from 2025-03-02 to 2025-03-04, "
         "with no lawful transfer mechanism for EU there (allowed: eu-fra (none_needed), us-east (dpf))."

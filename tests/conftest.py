@@ -142,3 +142,11 @@ def stale_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.stale_bundle import write_stale_bundle
 
     return built_once(tmp_path_factory, "stale-bundle", "stale.duckdb", write_stale_bundle)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo database the dashboard tests render (built once per session and worker)."""
+    from dashboard_support import build_small_demo
+
+    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")

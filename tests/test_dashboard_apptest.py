@@ -28,7 +28,7 @@ from apptest_support import number as _number
 from apptest_support import plain as _plain
 from apptest_support import table as _table
 from apptest_support import url as _url
-from dashboard_support import APP, PAGES, TIMEOUT, build_small_demo
+from dashboard_support import APP, PAGES, TIMEOUT
 from plain_language import assert_plain_language
 from streamlit.testing.v1 import AppTest
 
@@ -38,11 +38,6 @@ from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 
 pytestmark = pytest.mark.xdist_group("dashboard")  # one worker builds the demo database once
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
 
 
 @pytest.fixture(scope="session")

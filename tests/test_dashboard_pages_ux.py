@@ -23,7 +23,7 @@ from apptest_support import assert_clean as _assert_clean
 from apptest_support import number as _number
 from apptest_support import plain as _plain
 from apptest_support import table as _table
-from dashboard_support import APP, TIMEOUT, build_small_demo
+from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 from compliance.config.bundle import load_policy
@@ -32,11 +32,6 @@ from compliance.posture_counts import alarms_by_section, open_alarm_count
 from dashboard.format import control_title
 
 pytestmark = pytest.mark.xdist_group("dashboard")
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
 
 
 def _engine(db: Path) -> pl.DataFrame:

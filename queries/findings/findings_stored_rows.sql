@@ -5,18 +5,9 @@
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with stored as (
     select
-        control_id,
-        policy_section,
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence,
+        *,
         count(*) filter (where status = 'ok') over (partition by control_id) as ok_rows
-    from findings
-    -- duckdb: list_contains (Spark: array_contains)
-    where as_of = $as_of and list_contains($control_ids, control_id)
+    from findings_as_of
 ),
 
 ranked as (

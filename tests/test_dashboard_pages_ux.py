@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -26,25 +25,10 @@ from apptest_support import table as _table
 from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
-from compliance.config.bundle import load_policy
-from compliance.controls import run_controls
 from compliance.posture_counts import alarms_by_section, open_alarm_count
 from dashboard.format import control_title
 
 pytestmark = pytest.mark.xdist_group("dashboard")
-
-
-def _engine(db: Path) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return run_controls(con, load_policy())
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="session")
-def demo_findings(demo_db: Path) -> pl.DataFrame:
-    return _engine(demo_db)
 
 
 def _open(db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -16,14 +18,10 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _ev(event_id: str, actor_id: str, at: str, action: str, records: int, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "platform_admin", "action": action, "outcome": "success",
-        "resource_type": "contact", "categories": ["user.contact.email"], "record_count": records,
-        "actor_timezone": "UTC", "recipient": "google.com" if action == "export" else None,
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """A platform admin's action on `records` contact emails (exports go to google.com)."""
+    fields = {"actor_role": "platform_admin", "resource_type": "contact", "categories": ["user.contact.email"],
+              "record_count": records, "recipient": "google.com" if action == "export" else None} | kw  # fmt: skip
+    return audit_event(event_id, actor_id, at, action, **fields)
 
 
 def test_access_bulk_export(make_db, policy) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
@@ -15,14 +17,8 @@ T0 = dt.datetime(2025, 3, 4, 9, 0)
 
 
 def _login(event_id: str, actor_id: str, at: dt.datetime, ok: bool, ip: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"), "event_date": at.date().isoformat(),
-        "actor_id": actor_id, "actor_type": "employee", "actor_role": "support_agent",
-        "action": "login" if ok else "login_failed", "outcome": "success" if ok else "failure",
-        "categories": [], "source_ip": ip, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "login" if ok else "login_failed", "outcome": "success" if ok else "failure", "source_ip": ip}
+    return audit_event(event_id, actor_id, at.strftime("%Y-%m-%d %H:%M:%S"), **(fields | kw))
 
 
 def _s(seconds: int, base: dt.datetime = T0) -> dt.datetime:

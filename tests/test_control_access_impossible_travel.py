@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
@@ -16,14 +18,9 @@ FRANKFURT, MADRID = (50.11, 8.68), (40.42, -3.70)
 
 
 def _login(event_id: str, actor_id: str, at: str, country: str, where: tuple[float, float] | None, **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "support_agent", "action": "login", "outcome": "success",
-        "categories": [], "geo_country": country, "geo_lat": where[0] if where else None,
-        "geo_lon": where[1] if where else None, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "login", "geo_country": country, "geo_lat": where[0] if where else None,
+              "geo_lon": where[1] if where else None} | kw  # fmt: skip
+    return audit_event(event_id, actor_id, at, **fields)
 
 
 def test_access_impossible_travel(make_db, policy) -> None:

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _ev(event_id: str, actor_id: str, at: str, role: str | None, action: str, cats: list[str], **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": role, "action": action, "outcome": "success",
-        "resource_type": "contact", "categories": cats, "record_count": 1, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """An action of a `role` on one contact record holding `cats`."""
+    fields = {"actor_role": role, "resource_type": "contact", "categories": cats, "record_count": 1} | kw
+    return audit_event(event_id, actor_id, at, action, **fields)
 
 
 def test_access_out_of_role(make_db, policy) -> None:

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _grant(event_id: str, at: str, grantor: str, grantor_role: str | None, grantee: str, role: str, **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": grantor,
-        "actor_type": "employee", "actor_role": grantor_role, "action": "role_grant", "outcome": "success",
-        "target_actor_id": grantee, "role": role, "categories": [], "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | kw
+    return audit_event(event_id, grantor, at, "role_grant", **fields)
 
 
 def test_access_privilege_grant(make_db, policy) -> None:

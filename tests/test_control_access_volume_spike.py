@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -17,14 +19,8 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _day(event_id: str, actor_id: str, date: str, records: int, role: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": f"{date} 10:00:00", "event_date": date, "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": role, "action": "read", "outcome": "success",
-        "resource_type": "contact", "categories": ["user.contact.email"], "record_count": records,
-        "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "read", "actor_role": role, "record_count": records} | kw
+    return audit_event(event_id, actor_id, f"{date} 10:00:00", **fields)
 
 
 def _days(actor_id: str, role: str, values: list[int], start: int = 1) -> list[dict[str, object]]:

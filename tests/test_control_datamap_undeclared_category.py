@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, at: str, categories: list[str]) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
-            "action": "read", "outcome": "success", "resource_type": "contact", "categories": categories}  # fmt: skip
+    return audit_event(event_id, "e1", at, "read", categories=categories)
 
 
 def test_datamap_undeclared_category(make_db, policy) -> None:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, action: str, recipient: str, at: str, categories: list[str], records: int, **kw) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
-           "action": action, "outcome": "success", "resource_type": "contact", "recipient": recipient,
-           "categories": categories, "record_count": records}  # fmt: skip
-    return row | kw
+    fields = {"actor_id": "e1", "action": action, "resource_type": "contact", "recipient": recipient,
+              "categories": categories, "record_count": records} | kw  # fmt: skip
+    return audit_event(event_id, at=at, **fields)
 
 
 def test_disclosure_unapproved_recipient(make_db, policy) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
@@ -12,9 +14,8 @@ AS_OF = dt.date(2025, 3, 10)
 def _event(
     event_id: str, actor: str, at: str, system: str | None, resource_type: str, purpose: str | None, **kw
 ) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor, "actor_type": "employee",
-           "action": "read", "outcome": "success", "system": system, "resource_type": resource_type, "purpose": purpose}  # fmt: skip
-    return row | kw
+    fields = {"action": "read", "system": system, "resource_type": resource_type, "purpose": purpose} | kw
+    return audit_event(event_id, actor, at, **fields)
 
 
 def test_purpose_undeclared_use(make_db, policy) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 
+from rows import audit_event
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -21,11 +23,8 @@ END = dt.datetime(2025, 2, 16, 23, 30)
 
 
 def _ev(system: str | None, at: dt.datetime) -> dict[str, object]:
-    return {
-        "event_id": f"{system}-{at:%m%d%H%M}", "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"),
-        "event_date": at.date().isoformat(), "actor_id": "svc-1", "actor_type": "service", "system": system,
-        "action": "config_change", "outcome": "success", "categories": [], "actor_timezone": "UTC",
-    }  # fmt: skip
+    fields = {"actor_type": "service", "actor_role": None, "system": system}
+    return audit_event(f"{system}-{at:%m%d%H%M}", "svc-1", at.strftime("%Y-%m-%d %H:%M:%S"), "config_change", **fields)
 
 
 def _times(start: dt.datetime, until: dt.datetime, minutes: int) -> Iterator[dt.datetime]:

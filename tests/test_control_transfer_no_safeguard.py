@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, subject: str | None, jurisdiction: str | None, region: str | None, at: str, **kw) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "svc", "actor_type": "service",
-           "action": "read", "outcome": "success", "resource_type": "contact", "subject_id": subject,
-           "subject_jurisdiction": jurisdiction, "processing_region": region}  # fmt: skip
-    return row | kw
+    fields = {"actor_type": "service", "actor_role": None, "subject_id": subject,
+              "subject_jurisdiction": jurisdiction, "processing_region": region} | kw  # fmt: skip
+    return audit_event(event_id, "svc", at, "read", **fields)
 
 
 def test_transfer_no_safeguard(make_db, policy) -> None:

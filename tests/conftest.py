@@ -142,3 +142,23 @@ def stale_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.stale_bundle import write_stale_bundle
 
     return built_once(tmp_path_factory, "stale-bundle", "stale.duckdb", write_stale_bundle)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo database the dashboard tests render (built once per session and worker)."""
+    from dashboard_support import build_small_demo
+
+    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
+
+
+@pytest.fixture(scope="session")
+def demo_findings(demo_db: Path) -> pl.DataFrame:
+    """What the controls engine finds on the small demo database as of its default date."""
+    from compliance.controls import run_controls
+
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        return run_controls(con, load_policy())
+    finally:
+        con.close()

@@ -36,6 +36,12 @@ CHROMIUM_ARGS = [
 ]
 SERVER_START_SECONDS = 60
 PAGE_SECONDS = 180  # a cold Overview evaluates every control before it settles
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"  # for a person to look at
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.xdist_group("dashboard"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
+]
 
 
 def build_small_demo(root: Path) -> Path:
@@ -100,6 +106,22 @@ def running_dashboard(env: Mapping[str, str], log: Path, cwd: Path = ROOT, port:
         yield url
     finally:
         _stop(proc)
+
+
+@contextmanager
+def dashboard_on(db: Path, log: Path) -> Iterator[str]:
+    """`streamlit run dashboard/app.py` on the database `db` (control results kept in memory); yields its URL."""
+    with running_dashboard(dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0"), log) as url:
+        yield url
+
+
+def screenshot_whole_page(page: object, path: Path) -> None:
+    """Streamlit scrolls inside its main container, so a full-page shot needs a viewport that tall."""
+    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
+    page.set_viewport_size({"width": 1440, "height": min(max(1000, height + 40), 16000)})
+    page.wait_for_timeout(1500)  # let the charts redraw at the new size before the screenshot
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path), full_page=True)
 
 
 def settle(page: object) -> None:

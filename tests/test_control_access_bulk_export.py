@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _ev(event_id: str, actor_id: str, at: str, action: str, records: int, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "platform_admin", "action": action, "outcome": "success",
-        "resource_type": "contact", "categories": ["user.contact.email"], "record_count": records,
-        "actor_timezone": "UTC", "recipient": "google.com" if action == "export" else None,
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """A platform admin's action on `records` contact emails (exports go to google.com)."""
+    fields = {"actor_role": "platform_admin", "resource_type": "contact", "categories": ["user.contact.email"],
+              "record_count": records, "recipient": "google.com" if action == "export" else None} | kw  # fmt: skip
+    return audit_event(event_id, actor_id, at, action, **fields)
 
 
 def test_access_bulk_export(make_db, policy) -> None:
@@ -53,9 +52,8 @@ def test_access_bulk_export(make_db, policy) -> None:
         _ev("y-future", "emp-y", "2025-03-11 09:10:00", "export", 9000),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_bulk_export", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_bulk_export", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-x@2025-03-04": ("alarm", "high"),
         "actor:emp-y": ("ok", "info"),
         "actor:emp-z@2025-03-06": ("alarm", "medium"),
@@ -63,7 +61,6 @@ def test_access_bulk_export(make_db, policy) -> None:
         "actor:emp-w@2025-03-07": ("alarm", "high"),
         "actor:svc-leak@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     x = by["actor:emp-x@2025-03-04"]
     assert x["reason"] == (
         "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 09:50:00 "

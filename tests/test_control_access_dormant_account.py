@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -41,15 +41,13 @@ def test_access_dormant_account(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "access_dormant_account", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_dormant_account", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-01-05": ("alarm", "medium"),
         "actor:emp-b": ("ok", "info"),
         "actor:emp-c@2025-03-01": ("alarm", "medium"),
         "actor:emp-idle": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-01-05"]
     assert a["reason"] == (
         "emp-a (employee, support_agent, active) was active again on 2025-01-05, 96 days after its previous "

@@ -8,21 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 T0 = dt.datetime(2025, 3, 4, 9, 0)
 
 
 def _login(event_id: str, actor_id: str, at: dt.datetime, ok: bool, ip: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"), "event_date": at.date().isoformat(),
-        "actor_id": actor_id, "actor_type": "employee", "actor_role": "support_agent",
-        "action": "login" if ok else "login_failed", "outcome": "success" if ok else "failure",
-        "categories": [], "source_ip": ip, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "login" if ok else "login_failed", "outcome": "success" if ok else "failure", "source_ip": ip}
+    return audit_event(event_id, actor_id, at.strftime("%Y-%m-%d %H:%M:%S"), **(fields | kw))
 
 
 def _s(seconds: int, base: dt.datetime = T0) -> dt.datetime:
@@ -56,9 +52,8 @@ def test_access_failed_login_burst(make_db, policy) -> None:
         *[_login(f"late-f{i}", "emp-b", dt.datetime(2025, 3, 11, 9, 0, i), False, "198.51.100.8") for i in range(12)],
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_failed_login_burst", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_failed_login_burst", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "critical"),
         "actor:emp-b": ("ok", "info"),
         "actor:emp-c@2025-03-06": ("alarm", "high"),
@@ -68,7 +63,6 @@ def test_access_failed_login_burst(make_db, policy) -> None:
         "actor:cu-2": ("ok", "info"),
         "actor:cu-3": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-04"]
     assert a["reason"] == (
         "10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 UTC "

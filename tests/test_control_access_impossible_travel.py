@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 SYDNEY, LONDON, MELBOURNE = (-33.87, 151.21), (51.51, -0.13), (-37.81, 144.96)
@@ -16,14 +18,9 @@ FRANKFURT, MADRID = (50.11, 8.68), (40.42, -3.70)
 
 
 def _login(event_id: str, actor_id: str, at: str, country: str, where: tuple[float, float] | None, **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": "support_agent", "action": "login", "outcome": "success",
-        "categories": [], "geo_country": country, "geo_lat": where[0] if where else None,
-        "geo_lon": where[1] if where else None, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "login", "geo_country": country, "geo_lat": where[0] if where else None,
+              "geo_lon": where[1] if where else None} | kw  # fmt: skip
+    return audit_event(event_id, actor_id, at, **fields)
 
 
 def test_access_impossible_travel(make_db, policy) -> None:
@@ -53,16 +50,14 @@ def test_access_impossible_travel(make_db, policy) -> None:
         _login("b-future", "emp-b", "2025-03-11 00:00:00", "AU", SYDNEY),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_impossible_travel", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_impossible_travel", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),
         "actor:emp-c@2025-03-05": ("alarm", "high"),
         "actor:emp-d": ("ok", "info"),
         "actor:emp-e@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-04"]
     assert a["reason"] == (
         "emp-a logged in from AU at 2025-03-04 00:00:00 UTC and from GB at 2025-03-04 06:00:00 UTC: 16994 km in "

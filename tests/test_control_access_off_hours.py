@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 CONTACT = ["user.contact.email"]
@@ -62,15 +62,13 @@ def test_access_off_hours(make_db, policy) -> None:
         _ev("e-login", "emp-e", "2025-03-08 02:00:00", "UTC", action="login", categories=[], resource_type=None),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_off_hours", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_off_hours", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-08": ("alarm", "high"),
         "actor:emp-b@2025-03-05": ("alarm", "medium"),
         "actor:emp-c": ("ok", "info"),
         "actor:emp-d": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-08"]
     assert a["reason"] == (
         "emp-a (Australia/Sydney) read, searched or exported 120 personal-data records in 1 event (1 export) "

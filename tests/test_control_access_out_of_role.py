@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _ev(event_id: str, actor_id: str, at: str, role: str | None, action: str, cats: list[str], **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": role, "action": action, "outcome": "success",
-        "resource_type": "contact", "categories": cats, "record_count": 1, "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    """An action of a `role` on one contact record holding `cats`."""
+    fields = {"actor_role": role, "resource_type": "contact", "categories": cats, "record_count": 1} | kw
+    return audit_event(event_id, actor_id, at, action, **fields)
 
 
 def test_access_out_of_role(make_db, policy) -> None:
@@ -61,9 +59,8 @@ def test_access_out_of_role(make_db, policy) -> None:
             record_count=300, recipient="aws"),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_out_of_role", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_out_of_role", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),
         "actor:cu-1": ("ok", "info"),
@@ -71,7 +68,6 @@ def test_access_out_of_role(make_db, policy) -> None:
         "actor:ghost@2025-03-06": ("alarm", "medium"),
         "actor:svc-pipe@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     a = by["actor:emp-a@2025-03-04"]
     assert a["reason"] == (
         "emp-a used personal data beyond what their role permits on 2025-03-04: export of user.contact.email, "

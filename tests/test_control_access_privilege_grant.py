@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _grant(event_id: str, at: str, grantor: str, grantor_role: str | None, grantee: str, role: str, **kw: object):
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": grantor,
-        "actor_type": "employee", "actor_role": grantor_role, "action": "role_grant", "outcome": "success",
-        "target_actor_id": grantee, "role": role, "categories": [], "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | kw
+    return audit_event(event_id, grantor, at, "role_grant", **fields)
 
 
 def test_access_privilege_grant(make_db, policy) -> None:
@@ -44,9 +41,8 @@ def test_access_privilege_grant(make_db, policy) -> None:
         _grant("g-future", "2025-03-11 10:00:00", "sales-1", "sales_rep", "emp-s", "platform_admin"),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_privilege_grant", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_privilege_grant", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-x@2025-03-03": ("ok", "info"),
         "actor:emp-y@2025-03-04": ("alarm", "high"),
         "actor:emp-z@2025-03-05": ("alarm", "high"),
@@ -54,7 +50,6 @@ def test_access_privilege_grant(make_db, policy) -> None:
         "actor:emp-v@2025-03-06": ("alarm", "medium"),
         "actor:emp-u@2025-03-07": ("alarm", "high"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     assert by["actor:emp-w@2025-03-05"]["reason"] == (
         "sales-1 (sales_rep) granted it_admin to emp-w at 2025-03-05 11:00:00 UTC; it_admin is a privileged role; "
         "sales_rep is not among the roles that may grant roles."

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -48,16 +48,14 @@ def test_access_terminated_account(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "access_terminated_account", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_terminated_account", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-left": ("alarm", "critical"),
         "actor:emp-left2": ("alarm", "high"),
         "actor:emp-clean": ("ok", "info"),
         "actor:emp-future": ("ok", "info"),
         "actor:emp-noend": ("info", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     left = by["actor:emp-left"]
     assert left["reason"] == (
         "emp-left (employee, support_agent, terminated) ended on 2025-02-28 but had 2 successful events on 2 later "

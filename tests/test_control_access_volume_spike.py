@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _day(event_id: str, actor_id: str, date: str, records: int, role: str, **kw: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "event_id": event_id, "occurred_at": f"{date} 10:00:00", "event_date": date, "actor_id": actor_id,
-        "actor_type": "employee", "actor_role": role, "action": "read", "outcome": "success",
-        "resource_type": "contact", "categories": ["user.contact.email"], "record_count": records,
-        "actor_timezone": "UTC",
-    }  # fmt: skip
-    row.update(kw)
-    return row
+    fields = {"action": "read", "actor_role": role, "record_count": records} | kw
+    return audit_event(event_id, actor_id, f"{date} 10:00:00", **fields)
 
 
 def _days(actor_id: str, role: str, values: list[int], start: int = 1) -> list[dict[str, object]]:
@@ -65,9 +62,8 @@ def test_access_volume_spike(make_db, policy) -> None:
         _day("solo-future", "emp-solo", "2025-03-11", 90000, "sre"),
     ]  # fmt: skip
     con = make_db({"audit_events": rows})
-    out = run_query(con, "access_volume_spike", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "access_volume_spike", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:emp-spike@2025-03-03": ("alarm", "high"),
         "actor:emp-solo@2025-03-05": ("alarm", "high"),
         "actor:emp-steady": ("ok", "info"),
@@ -75,7 +71,6 @@ def test_access_volume_spike(make_db, policy) -> None:
         "actor:emp-peer1": ("ok", "info"),
         "actor:emp-peer2": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     spike = by["actor:emp-spike@2025-03-03"]
     assert spike["reason"] == (
         "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is 12.0 "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -38,15 +38,13 @@ def test_consent_analytics_without_consent(make_db, policy) -> None:
             ]
         }
     )
-    out = run_query(con, "consent_analytics_without_consent", {"as_of": AS_OF}, policy)
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    rows = findings_by_resource(con, "consent_analytics_without_consent", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("jurisdiction:EU", "ok", "info", ["ev5", "ev3"]),
         ("source:usage", "info", "info", ["ev7"]),
         ("subject:u1", "alarm", "high", ["ev2", "ev1"]),
         ("subject:u2", "alarm", "medium", ["ev4"]),
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["subject:u1"]["reason"] == (
         "Subject u1 (EU, where analytics needs consent) has 2 analytics events from 2025-03-01 to 2025-03-03 "
         "without consent: 1 with consent refused, 1 with consent unknown."

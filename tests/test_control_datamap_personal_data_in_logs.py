@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -32,14 +33,12 @@ def test_datamap_personal_data_in_logs(make_db, policy) -> None:
             ]
         }
     )
-    out = run_query(con, "datamap_personal_data_in_logs", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()}
-    assert got == {
+    rows = findings_by_resource(con, "datamap_personal_data_in_logs", policy, as_of=AS_OF)
+    assert verdicts(rows, "status", "severity", "evidence") == {
         "service:api": ("alarm", "critical", ["l3", "l2", "l1"]),  # a card number makes it critical
         "service:billing": ("alarm", "high", ["b1"]),
         "service:worker": ("ok", "info", []),
     }
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["service:api"]["reason"] == (
         "Service api logged personal data in 3 of 4 diagnostic lines from 2025-03-01 to 2025-03-03: "
         "1 with email addresses, 1 with phone numbers, 1 with card numbers."

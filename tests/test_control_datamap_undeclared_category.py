@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, at: str, categories: list[str]) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
-            "action": "read", "outcome": "success", "resource_type": "contact", "categories": categories}  # fmt: skip
+    return audit_event(event_id, "e1", at, "read", categories=categories)
 
 
 def test_datamap_undeclared_category(make_db, policy) -> None:
@@ -37,9 +38,8 @@ def test_datamap_undeclared_category(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "datamap_undeclared_category", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()}
-    assert got == {
+    rows = findings_by_resource(con, "datamap_undeclared_category", policy, as_of=AS_OF)
+    assert verdicts(rows, "status", "severity", "evidence") == {
         # e1 (2025-03-01) and record r2 (created 2024-12-01); evidence newest first.
         "category:user.biometric": ("alarm", "high", ["e1", "legacy/blobs/r2"]),
         "category:user.contact": ("ok", "info", ["e2"]),
@@ -47,7 +47,6 @@ def test_datamap_undeclared_category(make_db, policy) -> None:
         "category:user.contact.email": ("ok", "info", ["e1", "crm/contacts/r1"]),
         "category:user.contact.email.work": ("alarm", "high", ["e3"]),
     }
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["category:user.biometric"]["reason"] == (
         "Data category user.biometric was observed in 1 audit events and 1 inventory records from 2024-12-01 to "
         "2025-03-01, but no system of the data map declares it."

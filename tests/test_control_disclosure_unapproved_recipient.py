@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, action: str, recipient: str, at: str, categories: list[str], records: int, **kw) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
-           "action": action, "outcome": "success", "resource_type": "contact", "recipient": recipient,
-           "categories": categories, "record_count": records}  # fmt: skip
-    return row | kw
+    fields = {"actor_id": "e1", "action": action, "resource_type": "contact", "recipient": recipient,
+              "categories": categories, "record_count": records} | kw  # fmt: skip
+    return audit_event(event_id, at=at, **fields)
 
 
 def test_disclosure_unapproved_recipient(make_db, policy) -> None:
@@ -39,15 +40,13 @@ def test_disclosure_unapproved_recipient(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "disclosure_unapproved_recipient", {"as_of": AS_OF}, policy)
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    rows = findings_by_resource(con, "disclosure_unapproved_recipient", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("recipient:aws", "ok", "info", ["d3"]),
         ("recipient:mailchimp.com", "alarm", "high", ["d2", "d1"]),
         ("recipient:notamazonaws.com", "alarm", "high", ["d7"]),
         ("recipient:twilio", "alarm", "medium", ["d4"]),  # only the out-of-scope event
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["recipient:mailchimp.com"]["reason"] == (
         "Personal data went to mailchimp.com, which is not an approved recipient: 2 share/export events (520 records; "
         "categories user.contact.email, user.name) by e1, e2 from 2025-03-01 to 2025-03-03."

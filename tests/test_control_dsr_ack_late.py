@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -41,9 +42,8 @@ def test_dsr_ack_late(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_ack_late", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "dsr_ack_late", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "medium"),
         "dsr:r-ok": ("ok", "info"),
         "dsr:r-none": ("alarm", "medium"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -39,9 +40,8 @@ def test_dsr_completed_late(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_completed_late", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "dsr_completed_late", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "medium"),
         "dsr:r-very-late": ("alarm", "high"),
         "dsr:r-ok": ("ok", "info"),

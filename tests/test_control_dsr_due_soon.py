@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -35,9 +36,8 @@ def test_dsr_due_soon(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_due_soon", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "dsr_due_soon", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:r-soon": ("info", "medium"),
         "dsr:r-today": ("info", "medium"),
         "dsr:r-later": ("ok", "info"),

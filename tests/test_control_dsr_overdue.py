@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -32,18 +32,17 @@ def test_dsr_overdue(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_overdue", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    rows = findings_by_resource(con, "dsr_overdue", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "high"),
         "dsr:r-ok": ("ok", "info"),
         "dsr:r-ext-late": ("alarm", "high"),
         "dsr:r-ext-ok": ("ok", "info"),
     }
-    late = out.filter(out["resource"] == "dsr:r-late").row(0, named=True)
+    late = rows["dsr:r-late"]
     assert late["reason"] == (
         "Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as of 2025-03-10."
     )
     assert late["evidence"] == ["r-late"]
     assert late["observed_at"] == dt.datetime(2025, 2, 28, 23, 59, 59, 999999)
-    assert "notified too late" in out.filter(out["resource"] == "dsr:r-ext-late")["reason"][0]
+    assert "notified too late" in rows["dsr:r-ext-late"]["reason"]

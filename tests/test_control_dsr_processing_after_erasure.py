@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -17,8 +19,7 @@ def _req(request_id: str, subject_id: str, request_type: str = "delete") -> dict
 def _audit(
     event_id: str, subject_id: str, at: str, action: str = "read", outcome: str = "success"
 ) -> dict[str, object]:
-    return {"event_id": event_id, "occurred_at": at, "actor_id": "emp-1", "actor_type": "employee",
-            "action": action, "outcome": outcome, "resource_type": "contact", "subject_id": subject_id}  # fmt: skip
+    return audit_event(event_id, "emp-1", at, action, outcome=outcome, resource_type="contact", subject_id=subject_id)
 
 
 def test_processing_after_erasure(make_db, policy) -> None:
@@ -48,9 +49,8 @@ def test_processing_after_erasure(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "dsr_processing_after_erasure", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "dsr_processing_after_erasure", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "dsr:del-1": ("alarm", "critical"),  # a2 exported the data
         "dsr:del-2": ("alarm", "high"),
         "dsr:del-3": ("ok", "info"),

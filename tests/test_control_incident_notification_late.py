@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -72,9 +72,8 @@ def test_incident_notification_late(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "incident_notification_late", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "incident_notification_late", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "incident:inc-gdpr-late": ("alarm", "critical"),
         "incident:inc-gdpr-ok": ("ok", "info"),
         "incident:inc-gdpr-open": ("alarm", "critical"),

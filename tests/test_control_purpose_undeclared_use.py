@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -12,9 +14,8 @@ AS_OF = dt.date(2025, 3, 10)
 def _event(
     event_id: str, actor: str, at: str, system: str | None, resource_type: str, purpose: str | None, **kw
 ) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor, "actor_type": "employee",
-           "action": "read", "outcome": "success", "system": system, "resource_type": resource_type, "purpose": purpose}  # fmt: skip
-    return row | kw
+    fields = {"action": "read", "system": system, "resource_type": resource_type, "purpose": purpose} | kw
+    return audit_event(event_id, actor, at, **fields)
 
 
 def test_purpose_undeclared_use(make_db, policy) -> None:
@@ -41,16 +42,14 @@ def test_purpose_undeclared_use(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "purpose_undeclared_use", {"as_of": AS_OF}, policy)
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    rows = findings_by_resource(con, "purpose_undeclared_use", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("actor:e2@2025-03-02", "alarm", "critical", ["p4", "p3"]),
         ("actor:e3@2025-03-03", "alarm", "high", ["p5"]),
         ("use:analytics/analytics.reporting.campaign_insights", "ok", "info", ["p7"]),
         ("use:crm/essential.service", "ok", "info", ["p2"]),
         ("use:crm/essential.service.operations.support", "ok", "info", ["p1"]),
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     # 2 events, 5 + 100 records; details sorted by purpose.
     assert rows["actor:e2@2025-03-02"]["reason"] == (
         "Actor e2 used personal data on 2025-03-02 for purposes the data map does not allow, in 2 events (105 records): "

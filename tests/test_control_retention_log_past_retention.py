@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -40,9 +41,8 @@ def test_log_past_retention(make_db, policy) -> None:
             # No usage lines at all: the usage source is skipped.
         }
     )  # fmt: skip
-    out = run_query(con, "retention_log_past_retention", {"as_of": AS_OF}, policy)
-    rows = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in rows.items()} == {
+    rows = findings_by_resource(con, "retention_log_past_retention", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "source:audit": ("alarm", "medium"),
         "source:diagnostic": ("alarm", "high"),
         "source:usage": ("skip", "info"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 REC = {"system": "call-service", "store": "call_recordings", "data_category": "user.content.private.call_recording"}
@@ -61,9 +62,8 @@ def test_record_past_retention(make_db, policy) -> None:
             ]
         }
     )  # fmt: skip
-    out = run_query(con, "retention_record_past_retention", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    rows = findings_by_resource(con, "retention_record_past_retention", policy, as_of=AS_OF)
+    assert verdicts(rows) == {
         "record:call-service/call_recordings/rec-old": ("alarm", "critical"),
         "record:call-service/call_recordings/rec-mid": ("alarm", "high"),
         "record:call-service/call_recordings/rec-grace": ("ok", "info"),
@@ -76,7 +76,6 @@ def test_record_past_retention(make_db, policy) -> None:
         "record:support-desk/tickets/t-1": ("alarm", "critical"),
         "record:crm/contacts/c-bio": ("alarm", "medium"),
     }
-    rows = {r["resource"]: r for r in out.to_dicts()}
     old = rows["record:call-service/call_recordings/rec-old"]
     assert old["reason"] == (
         "Record call-service/call_recordings/rec-old (user.content.private.call_recording) is 39 days past its"

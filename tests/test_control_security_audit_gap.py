@@ -12,7 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 
+from rows import audit_event
+
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 2, 17)
 START = dt.datetime(2025, 1, 6)  # a Monday
@@ -20,11 +23,8 @@ END = dt.datetime(2025, 2, 16, 23, 30)
 
 
 def _ev(system: str | None, at: dt.datetime) -> dict[str, object]:
-    return {
-        "event_id": f"{system}-{at:%m%d%H%M}", "occurred_at": at.strftime("%Y-%m-%d %H:%M:%S"),
-        "event_date": at.date().isoformat(), "actor_id": "svc-1", "actor_type": "service", "system": system,
-        "action": "config_change", "outcome": "success", "categories": [], "actor_timezone": "UTC",
-    }  # fmt: skip
+    fields = {"actor_type": "service", "actor_role": None, "system": system}
+    return audit_event(f"{system}-{at:%m%d%H%M}", "svc-1", at.strftime("%Y-%m-%d %H:%M:%S"), "config_change", **fields)
 
 
 def _times(start: dt.datetime, until: dt.datetime, minutes: int) -> Iterator[dt.datetime]:
@@ -73,9 +73,8 @@ def _rows() -> list[dict[str, object]]:
 
 def test_security_audit_gap(make_db, policy) -> None:
     con = make_db({"audit_events": _rows()})
-    out = run_query(con, "security_audit_gap", {"as_of": AS_OF}, policy)
-    by = {r["resource"]: r for r in out.to_dicts()}
-    assert {k: (r["status"], r["severity"]) for k, r in by.items()} == {
+    by = findings_by_resource(con, "security_audit_gap", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "system:payroll@2025-01-27": ("alarm", "high"),
         "system:crm@2025-01-20": ("alarm", "high"),
         "system:billing@2025-02-13": ("alarm", "high"),

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -48,9 +48,8 @@ def test_security_mfa_missing(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "security_mfa_missing", {"as_of": AS_OF}, policy)
-    got = {r["resource"]: (r["status"], r["severity"]) for r in out.to_dicts()}
-    assert got == {
+    by = findings_by_resource(con, "security_mfa_missing", policy, as_of=AS_OF)
+    assert verdicts(by) == {
         "actor:it-1": ("alarm", "critical"),
         "actor:sup-1": ("alarm", "high"),
         "actor:sup-2": ("ok", "info"),
@@ -58,7 +57,6 @@ def test_security_mfa_missing(make_db, policy) -> None:
         "actor:emp-g": ("alarm", "critical"),
         "actor:emp-r": ("ok", "info"),
     }
-    by = {r["resource"]: r for r in out.to_dicts()}
     assert (
         by["actor:it-1"]["reason"] == "it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled."
     )

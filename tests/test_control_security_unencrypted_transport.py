@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from compliance.queries import run_query
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -31,14 +32,13 @@ ROWS = {
 
 def test_security_unencrypted_transport(make_db, policy) -> None:
     con = make_db(ROWS)
-    out = run_query(con, "security_unencrypted_transport", {"as_of": AS_OF}, policy)  # minimum TLSv1.2 from settings
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    # The minimum, TLSv1.2, comes from settings.yaml.
+    rows = findings_by_resource(con, "security_unencrypted_transport", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("service:gateway", "alarm", "high", ["g3", "g2"]),
         ("service:store", "alarm", "high", ["st1"]),
         ("service:web", "ok", "info", []),
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     # Personal-data network lines of gateway: g1, g2, g3 (g4 names nobody); g2 and g3 are below TLSv1.2.
     assert rows["service:gateway"]["reason"] == (
         "Service gateway from 2025-03-02 to 2025-03-03: 2 of 3 network lines carrying personal data used less than "

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from compliance.queries import run_query
+from rows import audit_event
+
+from tests.findings_support import findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, subject: str | None, jurisdiction: str | None, region: str | None, at: str, **kw) -> dict:
-    row = {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "svc", "actor_type": "service",
-           "action": "read", "outcome": "success", "resource_type": "contact", "subject_id": subject,
-           "subject_jurisdiction": jurisdiction, "processing_region": region}  # fmt: skip
-    return row | kw
+    fields = {"actor_type": "service", "actor_role": None, "subject_id": subject,
+              "subject_jurisdiction": jurisdiction, "processing_region": region} | kw  # fmt: skip
+    return audit_event(event_id, "svc", at, "read", **fields)
 
 
 def test_transfer_no_safeguard(make_db, policy) -> None:
@@ -38,16 +39,14 @@ def test_transfer_no_safeguard(make_db, policy) -> None:
             ]
         }
     )
-    out = run_query(con, "transfer_no_safeguard", {"as_of": AS_OF}, policy)
-    got = [(r["resource"], r["status"], r["severity"], r["evidence"]) for r in out.to_dicts()]
-    assert got == [
+    rows = findings_by_resource(con, "transfer_no_safeguard", policy, as_of=AS_OF)
+    assert verdict_list(rows, "status", "severity", "evidence") == [
         ("source:audit", "info", "info", ["t8"]),
         ("subject:s1", "alarm", "high", ["t4", "t3", "t2"]),
         ("transfer:AU/au-syd", "ok", "info", ["t6"]),
         ("transfer:EU/eu-fra", "ok", "info", ["t1"]),
         ("transfer:EU/us-east", "ok", "info", ["t5"]),
     ]
-    rows = {r["resource"]: r for r in out.to_dicts()}
     assert rows["subject:s1"]["reason"] == (
         "EU subject s1 had data processed in ap-sin (1 events), au-syd (2 events) from 2025-03-02 to 2025-03-04, "
         "with no lawful transfer mechanism for EU there (allowed: eu-fra (none_needed), us-east (dpf))."

@@ -18,7 +18,7 @@ import pytest
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
-from dashboard_support import APP, TIMEOUT, build_small_demo, database_of_shares
+from dashboard_support import APP, TIMEOUT, database_of_shares
 from streamlit.testing.v1 import AppTest
 
 from compliance.access_log import read_log
@@ -28,11 +28,6 @@ pytestmark = pytest.mark.xdist_group("dashboard")
 
 PASSWORD = "a long enough password"
 ROLE_OF = {"vera": "viewer", "ivan": "investigator", "aude": "auditor", "adam": "admin"}
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from apptest_support import number as _number
 from apptest_support import plain as _plain
 from apptest_support import table as _table
 from apptest_support import url as _url
-from dashboard_support import APP, PAGES, TIMEOUT, build_small_demo
+from dashboard_support import APP, PAGES, TIMEOUT
 from plain_language import assert_plain_language
 from streamlit.testing.v1 import AppTest
 
@@ -38,21 +38,6 @@ from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 
 pytestmark = pytest.mark.xdist_group("dashboard")  # one worker builds the demo database once
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
-
-
-@pytest.fixture(scope="session")
-def findings(demo_db: Path) -> pl.DataFrame:
-    """What the controls engine finds on the demo database as of its default date."""
-    con = duckdb.connect(str(demo_db), read_only=True)
-    try:
-        return run_controls(con, load_policy())
-    finally:
-        con.close()
 
 
 @pytest.fixture
@@ -86,7 +71,7 @@ def test_page_renders(app: AppTest, page: str) -> None:
     _assert_clean(at)
 
 
-def test_sidebar_shows_the_database_and_as_of_date(app: AppTest, demo_db: Path, findings: pl.DataFrame) -> None:
+def test_sidebar_shows_the_database_and_as_of_date(app: AppTest, demo_db: Path, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/overview.py")
     assert any(demo_db.name in _plain(m.value) for m in at.sidebar.markdown)
     assert at.date_input(key="f_as_of").value == dt.date(2025, 12, 31)  # the newest date in the data
@@ -95,42 +80,42 @@ def test_sidebar_shows_the_database_and_as_of_date(app: AppTest, demo_db: Path, 
 # --- key figures against the controls engine ---------------------------------------------------
 
 
-def test_overview_alarms_per_section_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+def test_overview_alarms_per_section_equal_the_engine(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/overview.py")
     table = _table(at, "Section", "Posture", "Alarms")
     shown = dict(table.select("Section", "Alarms").iter_rows())
-    engine = dict(findings.filter(pl.col("status") == "alarm").group_by("policy_section").len().iter_rows())
+    engine = dict(demo_findings.filter(pl.col("status") == "alarm").group_by("policy_section").len().iter_rows())
     assert shown == {s: engine.get(s, 0) for s in shown}
     assert set(shown) == {"PS", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-    assert _number(at, "Open alarms") == findings.filter(pl.col("status") == "alarm").height
-    assert _number(at, "Controls evaluated") == findings["control_id"].n_unique()
+    assert _number(at, "Open alarms") == demo_findings.filter(pl.col("status") == "alarm").height
+    assert _number(at, "Controls evaluated") == demo_findings["control_id"].n_unique()
 
 
-def test_dsr_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+def test_dsr_figures_equal_the_engine(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/dsr.py")
-    assert _number(at, "Overdue") == _alarms(findings, "dsr.overdue") > 0
-    assert _number(at, "Completed late") == _alarms(findings, "dsr.completed_late")
-    assert _number(at, "Late extensions") == _alarms(findings, "dsr.extension_late")
-    due_soon = findings.filter((pl.col("control_id") == "dsr.due_soon") & (pl.col("status") == "info")).height
+    assert _number(at, "Overdue") == _alarms(demo_findings, "dsr.overdue") > 0
+    assert _number(at, "Completed late") == _alarms(demo_findings, "dsr.completed_late")
+    assert _number(at, "Late extensions") == _alarms(demo_findings, "dsr.extension_late")
+    due_soon = demo_findings.filter((pl.col("control_id") == "dsr.due_soon") & (pl.col("status") == "info")).height
     assert _number(at, "Due within 7 days") == due_soon
 
 
-def test_retention_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+def test_retention_figures_equal_the_engine(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/retention.py")
-    assert _number(at, "Past retention") == _alarms(findings, "retention.record_past_retention") > 0
-    assert _number(at, "Erasures incomplete") == _alarms(findings, "retention.erasure_incomplete")
-    assert _number(at, "Log sources kept too long") == _alarms(findings, "retention.log_past_retention")
+    assert _number(at, "Past retention") == _alarms(demo_findings, "retention.record_past_retention") > 0
+    assert _number(at, "Erasures incomplete") == _alarms(demo_findings, "retention.erasure_incomplete")
+    assert _number(at, "Log sources kept too long") == _alarms(demo_findings, "retention.log_past_retention")
 
 
-def test_access_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+def test_access_figures_equal_the_engine(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/access.py")
-    access = findings.filter(pl.col("control_id").str.starts_with("access.") & (pl.col("status") == "alarm"))
+    access = demo_findings.filter(pl.col("control_id").str.starts_with("access.") & (pl.col("status") == "alarm"))
     assert _number(at, "Access alarms") == access.height > 0
     actors = access["resource"].str.extract(r"^actor:([^@]+)").drop_nulls().n_unique()
     assert _number(at, "Actors flagged") == actors
 
 
-def test_security_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame) -> None:
+def test_security_figures_equal_the_engine(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/security.py")
     for label, control_id in (
         ("Weak encryption", "security.unencrypted_transport"),
@@ -140,12 +125,12 @@ def test_security_figures_equal_the_engine(app: AppTest, findings: pl.DataFrame)
         ("Unapproved recipients", "disclosure.unapproved_recipient"),
         ("Late incident notices", "incident.notification_late"),
     ):
-        assert _number(at, label) == _alarms(findings, control_id), label
+        assert _number(at, label) == _alarms(demo_findings, control_id), label
 
 
-def test_policy_map_flags_the_undeclared_categories(app: AppTest, findings: pl.DataFrame) -> None:
+def test_policy_map_flags_the_undeclared_categories(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/policy_map.py")
-    assert _number(at, "Categories seen but undeclared") == _alarms(findings, "datamap.undeclared_category") > 0
+    assert _number(at, "Categories seen but undeclared") == _alarms(demo_findings, "datamap.undeclared_category") > 0
     assert any("no system of the data map declares" in w.value for w in at.warning)
 
 
@@ -223,15 +208,15 @@ def test_jurisdiction_filter_narrows_requests(app: AppTest, demo_db: Path) -> No
     assert _url(at, "jur") == ["EU"]
 
 
-def test_severity_filter_narrows_open_alarms(app: AppTest, findings: pl.DataFrame) -> None:
+def test_severity_filter_narrows_open_alarms(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/overview.py")
     at.multiselect(key="f_sev").set_value(["critical"]).run()
     _assert_clean(at)
-    critical = findings.filter((pl.col("status") == "alarm") & (pl.col("severity") == "critical")).height
+    critical = demo_findings.filter((pl.col("status") == "alarm") & (pl.col("severity") == "critical")).height
     assert _number(at, "Open alarms") == critical
     # The posture table counts every finding as of the date: filters narrow the problem lists only.
     table = _table(at, "Section", "Posture", "Alarms")
-    assert table["Alarms"].sum() == findings.filter(pl.col("status") == "alarm").height
+    assert table["Alarms"].sum() == demo_findings.filter(pl.col("status") == "alarm").height
     at.button[0].click().run()  # Reset filters
     assert at.multiselect(key="f_sev").value == []
 
@@ -249,10 +234,10 @@ def test_filters_are_read_from_the_url(app: AppTest) -> None:
 # --- identifiers ----------------------------------------------------------------------------------
 
 
-def test_identifiers_are_pseudonymised_until_revealed(app: AppTest, findings: pl.DataFrame) -> None:
+def test_identifiers_are_pseudonymised_until_revealed(app: AppTest, demo_findings: pl.DataFrame) -> None:
     at = _open(app, "views/access.py")
     flagged = _table(at, "Actor", "Detectors")
-    real = set(findings["resource"].str.extract(r"^actor:([^@]+)").drop_nulls())
+    real = set(demo_findings["resource"].str.extract(r"^actor:([^@]+)").drop_nulls())
     shown = " ".join(str(v) for row in flagged.rows() for v in row)
     assert not any(actor in shown.split() for actor in real), "a real actor id leaked into the table"
     assert all(a.startswith("A-") and len(a) == 2 + 16 for a in flagged["Actor"])  # 64 bits shown
@@ -332,7 +317,7 @@ def _page_text(at: AppTest) -> str:
 
 
 def test_every_catalog_control_appears_on_exactly_one_page(
-    demo_db: Path, findings: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
+    demo_db: Path, demo_findings: pl.DataFrame, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Loop over the control catalog: each control's findings (as shown, pseudonymised) are on exactly one
     page besides the summaries, and it is the page its catalog entry names (the one the Overview links to)."""
@@ -344,13 +329,13 @@ def test_every_catalog_control_appears_on_exactly_one_page(
         ids = Identities.from_frame(run_query(con, "known_identifiers"))
     finally:
         con.close()
-    shown = ids.findings(findings.filter(pl.col("status").is_in(["alarm", "info"])))
+    shown = ids.findings(demo_findings.filter(pl.col("status").is_in(["alarm", "info"])))
     monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
     texts = {}
     for page in (p for p in PAGES if p not in SUMMARY_PAGES):
         texts[page] = _page_text(_open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page))
     catalog = load_catalog()
-    assert set(catalog) == set(findings["control_id"].to_list())
+    assert set(catalog) == set(demo_findings["control_id"].to_list())
     for control_id, control in catalog.items():
         reasons = shown.filter(pl.col("control_id") == control_id)["reason"].to_list()
         assert reasons, f"{control_id}: the demo plants no finding for it"

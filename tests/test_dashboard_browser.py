@@ -7,36 +7,27 @@ a screenshot in artifacts/screenshots/<page>.png for a person to look at.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dashboard_support import (
-    CHROMIUM,
+    BROWSER_MARKS,
     PAGE_SECONDS,
     PAGES,
-    ROOT,
-    build_small_demo,
+    SCREENSHOTS,
     chromium_browser,
-    running_dashboard,
+    dashboard_on,
+    screenshot_whole_page,
     settle,
 )
 
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db = build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with running_dashboard(dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0"), log) as url:
+def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with dashboard_on(demo_db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield url
 
 
@@ -54,12 +45,7 @@ def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None
     try:
         page.goto(f"{server}/{'' if name == 'overview' else name}", timeout=PAGE_SECONDS * 1000)
         settle(page)
-        # Streamlit scrolls inside its main container, so a full-page shot needs a viewport that tall.
-        height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
-        page.set_viewport_size({"width": 1440, "height": min(max(1000, height + 40), 16000)})
-        page.wait_for_timeout(1500)  # let the charts redraw at the new size before the screenshot
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+        screenshot_whole_page(page, SCREENSHOTS / f"{name}.png")
         exceptions = page.locator('[data-testid="stException"]')
         assert exceptions.count() == 0, exceptions.first.inner_text()
         errors = page.locator('[data-testid="stAlertContentError"]')

@@ -20,6 +20,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from dashboard_support import (
+    BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
@@ -31,11 +32,7 @@ from dashboard_support import (
 from compliance.access_log import read_log, verify_chain
 from compliance.accounts import add_account
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
-]
+pytestmark = BROWSER_MARKS
 PASSWORD = "a long enough password"
 FORMULA_USER = '=HYPERLINK("http://127.0.0.1/x","y")'
 

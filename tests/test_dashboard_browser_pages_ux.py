@@ -4,39 +4,27 @@ artifacts/screenshots/ux-<database>-<page>.png for a person to look at."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from dashboard_support import (
-    CHROMIUM,
+    BROWSER_MARKS,
     PAGE_SECONDS,
-    ROOT,
-    build_small_demo,
+    SCREENSHOTS,
     chromium_browser,
-    running_dashboard,
+    dashboard_on,
+    screenshot_whole_page,
     settle,
 )
 
-SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module", params=["demo", "stale"])
 def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    if request.param == "demo":
-        db = build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
-    else:
-        db = request.getfixturevalue("stale_db")
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0")
-    with running_dashboard(env, log) as url:
+    db = request.getfixturevalue("demo_db" if request.param == "demo" else "stale_db")
+    with dashboard_on(db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
         yield request.param, url
 
 
@@ -55,12 +43,8 @@ def _visit(browser: object, url: str) -> tuple[object, object]:
 
 
 def _shoot(page: object, name: str) -> Path:
-    height = page.evaluate("document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight")
-    page.set_viewport_size({"width": 1440, "height": min(max(1000, height + 40), 16000)})
-    page.wait_for_timeout(1500)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"ux-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    screenshot_whole_page(page, path)
     assert page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count() == 0
     return path
 

@@ -17,15 +17,10 @@ import pytest
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")
 os.environ.setdefault("COMPLIANCE_PSEUDONYM_KEY", "test-key-for-the-dashboard-tests-0123456789")
 
-from dashboard_support import APP, TIMEOUT, build_small_demo
+from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.xdist_group("dashboard")
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import polars as pl
 import pytest
 from conftest import build_db
 from dashboard_support import (
+    BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
@@ -28,11 +29,7 @@ from oidc_provider import CLIENT_ID, CLIENT_SECRET, Provider
 from compliance.access_log import read_log
 from compliance.config.bundle import load_policy
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("dashboard"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="no /usr/bin/chromium: run `make browser-deps`"),
-]
+pytestmark = BROWSER_MARKS
 USERS = {
     "olga": {"email": "olga@example.com", "name": "Olga", "groups": ["privacy-investigators", "privacy-admins"]},
     "nora": {"email": "nora@example.com", "name": "Nora", "groups": ["marketing"]},

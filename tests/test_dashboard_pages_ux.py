@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 
@@ -23,33 +22,13 @@ from apptest_support import assert_clean as _assert_clean
 from apptest_support import number as _number
 from apptest_support import plain as _plain
 from apptest_support import table as _table
-from dashboard_support import APP, TIMEOUT, build_small_demo
+from dashboard_support import APP, TIMEOUT
 from streamlit.testing.v1 import AppTest
 
-from compliance.config.bundle import load_policy
-from compliance.controls import run_controls
 from compliance.posture_counts import alarms_by_section, open_alarm_count
 from dashboard.format import control_title
 
 pytestmark = pytest.mark.xdist_group("dashboard")
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
-
-
-def _engine(db: Path) -> pl.DataFrame:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return run_controls(con, load_policy())
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="session")
-def demo_findings(demo_db: Path) -> pl.DataFrame:
-    return _engine(demo_db)
 
 
 def _open(db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> AppTest:

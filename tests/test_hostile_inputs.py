@@ -61,6 +61,11 @@ def _query(db: Path, sql: str, params: dict | None = None) -> list[tuple]:
         return con.execute(sql, params or {}).fetchall()
 
 
+def _rejects_of(db: Path, path: Path) -> list[tuple[int, str]]:
+    """(line, raw text) of the rows rejected from one export file, in line order."""
+    return _query(db, "select line, raw from rejects where path = $p order by line", {"p": str(path)})
+
+
 def test_the_corpus_is_large_and_covers_every_source() -> None:
     assert len(CASES) >= 80
     assert len({c.id for c in CASES}) == len(CASES)
@@ -127,25 +132,21 @@ def test_a_rejected_line_keeps_its_raw_text_escaped_and_bounded(
     loaded_bundle: tuple[IngestSummary, Path, Path],
 ) -> None:
     _summary, export, db = loaded_bundle
-    [(line, raw)] = _query(
-        db, "select line, raw from rejects where path = $p", {"p": str(export / "audit/badbyte.jsonl")}
-    )
+    [(line, raw)] = _rejects_of(db, export / "audit/badbyte.jsonl")
     assert line == 2 and "\\xff\\xfe" in raw
-    [(line, raw)] = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "audit/huge.jsonl")})
+    [(line, raw)] = _rejects_of(db, export / "audit/huge.jsonl")
     assert line == 1 and raw.startswith('{"event_id": "a-huge-0"') and len(raw) <= 10_000
 
 
 def test_a_reject_after_a_quoted_line_break_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
     _summary, export, db = loaded_bundle
-    got = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "usage/qnl-bad.csv")})
+    got = _rejects_of(db, export / "usage/qnl-bad.csv")
     assert got == [(4, "u-quoted-newline-then-bad-1,2025-06-01T10:00:00Z,u1,x,yes")]
 
 
 def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
     _summary, export, db = loaded_bundle
-    rejects = _query(
-        db, "select line, raw from rejects where path = $p order by line", {"p": str(export / "usage/unterm2.csv")}
-    )
+    rejects = _rejects_of(db, export / "usage/unterm2.csv")
     assert rejects == [
         (2, 'u-two-unclosed-quotes-0,2025-06-01T10:00:00Z,u1,"a,true'),
         (4, 'u-two-unclosed-quotes-2,2025-06-01T10:00:00Z,u1,"b,true'),
@@ -159,7 +160,7 @@ def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple
 
 def test_a_reject_after_blank_lines_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
     _summary, export, db = loaded_bundle
-    got = _query(db, "select line, raw from rejects where path = $p", {"p": str(export / "usage/blank-bad.csv")})
+    got = _rejects_of(db, export / "usage/blank-bad.csv")
     assert got == [(5, "u-blank-lines-then-bad-1,2025-06-01T10:00:00Z,u1,x,maybe")]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -11,8 +13,7 @@ d = dt.date
 
 
 def _event(event_id: str, at: str, action: str, outcome: str = "success", actor: str = "e1", **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor,
-            "actor_type": "employee", "action": action, "outcome": outcome} | kw  # fmt: skip
+    return audit_event(event_id, actor, at, action, outcome=outcome, **kw)
 
 
 EVENTS = [

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -12,9 +14,8 @@ D = dt.date
 
 
 def _ev(event_id: str, at: str, action: str, categories: list[str], role: str | None, **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "emp-a",
-            "actor_type": "employee", "actor_role": role, "action": action, "outcome": "success",
-            "categories": categories} | kw  # fmt: skip
+    fields = {"actor_id": "emp-a", "action": action, "categories": categories, "actor_role": role}
+    return audit_event(event_id, at=at, **(fields | kw))
 
 
 EVENTS = [

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -14,9 +16,9 @@ PARAMS = {"as_of": AS_OF, "actor_id": None, "volume_spike_baseline_days": 3}
 
 
 def _event(event_id: str, actor: str, day: int, records: int, actor_type: str = "employee") -> dict:
-    at = f"2025-03-{day:02d} 10:00:00"
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor, "actor_type": actor_type,
-            "action": "read", "outcome": "success", "resource_type": "contact", "record_count": records}  # fmt: skip
+    return audit_event(
+        event_id, actor, f"2025-03-{day:02d} 10:00:00", "read", actor_type=actor_type, record_count=records
+    )
 
 
 EVENTS = [

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 
 def _event(event_id: str, at: str, action: str = "read", outcome: str = "success", **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
-            "actor_type": "employee", "actor_timezone": "America/New_York", "action": action,
-            "outcome": outcome} | kw  # fmt: skip
+    fields = {"actor_id": "e1", "action": action, "outcome": outcome, "actor_timezone": "America/New_York"}
+    return audit_event(event_id, at=at, **(fields | kw))
 
 
 def test_access_actor_hours(make_db, policy) -> None:

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 D = dt.date
 
 
 def _ev(event_id: str, at: str, action: str, records: int | None = None, **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "emp-a",
-            "actor_type": "employee", "action": action, "outcome": "success", "record_count": records,
-            "geo_country": "AU"} | kw  # fmt: skip
+    fields = {"actor_id": "emp-a", "action": action, "record_count": records, "geo_country": "AU"}
+    return audit_event(event_id, at=at, **(fields | kw))
 
 
 EVENTS = [

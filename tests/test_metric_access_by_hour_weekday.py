@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _event(event_id: str, actor: str, at: str, action: str = "read", records: int | None = None, **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor, "actor_type": "employee",
-            "action": action, "outcome": "success", "resource_type": "contact", "record_count": records} | kw  # fmt: skip
+    return audit_event(event_id, actor, at, action, **({"resource_type": "contact", "record_count": records} | kw))
 
 
 EVENTS = [

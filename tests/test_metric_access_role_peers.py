@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from rows import audit_event
 
 from compliance.queries import run_query
 
@@ -13,9 +14,8 @@ END = dt.date(2025, 3, 10)
 
 
 def _ev(event_id: str, actor: str, at: str, records: int, subject: str, role: str = "support_agent", **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor,
-            "actor_type": "employee", "actor_role": role, "action": "read", "outcome": "success",
-            "categories": ["user.name"], "record_count": records, "subject_id": subject} | kw  # fmt: skip
+    fields = {"actor_role": role, "categories": ["user.name"], "record_count": records, "subject_id": subject}
+    return audit_event(event_id, actor, at, "read", **(fields | kw))
 
 
 EVENTS = [

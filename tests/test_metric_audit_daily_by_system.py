@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 d = dt.date
 
 
 def _event(event_id: str, at: str, system: str | None) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
-            "actor_type": "employee", "action": "login", "outcome": "success", "system": system}  # fmt: skip
+    return audit_event(event_id, "e1", at, system=system)
 
 
 def test_audit_daily_by_system(make_db, policy) -> None:

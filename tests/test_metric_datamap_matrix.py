@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from rows import audit_event
 
 from compliance.queries import run_query
 
@@ -16,9 +17,7 @@ ALL_JURISDICTIONS = "AU, EU, UK, US-CA, US-CO, US-CT, US-OTHER, US-TX, US-VA"
 
 
 def _event(event_id: str, at: str, system: str | None, categories: list[str], purpose: str | None) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1", "actor_type": "employee",
-            "action": "read", "outcome": "success", "system": system, "resource_type": "contact",
-            "categories": categories, "purpose": purpose}  # fmt: skip
+    return audit_event(event_id, "e1", at, "read", system=system, categories=categories, purpose=purpose)
 
 
 def test_datamap_matrix(make_db, policy) -> None:

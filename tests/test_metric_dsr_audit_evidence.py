@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -17,8 +19,7 @@ def _req(request_id: str, kind: str, subject: str, received: str, completed: str
 
 
 def _ev(event_id: str, at: str, action: str, **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "priv-1",
-            "actor_type": "employee", "action": action, "outcome": "success"} | kw  # fmt: skip
+    return audit_event(event_id, at=at, **({"actor_id": "priv-1", "action": action} | kw))
 
 
 REGISTER = [

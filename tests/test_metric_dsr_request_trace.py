@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -20,8 +22,7 @@ REGISTER = [
 
 
 def _ev(event_id: str, at: str, actor: str, system: str, action: str, **kw) -> dict:
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": actor,
-            "actor_type": "employee", "system": system, "action": action, "outcome": "success"} | kw  # fmt: skip
+    return audit_event(event_id, actor, at, action, **({"system": system} | kw))
 
 
 EVENTS = [

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 
 def _event(event_id: str, subject: str | None, jurisdiction: str | None, region: str | None, **kw) -> dict:
     at = kw.pop("at", "2025-03-01 10:00:00")
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
-            "actor_type": "employee", "action": "read", "outcome": "success", "subject_id": subject,
-            "subject_jurisdiction": jurisdiction, "processing_region": region} | kw  # fmt: skip
+    fields = {"actor_id": "e1", "action": "read", "subject_id": subject, "subject_jurisdiction": jurisdiction,
+              "processing_region": region}  # fmt: skip
+    return audit_event(event_id, at=at, **(fields | kw))
 
 
 def test_transfer_by_jurisdiction_region(make_db, policy) -> None:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import audit_event
+
 from compliance.queries import run_query
 
 
 def _ev(n: int, actor: str, at: str, action: str = "read", outcome: str = "success", **kw) -> dict:
-    return {"event_id": f"e{n}", "occurred_at": at, "event_date": at[:10], "actor_id": actor,
-            "actor_type": "employee", "system": "crm", "action": action, "outcome": outcome,
-            "categories": ["user.contact.email"]} | kw  # fmt: skip
+    fields = {"outcome": outcome, "system": "crm", "categories": ["user.contact.email"]}
+    return audit_event(f"e{n}", actor, at, action, **(fields | kw))
 
 
 def test_audit_actor_days(make_db, policy) -> None:
@@ -21,7 +22,7 @@ def test_audit_actor_days(make_db, policy) -> None:
         _ev(3, "ann", "2025-03-03 16:00:00", action="login", actor_role="engineer"),  # not a data action
         _ev(4, "ann", "2025-03-03 17:00:00", outcome="denied", record_count=99),  # used no data
         _ev(5, "ann", "2025-03-04 08:00:00", action="export", record_count=5, actor_role="engineer"),
-        _ev(6, "svc", "2025-03-03 10:00:00", record_count=7, actor_type="service"),
+        _ev(6, "svc", "2025-03-03 10:00:00", record_count=7, actor_type="service", actor_role=None),
     ]})  # fmt: skip
     out = run_query(con, "audit_actor_days", {}, policy).sort("actor_id", "event_date")
     assert out.rows() == [

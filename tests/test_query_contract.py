@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import sqlglot
 
 from compliance.catalog import load_catalog
 from compliance.queries import QUERY_DIR, Query, parse_query
@@ -132,3 +133,24 @@ def test_every_contract_control_has_a_query() -> None:
     have = {parse_query(p).control_id for p in CONTROL_FILES}
     missing = sorted(set(CONTRACT_CATALOG) - have)
     assert not missing, f"data-contract 4.1 controls without a query file: {missing}"
+
+
+def _final_branches(sql: str) -> list[tuple[str, list[str]]]:
+    """(CTE name, its output columns) for each branch of `final` that is `select * from <a CTE>`."""
+    tree = sqlglot.parse_one(sql, read="duckdb")
+    ctes = {cte.alias: cte.this for cte in tree.ctes}
+    body = ctes["final"]
+    branches = list(body.flatten()) if isinstance(body, sqlglot.exp.Union) else [body]
+    return [
+        (table.name, [e.alias_or_name for e in ctes[table.name].selects])
+        for branch in branches
+        if branch.is_star and isinstance(table := branch.find(sqlglot.exp.From).this, sqlglot.exp.Table)
+    ]
+
+
+@pytest.mark.parametrize("path", CONTROL_FILES, ids=_ids(CONTROL_FILES))
+def test_final_unions_only_ctes_of_the_findings_columns(path: Path) -> None:
+    """`union all` pairs columns by position: each `select * from <cte>` in `final` must list them in order."""
+    findings = [name for name, _ in FINDINGS_COLUMNS if name not in ("control_id", "policy_section")]
+    for cte, columns in _final_branches(parse_query(path).sql):
+        assert columns == findings, f"{cte} returns {columns}; `final` unions it by position"

@@ -198,23 +198,9 @@ oks as (
 ),
 
 final as (
-    select
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from alarms
+    select * from alarms
     union all
-    select
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from oks
+    select * from oks
 )
 
 select * from final

@@ -106,20 +106,11 @@ info_rows as (
 ),
 
 final as (
-    select
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from (
-        select * from alarms
-        union all
-        select * from ok_rows
-        union all
-        select * from info_rows
-    ) as findings
+    select * from alarms
+    union all
+    select * from ok_rows
+    union all
+    select * from info_rows
 )
 
 select * from final

@@ -169,18 +169,9 @@ allowed as (
 ),
 
 final as (
-    select
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from (
-        select * from alarms
-        union all
-        select * from allowed
-    ) as findings
+    select * from alarms
+    union all
+    select * from allowed
 )
 
 select * from final

@@ -5,18 +5,9 @@
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with stored as (
     select
-        control_id,
-        policy_section,
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence,
+        *,
         count(*) filter (where status = 'ok') over (partition by control_id) as ok_rows
-    from findings
-    -- duckdb: list_contains (Spark: array_contains)
-    where as_of = $as_of and list_contains($control_ids, control_id)
+    from findings_as_of
 ),
 
 ranked as (
@@ -32,7 +23,7 @@ ranked as (
     where status <> 'ok'
 ),
 
-kept as (
+final as (
     select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
     from ranked
     where keep_rank <= $max_rows
@@ -40,19 +31,6 @@ kept as (
     select control_id, policy_section, resource, status, severity, reason, observed_at, evidence
     from stored
     where status = 'ok' and ok_rows <= $small_ok
-),
-
-final as (
-    select
-        control_id,
-        policy_section,
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
-        evidence
-    from kept
 )
 
 -- The dashboard's own order (dashboard/data.py _trim): per resource, the kept non-ok rows (alarms,

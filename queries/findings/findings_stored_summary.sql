@@ -5,20 +5,12 @@
 --          skip BIGINT, error BIGINT, suppressed BIGINT, highest_severity VARCHAR, note VARCHAR
 with stored as (
     select
-        control_id,
-        policy_section,
-        resource,
-        status,
-        severity,
-        reason,
-        observed_at,
+        *,
         -- Severity rank, ascending, as in compliance.controls.SEVERITIES.
         case severity
             when 'critical' then 5 when 'high' then 4 when 'medium' then 3 when 'low' then 2 else 1
         end as severity_rank
-    from findings
-    -- duckdb: list_contains (Spark: array_contains)
-    where as_of = $as_of and list_contains($control_ids, control_id)
+    from findings_as_of
 ),
 
 alarm_severity as (

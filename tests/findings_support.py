@@ -1,0 +1,33 @@
+"""Running one query on a hand-made database and reading its findings the way every control test does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from compliance.config.bundle import Policy
+from compliance.queries import run_query
+
+Finding = dict[str, Any]
+
+
+def findings_by_resource(
+    con: duckdb.DuckDBPyConnection, query: str, policy: Policy, **params: object
+) -> dict[str, Finding]:
+    """The query's findings keyed by resource; a control reports each resource once."""
+    rows = run_query(con, query, params, policy).to_dicts()
+    by_resource = {r["resource"]: r for r in rows}
+    assert len(by_resource) == len(rows), f"{query} reports a resource twice"
+    return by_resource
+
+
+def verdicts(findings: dict[str, Finding], *columns: str) -> dict[str, tuple[Any, ...]]:
+    """resource -> (status, severity), or the given columns: the table a test states by hand."""
+    columns = columns or ("status", "severity")
+    return {resource: tuple(f[c] for c in columns) for resource, f in findings.items()}
+
+
+def verdict_list(findings: dict[str, Finding], *columns: str) -> list[tuple[Any, ...]]:
+    """(resource, *columns) per finding in the query's own order, for tests that also check that order."""
+    return [(resource, *(f[c] for c in columns)) for resource, f in findings.items()]

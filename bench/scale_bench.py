@@ -161,6 +161,7 @@ def _same_stored_findings(a: Path, b: Path) -> bool:
     """The findings each load stored, compared as multisets (EXCEPT ALL both ways)."""
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false").fetchall()
         con.execute("attach $a as a (read_only)", {"a": str(a)}).fetchall()
         con.execute("attach $b as b (read_only)", {"b": str(b)}).fetchall()
         diff = con.execute(

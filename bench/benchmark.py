@@ -9,6 +9,9 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
     python bench/benchmark.py --only spark --scales 1M     # check on DuckDB vs Spark local mode
+    python bench/benchmark.py --only generate --scales 10M  # (re)generate the bundle: s per million, CPU, peak RSS, GB
+    python bench/benchmark.py --only spill --scales 10M    # ingest + check under 4 GB and under 4 GB x scale/100M
+    python bench/benchmark.py --only generate --only ingest --only check --scales 100M   # issue 17 (~6 GB bundle)
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
 """
@@ -53,15 +56,13 @@ def run_measured(code: str) -> tuple[dict, float, float]:
     return result, wall, peak_mb
 
 
-def bundle(scale: int) -> Path:
+def bundle(scale: int, *, fresh: bool = False) -> Path:
+    """The seed-7 bundle of `scale` events, generated (and measured) when missing or when `fresh`."""
     out = WORK / f"export-{scale}"
-    if not (out / "audit").exists():
-        print(f"  generating a {scale:,}-event bundle in {out} ...", flush=True)
-        t0 = time.perf_counter()
-        from compliance.demo import generate_demo
+    if fresh or not (out / "audit").exists():
+        from bench.scale_bench import generate
 
-        generate_demo(out, seed=7, scale=scale, truth_path=WORK / f"export-{scale}.truth.jsonl")
-        print(f"  generated in {time.perf_counter() - t0:.1f} s", flush=True)
+        generate(scale, out, WORK / f"export-{scale}.truth.jsonl")
     return out
 
 
@@ -155,15 +156,26 @@ def bench_ingest(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
-    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages", "spark"], action="append")
+    ap.add_argument(
+        "--only",
+        choices=["generate", "ingest", "check", "spill", "dashboard", "vendors", "pages", "spark"],
+        action="append",
+    )
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["ingest", "check", "dashboard"])
     scales = [parse_scale(s) for s in args.scales.split(",")]
     print(f"# benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {sys.platform}, python {sys.version.split()[0]})")
     for scale in scales:
+        if "generate" in only:
+            print(f"\n## generate, {scale:,} audit events (seed 7)")
+            bundle(scale, fresh=True)
         if "ingest" in only:
             bench_ingest(scale)
+    if "spill" in only:
+        from bench.scale_bench import bench_spill
+
+        bench_spill(scales, bundle, WORK)
     if "check" in only:
         from bench.check_bench import bench_check
 

@@ -101,6 +101,14 @@ def demo(
         Path | None,
         typer.Option(help="Ground-truth file of planted problems (default: OUT_DIR.truth.jsonl, outside the bundle)."),
     ] = None,
+    gzip_audit: Annotated[
+        bool | None,
+        typer.Option(
+            "--gzip-audit/--plain-audit",
+            help="Gzip every audit day, not only the first week (default: above 10M events).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate a realistic, deterministic Capantra export bundle with planted, labelled problems.
 
@@ -117,7 +125,7 @@ def demo(
         def progress(stage: str, done: int) -> None:
             bar.update(task, description=f"generating {stage}", completed=done)
 
-        summary = generate_demo(out_dir, seed=seed, scale=n, truth_path=truth, progress=progress)
+        summary = generate_demo(out_dir, seed=seed, scale=n, truth_path=truth, progress=progress, gzip_audit=gzip_audit)
     table = Table(title=f"Demo export in {out_dir}")
     for col in ("source", "files", "rows"):
         table.add_column(col, justify="right" if col != "source" else "left")

@@ -14,7 +14,7 @@ import pytest
 
 from compliance.catalog import load_catalog
 from compliance.demo import DemoSummary, generate_demo
-from compliance.schema import SOURCES, Source
+from compliance.schema import AUDIT, SOURCES, Source
 
 SCALE = 10_000
 
@@ -87,6 +87,29 @@ def test_same_seed_same_bytes_other_seed_differs(bundle: DemoSummary, tmp_path: 
     assert a.keys() == b.keys()
     assert a["audit/2025-03-04.jsonl"] != b["audit/2025-03-04.jsonl"]
     assert a["subjects/subjects.parquet"] != b["subjects/subjects.parquet"]
+
+
+def test_gzip_audit_changes_only_compression(bundle: DemoSummary, tmp_path: Path) -> None:
+    """A compressed bundle (the default above 10M events) holds the same events and the same ground truth:
+    only the file names gain .gz, and the days the truth names by file stay plain."""
+    packed = generate_demo(tmp_path / "packed" / "export", seed=7, scale=SCALE, gzip_audit=True)
+    assert packed.truth_path.read_bytes() == bundle.truth_path.read_bytes()
+    plain = {p.name: p for p in _files(bundle.out_dir, AUDIT)}
+    gz = {p.name: p for p in _files(packed.out_dir, AUDIT)}
+    assert {n.removesuffix(".gz") for n in gz} == {n.removesuffix(".gz") for n in plain}
+    named = {Path(str(t["file"])).name for t in _truth_rows(packed) if t["kind"] == "reject" and t["source"] == "audit"}
+    assert len(named) == 3 and named <= plain.keys() & gz.keys()
+    assert {n for n in gz if not n.endswith(".gz")} == named | {"overlap-2025-06-01.jsonl"}
+    for name, path in plain.items():
+        other = gz.get(name) or gz[name + ".gz"]
+        assert _text_lines(other) == _text_lines(path), name
+    assert {k: v for k, v in _digests(packed.out_dir).items() if not k.startswith("audit/")} == {
+        k: v for k, v in _digests(bundle.out_dir).items() if not k.startswith("audit/")
+    }
+
+
+def _truth_rows(summary: DemoSummary) -> list[dict[str, object]]:
+    return [json.loads(line) for line in summary.truth_path.read_text().splitlines()]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.folder)

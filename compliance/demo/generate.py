@@ -34,6 +34,9 @@ from compliance.demo.writer import csv_lines, write_csv, write_lines, write_parq
 from compliance.schema import DSR, SOURCES
 
 Progress = Callable[[str, int], None]
+# Above this scale every audit day is gzip-compressed by default (plain, 100M events are about 59 GB of
+# JSON Lines; compressed about 6 GB). Up to it bundles keep their plain days, byte for byte as before.
+PLAIN_AUDIT_MAX_SCALE = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,16 @@ def generate_demo(
     scale: int = 200_000,
     truth_path: Path | None = None,
     progress: Progress | None = None,
+    gzip_audit: bool | None = None,
 ) -> DemoSummary:
     """Write the export bundle for one calendar year (2025) into `out_dir` and the ground truth beside it.
 
     `scale` is the approximate number of audit events (10,000 to 100,000,000). The same seed and scale
     give byte-identical files. Existing contract sub-folders of `out_dir` are replaced.
+
+    `gzip_audit` compresses every audit day, not only the first week (default: above
+    PLAIN_AUDIT_MAX_SCALE events). The days holding planted dirty lines stay plain, so the ground truth
+    and the decompressed events are the same either way.
     """
     started = perf_counter()
     out_dir = Path(out_dir)
@@ -109,7 +117,9 @@ def generate_demo(
 
     counts: dict[str, int] = {}
     files: dict[str, int] = {}
-    audit = write_audit(ctx, out_dir, progress)
+    if gzip_audit is None:
+        gzip_audit = scale > PLAIN_AUDIT_MAX_SCALE
+    audit = write_audit(ctx, out_dir, progress, gzip_all=gzip_audit)
     counts["audit"], files["audit"] = audit.events, audit.files
     counts["usage"] = write_usage(seed, world, consent, register, sizes.usage_events, out_dir, truth)
     files["usage"] = 12

@@ -9,6 +9,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
     python bench/benchmark.py --only spark --scales 1M     # check on DuckDB vs Spark local mode
+    python bench/benchmark.py --only daily --scales 1M,10M # one more day's load vs a full ingest
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
 """
@@ -155,7 +156,9 @@ def bench_ingest(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
-    ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages", "spark"], action="append")
+    ap.add_argument(
+        "--only", choices=["ingest", "check", "dashboard", "vendors", "pages", "spark", "daily"], action="append"
+    )
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["ingest", "check", "dashboard"])
@@ -164,6 +167,10 @@ def main() -> None:
     for scale in scales:
         if "ingest" in only:
             bench_ingest(scale)
+    if "daily" in only:
+        from bench.daily_bench import bench_daily
+
+        bench_daily(scales, WORK, run_measured, bundle, MEMORY_LIMIT)
     if "check" in only:
         from bench.check_bench import bench_check
 

@@ -43,13 +43,14 @@ def split_last_day(export: Path, out: Path) -> str:
 
 
 _INGEST = """
-    import json, collections
+    import json, collections, resource
     from pathlib import Path
     from compliance.ingest.load import ingest
     s = ingest([Path('{export}')], Path('{db}'), memory_limit='{memory}')
     print(json.dumps({{"seconds": s.seconds, "findings_seconds": s.findings_seconds,
                       "files": sum(f.status == 'loaded' for f in s.files), "as_of": str(s.findings_as_of),
-                      "modes": collections.Counter(s.findings_modes.values())}}))
+                      "modes": collections.Counter(s.findings_modes.values()),
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 _SAME_FINDINGS = """
@@ -84,10 +85,11 @@ def bench_daily(
             p.unlink(missing_ok=True)
         prepared, _, _ = run_measured(_INGEST.format(export=history, db=before, memory=memory))
         shutil.copyfile(before, daily)
-        one_day, t_daily, m_daily = run_measured(_INGEST.format(export=export, db=daily, memory=memory))
-        _full_result, t_full, m_full = run_measured(_INGEST.format(export=export, db=full, memory=memory))
+        one_day, t_daily, _ = run_measured(_INGEST.format(export=export, db=daily, memory=memory))
+        whole, t_full, _ = run_measured(_INGEST.format(export=export, db=full, memory=memory))
         same, _, _ = run_measured(_SAME_FINDINGS.format(daily=daily, full=full))
         t_findings = float(one_day["findings_seconds"])
+        m_daily, m_full = one_day["peak_mb"], whole["peak_mb"]  # each process's own peak RSS
         rows.append(
             f"{scale:>12,} {t_full:8.1f} {m_full:8.0f} {t_daily:8.1f} {t_daily - t_findings:7.1f} {t_findings:10.1f}"
             f" {m_daily:8.0f} {t_daily / t_full:6.1%}"

@@ -217,7 +217,9 @@ def refresh_findings(
     modes: dict[str, str] = {}
     for query in selected:
         inc = catalog[str(query.control_id)].entry.incremental
-        fresh = stored.get(str(query.control_id)) == query.digest and all(sources[f][0] for f in query.requires)
+        fresh = stored.get(str(query.control_id)) == query.digest and all(
+            sources.get(f, (False,))[0] for f in query.requires
+        )
         modes[str(query.control_id)] = _mode(query, inc, policy, changes, as_of, since) if fresh else "full"
     return _apply(con, policy, as_of, selected, modes, since, progress)
 
@@ -268,9 +270,7 @@ def _apply(
 ) -> RefreshPlan:
     full = [q for q in selected if modes[str(q.control_id)] == "full"]
     kept = [str(q.control_id) for q in selected if modes[str(q.control_id)] != "full"]
-    ids = [str(q.control_id) for q in full]
-    con.execute("delete from findings where control_id in (select unnest($ids))", {"ids": ids}).fetchall()
-    con.execute("delete from findings_runs where control_id in (select unnest($ids))", {"ids": ids}).fetchall()
+    _forget_except(con, kept)  # controls run whole below, and any control no longer in the catalog
     # Rows kept from the last load (reused, or windowed below) now stand for the new as-of date.
     con.execute(
         "update findings set as_of = $as_of where control_id in (select unnest($ids))", {"as_of": as_of, "ids": kept}
@@ -285,6 +285,8 @@ def _apply(
             assert isinstance(since, date)
             if not _refresh_window(con, policy, as_of, query, since):
                 modes[str(query.control_id)] = "full"
+                kept.remove(str(query.control_id))
+                _forget_except(con, kept)
                 full.append(query)
                 continue
             done += 1
@@ -296,6 +298,12 @@ def _apply(
     if progress:
         progress("", len(selected), len(selected))
     return RefreshPlan(as_of, modes, since if isinstance(since, date) else None)
+
+
+def _forget_except(con: duckdb.DuckDBPyConnection, kept: list[str]) -> None:
+    """Delete the stored findings and runs of every control but `kept`."""
+    for table in ("findings", "findings_runs"):
+        con.execute(f"delete from {table} where control_id not in (select unnest($ids))", {"ids": kept}).fetchall()
 
 
 # --- window evaluation ---

@@ -12,6 +12,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --only generate --scales 10M  # (re)generate the bundle: s per million, CPU, peak RSS, GB
     python bench/benchmark.py --only spill --scales 10M    # ingest + check under 4 GB and under 4 GB x scale/100M
     python bench/benchmark.py --only generate --only ingest --only check --scales 100M   # issue 17 (~6 GB bundle)
+    python bench/benchmark.py --only daily --scales 1M,10M # one more day's load vs a full ingest
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
 """
@@ -158,7 +159,7 @@ def main() -> None:
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
     ap.add_argument(
         "--only",
-        choices=["generate", "ingest", "check", "spill", "dashboard", "vendors", "pages", "spark"],
+        choices=["generate", "ingest", "check", "spill", "daily", "dashboard", "vendors", "pages", "spark"],
         action="append",
     )
     args = ap.parse_args()
@@ -176,6 +177,10 @@ def main() -> None:
         from bench.scale_bench import bench_spill
 
         bench_spill(scales, bundle, WORK)
+    if "daily" in only:
+        from bench.daily_bench import bench_daily
+
+        bench_daily(scales, WORK, run_measured, bundle, MEMORY_LIMIT)
     if "check" in only:
         from bench.check_bench import bench_check
 

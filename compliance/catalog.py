@@ -8,7 +8,8 @@ A control is two files side by side in `queries/controls/`:
 - `<name>.yml`: its sidecar, in the style of dbt's schema files, with what people and the tools
   need besides: a plain `title`, the dashboard `page` that presents it, the `notebooks` that audit
   it, its `order` among that page's controls, the `all_clear` sentence a page shows when it raises nothing, the `demo` story the generator
-  plants for it, and optionally the thresholds an analyst may `sweep`.
+  plants for it, how a daily load refreshes its stored findings (`incremental`, see `Incremental`),
+  and optionally the thresholds an analyst may `sweep`.
 
 Each fact is stated once: the sidecar repeats nothing of the header. `load_catalog()` reads and
 validates both (a sidecar without a query, or a query without a sidecar, is an error), and the
@@ -35,6 +36,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Control",
+    "Incremental",
     "Page",
     "Sweep",
     "control_table_markdown",
@@ -110,6 +112,37 @@ def _plain(text: str, what: str) -> str:
     return text
 
 
+class Incremental(BaseModel):
+    """How a control's stored findings are refreshed after a load (compliance.stored_findings).
+
+    `window`: every finding is tied to one UTC event date D (its resource ends in `@D`) and is computed
+    only from audit events dated D minus `lookback` days up to D (and from tables the load left alone),
+    so after a load only the dates from the earliest changed event date on are evaluated, over audit
+    events from `lookback` days before it. `full`: the control is evaluated whole whenever a table it
+    reads changed; `why` says why it cannot be windowed. `as_of: bound` states that the as-of date
+    only bounds the dates of the rows read (`<= $as_of` on columns the default as-of date covers), so
+    stored findings of a control whose tables did not change stay right when the as-of date moves on;
+    `value` (the as-of date is in its reasons or clocks) re-runs it whenever the date moves.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["window", "full"]
+    lookback: int | str = 0  # days, or the settings.yaml key that gives them (window mode)
+    as_of: Literal["bound", "value"] = "value"
+    why: str = Field(min_length=10)
+
+    @field_validator("lookback")
+    @classmethod
+    def _days(cls, value: int | str) -> int | str:
+        if isinstance(value, int) and value < 0:
+            raise ValueError("lookback days cannot be negative")
+        return value
+
+    def lookback_days(self, settings: Mapping[str, Any]) -> int:
+        return int(settings[self.lookback]) if isinstance(self.lookback, str) else self.lookback
+
+
 class SidecarEntry(BaseModel):
     """One control's entry in its `.yml` sidecar."""
 
@@ -123,6 +156,7 @@ class SidecarEntry(BaseModel):
     all_clear: str = Field(min_length=10)
     demo: str = Field(min_length=10)
     sweep: tuple[Sweep, ...] = ()
+    incremental: Incremental
 
     @field_validator("title", "all_clear")
     @classmethod
@@ -298,6 +332,9 @@ def _build(root: Path) -> Catalog:
             continue
         if entry.name != query.name:
             problems.append(f"{sidecar.name}: names {entry.name!r}, beside {query.path.name}")
+        window = entry.incremental.lookback
+        if isinstance(window, str) and window not in query.params:
+            problems.append(f"{sidecar.name}: incremental lookback {window!r} is not a setting {query.path.name} reads")
         unknown = [s.setting for s in entry.sweep if s.setting not in query.params]
         if unknown:
             problems.append(f"{sidecar.name}: sweeps {unknown}, which {query.path.name} does not read")

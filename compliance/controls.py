@@ -29,6 +29,7 @@ __all__ = [
     "FINDINGS_SCHEMA",
     "SEVERITIES",
     "STATUSES",
+    "conform",
     "default_as_of",
     "evaluate_controls",
     "loaded_sources",
@@ -164,7 +165,7 @@ def _error_row(query: Query, exc: Exception) -> dict[str, Any]:
     return _row(query, f"control:{query.control_id}", "error", "high", reason)
 
 
-def _conform(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
+def conform(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
     """The frame in the findings schema; ValueError when the query broke the output contract."""
     if frame.columns != list(FINDINGS_SCHEMA):
         raise ValueError(f"returned columns {frame.columns}, expected {list(FINDINGS_SCHEMA)}")
@@ -250,7 +251,7 @@ def evaluate_controls(
                 # Resolved at the first control that needs it, so an empty database still gets its skip rows.
                 if as_of is None and "as_of" in query.params:
                     as_of = default_as_of(con)
-                frame = _conform(query, run_query(con, query, {"as_of": as_of}, policy, stored))
+                frame = conform(query, run_query(con, query, {"as_of": as_of}, policy, stored))
                 frame = apply_waivers(frame, policy.exceptions, as_of)
             except Exception as exc:  # isolation is the point: report it and run the rest
                 frame = _frame([_error_row(query, exc)])

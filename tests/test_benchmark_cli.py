@@ -35,3 +35,19 @@ def test_check_benchmark_prints_the_honest_ratio(tmp_path: Path) -> None:
     assert re.search(r"in CPU seconds \(all threads\): pass [\d.]+ s, check [\d.]+ s = [\d.]+x", out), out
     assert len(re.findall(r"^(access|dsr|security|retention|datamap)\.\S+ +[\d.]+ +\d+$", out, re.MULTILINE)) >= 20
     assert (tmp_path / "audit-10000.duckdb").exists()  # kept for the next run, outside the repository
+
+
+@pytest.mark.slow
+def test_daily_benchmark_prints_the_ratio_and_compares_the_findings(tmp_path: Path) -> None:
+    env = dict(os.environ, COMPLIANCE_BENCH_DIR=str(tmp_path))
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [sys.executable, "bench/benchmark.py", "--scales", "10k", "--only", "daily"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert re.search(
+        r"10,000: new day \d{4}-\d{2}-\d{2} \(\d+ files\).*stored findings equal to the full ingest's: True", out
+    ), out
+    assert re.search(r"^ +10,000 +[\d.]+ +\d+ +[\d.]+ +[\d.]+ +[\d.]+ +\d+ +[\d.]+%$", out, re.MULTILINE), out

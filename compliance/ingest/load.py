@@ -62,8 +62,8 @@ from compliance.ingest.tables import create_tables
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors.loader import EXTRA_FOLDER_KINDS, load_vendor_exports
 from compliance.queries import QueryError
-from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
-from compliance.stored_findings import clear_findings, fresh_controls, store_findings
+from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, SOURCES_BY_FOLDER, USAGE, Source
+from compliance.stored_findings import LoadChanges, clear_findings, fresh_controls, refresh_findings
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
 REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr", "identities"}  # what enrichment is computed from
@@ -121,6 +121,7 @@ class IngestSummary:
     seconds: float = 0.0
     findings_as_of: date | None = None  # the as-of date of the stored findings (None: not stored)
     findings_seconds: float = 0.0
+    findings_modes: dict[str, str] = field(default_factory=dict)  # control -> reused | window | full
 
     def by_source(self) -> list[dict[str, object]]:
         """One row per source: files loaded/skipped and rows read/loaded/duplicate/rejected."""
@@ -805,6 +806,15 @@ def _remove_db_files(path: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+def _previous_as_of(con: duckdb.DuckDBPyConnection) -> date | None:
+    from compliance.controls import default_as_of
+
+    try:
+        return default_as_of(con)
+    except ValueError:
+        return None
+
+
 def _findings_stale(con: duckdb.DuckDBPyConnection, policy: Policy) -> bool:
     """True when some control's stored findings for the current default as-of date are missing or
     were computed from other SQL or another policy."""
@@ -906,6 +916,7 @@ def _ingest_locked(
         summary.run_id = run_id
         policy_changed = previous_digest != policy.digest
         write_reference_tables(con, policy)
+        previous_as_of = _previous_as_of(con)  # what the stored findings were evaluated for
         had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
 
         loader = _Loader(con, run_id, window.bounds(started))
@@ -977,8 +988,16 @@ def _ingest_locked(
         build_retention_rules(con)
         if findings:
             clock = datetime.now(UTC)
+            loaded_tables = {SOURCES_BY_FOLDER[f].table for f in touched if f in SOURCES_BY_FOLDER}
+            changes = LoadChanges.after_load(
+                loaded_tables | ({"identities"} & touched),
+                reference_changed=bool(touched & REFERENCE_FOLDERS),
+                previous_as_of=previous_as_of,
+                everything=policy_changed or schema_changed,
+            )
             try:
-                summary.findings_as_of = store_findings(con, policy, progress=findings_progress)
+                plan = refresh_findings(con, policy, changes, findings_progress)
+                summary.findings_as_of, summary.findings_modes = plan.as_of, plan.modes
             except QueryError as exc:
                 raise IngestError(f"cannot evaluate the controls: {exc} (--no-findings loads without them)") from exc
             summary.findings_seconds = (datetime.now(UTC) - clock).total_seconds()

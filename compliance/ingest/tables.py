@@ -63,6 +63,7 @@ CREATE TABLE IF NOT EXISTS findings (
 CREATE TABLE IF NOT EXISTS findings_runs (
     control_id VARCHAR, as_of DATE, sql_digest VARCHAR, policy_digest VARCHAR, rows BIGINT, seconds DOUBLE
 );
+CREATE TABLE IF NOT EXISTS findings_event_days (event_date DATE, events BIGINT, digest UBIGINT);
 """
 
 

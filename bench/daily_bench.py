@@ -1,0 +1,106 @@
+"""The daily cost (issue 17): loading one more day's files onto a database, against a full ingest.
+
+For each scale, the bundle's files are split (hard links, no copy) into the history (every file but
+the day files of the bundle's newest day: `audit/<day>.*`, `diagnostic/<day>.*`) and that day. The
+history is ingested once (not timed here); then, side by side in one run, each in its own process:
+
+- the daily load: the whole bundle ingested onto a copy of the history's database (only the new
+  day's files are new: the others are skipped by SHA-256), stored findings refreshed incrementally;
+- the full ingest of the whole bundle into an empty database.
+
+The ratio daily / full is the issue's target (at most 15%, and about the same at every scale). The
+stored findings of both databases are compared row for row.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+DAY_FOLDERS = ("audit", "diagnostic")
+Measured = Callable[[str], tuple[dict, float, float]]
+
+
+def split_last_day(export: Path, out: Path) -> str:
+    """Hard-link every file of `export` under `out` except the day files of its newest day; returns the day."""
+    days = sorted(p.name.split(".")[0] for p in (export / "audit").iterdir() if p.name[:4].isdigit())
+    last = days[-1]
+    if out.exists():
+        shutil.rmtree(out)
+    for f in sorted(p for p in export.rglob("*") if p.is_file()):
+        rel = f.relative_to(export)
+        if rel.parts[0] in DAY_FOLDERS and rel.name.split(".")[0] == last:
+            continue
+        dest = out / rel
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(f.resolve(), dest)
+        except OSError:
+            shutil.copyfile(f, dest)
+    return last
+
+
+_INGEST = """
+    import json, collections, resource
+    from pathlib import Path
+    from compliance.ingest.load import ingest
+    s = ingest([Path('{export}')], Path('{db}'), memory_limit='{memory}')
+    print(json.dumps({{"seconds": s.seconds, "findings_seconds": s.findings_seconds,
+                      "files": sum(f.status == 'loaded' for f in s.files), "as_of": str(s.findings_as_of),
+                      "modes": collections.Counter(s.findings_modes.values()),
+                      "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+
+_SAME_FINDINGS = """
+    import duckdb, json
+    cols = 'control_id, policy_section, resource, status, severity, reason, observed_at, evidence, as_of'
+    def rows(db):
+        con = duckdb.connect(db, read_only=True)
+        try:
+            return con.sql(f'select {{cols}} from findings order by all').fetchall()
+        finally:
+            con.close()
+    a, b = rows('{daily}'), rows('{full}')
+    print(json.dumps({{"rows": len(a), "same": a == b}}))
+"""
+
+
+def bench_daily(
+    scales: list[int], work: Path, run_measured: Measured, bundle: Callable[[int], Path], memory: str
+) -> None:
+    print("\n## daily cost: one more day's files onto a database vs a full ingest of it (target <= 15%)")
+    print(f"memory_limit {memory}; each step in its own process; loaded machine: compare the ratio, not the seconds")
+    header = f"{'events':>12} {'full s':>8} {'peak MB':>8} {'daily s':>8} {'load s':>7} {'findings s':>10} {'peak MB':>8} {'ratio':>6}"
+    rows = []
+    for scale in scales:
+        export = bundle(scale)
+        history = work / f"daily-{scale}" / "history"
+        day = split_last_day(export, history)
+        before = work / f"daily-{scale}" / "history.duckdb"
+        daily = work / f"daily-{scale}" / "daily.duckdb"
+        full = work / f"daily-{scale}" / "full.duckdb"
+        for p in (before, daily, full):
+            p.unlink(missing_ok=True)
+        prepared, _, _ = run_measured(_INGEST.format(export=history, db=before, memory=memory))
+        shutil.copyfile(before, daily)
+        one_day, t_daily, _ = run_measured(_INGEST.format(export=export, db=daily, memory=memory))
+        whole, t_full, _ = run_measured(_INGEST.format(export=export, db=full, memory=memory))
+        same, _, _ = run_measured(_SAME_FINDINGS.format(daily=daily, full=full))
+        t_findings = float(one_day["findings_seconds"])
+        m_daily, m_full = one_day["peak_mb"], whole["peak_mb"]  # each process's own peak RSS
+        rows.append(
+            f"{scale:>12,} {t_full:8.1f} {m_full:8.0f} {t_daily:8.1f} {t_daily - t_findings:7.1f} {t_findings:10.1f}"
+            f" {m_daily:8.0f} {t_daily / t_full:6.1%}"
+        )
+        print(
+            f"  {scale:,}: new day {day} ({one_day['files']} files); as-of {prepared['as_of']} -> {one_day['as_of']};"
+            f" controls {dict(one_day['modes'])}; stored findings equal to the full ingest's: {same['same']}"
+            f" ({same['rows']:,} rows)"
+        )
+        for p in (before, daily, full):
+            p.unlink(missing_ok=True)
+    print(header)
+    for row in rows:
+        print(row)

@@ -1,0 +1,262 @@
+"""Incremental refresh of stored findings (issue 17): daily loads give the findings of one full evaluation.
+
+The equality tests load a bundle as a sequence of daily deliveries, each ingest refreshing the stored
+findings incrementally (compliance.stored_findings.refresh_findings), and compare the final stored
+rows, row for row, with (a) one ingest of every delivery at once and (b) every control run live on the
+final database. Two bundles: the demo split into four deliveries, the last with late-arriving events
+(a role grant weeks back, which also changes the roles of later events), a re-delivered event whose
+content changed (the newest export wins) and a file re-delivered verbatim under another name; and the
+hand-made stale bundle (weekly audit files, a DSR register that ends in March) split by week. The unit
+tests below work on hand-made fixtures.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from compliance.catalog import Incremental, load_catalog
+from compliance.config.bundle import load_policy
+from compliance.controls import run_controls
+from compliance.ingest.load import IngestSummary, ingest
+from compliance.queries import get_query
+from compliance.stored_findings import (
+    LoadChanges,
+    _earliest_changed_date,
+    _mode,
+    _write_event_days,
+    read_instead,
+    tables_read,
+)
+from tests.stale_bundle import write_stale_bundle
+
+POLICY = load_policy()
+COLUMNS = ["control_id", "policy_section", "resource", "status", "severity", "reason", "observed_at", "evidence"]
+
+
+def _place(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dest)  # the bundles are read-only inputs: a hard link costs no copy
+    except OSError:
+        shutil.copyfile(src, dest)
+
+
+def _split(export: Path, out: Path, delivery_of: Callable[[Path], int], count: int) -> list[Path]:
+    """The export's files spread over `count` delivery folders by `delivery_of(relative path)`."""
+    folders = [out / f"delivery-{i}" for i in range(count)]
+    for f in sorted(p for p in export.rglob("*") if p.is_file()):
+        rel = f.relative_to(export)
+        _place(f, folders[delivery_of(rel)] / rel)
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    return folders
+
+
+def _stored(db: Path) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.sql(f"select {', '.join(COLUMNS)}, as_of from findings").pl().sort(COLUMNS, nulls_last=True)
+    finally:
+        con.close()
+
+
+def _live(db: Path) -> pl.DataFrame:
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("set global TimeZone = 'UTC'").fetchall()
+    try:
+        return run_controls(con, POLICY).select(COLUMNS).sort(COLUMNS, nulls_last=True)
+    finally:
+        con.close()
+
+
+def _daily_then_whole(
+    deliveries: list[Path], tmp: Path
+) -> tuple[list[IngestSummary], pl.DataFrame, pl.DataFrame, Path]:
+    """Ingest the deliveries one by one into one database, and all at once into another; returns the
+    daily summaries and both databases' stored findings (and the daily database)."""
+    daily = tmp / "daily.duckdb"
+    summaries = [ingest([d], daily, policy=POLICY) for d in deliveries]
+    whole = tmp / "whole.duckdb"
+    ingest(deliveries, whole, policy=POLICY)
+    return summaries, _stored(daily), _stored(whole), daily
+
+
+def _assert_same(incremental: pl.DataFrame, full: pl.DataFrame) -> None:
+    assert incremental.height == full.height
+    assert incremental.equals(full), incremental.join(full, on=COLUMNS, how="anti").head(5)
+
+
+# --- the demo, in four deliveries -------------------------------------------------------------------
+
+
+def _day_of(rel: Path) -> str | None:
+    """The date a day file of audit/ or diagnostic/ (or a month file of usage/) is named after."""
+    if rel.parts[0] in ("audit", "diagnostic", "usage") and rel.name[:4].isdigit():
+        return rel.name.split(".")[0]
+    return None
+
+
+def _demo_delivery(rel: Path) -> int:
+    day = _day_of(rel)
+    if day is None or day < "2025-12-16":
+        return 0
+    if day == "2025-12" or day < "2025-12-30":  # usage/2025-12 comes with the second delivery
+        return 1
+    return 2 if day == "2025-12-30" else 3
+
+
+def _read_events(path: Path) -> list[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _late_and_redelivered(export: Path, last: Path) -> None:
+    """Add to the last delivery: a privileged role grant of 2025-11-03 (late by two months; it also
+    changes the role of the grantee's later events), an event of 2025-12-20 re-delivered with changed
+    content, and a file of 2025-12-01 re-delivered verbatim under another name."""
+    audit = export / "audit"
+    grant = next(e for p in sorted(audit.glob("2025-0*")) for e in _read_events(p) if e["action"] == "role_grant")
+    late = grant | {"event_id": "evt_late_grant", "occurred_at": "2025-11-03T10:00:00.000Z", "role": "platform_admin"}
+    changed = _read_events(next(audit.glob("2025-12-20.*")))[0]
+    changed = changed | {"outcome": "failure" if changed.get("outcome") == "success" else "success"}
+    (last / "audit").mkdir(parents=True, exist_ok=True)
+    (last / "audit" / "late-2025-11.jsonl").write_text(json.dumps(late) + "\n" + json.dumps(changed) + "\n")
+    again = next(audit.glob("2025-12-01.*"))
+    shutil.copyfile(again, last / "audit" / f"resent-{again.name}")
+
+
+def test_demo_daily_loads_store_the_findings_of_one_full_ingest(demo_build, tmp_path: Path) -> None:
+    deliveries = _split(demo_build.export, tmp_path / "bundle", _demo_delivery, 4)
+    _late_and_redelivered(demo_build.export, deliveries[-1])
+    summaries, incremental, full, daily = _daily_then_whole(deliveries, tmp_path)
+    _assert_same(incremental, full)
+    _assert_same(incremental.drop("as_of"), _live(daily))
+    # The refresh really was incremental: some controls kept their rows, the window control was windowed.
+    modes = [s.findings_modes for s in summaries[1:]]
+    assert all(m["access.privilege_grant"] == "window" for m in modes)
+    assert all("reused" in m.values() for m in modes[:2])
+    assert summaries[-1].files and any(f.status == "skipped" for f in summaries[-1].files)  # the verbatim copy
+
+
+# --- the stale bundle (weekly audit files, DSR register ending in March), by week ------------------------
+
+
+def test_stale_bundle_weekly_loads_store_the_findings_of_one_full_ingest(tmp_path: Path) -> None:
+    export = write_stale_bundle(tmp_path / "stale")
+    weeks = sorted(p.name for p in (export / "audit").iterdir())
+
+    def delivery(rel: Path) -> int:
+        if rel.parts[0] != "audit":
+            return 0
+        return max(0, weeks.index(rel.name) - len(weeks) + 3)  # the last two weeks come one by one
+
+    deliveries = _split(export, tmp_path / "bundle", delivery, 3)
+    summaries, incremental, full, daily = _daily_then_whole(deliveries, tmp_path)
+    _assert_same(incremental, full)
+    _assert_same(incremental.drop("as_of"), _live(daily))
+    assert any(m == "window" for s in summaries[1:] for m in s.findings_modes.values())
+
+
+# --- unit tests on hand-made fixtures --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        ("select * from audit_events as e", "select * from w as e"),
+        ("select * from audit_events e join x on 1 = 1", "select * from w e join x on 1 = 1"),
+        ("select audit_events.a from audit_events", "select audit_events.a from w as audit_events"),
+        # a column or CTE called like the table, and another schema's table, are left alone
+        (
+            "with a as (select audit_events from t) select * from a",
+            "with a as (select audit_events from t) select * from a",
+        ),
+        ("select * from other.audit_events", "select * from other.audit_events"),
+    ],
+)
+def test_read_instead_replaces_only_table_reads(sql: str, expected: str) -> None:
+    assert read_instead(sql, "audit_events", "w") == expected
+
+
+def test_tables_read_include_the_models_and_leave_out_ctes() -> None:
+    assert tables_read(get_query("access_privilege_grant")) == {"audit_events", "ref_roles"}
+    assert "audit_events" in tables_read(get_query("access_volume_spike"))  # through the audit_actor_days model
+    assert tables_read(get_query("dsr_overdue")) == {"dsr_states"}
+
+
+def test_load_changes_name_the_derived_tables_of_what_was_loaded() -> None:
+    day = date(2025, 12, 31)
+    audit_only = LoadChanges.after_load({"audit_events"}, False, day, False)
+    assert audit_only.tables == {"audit_events", "load_manifest", "load_runs", "rejects"}
+    dsr = LoadChanges.after_load({"dsr_requests"}, True, day, False)
+    assert {"dsr_deadlines", "dsr_states", "audit_events", "usage_events", "subject_jurisdictions"} <= dsr.tables
+    assert dsr.reenriched
+    assert "audit_events" in LoadChanges.after_load({"directory_accounts"}, True, day, False).tables
+    assert LoadChanges.after_load(set(), False, day, False).tables == frozenset()
+
+
+def _audit_fixture(con: duckdb.DuckDBPyConnection, rows: Iterable[tuple[str, str, str, str | None]]) -> None:
+    con.execute(
+        "create or replace table audit_events (event_id varchar, event_date date, source_file_id varchar, actor_role varchar)"
+    ).fetchall()
+    con.execute(
+        "create or replace table findings_event_days (event_date date, events bigint, digest ubigint)"
+    ).fetchall()
+    for row in rows:
+        con.execute("insert into audit_events values (?, ?, ?, ?)", list(row)).fetchall()
+
+
+def test_the_fingerprint_finds_the_earliest_changed_date() -> None:
+    con = duckdb.connect()
+    _audit_fixture(
+        con, [("a", "2025-01-01", "f1", "x"), ("b", "2025-01-02", "f1", "x"), ("c", "2025-01-03", "f2", None)]
+    )
+    assert _earliest_changed_date(con) is True  # nothing remembered: unknown
+    _write_event_days(con)
+    assert _earliest_changed_date(con) is None
+    con.execute("insert into audit_events values ('d', '2025-01-04', 'f3', 'x')").fetchall()
+    assert _earliest_changed_date(con) == date(2025, 1, 4)  # a new day
+    con.execute("update audit_events set source_file_id = 'f3' where event_id = 'b'").fetchall()
+    assert _earliest_changed_date(con) == date(2025, 1, 2)  # a re-delivered event replaced in place
+    con.execute("update audit_events set actor_role = 'y' where event_id = 'a'").fetchall()
+    assert _earliest_changed_date(con) == date(2025, 1, 1)  # a role changed by a late grant
+    _write_event_days(con)
+    con.execute("delete from audit_events where event_id = 'c'").fetchall()
+    assert _earliest_changed_date(con) == date(2025, 1, 3)  # a date that lost its events
+
+
+def test_mode_keeps_only_what_the_load_cannot_have_changed() -> None:
+    grant = get_query("access_privilege_grant")
+    overdue = get_query("dsr_overdue")
+    window = load_catalog()["access.privilege_grant"].entry.incremental
+    clock = load_catalog()["dsr.overdue"].entry.incremental
+    old, new = date(2025, 12, 30), date(2025, 12, 31)
+    audit = LoadChanges.after_load({"audit_events"}, False, old, False)
+    assert _mode(grant, window, POLICY, audit, new, date(2025, 12, 31)) == "window"
+    assert _mode(grant, window, POLICY, audit, new, None) == "reused"  # the audit events did not really change
+    assert _mode(grant, window, POLICY, audit, new, True) == "full"  # no fingerprint to compare with
+    assert _mode(overdue, clock, POLICY, audit, old, None) == "reused"  # same date, its table untouched
+    assert _mode(overdue, clock, POLICY, audit, new, None) == "full"  # its clocks read the as-of date
+    reenriched = LoadChanges.after_load({"directory_accounts"}, True, old, False)
+    assert _mode(grant, window, POLICY, reenriched, new, date(2025, 12, 31)) == "full"
+    full = Incremental(mode="full", as_of="bound", why="summarises the whole history")
+    assert _mode(grant, full, POLICY, audit, new, date(2025, 12, 31)) == "full"
+
+
+def test_every_control_declares_how_it_is_refreshed() -> None:
+    catalog = load_catalog()
+    windowed = {cid for cid, c in catalog.items() if c.entry.incremental.mode == "window"}
+    assert windowed == {"access.privilege_grant"}
+    with pytest.raises(ValueError, match="negative"):
+        Incremental(mode="window", lookback=-1, why="a day and the day before")

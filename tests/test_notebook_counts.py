@@ -5,6 +5,7 @@ sources missing), run fresh as of a date with alarms."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -69,3 +70,35 @@ def test_other_database_notebook_and_dashboard_count_the_same_flagged_actors(
     assert done.returncode == 0, done.stdout + done.stderr
     ran = _notebook_figure(tmp_path / "access_investigation.ipynb")
     assert _dashboard_figure(rhythm_db, OTHER_AS_OF, monkeypatch) == ran > 0
+
+
+PROBLEM_ROWS = re.compile(r"^([\d,]+) problem or exception rows? now")
+
+
+@pytest.mark.parametrize("which", ["demo", "other"])
+def test_evidence_page_counts_problem_rows_by_the_one_definition(
+    which: str, rhythm_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Evidence page's "N problem or exception rows" is compliance.posture_counts.problem_row_count of the
+    engine's findings on the same date, on the demo and on the second database."""
+    import duckdb
+
+    from compliance.config.bundle import load_policy
+    from compliance.controls import run_controls
+    from compliance.demo_database import ensure_demo_database
+    from compliance.posture_counts import problem_row_count
+
+    db, as_of = (ensure_demo_database(), DEMO_AS_OF) if which == "demo" else (rhythm_db, OTHER_AS_OF)
+    monkeypatch.setenv("COMPLIANCE_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.query_params["as_of"] = as_of
+    at.switch_page("views/evidence.py").run()
+    assert_clean(at)
+    shown = [int(m.group(1).replace(",", "")) for c in at.caption if (m := PROBLEM_ROWS.match(c.value))]
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        findings = run_controls(con, load_policy(), dt.date.fromisoformat(as_of))
+    finally:
+        con.close()
+    assert shown == [problem_row_count(findings)]
+    assert shown[0] > 0

@@ -1,7 +1,6 @@
-"""The data map's declarations as the controls and datamap_observed_vs_declared judge them, against the repository's
-data map (answers worked out by hand from data_map.yaml and policy_map.yaml's prohibited uses), as of 2025-03-10:
-declared_data_categories (a key is declared for a system when a data-map category of it equals or descends from it)
-and data_use_observations (a purpose is declared when a use of the system equals it or is an ancestor of it)."""
+"""data_use_observations on hand-made audit events, as of 2025-03-10, against the repository's data map and
+policy_map.yaml's prohibited uses (answers worked out by hand): a purpose is declared when a use of the system equals
+it or is an ancestor of it. Read by purpose.undeclared_use and datamap_observed_vs_declared."""
 
 from __future__ import annotations
 
@@ -10,23 +9,6 @@ import datetime as dt
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
-
-
-def test_declared_data_categories(make_db, policy) -> None:
-    con = make_db({})
-    out = run_query(con, "declared_data_categories", {}, policy)
-    systems = {key: sorted(out.filter(out["data_category"] == key)["system_id"].to_list()) for key in (
-        "user.contact.email", "user.contact", "user.biometric.voice", "user.financial", "user.financial.bank_account",
-        "user.content.private.call_recording", "user.content")}  # fmt: skip
-    assert systems == {
-        "user.contact.email": ["auth", "crm", "privacy-ops", "support-desk"],  # declared as such
-        "user.contact": ["auth", "billing", "call-service", "crm", "privacy-ops", "support-desk"],  # their ancestor
-        "user.biometric.voice": [],  # declared nowhere
-        "user.financial": ["billing"],
-        "user.financial.bank_account": [],  # finer than billing's user.financial: not declared
-        "user.content.private.call_recording": ["call-service"],
-        "user.content": ["call-service", "support-desk"],
-    }
 
 
 def _ev(event_id: str, day: str, system: str | None, purpose: str | None, **kw) -> dict:

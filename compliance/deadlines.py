@@ -1,8 +1,10 @@
 """The DSR deadline engine: when each data subject request is due, and where it stands.
 
-Pure Python over the rules table (`compliance.config.dsr_rules`); no database, no UI.
-Ingestion calls `deadlines_frame` once over the DSR register and stores the result as
-`dsr_deadlines`; the SQL controls then only compare local dates with an as-of parameter.
+Pure Python over the rules table (`compliance.config.dsr_rules`); no UI. Ingestion calls
+`states_frame` once over the DSR register and stores the result as `dsr_states` (and
+`dsr_deadlines`); the SQL controls then only compare local dates with an as-of parameter.
+A request's state on a date is defined once, by the model queries/models/dsr_requests_as_of.sql
+over those periods: `request_state` runs that model on one request (in an in-memory DuckDB).
 
 Conventions (the law behind them is cited in data/policy/dsr_rules.yaml):
 - timestamps are UTC (naive means UTC); day 0 is the clock start's LOCAL date in the
@@ -15,6 +17,7 @@ Conventions (the law behind them is cited in data/policy/dsr_rules.yaml):
 from __future__ import annotations
 
 import calendar as _calendar
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -577,34 +580,53 @@ def transition_dates(req: DsrRequest, rules: DsrRules) -> list[date]:
 def request_state(req: DsrRequest, deadline: Deadline, as_of: date, rules: DsrRules) -> str:
     """Where the request stands at the end of local day `as_of`: one of STATES.
 
-    Only what had happened by `as_of` counts (`known_by`): a request completed later is
-    open, an extension notified later does not extend yet. A refusal is an answer and must
-    be in time too (GDPR Art. 12(4), CCPA regs 7021(b), the US state statutes):
-    `rejected_late`. A withdrawn request is never late. An answer without a timestamp
-    cannot evidence timeliness: it counts as late once `as_of` is past the effective due date.
+    The one definition of a request's state on a date is the model `queries/models/dsr_requests_as_of.sql`,
+    which every control, dashboard page and notebook reads from the database; this runs it on this request
+    alone (`_state_by_model`), so code without a database (the demo generator, the worked legal cases) gets
+    the same answer. Only what had happened by `as_of` counts (`known_by`): the request's row is the
+    `dsr_states` period valid on `as_of`, computed as ingestion computes it. `deadline` (the request's
+    deadline as the register stands) is not read: the period row holds the deadline known on `as_of`.
+    A request received after `as_of` is `not_yet_received` (the database has no row for it then).
     """
     if _local_date(req.received_at, _tz(req, rules)) > as_of:
         return "not_yet_received"
-    known = known_by(req, as_of, rules)
-    if known is not req:
-        req, deadline = known, compute_deadline(known, rules)
-    if req.status == "withdrawn":
-        return "withdrawn"
-    due = deadline.effective_due_date
-    if req.status in ("completed", "rejected"):
-        done = _closed_date(req, rules) or as_of
-        late = due is not None and done > due
-        if req.status == "rejected":
-            return "rejected_late" if late else "rejected"
-        if deadline.rule_id is not None and due is not None:
-            return "completed_late" if late else "completed_on_time"
-    if deadline.rule_id is None:
-        return "no_deadline"
-    if due is None:
-        return "awaiting_verification"
-    if as_of > due:
-        return "overdue"
-    return "due_soon" if (due - as_of).days <= rules.due_soon_days else "on_track"
+    period = _frame_values(known_by(req, as_of, rules), rules) | {"valid_from": as_of, "valid_to": None}
+    return _state_by_model(req, period, as_of, rules.due_soon_days)
+
+
+_MODEL_DB = threading.local()  # one in-memory DuckDB per thread, reused
+
+
+def _naive_utc(value: object) -> object:
+    """A datetime as ingestion stores it (compliance.ingest.derive): UTC without a zone."""
+    return _utc(value).replace(tzinfo=None) if isinstance(value, datetime) else value
+
+
+def _state_by_model(req: DsrRequest, period: dict[str, object], as_of: date, due_soon_days: int) -> str:
+    """The state the model dsr_requests_as_of gives one request's `dsr_states` period on `as_of`: the period
+    and the register fields the model reads, as one-row Arrow tables named as the model's two tables."""
+    import duckdb
+    import pyarrow as pa
+
+    from compliance.queries import bind, get_query
+
+    if getattr(_MODEL_DB, "con", None) is None:
+        arrow = {"String": pa.string(), "Date": pa.date32(), "Datetime": pa.timestamp("us"), "Boolean": pa.bool_(),
+                 "Int32": pa.int32()}  # fmt: skip
+        schema = frame_schema(timeline=True)
+        _MODEL_DB.states = pa.schema([(n, arrow[type(t).__name__]) for n, t in schema.items()])
+        _MODEL_DB.model = get_query("dsr_requests_as_of")
+        _MODEL_DB.con = duckdb.connect()
+    register = {"request_id": req.request_id, "subject_id": None, "channel": None, "status_reason": None,
+                "extension_reason": req.extension_reason, "received_at": _naive_utc(req.received_at),
+                "completed_at": period["closed_at"]}  # fmt: skip
+    states = {name: _naive_utc(period[name]) for name in _MODEL_DB.states.names}
+    con, model = _MODEL_DB.con, _MODEL_DB.model
+    # Registered on this connection, where the model then runs, under the names of the tables it reads.
+    con.register("dsr_states", pa.Table.from_pylist([states], schema=_MODEL_DB.states))
+    con.register("dsr_requests", pa.Table.from_pylist([{k: _naive_utc(v) for k, v in register.items()}]))
+    state = con.execute(model.sql, bind(model, {"as_of": as_of, "dsr_due_soon_days": due_soon_days})).fetchall()
+    return str(state[0][-1])  # the model's last column
 
 
 def closed_late(req: DsrRequest, deadline: Deadline, rules: DsrRules) -> bool | None:

@@ -3,10 +3,13 @@
 - `open_audit_database`: the database a notebook audits (the demo, a given file, or an export ingested into
   a temporary file), opened read-only;
 - `resolve_as_of`: the audit date from a parameter, or the data's own newest date;
-- `actor_of`, `flagged_actors`, `actor_findings`: who is behind the findings (the most severe first);
+- `actor_of`, `actor_findings`: who a finding names, and the findings about one actor (who is flagged, and
+  in which order, is `compliance.posture_counts.flagged_actors`, the dashboard's definition);
 - `Detector`, `ACCESS_DETECTORS`, `threshold_sweep`: re-run a detector control with other thresholds, passing
   the parameter explicitly to `run_query`, to show what changing a setting would do;
-- `of_text`: "12 of 412 (2.9%)", the way every notebook states a share.
+- `of_text`: "12 of 412 (2.9%)", the way every notebook states a share;
+- `notebook_controls`: the controls a notebook audits, from the catalog (each control's sidecar lists its
+  notebooks), so adding a control to a notebook is one line in its `.yml`.
 
 Everything here calls the named queries and the controls engine; none of it holds SQL.
 """
@@ -14,7 +17,6 @@ Everything here calls the named queries and the controls engine; none of it hold
 from __future__ import annotations
 
 import atexit
-import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +29,8 @@ import duckdb
 import polars as pl
 
 from compliance.catalog import load_catalog
-from compliance.controls import SEVERITIES, default_as_of
+from compliance.controls import default_as_of
+from compliance.posture_counts import FLAGGED_ACTOR_PATTERN, actor_in_resource
 from compliance.queries import get_query, run_query
 
 if TYPE_CHECKING:
@@ -39,15 +42,12 @@ __all__ = [
     "Detector",
     "actor_findings",
     "actor_of",
-    "flagged_actors",
+    "notebook_controls",
     "of_text",
     "open_audit_database",
     "resolve_as_of",
     "threshold_sweep",
 ]
-
-_SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}  # info 0 ... critical 4
-_ACTOR_RESOURCE = re.compile(r"^actor:([^@]+)(?:@(\d{4}-\d{2}-\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -116,50 +116,23 @@ def of_text(part: int, whole: int, digits: int = 1) -> str:
     return f"{part:,} of {whole:,} ({100 * part / whole:.{digits}f}%)"
 
 
+def notebook_controls(notebook: str) -> list[str]:
+    """The ids of the controls the notebook `notebook` (its file's stem) audits: every control whose catalog
+    sidecar names it under `notebooks`, in catalog order."""
+    return [control.id for control in load_catalog().in_notebook(notebook)]
+
+
 # --- who is behind the findings ----------------------------------------------------------------
 
 
-def actor_of(resource: str | None) -> str | None:
-    """The actor id of a finding resource `actor:<id>` or `actor:<id>@<date>`; None for other resources."""
-    if resource is None:
-        return None
-    m = _ACTOR_RESOURCE.match(resource)
-    return m.group(1) if m else None
+# One definition of who a finding names (compliance.posture_counts); the dashboard imports it from here too.
+actor_of = actor_in_resource
 
 
 def _with_actor(findings: pl.DataFrame) -> pl.DataFrame:
-    return findings.with_columns(
-        pl.col("resource").map_elements(actor_of, return_dtype=pl.String).alias("actor_id")
-    ).filter(pl.col("actor_id").is_not_null())
-
-
-def flagged_actors(findings: pl.DataFrame) -> pl.DataFrame:
-    """Actors with at least one `alarm` in a findings frame, the most severe first: highest severity, then alarms
-    of that severity, then all alarms, then distinct controls, then actor id (so the order is reproducible).
-
-    Severity leads because one critical exfiltration matters more than three low-severity oddities; columns:
-    actor_id, highest_severity, severe_alarms (of the highest severity), alarms, controls, control_ids, first and
-    last observed."""
-    alarms = _with_actor(findings.filter(pl.col("status") == "alarm")).with_columns(
-        pl.col("severity").replace_strict(_SEVERITY_RANK, default=0, return_dtype=pl.Int64).alias("_rank")
+    return findings.with_columns(pl.col("resource").str.extract(FLAGGED_ACTOR_PATTERN, 1).alias("actor_id")).filter(
+        pl.col("actor_id").is_not_null()
     )
-    return (
-        alarms.group_by("actor_id")
-        .agg(
-            pl.col("_rank").max().alias("_top"),
-            (pl.col("_rank") == pl.col("_rank").max()).sum().cast(pl.Int64).alias("severe_alarms"),
-            pl.len().cast(pl.Int64).alias("alarms"),
-            pl.col("control_id").n_unique().cast(pl.Int64).alias("controls"),
-            pl.col("control_id").unique().sort().str.join(", ").alias("control_ids"),
-            pl.col("observed_at").min().alias("first_observed_at"),
-            pl.col("observed_at").max().alias("last_observed_at"),
-        )
-        .sort(["_top", "severe_alarms", "alarms", "controls", "actor_id"], descending=[True, True, True, True, False])
-        .with_columns(pl.col("_top").replace_strict(dict(enumerate(SEVERITIES)), return_dtype=pl.String))
-        .rename({"_top": "highest_severity"})
-        .select("actor_id", "highest_severity", "severe_alarms", "alarms", "controls", "control_ids",
-                "first_observed_at", "last_observed_at")
-    )  # fmt: skip
 
 
 def actor_findings(findings: pl.DataFrame, actor_id: str, statuses: Sequence[str] = ("alarm",)) -> pl.DataFrame:

@@ -41,6 +41,7 @@ __all__ = [
     "alarms_by_section",
     "flagged_actor_count",
     "flagged_actors",
+    "is_actor_alarm",
     "is_open_alarm",
     "is_problem_row",
     "open_alarm_count",
@@ -147,24 +148,37 @@ def actor_in_resource(resource: str | None) -> str | None:
     return m.group(1) if m else None
 
 
+def is_actor_alarm() -> pl.Expr:
+    """True for a row that can flag an actor: an access detector's row whose resource names an actor. Combined
+    with `is_open_alarm()` it is what flags someone; waived ones (status `suppressed`) flag no one."""
+    return pl.col("control_id").str.starts_with(ACCESS_DETECTOR_PREFIX) & pl.col("resource").str.contains(
+        FLAGGED_ACTOR_PATTERN
+    )
+
+
 def flagged_actors(findings: pl.DataFrame) -> pl.DataFrame:
     """One row per flagged actor: actor_id, alarms, detectors (number of access controls in alarm),
-    control_ids (comma-separated), highest_severity, first and last observed_at. Most severe first, then
-    most alarms, then actor id (a reproducible order)."""
-    alarms = open_alarms(findings).filter(pl.col("control_id").str.starts_with(ACCESS_DETECTOR_PREFIX))
+    control_ids (comma-separated), highest_severity, severe_alarms (alarms of that highest severity), first and
+    last observed_at. Most severe first, then most alarms of that severity, then most alarms, then most
+    detectors, then actor id (a reproducible order): one critical exfiltration outranks four low-severity
+    oddities."""
+    alarms = open_alarms(findings).filter(is_actor_alarm())
     alarms = alarms.with_columns(pl.col("resource").str.extract(FLAGGED_ACTOR_PATTERN, 1).alias("actor_id"))
     return (
-        alarms.filter(pl.col("actor_id").is_not_null())
-        .group_by("actor_id")
+        alarms.group_by("actor_id")
         .agg(
             pl.len().cast(pl.Int64).alias("alarms"),
             pl.col("control_id").n_unique().cast(pl.Int64).alias("detectors"),
             pl.col("control_id").unique().sort().str.join(", ").alias("control_ids"),
             _highest_severity().alias("highest_severity"),
+            (_rank() == _rank().min()).sum().cast(pl.Int64).alias("severe_alarms"),
             pl.col("observed_at").min().alias("first_observed_at"),
             pl.col("observed_at").max().alias("last_observed_at"),
         )
-        .sort([_rank("highest_severity"), pl.col("alarms"), pl.col("actor_id")], descending=[False, True, False])
+        .sort(
+            [_rank("highest_severity"), "severe_alarms", "alarms", "detectors", "actor_id"],
+            descending=[False, True, True, True, False],
+        )
     )
 
 

@@ -1,8 +1,10 @@
 """The control catalog (compliance.catalog): complete for every control, strict about missing parts, and the
-one source every registry derives from (pages, page_for, the access detectors, the README's control table)."""
+one source every registry derives from (pages, page_for, the access detectors, the README's control table, the
+notebooks' control lists)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,10 +35,24 @@ def missing_parts(control: Control, repo: Path = REPO) -> list[str]:
         missing.append(f"page file dashboard/{control.page.path}")
     if not control.notebooks:
         missing.append("a notebook that audits it")
-    missing += [
-        f"notebook notebooks/{n}.ipynb" for n in control.notebooks if not (repo / "notebooks" / f"{n}.ipynb").is_file()
-    ]
+    for name in control.notebooks:
+        path = repo / "notebooks" / f"{name}.ipynb"
+        if not path.is_file():
+            missing.append(f"notebook notebooks/{name}.ipynb")
+        elif not _audits(path, name, control.id):
+            missing.append(f"its line among the controls notebooks/{name}.ipynb audits (rebuild the notebook)")
     return missing
+
+
+def _audits(path: Path, name: str, control_id: str) -> bool:
+    """The notebook takes its controls from the catalog (`notebook_controls("<name>")`) and its stored run
+    names this control among them (every notebook prints "Controls audited here (...): <ids>.")."""
+    cells = [c for c in json.loads(path.read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"]
+    code = "".join("".join(c["source"]) for c in cells)
+    printed = "".join("".join(o.get("text", "")) for c in cells for o in c.get("outputs", []))
+    audited = [line for line in printed.splitlines() if line.startswith("Controls audited here (")]
+    listed = audited[0].partition("): ")[2].rstrip(".").split(", ") if audited else []
+    return f'notebook_controls("{name}")' in code and control_id in listed
 
 
 @pytest.mark.parametrize("control_id", list(CATALOG))
@@ -198,3 +214,20 @@ def test_readme_control_table_is_current(tmp_path: Path) -> None:
     stale.write_text(text.replace("| Request past its deadline |", "| Overdue requests |"), encoding="utf-8")
     assert _cog("-r", str(stale)).returncode == 0  # the README's command puts a hand-edited table right
     assert stale.read_text(encoding="utf-8") == text
+
+
+def test_a_control_a_notebook_does_not_audit_is_reported(tmp_path: Path) -> None:
+    """A notebook that hard-codes its controls, or whose stored run predates a control added to its list, fails."""
+    shutil.copytree(REPO / "tests", tmp_path / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "dashboard", tmp_path / "dashboard", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "notebooks", tmp_path / "notebooks")
+    path = tmp_path / "notebooks" / "dsr_audit.ipynb"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("dsr.overdue, ", ""), encoding="utf-8")  # the stored run lacks the control
+    assert missing_parts(CATALOG["dsr.overdue"], tmp_path) == [
+        "its line among the controls notebooks/dsr_audit.ipynb audits (rebuild the notebook)"
+    ]
+    path.write_text(text.replace('notebook_controls(\\"dsr_audit\\")', '[\\"dsr.overdue\\"]'), encoding="utf-8")
+    assert missing_parts(CATALOG["dsr.overdue"], tmp_path) == [
+        "its line among the controls notebooks/dsr_audit.ipynb audits (rebuild the notebook)"
+    ]

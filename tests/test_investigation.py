@@ -15,7 +15,6 @@ from compliance.investigation import (
     Detector,
     actor_findings,
     actor_of,
-    flagged_actors,
     of_text,
     open_audit_database,
     resolve_as_of,
@@ -59,41 +58,6 @@ def test_actor_of() -> None:
     assert actor_of("ip:10.0.0.1@2025-03-01") is None
     assert actor_of("dsr:r1") is None
     assert actor_of(None) is None
-
-
-def test_flagged_actors_ranks_by_alarms_then_controls_then_id_at_equal_severity() -> None:
-    out = flagged_actors(FINDINGS)
-    # All high. emp-a and emp-b have 2 alarms each; emp-b's come from 2 controls, emp-a's from 1. emp-c has 1.
-    assert out.select("actor_id", "highest_severity", "severe_alarms", "alarms", "controls", "control_ids").rows() == [
-        ("emp-b", "high", 2, 2, 2, "access.bulk_export, access.volume_spike"),
-        ("emp-a", "high", 2, 2, 1, "access.off_hours"),
-        ("emp-c", "high", 1, 1, 1, "security.mfa_missing"),
-    ]
-    assert out.row(1, named=True)["first_observed_at"] == T(2025, 3, 1, 3)
-    assert out.row(1, named=True)["last_observed_at"] == T(2025, 3, 5, 3)
-
-
-def test_flagged_actors_puts_the_most_severe_first_not_the_most_alarms() -> None:
-    """One critical export outranks four low-severity off-hours days; at equal highest severity, the actor with
-    more alarms of that severity leads even with fewer alarms in all."""
-    rows = [
-        _finding("access.off_hours", f"actor:emp-noisy@2025-03-0{d}", "alarm", T(2025, 3, d, 3)) for d in (1, 2, 3, 4)
-    ]
-    rows += [_finding("access.bulk_export", "actor:emp-x@2025-03-05", "alarm", T(2025, 3, 5, 0, 30))]
-    rows += [_finding("access.bulk_export", "actor:emp-y@2025-03-06", "alarm", T(2025, 3, 6, 1))]
-    rows += [_finding("access.off_hours", f"actor:emp-y@2025-03-0{d}", "alarm", T(2025, 3, d, 2)) for d in (7, 8)]
-    rows += [_finding("access.bulk_export", f"actor:emp-z@2025-03-0{d}", "alarm", T(2025, 3, d, 1)) for d in (7, 8)]
-    frame = pl.DataFrame(rows, schema=FINDINGS_SCHEMA).with_columns(
-        pl.when(pl.col("control_id") == "access.off_hours").then(pl.lit("low")).otherwise(pl.lit("critical"))
-        .alias("severity")
-    )  # fmt: skip
-    out = flagged_actors(frame)
-    assert out.select("actor_id", "highest_severity", "severe_alarms", "alarms").rows() == [
-        ("emp-z", "critical", 2, 2),  # two critical alarms
-        ("emp-y", "critical", 1, 3),  # one critical, three in all
-        ("emp-x", "critical", 1, 1),
-        ("emp-noisy", "low", 4, 4),  # the most alarms, the least severe
-    ]
 
 
 def test_actor_findings_in_time_order() -> None:

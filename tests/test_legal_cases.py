@@ -3,7 +3,8 @@
 Each case is one request of the REQUESTS register, an as-of date, the state the request was in at
 the end of that local day, and the dsr.* controls that must alarm on it then. Every answer was worked
 by hand from the text of the law (the comment above each request gives the working) and is checked
-twice: by the deadline engine (`request_state`) and by the SQL the controls and the DSR page read
+on both paths to the one definition of a request's state (the model dsr_requests_as_of): the request alone
+(`request_state`, which runs the model on the request's period as of the date) and an ingested register
 (`dsr_states` through `dsr_register`, and the controls' findings). As-of dates sit on each side of
 every transition: receipt, extension notice, due date, completion or refusal.
 

@@ -37,3 +37,32 @@ def test_incident_clocks(make_db, policy) -> None:
         ("i3", False, True, None, None, None, 9, False),
         ("i6", True, False, None, 72.0, False, None, None),
     ]
+
+
+def test_incident_clocks_judge_the_regulator_notice_as_the_control_does(make_db, policy) -> None:
+    """With incident_notifications rows, the GDPR clock is the per-regime notice the control judges: an EU notice
+    recorded not required is not late; a UK notice 80 h after detection is (the latest notice counts)."""
+    con = make_db(
+        {
+            "incidents": [
+                _incident("n1", "2025-03-01 08:00:00", "EU", regulator_notified_at="2025-03-09 08:00:00", severity="low"),
+                _incident("n2", "2025-03-01 08:00:00", "EU;UK"),
+            ],
+            "incident_notifications": [
+                {"incident_id": "n1", "jurisdiction": "EU", "party": "regulator", "notified_at": None,
+                 "not_required_reason": "unlikely to result in a risk"},
+                {"incident_id": "n2", "jurisdiction": "EU", "party": "regulator",
+                 "notified_at": "2025-03-02 08:00:00", "not_required_reason": None},
+                {"incident_id": "n2", "jurisdiction": "UK", "party": "regulator",
+                 "notified_at": "2025-03-04 16:00:00", "not_required_reason": None},
+            ],
+        }
+    )  # fmt: skip
+    out = run_query(con, "incident_clocks", {"as_of": dt.date(2025, 3, 10)}, policy)
+    cols = ["incident_id", "regulator_notified_at", "gdpr_hours", "gdpr_late"]
+    assert out.select(cols).rows() == [
+        ("n1", None, 232.0, False),  # not required; 1 Mar 08:00 to the end of 10 Mar is 232 h
+        ("n2", ts(2025, 3, 4, 16), 80.0, True),  # the UK notice, 80 h after detection
+    ]
+    late = run_query(con, "incident_notification_late", {"as_of": dt.date(2025, 3, 10)}, policy)
+    assert dict(late.select("resource", "status").iter_rows()) == {"incident:n1": "ok", "incident:n2": "alarm"}

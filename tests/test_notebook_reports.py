@@ -109,7 +109,7 @@ def test_report_of_the_access_notebook(exfil_report: tuple[Path, str]) -> None:
     assert "emp-exfil" not in report and "emp-noisy" not in report
     text = _text(report)
     # Severity first: three high alarms outrank five medium ones.
-    assert "2 actors have at least one section-5 alarm (8 alarms in all)" in text
+    assert "2 actors are flagged by the access detectors (8 alarms in all)" in text
     assert f"Investigating {exfil}: the most severely flagged actor (3 high alarm(s), 3 in all;" in text
     assert (
         f"{exfil}: NOT CLEARED: 3 alarm(s) (3 high) from access.bulk_export, access.off_hours, access.volume_spike; "

@@ -34,25 +34,25 @@ EXPECTED: dict[tuple[str, str], list[str]] = {
         "  - Erasure on request: not assessed: The dsr export held no loadable rows",
     ],
     ("access_investigation", WITH_ALARMS): [
-        "1 actors have at least one section-5 alarm (1 alarms in all); 2 more alarm(s) concern other resources.",
+        "1 actors are flagged by the access detectors (1 alarms in all); 2 more alarm(s) concern other resources.",
         f"Investigating {pseudonymise('emp_day', KEY, 'A-')}: the most severely flagged actor",
         "  - Behaviour: 1 alarm(s) from access.off_hours; on 2025-05-18 they touched 200 records",
         "  - Triage of the section-5 findings: 3 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 3 remain open.",
     ],
     ("access_investigation", NO_ALARMS): [
-        "0 actors have at least one section-5 alarm (0 alarms in all)",
+        "0 actors are flagged by the access detectors (0 alarms in all)",
         "nobody is flagged",
         "  - Behaviour: no section-5 detector raised an alarm about them.",
         "  - Triage of the section-5 findings: 0 alarm(s), 0 of them waived by exceptions.yaml; none triaged yet (no triage store beside the database), so 0 remain open.",
     ],
     ("datamap_reconciliation", WITH_ALARMS): [
         "Section 2 (data categories): kept: every category the exports show is declared in the data map.",
-        "  datamap.personal_data_in_logs: not assessed (",
+        "  datamap.personal_data_in_logs (section 2): not assessed (",
         "consent.analytics_without_consent (section 4): not assessed (",
     ],
     ("datamap_reconciliation", NO_ALARMS): [
         "transfer.no_safeguard: 0 subject(s) processed without a lawful mechanism",
-        "  disclosure.unapproved_recipient: 0 alarm(s).",
+        "  disclosure.unapproved_recipient (section PS): 0 alarm(s).",
     ],
 }
 

@@ -48,7 +48,7 @@ KEY_FINDINGS: dict[str, list[str]] = {
         TRIAGE,
     ],
     "access_investigation": [
-        r"\d+ actors have at least one section-5 alarm \(\d+ alarms in all\)",
+        r"\d+ actors are flagged by the access detectors \(\d+ alarms in all\)",
         r"Investigating \S+: ",
         r"In the audit trail from " + DATE + " to " + DATE + r": \d+ active days",
         r"ranks \d+ of \d+ people by their largest day",

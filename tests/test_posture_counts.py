@@ -120,3 +120,33 @@ def test_actor_in_resource(resource: str | None, actor: str | None) -> None:
 
 def test_section_order() -> None:
     assert sorted(["8", "10", "PS", "x", "1"], key=section_sort_key) == ["PS", "1", "8", "10", "x"]
+
+
+def _alarm(control: str, resource: str, severity: str, day: int) -> dict:
+    return {**_row(control, "5", "alarm", severity, resource), "observed_at": datetime(2025, 3, day, 3)}
+
+
+def test_flagged_actors_rank_by_severity_then_alarms_of_it_then_alarms_then_detectors_then_id() -> None:
+    """One critical export outranks four low-severity off-hours days; at equal highest severity, more alarms of
+    that severity lead even with fewer alarms in all; then alarms, detectors and id. An MFA alarm on an account
+    flags no one (not an access detector)."""
+    rows = [_alarm("access.off_hours", f"actor:emp-noisy@2025-03-0{d}", "low", d) for d in (1, 2, 3, 4)]
+    rows += [_alarm("access.bulk_export", "actor:emp-x@2025-03-05", "critical", 5)]
+    rows += [_alarm("access.bulk_export", "actor:emp-y@2025-03-06", "critical", 6)]
+    rows += [_alarm("access.off_hours", f"actor:emp-y@2025-03-0{d}", "low", d) for d in (7, 8)]
+    rows += [_alarm("access.bulk_export", f"actor:emp-z@2025-03-0{d}", "critical", d) for d in (7, 8)]
+    rows += [_alarm("access.off_hours", f"actor:emp-a@2025-03-0{d}", "high", d) for d in (1, 5)]
+    rows += [_alarm("access.bulk_export", "actor:emp-b@2025-03-02", "high", 2)]
+    rows += [_alarm("access.volume_spike", "actor:emp-b@2025-03-02", "high", 2)]
+    rows += [_alarm("security.mfa_missing", "actor:emp-c", "critical", 9)]
+    out = flagged_actors(pl.DataFrame(rows))
+    assert out.select("actor_id", "highest_severity", "severe_alarms", "alarms", "detectors").rows() == [
+        ("emp-z", "critical", 2, 2, 1),  # two critical alarms
+        ("emp-y", "critical", 1, 3, 2),  # one critical, three in all
+        ("emp-x", "critical", 1, 1, 1),
+        ("emp-b", "high", 2, 2, 2),  # two high alarms from two detectors ...
+        ("emp-a", "high", 2, 2, 1),  # ... before two from one
+        ("emp-noisy", "low", 4, 4, 1),  # the most alarms, the least severe
+    ]
+    emp_a = out.filter(pl.col("actor_id") == "emp-a").row(0, named=True)
+    assert (emp_a["first_observed_at"], emp_a["last_observed_at"]) == (datetime(2025, 3, 1, 3), datetime(2025, 3, 5, 3))

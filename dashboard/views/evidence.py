@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
 import streamlit as st
 
 from compliance.check import FORMATS, render_findings
 from compliance.evidence.package import package_bytes
+from compliance.posture_counts import is_problem_row
 from compliance.reports import (
     dsr_metrics,
     posture_by_section,
@@ -80,7 +80,8 @@ identifiers = id_col.radio(
 )
 # Real ids need the auditor role: anyone else is refused (and logged) and gets pseudonymised files.
 reveal = identifiers.startswith("Real") and auth.require_role("download_real_ids", "a findings file with real ids")
-problems = results.findings.filter(pl.col("status") != "ok")
+# The one definition of a problem row (compliance.posture_counts), as every page and notebook counts it.
+problems = results.findings.filter(is_problem_row())
 problems = problems if reveal else ids.findings(problems)
 full = scope.startswith("Everything")
 cols = st.columns(len(FORMATS))

@@ -43,19 +43,13 @@ per_category as (
     group by data_category
 ),
 
--- Declared means: a data-map category equals the observed key, or the observed key is an ANCESTOR
--- of one (an exporter's coarser label, e.g. `user.contact` when the map holds `user.contact.email`).
--- A key finer than anything declared (a descendant) is undeclared: the map must name it before the
--- policy can claim to disclose it. The policy loader applies the same rule to roles and recipients
--- (`is_declared` in compliance/config/bundle.py).
+-- Declared: a data-map category equals the observed key or descends from it (declared_data_categories).
 declaring_systems as (
-    select distinct
+    select
         p.data_category,
-        m.system_id
+        d.system_id
     from per_category as p
-    inner join ref_data_map as m
-        on m.data_category = p.data_category
-        or starts_with(m.data_category, p.data_category || '.')
+    inner join declared_data_categories as d on d.data_category = p.data_category
 ),
 
 coverage as (

@@ -7,41 +7,9 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with disclosures as (
-    -- Domains are case-insensitive, so recipients are compared (and reported) in lower case.
-    select
-        event_id,
-        actor_id,
-        occurred_at,
-        lower(recipient) as recipient,
-        coalesce(record_count, 1) as records,
-        categories
-    from audit_events
-    where action in ('share', 'export')
-      and outcome = 'success'
-      and recipient is not null
-      and event_date <= $as_of
-),
-
--- Matched once per distinct recipient string (a handful), not per event: the recipient id itself,
--- one of its domains, or a sub-domain of one (s3.eu-central-1.amazonaws.com -> aws).
-recipient_match as (
-    select
-        d.recipient,
-        min(a.recipient_id) as recipient_id
-    from (select distinct recipient from disclosures) as d
-    left join ref_recipient_aliases as a
-        on d.recipient = a.alias
-        or ends_with(d.recipient, '.' || a.alias)
-    group by d.recipient
-),
-
-matched as (
-    select
-        d.*,
-        m.recipient_id
-    from disclosures as d
-    inner join recipient_match as m on m.recipient = d.recipient
+-- Each disclosure and the approved recipient it matches (NULL: none), as the model disclosure_events states it.
+with matched as (
+    select * from disclosure_events
 ),
 
 event_categories as (

@@ -34,34 +34,13 @@ purpose_events as (
       and e.event_date <= $as_of
 ),
 
-uses as (
-    select distinct
-        system_id,
-        purpose
-    from purpose_events
-),
-
--- Judged once per distinct (system, purpose), not per event. A declared use covers its descendants
--- (essential.service allows essential.service.operations). ref_data_uses repeats a use per
--- jurisdiction only to vary its legal basis, so the jurisdiction is not a condition here (the legal
--- basis is the consent control's business). Prohibition wins over any declaration.
+-- Each (system, purpose) judged once: prohibited, allowed or undeclared (data_use_observations).
 verdicts as (
     select
-        u.system_id,
-        u.purpose,
-        case
-            when count(x.data_use) > 0 then 'prohibited'
-            when count(d.data_use) > 0 then 'allowed'
-            else 'undeclared'
-        end as verdict
-    from uses as u
-    left join ref_prohibited_uses as x
-        on u.purpose = x.data_use
-        or starts_with(u.purpose, x.data_use || '.')
-    left join ref_data_uses as d
-        on d.system_id = u.system_id
-        and (u.purpose = d.data_use or starts_with(u.purpose, d.data_use || '.'))
-    group by u.system_id, u.purpose
+        system_id,
+        purpose,
+        verdict
+    from data_use_observations
 ),
 
 judged as (

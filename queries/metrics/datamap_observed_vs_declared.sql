@@ -17,12 +17,9 @@ events as (
     select
         coalesce(e.system, rt.system_id) as system_id,
         e.event_date,
-        e.action,
         e.outcome,
         e.categories,
-        e.purpose,
         e.processing_region,
-        lower(e.recipient) as recipient,
         coalesce(e.record_count, 1) as records
     from audit_events as e
     left join resource_systems as rt on rt.resource_type = e.resource_type
@@ -94,94 +91,85 @@ observed_categories as (
         and i.data_category = a.data_category
 ),
 
-recipient_match as (
-    -- Once per distinct recipient string: the approved recipient id itself, one of its domains, or a sub-domain.
+-- Regions and recipients: declared when the data map lists the same value.
+observed_values as (
     select
-        d.recipient,
-        min(a.recipient_id) as recipient_id
-    from (select distinct recipient from events where recipient is not null) as d
-    left join ref_recipient_aliases as a
-        on d.recipient = a.alias
-        or ends_with(d.recipient, '.' || a.alias)
-    group by d.recipient
-),
-
-observed as (
-    select
-        'data_category' as dimension,
+        'processing_region' as dimension,
         system_id,
-        value,
-        events,
-        records_touched,
-        inventory_records,
-        first_seen,
-        last_seen
-    from observed_categories
-    union all
-    select
-        'data_use',
-        system_id,
-        purpose,
-        count(*),
-        cast(sum(records) as bigint),
-        cast(0 as bigint),
-        min(event_date),
-        max(event_date)
-    from events
-    where purpose is not null
-      and outcome = 'success'
-      and action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-    group by system_id, purpose
-    union all
-    select
-        'processing_region',
-        system_id,
-        processing_region,
-        count(*),
-        cast(sum(records) as bigint),
-        cast(0 as bigint),
-        min(event_date),
-        max(event_date)
+        processing_region as value,
+        count(*) as events,
+        cast(sum(records) as bigint) as records_touched,
+        min(event_date) as first_seen,
+        max(event_date) as last_seen
     from events
     where processing_region is not null
       and outcome = 'success'
     group by system_id, processing_region
     union all
+    -- Where successful shares and exports went: the approved recipient's id, else the recipient as named.
     select
         'recipient',
-        e.system_id,
-        coalesce(m.recipient_id, e.recipient),
+        system_id,
+        coalesce(recipient_id, recipient),
         count(*),
-        cast(sum(e.records) as bigint),
-        cast(0 as bigint),
-        min(e.event_date),
-        max(e.event_date)
-    from events as e
-    inner join recipient_match as m on m.recipient = e.recipient
-    where e.action in ('share', 'export')
-      and e.outcome = 'success'
-    group by e.system_id, coalesce(m.recipient_id, e.recipient)
+        cast(sum(records) as bigint),
+        min(event_date),
+        max(event_date)
+    from disclosure_events
+    group by system_id, coalesce(recipient_id, recipient)
 ),
 
--- A declared value matches an observed one as the controls judge them: a category when equal or when the observed
--- key is an ancestor of the declared one (datamap.undeclared_category: a finer, undeclared key is not covered); a
--- use when equal or when the observed purpose descends from the declared use (purpose.undeclared_use); regions and
--- recipients when equal.
+-- Judged as the controls judge them: a category by declared_data_categories (datamap.undeclared_category), a
+-- use by data_use_observations (purpose.undeclared_use), regions and recipients when equal.
 observed_judged as (
     select
-        o.*,
+        'data_category' as dimension,
+        o.system_id,
+        o.value,
+        o.events,
+        o.records_touched,
+        o.inventory_records,
+        o.first_seen,
+        o.last_seen,
         count(case when d.system_id = o.system_id then 1 end) > 0 as declared,
         count(d.system_id) > 0 as declared_anywhere
-    from observed as o
+    from observed_categories as o
+    left join declared_data_categories as d on d.data_category = o.value
+    group by o.system_id, o.value, o.events, o.records_touched, o.inventory_records, o.first_seen, o.last_seen
+    union all
+    select
+        'data_use',
+        system_id,
+        purpose,
+        events,
+        records,
+        cast(0 as bigint),
+        first_seen,
+        last_seen,
+        declared,
+        declared_anywhere
+    from data_use_observations
+    union all
+    select
+        o.dimension,
+        o.system_id,
+        o.value,
+        o.events,
+        o.records_touched,
+        cast(0 as bigint),
+        o.first_seen,
+        o.last_seen,
+        count(case when d.system_id = o.system_id then 1 end) > 0,
+        count(d.system_id) > 0
+    from observed_values as o
     left join declared as d
         on d.dimension = o.dimension
-        and (
-            d.value = o.value
-            or (o.dimension = 'data_category' and starts_with(d.value, o.value || '.'))
-            or (o.dimension = 'data_use' and starts_with(o.value, d.value || '.'))
-        )
-    group by o.dimension, o.system_id, o.value, o.events, o.records_touched, o.inventory_records, o.first_seen,
-        o.last_seen
+        and d.value = o.value
+    group by o.dimension, o.system_id, o.value, o.events, o.records_touched, o.first_seen, o.last_seen
+),
+
+observed as (
+    select dimension, system_id, value from observed_judged
 ),
 
 unobserved as (

@@ -5,37 +5,17 @@
 -- returns: recipient VARCHAR, recipient_id VARCHAR, recipient_name VARCHAR, country VARCHAR, mechanism VARCHAR,
 --          approved BOOLEAN, events BIGINT, records BIGINT, actors BIGINT, categories VARCHAR,
 --          first_at TIMESTAMP, last_at TIMESTAMP
+-- The disclosures and their matched recipients as disclosure.unapproved_recipient judges them (disclosure_events).
 with disclosures as (
-    select
-        event_id,
-        actor_id,
-        occurred_at,
-        lower(recipient) as recipient,
-        coalesce(record_count, 1) as records,
-        categories
-    from audit_events
-    where action in ('share', 'export')
-      and outcome = 'success'
-      and recipient is not null
-      and event_date <= $as_of
-      and ($start_date is null or event_date >= $start_date)
+    select * from disclosure_events
+    where ($start_date is null or event_date >= $start_date)
       and ($end_date is null or event_date <= $end_date)
-),
-
-recipient_match as (
-    select
-        d.recipient,
-        min(a.recipient_id) as recipient_id
-    from (select distinct recipient from disclosures) as d
-    left join ref_recipient_aliases as a
-        on d.recipient = a.alias
-        or ends_with(d.recipient, '.' || a.alias)
-    group by d.recipient
 ),
 
 per_recipient as (
     select
         recipient,
+        min(recipient_id) as recipient_id,
         count(*) as events,
         cast(sum(records) as bigint) as records,
         count(distinct actor_id) as actors,
@@ -62,11 +42,11 @@ recipient_categories as (
 final as (
     select
         p.recipient,
-        m.recipient_id,
+        p.recipient_id,
         r.name as recipient_name,
         r.country,
         r.mechanism,
-        m.recipient_id is not null as approved,
+        p.recipient_id is not null as approved,
         p.events,
         p.records,
         p.actors,
@@ -74,8 +54,7 @@ final as (
         p.first_at,
         p.last_at
     from per_recipient as p
-    inner join recipient_match as m on m.recipient = p.recipient
-    left join ref_recipients as r on r.recipient_id = m.recipient_id
+    left join ref_recipients as r on r.recipient_id = p.recipient_id
     left join recipient_categories as c on c.recipient = p.recipient
 )
 

@@ -55,7 +55,8 @@ with requests as (
 final as (
     select
         *,
-        -- compliance.deadlines.request_state in SQL (tests/test_legal_cases.py checks the two agree)
+        -- The one definition of a request's state on a date for everything that reads a database (controls,
+        -- pages, notebooks); tests/test_legal_cases.py checks it on hand-worked cases.
         case
             when status = 'open' and rule_id is null then 'no_deadline'
             when status = 'open' and effective_due_date is null then 'awaiting_verification'

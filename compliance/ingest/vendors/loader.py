@@ -258,33 +258,47 @@ def _load_vendor_file(
     f.rows_read = f.rows_loaded + f.rows_rejected
 
 
-def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
-    """Resolve the principals of a vendor's stored events again (identities or the directory changed):
-    the events are mapped anew from the vendor events kept in `details`; returns the rows changed.
-    Events of the files `loaded_now` (this run's) were mapped with today's identities already."""
+# The columns of a stored vendor event that the policy, identities/ or the directory decide (the rest is
+# the vendor's own text): a re-mapping from `details` updates these.
+REMAPPED_COLUMNS = ("actor_id", "actor_type", "target_actor_id", "role", "system", "resource_type", "data_categories")
+
+
+def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
+    """Map a vendor's stored events again from the vendor events kept in `details` (identities, the
+    directory or the policy changed: roles.yaml `vendor_roles`, the data map's `vendor_resources`) and
+    update the columns they decide; returns the rows changed. Events of the files `loaded_now` (this
+    run's) were mapped with today's lookups already.
+
+    Each stored event is one mapped row; it is matched back by its position, not by a re-derived event id
+    (a Google activity's second event is stored alone in `details`, so its position would change the id)."""
     con.execute(
-        """create or replace temp table _vlines as
-           select source_line as line, details as doc, null::varchar as raw, null::varchar as problem
+        """create or replace temp table _vstored as
+           select row_number() over () as line, event_id, details
            from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
         {"folder": adapter.folder, "now": loaded_now or []},
+    ).fetchall()
+    con.execute(
+        """create or replace temp table _vlines as
+           select line, details as doc, null::varchar as raw, null::varchar as problem from _vstored"""
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
     remap_file(con, adapter)
-    changed = con.execute(
-        """update audit_events as e
-           set actor_id = s.actor_id, actor_type = s.actor_type, target_actor_id = s.target_actor_id
-           from _stage as s
-           where e.log_source = $folder and e.event_id = s.event_id and s._reason is null
-             and (e.actor_id is distinct from s.actor_id or e.actor_type is distinct from s.actor_type
-                  or e.target_actor_id is distinct from s.target_actor_id)""",
+    changed = " or ".join(f'e."{c}" is distinct from s."{c}"' for c in REMAPPED_COLUMNS)
+    assignments = ", ".join(f'"{c}" = s."{c}"' for c in REMAPPED_COLUMNS)
+    rows = con.execute(
+        f"""update audit_events as e
+            set {assignments}
+            from (select k.event_id, m.* from _stage m join _vstored k on k.line = m._phys_line
+                  where m._reason is null) as s
+            where e.log_source = $folder and e.event_id = s.event_id and ({changed})""",
         {"folder": adapter.folder},
     ).fetchall()
-    return int(changed[0][0]) if changed else 0
+    return int(rows[0][0]) if rows else 0
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
+    for name in ("_vlines", "_vstored", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()
@@ -298,11 +312,13 @@ def load_vendor_exports(
     progress: Callable[[str, Path], None] | None = None,
     *,
     directory_changed: bool = False,
+    policy_changed: bool = False,
 ) -> tuple[list[FileResult], set[str]]:
     """Load the `identities/` and vendor-folder files that `load.discover` listed (exact paths, oldest export
     first); (file results, folders with new files).
 
-    When identities or the directory changed in this run, vendor events of earlier runs are resolved again."""
+    When identities, the directory or the policy changed in this run, vendor events of earlier runs are
+    mapped again (principals, matrix roles, data-map stores)."""
     from compliance.ingest.load import _file_id
 
     con.execute(IDENTITIES_DDL).fetchall()
@@ -334,11 +350,11 @@ def load_vendor_exports(
             results.extend(files)
             if any(f.status == "loaded" for f in files):
                 touched.add(source.folder)
-        if directory_changed or IDENTITIES_FOLDER in touched:
+        if directory_changed or policy_changed or IDENTITIES_FOLDER in touched:
             _identities_view(con)
             loaded_now = [f.file_id for f in results if f.status == "loaded"]
             for adapter in ADAPTERS:
-                remap_principals(con, adapter, loaded_now)
+                remap_stored(con, adapter, loaded_now)
     finally:
         _drop_work_tables(con)
     return results, touched

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from compliance.ingest.readers import sql_string
 from compliance.schema import AUDIT
 
 # What every adapter's SELECT returns, one row per audit event (text unless noted).
@@ -53,6 +54,7 @@ MAPPED_COLUMNS = (
 )
 
 JSON_OBJECT_REASON = "event is not a JSON object"
+DUPLICATE_KEY_REASON = "given more than once in one event (which value is evidence would be a guess)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Adapter:
     title: str  # the vendor's product, for messages and docs
     envelopes: tuple[str, ...]  # keys of wrapper objects whose array holds the events
     mapping_sql: str  # SELECT over `_vevents` returning MAPPED_COLUMNS
+    # JSON paths (in the mapped event `raw`) of the objects the mapping reads, whose keys must each be given
+    # once: a key given twice makes the event a reject naming it. `[*]` checks every element of an array.
+    unique_keys: tuple[str, ...] = ("$",)
 
 
 def exact_path(path: Path) -> str:
@@ -74,6 +79,54 @@ def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False
     paths = ", ".join("'" + p.replace("'", "''") + "'" for p in fields.values())
     pulled = f"{fn}({source}, [{paths}])"
     return ", ".join(f'{pulled}[{i}] as "{name}"' for i, name in enumerate(fields, start=1))
+
+
+def objects_read(fields: dict[str, str], *, under: tuple[str, ...] = ("$",)) -> tuple[str, ...]:
+    """The objects a mapping's field paths go through (`$.a.b.c` reads `$`, `$.a` and `$.a.b`), under each
+    root of `under` (Entra's fields are read from the record or from its `properties`)."""
+    found: list[str] = []
+    for root in under:
+        for path in fields.values():
+            steps = path.removeprefix("$").split(".")[1:-1]
+            for depth in range(len(steps) + 1):
+                found.append(".".join([root, *steps[:depth]]))
+    return tuple(dict.fromkeys(found))
+
+
+def _shown_path(path: str) -> str:
+    """How a reject names a key under `path`: `userIdentity.` for `$.userIdentity`, nothing for `$`."""
+    return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
+
+
+def keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """Every key of the objects at `paths` in the JSON column `source`, each prefixed with where it is
+    (`userIdentity.arn`, `target[2].id`): a key given twice in one object appears twice in the list.
+    One parse for the plain paths (DuckDB takes no wildcard in a list of paths), one per `[*]` path."""
+    plain = [p for p in paths if "[*]" not in p]
+    parts = []
+    if plain:
+        listed = ", ".join(sql_string(p) for p in plain)
+        parts += [
+            f"list_transform(coalesce(json_keys({source}, [{listed}])[{i}], []), lambda x: {sql_string(_shown_path(p))} || x)"
+            for i, p in enumerate(plain, start=1)
+        ]
+    for p in paths:
+        if "[*]" in p:
+            head, _, tail = _shown_path(p).partition("[*]")
+            parts.append(
+                f"flatten(list_transform(coalesce(json_keys({source}, {sql_string(p)}), []), lambda ks, n:"
+                f" list_transform(ks, lambda x: {sql_string(head + '[')} || n || {sql_string(']' + tail)} || x)))"
+            )
+    return "flatten([" + ", ".join(parts) + "])"
+
+
+def duplicate_keys_reason_sql(keys: str) -> str:
+    """The reject reason naming the keys given twice in the list `keys` (from `keys_sql`), else NULL."""
+    twice = f"list_sort(list_filter(list_distinct({keys}), lambda x: len(list_filter({keys}, lambda y: y = x)) > 1))"
+    return (
+        f"case when len(list_distinct({keys})) < len({keys})"
+        f" then 'field ' || array_to_string({twice}, ', ') || ': {DUPLICATE_KEY_REASON}' end"
+    )
 
 
 def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, envelopes: tuple[str, ...]) -> None:
@@ -314,9 +367,12 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     _names_lookup(con)
     con.execute(
         f"""create or replace temp view _vmapped as
-            with mapped as ({adapter.mapping_sql})
+            with mapped as ({adapter.mapping_sql}),
+            keyed as (select *, {keys_sql(adapter.unique_keys)} as _keys from mapped)
             select row_number() over () as seq, *
-            from (select * replace (coalesce(case when not starts_with(ltrim(cast(raw as varchar)), '{{')
-                                    then '{JSON_OBJECT_REASON}' end, reject_reason) as reject_reason) from mapped)"""
+            from (select * exclude (_keys) replace (coalesce(
+                        case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}' end,
+                        {duplicate_keys_reason_sql("_keys")}, reject_reason) as reject_reason)
+                  from keyed)"""
     ).fetchall()
     _stage(con, adapter)

@@ -4,6 +4,7 @@ its line and reason; every other event of the file loads. One load of one bundle
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,30 @@ def test_a_bad_byte_costs_only_its_own_event(case: Case, loaded: tuple[IngestSum
         assert "\\xff\\xfe" in raw or "not valid JSON" in got_reason or "given more than once" in got_reason, raw
     stored = _query(db, "select count(*) from audit_events where source_file_id = $f", {"f": f.file_id})
     assert stored == [(case.loaded,)]
+
+
+def test_each_file_of_a_batch_is_credited_alone_in_the_manifest(loaded: tuple[IngestSummary, Path, Path]) -> None:
+    """A vendor folder's files map in one batch: each still has its own manifest row (its SHA-256, its
+    counts), and its events and rejects carry its id."""
+    _summary, export, db = loaded
+    for case in CASES:
+        path = export / case.path
+        rows = _query(
+            db,
+            "select file_id, rows_read, rows_loaded, rows_rejected from load_manifest where path = $p",
+            {"p": str(path)},
+        )
+        assert rows == [
+            (
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                case.loaded + len(case.rejects),
+                case.loaded,
+                len(case.rejects),
+            )
+        ], case.id
+        events = _query(db, "select count(*) from audit_events where source_file_id = $f", {"f": rows[0][0]})
+        rejects = _query(db, "select count(*) from rejects where file_id = $f", {"f": rows[0][0]})
+        assert (events, rejects) == ([(case.loaded,)], [(len(case.rejects),)]), case.id
 
 
 def test_salvaged_events_keep_the_ids_of_a_clean_delivery(loaded: tuple[IngestSummary, Path, Path], tmp_path) -> None:

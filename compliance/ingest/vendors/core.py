@@ -129,58 +129,116 @@ def duplicate_keys_reason_sql(keys: str) -> str:
     )
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, envelopes: tuple[str, ...]) -> None:
-    """`_vlines` (line, doc, raw, problem): the file's non-blank lines, each parsed once (`doc`; the text `raw`
-    is kept only for lines that are not JSON, for their reject); documents spanning lines are read whole.
+# What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
+FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+# `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
+# so the events of many files map in one statement and each keeps its file and line.
+LINE_SPAN = 1 << 40
 
-    A line holding bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the line
-    numbers after it are corrected, and the line is read again by `salvage`, so the file's other events
-    still load and the bad line (or the one event of a document that holds the bad bytes) is a reject."""
+_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
+
+
+def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
+    """`_vlines` (fidx, line, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
+    `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
+    reject), by one multi-file scan. Returns {index: the reader's message} of the files that cannot be read.
+
+    Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
+    bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
+    corrected, and the line is read again by `salvage`, so the file's other events still load. A file whose
+    first line is not JSON on its own (pretty-printed) is read whole. When the scan fails (a corrupt file),
+    the files are read one by one, so the bad one fails alone."""
+    con.execute(_LINES_DDL).fetchall()
+    failed: dict[int, str] = {}
+    try:
+        _scan(con, paths, 0, envelopes)
+    except FILE_ERRORS as exc:
+        if len(paths) == 1:
+            return {0: str(exc).splitlines()[0]}
+        for i, path in enumerate(paths):
+            try:
+                _scan(con, [path], i, envelopes)
+            except FILE_ERRORS as one:
+                failed[i] = str(one).splitlines()[0]
+    whole = [
+        int(r[0])
+        for r in con.execute(
+            "select fidx from _vlines where problem is null group by fidx having not arg_min(doc is not null, line)"
+        ).fetchall()
+    ]
+    for i in whole:
+        if i not in failed and (why := _read_whole(con, paths[i], i, envelopes)):
+            failed[i] = why
+    return failed
+
+
+def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], offset: int, envelopes: tuple[str, ...]) -> None:
+    """Append the lines of `paths` (file indexes from `offset`) to `_vlines`, skipped lines salvaged."""
+    con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
     con.execute(
-        """create or replace temp table _vlines as
-           select line, doc, case when doc is null then raw end as raw, null::varchar as problem
-           from (select ordinality as line, raw, try_cast(raw as json) as doc
-                 from read_csv($path, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
+        """insert into _vlines
+           select fidx, line, doc, case when doc is null then raw end, null::varchar
+           from (select list_position($names, filename) - 1 + $offset as fidx,
+                        ordinality - min(ordinality) over (partition by filename) + 1 as line,
+                        raw, try_cast(raw as json) as doc
+                 from read_csv($paths, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
                                escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
-                               store_rejects=true, rejects_table='_vline_rejects', rejects_scan='_vline_scans')
-                      with ordinality
-                 where raw is not null and trim(raw) <> '')""",
-        {"path": exact_path(path)},
+                               filename=true, store_rejects=true, rejects_table='_vline_rejects',
+                               rejects_scan='_vline_scans')
+                      with ordinality)
+           where raw is not null and trim(raw) <> ''""",
+        {"paths": [exact_path(p) for p in paths], "names": [str(p) for p in paths], "offset": offset},
     ).fetchall()
-    skipped = _skipped_lines(con)
-    if skipped:
-        _renumber_after(con, sorted(skipped))
-    first = con.execute("select doc is not null from _vlines order by line limit 1").fetchall()
-    if first and not first[0][0]:
-        # Pretty-printed JSON (an API page saved as-is): values span lines, so the document is read whole.
-        try:
-            con.execute(
-                """create or replace temp table _vlines as
-                   select null::bigint as line, json as doc, null::varchar as raw, null::varchar as problem
-                   from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
-                {"path": exact_path(path)},
-            ).fetchall()
-        except duckdb.InvalidInputException:  # not UTF-8 somewhere in the document: read it in Python
-            con.execute("delete from _vlines").fetchall()
-            _add_salvaged(con, path, {None: _whole_file(path)}, envelopes)
-    elif skipped:
-        _add_salvaged(con, path, _lines_of(path, set(skipped)), envelopes)
+    for i, skipped in _skipped_lines(con, paths).items():
+        _renumber_after(con, offset + i, sorted(skipped))
+        first = con.execute(
+            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": offset + i}
+        ).fetchall()
+        if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
+            _add_salvaged(con, offset + i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
 
 
-def _skipped_lines(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    """Physical lines the reader skipped (not UTF-8, or beyond its line size), with the reader's reason."""
+def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:
+    """Replace a file's lines by its whole document (pretty-printed JSON: values span lines); the reader's
+    message when the file cannot be read at all."""
+    con.execute("delete from _vlines where fidx = $f", {"f": fidx}).fetchall()
+    try:
+        con.execute(
+            """insert into _vlines
+               select $f, null::bigint, json, null::varchar, null::varchar
+               from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
+            {"path": exact_path(path), "f": fidx},
+        ).fetchall()
+    except duckdb.InvalidInputException:  # not UTF-8 somewhere in the document: read it in Python
+        con.execute("delete from _vlines where fidx = $f", {"f": fidx}).fetchall()
+        _add_salvaged(con, fidx, path, {None: _whole_file(path)}, envelopes)
+    except FILE_ERRORS as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[int, dict[int, str]]:
+    """Per file index (in `paths`): physical lines the reader skipped (not UTF-8, or beyond its line
+    size), with the reader's reason."""
     found = con.execute(
-        "select line, any_value(error_type::varchar), any_value(error_message) from _vline_rejects group by line"
+        """select list_position($names, s.file_path) - 1, r.line, any_value(r.error_type::varchar),
+                  any_value(r.error_message)
+           from _vline_rejects r join _vline_scans s using (scan_id, file_id) group by all""",
+        {"names": [str(p) for p in paths]},
     ).fetchall()
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
-    return {int(line): ("not UTF-8" if "ENCODING" in kind else message) for line, kind, message in found}
+    out: dict[int, dict[int, str]] = {}
+    for i, line, kind, message in found:
+        out.setdefault(int(i), {})[int(line)] = "not UTF-8" if "ENCODING" in kind else message
+    return out
 
 
-def _renumber_after(con: duckdb.DuckDBPyConnection, skipped: list[int]) -> None:
+def _renumber_after(con: duckdb.DuckDBPyConnection, fidx: int, skipped: list[int]) -> None:
     """The k-th line read is physical line k + (skipped lines r_i, i = 1, 2, ..., with r_i - i < k)."""
     con.execute(
-        """update _vlines set line = line + (select count(*) from unnest($gaps) g(gap) where g.gap < _vlines.line)""",
-        {"gaps": [r - i for i, r in enumerate(skipped, start=1)]},
+        """update _vlines set line = line + (select count(*) from unnest($gaps) g(gap) where g.gap < _vlines.line)
+           where fidx = $f""",
+        {"gaps": [r - i for i, r in enumerate(skipped, start=1)], "f": fidx},
     ).fetchall()
 
 
@@ -206,7 +264,7 @@ def _whole_file(path: Path) -> bytes:
 
 
 def _add_salvaged(
-    con: duckdb.DuckDBPyConnection, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, fidx: int, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
 ) -> None:
     """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects."""
     from compliance.ingest.readers import MAX_RAW_CHARS
@@ -216,11 +274,13 @@ def _add_salvaged(
         kept = salvage(raw, envelopes, MAX_RAW_CHARS)
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($line, $doc::json, null, null)", {"line": line, "doc": kept.doc}
+                "insert into _vlines values ($f, $line, $doc::json, null, null)",
+                {"f": fidx, "line": line, "doc": kept.doc},
             ).fetchall()
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($line, null, $raw, $reason)", {"line": line, "raw": text, "reason": reason}
+                "insert into _vlines values ($f, $line, null, $raw, $reason)",
+                {"f": fidx, "line": line, "raw": text, "reason": reason},
             ).fetchall()
 
 
@@ -239,7 +299,7 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     con.execute(
         f"""create or replace temp view _vevents as
             with listed as (
-                select line, doc,
+                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
                        case when not (starts_with(ltrim(cast(doc as varchar)), '[') or {maybe}) then null
                             when json_type(doc) = 'ARRAY' then doc
                             when {wrapped} then {inner} end as arr
@@ -343,8 +403,9 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                 select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
                 from _vresources where source = $folder
             )
-            select 0 as _file_index, m.seq as _line, m.reject_reason is not null as _unparseable,
-                   m.reject_reason as _reason, m.line as _phys_line, {select}
+            select m.line // {LINE_SPAN} as _file_index, m.seq as _line,
+                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason,
+                   nullif(m.line % {LINE_SPAN}, 0) as _phys_line, {select}
             from mapped m
             {actor_joins}
             {target_joins}
@@ -355,10 +416,12 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     ).fetchall()
 
 
-def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
-    """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
-    _read_lines(con, path, adapter.envelopes)
+def map_files(con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]) -> dict[int, str]:
+    """Read and map vendor files into `_stage`: every event, with `_reason` set where it cannot be mapped and
+    `_file_index` its file's index in `paths`; returns {index: why} of the files that cannot be read."""
+    failed = read_files(con, paths, adapter.envelopes)
     remap_file(con, adapter)
+    return failed
 
 
 def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:

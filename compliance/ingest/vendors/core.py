@@ -98,35 +98,44 @@ def _shown_path(path: str) -> str:
     return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
 
 
-def keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
-    """Every key of the objects at `paths` in the JSON column `source`, each prefixed with where it is
-    (`userIdentity.arn`, `target[2].id`): a key given twice in one object appears twice in the list.
-    One parse for the plain paths (DuckDB takes no wildcard in a list of paths), one per `[*]` path."""
+def _key_lists(paths: tuple[str, ...], source: str) -> list[tuple[str, str, bool]]:
+    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
+    one parse for the plain paths (DuckDB takes no wildcard in a list of paths), one per `[*]` path."""
     plain = [p for p in paths if "[*]" not in p]
-    parts = []
-    if plain:
-        listed = ", ".join(sql_string(p) for p in plain)
-        parts += [
-            f"list_transform(coalesce(json_keys({source}, [{listed}])[{i}], []), lambda x: {sql_string(_shown_path(p))} || x)"
-            for i, p in enumerate(plain, start=1)
-        ]
-    for p in paths:
-        if "[*]" in p:
-            head, _, tail = _shown_path(p).partition("[*]")
-            parts.append(
-                f"flatten(list_transform(coalesce(json_keys({source}, {sql_string(p)}), []), lambda ks, n:"
-                f" list_transform(ks, lambda x: {sql_string(head + '[')} || n || {sql_string(']' + tail)} || x)))"
-            )
-    return "flatten([" + ", ".join(parts) + "])"
+    listed = ", ".join(sql_string(p) for p in plain)
+    out = [(f"json_keys({source}, [{listed}])[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
+    out += [(f"json_keys({source}, {sql_string(p)})", _shown_path(p), True) for p in paths if "[*]" in p]
+    return out
 
 
-def duplicate_keys_reason_sql(keys: str) -> str:
-    """The reject reason naming the keys given twice in the list `keys` (from `keys_sql`), else NULL."""
-    twice = f"list_sort(list_filter(list_distinct({keys}), lambda x: len(list_filter({keys}, lambda y: y = x)) > 1))"
-    return (
-        f"case when len(list_distinct({keys})) < len({keys})"
-        f" then 'field ' || array_to_string({twice}, ', ') || ': {DUPLICATE_KEY_REASON}' end"
+def duplicate_keys_reason_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """The reject reason naming the keys given twice in an object at `paths` of the JSON column `source`
+    (`userIdentity.arn`, `target[2].id`), else NULL. Each object's keys are counted with `list_unique`
+    (cheap); only an event where a count differs builds the names (rare)."""
+    lists = _key_lists(paths, source)
+    once = lambda k: f"coalesce(list_unique({k}) = len({k}), true)"  # noqa: E731
+    clean = " and ".join(
+        f"coalesce(list_bool_and(list_transform({k}, lambda ks: {once('ks')})), true)" if wild else once(k)
+        for k, _, wild in lists
     )
+    twice = "lambda x: len(list_filter({k}, lambda y: y = x)) > 1"
+    named = []
+    for k, where, wild in lists:
+        if wild:
+            head, _, tail = where.partition("[*]")
+            pick = twice.format(k="ks")
+            named.append(
+                f"flatten(list_transform(coalesce({k}, []), lambda ks, n: list_transform("
+                f"list_filter(list_distinct(ks), {pick}), lambda x: {sql_string(head + '[')} || n"
+                f" || {sql_string(']' + tail)} || x)))"
+            )
+        else:
+            named.append(
+                f"list_transform(list_filter(list_distinct(coalesce({k}, [])), {twice.format(k=k)}),"
+                f" lambda x: {sql_string(where)} || x)"
+            )
+    names = "array_to_string(list_sort(flatten([" + ", ".join(named) + "])), ', ')"
+    return f"case when not ({clean}) then 'field ' || {names} || ': {DUPLICATE_KEY_REASON}' end"
 
 
 # What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
@@ -175,13 +184,15 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
 def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], offset: int, envelopes: tuple[str, ...]) -> None:
     """Append the lines of `paths` (file indexes from `offset`) to `_vlines`, skipped lines salvaged."""
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row.
+    numbered = "ordinality - min(ordinality) over (partition by filename) + 1" if len(paths) > 1 else "ordinality"
     con.execute(
-        """insert into _vlines
+        f"""insert into _vlines
            select fidx, line, doc, case when doc is null then raw end, null::varchar
            from (select list_position($names, filename) - 1 + $offset as fidx,
-                        ordinality - min(ordinality) over (partition by filename) + 1 as line,
+                        {numbered} as line,
                         raw, try_cast(raw as json) as doc
-                 from read_csv($paths, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
+                 from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
                                escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
                                filename=true, store_rejects=true, rejects_table='_vline_rejects',
                                rejects_scan='_vline_scans')
@@ -430,12 +441,11 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     _names_lookup(con)
     con.execute(
         f"""create or replace temp view _vmapped as
-            with mapped as ({adapter.mapping_sql}),
-            keyed as (select *, {keys_sql(adapter.unique_keys)} as _keys from mapped)
+            with mapped as ({adapter.mapping_sql})
             select row_number() over () as seq, *
-            from (select * exclude (_keys) replace (coalesce(
+            from (select * replace (coalesce(
                         case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}' end,
-                        {duplicate_keys_reason_sql("_keys")}, reject_reason) as reject_reason)
-                  from keyed)"""
+                        {duplicate_keys_reason_sql(adapter.unique_keys)}, reject_reason) as reject_reason)
+                  from mapped)"""
     ).fetchall()
     _stage(con, adapter)

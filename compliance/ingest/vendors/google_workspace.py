@@ -44,11 +44,9 @@ _PARAM_ENTRIES = """case
         lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
     else []::struct(k varchar, v varchar)[]
 end"""
-# A parameter named twice is a reject (core's duplicate-key reason); a MAP cannot hold it, so such an
-# event gets no parameters rather than failing its whole file.
-_PARAM_MAP = """case when len(list_distinct(list_transform(entries, lambda e: e.k)))
-                        = len(list_filter(entries, lambda e: e.k is not null))
-    then map_from_entries(list_filter(entries, lambda e: e.k is not null)) end"""
+# A parameter named twice is a reject (core's duplicate-key reason); a MAP cannot hold it (`try` gives NULL
+# instead of failing the whole file), so such an event gets no parameters.
+_PARAM_MAP = "try(map_from_entries(list_filter(entries, lambda e: e.k is not null)))"
 _TWICE = """list_sort(list_filter(list_distinct(list_transform(entries, lambda e: e.k)),
     lambda x: len(list_filter(entries, lambda e: e.k = x)) > 1))"""
 
@@ -70,7 +68,7 @@ f as (
     select line, elem * 10000 + event_no as elem, ev, event, event_no, {extract(ACTIVITY)},
         json_extract_string(event, '$.name') as name,
         {_PARAM_MAP} as params,
-        case when params is null then 'field parameters ' || array_to_string({_TWICE}, ', ')
+        case when params is null and len(entries) > 0 then 'field parameters ' || array_to_string({_TWICE}, ', ')
                                       || ': {DUPLICATE_KEY_REASON}' end as params_twice
     from entries
 ),

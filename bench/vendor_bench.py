@@ -1,8 +1,9 @@
 """Throughput of each vendor adapter against the contract's own audit ingest, on the same number of events.
 
 Each bundle holds a directory of 1,000 accounts, identities naming them, and N events of one source,
-written by DuckDB from the vendors' documented shapes (logins, failures, reads, grants); the contract's
-`audit/` bundle holds N events of the same mix. Each load runs in its own subprocess without findings.
+written by DuckDB from the vendors' documented shapes (logins, failures, reads, grants) in files of 250k
+events; `cloudtrail_s3` is CloudTrail as S3 delivers it (gzipped `{"Records": [...]}` files of 500 events);
+the contract's `audit/` bundle holds N events of the same mix. Each load runs in its own subprocess without findings.
 Target: every adapter at least half the events per second of the audit ingest.
 
     python bench/benchmark.py --only vendors --scales 1M
@@ -78,13 +79,21 @@ GENERATORS = {
 }
 
 
+# CloudTrail as S3 delivers it: many small gzipped `{"Records": [...]}` files (one line each), the shape
+# where per-file statements cost most; its folder is `cloudtrail`.
+S3_RECORDS_PER_FILE = 500
+FOLDER = {"cloudtrail_s3": "cloudtrail"}
+GENERATORS_ALL = {**GENERATORS, "cloudtrail_s3": GENERATORS["cloudtrail"]}
+
+
 def write_bundle(root: Path, source: str, n: int) -> Path:
     """A bundle of `n` events of one source, plus the directory and identities that name their actors."""
     out = root / f"vendor-{source}-{n}"
-    if (out / source).exists():
+    folder = FOLDER.get(source, source)
+    if (out / folder).exists():
         return out
     shutil.rmtree(out, ignore_errors=True)
-    (out / source).mkdir(parents=True)
+    (out / folder).mkdir(parents=True)
     (out / "directory").mkdir()
     (out / "identities").mkdir()
     con = duckdb.connect()
@@ -101,10 +110,16 @@ def write_bundle(root: Path, source: str, n: int) -> Path:
             to '{out / "identities" / "people.csv"}' (header)"""
     ).fetchall()
     # Files of 250k events, as vendors deliver them in pieces (bound parameters cannot name a COPY target).
-    per_file = 250_000
+    per_file = S3_RECORDS_PER_FILE if source == "cloudtrail_s3" else 250_000
     for k, start in enumerate(range(0, n, per_file)):
-        sql = GENERATORS[source].replace("range($n) t(i)", f"range({start}, {min(n, start + per_file)}) t(i)")
-        con.execute(f"copy ({sql}) to '{out / source / f'part-{k:04d}.jsonl'}' (format json)").fetchall()
+        sql = GENERATORS_ALL[source].replace("range($n) t(i)", f"range({start}, {min(n, start + per_file)}) t(i)")
+        if source == "cloudtrail_s3":
+            target = out / folder / f"{k:05d}.json.gz"
+            con.execute(
+                f"copy (select list(r) as Records from ({sql}) r) to '{target}' (format json, compression gzip)"
+            )
+        else:
+            con.execute(f"copy ({sql}) to '{out / folder / f'part-{k:04d}.jsonl'}' (format json)").fetchall()
     con.close()
     return out
 
@@ -114,7 +129,7 @@ def bench_vendors(scales: list[int], work: Path, run_measured) -> None:
         print(f"\n## vendor adapters, {n:,} events per source (one bundle each, findings off)")
         print(f"{'source':20} {'seconds':>8} {'events/s':>12} {'loaded':>10} {'rejected':>9} {'vs audit':>9}")
         audit_rate = None
-        for source in GENERATORS:
+        for source in GENERATORS_ALL:
             bundle = write_bundle(work, source, n)
             db = work / f"vendor-{source}-{n}.duckdb"
             db.unlink(missing_ok=True)
@@ -123,7 +138,7 @@ def bench_vendors(scales: list[int], work: Path, run_measured) -> None:
                 from pathlib import Path
                 from compliance.ingest.load import ingest
                 s = ingest([Path('{bundle}')], Path('{db}'), findings=False)
-                r = next(r for r in s.by_source() if r['source'] == '{source}')
+                r = next(r for r in s.by_source() if r['source'] == '{FOLDER.get(source, source)}')
                 print(json.dumps({{"seconds": s.seconds, "loaded": r['rows_loaded'], "rejected": r['rows_rejected']}}))
             """)
             db.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ its line and reason; every other event of the file loads. One load of one bundle
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,16 @@ def dump(value: object, indent: int | None = None) -> bytes:
     return json.dumps(value, indent=indent).encode().replace(MARK.encode(), BAD)
 
 
+def twice(value: object, key: str, first: object) -> bytes:
+    """The JSON of `value` with `"key": first` written just before the first `"key":` (a key given twice)."""
+    return dump(value).replace(f'"{key}": '.encode(), f'"{key}": {json.dumps(first)}, "{key}": '.encode(), 1)
+
+
+def drive(n: str, *params: str) -> dict:
+    return {**google(n), "id": {"time": T, "uniqueQualifier": f"gw-{n}", "applicationName": "drive"},
+            "events": [{"name": "view", "parameters": [{"name": p, "value": f"v-{i}"} for i, p in enumerate(params)]}]}  # fmt: skip
+
+
 def lines(*values: object) -> bytes:
     return b"".join((v if isinstance(v, bytes) else dump(v)) + b"\n" for v in values)
 
@@ -98,6 +109,30 @@ CASES = [
     Case("ocsf-lines", "ocsf/auth.jsonl", lines(ocsf("n1"), damaged(ocsf("n2")), ocsf("n3")), 2, [(2, "not UTF-8")]),
     Case("okta-latin1-file", "okta/latin1.jsonl",
          lines(damaged(okta("o1")), damaged(okta("o2"))), 0, [(1, "not UTF-8"), (2, "not UTF-8")]),
+    # A key given twice in one event (the mapping would read one value of two: a guess) rejects that event.
+    Case("okta-key-twice", "okta/twice.jsonl",
+         lines(okta("p1"), twice(okta("p2"), "eventType", "user.session.end"), okta("p3")), 2,
+         [(2, "field eventType: given more than once in one event")]),
+    Case("okta-unread-key-twice", "okta/note.jsonl", lines(twice({**okta("q1"), "note": "b"}, "note", "a")), 0,
+         [(1, "field note: given more than once")]),
+    Case("okta-target-key-twice", "okta/target.jsonl",
+         lines(twice({**okta("r1"), "target": [{"id": "g1", "type": "UserGroup", "displayName": "Admins"}]},
+                     "displayName", "Everyone"), okta("r2")), 1,
+         [(1, "field target[1].displayName: given more than once")]),
+    Case("cloudtrail-nested-key-twice", "cloudtrail/twice.json",
+         lines(b'{"Records": [' + dump(trail("s1")) + b", " + twice(trail("s2"), "arn", "arn:aws:iam::1:user/x")
+               + b"]}"), 1, [(1, "field userIdentity.arn: given more than once")]),
+    Case("google-parameter-twice", "google_workspace/params.jsonl",
+         lines(drive("t1", "doc_id", "doc_title", "doc_id"), drive("t2", "doc_id", "doc_title")), 1,
+         [(1, "field parameters doc_id: given more than once")]),
+    Case("google-second-event-key-twice", "google_workspace/events.jsonl",
+         lines({**google("u1"), "events": [{"name": "login_success"}, {"name": "logout", "type": "login"}]},
+               twice({**google("u2"), "events": [{"name": "login_success"}, {"name": "logout", "type": "login"}]},
+                     "type", "x")), 3, [(2, "field events[0].type: given more than once")]),
+    Case("entra-key-twice", "entra/twice.jsonl", lines(entra("v1"), twice(entra("v2"), "userPrincipalName", "x@y")), 1,
+         [(2, "field properties.userPrincipalName: given more than once")]),
+    Case("ocsf-key-twice", "ocsf/twice.jsonl", lines(twice(ocsf("w1"), "email_addr", "x@y"), ocsf("w2")), 1,
+         [(1, "field user.email_addr: given more than once")]),
 ]  # fmt: skip
 
 
@@ -127,9 +162,34 @@ def test_a_bad_byte_costs_only_its_own_event(case: Case, loaded: tuple[IngestSum
     assert len(got) == len(case.rejects), got
     for (line, reason), (got_line, got_reason, raw) in zip(case.rejects, got, strict=True):
         assert got_line == line and reason in got_reason, got
-        assert "\\xff\\xfe" in raw or "not valid JSON" in got_reason, raw  # the bad bytes shown, escaped
+        # the bad bytes shown, escaped; a key given twice shown as given
+        assert "\\xff\\xfe" in raw or "not valid JSON" in got_reason or "given more than once" in got_reason, raw
     stored = _query(db, "select count(*) from audit_events where source_file_id = $f", {"f": f.file_id})
     assert stored == [(case.loaded,)]
+
+
+def test_each_file_of_a_batch_is_credited_alone_in_the_manifest(loaded: tuple[IngestSummary, Path, Path]) -> None:
+    """A vendor folder's files map in one batch: each still has its own manifest row (its SHA-256, its
+    counts), and its events and rejects carry its id."""
+    _summary, export, db = loaded
+    for case in CASES:
+        path = export / case.path
+        rows = _query(
+            db,
+            "select file_id, rows_read, rows_loaded, rows_rejected from load_manifest where path = $p",
+            {"p": str(path)},
+        )
+        assert rows == [
+            (
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                case.loaded + len(case.rejects),
+                case.loaded,
+                len(case.rejects),
+            )
+        ], case.id
+        events = _query(db, "select count(*) from audit_events where source_file_id = $f", {"f": rows[0][0]})
+        rejects = _query(db, "select count(*) from rejects where file_id = $f", {"f": rows[0][0]})
+        assert (events, rejects) == ([(case.loaded,)], [(len(case.rejects),)]), case.id
 
 
 def test_salvaged_events_keep_the_ids_of_a_clean_delivery(loaded: tuple[IngestSummary, Path, Path], tmp_path) -> None:

@@ -703,3 +703,61 @@ def test_vendor_folders_are_listed_like_every_source(vendor_export: Path, tmp_pa
     }
     okta = next(r for r in summary.by_source() if r["source"] == "okta")
     assert okta["rows_loaded"] == 13  # the vendor's own files still load
+
+
+def test_a_roles_yaml_edit_alone_re_maps_stored_vendor_roles(vendor_export: Path, tmp_path: Path) -> None:
+    """roles.yaml `vendor_roles` decides the matrix role of a vendor grant: when only the policy changes, a
+    re-ingest with no new files maps the stored events again and the privilege-grant control follows."""
+    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+
+    policy_dir = tmp_path / "policy"
+    shutil.copytree(DEFAULT_POLICY_DIR, policy_dir)
+    db = tmp_path / "a.duckdb"
+
+    def grant_role_and_finding() -> tuple[list[tuple], tuple[str, str, str]]:
+        policy = load_policy(policy_dir)
+        ingest([vendor_export], db, policy=policy, findings=False)
+        with duckdb.connect(str(db), read_only=True) as con:
+            roles = con.execute(
+                "select log_source, role from audit_events where action = 'role_grant' order by all"
+            ).fetchall()
+            return roles, _findings(con, policy, "access.privilege_grant")["actor:emp-alice@2025-03-06"]
+
+    roles, finding = grant_role_and_finding()
+    assert ("cloudtrail", "platform_admin") in roles
+    assert finding[:2] == ("alarm", "critical") and "platform_admin is a privileged role" in finding[2]
+    # The user takes AdministratorAccess out of platform_admin's vendor_roles: the grant is of a role the
+    # matrix does not know.
+    roles_yaml = policy_dir / "roles.yaml"
+    text = roles_yaml.read_text()
+    aws = """["arn:aws:iam::aws:policy/administratoraccess", "arn:aws:iam::*:policy/administratoraccess-*",
+                   "administratoraccess", "administratoraccess-*"]"""
+    assert aws in text
+    roles_yaml.write_text(text.replace(aws, "[]"))
+    roles, finding = grant_role_and_finding()
+    assert ("cloudtrail", "arn:aws:iam::aws:policy/AdministratorAccess") in roles
+    assert "platform_admin" not in {r for _, r in roles if _ == "cloudtrail"}
+    assert finding[0] == "alarm" and "AdministratorAccess is not in the role matrix" in finding[2]
+    assert "platform_admin" not in finding[2]
+    # And back: the stored role follows the file again.
+    roles_yaml.write_text(text)
+    roles, finding = grant_role_and_finding()
+    assert ("cloudtrail", "platform_admin") in roles and finding[1] == "critical"
+
+
+def test_identities_added_later_re_resolve_every_event_of_a_google_activity(tmp_path: Path) -> None:
+    """A Google activity holding two events is stored as two rows, each with its own event alone in
+    `details`: both are found again when identities arrive later."""
+    ex = tmp_path / "export"
+    activity = _gws_login(1, "2025-03-04T10:00:00.000Z", "login_failure")
+    activity["events"] = [*activity["events"], {"type": "login", "name": "login_success"}]
+    _lines(ex / "google_workspace" / "login.jsonl", [activity])
+    db = tmp_path / "a.duckdb"
+    ingest([ex], db, findings=False)
+    later = tmp_path / "later"
+    (later / "identities").mkdir(parents=True)
+    (later / "identities" / "people.csv").write_text(IDENTITIES)
+    ingest([later], db, findings=False)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select action, actor_id from audit_events order by action").fetchall()
+    assert rows == [("login", "emp-bob"), ("login_failed", "emp-bob")]

@@ -956,7 +956,13 @@ def _ingest_locked(
             done += 1
 
         vendor_files, vendor_touched = load_vendor_exports(
-            con, loader, files, policy, vendor_tick, directory_changed="directory" in touched
+            con,
+            loader,
+            files,
+            policy,
+            vendor_tick,
+            directory_changed="directory" in touched,
+            policy_changed=policy_changed,
         )
         summary.files.extend(vendor_files)
         if vendor_touched:

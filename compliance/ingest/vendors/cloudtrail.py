@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compliance.ingest.vendors.core import Adapter, extract
+from compliance.ingest.vendors.core import Adapter, extract, objects_read
 
 FIELDS = {
     "event_id": "$.eventID",
@@ -119,4 +119,10 @@ select
 from classified
 """
 
-ADAPTER = Adapter(folder="cloudtrail", title="AWS CloudTrail", envelopes=("Records",), mapping_sql=MAPPING_SQL)
+ADAPTER = Adapter(
+    folder="cloudtrail",
+    title="AWS CloudTrail",
+    envelopes=("Records",),
+    mapping_sql=MAPPING_SQL,
+    unique_keys=objects_read(FIELDS),
+)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from compliance.ingest.readers import sql_string
 from compliance.schema import AUDIT
 
 # What every adapter's SELECT returns, one row per audit event (text unless noted).
@@ -53,6 +54,7 @@ MAPPED_COLUMNS = (
 )
 
 JSON_OBJECT_REASON = "event is not a JSON object"
+DUPLICATE_KEY_REASON = "given more than once in one event (which value is evidence would be a guess)"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,9 @@ class Adapter:
     title: str  # the vendor's product, for messages and docs
     envelopes: tuple[str, ...]  # keys of wrapper objects whose array holds the events
     mapping_sql: str  # SELECT over `_vevents` returning MAPPED_COLUMNS
+    # JSON paths (in the mapped event `raw`) of the objects the mapping reads, whose keys must each be given
+    # once: a key given twice makes the event a reject naming it. `[*]` checks every element of an array.
+    unique_keys: tuple[str, ...] = ("$",)
 
 
 def exact_path(path: Path) -> str:
@@ -76,58 +81,175 @@ def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False
     return ", ".join(f'{pulled}[{i}] as "{name}"' for i, name in enumerate(fields, start=1))
 
 
-def _read_lines(con: duckdb.DuckDBPyConnection, path: Path, envelopes: tuple[str, ...]) -> None:
-    """`_vlines` (line, doc, raw, problem): the file's non-blank lines, each parsed once (`doc`; the text `raw`
-    is kept only for lines that are not JSON, for their reject); documents spanning lines are read whole.
+def objects_read(fields: dict[str, str], *, under: tuple[str, ...] = ("$",)) -> tuple[str, ...]:
+    """The objects a mapping's field paths go through (`$.a.b.c` reads `$`, `$.a` and `$.a.b`), under each
+    root of `under` (Entra's fields are read from the record or from its `properties`)."""
+    found: list[str] = []
+    for root in under:
+        for path in fields.values():
+            steps = path.removeprefix("$").split(".")[1:-1]
+            for depth in range(len(steps) + 1):
+                found.append(".".join([root, *steps[:depth]]))
+    return tuple(dict.fromkeys(found))
 
-    A line holding bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the line
-    numbers after it are corrected, and the line is read again by `salvage`, so the file's other events
-    still load and the bad line (or the one event of a document that holds the bad bytes) is a reject."""
+
+def _shown_path(path: str) -> str:
+    """How a reject names a key under `path`: `userIdentity.` for `$.userIdentity`, nothing for `$`."""
+    return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
+
+
+def _key_lists(paths: tuple[str, ...], source: str) -> list[tuple[str, str, bool]]:
+    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
+    one parse for the plain paths (DuckDB takes no wildcard in a list of paths), one per `[*]` path."""
+    plain = [p for p in paths if "[*]" not in p]
+    listed = ", ".join(sql_string(p) for p in plain)
+    out = [(f"json_keys({source}, [{listed}])[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
+    out += [(f"json_keys({source}, {sql_string(p)})", _shown_path(p), True) for p in paths if "[*]" in p]
+    return out
+
+
+def duplicate_keys_reason_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """The reject reason naming the keys given twice in an object at `paths` of the JSON column `source`
+    (`userIdentity.arn`, `target[2].id`), else NULL. Each object's keys are counted with `list_unique`
+    (cheap); only an event where a count differs builds the names (rare)."""
+    lists = _key_lists(paths, source)
+    once = lambda k: f"coalesce(list_unique({k}) = len({k}), true)"  # noqa: E731
+    clean = " and ".join(
+        f"coalesce(list_bool_and(list_transform({k}, lambda ks: {once('ks')})), true)" if wild else once(k)
+        for k, _, wild in lists
+    )
+    twice = "lambda x: len(list_filter({k}, lambda y: y = x)) > 1"
+    named = []
+    for k, where, wild in lists:
+        if wild:
+            head, _, tail = where.partition("[*]")
+            pick = twice.format(k="ks")
+            named.append(
+                f"flatten(list_transform(coalesce({k}, []), lambda ks, n: list_transform("
+                f"list_filter(list_distinct(ks), {pick}), lambda x: {sql_string(head + '[')} || n"
+                f" || {sql_string(']' + tail)} || x)))"
+            )
+        else:
+            named.append(
+                f"list_transform(list_filter(list_distinct(coalesce({k}, [])), {twice.format(k=k)}),"
+                f" lambda x: {sql_string(where)} || x)"
+            )
+    names = "array_to_string(list_sort(flatten([" + ", ".join(named) + "])), ', ')"
+    return f"case when not ({clean}) then 'field ' || {names} || ': {DUPLICATE_KEY_REASON}' end"
+
+
+# What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
+FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+# `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
+# so the events of many files map in one statement and each keeps its file and line.
+LINE_SPAN = 1 << 40
+
+_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
+
+
+def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
+    """`_vlines` (fidx, line, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
+    `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
+    reject), by one multi-file scan. Returns {index: the reader's message} of the files that cannot be read.
+
+    Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
+    bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
+    corrected, and the line is read again by `salvage`, so the file's other events still load. A file whose
+    first line is not JSON on its own (pretty-printed) is read whole. When the scan fails (a corrupt file),
+    the files are read one by one, so the bad one fails alone."""
+    con.execute(_LINES_DDL).fetchall()
+    failed: dict[int, str] = {}
+    try:
+        _scan(con, paths, 0, envelopes)
+    except FILE_ERRORS as exc:
+        if len(paths) == 1:
+            return {0: str(exc).splitlines()[0]}
+        for i, path in enumerate(paths):
+            try:
+                _scan(con, [path], i, envelopes)
+            except FILE_ERRORS as one:
+                failed[i] = str(one).splitlines()[0]
+    whole = [
+        int(r[0])
+        for r in con.execute(
+            "select fidx from _vlines where problem is null group by fidx having not arg_min(doc is not null, line)"
+        ).fetchall()
+    ]
+    for i in whole:
+        if i not in failed and (why := _read_whole(con, paths[i], i, envelopes)):
+            failed[i] = why
+    return failed
+
+
+def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], offset: int, envelopes: tuple[str, ...]) -> None:
+    """Append the lines of `paths` (file indexes from `offset`) to `_vlines`, skipped lines salvaged."""
+    con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row.
+    numbered = "ordinality - min(ordinality) over (partition by filename) + 1" if len(paths) > 1 else "ordinality"
     con.execute(
-        """create or replace temp table _vlines as
-           select line, doc, case when doc is null then raw end as raw, null::varchar as problem
-           from (select ordinality as line, raw, try_cast(raw as json) as doc
-                 from read_csv($path, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='',
+        f"""insert into _vlines
+           select fidx, line, doc, case when doc is null then raw end, null::varchar
+           from (select list_position($names, filename) - 1 + $offset as fidx,
+                        {numbered} as line,
+                        raw, try_cast(raw as json) as doc
+                 from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
                                escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
-                               store_rejects=true, rejects_table='_vline_rejects', rejects_scan='_vline_scans')
-                      with ordinality
-                 where raw is not null and trim(raw) <> '')""",
-        {"path": exact_path(path)},
+                               filename=true, store_rejects=true, rejects_table='_vline_rejects',
+                               rejects_scan='_vline_scans')
+                      with ordinality)
+           where raw is not null and trim(raw) <> ''""",
+        {"paths": [exact_path(p) for p in paths], "names": [str(p) for p in paths], "offset": offset},
     ).fetchall()
-    skipped = _skipped_lines(con)
-    if skipped:
-        _renumber_after(con, sorted(skipped))
-    first = con.execute("select doc is not null from _vlines order by line limit 1").fetchall()
-    if first and not first[0][0]:
-        # Pretty-printed JSON (an API page saved as-is): values span lines, so the document is read whole.
-        try:
-            con.execute(
-                """create or replace temp table _vlines as
-                   select null::bigint as line, json as doc, null::varchar as raw, null::varchar as problem
-                   from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
-                {"path": exact_path(path)},
-            ).fetchall()
-        except duckdb.InvalidInputException:  # not UTF-8 somewhere in the document: read it in Python
-            con.execute("delete from _vlines").fetchall()
-            _add_salvaged(con, path, {None: _whole_file(path)}, envelopes)
-    elif skipped:
-        _add_salvaged(con, path, _lines_of(path, set(skipped)), envelopes)
+    for i, skipped in _skipped_lines(con, paths).items():
+        _renumber_after(con, offset + i, sorted(skipped))
+        first = con.execute(
+            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": offset + i}
+        ).fetchall()
+        if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
+            _add_salvaged(con, offset + i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
 
 
-def _skipped_lines(con: duckdb.DuckDBPyConnection) -> dict[int, str]:
-    """Physical lines the reader skipped (not UTF-8, or beyond its line size), with the reader's reason."""
+def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:
+    """Replace a file's lines by its whole document (pretty-printed JSON: values span lines); the reader's
+    message when the file cannot be read at all."""
+    con.execute("delete from _vlines where fidx = $f", {"f": fidx}).fetchall()
+    try:
+        con.execute(
+            """insert into _vlines
+               select $f, null::bigint, json, null::varchar, null::varchar
+               from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
+            {"path": exact_path(path), "f": fidx},
+        ).fetchall()
+    except duckdb.InvalidInputException:  # not UTF-8 somewhere in the document: read it in Python
+        con.execute("delete from _vlines where fidx = $f", {"f": fidx}).fetchall()
+        _add_salvaged(con, fidx, path, {None: _whole_file(path)}, envelopes)
+    except FILE_ERRORS as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[int, dict[int, str]]:
+    """Per file index (in `paths`): physical lines the reader skipped (not UTF-8, or beyond its line
+    size), with the reader's reason."""
     found = con.execute(
-        "select line, any_value(error_type::varchar), any_value(error_message) from _vline_rejects group by line"
+        """select list_position($names, s.file_path) - 1, r.line, any_value(r.error_type::varchar),
+                  any_value(r.error_message)
+           from _vline_rejects r join _vline_scans s using (scan_id, file_id) group by all""",
+        {"names": [str(p) for p in paths]},
     ).fetchall()
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
-    return {int(line): ("not UTF-8" if "ENCODING" in kind else message) for line, kind, message in found}
+    out: dict[int, dict[int, str]] = {}
+    for i, line, kind, message in found:
+        out.setdefault(int(i), {})[int(line)] = "not UTF-8" if "ENCODING" in kind else message
+    return out
 
 
-def _renumber_after(con: duckdb.DuckDBPyConnection, skipped: list[int]) -> None:
+def _renumber_after(con: duckdb.DuckDBPyConnection, fidx: int, skipped: list[int]) -> None:
     """The k-th line read is physical line k + (skipped lines r_i, i = 1, 2, ..., with r_i - i < k)."""
     con.execute(
-        """update _vlines set line = line + (select count(*) from unnest($gaps) g(gap) where g.gap < _vlines.line)""",
-        {"gaps": [r - i for i, r in enumerate(skipped, start=1)]},
+        """update _vlines set line = line + (select count(*) from unnest($gaps) g(gap) where g.gap < _vlines.line)
+           where fidx = $f""",
+        {"gaps": [r - i for i, r in enumerate(skipped, start=1)], "f": fidx},
     ).fetchall()
 
 
@@ -153,7 +275,7 @@ def _whole_file(path: Path) -> bytes:
 
 
 def _add_salvaged(
-    con: duckdb.DuckDBPyConnection, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection, fidx: int, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
 ) -> None:
     """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects."""
     from compliance.ingest.readers import MAX_RAW_CHARS
@@ -163,11 +285,13 @@ def _add_salvaged(
         kept = salvage(raw, envelopes, MAX_RAW_CHARS)
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($line, $doc::json, null, null)", {"line": line, "doc": kept.doc}
+                "insert into _vlines values ($f, $line, $doc::json, null, null)",
+                {"f": fidx, "line": line, "doc": kept.doc},
             ).fetchall()
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($line, null, $raw, $reason)", {"line": line, "raw": text, "reason": reason}
+                "insert into _vlines values ($f, $line, null, $raw, $reason)",
+                {"f": fidx, "line": line, "raw": text, "reason": reason},
             ).fetchall()
 
 
@@ -186,7 +310,7 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     con.execute(
         f"""create or replace temp view _vevents as
             with listed as (
-                select line, doc,
+                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
                        case when not (starts_with(ltrim(cast(doc as varchar)), '[') or {maybe}) then null
                             when json_type(doc) = 'ARRAY' then doc
                             when {wrapped} then {inner} end as arr
@@ -290,8 +414,9 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                 select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
                 from _vresources where source = $folder
             )
-            select 0 as _file_index, m.seq as _line, m.reject_reason is not null as _unparseable,
-                   m.reject_reason as _reason, m.line as _phys_line, {select}
+            select m.line // {LINE_SPAN} as _file_index, m.seq as _line,
+                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason,
+                   nullif(m.line % {LINE_SPAN}, 0) as _phys_line, {select}
             from mapped m
             {actor_joins}
             {target_joins}
@@ -302,10 +427,12 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     ).fetchall()
 
 
-def map_file(con: duckdb.DuckDBPyConnection, adapter: Adapter, path: Path) -> None:
-    """Read and map one vendor file into `_stage`: every event, with `_reason` set where it cannot be mapped."""
-    _read_lines(con, path, adapter.envelopes)
+def map_files(con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]) -> dict[int, str]:
+    """Read and map vendor files into `_stage`: every event, with `_reason` set where it cannot be mapped and
+    `_file_index` its file's index in `paths`; returns {index: why} of the files that cannot be read."""
+    failed = read_files(con, paths, adapter.envelopes)
     remap_file(con, adapter)
+    return failed
 
 
 def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
@@ -316,7 +443,9 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         f"""create or replace temp view _vmapped as
             with mapped as ({adapter.mapping_sql})
             select row_number() over () as seq, *
-            from (select * replace (coalesce(case when not starts_with(ltrim(cast(raw as varchar)), '{{')
-                                    then '{JSON_OBJECT_REASON}' end, reject_reason) as reject_reason) from mapped)"""
+            from (select * replace (coalesce(
+                        case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}' end,
+                        {duplicate_keys_reason_sql(adapter.unique_keys)}, reject_reason) as reject_reason)
+                  from mapped)"""
     ).fetchall()
     _stage(con, adapter)

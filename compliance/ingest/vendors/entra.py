@@ -7,7 +7,7 @@ Microsoft Graph returns `{"value": [...]}` of the same objects without the wrapp
 
 from __future__ import annotations
 
-from compliance.ingest.vendors.core import Adapter, extract
+from compliance.ingest.vendors.core import Adapter, extract, objects_read
 
 FIELDS = {
     "id": "$.id",
@@ -124,4 +124,15 @@ select
 from classified
 """
 
-ADAPTER = Adapter(folder="entra", title="Microsoft Entra ID", envelopes=("value", "records"), mapping_sql=MAPPING_SQL)
+ADAPTER = Adapter(
+    folder="entra",
+    title="Microsoft Entra ID",
+    envelopes=("value", "records"),
+    mapping_sql=MAPPING_SQL,
+    # The fields are read from the record, or from its `properties` (diagnostic settings).
+    unique_keys=(
+        *objects_read(FIELDS, under=("$", "$.properties")),
+        "$.targetResources[*]",
+        "$.properties.targetResources[*]",
+    ),
+)

@@ -7,7 +7,7 @@ log pipelines write (`name`, `type` and a `parameters` object at the top level) 
 from __future__ import annotations
 
 from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import Adapter, extract
+from compliance.ingest.vendors.core import DUPLICATE_KEY_REASON, Adapter, extract, objects_read
 
 ACTIVITY = {
     "time": "$.id.time",
@@ -33,17 +33,22 @@ ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
 ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
 
 # parameters[] entries are {name, value | boolValue | intValue | multiValue}; the flat shape has an object.
-_PARAM_MAP = """case
-    when json_type(event, '$.parameters') = 'ARRAY' then map_from_entries(list_transform(
+_PARAM_ENTRIES = """case
+    when json_type(event, '$.parameters') = 'ARRAY' then list_transform(
         json_extract(event, '$.parameters[*]'),
         lambda p: {'k': json_extract_string(p, '$.name'),
               'v': coalesce(json_extract_string(p, '$.value'), json_extract_string(p, '$.boolValue'),
-                            json_extract_string(p, '$.intValue'), json_extract_string(p, '$.multiValue[0]'))}))
-    when json_type(event, '$.parameters') = 'OBJECT' then map_from_entries(list_transform(
+                            json_extract_string(p, '$.intValue'), json_extract_string(p, '$.multiValue[0]'))})
+    when json_type(event, '$.parameters') = 'OBJECT' then list_transform(
         json_keys(event, '$.parameters'),
-        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}))
-    else map_from_entries([]::struct(k varchar, v varchar)[])
+        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
+    else []::struct(k varchar, v varchar)[]
 end"""
+# A parameter named twice is a reject (core's duplicate-key reason); a MAP cannot hold it (`try` gives NULL
+# instead of failing the whole file), so such an event gets no parameters.
+_PARAM_MAP = "try(map_from_entries(list_filter(entries, lambda e: e.k is not null)))"
+_TWICE = """list_sort(list_filter(list_distinct(list_transform(entries, lambda e: e.k)),
+    lambda x: len(list_filter(entries, lambda e: e.k = x)) > 1))"""
 
 MAPPING_SQL = f"""
 with activities as (
@@ -58,11 +63,14 @@ fanned as (
     select line, elem, ev, unnest(events) as event, unnest(generate_series(1, cast(len(events) as bigint))) as event_no
     from activities
 ),
+entries as (select *, {_PARAM_ENTRIES} as entries from fanned),
 f as (
     select line, elem * 10000 + event_no as elem, ev, event, event_no, {extract(ACTIVITY)},
         json_extract_string(event, '$.name') as name,
-        {_PARAM_MAP} as params
-    from fanned
+        {_PARAM_MAP} as params,
+        case when params is null and len(entries) > 0 then 'field parameters ' || array_to_string({_TWICE}, ', ')
+                                      || ': {DUPLICATE_KEY_REASON}' end as params_twice
+    from entries
 ),
 p as (
     select *, {", ".join(f"params[{sql_string(k)}] as p_{k.lower()}" for k in PARAMS)} from f
@@ -106,7 +114,8 @@ select
     action,
     case when name = 'login_failure' or p_login_challenge_status = 'Challenge Failed' then 'failure' else 'success' end
         as outcome,
-    case when event is null then 'Google Workspace activity without events'
+    case when params_twice is not null then params_twice
+         when event is null then 'Google Workspace activity without events'
          when name is null then 'Google Workspace event without a name'
          when action is null then 'Google Workspace application ''' || coalesce(app, '?') || ''' (event ''' || name
               || ''') is not mapped to an audit action' end as reject_reason,
@@ -129,5 +138,10 @@ from classified
 """
 
 ADAPTER = Adapter(
-    folder="google_workspace", title="Google Workspace Reports API", envelopes=("items",), mapping_sql=MAPPING_SQL
+    folder="google_workspace",
+    title="Google Workspace Reports API",
+    envelopes=("items",),
+    mapping_sql=MAPPING_SQL,
+    # The activity, its one event (raw holds one) and each parameter; the flat shape's parameters object.
+    unique_keys=(*objects_read(ACTIVITY), "$.events[0]", "$.events[0].parameters[*]", "$.parameters"),
 )

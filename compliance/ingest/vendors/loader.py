@@ -20,7 +20,7 @@ from compliance.config.bundle import Policy
 from compliance.ingest import enrich
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
-from compliance.ingest.vendors.core import Adapter, exact_path, map_file, remap_file
+from compliance.ingest.vendors.core import FILE_ERRORS, Adapter, exact_path, map_files, remap_file
 from compliance.schema import AUDIT, Source
 
 if TYPE_CHECKING:
@@ -100,9 +100,6 @@ def write_lookups(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     con.execute("create or replace temp view _vresources as select * from ref_vendor_resources").fetchall()
 
 
-# What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
-FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
-
 IDENTITIES_DDL = """create table if not exists identities (
     identity VARCHAR, actor_id VARCHAR, source_file_id VARCHAR, source_line BIGINT, load_seq BIGINT
 )"""
@@ -110,8 +107,8 @@ IDENTITIES_DDL = """create table if not exists identities (
 
 # The mapped events as the contract's validation reads a stage: every field as text, one row per event.
 VENDOR_STAGE = (
-    "select 0 as _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
-    " cast(null as varchar) as _dup, * exclude (_line)"
+    "select _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
+    " cast(null as varchar) as _dup, * exclude (_file_index, _line, _unparseable)"
     " from _stage where _reason is null"
 )
 
@@ -202,89 +199,162 @@ def _identities_view(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
 
 
-def _load_vendor_file(
-    con: duckdb.DuckDBPyConnection, adapter: Adapter, f: FileResult, run_id: int, window: tuple[object, object]
+def _insert_batch_rejects(
+    con: duckdb.DuckDBPyConnection, files: list[FileResult], run_id: int, select: str, params: dict[str, object]
 ) -> None:
-    """Map one vendor file and insert its events; everything that cannot load becomes a reject (timestamps
-    outside the load's plausible `window` too, as for the contract's own sources)."""
-    try:
-        map_file(con, adapter, f.path)
-    except FILE_ERRORS as exc:
-        _reject_whole_file(con, f, run_id, f"file cannot be read as {adapter.title} JSON: " + str(exc).splitlines()[0])
-        return
-    unparseable = _insert_rejects(
+    """Insert rejects (fidx, line, field, reason, raw) of a batch of files of one source, each under its file."""
+    con.execute(
+        f"""insert into rejects select $run, $source, $file_ids[fidx + 1], $paths[fidx + 1], line, field, reason, raw
+            from ({select})""",
+        {
+            "run": run_id,
+            "source": files[0].source,
+            "file_ids": [f.file_id for f in files],
+            "paths": [str(f.path) for f in files],
+            **params,
+        },
+    ).fetchall()
+
+
+def _load_vendor_files(
+    con: duckdb.DuckDBPyConnection,
+    adapter: Adapter,
+    files: list[FileResult],
+    run_id: int,
+    window: tuple[object, object],
+) -> None:
+    """Map a batch of vendor files and insert their events, each under its file and line: everything that
+    cannot load becomes a reject (timestamps outside the load's plausible `window` too, as for the
+    contract's own sources); a file that cannot be read at all is one reject naming it."""
+    failed = map_files(con, adapter, [f.path for f in files])
+    for i, why in failed.items():
+        _reject_whole_file(con, files[i], run_id, f"file cannot be read as {adapter.title} JSON: " + why)
+    ids = {"file_ids": [f.file_id for f in files]}
+    _insert_batch_rejects(
         con,
-        f,
+        files,
         run_id,
-        "select line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
+        "select fidx, line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
         " from _vlines where doc is null",
+        {},
     )
-    unmapped = _insert_rejects(
+    _insert_batch_rejects(
         con,
-        f,
+        files,
         run_id,
-        "select _phys_line as line, null as field, _reason as reason, cast(details as varchar) as raw"
-        " from _stage where _reason is not null",
+        "select _file_index as fidx, _phys_line as line, null as field, _reason as reason,"
+        " cast(details as varchar) as raw from _stage where _reason is not null",
+        {},
     )
     # Every mapped event goes in, an invalid one under `<id>#rejected`: the contract's checks run once, and
-    # only a file that has invalid events is judged again on its text to say why (the rare path).
+    # only a batch that has invalid events is judged again on its text to say why (the rare path).
     relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT, VENDOR_STAGE)}) t
                     join _stage s on s._line = t._line)"""
-    file_expr = "case when t._valid then $file_id else $file_id || '#rejected' end"
+    file_expr = "$file_ids[t._file_index + 1] || case when t._valid then '' else '#rejected' end"
     select = enrich.enriched_select(AUDIT, relation, file_expr, "t._phys_line", log_source_expr="$log_source")
     con.execute(
         f"insert into {AUDIT.table} by name {select}",
-        {"file_id": f.file_id, "log_source": adapter.folder, **window_params(select, *window)},
+        {**ids, "log_source": adapter.folder, **window_params(select, *window)},
     ).fetchall()
-    invalid = 0
+    rejected_ids = [f.file_id + "#rejected" for f in files]
     if con.execute(
-        f"select count(*) from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}
+        f"select count(*) from {AUDIT.table} where source_file_id in (select unnest($r))", {"r": rejected_ids}
     ).fetchall()[0][0]:
-        invalid = _insert_rejects(
+        checks = reject_select(AUDIT, VENDOR_STAGE)
+        _insert_batch_rejects(
             con,
-            f,
+            files,
             run_id,
-            f"""select s._phys_line as line, c._reject_field as field, c._reject_reason as reason,
-                       cast(s.details as varchar) as raw
-                from ({reject_select(AUDIT, VENDOR_STAGE)}) c join _stage s on s._line = c._line where s._reason is null""",
-            window_params(reject_select(AUDIT, VENDOR_STAGE), *window),
+            f"""select s._file_index as fidx, s._phys_line as line, c._reject_field as field,
+                       c._reject_reason as reason, cast(s.details as varchar) as raw
+                from ({checks}) c join _stage s on s._line = c._line where s._reason is null""",
+            window_params(checks, *window),
         )
-        con.execute(f"delete from {AUDIT.table} where source_file_id = $f", {"f": f.file_id + "#rejected"}).fetchall()
-    loaded, newest = con.execute(
-        f"select count(*), max(occurred_at) from {AUDIT.table} where source_file_id = $file_id", {"file_id": f.file_id}
-    ).fetchall()[0]
-    f.rows_loaded, f.newest_event_at = int(loaded), newest
-    f.rows_rejected = unparseable + unmapped + invalid
-    f.rows_read = f.rows_loaded + f.rows_rejected
+        con.execute(
+            f"delete from {AUDIT.table} where source_file_id in (select unnest($r))", {"r": rejected_ids}
+        ).fetchall()
+    loaded = {
+        r[0]: (int(r[1]), r[2])
+        for r in con.execute(
+            f"""select source_file_id, count(*), max(occurred_at) from {AUDIT.table}
+                where source_file_id in (select unnest($file_ids)) group by 1""",
+            ids,
+        ).fetchall()
+    }
+    rejected = dict(
+        con.execute(
+            "select file_id, count(*) from rejects where run_id = $run and file_id in (select unnest($file_ids)) group by 1",
+            {"run": run_id, **ids},
+        ).fetchall()
+    )
+    for i, f in enumerate(files):
+        if i in failed:
+            continue
+        f.rows_loaded, f.newest_event_at = loaded.get(f.file_id, (0, None))
+        f.rows_rejected = int(rejected.get(f.file_id, 0))
+        f.rows_read = f.rows_loaded + f.rows_rejected
 
 
-def remap_principals(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
-    """Resolve the principals of a vendor's stored events again (identities or the directory changed):
-    the events are mapped anew from the vendor events kept in `details`; returns the rows changed.
-    Events of the files `loaded_now` (this run's) were mapped with today's identities already."""
+# Files of a folder mapped in one batch, up to this many bytes as read (a .gz file counted at 10x): one
+# statement per step for many files (CloudTrail delivers thousands of small ones), memory still bounded.
+BATCH_BYTES = 512 * 1024 * 1024
+
+
+def _batches(files: list[FileResult]) -> list[list[FileResult]]:
+    out: list[list[FileResult]] = []
+    size = BATCH_BYTES
+    for f in files:
+        n = f.path.stat().st_size * (10 if f.path.name.lower().endswith(".gz") else 1)
+        if size + n > BATCH_BYTES:
+            out.append([])
+            size = 0
+        out[-1].append(f)
+        size += n
+    return out
+
+
+# The columns of a stored vendor event that the policy, identities/ or the directory decide (the rest is
+# the vendor's own text): a re-mapping from `details` updates these.
+REMAPPED_COLUMNS = ("actor_id", "actor_type", "target_actor_id", "role", "system", "resource_type", "data_categories")
+
+
+def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: list[str] | None = None) -> int:
+    """Map a vendor's stored events again from the vendor events kept in `details` (identities, the
+    directory or the policy changed: roles.yaml `vendor_roles`, the data map's `vendor_resources`) and
+    update the columns they decide; returns the rows changed. Events of the files `loaded_now` (this
+    run's) were mapped with today's lookups already.
+
+    Each stored event is one mapped row; it is matched back by its position, not by a re-derived event id
+    (a Google activity's second event is stored alone in `details`, so its position would change the id)."""
     con.execute(
-        """create or replace temp table _vlines as
-           select source_line as line, details as doc, null::varchar as raw, null::varchar as problem
+        """create or replace temp table _vstored as
+           select row_number() over () as line, event_id, details
            from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
         {"folder": adapter.folder, "now": loaded_now or []},
+    ).fetchall()
+    con.execute(
+        """create or replace temp table _vlines as
+           select 0::bigint as fidx, line, details as doc, null::varchar as raw, null::varchar as problem
+           from _vstored"""
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
     remap_file(con, adapter)
-    changed = con.execute(
-        """update audit_events as e
-           set actor_id = s.actor_id, actor_type = s.actor_type, target_actor_id = s.target_actor_id
-           from _stage as s
-           where e.log_source = $folder and e.event_id = s.event_id and s._reason is null
-             and (e.actor_id is distinct from s.actor_id or e.actor_type is distinct from s.actor_type
-                  or e.target_actor_id is distinct from s.target_actor_id)""",
+    changed = " or ".join(f'e."{c}" is distinct from s."{c}"' for c in REMAPPED_COLUMNS)
+    assignments = ", ".join(f'"{c}" = s."{c}"' for c in REMAPPED_COLUMNS)
+    rows = con.execute(
+        f"""update audit_events as e
+            set {assignments}
+            from (select k.event_id, m.* from _stage m join _vstored k on k.line = m._phys_line
+                  where m._reason is null) as s
+            where e.log_source = $folder and e.event_id = s.event_id and ({changed})""",
         {"folder": adapter.folder},
     ).fetchall()
-    return int(changed[0][0]) if changed else 0
+    return int(rows[0][0]) if rows else 0
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
+    for name in ("_vlines", "_vstored", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()
@@ -298,11 +368,13 @@ def load_vendor_exports(
     progress: Callable[[str, Path], None] | None = None,
     *,
     directory_changed: bool = False,
+    policy_changed: bool = False,
 ) -> tuple[list[FileResult], set[str]]:
     """Load the `identities/` and vendor-folder files that `load.discover` listed (exact paths, oldest export
     first); (file results, folders with new files).
 
-    When identities or the directory changed in this run, vendor events of earlier runs are resolved again."""
+    When identities, the directory or the policy changed in this run, vendor events of earlier runs are
+    mapped again (principals, matrix roles, data-map stores)."""
     from compliance.ingest.load import _file_id
 
     con.execute(IDENTITIES_DDL).fetchall()
@@ -320,25 +392,23 @@ def load_vendor_exports(
                     progress(source.folder, path)
                 f = loader._register(source, path, _file_id(path))
                 files.append(f)
-                if f.status != "loaded":
-                    continue
-                if adapter is None:
+                if f.status == "loaded" and adapter is None:
                     _load_identities_file(con, f, loader.run_id)
-                else:
-                    _identities_view(con)
-                    _load_vendor_file(con, adapter, f, loader.run_id, loader.window)
             if adapter is not None:
+                _identities_view(con)
+                for batch in _batches([f for f in files if f.status == "loaded"]):
+                    _load_vendor_files(con, adapter, batch, loader.run_id, loader.window)
                 loader.deduplicate(source, files)
             loader.write_manifest(source, files)
             loader.log_failed(source, files)  # a file that cannot be read is named; the others load
             results.extend(files)
             if any(f.status == "loaded" for f in files):
                 touched.add(source.folder)
-        if directory_changed or IDENTITIES_FOLDER in touched:
+        if directory_changed or policy_changed or IDENTITIES_FOLDER in touched:
             _identities_view(con)
             loaded_now = [f.file_id for f in results if f.status == "loaded"]
             for adapter in ADAPTERS:
-                remap_principals(con, adapter, loaded_now)
+                remap_stored(con, adapter, loaded_now)
     finally:
         _drop_work_tables(con)
     return results, touched

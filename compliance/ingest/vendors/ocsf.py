@@ -3,7 +3,7 @@ API Activity (6003) and Datastore Activity (6005)."""
 
 from __future__ import annotations
 
-from compliance.ingest.vendors.core import Adapter, extract
+from compliance.ingest.vendors.core import Adapter, extract, objects_read
 
 FIELDS = {
     "class_uid": "$.class_uid",
@@ -92,4 +92,4 @@ select
 from classified
 """
 
-ADAPTER = Adapter(folder="ocsf", title="OCSF", envelopes=(), mapping_sql=MAPPING_SQL)
+ADAPTER = Adapter(folder="ocsf", title="OCSF", envelopes=(), mapping_sql=MAPPING_SQL, unique_keys=objects_read(FIELDS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compliance.ingest.vendors.core import Adapter, extract
+from compliance.ingest.vendors.core import Adapter, extract, objects_read
 
 FIELDS = {
     "uuid": "$.uuid",
@@ -101,4 +101,10 @@ select
 from classified
 """
 
-ADAPTER = Adapter(folder="okta", title="Okta System Log", envelopes=(), mapping_sql=MAPPING_SQL)
+ADAPTER = Adapter(
+    folder="okta",
+    title="Okta System Log",
+    envelopes=(),
+    mapping_sql=MAPPING_SQL,
+    unique_keys=(*objects_read(FIELDS), "$.target[*]"),
+)

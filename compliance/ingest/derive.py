@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -116,3 +117,85 @@ def _resolved_row(rules: list[RecordRetention], system: str | None, store: str |
         return (system, store, category, *[None] * 9)
     return (system, store, category, rule.data_category, rule.system, rule.store, specificity(rule),
             rule.period_days, rule.clock, rule.grace_days, rule.action, rule.basis)  # fmt: skip
+
+
+# --- Daily rollups of audit events that the data-map controls read instead of rescanning audit_events -------------
+#
+# Each table is keyed by `event_date`, so a control's `event_date <= $as_of` is a filter on it, and rows of one day
+# depend only on that day's events: `derive_event_rollups(con, dates)` deletes and recomputes just those days (a
+# daily load calls it with the days it touched; a full ingest with every day). The `*_evidence` tables hold, per
+# group and day, the EVIDENCE_PER_DAY newest events (by occurred_at, then event_id): the newest 20 of any union of
+# days is among them, so a control's "20 most recent events" over any as-of window is exact.
+
+EVIDENCE_PER_DAY = 20
+_DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'"
+
+# The events each rollup groups, for the days in `_days` (a one-column table of dates). A category rollup
+# counts every event that carries a category (the enrichment lists each once); a purpose rollup only
+# successful data actions that declare a purpose, attributed to the system that recorded them, else the one
+# their resource_type belongs to in the data map (purpose.undeclared_use).
+_CATEGORY_EVENTS = """
+    select e.event_date, c.data_category, e.occurred_at, e.event_id
+    from audit_events as e
+    cross join unnest(e.categories) as c (data_category)
+    where e.event_date in (select event_date from _days)
+"""
+_PURPOSE_EVENTS = f"""
+    select e.event_date, e.actor_id, coalesce(e.system, rt.system_id) as system_id, e.purpose, e.occurred_at,
+           e.event_id, coalesce(e.record_count, 1) as records
+    from audit_events as e
+    left join (select distinct resource_type, system_id from ref_resource_types) as rt
+        on rt.resource_type = e.resource_type
+    where e.purpose is not null
+      and e.outcome = 'success'
+      and e.action in ({_DATA_ACTIONS})
+      and e.event_date in (select event_date from _days)
+"""
+
+_ROLLUPS: dict[str, str] = {
+    "audit_category_days": f"""
+        select event_date, data_category, count(*), min(occurred_at), max(occurred_at)
+        from ({_CATEGORY_EVENTS}) group by event_date, data_category""",
+    "audit_category_evidence": f"""
+        select event_date, data_category, occurred_at, event_id
+        from ({_CATEGORY_EVENTS})
+        qualify row_number() over (
+            partition by event_date, data_category order by occurred_at desc, event_id desc) <= {EVIDENCE_PER_DAY}""",
+    "audit_purpose_days": f"""
+        select event_date, actor_id, system_id, purpose, count(*), sum(records), min(occurred_at), max(occurred_at)
+        from ({_PURPOSE_EVENTS}) group by event_date, actor_id, system_id, purpose""",
+    # The newest events per actor, day, system and purpose (for an actor-day alarm's evidence), ranked again
+    # within the day's system and purpose (`use_rank`, for the allowed use's evidence): a day's newest 20 for a
+    # use are each among the newest 20 of their own actor, so ranking the kept rows ranks them exactly.
+    "audit_purpose_evidence": f"""
+        select *, row_number() over (
+            partition by event_date, system_id, purpose order by occurred_at desc, event_id desc) as use_rank
+        from (
+            select event_date, actor_id, system_id, purpose, occurred_at, event_id
+            from ({_PURPOSE_EVENTS})
+            qualify row_number() over (partition by event_date, actor_id, system_id, purpose
+                                       order by occurred_at desc, event_id desc) <= {EVIDENCE_PER_DAY}
+        )""",
+}
+ROLLUP_TABLES = tuple(_ROLLUPS)
+
+
+def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None) -> int:
+    """Recompute the daily rollups (docs/database.md) for the event dates `dates` (None: every date in
+    audit_events, replacing the tables whole). Rows of other days are left as they are, so an incremental
+    load passes the days whose events it added or replaced. Returns the number of days recomputed."""
+    con.execute("create or replace temp table _days (event_date date)").fetchall()
+    try:
+        if dates is None:
+            for table in ROLLUP_TABLES:
+                con.execute(f"delete from {table}").fetchall()
+            con.execute("insert into _days select distinct event_date from audit_events").fetchall()
+        else:
+            con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
+            for table in ROLLUP_TABLES:
+                con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()
+        for table, select in _ROLLUPS.items():
+            con.execute(f"insert into {table} {select}").fetchall()
+        return int(con.execute("select count(*) from _days").fetchall()[0][0])
+    finally:
+        con.execute("drop table if exists _days").fetchall()

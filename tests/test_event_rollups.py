@@ -43,6 +43,17 @@ def _events() -> list[dict[str, object]]:
         _event(33, DAY2, 6, purpose="marketing.advertising.third_party", record_count=None),  # not allowed
         _event(34, DAY3, 7, categories=["user.biometric"]),
     ]
+    # Subjects processed in regions: s1 (EU) in eu-fra on days 1 and 3 and in us-east on day 3; s2 (EU) in eu-fra
+    # and in ap-sin (no lawful mechanism) on day 2, its failed touch on day 1 not counting; s3 of unknown
+    # jurisdiction on day 2.
+    rows += [_event(35, DAY3, 8, categories=[], purpose=None), _event(36, DAY2, 7, categories=[], purpose=None)]
+    touches = {0: ("s1", "EU", "eu-fra"), 30: ("s2", "EU", "eu-fra"), 32: ("s3", None, "eu-fra"),
+               33: ("s2", "EU", "ap-sin"), 34: ("s1", "EU", "us-east"), 35: ("s1", "EU", "eu-fra"),
+               36: ("s2", "EU", "eu-fra")}  # fmt: skip
+    for row in rows:
+        if (n := int(str(row["event_id"])[3:])) in touches:
+            subject, jurisdiction, region = touches[n]
+            row |= {"subject_id": subject, "subject_jurisdiction": jurisdiction, "processing_region": region}
     return rows
 
 
@@ -111,6 +122,26 @@ def test_purpose_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> Non
             assert ranked[(*key, event_id)] == rank
 
 
+def test_transfer_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
+    touches = [r for r in _events() if r.get("subject_id") and r.get("processing_region") and r["outcome"] == "success"]
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    firsts: dict[tuple, dt.date] = {}
+    for r in touches:
+        groups[(r["event_date"], r["subject_jurisdiction"], r["processing_region"])].append(r)
+        key = (r["subject_jurisdiction"], r["processing_region"], r["subject_id"])
+        firsts[key] = min(firsts.get(key, r["event_date"]), r["event_date"])
+    days = con.sql("select event_date, jurisdiction, region, events, first_at, last_at from audit_transfer_days")
+    assert sorted(days.fetchall(), key=str) == sorted(
+        ((*k, len(v), min(r["occurred_at"] for r in v), max(r["occurred_at"] for r in v)) for k, v in groups.items()),
+        key=str,
+    )
+    kept = con.sql("select event_date, jurisdiction, region, event_id from audit_transfer_evidence").fetchall()
+    assert sorted(kept, key=str) == sorted(((*k, i) for k, v in groups.items() for i in _newest(v)), key=str)
+    subjects = con.sql("select jurisdiction, region, subject_id, first_date from audit_transfer_subjects").fetchall()
+    assert sorted(subjects, key=str) == sorted(((*k, d) for k, d in firsts.items()), key=str)
+    assert ("EU", "eu-fra", "s1", DAY1) in subjects
+
+
 def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnection) -> None:
     # A daily load replaced day 2's events: recompute that day only.
     con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()
@@ -118,13 +149,19 @@ def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnecti
         "insert into audit_events by name select 'ev-900' as event_id, timestamp '2025-03-02 10:00:00' as occurred_at,"
         " date '2025-03-02' as event_date, 'emp-c' as actor_id, 'employee' as actor_type, 'read' as action,"
         " 'success' as outcome, 'crm' as system, 'contact' as resource_type, ['user.name'] as categories,"
-        " 'essential.service' as purpose"
+        " 'essential.service' as purpose, 's1' as subject_id, 'EU' as subject_jurisdiction,"
+        " 'eu-fra' as processing_region"
     ).fetchall()
     assert derive_event_rollups(con, [DAY2]) == 1
     partial = {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
     assert derive_event_rollups(con) == 3
     assert partial == {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
     assert ("ev-900",) in con.sql("select event_id from audit_purpose_evidence").fetchall()
+    # s2 and s3 were only touched (successfully) on day 2, whose events were replaced by ev-900 (s1)
+    assert con.sql("select region, subject_id, first_date from audit_transfer_subjects order by all").fetchall() == [
+        ("eu-fra", "s1", DAY1),
+        ("us-east", "s1", DAY3),
+    ]
 
 
 @pytest.mark.parametrize("as_of", [DAY1, DAY2, DAY3])
@@ -147,3 +184,18 @@ def test_controls_read_the_rollups_exactly(con: duckdb.DuckDBPyConnection, polic
     assert alarms["resource"].to_list() == (["actor:emp-a@2025-03-02"] if as_of >= DAY2 else [])
     if as_of >= DAY2:
         assert alarms["evidence"].to_list() == [["ev-033"]]
+    transfer = run_query(con, "transfer_no_safeguard", {"as_of": as_of}, policy)
+    got = {r["resource"]: (r["status"], r["evidence"]) for r in transfer.iter_rows(named=True)}
+    eu_fra = {DAY1: ["ev-000"], DAY2: ["ev-036", "ev-000"], DAY3: ["ev-035", "ev-036", "ev-000"]}[as_of]
+    expected = {"transfer:EU/eu-fra": ("ok", eu_fra)}
+    if as_of >= DAY2:
+        expected |= {"subject:s2": ("alarm", ["ev-033"]), "source:audit": ("info", ["ev-032"])}
+    if as_of >= DAY3:
+        expected |= {"transfer:EU/us-east": ("ok", ["ev-034"])}
+    assert got == expected
+    if as_of >= DAY3:
+        assert (
+            got["transfer:EU/eu-fra"]
+            and "3 events touching 2 EU subjects"
+            in transfer.filter(transfer["resource"] == "transfer:EU/eu-fra")["reason"][0]
+        )

@@ -151,6 +151,17 @@ _PURPOSE_EVENTS = f"""
       and e.action in ({_DATA_ACTIONS})
       and e.event_date in (select event_date from _days)
 """
+# transfer.no_safeguard: successful events touching a subject in a processing region (a denied or failed attempt
+# processed nothing), by the subject's jurisdiction (NULL: unknown) and the region.
+_TRANSFER_EVENTS = """
+    select e.event_date, e.subject_jurisdiction as jurisdiction, e.processing_region as region, e.subject_id,
+           e.occurred_at, e.event_id
+    from audit_events as e
+    where e.subject_id is not null
+      and e.processing_region is not null
+      and e.outcome = 'success'
+      and e.event_date in (select event_date from _days)
+"""
 
 _ROLLUPS: dict[str, str] = {
     "audit_category_days": f"""
@@ -176,8 +187,56 @@ _ROLLUPS: dict[str, str] = {
             qualify row_number() over (partition by event_date, actor_id, system_id, purpose
                                        order by occurred_at desc, event_id desc) <= {EVIDENCE_PER_DAY}
         )""",
+    "audit_transfer_days": f"""
+        select event_date, jurisdiction, region, count(*), min(occurred_at), max(occurred_at)
+        from ({_TRANSFER_EVENTS}) group by event_date, jurisdiction, region""",
+    "audit_transfer_evidence": f"""
+        select event_date, jurisdiction, region, occurred_at, event_id
+        from ({_TRANSFER_EVENTS})
+        qualify row_number() over (
+            partition by event_date, jurisdiction, region order by occurred_at desc, event_id desc) <= {EVIDENCE_PER_DAY}""",
 }
-ROLLUP_TABLES = tuple(_ROLLUPS)
+ROLLUP_TABLES = (*_ROLLUPS, "audit_transfer_subjects")
+
+# `audit_transfer_subjects`: each subject's first day in a (jurisdiction, region), so "distinct subjects up to a
+# date" is a count of small rows. Not a per-day table: recomputing some days recomputes the first day of every
+# (jurisdiction, region, subject) those days touch or held, from all of its events.
+_TRANSFER_KEYS = f"""
+    create or replace temp table _transfer_keys as
+    select distinct jurisdiction, region, subject_id from ({_TRANSFER_EVENTS})
+    union
+    select jurisdiction, region, subject_id from audit_transfer_subjects
+    where first_date in (select event_date from _days)
+"""
+_TRANSFER_FIRST_DAYS = """
+    insert into audit_transfer_subjects
+    select e.subject_jurisdiction, e.processing_region, e.subject_id, min(e.event_date)
+    from audit_events as e
+    inner join _transfer_keys as k
+        on k.jurisdiction is not distinct from e.subject_jurisdiction
+        and k.region = e.processing_region
+        and k.subject_id = e.subject_id
+    where e.outcome = 'success'
+    group by e.subject_jurisdiction, e.processing_region, e.subject_id
+"""
+
+
+def _derive_transfer_subjects(con: duckdb.DuckDBPyConnection, every_day: bool) -> None:
+    if every_day:  # the table was emptied: every key's first day, in one pass
+        con.execute(
+            f"insert into audit_transfer_subjects select jurisdiction, region, subject_id, min(event_date) "
+            f"from ({_TRANSFER_EVENTS}) group by jurisdiction, region, subject_id"
+        ).fetchall()
+        return
+    con.execute(_TRANSFER_KEYS).fetchall()
+    con.execute(
+        """delete from audit_transfer_subjects as s where exists (
+               select 1 from _transfer_keys as k
+               where k.jurisdiction is not distinct from s.jurisdiction and k.region = s.region
+                 and k.subject_id = s.subject_id)"""
+    ).fetchall()
+    con.execute(_TRANSFER_FIRST_DAYS).fetchall()
+    con.execute("drop table _transfer_keys").fetchall()
 
 
 def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None) -> int:
@@ -192,8 +251,9 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute("insert into _days select distinct event_date from audit_events").fetchall()
         else:
             con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
-            for table in ROLLUP_TABLES:
+            for table in _ROLLUPS:
                 con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()
+        _derive_transfer_subjects(con, every_day=dates is None)
         for table, select in _ROLLUPS.items():
             con.execute(f"insert into {table} {select}").fetchall()
         return int(con.execute("select count(*) from _days").fetchall()[0][0])

@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS audit_purpose_evidence (
     event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR,
     use_rank BIGINT
 );
+CREATE TABLE IF NOT EXISTS audit_transfer_days (
+    event_date DATE, jurisdiction VARCHAR, region VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_transfer_evidence (
+    event_date DATE, jurisdiction VARCHAR, region VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
+    jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
+);
 """
 
 BOOKKEEPING_DDL = """

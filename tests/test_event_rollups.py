@@ -67,6 +67,12 @@ def _newest(rows: list[dict[str, object]], n: int = EVIDENCE_PER_DAY) -> list[st
     return [str(r["event_id"]) for r in ordered[:n]]
 
 
+def _kept(rows: list[dict[str, object]]) -> list[str]:
+    """What an evidence rollup keeps of a group-day: the events at or after its 20th newest timestamp."""
+    newest = sorted((r["occurred_at"] for r in rows), reverse=True)[:EVIDENCE_PER_DAY]
+    return sorted(str(r["event_id"]) for r in rows if r["occurred_at"] >= newest[-1])
+
+
 def _purpose_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
     systems = dict(con.sql("select distinct resource_type, system_id from ref_resource_types").fetchall())
     return [
@@ -87,11 +93,13 @@ def test_category_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> No
     )
     kept: dict[tuple, list[str]] = defaultdict(list)
     for day, category, event_id in con.sql(
-        "select event_date, data_category, event_id from audit_category_evidence order by occurred_at desc, event_id desc"
+        "select event_date, data_category, event_id from audit_category_evidence order by event_id"
     ).fetchall():
         kept[(day, category)].append(event_id)
-    assert kept == {k: _newest(v) for k, v in groups.items()}
-    assert len(kept[(DAY1, "user.contact.email")]) == EVIDENCE_PER_DAY  # 27 that day, newest 20 kept
+    assert kept == {k: _kept(v) for k, v in groups.items()}
+    # 27 that day: the newest 20 (down to ev-007 at 09:02) and ev-006, tied with it at 09:02
+    assert len(kept[(DAY1, "user.contact.email")]) == EVIDENCE_PER_DAY + 1
+    assert "ev-006" in kept[(DAY1, "user.contact.email")] and "ev-005" not in kept[(DAY1, "user.contact.email")]
 
 
 def test_purpose_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -108,18 +116,18 @@ def test_purpose_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> Non
         for k, v in groups.items()
     )
     kept = con.sql(
-        "select event_date, actor_id, system_id, purpose, event_id, use_rank from audit_purpose_evidence"
+        "select event_date, actor_id, system_id, purpose, event_id, use_newest from audit_purpose_evidence"
     ).fetchall()
-    assert sorted(r[:5] for r in kept) == sorted((*k, i) for k, v in groups.items() for i in _newest(v))
-    # use_rank: the rank within the day's system and purpose, whoever acted
+    assert sorted(r[:5] for r in kept) == sorted((*k, i) for k, v in groups.items() for i in _kept(v))
+    # use_newest: the newest of the day's system and purpose, whoever acted
     by_use: dict[tuple, list[dict]] = defaultdict(list)
     for r in uses:
         by_use[(r["event_date"], r["system_id"], r["purpose"])].append(r)
-    ranked = {(r[0], r[2], r[3], r[4]): r[5] for r in kept}
-    for key, rows in by_use.items():
-        top = _newest(rows, len(rows))
-        for rank, event_id in enumerate(top[:EVIDENCE_PER_DAY], start=1):
-            assert ranked[(*key, event_id)] == rank
+    marked: dict[tuple, list[str]] = {(day, system, purpose): [] for day, _, system, purpose, _, _ in kept}
+    for day, _, system, purpose, event_id, use_newest in sorted(kept, key=lambda r: r[4]):
+        if use_newest:
+            marked[(day, system, purpose)].append(event_id)
+    assert marked == {k: _kept(v) for k, v in by_use.items()}
 
 
 def test_transfer_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
@@ -136,7 +144,7 @@ def test_transfer_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> No
         key=str,
     )
     kept = con.sql("select event_date, jurisdiction, region, event_id from audit_transfer_evidence").fetchall()
-    assert sorted(kept, key=str) == sorted(((*k, i) for k, v in groups.items() for i in _newest(v)), key=str)
+    assert sorted(kept, key=str) == sorted(((*k, i) for k, v in groups.items() for i in _kept(v)), key=str)
     subjects = con.sql("select jurisdiction, region, subject_id, first_date from audit_transfer_subjects").fetchall()
     assert sorted(subjects, key=str) == sorted(((*k, d) for k, d in firsts.items()), key=str)
     assert ("EU", "eu-fra", "s1", DAY1) in subjects

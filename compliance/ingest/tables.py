@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS audit_purpose_days (
 );
 CREATE TABLE IF NOT EXISTS audit_purpose_evidence (
     event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR,
-    use_rank BIGINT
+    use_newest BOOLEAN
 );
 CREATE TABLE IF NOT EXISTS audit_transfer_days (
     event_date DATE, jurisdiction VARCHAR, region VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP

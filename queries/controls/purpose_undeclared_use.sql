@@ -163,7 +163,7 @@ allowed_uses as (
     group by system_id, purpose
 ),
 
--- The newest 20 events of each allowed use: each day's newest 20 per use are ranked in the rollup.
+-- The newest 20 events of each allowed use: the rollup marks each day's newest per use (`use_newest`).
 allowed_evidence as (
     select
         e.system_id,
@@ -176,7 +176,7 @@ allowed_evidence as (
         on v.system_id = e.system_id
         and v.purpose = e.purpose
     where e.event_date <= $as_of
-      and e.use_rank <= 20
+      and e.use_newest
       and v.verdict = 'allowed'
     group by e.system_id, e.purpose
 ),

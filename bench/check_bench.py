@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # The floor a full check is compared to: one plain actor-day GROUP BY over audit_events (the shape of the access
-# baselines), its groups handed over as Arrow as the findings are. Timed warm, best of three, like the check after it.
+# baselines), its groups handed over as Arrow as the findings are.
 SINGLE_PASS = """
 select actor_id, event_date, count(*) as events, sum(record_count) as records
 from audit_events
@@ -60,26 +60,40 @@ out = run_query(con, 'access_volume_spike', {{'as_of': {as_of!r}}}, load_policy(
 print(json.dumps({{"seconds": time.perf_counter() - t0, "alarms": out.filter(out['status'] == 'alarm').height}}))
 """
 
+# Timed two ways, each side under the same conditions (issue 10): cold, as the first query of a fresh process (what
+# `compliance check` pays: it always starts a fresh process, and the database pages come from the OS, not from
+# DuckDB's buffer pool), and warm, repeated in the same process. Cold is the honest comparison for a command;
+# warm divides by a pass that reads cached columns in milliseconds, so it mostly measures per-query overhead.
+# Wall time and this process's CPU time (all DuckDB threads): on a shared, loaded machine the CPU ratio is the
+# steadier of the two, since waiting for a core counts in wall time only.
+SINGLE_PASS_RUN = """
+import duckdb, json, time
+con = duckdb.connect('{db}', read_only=True, config={{'memory_limit': '{mem}'}})
+def timed():
+    t0, c0 = time.perf_counter(), time.process_time()
+    groups = con.sql('''{single}''').to_arrow_table()
+    return time.perf_counter() - t0, time.process_time() - c0, groups.num_rows
+cold, cold_cpu, rows = timed()
+warm = [timed() for _ in range(3)]
+print(json.dumps({{"cold": cold, "cold_cpu": cold_cpu, "warm": min(w for w, _, _ in warm),
+                  "warm_cpu": min(c for _, c, _ in warm), "groups": rows}}))
+"""
+
 FULL_CHECK = """
-import duckdb, json, time, datetime
+import duckdb, json, time, datetime, os
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
 from compliance.queries import controls, run_query
 con = duckdb.connect('{db}', read_only=True, config={{'memory_limit': '{mem}'}})
 policy = load_policy()
 as_of = datetime.date.fromisoformat({as_of!r})
-t0 = time.perf_counter(); con.sql('''{single}''').to_arrow_table(); single_cold = time.perf_counter() - t0  # first run
-# Wall time and this process's CPU time (all DuckDB threads): on a shared, loaded machine the CPU ratio is the
-# steadier of the two, since waiting for a core counts in wall time only.
-single, single_cpu = float('inf'), float('inf')
-for _ in range(3):
+def timed():
     t0, c0 = time.perf_counter(), time.process_time()
-    groups = con.sql('''{single}''').to_arrow_table()
-    single, single_cpu = min(single, time.perf_counter() - t0), min(single_cpu, time.process_time() - c0)
-t0, c0 = time.perf_counter(), time.process_time()
-full = run_controls(con, policy, as_of)
-t_full, t_full_cpu = time.perf_counter() - t0, time.process_time() - c0
-load = __import__('os').getloadavg()[0]
+    full = run_controls(con, policy, as_of)
+    return time.perf_counter() - t0, time.process_time() - c0, full
+t_full, t_full_cpu, full = timed()  # cold: the first query of the process
+t_warm, t_warm_cpu, _ = timed()
+load = os.getloadavg()[0]
 per = {{}}
 for q in controls():
     t1 = time.perf_counter(); run_query(con, q, {{'as_of': as_of}}, policy); per[q.control_id] = time.perf_counter() - t1
@@ -90,8 +104,8 @@ t1 = time.perf_counter()
 with materialised_models(con, controls(), policy, as_of) as stored:
     models = {{"seconds": time.perf_counter() - t1, "count": len(stored)}}
 events = con.sql('select count(*) from audit_events').fetchall()[0][0]
-print(json.dumps({{"single": single, "single_cold": single_cold, "single_cpu": single_cpu, "full_cpu": t_full_cpu, "load": load,
-                  "groups": groups.num_rows, "full": t_full, "per": per, "events": events, "models": models,
+print(json.dumps({{"full": t_full, "full_cpu": t_full_cpu, "warm": t_warm, "warm_cpu": t_warm_cpu, "load": load,
+                  "per": per, "events": events, "models": models,
                   "alarms": full.filter(full['status'] == 'alarm').height, "errors": full.filter(full['status'] == 'error').height}}))
 """
 
@@ -103,29 +117,34 @@ def bench_check(scales: list[int]) -> None:
         db: Path = database(scale)
         with __import__("duckdb").connect(str(db), read_only=True) as con:
             as_of = str(con.sql("select max(event_date) from audit_events").fetchall()[0][0])
-        full, _t_full_proc, m_full = run_measured(
-            FULL_CHECK.format(db=db, mem=MEMORY_LIMIT, as_of=as_of, single=SINGLE_PASS)
-        )
+        single, _, _ = run_measured(SINGLE_PASS_RUN.format(db=db, mem=MEMORY_LIMIT, single=SINGLE_PASS))
+        full, _t_full_proc, m_full = run_measured(FULL_CHECK.format(db=db, mem=MEMORY_LIMIT, as_of=as_of))
         duck, _, m_duck = run_measured(DUCKDB_VOLUME_SPIKE.format(db=db, mem=MEMORY_LIMIT, as_of=as_of))
         pand, _, m_pand = run_measured(PANDAS_VOLUME_SPIKE.format(db=db, mem=MEMORY_LIMIT))
         m_events = full["events"] / 1e6
         print(f"\n## check, {full['events']:,} audit events, as of {as_of}, memory_limit {MEMORY_LIMIT}")
         print(
-            f"plain actor-day GROUP BY over audit_events (actor_id, event_date, count(*), sum(record_count)): "
-            f"{full['single']:.2f} s for {full['groups']:,} groups (best of 3, warm; the first run, which reads the "
-            f"table from disk, {full['single_cold']:.2f} s)"
+            f"plain actor-day GROUP BY over audit_events (actor_id, event_date, count(*), sum(record_count)), "
+            f"{single['groups']:,} groups: cold (first query of a fresh process) {single['cold']:.2f} s, "
+            f"{single['cold_cpu']:.2f} CPU s; warm (best of 3 after it) {single['warm']:.3f} s, "
+            f"{single['warm_cpu']:.3f} CPU s"
         )
         print(
-            f"full check ({len(full['per'])} controls): {full['full']:.2f} s = {full['full'] / full['single']:.1f}x that "
-            f"pass warm, {full['full'] / full['single_cold']:.1f}x its cold first run (target <= 10x); "
-            f"{full['alarms']} alarms, {full['errors']} errors; process peak {m_full:.0f} MB"
+            f"full check ({len(full['per'])} controls), {full['alarms']} alarms, {full['errors']} errors, process "
+            f"peak {m_full:.0f} MB: cold (first query of its own fresh process) {full['full']:.2f} s, "
+            f"{full['full_cpu']:.2f} CPU s; warm (run again) {full['warm']:.2f} s, {full['warm_cpu']:.2f} CPU s"
         )
         print(
-            f"  of which the {full['models']['count']} shared models (queries/models/), built once: {full['models']['seconds']:.2f} s"
+            f"  check / pass, both cold (the honest comparison: a check always starts cold; target <= 10x): "
+            f"{full['full'] / single['cold']:.1f}x wall, {full['full_cpu'] / single['cold_cpu']:.1f}x CPU"
         )
         print(
-            f"in CPU seconds (all threads): pass {full['single_cpu']:.2f} s, check {full['full_cpu']:.2f} s = "
-            f"{full['full_cpu'] / full['single_cpu']:.1f}x; load average at the time {full['load']:.1f} "
+            f"  check / pass, both warm (mostly per-query overhead against a cached scan): "
+            f"{full['warm'] / single['warm']:.1f}x wall, {full['warm_cpu'] / single['warm_cpu']:.1f}x CPU"
+        )
+        print(
+            f"  of which the {full['models']['count']} shared models (queries/models/), built once: "
+            f"{full['models']['seconds']:.2f} s; load average at the time {full['load']:.1f} "
             "(2 cores: above 2, other work inflates the wall times)"
         )
         print(f"{'control':40} {'seconds':>8} {'ms per M events':>16}")

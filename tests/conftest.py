@@ -2,7 +2,7 @@
 
 `make_db({"audit_events": [{...}, ...], ...})` creates every table of docs/database.md, writes the
 reference tables from the repository's policy files, inserts the given rows (absent columns are
-NULL) and derives `dsr_deadlines` and `retention_rules_resolved`, so a query test states its input
+NULL) and derives `dsr_deadlines`, `retention_rules_resolved` and the daily rollups, so a query test states its input
 and its expected answer literally.
 """
 
@@ -20,7 +20,12 @@ import polars as pl
 import pytest
 
 from compliance.config.bundle import Policy, load_policy
-from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, build_retention_rules
+from compliance.ingest.derive import (
+    build_dsr_deadlines,
+    build_incident_local_dates,
+    build_retention_rules,
+    derive_event_rollups,
+)
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 
@@ -48,6 +53,7 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
     build_dsr_deadlines(con, policy)
     build_incident_local_dates(con, policy)
     build_retention_rules(con)
+    derive_event_rollups(con)
     return con
 
 

@@ -153,7 +153,8 @@ def test_demo_database_from_an_older_version_is_brought_up_to_date(demo_build, t
     shutil.copyfile(demo_build.db, db)
     rw = duckdb.connect(str(db))
     # Tables later versions added (derived, bookkeeping, a contract source, the DSR timeline).
-    older = ("retention_rules_resolved", "findings_runs", "findings", "incident_notifications", "dsr_states")
+    older = ("retention_rules_resolved", "findings_runs", "findings", "incident_notifications", "dsr_states",
+             "audit_category_days", "audit_transfer_subjects")  # fmt: skip
     for table in older:
         rw.execute(f"drop table {table}").fetchall()
     rw.close()
@@ -164,6 +165,12 @@ def test_demo_database_from_an_older_version_is_brought_up_to_date(demo_build, t
     try:
         assert con.sql("select count(*) from retention_rules_resolved").fetchall()[0][0] > 0
         assert con.sql("select count(*) from dsr_states").fetchall()[0][0] > 0
+        # the daily rollups of audit events, derived again for every day
+        assert (
+            con.sql("select count(distinct event_date) from audit_category_days").fetchall()
+            == con.sql("select count(distinct event_date) from audit_events where len(categories) > 0").fetchall()
+        )
+        assert con.sql("select count(*) from audit_transfer_subjects").fetchall()[0][0] > 0
         assert {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()} >= set(older)
         assert len(fresh_controls(con, POLICY, default_as_of(con))) == CONTROL_COUNT
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -116,3 +118,171 @@ def _resolved_row(rules: list[RecordRetention], system: str | None, store: str |
         return (system, store, category, *[None] * 9)
     return (system, store, category, rule.data_category, rule.system, rule.store, specificity(rule),
             rule.period_days, rule.clock, rule.grace_days, rule.action, rule.basis)  # fmt: skip
+
+
+# --- Daily rollups of audit events that the data-map controls read instead of rescanning audit_events -------------
+#
+# Each table is keyed by `event_date`, so a control's `event_date <= $as_of` is a filter on it, and rows of one day
+# depend only on that day's events: `derive_event_rollups(con, dates)` deletes and recomputes just those days (a
+# daily load calls it with the days it touched; a full ingest with every day). The `*_evidence` tables keep, per
+# group and day, the events at or after its EVIDENCE_PER_DAY-th newest timestamp (the 20 newest, and any event
+# tied with the 20th): the newest 20 of any set of days are among them, so a control's "20 most recent events"
+# (ordered by occurred_at, then event_id) is exact for every as-of date. A threshold, not a ranking window: one
+# aggregate instead of sorting every event of the day.
+
+EVIDENCE_PER_DAY = 20
+_DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'"
+
+
+@dataclass(frozen=True)
+class _Rollup:
+    events: str  # the events it groups, on the days in `_days` (a one-column temp table of dates)
+    keys: tuple[str, ...]  # its group columns besides event_date
+    days: str  # table of per-day counts
+    measures: str  # the days table's aggregates, after its keys
+    evidence: str  # table of each group-day's newest events
+
+
+# Categories: every event that carries one (the enrichment lists each once). Purposes: successful data actions
+# that declare one, attributed to the system that recorded them, else the one their resource_type belongs to in
+# the data map (purpose.undeclared_use). Transfers: successful events touching a subject in a processing region
+# (a denied or failed attempt processed nothing), by the subject's jurisdiction (NULL: unknown) and the region.
+_ROLLUPS = (
+    _Rollup(
+        events="""
+            select e.event_date, c.data_category, e.occurred_at, e.event_id
+            from audit_events as e
+            cross join unnest(e.categories) as c (data_category)
+            where e.event_date in (select event_date from _days)""",
+        keys=("data_category",),
+        days="audit_category_days",
+        measures="count(*), min(occurred_at), max(occurred_at)",
+        evidence="audit_category_evidence",
+    ),
+    _Rollup(
+        events=f"""
+            select e.event_date, e.actor_id, coalesce(e.system, rt.system_id) as system_id, e.purpose, e.occurred_at,
+                   e.event_id, coalesce(e.record_count, 1) as records
+            from audit_events as e
+            left join (select distinct resource_type, system_id from ref_resource_types) as rt
+                on rt.resource_type = e.resource_type
+            where e.purpose is not null
+              and e.outcome = 'success'
+              and e.action in ({_DATA_ACTIONS})
+              and e.event_date in (select event_date from _days)""",
+        keys=("actor_id", "system_id", "purpose"),
+        days="audit_purpose_days",
+        measures="count(*), sum(records), min(occurred_at), max(occurred_at)",
+        evidence="audit_purpose_evidence",
+    ),
+    _Rollup(
+        events="""
+            select e.event_date, e.subject_jurisdiction as jurisdiction, e.processing_region as region, e.subject_id,
+                   e.occurred_at, e.event_id
+            from audit_events as e
+            where e.subject_id is not null
+              and e.processing_region is not null
+              and e.outcome = 'success'
+              and e.event_date in (select event_date from _days)""",
+        keys=("jurisdiction", "region"),
+        days="audit_transfer_days",
+        measures="count(*), min(occurred_at), max(occurred_at)",
+        evidence="audit_transfer_evidence",
+    ),
+)
+ROLLUP_TABLES = (*(t for r in _ROLLUPS for t in (r.days, r.evidence)), "audit_transfer_subjects")
+
+
+def _since(keys: tuple[str, ...], alias: str) -> str:
+    """A join of `_events` (as e) to each (event_date, keys) group's EVIDENCE_PER_DAY-th newest timestamp."""
+    cols = ", ".join(("event_date", *keys))
+    on = " and ".join(f"{alias}.{k} is not distinct from e.{k}" for k in ("event_date", *keys))
+    return (
+        f"inner join (select {cols}, list_last(max(occurred_at, {EVIDENCE_PER_DAY})) as since "
+        f"from _events group by {cols}) as {alias} on {on}"
+    )
+
+
+def _evidence_select(rollup: _Rollup) -> str:
+    cols = ", ".join(f"e.{c}" for c in ("event_date", *rollup.keys, "occurred_at", "event_id"))
+    if rollup.days != "audit_purpose_days":
+        return f"select {cols} from _events as e {_since(rollup.keys, 't')} where e.occurred_at >= t.since"
+    # Kept per actor, day, system and purpose (an actor-day alarm's evidence); `use_newest` marks the newest of
+    # the day's system and purpose whoever acted (an allowed use's evidence): each is among its actor's newest.
+    return (
+        f"select {cols}, e.occurred_at >= u.since as use_newest from _events as e "
+        f"{_since(rollup.keys, 't')} {_since(('system_id', 'purpose'), 'u')} where e.occurred_at >= t.since"
+    )
+
+
+# `audit_transfer_subjects`: each subject's first day in a (jurisdiction, region), so "distinct subjects up to a
+# date" is a count of small rows. Not a per-day table: recomputing some days recomputes the first day of every
+# (jurisdiction, region, subject) those days touch or held, from all of its events.
+_TRANSFER_KEYS = """
+    create or replace temp table _transfer_keys as
+    select distinct jurisdiction, region, subject_id from _events
+    union
+    select jurisdiction, region, subject_id from audit_transfer_subjects
+    where first_date in (select event_date from _days)
+"""
+_TRANSFER_FIRST_DAYS = """
+    insert into audit_transfer_subjects
+    select e.subject_jurisdiction, e.processing_region, e.subject_id, min(e.event_date)
+    from audit_events as e
+    inner join _transfer_keys as k
+        on k.jurisdiction is not distinct from e.subject_jurisdiction
+        and k.region = e.processing_region
+        and k.subject_id = e.subject_id
+    where e.outcome = 'success'
+    group by e.subject_jurisdiction, e.processing_region, e.subject_id
+"""
+
+
+def _derive_transfer_subjects(con: duckdb.DuckDBPyConnection, every_day: bool) -> None:
+    """From `_events` holding the days' transfer events."""
+    if every_day:  # the table was emptied: every key's first day, in one pass
+        con.execute(
+            "insert into audit_transfer_subjects select jurisdiction, region, subject_id, min(event_date) "
+            "from _events group by jurisdiction, region, subject_id"
+        ).fetchall()
+        return
+    con.execute(_TRANSFER_KEYS).fetchall()
+    con.execute(
+        """delete from audit_transfer_subjects as s where exists (
+               select 1 from _transfer_keys as k
+               where k.jurisdiction is not distinct from s.jurisdiction and k.region = s.region
+                 and k.subject_id = s.subject_id)"""
+    ).fetchall()
+    con.execute(_TRANSFER_FIRST_DAYS).fetchall()
+    con.execute("drop table _transfer_keys").fetchall()
+
+
+def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None) -> int:
+    """Recompute the daily rollups (docs/database.md) for the event dates `dates` (None: every date in
+    audit_events, replacing the tables whole). Rows of other days are left as they are, so an incremental
+    load passes the days whose events it added or replaced. Returns the number of days recomputed."""
+    con.execute("create or replace temp table _days (event_date date)").fetchall()
+    try:
+        if dates is None:
+            con.execute("insert into _days select distinct event_date from audit_events").fetchall()
+            for table in ROLLUP_TABLES:
+                con.execute(f"delete from {table}").fetchall()
+        else:
+            con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
+            for rollup in _ROLLUPS:
+                for table in (rollup.days, rollup.evidence):
+                    con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()
+        for rollup in _ROLLUPS:
+            # The day's events once, for both tables (and the transfer subjects).
+            con.execute(f"create or replace temp table _events as {rollup.events}").fetchall()
+            keys = ", ".join(("event_date", *rollup.keys))
+            con.execute(
+                f"insert into {rollup.days} select {keys}, {rollup.measures} from _events group by {keys}"
+            ).fetchall()
+            con.execute(f"insert into {rollup.evidence} {_evidence_select(rollup)}").fetchall()
+            if rollup.days == "audit_transfer_days":
+                _derive_transfer_subjects(con, every_day=dates is None)
+        return int(con.execute("select count(*) from _days").fetchall()[0][0])
+    finally:
+        con.execute("drop table if exists _events").fetchall()
+        con.execute("drop table if exists _days").fetchall()

@@ -34,7 +34,12 @@ import polars as pl
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest import enrich
-from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, build_retention_rules
+from compliance.ingest.derive import (
+    build_dsr_deadlines,
+    build_incident_local_dates,
+    build_retention_rules,
+    derive_event_rollups,
+)
 from compliance.ingest.readers import (
     MAX_RAW_CHARS,
     UNCLOSED_QUOTE,
@@ -985,6 +990,10 @@ def _ingest_locked(
                     enrich.rebuild(con, s)
         if "audit" in touched or "directory" in touched or policy_changed:
             enrich.apply_role_changes(con)
+        # The daily rollups of audit events: every day, when events, their enrichment (reference sources,
+        # policy) or the tables themselves (an older database) changed.
+        if "audit" in touched or touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
+            derive_event_rollups(con)
         if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
             build_dsr_deadlines(con, policy)
         # A table per incident, rebuilt on every published load (a database from before it existed gets it).

@@ -41,6 +41,30 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,
     basis VARCHAR
 );
+-- Daily rollups of audit events (compliance.ingest.derive.derive_event_rollups).
+CREATE TABLE IF NOT EXISTS audit_category_days (
+    event_date DATE, data_category VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_category_evidence (
+    event_date DATE, data_category VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS audit_purpose_days (
+    event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT,
+    first_at TIMESTAMP, last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_purpose_evidence (
+    event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR,
+    use_newest BOOLEAN
+);
+CREATE TABLE IF NOT EXISTS audit_transfer_days (
+    event_date DATE, jurisdiction VARCHAR, region VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_transfer_evidence (
+    event_date DATE, jurisdiction VARCHAR, region VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR
+);
+CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
+    jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
+);
 """
 
 BOOKKEEPING_DDL = """

@@ -7,38 +7,57 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with observed as (
-    -- Evidence ids: audit event ids as-is, inventory records as `<system>/<store>/<record_id>`. A record
-    -- counts as seen from its `created_at` (it has held the category since then). Ingestion stores each
-    -- event's categories once (docs/database.md), so no distinct is needed over tens of millions of pairs.
+-- Audit events are read from their daily rollups (docs/database.md: one row per day and category, and the
+-- newest 20 events of each), so the control never rescans audit_events; inventory records are few.
+with event_days as (
     select
-        c.data_category,
-        'event' as source_kind,
-        e.event_id as evidence_id,
-        e.occurred_at as seen_at
-    from audit_events as e
-    cross join unnest(e.categories) as c (data_category)
-    where e.event_date <= $as_of
+        data_category,
+        events,
+        first_at,
+        last_at
+    from audit_category_days
+    where event_date <= $as_of
+),
 
-    union all
-
+held_records as (
+    -- A record counts as seen from its `created_at` (it has held the category since then).
     select
         r.data_category,
-        'record' as source_kind,
         r.system || '/' || r.store || '/' || r.record_id as evidence_id,
         r.created_at as seen_at
     from inventory_records as r
     where cast(r.created_at as date) <= $as_of
 ),
 
+-- Evidence ids: audit event ids as-is, inventory records as `<system>/<store>/<record_id>`. Each event is
+-- listed once per category it carries (ingestion stores its categories once), so plain counts are distinct.
+observed as (
+    select
+        data_category,
+        events,
+        0 as records,
+        first_at,
+        last_at
+    from event_days
+
+    union all
+
+    select
+        data_category,
+        0 as events,
+        1 as records,
+        seen_at as first_at,
+        seen_at as last_at
+    from held_records
+),
+
 per_category as (
     select
         data_category,
-        -- `observed` holds each (category, id) once, so plain counts are distinct counts
-        count(case when source_kind = 'event' then 1 end) as events,
-        count(case when source_kind = 'record' then 1 end) as records,
-        min(seen_at) as first_seen_at,
-        max(seen_at) as last_seen_at
+        sum(events) as events,
+        sum(records) as records,
+        min(first_at) as first_seen_at,
+        max(last_at) as last_seen_at
     from observed
     group by data_category
 ),
@@ -66,13 +85,31 @@ coverage as (
     ) as s on s.data_category = p.data_category
 ),
 
--- The 20 most recent ids per category: enough to audit a finding without listing millions.
+-- The 20 most recent ids per category: enough to audit a finding without listing millions. The rollup keeps
+-- each day's newest 20 events per category, so the newest 20 of all days are among them.
+evidence_candidates as (
+    select
+        data_category,
+        event_id as evidence_id,
+        occurred_at as seen_at
+    from audit_category_evidence
+    where event_date <= $as_of
+
+    union all
+
+    select
+        data_category,
+        evidence_id,
+        seen_at
+    from held_records
+),
+
 -- duckdb: max_by(x, y, n) keeps the top n in one aggregate pass (Spark: row_number() over a window).
 evidence as (
     select
         data_category,
         max_by(evidence_id, row(seen_at, evidence_id), 20) as evidence  -- ties broken by id: stable output
-    from observed
+    from evidence_candidates
     group by data_category
 ),
 

@@ -7,31 +7,22 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with resource_systems as (
-    -- ref_resource_types has one row per category; the policy loader guarantees one system per type.
-    select distinct
-        resource_type,
-        system_id
-    from ref_resource_types
-),
-
-purpose_events as (
-    -- A denied or failed attempt used no data, so only successful data actions are judged. The system
-    -- is the one that recorded the event, else the one its resource_type belongs to in the data map.
+-- Audit events are read from their daily rollups (docs/database.md): `audit_purpose_days` counts, per day,
+-- actor, system and purpose, the successful data actions that declare a purpose (a denied or failed attempt
+-- used no data), attributed to the system that recorded them, else the one their resource_type belongs to in
+-- the data map; `audit_purpose_evidence` keeps the newest of them. So the control never rescans audit_events.
+with use_days as (
     select
-        e.event_id,
-        e.actor_id,
-        e.event_date,
-        e.occurred_at,
-        e.purpose,
-        coalesce(e.system, rt.system_id) as system_id,
-        coalesce(e.record_count, 1) as records
-    from audit_events as e
-    left join resource_systems as rt on rt.resource_type = e.resource_type
-    where e.purpose is not null
-      and e.outcome = 'success'
-      and e.action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and e.event_date <= $as_of
+        actor_id,
+        event_date,
+        system_id,
+        purpose,
+        events,
+        records,
+        first_at,
+        last_at
+    from audit_purpose_days
+    where event_date <= $as_of
 ),
 
 -- Each (system, purpose) judged once: prohibited, allowed or undeclared (data_use_observations).
@@ -45,12 +36,12 @@ verdicts as (
 
 judged as (
     select
-        e.*,
+        d.*,
         v.verdict
-    from purpose_events as e
+    from use_days as d
     inner join verdicts as v
-        on v.system_id is not distinct from e.system_id
-        and v.purpose = e.purpose
+        on v.system_id is not distinct from d.system_id
+        and v.purpose = d.purpose
 ),
 
 -- Alarms: one row per actor and UTC day, listing each offending (system, purpose).
@@ -61,7 +52,7 @@ alarm_uses as (
         system_id,
         purpose,
         verdict,
-        count(*) as events,
+        sum(events) as events,
         sum(records) as records
     from judged
     where verdict <> 'allowed'
@@ -89,15 +80,23 @@ alarm_days as (
     group by actor_id, event_date
 ),
 
+-- The day's newest events of each offending (actor, system, purpose) are kept in the rollup, so the
+-- newest 20 of the actor-day are among them.
 alarm_ranked as (
     select
-        actor_id,
-        event_date,
-        event_id,
-        occurred_at,
-        row_number() over (partition by actor_id, event_date order by occurred_at desc, event_id desc) as evidence_rank
-    from judged
-    where verdict <> 'allowed'
+        e.actor_id,
+        e.event_date,
+        e.event_id,
+        e.occurred_at,
+        row_number() over (
+            partition by e.actor_id, e.event_date order by e.occurred_at desc, e.event_id desc
+        ) as evidence_rank
+    from audit_purpose_evidence as e
+    inner join verdicts as v
+        on v.system_id is not distinct from e.system_id
+        and v.purpose = e.purpose
+    where e.event_date <= $as_of
+      and v.verdict <> 'allowed'
 ),
 
 alarm_evidence as (
@@ -129,22 +128,53 @@ alarms as (
 
 -- ok: one summary row per allowed (system, purpose), resource `use:<system>/<purpose>` (actor-day
 -- resources are kept for alarms, so the ok side stays a handful of rows).
-allowed as (
+allowed_uses as (
     select
-        'use:' || system_id || '/' || purpose as resource,
-        'ok' as status,
-        'info' as severity,
-        'Purpose ' || purpose || ' is a declared use of ' || system_id || ': ' || cast(count(*) as varchar)
-        || ' events (' || cast(sum(records) as varchar) || ' records) by ' || cast(count(distinct actor_id) as varchar)
-        || ' actors from ' || cast(cast(min(occurred_at) as date) as varchar) || ' to '
-        || cast(cast(max(occurred_at) as date) as varchar) || '.' as reason,
-        max(occurred_at) as observed_at,
-        -- duckdb: max_by(x, y, n) keeps the 20 most recent in one aggregate pass instead of a window over
-        -- every allowed event (Spark: a row_number() window); ties broken by id so output is stable.
-        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+        system_id,
+        purpose,
+        sum(events) as events,
+        sum(records) as records,
+        count(distinct actor_id) as actors,
+        min(first_at) as first_at,
+        max(last_at) as last_at
     from judged
     where verdict = 'allowed'
     group by system_id, purpose
+),
+
+-- The newest 20 events of each allowed use: the rollup marks each day's newest per use (`use_newest`).
+allowed_evidence as (
+    select
+        e.system_id,
+        e.purpose,
+        -- duckdb: max_by(x, y, n) keeps the 20 most recent in one aggregate pass (Spark: a row_number()
+        -- window); ties broken by id so output is stable.
+        max_by(e.event_id, row(e.occurred_at, e.event_id), 20) as evidence
+    from audit_purpose_evidence as e
+    inner join verdicts as v
+        on v.system_id = e.system_id
+        and v.purpose = e.purpose
+    where e.event_date <= $as_of
+      and e.use_newest
+      and v.verdict = 'allowed'
+    group by e.system_id, e.purpose
+),
+
+allowed as (
+    select
+        'use:' || u.system_id || '/' || u.purpose as resource,
+        'ok' as status,
+        'info' as severity,
+        'Purpose ' || u.purpose || ' is a declared use of ' || u.system_id || ': ' || cast(u.events as varchar)
+        || ' events (' || cast(u.records as varchar) || ' records) by ' || cast(u.actors as varchar)
+        || ' actors from ' || cast(cast(u.first_at as date) as varchar) || ' to '
+        || cast(cast(u.last_at as date) as varchar) || '.' as reason,
+        u.last_at as observed_at,
+        ev.evidence
+    from allowed_uses as u
+    inner join allowed_evidence as ev
+        on ev.system_id = u.system_id
+        and ev.purpose = u.purpose
 ),
 
 final as (

@@ -7,21 +7,73 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with touches as (
-    -- A denied or failed attempt processed nothing, so only successful events count.
+-- Lawful and unknown-jurisdiction transfers are summarised from the daily rollups of audit events
+-- (docs/database.md: events per day, jurisdiction and region, their newest 20, and each subject's first day
+-- there), so only the events of unlawful (jurisdiction, region) pairs, usually none, are read from audit_events.
+with transfer_days as (
+    select
+        d.jurisdiction,
+        d.region,
+        d.events,
+        d.first_at,
+        d.last_at,
+        t.mechanism
+    from audit_transfer_days as d
+    left join ref_transfer_rules as t
+        on t.jurisdiction = d.jurisdiction
+        and t.region = d.region
+    where d.event_date <= $as_of
+),
+
+transfer_evidence as (
+    select
+        e.jurisdiction,
+        e.region,
+        e.occurred_at,
+        e.event_id,
+        t.mechanism
+    from audit_transfer_evidence as e
+    left join ref_transfer_rules as t
+        on t.jurisdiction = e.jurisdiction
+        and t.region = e.region
+    where e.event_date <= $as_of
+),
+
+transfer_subjects as (
+    select
+        s.jurisdiction,
+        s.region,
+        s.subject_id,
+        t.mechanism
+    from audit_transfer_subjects as s
+    left join ref_transfer_rules as t
+        on t.jurisdiction = s.jurisdiction
+        and t.region = s.region
+    where s.first_date <= $as_of
+),
+
+unlawful_pairs as (
+    select distinct
+        jurisdiction,
+        region
+    from transfer_days
+    where jurisdiction is not null
+      and mechanism is null
+),
+
+-- A denied or failed attempt processed nothing, so only successful events count (as in the rollups).
+touches as (
     select
         e.event_id,
         e.subject_id,
         e.subject_jurisdiction as jurisdiction,
         e.processing_region as region,
-        e.occurred_at,
-        t.mechanism
+        e.occurred_at
     from audit_events as e
-    left join ref_transfer_rules as t
-        on t.jurisdiction = e.subject_jurisdiction
-        and t.region = e.processing_region
+    inner join unlawful_pairs as p
+        on p.jurisdiction = e.subject_jurisdiction
+        and p.region = e.processing_region
     where e.subject_id is not null
-      and e.processing_region is not null
       and e.outcome = 'success'
       and e.event_date <= $as_of
 ),
@@ -44,8 +96,6 @@ unlawful_regions as (
         min(occurred_at) as first_at,
         max(occurred_at) as last_at
     from touches
-    where jurisdiction is not null
-      and mechanism is null
     group by subject_id, jurisdiction, region
 ),
 
@@ -67,8 +117,6 @@ unlawful_ranked as (
         event_id,
         row_number() over (partition by subject_id order by occurred_at desc, event_id desc) as evidence_rank
     from touches
-    where jurisdiction is not null
-      and mechanism is null
 ),
 
 unlawful_evidence as (
@@ -102,18 +150,49 @@ alarms as (
 -- every lawful event (Spark: a row_number() window); ties broken by id so output is stable.
 ok_rows as (
     select
-        'transfer:' || jurisdiction || '/' || region as resource,
+        'transfer:' || d.jurisdiction || '/' || d.region as resource,
         'ok' as status,
         'info' as severity,
-        cast(count(*) as varchar) || ' events touching ' || cast(count(distinct subject_id) as varchar) || ' '
-        || jurisdiction || ' subjects were processed in ' || region || ' under ' || min(mechanism) || ', from '
-        || cast(cast(min(occurred_at) as date) as varchar) || ' to ' || cast(cast(max(occurred_at) as date) as varchar)
+        cast(d.events as varchar) || ' events touching ' || cast(s.subjects as varchar) || ' '
+        || d.jurisdiction || ' subjects were processed in ' || d.region || ' under ' || d.mechanism || ', from '
+        || cast(cast(d.first_at as date) as varchar) || ' to ' || cast(cast(d.last_at as date) as varchar)
         || '.' as reason,
-        max(occurred_at) as observed_at,
-        max_by(event_id, row(occurred_at, event_id), 20) as evidence
-    from touches
-    where mechanism is not null
-    group by jurisdiction, region
+        d.last_at as observed_at,
+        ev.evidence
+    from (
+        select
+            jurisdiction,
+            region,
+            sum(events) as events,
+            min(mechanism) as mechanism,
+            min(first_at) as first_at,
+            max(last_at) as last_at
+        from transfer_days
+        where mechanism is not null
+        group by jurisdiction, region
+    ) as d
+    inner join (
+        select
+            jurisdiction,
+            region,
+            count(distinct subject_id) as subjects
+        from transfer_subjects
+        where mechanism is not null
+        group by jurisdiction, region
+    ) as s
+        on s.jurisdiction = d.jurisdiction
+        and s.region = d.region
+    inner join (
+        select
+            jurisdiction,
+            region,
+            max_by(event_id, row(occurred_at, event_id), 20) as evidence
+        from transfer_evidence
+        where mechanism is not null
+        group by jurisdiction, region
+    ) as ev
+        on ev.jurisdiction = d.jurisdiction
+        and ev.region = d.region
 ),
 
 -- info: without a jurisdiction no rule applies, so these transfers cannot be judged either way.
@@ -122,15 +201,31 @@ info_rows as (
         'source:audit' as resource,
         'info' as status,
         'info' as severity,
-        cast(count(*) as varchar) || ' events touching ' || cast(count(distinct subject_id) as varchar)
-        || ' subjects of unknown jurisdiction, from ' || cast(cast(min(occurred_at) as date) as varchar) || ' to '
-        || cast(cast(max(occurred_at) as date) as varchar) || ', could not be checked against the transfer rules.'
+        cast(d.events as varchar) || ' events touching ' || cast(s.subjects as varchar)
+        || ' subjects of unknown jurisdiction, from ' || cast(cast(d.first_at as date) as varchar) || ' to '
+        || cast(cast(d.last_at as date) as varchar) || ', could not be checked against the transfer rules.'
         as reason,
-        max(occurred_at) as observed_at,
-        max_by(event_id, row(occurred_at, event_id), 20) as evidence
-    from touches
-    where jurisdiction is null
-    having count(*) > 0
+        d.last_at as observed_at,
+        ev.evidence
+    from (
+        select
+            sum(events) as events,
+            min(first_at) as first_at,
+            max(last_at) as last_at
+        from transfer_days
+        where jurisdiction is null
+        having count(*) > 0
+    ) as d
+    cross join (
+        select count(distinct subject_id) as subjects
+        from transfer_subjects
+        where jurisdiction is null
+    ) as s
+    cross join (
+        select max_by(event_id, row(occurred_at, event_id), 20) as evidence
+        from transfer_evidence
+        where jurisdiction is null
+    ) as ev
 ),
 
 final as (

@@ -4,29 +4,19 @@
 -- params: as_of DATE
 -- returns: system_id VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT, first_seen DATE, last_seen DATE,
 --          declared BOOLEAN, declared_anywhere BOOLEAN, prohibited BOOLEAN, verdict VARCHAR
-with resource_systems as (
-    -- ref_resource_types has one row per category; the policy loader guarantees one system per type.
-    select distinct
-        resource_type,
-        system_id
-    from ref_resource_types
-),
-
-uses as (
+-- Read from the daily rollup `audit_purpose_days` (docs/database.md), which counts per day, actor, system and
+-- purpose exactly these events, so the judgement never rescans audit_events.
+with uses as (
     select
-        coalesce(e.system, rt.system_id) as system_id,
-        e.purpose,
-        count(*) as events,
-        cast(sum(coalesce(e.record_count, 1)) as bigint) as records,
-        min(e.event_date) as first_seen,
-        max(e.event_date) as last_seen
-    from audit_events as e
-    left join resource_systems as rt on rt.resource_type = e.resource_type
-    where e.purpose is not null
-      and e.outcome = 'success'
-      and e.action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and e.event_date <= $as_of
-    group by coalesce(e.system, rt.system_id), e.purpose
+        system_id,
+        purpose,
+        cast(sum(events) as bigint) as events,
+        cast(sum(records) as bigint) as records,
+        min(event_date) as first_seen,
+        max(event_date) as last_seen
+    from audit_purpose_days
+    where event_date <= $as_of
+    group by system_id, purpose
 ),
 
 -- A declared use covers its descendants (essential.service allows essential.service.operations).

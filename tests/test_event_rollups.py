@@ -1,0 +1,209 @@
+"""The daily rollups of audit events (compliance.ingest.derive.derive_event_rollups) equal what the events give.
+
+A hand-made fixture over three days: 26 reads of contacts on one day by two people with tied timestamps (so
+the newest-20 cut and its tie-break by event id matter), a failed read and a login (never counted as a
+purpose use), an event without a system whose resource_type names it in the data map, and a use the data map
+does not allow. Every rollup row is compared with the same figure computed in Python from the events, and a
+recompute of one day (what the incremental daily load does) with a full one. The two controls that read the
+rollups are then checked against the events directly: counts, and the newest 20 ids as evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+import duckdb
+import pytest
+
+from compliance.ingest.derive import EVIDENCE_PER_DAY, ROLLUP_TABLES, derive_event_rollups
+from compliance.queries import run_query
+
+DAY1, DAY2, DAY3 = dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 3)
+DATA_ACTIONS = {"read", "search", "export", "create", "update", "delete", "deidentify", "share"}
+
+
+def _event(n: int, day: dt.date, minute: int, **over: object) -> dict[str, object]:
+    at = dt.datetime.combine(day, dt.time(9, minute))
+    row: dict[str, object] = {
+        "event_id": f"ev-{n:03d}", "occurred_at": at, "event_date": day, "actor_id": "emp-a",
+        "actor_type": "employee", "action": "read", "outcome": "success", "system": "crm",
+        "resource_type": "contact", "categories": ["user.contact.email"], "purpose": "essential.service",
+        "record_count": 2,
+    }  # fmt: skip
+    return row | over
+
+
+def _events() -> list[dict[str, object]]:
+    rows = [_event(n, DAY1, n // 3, actor_id="emp-a" if n % 2 else "emp-b") for n in range(26)]  # ties by 3
+    rows += [
+        _event(30, DAY1, 50, outcome="failure"),  # a failed read used no data: no purpose use
+        _event(31, DAY1, 51, action="login", categories=[], purpose=None),
+        _event(32, DAY2, 5, system=None, categories=["user.contact.email", "user.name"]),  # system from its type
+        _event(33, DAY2, 6, purpose="marketing.advertising.third_party", record_count=None),  # not allowed
+        _event(34, DAY3, 7, categories=["user.biometric"]),
+    ]
+    # Subjects processed in regions: s1 (EU) in eu-fra on days 1 and 3 and in us-east on day 3; s2 (EU) in eu-fra
+    # and in ap-sin (no lawful mechanism) on day 2, its failed touch on day 1 not counting; s3 of unknown
+    # jurisdiction on day 2.
+    rows += [_event(35, DAY3, 8, categories=[], purpose=None), _event(36, DAY2, 7, categories=[], purpose=None)]
+    touches = {0: ("s1", "EU", "eu-fra"), 30: ("s2", "EU", "eu-fra"), 32: ("s3", None, "eu-fra"),
+               33: ("s2", "EU", "ap-sin"), 34: ("s1", "EU", "us-east"), 35: ("s1", "EU", "eu-fra"),
+               36: ("s2", "EU", "eu-fra")}  # fmt: skip
+    for row in rows:
+        if (n := int(str(row["event_id"])[3:])) in touches:
+            subject, jurisdiction, region = touches[n]
+            row |= {"subject_id": subject, "subject_jurisdiction": jurisdiction, "processing_region": region}
+    return rows
+
+
+@pytest.fixture
+def con(make_db) -> duckdb.DuckDBPyConnection:
+    return make_db({"audit_events": _events()})
+
+
+def _newest(rows: list[dict[str, object]], n: int = EVIDENCE_PER_DAY) -> list[str]:
+    ordered = sorted(rows, key=lambda r: (r["occurred_at"], r["event_id"]), reverse=True)
+    return [str(r["event_id"]) for r in ordered[:n]]
+
+
+def _kept(rows: list[dict[str, object]]) -> list[str]:
+    """What an evidence rollup keeps of a group-day: the events at or after its 20th newest timestamp."""
+    newest = sorted((r["occurred_at"] for r in rows), reverse=True)[:EVIDENCE_PER_DAY]
+    return sorted(str(r["event_id"]) for r in rows if r["occurred_at"] >= newest[-1])
+
+
+def _purpose_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, object]]:
+    systems = dict(con.sql("select distinct resource_type, system_id from ref_resource_types").fetchall())
+    return [
+        r | {"system_id": r["system"] or systems.get(r["resource_type"]), "records": r["record_count"] or 1}
+        for r in _events()
+        if r["purpose"] and r["outcome"] == "success" and r["action"] in DATA_ACTIONS
+    ]
+
+
+def test_category_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in _events():
+        for category in r["categories"]:
+            groups[(r["event_date"], category)].append(r)
+    days = con.sql("select event_date, data_category, events, first_at, last_at from audit_category_days").fetchall()
+    assert sorted(days) == sorted(
+        (*k, len(v), min(r["occurred_at"] for r in v), max(r["occurred_at"] for r in v)) for k, v in groups.items()
+    )
+    kept: dict[tuple, list[str]] = defaultdict(list)
+    for day, category, event_id in con.sql(
+        "select event_date, data_category, event_id from audit_category_evidence order by event_id"
+    ).fetchall():
+        kept[(day, category)].append(event_id)
+    assert kept == {k: _kept(v) for k, v in groups.items()}
+    # 27 that day: the newest 20 (down to ev-007 at 09:02) and ev-006, tied with it at 09:02
+    assert len(kept[(DAY1, "user.contact.email")]) == EVIDENCE_PER_DAY + 1
+    assert "ev-006" in kept[(DAY1, "user.contact.email")] and "ev-005" not in kept[(DAY1, "user.contact.email")]
+
+
+def test_purpose_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
+    uses = _purpose_rows(con)
+    assert {r["event_id"] for r in uses} == {f"ev-{n:03d}" for n in [*range(26), 32, 33, 34]}
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in uses:
+        groups[(r["event_date"], r["actor_id"], r["system_id"], r["purpose"])].append(r)
+    days = con.sql(
+        "select event_date, actor_id, system_id, purpose, events, records, first_at, last_at from audit_purpose_days"
+    ).fetchall()
+    assert sorted(days) == sorted(
+        (*k, len(v), sum(r["records"] for r in v), min(r["occurred_at"] for r in v), max(r["occurred_at"] for r in v))
+        for k, v in groups.items()
+    )
+    kept = con.sql(
+        "select event_date, actor_id, system_id, purpose, event_id, use_newest from audit_purpose_evidence"
+    ).fetchall()
+    assert sorted(r[:5] for r in kept) == sorted((*k, i) for k, v in groups.items() for i in _kept(v))
+    # use_newest: the newest of the day's system and purpose, whoever acted
+    by_use: dict[tuple, list[dict]] = defaultdict(list)
+    for r in uses:
+        by_use[(r["event_date"], r["system_id"], r["purpose"])].append(r)
+    marked: dict[tuple, list[str]] = {(day, system, purpose): [] for day, _, system, purpose, _, _ in kept}
+    for day, _, system, purpose, event_id, use_newest in sorted(kept, key=lambda r: r[4]):
+        if use_newest:
+            marked[(day, system, purpose)].append(event_id)
+    assert marked == {k: _kept(v) for k, v in by_use.items()}
+
+
+def test_transfer_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
+    touches = [r for r in _events() if r.get("subject_id") and r.get("processing_region") and r["outcome"] == "success"]
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    firsts: dict[tuple, dt.date] = {}
+    for r in touches:
+        groups[(r["event_date"], r["subject_jurisdiction"], r["processing_region"])].append(r)
+        key = (r["subject_jurisdiction"], r["processing_region"], r["subject_id"])
+        firsts[key] = min(firsts.get(key, r["event_date"]), r["event_date"])
+    days = con.sql("select event_date, jurisdiction, region, events, first_at, last_at from audit_transfer_days")
+    assert sorted(days.fetchall(), key=str) == sorted(
+        ((*k, len(v), min(r["occurred_at"] for r in v), max(r["occurred_at"] for r in v)) for k, v in groups.items()),
+        key=str,
+    )
+    kept = con.sql("select event_date, jurisdiction, region, event_id from audit_transfer_evidence").fetchall()
+    assert sorted(kept, key=str) == sorted(((*k, i) for k, v in groups.items() for i in _kept(v)), key=str)
+    subjects = con.sql("select jurisdiction, region, subject_id, first_date from audit_transfer_subjects").fetchall()
+    assert sorted(subjects, key=str) == sorted(((*k, d) for k, d in firsts.items()), key=str)
+    assert ("EU", "eu-fra", "s1", DAY1) in subjects
+
+
+def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnection) -> None:
+    # A daily load replaced day 2's events: recompute that day only.
+    con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()
+    con.execute(
+        "insert into audit_events by name select 'ev-900' as event_id, timestamp '2025-03-02 10:00:00' as occurred_at,"
+        " date '2025-03-02' as event_date, 'emp-c' as actor_id, 'employee' as actor_type, 'read' as action,"
+        " 'success' as outcome, 'crm' as system, 'contact' as resource_type, ['user.name'] as categories,"
+        " 'essential.service' as purpose, 's1' as subject_id, 'EU' as subject_jurisdiction,"
+        " 'eu-fra' as processing_region"
+    ).fetchall()
+    assert derive_event_rollups(con, [DAY2]) == 1
+    partial = {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
+    assert derive_event_rollups(con) == 3
+    assert partial == {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
+    assert ("ev-900",) in con.sql("select event_id from audit_purpose_evidence").fetchall()
+    # s2 and s3 were only touched (successfully) on day 2, whose events were replaced by ev-900 (s1)
+    assert con.sql("select region, subject_id, first_date from audit_transfer_subjects order by all").fetchall() == [
+        ("eu-fra", "s1", DAY1),
+        ("us-east", "s1", DAY3),
+    ]
+
+
+@pytest.mark.parametrize("as_of", [DAY1, DAY2, DAY3])
+def test_controls_read_the_rollups_exactly(con: duckdb.DuckDBPyConnection, policy, as_of: dt.date) -> None:
+    events = [r for r in _events() if r["event_date"] <= as_of]
+    datamap = run_query(con, "datamap_undeclared_category", {"as_of": as_of}, policy)
+    for row in datamap.iter_rows(named=True):
+        category = row["resource"].removeprefix("category:")
+        carrying = [r for r in events if category in r["categories"]]
+        assert row["evidence"] == _newest(carrying)
+        assert f"observed in {len(carrying)} audit events" in row["reason"]
+    purpose = run_query(con, "purpose_undeclared_use", {"as_of": as_of}, policy)
+    uses = [r for r in _purpose_rows(con) if r["event_date"] <= as_of]
+    allowed = purpose.filter(purpose["status"] == "ok").row(0, named=True)
+    assert allowed["resource"] == "use:crm/essential.service"
+    crm = [r for r in uses if r["system_id"] == "crm" and r["purpose"] == "essential.service"]
+    assert allowed["evidence"] == _newest(crm)
+    assert f": {len(crm)} events ({sum(r['records'] for r in crm)} records) by 2 actors" in allowed["reason"]
+    alarms = purpose.filter(purpose["status"] == "alarm")
+    assert alarms["resource"].to_list() == (["actor:emp-a@2025-03-02"] if as_of >= DAY2 else [])
+    if as_of >= DAY2:
+        assert alarms["evidence"].to_list() == [["ev-033"]]
+    transfer = run_query(con, "transfer_no_safeguard", {"as_of": as_of}, policy)
+    got = {r["resource"]: (r["status"], r["evidence"]) for r in transfer.iter_rows(named=True)}
+    eu_fra = {DAY1: ["ev-000"], DAY2: ["ev-036", "ev-000"], DAY3: ["ev-035", "ev-036", "ev-000"]}[as_of]
+    expected = {"transfer:EU/eu-fra": ("ok", eu_fra)}
+    if as_of >= DAY2:
+        expected |= {"subject:s2": ("alarm", ["ev-033"]), "source:audit": ("info", ["ev-032"])}
+    if as_of >= DAY3:
+        expected |= {"transfer:EU/us-east": ("ok", ["ev-034"])}
+    assert got == expected
+    if as_of >= DAY3:
+        assert (
+            got["transfer:EU/eu-fra"]
+            and "3 events touching 2 EU subjects"
+            in transfer.filter(transfer["resource"] == "transfer:EU/eu-fra")["reason"][0]
+        )

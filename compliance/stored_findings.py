@@ -50,6 +50,7 @@ from compliance.controls import (
     select_controls,
     sort_findings,
 )
+from compliance.ingest.derive import ROLLUP_TABLES
 from compliance.queries import Query, bind, run_query, with_dimensions
 from compliance.waivers import apply_waivers
 
@@ -176,6 +177,8 @@ class LoadChanges:
             "dsr_requests": {"dsr_deadlines", "dsr_states"},
             "incidents": {"incident_local_dates"},
             "inventory_records": {"retention_rules_resolved"},
+            # the daily rollups of audit events (compliance.ingest.derive.derive_event_rollups)
+            "audit_events": set(ROLLUP_TABLES),
         }
         for source, rebuilt in derived.items():
             if source in tables:

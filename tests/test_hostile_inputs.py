@@ -190,5 +190,6 @@ def test_cli_names_every_unread_and_failed_file_and_exits_1(
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "not read: " in proc.stdout and "passwd.jsonl" in proc.stdout and "not loaded: " in proc.stdout
+    assert "lines-blank.csv: 3 blank line(s)" in proc.stdout  # skipped lines are counted, never silent
     assert "the other files were loaded" in proc.stderr
     assert db.exists()

@@ -559,7 +559,7 @@ class _Loader:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
             raw = raw_lines_sql(file_kind(f.path))
-            if file_kind(f.path) == "csv":  # a record's raw text is every line it spans
+            if f.line_map is not None:  # a record's raw text is every line it spans
                 sql = f"""insert into rejects
                     select $run, $source, $file_id, $path, {line}, c._reject_field, c._reject_reason,
                            (select left(string_agg(r.raw, chr(10) order by r.line), {MAX_RAW_CHARS})

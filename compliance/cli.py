@@ -268,6 +268,10 @@ def _print_load_summary(db: Path, summary: IngestSummary) -> None:
         counts = ("files_loaded", "files_skipped", "rows_read", "rows_loaded", "rows_duplicate")
         table.add_row(str(row["source"]), *(f"{row[c]:,}" for c in counts), rejected)
     out.print(table)
+    for f in summary.files:  # lines with no data are skipped, never silently: named with their count
+        if f.blank_lines:
+            line = f"skipped: {f.path}: {f.blank_lines:,} blank line(s) (empty or only spaces and tabs: no data)"
+            out.print(line, soft_wrap=True, highlight=False, markup=False)
     _print_unread(summary)
     if summary.findings_as_of:
         out.print(

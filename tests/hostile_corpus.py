@@ -31,14 +31,19 @@ class Outcome:
     loaded: int = 0
     rejected: int = 0
     reason: str = ""
+    # When given (worked out by hand, the header is line 1): the physical line of each reject, of each
+    # loaded row (usage files: their event_id starts with the case id), and the blank lines skipped.
+    reject_lines: tuple[int, ...] = ()
+    row_lines: tuple[int, ...] = ()
+    blank_lines: int = 0
 
 
 def loaded(n: int) -> Outcome:
     return Outcome("loaded", loaded=n)
 
 
-def rejected(reason: str, n_bad: int = 1, n_good: int = 1) -> Outcome:
-    return Outcome("rejected", loaded=n_good, rejected=n_bad, reason=reason)
+def rejected(reason: str, n_bad: int = 1, n_good: int = 1, **lines: object) -> Outcome:
+    return Outcome("rejected", loaded=n_good, rejected=n_bad, reason=reason, **lines)  # type: ignore[arg-type]
 
 
 def failed(problem: str) -> Outcome:
@@ -458,7 +463,29 @@ def _cases() -> list[Case]:
         rejected("not true/false"))  # fmt: skip
     add("u-blank-lines-then-bad", "usage/blank-bad.csv",
         csv(u, csv_row(u, "u-blank-lines-then-bad"), "", "", f"u-blank-lines-then-bad-1,{TS},u1,x,maybe", ""),
-        rejected("not true/false"))  # fmt: skip
+        rejected("not true/false", blank_lines=3))  # fmt: skip
+    # True physical lines after empty and whitespace-only lines, quoted line breaks, CRLF, gzip, `;`, BOM.
+    # A line of nothing but spaces and tabs is skipped and counted, never a reject ("missing columns").
+    cid = "u-lines-blank"
+    add(cid, "usage/lines-blank.csv",
+        csv(u, csv_row(u, cid), "", "   ", "\t", csv_row(u, cid, 1).replace(",true", ",yes"), csv_row(u, cid, 2),
+            "too,many,x,y,z,w,q"),
+        rejected("", 2, 2, reject_lines=(6, 8), row_lines=(2, 7), blank_lines=3))  # fmt: skip
+    cid = "u-lines-crlf"
+    add(cid, "usage/lines-crlf.csv",
+        text("\r\n".join([CSV_HEADERS[u], csv_row(u, cid), "", f'{cid}-1,{TS},u1,"page\r\nview",yes',
+                           "too,many,x,y,z,w,q", "  ", csv_row(u, cid, 2)]) + "\r\n"),
+        rejected("", 2, 2, reject_lines=(4, 6), row_lines=(2, 8), blank_lines=2))  # fmt: skip
+    cid = "u-lines-gz-semicolon-bom"
+    semi = [CSV_HEADERS[u].replace(",", ";"), f'{cid}-0;{TS};u1;"a\nb;\nc";true', "", "",
+            f"{cid}-1;{TS};u1;x;yes", f"{cid}-2;{TS};u1;x;true", "x;y"]  # fmt: skip
+    add(cid, "usage/lines-semi.csv.gz", gz(b"\xef\xbb\xbf" + ("\n".join(semi) + "\n").encode()),
+        rejected("", 2, 2, reject_lines=(7, 9), row_lines=(2, 8), blank_lines=2))  # fmt: skip
+    cid = "u-lines-unclosed-after-multiline"
+    add(cid, "usage/lines-unclosed.csv",
+        csv(u, f'{cid}-0,{TS},u1,"page\nview",true', f'{cid}-1,{TS},u1,"oops,true', csv_row(u, cid, 2),
+            csv_row(u, cid, 3).replace(",true", ",maybe")),
+        rejected("", 2, 2, reject_lines=(4, 6), row_lines=(2, 5)))  # fmt: skip
     add("u-quoted-comma", "usage/qc.csv", csv(u, f'u-quoted-comma-0,{TS},u1,"a, b",true'), loaded(1))
     add("u-unterminated-quote", "usage/unterm.csv",
         csv(u, csv_row(u, "u-unterminated-quote"), f'u-unterminated-quote-1,{TS},u1,"oops,true', csv_row(u, "u-unterminated-quote", 2)),

@@ -126,6 +126,15 @@ def test_hostile_case_outcome(case: Case, loaded_bundle: tuple[IngestSummary, Pa
     assert all(exp.reason in r for r in reasons), reasons
     manifest = _query(db, "select rows_loaded, rows_rejected from load_manifest where path = $p", {"p": str(path)})
     assert manifest == [(exp.loaded, exp.rejected)]
+    if exp.reject_lines:
+        lines = _query(db, "select line from rejects where path = $p order by line", {"p": str(path)})
+        assert tuple(r[0] for r in lines) == exp.reject_lines
+    if exp.row_lines:
+        lines = _query(
+            db, "select source_line from usage_events where event_id like $k order by 1", {"k": case.id + "-%"}
+        )
+        assert tuple(r[0] for r in lines) == exp.row_lines
+    assert f.blank_lines == exp.blank_lines
 
 
 def test_a_rejected_line_keeps_its_raw_text_escaped_and_bounded(
@@ -182,5 +191,6 @@ def test_cli_names_every_unread_and_failed_file_and_exits_1(
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "not read: " in proc.stdout and "passwd.jsonl" in proc.stdout and "not loaded: " in proc.stdout
+    assert "lines-blank.csv: 3 blank line(s)" in proc.stdout  # skipped lines are counted, never silent
     assert "the other files were loaded" in proc.stderr
     assert db.exists()

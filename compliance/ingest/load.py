@@ -44,19 +44,20 @@ from compliance.ingest.readers import (
     MAX_RAW_CHARS,
     UNCLOSED_QUOTE,
     CsvLayout,
+    CsvUnit,
     FileReadError,
     Stage,
     UnreadFile,
     blank_line_copy,
     check_file_start,
-    corrected_line_sql,
     csv_layout,
-    csv_record_spans,
     csv_structural_rejects,
+    csv_units,
     exact,
     file_kind,
     list_export_folder,
     parquet_layout,
+    physical_lines,
     raw_lines_python,
     raw_lines_sql,
     stage,
@@ -109,6 +110,10 @@ class FileResult:
     rows_rejected: int = 0
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
+    blank_lines: int = 0  # CSV lines holding nothing (or only spaces and tabs): skipped, no data, counted
+    # CSV: (provisional line, first line, last line) of the records not on line `record number + 1`
+    # (after an empty line or a value with line breaks); None when every record is on its own line.
+    line_map: pl.DataFrame | None = None
     layout: CsvLayout | None = None  # CSV header / Parquet schema, read before the file is staged
     read_path: Path | None = None  # a repaired copy read instead of `path` (CSV quote never closed)
     unclosed: list[tuple[int, str, str]] = field(default_factory=list)  # (line, reason, raw) repaired away
@@ -325,7 +330,7 @@ class _Loader:
             {"run": self.run_id, "ids": ids},
         ).fetchall()
         for f in new:
-            f.structural = 0
+            f.structural, f.blank_lines, f.line_map = 0, 0, None
         for e in errors:
             failed = next(f for f in new if f.path == e.path)
             self._fail(failed, e.problem)
@@ -402,7 +407,7 @@ class _Loader:
         files: list[FileResult],
         st: Stage,
         fast_read: bool = False,
-    ) -> None:
+    ) -> int:
         """Insert a stage of `files` (its `_file_index` = their position) into the source's table: valid rows
         under the file's id, invalid ones under `<id>#rejected` (explained later), and rows of a fast read
         whose text may hide an object under `<id>#suspect` (the file is read again carefully)."""
@@ -413,7 +418,8 @@ class _Loader:
             file_expr = f"case when {suspect_text_sql(source, 't')} then t._file_id || '#suspect' else {file_expr} end"
         select = enrich.enriched_select(source, relation, file_expr, "t._line")
         sql = f"insert into {source.table} by name {select}"
-        cur.execute(sql, self._params(sql, {**st.params, "file_ids": [f.file_id for f in files]})).fetchall()
+        done = cur.execute(sql, self._params(sql, {**st.params, "file_ids": [f.file_id for f in files]})).fetchall()
+        return int(done[0][0]) if done else 0
 
     def _insert_group(
         self, cur: duckdb.DuckDBPyConnection, source: Source, group: list[FileResult]
@@ -423,7 +429,7 @@ class _Loader:
         while True:  # once per CSV quote that is never closed (rare), else once
             try:
                 read = [f.read_path or f.path for f in group]
-                self._insert(cur, source, group, stage(source, read, layout=group[0].layout))
+                emitted = self._insert(cur, source, group, stage(source, read, layout=group[0].layout))
             except FileReadError as exc:
                 return exc
             except duckdb.Error as exc:
@@ -435,7 +441,7 @@ class _Loader:
             if file_kind(paths[0]) != "csv" or not self._repair_unclosed_quote(cur, source, group[0]):
                 break
         if file_kind(paths[0]) == "csv":
-            self._csv_structural(cur, source, group[0])
+            self._csv_structural(cur, source, group[0], emitted)
         return None
 
     def _unreadable_in(
@@ -462,46 +468,80 @@ class _Loader:
         value), re-read the file from a copy with that line emptied, so the good rows after it load.
         True when the file must be read again (its rows of this scan are removed)."""
         csv_structural_rejects(cur)
-        self._add_unclosed(cur, f)
         found = cur.execute(
             "select line, raw from _structural where contains(raw, chr(10)) order by line limit 1"
         ).fetchall()
         if not found or len(f.unclosed) >= 1000:
             return False
-        line, raw = found[0]
-        f.unclosed.append((int(line), UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
+        unit, raw = found[0]
+        assert f.layout is not None
+        read = f.read_path or f.path
+        line = _unit_lines(csv_units(read, f.layout.delimiter)).get(int(unit), (int(unit), 0))[0]
+        f.unclosed.append((line, UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
         if self.repair_dir is None:
             self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))
-        f.read_path = blank_line_copy(f.read_path or f.path, int(line), self.repair_dir)
+        f.read_path = blank_line_copy(read, line, self.repair_dir)
         cur.execute(
             f"delete from {source.table} where source_file_id in ($f, $f || '#rejected')", {"f": f.file_id}
         ).fetchall()
         return True
-
-    @staticmethod
-    def _add_unclosed(cur: duckdb.DuckDBPyConnection, f: FileResult) -> None:
-        """Put the lines emptied by `_repair_unclosed_quote` back among the structural rejects."""
-        for line, reason, raw in f.unclosed:
-            cur.execute(
-                "insert into _structural values ($line, $reason, $raw)", {"line": line, "reason": reason, "raw": raw}
-            ).fetchall()
 
     def cleanup(self) -> None:
         if self.repair_dir is not None:
             shutil.rmtree(self.repair_dir, ignore_errors=True)
             self.repair_dir = None
 
-    def _csv_structural(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult) -> None:
-        """Reject the lines the CSV reader could not split into fields (rare), and correct the line
-        numbers of the rows after them (`_structural` holds the last scan's)."""
-        f.structural = int(cur.execute("select count(*) from _structural").fetchall()[0][0])
-        if not f.structural:
+    def _csv_structural(self, cur: duckdb.DuckDBPyConnection, source: Source, f: FileResult, emitted: int) -> None:
+        """Give a CSV file's rows and rejects their true physical lines, and reject the lines the reader
+        could not split into fields (`_structural`, from the last scan).
+
+        The reader numbers records, not lines: it skips empty lines and reads a record whose quoted value
+        holds line breaks as one. When the file has exactly one line per record (the normal case, checked
+        by counting its lines) the provisional `record number + 1` is the line; otherwise the file's units
+        (`csv_units`) map each record to its lines. A line of nothing but spaces and tabs carries no data:
+        it is skipped and counted (`blank_lines`), not rejected (the reader calls it "missing columns")."""
+        structural = int(cur.execute("select count(*) from _structural").fetchall()[0][0])
+        read = f.read_path or f.path
+        if not structural and not f.unclosed and physical_lines(read) == emitted + 1:
             return
+        assert f.layout is not None
+        units = csv_units(read, f.layout.delimiter)
+        by_unit = _unit_lines(units)
+        reported = [int(r[0]) for r in cur.execute("select line from _structural").fetchall()]
+        frame = pl.DataFrame(
+            [(u, *by_unit[u]) for u in reported if u in by_unit],
+            schema={"unit": pl.Int64, "first": pl.Int64, "last": pl.Int64, "kind": pl.String},
+            orient="row",
+        )
+        cur.register("_unit_frame", frame.to_arrow())
         cur.execute(
-            f"update {source.table} set source_line = {corrected_line_sql('source_line')}"
-            " where source_file_id in ($f, $f || '#rejected')",
-            {"f": f.file_id},
+            """create or replace temp table _structural as
+               select coalesce(u.first, s.line) as line, s.reason, s.raw, coalesce(u.kind, 'record') as kind
+               from _structural s left join _unit_frame u on u.unit = s.line"""
         ).fetchall()
+        cur.unregister("_unit_frame")
+        unclosed = {line for line, _, _ in f.unclosed}
+        f.blank_lines = sum(u.kind != "record" and u.first not in unclosed for u in units)
+        cur.execute("delete from _structural where kind = 'blank'").fetchall()
+        for line, reason, raw in f.unclosed:
+            cur.execute(
+                "insert into _structural values ($line, $reason, $raw, 'record')",
+                {"line": line, "reason": reason, "raw": raw},
+            ).fetchall()
+        f.structural = int(cur.execute("select count(*) from _structural").fetchall()[0][0])
+        rejected = {int(r[0]) for r in cur.execute("select line from _structural").fetchall()}
+        rows = [(u.first, u.last) for u in units if u.kind == "record" and u.first not in rejected]
+        if len(rows) == emitted:  # else the reader split the file otherwise than csv: keep its numbering
+            moved = [(k + 2, first, last) for k, (first, last) in enumerate(rows) if (first, last) != (k + 2, k + 2)]
+            if moved:
+                f.line_map = pl.DataFrame(moved, schema=["prov", "first", "last"], orient="row")
+                cur.register("_line_frame", f.line_map.to_arrow())
+                cur.execute(
+                    f"""update {source.table} t set source_line = m.first from _line_frame m
+                        where t.source_file_id in ($f, $f || '#rejected') and t.source_line = m.prov""",
+                    {"f": f.file_id},
+                ).fetchall()
+                cur.unregister("_line_frame")
         cur.execute(
             "insert into rejects select $run, $source, $file_id, $path, line, null, reason, raw from _structural",
             {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path)},
@@ -511,65 +551,44 @@ class _Loader:
         """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
         con = self.con
         st = stage(source, [f.read_path or f.path], layout=f.layout)
-        if f.structural:  # corrected_line_sql needs this file's structural lines: scan once to log them
-            con.execute(f"select count(*) from ({st.sql})", st.params).fetchall()
-            csv_structural_rejects(con)
-            self._add_unclosed(con, f)
-        line = corrected_line_sql("c._line") if f.structural else "c._line"
         reasons = reject_select(source, st.sql)
+        line, last, joined = "c._line", "c._line", ""
+        if f.line_map is not None:  # records not on `record number + 1` (csv_units): their true lines
+            con.register("_line_map", f.line_map.to_arrow())
+            line, last, joined = (
+                "coalesce(m.first, c._line)",
+                "coalesce(m.last, c._line)",
+                "left join _line_map m on m.prov = c._line",
+            )
         params = {"run": self.run_id, "source": source.folder, "file_id": f.file_id, "path": str(f.path), **st.params}
         try:
             if file_kind(f.path) == "parquet":
                 raise duckdb.InvalidInputException("no text lines")  # a Parquet row has no raw text line
             raw = raw_lines_sql(file_kind(f.path))
-            if file_kind(f.path) == "csv" and self._records_are_not_lines(source, st, f):
-                raw = self._csv_records(f, raw)
-            sql = f"""insert into rejects
-                select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
-                from ({reasons}) c left join {raw} r on r.rec = {line}"""
+            if f.line_map is not None:  # a record's raw text is every line it spans
+                sql = f"""insert into rejects
+                    select $run, $source, $file_id, $path, {line}, c._reject_field, c._reject_reason,
+                           (select left(string_agg(r.raw, chr(10) order by r.line), {MAX_RAW_CHARS})
+                            from {raw} r where r.line between {line} and {last})
+                    from ({reasons}) c {joined}"""
+            else:
+                sql = f"""insert into rejects
+                    select $run, $source, $file_id, $path, coalesce(r.line, {line}), c._reject_field, c._reject_reason, r.raw
+                    from ({reasons}) c left join {raw} r on r.rec = {line}"""
             con.execute(sql, self._params(sql, {**params, "raw_file": exact(f.path)})).fetchall()
-            con.execute("drop table if exists _record_spans").fetchall()
         except duckdb.Error:
             # DuckDB cannot split the file into text lines (bad UTF-8, an overlong line): the rejects go
             # in without raw text, which Python then adds line by line.
             sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, {line}, c._reject_field, c._reject_reason, null
-                from ({reasons}) c"""
+                from ({reasons}) c {joined}"""
             con.execute(sql, self._params(sql, params)).fetchall()
             if file_kind(f.path) != "parquet":
                 self._raw_from_python(f)
+        if f.line_map is not None:
+            con.unregister("_line_map")
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
-
-    def _records_are_not_lines(self, source: Source, st: Stage, f: FileResult) -> bool:
-        """True when a value of the CSV file holds a line break, or the file has blank lines before its
-        end (the reader skips them): then the n-th record is no longer on line n + 1."""
-        any_break = " or ".join(
-            f'contains("{c}", chr(10))' for c in source.column_names if source.column(c).type != "JSON"
-        )
-        rows = self.con.execute(f"select count(*) from ({st.sql}) where {any_break}", st.params).fetchall()
-        if rows[0][0]:
-            return True
-        lines = raw_lines_sql("csv")
-        blank_inside = f"""select count(*) from {lines} r
-            where (r.raw is null or trim(r.raw) = '')
-              and r.line < (select max(line) from {lines} x where x.raw is not null and trim(x.raw) <> '')"""
-        return bool(self.con.execute(blank_inside, {"raw_file": exact(f.path)}).fetchall()[0][0])
-
-    def _csv_records(self, f: FileResult, raw_lines: str) -> str:
-        """A (rec, line, raw) relation whose raw is each record's every line, for a CSV with quoted line breaks."""
-        assert f.layout is not None
-        spans = pl.DataFrame(
-            csv_record_spans(f.read_path or f.path, f.layout.delimiter, {line for line, _, _ in f.unclosed}),
-            schema=["rec", "first", "last"],
-            orient="row",
-        )
-        self.con.register("_spans_frame", spans.to_arrow())
-        self.con.execute("create or replace temp table _record_spans as select * from _spans_frame").fetchall()
-        self.con.unregister("_spans_frame")
-        return f"""(select s.rec, s.first as line, left(string_agg(l.raw, chr(10) order by l.line), {MAX_RAW_CHARS}) as raw
-                    from _record_spans s join {raw_lines} l on l.line between s.first and s.last
-                    group by s.rec, s.first)"""
 
     def _raw_from_python(self, f: FileResult) -> None:
         """Fill in the raw text (and physical line) of a file's rejects; a line that is not UTF-8 says so."""
@@ -728,6 +747,12 @@ class _Loader:
 # What a line or file that needs a careful read raises in a fast read (not JSON, a field twice, bad bytes,
 # corrupt compression).
 FAST_READ_STOPS = (duckdb.InvalidInputException, duckdb.IOException, duckdb.ConversionException)
+
+
+def _unit_lines(units: list[CsvUnit]) -> dict[int, tuple[int, int, str]]:
+    """(first line, last line, kind) by the CSV reader's record number (the header is 1, then every
+    unit: records, empty and blank lines)."""
+    return {i + 2: (u.first, u.last, u.kind) for i, u in enumerate(units)}
 
 
 def _file_named_in(exc: duckdb.Error, files: list[FileResult]) -> FileResult | None:

@@ -455,6 +455,9 @@ def _cases() -> list[Case]:
         failed("names none of the contract"),
     )
     add("u-zero-bytes", "usage/zero.csv", text(b""), loaded(0))
+    # A blank first line once made the whole file count as empty: its rows vanished, 0 loaded, 0 rejected.
+    add("u-blank-first-line", "usage/blank-first.csv",
+        csv(u, CSV_HEADERS[u], csv_row(u, "u-blank-first-line"), header=""), failed("line 1 is blank but text follows"))  # fmt: skip
     add("u-header-only", "usage/head.csv", csv(u), loaded(0))
     add("u-quoted-newline", "usage/qnl.csv",
         csv(u, f'u-quoted-newline-0,{TS},u1,"page\nview",true', csv_row(u, "u-quoted-newline", 1)), loaded(2))  # fmt: skip

@@ -164,8 +164,13 @@ def csv_layout(source: Source, path: Path) -> CsvLayout:
     try:
         with _open_text_bytes(path) as fh:
             first = fh.readline(MAX_RECORD_BYTES)
+            # Only a file with no text at all is empty; a blank first line with text after it would make
+            # the reader take that text for nothing, so the file is named instead of silently lost.
+            text_follows = not first.strip(b"\r\n\t ") and any(line.strip(b"\r\n\t ") for line in fh)
     except (OSError, EOFError, zlib.error) as exc:
         raise FileReadError(path, str(exc)) from exc
+    if text_follows:
+        raise FileReadError(path, "line 1 is blank but text follows: the header must be the first line")
     if not first.strip(b"\r\n\t "):
         return CsvLayout(",", 0, {}, empty=True)
     try:

@@ -7,6 +7,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --scales 1M --only ingest
     python bench/benchmark.py --only dashboard    # page render times (AppTest) on the demo and 10M
     python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
+    python bench/benchmark.py --only pages --scales 10M --baseline /tmp/main   # ... beside another checkout
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
     python bench/benchmark.py --only spark --scales 1M     # check on DuckDB vs Spark local mode
 
@@ -155,6 +156,9 @@ def bench_ingest(scale: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", default="1M,10M", help="comma-separated audit event counts, e.g. 1M,10M")
+    ap.add_argument(
+        "--baseline", type=Path, help="pages: another checkout (e.g. `git archive main` unpacked) measured alongside"
+    )
     ap.add_argument("--only", choices=["ingest", "check", "dashboard", "vendors", "pages", "spark"], action="append")
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
@@ -189,7 +193,7 @@ def main() -> None:
         from bench.dashboard_bench import bench_pages
         from compliance.demo_database import ensure_demo_database
 
-        bench_pages([ensure_demo_database(), *[database(s) for s in scales]])
+        bench_pages([ensure_demo_database(), *[database(s) for s in scales]], baseline=args.baseline)
 
 
 if __name__ == "__main__":

@@ -224,12 +224,6 @@ def _time_visit(browser: object, url: str, server_pid: int) -> Visit:
         context.close()
 
 
-def _all_pages() -> list[str]:
-    from dashboard.format import PAGE_TITLES
-
-    return list(PAGE_TITLES)
-
-
 def _median_visit(visits: list[Visit]) -> Visit:
     return Visit(*(statistics.median(getattr(v, f) for v in visits) for f in ("seconds", "server_cpu", "browser_cpu")))
 
@@ -284,7 +278,7 @@ def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[
             f"{'warm s':>8}{'server':>8}{'browser':>8}   (CPU s of server and browser)",
             flush=True,
         )
-        for name, label, cold, warm in _browser_times(db, checkouts, pages or _all_pages()):
+        for name, label, cold, warm in _browser_times(db, checkouts, pages or PAGES):
             flag = "" if cold.seconds <= 3 and warm.seconds <= 0.5 else "  (over target: 3 s cold, 0.5 s warm)"
             print(
                 f"{name:<14}{label:<10}{cold.seconds:>8.2f}{cold.server_cpu:>8.2f}{cold.browser_cpu:>8.2f}"

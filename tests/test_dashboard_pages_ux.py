@@ -158,6 +158,20 @@ def test_overview_names_stale_sources(stale_db: Path, monkeypatch) -> None:
     assert "None" not in _all_cells(at)
 
 
+def test_a_section_whose_controls_examined_nothing_is_not_a_green_ok(stale_db: Path, monkeypatch) -> None:
+    """The stale bundle has no transfer and no incident: section 7's control ran over nothing. The Overview says
+    'nothing to examine' instead of 'ok', and the policy map's controls say their result in words."""
+    at = _open(stale_db, "views/overview.py", monkeypatch)
+    posture = dict(_table(at, "Section", "Posture", "Alarms").select("Section", "Posture").iter_rows())
+    assert posture["7"] == "nothing to examine"
+    assert posture["6"] == "ALARM" and posture["2"] == "ok"  # OK rows were examined there
+    at = _open(stale_db, "views/policy_map.py", monkeypatch)
+    results = [r for df in at.dataframe if "Result as of the date" in df.value.columns
+               for r in df.value["Result as of the date"]]  # fmt: skip
+    assert "nothing to examine" in results and any(r.endswith("open alarm(s)") for r in results), results
+    assert all(r.startswith(("ok (", "nothing", "no data", "control error")) or "alarm" in r for r in results)
+
+
 # --- DSR -------------------------------------------------------------------------------------------
 
 

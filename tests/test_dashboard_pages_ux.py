@@ -291,3 +291,15 @@ def test_overview_tables_have_no_placeholder_cells(stale_db: Path, monkeypatch) 
     assert "None" not in cells and "'-" not in cells
     controls = _table(at, "Control", "Why it proves nothing (skip or error)")
     assert controls["Why it proves nothing (skip or error)"].eq("").any()  # controls that ran: blank, not None
+
+
+def test_security_incident_clocks_blank_not_none_and_units_said(demo_db: Path, monkeypatch) -> None:
+    """An incident outside a clock has no hours or days: its cell is blank (the grid printed 'None'), and the
+    charts' sentences give the longest time with its unit."""
+    at = _open(demo_db, "views/security.py", monkeypatch)
+    incidents = _table(at, "Incident", "Hours to notify", "Days to assess")
+    assert incidents.height > 0
+    assert "None" not in [str(v) for c in ("Hours to notify", "Days to assess") for v in incidents[c]]
+    assert incidents["Hours to notify"].str.strip_chars().eq("").any()  # some incident is outside the 72 h clock
+    captions = [c for c in _texts(at, "caption") if "the longest took" in c]
+    assert captions and all(c.endswith((" hours.", " days.")) for c in captions), captions

@@ -237,6 +237,7 @@ def test_dsr_turnaround_table_is_complete(demo_db: Path, monkeypatch) -> None:
     at = _open(demo_db, "views/dsr.py", monkeypatch)
     turnaround = _table(at, "Type", "Received", "Closed", "Median days", "Closed on time")
     assert turnaround.height > 0 and turnaround["Closed on time"].str.ends_with("%").all()
+    assert not turnaround["Median days"].str.ends_with(".0").any()  # 17, not 17.0 (17.5 stays)
 
 
 # --- Retention --------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -108,6 +109,10 @@ def _server(db: Path, script: Path = APP, root: Path = ROOT) -> Iterator[tuple[s
     process), or None if it did not start."""
     port = _free_port()
     env = dict(os.environ, COMPLIANCE_DB=str(db.resolve()), COMPLIANCE_DASHBOARD_PERSIST="0", PYTHONPATH=str(root))
+    # The access log goes beside the database by default: never write into a shared (read-only) demo folder.
+    env["COMPLIANCE_ACCESS_LOG"] = os.path.join(
+        tempfile.gettempdir(), f"dashboard-bench-{os.getpid()}.access-log.jsonl"
+    )
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",

@@ -10,7 +10,16 @@ import streamlit as st
 from compliance.catalog import load_catalog
 from compliance.reports import record_of_processing
 from dashboard import charts, data
-from dashboard.format import Identities, current_filters, grid, plural, show_findings, static_table, table
+from dashboard.format import (
+    CONTROL_ID_LABEL,
+    Identities,
+    current_filters,
+    grid,
+    plural,
+    show_findings,
+    static_table,
+    table,
+)
 
 MATRIX_STATES = ["Declared and seen", "Declared, not seen", "Seen but undeclared"]
 STATE_SCALE = charts.state_scale(dict(zip(MATRIX_STATES, ["good", "neutral", "bad"], strict=True)))
@@ -122,7 +131,7 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
                     table(
                         section_controls.with_columns(control_result().alias("result")),
                         {"control_id": "Control", "result": "Result as of the date"},
-                    ),
+                    ).drop(CONTROL_ID_LABEL, strict=False),  # the id would be cut off here; it is on the Overview
                     hide_index=True,
                 )
             else:

@@ -7,6 +7,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --scales 1M --only ingest
     python bench/benchmark.py --only dashboard    # page render times (AppTest) on the demo and 10M
     python bench/benchmark.py --only pages --scales 1M   # cold/warm page times in Chromium, demo and 1M
+    python bench/benchmark.py --only pages --scales 10M --baseline /tmp/main   # ... beside another checkout
     python bench/benchmark.py --only vendors --scales 1M   # each vendor adapter vs the audit ingest
     python bench/benchmark.py --only spark --scales 1M     # check on DuckDB vs Spark local mode
     python bench/benchmark.py --only generate --scales 10M  # (re)generate the bundle: s per million, CPU, peak RSS, GB
@@ -162,6 +163,9 @@ def main() -> None:
         choices=["generate", "ingest", "check", "spill", "daily", "dashboard", "vendors", "pages", "spark"],
         action="append",
     )
+    ap.add_argument(
+        "--baseline", type=Path, help="pages: another checkout (e.g. `git archive main` unpacked) measured alongside"
+    )
     args = ap.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     only = set(args.only or ["ingest", "check", "dashboard"])
@@ -206,7 +210,7 @@ def main() -> None:
         from bench.dashboard_bench import bench_pages
         from compliance.demo_database import ensure_demo_database
 
-        bench_pages([ensure_demo_database(), *[database(s) for s in scales]])
+        bench_pages([ensure_demo_database(), *[database(s) for s in scales]], baseline=args.baseline)
 
 
 if __name__ == "__main__":

@@ -22,24 +22,28 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 from compliance.catalog import PAGES as CATALOG_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
 PAGES = [page.path for page in CATALOG_PAGES]
-SERVER = ROOT / "dashboard" / "server.py"  # what `compliance serve` runs: app.py plus a warm-up at start
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]  # fmt: skip
 TIMEOUT = 3600.0  # a cold Overview on big data runs every control
+VISIT_SECONDS = 600.0  # a browser visit that is not ready by then is printed as nan (never settled)
 
 
 def _render_times(db: Path) -> list[tuple[str, float, float, str]]:
@@ -101,17 +105,22 @@ def _visit_every_page(url: str) -> None:
 
 
 @contextmanager
-def _server(db: Path, script: Path = APP) -> Iterator[tuple[str, subprocess.Popen[bytes]] | None]:
-    """A `streamlit run script` server on 127.0.0.1 over `db`: (its URL, its process), or None if it did not start."""
+def _server(db: Path, script: Path = APP, root: Path = ROOT) -> Iterator[tuple[str, subprocess.Popen[bytes]] | None]:
+    """A `streamlit run script` server on 127.0.0.1 over `db`, run from `root` (a checkout): (its URL, its
+    process), or None if it did not start."""
     port = _free_port()
-    env = dict(os.environ, COMPLIANCE_DB=str(db), COMPLIANCE_DASHBOARD_PERSIST="0")
+    env = dict(os.environ, COMPLIANCE_DB=str(db.resolve()), COMPLIANCE_DASHBOARD_PERSIST="0", PYTHONPATH=str(root))
+    # The access log goes beside the database by default: never write into a shared (read-only) demo folder.
+    env["COMPLIANCE_ACCESS_LOG"] = os.path.join(
+        tempfile.gettempdir(), f"dashboard-bench-{os.getpid()}.access-log.jsonl"
+    )
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
         "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+        cmd, cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -158,7 +167,8 @@ _READY = """() => {
   if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
   if (!window.__runs.includes('running')) return false;
   if (document.querySelector('[data-testid="stSkeleton"], [data-testid="stSpinner"]')) return false;
-  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')];
+  // Charts on screen (one in a closed expander or tab has no size and is drawn only when opened).
+  const charts = [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].filter((c) => c.offsetWidth > 0);
   if (!charts.every((c) => c.querySelector('canvas, svg'))) return false;
   return performance.now();
 }"""
@@ -169,48 +179,94 @@ def _page_url(url: str, path: str) -> str:
     return f"{url}/{'' if name == 'overview' else name}"
 
 
-def _time_visit(browser: object, url: str) -> float:
-    """Seconds from navigation start until the page is ready, in a new browser session."""
+@dataclass(frozen=True)
+class Visit:
+    """One page visit in a new browser session: seconds until ready, and the CPU seconds the dashboard's
+    server and the browser spent meanwhile (on a loaded machine, CPU says more than the clock)."""
+
+    seconds: float
+    server_cpu: float
+    browser_cpu: float
+
+
+def _cpu_seconds(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for proc in processes:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:  # a renderer that ended meanwhile
+            pass
+    return total
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
+def _chromium() -> list[psutil.Process]:
+    """This process's Chromium processes (browser, renderers, GPU and utility processes)."""
+    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+
+
+def _time_visit(browser: object, url: str, server_pid: int) -> Visit:
+    """A new browser session on `url`: seconds from navigation start until the page is ready."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     context = browser.new_context(viewport={"width": 1440, "height": 1000})
     try:
         page = context.new_page()
         page.add_init_script(_RECORD_RUNS)
+        server_before, browser_before = _cpu_seconds(_tree(server_pid)), _cpu_seconds(_chromium())
         page.goto(url, timeout=TIMEOUT * 1000)
-        ready = page.wait_for_function(_READY, polling=50, timeout=TIMEOUT * 1000)
-        return float(ready.json_value()) / 1000
+        try:
+            ready = page.wait_for_function(_READY, polling=50, timeout=VISIT_SECONDS * 1000)
+        except PlaywrightTimeout:  # a page that never settles is reported, not waited on for an hour
+            return Visit(float("nan"), float("nan"), float("nan"))
+        return Visit(
+            float(ready.json_value()) / 1000,
+            _cpu_seconds(_tree(server_pid)) - server_before,
+            _cpu_seconds(_chromium()) - browser_before,
+        )
     finally:
         context.close()
 
 
-def _all_pages() -> list[str]:
-    from dashboard.format import PAGE_TITLES
-
-    return list(PAGE_TITLES)
+def _median_visit(visits: list[Visit]) -> Visit:
+    return Visit(*(statistics.median(getattr(v, f) for v in visits) for f in ("seconds", "server_cpu", "browser_cpu")))
 
 
-def _browser_times(db: Path, script: Path, pages: list[str]) -> Iterator[tuple[str, float, float]]:
-    """(page, cold, warm) in a real browser: a fresh server per page, visited as soon as it answers,
-    so cold includes whatever of the imports, connection and controls the server has not done yet;
-    warm is the median of three new sessions afterwards."""
+def _browser_times(db: Path, checkouts: dict[str, Path], pages: list[str]) -> Iterator[tuple[str, str, Visit, Visit]]:
+    """(page, checkout, cold, warm) in a real browser, each checkout's server.py in turn for every page (so
+    old and new meet the same neighbours): a fresh server per page, visited as soon as it answers, so cold
+    includes whatever of the imports, connection and controls the server has not done yet; warm is the
+    median of three new sessions afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
             for path in pages:
-                with _server(db, script) as started:
-                    if started is None:
-                        raise RuntimeError("streamlit did not start")
-                    url = _page_url(started[0], path)
-                    cold = _time_visit(browser, url)
-                    warm = statistics.median(_time_visit(browser, url) for _ in range(3))
-                yield Path(path).stem, cold, warm
+                for label, root in checkouts.items():
+                    with _server(db, root / "dashboard" / "server.py", root) as started:
+                        if started is None:
+                            raise RuntimeError(f"streamlit did not start from {root}")
+                        url, proc = _page_url(started[0], path), started[1]
+                        cold = _time_visit(browser, url, proc.pid)
+                        warm = _median_visit([_time_visit(browser, url, proc.pid) for _ in range(3)])
+                    yield Path(path).stem, label, cold, warm
         finally:
             browser.close()
 
 
-def bench_pages(db_paths: list[Path], script: Path = SERVER, pages: list[str] | None = None) -> None:
-    """Print per-page cold and warm times measured in headless Chromium, for each database.
+def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[str] | None = None) -> None:
+    """Print per-page cold and warm times measured in headless Chromium, for each database, with the CPU
+    seconds of the server and of the browser; with `baseline` (another checkout, e.g. `git archive main`),
+    its server.py beside this one's, alternating page by page.
 
     Cold: a server just started, the page is its first visitor (imports, connection, the page's
     queries and controls). Warm: the median of three new browser sessions on that server afterwards.
@@ -221,15 +277,29 @@ def bench_pages(db_paths: list[Path], script: Path = SERVER, pages: list[str] | 
     if not CHROMIUM.exists():
         print("\n## pages: n/a (no /usr/bin/chromium)")
         return
+    checkouts = {"this": ROOT} | ({"baseline": Path(baseline).resolve()} if baseline else {})
     for db in db_paths:
         db = Path(db)
         size = db.stat().st_size / 1e6
         load = ", ".join(f"{x:.1f}" for x in os.getloadavg())  # other work on the machine skews every figure
-        print(f"\n## pages in a browser ({script.name}) on {db} ({size:,.0f} MB; load average {load})", flush=True)
-        print(f"{'page':<14}{'cold s':>9}{'warm s':>9}", flush=True)
-        for name, cold, warm in _browser_times(db, script, pages or _all_pages()):
-            flag = "" if cold <= 3 and warm <= 0.5 else "  (over target: 3 s cold, 0.5 s warm)"
-            print(f"{name:<14}{cold:>9.2f}{warm:>9.2f}{flag}", flush=True)
+        print(f"\n## pages in a browser (server.py) on {db} ({size:,.0f} MB; load average {load})", flush=True)
+        if baseline:
+            print(f"   'this' = {ROOT}, 'baseline' = {checkouts['baseline']}", flush=True)
+        print(
+            f"{'page':<14}{'checkout':<10}{'cold s':>8}{'server':>8}{'browser':>8}"
+            f"{'warm s':>8}{'server':>8}{'browser':>8}   (CPU s of server and browser)",
+            flush=True,
+        )
+        for name, label, cold, warm in _browser_times(db, checkouts, pages or PAGES):
+            flag = "" if cold.seconds <= 3 and warm.seconds <= 0.5 else "  (over target: 3 s cold, 0.5 s warm)"
+            if cold.seconds != cold.seconds or warm.seconds != warm.seconds:  # nan: a visit never settled
+                flag = f"  (a visit was not ready within {VISIT_SECONDS:.0f} s)"
+            print(
+                f"{name:<14}{label:<10}{cold.seconds:>8.2f}{cold.server_cpu:>8.2f}{cold.browser_cpu:>8.2f}"
+                f"{warm.seconds:>8.2f}{warm.server_cpu:>8.2f}{warm.browser_cpu:>8.2f}{flag}",
+                flush=True,
+            )
+        print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
 
 
 def bench_dashboard(db_paths: list[Path]) -> None:

@@ -5,6 +5,9 @@ good news ("No request is open"): the requests received since are simply not in 
 for every page and notebook: a source is **stale** when its newest record (`freshness_by_source.newest_at`)
 lies more than `settings.freshness.stale_after_days` days (default 14) before the as-of date, and **empty**
 when the export holds no row of it at all. A source whose data reaches the as-of date or beyond is current.
+A source's newest record is its newest timestamp of any kind: a DSR export of requests received in March but
+acknowledged, extended or completed last week reaches last week (likewise an incident contained or notified after
+its detection); an inventory is as new as its snapshot; event logs as their newest event.
 
 Only event sources are judged; reference lists (directory, tenants, subjects) carry start dates, old by nature.
 """

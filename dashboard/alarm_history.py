@@ -49,8 +49,9 @@ def show_history(db: Path | str) -> None:
     over_time = alarms_over_time(db)
     if over_time.height == 0:
         st.info(
-            "No run recorded yet. Each `compliance ingest` and `compliance check --record` keeps its findings, "
-            "so alarms can be followed over time from the next run on."
+            "No run recorded for this database yet: the `compliance ingest` and `compliance check --record` "
+            "commands record each run's findings (a database built otherwise, like the bundled demo, starts "
+            "with none), so alarms can be followed over time from the next recorded run on."
         )
         return
     if over_time.height == 1:

@@ -76,7 +76,8 @@ def roles_from_claims(claims: Mapping[str, Any], settings: Mapping[str, Any]) ->
     """Roles from the ID token's group claim: each group mapped through `role_groups` (role -> groups),
     or taken as a role name when no mapping is configured. No known group: no role, no access."""
     raw = claims.get(settings.get("roles_claim", "groups")) or []
-    groups = [raw] if isinstance(raw, str) else list(raw)
+    # A provider's claim is a group name or a list of them; anything else (a number, an object) grants nothing.
+    groups = [raw] if isinstance(raw, str) else [g for g in raw if isinstance(g, str)] if isinstance(raw, list) else []
     mapping = settings.get("role_groups") or {}
     if mapping:
         return tuple(r for r in ROLES if set(groups) & set(mapping.get(r, [])))

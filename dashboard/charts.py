@@ -15,7 +15,7 @@ Axis text is dark grey on white (contrast 12.6:1; WCAG asks at least 4.5:1).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import altair as alt
@@ -217,12 +217,46 @@ def series_summary(frame: pl.DataFrame, *, when: str, value: str, noun: str, uni
     peak = totals.sort([value, when], descending=[True, False]).row(0)
 
     def show_when(d: object) -> str:
-        return d.strftime(fmt) if isinstance(d, date | datetime) else str(d)
+        text = d.strftime(fmt) if isinstance(d, date | datetime) else str(d)
+        return f"the week of {text}" if unit == "week" else text
 
+    periods = totals.filter(pl.col(value) > 0).height
+    if first == last:  # one period: no range, no peak to name (and no "1 access alarms")
+        return f"{noun[:1].upper()}{noun[1:]}: {_num(totals[value].sum())}, all in {show_when(first)}."
     return (
         f"{_num(totals[value].sum())} {noun} from {show_when(first)} to {show_when(last)}, in "
-        f"{totals.filter(pl.col(value) > 0).height} {unit}s with any; the most, {_num(peak[1])}, in {show_when(peak[0])}."
+        f"{periods} {unit}{'' if periods == 1 else 's'} with any; the most, {_num(peak[1])}, in {show_when(peak[0])}."
     )
+
+
+MIN_TIME_UNITS = 6  # a time axis spans at least this many months (or days), so one bar is not the whole chart
+
+
+def _shift(day: date, units: int, time_unit: str) -> date:
+    if time_unit != "yearmonth":
+        return day + timedelta(days=units)
+    months = day.year * 12 + day.month - 1 + units
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def _time_domain(frame: pl.DataFrame, field: str, time_unit: str) -> alt.Scale | Any:
+    """A time axis over a short span (one week of alarms, two months of requests) widened around the data to
+    MIN_TIME_UNITS units: Vega-Lite otherwise stretches a single bar over the whole width, with the same day
+    as every tick."""
+    values = frame[field].drop_nulls() if field in frame.columns else pl.Series([])
+    if values.is_empty() or not isinstance(values[0], date):
+        return alt.Undefined
+    lo, hi = (d.date() if isinstance(d, datetime) else d for d in (values.min(), values.max()))
+    if time_unit == "yearmonth":
+        lo, hi = lo.replace(day=1), hi.replace(day=1)
+        units = (hi.year - lo.year) * 12 + hi.month - lo.month
+    else:
+        units = (hi - lo).days
+    if units >= MIN_TIME_UNITS:
+        return alt.Undefined
+    pad = (MIN_TIME_UNITS - units) // 2
+    start, end = _shift(lo, -pad, time_unit), _shift(hi, pad + 1, time_unit)  # the last bar spans its unit
+    return alt.Scale(domain=[alt.DateTime(year=d.year, month=d.month, date=d.day) for d in (start, end)])
 
 
 def _positive_spread(values: Iterable[float | None]) -> float:
@@ -307,7 +341,14 @@ def bar(
     order = alt.Undefined if sort is None else sort
     if time_unit:
         fmt = MONTH_FORMAT if time_unit == "yearmonth" else DAY_FORMAT
-        cat_axis = alt.X(cat_field, type="temporal", timeUnit=time_unit, title=x_title, axis=alt.Axis(format=fmt))
+        cat_axis = alt.X(
+            cat_field,
+            type="temporal",
+            timeUnit=time_unit,
+            title=x_title,
+            axis=alt.Axis(format=fmt),
+            scale=_time_domain(frame, cat_field, time_unit),
+        )
     elif not horizontal:
         # Category labels stay horizontal: section ids and short names read better than rotated text.
         cat_axis = alt.X(x, title=x_title, sort=order, axis=alt.Axis(labelAngle=0, labelOverlap="greedy"))
@@ -351,7 +392,17 @@ def bar(
         return _fit(alt.layer(_unfit(bars), text))
     # One total per bar at its end (the stack's sum), in the axis text colour; on a time axis, over the
     # middle of the bar's month or day (a bar spans its whole time unit).
-    cat_x = enc["x"] if not time_unit else alt.X(cat_field, type="temporal", timeUnit=time_unit, bandPosition=0.5)
+    cat_x = (
+        enc["x"]
+        if not time_unit
+        else alt.X(
+            cat_field,
+            type="temporal",
+            timeUnit=time_unit,
+            bandPosition=0.5,
+            scale=_time_domain(frame, cat_field, time_unit),
+        )
+    )
     text_enc = {
         "x": alt.X(f"sum({val_field}):Q", stack=None, scale=scale) if horizontal else cat_x,
         "y": enc["y"] if horizontal else alt.Y(f"sum({val_field}):Q", stack=None, scale=scale),
@@ -372,6 +423,13 @@ def _text_colour(color: str, scale: alt.Scale, dark_cells: Sequence[str]) -> alt
             "#ffffff" if d in dark else TEXT for d in scale.domain
         ])
     )  # fmt: skip
+
+
+def _heat_legend(color: str) -> alt.Legend:
+    # A quantitative colour counts things: whole-number ticks (a gradient legend otherwise reads 0.5 records).
+    if color.endswith(":Q"):
+        return alt.Legend(orient="bottom", format=COUNT_FORMAT, tickMinStep=1)
+    return alt.Legend(orient="bottom")
 
 
 def heatmap(
@@ -408,7 +466,7 @@ def heatmap(
                 axis=alt.Axis(labelAngle=x_angle, labelOverlap="greedy"),
             ),
             y=alt.Y(y, title=y_title, sort=alt.Undefined if y_sort is None else y_sort, axis=alt.Axis(labelLimit=260)),
-            color=alt.Color(color, title=color_title, scale=scale, legend=alt.Legend(orient="bottom")),
+            color=alt.Color(color, title=color_title, scale=scale, legend=_heat_legend(color)),
             tooltip=list(tooltip),
         )
     )

@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
+from compliance.catalog import Catalog, load_catalog
 from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import Query, load_queries, run_query
@@ -141,6 +141,12 @@ def _policy_stamp() -> tuple[tuple[str, int], ...]:
     )
 
 
+def control_catalog() -> Catalog:
+    """The control catalog, its files' stamps re-checked at most once a second (a page run asks for it over
+    a hundred times: titles, pages, plain-language reasons; each check stats some sixty files)."""
+    return _recent("catalog", load_catalog)
+
+
 def _queries() -> dict[str, Query]:
     """Every query file, re-read when one changes (checked at most once a second)."""
     return _recent("queries", load_queries)
@@ -216,7 +222,7 @@ def catalog() -> pl.DataFrame:
     as their current values, never `$name`) and its SQL digest."""
     settings = policy().parameters()
     columns = ("control_id", "title", "policy_section", "default_severity", "description", "digest")
-    cat = load_catalog()
+    cat = control_catalog()
     rows = [
         (c.id, c.title, c.section, c.severity, cat.description(c.id, settings), c.query.digest) for c in cat.values()
     ]
@@ -225,7 +231,7 @@ def catalog() -> pl.DataFrame:
 
 def page_controls(page_key: str) -> list[str]:
     """The ids of the controls a page presents, in their catalog order on it (compliance.catalog)."""
-    return load_catalog().ids_on_page(page_key)
+    return control_catalog().ids_on_page(page_key)
 
 
 def _trim(findings: pl.DataFrame) -> pl.DataFrame:

@@ -15,12 +15,13 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import HOME_PAGE, PAGES, load_catalog
+from compliance.catalog import HOME_PAGE, PAGES
 from compliance.controls import sort_findings as engine_order
 from compliance.identities import ACTOR_PREFIX, SUBJECT_PREFIX, Identities  # noqa: F401 (re-exported to pages)
 from compliance.investigation import actor_of as actor_of  # one definition; the pages import it from here
 from compliance.schema import SEVERITIES
 from compliance.spreadsheet import neutralise_frame
+from dashboard.data import control_catalog as load_catalog  # the catalog, its file stamps checked once a second
 
 SEVERITIES_DESC = tuple(reversed(SEVERITIES))  # most severe first, as pages list them
 SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES_DESC)}

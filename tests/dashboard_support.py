@@ -24,6 +24,7 @@ PAGES = [page.path for page in CATALOG_PAGES]  # compliance.catalog.PAGES is the
 TIMEOUT = 120  # a cold page evaluates controls; warm reruns take a fraction of a second
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
+SERVER = ROOT / "dashboard" / "server.py"  # what `compliance serve` runs: app.py plus a warm-up at start
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
@@ -75,12 +76,15 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def running_dashboard(env: Mapping[str, str], log: Path, cwd: Path = ROOT, port: int | None = None) -> Iterator[str]:
-    """`streamlit run dashboard/app.py` on 127.0.0.1 with `env`, run from `cwd` (whose .streamlit/ it
-    reads); yields its URL once it answers, stops it afterwards. Its output goes to `log`."""
+def running_dashboard(
+    env: Mapping[str, str], log: Path, cwd: Path = ROOT, port: int | None = None, script: Path = APP
+) -> Iterator[str]:
+    """`streamlit run <script>` (dashboard/app.py, or server.py as `compliance serve` runs it) on 127.0.0.1
+    with `env`, run from `cwd` (whose .streamlit/ it reads); yields its URL once it answers, stops it
+    afterwards. Its output goes to `log`."""
     port = port or free_port()
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard" / "app.py"),
+        sys.executable, "-m", "streamlit", "run", str(script),
         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip

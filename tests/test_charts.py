@@ -199,3 +199,28 @@ def test_show_gives_the_summary_to_screen_readers(monkeypatch: pytest.MonkeyPatc
                        tooltip=[])  # fmt: skip
     charts.show(chart, "1 alarm in 1 section: x 1.", Recorder())
     assert drawn == [("chart", "1 alarm in 1 section: x 1.", None), ("caption", "1 alarm in 1 section: x 1.")]
+
+
+def test_a_short_time_axis_is_widened_and_one_period_is_said_plainly() -> None:
+    """One week of alarms: Vega-Lite would stretch its bar over the whole chart, every tick the same day; the axis
+    spans MIN_TIME_UNITS days around it instead, and the summary names the week once."""
+    weekly = pl.DataFrame({"week": [date(2025, 5, 12)], "alarms": [1], "detector": ["off hours"]})
+    chart = charts.bar(
+        weekly, x="week:T", y="alarms:Q", time_unit="yearmonthdate", color="detector:N", title="t", x_title="Week",
+        y_title="Alarms", tooltip=[],
+    )  # fmt: skip
+    domain = chart.to_dict()["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain == [{"year": 2025, "month": 5, "date": 9}, {"year": 2025, "month": 5, "date": 16}]
+    assert charts.series_summary(weekly, when="week", value="alarms", noun="access alarms", unit="week") == (
+        "Access alarms: 1, all in the week of 12 May 2025."
+    )
+    months = pl.DataFrame({"month": [date(2025, 1, 1), date(2025, 3, 1)], "n": [2, 1]})
+    chart = charts.bar(months, x="month:T", y="n:Q", time_unit="yearmonth", title="t", x_title="M", y_title="N",
+                       tooltip=[])  # fmt: skip
+    domain = chart.to_dict()["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain == [{"year": 2024, "month": 11, "date": 1}, {"year": 2025, "month": 6, "date": 1}]
+    # A long series keeps Vega-Lite's own domain (the data's span).
+    years = pl.DataFrame({"month": [date(2016, 3, 1), date(2025, 1, 1)], "n": [1, 6]})
+    chart = charts.bar(years, x="month:T", y="n:Q", time_unit="yearmonth", title="t", x_title="M", y_title="N",
+                       tooltip=[])  # fmt: skip
+    assert "scale" not in chart.to_dict()["layer"][0]["encoding"]["x"]

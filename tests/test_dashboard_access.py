@@ -157,6 +157,7 @@ def test_an_admin_reads_the_log_and_its_review(app: AppTest, log_path: Path) -> 
     entries = [pl.from_pandas(d.value) for d in at.dataframe]
     log_table = next(t for t in entries if "Event" in t.columns)
     assert {"sign_in", "page_view"} <= set(log_table["Event"].to_list())
+    assert "None" not in log_table["Rows"].cast(pl.String).to_list()  # a page view counts no rows: blank
     assert any("hash chain is intact" in s.value for s in at.success)
     accounts = next(t for t in entries if "Roles" in t.columns and "User" in t.columns and "Event" not in t.columns)
     assert dict(zip(accounts["User"], accounts["Roles"], strict=True)) == ROLE_OF

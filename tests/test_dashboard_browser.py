@@ -60,8 +60,8 @@ def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None
 
 
 def test_a_typed_date_applies_on_enter_and_the_link_copies(server: str, browser: object) -> None:
-    """Typing an as-of date and pressing Enter applies it (URL, banner), and the sidebar's copy button
-    puts a link on the clipboard that pins the page, that date and the filters."""
+    """Typing an as-of date and pressing Enter applies it (URL, banner), and the copy button of the sidebar's
+    "Copy link to this view" puts a link on the clipboard that pins the page, that date and the filters."""
     context = browser.new_context(
         viewport={"width": 1440, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
     )
@@ -77,7 +77,9 @@ def test_a_typed_date_applies_on_enter_and_the_link_copies(server: str, browser:
         page.wait_for_url(f"**as_of={wanted}**", timeout=PAGE_SECONDS * 1000)
         settle(page)
         assert page.get_by_text("Viewing as of").count() == 1
-        link = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]')
+        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Copy link to this view").click()
+        link = page.locator('[data-testid="stCode"]')  # in the popover, which opens over the page
+        link.wait_for(timeout=PAGE_SECONDS * 1000)
         link.hover()
         link.get_by_role("button").first.click()
         copied = page.evaluate("navigator.clipboard.readText()")

@@ -1,5 +1,7 @@
 """OpenID Connect sign-in through Streamlit's st.login, against a provider the test starts on 127.0.0.1
-(tests/oidc_provider.py), in headless Chromium.
+(tests/oidc_provider.py), in headless Chromium, under dashboard/server.py (what `compliance serve` runs:
+an `st.App` whose own Starlette routes must still carry the /oauth2callback) and a plain
+`streamlit run dashboard/app.py`.
 
 The provider's groups become dashboard roles (`[compliance.oidc.role_groups]` in secrets.toml); a
 user whose groups map to no role is refused; both sign-ins are in the access log with method `oidc`.
@@ -16,10 +18,12 @@ import polars as pl
 import pytest
 from conftest import build_db
 from dashboard_support import (
+    APP,
     BROWSER_MARKS,
     CHROMIUM,
     CHROMIUM_ARGS,
     PAGE_SECONDS,
+    SERVER,
     free_port,
     running_dashboard,
     settle,
@@ -64,8 +68,10 @@ def provider() -> Iterator[Provider]:
         yield p
 
 
-@pytest.fixture(scope="module")
-def server(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module", params=[SERVER, APP], ids=["server.py", "app.py"])
+def server(
+    request: pytest.FixtureRequest, provider: Provider, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     # The server runs in a folder of its own, whose .streamlit/secrets.toml names the test provider.
     home = tmp_path_factory.mktemp("oidc-server")
     db = home / "audit.duckdb"
@@ -88,7 +94,7 @@ def server(provider: Provider, tmp_path_factory: pytest.TempPathFactory) -> Iter
         COMPLIANCE_ACCESS_LOG=str(log_path),
         COMPLIANCE_PSEUDONYM_KEY="oidc-test-key-0123456789abcdef0123456789",
     )
-    with running_dashboard(env, home / "server.log", cwd=home, port=port) as url:
+    with running_dashboard(env, home / "server.log", cwd=home, port=port, script=request.param) as url:
         yield url, log_path
 
 

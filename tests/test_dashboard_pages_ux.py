@@ -137,6 +137,20 @@ def test_overview_names_stale_sources(stale_db: Path, monkeypatch) -> None:
     assert "None" not in _all_cells(at)
 
 
+def test_a_section_whose_controls_examined_nothing_is_not_a_green_ok(stale_db: Path, monkeypatch) -> None:
+    """The stale bundle has no transfer and no incident: section 7's control ran over nothing. The Overview says
+    'nothing to examine' instead of 'ok', and the policy map's controls say their result in words."""
+    at = _open(stale_db, "views/overview.py", monkeypatch)
+    posture = dict(_table(at, "Section", "Posture", "Alarms").select("Section", "Posture").iter_rows())
+    assert posture["7"] == "nothing to examine"
+    assert posture["6"] == "ALARM" and posture["2"] == "ok"  # OK rows were examined there
+    at = _open(stale_db, "views/policy_map.py", monkeypatch)
+    results = [r for df in at.dataframe if "Result as of the date" in df.value.columns
+               for r in df.value["Result as of the date"]]  # fmt: skip
+    assert "nothing to examine" in results and any(r.endswith("open alarm(s)") for r in results), results
+    assert all(r.startswith(("ok (", "nothing", "no data", "control error")) or "alarm" in r for r in results)
+
+
 # --- DSR -------------------------------------------------------------------------------------------
 
 
@@ -202,6 +216,7 @@ def test_dsr_turnaround_table_is_complete(demo_db: Path, monkeypatch) -> None:
     at = _open(demo_db, "views/dsr.py", monkeypatch)
     turnaround = _table(at, "Type", "Received", "Closed", "Median days", "Closed on time")
     assert turnaround.height > 0 and turnaround["Closed on time"].str.ends_with("%").all()
+    assert not turnaround["Median days"].str.ends_with(".0").any()  # 17, not 17.0 (17.5 stays)
 
 
 # --- Retention --------------------------------------------------------------------------------------
@@ -256,3 +271,15 @@ def test_overview_tables_have_no_placeholder_cells(stale_db: Path, monkeypatch) 
     assert "None" not in cells and "'-" not in cells
     controls = _table(at, "Control", "Why it proves nothing (skip or error)")
     assert controls["Why it proves nothing (skip or error)"].eq("").any()  # controls that ran: blank, not None
+
+
+def test_security_incident_clocks_blank_not_none_and_units_said(demo_db: Path, monkeypatch) -> None:
+    """An incident outside a clock has no hours or days: its cell is blank (the grid printed 'None'), and the
+    charts' sentences give the longest time with its unit."""
+    at = _open(demo_db, "views/security.py", monkeypatch)
+    incidents = _table(at, "Incident", "Hours to notify", "Days to assess")
+    assert incidents.height > 0
+    assert "None" not in [str(v) for c in ("Hours to notify", "Days to assess") for v in incidents[c]]
+    assert incidents["Hours to notify"].str.strip_chars().eq("").any()  # some incident is outside the 72 h clock
+    captions = [c for c in _texts(at, "caption") if "the longest took" in c]
+    assert captions and all(c.endswith((" hours.", " days.")) for c in captions), captions

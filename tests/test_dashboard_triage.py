@@ -114,7 +114,7 @@ def _findings(db: Path, as_of: date) -> pl.DataFrame:
 
 def test_overview_and_triage_show_history_of_recorded_runs(app: AppTest, db: Path) -> None:
     at = _run(app.switch_page("views/overview.py"))
-    assert any("No run recorded yet" in i.value for i in at.info)
+    assert any("No run recorded for this database yet" in i.value for i in at.info)
     for day in (date(2025, 10, 1), date(2025, 11, 15), date(2025, 12, 31)):
         record_run(db, _findings(db, day), day, "check", load_policy().digest)
     at = _run(app.switch_page("views/overview.py"))

@@ -19,6 +19,15 @@ def test_freshness_by_source(make_db, policy) -> None:
             "dsr_requests": [
                 {"request_id": "r1", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access",
                  "received_at": "2025-02-01 09:00:00", "status": "open"},
+                # Received earlier, but completed after r1 was received: the export reaches 2025-02-20.
+                {"request_id": "r0", "subject_id": "s2", "jurisdiction": "EU", "request_type": "delete",
+                 "received_at": "2025-01-10 09:00:00", "acknowledged_at": "2025-01-11 09:00:00",
+                 "completed_at": "2025-02-20 16:00:00", "status": "completed"},
+            ],
+            "incidents": [
+                # Detected in January, regulator notified in March: the register reaches March.
+                {"incident_id": "i1", "detected_at": "2025-01-05 08:00:00", "contained_at": "2025-01-06 08:00:00",
+                 "regulator_notified_at": "2025-03-03 10:00:00"},
             ],
             "directory_accounts": [
                 {"actor_id": "e1", "actor_type": "employee", "role": "sre", "status": "active", "start_date": "2023-05-02"},
@@ -37,14 +46,18 @@ def test_freshness_by_source(make_db, policy) -> None:
     )  # fmt: skip
     out = run_query(con, "freshness_by_source", {}, policy)
     ts = dt.datetime
+    # fmt: off
     assert out.rows() == [
         ("audit", "audit_events", "occurred_at", 2, ts(2025, 3, 1, 10), ts(2025, 3, 5, 12), 2, 3, ts(2025, 3, 6, 0, 7)),
         ("diagnostic", "diagnostic_logs", "occurred_at", 0, None, None, 0, 0, None),
         ("directory", "directory_accounts", "start_date", 1, ts(2023, 5, 2), ts(2023, 5, 2), 0, 0, None),
-        ("dsr", "dsr_requests", "received_at", 1, ts(2025, 2, 1, 9), ts(2025, 2, 1, 9), 1, 0, ts(2025, 3, 2, 0, 5)),
-        ("incidents", "incidents", "detected_at", 0, None, None, 0, 0, None),
+        ("dsr", "dsr_requests", "received_at or any later step", 2, ts(2025, 1, 10, 9), ts(2025, 2, 20, 16), 1, 0,
+         ts(2025, 3, 2, 0, 5)),
+        ("incidents", "incidents", "detected_at or any later step", 1, ts(2025, 1, 5, 8), ts(2025, 3, 3, 10), 0, 0,
+         None),
         ("inventory", "inventory_records", "snapshot_at", 0, None, None, 0, 0, None),
         ("subjects", "subjects", "created_at", 0, None, None, 0, 0, None),
         ("tenants", "tenants", "contract_started_at", 0, None, None, 0, 0, None),
         ("usage", "usage_events", "occurred_at", 0, None, None, 0, 0, None),
     ]
+    # fmt: on

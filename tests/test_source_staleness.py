@@ -66,3 +66,44 @@ def test_the_setting_does_not_change_the_policy_digest(tmp_path) -> None:
     edited = load_policy(copy)
     assert edited.settings.freshness.stale_after_days == 30
     assert edited.digest == policy.digest
+
+
+def _dsr_coverage(db) -> object:
+    import duckdb
+
+    from compliance.queries import run_query
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        freshness = run_query(con, "freshness_by_source", {}, load_policy())
+    finally:
+        con.close()
+    return source_coverage(freshness, AS_OF, 14, "dsr")
+
+
+def test_a_dsr_export_of_old_requests_with_recent_steps_is_not_stale(tmp_path) -> None:
+    """Judged by its newest step of any kind, not its newest receipt: the stale bundle's requests (newest received
+    2025-03-31, 63 days before the as-of date) plus one received in January whose extension was notified in April
+    and which was completed on 2025-05-28: the export reaches 5 days before the as-of date."""
+    import csv
+
+    from compliance.ingest.load import ingest
+    from tests.stale_bundle import write_stale_bundle
+
+    export = write_stale_bundle(tmp_path / "export")
+    with (export / "dsr" / "requests.csv").open("a", newline="") as f:
+        csv.writer(f).writerow([
+            "R-SLOW", "sub_f", "EU", "access", "email", "2025-01-20T09:00:00Z", "2025-01-21T09:00:00Z",
+            "2025-01-22T09:00:00Z", "2025-02-15T09:00:00Z", "complex request", "2025-05-28T10:00:00Z", "completed",
+            "fulfilled",
+        ])  # fmt: skip
+    ingest([export], tmp_path / "audit.duckdb")
+    coverage = _dsr_coverage(tmp_path / "audit.duckdb")
+    assert (coverage.newest, coverage.days_behind, coverage.stale) == (date(2025, 5, 28), 5, False)
+    assert coverage.sentence() == ""
+
+
+def test_the_stale_bundle_stays_stale_when_judged_by_every_step(stale_db) -> None:
+    # Its newest step of any kind (R-LAST withdrawn 2025-03-31 17:00) is also 63 days before the as-of date.
+    coverage = _dsr_coverage(stale_db)
+    assert (coverage.newest, coverage.days_behind, coverage.stale) == (date(2025, 3, 31), 63, True)

@@ -9,7 +9,6 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
 from compliance.posture_counts import flagged_actor_count
 from compliance.reports import pseudonymise
 from dashboard import auth, charts, data
@@ -56,9 +55,9 @@ f = current_filters()
 st.title("Access anomalies")
 st.caption(f.describe(applies=("period", "severity")))
 
-results = data.controls(f.as_of, load_catalog().ids_on_page("access"))
+results = data.controls(f.as_of, data.control_catalog().ids_on_page("access"))
 ids = Identities.from_frame(data.query("known_identifiers"))
-alarms = f.alarms(results.findings, control_ids=load_catalog().ids_on_page("access")).with_columns(
+alarms = f.alarms(results.findings, control_ids=data.control_catalog().ids_on_page("access")).with_columns(
     pl.col("resource").map_elements(actor_of, return_dtype=pl.String).alias("actor_id"),
     pl.col("control_id").map_elements(control_title, return_dtype=pl.String).alias("detector"),
 )

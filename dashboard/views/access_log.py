@@ -12,7 +12,7 @@ from compliance.access_log import read_log, review, verify_chain
 from compliance.accounts import AccountError, load_accounts, users_file
 from compliance.spreadsheet import safe_csv
 from dashboard import auth
-from dashboard.format import Identities, current_filters, grid, md_escape, plural, show_findings
+from dashboard.format import Identities, blank_grid, current_filters, grid, md_escape, plural, show_findings
 
 f = current_filters()
 st.title("Access log")
@@ -61,7 +61,7 @@ shown = log.filter(
     & (pl.col("event").is_in(chosen_events) if chosen_events else pl.lit(True))
 ).sort("at", descending=True)
 shown = shown.with_columns(pl.col("roles").list.join(", "), pl.col("at").dt.strftime("%Y-%m-%d %H:%M:%S"))
-grid(
+blank_grid(  # a page view has no row count: a blank cell, not 'None'
     shown.select("at", "user", "method", "roles", "event", "page", "what", "real_ids", "rows", "detail").rename(
         {"at": "When (UTC)", "user": "User", "method": "Sign-in", "roles": "Roles", "event": "Event"}
         | {"page": "Page", "what": "What", "real_ids": "Real ids", "rows": "Rows", "detail": "Filters / detail"}

@@ -14,6 +14,10 @@ from dashboard import auth, charts, data
 from dashboard.format import Identities, current_filters, grid, plural, show_table, table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
+# Row counts with thousands separators (4,239), as in the figures above the tables.
+COUNTS = {
+    c: st.column_config.NumberColumn(format="localized") for c in ("Read", "Loaded", "Duplicates", "Rejected", "Bytes")
+}
 OUTCOME_SCALE = charts.state_scale(dict(zip(OUTCOMES.values(), ["good", "neutral", "bad"], strict=True)))
 MAX_REJECTS_SHOWN = 500
 MAX_UNMATCHED_SHOWN = 200
@@ -87,6 +91,7 @@ grid(
         },
     ),
     hide_index=True,
+    column_config=COUNTS,
 )
 
 vendors = data.query("vendor_principals")
@@ -153,6 +158,7 @@ grid(
         },
     ),
     hide_index=True,
+    column_config=COUNTS,
 )
 
 st.subheader("The load manifest, file by file")
@@ -182,7 +188,7 @@ grid(
         },
     ),
     hide_index=True,
-    column_config={"Bytes": st.column_config.NumberColumn(format="localized")},
+    column_config=COUNTS,
 )
 
 st.subheader("Rejected rows and why")

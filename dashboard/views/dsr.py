@@ -211,7 +211,7 @@ else:
 summary = by_type.group_by("request_type").agg(
     pl.col("requests").sum(),
     pl.col("closed").sum(),
-    pl.col("median_turnaround_days").median().round(1).cast(pl.String).alias("median"),
+    pl.col("median_turnaround_days").median().round(1).cast(pl.String).str.replace(r"\.0$", "").alias("median"),
     pl.col("p90_turnaround_days").max().alias("p90"),
     (pl.col("on_time_share") * pl.col("closed")).sum().truediv(pl.col("closed").sum()).alias("on_time"),
 )

@@ -30,6 +30,7 @@ POSTURE_LABELS = {
     "ok": "ok",
     "no control": "no control",
 }
+NOTHING_EXAMINED = "nothing to examine"
 
 f = current_filters()
 st.title("Privacy posture")
@@ -87,8 +88,14 @@ if kept.height:
 stale = caveats.warn_if_any_stale(f.as_of, EVENT_SOURCES)
 
 st.subheader("Posture by policy section")
+# A section whose controls ran but found nothing to examine (no transfer, no request) is not shown as a
+# green "ok": nothing was checked, which a reader must not take for a clean result.
+nothing_examined = (pl.col("posture") == "ok") & (pl.col("ok") + pl.col("info") == 0)
 shown = posture.with_columns(
-    pl.col("posture").replace_strict(POSTURE_LABELS, default=pl.col("posture")),
+    pl.when(nothing_examined)
+    .then(pl.lit(NOTHING_EXAMINED))
+    .otherwise(pl.col("posture").replace_strict(POSTURE_LABELS, default=pl.col("posture")))
+    .alias("posture"),
     pl.col("highest_severity").fill_null("-"),
     pl.col("title").fill_null(""),
 )
@@ -114,11 +121,14 @@ grid(
     ),
     hide_index=True,
     key="posture_table",
-    column_config={"Title": st.column_config.TextColumn(width="medium")},
+    column_config={"Title": st.column_config.TextColumn(width="medium")}
+    # 52,202 OK rows, not 52202: counts with thousands separators, as in the other tables.
+    | {c: st.column_config.NumberColumn(format="localized") for c in ("Alarms", "OK", "Info", "Skipped", "Errors")},
 )
 st.caption(
     "ALARM: a control found a broken promise. no data: the control's export was not loaded, so it proves "
-    "nothing. no control: the section is a statement (scope, contact) that no control measures."
+    f"nothing. {NOTHING_EXAMINED}: its controls ran but the data held nothing they check (no row OK, none in "
+    "alarm). no control: the section is a statement (scope, contact) that no control measures."
 )
 
 left, right = st.columns(2)

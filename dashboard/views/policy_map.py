@@ -10,7 +10,16 @@ import streamlit as st
 from compliance.catalog import load_catalog
 from compliance.reports import record_of_processing
 from dashboard import charts, data
-from dashboard.format import Identities, current_filters, grid, plural, show_findings, static_table, table
+from dashboard.format import (
+    CONTROL_ID_LABEL,
+    Identities,
+    current_filters,
+    grid,
+    plural,
+    show_findings,
+    static_table,
+    table,
+)
 
 MATRIX_STATES = ["Declared and seen", "Declared, not seen", "Seen but undeclared"]
 STATE_SCALE = charts.state_scale(dict(zip(MATRIX_STATES, ["good", "neutral", "bad"], strict=True)))
@@ -71,6 +80,24 @@ results = data.controls(f.as_of)
 ids = Identities.from_frame(data.query("known_identifiers"))
 transfers = {a["system"]: "; ".join(a["transfers"]) for a in record_of_processing(data.policy())["activities"]}
 
+
+def control_result() -> pl.Expr:
+    """A control's result in words from its summary counts: alarms first, then errors, skips, nothing examined."""
+    return (
+        pl.when(pl.col("alarm") > 0)
+        .then(pl.format("{} open alarm(s)", pl.col("alarm")))
+        .when(pl.col("error") > 0)
+        .then(pl.lit("control error: proves nothing"))
+        .when((pl.col("skip") > 0) & (pl.col("ok") + pl.col("info") == 0))
+        .then(pl.lit("no data: its export was not loaded"))
+        .when(pl.col("ok") + pl.col("info") == 0)
+        .then(pl.lit("nothing to examine"))
+        .when(pl.col("skip") > 0)
+        .then(pl.format("ok ({} checked); part of its data not loaded", pl.col("ok") + pl.col("info")))
+        .otherwise(pl.format("ok ({} checked)", pl.col("ok") + pl.col("info")))
+    )
+
+
 declared = matrix.filter(pl.col("declared"))
 undeclared = matrix.filter(~pl.col("declared"))
 
@@ -99,11 +126,12 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
             section_controls = results.summary.filter(pl.col("policy_section") == row["section_id"])
             if section_controls.height:
                 st.markdown("**Controls that evidence it**")
+                # One result in words per control: four count columns did not fit this narrow column.
                 grid(
                     table(
-                        section_controls,
-                        {"control_id": "Control", "alarm": "Alarms", "ok": "OK", "skip": "Skipped", "error": "Errors"},
-                    ),
+                        section_controls.with_columns(control_result().alias("result")),
+                        {"control_id": "Control", "result": "Result as of the date"},
+                    ).drop(CONTROL_ID_LABEL, strict=False),  # the id would be cut off here; it is on the Overview
                     hide_index=True,
                 )
             else:

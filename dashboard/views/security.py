@@ -11,6 +11,7 @@ from compliance.catalog import load_catalog
 from dashboard import charts, data
 from dashboard.format import (
     Identities,
+    blank_grid,
     control_title,
     current_filters,
     grid,
@@ -301,11 +302,13 @@ else:
                     alt.Tooltip(f"{value}:Q", title=unit, format=".1f"),
                 ],
             ),
-            f"{frame.height} incidents against a limit of {limit:g} {unit.lower()}: "
-            f"{frame.filter(pl.col('clock') == 'late').height} late; the longest took {frame[value].max():,.1f}.",
+            f"{plural(frame.height, 'incident')} against a limit of {limit:g} {unit.lower()}: "
+            f"{frame.filter(pl.col('clock') == 'late').height} late; the longest took "
+            f"{frame[value].max():,.1f}".removesuffix(".0")
+            + f" {unit.lower()}.",
             col,
         )
-    grid(
+    blank_grid(  # an incident outside a clock has no hours or days: a blank cell, not 'None'
         table(
             incidents,
             {
@@ -322,7 +325,6 @@ else:
             },
         ),
         hide_index=True,
-        column_config={"Hours to notify": st.column_config.NumberColumn(format="%.1f")},
     )
 _problems("incident.notification_late", "Every incident met its notification and assessment clocks.")
 st.caption(plural(alarms.height, "alarm") + " on this page under the current filters.")

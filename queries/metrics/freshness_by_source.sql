@@ -1,5 +1,5 @@
 -- name: freshness_by_source
--- description: Per source folder of the export bundle: the native table, rows held, oldest and newest timestamp of its time column, files loaded, rows rejected, and when it was last loaded (load_manifest joined to load_runs).
+-- description: Per source folder of the export bundle: the native table, rows held, oldest and newest timestamp of its time column, files loaded, rows rejected, and when it was last loaded (load_manifest joined to load_runs). A source whose rows record later steps (a request acknowledged or completed, an incident contained or notified) reaches as far as the newest timestamp of any kind in it, so an export of old requests closed last week is not stale.
 -- returns: source VARCHAR, table_name VARCHAR, time_column VARCHAR, row_count BIGINT, oldest_at TIMESTAMP,
 --          newest_at TIMESTAMP, files BIGINT, rows_rejected BIGINT, last_loaded_at TIMESTAMP
 with tables as (
@@ -14,7 +14,12 @@ with tables as (
     select 'diagnostic', 'diagnostic_logs', 'occurred_at', count(*), min(occurred_at), max(occurred_at)
     from diagnostic_logs
     union all
-    select 'dsr', 'dsr_requests', 'received_at', count(*), min(received_at), max(received_at)
+    -- A request's later steps are dated too: the export reaches its newest step, not its newest receipt.
+    select 'dsr', 'dsr_requests', 'received_at or any later step', count(*), min(received_at),
+        max(greatest(
+            received_at, acknowledged_at, verified_at, extension_notified_at, completed_at,
+            id_requested_at, id_received_at, clarification_requested_at, clarification_received_at
+        ))
     from dsr_requests
     union all
     select 'inventory', 'inventory_records', 'snapshot_at', count(*), min(snapshot_at), max(snapshot_at)
@@ -30,7 +35,8 @@ with tables as (
     select 'subjects', 'subjects', 'created_at', count(*), min(created_at), max(created_at)
     from subjects
     union all
-    select 'incidents', 'incidents', 'detected_at', count(*), min(detected_at), max(detected_at)
+    select 'incidents', 'incidents', 'detected_at or any later step', count(*), min(detected_at),
+        max(greatest(detected_at, contained_at, assessment_completed_at, regulator_notified_at, subjects_notified_at))
     from incidents
 ),
 

@@ -297,7 +297,7 @@ def _apply(
                 progress(str(query.control_id), done, len(selected))
     done += sum(1 for m in modes.values() if m == "reused")
     _store_full(con, policy, as_of, full, progress, len(selected), done)
-    _write_event_days(con)
+    _write_event_days(con, computed=True)  # the events have not changed since _earliest_changed_date
     if progress:
         progress("", len(selected), len(selected))
     return RefreshPlan(as_of, modes, since if isinstance(since, date) else None)
@@ -336,8 +336,9 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
         return False
     frame = apply_waivers(frame.filter(dates >= since), policy.exceptions, as_of)
     con.execute(
-        "delete from findings where control_id = $control and try_cast(regexp_extract(resource, '@([0-9-]+)$', 1) as date) >= $since",
-        {"control": query.control_id, "since": since},
+        "delete from findings where control_id = $control"
+        " and try_cast(regexp_extract(resource, $dated, 1) as date) >= $since",
+        {"control": query.control_id, "since": since, "dated": _DATED_RESOURCE.pattern},
     ).fetchall()
     con.execute(f"insert into findings select {_COLUMNS}, $as_of from frame", {"as_of": as_of}).fetchall()
     rows = con.execute(
@@ -387,11 +388,17 @@ def tables_read(query: Query) -> frozenset[str]:
 # --- the per-date fingerprint of audit events ---
 
 
-def _write_event_days(con: duckdb.DuckDBPyConnection) -> None:
+def _write_event_days(con: duckdb.DuckDBPyConnection, computed: bool = False) -> None:
     """Remember, per event date, how many audit events there are and a digest of their ids, files and
-    actor roles: what the next refresh compares to find the dates its load changed."""
+    actor roles: what the next refresh compares to find the dates its load changed. `computed`: the
+    fingerprint `_earliest_changed_date` just took of these events (`_event_days_now`) is stored as it is,
+    instead of scanning every audit event a second time."""
     con.execute("delete from findings_event_days").fetchall()
-    con.execute(f"insert into findings_event_days {_EVENT_DAYS}").fetchall()
+    if computed:
+        con.execute("insert into findings_event_days select * from _event_days_now").fetchall()
+        con.execute("drop table _event_days_now").fetchall()
+    else:
+        con.execute(f"insert into findings_event_days {_EVENT_DAYS}").fetchall()
 
 
 _EVENT_DAYS = """select event_date, count(*) as events, bit_xor(hash(event_id, source_file_id, actor_role)) as digest
@@ -401,13 +408,13 @@ from audit_events group by event_date"""
 def _earliest_changed_date(con: duckdb.DuckDBPyConnection) -> date | bool | None:
     """The earliest event date whose audit events differ from when the findings were stored; None when
     none differs, True when it cannot be known (no fingerprint stored)."""
+    con.execute(f"create or replace temp table _event_days_now as {_EVENT_DAYS}").fetchall()
     if not con.execute("select count(*) from findings_event_days").fetchall()[0][0]:
-        has_events = con.execute("select count(*) > 0 from audit_events").fetchall()[0][0]
+        has_events = con.execute("select count(*) > 0 from _event_days_now").fetchall()[0][0]
         return True if has_events else None
     rows = con.execute(
-        f"""with current_days as ({_EVENT_DAYS})
-        select min(coalesce(c.event_date, s.event_date))
-        from current_days c full join findings_event_days s on s.event_date = c.event_date
+        """select min(coalesce(c.event_date, s.event_date))
+        from _event_days_now c full join findings_event_days s on s.event_date = c.event_date
         where c.events is distinct from s.events or c.digest is distinct from s.digest"""
     ).fetchall()
     return rows[0][0]

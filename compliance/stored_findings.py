@@ -54,7 +54,14 @@ from compliance.ingest.derive import ROLLUP_TABLES
 from compliance.queries import Query, bind, run_query, with_dimensions
 from compliance.waivers import apply_waivers
 
-__all__ = ["LoadChanges", "findings_as_of", "fresh_controls", "refresh_findings", "store_findings"]
+__all__ = [
+    "LoadChanges",
+    "changed_event_dates",
+    "findings_as_of",
+    "fresh_controls",
+    "refresh_findings",
+    "store_findings",
+]
 
 _COLUMNS = ", ".join(FINDINGS_SCHEMA)
 # findings_stored_rows caps the rows it returns (small_ok, max_rows); reading back a whole run needs no cap.
@@ -405,19 +412,30 @@ _EVENT_DAYS = """select event_date, count(*) as events, bit_xor(hash(event_id, s
 from audit_events group by event_date"""
 
 
+def changed_event_dates(con: duckdb.DuckDBPyConnection) -> list[date] | None:
+    """Every event date whose audit events (their ids, files and actor roles) differ from the fingerprint
+    stored with the findings, in order; None when no fingerprint is stored, so every date must count as
+    changed. The fingerprint of the events now is kept as `_event_days_now` for `_write_event_days`."""
+    con.execute(f"create or replace temp table _event_days_now as {_EVENT_DAYS}").fetchall()
+    if not con.execute("select count(*) from findings_event_days").fetchall()[0][0]:
+        return None
+    rows = con.execute(
+        """select distinct coalesce(c.event_date, s.event_date) as event_date
+        from _event_days_now c full join findings_event_days s on s.event_date = c.event_date
+        where c.events is distinct from s.events or c.digest is distinct from s.digest
+        order by event_date"""
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _earliest_changed_date(con: duckdb.DuckDBPyConnection) -> date | bool | None:
     """The earliest event date whose audit events differ from when the findings were stored; None when
     none differs, True when it cannot be known (no fingerprint stored)."""
-    con.execute(f"create or replace temp table _event_days_now as {_EVENT_DAYS}").fetchall()
-    if not con.execute("select count(*) from findings_event_days").fetchall()[0][0]:
+    dates = changed_event_dates(con)
+    if dates is None:
         has_events = con.execute("select count(*) > 0 from _event_days_now").fetchall()[0][0]
         return True if has_events else None
-    rows = con.execute(
-        """select min(coalesce(c.event_date, s.event_date))
-        from _event_days_now c full join findings_event_days s on s.event_date = c.event_date
-        where c.events is distinct from s.events or c.digest is distinct from s.digest"""
-    ).fetchall()
-    return rows[0][0]
+    return dates[0] if dates else None
 
 
 def _has_findings_tables(con: duckdb.DuckDBPyConnection) -> bool:

@@ -268,7 +268,8 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             for table in ROLLUP_TABLES:
                 con.execute(f"delete from {table}").fetchall()
         else:
-            con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
+            if dates:  # (executemany refuses an empty list; no day changed: nothing to recompute)
+                con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
             for rollup in _ROLLUPS:
                 for table in (rollup.days, rollup.evidence):
                     con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()

@@ -69,7 +69,13 @@ from compliance.ingest.validate import reject_select, typed_select, window_param
 from compliance.ingest.vendors.loader import EXTRA_FOLDER_KINDS, load_vendor_exports
 from compliance.queries import QueryError
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, SOURCES_BY_FOLDER, USAGE, Source
-from compliance.stored_findings import LoadChanges, clear_findings, fresh_controls, refresh_findings
+from compliance.stored_findings import (
+    LoadChanges,
+    changed_event_dates,
+    clear_findings,
+    fresh_controls,
+    refresh_findings,
+)
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
 REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr", "identities"}  # what enrichment is computed from
@@ -1015,10 +1021,14 @@ def _ingest_locked(
                     enrich.rebuild(con, s)
         if "audit" in touched or "directory" in touched or policy_changed:
             enrich.apply_role_changes(con)
-        # The daily rollups of audit events: every day, when events, their enrichment (reference sources,
-        # policy) or the tables themselves (an older database) changed.
-        if "audit" in touched or touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
+        # The daily rollups of audit events: every day when the events' enrichment (reference sources,
+        # policy) or the tables themselves (an older database) changed; after a load of audit events alone,
+        # only the days whose events differ from the fingerprint stored with the findings (every day when
+        # none is stored, e.g. after a load without findings).
+        if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
             derive_event_rollups(con)
+        elif "audit" in touched:
+            derive_event_rollups(con, changed_event_dates(con))
         if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
             build_dsr_deadlines(con, policy)
         # A table per incident, rebuilt on every published load (a database from before it existed gets it).

@@ -98,21 +98,31 @@ def _shown_path(path: str) -> str:
     return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
 
 
-def _key_lists(paths: tuple[str, ...], source: str) -> list[tuple[str, str, bool]]:
-    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
-    one parse for the plain paths (DuckDB takes no wildcard in a list of paths), one per `[*]` path."""
+def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """The key lists of the objects at the plain (not `[*]`) `paths` of the JSON column `source`, in one
+    parse (DuckDB takes no wildcard in a list of paths): computed once per event as a column, since the
+    reason below reads each list several times and DuckDB would parse the event again for each."""
     plain = [p for p in paths if "[*]" not in p]
-    listed = ", ".join(sql_string(p) for p in plain)
-    out = [(f"json_keys({source}, [{listed}])[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
+    if not plain:
+        return "cast(null as varchar[][])"
+    return f"json_keys({source}, [{', '.join(sql_string(p) for p in plain)}])"
+
+
+def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool]]:
+    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
+    the plain paths' lists from the column `keys` (`plain_keys_sql`), one parse per `[*]` path."""
+    plain = [p for p in paths if "[*]" not in p]
+    out = [(f"{keys}[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
     out += [(f"json_keys({source}, {sql_string(p)})", _shown_path(p), True) for p in paths if "[*]" in p]
     return out
 
 
-def duplicate_keys_reason_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+def duplicate_keys_reason_sql(paths: tuple[str, ...], source: str = "raw", keys: str = "_keys") -> str:
     """The reject reason naming the keys given twice in an object at `paths` of the JSON column `source`
-    (`userIdentity.arn`, `target[2].id`), else NULL. Each object's keys are counted with `list_unique`
-    (cheap); only an event where a count differs builds the names (rare)."""
-    lists = _key_lists(paths, source)
+    (`userIdentity.arn`, `target[2].id`), else NULL; `keys` is the column holding `plain_keys_sql`. Each
+    object's keys are counted with `list_unique` (cheap); only an event where a count differs builds the
+    names (rare)."""
+    lists = _key_lists(paths, source, keys)
     once = lambda k: f"coalesce(list_unique({k}) = len({k}), true)"  # noqa: E731
     clean = " and ".join(
         f"coalesce(list_bool_and(list_transform({k}, lambda ks: {once('ks')})), true)" if wild else once(k)
@@ -443,9 +453,9 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         f"""create or replace temp view _vmapped as
             with mapped as ({adapter.mapping_sql})
             select row_number() over () as seq, *
-            from (select * replace (coalesce(
+            from (select * exclude (_keys) replace (coalesce(
                         case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}' end,
                         {duplicate_keys_reason_sql(adapter.unique_keys)}, reject_reason) as reject_reason)
-                  from mapped)"""
+                  from (select *, {plain_keys_sql(adapter.unique_keys)} as _keys from mapped))"""
     ).fetchall()
     _stage(con, adapter)

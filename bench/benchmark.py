@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import textwrap
@@ -42,19 +41,27 @@ def parse_scale(s: str) -> int:
     return int(float(s[:-1]) * {"k": 1e3, "m": 1e6}[s[-1]]) if s[-1] in "km" else int(s)
 
 
+# Appended to every measured child: its own peak RSS (all threads, and any process it waited for) as a last line.
+_PEAK_TRAILER = """
+import json as _json, resource as _resource
+print(_json.dumps({"_peak_kb": max(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss,
+                                   _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss)}))
+"""
+
+
 def run_measured(code: str) -> tuple[dict, float, float]:
-    """Run Python code in a fresh interpreter; return (its JSON result, wall seconds, peak RSS in MB)."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Run Python code in a fresh interpreter; return (its JSON result, wall seconds, its own peak RSS in MB)."""
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code) + _PEAK_TRAILER], capture_output=True, text=True, cwd=ROOT
+    )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-3000:])
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # ru_maxrss of children is the max over all children so far: report it only when this child raised it.
-    peak_mb = peak / 1024 if peak > before else float("nan")
-    json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]  # skip progress output
-    result = json.loads(json_lines[-1]) if json_lines else {}
+    json_lines = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]  # skip progress output
+    # The child reports its own peak: RUSAGE_CHILDREN here is a maximum over every child so far.
+    peak_mb = json_lines.pop()["_peak_kb"] / 1024
+    result = json_lines[-1] if json_lines else {}
     return result, wall, peak_mb
 
 

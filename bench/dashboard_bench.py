@@ -263,6 +263,64 @@ def _browser_times(db: Path, checkouts: dict[str, Path], pages: list[str]) -> It
             browser.close()
 
 
+# The floor: what Streamlit alone costs in this browser, served like the dashboard (same version, same
+# .streamlit/config.toml, same flags and readiness test). A page of ours can only be this fast or slower.
+FLOOR_SCRIPTS = {
+    "bare Streamlit page": 'import streamlit as st\nst.write("hi")\n',
+    "bare page + 1 dataframe + 1 altair chart": """import altair as alt
+import pandas as pd
+import streamlit as st
+df = pd.DataFrame({"day": pd.date_range("2025-01-01", periods=60), "n": range(60)})
+st.dataframe(df)
+st.altair_chart(alt.Chart(df).mark_bar().encode(x="day:T", y="n:Q"))
+""",
+}
+FLOOR_RUNS = 3
+
+
+def _floor_times(browser: object, db: Path) -> Iterator[tuple[str, list[Visit], list[Visit]]]:
+    """(label, cold visits, warm visits) of each floor script: FLOOR_RUNS fresh servers, each visited
+    once cold and three times warm (median), as the pages are."""
+    with tempfile.TemporaryDirectory(prefix="pages-floor-") as tmp:
+        for n, (label, text) in enumerate(FLOOR_SCRIPTS.items()):
+            script = Path(tmp) / f"floor{n}.py"
+            script.write_text(text)
+            colds, warms = [], []
+            for _ in range(FLOOR_RUNS):
+                with _server(db, script) as started:  # cwd ROOT: the dashboard's .streamlit/ config
+                    if started is None:
+                        raise RuntimeError(f"streamlit did not start {script}")
+                    url, proc = started
+                    colds.append(_time_visit(browser, url, proc.pid))
+                    warms.append(_median_visit([_time_visit(browser, url, proc.pid) for _ in range(3)]))
+            yield label, colds, warms
+
+
+def _spread(visits: list[Visit]) -> str:
+    times = sorted(v.seconds for v in visits)
+    return f"{statistics.median(times):.2f} s ({times[0]:.2f}-{times[-1]:.2f})"
+
+
+def bench_floor(db: Path) -> None:
+    """Print the floor reference lines: a bare Streamlit page's cold and warm time in this browser."""
+    from playwright.sync_api import sync_playwright
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n## floor: bare Streamlit pages, {FLOOR_RUNS} servers each (load average {load})", flush=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for label, colds, warms in _floor_times(browser, db):
+                cpu = _median_visit(warms)
+                print(
+                    f"{label}: cold {_spread(colds)}, warm {_spread(warms)}"
+                    f"  (warm CPU s: server {cpu.server_cpu:.2f}, browser {cpu.browser_cpu:.2f})",
+                    flush=True,
+                )
+        finally:
+            browser.close()
+
+
 def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[str] | None = None) -> None:
     """Print per-page cold and warm times measured in headless Chromium, for each database, with the CPU
     seconds of the server and of the browser; with `baseline` (another checkout, e.g. `git archive main`),
@@ -278,6 +336,7 @@ def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[
         print("\n## pages: n/a (no /usr/bin/chromium)")
         return
     checkouts = {"this": ROOT} | ({"baseline": Path(baseline).resolve()} if baseline else {})
+    bench_floor(Path(db_paths[0]))
     for db in db_paths:
         db = Path(db)
         size = db.stat().st_size / 1e6

@@ -283,3 +283,13 @@ def test_security_incident_clocks_blank_not_none_and_units_said(demo_db: Path, m
     assert incidents["Hours to notify"].str.strip_chars().eq("").any()  # some incident is outside the 72 h clock
     captions = [c for c in _texts(at, "caption") if "the longest took" in c]
     assert captions and all(c.endswith((" hours.", " days.")) for c in captions), captions
+
+
+@pytest.mark.parametrize("page", ["views/access.py", "views/triage.py"])
+def test_working_days_are_named_in_words(demo_db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The off-hours reason names business days as words ("Monday to Friday"), not as ISO weekday numbers."""
+    from plain_language import shown_text
+
+    text = shown_text(_open(demo_db, page, monkeypatch))
+    assert "business hours" in text and "ISO weekdays" not in text
+    assert "Monday to Friday" in text

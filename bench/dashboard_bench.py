@@ -212,7 +212,14 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def _chromium() -> list[psutil.Process]:
     """This process's Chromium processes (browser, renderers, GPU and utility processes)."""
-    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in proc.name().lower():
+                found.append(proc)
+        except psutil.Error:  # a renderer of a closed tab, ended since the listing
+            pass
+    return found
 
 
 def _time_visit(browser: object, url: str, server_pid: int, context: object | None = None) -> Visit:

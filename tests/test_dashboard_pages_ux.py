@@ -272,6 +272,8 @@ def test_access_page_counts_flagged_actors_by_the_one_definition(
 def test_overview_tables_have_no_placeholder_cells(stale_db: Path, monkeypatch) -> None:
     """Empty cells are blank: no literal None, and no neutralised '-' left where a dash was meant."""
     at = _open(stale_db, "views/overview.py", monkeypatch)
+    at.session_state["overview_every_control"] = True  # the expander of every control's result, opened
+    at.run()
     cells = _all_cells(at)
     assert "None" not in cells and "'-" not in cells
     controls = _table(at, "Control", "Why it proves nothing (skip or error)")

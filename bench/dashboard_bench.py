@@ -10,8 +10,10 @@ under 0.5 s, cold under 3 s, server memory under 2 GB. A figure, not a test: mac
 
 `bench_pages` (benchmark.py --only pages) measures what a person waits for in headless Chromium: per
 page, a freshly started `compliance serve` server (dashboard/server.py) visited at once (cold), then
-three new sessions (warm, median), until the script run is over and every chart has drawn. The load
-average is printed with the figures: on a shared machine they say more about the neighbours.
+three new sessions (warm, median), until the script run is over and every chart has drawn; then three
+new tabs of a browser that has the page's scripts cached (cached, median). The floor: a bare Streamlit
+page and one with a dataframe and a chart, measured the same way. The load average is printed with the
+figures: on a shared machine they say more about the neighbours.
 """
 
 from __future__ import annotations
@@ -210,14 +212,24 @@ def _tree(pid: int) -> list[psutil.Process]:
 
 def _chromium() -> list[psutil.Process]:
     """This process's Chromium processes (browser, renderers, GPU and utility processes)."""
-    return [p for p in psutil.Process().children(recursive=True) if "chrom" in p.name().lower()]
+    found = []
+    for proc in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in proc.name().lower():
+                found.append(proc)
+        except psutil.Error:  # a renderer of a closed tab, ended since the listing
+            pass
+    return found
 
 
-def _time_visit(browser: object, url: str, server_pid: int) -> Visit:
-    """A new browser session on `url`: seconds from navigation start until the page is ready."""
+def _time_visit(browser: object, url: str, server_pid: int, context: object | None = None) -> Visit:
+    """A new browser session on `url`: seconds from navigation start until the page is ready. In a fresh
+    browser context (a first-time visitor: every script fetched and compiled), or in a new tab of
+    `context` (a returning visitor: Streamlit's scripts are immutable, so the browser keeps them)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    own = context is None
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}) if own else context
     try:
         page = context.new_page()
         page.add_init_script(_RECORD_RUNS)
@@ -233,6 +245,16 @@ def _time_visit(browser: object, url: str, server_pid: int) -> Visit:
             _cpu_seconds(_chromium()) - browser_before,
         )
     finally:
+        (context if own else page).close()
+
+
+def _cached_visit(browser: object, url: str, server_pid: int) -> Visit:
+    """The median of three new sessions in one browser that visited `url` once before (its cache kept)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    try:
+        _time_visit(browser, url, server_pid, context)
+        return _median_visit([_time_visit(browser, url, server_pid, context) for _ in range(3)])
+    finally:
         context.close()
 
 
@@ -240,11 +262,14 @@ def _median_visit(visits: list[Visit]) -> Visit:
     return Visit(*(statistics.median(getattr(v, f) for v in visits) for f in ("seconds", "server_cpu", "browser_cpu")))
 
 
-def _browser_times(db: Path, checkouts: dict[str, Path], pages: list[str]) -> Iterator[tuple[str, str, Visit, Visit]]:
-    """(page, checkout, cold, warm) in a real browser, each checkout's server.py in turn for every page (so
+def _browser_times(
+    db: Path, checkouts: dict[str, Path], pages: list[str]
+) -> Iterator[tuple[str, str, Visit, Visit, Visit]]:
+    """(page, checkout, cold, warm, cached) in a real browser, each checkout's server.py in turn for every page (so
     old and new meet the same neighbours): a fresh server per page, visited as soon as it answers, so cold
     includes whatever of the imports, connection and controls the server has not done yet; warm is the
-    median of three new sessions afterwards."""
+    median of three new sessions afterwards, each in a fresh browser; cached, of three in one browser that
+    visited the page before."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -258,7 +283,67 @@ def _browser_times(db: Path, checkouts: dict[str, Path], pages: list[str]) -> It
                         url, proc = _page_url(started[0], path), started[1]
                         cold = _time_visit(browser, url, proc.pid)
                         warm = _median_visit([_time_visit(browser, url, proc.pid) for _ in range(3)])
-                    yield Path(path).stem, label, cold, warm
+                        cached = _cached_visit(browser, url, proc.pid)
+                    yield Path(path).stem, label, cold, warm, cached
+        finally:
+            browser.close()
+
+
+# The floor: what Streamlit alone costs in this browser, served like the dashboard (same version, same
+# .streamlit/config.toml, same flags and readiness test). A page of ours can only be this fast or slower.
+FLOOR_SCRIPTS = {
+    "bare Streamlit page": 'import streamlit as st\nst.write("hi")\n',
+    "bare page + 1 dataframe + 1 altair chart": """import altair as alt
+import pandas as pd
+import streamlit as st
+df = pd.DataFrame({"day": pd.date_range("2025-01-01", periods=60), "n": range(60)})
+st.dataframe(df)
+st.altair_chart(alt.Chart(df).mark_bar().encode(x="day:T", y="n:Q"))
+""",
+}
+FLOOR_RUNS = 3
+
+
+def _floor_times(browser: object, db: Path) -> Iterator[tuple[str, list[Visit], list[Visit], list[Visit]]]:
+    """(label, cold, warm, cached visits) of each floor script: FLOOR_RUNS fresh servers, each visited
+    once cold, three times warm and three times cached (medians), as the pages are."""
+    with tempfile.TemporaryDirectory(prefix="pages-floor-") as tmp:
+        for n, (label, text) in enumerate(FLOOR_SCRIPTS.items()):
+            script = Path(tmp) / f"floor{n}.py"
+            script.write_text(text)
+            colds, warms, cached = [], [], []
+            for _ in range(FLOOR_RUNS):
+                with _server(db, script) as started:  # cwd ROOT: the dashboard's .streamlit/ config
+                    if started is None:
+                        raise RuntimeError(f"streamlit did not start {script}")
+                    url, proc = started
+                    colds.append(_time_visit(browser, url, proc.pid))
+                    warms.append(_median_visit([_time_visit(browser, url, proc.pid) for _ in range(3)]))
+                    cached.append(_cached_visit(browser, url, proc.pid))
+            yield label, colds, warms, cached
+
+
+def _spread(visits: list[Visit]) -> str:
+    times = sorted(v.seconds for v in visits)
+    return f"{statistics.median(times):.2f} s ({times[0]:.2f}-{times[-1]:.2f})"
+
+
+def bench_floor(db: Path) -> None:
+    """Print the floor reference lines: a bare Streamlit page's cold and warm time in this browser."""
+    from playwright.sync_api import sync_playwright
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n## floor: bare Streamlit pages, {FLOOR_RUNS} servers each (load average {load})", flush=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            for label, colds, warms, cached in _floor_times(browser, db):
+                cpu = _median_visit(warms)
+                print(
+                    f"{label}: cold {_spread(colds)}, warm {_spread(warms)}, cached {_spread(cached)}"
+                    f"  (warm CPU s: server {cpu.server_cpu:.2f}, browser {cpu.browser_cpu:.2f})",
+                    flush=True,
+                )
         finally:
             browser.close()
 
@@ -269,8 +354,10 @@ def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[
     its server.py beside this one's, alternating page by page.
 
     Cold: a server just started, the page is its first visitor (imports, connection, the page's
-    queries and controls). Warm: the median of three new browser sessions on that server afterwards.
-    Targets: at most 3 s cold and 0.5 s warm.
+    queries and controls). Warm: the median of three new browser sessions on that server afterwards, each
+    a first-time visitor (a fresh browser profile). Cached: the same in a browser that visited the page
+    before (a returning visitor: Streamlit's scripts kept). Targets: at most 3 s cold and 0.5 s warm. The
+    floor lines first: a bare Streamlit page measured the same way, below which no page of ours can go.
     """
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -278,6 +365,7 @@ def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[
         print("\n## pages: n/a (no /usr/bin/chromium)")
         return
     checkouts = {"this": ROOT} | ({"baseline": Path(baseline).resolve()} if baseline else {})
+    bench_floor(Path(db_paths[0]))
     for db in db_paths:
         db = Path(db)
         size = db.stat().st_size / 1e6
@@ -287,16 +375,16 @@ def bench_pages(db_paths: list[Path], baseline: Path | None = None, pages: list[
             print(f"   'this' = {ROOT}, 'baseline' = {checkouts['baseline']}", flush=True)
         print(
             f"{'page':<14}{'checkout':<10}{'cold s':>8}{'server':>8}{'browser':>8}"
-            f"{'warm s':>8}{'server':>8}{'browser':>8}   (CPU s of server and browser)",
+            f"{'warm s':>8}{'server':>8}{'browser':>8}{'cached s':>9}   (CPU s of server and browser)",
             flush=True,
         )
-        for name, label, cold, warm in _browser_times(db, checkouts, pages or PAGES):
+        for name, label, cold, warm, cached in _browser_times(db, checkouts, pages or PAGES):
             flag = "" if cold.seconds <= 3 and warm.seconds <= 0.5 else "  (over target: 3 s cold, 0.5 s warm)"
             if cold.seconds != cold.seconds or warm.seconds != warm.seconds:  # nan: a visit never settled
                 flag = f"  (a visit was not ready within {VISIT_SECONDS:.0f} s)"
             print(
                 f"{name:<14}{label:<10}{cold.seconds:>8.2f}{cold.server_cpu:>8.2f}{cold.browser_cpu:>8.2f}"
-                f"{warm.seconds:>8.2f}{warm.server_cpu:>8.2f}{warm.browser_cpu:>8.2f}{flag}",
+                f"{warm.seconds:>8.2f}{warm.server_cpu:>8.2f}{warm.browser_cpu:>8.2f}{cached.seconds:>9.2f}{flag}",
                 flush=True,
             )
         print(f"load average after: {', '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)

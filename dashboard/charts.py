@@ -232,7 +232,12 @@ def series_summary(frame: pl.DataFrame, *, when: str, value: str, noun: str, uni
 MIN_TIME_UNITS = 6  # a time axis spans at least this many months (or days), so one bar is not the whole chart
 
 
+WEEK = "week"  # a bar per week, drawn from its first day (the frame's date) over the seven days
+
+
 def _shift(day: date, units: int, time_unit: str) -> date:
+    if time_unit == WEEK:
+        return day + timedelta(weeks=units)
     if time_unit != "yearmonth":
         return day + timedelta(days=units)
     months = day.year * 12 + day.month - 1 + units
@@ -250,6 +255,8 @@ def _time_domain(frame: pl.DataFrame, field: str, time_unit: str) -> alt.Scale |
     if time_unit == "yearmonth":
         lo, hi = lo.replace(day=1), hi.replace(day=1)
         units = (hi.year - lo.year) * 12 + hi.month - lo.month
+    elif time_unit == WEEK:
+        units = (hi - lo).days // 7
     else:
         units = (hi - lo).days
     if units >= MIN_TIME_UNITS:
@@ -257,6 +264,14 @@ def _time_domain(frame: pl.DataFrame, field: str, time_unit: str) -> alt.Scale |
     pad = (MIN_TIME_UNITS - units) // 2
     start, end = _shift(lo, -pad, time_unit), _shift(hi, pad + 1, time_unit)  # the last bar spans its unit
     return alt.Scale(domain=[alt.DateTime(year=d.year, month=d.month, date=d.day) for d in (start, end)])
+
+
+def _week_spans(frame: pl.DataFrame, field: str) -> pl.DataFrame:
+    """`frame` with each week's end (seven days after its start in `field`) and middle, for bars and labels."""
+    start = pl.col(field).cast(pl.Datetime("ms"))
+    return frame.with_columns(
+        (start + pl.duration(days=7)).alias("week_end_"), (start + pl.duration(hours=84)).alias("week_mid_")
+    )
 
 
 def _positive_spread(values: Iterable[float | None]) -> float:
@@ -327,8 +342,8 @@ def bar(
     """A (stacked, when `color` is given) bar chart; encodings use Altair shorthand ('field:Q').
 
     Horizontal bars get one fixed-height row per category unless `height` says otherwise. With
-    `time_unit` ('yearmonth', 'yearmonthdate', 'yearweek') the category axis is a true time axis:
-    months without data are gaps, not neighbours. `labels` writes each bar's total at its end, so a
+    `time_unit` ('yearmonth', 'yearmonthdate', or WEEK for dates that start a week) the category axis is a
+    true time axis: months without data are gaps, not neighbours; a week's bar spans its seven days. `labels` writes each bar's total at its end, so a
     bar of 5 next to one of 3,000 still reads; `log` (default: when the largest bar is over
     LOG_RATIO times the smallest, for unstacked bars) draws the values on a symlog scale and says so
     in the axis title. `grouped` puts the `color` groups side by side instead of stacked, each with its
@@ -339,12 +354,14 @@ def bar(
     if log is None:  # a log scale would distort stacked segments
         log = not normalize and not stacked and _positive_spread(frame[val_field] if frame.height else []) > LOG_RATIO
     order = alt.Undefined if sort is None else sort
+    if time_unit == WEEK:  # Vega-Lite's own weeks start on Sunday: the frame's week starts say where bars go
+        frame = _week_spans(frame, cat_field)
     if time_unit:
         fmt = MONTH_FORMAT if time_unit == "yearmonth" else DAY_FORMAT
         cat_axis = alt.X(
             cat_field,
             type="temporal",
-            timeUnit=time_unit,
+            timeUnit=alt.Undefined if time_unit == WEEK else time_unit,
             title=x_title,
             axis=alt.Axis(format=fmt),
             scale=_time_domain(frame, cat_field, time_unit),
@@ -367,6 +384,8 @@ def bar(
     enc = {"x": val_axis if horizontal else cat_axis, "y": cat_axis if horizontal else val_axis}
     if color:
         enc["color"] = _color(color, color_title, color_scale, color_sort, legend_columns)
+    if time_unit == WEEK:
+        enc["x2"] = alt.X2("week_end_")
     if color and grouped:
         offset = alt.YOffset if horizontal else alt.XOffset
         enc["yOffset" if horizontal else "xOffset"] = offset(
@@ -375,7 +394,11 @@ def bar(
     height = height if height is not None else (ROW if horizontal else 240)
     if grouped and horizontal and height is ROW:
         height = alt.Step(14)  # one step per bar of a group
-    bars = alt.Chart(_guard(frame), title=title, height=height).mark_bar().encode(**enc, tooltip=list(tooltip))
+    # A ranged bar (x to x2) has no orientation of its own: vertical stacks the counts; 1 px between weeks.
+    bar_mark = {"orient": "vertical", "x2Offset": -1} if time_unit == WEEK else {}
+    bars = (
+        alt.Chart(_guard(frame), title=title, height=height).mark_bar(**bar_mark).encode(**enc, tooltip=list(tooltip))
+    )
     if not labels or normalize or frame.height == 0:
         return _fit(bars)
     if grouped and color:
@@ -395,6 +418,8 @@ def bar(
     cat_x = (
         enc["x"]
         if not time_unit
+        else alt.X("week_mid_", type="temporal", scale=_time_domain(frame, cat_field, time_unit))
+        if time_unit == WEEK
         else alt.X(
             cat_field,
             type="temporal",

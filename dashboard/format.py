@@ -65,20 +65,53 @@ def _ids_and_titles() -> tuple[list[str], list[str]]:
     return ids, [f'"{catalog.title(i)}"' for i in ids]
 
 
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# How a control's reason names the configured working days (queries/controls/access_off_hours.sql).
+ISO_WEEKDAYS = re.compile(r" on ISO weekdays \[([0-9, ]*)\]")
+
+
+def weekday_words(days: Iterable[int]) -> str:
+    """ISO weekday numbers in words: [1, 2, 3, 4, 5] -> 'Monday to Friday', [1, 3] -> 'Monday and Wednesday'."""
+    runs: list[list[int]] = []
+    for day in sorted(set(days)):
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts = [
+        f"{DAY_NAMES[r[0] - 1]} to {DAY_NAMES[r[-1] - 1]}" if len(r) > 2 else " and ".join(DAY_NAMES[d - 1] for d in r)
+        for r in runs
+        if all(1 <= d <= 7 for d in r)
+    ]
+    return ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else "".join(parts) or "no day"
+
+
+def _weekdays_in_words(match: re.Match[str]) -> str:
+    return ", " + weekday_words(int(d) for d in match.group(1).split(",") if d.strip())
+
+
 def plain(text: str | None) -> str:
-    """`text` (a reason, a note) with every control id replaced by the control's quoted title."""
+    """`text` (a reason, a note) with every control id replaced by the control's quoted title, and ISO
+    weekday numbers in words."""
     if not text:
         return ""
     for control_id, title in zip(*_ids_and_titles(), strict=True):
         text = text.replace(control_id, title)
-    return text
+    return ISO_WEEKDAYS.sub(_weekdays_in_words, text)
 
 
 def _plain_cells(frame: pl.DataFrame, keep: Sequence[str] = ()) -> pl.DataFrame:
-    """Every text column but `keep` with control ids replaced by titles (as `plain`), in one vectorised pass."""
+    """Every text column but `keep` as `plain` would write it, in one vectorised pass per column (the few
+    distinct weekday lists are worded once each)."""
     ids, titles = _ids_and_titles()
     text = [n for n, d in frame.schema.items() if d == pl.String and n not in keep]
-    return frame.with_columns(pl.col(n).str.replace_many(ids, titles) for n in text)
+    lists = {
+        found
+        for n in text
+        for found in frame[n].str.extract(f"({ISO_WEEKDAYS.pattern})").drop_nulls().unique().to_list()
+    }
+    old, new = [*ids, *lists], [*titles, *(ISO_WEEKDAYS.sub(_weekdays_in_words, w) for w in lists)]
+    return frame.with_columns(pl.col(n).str.replace_many(old, new) for n in text)
 
 
 def with_control_titles(frame: pl.DataFrame, column: str = "control_id", into: str = "control_title") -> pl.DataFrame:

@@ -224,3 +224,28 @@ def test_a_short_time_axis_is_widened_and_one_period_is_said_plainly() -> None:
     chart = charts.bar(years, x="month:T", y="n:Q", time_unit="yearmonth", title="t", x_title="M", y_title="N",
                        tooltip=[])  # fmt: skip
     assert "scale" not in chart.to_dict()["layer"][0]["encoding"]["x"]
+
+
+def test_a_weekly_bar_spans_its_week() -> None:
+    """Weeks start on the frame's dates (Mondays here): each bar runs from that day to the next week's start,
+    not one day wide, and its total is written over the middle of the week."""
+    weekly = pl.DataFrame(
+        {
+            "week": [date(2025, 5, 12), date(2025, 5, 12), date(2025, 6, 2)],
+            "alarms": [1, 2, 4],
+            "detector": ["a", "b", "a"],
+        }
+    )
+    spec = _spec(charts.bar(weekly, x="week:T", y="alarms:Q", time_unit=charts.WEEK, color="detector:N", title="t",
+                            x_title="Week", y_title="Alarms", tooltip=[]))  # fmt: skip
+    bars, text = _layers(spec)
+    assert bars["encoding"]["x"]["type"] == "temporal" and "timeUnit" not in bars["encoding"]["x"]
+    assert bars["encoding"]["x2"]["field"] == "week_end_" and bars["mark"]["orient"] == "vertical"
+    first = spec["datasets"][spec["data"]["name"]][0]
+    assert (first["week"], first["week_end_"], first["week_mid_"]) == (
+        "2025-05-12T00:00:00", "2025-05-19T00:00:00", "2025-05-15T12:00:00"
+    )  # fmt: skip
+    assert text["encoding"]["x"]["field"] == "week_mid_" and text["encoding"]["y"]["aggregate"] == "sum"
+    # Three weeks of data: the axis is widened by whole weeks, to the end of the week after the last.
+    domain = bars["encoding"]["x"]["scale"]["domain"]
+    assert domain == [{"year": 2025, "month": 5, "date": 5}, {"year": 2025, "month": 6, "date": 16}]

@@ -62,11 +62,28 @@ def _alarms(findings: pl.DataFrame, control_id: str) -> int:
 # --- every page -------------------------------------------------------------------------------
 
 
+# Pages whose tabs are built only when open: the URL key that opens one.
+TAB_KEYS = {"views/policy_map.py": "policy_tab", "views/dsr.py": "dsr_tab"}
+
+
+def _every_part_opened(at: AppTest, page: str) -> Iterator[AppTest]:
+    """The page with its closed parts opened (built on demand): every expander at once, then each tab."""
+    for key in [e.key for e in at.expander if e.key]:
+        at.session_state[key] = True
+    yield at.run()
+    for label in [t.label for t in at.tabs] if page in TAB_KEYS else []:
+        at.query_params[TAB_KEYS[page]] = label
+        yield at.run()
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders(app: AppTest, page: str) -> None:
     at = _open(app, page)
     assert at.title, "every page has a title"
     assert_plain_language(at)
+    for opened in _every_part_opened(at, page):  # what a click builds reads as plainly
+        _assert_clean(opened)
+        assert_plain_language(opened)
     at.run()  # a warm rerun renders the same page again
     _assert_clean(at)
 
@@ -279,6 +296,9 @@ def test_pages_explain_an_empty_database(empty_db: Path, page: str, monkeypatch:
     at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page)
     assert any("no timestamped data" in w.value for w in at.sidebar.warning)
     assert_plain_language(at)  # skip notes name controls by title too
+    for opened in _every_part_opened(at, page):
+        _assert_clean(opened)
+        assert_plain_language(opened)
 
 
 def test_a_reingest_invalidates_the_caches(
@@ -322,7 +342,7 @@ def test_every_catalog_control_appears_on_exactly_one_page(
     """Loop over the control catalog: each control's findings (as shown, pseudonymised) are on exactly one
     page besides the summaries, and it is the page its catalog entry names (the one the Overview links to)."""
     from compliance.queries import run_query
-    from dashboard.format import Identities, page_for
+    from dashboard.format import Identities, page_for, plain
 
     con = duckdb.connect(str(demo_db), read_only=True)
     try:
@@ -333,11 +353,14 @@ def test_every_catalog_control_appears_on_exactly_one_page(
     monkeypatch.setenv("COMPLIANCE_DB", str(demo_db))
     texts = {}
     for page in (p for p in PAGES if p not in SUMMARY_PAGES):
-        texts[page] = _page_text(_open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page))
+        at = _open(AppTest.from_file(str(APP), default_timeout=TIMEOUT), page)
+        shown_first = _page_text(at)  # then each opened state, read before the next is opened
+        texts[page] = "\n".join([shown_first, *(_page_text(opened) for opened in _every_part_opened(at, page))])
     catalog = load_catalog()
     assert set(catalog) == set(demo_findings["control_id"].to_list())
     for control_id, control in catalog.items():
-        reasons = shown.filter(pl.col("control_id") == control_id)["reason"].to_list()
+        # As pages word them (working days in words; a control id inside a reason as its title).
+        reasons = [plain(r) for r in shown.filter(pl.col("control_id") == control_id)["reason"].to_list()]
         assert reasons, f"{control_id}: the demo plants no finding for it"
         pages = {page for page, text in texts.items() if any(r in text for r in reasons)}
         assert pages == {control.page.path} == {page_for(control_id)}, f"{control_id} is shown on {sorted(pages)}"

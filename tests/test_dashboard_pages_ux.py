@@ -145,8 +145,13 @@ def test_a_section_whose_controls_examined_nothing_is_not_a_green_ok(stale_db: P
     assert posture["7"] == "nothing to examine"
     assert posture["6"] == "ALARM" and posture["2"] == "ok"  # OK rows were examined there
     at = _open(stale_db, "views/policy_map.py", monkeypatch)
-    results = [r for df in at.dataframe if "Result as of the date" in df.value.columns
-               for r in df.value["Result as of the date"]]  # fmt: skip
+    results = []
+    for label in [t.label for t in at.tabs]:  # only the open section's tab is built: open each in turn
+        at.query_params["policy_tab"] = label
+        at.run()
+        _assert_clean(at)
+        results += [r for df in at.dataframe if "Result as of the date" in df.value.columns
+                    for r in df.value["Result as of the date"]]  # fmt: skip
     assert "nothing to examine" in results and any(r.endswith("open alarm(s)") for r in results), results
     assert all(r.startswith(("ok (", "nothing", "no data", "control error")) or "alarm" in r for r in results)
 
@@ -267,6 +272,8 @@ def test_access_page_counts_flagged_actors_by_the_one_definition(
 def test_overview_tables_have_no_placeholder_cells(stale_db: Path, monkeypatch) -> None:
     """Empty cells are blank: no literal None, and no neutralised '-' left where a dash was meant."""
     at = _open(stale_db, "views/overview.py", monkeypatch)
+    at.session_state["overview_every_control"] = True  # the expander of every control's result, opened
+    at.run()
     cells = _all_cells(at)
     assert "None" not in cells and "'-" not in cells
     controls = _table(at, "Control", "Why it proves nothing (skip or error)")
@@ -283,3 +290,53 @@ def test_security_incident_clocks_blank_not_none_and_units_said(demo_db: Path, m
     assert incidents["Hours to notify"].str.strip_chars().eq("").any()  # some incident is outside the 72 h clock
     captions = [c for c in _texts(at, "caption") if "the longest took" in c]
     assert captions and all(c.endswith((" hours.", " days.")) for c in captions), captions
+
+
+@pytest.mark.parametrize("page", ["views/access.py", "views/triage.py"])
+def test_working_days_are_named_in_words(demo_db: Path, page: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The off-hours reason names business days as words ("Monday to Friday"), not as ISO weekday numbers."""
+    from plain_language import shown_text
+
+    text = shown_text(_open(demo_db, page, monkeypatch))
+    assert "business hours" in text and "ISO weekdays" not in text
+    assert "Monday to Friday" in text
+
+
+def test_policy_map_builds_only_the_open_section(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 18's first load: a closed section's grids are not built (the browser drew 17 grids for one visible),
+    and opening a section (its tab, or a link naming it) shows that section's text and data-map entries."""
+    at = _open(demo_db, "views/policy_map.py", monkeypatch)
+    labels = [t.label for t in at.tabs]
+    assert len(labels) > 5 and all(len(tab.children) == 0 for tab in at.tabs[1:]), "closed tabs stay empty"
+    at.query_params["policy_tab"] = label = next(lab for lab in labels if lab.endswith("Retention"))
+    at.run()
+    _assert_clean(at)
+    built = [i for i, tab in enumerate(at.tabs) if len(tab.children)]
+    assert built == [labels.index(label)]
+    assert "#### Retention" in _texts(at, "markdown")
+    assert any("System" in df.value.columns and "Retention rule" in df.value.columns for df in at.dataframe)
+
+
+def test_dsr_builds_only_the_open_tab(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The deadline tabs are built on demand: the open one (first, or the one the link names) and no other."""
+    at = _open(demo_db, "views/dsr.py", monkeypatch)
+    assert len(at.tabs[0].children) and all(len(tab.children) == 0 for tab in at.tabs[1:])
+    at.query_params["dsr_tab"] = "Extensions"
+    at.run()
+    _assert_clean(at)
+    assert [t.label for t in at.tabs if len(t.children)] == ["Extensions"]
+    assert any(c.startswith("Extension status of the requests in scope") for c in _texts(at, "caption"))
+
+
+def test_evidence_builds_a_processing_record_when_opened(demo_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The record of processing: the first activity open and built, the closed ones empty until opened."""
+    at = _open(demo_db, "views/evidence.py", monkeypatch)
+    assert len(at.expander) > 3 and len(at.expander[0].children) and not any(e.children for e in at.expander[1:])
+    at.session_state["ropa_1"] = True  # what a click on the second activity sets
+    at.run()
+    _assert_clean(at)
+    assert len(at.expander[1].children) and not any(e.children for e in at.expander[2:])
+    assert any("Purposes and legal basis" in m for m in _texts(at, "markdown"))
+    at.session_state["ropa_security"] = True
+    at.run()
+    assert len(at.expander[-1].children) and all(m.startswith("- ") for m in _texts(at.expander[-1], "markdown"))

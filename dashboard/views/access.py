@@ -88,7 +88,7 @@ else:
             weekly,
             x="week:T",
             y="alarms:Q",
-            time_unit="yearmonthdate",
+            time_unit=charts.WEEK,
             color_scale=charts.categorical(sorted(weekly["detector"].unique().to_list())),
             color="detector:N",
             color_title="Detector",
@@ -264,8 +264,13 @@ else:
 st.markdown(f"**{plural(actor_alarms.height, 'alarm')} and the raw events behind each**")
 for i, alarm in enumerate(actor_alarms.iter_rows(named=True)):
     label = f"{alarm['severity']} · {control_title(alarm['control_id'])} · {alarm['observed_at']:%Y-%m-%d %H:%M} UTC"
-    with st.expander(md_escape(label), expanded=i == 0):
-        st.text(who.text(alarm["reason"]))
+    # Built when opened (a rerun): each closed alarm would query and draw its raw events unseen.
+    key = f"access_alarm_{i}_{alarm['control_id']}_{alarm['observed_at']:%Y%m%d%H%M}"
+    box = st.expander(md_escape(label), expanded=i == 0, key=key, on_change="rerun")
+    if not box.open:
+        continue
+    with box:
+        st.text(plain(who.text(alarm["reason"])))
         events = data.query("evidence_events", evidence_ids=list(alarm["evidence"] or []))
         if events.height == 0:
             st.caption("The evidence names no raw event that is still loaded.")

@@ -291,6 +291,8 @@ for tab, control_id, empty in zip(
     ],
     strict=True,
 ):
+    if not tab.open:  # only the open tab is built (the link names it): less for the browser to draw
+        continue
     with tab:
         rows = _alarms(control_id)
         if control_id == "dsr.extension_late":

@@ -140,16 +140,26 @@ ART30_FIELDS = {
 }
 for i, activity in enumerate(record["activities"]):
     title = md_escape(f"{activity['activity']} ({activity['system']}), owner {activity['owner'] or 'not named'}")
-    with st.expander(title, expanded=i == 0):
+    # Built when opened (a rerun): nine closed records of markdown cost the browser more than the open one.
+    box = st.expander(title, expanded=i == 0, key=f"ropa_{i}", on_change="rerun")
+    if not box.open:
+        continue
+    with box:
         st.caption(activity["description"] + f" Policy sections {', '.join(activity['policy_sections'])}.")
         left, right = st.columns(2)
         for j, (key, label) in enumerate(ART30_FIELDS.items()):
             col = left if j % 2 == 0 else right
             items = activity[key] or ["none"]
             col.markdown(f"**{label}**\n" + "\n".join(f"- {md_escape(item)}" for item in items))
-with st.expander("Security measures (Art. 30(1)(g), Art. 32), as the policy and its configuration state them"):
-    for measure in record["activities"][0]["security_measures"] if record["activities"] else []:
-        st.markdown(f"- {measure}")
+box = st.expander(
+    "Security measures (Art. 30(1)(g), Art. 32), as the policy and its configuration state them",
+    key="ropa_security",
+    on_change="rerun",
+)
+if box.open:
+    with box:
+        for measure in record["activities"][0]["security_measures"] if record["activities"] else []:
+            st.markdown(f"- {measure}")
 left, right = st.columns(2)
 with left:
     auth.download_button(

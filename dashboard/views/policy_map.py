@@ -118,6 +118,8 @@ st.subheader("The policy, section by section")
 tab_labels = [f"{sid} · {title}" for sid, title in sections.select("section_id", "title").iter_rows()]
 policy_tabs = st.tabs(tab_labels, key="policy_tab", bind="query-params")  # the open section is in the link
 for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
+    if not tab.open:  # only the open section is built: ten sections of grids cost the browser seconds
+        continue
     with tab:
         text_col, map_col = st.columns([2, 3])
         with text_col:

@@ -299,19 +299,21 @@ else:
         hide_index=True,
     )
 
-with st.expander("The retention schedule (retention.yaml)"):
-    blank_grid(
-        pl.DataFrame([r.model_dump() for r in data.policy().retention.records]).rename(
-            {
-                "data_category": "Data category",
-                "system": "System",
-                "store": "Store",
-                "period_days": "Period (days)",
-                "clock": "Clock",
-                "grace_days": "Grace (days)",
-                "action": "Then",
-                "basis": "Why",
-            }
-        ),
-        hide_index=True,
-    )
+schedule_box = st.expander("The retention schedule (retention.yaml)", key="retention_schedule", on_change="rerun")
+if schedule_box.open:  # built when opened: a grid nobody opened is not sent
+    with schedule_box:
+        blank_grid(
+            pl.DataFrame([r.model_dump() for r in data.policy().retention.records]).rename(
+                {
+                    "data_category": "Data category",
+                    "system": "System",
+                    "store": "Store",
+                    "period_days": "Period (days)",
+                    "clock": "Clock",
+                    "grace_days": "Grace (days)",
+                    "action": "Then",
+                    "basis": "Why",
+                }
+            ),
+            hide_index=True,
+        )

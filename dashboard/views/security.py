@@ -53,8 +53,14 @@ def _problems(control_id: str, empty: str) -> None:
         st.success(empty)
     info = results.findings.filter((pl.col("control_id") == control_id) & (pl.col("status") == "info"))
     if info.height:
-        with st.expander(f"{plural(info.height, 'informational finding')} ({control_title(control_id)})"):
-            show_findings(info, ids, {"resource": "Resource", "reason": "Finding"})
+        box = st.expander(
+            f"{plural(info.height, 'informational finding')} ({control_title(control_id)})",
+            key=f"security_info_{control_id}",
+            on_change="rerun",
+        )
+        if box.open:  # built when opened
+            with box:
+                show_findings(info, ids, {"resource": "Resource", "reason": "Finding"})
 
 
 c = st.columns(6)

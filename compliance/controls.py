@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from compliance.queries import QUERY_DIR, Query, bind, controls, run_query
+from compliance.queries import QUERY_DIR, Query, bind_used, controls, run_query
 from compliance.schema import SEVERITIES, SOURCES_BY_FOLDER
 from compliance.waivers import apply_waivers
 
@@ -191,11 +192,15 @@ _STORE_NUMBERS = itertools.count(1)
 def materialised_models(
     con: duckdb.DuckDBPyConnection, queries: Sequence[Query], policy: Policy, as_of: date | None
 ) -> Iterator[dict[str, str]]:
-    """Each model the queries use, computed once as of `as_of` into a table of a private in-memory
-    database attached for the run (so the work the controls share is done once, and the audit database
-    stays read-only); yields model -> table for `run_query(stored=...)`. A model that cannot be built
-    is left out: the queries that use it compute it inline and report their own error."""
-    needed = list({m.name: m for q in queries for m in q.models}.values())
+    """Each model that two or more of the queries use, computed once as of `as_of` into a table of a
+    private in-memory database attached for the run (so the work the controls share is done once, and
+    the audit database stays read-only); yields model -> table for `run_query(stored=...)`.
+
+    A model only one query uses stays inline in it: storing it would cost a table write and lose the
+    projection and filter pushdown into it, and save nothing. A model that cannot be built is left
+    out: the queries that use it compute it inline and report their own error."""
+    readers = Counter(m.name for q in queries for m in q.models)
+    needed = [m for m in {m.name: m for q in queries for m in q.models}.values() if readers[m.name] > 1]
     if not needed or not isinstance(con, duckdb.DuckDBPyConnection):
         yield {}  # another engine (Spark) runs each query with its models inlined as CTEs
         return
@@ -209,7 +214,9 @@ def materialised_models(
             try:
                 cur.execute("set enable_progress_bar = false").fetchall()  # stdout may carry the findings
                 sql = model.sql_with(stored)
-                cur.execute(f"create table {store}.{model.name} as\n{sql}", bind(model, {"as_of": as_of}, policy))
+                cur.execute(
+                    f"create table {store}.{model.name} as\n{sql}", bind_used(model, sql, {"as_of": as_of}, policy)
+                )
                 cur.fetchall()
                 stored[model.name] = f"{store}.{model.name}"
             except Exception:

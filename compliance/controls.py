@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from compliance.queries import QUERY_DIR, Query, bind, controls, run_query
+from compliance.queries import QUERY_DIR, Query, bind_used, controls, run_query
 from compliance.schema import SEVERITIES, SOURCES_BY_FOLDER
 from compliance.waivers import apply_waivers
 
@@ -191,11 +193,15 @@ _STORE_NUMBERS = itertools.count(1)
 def materialised_models(
     con: duckdb.DuckDBPyConnection, queries: Sequence[Query], policy: Policy, as_of: date | None
 ) -> Iterator[dict[str, str]]:
-    """Each model the queries use, computed once as of `as_of` into a table of a private in-memory
-    database attached for the run (so the work the controls share is done once, and the audit database
-    stays read-only); yields model -> table for `run_query(stored=...)`. A model that cannot be built
-    is left out: the queries that use it compute it inline and report their own error."""
-    needed = list({m.name: m for q in queries for m in q.models}.values())
+    """Each model that two or more of the queries use, computed once as of `as_of` into a table of a
+    private in-memory database attached for the run (so the work the controls share is done once, and
+    the audit database stays read-only); yields model -> table for `run_query(stored=...)`.
+
+    A model only one query uses stays inline in it: storing it would cost a table write and lose the
+    projection and filter pushdown into it, and save nothing. A model that cannot be built is left
+    out: the queries that use it compute it inline and report their own error."""
+    readers = Counter(m.name for q in queries for m in q.models)
+    needed = [m for m in {m.name: m for q in queries for m in q.models}.values() if readers[m.name] > 1]
     if not needed or not isinstance(con, duckdb.DuckDBPyConnection):
         yield {}  # another engine (Spark) runs each query with its models inlined as CTEs
         return
@@ -209,7 +215,9 @@ def materialised_models(
             try:
                 cur.execute("set enable_progress_bar = false").fetchall()  # stdout may carry the findings
                 sql = model.sql_with(stored)
-                cur.execute(f"create table {store}.{model.name} as\n{sql}", bind(model, {"as_of": as_of}, policy))
+                cur.execute(
+                    f"create table {store}.{model.name} as\n{sql}", bind_used(model, sql, {"as_of": as_of}, policy)
+                )
                 cur.fetchall()
                 stored[model.name] = f"{store}.{model.name}"
             except Exception:
@@ -238,24 +246,83 @@ def evaluate_controls(
         with contextlib.suppress(ValueError):
             as_of = default_as_of(con)  # else the models are left to each control, which reports the error
     with materialised_models(con, runnable if as_of is not None else [], policy, as_of) as stored:
-        for query in queries:
-            unknown = [f for f in query.requires if f not in sources]
-            if unknown:
-                yield query, _frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))])
-                continue
-            missing = [f for f in query.requires if not sources[f][0]]
-            if missing:
-                yield query, _frame([_skip_row(query, missing, notes)])
-                continue
+        as_of_error: ValueError | None = None
+        if as_of is None and any("as_of" in q.params for q in runnable):
+            # Resolved only when a control needs it, so an empty database still gets its skip rows.
             try:
-                # Resolved at the first control that needs it, so an empty database still gets its skip rows.
-                if as_of is None and "as_of" in query.params:
-                    as_of = default_as_of(con)
-                frame = conform(query, run_query(con, query, {"as_of": as_of}, policy, stored))
-                frame = apply_waivers(frame, policy.exceptions, as_of)
-            except Exception as exc:  # isolation is the point: report it and run the rest
-                frame = _frame([_error_row(query, exc)])
-            yield query, frame
+                as_of = default_as_of(con)
+            except ValueError as exc:
+                as_of_error = exc  # each control that needs the date reports it
+        # At most _PARALLEL_QUERIES controls in flight: the caller may store each frame before it takes the next.
+        pending: deque[tuple[Query, Future]] = deque()
+        with _query_pool(con) as pool:
+            for query in queries:
+                unknown = [f for f in query.requires if f not in sources]
+                missing = [f for f in query.requires if f in sources and not sources[f][0]]
+                if unknown:
+                    job = _done(_frame([_error_row(query, ValueError(f"requires unknown source(s) {unknown}"))]))
+                elif missing:
+                    job = _done(_frame([_skip_row(query, missing, notes)]))
+                else:
+                    job = pool.submit(_evaluate, con, policy, as_of, as_of_error, query, stored)
+                pending.append((query, job))
+                if len(pending) == _PARALLEL_QUERIES:
+                    done, job = pending.popleft()
+                    yield done, job.result()
+            while pending:
+                done, job = pending.popleft()
+                yield done, job.result()
+
+
+# Controls run two at a time (the machines have two or more cores): most are small queries that leave a core
+# idle while DuckDB plans them, moves their result or runs a single-threaded step, so two overlap well.
+_PARALLEL_QUERIES = 2
+
+
+@contextlib.contextmanager
+def _query_pool(con: duckdb.DuckDBPyConnection) -> Iterator[Executor]:
+    """An executor for the control queries: threads for DuckDB (each query runs on its own cursor, see
+    `run_query`), the caller's thread for another engine (Spark). Work not yet started is cancelled when
+    the caller stops early; the executor waits for what runs, so models are detached only after it."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        yield _InlineExecutor()
+        return
+    pool = ThreadPoolExecutor(max_workers=_PARALLEL_QUERIES, thread_name_prefix="control")
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _done(result: Any) -> Future:
+    future: Future = Future()
+    future.set_result(result)
+    return future
+
+
+class _InlineExecutor(Executor):
+    """Runs each submitted call at once in the caller's thread."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        return _done(fn(*args, **kwargs))
+
+
+def _evaluate(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: date | None,
+    as_of_error: ValueError | None,
+    query: Query,
+    stored: dict[str, str],
+) -> pl.DataFrame:
+    """One control's conformed, waived findings, or its `error` row (isolation is the point)."""
+    try:
+        if as_of is None and "as_of" in query.params and as_of_error is not None:
+            raise as_of_error
+        frame = conform(query, run_query(con, query, {"as_of": as_of}, policy, stored))
+        return apply_waivers(frame, policy.exceptions, as_of)
+    except Exception as exc:
+        return _frame([_error_row(query, exc)])
 
 
 def run_controls(

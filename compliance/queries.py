@@ -247,6 +247,15 @@ def bind(query: Query, params: Mapping[str, Any] | None = None, policy: Policy |
     return values
 
 
+def bind_used(
+    query: Query, sql: str, params: Mapping[str, Any] | None = None, policy: Policy | None = None
+) -> dict[str, Any]:
+    """`bind`, limited to the parameters `sql` (the query's text as composed by `sql_with`) still uses: a
+    parameter only a stored model used is gone from the text, and DuckDB refuses extras."""
+    used = set(_PARAM_USE.findall(_code(sql)))
+    return {k: v for k, v in bind(query, params, policy).items() if k in used}
+
+
 def run_query(
     con: duckdb.DuckDBPyConnection,
     query: Query | str,
@@ -257,10 +266,8 @@ def run_query(
     """Run a named query on its own cursor and return a Polars frame; models named in `stored` are read
     from the tables given there (see `compliance.controls.materialised_models`)."""
     q = get_query(query) if isinstance(query, str) else query
-    values = bind(q, params, policy)
     sql = q.sql_with(stored or {})
-    if stored:  # a parameter only a stored model used is gone from the text, and DuckDB refuses extras
-        values = {k: v for k, v in values.items() if k in _PARAM_USE.findall(_code(sql))}
+    values = bind_used(q, sql, params, policy)
     cur = con.cursor()
     try:
         return with_dimensions(q, cur.sql(sql, params=values).pl())

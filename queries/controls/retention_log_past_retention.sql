@@ -10,49 +10,57 @@
 
 -- Requires only audit (the one mandatory export); usage and diagnostic are judged on their own, and
 -- one that was not exported is a `skip` row here.
-with lines as (
-    -- Lines stamped after as_of did not exist yet on that day.
-    select 'audit' as source, event_id as line_id, occurred_at from audit_events where cast(occurred_at as date) <= $as_of
-    union all
-    select 'usage' as source, event_id as line_id, occurred_at from usage_events where cast(occurred_at as date) <= $as_of
-    union all
-    select 'diagnostic' as source, line_id, occurred_at from diagnostic_logs where cast(occurred_at as date) <= $as_of
+-- A line is expired when it is older than its source's retention plus grace: stamped before expired_before.
+with limits as (
+    select
+        source,
+        period_days,
+        grace_days,
+        date_add($as_of, -cast(period_days + grace_days as integer)) as expired_before
+    from ref_log_retention
 ),
 
-aged as (
-    select
-        l.source,
-        l.line_id,
-        l.occurred_at,
-        date_diff('day', cast(l.occurred_at as date), $as_of) > p.period_days + p.grace_days as is_expired
-    from lines as l
-    inner join ref_log_retention as p on p.source = l.source
+lines as (
+    -- Lines stamped after as_of did not exist yet on that day.
+    select 'audit' as source, occurred_at from audit_events where cast(occurred_at as date) <= $as_of
+    union all
+    select 'usage' as source, occurred_at from usage_events where cast(occurred_at as date) <= $as_of
+    union all
+    select 'diagnostic' as source, occurred_at from diagnostic_logs where cast(occurred_at as date) <= $as_of
 ),
 
 per_source as (
     select
-        source,
+        l.source,
         count(*) as line_count,
-        min(occurred_at) as oldest_at,
-        sum(case when is_expired then 1 else 0 end) as expired_count
-    from aged
-    group by source
+        min(l.occurred_at) as oldest_at,
+        sum(case when cast(l.occurred_at as date) < p.expired_before then 1 else 0 end) as expired_count
+    from lines as l
+    inner join limits as p on p.source = l.source
+    group by l.source
 ),
 
+-- The 20 oldest expired lines per source: a top-N per table, much cheaper than ranking millions, and the only
+-- step that reads line ids.
 oldest_expired as (
-    -- The 20 oldest expired lines per source: a top-N per branch, much cheaper than ranking millions.
     select * from (
-        select source, line_id, occurred_at from aged where source = 'audit' and is_expired
-        order by occurred_at, line_id limit 20
+        select 'audit' as source, event_id as line_id, occurred_at from audit_events
+        where cast(occurred_at as date) <= $as_of
+          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'audit')
+        order by occurred_at, event_id limit 20
     )
     union all
     select * from (
-        select source, line_id, occurred_at from aged where source = 'usage' and is_expired
-        order by occurred_at, line_id limit 20
+        select 'usage' as source, event_id as line_id, occurred_at from usage_events
+        where cast(occurred_at as date) <= $as_of
+          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'usage')
+        order by occurred_at, event_id limit 20
     )
     union all
     select * from (
-        select source, line_id, occurred_at from aged where source = 'diagnostic' and is_expired
+        select 'diagnostic' as source, line_id, occurred_at from diagnostic_logs
+        where cast(occurred_at as date) <= $as_of
+          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'diagnostic')
         order by occurred_at, line_id limit 20
     )
 ),

@@ -307,3 +307,16 @@ def test_a_load_hashes_only_files_new_or_changed_since_an_earlier_load(
     # Files changed just before the load are not remembered: a change within the clock's resolution of
     # their hashing would keep their stat.
     assert remembered() == sum(1 for p in export.rglob("*") if p.is_file()) - 2
+
+
+def test_the_working_copy_is_a_clone_or_else_a_byte_copy(tmp_path: Path) -> None:
+    from compliance.ingest.load import clone_or_copy
+
+    src, dst = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    src.write_bytes(bytes(range(256)) * 4096)  # starts with a zero byte
+    dst.write_bytes(b"an older copy, longer or shorter")
+    clone_or_copy(src, dst)  # ext4 refuses reflinks: the byte copy; Btrfs/XFS: the clone
+    assert dst.read_bytes() == src.read_bytes()
+    with dst.open("r+b") as fh:
+        fh.write(b"x")  # the load writes into its copy: the published file is untouched
+    assert dst.read_bytes()[:1] == b"x" and src.read_bytes()[:1] == b"\x00"

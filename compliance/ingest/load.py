@@ -904,6 +904,22 @@ class DatabaseLock:
             self.fh.close()  # type: ignore[attr-defined]
 
 
+FICLONE = 0x40049409  # linux/fs.h: share the source's extents, copy-on-write (what `cp --reflink` does)
+
+
+def clone_or_copy(src: Path, dst: Path) -> None:
+    """Copy `src` to `dst` for a load's private working copy: a reflink clone where the filesystem has
+    them (Btrfs, XFS: instant whatever the size, and writes to the clone never reach `src`), else a
+    byte copy (ext4 here: 730 MB at 10M events, 0.5-1.2 CPU s of a daily load)."""
+    try:
+        with src.open("rb") as fin, dst.open("wb") as fout:
+            fcntl.ioctl(fout.fileno(), FICLONE, fin.fileno())
+        return
+    except OSError:  # EOPNOTSUPP, EXDEV, EINVAL...: no clone here
+        pass
+    shutil.copyfile(src, dst)
+
+
 def _remove_db_files(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
@@ -996,7 +1012,7 @@ def _ingest_locked(
     work = _work_path(db_path)
     _remove_db_files(work)
     if db_path.exists():
-        shutil.copyfile(db_path, work)
+        clone_or_copy(db_path, work)
     con = duckdb.connect(str(work))
     try:
         # GLOBAL: the parallel loaders' cursors start from global settings, not from this connection's.

@@ -165,10 +165,18 @@ class LoadChanges:
     previous_as_of: date | None
     everything: bool = False
     reenriched: bool = False  # every event row's enrichment was recomputed (not only new rows)
+    # The load took the fingerprint of the audit events as they are now (changed_event_dates, after its
+    # last change to them): the refresh compares it instead of scanning every event again.
+    fingerprint_taken: bool = False
 
     @classmethod
     def after_load(
-        cls, loaded_tables: Iterable[str], reference_changed: bool, previous_as_of: date | None, everything: bool
+        cls,
+        loaded_tables: Iterable[str],
+        reference_changed: bool,
+        previous_as_of: date | None,
+        everything: bool,
+        fingerprint_taken: bool = False,
     ) -> LoadChanges:
         """The changes of a load that put rows into `loaded_tables`; `reference_changed` when a source the
         enrichment is computed from (directory, subjects, tenants, DSR register, identities) was loaded,
@@ -190,7 +198,7 @@ class LoadChanges:
         for source, rebuilt in derived.items():
             if source in tables:
                 tables |= rebuilt
-        return cls(frozenset(tables), previous_as_of, everything, reference_changed)
+        return cls(frozenset(tables), previous_as_of, everything, reference_changed, fingerprint_taken)
 
 
 @dataclass(frozen=True)
@@ -221,7 +229,7 @@ def refresh_findings(
         clear_findings(con)
         return RefreshPlan(None, everything.modes)
     stored = _stored_runs(con, policy, changes.previous_as_of)
-    since = _earliest_changed_date(con)
+    since = _earliest_changed_date(con, taken=changes.fingerprint_taken)
     sources = loaded_sources(con)
     catalog = load_catalog()
     modes: dict[str, str] = {}
@@ -412,11 +420,13 @@ _EVENT_DAYS = """select event_date, count(*) as events, bit_xor(hash(event_id, s
 from audit_events group by event_date"""
 
 
-def changed_event_dates(con: duckdb.DuckDBPyConnection) -> list[date] | None:
+def changed_event_dates(con: duckdb.DuckDBPyConnection, taken: bool = False) -> list[date] | None:
     """Every event date whose audit events (their ids, files and actor roles) differ from the fingerprint
     stored with the findings, in order; None when no fingerprint is stored, so every date must count as
-    changed. The fingerprint of the events now is kept as `_event_days_now` for `_write_event_days`."""
-    con.execute(f"create or replace temp table _event_days_now as {_EVENT_DAYS}").fetchall()
+    changed. The fingerprint of the events now is kept as `_event_days_now` for `_write_event_days`
+    (`taken`: it is already there, and the events have not changed since)."""
+    if not taken:
+        con.execute(f"create or replace temp table _event_days_now as {_EVENT_DAYS}").fetchall()
     if not con.execute("select count(*) from findings_event_days").fetchall()[0][0]:
         return None
     rows = con.execute(
@@ -428,10 +438,10 @@ def changed_event_dates(con: duckdb.DuckDBPyConnection) -> list[date] | None:
     return [r[0] for r in rows]
 
 
-def _earliest_changed_date(con: duckdb.DuckDBPyConnection) -> date | bool | None:
+def _earliest_changed_date(con: duckdb.DuckDBPyConnection, taken: bool = False) -> date | bool | None:
     """The earliest event date whose audit events differ from when the findings were stored; None when
     none differs, True when it cannot be known (no fingerprint stored)."""
-    dates = changed_event_dates(con)
+    dates = changed_event_dates(con, taken)
     if dates is None:
         has_events = con.execute("select count(*) > 0 from _event_days_now").fetchall()[0][0]
         return True if has_events else None

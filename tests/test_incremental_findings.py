@@ -270,3 +270,53 @@ def test_every_control_declares_how_it_is_refreshed() -> None:
     assert windowed == {"access.privilege_grant"}
     with pytest.raises(ValueError, match="negative"):
         Incremental(mode="window", lookback=-1, why="a day and the day before")
+
+
+# --- a daily load reads only the new files -----------------------------------------------------------------
+
+
+def test_a_load_hashes_only_files_new_or_changed_since_an_earlier_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compliance.ingest.load as load
+
+    def remembered() -> int:
+        with duckdb.connect(str(db), read_only=True) as con:
+            return con.sql("select count(*) from load_file_hashes").fetchall()[0][0]
+
+    export = write_stale_bundle(tmp_path / "stale")
+    audit = sorted((export / "audit").iterdir())
+    db = tmp_path / "audit.duckdb"
+    settled = load._HashedFiles.SETTLED_NS
+    monkeypatch.setattr(load._HashedFiles, "SETTLED_NS", 0)  # as if every file had been written long ago
+    ingest([export], db, findings=False)
+    assert remembered() == sum(1 for p in export.rglob("*") if p.is_file())
+
+    monkeypatch.setattr(load._HashedFiles, "SETTLED_NS", settled)
+    hashed: list[str] = []
+    real_sha = load.sha256_file
+    monkeypatch.setattr(load, "sha256_file", lambda p: hashed.append(p.name) or real_sha(p))
+    os.utime(audit[0])  # any write changes the ctime: read again, and skipped because its bytes are known
+    shutil.copyfile(audit[1], export / "audit" / "resent.jsonl")  # a new file: read, its bytes known too
+    (export / "audit" / "2025-W99.jsonl").write_text(audit[-1].read_text().replace('"rb_', '"new_rb_'))
+    summary = ingest([export], db, findings=False)
+    assert sorted(hashed) == sorted([audit[0].name, "resent.jsonl", "2025-W99.jsonl"])
+    status = {f.path.name: f.status for f in summary.files if f.source == "audit"}
+    assert status[audit[0].name] == status[audit[2].name] == status["resent.jsonl"] == "skipped"
+    assert status["2025-W99.jsonl"] == "loaded"
+    # Files changed just before the load are not remembered: a change within the clock's resolution of
+    # their hashing would keep their stat.
+    assert remembered() == sum(1 for p in export.rglob("*") if p.is_file()) - 2
+
+
+def test_the_working_copy_is_a_clone_or_else_a_byte_copy(tmp_path: Path) -> None:
+    from compliance.ingest.load import clone_or_copy
+
+    src, dst = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
+    src.write_bytes(bytes(range(256)) * 4096)  # starts with a zero byte
+    dst.write_bytes(b"an older copy, longer or shorter")
+    clone_or_copy(src, dst)  # ext4 refuses reflinks: the byte copy; Btrfs/XFS: the clone
+    assert dst.read_bytes() == src.read_bytes()
+    with dst.open("r+b") as fh:
+        fh.write(b"x")  # the load writes into its copy: the published file is untouched
+    assert dst.read_bytes()[:1] == b"x" and src.read_bytes()[:1] == b"\x00"

@@ -500,7 +500,9 @@ class _Loader:
         unit, raw = found[0]
         assert f.layout is not None
         read = f.read_path or f.path
-        line = _unit_lines(csv_units(read, f.layout.delimiter)).get(int(unit), (int(unit), 0))[0]
+        # Parsed only up to the reader's record (unit 2 is the first after the header), not to the end of the file.
+        units = csv_units(read, f.layout.delimiter, until=int(unit) - 1)
+        line = _unit_lines(units).get(int(unit), (int(unit), 0))[0]
         f.unclosed.append((line, UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
         if self.repair_dir is None:
             self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))

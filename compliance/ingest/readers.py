@@ -18,6 +18,7 @@ import glob
 import gzip
 import io
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -478,16 +479,26 @@ class CsvUnit:
     kind: str  # record | empty | blank
 
 
-def csv_units(path: Path, delimiter: str) -> list[CsvUnit]:
+def csv_units(path: Path, delimiter: str, until: int | None = None) -> list[CsvUnit]:
     """Every unit after the header of a CSV file, with its physical lines: what maps the reader's record
     numbers (which skip empty lines and count a multi-line record once) to the file's true lines.
+    With `until`, only the first `until` units (the file is parsed no further).
 
     Lines are split on `\n` only (so a CRLF file has the same lines as an editor shows) and parsed
     by Python's csv module with the reader's dialect (RFC 4180 quotes, doubled quote as escape).
-    Read only for a file whose records are not one per line (the rare path)."""
+    A line is blank by its own text (spaces and tabs only): `""` parses to one empty value too, but it is a
+    record the reader rejects, not a blank line. Read only for a file whose records are not one per line
+    (the rare path)."""
     units: list[CsvUnit] = []
+    last = [""]  # the physical line the csv module took last: a one-line record's own text
+
+    def remembered(lines: Iterator[bytes]) -> Iterator[str]:
+        for b in lines:
+            last[0] = b.decode("utf-8", errors="backslashreplace")
+            yield last[0]
+
     with _open_text_bytes(path) as raw:
-        lines = (b.decode("utf-8", errors="backslashreplace") for b in raw)
+        lines = remembered(iter(raw))
         first = next(lines, "")
         reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
         done = 1 if first else 0  # the last physical line read so far: the header
@@ -498,11 +509,13 @@ def csv_units(path: Path, delimiter: str) -> list[CsvUnit]:
                 start, done = done + 1, reader.line_num + 1  # line_num counts the lines after the header
                 if not record:
                     kind = "empty"
-                elif len(record) == 1 and done == start and not record[0].strip(" \t\r"):
+                elif len(record) == 1 and done == start and not last[0].strip(" \t\r\n"):
                     kind = "blank"
                 else:
                     kind = "record"
                 units.append(CsvUnit(start, done, kind))
+                if until is not None and len(units) >= until:
+                    break
         finally:
             csv.field_size_limit(previous)
     return units

@@ -209,12 +209,14 @@ def _evidence_select(rollup: _Rollup) -> str:
     if rollup.days != "audit_purpose_days":
         return f"select {cols} from _events as e {since} where e.occurred_at >= t.since"
     # Kept per actor, day, system and purpose (an actor-day alarm's evidence); `use_newest` marks the newest of
-    # the day's system and purpose whoever acted (an allowed use's evidence): each is among its actor's newest.
+    # the day's system and purpose whoever acted (an allowed use's evidence). Its threshold is taken over the
+    # kept events alone: every event among a use's 20 newest is among its actor's 20 newest, so it is the same.
     use = ("event_date", "system_id", "purpose")
-    per_use = f"(select {', '.join(use)}, {_SINCE} from _events group by {', '.join(use)})"
+    on = " and ".join(f"u.{k} is not distinct from k.{k}" for k in use)
     return (
-        f"select {cols}, e.occurred_at >= u.since as use_newest from _events as e "
-        f"{since} {_joined(per_use, use[1:], 'u')} where e.occurred_at >= t.since"
+        f"with kept as (select {cols} from _events as e {since} where e.occurred_at >= t.since), "
+        f"per_use as (select {', '.join(use)}, {_SINCE} from kept group by {', '.join(use)}) "
+        f"select k.*, k.occurred_at >= u.since as use_newest from kept as k inner join per_use as u on {on}"
     )
 
 

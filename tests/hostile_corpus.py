@@ -234,6 +234,18 @@ def _cases() -> list[Case]:
         text(_a("a-truncated") + '\n{"event_id": "a-truncated-2", "occ\n'),
         rejected(UNPARSEABLE),
     )
+    # A line whose last byte is not `}` is seen while the file is hashed and read carefully from the start;
+    # a bad line that does end in `}` stops the fast read instead. Each is one reject either way.
+    add("a-cut-last-line", "audit/cut-last.jsonl", text(_a("a-cut-last-line") + '\n{"event_id": "a-cut-last-line-2'),
+        rejected(UNPARSEABLE))  # fmt: skip
+    add("a-cut-crlf", "audit/cut-crlf.jsonl", text(_a("a-cut-crlf") + '\r\n{"event_id": "a-cut-crlf-2", \r\n'),
+        rejected(UNPARSEABLE))  # fmt: skip
+    add("a-bad-line-closed", "audit/bad-closed.jsonl", text(_a("a-bad-line-closed") + '\n{"event_id": "x",, }\n'),
+        rejected(UNPARSEABLE))  # fmt: skip
+    cid = "a-cut-and-dup"
+    add(cid, "audit/cut-dup.jsonl",
+        text(f'{_a(cid)}\n{{"event_id": "{cid}-2", "occ\n{json.dumps(audit(cid, 3))[:-1]}, "actor_id": "emp-2"}}\n'),
+        rejected("", 2, 1))  # fmt: skip
     add("a-array-line", "audit/array.jsonl", text(_a("a-array-line") + "\n[1, 2, 3]\n"), rejected(UNPARSEABLE))
     add("a-string-line", "audit/str.jsonl", text(_a("a-string-line") + '\n"just a string"\n'), rejected(UNPARSEABLE))
     add("a-nul-byte", "audit/nul.jsonl", text(_a("a-nul-byte").encode() + b"\n\x00\x00\x00\n"), rejected(UNPARSEABLE))
@@ -474,6 +486,11 @@ def _cases() -> list[Case]:
         csv(u, csv_row(u, cid), "", "   ", "\t", csv_row(u, cid, 1).replace(",true", ",yes"), csv_row(u, cid, 2),
             "too,many,x,y,z,w,q"),
         rejected("", 2, 2, reject_lines=(6, 8), row_lines=(2, 7), blank_lines=3))  # fmt: skip
+    # A line of just `""` is one empty quoted value, not a blank line: the reader's "missing columns" reject
+    # is kept (it was once classed blank by its parsed value and lost).
+    cid = "u-lines-empty-quotes"
+    add(cid, "usage/lines-empty-quotes.csv", csv(u, csv_row(u, cid), '""', csv_row(u, cid, 1), "  "),
+        rejected("missing columns", 1, 2, reject_lines=(3,), row_lines=(2, 4), blank_lines=1))  # fmt: skip
     cid = "u-lines-crlf"
     add(cid, "usage/lines-crlf.csv",
         text("\r\n".join([CSV_HEADERS[u], csv_row(u, cid), "", f'{cid}-1,{TS},u1,"page\r\nview",yes',

@@ -131,6 +131,9 @@ def _resolved_row(rules: list[RecordRetention], system: str | None, store: str |
 # aggregate instead of sorting every event of the day.
 
 EVIDENCE_PER_DAY = 20
+# Each group's EVIDENCE_PER_DAY-th newest timestamp (its oldest when it has fewer events).
+_SINCE = f"list_last(max(occurred_at, {EVIDENCE_PER_DAY})) as since"
+_COUNTS = "count(*) as events, min(occurred_at) as first_at, max(occurred_at) as last_at"
 _DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'"
 
 
@@ -139,7 +142,7 @@ class _Rollup:
     events: str  # the events it groups, on the days in `_days` (a one-column temp table of dates)
     keys: tuple[str, ...]  # its group columns besides event_date
     days: str  # table of per-day counts
-    measures: str  # the days table's aggregates, after its keys
+    measures: str  # the days table's aggregates (named as its columns), after its keys
     evidence: str  # table of each group-day's newest events
 
 
@@ -156,7 +159,7 @@ _ROLLUPS = (
             where e.event_date in (select event_date from _days)""",
         keys=("data_category",),
         days="audit_category_days",
-        measures="count(*), min(occurred_at), max(occurred_at)",
+        measures=_COUNTS,
         evidence="audit_category_evidence",
     ),
     _Rollup(
@@ -172,7 +175,7 @@ _ROLLUPS = (
               and e.event_date in (select event_date from _days)""",
         keys=("actor_id", "system_id", "purpose"),
         days="audit_purpose_days",
-        measures="count(*), sum(records), min(occurred_at), max(occurred_at)",
+        measures=f"{_COUNTS}, sum(records) as records",
         evidence="audit_purpose_evidence",
     ),
     _Rollup(
@@ -186,32 +189,34 @@ _ROLLUPS = (
               and e.event_date in (select event_date from _days)""",
         keys=("jurisdiction", "region"),
         days="audit_transfer_days",
-        measures="count(*), min(occurred_at), max(occurred_at)",
+        measures=_COUNTS,
         evidence="audit_transfer_evidence",
     ),
 )
 ROLLUP_TABLES = (*(t for r in _ROLLUPS for t in (r.days, r.evidence)), "audit_transfer_subjects")
 
 
-def _since(keys: tuple[str, ...], alias: str) -> str:
-    """A join of `_events` (as e) to each (event_date, keys) group's EVIDENCE_PER_DAY-th newest timestamp."""
-    cols = ", ".join(("event_date", *keys))
+def _joined(table: str, keys: tuple[str, ...], alias: str) -> str:
+    """A join of `_events` (as e) to `table`, one row per (event_date, keys) group."""
     on = " and ".join(f"{alias}.{k} is not distinct from e.{k}" for k in ("event_date", *keys))
-    return (
-        f"inner join (select {cols}, list_last(max(occurred_at, {EVIDENCE_PER_DAY})) as since "
-        f"from _events group by {cols}) as {alias} on {on}"
-    )
+    return f"inner join {table} as {alias} on {on}"
 
 
 def _evidence_select(rollup: _Rollup) -> str:
+    """The events of `_events` at or after their group's threshold (`_groups`, keyed like the days table)."""
     cols = ", ".join(f"e.{c}" for c in ("event_date", *rollup.keys, "occurred_at", "event_id"))
+    since = _joined("_groups", rollup.keys, "t")
     if rollup.days != "audit_purpose_days":
-        return f"select {cols} from _events as e {_since(rollup.keys, 't')} where e.occurred_at >= t.since"
+        return f"select {cols} from _events as e {since} where e.occurred_at >= t.since"
     # Kept per actor, day, system and purpose (an actor-day alarm's evidence); `use_newest` marks the newest of
-    # the day's system and purpose whoever acted (an allowed use's evidence): each is among its actor's newest.
+    # the day's system and purpose whoever acted (an allowed use's evidence). Its threshold is taken over the
+    # kept events alone: every event among a use's 20 newest is among its actor's 20 newest, so it is the same.
+    use = ("event_date", "system_id", "purpose")
+    on = " and ".join(f"u.{k} is not distinct from k.{k}" for k in use)
     return (
-        f"select {cols}, e.occurred_at >= u.since as use_newest from _events as e "
-        f"{_since(rollup.keys, 't')} {_since(('system_id', 'purpose'), 'u')} where e.occurred_at >= t.since"
+        f"with kept as (select {cols} from _events as e {since} where e.occurred_at >= t.since), "
+        f"per_use as (select {', '.join(use)}, {_SINCE} from kept group by {', '.join(use)}) "
+        f"select k.*, k.occurred_at >= u.since as use_newest from kept as k inner join per_use as u on {on}"
     )
 
 
@@ -274,16 +279,20 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
                 for table in (rollup.days, rollup.evidence):
                     con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()
         for rollup in _ROLLUPS:
-            # The day's events once, for both tables (and the transfer subjects).
-            con.execute(f"create or replace temp table _events as {rollup.events}").fetchall()
+            # The day's events once, for both tables (and the transfer subjects); each group's counts and
+            # evidence threshold in one aggregate, which the days table is then a copy of.
+            con.execute(f"create or replace temp view _events as {rollup.events}").fetchall()
             keys = ", ".join(("event_date", *rollup.keys))
             con.execute(
-                f"insert into {rollup.days} select {keys}, {rollup.measures} from _events group by {keys}"
+                f"""create or replace temp table _groups as
+                    select {keys}, {rollup.measures}, {_SINCE} from _events group by {keys}"""
             ).fetchall()
+            con.execute(f"insert into {rollup.days} by name select * exclude (since) from _groups").fetchall()
             con.execute(f"insert into {rollup.evidence} {_evidence_select(rollup)}").fetchall()
             if rollup.days == "audit_transfer_days":
                 _derive_transfer_subjects(con, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:
-        con.execute("drop table if exists _events").fetchall()
-        con.execute("drop table if exists _days").fetchall()
+        con.execute("drop view if exists _events").fetchall()
+        for table in ("_groups", "_days"):
+            con.execute(f"drop table if exists {table}").fetchall()

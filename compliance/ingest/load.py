@@ -46,6 +46,7 @@ from compliance.ingest.readers import (
     CsvLayout,
     CsvUnit,
     FileReadError,
+    LineEnds,
     Stage,
     UnreadFile,
     blank_line_copy,
@@ -116,6 +117,7 @@ class FileResult:
     rows_rejected: int = 0
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
+    broken_lines: int = 0  # JSON Lines: lines that cannot be a JSON object (readers.LineEnds): read carefully
     blank_lines: int = 0  # CSV lines holding nothing (or only spaces and tabs): skipped, no data, counted
     # CSV: (provisional line, first line, last line) of the records not on line `record number + 1`
     # (after an empty line or a value with line breaks); None when every record is on its own line.
@@ -167,22 +169,24 @@ class IngestSummary:
         return [f for f in self.files if f.status == "failed"]
 
 
-def sha256_file(path: Path) -> tuple[str, bytes]:
-    """The file's SHA-256 and its first bytes."""
+def sha256_file(path: Path, line_ends: LineEnds | None = None) -> tuple[str, bytes]:
+    """The file's SHA-256 and its first bytes; `line_ends`, if given, sees every chunk too."""
     h = hashlib.sha256()
     head = b""
     with path.open("rb") as fh:
         while chunk := fh.read(1 << 22):
             head = head or chunk[:8]
             h.update(chunk)
+            if line_ends is not None:
+                line_ends.feed(chunk)
     return h.hexdigest(), head
 
 
-def _file_id(path: Path) -> str | FileReadError:
+def _file_id(path: Path, line_ends: LineEnds | None = None) -> str | FileReadError:
     """The file's SHA-256 (its id in the load manifest), or why it cannot be read (with the SHA-256
     when there is one, so the reject of a refused file still identifies its exact bytes)."""
     try:
-        digest, head = sha256_file(path)
+        digest, head = sha256_file(path, line_ends)
     except OSError as exc:
         return FileReadError(path, exc.strerror or str(exc))
     try:
@@ -191,6 +195,16 @@ def _file_id(path: Path) -> str | FileReadError:
         exc.file_id = digest
         return exc
     return digest
+
+
+def _file_id_and_broken_lines(path: Path) -> tuple[str | FileReadError, int]:
+    """`_file_id`, and for an uncompressed JSON Lines file how many of its lines cannot be a JSON object
+    (`LineEnds`), counted from the bytes read for the hash."""
+    if file_kind(path) != "jsonl" or path.name.lower().endswith(".gz"):
+        return _file_id(path), 0
+    ends = LineEnds()
+    file_id = _file_id(path, ends)
+    return file_id, ends.close() if isinstance(file_id, str) else 0
 
 
 def discover(exports: Sequence[Path]) -> tuple[dict[str, list[Path]], list[str], list[UnreadFile]]:
@@ -325,19 +339,20 @@ class _Loader:
         """
         stats = [_file_stat(p) for p in paths]  # taken before the bytes are read: a later change re-hashes
 
-        def file_id(i: int) -> str | FileReadError:
+        def file_id(i: int) -> tuple[str | FileReadError, int]:
             # A file hashed by an earlier load and unchanged since (same inode, size, mtime and ctime) is
             # not read again: its content is loaded, so it is skipped (a daily load re-hashed all history).
             known = self.hashed.ids.get(stats[i]) if stats[i] else None
-            return known if known in self.known else _file_id(paths[i])
+            return (known, 0) if known in self.known else _file_id_and_broken_lines(paths[i])
 
-        # SHA-256 releases the GIL: hash the files on every core while DuckDB is idle.
+        # SHA-256 (and numpy) release the GIL: hash the files on every core while DuckDB is idle.
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             file_ids = list(pool.map(file_id, range(len(paths))))
         results = []
-        for path, fid in zip(paths, file_ids, strict=True):
+        for path, (fid, broken) in zip(paths, file_ids, strict=True):
             progress(path)
             results.append(self._register(source, path, fid))
+            results[-1].broken_lines = broken
         for f in results:
             if f.status == "loaded" and file_kind(f.path) != "jsonl":
                 self._read_layout(source, f)
@@ -415,11 +430,14 @@ class _Loader:
         """The fast read of JSON Lines files (text as text, no per-line error handling: `stage(careful=False)`),
         in one parallel multi-file scan; returns the files that need a careful read instead.
 
-        Clean files (the normal case) are read once, at full speed. A file with a line that is not a JSON
-        object or that gives a contract field twice stops the fast read (DuckDB names it): it is read
-        carefully and the fast read is tried again without it. A file with a text value starting `{` or
-        `[` (an object where text is wanted, or a string that looks like one) is read again carefully."""
-        fast, careful = self._fast_read(cur, source, group)
+        Clean files (the normal case) are read once, at full speed. A file with a line that cannot be a JSON
+        object (`broken_lines`, seen while it was hashed, e.g. a line cut short) is read carefully from the
+        start. Any other line that is not a JSON object, or that gives a contract field twice, stops the fast
+        read (DuckDB names the file): that file is read carefully and the fast read is tried again without it.
+        A file with a text value starting `{` or `[` (an object where text is wanted, or a string that looks
+        like one) is read again carefully."""
+        broken = [f for f in group if f.broken_lines]
+        fast, careful = self._fast_read(cur, source, [f for f in group if not f.broken_lines])
         marked = [r[0] for r in cur.execute(
             f"select distinct source_file_id from {source.table} where source_file_id in (select unnest($ids))",
             {"ids": [f.file_id + "#suspect" for f in fast]},
@@ -430,7 +448,7 @@ class _Loader:
                 f"delete from {source.table} where source_file_id in (select unnest($ids))",
                 {"ids": [f.file_id + tag for f in suspect for tag in ("", "#rejected", "#suspect")]},
             ).fetchall()
-        return careful + suspect
+        return broken + careful + suspect
 
     def _fast_read(
         self, cur: duckdb.DuckDBPyConnection, source: Source, files: list[FileResult]
@@ -533,7 +551,9 @@ class _Loader:
         unit, raw = found[0]
         assert f.layout is not None
         read = f.read_path or f.path
-        line = _unit_lines(csv_units(read, f.layout.delimiter)).get(int(unit), (int(unit), 0))[0]
+        # Parsed only up to the reader's record (unit 2 is the first after the header), not to the end of the file.
+        units = csv_units(read, f.layout.delimiter, until=int(unit) - 1)
+        line = _unit_lines(units).get(int(unit), (int(unit), 0))[0]
         f.unclosed.append((line, UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
         if self.repair_dir is None:
             self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))

@@ -295,7 +295,7 @@ def test_a_load_hashes_only_files_new_or_changed_since_an_earlier_load(
     monkeypatch.setattr(load._HashedFiles, "SETTLED_NS", settled)
     hashed: list[str] = []
     real_sha = load.sha256_file
-    monkeypatch.setattr(load, "sha256_file", lambda p: hashed.append(p.name) or real_sha(p))
+    monkeypatch.setattr(load, "sha256_file", lambda p, *ends: hashed.append(p.name) or real_sha(p, *ends))
     os.utime(audit[0])  # any write changes the ctime: read again, and skipped because its bytes are known
     shutil.copyfile(audit[1], export / "audit" / "resent.jsonl")  # a new file: read, its bytes known too
     (export / "audit" / "2025-W99.jsonl").write_text(audit[-1].read_text().replace('"rb_', '"new_rb_'))

@@ -11,14 +11,7 @@
 -- due_soon state, which is ok here). An open request with a due date is overdue, due_soon or on_track.
 with assessed as (
     select
-        request_id,
-        jurisdiction,
-        request_type,
-        received_date,
-        effective_due_date,
-        effective_due_at,
-        extension_status,
-        state,
+        *,
         -days_to_deadline as days_past_due
     from dsr_requests_as_of
     where status = 'open'

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.deadlines import DsrRequest, compute_deadline
 from compliance.queries import run_query
 
@@ -12,15 +14,13 @@ AS_OF = dt.date(2025, 3, 10)
 
 REGISTER = [
     # EU access, received Mon 6 Jan (Dublin = UTC in winter): one month -> Thu 6 Feb; completed 16 Jan, 10 days.
-    {"request_id": "r1", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access", "channel": "email",
-     "received_at": "2025-01-06 10:00:00", "acknowledged_at": "2025-01-06 12:00:00",
-     "completed_at": "2025-01-16 10:00:00", "status": "completed", "status_reason": "fulfilled"},
+    dsr_request("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00", subject_id="s1",
+                channel="email", acknowledged_at="2025-01-06 12:00:00", status_reason="fulfilled"),
     # AU portability: no rule covers it -> no deadline; Sydney dates 20 Jan -> 1 Feb = 12 days.
-    {"request_id": "r3", "subject_id": "s3", "jurisdiction": "AU", "request_type": "portability", "channel": "webform",
-     "received_at": "2025-01-20 10:00:00", "completed_at": "2025-02-01 10:00:00", "status": "completed"},
+    dsr_request("r3", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00", subject_id="s3",
+                channel="webform"),
     # US-CA delete received 20 March: after as_of, left out.
-    {"request_id": "r2", "subject_id": "s2", "jurisdiction": "US-CA", "request_type": "delete", "channel": "email",
-     "received_at": "2025-03-20 18:00:00", "status": "open"},
+    dsr_request("r2", "US-CA", "delete", "2025-03-20 18:00:00", subject_id="s2", channel="email"),
 ]  # fmt: skip
 
 

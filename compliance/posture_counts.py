@@ -15,7 +15,11 @@ so two screens showing the same data can never disagree:
 - **per-section counts** (`alarms_by_section`): open alarms and controls in alarm per policy section (a
   control belongs to the section its catalog entry names), every section given listed even at zero.
 - **per-control counts** (`alarms_by_control`): open alarms per control with its share of the section's
-  alarms, so one noisy control (130 of a section's 145 alarms) stands out.
+  alarms, so one noisy control (130 of a section's 145 alarms) stands out. A caller that keeps counts per
+  control rather than every row (the dashboard's control summary, the posture CSV) takes both tables from
+  those counts (`alarms_by_control_of_summary`, `alarms_by_section_of_summary`): the same definitions.
+- **waived alarm**: status `suppressed` (`is_waived_alarm`); with the open ones, the alarms a conclusion
+  accounts for (`triage.triage_summary`).
 - **retention records at issue** (`retention_records_at_issue`): the inventory records that need action: each
   record past retention (open alarm of `retention.record_past_retention`) and each record an incomplete erasure
   left behind (the records named in the evidence of an open `retention.erasure_incomplete` alarm), with the days
@@ -33,17 +37,22 @@ from datetime import date
 
 import polars as pl
 
+from compliance.schema import SEVERITIES
+
 __all__ = [
     "ACCESS_DETECTOR_PREFIX",
     "FLAGGED_ACTOR_PATTERN",
     "actor_in_resource",
     "alarms_by_control",
+    "alarms_by_control_of_summary",
     "alarms_by_section",
+    "alarms_by_section_of_summary",
     "flagged_actor_count",
     "flagged_actors",
     "is_actor_alarm",
     "is_open_alarm",
     "is_problem_row",
+    "is_waived_alarm",
     "open_alarm_count",
     "open_alarms",
     "problem_row_count",
@@ -54,12 +63,17 @@ __all__ = [
 ACCESS_DETECTOR_PREFIX = "access."
 # actor:<id> or actor:<id>@<YYYY-MM-DD>; the id itself never contains '@'.
 FLAGGED_ACTOR_PATTERN = r"^actor:([^@]+)(?:@\d{4}-\d{2}-\d{2})?$"
-_SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}  # most severe first
+_SEVERITY_RANK = {s: i for i, s in enumerate(reversed(SEVERITIES))}  # most severe first
 
 
 def is_open_alarm() -> pl.Expr:
     """True for an open alarm (status `alarm`)."""
     return pl.col("status") == "alarm"
+
+
+def is_waived_alarm() -> pl.Expr:
+    """True for an alarm an exceptions.yaml waiver accepted (status `suppressed`): not open, still accounted for."""
+    return pl.col("status") == "suppressed"
 
 
 def is_problem_row() -> pl.Expr:
@@ -101,13 +115,27 @@ def _highest_severity(column: str = "severity") -> pl.Expr:
 def alarms_by_control(findings: pl.DataFrame) -> pl.DataFrame:
     """One row per control with at least one open alarm: policy_section, control_id, open_alarms,
     highest_severity, share_of_section (0..1 of its section's open alarms); by section, then most alarms."""
-    alarms = open_alarms(findings)
     per_control = (
-        alarms.group_by("policy_section", "control_id")
+        open_alarms(findings)
+        .group_by("policy_section", "control_id")
         .agg(pl.len().cast(pl.Int64).alias("open_alarms"), _highest_severity().alias("highest_severity"))
-        .with_columns(
-            (pl.col("open_alarms") / pl.col("open_alarms").sum().over("policy_section")).alias("share_of_section")
-        )
+    )
+    return _ranked_controls(per_control)
+
+
+def alarms_by_control_of_summary(summary: pl.DataFrame) -> pl.DataFrame:
+    """`alarms_by_control` from per-control counts (`reports.control_summary`'s `alarm` and `highest_severity`,
+    the severity of its most severe open alarm) instead of the findings rows."""
+    per_control = summary.filter(pl.col("alarm") > 0).select(
+        "policy_section", "control_id", pl.col("alarm").cast(pl.Int64).alias("open_alarms"), "highest_severity"
+    )
+    return _ranked_controls(per_control)
+
+
+def _ranked_controls(per_control: pl.DataFrame) -> pl.DataFrame:
+    """Open alarms per control with each one's share of its section's, by section then most alarms."""
+    per_control = per_control.with_columns(
+        (pl.col("open_alarms") / pl.col("open_alarms").sum().over("policy_section")).alias("share_of_section")
     )
     order = sorted(per_control["policy_section"].unique().to_list(), key=section_sort_key)
     return (
@@ -124,7 +152,15 @@ def alarms_by_section(findings: pl.DataFrame, sections: Sequence[str] = ()) -> p
     """One row per policy section: open_alarms, controls_in_alarm, highest_severity, and the noisiest
     control (top_control, top_control_alarms). Every section in `sections` is listed, with zeros when it has
     no alarm; sections that have alarms but are not in `sections` follow. Document order."""
-    per_control = alarms_by_control(findings)
+    return _sections(alarms_by_control(findings), sections)
+
+
+def alarms_by_section_of_summary(summary: pl.DataFrame, sections: Sequence[str] = ()) -> pl.DataFrame:
+    """`alarms_by_section` from per-control counts (see `alarms_by_control_of_summary`)."""
+    return _sections(alarms_by_control_of_summary(summary), sections)
+
+
+def _sections(per_control: pl.DataFrame, sections: Sequence[str]) -> pl.DataFrame:
     per_section = per_control.group_by("policy_section").agg(
         pl.col("open_alarms").sum().alias("open_alarms"),
         pl.len().cast(pl.Int64).alias("controls_in_alarm"),

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from compliance.posture_counts import is_waived_alarm, open_alarms
 from compliance.triage_store import connect, read, store_path, utc_now
 
 if TYPE_CHECKING:
@@ -226,12 +227,12 @@ def findings_with_state(
 def triage_summary(db: Path | str, findings: pl.DataFrame) -> str:
     """One sentence for a conclusion: of the alarms in `findings` (from `findings_with_state`, waived
     ones included), how many exceptions.yaml waives and triage has acknowledged, closed or left open."""
-    alarms = findings.filter(pl.col("status").is_in(["alarm", "suppressed"]))
-    waived = alarms.filter(pl.col("waived")).height
-    live = alarms.filter(~pl.col("waived"))
+    # Open and waived alarms as compliance.posture_counts defines them (`waived` is the suppressed status).
+    live = open_alarms(findings)
+    waived = findings.filter(is_waived_alarm()).height
     acknowledged = live.filter(pl.col("triage_state") == "acknowledged").height
     closed = live.filter(pl.col("triage_state").is_in(CLOSED_STATES)).height
-    head = f"{alarms.height} alarm(s), {waived} of them waived by exceptions.yaml"
+    head = f"{live.height + waived} alarm(s), {waived} of them waived by exceptions.yaml"
     if not store_path(db).exists():
         return f"{head}; none triaged yet (no triage store beside the database), so {live.height} remain open."
     return (

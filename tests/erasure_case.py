@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, subject: str, completed: str | None, *, kind: str = "delete", status: str = "completed"):
-    return {"request_id": request_id, "subject_id": subject, "jurisdiction": "EU", "request_type": kind,
-            "received_at": "2025-01-02 10:00:00", "completed_at": completed, "status": status}  # fmt: skip
+    return dsr_request(request_id, "EU", kind, "2025-01-02 10:00:00", status, completed, subject_id=subject)
 
 
 def _rec(record_id: str, subject: str, system: str, created: str = "2024-06-01 00:00:00", **kw) -> dict:

@@ -28,8 +28,16 @@ def directory_account(
 
 
 def dsr_request(
-    request_id: str, jurisdiction: str, request_type: str, received: str, status: str, completed: str | None = None
+    request_id: str,
+    jurisdiction: str,
+    request_type: str,
+    received: str,
+    status: str = "open",
+    completed: str | None = None,
+    **fields: object,
 ) -> dict[str, object]:
-    """A request of the DSR register from subject `s-<request_id>`."""
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": request_type, "received_at": received, "completed_at": completed, "status": status}  # fmt: skip
+    """A request of the DSR register from subject `s-<request_id>` (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
+                              "request_type": request_type, "received_at": received, "completed_at": completed,
+                              "status": status}  # fmt: skip
+    return row | fields

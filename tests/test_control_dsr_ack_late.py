@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -15,8 +17,7 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, received: str, request_type: str = "access", **kw: object) -> dict[str, object]:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": "US-CA",
-            "request_type": request_type, "received_at": f"{received} 18:00:00", "status": "open", **kw}  # fmt: skip
+    return dsr_request(request_id, "US-CA", request_type, f"{received} 18:00:00", **kw)
 
 
 def test_dsr_ack_late(make_db, policy) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -11,8 +13,8 @@ AS_OF = dt.date(2025, 6, 30)
 
 
 def _req(request_id: str, received_at: str, completed_at: str | None, **kw: object) -> dict[str, object]:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": "EU", "request_type": "access",
-            "received_at": received_at, "completed_at": completed_at, "status": "completed", **kw}  # fmt: skip
+    status = str(kw.pop("status", "completed"))
+    return dsr_request(request_id, "EU", "access", received_at, status, completed_at, **kw)
 
 
 def test_dsr_completed_late(make_db, policy) -> None:

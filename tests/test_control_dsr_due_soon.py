@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
-
-
-def _req(request_id: str, jurisdiction: str, request_type: str, received_at: str, status: str = "open") -> dict:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": request_type, "received_at": received_at, "status": status}  # fmt: skip
 
 
 def test_dsr_due_soon(make_db, policy) -> None:
@@ -21,18 +18,18 @@ def test_dsr_due_soon(make_db, policy) -> None:
         {
             "dsr_requests": [
                 # GDPR: received 14 Feb, one month -> due Fri 14 Mar, 4 days away (<= 7) -> info, medium.
-                _req("r-soon", "EU", "delete", "2025-02-14 09:00:00"),
+                dsr_request("r-soon", "EU", "delete", "2025-02-14 09:00:00"),
                 # AU: received 8 Feb (Sydney) + 30 calendar days = 10 Mar, due today -> info, medium.
-                _req("r-today", "AU", "access", "2025-02-08 00:00:00"),
+                dsr_request("r-today", "AU", "access", "2025-02-08 00:00:00"),
                 # GDPR: received Fri 28 Feb -> due Fri 28 Mar, 18 days away -> ok.
-                _req("r-later", "EU", "access", "2025-02-28 09:00:00"),
+                dsr_request("r-later", "EU", "access", "2025-02-28 09:00:00"),
                 # GDPR: received 31 Jan -> due 28 Feb, already overdue: dsr.overdue's alarm, ok here.
-                _req("r-overdue", "EU", "access", "2025-01-31 10:00:00"),
+                dsr_request("r-overdue", "EU", "access", "2025-01-31 10:00:00"),
                 # AU portability: no rule, no deadline -> ok.
-                _req("r-norule", "AU", "portability", "2025-03-01 09:00:00"),
+                dsr_request("r-norule", "AU", "portability", "2025-03-01 09:00:00"),
                 # Not examined: completed, and received after as_of.
-                _req("r-done", "EU", "access", "2025-02-20 09:00:00", status="completed"),
-                _req("r-future", "EU", "access", "2025-03-12 09:00:00"),
+                dsr_request("r-done", "EU", "access", "2025-02-20 09:00:00", status="completed"),
+                dsr_request("r-future", "EU", "access", "2025-03-12 09:00:00"),
             ]
         }
     )  # fmt: skip

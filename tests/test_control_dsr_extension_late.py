@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -13,9 +15,8 @@ AS_OF = dt.date(2025, 3, 10)
 def _req(
     request_id: str, jurisdiction: str, received_at: str, notified_at: str | None, reason: str | None = "volume"
 ) -> dict[str, object]:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": "access", "received_at": received_at, "extension_notified_at": notified_at,
-            "extension_reason": reason if notified_at else None, "status": "open"}  # fmt: skip
+    fields = {"extension_notified_at": notified_at, "extension_reason": reason if notified_at else None}
+    return dsr_request(request_id, jurisdiction, "access", received_at, **fields)
 
 
 def test_dsr_extension_late(make_db, policy) -> None:

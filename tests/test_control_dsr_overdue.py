@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from tests.findings_support import findings_by_resource, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
@@ -14,21 +16,19 @@ def test_dsr_overdue(make_db, policy) -> None:
         {
             "dsr_requests": [
                 # GDPR, received Fri 31 Jan 2025 (Dublin): one month ends Fri 28 Feb -> 10 days overdue on 10 Mar.
-                {"request_id": "r-late", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-31 10:00:00", "status": "open"},
+                dsr_request("r-late", "EU", "access", "2025-01-31 10:00:00", subject_id="s1"),
                 # GDPR, received 14 Feb: due Fri 14 Mar -> open and 4 days to go: ok.
-                {"request_id": "r-ok", "subject_id": "s2", "jurisdiction": "EU", "request_type": "delete",
-                 "received_at": "2025-02-14 09:00:00", "status": "open"},
+                dsr_request("r-ok", "EU", "delete", "2025-02-14 09:00:00", subject_id="s2"),
                 # Completed requests are not examined by this control.
-                {"request_id": "r-done", "subject_id": "s3", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-02 09:00:00", "completed_at": "2025-01-20 09:00:00", "status": "completed"},
+                dsr_request("r-done", "EU", "access", "2025-01-02 09:00:00", "completed", "2025-01-20 09:00:00",
+                            subject_id="s3"),
                 # GDPR received 31 Jan, extension notified 3 Mar (after the 28 Feb deadline): it does not count,
                 # so still due 28 Feb -> 10 days overdue.
-                {"request_id": "r-ext-late", "subject_id": "s4", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-03-03 10:00:00", "extension_reason": "volume", "status": "open"},
+                dsr_request("r-ext-late", "EU", "access", "2025-01-31 10:00:00", subject_id="s4",
+                            extension_notified_at="2025-03-03 10:00:00", extension_reason="volume"),
                 # Same but notified 20 Feb (in time): extended to 30 Apr -> ok.
-                {"request_id": "r-ext-ok", "subject_id": "s5", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-31 10:00:00", "extension_notified_at": "2025-02-20 10:00:00", "extension_reason": "volume", "status": "open"},
+                dsr_request("r-ext-ok", "EU", "access", "2025-01-31 10:00:00", subject_id="s5",
+                            extension_notified_at="2025-02-20 10:00:00", extension_reason="volume"),
             ]
         }
     )  # fmt: skip

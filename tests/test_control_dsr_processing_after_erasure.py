@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event
+from rows import audit_event, dsr_request
 
 from tests.findings_support import findings_by_resource, verdicts
 
@@ -12,8 +12,8 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, subject_id: str, request_type: str = "delete") -> dict[str, object]:
-    return {"request_id": request_id, "subject_id": subject_id, "jurisdiction": "EU", "request_type": request_type,
-            "received_at": "2025-01-15 09:00:00", "completed_at": "2025-02-01 12:00:00", "status": "completed"}  # fmt: skip
+    received, completed = "2025-01-15 09:00:00", "2025-02-01 12:00:00"
+    return dsr_request(request_id, "EU", request_type, received, "completed", completed, subject_id=subject_id)
 
 
 def _audit(

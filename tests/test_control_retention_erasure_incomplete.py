@@ -9,6 +9,7 @@ import shutil
 import pytest
 import yaml
 from conftest import build_db
+from rows import dsr_request
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.paths import POLICY_DIR
@@ -18,11 +19,10 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, subject_id: str, completed_at: str | None, request_type: str = "delete") -> dict[str, object]:
-    return {
-        "request_id": request_id, "subject_id": subject_id, "jurisdiction": "EU", "request_type": request_type,
-        "received_at": "2024-11-15 09:00:00", "completed_at": completed_at,
-        "status": "completed" if completed_at else "open",
-    }  # fmt: skip
+    status = "completed" if completed_at else "open"
+    return dsr_request(
+        request_id, "EU", request_type, "2024-11-15 09:00:00", status, completed_at, subject_id=subject_id
+    )
 
 
 def _rec(key: str, subject_id: str, **kw: object) -> dict[str, object]:

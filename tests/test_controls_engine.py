@@ -101,6 +101,7 @@ def test_error_in_one_control_does_not_stop_the_others(make_db, policy, tmp_path
     root = tmp_path / "queries"
     (root / "controls").mkdir(parents=True)
     shutil.copy(QUERY_DIR / "controls" / "dsr_overdue.sql", root / "controls")
+    shutil.copytree(QUERY_DIR / "models", root / "models")  # dsr_overdue reads the dsr_requests_as_of model
     header = (
         "-- name: {name}\n-- control: {control}\n-- section: 8\n-- severity: high\n-- requires: dsr\n"
         "-- description: deliberately broken.\n-- params: as_of DATE\n"

@@ -200,7 +200,7 @@ def test_read_instead_replaces_only_table_reads(sql: str, expected: str) -> None
 def test_tables_read_include_the_models_and_leave_out_ctes() -> None:
     assert tables_read(get_query("access_privilege_grant")) == {"audit_events", "ref_roles"}
     assert "audit_events" in tables_read(get_query("access_volume_spike"))  # through the audit_actor_days model
-    assert tables_read(get_query("dsr_overdue")) == {"dsr_states"}
+    assert tables_read(get_query("dsr_overdue")) == {"dsr_states", "dsr_requests"}  # dsr_requests_as_of
 
 
 def test_load_changes_name_the_derived_tables_of_what_was_loaded() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 
@@ -17,12 +19,10 @@ def test_freshness_by_source(make_db, policy) -> None:
                  "action": "logout", "outcome": "success"},
             ],
             "dsr_requests": [
-                {"request_id": "r1", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-02-01 09:00:00", "status": "open"},
+                dsr_request("r1", "EU", "access", "2025-02-01 09:00:00", subject_id="s1"),
                 # Received earlier, but completed after r1 was received: the export reaches 2025-02-20.
-                {"request_id": "r0", "subject_id": "s2", "jurisdiction": "EU", "request_type": "delete",
-                 "received_at": "2025-01-10 09:00:00", "acknowledged_at": "2025-01-11 09:00:00",
-                 "completed_at": "2025-02-20 16:00:00", "status": "completed"},
+                dsr_request("r0", "EU", "delete", "2025-01-10 09:00:00", "completed", "2025-02-20 16:00:00",
+                            subject_id="s2", acknowledged_at="2025-01-11 09:00:00"),
             ],
             "incidents": [
                 # Detected in January, regulator notified in March: the register reaches March.

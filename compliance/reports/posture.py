@@ -1,4 +1,7 @@
-"""The policy posture: status counts per control and per policy section, and one word per section."""
+"""The policy posture: status counts per control and per policy section, and one word per section.
+
+A section's alarms, controls in alarm and highest severity are `compliance.posture_counts`'s (the one
+definition the dashboard and notebooks count with), taken from the per-control counts."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from compliance.controls import STATUSES
+from compliance.posture_counts import alarms_by_section_of_summary
 from compliance.schema import SEVERITIES
 
 SECTION_ORDER = ("PS", "1", "2", "3", "4", "5", "6", "7", "8", "9")
@@ -40,6 +44,17 @@ def control_summary(findings: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema).sort("control_id")
 
 
+def _posture(part: pl.DataFrame, totals: Mapping[str, int]) -> str:
+    """The section's word from its controls' rows (`part`) and status totals."""
+    if part.height == 0:
+        return "no control"
+    if totals["alarm"]:
+        return "alarm"
+    if totals["error"]:
+        return "error"
+    return "skip" if part.filter(pl.col("skip") > 0).height == part.height else "ok"
+
+
 def posture_by_section(
     summary: pl.DataFrame, titles: Mapping[str, str] | None = None, selected: Mapping[str, int] | None = None
 ) -> pl.DataFrame:
@@ -58,29 +73,19 @@ def posture_by_section(
     present = set(summary["policy_section"].drop_nulls().to_list())
     listed = SECTION_ORDER if selected is None else [s for s in SECTION_ORDER if s in present | set(selected)]
     sections = [*listed, *sorted((present | set(selected or {})) - set(SECTION_ORDER))]
+    alarms = {r["policy_section"]: r for r in alarms_by_section_of_summary(summary, sections).iter_rows(named=True)}
     for section in sections:
         part = summary.filter(pl.col("policy_section") == section)
-        totals = {s: int(part[s].sum()) for s in STATUSES}
-        controls = (selected or {}).get(section, part.height)
-        if part.height == 0:
-            posture = "no control"
-        elif totals["alarm"]:
-            posture = "alarm"
-        elif totals["error"]:
-            posture = "error"
-        elif part.filter(pl.col("skip") > 0).height == part.height:
-            posture = "skip"
-        else:
-            posture = "ok"
+        totals = {s: int(part[s].sum()) for s in STATUSES} | {"alarm": alarms[section]["open_alarms"]}
         rows.append(
             {
                 "policy_section": section,
                 "title": titles.get(section),
-                "posture": posture,
-                "controls": controls,
-                "controls_in_alarm": part.filter(pl.col("alarm") > 0).height,
+                "posture": _posture(part, totals),
+                "controls": (selected or {}).get(section, part.height),
+                "controls_in_alarm": alarms[section]["controls_in_alarm"],
                 **totals,
-                "highest_severity": _highest(part["highest_severity"].to_list()),
+                "highest_severity": alarms[section]["highest_severity"],
             }
         )
     schema: dict[str, Any] = {"policy_section": pl.String, "title": pl.String, "posture": pl.String}

@@ -4,47 +4,38 @@
 -- severity: medium
 -- requires: dsr
 -- description: One row per request answered (completed, or refused: rejected) by $as_of that had a deadline: alarm when the answer came after its effective due date (or is recorded without a time once that date has passed). A refusal must be in time too (GDPR Art. 12(4), CCPA regs 7021(b), VA 59.1-577(B), CO 6-1-1306(2), CT 42-518(c), TX 541.052(c)); a withdrawn request is never late.
--- params: as_of DATE
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with answered as (
-    -- The request as it stood at the end of $as_of (dsr_states): one answered after $as_of is still open
-    -- there. Requests without a deadline (no rule, or a verification clock never started) have nothing to
-    -- be late against.
+-- The requests answered by $as_of and their state: dsr_requests_as_of ($dsr_due_soon_days only names an
+-- open request's state). One answered after $as_of is still open there. Requests without a deadline (no
+-- rule, or a verification clock never started) have nothing to be late against. Late is the model's
+-- completed_late or rejected_late; an answer without a timestamp (closed_date null) is told apart because
+-- it cannot evidence timeliness once the deadline passed.
+with assessed as (
     select
-        d.request_id,
-        d.jurisdiction,
-        d.request_type,
-        d.status,
-        d.closed_at,
-        d.received_date,
-        d.effective_due_date,
-        d.effective_due_at,
-        d.extension_status,
-        d.closed_date
-    from dsr_states as d
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
-      and d.status in ('completed', 'rejected')
-      and d.effective_due_date is not null
-),
-
-assessed as (
-    select
-        *,
+        request_id,
+        jurisdiction,
+        request_type,
+        status,
+        completed_at,
+        effective_due_at,
+        extension_status,
+        closed_date,
         date_diff('day', effective_due_date, closed_date) as days_late,
         case when status = 'rejected' then 'refused' else 'completed' end as answer,
         case
-            when closed_date is not null and closed_date > effective_due_date then 'late'
-            -- An answer without a timestamp cannot evidence timeliness once the deadline passed.
-            when closed_date is null and $as_of > effective_due_date then 'undated'
+            when state in ('completed_late', 'rejected_late') and closed_date is null then 'undated'
+            when state in ('completed_late', 'rejected_late') then 'late'
             when closed_date is null then 'undated_in_time'
             else 'on_time'
         end as finding,
         request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
         || cast(received_date as varchar) || ', due ' || cast(effective_due_date as varchar)
         || case when extension_status = 'valid' then ' after a valid extension' else '' end || ')' as request_text
-    from answered
+    from dsr_requests_as_of
+    where status in ('completed', 'rejected')
+      and effective_due_date is not null
 ),
 
 final as (
@@ -82,7 +73,7 @@ final as (
                     else ', ' || cast(-days_late as varchar) || ' days before its deadline.'
                 end
         end as reason,
-        coalesce(closed_at, effective_due_at) as observed_at,
+        coalesce(completed_at, effective_due_at) as observed_at,
         [request_id] as evidence
     from assessed
 )

@@ -4,45 +4,31 @@
 -- severity: high
 -- requires: dsr
 -- description: Requests open as of $as_of (by their timestamps up to that day, dsr_states) past their deadline; an extension counts only when notified, with reasons, by the original due date and by $as_of.
--- params: as_of DATE
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with open_requests as (
-    -- The request as it stood at the end of $as_of: one dsr_states row per request received by then.
-    select
-        d.request_id,
-        d.jurisdiction,
-        d.request_type,
-        d.rule_id,
-        d.received_date,
-        d.effective_due_date,
-        d.effective_due_at,
-        d.extension_status
-    from dsr_states as d
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
-      and d.status = 'open'
-      and d.effective_due_date is not null
-),
-
-assessed as (
+-- The requests open as of $as_of and their state: dsr_requests_as_of ($dsr_due_soon_days only names its
+-- due_soon state, which is ok here). An open request with a due date is overdue, due_soon or on_track.
+with assessed as (
     select
         *,
-        date_diff('day', effective_due_date, $as_of) as days_past_due
-    from open_requests
+        -days_to_deadline as days_past_due
+    from dsr_requests_as_of
+    where status = 'open'
+      and effective_due_date is not null
 ),
 
 final as (
     select
         'dsr:' || request_id as resource,
-        case when days_past_due > 0 then 'alarm' else 'ok' end as status,
+        case when state = 'overdue' then 'alarm' else 'ok' end as status,
         case
             when days_past_due > 30 then 'critical'
-            when days_past_due > 0 then 'high'
+            when state = 'overdue' then 'high'
             else 'info'
         end as severity,
         case
-            when days_past_due > 0 then
+            when state = 'overdue' then
                 'Open ' || request_type || ' request ' || request_id || ' (' || jurisdiction || ', received '
                 || cast(received_date as varchar) || ') was due ' || cast(effective_due_date as varchar)
                 || case

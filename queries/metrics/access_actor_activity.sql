@@ -3,6 +3,7 @@
 -- description: One actor's audit events per UTC day and action group (sign-in, failed sign-in, read/search, export/share, change, admin) up to $as_of, optionally from $start_date to $end_date (NULL = open-ended): events, records touched, and events that failed or were denied.
 -- params: as_of DATE, actor_id VARCHAR, start_date DATE, end_date DATE
 -- returns: activity_date DATE, action_group VARCHAR, events BIGINT, records BIGINT, failed BIGINT
+-- The audit events in the page's date window: metric_audit_window.
 with actor_events as (
     -- Grouped actions keep a year of one actor's days under the chart's row limit (6 groups x 366 days).
     select
@@ -17,11 +18,8 @@ with actor_events as (
         end as action_group,
         coalesce(record_count, 1) as records,
         outcome <> 'success' as is_failed
-    from audit_events
+    from metric_audit_window
     where actor_id = $actor_id
-      and event_date <= $as_of
-      and ($start_date is null or event_date >= $start_date)
-      and ($end_date is null or event_date <= $end_date)
 ),
 
 final as (

@@ -4,6 +4,7 @@
 -- params: actor_id VARCHAR, as_of DATE
 -- returns: actor_role VARCHAR, action VARCHAR, data_category VARCHAR, events BIGINT, records BIGINT, subjects BIGINT,
 --          tenants BIGINT, first_date DATE, last_date DATE, permitted BOOLEAN
+-- The actor's successful personal-data actions: metric_actor_events.
 with actor_events as (
     select
         -- customer users act under the customer_user role even when the enrichment left it empty
@@ -13,11 +14,9 @@ with actor_events as (
         subject_id,
         tenant_id,
         event_date,
-        coalesce(record_count, 1) as records
-    from audit_events
-    where actor_id = $actor_id
-      and action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-      and outcome = 'success'
+        records
+    from metric_actor_events
+    where is_data_action
       and event_date <= $as_of
 ),
 

@@ -6,17 +6,15 @@
 
 -- duckdb: AT TIME ZONE on a TIMESTAMP (no zone) column, as in access_off_hours (Spark:
 -- from_utc_timestamp(occurred_at, tz)); isodow() and hour() of the local time.
+-- The audit events in the page's date window: metric_audit_window.
 with local_events as (
     select
         (occurred_at at time zone 'UTC') at time zone coalesce(actor_timezone, 'UTC') as local_at,
         coalesce(record_count, 1) as records,
         action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data
-    from audit_events
+    from metric_audit_window
     where actor_id = $actor_id
       and outcome = 'success'
-      and event_date <= $as_of
-      and ($start_date is null or event_date >= $start_date)
-      and ($end_date is null or event_date <= $end_date)
 ),
 
 final as (

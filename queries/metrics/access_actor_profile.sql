@@ -7,21 +7,10 @@
 --          timezone VARCHAR, first_seen DATE, last_seen DATE, active_days BIGINT, events BIGINT,
 --          data_events BIGINT, records BIGINT, subjects BIGINT, tenants BIGINT, failed_logins BIGINT,
 --          countries VARCHAR
+-- The actor's events and which of them are personal-data actions: metric_actor_events.
 with actor_events as (
-    select
-        actor_type,
-        actor_role,
-        event_date,
-        action,
-        subject_id,
-        tenant_id,
-        geo_country,
-        action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-        and outcome = 'success' as is_data_action,
-        coalesce(record_count, 1) as records
-    from audit_events
-    where actor_id = $actor_id
-      and event_date <= $as_of
+    select * from metric_actor_events
+    where event_date <= $as_of
 ),
 
 activity as (

@@ -4,20 +4,11 @@
 -- params: actor_id VARCHAR, start_date DATE, end_date DATE, volume_spike_baseline_days INTEGER
 -- returns: activity_date DATE, events BIGINT, data_events BIGINT, records BIGINT, subjects BIGINT, exports BIGINT,
 --          failed_logins BIGINT, countries VARCHAR, baseline_median_records DOUBLE, baseline_days BIGINT
+-- The actor's events and which of them are personal-data actions: metric_actor_events. Back one baseline
+-- window before start_date, so the first shown day has its baseline.
 with actor_events as (
-    -- Back one baseline window before start_date, so the first shown day has its baseline.
-    select
-        event_date,
-        action,
-        outcome,
-        subject_id,
-        geo_country,
-        action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
-        and outcome = 'success' as is_data_action,
-        coalesce(record_count, 1) as records
-    from audit_events
-    where actor_id = $actor_id
-      and event_date <= $end_date
+    select * from metric_actor_events
+    where event_date <= $end_date
       and event_date > date_add($start_date, -$volume_spike_baseline_days)
 ),
 

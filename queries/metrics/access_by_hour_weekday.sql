@@ -3,6 +3,7 @@
 -- description: Successful personal-data actions (read, search, export, create, update, delete, deidentify, share) up to $as_of, optionally from $start_date to $end_date (NULL = open-ended), by ISO weekday (Monday 1) and UTC hour: events, records, actors. Cells without activity are absent.
 -- params: as_of DATE, start_date DATE, end_date DATE
 -- returns: iso_weekday INTEGER, hour_utc INTEGER, events BIGINT, records BIGINT, actors BIGINT
+-- The audit events in the page's date window: metric_audit_window.
 with data_events as (
     select
         actor_id,
@@ -11,12 +12,9 @@ with data_events as (
         -- for earlier dates), plus 1. date_diff on DATEs counts the same in DuckDB and Spark.
         cast((date_diff('day', date '2024-01-01', event_date) % 7 + 7) % 7 + 1 as integer) as iso_weekday,
         cast(extract(hour from occurred_at) as integer) as hour_utc
-    from audit_events
+    from metric_audit_window
     where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
       and outcome = 'success'
-      and event_date <= $as_of
-      and ($start_date is null or event_date >= $start_date)
-      and ($end_date is null or event_date <= $end_date)
 ),
 
 final as (

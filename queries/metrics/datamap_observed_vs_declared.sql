@@ -186,15 +186,10 @@ unobserved as (
     where o.system_id is null
 ),
 
-final as (
+judged as (
+    -- Every observed value as judged, and every declared value nothing observed.
     select
         dimension,
-        case dimension
-            when 'data_category' then '2'
-            when 'data_use' then '3'
-            when 'processing_region' then '7'
-            else 'PS'
-        end as policy_section,
         system_id,
         value,
         declared,
@@ -209,12 +204,6 @@ final as (
     union all
     select
         dimension,
-        case dimension
-            when 'data_category' then '2'
-            when 'data_use' then '3'
-            when 'processing_region' then '7'
-            else 'PS'
-        end as policy_section,
         system_id,
         value,
         true as declared,
@@ -226,6 +215,28 @@ final as (
         cast(null as date) as first_seen,
         cast(null as date) as last_seen
     from unobserved
+),
+
+final as (
+    select
+        dimension,
+        case dimension
+            when 'data_category' then '2'
+            when 'data_use' then '3'
+            when 'processing_region' then '7'
+            else 'PS'
+        end as policy_section,
+        system_id,
+        value,
+        declared,
+        declared_elsewhere,
+        observed,
+        events,
+        records_touched,
+        inventory_records,
+        first_seen,
+        last_seen
+    from judged
 )
 
 select * from final

@@ -4,18 +4,16 @@
 -- params: as_of DATE, start_date DATE, end_date DATE
 -- returns: jurisdiction VARCHAR, region VARCHAR, region_country VARCHAR, mechanism VARCHAR, lawful BOOLEAN,
 --          events BIGINT, subjects BIGINT
+-- The audit events in the page's date window: metric_audit_window.
 with touches as (
     select
         subject_id,
         subject_jurisdiction,
         processing_region
-    from audit_events
+    from metric_audit_window
     where subject_id is not null
       and processing_region is not null
       and outcome = 'success'
-      and event_date <= $as_of
-      and ($start_date is null or event_date >= $start_date)
-      and ($end_date is null or event_date <= $end_date)
 ),
 
 counted as (

@@ -1,8 +1,11 @@
-"""dsr_request_register on a hand-made register, as of 2025-03-10 (answers worked out by hand from dsr_rules.yaml)."""
+"""The register as of a date (model dsr_requests_as_of) carries what the deadline engine reads, as the DSR audit
+notebook uses it: a hand-made register, as of 2025-03-10 (answers worked out by hand from dsr_rules.yaml)."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+from rows import dsr_request
 
 from compliance.deadlines import DsrRequest, compute_deadline
 from compliance.queries import run_query
@@ -11,21 +14,19 @@ AS_OF = dt.date(2025, 3, 10)
 
 REGISTER = [
     # EU access, received Mon 6 Jan (Dublin = UTC in winter): one month -> Thu 6 Feb; completed 16 Jan, 10 days.
-    {"request_id": "r1", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access", "channel": "email",
-     "received_at": "2025-01-06 10:00:00", "acknowledged_at": "2025-01-06 12:00:00",
-     "completed_at": "2025-01-16 10:00:00", "status": "completed", "status_reason": "fulfilled"},
+    dsr_request("r1", "EU", "access", "2025-01-06 10:00:00", "completed", "2025-01-16 10:00:00", subject_id="s1",
+                channel="email", acknowledged_at="2025-01-06 12:00:00", status_reason="fulfilled"),
     # AU portability: no rule covers it -> no deadline; Sydney dates 20 Jan -> 1 Feb = 12 days.
-    {"request_id": "r3", "subject_id": "s3", "jurisdiction": "AU", "request_type": "portability", "channel": "webform",
-     "received_at": "2025-01-20 10:00:00", "completed_at": "2025-02-01 10:00:00", "status": "completed"},
+    dsr_request("r3", "AU", "portability", "2025-01-20 10:00:00", "completed", "2025-02-01 10:00:00", subject_id="s3",
+                channel="webform"),
     # US-CA delete received 20 March: after as_of, left out.
-    {"request_id": "r2", "subject_id": "s2", "jurisdiction": "US-CA", "request_type": "delete", "channel": "email",
-     "received_at": "2025-03-20 18:00:00", "status": "open"},
+    dsr_request("r2", "US-CA", "delete", "2025-03-20 18:00:00", subject_id="s2", channel="email"),
 ]  # fmt: skip
 
 
-def test_dsr_request_register(make_db, policy) -> None:
+def test_register_holds_the_engine_fields(make_db, policy) -> None:
     con = make_db({"dsr_requests": REGISTER})
-    out = run_query(con, "dsr_request_register", {"as_of": AS_OF}, policy)
+    out = run_query(con, "dsr_requests_as_of", {"as_of": AS_OF}, policy).sort("received_at", "request_id")
     columns = ["request_id", "jurisdiction", "request_type", "channel", "status", "acknowledged_at", "rule_id",
                "effective_due_date", "extension_status", "closed_late", "turnaround_days"]  # fmt: skip
     expected = [

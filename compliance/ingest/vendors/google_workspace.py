@@ -7,7 +7,7 @@ log pipelines write (`name`, `type` and a `parameters` object at the top level) 
 from __future__ import annotations
 
 from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import DUPLICATE_KEY_REASON, Adapter, extract, objects_read
+from compliance.ingest.vendors.core import Adapter, extract, objects_read, repeated_sql
 
 ACTIVITY = {
     "time": "$.id.time",
@@ -44,11 +44,9 @@ _PARAM_ENTRIES = """case
         lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
     else []::struct(k varchar, v varchar)[]
 end"""
-# A parameter named twice is a reject (core's duplicate-key reason); a MAP cannot hold it (`try` gives NULL
-# instead of failing the whole file), so such an event gets no parameters.
+# A parameter named twice is a reject (core's `_dup`, from `given_twice`); a MAP cannot hold it (`try` gives
+# NULL instead of failing the whole file), so such an event gets no parameters.
 _PARAM_MAP = "try(map_from_entries(list_filter(entries, lambda e: e.k is not null)))"
-_TWICE = """list_sort(list_filter(list_distinct(list_transform(entries, lambda e: e.k)),
-    lambda x: len(list_filter(entries, lambda e: e.k = x)) > 1))"""
 
 MAPPING_SQL = f"""
 with activities as (
@@ -68,8 +66,7 @@ f as (
     select line, elem * 10000 + event_no as elem, ev, event, event_no, {extract(ACTIVITY)},
         json_extract_string(event, '$.name') as name,
         {_PARAM_MAP} as params,
-        case when params is null and len(entries) > 0 then 'field parameters ' || array_to_string({_TWICE}, ', ')
-                                      || ': {DUPLICATE_KEY_REASON}' end as params_twice
+        list_filter(list_transform(entries, lambda e: e.k), lambda k: k is not null) as param_names
     from entries
 ),
 p as (
@@ -114,8 +111,7 @@ select
     action,
     case when name = 'login_failure' or p_login_challenge_status = 'Challenge Failed' then 'failure' else 'success' end
         as outcome,
-    case when params_twice is not null then params_twice
-         when event is null then 'Google Workspace activity without events'
+    case when event is null then 'Google Workspace activity without events'
          when name is null then 'Google Workspace event without a name'
          when action is null then 'Google Workspace application ''' || coalesce(app, '?') || ''' (event ''' || name
               || ''') is not mapped to an audit action' end as reject_reason,
@@ -133,7 +129,8 @@ select
         coalesce(p_role_name, p_group_email, case when name like '%ADMIN_PRIVILEGE' then 'super_admin' end) end as role,
     case when action = 'share' then coalesce(
         nullif(split_part(p_target_user, '@', 2), ''), p_target_domain, p_app_name, p_client_id,
-        case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient
+        case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient,
+    list_transform({repeated_sql("param_names")}, lambda x: 'parameters ' || x) as given_twice
 from classified
 """
 

@@ -330,13 +330,19 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
 
     A line that starts with `[` is an array (it is valid JSON); an envelope's events come from one parse
     (`json_transform` to a list of JSON is NULL where the key holds no array), which also says whether
-    the line is one. A delivery file of thousands of events is parsed once more here, not twice."""
+    the line is one. A delivery file of thousands of events is parsed once more here, not twice.
+
+    Few lines (CloudTrail's S3 files: one line of hundreds of events each) are unwrapped into a table:
+    DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every event on one
+    thread."""
     spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
     fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
     envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
     with_env = f", json_transform(doc, {sql_string(spec)}) as env" if adapter.envelopes else ""
+    few = con.execute("select count(*) < 122880 from _vlines").fetchall()[0][0]
+    con.execute("drop table if exists _vunwrapped").fetchall()
     con.execute(
-        f"""create or replace temp view _vevents as
+        f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
             with parsed as (
                 select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
                        regexp_matches(cast(doc as varchar), '^\\s*\\[') as is_array
@@ -351,6 +357,8 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                    unnest(coalesce(evs, [doc])) as ev
             from listed"""
     ).fetchall()
+    if few:
+        con.execute("create or replace temp view _vevents as select * from _vunwrapped").fetchall()
 
 
 MAX_NAMES = 4  # names of one principal tried against identities/ and the directory, in preference order

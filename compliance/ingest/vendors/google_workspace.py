@@ -32,17 +32,17 @@ DRIVE_SHARES = "'change_user_access', 'change_document_access_scope', 'change_do
 ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
 ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
 
-# parameters[] entries are {name, value | boolValue | intValue | multiValue}; the flat shape has an object.
-_PARAM_ENTRIES = """case
-    when json_type(event, '$.parameters') = 'ARRAY' then list_transform(
-        json_extract(event, '$.parameters[*]'),
-        lambda p: {'k': json_extract_string(p, '$.name'),
-              'v': coalesce(json_extract_string(p, '$.value'), json_extract_string(p, '$.boolValue'),
-                            json_extract_string(p, '$.intValue'), json_extract_string(p, '$.multiValue[0]'))})
+# parameters[] entries are {name, value | boolValue | intValue | multiValue}, read in one parse of the event
+# (`json_transform` gives the text json_extract_string would); the flat shape has an object.
+_PARAM_STRUCT = '{"parameters": [{"name": "VARCHAR", "value": "VARCHAR", "boolValue": "VARCHAR", "intValue": "VARCHAR", "multiValue": ["VARCHAR"]}]}'
+_PARAM_ENTRIES = f"""case
     when json_type(event, '$.parameters') = 'OBJECT' then list_transform(
         json_keys(event, '$.parameters'),
-        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
-    else []::struct(k varchar, v varchar)[]
+        lambda k: {{'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}})
+    else coalesce(list_transform(
+        json_transform(event, '{_PARAM_STRUCT}').parameters,
+        lambda p: {{'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])}}),
+        []::struct(k varchar, v varchar)[])
 end"""
 # A parameter named twice is a reject (core's `_dup`, from `given_twice`); a MAP cannot hold it (`try` gives
 # NULL instead of failing the whole file), so such an event gets no parameters.

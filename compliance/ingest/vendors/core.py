@@ -324,6 +324,9 @@ def _add_salvaged(
             ).fetchall()
 
 
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
+
+
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_vevents` (a view): one JSON value per event, arrays and envelopes (the first key that holds an
     array) unwrapped.
@@ -339,7 +342,7 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
     envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
     with_env = f", json_transform(doc, {sql_string(spec)}) as env" if adapter.envelopes else ""
-    few = con.execute("select count(*) < 122880 from _vlines").fetchall()[0][0]
+    few = con.execute("select count(*) < $rows from _vlines", {"rows": ROW_GROUP_ROWS}).fetchall()[0][0]
     con.execute("drop table if exists _vunwrapped").fetchall()
     con.execute(
         f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
@@ -393,7 +396,7 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     # A CASE over the few patterns, bound: a correlated subquery over `_vroles` made DuckDB materialize every
     # mapped event for its join.
     roles = con.execute("select pattern, role from _vroles order by length(pattern) desc, pattern").fetchall()
-    _matrix_role = (
+    matrix_role = (
         "case "
         + " ".join(f"when lower(m.role) glob $role_pattern_{i} then $role_{i}" for i in range(len(roles)))
         + " end"
@@ -428,7 +431,7 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         "recipient": "m.recipient",
         "target_actor_id": f"coalesce({target}, m.target_principals[1])",
         # The matrix role a vendor's role name is (roles.yaml vendor_roles, most specific pattern first).
-        "role": f"coalesce({_matrix_role}, m.role)",
+        "role": f"coalesce({matrix_role}, m.role)",
         "user_agent": "m.user_agent",
         "details": "m.raw",
     }

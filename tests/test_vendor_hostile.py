@@ -112,7 +112,7 @@ CASES = [
     # A key given twice in one event (the mapping would read one value of two: a guess) rejects that event.
     Case("okta-key-twice", "okta/twice.jsonl",
          lines(okta("p1"), twice(okta("p2"), "eventType", "user.session.end"), okta("p3")), 2,
-         [(2, "field eventType: given more than once in one event")]),
+         [(2, "field eventType: given more than once in one record")]),
     Case("okta-unread-key-twice", "okta/note.jsonl", lines(twice({**okta("q1"), "note": "b"}, "note", "a")), 0,
          [(1, "field note: given more than once")]),
     Case("okta-target-key-twice", "okta/target.jsonl",
@@ -225,3 +225,38 @@ def test_progress_counts_every_vendor_and_identities_file(tmp_path: Path) -> Non
     assert [done for _, _, done, _ in ticks] == list(range(len(files)))  # one step per file, none skipped
     assert {total for *_, total in calls} == {len(files)} and calls[-1] == ("", None, len(files), len(files))
     assert {folder for folder, p, _, _ in ticks if p is not None} == {"identities", "okta", "cloudtrail", "ocsf"}
+
+
+def test_a_corrupt_file_named_by_the_reader_is_set_aside_and_the_others_scanned_once_more(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two corrupt delivery files among good ones: each is named from DuckDB's message and set aside, the
+    others are scanned again together (not file by file), and every good file keeps all its lines."""
+    from compliance.ingest.vendors import core
+
+    good = [tmp_path / "a.json", tmp_path / "b.json.gz", tmp_path / "c.jsonl"]
+    good[0].write_bytes(dump({"Records": [{"eventName": "A"}, {"eventName": "B"}]}))
+    good[1].write_bytes(gzip.compress(dump({"Records": [{"eventName": "C"}]})))
+    good[2].write_bytes(lines({"eventName": "D"}, {"eventName": "E"}))
+    bad = [tmp_path / "a.json.gz", tmp_path / "d.json.gz"]  # `a.json` is part of the first one's name
+    bad[0].write_bytes(b"\x1f\x8b\x08\x00garbage")
+    bad[1].write_bytes(b"not gzip at all")
+    paths = [good[0], bad[0], good[1], bad[1], good[2]]
+    scans: list[list[int]] = []
+    scan = core._scan
+    monkeypatch.setattr(core, "_scan", lambda con, p, idx, env: (scans.append(list(idx)), scan(con, p, idx, env)))
+    con = duckdb.connect()
+    failed = core.read_files(con, paths, ("Records",))
+    assert sorted(failed) == [1, 3] and all("GZIP" in why for why in failed.values())
+    assert scans == [[0, 1, 2, 3, 4], [0, 2, 3, 4], [0, 2, 4]] or scans == [[0, 1, 2, 3, 4], [0, 1, 2, 4], [0, 2, 4]]
+    rows = con.execute("select fidx, count(*) from _vlines where doc is not null group by 1 order by 1").fetchall()
+    assert rows == [(0, 1), (2, 1), (4, 2)]
+
+
+def test_the_reader_s_message_names_the_longest_matching_path() -> None:
+    from compliance.ingest.vendors.core import _named_in
+
+    paths = [Path("/x/a.json"), Path("/x/a.json.gz"), Path("/x/b.json")]
+    assert _named_in("IO Error: Input is not a GZIP stream: /x/a.json.gz", paths) == 1
+    assert _named_in('IO Error: Cannot open file "/x/b.json": Permission denied', paths) == 2
+    assert _named_in("Invalid Input Error: something else", paths) is None

@@ -115,7 +115,8 @@ select
         req_user, req_role], lambda x: x is not null) else []::varchar[] end as target_principals,
     case when action in ('role_grant', 'role_revoke')
          then coalesce(req_policy_arn, req_policy_name, case when event_name like '%Group' then req_group end) end as role,
-    null as recipient
+    null as recipient,
+    null::varchar[] as given_twice
 from classified
 """
 

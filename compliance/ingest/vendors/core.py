@@ -17,6 +17,7 @@ One file goes through four temp tables, all in SQL (no per-event Python):
 from __future__ import annotations
 
 import glob
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,10 +52,10 @@ MAPPED_COLUMNS = (
     "target_principals",  # VARCHAR[]: names of the grantee of a role change
     "role",
     "recipient",
+    "given_twice",  # VARCHAR[]: fields the vendor gives twice other than JSON keys (Google's parameter names)
 )
 
 JSON_OBJECT_REASON = "event is not a JSON object"
-DUPLICATE_KEY_REASON = "given more than once in one event (which value is evidence would be a guess)"
 
 
 @dataclass(frozen=True)
@@ -117,35 +118,36 @@ def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str
     return out
 
 
-def duplicate_keys_reason_sql(paths: tuple[str, ...], source: str = "raw", keys: str = "_keys") -> str:
-    """The reject reason naming the keys given twice in an object at `paths` of the JSON column `source`
-    (`userIdentity.arn`, `target[2].id`), else NULL; `keys` is the column holding `plain_keys_sql`. Each
-    object's keys are counted with `list_unique` (cheap); only an event where a count differs builds the
-    names (rare)."""
-    lists = _key_lists(paths, source, keys)
-    once = lambda k: f"coalesce(list_unique({k}) = len({k}), true)"  # noqa: E731
-    clean = " and ".join(
-        f"coalesce(list_bool_and(list_transform({k}, lambda ks: {once('ks')})), true)" if wild else once(k)
-        for k, _, wild in lists
-    )
-    twice = "lambda x: len(list_filter({k}, lambda y: y = x)) > 1"
-    named = []
-    for k, where, wild in lists:
+def repeated_sql(values: str) -> str:
+    """The later occurrences of the values given more than once in the list `values` (a column or lambda
+    parameter: it is read twice). `list_position` finds a value's first place: a quarter of the cost of
+    `list_unique`, which builds a hash table per list."""
+    return f"list_filter({values}, lambda x, i: list_position({values}, x) <> i)"
+
+
+def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = "_keys", extra: str = "") -> str:
+    """The `_dup` of validate.typed_select: the keys given more than once in an object at `paths` of the
+    JSON column `source` (`userIdentity.arn`, `target[2].id`), joined by ', ', else NULL; `keys` is the
+    column holding `plain_keys_sql`, `extra` a VARCHAR[] column naming other fields given twice (Google's
+    parameter names). The names are built only for an event that has a repeat (rare)."""
+    repeats, named = [], []
+    for k, where, wild in _key_lists(paths, source, keys):
         if wild:
             head, _, tail = where.partition("[*]")
-            pick = twice.format(k="ks")
+            repeats.append(f"flatten(list_transform({k}, lambda ks: {repeated_sql('ks')}))")
             named.append(
-                f"flatten(list_transform(coalesce({k}, []), lambda ks, n: list_transform("
-                f"list_filter(list_distinct(ks), {pick}), lambda x: {sql_string(head + '[')} || n"
-                f" || {sql_string(']' + tail)} || x)))"
+                f"flatten(list_transform({k}, lambda ks, n: list_transform({repeated_sql('ks')},"
+                f" lambda x: {sql_string(head + '[')} || n || {sql_string(']' + tail)} || x)))"
             )
         else:
-            named.append(
-                f"list_transform(list_filter(list_distinct(coalesce({k}, [])), {twice.format(k=k)}),"
-                f" lambda x: {sql_string(where)} || x)"
-            )
-    names = "array_to_string(list_sort(flatten([" + ", ".join(named) + "])), ', ')"
-    return f"case when not ({clean}) then 'field ' || {names} || ': {DUPLICATE_KEY_REASON}' end"
+            repeats.append(repeated_sql(k))
+            named.append(f"list_transform({repeated_sql(k)}, lambda x: {sql_string(where)} || x)")
+    if extra:
+        repeats.append(extra)
+        named.append(extra)
+    some = " or ".join(f"len({r}) > 0" for r in repeats)
+    names = "list_sort(list_distinct(flatten([" + ", ".join(f"coalesce({n}, [])" for n in named) + "])))"
+    return f"case when {some} then array_to_string({names}, ', ') end"
 
 
 # What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
@@ -166,19 +168,26 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
     corrected, and the line is read again by `salvage`, so the file's other events still load. A file whose
     first line is not JSON on its own (pretty-printed) is read whole. When the scan fails (a corrupt file),
-    the files are read one by one, so the bad one fails alone."""
+    nothing of it was kept: the file the reader's message names is set aside and the others scanned again;
+    when it names none, the files are read one by one, so the bad one fails alone."""
     con.execute(_LINES_DDL).fetchall()
     failed: dict[int, str] = {}
-    try:
-        _scan(con, paths, 0, envelopes)
-    except FILE_ERRORS as exc:
-        if len(paths) == 1:
-            return {0: str(exc).splitlines()[0]}
-        for i, path in enumerate(paths):
-            try:
-                _scan(con, [path], i, envelopes)
-            except FILE_ERRORS as one:
-                failed[i] = str(one).splitlines()[0]
+    todo = list(range(len(paths)))
+    while todo:
+        try:
+            _scan(con, paths, todo, envelopes)
+            break
+        except FILE_ERRORS as exc:
+            named = _named_in(str(exc), [paths[i] for i in todo])
+            if named is not None:
+                failed[todo.pop(named)] = str(exc).splitlines()[0]
+                continue
+            for i in todo:
+                try:
+                    _scan(con, paths, [i], envelopes)
+                except FILE_ERRORS as one:
+                    failed[i] = str(one).splitlines()[0]
+            break
     whole = [
         int(r[0])
         for r in con.execute(
@@ -191,15 +200,24 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
     return failed
 
 
-def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], offset: int, envelopes: tuple[str, ...]) -> None:
-    """Append the lines of `paths` (file indexes from `offset`) to `_vlines`, skipped lines salvaged."""
+def _named_in(message: str, paths: list[Path]) -> int | None:
+    """The position in `paths` of the file a reader's message names, the longest name that occurs in it
+    (`a.json` is part of `a.json.gz`). DuckDB names a corrupt file at the end of its message (`Input is
+    not a GZIP stream: <path>`), not in the `in file "<path>"` form that load._file_named_in reads."""
+    found = [(len(str(p)), i) for i, p in enumerate(paths) if str(p) in message or exact_path(p) in message]
+    return max(found)[1] if found else None
+
+
+def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]) -> None:
+    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged."""
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    chosen = [paths[i] for i in indexes]
     # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row.
-    numbered = "ordinality - min(ordinality) over (partition by filename) + 1" if len(paths) > 1 else "ordinality"
+    numbered = "ordinality - min(ordinality) over (partition by filename) + 1" if len(chosen) > 1 else "ordinality"
     con.execute(
         f"""insert into _vlines
            select fidx, line, doc, case when doc is null then raw end, null::varchar
-           from (select list_position($names, filename) - 1 + $offset as fidx,
+           from (select $indexes[list_position($names, filename)] as fidx,
                         {numbered} as line,
                         raw, try_cast(raw as json) as doc
                  from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
@@ -208,15 +226,16 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], offset: int, envelo
                                rejects_scan='_vline_scans')
                       with ordinality)
            where raw is not null and trim(raw) <> ''""",
-        {"paths": [exact_path(p) for p in paths], "names": [str(p) for p in paths], "offset": offset},
+        {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
-    for i, skipped in _skipped_lines(con, paths).items():
-        _renumber_after(con, offset + i, sorted(skipped))
+    for k, skipped in _skipped_lines(con, chosen).items():
+        i = indexes[k]
+        _renumber_after(con, i, sorted(skipped))
         first = con.execute(
-            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": offset + i}
+            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": i}
         ).fetchall()
         if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
-            _add_salvaged(con, offset + i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
+            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
 
 
 def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:
@@ -305,33 +324,44 @@ def _add_salvaged(
             ).fetchall()
 
 
-def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """`_vevents` (a view): one JSON value per event, envelopes and arrays unwrapped.
+ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
 
-    Most lines are single events: a substring test finds the few that may be arrays or envelopes, so
-    only those are parsed here (the adapter's extraction parses every event once, later)."""
-    wrapped = " or ".join(f"json_type(doc, '$.\"{k}\"') = 'ARRAY'" for k in adapter.envelopes) or "false"
-    maybe = " or ".join(f"contains(cast(doc as varchar), '\"{k}\"')" for k in adapter.envelopes) or "false"
-    inner = (
-        "coalesce(" + ", ".join(f"json_extract(doc, '$.\"{k}\"')" for k in adapter.envelopes) + ")"
-        if adapter.envelopes
-        else "null::json"
-    )
+
+def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
+    """`_vevents` (a view): one JSON value per event, arrays and envelopes (the first key that holds an
+    array) unwrapped.
+
+    A line that starts with `[` is an array (it is valid JSON); an envelope's events come from one parse
+    (`json_transform` to a list of JSON is NULL where the key holds no array), which also says whether
+    the line is one. A delivery file of thousands of events is parsed once more here, not twice.
+
+    Few lines (CloudTrail's S3 files: one line of hundreds of events each) are unwrapped into a table:
+    DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every event on one
+    thread."""
+    spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
+    fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
+    envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
+    with_env = f", json_transform(doc, {sql_string(spec)}) as env" if adapter.envelopes else ""
+    few = con.execute("select count(*) < $rows from _vlines", {"rows": ROW_GROUP_ROWS}).fetchall()[0][0]
+    con.execute("drop table if exists _vunwrapped").fetchall()
     con.execute(
-        f"""create or replace temp view _vevents as
-            with listed as (
+        f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
+            with parsed as (
                 select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
-                       case when not (starts_with(ltrim(cast(doc as varchar)), '[') or {maybe}) then null
-                            when json_type(doc) = 'ARRAY' then doc
-                            when {wrapped} then {inner} end as arr
+                       regexp_matches(cast(doc as varchar), '^\\s*\\[') as is_array
+                       {with_env}
                 from _vlines where doc is not null
+            ),
+            listed as (
+                select line, doc, case when is_array then json_transform(doc, '["JSON"]') else {envelope} end as evs
+                from parsed
             )
-            select line, 0 as elem, doc as ev from listed where arr is null
-            union all
-            select line, unnest(generate_series(1, cast(json_array_length(arr) as bigint))) as elem,
-                   unnest(json_extract(arr, '$[*]')) as ev
-            from listed where arr is not null"""
+            select line, unnest(case when evs is null then [0] else generate_series(1, len(evs)) end) as elem,
+                   unnest(coalesce(evs, [doc])) as ev
+            from listed"""
     ).fetchall()
+    if few:
+        con.execute("create or replace temp view _vevents as select * from _vunwrapped").fetchall()
 
 
 MAX_NAMES = 4  # names of one principal tried against identities/ and the directory, in preference order
@@ -363,6 +393,16 @@ def _resolution(alias: str, list_col: str) -> tuple[str, str]:
 def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_stage` for validate.typed_select: `_line` is the mapped row's `seq`, every audit column as text."""
     folder = adapter.folder.replace("'", "''")
+    # A CASE over the few patterns, bound: a correlated subquery over `_vroles` made DuckDB materialize every
+    # mapped event for its join.
+    roles = con.execute("select pattern, role from _vroles order by length(pattern) desc, pattern").fetchall()
+    matrix_role = (
+        "case "
+        + " ".join(f"when lower(m.role) glob $role_pattern_{i} then $role_{i}" for i in range(len(roles)))
+        + " end"
+        if roles
+        else "null::varchar"
+    )
     actor, actor_joins = _resolution("a", "principals")
     target, target_joins = _resolution("t", "target_principals")
     columns = {
@@ -391,8 +431,7 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         "recipient": "m.recipient",
         "target_actor_id": f"coalesce({target}, m.target_principals[1])",
         # The matrix role a vendor's role name is (roles.yaml vendor_roles, most specific pattern first).
-        "role": "coalesce((select r.role from _vroles r where lower(m.role) glob r.pattern"
-        " order by length(r.pattern) desc, r.pattern limit 1), m.role)",
+        "role": f"coalesce({matrix_role}, m.role)",
         "user_agent": "m.user_agent",
         "details": "m.raw",
     }
@@ -407,6 +446,8 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     ]
     params: dict[str, object] = {f"pattern_{i}": p for i, p in enumerate(patterns)}
     params["folder"] = adapter.folder
+    for i, (pattern, role) in enumerate(roles):
+        params[f"role_pattern_{i}"], params[f"role_{i}"] = pattern, role
     store_of = (
         "case " + " ".join(f"when m.resource_name glob $pattern_{i} then {i}" for i in range(len(patterns))) + " end"
         if patterns
@@ -425,7 +466,7 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                 from _vresources where source = $folder
             )
             select m.line // {LINE_SPAN} as _file_index, m.seq as _line,
-                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason,
+                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason, m.dup_keys as _dup,
                    nullif(m.line % {LINE_SPAN}, 0) as _phys_line, {select}
             from mapped m
             {actor_joins}
@@ -449,13 +490,20 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """Map the events of `_vlines` into `_stage`."""
     _explode(con, adapter)
     _names_lookup(con)
+    # An event with a key given twice is judged by the contract's `_dup` (validate.reject_select), not by
+    # the mapping's reason: what the mapping read of it may be the wrong one of two values.
     con.execute(
         f"""create or replace temp view _vmapped as
-            with mapped as ({adapter.mapping_sql})
-            select row_number() over () as seq, *
-            from (select * exclude (_keys) replace (coalesce(
-                        case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}' end,
-                        {duplicate_keys_reason_sql(adapter.unique_keys)}, reject_reason) as reject_reason)
-                  from (select *, {plain_keys_sql(adapter.unique_keys)} as _keys from mapped))"""
+            with mapped as ({adapter.mapping_sql}),
+            keyed as (select *, {plain_keys_sql(adapter.unique_keys)} as _keys from mapped),
+            judged as (
+                select * exclude (_keys, given_twice),
+                       {duplicate_keys_sql(adapter.unique_keys, extra="given_twice")} as dup_keys
+                from keyed
+            )
+            select row_number() over () as seq, * replace (
+                case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}'
+                     when dup_keys is null then reject_reason end as reject_reason)
+            from judged"""
     ).fetchall()
     _stage(con, adapter)

@@ -120,7 +120,8 @@ select
     case when action in ('role_grant', 'role_revoke')
          then coalesce(changed_role, target_names[list_position(target_types, 'Role')],
                        target_names[list_position(target_types, 'Group')]) end as role,
-    null as recipient
+    null as recipient,
+    null::varchar[] as given_twice
 from classified
 """
 

@@ -7,7 +7,7 @@ log pipelines write (`name`, `type` and a `parameters` object at the top level) 
 from __future__ import annotations
 
 from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import DUPLICATE_KEY_REASON, Adapter, extract, objects_read
+from compliance.ingest.vendors.core import Adapter, extract, objects_read, repeated_sql
 
 ACTIVITY = {
     "time": "$.id.time",
@@ -32,23 +32,21 @@ DRIVE_SHARES = "'change_user_access', 'change_document_access_scope', 'change_do
 ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
 ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
 
-# parameters[] entries are {name, value | boolValue | intValue | multiValue}; the flat shape has an object.
-_PARAM_ENTRIES = """case
-    when json_type(event, '$.parameters') = 'ARRAY' then list_transform(
-        json_extract(event, '$.parameters[*]'),
-        lambda p: {'k': json_extract_string(p, '$.name'),
-              'v': coalesce(json_extract_string(p, '$.value'), json_extract_string(p, '$.boolValue'),
-                            json_extract_string(p, '$.intValue'), json_extract_string(p, '$.multiValue[0]'))})
+# parameters[] entries are {name, value | boolValue | intValue | multiValue}, read in one parse of the event
+# (`json_transform` gives the text json_extract_string would); the flat shape has an object.
+_PARAM_STRUCT = '{"parameters": [{"name": "VARCHAR", "value": "VARCHAR", "boolValue": "VARCHAR", "intValue": "VARCHAR", "multiValue": ["VARCHAR"]}]}'
+_PARAM_ENTRIES = f"""case
     when json_type(event, '$.parameters') = 'OBJECT' then list_transform(
         json_keys(event, '$.parameters'),
-        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
-    else []::struct(k varchar, v varchar)[]
+        lambda k: {{'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}})
+    else coalesce(list_transform(
+        json_transform(event, '{_PARAM_STRUCT}').parameters,
+        lambda p: {{'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])}}),
+        []::struct(k varchar, v varchar)[])
 end"""
-# A parameter named twice is a reject (core's duplicate-key reason); a MAP cannot hold it (`try` gives NULL
-# instead of failing the whole file), so such an event gets no parameters.
+# A parameter named twice is a reject (core's `_dup`, from `given_twice`); a MAP cannot hold it (`try` gives
+# NULL instead of failing the whole file), so such an event gets no parameters.
 _PARAM_MAP = "try(map_from_entries(list_filter(entries, lambda e: e.k is not null)))"
-_TWICE = """list_sort(list_filter(list_distinct(list_transform(entries, lambda e: e.k)),
-    lambda x: len(list_filter(entries, lambda e: e.k = x)) > 1))"""
 
 MAPPING_SQL = f"""
 with activities as (
@@ -68,8 +66,7 @@ f as (
     select line, elem * 10000 + event_no as elem, ev, event, event_no, {extract(ACTIVITY)},
         json_extract_string(event, '$.name') as name,
         {_PARAM_MAP} as params,
-        case when params is null and len(entries) > 0 then 'field parameters ' || array_to_string({_TWICE}, ', ')
-                                      || ': {DUPLICATE_KEY_REASON}' end as params_twice
+        list_filter(list_transform(entries, lambda e: e.k), lambda k: k is not null) as param_names
     from entries
 ),
 p as (
@@ -114,8 +111,7 @@ select
     action,
     case when name = 'login_failure' or p_login_challenge_status = 'Challenge Failed' then 'failure' else 'success' end
         as outcome,
-    case when params_twice is not null then params_twice
-         when event is null then 'Google Workspace activity without events'
+    case when event is null then 'Google Workspace activity without events'
          when name is null then 'Google Workspace event without a name'
          when action is null then 'Google Workspace application ''' || coalesce(app, '?') || ''' (event ''' || name
               || ''') is not mapped to an audit action' end as reject_reason,
@@ -133,7 +129,8 @@ select
         coalesce(p_role_name, p_group_email, case when name like '%ADMIN_PRIVILEGE' then 'super_admin' end) end as role,
     case when action = 'share' then coalesce(
         nullif(split_part(p_target_user, '@', 2), ''), p_target_domain, p_app_name, p_client_id,
-        case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient
+        case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient,
+    list_transform({repeated_sql("param_names")}, lambda x: 'parameters ' || x) as given_twice
 from classified
 """
 

@@ -106,24 +106,32 @@ IDENTITIES_DDL = """create table if not exists identities (
 
 
 # The mapped events as the contract's validation reads a stage: every field as text, one row per event.
+# `_dup` names the keys an event gives twice (core.duplicate_keys_sql).
 VENDOR_STAGE = (
     "select _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
-    " cast(null as varchar) as _dup, * exclude (_file_index, _line, _unparseable)"
-    " from _stage where _reason is null"
+    " * exclude (_file_index, _line, _unparseable) from _stage where _reason is null"
 )
 
 
 def _insert_rejects(
     con: duckdb.DuckDBPyConnection,
-    f: FileResult,
+    files: list[FileResult],
     run_id: int,
     select: str,
     params: dict[str, object] | None = None,
 ) -> int:
-    """Insert rejects (line, field, reason, raw) of one file; returns how many."""
+    """Insert rejects (fidx, line, field, reason, raw) of files of one source, each under its file (`fidx`
+    its index in `files`); returns how many."""
     n = con.execute(
-        f"""insert into rejects select $run, $source, $file_id, $path, line, field, reason, raw from ({select})""",
-        {"run": run_id, "source": f.source, "file_id": f.file_id, "path": str(f.path), **(params or {})},
+        f"""insert into rejects select $run, $source, $file_ids[fidx + 1], $paths[fidx + 1], line, field, reason, raw
+            from ({select})""",
+        {
+            "run": run_id,
+            "source": files[0].source,
+            "file_ids": [f.file_id for f in files],
+            "paths": [str(f.path) for f in files],
+            **(params or {}),
+        },
     ).fetchall()
     return int(n[0][0]) if n else 0
 
@@ -172,9 +180,9 @@ def _load_identities_file(con: duckdb.DuckDBPyConnection, f: FileResult, run_id:
         return
     f.rows_rejected = _insert_rejects(
         con,
-        f,
+        [f],
         run_id,
-        """select line, case when nullif(trim(identity), '') is null then 'identity' else 'actor_id' end as field,
+        """select 0 as fidx, line, case when nullif(trim(identity), '') is null then 'identity' else 'actor_id' end as field,
                   case when nullif(trim(identity), '') is null then 'field identity: missing required value'
                        else 'field actor_id: missing required value' end as reason,
                   concat_ws(',', identity, actor_id) as raw
@@ -199,23 +207,6 @@ def _identities_view(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall()
 
 
-def _insert_batch_rejects(
-    con: duckdb.DuckDBPyConnection, files: list[FileResult], run_id: int, select: str, params: dict[str, object]
-) -> None:
-    """Insert rejects (fidx, line, field, reason, raw) of a batch of files of one source, each under its file."""
-    con.execute(
-        f"""insert into rejects select $run, $source, $file_ids[fidx + 1], $paths[fidx + 1], line, field, reason, raw
-            from ({select})""",
-        {
-            "run": run_id,
-            "source": files[0].source,
-            "file_ids": [f.file_id for f in files],
-            "paths": [str(f.path) for f in files],
-            **params,
-        },
-    ).fetchall()
-
-
 def _load_vendor_files(
     con: duckdb.DuckDBPyConnection,
     adapter: Adapter,
@@ -230,21 +221,19 @@ def _load_vendor_files(
     for i, why in failed.items():
         _reject_whole_file(con, files[i], run_id, f"file cannot be read as {adapter.title} JSON: " + why)
     ids = {"file_ids": [f.file_id for f in files]}
-    _insert_batch_rejects(
+    _insert_rejects(
         con,
         files,
         run_id,
         "select fidx, line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
         " from _vlines where doc is null",
-        {},
     )
-    _insert_batch_rejects(
+    _insert_rejects(
         con,
         files,
         run_id,
         "select _file_index as fidx, _phys_line as line, null as field, _reason as reason,"
         " cast(details as varchar) as raw from _stage where _reason is not null",
-        {},
     )
     # Every mapped event goes in, an invalid one under `<id>#rejected`: the contract's checks run once, and
     # only a batch that has invalid events is judged again on its text to say why (the rare path).
@@ -261,7 +250,7 @@ def _load_vendor_files(
         f"select count(*) from {AUDIT.table} where source_file_id in (select unnest($r))", {"r": rejected_ids}
     ).fetchall()[0][0]:
         checks = reject_select(AUDIT, VENDOR_STAGE)
-        _insert_batch_rejects(
+        _insert_rejects(
             con,
             files,
             run_id,
@@ -354,7 +343,7 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_vstored", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles"):
+    for name in ("_vlines", "_vstored", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles", "_vunwrapped"):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()

@@ -88,7 +88,8 @@ select
     case when cls = 3001 then list_filter([user_email, user_name, user_uid], lambda x: nullif(x, '') is not null)
          else []::varchar[] end as target_principals,
     case when action in ('role_grant', 'role_revoke') then coalesce(policy_name, policy_uid) end as role,
-    null as recipient
+    null as recipient,
+    null::varchar[] as given_twice
 from classified
 """
 

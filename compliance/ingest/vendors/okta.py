@@ -97,7 +97,8 @@ select
     case when action not in ('role_grant', 'role_revoke') then null
          when event_type in ('user.account.privilege.grant', 'user.account.privilege.revoke') then privilege
          when group_at is not null then target_names[group_at] end as role,
-    null as recipient
+    null as recipient,
+    null::varchar[] as given_twice
 from classified
 """
 

@@ -34,13 +34,13 @@ ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER
 
 # parameters[] entries are {name, value | boolValue | intValue | multiValue}, read in one parse of the event
 # (`json_transform` gives the text json_extract_string would); the flat shape has an object.
-_PARAM_STRUCT = '{"parameters": [{"name": "VARCHAR", "value": "VARCHAR", "boolValue": "VARCHAR", "intValue": "VARCHAR", "multiValue": ["VARCHAR"]}]}'
+PARAM_STRUCT = '{"parameters": [{"name": "VARCHAR", "value": "VARCHAR", "boolValue": "VARCHAR", "intValue": "VARCHAR", "multiValue": ["VARCHAR"]}]}'
 _PARAM_ENTRIES = f"""case
     when json_type(event, '$.parameters') = 'OBJECT' then list_transform(
         json_keys(event, '$.parameters'),
         lambda k: {{'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}})
     else coalesce(list_transform(
-        json_transform(event, '{_PARAM_STRUCT}').parameters,
+        json_transform(event, '{PARAM_STRUCT}').parameters,
         lambda p: {{'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])}}),
         []::struct(k varchar, v varchar)[])
 end"""

@@ -40,8 +40,11 @@ days['base_n'] = g.transform(lambda x: x.rolling(window, closed='left').count())
 days['base_median'] = g.transform(lambda x: x.rolling(window, closed='left').median())
 days['base_mad'] = g.transform(lambda x: x.rolling(window, closed='left').apply(
     lambda w: np.median(np.abs(w - np.median(w))), raw=True))
+days['base_max'] = g.transform(lambda x: x.rolling(window, closed='left').max())
 days['z'] = (days['records'] - days['base_median']) / (1.4826 * days['base_mad'].clip(lower=1))
-cand = days[(days['base_n'] >= s.min_baseline_days) & (days['z'] > s.robust_z) & (days['records'] >= s.min_records)].reset_index()
+# The control's recurring-peak test: the day must also exceed its window's largest day by the factor.
+cand = days[(days['base_n'] >= s.min_baseline_days) & (days['z'] > s.robust_z) & (days['records'] >= s.min_records)
+            & (days['records'] > s.recurring_peak_factor * days['base_max'])].reset_index()
 alarms = 0
 for row in cand.itertuples():
     lo = row.event_date - pd.Timedelta(days=s.baseline_days)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import fcntl
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
@@ -23,6 +27,28 @@ def _lacks_tables(db: Path) -> bool:
     return not expected_tables() <= names  # a table this version creates is missing: built by older code
 
 
+@contextlib.contextmanager
+def _build_lock(db: Path) -> Iterator[None]:
+    """One build of a demo database at a time: test workers and servers started together on a fresh checkout
+    would otherwise ingest an export another process is still writing, and publish different databases."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(db.with_name(f".{db.name}.build.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # wait for the other build, then use what it made
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _needs_build(db: Path, export: Path) -> bool:
+    if not db.exists():
+        return True
+    if db in _checked:
+        return False
+    _checked.add(db)
+    return export.exists() and _lacks_tables(db)
+
+
 def ensure_demo_database(db: Path = DEMO_DB, log: Callable[[str], None] = print) -> Path:
     """Return the demo database, generating the export and ingesting it if it does not exist yet.
 
@@ -30,23 +56,31 @@ def ensure_demo_database(db: Path = DEMO_DB, log: Callable[[str], None] = print)
     same export again loads nothing new but adds the derived tables and findings it lacks.
     """
     export = DEMO_EXPORT if db == DEMO_DB else db.with_suffix("") / "export"
-    if db.exists():
-        if db not in _checked:
-            _checked.add(db)
-            if export.exists() and _lacks_tables(db):
-                from compliance.ingest.load import ingest
-
-                log(f"updating {db}, built by an older version...")
-                ingest([export], db)
+    if not _needs_build(db, export):
         return db
-    from compliance.demo import generate_demo
-    from compliance.ingest.load import ingest
-
-    truth = DEMO_TRUTH if db == DEMO_DB else export.with_name("export.truth.jsonl")
-    if not export.exists():
-        log(f"generating the demo export in {export} (seed {DEMO_SEED}, {DEMO_SCALE:,} audit events)...")
-        generate_demo(export, seed=DEMO_SEED, scale=DEMO_SCALE, truth_path=truth)
-    log(f"ingesting it into {db}...")
-    ingest([export], db)
+    with _build_lock(db):
+        _build(db, export, log)
     _checked.add(db)
     return db
+
+
+def _build(db: Path, export: Path, log: Callable[[str], None]) -> None:
+    from compliance.ingest.load import ingest
+
+    if db.exists():
+        if _lacks_tables(db):  # checked again under the lock: another process may have updated it meanwhile
+            log(f"updating {db}, built by an older version...")
+            ingest([export], db)
+        return
+    if not export.exists():
+        from compliance.demo import generate_demo
+
+        truth = DEMO_TRUTH if export == DEMO_EXPORT else export.with_name("export.truth.jsonl")
+        log(f"generating the demo export in {export} (seed {DEMO_SEED}, {DEMO_SCALE:,} audit events)...")
+        # Written aside and renamed when whole: a build killed halfway never leaves a partial export behind.
+        partial = export.with_name(f"{export.name}.partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        generate_demo(partial, seed=DEMO_SEED, scale=DEMO_SCALE, truth_path=truth)
+        partial.rename(export)
+    log(f"ingesting it into {db}...")
+    ingest([export], db)

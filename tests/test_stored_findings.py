@@ -175,3 +175,29 @@ def test_demo_database_from_an_older_version_is_brought_up_to_date(demo_build, t
         assert len(fresh_controls(con, POLICY, default_as_of(con))) == CONTROL_COUNT
     finally:
         con.close()
+
+
+def test_two_processes_asking_for_a_fresh_demo_database_build_it_once(demo_build, tmp_path: Path) -> None:
+    # Test workers (or servers) started together on a fresh checkout: the second waits for the first's build
+    # and uses it, instead of ingesting while the first still writes, and reading a database that then changes.
+    import subprocess
+    import sys
+
+    db = tmp_path / "demo.duckdb"
+    shutil.copytree(demo_build.export, tmp_path / "demo" / "export")  # where ensure_demo_database looks
+    code = (
+        "import sys; from pathlib import Path; from compliance.demo_database import ensure_demo_database; "
+        "ensure_demo_database(Path(sys.argv[1]), log=lambda m: print('LOG', m, flush=True))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0]
+    logs = [line for out in outs for line in out.splitlines() if line.startswith("LOG ")]
+    assert logs == [f"LOG ingesting it into {db}..."]
+    con = _connect(db)
+    try:
+        assert con.sql("select count(*) from audit_events").fetchall()[0][0] > 0
+    finally:
+        con.close()

@@ -40,15 +40,6 @@ def _build_lock(db: Path) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
-def _needs_build(db: Path, export: Path) -> bool:
-    if not db.exists():
-        return True
-    if db in _checked:
-        return False
-    _checked.add(db)
-    return export.exists() and _lacks_tables(db)
-
-
 def ensure_demo_database(db: Path = DEMO_DB, log: Callable[[str], None] = print) -> Path:
     """Return the demo database, generating the export and ingesting it if it does not exist yet.
 
@@ -56,10 +47,11 @@ def ensure_demo_database(db: Path = DEMO_DB, log: Callable[[str], None] = print)
     same export again loads nothing new but adds the derived tables and findings it lacks.
     """
     export = DEMO_EXPORT if db == DEMO_DB else db.with_suffix("") / "export"
-    if not _needs_build(db, export):
-        return db
-    with _build_lock(db):
-        _build(db, export, log)
+    # Current: built, and either compared with this version's tables already or found to have them all.
+    current = db.exists() and (db in _checked or not (export.exists() and _lacks_tables(db)))
+    if not current:
+        with _build_lock(db):
+            _build(db, export, log)
     _checked.add(db)
     return db
 

@@ -9,35 +9,26 @@
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 -- The completed delete requests (erasure_requests) and their subjects' records held at completion
 -- (erasure_request_records).
-with record_status as (
-    select
-        *,
-        -- A primary store must be erased by the time the request is marked completed.
-        not is_backup and (erased_at is null or erased_at > completed_at) as is_false_claim,
-        is_backup and $as_of > grace_end_date
-        and (erased_at is null or cast(erased_at as date) > grace_end_date) as is_backup_late,
-        is_backup and $as_of <= grace_end_date and erased_at is null as is_backup_pending
-    from erasure_request_records
-),
-
-remaining as (
+with remaining as (
+    -- Each record's verdict is erasure_request_records.erasure_status; here it is counted per request.
     select
         request_id,
         count(*) as record_count,
-        count(*) filter (where is_false_claim and not is_held) as false_count,
-        count(*) filter (where is_false_claim and not is_held and erased_at is not null) as erased_after_count,
-        count(*) filter (where (is_false_claim or is_backup_late) and not is_held and erased_at is null)
+        count(*) filter (where erasure_status = 'false_claim' and not is_held) as false_count,
+        count(*) filter (where erasure_status = 'false_claim' and not is_held and erased_at is not null)
+            as erased_after_count,
+        count(*) filter (where erasure_status in ('false_claim', 'backup_late') and not is_held and erased_at is null)
             as still_stored_count,
-        count(*) filter (where is_backup_late and not is_held) as backup_late_count,
-        count(*) filter (where is_backup_pending and not is_held) as backup_pending_count,
-        count(*) filter (where (is_false_claim or is_backup_late or is_backup_pending) and is_held) as legal_hold_count,
+        count(*) filter (where erasure_status = 'backup_late' and not is_held) as backup_late_count,
+        count(*) filter (where erasure_status = 'in_grace' and not is_held) as backup_pending_count,
+        count(*) filter (where erasure_status <> 'in_time' and is_held) as legal_hold_count,
         string_agg(distinct system, ', ' order by system) filter (
-            where (is_false_claim or is_backup_late) and not is_held
+            where erasure_status in ('false_claim', 'backup_late') and not is_held
         ) as late_systems,
         array_agg(record_key order by record_key) filter (
-            where is_false_claim or is_backup_late or (is_backup_pending and is_held)
+            where erasure_status in ('false_claim', 'backup_late') or (erasure_status = 'in_grace' and is_held)
         ) as remaining_keys
-    from record_status
+    from erasure_request_records
     group by request_id
 ),
 

@@ -6,44 +6,23 @@
 --          records BIGINT, erased_within_grace BIGINT, erased_after_grace BIGINT, still_stored BIGINT,
 --          legal_hold BIGINT, systems BIGINT, days_to_last_erasure INTEGER, finding VARCHAR
 -- The same population as retention.erasure_incomplete: erasure_requests and erasure_request_records.
-with subject_records as (
-    select
-        request_id,
-        grace_end_date,
-        system,
-        is_held,
-        -- in time: a primary store by the completion itself, a backup within the grace
-        case when is_backup then cast(grace_end_date as timestamp) else completed_at end as erase_by,
-        is_backup and $as_of <= grace_end_date as in_backup_grace,
-        erased_at
-    from erasure_request_records
-),
-
-classified as (
-    select
-        *,
-        -- a backup's grace ends at the end of its last day
-        erased_at is not null
-        and (erased_at <= erase_by or (erase_by = cast(grace_end_date as timestamp) and cast(erased_at as date) <= grace_end_date))
-            as in_time
-    from subject_records
-),
-
-counts as (
+with counts as (
     -- Four buckets that add up to records: erased in time (held or not), else excepted under legal hold, else
-    -- erased late, else still stored (a backup still inside its grace counts as still stored, not late).
+    -- erased late, else still stored (a backup still inside its grace counts as still stored, not late). Each
+    -- record's verdict is erasure_request_records.erasure_status, the one retention.erasure_incomplete counts.
     select
         request_id,
         count(*) as records,
-        count(case when in_time then 1 end) as erased_within_grace,
-        count(case when not in_time and not is_held and erased_at is not null then 1 end) as erased_after_grace,
+        count(case when erasure_status = 'in_time' then 1 end) as erased_within_grace,
+        count(case when erasure_status <> 'in_time' and not is_held and erased_at is not null then 1 end)
+            as erased_after_grace,
         count(case when not is_held and erased_at is null then 1 end) as still_stored,
-        count(case when is_held and not in_time then 1 end) as legal_hold,
-        count(case when not in_time and not is_held and not in_backup_grace then 1 end) as late,
-        count(case when not is_held and erased_at is null and in_backup_grace then 1 end) as pending,
+        count(case when is_held and erasure_status <> 'in_time' then 1 end) as legal_hold,
+        count(case when erasure_status in ('false_claim', 'backup_late') and not is_held then 1 end) as late,
+        count(case when erasure_status = 'in_grace' and not is_held then 1 end) as pending,
         count(distinct system) as systems,
         max(cast(erased_at as date)) as last_erased_date
-    from classified
+    from erasure_request_records
     group by request_id
 ),
 

@@ -44,3 +44,17 @@ def test_dsr_requests_as_of(make_db, policy) -> None:
         ("on_time", "completed", dt.date(2025, 2, 6), -32, dt.datetime(2025, 1, 16, 10), "completed_on_time"),
         ("overdue", "open", dt.date(2025, 3, 3), -7, None, "overdue"),
     ]
+
+
+def test_extension_terms(make_db, policy) -> None:
+    # GDPR Art. 12(3) allows two further months from receipt, rolled to the next Irish working day; none of these
+    # requests notified an extension, so the extended date is only what a notice would have given.
+    con = make_db({"dsr_requests": REGISTER})
+    out = run_query(con, "dsr_requests_as_of", {"as_of": AS_OF, "dsr_due_soon_days": 7}, policy).sort("request_id")
+    assert out.select("request_id", "extension_allowed", "extension_status", "extended_due_date").rows() == [
+        ("due_soon", True, "none", dt.date(2025, 5, 14)),  # received Fri 14 Feb + 3 months: Wed 14 May
+        ("later", True, "none", dt.date(2025, 5, 6)),  # 3 Feb + 3 months: Sat 3 May; Mon 5 May is a bank holiday
+        ("no_rule", False, "none", None),  # no rule: nothing to extend
+        ("on_time", True, "none", dt.date(2025, 4, 7)),  # 6 Jan + 3 months: Sun 6 Apr -> Mon 7 Apr
+        ("overdue", True, "none", dt.date(2025, 5, 6)),  # as "later"
+    ]

@@ -1,25 +1,23 @@
 -- name: dsr_extension_practice
 -- requires: dsr
--- description: Per jurisdiction, requests received by $as_of, each as it stood at the end of $as_of (dsr_states): how many have a deadline rule, how many of those the rule lets be extended, extensions notified by then (valid: by the original due date with reasons; late: after it; not allowed: under a rule without extensions; without reasons: void), closed requests that used a valid extension (closed after the original due date, by the extended one), and the distinct reasons given.
--- params: as_of DATE
+-- description: Per jurisdiction, requests received by $as_of, each as it stood at the end of $as_of (dsr_requests_as_of): how many have a deadline rule, how many of those the rule lets be extended, extensions notified by then (valid: by the original due date with reasons; late: after it; not allowed: under a rule without extensions; without reasons: void), closed requests that used a valid extension (closed after the original due date, by the extended one), and the distinct reasons given.
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: jurisdiction VARCHAR, requests BIGINT, with_deadline BIGINT, extendable BIGINT, extensions_notified BIGINT,
 --          extensions_valid BIGINT, extensions_late BIGINT, extensions_not_allowed BIGINT, extensions_without_reasons BIGINT,
 --          closed_within_extension BIGINT, reasons VARCHAR
+-- Each request as it stood at the end of $as_of: dsr_requests_as_of.
 with requests as (
     select
-        d.jurisdiction,
-        d.rule_id,
-        d.extension_allowed,
-        d.extension_status,
-        d.due_date,
-        d.extended_due_date,
-        d.closed_date,
+        jurisdiction,
+        rule_id,
+        extension_allowed,
+        extension_status,
+        due_date,
+        extended_due_date,
+        closed_date,
         -- the reasons of notices given by $as_of only
-        case when d.extension_status <> 'none' then r.extension_reason end as extension_reason
-    from dsr_states as d
-    inner join dsr_requests as r on r.request_id = d.request_id
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
+        case when extension_status <> 'none' then extension_reason end as extension_reason
+    from dsr_requests_as_of
 ),
 
 final as (

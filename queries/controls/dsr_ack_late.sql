@@ -4,35 +4,33 @@
 -- severity: medium
 -- requires: dsr
 -- description: One row per US-CA request received by $as_of that needs an acknowledgement: alarm when it was acknowledged after its acknowledgement due date, or is still unacknowledged after it.
--- params: as_of DATE
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with acknowledgeable as (
-    -- The request as it stood at the end of $as_of (dsr_states): an acknowledgement or closure after
+    -- The request as it stood at the end of $as_of (dsr_requests_as_of): an acknowledgement or closure after
     -- $as_of has not happened there. Only rules with an acknowledgement period have an ack_due_date
     -- (CCPA regs 7021(a) today).
     select
-        d.request_id,
-        d.jurisdiction,
-        d.request_type,
-        d.received_date,
-        d.ack_due_date,
-        d.ack_late,
-        d.closed_date,
-        d.acknowledged_date
-    from dsr_states as d
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
-      and d.jurisdiction = 'US-CA'
-      and d.ack_due_date is not null
+        request_id,
+        jurisdiction,
+        request_type,
+        received_date,
+        ack_due_date,
+        ack_late,
+        closed_date,
+        acknowledged_date
+    from dsr_requests_as_of
+    where jurisdiction = 'US-CA'
+      and ack_due_date is not null
 ),
 
 assessed as (
     select
         *,
-        -- ack_late is settled at ingest once acknowledged or closed, null while outstanding; it can only
-        -- show as of a day after the due date.
-        $as_of > ack_due_date and coalesce(ack_late, $as_of > ack_due_date) as is_late,
+        -- ack_late as of the day (settled at ingest once acknowledged or closed, else whether $as_of is past
+        -- the due date); it can only show as of a day after the due date.
+        $as_of > ack_due_date and ack_late as is_late,
         date_diff('day', ack_due_date, coalesce(acknowledged_date, $as_of)) as days_late,
         request_type || ' request ' || request_id || ' (US-CA, received ' || cast(received_date as varchar)
         || ')' as request_text

@@ -4,29 +4,27 @@
 -- severity: medium
 -- requires: dsr
 -- description: One row per request whose extension was notified by $as_of (local date): alarm when it was notified after the original due date, its rule allows no extension, or it gave no reasons (GDPR Art. 12(3) "together with the reasons"; CCPA regs 7021(b); the US state statutes); in each case it does not count.
--- params: as_of DATE
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with extended as (
-    -- The request as it stood at the end of $as_of (dsr_states), any status: a failed notice is a
+    -- The request as it stood at the end of $as_of (dsr_requests_as_of), any status: a failed notice is a
     -- failure of the notice itself, whatever came next. Dates are the jurisdiction's local dates, as
     -- the deadline engine judged them.
     select
-        d.request_id,
-        d.jurisdiction,
-        d.request_type,
-        d.extension_notified_at,
-        d.extension_notified_date,
-        d.rule_id,
-        d.received_date,
-        d.due_date,
-        d.extended_due_date,
-        d.extension_status
-    from dsr_states as d
-    where d.valid_from <= $as_of
-      and (d.valid_to is null or d.valid_to > $as_of)
-      and d.extension_notified_date is not null
-      and d.extension_status <> 'none'
+        request_id,
+        jurisdiction,
+        request_type,
+        extension_notified_at,
+        extension_notified_date,
+        rule_id,
+        received_date,
+        due_date,
+        extended_due_date,
+        extension_status
+    from dsr_requests_as_of
+    where extension_notified_date is not null
+      and extension_status <> 'none'
 ),
 
 described as (

@@ -1,29 +1,27 @@
 -- name: dsr_turnaround_by_type
 -- requires: dsr
--- description: Per request type and jurisdiction, requests received up to $as_of, each as it stood at the end of $as_of (dsr_states): how many, open, completed, closed, median and p90 turnaround days of closed ones, and the share closed on time.
--- params: as_of DATE
+-- description: Per request type and jurisdiction, requests received up to $as_of, each as it stood at the end of $as_of (dsr_requests_as_of): how many, open, completed, closed, median and p90 turnaround days of closed ones, and the share closed on time.
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: request_type VARCHAR, jurisdiction VARCHAR, requests BIGINT, open BIGINT, completed BIGINT, closed BIGINT,
 --          median_turnaround_days INTEGER, p90_turnaround_days INTEGER, on_time_share DOUBLE
 with requests as (
-    -- Each request as it stood at the end of $as_of (dsr_states, as the dsr.* controls read it): a request
-    -- answered later is open here.
+    -- Each request as it stood at the end of $as_of (dsr_requests_as_of, as the dsr.* controls read it): a
+    -- request answered later is open here.
     select
         request_type,
         jurisdiction,
         status,
         status <> 'open' as is_closed,
         turnaround_days,
-        -- Timeliness as the engine's request_state judges it: closed_late when known; an answer
-        -- (completion or refusal) without a timestamp is late once as_of passes the due date; NULL where
-        -- nothing can be said (no deadline rule, or a withdrawn request, which is never late).
+        -- Timeliness is the request's state (the engine's request_state); NULL where nothing can be said: open,
+        -- withdrawn (never late), no deadline, or a refusal with neither a due date nor a settled closed_late
+        -- (its state is plain `rejected` then too).
         case
-            when status = 'open' then null
-            when closed_late is not null then not closed_late
-            when status in ('completed', 'rejected') and effective_due_date is not null then $as_of <= effective_due_date
+            when state = 'completed_on_time' then true
+            when state = 'rejected' and (closed_late is not null or effective_due_date is not null) then true
+            when state in ('completed_late', 'rejected_late') then false
         end as closed_on_time
-    from dsr_states
-    where valid_from <= $as_of
-      and (valid_to is null or valid_to > $as_of)
+    from dsr_requests_as_of
 ),
 
 -- duckdb: quantile_disc (an observed day count, not an interpolation); Spark's percentile is the

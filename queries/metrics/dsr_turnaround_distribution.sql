@@ -1,7 +1,7 @@
 -- name: dsr_turnaround_distribution
 -- requires: dsr
--- description: Requests received up to $as_of and, as of $as_of (dsr_states), closed (completed, rejected or withdrawn) with a known turnaround, per jurisdiction, request type and 5-day turnaround bin (bin_start 0 = 0-4 days; 120 and over share the last bin): how many, and how many were answered (completed or refused) after their deadline (a withdrawn request is never late).
--- params: as_of DATE
+-- description: Requests received up to $as_of and, as of $as_of (dsr_requests_as_of), closed (completed, rejected or withdrawn) with a known turnaround, per jurisdiction, request type and 5-day turnaround bin (bin_start 0 = 0-4 days; 120 and over share the last bin): how many, and how many were answered (completed or refused) after their deadline (a withdrawn request is never late).
+-- params: as_of DATE, dsr_due_soon_days INTEGER
 -- returns: jurisdiction VARCHAR, request_type VARCHAR, bin_start INTEGER, bin_label VARCHAR, requests BIGINT,
 --          closed_late BIGINT
 with closed as (
@@ -11,10 +11,8 @@ with closed as (
         request_type,
         cast(floor(least(turnaround_days, 120) / 5) * 5 as integer) as bin_start,
         coalesce(closed_late, false) as is_late
-    from dsr_states
-    where valid_from <= $as_of
-      and (valid_to is null or valid_to > $as_of)
-      and status <> 'open'
+    from dsr_requests_as_of
+    where status <> 'open'
       and turnaround_days is not null
 ),
 

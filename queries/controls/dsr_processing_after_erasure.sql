@@ -4,20 +4,17 @@
 -- severity: high
 -- requires: dsr, audit
 -- description: One row per delete request completed by $as_of: alarm when successful audit data actions (other than the erasure's own delete/de-identify) or usage events touch the subject after completion, up to $as_of.
--- params: as_of DATE
+-- params: as_of DATE, retention_erasure_grace_days INTEGER
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 with erasures as (
+    -- The delete requests completed by $as_of: the population retention.erasure_incomplete judges too.
     select
         request_id,
         subject_id,
         jurisdiction,
         completed_at
-    from dsr_requests
-    where request_type = 'delete'
-      and status = 'completed'
-      and completed_at is not null
-      and cast(completed_at as date) <= $as_of
+    from erasure_requests
 ),
 
 later_events as (

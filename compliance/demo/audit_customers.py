@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from compliance.demo.audit_staff import _nullify_negative, data_events
+from compliance.demo.audit_staff import _nullify_negative, data_events, session_work
 from compliance.demo.clock import (
     GEN_FIRST,
     MINUTE_MS,
@@ -136,15 +136,9 @@ def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
             details=pl.Series(det[kind]),
         )
     ]
-    k = rng.poisson(cu.lam[idx] * rng.gamma(20.0, 1 / 20.0, n))
-    who = np.repeat(np.arange(n), k)
+    who, when = session_work(rng, cu.lam[idx], 20.0, t0, t1, MINUTE_MS)
     total = len(who)
     if total:
-        when = (
-            t0[who]
-            + MINUTE_MS
-            + (rng.random(total) * np.maximum(t1[who] - t0[who] - 2 * MINUTE_MS, MINUTE_MS)).astype(np.int64)
-        )
         w = ctx.activity.weights["customer_user"]
         gidx = ctx.offsets["customer_user"] + rng.choice(len(w), total, p=w)
         cols, valid = data_events(

@@ -127,6 +127,20 @@ def data_events(
     return cols, valid
 
 
+def session_work(
+    rng: np.random.Generator, lam: np.ndarray, shape: float, t0: np.ndarray, t1: np.ndarray, margin_ms: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data events of each session (start `t0`, end `t1`, epoch ms): how many, Poisson around its rate `lam`
+    times a day's gamma factor of `shape` (a smaller shape, burstier days), and when, uniformly inside the session
+    `margin_ms` clear of its ends (over at least a minute). Returns the session of each event and its time."""
+    k = rng.poisson(lam * rng.gamma(shape, 1 / shape, len(lam)))
+    who = np.repeat(np.arange(len(lam)), k)
+    if not len(who):
+        return who, np.empty(0, dtype=np.int64)
+    spread = np.maximum(t1[who] - t0[who] - 2 * margin_ms, MINUTE_MS)
+    return who, t0[who] + margin_ms + (rng.random(len(who)) * spread).astype(np.int64)
+
+
 def _nullify_negative(df: pl.DataFrame) -> pl.DataFrame:
     return df.with_columns(
         pl.when(pl.col("record_count") < 0).then(None).otherwise(pl.col("record_count")).alias("record_count")
@@ -201,15 +215,9 @@ def staff_day(ctx: Ctx, day: int) -> pl.DataFrame:
     )
 
     # The day's data work, spread over the shift.
-    k = rng.poisson(st.lam[idx] * rng.gamma(25.0, 1 / 25.0, n))
-    who = np.repeat(np.arange(n), k)
+    who, when = session_work(rng, st.lam[idx], 25.0, t0, t1, 2 * MINUTE_MS)
     total = len(who)
     if total:
-        when = (
-            t0[who]
-            + 2 * MINUTE_MS
-            + (rng.random(total) * np.maximum(t1[who] - t0[who] - 4 * MINUTE_MS, MINUTE_MS)).astype(np.int64)
-        )
         roles = np.array(st.role, dtype=object)[idx][who]
         gidx = np.empty(total, dtype=np.int64)
         for role in sorted(set(roles)):

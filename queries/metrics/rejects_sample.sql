@@ -4,12 +4,7 @@
 -- returns: source VARCHAR, path VARCHAR, line BIGINT, field VARCHAR, reason VARCHAR, raw VARCHAR
 with ordered as (
     select
-        source,
-        path,
-        line,
-        field,
-        reason,
-        substr(raw, 1, 500) as raw,
+        *,
         row_number() over (order by source, path, line, field) as rn
     from rejects
 ),
@@ -21,7 +16,7 @@ final as (
         line,
         field,
         reason,
-        raw
+        substr(raw, 1, 500) as raw
     from ordered
     where rn <= $max_rows
 )

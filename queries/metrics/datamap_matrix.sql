@@ -200,8 +200,8 @@ declared_rows as (
         and inv.data_category = s.data_category
 ),
 
--- Observed but undeclared, by the rule of datamap.undeclared_category: no data-map category equals
--- the key or descends from it. One row per (system, category) as observed.
+-- Observed but undeclared, as datamap.undeclared_category judges it (declared_data_categories: no data-map
+-- category equals the key or descends from it). One row per (system, category) as observed.
 observed as (
     select
         system_id,
@@ -238,10 +238,8 @@ undeclared_rows as (
         cast(null as bigint) as observed_events_for_use,
         cast(sum(o.records) as bigint) as inventory_records
     from observed as o
-    left join ref_data_map as m
-        on m.data_category = o.data_category
-        or starts_with(m.data_category, o.data_category || '.')
-    where m.data_category is null
+    left join declared_data_categories as d on d.data_category = o.data_category
+    where d.data_category is null
     group by o.system_id, o.data_category
 ),
 

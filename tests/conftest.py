@@ -28,8 +28,10 @@ from compliance.ingest.derive import (
 )
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
+from tests.findings_support import Finding, findings_by_resource
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+Findings = dict[str, Finding]
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +71,17 @@ def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnecti
     yield make
     for con in made:
         con.close()
+
+
+@pytest.fixture
+def control_findings(make_db: Callable[[Rows], duckdb.DuckDBPyConnection], policy: Policy) -> Callable[..., Findings]:
+    """`control_findings(query, rows, **params)`: the query run on a database made of `rows`, its findings keyed by
+    resource (findings_support.findings_by_resource), the setup every control test shares."""
+
+    def run(query: str, rows: Rows, **params: object) -> Findings:
+        return findings_by_resource(make_db(rows), query, policy, **params)
+
+    return run
 
 
 # --- the demo bundle, built once per test session (shared by xdist workers) -------------------------

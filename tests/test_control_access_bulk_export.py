@@ -12,7 +12,7 @@ import datetime as dt
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -24,7 +24,7 @@ def _ev(event_id: str, actor_id: str, at: str, action: str, records: int, **kw: 
     return audit_event(event_id, actor_id, at, action, **fields)
 
 
-def test_access_bulk_export(make_db, policy) -> None:
+def test_access_bulk_export(control_findings) -> None:
     rows = [
         # emp-x: 3000 exported at 09:50 and 2500 searched at 10:20, across the 10:00 block boundary:
         # 5500 > 5000 within 30 minutes -> alarm, high (an export is involved). The 100-record read at 11:30
@@ -51,8 +51,7 @@ def test_access_bulk_export(make_db, policy) -> None:
         # After as_of: not counted.
         _ev("y-future", "emp-y", "2025-03-11 09:10:00", "export", 9000),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_bulk_export", policy, as_of=AS_OF)
+    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-x@2025-03-04": ("alarm", "high"),
         "actor:emp-y": ("ok", "info"),

@@ -11,7 +11,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -21,7 +21,7 @@ def _grant(event_id: str, at: str, grantor: str, grantor_role: str | None, grant
     return audit_event(event_id, grantor, at, "role_grant", **fields)
 
 
-def test_access_privilege_grant(make_db, policy) -> None:
+def test_access_privilege_grant(control_findings) -> None:
     rows = [
         # emp-x: two ordinary grants the same day, by it_admin and platform_admin -> one ok row.
         _grant("g-x1", "2025-03-03 09:00:00", "it-1", "it_admin", "emp-x", "support_agent"),
@@ -40,8 +40,7 @@ def test_access_privilege_grant(make_db, policy) -> None:
         _grant("g-denied", "2025-03-08 10:00:00", "sales-1", "sales_rep", "emp-t", "platform_admin", outcome="denied"),
         _grant("g-future", "2025-03-11 10:00:00", "sales-1", "sales_rep", "emp-s", "platform_admin"),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_privilege_grant", policy, as_of=AS_OF)
+    by = control_findings("access_privilege_grant", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-x@2025-03-03": ("ok", "info"),
         "actor:emp-y@2025-03-04": ("alarm", "high"),

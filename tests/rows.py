@@ -41,3 +41,12 @@ def dsr_request(
                               "request_type": request_type, "received_at": received, "completed_at": completed,
                               "status": status}  # fmt: skip
     return row | fields
+
+
+def inventory_record(
+    system: str, store: str, record_id: str, category: str, created: str, **fields: object
+) -> dict[str, object]:
+    """A record of the data inventory's snapshot of 2025-03-09 (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": store,
+                              "record_id": record_id, "data_category": category, "created_at": created}  # fmt: skip
+    return row | fields

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event
+from rows import audit_event, inventory_record
 
 from tests.findings_support import verdicts
 
@@ -30,10 +30,8 @@ def test_datamap_undeclared_category(control_findings) -> None:
             _event("e5", "2025-03-06 08:00:00", []),
         ],
         "inventory_records": [
-            {"snapshot_at": "2025-03-09 00:00:00", "system": "crm", "store": "contacts", "record_id": "r1",
-             "data_category": "user.contact.email", "created_at": "2025-01-15 12:00:00"},
-            {"snapshot_at": "2025-03-09 00:00:00", "system": "legacy", "store": "blobs", "record_id": "r2",
-             "data_category": "user.biometric", "created_at": "2024-12-01 07:30:00"},
+            inventory_record("crm", "contacts", "r1", "user.contact.email", "2025-01-15 12:00:00"),
+            inventory_record("legacy", "blobs", "r2", "user.biometric", "2024-12-01 07:30:00"),
         ],
     }  # fmt: skip
     rows = control_findings("datamap_undeclared_category", tables, as_of=AS_OF)

@@ -50,3 +50,9 @@ def inventory_record(
     row: dict[str, object] = {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": store,
                               "record_id": record_id, "data_category": category, "created_at": created}  # fmt: skip
     return row | fields
+
+
+def log_line(service: str, line_id: str, at: str, **fields: object) -> dict[str, object]:
+    """An INFO line of `service`'s diagnostic log at `at` (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"service": service, "line_id": line_id, "occurred_at": at, "level": "INFO"}
+    return row | fields

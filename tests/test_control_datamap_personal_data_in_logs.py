@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from rows import log_line
 
 from compliance.queries import run_query
 from tests.findings_support import verdicts
@@ -13,7 +14,7 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _line(service: str, line_id: str, at: str, message: str) -> dict:
-    return {"service": service, "line_id": line_id, "occurred_at": at, "level": "INFO", "message": message}
+    return log_line(service, line_id, at, message=message)
 
 
 def test_datamap_personal_data_in_logs(control_findings) -> None:

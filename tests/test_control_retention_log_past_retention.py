@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import log_line
+
 from compliance.queries import run_query
 from tests.findings_support import verdicts
 
@@ -15,8 +17,7 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def test_log_past_retention(control_findings) -> None:
-    bulk = [{"line_id": f"d-bulk-{i:02d}", "occurred_at": "2025-01-20 12:00:00", "service": "api", "level": "INFO"}
-            for i in range(22)]  # fmt: skip
+    bulk = [log_line("api", f"d-bulk-{i:02d}", "2025-01-20 12:00:00") for i in range(22)]
     tables = {
         "audit_events": [
             # 2024-01-01 -> 2025-03-10 is 366 + 31 + 28 + 9 = 434 days > 407: expired, 27 days beyond -> medium.
@@ -29,11 +30,11 @@ def test_log_past_retention(control_findings) -> None:
         ],
         "diagnostic_logs": [
             # 68 days old > 37: expired, 31 days beyond the limit -> high.
-            {"line_id": "d1", "occurred_at": "2025-01-01 00:00:00", "service": "api", "level": "INFO"},
+            log_line("api", "d1", "2025-01-01 00:00:00"),
             # 54 days old: expired.
-            {"line_id": "d2", "occurred_at": "2025-01-15 00:00:00", "service": "api", "level": "INFO"},
+            log_line("api", "d2", "2025-01-15 00:00:00"),
             # 5 days old: fine.
-            {"line_id": "d3", "occurred_at": "2025-03-05 00:00:00", "service": "api", "level": "INFO"},
+            log_line("api", "d3", "2025-03-05 00:00:00"),
             # 22 more lines 49 days old: expired; only the 20 oldest ids are evidence.
             *bulk,
         ],

@@ -56,3 +56,11 @@ def log_line(service: str, line_id: str, at: str, **fields: object) -> dict[str,
     """An INFO line of `service`'s diagnostic log at `at` (`fields` sets any other column, or overrides)."""
     row: dict[str, object] = {"service": service, "line_id": line_id, "occurred_at": at, "level": "INFO"}
     return row | fields
+
+
+def role_grant(
+    event_id: str, at: str, grantor: str, grantor_role: str | None, grantee: str, role: str, **fields: object
+) -> dict[str, object]:
+    """An audit event: `grantor` (holding `grantor_role`) grants `role` to `grantee` at `at`."""
+    grant = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | fields
+    return audit_event(event_id, grantor, at, "role_grant", **grant)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event, directory_account
+from rows import directory_account, role_grant
 
 from tests.findings_support import verdicts
 
@@ -21,8 +21,7 @@ def _acct(actor_id: str, role: str, mfa: bool | None, **kw: object) -> dict[str,
 
 def _grant(event_id: str, at: str, grantee: str, role: str, **kw: object) -> dict[str, object]:
     """`it-1` (an IT admin) grants `role` to `grantee`."""
-    fields = {"actor_role": "it_admin", "target_actor_id": grantee, "role": role} | kw
-    return audit_event(event_id, "it-1", at, "role_grant", **fields)
+    return role_grant(event_id, at, "it-1", "it_admin", grantee, role, **kw)
 
 
 def test_security_mfa_missing(control_findings) -> None:

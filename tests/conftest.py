@@ -28,8 +28,10 @@ from compliance.ingest.derive import (
 )
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
+from tests.findings_support import Finding, findings_by_resource
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+Findings = dict[str, Finding]
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +73,18 @@ def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnecti
         con.close()
 
 
-# --- the demo bundle, built once per test session (shared by xdist workers) -------------------------
+@pytest.fixture
+def control_findings(make_db: Callable[[Rows], duckdb.DuckDBPyConnection], policy: Policy) -> Callable[..., Findings]:
+    """`control_findings(query, rows, **params)`: the query run on a database made of `rows`, its findings keyed by
+    resource (findings_support.findings_by_resource), the setup every control test shares."""
+
+    def run(query: str, rows: Rows, **params: object) -> Findings:
+        return findings_by_resource(make_db(rows), query, policy, **params)
+
+    return run
+
+
+# --- bundles built once per test session (shared by xdist workers): the demo bundle first ------------
 
 DEMO_TEST_SCALE = 20_000  # audit events asked for; the generator's realism floor yields ~70k
 
@@ -85,32 +98,15 @@ class DemoBuild:
 
 @pytest.fixture(scope="session")
 def demo_build(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
-    """A small deterministic demo export, its ground truth and its ingested database.
-
-    Built once even under pytest-xdist: workers share the session's base temp folder and take a file
-    lock, so the first builds and the others reuse it.
-    """
+    """A small deterministic demo export, its ground truth and its ingested database (built once, see built_once)."""
     from compliance.demo import generate_demo
-    from compliance.ingest.load import ingest
 
-    # The session's temp folder: under xdist each worker's basetemp sits in it, else it is the basetemp
-    # itself (its parent is shared by every session, which would reuse a database built by old code).
-    base = tmp_path_factory.getbasetemp()
-    root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"demo-{DEMO_TEST_SCALE}"
-    root.mkdir(parents=True, exist_ok=True)
-    build = DemoBuild(root / "export", root / "export.truth.jsonl", root / "demo.duckdb")
-    with (root / ".lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            if not build.db.exists():
-                generate_demo(build.export, seed=7, scale=DEMO_TEST_SCALE, truth_path=build.truth)
-                ingest([build.export], build.db)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-    return build
+    def generate(export: Path) -> Path:
+        generate_demo(export, seed=7, scale=DEMO_TEST_SCALE, truth_path=export.parent / "export.truth.jsonl")
+        return export
 
-
-# --- the second, hand-made bundle with other rhythms and missing/empty sources (tests/rhythm_bundle.py) ---
+    db = built_once(tmp_path_factory, f"demo-{DEMO_TEST_SCALE}", "demo.duckdb", generate)
+    return DemoBuild(db.parent / "export", db.parent / "export.truth.jsonl", db)
 
 
 def built_once(
@@ -120,6 +116,8 @@ def built_once(
     workers share the session's base temp folder and take a file lock, so the first builds and the others reuse it."""
     from compliance.ingest.load import ingest
 
+    # The session's temp folder: under xdist each worker's basetemp sits in it, else it is the basetemp
+    # itself (its parent is shared by every session, which would reuse a database built by old code).
     base = tmp_path_factory.getbasetemp()
     root = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / folder
     root.mkdir(parents=True, exist_ok=True)
@@ -132,6 +130,9 @@ def built_once(
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
     return db
+
+
+# --- the second, hand-made bundle with other rhythms and missing/empty sources (tests/rhythm_bundle.py) ---
 
 
 @pytest.fixture(scope="session")

@@ -167,6 +167,20 @@ def database_of_shares(path: Path, recipients: list[str]) -> Path:
 
 
 @contextmanager
+def page_at(browser: object, url: str, **context_options: object) -> Iterator[object]:
+    """A page of a fresh browser context (1440 x 1000, `context_options` added) on `url`, settled; the context is
+    closed after."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, **context_options)
+    try:
+        page = context.new_page()
+        page.goto(url, timeout=PAGE_SECONDS * 1000)
+        settle(page)
+        yield page
+    finally:
+        context.close()
+
+
+@contextmanager
 def chromium_browser() -> Iterator[object]:
     """Headless Debian Chromium driven by Playwright (it cannot download its own browsers here)."""
     from playwright.sync_api import sync_playwright

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import dsr_request
+from rows import dsr_request, inventory_record
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -16,8 +16,7 @@ def _req(request_id: str, subject: str, completed: str | None, *, kind: str = "d
 
 
 def _rec(record_id: str, subject: str, system: str, created: str = "2024-06-01 00:00:00", **kw) -> dict:
-    return {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": "s", "record_id": record_id,
-            "subject_id": subject, "data_category": "user.name", "created_at": created} | kw  # fmt: skip
+    return inventory_record(system, "s", record_id, "user.name", created, subject_id=subject, **kw)
 
 
 REGISTER = [

@@ -41,3 +41,26 @@ def dsr_request(
                               "request_type": request_type, "received_at": received, "completed_at": completed,
                               "status": status}  # fmt: skip
     return row | fields
+
+
+def inventory_record(
+    system: str, store: str, record_id: str, category: str, created: str, **fields: object
+) -> dict[str, object]:
+    """A record of the data inventory's snapshot of 2025-03-09 (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": store,
+                              "record_id": record_id, "data_category": category, "created_at": created}  # fmt: skip
+    return row | fields
+
+
+def log_line(service: str, line_id: str, at: str, **fields: object) -> dict[str, object]:
+    """An INFO line of `service`'s diagnostic log at `at` (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"service": service, "line_id": line_id, "occurred_at": at, "level": "INFO"}
+    return row | fields
+
+
+def role_grant(
+    event_id: str, at: str, grantor: str, grantor_role: str | None, grantee: str, role: str, **fields: object
+) -> dict[str, object]:
+    """An audit event: `grantor` (holding `grantor_role`) grants `role` to `grantee` at `at`."""
+    grant = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | fields
+    return audit_event(event_id, grantor, at, "role_grant", **grant)

@@ -14,16 +14,21 @@ import pytest
 from compliance.paths import REPO_ROOT
 
 
-@pytest.mark.slow
-def test_check_benchmark_prints_the_honest_ratio(tmp_path: Path) -> None:
-    env = dict(os.environ, COMPLIANCE_BENCH_DIR=str(tmp_path))
+def _benchmark(bench_dir: Path, only: str, timeout: int) -> str:
+    """What `bench/benchmark.py --scales 10k --only <only>` prints with its bundles in `bench_dir`; it must succeed."""
+    env = dict(os.environ, COMPLIANCE_BENCH_DIR=str(bench_dir))
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
     done = subprocess.run(
-        [sys.executable, "bench/benchmark.py", "--scales", "10k", "--only", "check"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=900,
+        [sys.executable, "bench/benchmark.py", "--scales", "10k", "--only", only],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_check_benchmark_prints_the_honest_ratio(tmp_path: Path) -> None:
+    out = _benchmark(tmp_path, "check", timeout=900)
     assert re.search(r"plain actor-day GROUP BY over audit_events \(actor_id, event_date, count\(\*\), "
                      r"sum\(record_count\)\), [\d,]+ groups: cold \(first query of a fresh process\) [\d.]+ s, "
                      r"[\d.]+ CPU s; warm \(best of 3 after it\) [\d.]+ s, [\d.]+ CPU s", out), out  # fmt: skip
@@ -40,14 +45,7 @@ def test_check_benchmark_prints_the_honest_ratio(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_daily_benchmark_prints_the_ratio_and_compares_the_findings(tmp_path: Path) -> None:
-    env = dict(os.environ, COMPLIANCE_BENCH_DIR=str(tmp_path))
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])
-    done = subprocess.run(
-        [sys.executable, "bench/benchmark.py", "--scales", "10k", "--only", "daily"],
-        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    out = done.stdout
+    out = _benchmark(tmp_path, "daily", timeout=1800)
     assert re.search(
         r"10,000: new day \d{4}-\d{2}-\d{2} \(\d+ files\).*stored findings equal to the full ingest's: True", out
     ), out

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from typer.testing import CliRunner
 
 from compliance.cli import app
@@ -19,10 +20,6 @@ from compliance.paths import POLICY_DIR
 REPO_POLICY = POLICY_DIR
 
 runner = CliRunner()
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize(
@@ -36,7 +33,7 @@ def test_every_subcommand_explains_itself(command: str) -> None:
 
 def test_check_gates_a_pipeline_on_severity(demo_build, tmp_path: Path) -> None:
     out = tmp_path / "findings.jsonl"
-    gate = _run("check", "--db", str(demo_build.db), "--output", str(out), "--fail-on", "critical")
+    gate = run_cli("check", "--db", str(demo_build.db), "--output", str(out), "--fail-on", "critical")
     # The demo plants critical problems (e.g. a GDPR breach notified 96 h after detection).
     assert gate.returncode == 1, gate.stderr
     assert "Findings by policy section" in gate.stderr
@@ -53,7 +50,7 @@ def test_check_gates_a_pipeline_on_severity(demo_build, tmp_path: Path) -> None:
     } <= set(rows[0])
     assert any(r["status"] == "alarm" and r["severity"] == "critical" for r in rows)
 
-    only_dsr = _run(
+    only_dsr = run_cli(
         "check", "--db", str(demo_build.db), "--section", "8", "--control", "dsr.overdue", "--format", "csv"
     )
     assert only_dsr.returncode == 0  # no --fail-on: informational run
@@ -63,26 +60,26 @@ def test_check_gates_a_pipeline_on_severity(demo_build, tmp_path: Path) -> None:
 
     # The same database and as-of date give byte-identical findings.
     again = tmp_path / "again.jsonl"
-    first = _run("check", "--db", str(demo_build.db), "--output", str(out), "--as-of", "2025-12-31")
-    second = _run("check", "--db", str(demo_build.db), "--output", str(again), "--as-of", "2025-12-31")
+    first = run_cli("check", "--db", str(demo_build.db), "--output", str(out), "--as-of", "2025-12-31")
+    second = run_cli("check", "--db", str(demo_build.db), "--output", str(again), "--as-of", "2025-12-31")
     assert first.returncode == second.returncode == 0
     assert out.read_bytes() == again.read_bytes()
 
 
 def test_ingest_reports_per_source_and_is_idempotent(demo_build, tmp_path: Path) -> None:
     db = tmp_path / "cli.duckdb"
-    first = _run("ingest", str(demo_build.export), "--db", str(db))
+    first = run_cli("ingest", str(demo_build.export), "--db", str(db))
     assert first.returncode == 0, first.stderr
     assert "audit" in first.stdout and "rejected" in first.stdout
     assert "findings of every control as of 2025-12-31 stored" in first.stdout
-    second = _run("ingest", str(demo_build.export), "--db", str(db))
+    second = run_cli("ingest", str(demo_build.export), "--db", str(db))
     assert second.returncode == 0 and "nothing new: database unchanged" in second.stdout
 
 
 def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) -> None:
-    ingest = _run("ingest", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"))
+    ingest = run_cli("ingest", str(tmp_path / "nope"), "--db", str(tmp_path / "x.duckdb"))
     assert ingest.returncode == 2 and "export folder does not exist" in ingest.stderr
-    check = _run("check", "--db", str(tmp_path / "missing.duckdb"))
+    check = run_cli("check", "--db", str(tmp_path / "missing.duckdb"))
     assert check.returncode == 2 and "no such database" in check.stderr
 
 
@@ -109,18 +106,18 @@ def test_ingest_without_db_refuses_instead_of_loading_into_the_demo(tmp_path: Pa
 
 
 def test_policy_command_validates(tmp_path: Path) -> None:
-    ok = _run("policy")
+    ok = run_cli("policy")
     assert ok.returncode == 0
     # The verdict stays on one line whatever the path length or terminal width.
     assert re.search(r"^Policy v0\.2 \(.*data/policy\) is valid$", ok.stdout, re.MULTILINE), ok.stdout
     assert re.search(r"policy sections\s*│\s*10\s*│", ok.stdout), ok.stdout
     long_dir = tmp_path / ("a-folder-name-long-enough-to-overflow-an-80-column-table-" * 2) / "policy"
     shutil.copytree(REPO_POLICY, long_dir)
-    moved = _run("policy", "--policy", str(long_dir))
+    moved = run_cli("policy", "--policy", str(long_dir))
     assert moved.returncode == 0 and re.search(r"\) is valid$", moved.stdout, re.MULTILINE), moved.stdout
     bad = tmp_path / "policy"
     bad.mkdir()
-    broken = _run("policy", "--policy", str(bad))
+    broken = run_cli("policy", "--policy", str(bad))
     assert broken.returncode == 2 and "taxonomy.yaml" in broken.stderr
 
 
@@ -136,7 +133,7 @@ def test_policy_command_validates(tmp_path: Path) -> None:
 def test_check_refuses_a_selection_that_checks_nothing(tmp_path: Path, args: list[str], hint: str, listed: str) -> None:
     # A CI gate with a typo must fail as a usage error (2), never pass (0) or look like an alarm (1).
     db = tmp_path / "none.duckdb"  # selection is checked first: no database needed to refuse it
-    proc = _run("check", "--db", str(db), *args)
+    proc = run_cli("check", "--db", str(db), *args)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr and hint in proc.stderr
     assert listed in " ".join(proc.stderr.replace("│", " ").split())

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
 from compliance.paths import REPO_ROOT
 
@@ -25,9 +26,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _run(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "compliance", *args], input=stdin, capture_output=True, text=True, env=env, timeout=120
-    )
+    return run_cli(*args, env=env, stdin=stdin, timeout=120)
 
 
 def test_users_add_list_remove(tmp_path: Path) -> None:

@@ -20,15 +20,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 
 from compliance.paths import REPO_ROOT
 from tests.rhythm_bundle import write_rhythm_bundle
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=600, cwd=REPO_ROOT, env=env
-    )
+    return run_cli(*args, env=env, cwd=REPO_ROOT)
 
 
 @pytest.mark.slow

@@ -11,8 +11,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdict_list, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -24,7 +23,7 @@ def _ev(event_id: str, actor_id: str, at: str, action: str, records: int, **kw: 
     return audit_event(event_id, actor_id, at, action, **fields)
 
 
-def test_access_bulk_export(make_db, policy) -> None:
+def test_access_bulk_export(control_findings) -> None:
     rows = [
         # emp-x: 3000 exported at 09:50 and 2500 searched at 10:20, across the 10:00 block boundary:
         # 5500 > 5000 within 30 minutes -> alarm, high (an export is involved). The 100-record read at 11:30
@@ -51,8 +50,7 @@ def test_access_bulk_export(make_db, policy) -> None:
         # After as_of: not counted.
         _ev("y-future", "emp-y", "2025-03-11 09:10:00", "export", 9000),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_bulk_export", policy, as_of=AS_OF)
+    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-x@2025-03-04": ("alarm", "high"),
         "actor:emp-y": ("ok", "info"),
@@ -81,22 +79,22 @@ def test_access_bulk_export(make_db, policy) -> None:
     assert by["actor:emp-z@2025-03-06"]["evidence"] == ["z-1"]
 
 
-def test_window_bounds_are_inclusive(make_db, policy) -> None:
+def test_window_bounds_are_inclusive(control_findings) -> None:
     # 3000 at 09:00:00 and 2500 at exactly 10:00:00: the window ending at 10:00 starts at 09:00 inclusive.
     rows = [
         _ev("e-1", "emp-e", "2025-03-04 09:00:00", "read", 3000),
         _ev("e-2", "emp-e", "2025-03-04 10:00:00", "read", 2500),
     ]
-    out = run_query(make_db({"audit_events": rows}), "access_bulk_export", {"as_of": AS_OF}, policy)
-    assert out.select("resource", "status", "evidence").rows() == [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])]
+    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
+    assert verdict_list(by, "status", "evidence") == [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])]
 
 
-def test_window_across_midnight(make_db, policy) -> None:
+def test_window_across_midnight(control_findings) -> None:
     # 3000 at 23:50 on 4 Mar and 2500 at 00:20 on 5 Mar: one 30-minute window over two UTC days (two adjacent
     # day blocks, each under 5000 on its own) -> alarm on the day the window ends.
     rows = [
         _ev("m-1", "emp-m", "2025-03-04 23:50:00", "read", 3000),
         _ev("m-2", "emp-m", "2025-03-05 00:20:00", "read", 2500),
     ]
-    out = run_query(make_db({"audit_events": rows}), "access_bulk_export", {"as_of": AS_OF}, policy)
-    assert out.select("resource", "status", "evidence").rows() == [("actor:emp-m@2025-03-05", "alarm", ["m-1", "m-2"])]
+    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
+    assert verdict_list(by, "status", "evidence") == [("actor:emp-m@2025-03-05", "alarm", ["m-1", "m-2"])]

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 T0 = dt.datetime(2025, 3, 4, 9, 0)
@@ -25,7 +25,7 @@ def _s(seconds: int, base: dt.datetime = T0) -> dt.datetime:
     return base + dt.timedelta(seconds=seconds)
 
 
-def test_access_failed_login_burst(make_db, policy) -> None:
+def test_access_failed_login_burst(control_findings) -> None:
     d5, d6 = dt.datetime(2025, 3, 5, 9, 0), dt.datetime(2025, 3, 6, 9, 0)
     ip_base = dt.datetime(2025, 3, 7, 3, 0)
     rows = [
@@ -51,8 +51,7 @@ def test_access_failed_login_burst(make_db, policy) -> None:
         # After as_of: ignored.
         *[_login(f"late-f{i}", "emp-b", dt.datetime(2025, 3, 11, 9, 0, i), False, "198.51.100.8") for i in range(12)],
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_failed_login_burst", policy, as_of=AS_OF)
+    by = control_findings("access_failed_login_burst", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "critical"),
         "actor:emp-b": ("ok", "info"),

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 SYDNEY, LONDON, MELBOURNE = (-33.87, 151.21), (51.51, -0.13), (-37.81, 144.96)
@@ -23,7 +23,7 @@ def _login(event_id: str, actor_id: str, at: str, country: str, where: tuple[flo
     return audit_event(event_id, actor_id, at, **fields)
 
 
-def test_access_impossible_travel(make_db, policy) -> None:
+def test_access_impossible_travel(control_findings) -> None:
     rows = [
         # emp-a: Sydney 00:00 UTC, London 06:00 UTC on 4 Mar: 16994 km in 6 h = 2832 km/h -> alarm. A failed
         # login from Madrid in between is not a login.
@@ -49,8 +49,7 @@ def test_access_impossible_travel(make_db, policy) -> None:
         # After as_of: ignored (it would be a jump back to Sydney within an hour).
         _login("b-future", "emp-b", "2025-03-11 00:00:00", "AU", SYDNEY),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_impossible_travel", policy, as_of=AS_OF)
+    by = control_findings("access_impossible_travel", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),

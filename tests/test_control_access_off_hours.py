@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 CONTACT = ["user.contact.email"]
@@ -29,7 +29,7 @@ def _baseline(actor_id: str, tz: str, utc_time: str, day_shift: int = 0) -> list
     return [_ev(f"{actor_id}-base-{d}", actor_id, f"2025-02-{d + day_shift:02d} {utc_time}", tz) for d in FEB_WEEKDAYS]
 
 
-def test_access_off_hours(make_db, policy) -> None:
+def test_access_off_hours(control_findings) -> None:
     rows = [
         # emp-a, Sydney (AEDT, UTC+11 until April): works 10:00 local, i.e. 23:00 UTC the day before.
         *_baseline("emp-a", "Australia/Sydney", "23:00:00", day_shift=-1),
@@ -61,8 +61,7 @@ def test_access_off_hours(make_db, policy) -> None:
         # A night login of emp-e touches no personal data: emp-e is not examined either.
         _ev("e-login", "emp-e", "2025-03-08 02:00:00", "UTC", action="login", categories=[], resource_type=None),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_off_hours", policy, as_of=AS_OF)
+    by = control_findings("access_off_hours", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-a@2025-03-08": ("alarm", "high"),
         "actor:emp-b@2025-03-05": ("alarm", "medium"),

@@ -13,7 +13,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -24,7 +24,7 @@ def _ev(event_id: str, actor_id: str, at: str, role: str | None, action: str, ca
     return audit_event(event_id, actor_id, at, action, **fields)
 
 
-def test_access_out_of_role(make_db, policy) -> None:
+def test_access_out_of_role(control_findings) -> None:
     contact = ["user.contact.email", "user.name"]
     rows = [
         # emp-a, support_agent: a contact read is permitted ...
@@ -58,8 +58,7 @@ def test_access_out_of_role(make_db, policy) -> None:
             ["user.content.private.call_recording"], actor_type="service", resource_type="call_recording",
             record_count=300, recipient="aws"),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_out_of_role", policy, as_of=AS_OF)
+    by = control_findings("access_out_of_role", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-a@2025-03-04": ("alarm", "high"),
         "actor:emp-b": ("ok", "info"),

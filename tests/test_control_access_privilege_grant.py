@@ -9,39 +9,34 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event
+from rows import role_grant
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def _grant(event_id: str, at: str, grantor: str, grantor_role: str | None, grantee: str, role: str, **kw: object):
-    fields = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | kw
-    return audit_event(event_id, grantor, at, "role_grant", **fields)
-
-
-def test_access_privilege_grant(make_db, policy) -> None:
+def test_access_privilege_grant(control_findings) -> None:
     rows = [
         # emp-x: two ordinary grants the same day, by it_admin and platform_admin -> one ok row.
-        _grant("g-x1", "2025-03-03 09:00:00", "it-1", "it_admin", "emp-x", "support_agent"),
-        _grant("g-x2", "2025-03-03 10:00:00", "pa-1", "platform_admin", "emp-x", "support_lead"),
+        role_grant("g-x1", "2025-03-03 09:00:00", "it-1", "it_admin", "emp-x", "support_agent"),
+        role_grant("g-x2", "2025-03-03 10:00:00", "pa-1", "platform_admin", "emp-x", "support_lead"),
         # emp-y: platform_admin is privileged -> high, although it_admin may grant.
-        _grant("g-y", "2025-03-04 10:00:00", "it-1", "it_admin", "emp-y", "platform_admin"),
+        role_grant("g-y", "2025-03-04 10:00:00", "it-1", "it_admin", "emp-y", "platform_admin"),
         # emp-z: a sales_rep may not grant roles -> high.
-        _grant("g-z", "2025-03-05 10:00:00", "sales-1", "sales_rep", "emp-z", "data_analyst"),
+        role_grant("g-z", "2025-03-05 10:00:00", "sales-1", "sales_rep", "emp-z", "data_analyst"),
         # emp-w: a sales_rep granting it_admin (privileged): both problems -> critical.
-        _grant("g-w", "2025-03-05 11:00:00", "sales-1", "sales_rep", "emp-w", "it_admin"),
+        role_grant("g-w", "2025-03-05 11:00:00", "sales-1", "sales_rep", "emp-w", "it_admin"),
         # emp-v: a role unknown to the matrix, by it_admin -> medium.
-        _grant("g-v", "2025-03-06 10:00:00", "it-1", "it_admin", "emp-v", "intern"),
+        role_grant("g-v", "2025-03-06 10:00:00", "it-1", "it_admin", "emp-v", "intern"),
         # emp-u: a grantor whose role is unknown is not an expected grantor -> high.
-        _grant("g-u", "2025-03-07 10:00:00", "ghost", None, "emp-u", "support_agent"),
+        role_grant("g-u", "2025-03-07 10:00:00", "ghost", None, "emp-u", "support_agent"),
         # A denied grant and one after as_of are not examined.
-        _grant("g-denied", "2025-03-08 10:00:00", "sales-1", "sales_rep", "emp-t", "platform_admin", outcome="denied"),
-        _grant("g-future", "2025-03-11 10:00:00", "sales-1", "sales_rep", "emp-s", "platform_admin"),
+        role_grant("g-denied", "2025-03-08 10:00:00", "sales-1", "sales_rep", "emp-t", "platform_admin",
+                   outcome="denied"),
+        role_grant("g-future", "2025-03-11 10:00:00", "sales-1", "sales_rep", "emp-s", "platform_admin"),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_privilege_grant", policy, as_of=AS_OF)
+    by = control_findings("access_privilege_grant", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-x@2025-03-03": ("ok", "info"),
         "actor:emp-y@2025-03-04": ("alarm", "high"),

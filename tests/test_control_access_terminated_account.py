@@ -10,45 +10,43 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def test_access_terminated_account(make_db, policy) -> None:
-    con = make_db(
-        {
-            "directory_accounts": [
-                directory_account("emp-left", "terminated", "2025-02-28"),
-                directory_account("emp-left2", "terminated", "2025-02-15"),
-                directory_account("emp-clean", "terminated", "2025-01-31"),
-                directory_account("emp-future", "active", "2025-06-30"),
-                directory_account("emp-noend", "terminated", None),
-                directory_account("emp-active", "active", None),
-            ],
-            "audit_events": [
-                # emp-left ended 28 Feb: a read on the end date itself is allowed; a login on 2 Mar and a contact
-                # read on 3 Mar are not (2 events, 2 days, 1 on personal data) -> critical. The failed login of
-                # 4 Mar is not activity.
-                audit_event("left-last", "emp-left", "2025-02-28 16:00:00", "read"),
-                audit_event("left-login", "emp-left", "2025-03-02 08:00:00"),
-                audit_event("left-read", "emp-left", "2025-03-03 09:00:00", "read"),
-                audit_event("left-fail", "emp-left", "2025-03-04 09:00:00", "login_failed", outcome="failure"),
-                # emp-left2: one login after the end date, no personal data -> high.
-                audit_event("left2-login", "emp-left2", "2025-03-01 07:00:00"),
-                # emp-clean: last activity on the end date; a login after as_of does not count -> ok.
-                audit_event("clean-last", "emp-clean", "2025-01-31 17:00:00"),
-                audit_event("clean-future", "emp-clean", "2025-03-11 09:00:00"),
-                # emp-future is serving notice until 30 Jun -> ok.
-                audit_event("future-read", "emp-future", "2025-03-05 09:00:00", "read"),
-                # emp-noend: terminated with no end date -> info (cannot be judged).
-                audit_event("noend-login", "emp-noend", "2025-02-01 10:00:00"),
-                # emp-active has neither an end date nor terminated status: not examined.
-                audit_event("active-login", "emp-active", "2025-03-05 09:00:00"),
-            ],
-        }
-    )  # fmt: skip
-    by = findings_by_resource(con, "access_terminated_account", policy, as_of=AS_OF)
+def test_access_terminated_account(control_findings) -> None:
+    tables = {
+        "directory_accounts": [
+            directory_account("emp-left", "terminated", "2025-02-28"),
+            directory_account("emp-left2", "terminated", "2025-02-15"),
+            directory_account("emp-clean", "terminated", "2025-01-31"),
+            directory_account("emp-future", "active", "2025-06-30"),
+            directory_account("emp-noend", "terminated", None),
+            directory_account("emp-active", "active", None),
+        ],
+        "audit_events": [
+            # emp-left ended 28 Feb: a read on the end date itself is allowed; a login on 2 Mar and a contact
+            # read on 3 Mar are not (2 events, 2 days, 1 on personal data) -> critical. The failed login of
+            # 4 Mar is not activity.
+            audit_event("left-last", "emp-left", "2025-02-28 16:00:00", "read"),
+            audit_event("left-login", "emp-left", "2025-03-02 08:00:00"),
+            audit_event("left-read", "emp-left", "2025-03-03 09:00:00", "read"),
+            audit_event("left-fail", "emp-left", "2025-03-04 09:00:00", "login_failed", outcome="failure"),
+            # emp-left2: one login after the end date, no personal data -> high.
+            audit_event("left2-login", "emp-left2", "2025-03-01 07:00:00"),
+            # emp-clean: last activity on the end date; a login after as_of does not count -> ok.
+            audit_event("clean-last", "emp-clean", "2025-01-31 17:00:00"),
+            audit_event("clean-future", "emp-clean", "2025-03-11 09:00:00"),
+            # emp-future is serving notice until 30 Jun -> ok.
+            audit_event("future-read", "emp-future", "2025-03-05 09:00:00", "read"),
+            # emp-noend: terminated with no end date -> info (cannot be judged).
+            audit_event("noend-login", "emp-noend", "2025-02-01 10:00:00"),
+            # emp-active has neither an end date nor terminated status: not examined.
+            audit_event("active-login", "emp-active", "2025-03-05 09:00:00"),
+        ],
+    }  # fmt: skip
+    by = control_findings("access_terminated_account", tables, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-left": ("alarm", "critical"),
         "actor:emp-left2": ("alarm", "high"),

@@ -13,7 +13,7 @@ import datetime as dt
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -28,7 +28,7 @@ def _days(actor_id: str, role: str, values: list[int], start: int = 1) -> list[d
     return [_day(f"{actor_id}-{i}", actor_id, f"2025-02-{start + i:02d}", v, role) for i, v in enumerate(values)]
 
 
-def test_access_volume_spike(make_db, policy) -> None:
+def test_access_volume_spike(control_findings) -> None:
     rows = [
         # emp-spike: 12 baseline days 10,12,14 (x4): median 12, |x - 12| = 2,0,2 (x4) -> MAD 2.
         *_days("emp-spike", "support_agent", [10, 12, 14] * 4),
@@ -61,8 +61,7 @@ def test_access_volume_spike(make_db, policy) -> None:
         _day("svc-big", "svc-etl", "2025-03-05", 900000, "svc_analytics_etl", actor_type="service"),
         _day("solo-future", "emp-solo", "2025-03-11", 90000, "sre"),
     ]  # fmt: skip
-    con = make_db({"audit_events": rows})
-    by = findings_by_resource(con, "access_volume_spike", policy, as_of=AS_OF)
+    by = control_findings("access_volume_spike", {"audit_events": rows}, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:emp-spike@2025-03-03": ("alarm", "high"),
         "actor:emp-solo@2025-03-05": ("alarm", "high"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.findings_support import findings_by_resource, verdict_list
+from tests.findings_support import verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -17,28 +17,26 @@ def _usage(event_id: str, user: str, jurisdiction: str | None, at: str, consent:
             "subject_jurisdiction": jurisdiction, "consent_analytics": consent}  # fmt: skip
 
 
-def test_consent_analytics_without_consent(make_db, policy) -> None:
-    con = make_db(
-        {
-            "usage_events": [
-                # u1 (EU): one refused, one unknown, one consented event -> alarm high for the first two.
-                _usage("ev1", "u1", "EU", "2025-03-01 10:00:00", False),
-                _usage("ev2", "u1", "EU", "2025-03-03 10:00:00", None),
-                _usage("ev3", "u1", "EU", "2025-03-04 10:00:00", True),
-                # u2 (UK): consent unknown only -> alarm medium.
-                _usage("ev4", "u2", "UK", "2025-03-02 10:00:00", None),
-                # u3 (EU): consented.
-                _usage("ev5", "u3", "EU", "2025-03-05 10:00:00", True),
-                # u4 (US-CA): legitimate interests, consent not required -> not examined.
-                _usage("ev6", "u4", "US-CA", "2025-03-05 10:00:00", False),
-                # u5: jurisdiction unknown, no consent -> one info row.
-                _usage("ev7", "u5", None, "2025-03-06 10:00:00", None),
-                # After the as-of date: ignored.
-                _usage("ev8", "u1", "EU", "2025-03-15 10:00:00", False),
-            ]
-        }
-    )
-    rows = findings_by_resource(con, "consent_analytics_without_consent", policy, as_of=AS_OF)
+def test_consent_analytics_without_consent(control_findings) -> None:
+    tables = {
+        "usage_events": [
+            # u1 (EU): one refused, one unknown, one consented event -> alarm high for the first two.
+            _usage("ev1", "u1", "EU", "2025-03-01 10:00:00", False),
+            _usage("ev2", "u1", "EU", "2025-03-03 10:00:00", None),
+            _usage("ev3", "u1", "EU", "2025-03-04 10:00:00", True),
+            # u2 (UK): consent unknown only -> alarm medium.
+            _usage("ev4", "u2", "UK", "2025-03-02 10:00:00", None),
+            # u3 (EU): consented.
+            _usage("ev5", "u3", "EU", "2025-03-05 10:00:00", True),
+            # u4 (US-CA): legitimate interests, consent not required -> not examined.
+            _usage("ev6", "u4", "US-CA", "2025-03-05 10:00:00", False),
+            # u5: jurisdiction unknown, no consent -> one info row.
+            _usage("ev7", "u5", None, "2025-03-06 10:00:00", None),
+            # After the as-of date: ignored.
+            _usage("ev8", "u1", "EU", "2025-03-15 10:00:00", False),
+        ]
+    }
+    rows = control_findings("consent_analytics_without_consent", tables, as_of=AS_OF)
     assert verdict_list(rows, "status", "severity", "evidence") == [
         ("jurisdiction:EU", "ok", "info", ["ev5", "ev3"]),
         ("source:usage", "info", "info", ["ev7"]),

@@ -5,35 +5,34 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from rows import log_line
 
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _line(service: str, line_id: str, at: str, message: str) -> dict:
-    return {"service": service, "line_id": line_id, "occurred_at": at, "level": "INFO", "message": message}
+    return log_line(service, line_id, at, message=message)
 
 
-def test_datamap_personal_data_in_logs(make_db, policy) -> None:
-    con = make_db(
-        {
-            "diagnostic_logs": [
-                _line("api", "l1", "2025-03-01 10:00:00", "login for jane.doe@example.com"),
-                _line("api", "l2", "2025-03-02 10:00:00", "sms to +61 412 345 678 failed"),
-                _line("api", "l3", "2025-03-03 10:00:00", "charge card 4111 1111 1111 1111 declined"),
-                _line("api", "l4", "2025-03-04 10:00:00", "request 550e8400-e29b-41d4-a716-446655440000 took 123 ms"),
-                # Dates, epoch millis, long ids and dashed job numbers are not personal data.
-                _line("worker", "w1", "2025-03-05 10:00:00", "job 2024-1234-5678 done at 2025-03-05, ts=1706745600000"),
-                _line("worker", "w2", "2025-03-05 11:00:00", "processed 12345678901234567 rows"),
-                _line("worker", "w3", "2025-03-12 10:00:00", "call 0412 345 678"),  # after as_of
-                # One line with both an email address and a phone number.
-                _line("billing", "b1", "2025-03-06 10:00:00", "contact (415) 555-0100 or ops@example.org"),
-            ]
-        }
-    )
-    rows = findings_by_resource(con, "datamap_personal_data_in_logs", policy, as_of=AS_OF)
+def test_datamap_personal_data_in_logs(control_findings) -> None:
+    tables = {
+        "diagnostic_logs": [
+            _line("api", "l1", "2025-03-01 10:00:00", "login for jane.doe@example.com"),
+            _line("api", "l2", "2025-03-02 10:00:00", "sms to +61 412 345 678 failed"),
+            _line("api", "l3", "2025-03-03 10:00:00", "charge card 4111 1111 1111 1111 declined"),
+            _line("api", "l4", "2025-03-04 10:00:00", "request 550e8400-e29b-41d4-a716-446655440000 took 123 ms"),
+            # Dates, epoch millis, long ids and dashed job numbers are not personal data.
+            _line("worker", "w1", "2025-03-05 10:00:00", "job 2024-1234-5678 done at 2025-03-05, ts=1706745600000"),
+            _line("worker", "w2", "2025-03-05 11:00:00", "processed 12345678901234567 rows"),
+            _line("worker", "w3", "2025-03-12 10:00:00", "call 0412 345 678"),  # after as_of
+            # One line with both an email address and a phone number.
+            _line("billing", "b1", "2025-03-06 10:00:00", "contact (415) 555-0100 or ops@example.org"),
+        ]
+    }
+    rows = control_findings("datamap_personal_data_in_logs", tables, as_of=AS_OF)
     assert verdicts(rows, "status", "severity", "evidence") == {
         "service:api": ("alarm", "critical", ["l3", "l2", "l1"]),  # a card number makes it critical
         "service:billing": ("alarm", "high", ["b1"]),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event
+from rows import audit_event, inventory_record
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -15,30 +15,26 @@ def _event(event_id: str, at: str, categories: list[str]) -> dict:
     return audit_event(event_id, "e1", at, "read", categories=categories)
 
 
-def test_datamap_undeclared_category(make_db, policy) -> None:
-    con = make_db(
-        {
-            "audit_events": [
-                # user.contact.email is a declared leaf; user.biometric is declared nowhere.
-                _event("e1", "2025-03-01 09:00:00", ["user.contact.email", "user.biometric"]),
-                # user.contact is an ANCESTOR of declared leaves (a coarser exporter label): declared.
-                _event("e2", "2025-03-02 10:00:00", ["user.contact"]),
-                # A DESCENDANT of a declared leaf is finer than the map knows: undeclared.
-                _event("e3", "2025-03-05 08:00:00", ["user.contact.email.work"]),
-                # After the as-of date: not seen yet.
-                _event("e4", "2025-03-20 08:00:00", ["user.genetic"]),
-                # A non-data event has no categories.
-                _event("e5", "2025-03-06 08:00:00", []),
-            ],
-            "inventory_records": [
-                {"snapshot_at": "2025-03-09 00:00:00", "system": "crm", "store": "contacts", "record_id": "r1",
-                 "data_category": "user.contact.email", "created_at": "2025-01-15 12:00:00"},
-                {"snapshot_at": "2025-03-09 00:00:00", "system": "legacy", "store": "blobs", "record_id": "r2",
-                 "data_category": "user.biometric", "created_at": "2024-12-01 07:30:00"},
-            ],
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "datamap_undeclared_category", policy, as_of=AS_OF)
+def test_datamap_undeclared_category(control_findings) -> None:
+    tables = {
+        "audit_events": [
+            # user.contact.email is a declared leaf; user.biometric is declared nowhere.
+            _event("e1", "2025-03-01 09:00:00", ["user.contact.email", "user.biometric"]),
+            # user.contact is an ANCESTOR of declared leaves (a coarser exporter label): declared.
+            _event("e2", "2025-03-02 10:00:00", ["user.contact"]),
+            # A DESCENDANT of a declared leaf is finer than the map knows: undeclared.
+            _event("e3", "2025-03-05 08:00:00", ["user.contact.email.work"]),
+            # After the as-of date: not seen yet.
+            _event("e4", "2025-03-20 08:00:00", ["user.genetic"]),
+            # A non-data event has no categories.
+            _event("e5", "2025-03-06 08:00:00", []),
+        ],
+        "inventory_records": [
+            inventory_record("crm", "contacts", "r1", "user.contact.email", "2025-01-15 12:00:00"),
+            inventory_record("legacy", "blobs", "r2", "user.biometric", "2024-12-01 07:30:00"),
+        ],
+    }  # fmt: skip
+    rows = control_findings("datamap_undeclared_category", tables, as_of=AS_OF)
     assert verdicts(rows, "status", "severity", "evidence") == {
         # e1 (2025-03-01) and record r2 (created 2024-12-01); evidence newest first.
         "category:user.biometric": ("alarm", "high", ["e1", "legacy/blobs/r2"]),

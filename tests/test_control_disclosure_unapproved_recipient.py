@@ -7,7 +7,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdict_list
+from tests.findings_support import verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -18,29 +18,27 @@ def _event(event_id: str, action: str, recipient: str, at: str, categories: list
     return audit_event(event_id, at=at, **fields)
 
 
-def test_disclosure_unapproved_recipient(make_db, policy) -> None:
-    con = make_db(
-        {
-            "audit_events": [
-                # Not an approved recipient (matched case-insensitively): alarm high, 500 + 20 records.
-                _event("d1", "export", "Mailchimp.com", "2025-03-01 10:00:00", ["user.contact.email", "user.name"], 500),
-                _event("d2", "share", "mailchimp.com", "2025-03-03 10:00:00", ["user.contact.email"], 20, actor_id="e2"),
-                # A sub-domain of aws's amazonaws.com: aws, approved for all of `user`: ok.
-                _event("d3", "export", "s3.eu-central-1.amazonaws.com", "2025-03-02 10:00:00", ["user.contact.email"], 1000),
-                # twilio (by id) is not approved for user.contact.email: alarm medium ...
-                _event("d4", "share", "twilio", "2025-03-04 10:00:00", ["user.contact.phone_number", "user.contact.email"], 3),
-                # ... while this twilio.com sub-domain event is within its categories.
-                _event("d5", "share", "api.twilio.com", "2025-03-05 10:00:00", ["user.behavior.call_activity"], 7),
-                # Failed shares disclosed nothing.
-                _event("d6", "share", "evil.example", "2025-03-05 11:00:00", ["user.name"], 9, outcome="denied"),
-                # Ends with the alias but is not a sub-domain of it: not approved.
-                _event("d7", "share", "notamazonaws.com", "2025-03-06 10:00:00", [], 1, actor_id="e3"),
-                # After as_of: ignored.
-                _event("d8", "share", "mailchimp.com", "2025-03-11 10:00:00", ["user.name"], 1),
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "disclosure_unapproved_recipient", policy, as_of=AS_OF)
+def test_disclosure_unapproved_recipient(control_findings) -> None:
+    tables = {
+        "audit_events": [
+            # Not an approved recipient (matched case-insensitively): alarm high, 500 + 20 records.
+            _event("d1", "export", "Mailchimp.com", "2025-03-01 10:00:00", ["user.contact.email", "user.name"], 500),
+            _event("d2", "share", "mailchimp.com", "2025-03-03 10:00:00", ["user.contact.email"], 20, actor_id="e2"),
+            # A sub-domain of aws's amazonaws.com: aws, approved for all of `user`: ok.
+            _event("d3", "export", "s3.eu-central-1.amazonaws.com", "2025-03-02 10:00:00", ["user.contact.email"], 1000),
+            # twilio (by id) is not approved for user.contact.email: alarm medium ...
+            _event("d4", "share", "twilio", "2025-03-04 10:00:00", ["user.contact.phone_number", "user.contact.email"], 3),
+            # ... while this twilio.com sub-domain event is within its categories.
+            _event("d5", "share", "api.twilio.com", "2025-03-05 10:00:00", ["user.behavior.call_activity"], 7),
+            # Failed shares disclosed nothing.
+            _event("d6", "share", "evil.example", "2025-03-05 11:00:00", ["user.name"], 9, outcome="denied"),
+            # Ends with the alias but is not a sub-domain of it: not approved.
+            _event("d7", "share", "notamazonaws.com", "2025-03-06 10:00:00", [], 1, actor_id="e3"),
+            # After as_of: ignored.
+            _event("d8", "share", "mailchimp.com", "2025-03-11 10:00:00", ["user.name"], 1),
+        ]
+    }  # fmt: skip
+    rows = control_findings("disclosure_unapproved_recipient", tables, as_of=AS_OF)
     assert verdict_list(rows, "status", "severity", "evidence") == [
         ("recipient:aws", "ok", "info", ["d3"]),
         ("recipient:mailchimp.com", "alarm", "high", ["d2", "d1"]),

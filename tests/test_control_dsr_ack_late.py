@@ -10,8 +10,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -20,30 +19,27 @@ def _req(request_id: str, received: str, request_type: str = "access", **kw: obj
     return dsr_request(request_id, "US-CA", request_type, f"{received} 18:00:00", **kw)
 
 
-def test_dsr_ack_late(make_db, policy) -> None:
-    con = make_db(
-        {
-            "dsr_requests": [
-                # Received Mon 6 Jan: business days 7-10, 13-17 Jan, then Mon 20 Jan is Martin Luther King Jr.
-                # Day, so the 10th is Tue 21 Jan. Acknowledged 24 Jan: 3 days late -> alarm.
-                _req("r-late", "2025-01-06", acknowledged_at="2025-01-24 18:00:00"),
-                # Same receipt, acknowledged 10 Jan -> ok.
-                _req("r-ok", "2025-01-06", acknowledged_at="2025-01-10 18:00:00"),
-                # Received Mon 3 Feb: 4-7, 10, 11 Feb, Wed 12 Feb is Lincoln Day (Gov. Code 6700), 13, 14 Feb, Mon
-                # 17 Feb is Presidents' Day, so due Wed 19 Feb. Never acknowledged: 19 days past it on 10 Mar -> alarm.
-                _req("r-none", "2025-02-03"),
-                # Received Mon 24 Feb: 25-28 Feb, 3-7 Mar, 10 Mar -> due today, not late yet -> ok.
-                _req("r-pending", "2025-02-24"),
-                # Closed 9 Jan, before its 21 Jan acknowledgement date: none needed -> ok.
-                _req("r-closed", "2025-01-06", status="completed", completed_at="2025-01-09 18:00:00"),
-                # Not examined: no acknowledgement rule for opt-outs, and other jurisdictions.
-                _req("r-optout", "2025-01-06", request_type="opt_out_sale_share"),
-                {"request_id": "r-eu", "subject_id": "s-eu", "jurisdiction": "EU", "request_type": "access",
-                 "received_at": "2025-01-06 18:00:00", "status": "open"},
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "dsr_ack_late", policy, as_of=AS_OF)
+def test_dsr_ack_late(control_findings) -> None:
+    tables = {
+        "dsr_requests": [
+            # Received Mon 6 Jan: business days 7-10, 13-17 Jan, then Mon 20 Jan is Martin Luther King Jr.
+            # Day, so the 10th is Tue 21 Jan. Acknowledged 24 Jan: 3 days late -> alarm.
+            _req("r-late", "2025-01-06", acknowledged_at="2025-01-24 18:00:00"),
+            # Same receipt, acknowledged 10 Jan -> ok.
+            _req("r-ok", "2025-01-06", acknowledged_at="2025-01-10 18:00:00"),
+            # Received Mon 3 Feb: 4-7, 10, 11 Feb, Wed 12 Feb is Lincoln Day (Gov. Code 6700), 13, 14 Feb, Mon
+            # 17 Feb is Presidents' Day, so due Wed 19 Feb. Never acknowledged: 19 days past it on 10 Mar -> alarm.
+            _req("r-none", "2025-02-03"),
+            # Received Mon 24 Feb: 25-28 Feb, 3-7 Mar, 10 Mar -> due today, not late yet -> ok.
+            _req("r-pending", "2025-02-24"),
+            # Closed 9 Jan, before its 21 Jan acknowledgement date: none needed -> ok.
+            _req("r-closed", "2025-01-06", status="completed", completed_at="2025-01-09 18:00:00"),
+            # Not examined: no acknowledgement rule for opt-outs, and other jurisdictions.
+            _req("r-optout", "2025-01-06", request_type="opt_out_sale_share"),
+            dsr_request("r-eu", "EU", "access", "2025-01-06 18:00:00", subject_id="s-eu"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("dsr_ack_late", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "medium"),
         "dsr:r-ok": ("ok", "info"),
@@ -64,5 +60,5 @@ def test_dsr_ack_late(make_db, policy) -> None:
     assert "not yet past" in rows["dsr:r-pending"]["reason"]
     assert "so it needed none" in rows["dsr:r-closed"]["reason"]
     # Before the due date a late acknowledgement cannot show yet: as of 20 Jan r-late is ok.
-    early = run_query(con, "dsr_ack_late", {"as_of": dt.date(2025, 1, 20)}, policy)
-    assert early.filter(early["resource"] == "dsr:r-late")["status"].to_list() == ["ok"]
+    early = control_findings("dsr_ack_late", tables, as_of=dt.date(2025, 1, 20))
+    assert early["dsr:r-late"]["status"] == "ok"

@@ -6,8 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -17,32 +16,30 @@ def _req(request_id: str, received_at: str, completed_at: str | None, **kw: obje
     return dsr_request(request_id, "EU", "access", received_at, status, completed_at, **kw)
 
 
-def test_dsr_completed_late(make_db, policy) -> None:
-    con = make_db(
-        {
-            "dsr_requests": [
-                # GDPR received 31 Jan -> due Fri 28 Feb; completed 5 Mar: 5 days late -> alarm, medium.
-                _req("r-late", "2025-01-31 10:00:00", "2025-03-05 10:00:00"),
-                # Received 31 Jan, completed 15 Apr: 46 days late (> 30) -> alarm, high.
-                _req("r-very-late", "2025-01-31 10:00:00", "2025-04-15 10:00:00"),
-                # Received 31 Jan, completed 20 Feb: 8 days early -> ok.
-                _req("r-ok", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
-                # Extension notified 20 Feb (in time) -> due 30 Apr; completed 15 Apr -> ok.
-                _req("r-ext", "2025-01-31 10:00:00", "2025-04-15 10:00:00",
-                     extension_notified_at="2025-02-20 10:00:00", extension_reason="volume"),
-                # Marked completed without a time, long past its 28 Feb deadline -> alarm, medium.
-                _req("r-undated", "2025-01-31 10:00:00", None),
-                # Refused 10 Mar, after the 28 Feb deadline: a late refusal (GDPR Art. 12(4)) -> alarm, medium.
-                _req("r-refused-late", "2025-01-31 10:00:00", "2025-03-10 10:00:00", status="rejected"),
-                # Refused 20 Feb, in time -> ok.
-                _req("r-refused", "2025-01-31 10:00:00", "2025-02-20 10:00:00", status="rejected"),
-                # Not examined: withdrawn (never late), and completed after as_of.
-                _req("r-withdrawn", "2025-01-31 10:00:00", "2025-04-15 10:00:00", status="withdrawn"),
-                _req("r-after", "2025-06-10 10:00:00", "2025-07-02 10:00:00"),
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "dsr_completed_late", policy, as_of=AS_OF)
+def test_dsr_completed_late(control_findings) -> None:
+    tables = {
+        "dsr_requests": [
+            # GDPR received 31 Jan -> due Fri 28 Feb; completed 5 Mar: 5 days late -> alarm, medium.
+            _req("r-late", "2025-01-31 10:00:00", "2025-03-05 10:00:00"),
+            # Received 31 Jan, completed 15 Apr: 46 days late (> 30) -> alarm, high.
+            _req("r-very-late", "2025-01-31 10:00:00", "2025-04-15 10:00:00"),
+            # Received 31 Jan, completed 20 Feb: 8 days early -> ok.
+            _req("r-ok", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
+            # Extension notified 20 Feb (in time) -> due 30 Apr; completed 15 Apr -> ok.
+            _req("r-ext", "2025-01-31 10:00:00", "2025-04-15 10:00:00",
+                 extension_notified_at="2025-02-20 10:00:00", extension_reason="volume"),
+            # Marked completed without a time, long past its 28 Feb deadline -> alarm, medium.
+            _req("r-undated", "2025-01-31 10:00:00", None),
+            # Refused 10 Mar, after the 28 Feb deadline: a late refusal (GDPR Art. 12(4)) -> alarm, medium.
+            _req("r-refused-late", "2025-01-31 10:00:00", "2025-03-10 10:00:00", status="rejected"),
+            # Refused 20 Feb, in time -> ok.
+            _req("r-refused", "2025-01-31 10:00:00", "2025-02-20 10:00:00", status="rejected"),
+            # Not examined: withdrawn (never late), and completed after as_of.
+            _req("r-withdrawn", "2025-01-31 10:00:00", "2025-04-15 10:00:00", status="withdrawn"),
+            _req("r-after", "2025-06-10 10:00:00", "2025-07-02 10:00:00"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("dsr_completed_late", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "medium"),
         "dsr:r-very-late": ("alarm", "high"),
@@ -68,10 +65,8 @@ def test_dsr_completed_late(make_db, policy) -> None:
         in (rows["dsr:r-refused-late"]["reason"])
     )
     # As of 4 Mar, r-late (completed 5 Mar) was still open: dsr.overdue's, not examined here.
-    earlier = run_query(con, "dsr_completed_late", {"as_of": dt.date(2025, 3, 4)}, policy)
-    assert "dsr:r-late" not in earlier["resource"].to_list()
-    overdue = {
-        r["resource"]: r for r in run_query(con, "dsr_overdue", {"as_of": dt.date(2025, 3, 4)}, policy).to_dicts()
-    }
+    earlier = control_findings("dsr_completed_late", tables, as_of=dt.date(2025, 3, 4))
+    assert "dsr:r-late" not in earlier
+    overdue = control_findings("dsr_overdue", tables, as_of=dt.date(2025, 3, 4))
     assert overdue["dsr:r-late"]["status"] == "alarm"
     assert "4 days overdue as of 2025-03-04" in overdue["dsr:r-late"]["reason"]

@@ -7,33 +7,30 @@ import datetime as dt
 
 from rows import dsr_request
 
-from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def test_dsr_due_soon(make_db, policy) -> None:
-    con = make_db(
-        {
-            "dsr_requests": [
-                # GDPR: received 14 Feb, one month -> due Fri 14 Mar, 4 days away (<= 7) -> info, medium.
-                dsr_request("r-soon", "EU", "delete", "2025-02-14 09:00:00"),
-                # AU: received 8 Feb (Sydney) + 30 calendar days = 10 Mar, due today -> info, medium.
-                dsr_request("r-today", "AU", "access", "2025-02-08 00:00:00"),
-                # GDPR: received Fri 28 Feb -> due Fri 28 Mar, 18 days away -> ok.
-                dsr_request("r-later", "EU", "access", "2025-02-28 09:00:00"),
-                # GDPR: received 31 Jan -> due 28 Feb, already overdue: dsr.overdue's alarm, ok here.
-                dsr_request("r-overdue", "EU", "access", "2025-01-31 10:00:00"),
-                # AU portability: no rule, no deadline -> ok.
-                dsr_request("r-norule", "AU", "portability", "2025-03-01 09:00:00"),
-                # Not examined: completed, and received after as_of.
-                dsr_request("r-done", "EU", "access", "2025-02-20 09:00:00", status="completed"),
-                dsr_request("r-future", "EU", "access", "2025-03-12 09:00:00"),
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "dsr_due_soon", policy, as_of=AS_OF)
+def test_dsr_due_soon(control_findings) -> None:
+    tables = {
+        "dsr_requests": [
+            # GDPR: received 14 Feb, one month -> due Fri 14 Mar, 4 days away (<= 7) -> info, medium.
+            dsr_request("r-soon", "EU", "delete", "2025-02-14 09:00:00"),
+            # AU: received 8 Feb (Sydney) + 30 calendar days = 10 Mar, due today -> info, medium.
+            dsr_request("r-today", "AU", "access", "2025-02-08 00:00:00"),
+            # GDPR: received Fri 28 Feb -> due Fri 28 Mar, 18 days away -> ok.
+            dsr_request("r-later", "EU", "access", "2025-02-28 09:00:00"),
+            # GDPR: received 31 Jan -> due 28 Feb, already overdue: dsr.overdue's alarm, ok here.
+            dsr_request("r-overdue", "EU", "access", "2025-01-31 10:00:00"),
+            # AU portability: no rule, no deadline -> ok.
+            dsr_request("r-norule", "AU", "portability", "2025-03-01 09:00:00"),
+            # Not examined: completed, and received after as_of.
+            dsr_request("r-done", "EU", "access", "2025-02-20 09:00:00", status="completed"),
+            dsr_request("r-future", "EU", "access", "2025-03-12 09:00:00"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("dsr_due_soon", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "dsr:r-soon": ("info", "medium"),
         "dsr:r-today": ("info", "medium"),
@@ -50,5 +47,5 @@ def test_dsr_due_soon(make_db, policy) -> None:
     assert "10 days overdue" in rows["dsr:r-overdue"]["reason"]
     assert "no rule covers portability requests in AU" in rows["dsr:r-norule"]["reason"]
     # A shorter window turns the 4-day request into an ok one.
-    narrow = run_query(con, "dsr_due_soon", {"as_of": AS_OF, "dsr_due_soon_days": 3}, policy)
-    assert narrow.filter(narrow["resource"] == "dsr:r-soon")["status"].to_list() == ["ok"]
+    narrow = control_findings("dsr_due_soon", tables, as_of=AS_OF, dsr_due_soon_days=3)
+    assert narrow["dsr:r-soon"]["status"] == "ok"

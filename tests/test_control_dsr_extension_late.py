@@ -6,8 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -19,30 +18,28 @@ def _req(
     return dsr_request(request_id, jurisdiction, "access", received_at, **fields)
 
 
-def test_dsr_extension_late(make_db, policy) -> None:
-    con = make_db(
-        {
-            "dsr_requests": [
-                # GDPR received 31 Jan -> due 28 Feb; extension notified 3 Mar, after it -> late -> alarm.
-                _req("r-late", "EU", "2025-01-31 10:00:00", "2025-03-03 10:00:00"),
-                # Notified 20 Feb, by 28 Feb -> valid, extended to 30 Apr (31 Jan + 3 months) -> ok.
-                _req("r-valid", "EU", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
-                # AU allows no extension: received 1 Feb (Sydney) -> due 3 Mar; notified 10 Feb -> alarm.
-                _req("r-not-allowed", "AU", "2025-02-01 00:00:00", "2025-02-10 00:00:00"),
-                # Notified 20 Feb, in time, but without reasons (GDPR Art. 12(3)): void -> alarm.
-                _req("r-no-reasons", "EU", "2025-01-31 10:00:00", "2025-02-20 10:00:00", reason=""),
-                # Told 28 Feb 23:30 GMT = 28 Feb in Dublin: the local date is the due date -> valid.
-                _req("r-last-evening", "EU", "2025-01-31 10:00:00", "2025-02-28 23:30:00"),
-                # UK 20 May 2025 -> due Fri 20 Jun; told 20 Jun 23:30Z = Sat 21 Jun 00:30 BST -> late, and the
-                # reason names the local date 2025-06-21, not the UTC date (issue 9 item 6).
-                _req("r-uk-midnight", "UK", "2025-05-20 10:00:00", "2025-06-20 23:30:00"),
-                # Not examined: no extension, and an extension notified after as_of.
-                _req("r-none", "EU", "2025-01-31 10:00:00", None),
-                _req("r-future", "EU", "2025-02-14 10:00:00", "2025-03-12 10:00:00"),
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "dsr_extension_late", policy, as_of=AS_OF)
+def test_dsr_extension_late(control_findings) -> None:
+    tables = {
+        "dsr_requests": [
+            # GDPR received 31 Jan -> due 28 Feb; extension notified 3 Mar, after it -> late -> alarm.
+            _req("r-late", "EU", "2025-01-31 10:00:00", "2025-03-03 10:00:00"),
+            # Notified 20 Feb, by 28 Feb -> valid, extended to 30 Apr (31 Jan + 3 months) -> ok.
+            _req("r-valid", "EU", "2025-01-31 10:00:00", "2025-02-20 10:00:00"),
+            # AU allows no extension: received 1 Feb (Sydney) -> due 3 Mar; notified 10 Feb -> alarm.
+            _req("r-not-allowed", "AU", "2025-02-01 00:00:00", "2025-02-10 00:00:00"),
+            # Notified 20 Feb, in time, but without reasons (GDPR Art. 12(3)): void -> alarm.
+            _req("r-no-reasons", "EU", "2025-01-31 10:00:00", "2025-02-20 10:00:00", reason=""),
+            # Told 28 Feb 23:30 GMT = 28 Feb in Dublin: the local date is the due date -> valid.
+            _req("r-last-evening", "EU", "2025-01-31 10:00:00", "2025-02-28 23:30:00"),
+            # UK 20 May 2025 -> due Fri 20 Jun; told 20 Jun 23:30Z = Sat 21 Jun 00:30 BST -> late, and the
+            # reason names the local date 2025-06-21, not the UTC date (issue 9 item 6).
+            _req("r-uk-midnight", "UK", "2025-05-20 10:00:00", "2025-06-20 23:30:00"),
+            # Not examined: no extension, and an extension notified after as_of.
+            _req("r-none", "EU", "2025-01-31 10:00:00", None),
+            _req("r-future", "EU", "2025-02-14 10:00:00", "2025-03-12 10:00:00"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("dsr_extension_late", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "dsr:r-late": ("alarm", "medium"),
         "dsr:r-valid": ("ok", "info"),
@@ -66,12 +63,9 @@ def test_dsr_extension_late(make_db, policy) -> None:
     )
     assert "notified 2025-02-28, by the original due date" in rows["dsr:r-last-evening"]["reason"]
     # As of 21 Jun (local date of the notice) the UK notice is examined, under its local date.
-    later = {
-        r["resource"]: r
-        for r in run_query(con, "dsr_extension_late", {"as_of": dt.date(2025, 6, 21)}, policy).to_dicts()
-    }
+    later = control_findings("dsr_extension_late", tables, as_of=dt.date(2025, 6, 21))
     assert later["dsr:r-uk-midnight"]["status"] == "alarm"
     assert "was notified 2025-06-21, after the original due date 2025-06-20" in later["dsr:r-uk-midnight"]["reason"]
     # As of 20 Jun (its UTC date) the notice had not been given yet in London.
-    on_utc_date = run_query(con, "dsr_extension_late", {"as_of": dt.date(2025, 6, 20)}, policy)
-    assert "dsr:r-uk-midnight" not in on_utc_date["resource"].to_list()
+    on_utc_date = control_findings("dsr_extension_late", tables, as_of=dt.date(2025, 6, 20))
+    assert "dsr:r-uk-midnight" not in on_utc_date

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event, dsr_request
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -22,34 +22,32 @@ def _audit(
     return audit_event(event_id, "emp-1", at, action, outcome=outcome, resource_type="contact", subject_id=subject_id)
 
 
-def test_processing_after_erasure(make_db, policy) -> None:
-    con = make_db(
-        {
-            "dsr_requests": [
-                _req("del-1", "s1"),
-                _req("del-2", "s2"),
-                _req("del-3", "s3"),
-                _req("acc-4", "s4", request_type="access"),  # not an erasure: not examined
-            ],
-            "audit_events": [
-                _audit("a1", "s1", "2025-02-05 10:00:00"),  # read after completion: counts
-                _audit("a2", "s1", "2025-02-06 10:00:00", action="export"),  # export after: counts, disclosure
-                _audit("a3", "s1", "2025-02-02 10:00:00", action="delete"),  # the erasure itself: ignored
-                _audit("a4", "s1", "2025-02-07 10:00:00", outcome="denied"),  # did not happen: ignored
-                _audit("a5", "s1", "2025-01-20 10:00:00"),  # before completion: ignored
-                _audit("a6", "s1", "2025-02-08 10:00:00", action="login"),  # not a data action: ignored
-                _audit("a7", "s2", "2025-02-03 10:00:00", action="update"),  # counts
-                _audit("a8", "s3", "2025-01-25 10:00:00"),  # before completion
-                _audit("a9", "s4", "2025-02-05 10:00:00"),
-            ],
-            "usage_events": [
-                {"event_id": "u1", "occurred_at": "2025-02-10 10:00:00", "user_id": "s1", "event_name": "call"},
-                # After as_of: not yet happened on 10 Mar.
-                {"event_id": "u2", "occurred_at": "2025-03-15 10:00:00", "user_id": "s1", "event_name": "call"},
-            ],
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "dsr_processing_after_erasure", policy, as_of=AS_OF)
+def test_processing_after_erasure(control_findings) -> None:
+    tables = {
+        "dsr_requests": [
+            _req("del-1", "s1"),
+            _req("del-2", "s2"),
+            _req("del-3", "s3"),
+            _req("acc-4", "s4", request_type="access"),  # not an erasure: not examined
+        ],
+        "audit_events": [
+            _audit("a1", "s1", "2025-02-05 10:00:00"),  # read after completion: counts
+            _audit("a2", "s1", "2025-02-06 10:00:00", action="export"),  # export after: counts, disclosure
+            _audit("a3", "s1", "2025-02-02 10:00:00", action="delete"),  # the erasure itself: ignored
+            _audit("a4", "s1", "2025-02-07 10:00:00", outcome="denied"),  # did not happen: ignored
+            _audit("a5", "s1", "2025-01-20 10:00:00"),  # before completion: ignored
+            _audit("a6", "s1", "2025-02-08 10:00:00", action="login"),  # not a data action: ignored
+            _audit("a7", "s2", "2025-02-03 10:00:00", action="update"),  # counts
+            _audit("a8", "s3", "2025-01-25 10:00:00"),  # before completion
+            _audit("a9", "s4", "2025-02-05 10:00:00"),
+        ],
+        "usage_events": [
+            {"event_id": "u1", "occurred_at": "2025-02-10 10:00:00", "user_id": "s1", "event_name": "call"},
+            # After as_of: not yet happened on 10 Mar.
+            {"event_id": "u2", "occurred_at": "2025-03-15 10:00:00", "user_id": "s1", "event_name": "call"},
+        ],
+    }  # fmt: skip
+    rows = control_findings("dsr_processing_after_erasure", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "dsr:del-1": ("alarm", "critical"),  # a2 exported the data
         "dsr:del-2": ("alarm", "high"),

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import findings_by_resource, verdict_list
+from tests.findings_support import verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -18,31 +18,29 @@ def _event(
     return audit_event(event_id, actor, at, **fields)
 
 
-def test_purpose_undeclared_use(make_db, policy) -> None:
-    con = make_db(
-        {
-            "audit_events": [
-                # crm declares essential.service.operations.support: allowed.
-                _event("p1", "e1", "2025-03-01 09:00:00", "crm", "contact", "essential.service.operations.support", record_count=10),
-                # No system: resource_type contact maps to crm, which declares essential.service (record_count 1 by default).
-                _event("p2", "e1", "2025-03-01 10:00:00", None, "contact", "essential.service"),
-                # crm declares no analytics use: undeclared (high) ...
-                _event("p3", "e2", "2025-03-02 11:00:00", "crm", "contact", "analytics.reporting", record_count=5),
-                # ... and `sales` is prohibited (no sale): the same actor-day becomes critical.
-                _event("p4", "e2", "2025-03-02 12:00:00", "crm", "contact", "sales", record_count=100),
-                # Neither a system nor a mapped resource_type: no declaration can allow it.
-                _event("p5", "e3", "2025-03-03 08:00:00", None, "mystery", "essential.service"),
-                # A denied attempt used no data: ignored.
-                _event("p6", "e4", "2025-03-03 09:00:00", "crm", "contact", "sales", outcome="denied"),
-                # A descendant of analytics' declared analytics.reporting: allowed.
-                _event("p7", "e5", "2025-03-04 09:00:00", "analytics", "usage_event", "analytics.reporting.campaign_insights", record_count=3),
-                # Non-data event, and an event after the as-of date: ignored.
-                _event("p8", "e1", "2025-03-04 10:00:00", "auth", "account", None, action="login"),
-                _event("p9", "e6", "2025-03-11 10:00:00", "crm", "contact", "sales"),
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "purpose_undeclared_use", policy, as_of=AS_OF)
+def test_purpose_undeclared_use(control_findings, policy) -> None:
+    tables = {
+        "audit_events": [
+            # crm declares essential.service.operations.support: allowed.
+            _event("p1", "e1", "2025-03-01 09:00:00", "crm", "contact", "essential.service.operations.support", record_count=10),
+            # No system: resource_type contact maps to crm, which declares essential.service (record_count 1 by default).
+            _event("p2", "e1", "2025-03-01 10:00:00", None, "contact", "essential.service"),
+            # crm declares no analytics use: undeclared (high) ...
+            _event("p3", "e2", "2025-03-02 11:00:00", "crm", "contact", "analytics.reporting", record_count=5),
+            # ... and `sales` is prohibited (no sale): the same actor-day becomes critical.
+            _event("p4", "e2", "2025-03-02 12:00:00", "crm", "contact", "sales", record_count=100),
+            # Neither a system nor a mapped resource_type: no declaration can allow it.
+            _event("p5", "e3", "2025-03-03 08:00:00", None, "mystery", "essential.service"),
+            # A denied attempt used no data: ignored.
+            _event("p6", "e4", "2025-03-03 09:00:00", "crm", "contact", "sales", outcome="denied"),
+            # A descendant of analytics' declared analytics.reporting: allowed.
+            _event("p7", "e5", "2025-03-04 09:00:00", "analytics", "usage_event", "analytics.reporting.campaign_insights", record_count=3),
+            # Non-data event, and an event after the as-of date: ignored.
+            _event("p8", "e1", "2025-03-04 10:00:00", "auth", "account", None, action="login"),
+            _event("p9", "e6", "2025-03-11 10:00:00", "crm", "contact", "sales"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("purpose_undeclared_use", tables, as_of=AS_OF)
     assert verdict_list(rows, "status", "severity", "evidence") == [
         ("actor:e2@2025-03-02", "alarm", "critical", ["p4", "p3"]),
         ("actor:e3@2025-03-03", "alarm", "high", ["p5"]),

@@ -9,7 +9,7 @@ import shutil
 import pytest
 import yaml
 from conftest import build_db
-from rows import dsr_request
+from rows import dsr_request, inventory_record
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.paths import POLICY_DIR
@@ -27,10 +27,8 @@ def _req(request_id: str, subject_id: str, completed_at: str | None, request_typ
 
 def _rec(key: str, subject_id: str, **kw: object) -> dict[str, object]:
     system, store, record_id = key.split("/")
-    return {
-        "snapshot_at": "2025-03-10 00:00:00", "system": system, "store": store, "record_id": record_id,
-        "subject_id": subject_id, "data_category": "user.name", "created_at": "2024-06-01 00:00:00", **kw,
-    }  # fmt: skip
+    fields = {"snapshot_at": "2025-03-10 00:00:00", "subject_id": subject_id} | kw
+    return inventory_record(system, store, record_id, "user.name", "2024-06-01 00:00:00", **fields)
 
 
 @pytest.fixture(scope="module")

@@ -8,40 +8,39 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import log_line
+
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
 
-def test_log_past_retention(make_db, policy) -> None:
-    bulk = [{"line_id": f"d-bulk-{i:02d}", "occurred_at": "2025-01-20 12:00:00", "service": "api", "level": "INFO"}
-            for i in range(22)]  # fmt: skip
-    con = make_db(
-        {
-            "audit_events": [
-                # 2024-01-01 -> 2025-03-10 is 366 + 31 + 28 + 9 = 434 days > 407: expired, 27 days beyond -> medium.
-                {"event_id": "a-old1", "occurred_at": "2024-01-01 10:00:00"},
-                # 403 days old: within 407.
-                {"event_id": "a-old2", "occurred_at": "2024-02-01 10:00:00"},
-                {"event_id": "a-new", "occurred_at": "2025-03-01 10:00:00"},
-                # After as_of: not there yet on 10 Mar.
-                {"event_id": "a-future", "occurred_at": "2025-03-20 10:00:00"},
-            ],
-            "diagnostic_logs": [
-                # 68 days old > 37: expired, 31 days beyond the limit -> high.
-                {"line_id": "d1", "occurred_at": "2025-01-01 00:00:00", "service": "api", "level": "INFO"},
-                # 54 days old: expired.
-                {"line_id": "d2", "occurred_at": "2025-01-15 00:00:00", "service": "api", "level": "INFO"},
-                # 5 days old: fine.
-                {"line_id": "d3", "occurred_at": "2025-03-05 00:00:00", "service": "api", "level": "INFO"},
-                # 22 more lines 49 days old: expired; only the 20 oldest ids are evidence.
-                *bulk,
-            ],
-            # No usage lines at all: the usage source is skipped.
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "retention_log_past_retention", policy, as_of=AS_OF)
+def test_log_past_retention(control_findings) -> None:
+    bulk = [log_line("api", f"d-bulk-{i:02d}", "2025-01-20 12:00:00") for i in range(22)]
+    tables = {
+        "audit_events": [
+            # 2024-01-01 -> 2025-03-10 is 366 + 31 + 28 + 9 = 434 days > 407: expired, 27 days beyond -> medium.
+            {"event_id": "a-old1", "occurred_at": "2024-01-01 10:00:00"},
+            # 403 days old: within 407.
+            {"event_id": "a-old2", "occurred_at": "2024-02-01 10:00:00"},
+            {"event_id": "a-new", "occurred_at": "2025-03-01 10:00:00"},
+            # After as_of: not there yet on 10 Mar.
+            {"event_id": "a-future", "occurred_at": "2025-03-20 10:00:00"},
+        ],
+        "diagnostic_logs": [
+            # 68 days old > 37: expired, 31 days beyond the limit -> high.
+            log_line("api", "d1", "2025-01-01 00:00:00"),
+            # 54 days old: expired.
+            log_line("api", "d2", "2025-01-15 00:00:00"),
+            # 5 days old: fine.
+            log_line("api", "d3", "2025-03-05 00:00:00"),
+            # 22 more lines 49 days old: expired; only the 20 oldest ids are evidence.
+            *bulk,
+        ],
+        # No usage lines at all: the usage source is skipped.
+    }  # fmt: skip
+    rows = control_findings("retention_log_past_retention", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "source:audit": ("alarm", "medium"),
         "source:diagnostic": ("alarm", "high"),

@@ -10,59 +10,59 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import inventory_record
+
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
-REC = {"system": "call-service", "store": "call_recordings", "data_category": "user.content.private.call_recording"}
 
 
-def _rec(record_id: str, **kw: object) -> dict[str, object]:
-    return {**REC, "snapshot_at": "2025-03-10 00:00:00", "record_id": record_id, **kw}
+def _record(system: str, store: str, record_id: str, category: str, created: str, **kw: object) -> dict[str, object]:
+    """A record of the inventory snapshot taken on as_of."""
+    return inventory_record(system, store, record_id, category, created, snapshot_at="2025-03-10 00:00:00", **kw)
 
 
-def test_record_past_retention(make_db, policy) -> None:
-    con = make_db(
-        {
-            "inventory_records": [
-                # Created 2024-11-01 + 90 days = due 2025-01-30; 39 days past due on 10 Mar, grace 7:
-                # alarm, 32 days beyond the grace (> 30) -> critical.
-                _rec("rec-old", created_at="2024-11-01 08:00:00"),
-                # Created 2024-12-01 -> due 2025-03-01, 9 days past (> 7 grace, 2 beyond it) -> alarm high.
-                _rec("rec-mid", created_at="2024-12-01 08:00:00"),
-                # Created 2024-12-05 -> due 2025-03-05, 5 days past, within the 7-day grace -> ok.
-                _rec("rec-grace", created_at="2024-12-05 08:00:00"),
-                # Deleted before as_of -> ok.
-                _rec("rec-deleted", created_at="2024-11-01 08:00:00", deleted_at="2025-02-01 03:00:00"),
-                # Deleted only after as_of: on 10 Mar it was still held -> alarm critical like rec-old.
-                _rec("rec-deleted-later", created_at="2024-11-01 08:00:00", deleted_at="2025-03-20 03:00:00"),
-                # Past retention like rec-old but on legal hold -> info.
-                _rec("rec-hold", created_at="2024-11-01 08:00:00", legal_hold=True),
-                # Created after as_of: did not exist on 10 Mar -> not examined.
-                _rec("rec-future", created_at="2025-03-15 08:00:00"),
-                # Contract not ended: the clock has not started -> ok.
-                {"snapshot_at": "2025-03-10 00:00:00", "system": "crm", "store": "contacts", "record_id": "c-active",
-                 "data_category": "user.contact.email", "created_at": "2020-01-01 00:00:00"},
-                # Contract ended 2024-10-01 + 90 = due 2024-12-30; 70 days past, grace 30, 40 beyond -> critical.
-                {"snapshot_at": "2025-03-10 00:00:00", "system": "crm", "store": "contacts", "record_id": "c-ended",
-                 "data_category": "user.contact.email", "created_at": "2020-01-01 00:00:00",
-                 "contract_ended_at": "2024-10-01 00:00:00"},
-                # Billing names: the system rule (2555 days from created 2020-01-01 = due 2026-12-30) wins over
-                # the category rule (which would have run from the 2023 contract end) -> ok, 660 days to go.
-                {"snapshot_at": "2025-03-10 00:00:00", "system": "billing", "store": "invoices", "record_id": "inv-1",
-                 "data_category": "user.name", "created_at": "2020-01-01 00:00:00",
-                 "contract_ended_at": "2023-01-01 00:00:00"},
-                # Support ticket never active since creation: the clock runs from created 2022-01-01, due
-                # 2024-01-01 (730 days), 434 days past as of 10 Mar 2025 -> critical.
-                {"snapshot_at": "2025-03-10 00:00:00", "system": "support-desk", "store": "tickets", "record_id": "t-1",
-                 "data_category": "user.content.private", "created_at": "2022-01-01 00:00:00"},
-                # No rule covers user.biometric -> alarm medium.
-                {"snapshot_at": "2025-03-10 00:00:00", "system": "crm", "store": "contacts", "record_id": "c-bio",
-                 "data_category": "user.biometric", "created_at": "2024-01-01 00:00:00"},
-            ]
-        }
-    )  # fmt: skip
-    rows = findings_by_resource(con, "retention_record_past_retention", policy, as_of=AS_OF)
+def _rec(record_id: str, created: str, **kw: object) -> dict[str, object]:
+    """A call recording."""
+    return _record("call-service", "call_recordings", record_id, "user.content.private.call_recording", created, **kw)
+
+
+def test_record_past_retention(control_findings) -> None:
+    tables = {
+        "inventory_records": [
+            # Created 2024-11-01 + 90 days = due 2025-01-30; 39 days past due on 10 Mar, grace 7:
+            # alarm, 32 days beyond the grace (> 30) -> critical.
+            _rec("rec-old", "2024-11-01 08:00:00"),
+            # Created 2024-12-01 -> due 2025-03-01, 9 days past (> 7 grace, 2 beyond it) -> alarm high.
+            _rec("rec-mid", "2024-12-01 08:00:00"),
+            # Created 2024-12-05 -> due 2025-03-05, 5 days past, within the 7-day grace -> ok.
+            _rec("rec-grace", "2024-12-05 08:00:00"),
+            # Deleted before as_of -> ok.
+            _rec("rec-deleted", "2024-11-01 08:00:00", deleted_at="2025-02-01 03:00:00"),
+            # Deleted only after as_of: on 10 Mar it was still held -> alarm critical like rec-old.
+            _rec("rec-deleted-later", "2024-11-01 08:00:00", deleted_at="2025-03-20 03:00:00"),
+            # Past retention like rec-old but on legal hold -> info.
+            _rec("rec-hold", "2024-11-01 08:00:00", legal_hold=True),
+            # Created after as_of: did not exist on 10 Mar -> not examined.
+            _rec("rec-future", "2025-03-15 08:00:00"),
+            # Contract not ended: the clock has not started -> ok.
+            _record("crm", "contacts", "c-active", "user.contact.email", "2020-01-01 00:00:00"),
+            # Contract ended 2024-10-01 + 90 = due 2024-12-30; 70 days past, grace 30, 40 beyond -> critical.
+            _record("crm", "contacts", "c-ended", "user.contact.email", "2020-01-01 00:00:00",
+                    contract_ended_at="2024-10-01 00:00:00"),
+            # Billing names: the system rule (2555 days from created 2020-01-01 = due 2026-12-30) wins over
+            # the category rule (which would have run from the 2023 contract end) -> ok, 660 days to go.
+            _record("billing", "invoices", "inv-1", "user.name", "2020-01-01 00:00:00",
+                    contract_ended_at="2023-01-01 00:00:00"),
+            # Support ticket never active since creation: the clock runs from created 2022-01-01, due
+            # 2024-01-01 (730 days), 434 days past as of 10 Mar 2025 -> critical.
+            _record("support-desk", "tickets", "t-1", "user.content.private", "2022-01-01 00:00:00"),
+            # No rule covers user.biometric -> alarm medium.
+            _record("crm", "contacts", "c-bio", "user.biometric", "2024-01-01 00:00:00"),
+        ]
+    }  # fmt: skip
+    rows = control_findings("retention_record_past_retention", tables, as_of=AS_OF)
     assert verdicts(rows) == {
         "record:call-service/call_recordings/rec-old": ("alarm", "critical"),
         "record:call-service/call_recordings/rec-mid": ("alarm", "high"),
@@ -101,7 +101,7 @@ def test_record_past_retention(make_db, policy) -> None:
 
 
 def test_legal_hold_not_exempt_when_settings_say_so(make_db, policy) -> None:
-    con = make_db({"inventory_records": [_rec("rec-hold", created_at="2024-11-01 08:00:00", legal_hold=True)]})
+    con = make_db({"inventory_records": [_rec("rec-hold", "2024-11-01 08:00:00", legal_hold=True)]})
     out = run_query(
         con, "retention_record_past_retention", {"as_of": AS_OF, "retention_legal_hold_exempts": False}, policy
     )

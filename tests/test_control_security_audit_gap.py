@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 2, 17)
 START = dt.datetime(2025, 1, 6)  # a Monday
@@ -71,9 +71,8 @@ def _rows() -> list[dict[str, object]]:
     ]  # fmt: skip
 
 
-def test_security_audit_gap(make_db, policy) -> None:
-    con = make_db({"audit_events": _rows()})
-    by = findings_by_resource(con, "security_audit_gap", policy, as_of=AS_OF)
+def test_security_audit_gap(control_findings) -> None:
+    by = control_findings("security_audit_gap", {"audit_events": _rows()}, as_of=AS_OF)
     assert verdicts(by) == {
         "system:payroll@2025-01-27": ("alarm", "high"),
         "system:crm@2025-01-20": ("alarm", "high"),

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event, directory_account
+from rows import directory_account, role_grant
 
-from tests.findings_support import findings_by_resource, verdicts
+from tests.findings_support import verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -21,34 +21,31 @@ def _acct(actor_id: str, role: str, mfa: bool | None, **kw: object) -> dict[str,
 
 def _grant(event_id: str, at: str, grantee: str, role: str, **kw: object) -> dict[str, object]:
     """`it-1` (an IT admin) grants `role` to `grantee`."""
-    fields = {"actor_role": "it_admin", "target_actor_id": grantee, "role": role} | kw
-    return audit_event(event_id, "it-1", at, "role_grant", **fields)
+    return role_grant(event_id, at, "it-1", "it_admin", grantee, role, **kw)
 
 
-def test_security_mfa_missing(make_db, policy) -> None:
-    con = make_db(
-        {
-            "directory_accounts": [
-                _acct("it-1", "it_admin", False),  # privileged without MFA -> critical
-                _acct("sup-1", "support_agent", None),  # requires MFA, not recorded -> high
-                _acct("sup-2", "support_agent", True, actor_type="contractor"),  # MFA on -> ok
-                _acct("emp-x", "intern", False),  # role unknown to the matrix -> info
-                _acct("emp-g", "support_agent", False),  # granted platform_admin on 1 Mar -> critical
-                _acct("emp-r", "support_agent", True),  # granted it_admin, MFA on -> ok
-                _acct("svc-1", "svc_backup", False, actor_type="service"),  # not a person: not examined
-                _acct("emp-gone", "it_admin", False, status="terminated"),  # not active: not examined
-                _acct("emp-late", "it_admin", False, start_date="2025-04-01"),  # starts after as_of
-            ],
-            "audit_events": [
-                _grant("g-1", "2025-03-01 09:00:00", "emp-g", "platform_admin"),
-                _grant("g-2", "2025-03-02 09:00:00", "emp-r", "it_admin"),
-                # A grant after as_of does not change the role as of 10 Mar; a denied grant never does.
-                _grant("g-late", "2025-03-11 09:00:00", "sup-2", "platform_admin"),
-                _grant("g-denied", "2025-03-03 09:00:00", "sup-2", "it_admin", outcome="denied"),
-            ],
-        }
-    )  # fmt: skip
-    by = findings_by_resource(con, "security_mfa_missing", policy, as_of=AS_OF)
+def test_security_mfa_missing(control_findings) -> None:
+    tables = {
+        "directory_accounts": [
+            _acct("it-1", "it_admin", False),  # privileged without MFA -> critical
+            _acct("sup-1", "support_agent", None),  # requires MFA, not recorded -> high
+            _acct("sup-2", "support_agent", True, actor_type="contractor"),  # MFA on -> ok
+            _acct("emp-x", "intern", False),  # role unknown to the matrix -> info
+            _acct("emp-g", "support_agent", False),  # granted platform_admin on 1 Mar -> critical
+            _acct("emp-r", "support_agent", True),  # granted it_admin, MFA on -> ok
+            _acct("svc-1", "svc_backup", False, actor_type="service"),  # not a person: not examined
+            _acct("emp-gone", "it_admin", False, status="terminated"),  # not active: not examined
+            _acct("emp-late", "it_admin", False, start_date="2025-04-01"),  # starts after as_of
+        ],
+        "audit_events": [
+            _grant("g-1", "2025-03-01 09:00:00", "emp-g", "platform_admin"),
+            _grant("g-2", "2025-03-02 09:00:00", "emp-r", "it_admin"),
+            # A grant after as_of does not change the role as of 10 Mar; a denied grant never does.
+            _grant("g-late", "2025-03-11 09:00:00", "sup-2", "platform_admin"),
+            _grant("g-denied", "2025-03-03 09:00:00", "sup-2", "it_admin", outcome="denied"),
+        ],
+    }  # fmt: skip
+    by = control_findings("security_mfa_missing", tables, as_of=AS_OF)
     assert verdicts(by) == {
         "actor:it-1": ("alarm", "critical"),
         "actor:sup-1": ("alarm", "high"),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import log_line
+
 from compliance.queries import run_query
 from tests.findings_support import findings_by_resource, verdict_list
 
@@ -11,7 +13,7 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _line(service: str, line_id: str, day: int, **kw) -> dict:
-    return {"service": service, "line_id": line_id, "occurred_at": f"2025-03-{day:02d} 10:00:00", "level": "INFO"} | kw
+    return log_line(service, line_id, f"2025-03-{day:02d} 10:00:00", **kw)
 
 
 ROWS = {

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from rows import dsr_request
 
 from compliance.check import render_findings, run_check, summarize
 from compliance.controls import (
@@ -27,11 +28,9 @@ AS_OF = dt.date(2025, 3, 10)
 ROWS = {
     "dsr_requests": [
         # GDPR, received 31 Jan -> due 28 Feb: 10 days overdue on 10 Mar (dsr.overdue alarm, high).
-        {"request_id": "r-late", "subject_id": "s1", "jurisdiction": "EU", "request_type": "access",
-         "received_at": "2025-01-31 10:00:00", "status": "open"},
+        dsr_request("r-late", "EU", "access", "2025-01-31 10:00:00", subject_id="s1"),
         # Due 14 Mar: 4 days away (dsr.due_soon info).
-        {"request_id": "r-soon", "subject_id": "s2", "jurisdiction": "EU", "request_type": "delete",
-         "received_at": "2025-02-14 09:00:00", "status": "open"},
+        dsr_request("r-soon", "EU", "delete", "2025-02-14 09:00:00", subject_id="s2"),
     ],
     "audit_events": [
         {"event_id": "a1", "occurred_at": "2025-03-01 08:00:00", "actor_id": "emp-1", "actor_type": "employee",

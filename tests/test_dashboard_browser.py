@@ -18,6 +18,7 @@ from dashboard_support import (
     SCREENSHOTS,
     chromium_browser,
     dashboard_on,
+    page_at,
     screenshot_whole_page,
     settle,
 )
@@ -40,11 +41,7 @@ def browser(server: str) -> Iterator[object]:
 @pytest.mark.parametrize("page_path", PAGES)
 def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None:
     name = Path(page_path).stem
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    try:
-        page.goto(f"{server}/{'' if name == 'overview' else name}", timeout=PAGE_SECONDS * 1000)
-        settle(page)
+    with page_at(browser, f"{server}/{'' if name == 'overview' else name}") as page:
         screenshot_whole_page(page, SCREENSHOTS / f"{name}.png")
         exceptions = page.locator('[data-testid="stException"]')
         assert exceptions.count() == 0, exceptions.first.inner_text()
@@ -55,20 +52,12 @@ def test_page_in_a_browser(server: str, browser: object, page_path: str) -> None
             assert charts.count() > 0, "no chart was drawn"
             # Vega draws into a canvas or svg; an Altair error would leave the container empty.
             assert page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg').count()
-    finally:
-        context.close()
 
 
 def test_a_typed_date_applies_on_enter_and_the_link_copies(server: str, browser: object) -> None:
     """Typing an as-of date and pressing Enter applies it (URL, banner), and the copy button of the sidebar's
     "Copy link to this view" puts a link on the clipboard that pins the page, that date and the filters."""
-    context = browser.new_context(
-        viewport={"width": 1440, "height": 1000}, permissions=["clipboard-read", "clipboard-write"]
-    )
-    page = context.new_page()
-    try:
-        page.goto(f"{server}/data_health", timeout=PAGE_SECONDS * 1000)
-        settle(page)
+    with page_at(browser, f"{server}/data_health", permissions=["clipboard-read", "clipboard-write"]) as page:
         newest = page.url.split("as_of=")[1][:10]
         wanted = f"{int(newest[:4]) - 1}{newest[4:]}"  # a year earlier: within the small demo's data
         box = page.get_by_placeholder("YYYY-MM-DD, then Enter")
@@ -86,5 +75,3 @@ def test_a_typed_date_applies_on_enter_and_the_link_copies(server: str, browser:
         assert copied.startswith(f"{server}/data_health?") and f"as_of={wanted}" in copied
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "as_of_typed.png"))
-    finally:
-        context.close()

@@ -21,9 +21,8 @@ import polars as pl
 import pytest
 from dashboard_support import (
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PAGE_SECONDS,
+    chromium_browser,
     database_of_shares,
     running_dashboard,
     settle,
@@ -106,45 +105,39 @@ def _go(page: object, title: str) -> None:
 
 
 def test_a_scripted_session_is_logged_and_hostile_text_stays_text(server: tuple[str, Path], beacon: int) -> None:
-    from playwright.sync_api import sync_playwright
-
     url, log_path = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            context = browser.new_context(viewport={"width": 1440, "height": 1400}, accept_downloads=True)
-            page = context.new_page()
-            page.goto(url, timeout=PAGE_SECONDS * 1000)
-            settle(page)
-            assert "sign in" in page.locator("h1").first.inner_text()
-            assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page before sign-in
-            _sign_in(page, FORMULA_USER, "not the password")
-            assert "Wrong user name or password" in page.locator('[data-testid="stAlertContentError"]').inner_text()
-            _sign_in(page, "adam", PASSWORD)
-            assert "Signed in as adam" in page.locator('[data-testid="stSidebar"]').inner_text()
+    with chromium_browser() as browser:
+        context = browser.new_context(viewport={"width": 1440, "height": 1400}, accept_downloads=True)
+        page = context.new_page()
+        page.goto(url, timeout=PAGE_SECONDS * 1000)
+        settle(page)
+        assert "sign in" in page.locator("h1").first.inner_text()
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0  # no page before sign-in
+        _sign_in(page, FORMULA_USER, "not the password")
+        assert "Wrong user name or password" in page.locator('[data-testid="stAlertContentError"]').inner_text()
+        _sign_in(page, "adam", PASSWORD)
+        assert "Signed in as adam" in page.locator('[data-testid="stSidebar"]').inner_text()
 
-            _go(page, "Security & transfers")
-            text = page.locator('[data-testid="stMain"]').inner_text()
-            for payload in _payloads(beacon):
-                assert payload in text, f"{payload!r} was not shown as literal text"
-            assert page.locator('[data-testid="stMain"] a[href^="javascript:"]').count() == 0
-            assert page.locator(f'[data-testid="stMain"] img[src*="{beacon}"]').count() == 0
-            page.wait_for_timeout(1000)
-            assert Beacon.hits == [], f"the browser fetched {Beacon.hits}"
+        _go(page, "Security & transfers")
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        for payload in _payloads(beacon):
+            assert payload in text, f"{payload!r} was not shown as literal text"
+        assert page.locator('[data-testid="stMain"] a[href^="javascript:"]').count() == 0
+        assert page.locator(f'[data-testid="stMain"] img[src*="{beacon}"]').count() == 0
+        page.wait_for_timeout(1000)
+        assert Beacon.hits == [], f"the browser fetched {Beacon.hits}"
 
-            _go(page, "Access log")
-            with page.expect_download() as download:
-                page.get_by_role("button", name="Download the access log (CSV)").click()
-            exported = Path(download.value.path()).read_text(encoding="utf-8")
-            rows = list(csv.DictReader(io.StringIO(exported)))
-            assert "'" + FORMULA_USER in [r["user"] for r in rows]  # neutralised, not a live formula
-            assert FORMULA_USER not in [r["user"] for r in rows]
+        _go(page, "Access log")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download the access log (CSV)").click()
+        exported = Path(download.value.path()).read_text(encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(exported)))
+        assert "'" + FORMULA_USER in [r["user"] for r in rows]  # neutralised, not a live formula
+        assert FORMULA_USER not in [r["user"] for r in rows]
 
-            page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
-            settle(page)
-            assert "sign in" in page.locator("h1").first.inner_text()
-        finally:
-            browser.close()
+        page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Sign out").click()
+        settle(page)
+        assert "sign in" in page.locator("h1").first.inner_text()
 
     log = read_log(log_path)
     assert verify_chain(log_path) == []

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from dashboard_support import (
     BROWSER_MARKS,
-    PAGE_SECONDS,
     SCREENSHOTS,
     chromium_browser,
     dashboard_on,
+    page_at,
     screenshot_whole_page,
     settle,
 )
@@ -34,14 +34,6 @@ def browser(server: tuple[str, str]) -> Iterator[object]:
         yield launched
 
 
-def _visit(browser: object, url: str) -> tuple[object, object]:
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
-    page = context.new_page()
-    page.goto(url, timeout=PAGE_SECONDS * 1000)
-    settle(page)
-    return context, page
-
-
 def _shoot(page: object, name: str) -> Path:
     path = SCREENSHOTS / f"ux-{name}.png"
     screenshot_whole_page(page, path)
@@ -60,8 +52,7 @@ def _click_row(page: object, grid: object, row: int) -> None:
 @pytest.mark.parametrize("page_name", ["overview", "retention"])
 def test_pages_in_a_browser(server: tuple[str, str], browser: object, page_name: str) -> None:
     db, url = server
-    context, page = _visit(browser, f"{url}/{'' if page_name == 'overview' else page_name}")
-    try:
+    with page_at(browser, f"{url}/{'' if page_name == 'overview' else page_name}") as page:
         body = page.locator('[data-testid="stMain"]').inner_text()
         if page_name == "overview":
             assert "Top open problems, by policy section" in body and "Section to drill into" in body
@@ -69,8 +60,6 @@ def test_pages_in_a_browser(server: tuple[str, str], browser: object, page_name:
         else:
             assert "Records that need action" in body and "Days overdue" in body
         _shoot(page, f"{db}-{page_name}")
-    finally:
-        context.close()
 
 
 def _explained(page: object) -> str:
@@ -81,8 +70,7 @@ def _explained(page: object) -> str:
 def test_dsr_in_a_browser(server: tuple[str, str], browser: object) -> None:
     """Stale data said where the numbers are, the turnaround table whole, a row click explaining its request."""
     db, url = server
-    context, page = _visit(browser, f"{url}/dsr")
-    try:
+    with page_at(browser, f"{url}/dsr") as page:
         body = page.locator('[data-testid="stMain"]').inner_text()
         if db == "stale":
             assert "ends on 2025-03-31, 62 days before the as-of date" in body
@@ -99,5 +87,3 @@ def test_dsr_in_a_browser(server: tuple[str, str], browser: object) -> None:
         assert second and second != first, "a click on the second row explains the second request"
         assert f"{second} · " in page.locator('[data-testid="stMain"]').inner_text()
         _shoot(page, f"{db}-dsr-clicked")
-    finally:
-        context.close()

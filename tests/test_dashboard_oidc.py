@@ -20,10 +20,9 @@ from conftest import build_db
 from dashboard_support import (
     APP,
     BROWSER_MARKS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PAGE_SECONDS,
     SERVER,
+    chromium_browser,
     free_port,
     running_dashboard,
     settle,
@@ -112,28 +111,22 @@ def _sign_in_with_provider(browser: object, url: str, expect: str) -> object:
 
 
 def test_sign_in_through_an_oidc_provider_maps_groups_to_roles(server: tuple[str, Path], provider: Provider) -> None:
-    from playwright.sync_api import sync_playwright
-
     url, log_path = server
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            provider.user = "olga"
-            page = _sign_in_with_provider(browser, url, "Signed in as")
-            sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
-            assert "Signed in as olga@example.com (oidc)" in sidebar
-            assert "roles: investigator, admin" in sidebar
-            page.locator('[data-testid="stSidebarNav"]').get_by_text("Access log", exact=True).click()
-            page.get_by_text("Review (control access.dashboard_log_review)").wait_for(timeout=PAGE_SECONDS * 1000)
-            settle(page)
-            assert "Refused" not in page.locator('[data-testid="stMain"]').inner_text()
+    with chromium_browser() as browser:
+        provider.user = "olga"
+        page = _sign_in_with_provider(browser, url, "Signed in as")
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        assert "Signed in as olga@example.com (oidc)" in sidebar
+        assert "roles: investigator, admin" in sidebar
+        page.locator('[data-testid="stSidebarNav"]').get_by_text("Access log", exact=True).click()
+        page.get_by_text("Review (control access.dashboard_log_review)").wait_for(timeout=PAGE_SECONDS * 1000)
+        settle(page)
+        assert "Refused" not in page.locator('[data-testid="stMain"]').inner_text()
 
-            provider.user = "nora"
-            page = _sign_in_with_provider(browser, url, "holds no dashboard role")
-            assert "holds no dashboard role" in page.locator('[data-testid="stMain"]').inner_text()
-            assert page.locator('[data-testid="stSidebarNav"]').count() == 0
-        finally:
-            browser.close()
+        provider.user = "nora"
+        page = _sign_in_with_provider(browser, url, "holds no dashboard role")
+        assert "holds no dashboard role" in page.locator('[data-testid="stMain"]').inner_text()
+        assert page.locator('[data-testid="stSidebarNav"]').count() == 0
     assert {"/authorize", "/token", "/jwks"} <= set(provider.requests)
     log = read_log(log_path)
     olga = log.filter(pl.col("user") == "olga@example.com")

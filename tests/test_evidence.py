@@ -11,7 +11,6 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -20,6 +19,7 @@ import duckdb
 import openpyxl
 import polars as pl
 import pytest
+from cli_support import run_cli
 from conftest import build_db  # the query tests' database builder
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 
@@ -32,10 +32,6 @@ from compliance.queries import QUERY_DIR
 
 pytestmark = pytest.mark.xdist_group("evidence")  # one worker builds the package once
 AS_OF = "2025-12-31"
-
-
-def _run(*args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=timeout)
 
 
 def _files(package: Path) -> dict[str, bytes]:
@@ -59,7 +55,7 @@ def _rewrite(package: Path, dest: Path, edits: dict[str, bytes], *, update_sums:
 def package(demo_build, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo database's package, built by the command an auditor's workflow starts with."""
     out = tmp_path_factory.mktemp("evidence") / f"evidence-{AS_OF}.zip"
-    built = _run("evidence", "--db", str(demo_build.db), "--as-of", AS_OF, "--out", str(out))
+    built = run_cli("evidence", "--db", str(demo_build.db), "--as-of", AS_OF, "--out", str(out))
     assert built.returncode == 0, built.stderr
     assert re.search(r"^evidence digest [0-9a-f]{64}$", built.stdout, re.MULTILINE), built.stdout
     return out
@@ -131,7 +127,7 @@ def test_dsr_register_explains_every_deadline(package: Path) -> None:
 
 @pytest.mark.slow  # re-derives the whole package (about 30 s on two busy cores)
 def test_verify_passes_on_an_untouched_package(package: Path, demo_build) -> None:
-    ok = _run("evidence", "verify", str(package), "--db", str(demo_build.db))
+    ok = run_cli("evidence", "verify", str(package), "--db", str(demo_build.db))
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert re.search(r"^OK .* all \d+ files re-derived", ok.stdout, re.MULTILINE), ok.stdout
 
@@ -161,7 +157,7 @@ def test_verify_command_fails_on_an_edited_finding(package: Path, demo_build, tm
     edited, where = _edited_finding(_files(package))
     edit = {"findings/findings.jsonl": edited}
     forged = _rewrite(package, tmp_path / "edited.zip", edit, update_sums=False)
-    cli = _run("evidence", "verify", str(forged), "--db", str(demo_build.db))
+    cli = run_cli("evidence", "verify", str(forged), "--db", str(demo_build.db))
     assert cli.returncode == 1, cli.stdout + cli.stderr
     assert "DIFFERENT findings/findings.jsonl: SHA-256" in cli.stdout  # caught by SHA256SUMS ...
     assert f"DIFFERENT findings/findings.jsonl: {where}" in cli.stdout  # ... and by re-derivation
@@ -211,7 +207,7 @@ def test_verify_reports_hostile_entries(package: Path, demo_build, tmp_path: Pat
 def test_verify_refuses_a_file_that_is_not_a_package(demo_build, tmp_path: Path) -> None:
     junk = tmp_path / "junk.zip"
     junk.write_bytes(b"not a zip at all")
-    cli = _run("evidence", "verify", str(junk), "--db", str(demo_build.db))
+    cli = run_cli("evidence", "verify", str(junk), "--db", str(demo_build.db))
     assert cli.returncode == 1 and "not a readable zip file" in cli.stdout and "Traceback" not in cli.stderr
 
 
@@ -293,13 +289,13 @@ def test_ocsf_uids_stay_unique_when_a_resource_repeats() -> None:
 def test_check_format_ocsf_writes_valid_objects(demo_build, tmp_path: Path) -> None:
     out = tmp_path / "findings.ocsf.jsonl"
     args = ("check", "--db", str(demo_build.db), "--as-of", AS_OF, "--control", "dsr.overdue", "--format", "ocsf")
-    to_file = _run(*args, "--output", str(out))
+    to_file = run_cli(*args, "--output", str(out))
     assert to_file.returncode == 0, to_file.stderr
     lines = out.read_text().splitlines()
     assert lines and all(
         ComplianceFinding.model_validate_json(line).compliance.control == "dsr.overdue" for line in lines
     )
-    to_stdout = _run(*args)
+    to_stdout = run_cli(*args)
     assert to_stdout.returncode == 0 and to_stdout.stdout.splitlines() == lines
 
 
@@ -414,18 +410,18 @@ def test_triage_states_and_waivers_join_the_package_and_verify_sees_later_change
 
 
 def test_evidence_command_explains_bad_input(tmp_path: Path) -> None:
-    missing = _run("evidence", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "x.zip"))
+    missing = run_cli("evidence", "--db", str(tmp_path / "none.duckdb"), "--out", str(tmp_path / "x.zip"))
     assert missing.returncode == 2 and "no such database" in missing.stderr
-    no_out = _run("evidence", "--db", str(tmp_path / "none.duckdb"))
+    no_out = run_cli("evidence", "--db", str(tmp_path / "none.duckdb"))
     assert no_out.returncode == 2 and "--out" in no_out.stderr
-    bad_date = _run("evidence", "--as-of", "31/12/2025", "--out", str(tmp_path / "x.zip"))
+    bad_date = run_cli("evidence", "--as-of", "31/12/2025", "--out", str(tmp_path / "x.zip"))
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
 
 
 @pytest.mark.slow
 def test_notebooks_join_the_package_as_html_without_code(demo_build, tmp_path: Path) -> None:
     out = tmp_path / "with-notebooks.zip"
-    built = _run("evidence", "--db", str(demo_build.db), "--as-of", AS_OF, "--out", str(out), "--notebooks",
+    built = run_cli("evidence", "--db", str(demo_build.db), "--as-of", AS_OF, "--out", str(out), "--notebooks",
                  timeout=1800)  # fmt: skip
     assert built.returncode == 0, built.stderr
     files = _files(out)
@@ -442,6 +438,6 @@ def test_notebooks_join_the_package_as_html_without_code(demo_build, tmp_path: P
 
 @pytest.mark.parametrize("command", [["evidence", "--help"], ["evidence", "verify", "--help"]])
 def test_evidence_commands_explain_themselves(command: list[str]) -> None:
-    helped = _run(*command)
+    helped = run_cli(*command)
     assert helped.returncode == 0 and len(helped.stdout.strip().splitlines()) > 5
     assert "--db" in helped.stdout

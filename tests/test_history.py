@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_support import run_cli
 
 from compliance.check import render_findings
 from compliance.controls import FINDINGS_SCHEMA
@@ -149,19 +148,15 @@ def test_no_history_yet_is_empty_not_an_error(tmp_path: Path) -> None:
     assert not store_path(db).exists()
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=600)
-
-
 def test_cli_history_prints_changes_between_runs(db: Path) -> None:
-    run = _cli("history", "--db", str(db))
+    run = run_cli("history", "--db", str(db))
     assert run.returncode == 0, run.stderr
     assert "2025-10-01 │ 2025-10-15 │   1 │        1 │          2" in run.stdout
     assert "2025-10-15 │ 2025-11-01 │   1 │        2 │          1" in run.stdout
     assert "2025-11-01 new      high     retention.record_past_retention record:a/b/2" in run.stdout
     assert "2025-10-15 resolved high     dsr.overdue dsr:R-2" in run.stdout
     csv = db.with_name("changes.csv")
-    written = _cli("history", "--db", str(db), "--no-details", "--output", str(csv))
+    written = run_cli("history", "--db", str(db), "--no-details", "--output", str(csv))
     assert written.returncode == 0 and "new      " not in written.stdout
     table = pl.read_csv(csv, try_parse_dates=True)
     assert table.columns == ["from_as_of", "to_as_of", "change", "control_id", "resource", "severity", "reason"]
@@ -171,11 +166,11 @@ def test_cli_history_prints_changes_between_runs(db: Path) -> None:
         ("resolved", "record:a/b/1"),
         ("persisting", "dsr:R-1"),
     ]
-    window = _cli("history", "--db", str(db), "--from", "2025-10-10", "--to", "2025-10-20")
+    window = run_cli("history", "--db", str(db), "--from", "2025-10-10", "--to", "2025-10-20")
     assert "only one recorded run in that period" in window.stdout
-    empty = _cli("history", "--db", str(db.with_name("other.duckdb")))
+    empty = run_cli("history", "--db", str(db.with_name("other.duckdb")))
     assert empty.returncode == 0 and "no recorded runs" in empty.stdout
-    bad = _cli("history", "--db", str(db), "--from", "last week")
+    bad = run_cli("history", "--db", str(db), "--from", "last week")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
@@ -183,11 +178,11 @@ def test_check_record_keeps_each_as_of_date(demo_build, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     shutil.copy(demo_build.db, db)
     for as_of in ("2025-10-01", "2025-11-15"):
-        run = _cli("check", "--db", str(db), "--as-of", as_of, "--record", "--output", str(tmp_path / "f.jsonl"))
+        run = run_cli("check", "--db", str(db), "--as-of", as_of, "--record", "--output", str(tmp_path / "f.jsonl"))
         assert run.returncode == 0, run.stderr
         assert f"(as of {as_of}) in the history" in run.stderr
     assert recorded_runs(db)["as_of"].to_list() == [date(2025, 10, 1), date(2025, 11, 15)]
-    refused = _cli("check", "--db", str(db), "--record", "--control", "dsr.overdue")
+    refused = run_cli("check", "--db", str(db), "--record", "--control", "dsr.overdue")
     assert refused.returncode == 2 and "--record keeps a whole run" in refused.stderr
 
 
@@ -195,19 +190,19 @@ def test_ingest_records_runs_that_survive_each_republish(demo_build, tmp_path: P
     db = tmp_path / "audit.duckdb"
     partial = tmp_path / "partial"
     shutil.copytree(demo_build.export, partial, ignore=shutil.ignore_patterns("usage", "diagnostic"))
-    assert _cli("ingest", str(partial), "--db", str(db)).returncode == 0
+    assert run_cli("ingest", str(partial), "--db", str(db)).returncode == 0
     assert recorded_runs(db)["source"].to_list() == ["ingest"]
     # Nothing new: nothing published, nothing recorded.
-    assert _cli("ingest", str(partial), "--db", str(db)).returncode == 0
+    assert run_cli("ingest", str(partial), "--db", str(db)).returncode == 0
     assert recorded_runs(db).height == 1
     # The full export publishes a fresh database file by rename; the history beside it stays.
-    full = _cli("ingest", str(demo_build.export), "--db", str(db))
+    full = run_cli("ingest", str(demo_build.export), "--db", str(db))
     assert full.returncode == 0, full.stderr
     with sqlite3.connect(store_path(db)) as con:
         assert con.execute("select count(*) from runs where source = 'ingest'").fetchone()[0] == 2
     runs = recorded_runs(db)
     assert runs["alarms"][-1] > 0
-    check = _cli("check", "--db", str(db), "--record", "--output", str(tmp_path / "f.jsonl"))
+    check = run_cli("check", "--db", str(db), "--record", "--output", str(tmp_path / "f.jsonl"))
     assert check.returncode == 0, check.stderr
     # The same as-of date as the last ingest: both kept, the latest speaks for it, same findings.
     latest = recorded_runs(db).filter(pl.col("as_of") == runs["as_of"][-1])

@@ -8,12 +8,12 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import polars as pl
 import pytest
+from cli_support import run_cli
 from conftest import build_db
 
 from compliance.controls import FINDINGS_SCHEMA
@@ -122,8 +122,7 @@ def test_summary_pdf_stays_one_page_with_long_reasons(monkeypatch: pytest.Monkey
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(REPO_ROOT), **{KEY_ENV: KEY})
-    return subprocess.run([sys.executable, "-m", "compliance", *args], cwd=REPO_ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    return run_cli(*args, env=env, cwd=REPO_ROOT, timeout=300)
 
 
 def _events() -> dict[str, list[dict[str, object]]]:

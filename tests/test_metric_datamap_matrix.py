@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
-from rows import audit_event
+from rows import audit_event, inventory_record
 
 from compliance.queries import run_query
 
@@ -31,10 +31,8 @@ def test_datamap_matrix(make_db, policy) -> None:
                 _event("m4", "2025-03-20 10:00:00", "crm", ["user.contact.email"], "essential.service"),  # after as_of
             ],
             "inventory_records": [
-                {"snapshot_at": "2025-03-09 00:00:00", "system": "crm", "store": "contacts", "record_id": "r1",
-                 "data_category": "user.contact.email", "created_at": "2025-01-15 00:00:00"},
-                {"snapshot_at": "2025-03-09 00:00:00", "system": "legacy", "store": "blobs", "record_id": "r2",
-                 "data_category": "user.genetic", "created_at": "2025-01-15 00:00:00"},
+                inventory_record("crm", "contacts", "r1", "user.contact.email", "2025-01-15 00:00:00"),
+                inventory_record("legacy", "blobs", "r2", "user.genetic", "2025-01-15 00:00:00"),
             ],
         }
     )  # fmt: skip

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import inventory_record
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -37,8 +39,7 @@ EVENTS = [
     _ev("e8", "2025-03-20 10:00:00", "crm", "read", ["user.secret"]),  # after as_of
 ]  # fmt: skip
 INVENTORY = [
-    {"snapshot_at": "2025-03-09 00:00:00", "system": "analytics", "store": "usage_events", "record_id": "u1",
-     "data_category": "user.behavior.product_usage", "created_at": "2025-02-01 00:00:00"},
+    inventory_record("analytics", "usage_events", "u1", "user.behavior.product_usage", "2025-02-01 00:00:00"),
 ]  # fmt: skip
 
 

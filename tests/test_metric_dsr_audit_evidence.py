@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import audit_event
+from rows import audit_event, dsr_request
 
 from compliance.queries import run_query
 
@@ -14,8 +14,7 @@ AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, kind: str, subject: str, received: str, completed: str | None, status: str = "completed"):
-    return {"request_id": request_id, "subject_id": subject, "jurisdiction": "EU", "request_type": kind,
-            "received_at": received, "completed_at": completed, "status": status}  # fmt: skip
+    return dsr_request(request_id, "EU", kind, received, status, completed, subject_id=subject)
 
 
 def _ev(event_id: str, at: str, action: str, **kw) -> dict:

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
 
 
 def _req(request_id: str, jurisdiction: str, kind: str, received: str, **kw) -> dict:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": kind, "received_at": received, "status": "completed"} | kw  # fmt: skip
+    return dsr_request(request_id, jurisdiction, kind, received, **({"status": "completed"} | kw))
 
 
 REGISTER = [

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -11,8 +13,7 @@ d = dt.date
 
 
 def _req(request_id: str, jurisdiction: str, request_type: str, received: str, status: str = "open", **kw) -> dict:
-    return {"request_id": request_id, "subject_id": "s-" + request_id, "jurisdiction": jurisdiction,
-            "request_type": request_type, "channel": "email", "received_at": received, "status": status} | kw  # fmt: skip
+    return dsr_request(request_id, jurisdiction, request_type, received, status, **({"channel": "email"} | kw))
 
 
 REQUESTS = [

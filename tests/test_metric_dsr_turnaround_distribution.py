@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import dsr_request
+
 from compliance.queries import run_query
 
 
 def _req(request_id: str, received: str, status: str, completed: str | None, request_type: str = "access") -> dict:
-    return {"request_id": request_id, "subject_id": "s", "jurisdiction": "EU", "request_type": request_type,
-            "received_at": received, "status": status, "completed_at": completed}  # fmt: skip
+    return dsr_request(request_id, "EU", request_type, received, status, completed, subject_id="s")
 
 
 def test_dsr_turnaround_distribution(make_db, policy) -> None:

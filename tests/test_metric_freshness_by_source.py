@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from rows import dsr_request
+from rows import audit_event, directory_account, dsr_request
 
 from compliance.queries import run_query
 
@@ -13,10 +13,8 @@ def test_freshness_by_source(make_db, policy) -> None:
     con = make_db(
         {
             "audit_events": [
-                {"event_id": "a1", "occurred_at": "2025-03-01 10:00:00", "actor_id": "e1", "actor_type": "employee",
-                 "action": "login", "outcome": "success"},
-                {"event_id": "a2", "occurred_at": "2025-03-05 12:00:00", "actor_id": "e1", "actor_type": "employee",
-                 "action": "logout", "outcome": "success"},
+                audit_event("a1", "e1", "2025-03-01 10:00:00"),
+                audit_event("a2", "e1", "2025-03-05 12:00:00", "logout"),
             ],
             "dsr_requests": [
                 dsr_request("r1", "EU", "access", "2025-02-01 09:00:00", subject_id="s1"),
@@ -30,7 +28,7 @@ def test_freshness_by_source(make_db, policy) -> None:
                  "regulator_notified_at": "2025-03-03 10:00:00"},
             ],
             "directory_accounts": [
-                {"actor_id": "e1", "actor_type": "employee", "role": "sre", "status": "active", "start_date": "2023-05-02"},
+                directory_account("e1", role="sre", start_date="2023-05-02"),
             ],
             # Two audit files over two runs (the second one rejected 3 rows), one dsr file in run 1.
             "load_runs": [

@@ -7,14 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import inventory_record as _rec  # a short name keeps the aligned tables below
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
-
-
-def _rec(system: str, store: str, record_id: str, category: str, created: str, **kw) -> dict:
-    return {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": store, "record_id": record_id,
-            "data_category": category, "created_at": created} | kw  # fmt: skip
 
 
 ENDED = "2024-06-01 00:00:00"  # user.contact: 90 days from contract end -> due 2024-08-30, grace 30

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import log_line
+
 from compliance.queries import run_query
 
 ts = dt.datetime
 
 
 def _line(line_id: str, service: str, at: str, tls: str | None = None, encrypted: bool | None = None, **kw) -> dict:
-    return {"line_id": line_id, "service": service, "occurred_at": at, "level": "INFO", "message": "m",
-            "tls_version": tls, "storage_encrypted": encrypted} | kw  # fmt: skip
+    return log_line(service, line_id, at, **({"message": "m", "tls_version": tls, "storage_encrypted": encrypted} | kw))
 
 
 def test_security_tls_by_service(make_db, policy) -> None:

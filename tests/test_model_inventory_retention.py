@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import inventory_record
+
 from compliance.queries import run_query
 
 AS_OF = dt.date(2025, 3, 10)
@@ -16,8 +18,7 @@ ENDED = "2024-06-01 00:00:00"  # user.contact: 90 days from contract end -> due 
 
 
 def _rec(record_id: str, category: str, created: str, system: str = "crm", store: str = "contacts", **kw) -> dict:
-    return {"snapshot_at": "2025-03-09 00:00:00", "system": system, "store": store, "record_id": record_id,
-            "data_category": category, "created_at": created} | kw  # fmt: skip
+    return inventory_record(system, store, record_id, category, created, **kw)
 
 
 ROWS = {

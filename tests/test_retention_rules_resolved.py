@@ -16,6 +16,7 @@ import datetime as dt
 from pathlib import Path
 
 import duckdb
+from rows import inventory_record
 
 from compliance.ingest.derive import build_retention_rules
 from compliance.ingest.load import ingest
@@ -35,8 +36,9 @@ STORE_RULE = {
 
 
 def _rec(system: str, store: str, record_id: str, category: str) -> dict[str, object]:
-    return {"snapshot_at": "2025-03-10 00:00:00", "system": system, "store": store, "record_id": record_id,
-            "data_category": category, "created_at": "2020-01-01 00:00:00"}  # fmt: skip
+    return inventory_record(
+        system, store, record_id, category, "2020-01-01 00:00:00", snapshot_at="2025-03-10 00:00:00"
+    )
 
 
 INVENTORY = [

@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 import pytest
+from cli_support import run_cli
 from conftest import DemoBuild, build_db
 
 from compliance.check import run_check
@@ -150,7 +151,6 @@ def test_cli_exports_and_checks_on_spark_as_a_user_would(
     """`compliance export-parquet` then `compliance check --engine spark`, each a subprocess (its own JVM)."""
     import json
     import subprocess
-    import sys
 
     from compliance.paths import REPO_ROOT
 
@@ -158,9 +158,7 @@ def test_cli_exports_and_checks_on_spark_as_a_user_would(
     out = tmp_path / "parquet"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT
-        )
+        return run_cli(*args, timeout=900, cwd=REPO_ROOT)
 
     exported = run("export-parquet", "--db", str(db), str(out))
     assert exported.returncode == 0, exported.stderr

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
-import sys
 from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_support import run_cli
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.history import record_run
@@ -26,12 +25,6 @@ from compliance.triage import (
 from compliance.triage_store import cli_actor, connect, store_path
 
 CONTROL, RESOURCE = "access.bulk_export", "actor:emp_0071@2025-11-06"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "compliance", *args], capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 @pytest.fixture
@@ -61,7 +54,7 @@ def test_each_transition_from_the_cli_is_appended_with_who_and_when(db: Path) ->
         if assignee is not None:
             args += ["--assignee", assignee]
             assignee_now = assignee or None
-        run = _cli(*args)
+        run = run_cli(*args)
         assert run.returncode == 0, run.stderr
         assert f"{CONTROL} {RESOURCE}: {previous} -> {state}" in run.stdout
         assert "by lead@capantra.com at " in run.stdout
@@ -75,11 +68,11 @@ def test_each_transition_from_the_cli_is_appended_with_who_and_when(db: Path) ->
     assert history["assignee"].to_list() == ["alice", "alice", "alice", "bob", "bob", None, None]
     assert {t[1] for t in LIFE} | {"open"} == set(STATES)
 
-    listed = _cli("triage", "list", "--db", str(db))
+    listed = run_cli("triage", "list", "--db", str(db))
     assert listed.returncode == 0 and "Triaged findings (1)" in listed.stdout and RESOURCE in listed.stdout
-    every = _cli("triage", "list", "--db", str(db), "--history")
+    every = run_cli("triage", "list", "--db", str(db), "--history")
     assert "Triage changes (7)" in every.stdout and "Scheduled payroll export" in every.stdout
-    only = _cli("triage", "list", "--db", str(db), "--state", "resolved")
+    only = run_cli("triage", "list", "--db", str(db), "--state", "resolved")
     assert "no triaged findings in state resolved" in only.stdout
 
 
@@ -91,10 +84,10 @@ def test_cli_refuses_bad_changes_without_a_traceback(db: Path, tmp_path: Path) -
         ([CONTROL, RESOURCE, "--state", "closed", "--note", "x"], "closed"),
     ]
     for args, message in cases:
-        run = _cli("triage", "set", *args, "--db", str(db))
+        run = run_cli("triage", "set", *args, "--db", str(db))
         assert run.returncode == 2, (args, run.stdout)
         assert message in run.stderr and "Traceback" not in run.stderr
-    missing = _cli("triage", "list", "--db", str(tmp_path / "none.duckdb"))
+    missing = run_cli("triage", "list", "--db", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 2 and "no such database" in missing.stderr
     assert triage_records(db).is_empty()
 
@@ -194,7 +187,7 @@ def test_hostile_text_is_stored_and_listed_verbatim(db: Path) -> None:
         set_state(db, "dsr.overdue", resource, "acknowledged", note, "analyst")
     states = current_states(db)
     assert sorted(states.select("resource", "note").rows()) == sorted(HOSTILE)
-    listed = _cli("triage", "list", "--db", str(db))
+    listed = run_cli("triage", "list", "--db", str(db))
     assert listed.returncode == 0, listed.stderr
     for resource, note in HOSTILE:
         assert resource in listed.stdout

@@ -512,25 +512,6 @@ def heatmap(
     return _fit(alt.layer(_unfit(chart), words).resolve_scale(color="independent"))
 
 
-def line(
-    frame: pl.DataFrame,
-    *,
-    x: str,
-    y: str,
-    title: str,
-    x_title: str,
-    y_title: str,
-    tooltip: Tooltip,
-    color: str | None = None,
-    color_title: str = "",
-    height: int = 260,
-) -> alt.Chart:
-    enc = {"x": alt.X(x, title=x_title), "y": alt.Y(y, title=y_title), "tooltip": list(tooltip)}
-    if color:
-        enc["color"] = _color(color, color_title)
-    return _fit(alt.Chart(_guard(frame), title=title, height=height).mark_line(point=True).encode(**enc))
-
-
 def hours_heatmap(frame: pl.DataFrame, *, title: str, value: str, value_title: str, hour: str) -> alt.Chart:
     """Weekday (rows, Monday first) by hour of day (0-24, every hour drawn, so empty nights show as
     empty); `frame` has iso_weekday 1..7 and `hour`."""

@@ -27,7 +27,6 @@ from dashboard.format import (
     show_findings,
     show_table,
     sort_findings,
-    table,
 )
 
 ACTION_GROUPS = ["read/search", "export/share", "change", "admin", "sign-in", "failed sign-in"]
@@ -126,17 +125,15 @@ if flagged.height == 0:
 else:
     shown = ids.column(ids.column(flagged, "reason", "text"), "actor_id", "actor")
     show_table(
-        table(
-            shown,
-            {
-                "actor_id": "Actor",
-                "highest_severity": "Highest severity",
-                "alarms": "Alarms",
-                "detectors": "Detectors",
-                "last_observed": "Last observed (UTC)",
-                "reason": "Most severe reason",
-            },
-        ),
+        shown,
+        {
+            "actor_id": "Actor",
+            "highest_severity": "Highest severity",
+            "alarms": "Alarms",
+            "detectors": "Detectors",
+            "last_observed": "Last observed (UTC)",
+            "reason": "Most severe reason",
+        },
         column_config={"Most severe reason": st.column_config.TextColumn(width="large")},
     )
 other = alarms.filter(pl.col("actor_id").is_null())
@@ -277,4 +274,4 @@ for i, alarm in enumerate(actor_alarms.iter_rows(named=True)):
             continue
         events = who.column(who.column(events, "actor_id", "actor"), "subject_id", "subject")
         events = who.column(who.column(events, "detail", "text"), "location", "text")
-        grid(table(events, EVENT_COLUMNS), hide_index=True)
+        grid(events, EVENT_COLUMNS)

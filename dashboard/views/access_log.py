@@ -66,7 +66,6 @@ blank_grid(  # a page view has no row count: a blank cell, not 'None'
         {"at": "When (UTC)", "user": "User", "method": "Sign-in", "roles": "Roles", "event": "Event"}
         | {"page": "Page", "what": "What", "real_ids": "Real ids", "rows": "Rows", "detail": "Filters / detail"}
     ),
-    hide_index=True,
     key="access_log_table",
 )
 auth.download_button(
@@ -96,5 +95,4 @@ if accounts:
                 for a in accounts.values()
             ]
         ),
-        hide_index=True,
     )

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, charts, data
-from dashboard.format import Identities, current_filters, grid, plural, show_table, table
+from dashboard.format import Identities, current_filters, grid, plural, show_table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
 # Row counts with thousands separators (4,239), as in the figures above the tables.
@@ -79,18 +79,15 @@ charts.show(
     left,
 )
 grid(
+    per_source.sort("source"),
+    {
+        "source": "Source",
+        "files": "Files",
+        "rows_loaded": "Loaded",
+        "rows_duplicate": "Duplicates",
+        "rows_rejected": "Rejected",
+    },
     container=right,
-    frame=table(
-        per_source.sort("source"),
-        {
-            "source": "Source",
-            "files": "Files",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-        },
-    ),
-    hide_index=True,
     column_config=COUNTS,
 )
 
@@ -104,17 +101,14 @@ if vendors.height:
         "so role, status and home-country checks cannot judge them."
     )
     grid(
-        table(
-            vendors,
-            {
-                "log_source": "Vendor log",
-                "events": "Events",
-                "principals": "Principals",
-                "unmatched_principals": "Unmatched principals",
-                "unmatched_events": "Their events",
-            },
-        ),
-        hide_index=True,
+        vendors,
+        {
+            "log_source": "Vendor log",
+            "events": "Events",
+            "principals": "Principals",
+            "unmatched_principals": "Unmatched principals",
+            "unmatched_events": "Their events",
+        },
     )
     if unmatched:
         ids = Identities.from_frame(data.query("known_identifiers"))
@@ -127,37 +121,32 @@ if vendors.height:
         who = Identities(ids.kinds, reveal=reveal)
         listed = data.query("vendor_unmatched_principals", max_rows=MAX_UNMATCHED_SHOWN)
         show_table(
-            table(
-                who.column(listed, "principal", "actor"),
-                {
-                    "log_source": "Vendor log",
-                    "principal": "Principal",
-                    "actor_type": "Type",
-                    "events": "Events",
-                    "first_at": "First (UTC)",
-                    "last_at": "Last (UTC)",
-                },
-            )
+            who.column(listed, "principal", "actor"),
+            {
+                "log_source": "Vendor log",
+                "principal": "Principal",
+                "actor_type": "Type",
+                "events": "Events",
+                "first_at": "First (UTC)",
+                "last_at": "Last (UTC)",
+            },
         )
 
 st.subheader("Load runs")
 grid(
-    table(
-        runs,
-        {
-            "run_id": "Run",
-            "started_at": "Started (UTC)",
-            "finished_at": "Finished (UTC)",
-            "policy_version": "Policy",
-            "policy_digest": "Policy digest",
-            "exports": "Exports",
-            "files": "Files",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-        },
-    ),
-    hide_index=True,
+    runs,
+    {
+        "run_id": "Run",
+        "started_at": "Started (UTC)",
+        "finished_at": "Finished (UTC)",
+        "policy_version": "Policy",
+        "policy_digest": "Policy digest",
+        "exports": "Exports",
+        "files": "Files",
+        "rows_loaded": "Loaded",
+        "rows_duplicate": "Duplicates",
+        "rows_rejected": "Rejected",
+    },
     column_config=COUNTS,
 )
 
@@ -172,22 +161,19 @@ if only_issues:
     shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))
 st.caption(f"{plural(shown.height, 'file')} shown.")
 grid(
-    table(
-        shown,
-        {
-            "source": "Source",
-            "file": "File",
-            "size_bytes": "Bytes",
-            "run_id": "Run",
-            "rows_read": "Read",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-            "newest_event_at": "Newest event (UTC)",
-            "file_id": "SHA-256",
-        },
-    ),
-    hide_index=True,
+    shown,
+    {
+        "source": "Source",
+        "file": "File",
+        "size_bytes": "Bytes",
+        "run_id": "Run",
+        "rows_read": "Read",
+        "rows_loaded": "Loaded",
+        "rows_duplicate": "Duplicates",
+        "rows_rejected": "Rejected",
+        "newest_event_at": "Newest event (UTC)",
+        "file_id": "SHA-256",
+    },
     column_config=COUNTS,
 )
 
@@ -196,18 +182,16 @@ if reasons.height == 0:
     st.success("No row was rejected: every row read met the data contract.")
 else:
     show_table(
-        table(
-            reasons.with_columns(pl.col("first_path").str.extract(r"([^/]+/[^/]+)$")),
-            {
-                "source": "Source",
-                "field": "Field",
-                "reason": "Reason",
-                "rows_rejected": "Rows",
-                "files": "Files",
-                "first_path": "First file",
-                "first_line": "First line",
-            },
-        )
+        reasons.with_columns(pl.col("first_path").str.extract(r"([^/]+/[^/]+)$")),
+        {
+            "source": "Source",
+            "field": "Field",
+            "reason": "Reason",
+            "rows_rejected": "Rows",
+            "files": "Files",
+            "first_path": "First file",
+            "first_line": "First line",
+        },
     )
     sample = data.query("rejects_sample", max_rows=MAX_REJECTS_SHOWN)
     # A rejected row may name people the database does not know: its raw text is masked unless revealed.
@@ -222,9 +206,7 @@ else:
     total = int(reasons["rows_rejected"].sum())
     st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")
     show_table(
-        table(
-            sample.with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$")),
-            {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
-        ),
+        sample.with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$")),
+        {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
         max_static=20,
     )

@@ -16,12 +16,10 @@ from dashboard.format import (
     current_filters,
     grid,
     md_escape,
-    no_none,
     plural,
     show_findings,
     show_table,
     sort_findings,
-    table,
 )
 
 OPEN_STATES = ["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"]
@@ -172,7 +170,6 @@ else:
         .fill_null(0)
         .rename({"jurisdiction": "Jurisdiction"})
         .sort("Jurisdiction"),
-        hide_index=True,
     )
 
 st.subheader("Turnaround")
@@ -217,19 +214,17 @@ summary = by_type.group_by("request_type").agg(
 )
 # Full width and static: every column readable, none cut off at the page's edge.
 show_table(
-    table(
-        summary.sort("requests", descending=True).with_columns(
-            (pl.col("on_time") * 100).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("-") + "%"
-        ),
-        {
-            "request_type": "Type",
-            "requests": "Received",
-            "closed": "Closed",
-            "median": "Median days",
-            "p90": "p90 days (max over jurisdictions)",
-            "on_time": "Closed on time",
-        },
-    ).pipe(no_none),
+    summary.sort("requests", descending=True).with_columns(
+        (pl.col("on_time") * 100).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("-") + "%"
+    ),
+    {
+        "request_type": "Type",
+        "requests": "Received",
+        "closed": "Closed",
+        "median": "Median days",
+        "p90": "p90 days (max over jurisdictions)",
+        "on_time": "Closed on time",
+    },
 )
 
 trend = _scope(data.query("dsr_monthly_trend", as_of=f.as_of), "month")
@@ -340,28 +335,25 @@ st.caption(
     "a closed request shows when it closed and how far before or after its deadline. Click a row to explain it."
 )
 blank_grid(
-    table(
-        shown,
-        {
-            # the deadline facts first, so they are on screen without scrolling sideways
-            "request_id": "Request",
-            "state": "State as of",
-            "received_date": "Received",
-            "effective_due_date": "Due",
-            "days_left": "Days left",
-            "closed_date": "Closed",
-            "margin": "Closed vs deadline",
-            "request_type": "Type",
-            "jurisdiction": "Jurisdiction",
-            "subject_id": "Subject",
-            "channel": "Channel",
-            "status": "Status",
-            "extension_status": "Extension",
-            "acknowledged_date": "Acknowledged",
-            "turnaround_days": "Turnaround (days)",
-        },
-    ).pipe(no_none),
-    hide_index=True,
+    shown,
+    {
+        # the deadline facts first, so they are on screen without scrolling sideways
+        "request_id": "Request",
+        "state": "State as of",
+        "received_date": "Received",
+        "effective_due_date": "Due",
+        "days_left": "Days left",
+        "closed_date": "Closed",
+        "margin": "Closed vs deadline",
+        "request_type": "Type",
+        "jurisdiction": "Jurisdiction",
+        "subject_id": "Subject",
+        "channel": "Channel",
+        "status": "Status",
+        "extension_status": "Extension",
+        "acknowledged_date": "Acknowledged",
+        "turnaround_days": "Turnaround (days)",
+    },
     key=TABLE_KEY,
     on_select=explain_row_click(shown["request_id"].to_list()),
     selection_mode="single-row",

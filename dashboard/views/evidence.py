@@ -19,7 +19,7 @@ from compliance.reports import (
 )
 from compliance.spreadsheet import safe_csv
 from dashboard import auth, data
-from dashboard.format import Identities, current_filters, grid, md_escape, plural, table
+from dashboard.format import Identities, current_filters, grid, md_escape, plural
 
 MIME = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
@@ -186,19 +186,16 @@ st.caption(
     f"processed_for_customers: one entry per customer account active on {f.as_of} ({processor.height})."
 )
 grid(
-    table(
-        processor.drop("processor", "processor_contact", "dpo", "security_measures"),
-        {
-            "customer_id": "Customer id",
-            "customer": "Controller (customer)",
-            "customer_country": "Country",
-            "home_region": "Home region",
-            "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
-            "sub_processors": "Sub-processors",
-            "transfers": "Transfers to third countries and safeguards (c)",
-        },
-    ),
-    hide_index=True,
+    processor.drop("processor", "processor_contact", "dpo", "security_measures"),
+    {
+        "customer_id": "Customer id",
+        "customer": "Controller (customer)",
+        "customer_country": "Country",
+        "home_region": "Home region",
+        "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
+        "sub_processors": "Sub-processors",
+        "transfers": "Transfers to third countries and safeguards (c)",
+    },
     key="processor_record_table",
 )
 auth.download_button(
@@ -225,22 +222,19 @@ else:
         + ("; portability requests count as requests to know." if scope == "US-CA" else ".")
     )
     grid(
-        table(
-            metrics,
-            {
-                "year": "Year",
-                "jurisdiction": "Jurisdiction",
-                "label": "Request type",
-                "received": "Received",
-                "complied_in_whole_or_part": "Complied with in whole or in part",
-                "denied": "Denied",
-                "withdrawn": "Withdrawn",
-                "pending": "Still open",
-                "median_days": "Median days",
-                "mean_days": "Mean days",
-            },
-        ),
-        hide_index=True,
+        metrics,
+        {
+            "year": "Year",
+            "jurisdiction": "Jurisdiction",
+            "label": "Request type",
+            "received": "Received",
+            "complied_in_whole_or_part": "Complied with in whole or in part",
+            "denied": "Denied",
+            "withdrawn": "Withdrawn",
+            "pending": "Still open",
+            "median_days": "Median days",
+            "mean_days": "Mean days",
+        },
         key="dsr_metrics_table",
     )
     auth.download_button(

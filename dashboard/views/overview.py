@@ -119,7 +119,6 @@ grid(
             },
         )
     ),
-    hide_index=True,
     key="posture_table",
     column_config={"Title": st.column_config.TextColumn(width="medium")}
     # 52,202 OK rows, not 52202: counts with thousands separators, as in the other tables.
@@ -220,22 +219,19 @@ st.caption(
     "the as-of date means its controls judge stale data."
 )
 blank_grid(
-    table(
-        fresh,
-        {
-            "source": "Source",
-            "time_column": "Dated by",
-            "row_count": "Rows",
-            "oldest_at": "Oldest (UTC)",
-            "newest_at": "Newest (UTC)",
-            "days_behind": "Days behind as-of",
-            "stale": "Stale",
-            "files": "Files",
-            "rows_rejected": "Rows rejected",
-            "last_loaded_at": "Last loaded (UTC)",
-        },
-    ),
-    hide_index=True,
+    fresh,
+    {
+        "source": "Source",
+        "time_column": "Dated by",
+        "row_count": "Rows",
+        "oldest_at": "Oldest (UTC)",
+        "newest_at": "Newest (UTC)",
+        "days_behind": "Days behind as-of",
+        "stale": "Stale",
+        "files": "Files",
+        "rows_rejected": "Rows rejected",
+        "last_loaded_at": "Last loaded (UTC)",
+    },
     column_config={"Rows": st.column_config.NumberColumn(format="localized")},
 )
 
@@ -243,21 +239,18 @@ every_control = st.expander("Every control's result", key="overview_every_contro
 if every_control.open:  # built when opened: a grid nobody opened is not sent
     with every_control:
         blank_grid(
-            table(
-                results.summary,
-                {
-                    "control_id": "Control",
-                    "policy_section": "Section",
-                    "alarm": "Alarms",
-                    "ok": "OK",
-                    "info": "Info",
-                    "skip": "Skipped",
-                    "error": "Errors",
-                    "suppressed": "Waived",
-                    "highest_severity": "Highest severity",
-                    "description": "What it checks",
-                    "note": "Why it proves nothing (skip or error)",
-                },
-            ),
-            hide_index=True,
+            results.summary,
+            {
+                "control_id": "Control",
+                "policy_section": "Section",
+                "alarm": "Alarms",
+                "ok": "OK",
+                "info": "Info",
+                "skip": "Skipped",
+                "error": "Errors",
+                "suppressed": "Waived",
+                "highest_severity": "Highest severity",
+                "description": "What it checks",
+                "note": "Why it proves nothing (skip or error)",
+            },
         )

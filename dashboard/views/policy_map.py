@@ -38,7 +38,6 @@ def policy_config(section_id: str) -> None:
                     for r in pol.recipients.recipients
                 ]
             ),
-            hide_index=True,
         )
     elif section_id == "8":
         st.markdown("**Deadline rules (dsr_rules.yaml)**: the clocks the requests are judged against")
@@ -54,7 +53,6 @@ def policy_config(section_id: str) -> None:
                     for r in pol.dsr_rules.rules
                 ]
             ),
-            hide_index=True,
         )
     else:
         st.info("No data-map entry or policy setting implements this section (or the filters exclude them).")
@@ -134,7 +132,6 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
                         section_controls.with_columns(control_result().alias("result")),
                         {"control_id": "Control", "result": "Result as of the date"},
                     ).drop(CONTROL_ID_LABEL, strict=False),  # the id would be cut off here; it is on the Overview
-                    hide_index=True,
                 )
             else:
                 st.caption("No control evidences this section: it is a statement, not a measurable promise.")
@@ -176,22 +173,19 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
             )
             st.markdown(f"**{plural(implemented.height, 'data-map entry', 'data-map entries')} implement it**")
             grid(
-                table(
-                    implemented,
-                    {
-                        "system_id": "System",
-                        "store_id": "Store",
-                        "data_category": "Data category",
-                        "policy_words": "Policy's words",
-                        "uses": "Uses (legal basis)",
-                        "retention": "Retention rule",
-                        "recipients": "Recipients (mechanism)",
-                        "transfers": "Regions and transfer mechanisms",
-                        "observed_events": "Audit events",
-                        "inventory_records": "Records held",
-                    },
-                ),
-                hide_index=True,
+                implemented,
+                {
+                    "system_id": "System",
+                    "store_id": "Store",
+                    "data_category": "Data category",
+                    "policy_words": "Policy's words",
+                    "uses": "Uses (legal basis)",
+                    "retention": "Retention rule",
+                    "recipients": "Recipients (mechanism)",
+                    "transfers": "Regions and transfer mechanisms",
+                    "observed_events": "Audit events",
+                    "inventory_records": "Records held",
+                },
                 height=min(400, 38 + 35 * implemented.height),
             )
 
@@ -265,16 +259,13 @@ if undeclared.height:
         icon=":material/report:",
     )
     grid(
-        table(
-            undeclared.with_columns(pl.col("system_id").fill_null("(unknown)")),
-            {
-                "data_category": "Data category",
-                "system_id": "System",
-                "observed_events": "Audit events",
-                "inventory_records": "Records held",
-            },
-        ),
-        hide_index=True,
+        undeclared.with_columns(pl.col("system_id").fill_null("(unknown)")),
+        {
+            "data_category": "Data category",
+            "system_id": "System",
+            "observed_events": "Audit events",
+            "inventory_records": "Records held",
+        },
     )
 else:
     st.success("Every data category seen in the exports is declared in the data map.")

@@ -16,7 +16,6 @@ from dashboard.format import (
     current_filters,
     show_findings,
     static_table,
-    table,
 )
 
 AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
@@ -78,18 +77,15 @@ else:
         "request was reported complete while the record was still there. Subject ids are pseudonymised."
     )
     blank_grid(
-        table(
-            ids.column(at_issue, "reason", "text"),
-            {
-                "severity": "Severity",
-                "days_overdue": "Days overdue",
-                "record": "Record",
-                "why": "Why",
-                "due_date": "Due (or erasure claimed)",
-                "reason": "Finding",
-            },
-        ),
-        hide_index=True,
+        ids.column(at_issue, "reason", "text"),
+        {
+            "severity": "Severity",
+            "days_overdue": "Days overdue",
+            "record": "Record",
+            "why": "Why",
+            "due_date": "Due (or erasure claimed)",
+            "reason": "Finding",
+        },
         key="retention_at_issue",
         column_config={"Finding": st.column_config.TextColumn(width="large")},
     )
@@ -252,19 +248,16 @@ else:
         left,
     )
     blank_grid(
+        lag,
+        {
+            "system": "System",
+            "erased": "Erased",
+            "median_lag_days": "Median lag (days)",
+            "p90_lag_days": "p90 lag",
+            "max_lag_days": "Max lag",
+            "beyond_grace": "Beyond grace",
+        },
         container=right,
-        frame=table(
-            lag,
-            {
-                "system": "System",
-                "erased": "Erased",
-                "median_lag_days": "Median lag (days)",
-                "p90_lag_days": "p90 lag",
-                "max_lag_days": "Max lag",
-                "beyond_grace": "Beyond grace",
-            },
-        ),
-        hide_index=True,
     )
 
 st.subheader("Erasure requests not fully carried out")
@@ -285,18 +278,15 @@ else:
         schedule, on="source", how="left"
     )
     static_table(
-        table(
-            shown.with_columns(pl.col("period_days", "grace_days").cast(pl.String).fill_null("")),
-            {
-                "source": "Source",
-                "status": "Status",
-                "severity": "Severity",
-                "period_days": "Limit (days)",
-                "grace_days": "Grace (days)",
-                "reason": "Finding",
-            },
-        ),
-        hide_index=True,
+        shown.with_columns(pl.col("period_days", "grace_days").cast(pl.String).fill_null("")),
+        {
+            "source": "Source",
+            "status": "Status",
+            "severity": "Severity",
+            "period_days": "Limit (days)",
+            "grace_days": "Grace (days)",
+            "reason": "Finding",
+        },
     )
 
 schedule_box = st.expander("The retention schedule (retention.yaml)", key="retention_schedule", on_change="rerun")
@@ -315,5 +305,4 @@ if schedule_box.open:  # built when opened: a grid nobody opened is not sent
                     "basis": "Why",
                 }
             ),
-            hide_index=True,
         )

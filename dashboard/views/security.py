@@ -19,7 +19,6 @@ from dashboard.format import (
     plain,
     plural,
     show_findings,
-    table,
 )
 
 CONTROLS = load_catalog().ids_on_page("security")
@@ -149,17 +148,14 @@ mfa = data.query("mfa_coverage")
 left, right = st.columns([2, 3])
 with left:
     grid(
-        table(
-            mfa,
-            {
-                "role": "Role",
-                "requires_mfa": "MFA required",
-                "privileged": "Privileged",
-                "active_accounts": "Active",
-                "active_without_mfa": "Active without MFA",
-            },
-        ),
-        hide_index=True,
+        mfa,
+        {
+            "role": "Role",
+            "requires_mfa": "MFA required",
+            "privileged": "Privileged",
+            "active_accounts": "Active",
+            "active_without_mfa": "Active without MFA",
+        },
     )
 with right:
     _problems("security.mfa_missing", "Every active account in a role that requires MFA has it enabled.")
@@ -243,21 +239,18 @@ if disclosures.height:
         left,
     )
     grid(
+        shown,
+        {
+            "recipient": "Recipient",
+            "approval": "Status",
+            "recipient_name": "Processor",
+            "country": "Country",
+            "mechanism": "Mechanism",
+            "records": "Records",
+            "actors": "Actors",
+            "categories": "Categories",
+        },
         container=right,
-        frame=table(
-            shown,
-            {
-                "recipient": "Recipient",
-                "approval": "Status",
-                "recipient_name": "Processor",
-                "country": "Country",
-                "mechanism": "Mechanism",
-                "records": "Records",
-                "actors": "Actors",
-                "categories": "Categories",
-            },
-        ),
-        hide_index=True,
     )
 else:
     st.info("No share or export to a recipient in the period.")
@@ -315,22 +308,19 @@ else:
             col,
         )
     blank_grid(  # an incident outside a clock has no hours or days: a blank cell, not 'None'
-        table(
-            incidents,
-            {
-                "incident_id": "Incident",
-                "detected_at": "Detected (UTC)",
-                "severity": "Severity",
-                "jurisdictions": "Jurisdictions",
-                "personal_data_involved": "Personal data",
-                "regulator_notified_at": "Regulator notified",
-                "gdpr_hours": "Hours to notify",
-                "assessment_completed_at": "Assessed",
-                "au_days": "Days to assess",
-                "status": "Status",
-            },
-        ),
-        hide_index=True,
+        incidents,
+        {
+            "incident_id": "Incident",
+            "detected_at": "Detected (UTC)",
+            "severity": "Severity",
+            "jurisdictions": "Jurisdictions",
+            "personal_data_involved": "Personal data",
+            "regulator_notified_at": "Regulator notified",
+            "gdpr_hours": "Hours to notify",
+            "assessment_completed_at": "Assessed",
+            "au_days": "Days to assess",
+            "status": "Status",
+        },
     )
 _problems("incident.notification_late", "Every incident met its notification and assessment clocks.")
 st.caption(plural(alarms.height, "alarm") + " on this page under the current filters.")

@@ -209,6 +209,11 @@ def show_table(shown: pl.DataFrame, columns: Columns | None = None, max_static: 
         grid(shown, **grid_options)
 
 
+def wide_text(label: str) -> dict[str, Any]:
+    """Column config that gives a table's long-text column (a reason, a finding) the most room."""
+    return {label: st.column_config.TextColumn(width="large")}
+
+
 def show_findings(
     frame: pl.DataFrame, ids: Identities, columns: Mapping[str, str] | None = None, max_static: int = 30
 ) -> None:
@@ -221,7 +226,7 @@ def show_findings(
         shown,
         columns or PROBLEM_COLUMNS,
         max_static,
-        column_config={"Reason": st.column_config.TextColumn(width="large")},
+        column_config=wide_text("Reason"),
     )
 
 
@@ -311,6 +316,13 @@ class Filters:
 
     def values_expr(self, column: str, values: Sequence[str]) -> pl.Expr:
         return pl.col(column).is_in(list(values)) if values else pl.lit(True)
+
+    def mentions_expr(self, column: str, values: Sequence[str]) -> pl.Expr:
+        """True for rows whose text `column` (a list written out, e.g. "EU, UK") names any of `values`; true
+        for every row when none is selected."""
+        if not values:
+            return pl.lit(True)
+        return pl.any_horizontal([pl.col(column).str.contains(v, literal=True) for v in values])
 
     def alarms(
         self, findings: pl.DataFrame, prefixes: Sequence[str] = (), control_ids: Sequence[str] = ()

@@ -22,6 +22,7 @@ from dashboard.format import (
     page_for,
     plural,
     show_findings,
+    wide_text,
 )
 
 SECTION_KEY = "overview_section"  # the section picker (a row click sets it)
@@ -121,10 +122,8 @@ def _drill_into(section: str, alarms: pl.DataFrame, results: ControlResults, ids
             "highest_severity": "Highest severity",
             "description": "What it checks",
         },
-        column_config={
-            "Share of the section": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
-            "What it checks": st.column_config.TextColumn(width="large"),
-        },
+        column_config=wide_text("What it checks")
+        | {"Share of the section": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)},
     )
     for page in dict.fromkeys(page_for(c) for c in per_control["control_id"]):
         mine = [c for c in per_control["control_id"] if page_for(c) == page]

@@ -14,6 +14,8 @@ from dashboard import auth, charts, data
 from dashboard.format import Identities, current_filters, grid, plural, show_table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
+# The same counts as table columns (per source, per run, per file).
+OUTCOME_COLUMNS = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicates", "rows_rejected": "Rejected"}
 # Row counts with thousands separators (4,239), as in the figures above the tables.
 COUNTS = {
     c: st.column_config.NumberColumn(format="localized") for c in ("Read", "Loaded", "Duplicates", "Rejected", "Bytes")
@@ -22,12 +24,17 @@ OUTCOME_SCALE = charts.state_scale(dict(zip(OUTCOMES.values(), ["good", "neutral
 MAX_REJECTS_SHOWN = 500
 MAX_UNMATCHED_SHOWN = 200
 
+
+def as_exported(path_column: str) -> pl.Expr:
+    """A path as the export names it (source folder and file), not the machine's absolute path."""
+    return pl.col(path_column).str.extract(r"([^/]+/[^/]+)$")
+
+
 f = current_filters()
 st.title("Data health")
 st.caption(f.describe(applies=()) + " This page shows everything the database was loaded with.")
 
-# Paths as the export names them (source folder and file), not the machine's absolute paths.
-files = data.query("load_files").with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$").alias("file"))
+files = data.query("load_files").with_columns(as_exported("path").alias("file"))
 runs = data.query("load_runs_summary")
 reasons = data.query("rejects_by_reason")
 
@@ -51,42 +58,33 @@ rows_by_outcome = (
     .with_columns(pl.col("outcome").replace_strict(OUTCOMES))
     .filter(pl.col("rows") > 0)
 )
-charts.show(
-    charts.bar(
-        rows_by_outcome,
-        grouped=True,
-        color_sort=list(OUTCOMES.values()),
-        x="rows:Q",
-        y="source:N",
-        color="outcome:N",
-        color_title="Outcome",
-        color_scale=OUTCOME_SCALE,
-        horizontal=True,
-        title="Rows read per source, by outcome",
-        x_title="Rows",
-        y_title="Source",
-        tooltip=[
-            alt.Tooltip("source:N", title="Source"),
-            alt.Tooltip("outcome:N", title="Outcome"),
-            alt.Tooltip("rows:Q", title="Rows", format=","),
-            alt.Tooltip("files:Q", title="Files"),
-        ],
-    ),
-    charts.count_summary(rows_by_outcome, by="source", value="rows", noun="rows read", by_noun="sources", top=9)
-    + " By outcome: "
-    + charts.breakdown(rows_by_outcome, by="outcome", value="rows", order=list(OUTCOMES.values()))
-    + ".",
-    left,
+charts.show_split_bars(
+    rows_by_outcome,
+    noun="rows read",
+    by_noun="sources",
+    top=9,
+    container=left,
+    grouped=True,
+    color_sort=list(OUTCOMES.values()),
+    x="rows:Q",
+    y="source:N",
+    color="outcome:N",
+    color_title="Outcome",
+    color_scale=OUTCOME_SCALE,
+    horizontal=True,
+    title="Rows read per source, by outcome",
+    x_title="Rows",
+    y_title="Source",
+    tooltip=[
+        alt.Tooltip("source:N", title="Source"),
+        alt.Tooltip("outcome:N", title="Outcome"),
+        alt.Tooltip("rows:Q", title="Rows", format=","),
+        alt.Tooltip("files:Q", title="Files"),
+    ],
 )
 grid(
     per_source.sort("source"),
-    {
-        "source": "Source",
-        "files": "Files",
-        "rows_loaded": "Loaded",
-        "rows_duplicate": "Duplicates",
-        "rows_rejected": "Rejected",
-    },
+    {"source": "Source", "files": "Files", **OUTCOME_COLUMNS},
     container=right,
     column_config=COUNTS,
 )
@@ -111,7 +109,7 @@ if vendors.height:
         },
     )
     if unmatched:
-        ids = Identities.from_frame(data.query("known_identifiers"))
+        ids = data.identities()
         reveal = auth.reveal_toggle(
             "Show vendor names (add them to identities/)",
             key="health_reveal_principals",
@@ -143,9 +141,7 @@ grid(
         "policy_digest": "Policy digest",
         "exports": "Exports",
         "files": "Files",
-        "rows_loaded": "Loaded",
-        "rows_duplicate": "Duplicates",
-        "rows_rejected": "Rejected",
+        **OUTCOME_COLUMNS,
     },
     column_config=COUNTS,
 )
@@ -168,9 +164,7 @@ grid(
         "size_bytes": "Bytes",
         "run_id": "Run",
         "rows_read": "Read",
-        "rows_loaded": "Loaded",
-        "rows_duplicate": "Duplicates",
-        "rows_rejected": "Rejected",
+        **OUTCOME_COLUMNS,
         "newest_event_at": "Newest event (UTC)",
         "file_id": "SHA-256",
     },
@@ -182,7 +176,7 @@ if reasons.height == 0:
     st.success("No row was rejected: every row read met the data contract.")
 else:
     show_table(
-        reasons.with_columns(pl.col("first_path").str.extract(r"([^/]+/[^/]+)$")),
+        reasons.with_columns(as_exported("first_path")),
         {
             "source": "Source",
             "field": "Field",
@@ -201,12 +195,12 @@ else:
         what=f"raw text of {sample.height} rejected rows",
         help="Ids, IP and e-mail addresses in the raw text are masked unless an investigator reveals them.",
     )
-    raw_ids = Identities.from_frame(data.query("known_identifiers"), reveal=raw_reveal)
+    raw_ids = data.identities(reveal=raw_reveal)
     sample = raw_ids.column(sample, "raw", "raw")
     total = int(reasons["rows_rejected"].sum())
     st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")
     show_table(
-        sample.with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$")),
+        sample.with_columns(as_exported("path")),
         {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
         max_static=20,
     )

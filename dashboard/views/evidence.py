@@ -17,7 +17,6 @@ from compliance.reports import (
     record_of_processing,
     record_of_processing_frame,
 )
-from compliance.spreadsheet import safe_csv
 from dashboard import auth, data
 from dashboard.format import Identities, current_filters, grid, md_escape, plural
 
@@ -32,7 +31,7 @@ st.caption(
 )
 db = data.database()
 results = data.controls(f.as_of)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 stem = f"findings-{f.as_of}"
 
 st.subheader("Evidence package for an auditor")
@@ -114,12 +113,8 @@ st.caption(
 )
 sections = data.query("policy_sections")
 posture = posture_by_section(results.summary, dict(sections.select("section_id", "title").iter_rows()))
-auth.download_button(
-    "Download the posture by policy section (CSV)",
-    safe_csv(posture),
-    file_name=f"posture-{f.as_of}.csv",
-    mime="text/csv",
-    key="download_posture",
+auth.csv_download(
+    "Download the posture by policy section (CSV)", posture, file_name=f"posture-{f.as_of}.csv", key="download_posture"
 )
 
 st.subheader("Record of processing activities (GDPR Art. 30)")
@@ -162,13 +157,7 @@ if box.open:
             st.markdown(f"- {measure}")
 left, right = st.columns(2)
 with left:
-    auth.download_button(
-        "Download the record (CSV)",
-        safe_csv(ropa),
-        file_name="record-of-processing.csv",
-        mime="text/csv",
-        key="download_ropa_csv",
-    )
+    auth.csv_download("Download the record (CSV)", ropa, file_name="record-of-processing.csv", key="download_ropa_csv")
 with right:
     auth.download_button(
         "Download the record (JSON)",
@@ -198,12 +187,8 @@ grid(
     },
     key="processor_record_table",
 )
-auth.download_button(
-    "Download the processor record (CSV)",
-    safe_csv(processor),
-    file_name="processor-record.csv",
-    mime="text/csv",
-    key="download_processor_record",
+auth.csv_download(
+    "Download the processor record (CSV)", processor, file_name="processor-record.csv", key="download_processor_record"
 )
 
 st.subheader("Data subject request metrics (CCPA regulations §7102)")
@@ -237,10 +222,6 @@ else:
         },
         key="dsr_metrics_table",
     )
-    auth.download_button(
-        "Download the metrics (CSV)",
-        safe_csv(metrics),
-        file_name=f"dsr-metrics-{year}.csv",
-        mime="text/csv",
-        key="download_dsr_metrics",
+    auth.csv_download(
+        "Download the metrics (CSV)", metrics, file_name=f"dsr-metrics-{year}.csv", key="download_dsr_metrics"
     )

@@ -12,7 +12,6 @@ from compliance.source_staleness import EVENT_SOURCES
 from dashboard import caveats, charts, data
 from dashboard.alarm_history import show_history
 from dashboard.format import (
-    Identities,
     blank_grid,
     current_filters,
     grid,
@@ -57,7 +56,7 @@ posture = (
     .with_columns(pl.col("alarm", "controls_in_alarm", "matching").fill_null(0))
 )
 filtered = open_alarm_count(alarms) != open_alarm_count(results.findings)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 
 evidenced = posture.filter(pl.col("controls") > 0)
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -134,31 +133,22 @@ left, right = st.columns(2)
 with left:
     by_section = alarms.group_by("policy_section", "severity").agg(pl.len().alias("alarms"))
     if by_section.height:
-        charts.show(
-            charts.bar(
-                by_section,
-                x="policy_section:N",
-                y="alarms:Q",
-                color="severity:N",
-                color_title="Severity",
-                color_scale=charts.SEVERITY_SCALE,
-                color_sort=charts.SEVERITY_DOMAIN,
-                sort=list(titles),
-                title="Open alarms by policy section",
-                x_title="Policy section",
-                y_title="Alarms",
-                tooltip=[
-                    alt.Tooltip("policy_section:N", title="Section"),
-                    alt.Tooltip("severity:N", title="Severity"),
-                    alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
-                ],
-            ),
-            charts.count_summary(
-                by_section, by="policy_section", value="alarms", noun="open alarms", by_noun="sections"
-            )
-            + " By severity: "
-            + charts.breakdown(by_section, by="severity", value="alarms", order=charts.SEVERITY_DOMAIN)
-            + ".",
+        charts.show_split_bars(
+            by_section,
+            noun="open alarms",
+            by_noun="sections",
+            x="policy_section:N",
+            y="alarms:Q",
+            **charts.BY_SEVERITY,
+            sort=list(titles),
+            title="Open alarms by policy section",
+            x_title="Policy section",
+            y_title="Alarms",
+            tooltip=[
+                alt.Tooltip("policy_section:N", title="Section"),
+                alt.Tooltip("severity:N", title="Severity"),
+                alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
+            ],
         )
     else:
         st.info("No alarms as of this date under the current filters: every control that ran found nothing wrong.")

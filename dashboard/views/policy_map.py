@@ -12,7 +12,6 @@ from compliance.reports import record_of_processing
 from dashboard import charts, data
 from dashboard.format import (
     CONTROL_ID_LABEL,
-    Identities,
     current_filters,
     grid,
     plural,
@@ -67,15 +66,11 @@ st.caption(
 
 matrix = data.query("datamap_matrix", as_of=f.as_of)
 matrix = matrix.filter(f.category_expr("data_category") & f.values_expr("system_id", f.systems))
-if f.jurisdictions:
-    # A data use applies to the listed jurisdictions; keep rows serving any selected one.
-    matrix = matrix.filter(
-        pl.col("jurisdictions").is_null()
-        | pl.any_horizontal([pl.col("jurisdictions").str.contains(j, literal=True) for j in f.jurisdictions])
-    )
+# A data use applies to the listed jurisdictions (all when none is listed); keep rows serving any selected one.
+matrix = matrix.filter(pl.col("jurisdictions").is_null() | f.mentions_expr("jurisdictions", f.jurisdictions))
 sections = data.query("policy_sections")
 results = data.controls(f.as_of)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 transfers = {a["system"]: "; ".join(a["transfers"]) for a in record_of_processing(data.policy())["activities"]}
 
 

@@ -10,7 +10,6 @@ import streamlit as st
 from compliance.catalog import load_catalog
 from dashboard import charts, data
 from dashboard.format import (
-    Identities,
     blank_grid,
     control_title,
     current_filters,
@@ -33,7 +32,7 @@ st.title("Security & transfers")
 st.caption(f.describe(applies=("period", "jurisdiction", "system", "severity")))
 
 results = data.controls(f.as_of, CONTROLS)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 alarms = f.alarms(results.findings, control_ids=CONTROLS)
 
 
@@ -259,11 +258,9 @@ _problems("disclosure.unapproved_recipient", "Personal data went only to approve
 st.subheader("Incidents against the 72-hour and 30-day clocks")
 gdpr_hours = data.policy().settings.incidents.gdpr_notification_hours
 au_days = data.policy().settings.incidents.au_assessment_days
-incidents = data.query("incident_clocks", as_of=f.as_of).filter(f.period_expr("detected_at"))
-if f.jurisdictions:
-    incidents = incidents.filter(
-        pl.any_horizontal([pl.col("jurisdictions").str.contains(j, literal=True) for j in f.jurisdictions])
-    )
+incidents = data.query("incident_clocks", as_of=f.as_of).filter(
+    f.period_expr("detected_at") & f.mentions_expr("jurisdictions", f.jurisdictions)
+)
 if incidents.height == 0:
     st.info("No incident was detected in the period (or the incidents export was not loaded).")
 else:

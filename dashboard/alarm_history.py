@@ -15,7 +15,7 @@ import streamlit as st
 
 from compliance.history import alarms_over_time, time_to_resolve
 from dashboard import charts
-from dashboard.format import grid, table
+from dashboard.format import grid
 
 
 def alarms_chart(over_time: pl.DataFrame) -> alt.Chart:
@@ -72,16 +72,13 @@ def show_history(db: Path | str) -> None:
             st.info("No alarm in the recorded runs.")
         else:
             grid(
-                table(
-                    ttr,
-                    {
-                        "control_id": "Control",
-                        "resolved": "Resolved",
-                        "median_days": "Median days",
-                        "max_days": "Longest (days)",
-                        "still_open": "Still open",
-                    },
-                ),
-                hide_index=True,
+                ttr,
+                {
+                    "control_id": "Control",
+                    "resolved": "Resolved",
+                    "median_days": "Median days",
+                    "max_days": "Longest (days)",
+                    "still_open": "Still open",
+                },
                 key="time_to_resolve",
             )

@@ -25,11 +25,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import polars as pl
 import streamlit as st
 
 from compliance.access_log import AccessLog, log_path_for, recent_failures
 from compliance.accounts import ROLES, AccountError, allowed, is_loopback, load_accounts, verify_password
 from compliance.paths import DEMO_DB
+from compliance.spreadsheet import safe_csv
 
 AUTH_ENV = "COMPLIANCE_AUTH"  # "required": sign-in even on 127.0.0.1
 DB_ENV = "COMPLIANCE_DB"
@@ -191,6 +193,11 @@ def download_button(
         return payload
 
     return st.download_button(label, data=produce, file_name=file_name, mime=mime, key=key, **button)
+
+
+def csv_download(label: str, frame: pl.DataFrame, *, file_name: str, key: str) -> bool:
+    """`frame` offered as a CSV file (`download_button`), its cells neutralised by `safe_csv`."""
+    return download_button(label, safe_csv(frame), file_name=file_name, mime="text/csv", key=key)
 
 
 def count_rows(payload: bytes | str, mime: str) -> int | None:

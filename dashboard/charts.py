@@ -77,6 +77,13 @@ def categorical(domain: Sequence[str]) -> alt.Scale:
 
 
 SEVERITY_SCALE = state_scale(dict(zip(SEVERITY_DOMAIN, SEVERITY_ROLES, strict=True)))
+# Bars split by severity, as every page draws them: `bar(frame, ..., **BY_SEVERITY)`.
+BY_SEVERITY = {
+    "color": "severity:N",
+    "color_title": "Severity",
+    "color_scale": SEVERITY_SCALE,
+    "color_sort": SEVERITY_DOMAIN,
+}
 STATUS_SCALE = state_scale({"alarm": "bad", "error": "critical", "info": "info", "skip": "neutral", "ok": "good"})
 DSR_STATE_ROLES = {
     "Overdue": "bad",
@@ -437,6 +444,38 @@ def bar(
     return _fit(alt.layer(_unfit(bars), text))
 
 
+SUMMARY_UNITS = {WEEK: "week", "yearmonth": "month", "yearmonthdate": "day"}  # series_summary's unit per time unit
+
+
+def show_split_bars(
+    frame: pl.DataFrame,
+    *,
+    noun: str,
+    by_noun: str = "",
+    top: int = 5,
+    order: Sequence[str] | None = None,
+    container: Any = None,
+    **bar_options: Any,
+) -> None:
+    """`bar(frame, **bar_options)` split by its `color`, shown with the sentence its fields give: the totals per
+    bar (`count_summary`, or `series_summary` on a time axis), then "By <colour title>: " each colour group's
+    total, in `order` (default the bars' `color_sort`)."""
+    category, value = (_field(bar_options[k]) for k in (("y", "x") if bar_options.get("horizontal") else ("x", "y")))
+    time_unit = bar_options.get("time_unit")
+    lead = (
+        series_summary(frame, when=category, value=value, noun=noun, unit=SUMMARY_UNITS[time_unit])
+        if time_unit
+        else count_summary(frame, by=category, value=value, noun=noun, by_noun=by_noun, top=top)
+    )
+    groups = breakdown(
+        frame,
+        by=_field(bar_options["color"]),
+        value=value,
+        order=bar_options.get("color_sort") if order is None else order,
+    )
+    show(bar(frame, **bar_options), f"{lead} By {bar_options['color_title'].lower()}: {groups}.", container)
+
+
 def _text_colour(color: str, scale: alt.Scale, dark_cells: Sequence[str]) -> alt.Color | alt.ColorValue:
     """White text on the cells whose fill is in `dark_cells`, the theme's text colour elsewhere."""
     dark = [d for d, c in zip(scale.domain, scale.range, strict=False) if c in dark_cells] if dark_cells else []
@@ -510,25 +549,6 @@ def heatmap(
     )
     # The words' colour scale is their own (white or dark), not the cells' one.
     return _fit(alt.layer(_unfit(chart), words).resolve_scale(color="independent"))
-
-
-def line(
-    frame: pl.DataFrame,
-    *,
-    x: str,
-    y: str,
-    title: str,
-    x_title: str,
-    y_title: str,
-    tooltip: Tooltip,
-    color: str | None = None,
-    color_title: str = "",
-    height: int = 260,
-) -> alt.Chart:
-    enc = {"x": alt.X(x, title=x_title), "y": alt.Y(y, title=y_title), "tooltip": list(tooltip)}
-    if color:
-        enc["color"] = _color(color, color_title)
-    return _fit(alt.Chart(_guard(frame), title=title, height=height).mark_line(point=True).encode(**enc))
 
 
 def hours_heatmap(frame: pl.DataFrame, *, title: str, value: str, value_title: str, hour: str) -> alt.Chart:

@@ -33,6 +33,7 @@ import streamlit as st
 from compliance.catalog import Catalog, load_catalog
 from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
+from compliance.identities import Identities
 from compliance.queries import Query, load_queries, run_query
 from compliance.reports import control_summary
 from compliance.source_staleness import SourceCoverage
@@ -186,6 +187,11 @@ def query(name: str, **params: Any) -> pl.DataFrame:
     db = database()
     key = tuple(sorted((k, _hashable(v)) for k, v in params.items()))
     return _run(name, q.digest, key, db.path, db.mtime_ns, policy().digest)
+
+
+def identities(reveal: bool = False) -> Identities:
+    """The people the database knows (actors and subjects), pseudonymised on screen unless `reveal`."""
+    return Identities.from_frame(query("known_identifiers"), reveal=reveal)
 
 
 def queries_digest() -> str:

@@ -172,30 +172,46 @@ def _literal_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return filled.with_columns(pl.col(c).map_elements(md_escape, return_dtype=pl.String).fill_null("") for c in text)
 
 
-def grid(frame: Any, container: Any = None, **options: Any) -> Any:
-    """`st.dataframe` (in `container`, default the page) with formula-leading text cells neutralised: the
-    grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a spreadsheet."""
+Columns = Mapping[str, str]  # a table's columns, source name -> readable label, in the order shown
+
+
+def _labelled(frame: Any, columns: Columns | None) -> Any:
+    return frame if columns is None else table(frame, columns)
+
+
+def grid(frame: Any, columns: Columns | None = None, *, container: Any = None, **options: Any) -> Any:
+    """`st.dataframe` (in `container`, default the page) of `frame` (reduced to `columns` and labelled by
+    `table` when given), without the index, as every dashboard table; formula-leading text cells are
+    neutralised: the grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a
+    spreadsheet."""
+    frame = _labelled(frame, columns)
     if isinstance(frame, pl.DataFrame):
         frame = neutralise_frame(_empty_text_cells(frame))
         if CONTROL_ID_LABEL in frame.columns:  # say what the id column is for, in its header tooltip
             config = {CONTROL_ID_LABEL: st.column_config.TextColumn(help=CONTROL_ID_HELP)}
             options["column_config"] = config | dict(options.get("column_config") or {})
-    return (container or st).dataframe(frame, **options)
+    return (container or st).dataframe(frame, **{"hide_index": True, **options})
 
 
-def static_table(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
-    """`st.table` (in `container`, default the page) with every text cell shown as literal text
-    (st.table renders Markdown)."""
-    return (container or st).table(_literal_cells(frame), **options)
+def static_table(frame: pl.DataFrame, columns: Columns | None = None, *, container: Any = None, **options: Any) -> Any:
+    """`st.table` (in `container`, default the page) of `frame` (reduced to `columns` and labelled by `table`
+    when given), without the index, every text cell shown as literal text (st.table renders Markdown)."""
+    return (container or st).table(_literal_cells(_labelled(frame, columns)), **{"hide_index": True, **options})
 
 
-def show_table(shown: pl.DataFrame, max_static: int = 30, **grid_options: Any) -> None:
-    """A readable table: static when short, so long text wraps and reads in full; a scrollable,
-    sortable grid when long."""
+def show_table(shown: pl.DataFrame, columns: Columns | None = None, max_static: int = 30, **grid_options: Any) -> None:
+    """A readable table (of `columns`, when given): static when short, so long text wraps and reads in full;
+    a scrollable, sortable grid when long."""
+    shown = _labelled(shown, columns)
     if shown.height <= max_static:
-        static_table(shown, hide_index=True)
+        static_table(shown)
     else:
-        grid(shown, hide_index=True, **grid_options)
+        grid(shown, **grid_options)
+
+
+def wide_text(label: str) -> dict[str, Any]:
+    """Column config that gives a table's long-text column (a reason, a finding) the most room."""
+    return {label: st.column_config.TextColumn(width="large")}
 
 
 def show_findings(
@@ -206,8 +222,12 @@ def show_findings(
     shown = ids.findings(frame)
     if "evidence" in shown.columns:
         shown = shown.with_columns(pl.col("evidence").list.join(", "))
-    shown = table(shown, columns or PROBLEM_COLUMNS)
-    show_table(shown, max_static, column_config={"Reason": st.column_config.TextColumn(width="large")})
+    show_table(
+        shown,
+        columns or PROBLEM_COLUMNS,
+        max_static,
+        column_config=wide_text("Reason"),
+    )
 
 
 POSTURE_COLORS = {"ALARM": "#fee2e2", "control error": "#ede9fe", "no data": "#f1f5f9", "ok": "#dcfce7"}
@@ -297,6 +317,13 @@ class Filters:
     def values_expr(self, column: str, values: Sequence[str]) -> pl.Expr:
         return pl.col(column).is_in(list(values)) if values else pl.lit(True)
 
+    def mentions_expr(self, column: str, values: Sequence[str]) -> pl.Expr:
+        """True for rows whose text `column` (a list written out, e.g. "EU, UK") names any of `values`; true
+        for every row when none is selected."""
+        if not values:
+            return pl.lit(True)
+        return pl.any_horizontal([pl.col(column).str.contains(v, literal=True) for v in values])
+
     def alarms(
         self, findings: pl.DataFrame, prefixes: Sequence[str] = (), control_ids: Sequence[str] = ()
     ) -> pl.DataFrame:
@@ -346,11 +373,13 @@ def no_none(frame: pl.DataFrame, blank: str = "") -> pl.DataFrame:
 FIGURE_SPACE = "\u2007"  # as wide as a digit: numbers padded with it line up on the right, as in a number column
 
 
-def blank_grid(frame: pl.DataFrame, container: Any = None, **options: Any) -> Any:
-    """`grid` for a frame whose cells may be empty: the grid prints a literal `None` in an empty cell of any
-    type (a pandas Styler's blank display value does not reach it), so a number column with empty cells is
-    shown as text, the numbers padded to one width plus one (they line up, sort in order when not negative,
-    and never start with a spreadsheet formula's '-') and the empty cells blank; text columns' empty cells blank; number columns without gaps stay numbers."""
+def blank_grid(frame: pl.DataFrame, columns: Columns | None = None, *, container: Any = None, **options: Any) -> Any:
+    """`grid` (of `columns`, when given) for a frame whose cells may be empty: the grid prints a literal `None`
+    in an empty cell of any type (a pandas Styler's blank display value does not reach it), so a number column
+    with empty cells is shown as text, the numbers padded to one width plus one (they line up, sort in order
+    when not negative, and never start with a spreadsheet formula's '-') and the empty cells blank; text
+    columns' empty cells blank; number columns without gaps stay numbers."""
+    frame = _labelled(frame, columns)
     gappy = [n for n, d in frame.schema.items() if d.is_numeric() and frame[n].null_count()]
     as_text = [
         pl.col(n)
@@ -360,7 +389,7 @@ def blank_grid(frame: pl.DataFrame, container: Any = None, **options: Any) -> An
         .str.pad_start(_text_width(frame[n]) + 1, FIGURE_SPACE)
         for n in gappy
     ]
-    return grid(no_none(frame.with_columns(as_text)), container, **options)
+    return grid(no_none(frame.with_columns(as_text)), container=container, **options)
 
 
 def _text_width(values: pl.Series) -> int:

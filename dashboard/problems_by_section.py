@@ -19,11 +19,10 @@ from dashboard.format import (
     control_title,
     grid,
     md_escape,
-    no_none,
     page_for,
     plural,
     show_findings,
-    table,
+    wide_text,
 )
 
 SECTION_KEY = "overview_section"  # the section picker (a row click sets it)
@@ -77,18 +76,15 @@ def show_problems_by_section(
         "Click a row, or pick a section below, to see its controls and alarms."
     )
     grid(
-        table(
-            sections,
-            {
-                "policy_section": "Section",
-                "title": "Title",
-                "open_alarms": "Open alarms",
-                "controls_in_alarm": "Controls in alarm",
-                "highest_severity": "Highest severity",
-                "noisiest": "Noisiest control (alarms)",
-            },
-        ).pipe(no_none),
-        hide_index=True,
+        sections,
+        {
+            "policy_section": "Section",
+            "title": "Title",
+            "open_alarms": "Open alarms",
+            "controls_in_alarm": "Controls in alarm",
+            "highest_severity": "Highest severity",
+            "noisiest": "Noisiest control (alarms)",
+        },
         key=TABLE_KEY,
         on_select=_select_row(order),
         selection_mode="single-row",
@@ -118,21 +114,16 @@ def _drill_into(section: str, alarms: pl.DataFrame, results: ControlResults, ids
         f"({top['share_of_section']:.0%}); {plural(per_control.height, 'control')} in alarm."
     )
     grid(
-        table(
-            per_control.with_columns(pl.col("share_of_section") * 100),
-            {
-                "control_id": "Control",
-                "open_alarms": "Open alarms",
-                "share_of_section": "Share of the section",
-                "highest_severity": "Highest severity",
-                "description": "What it checks",
-            },
-        ).pipe(no_none),
-        hide_index=True,
-        column_config={
-            "Share of the section": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100),
-            "What it checks": st.column_config.TextColumn(width="large"),
+        per_control.with_columns(pl.col("share_of_section") * 100),
+        {
+            "control_id": "Control",
+            "open_alarms": "Open alarms",
+            "share_of_section": "Share of the section",
+            "highest_severity": "Highest severity",
+            "description": "What it checks",
         },
+        column_config=wide_text("What it checks")
+        | {"Share of the section": st.column_config.ProgressColumn(format="%.0f%%", min_value=0, max_value=100)},
     )
     for page in dict.fromkeys(page_for(c) for c in per_control["control_id"]):
         mine = [c for c in per_control["control_id"] if page_for(c) == page]

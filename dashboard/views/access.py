@@ -27,7 +27,7 @@ from dashboard.format import (
     show_findings,
     show_table,
     sort_findings,
-    table,
+    wide_text,
 )
 
 ACTION_GROUPS = ["read/search", "export/share", "change", "admin", "sign-in", "failed sign-in"]
@@ -56,7 +56,7 @@ st.title("Access anomalies")
 st.caption(f.describe(applies=("period", "severity")))
 
 results = data.controls(f.as_of, data.control_catalog().ids_on_page("access"))
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 alarms = f.alarms(results.findings, control_ids=data.control_catalog().ids_on_page("access")).with_columns(
     pl.col("resource").map_elements(actor_of, return_dtype=pl.String).alias("actor_id"),
     pl.col("control_id").map_elements(control_title, return_dtype=pl.String).alias("detector"),
@@ -83,28 +83,23 @@ else:
         .group_by("week", "detector")
         .agg(pl.len().alias("alarms"))
     )
-    charts.show(
-        charts.bar(
-            weekly,
-            x="week:T",
-            y="alarms:Q",
-            time_unit=charts.WEEK,
-            color_scale=charts.categorical(sorted(weekly["detector"].unique().to_list())),
-            color="detector:N",
-            color_title="Detector",
-            title="Access alarms per week, by detector",
-            x_title="Week observed",
-            y_title="Alarms",
-            tooltip=[
-                alt.Tooltip("week:T", title="Week of", format=charts.DAY_FORMAT),
-                alt.Tooltip("detector:N", title="Detector"),
-                alt.Tooltip("alarms:Q", title="Alarms"),
-            ],
-        ),
-        charts.series_summary(weekly, when="week", value="alarms", noun="access alarms", unit="week")
-        + " By detector: "
-        + charts.breakdown(weekly, by="detector", value="alarms")
-        + ".",
+    charts.show_split_bars(
+        weekly,
+        noun="access alarms",
+        x="week:T",
+        y="alarms:Q",
+        time_unit=charts.WEEK,
+        color_scale=charts.categorical(sorted(weekly["detector"].unique().to_list())),
+        color="detector:N",
+        color_title="Detector",
+        title="Access alarms per week, by detector",
+        x_title="Week observed",
+        y_title="Alarms",
+        tooltip=[
+            alt.Tooltip("week:T", title="Week of", format=charts.DAY_FORMAT),
+            alt.Tooltip("detector:N", title="Detector"),
+            alt.Tooltip("alarms:Q", title="Alarms"),
+        ],
     )
 
 st.subheader("Flagged actors")
@@ -126,18 +121,16 @@ if flagged.height == 0:
 else:
     shown = ids.column(ids.column(flagged, "reason", "text"), "actor_id", "actor")
     show_table(
-        table(
-            shown,
-            {
-                "actor_id": "Actor",
-                "highest_severity": "Highest severity",
-                "alarms": "Alarms",
-                "detectors": "Detectors",
-                "last_observed": "Last observed (UTC)",
-                "reason": "Most severe reason",
-            },
-        ),
-        column_config={"Most severe reason": st.column_config.TextColumn(width="large")},
+        shown,
+        {
+            "actor_id": "Actor",
+            "highest_severity": "Highest severity",
+            "alarms": "Alarms",
+            "detectors": "Detectors",
+            "last_observed": "Last observed (UTC)",
+            "reason": "Most severe reason",
+        },
+        column_config=wide_text("Most severe reason"),
     )
 other = alarms.filter(pl.col("actor_id").is_null())
 if other.height:
@@ -277,4 +270,4 @@ for i, alarm in enumerate(actor_alarms.iter_rows(named=True)):
             continue
         events = who.column(who.column(events, "actor_id", "actor"), "subject_id", "subject")
         events = who.column(who.column(events, "detail", "text"), "location", "text")
-        grid(table(events, EVENT_COLUMNS), hide_index=True)
+        grid(events, EVENT_COLUMNS)

@@ -10,7 +10,6 @@ import streamlit as st
 
 from compliance.access_log import read_log, review, verify_chain
 from compliance.accounts import AccountError, load_accounts, users_file
-from compliance.spreadsheet import safe_csv
 from dashboard import auth
 from dashboard.format import Identities, blank_grid, current_filters, grid, md_escape, plural, show_findings
 
@@ -66,14 +65,12 @@ blank_grid(  # a page view has no row count: a blank cell, not 'None'
         {"at": "When (UTC)", "user": "User", "method": "Sign-in", "roles": "Roles", "event": "Event"}
         | {"page": "Page", "what": "What", "real_ids": "Real ids", "rows": "Rows", "detail": "Filters / detail"}
     ),
-    hide_index=True,
     key="access_log_table",
 )
-auth.download_button(
+auth.csv_download(
     "Download the access log (CSV)",
-    safe_csv(log.with_columns(pl.col("roles").list.join(";"))),
+    log.with_columns(pl.col("roles").list.join(";")),
     file_name="dashboard-access-log.csv",
-    mime="text/csv",
     key="download_access_log",
 )
 
@@ -96,5 +93,4 @@ if accounts:
                 for a in accounts.values()
             ]
         ),
-        hide_index=True,
     )

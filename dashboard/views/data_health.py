@@ -11,9 +11,11 @@ import polars as pl
 import streamlit as st
 
 from dashboard import auth, charts, data
-from dashboard.format import Identities, current_filters, grid, plural, show_table, table
+from dashboard.format import Identities, current_filters, grid, plural, show_table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
+# The same counts as table columns (per source, per run, per file).
+OUTCOME_COLUMNS = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicates", "rows_rejected": "Rejected"}
 # Row counts with thousands separators (4,239), as in the figures above the tables.
 COUNTS = {
     c: st.column_config.NumberColumn(format="localized") for c in ("Read", "Loaded", "Duplicates", "Rejected", "Bytes")
@@ -22,12 +24,17 @@ OUTCOME_SCALE = charts.state_scale(dict(zip(OUTCOMES.values(), ["good", "neutral
 MAX_REJECTS_SHOWN = 500
 MAX_UNMATCHED_SHOWN = 200
 
+
+def as_exported(path_column: str) -> pl.Expr:
+    """A path as the export names it (source folder and file), not the machine's absolute path."""
+    return pl.col(path_column).str.extract(r"([^/]+/[^/]+)$")
+
+
 f = current_filters()
 st.title("Data health")
 st.caption(f.describe(applies=()) + " This page shows everything the database was loaded with.")
 
-# Paths as the export names them (source folder and file), not the machine's absolute paths.
-files = data.query("load_files").with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$").alias("file"))
+files = data.query("load_files").with_columns(as_exported("path").alias("file"))
 runs = data.query("load_runs_summary")
 reasons = data.query("rejects_by_reason")
 
@@ -51,46 +58,34 @@ rows_by_outcome = (
     .with_columns(pl.col("outcome").replace_strict(OUTCOMES))
     .filter(pl.col("rows") > 0)
 )
-charts.show(
-    charts.bar(
-        rows_by_outcome,
-        grouped=True,
-        color_sort=list(OUTCOMES.values()),
-        x="rows:Q",
-        y="source:N",
-        color="outcome:N",
-        color_title="Outcome",
-        color_scale=OUTCOME_SCALE,
-        horizontal=True,
-        title="Rows read per source, by outcome",
-        x_title="Rows",
-        y_title="Source",
-        tooltip=[
-            alt.Tooltip("source:N", title="Source"),
-            alt.Tooltip("outcome:N", title="Outcome"),
-            alt.Tooltip("rows:Q", title="Rows", format=","),
-            alt.Tooltip("files:Q", title="Files"),
-        ],
-    ),
-    charts.count_summary(rows_by_outcome, by="source", value="rows", noun="rows read", by_noun="sources", top=9)
-    + " By outcome: "
-    + charts.breakdown(rows_by_outcome, by="outcome", value="rows", order=list(OUTCOMES.values()))
-    + ".",
-    left,
+charts.show_split_bars(
+    rows_by_outcome,
+    noun="rows read",
+    by_noun="sources",
+    top=9,
+    container=left,
+    grouped=True,
+    color_sort=list(OUTCOMES.values()),
+    x="rows:Q",
+    y="source:N",
+    color="outcome:N",
+    color_title="Outcome",
+    color_scale=OUTCOME_SCALE,
+    horizontal=True,
+    title="Rows read per source, by outcome",
+    x_title="Rows",
+    y_title="Source",
+    tooltip=[
+        alt.Tooltip("source:N", title="Source"),
+        alt.Tooltip("outcome:N", title="Outcome"),
+        alt.Tooltip("rows:Q", title="Rows", format=","),
+        alt.Tooltip("files:Q", title="Files"),
+    ],
 )
 grid(
+    per_source.sort("source"),
+    {"source": "Source", "files": "Files", **OUTCOME_COLUMNS},
     container=right,
-    frame=table(
-        per_source.sort("source"),
-        {
-            "source": "Source",
-            "files": "Files",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-        },
-    ),
-    hide_index=True,
     column_config=COUNTS,
 )
 
@@ -104,20 +99,17 @@ if vendors.height:
         "so role, status and home-country checks cannot judge them."
     )
     grid(
-        table(
-            vendors,
-            {
-                "log_source": "Vendor log",
-                "events": "Events",
-                "principals": "Principals",
-                "unmatched_principals": "Unmatched principals",
-                "unmatched_events": "Their events",
-            },
-        ),
-        hide_index=True,
+        vendors,
+        {
+            "log_source": "Vendor log",
+            "events": "Events",
+            "principals": "Principals",
+            "unmatched_principals": "Unmatched principals",
+            "unmatched_events": "Their events",
+        },
     )
     if unmatched:
-        ids = Identities.from_frame(data.query("known_identifiers"))
+        ids = data.identities()
         reveal = auth.reveal_toggle(
             "Show vendor names (add them to identities/)",
             key="health_reveal_principals",
@@ -127,37 +119,30 @@ if vendors.height:
         who = Identities(ids.kinds, reveal=reveal)
         listed = data.query("vendor_unmatched_principals", max_rows=MAX_UNMATCHED_SHOWN)
         show_table(
-            table(
-                who.column(listed, "principal", "actor"),
-                {
-                    "log_source": "Vendor log",
-                    "principal": "Principal",
-                    "actor_type": "Type",
-                    "events": "Events",
-                    "first_at": "First (UTC)",
-                    "last_at": "Last (UTC)",
-                },
-            )
+            who.column(listed, "principal", "actor"),
+            {
+                "log_source": "Vendor log",
+                "principal": "Principal",
+                "actor_type": "Type",
+                "events": "Events",
+                "first_at": "First (UTC)",
+                "last_at": "Last (UTC)",
+            },
         )
 
 st.subheader("Load runs")
 grid(
-    table(
-        runs,
-        {
-            "run_id": "Run",
-            "started_at": "Started (UTC)",
-            "finished_at": "Finished (UTC)",
-            "policy_version": "Policy",
-            "policy_digest": "Policy digest",
-            "exports": "Exports",
-            "files": "Files",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-        },
-    ),
-    hide_index=True,
+    runs,
+    {
+        "run_id": "Run",
+        "started_at": "Started (UTC)",
+        "finished_at": "Finished (UTC)",
+        "policy_version": "Policy",
+        "policy_digest": "Policy digest",
+        "exports": "Exports",
+        "files": "Files",
+        **OUTCOME_COLUMNS,
+    },
     column_config=COUNTS,
 )
 
@@ -172,22 +157,17 @@ if only_issues:
     shown = shown.filter((pl.col("rows_duplicate") > 0) | (pl.col("rows_rejected") > 0))
 st.caption(f"{plural(shown.height, 'file')} shown.")
 grid(
-    table(
-        shown,
-        {
-            "source": "Source",
-            "file": "File",
-            "size_bytes": "Bytes",
-            "run_id": "Run",
-            "rows_read": "Read",
-            "rows_loaded": "Loaded",
-            "rows_duplicate": "Duplicates",
-            "rows_rejected": "Rejected",
-            "newest_event_at": "Newest event (UTC)",
-            "file_id": "SHA-256",
-        },
-    ),
-    hide_index=True,
+    shown,
+    {
+        "source": "Source",
+        "file": "File",
+        "size_bytes": "Bytes",
+        "run_id": "Run",
+        "rows_read": "Read",
+        **OUTCOME_COLUMNS,
+        "newest_event_at": "Newest event (UTC)",
+        "file_id": "SHA-256",
+    },
     column_config=COUNTS,
 )
 
@@ -196,18 +176,16 @@ if reasons.height == 0:
     st.success("No row was rejected: every row read met the data contract.")
 else:
     show_table(
-        table(
-            reasons.with_columns(pl.col("first_path").str.extract(r"([^/]+/[^/]+)$")),
-            {
-                "source": "Source",
-                "field": "Field",
-                "reason": "Reason",
-                "rows_rejected": "Rows",
-                "files": "Files",
-                "first_path": "First file",
-                "first_line": "First line",
-            },
-        )
+        reasons.with_columns(as_exported("first_path")),
+        {
+            "source": "Source",
+            "field": "Field",
+            "reason": "Reason",
+            "rows_rejected": "Rows",
+            "files": "Files",
+            "first_path": "First file",
+            "first_line": "First line",
+        },
     )
     sample = data.query("rejects_sample", max_rows=MAX_REJECTS_SHOWN)
     # A rejected row may name people the database does not know: its raw text is masked unless revealed.
@@ -217,14 +195,12 @@ else:
         what=f"raw text of {sample.height} rejected rows",
         help="Ids, IP and e-mail addresses in the raw text are masked unless an investigator reveals them.",
     )
-    raw_ids = Identities.from_frame(data.query("known_identifiers"), reveal=raw_reveal)
+    raw_ids = data.identities(reveal=raw_reveal)
     sample = raw_ids.column(sample, "raw", "raw")
     total = int(reasons["rows_rejected"].sum())
     st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")
     show_table(
-        table(
-            sample.with_columns(pl.col("path").str.extract(r"([^/]+/[^/]+)$")),
-            {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
-        ),
+        sample.with_columns(as_exported("path")),
+        {"source": "Source", "path": "File", "line": "Line", "field": "Field", "reason": "Reason", "raw": "Raw"},
         max_static=20,
     )

@@ -16,12 +16,10 @@ from dashboard.format import (
     current_filters,
     grid,
     md_escape,
-    no_none,
     plural,
     show_findings,
     show_table,
     sort_findings,
-    table,
 )
 
 OPEN_STATES = ["Overdue", "Due soon", "On track", "Awaiting verification", "No deadline rule"]
@@ -34,6 +32,7 @@ TREND_COLUMNS = {
 }
 # The controls this page presents, in the order of its tabs (the catalog gives each control one page).
 DSR_CONTROLS = data.page_controls("dsr")
+BY_STATE = {"color": "state_label:N", "color_title": "State", "color_scale": charts.DSR_STATE_SCALE}  # both charts
 TREND_SCALE = charts.state_scale(
     dict(zip(TREND_COLUMNS.values(), ["good", "bad", "neutral", "info", "warn"], strict=True))
 )
@@ -53,7 +52,7 @@ open_requests = _scope(data.query("dsr_open_by_deadline", as_of=f.as_of)).with_c
 )
 register = _scope(data.query("dsr_register", as_of=f.as_of))
 results = data.controls(f.as_of, DSR_CONTROLS)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 # Control rows carry the request in their resource (dsr:<id>): scope them like the register.
 in_scope = set(register["request_id"].to_list())
 alarms = f.alarms(results.findings, ("dsr.",)).filter(pl.col("resource").str.strip_prefix("dsr:").is_in(in_scope))
@@ -114,14 +113,12 @@ else:
                 dots,
                 x="days_to_deadline:Q",
                 y="jurisdiction:N",
-                color="state_label:N",
-                color_scale=charts.DSR_STATE_SCALE,
+                **BY_STATE,
                 shape_scale=charts.DSR_STATE_SHAPES,
                 rule_at=0,
                 title="Each open request: days left (negative: overdue)",
                 x_title="Days to the effective deadline",
                 y_title="Jurisdiction",
-                color_title="State",
                 tooltip=[
                     alt.Tooltip("request:N", title="Request"),
                     alt.Tooltip("request_type:N", title="Type"),
@@ -136,31 +133,25 @@ else:
             left,
         )
     by_type = open_requests.group_by("request_type", "state_label").len("requests")
-    charts.show(
-        charts.bar(
-            by_type,
-            x="requests:Q",
-            y="request_type:N",
-            color="state_label:N",
-            color_title="State",
-            color_scale=charts.DSR_STATE_SCALE,
-            color_sort=OPEN_STATES,
-            legend_columns=2,
-            horizontal=True,
-            title="Open requests per type",
-            x_title="Open requests",
-            y_title="Request type",
-            tooltip=[
-                alt.Tooltip("request_type:N", title="Type"),
-                alt.Tooltip("state_label:N", title="State"),
-                alt.Tooltip("requests:Q", title="Requests"),
-            ],
-        ),
-        charts.count_summary(by_type, by="request_type", value="requests", noun="open requests", by_noun="types")
-        + " By state: "
-        + charts.breakdown(by_type, by="state_label", value="requests", order=OPEN_STATES)
-        + ".",
-        right,
+    charts.show_split_bars(
+        by_type,
+        noun="open requests",
+        by_noun="types",
+        container=right,
+        x="requests:Q",
+        y="request_type:N",
+        **BY_STATE,
+        color_sort=OPEN_STATES,
+        legend_columns=2,
+        horizontal=True,
+        title="Open requests per type",
+        x_title="Open requests",
+        y_title="Request type",
+        tooltip=[
+            alt.Tooltip("request_type:N", title="Type"),
+            alt.Tooltip("state_label:N", title="State"),
+            alt.Tooltip("requests:Q", title="Requests"),
+        ],
     )
     pivot = (
         open_requests.group_by("jurisdiction", "state_label")
@@ -172,7 +163,6 @@ else:
         .fill_null(0)
         .rename({"jurisdiction": "Jurisdiction"})
         .sort("Jurisdiction"),
-        hide_index=True,
     )
 
 st.subheader("Turnaround")
@@ -217,19 +207,17 @@ summary = by_type.group_by("request_type").agg(
 )
 # Full width and static: every column readable, none cut off at the page's edge.
 show_table(
-    table(
-        summary.sort("requests", descending=True).with_columns(
-            (pl.col("on_time") * 100).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("-") + "%"
-        ),
-        {
-            "request_type": "Type",
-            "requests": "Received",
-            "closed": "Closed",
-            "median": "Median days",
-            "p90": "p90 days (max over jurisdictions)",
-            "on_time": "Closed on time",
-        },
-    ).pipe(no_none),
+    summary.sort("requests", descending=True).with_columns(
+        (pl.col("on_time") * 100).round(0).cast(pl.Int64, strict=False).cast(pl.String).fill_null("-") + "%"
+    ),
+    {
+        "request_type": "Type",
+        "requests": "Received",
+        "closed": "Closed",
+        "median": "Median days",
+        "p90": "p90 days (max over jurisdictions)",
+        "on_time": "Closed on time",
+    },
 )
 
 trend = _scope(data.query("dsr_monthly_trend", as_of=f.as_of), "month")
@@ -241,28 +229,24 @@ if trend.height:
         .with_columns(pl.col("outcome").replace_strict(TREND_COLUMNS))
         .filter(pl.col("requests") > 0)
     )
-    charts.show(
-        charts.bar(
-            monthly,
-            x="month:T",
-            y="requests:Q",
-            time_unit="yearmonth",
-            color="outcome:N",
-            color_title="Outcome",
-            color_scale=TREND_SCALE,
-            title="Requests received per month, by outcome",
-            x_title="Month received",
-            y_title="Requests",
-            tooltip=[
-                alt.Tooltip("month:T", title="Month", format=charts.MONTH_FORMAT),
-                alt.Tooltip("outcome:N", title="Outcome"),
-                alt.Tooltip("requests:Q", title="Requests"),
-            ],
-        ),
-        charts.series_summary(monthly, when="month", value="requests", noun="requests received")
-        + " By outcome: "
-        + charts.breakdown(monthly, by="outcome", value="requests", order=list(TREND_COLUMNS.values()))
-        + ".",
+    charts.show_split_bars(
+        monthly,
+        noun="requests received",
+        order=list(TREND_COLUMNS.values()),
+        x="month:T",
+        y="requests:Q",
+        time_unit="yearmonth",
+        color="outcome:N",
+        color_title="Outcome",
+        color_scale=TREND_SCALE,
+        title="Requests received per month, by outcome",
+        x_title="Month received",
+        y_title="Requests",
+        tooltip=[
+            alt.Tooltip("month:T", title="Month", format=charts.MONTH_FORMAT),
+            alt.Tooltip("outcome:N", title="Outcome"),
+            alt.Tooltip("requests:Q", title="Requests"),
+        ],
     )
 
 st.subheader("Deadlines, extensions, acknowledgements and processing after erasure")
@@ -340,28 +324,25 @@ st.caption(
     "a closed request shows when it closed and how far before or after its deadline. Click a row to explain it."
 )
 blank_grid(
-    table(
-        shown,
-        {
-            # the deadline facts first, so they are on screen without scrolling sideways
-            "request_id": "Request",
-            "state": "State as of",
-            "received_date": "Received",
-            "effective_due_date": "Due",
-            "days_left": "Days left",
-            "closed_date": "Closed",
-            "margin": "Closed vs deadline",
-            "request_type": "Type",
-            "jurisdiction": "Jurisdiction",
-            "subject_id": "Subject",
-            "channel": "Channel",
-            "status": "Status",
-            "extension_status": "Extension",
-            "acknowledged_date": "Acknowledged",
-            "turnaround_days": "Turnaround (days)",
-        },
-    ).pipe(no_none),
-    hide_index=True,
+    shown,
+    {
+        # the deadline facts first, so they are on screen without scrolling sideways
+        "request_id": "Request",
+        "state": "State as of",
+        "received_date": "Received",
+        "effective_due_date": "Due",
+        "days_left": "Days left",
+        "closed_date": "Closed",
+        "margin": "Closed vs deadline",
+        "request_type": "Type",
+        "jurisdiction": "Jurisdiction",
+        "subject_id": "Subject",
+        "channel": "Channel",
+        "status": "Status",
+        "extension_status": "Extension",
+        "acknowledged_date": "Acknowledged",
+        "turnaround_days": "Turnaround (days)",
+    },
     key=TABLE_KEY,
     on_select=explain_row_click(shown["request_id"].to_list()),
     selection_mode="single-row",

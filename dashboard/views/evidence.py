@@ -17,9 +17,8 @@ from compliance.reports import (
     record_of_processing,
     record_of_processing_frame,
 )
-from compliance.spreadsheet import safe_csv
 from dashboard import auth, data
-from dashboard.format import Identities, current_filters, grid, md_escape, plural, table
+from dashboard.format import Identities, current_filters, grid, md_escape, plural
 
 MIME = {"jsonl": "application/x-ndjson", "csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 FORMAT_LABELS = {"csv": "CSV", "parquet": "Parquet", "jsonl": "JSON Lines"}
@@ -32,7 +31,7 @@ st.caption(
 )
 db = data.database()
 results = data.controls(f.as_of)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 stem = f"findings-{f.as_of}"
 
 st.subheader("Evidence package for an auditor")
@@ -114,12 +113,8 @@ st.caption(
 )
 sections = data.query("policy_sections")
 posture = posture_by_section(results.summary, dict(sections.select("section_id", "title").iter_rows()))
-auth.download_button(
-    "Download the posture by policy section (CSV)",
-    safe_csv(posture),
-    file_name=f"posture-{f.as_of}.csv",
-    mime="text/csv",
-    key="download_posture",
+auth.csv_download(
+    "Download the posture by policy section (CSV)", posture, file_name=f"posture-{f.as_of}.csv", key="download_posture"
 )
 
 st.subheader("Record of processing activities (GDPR Art. 30)")
@@ -162,13 +157,7 @@ if box.open:
             st.markdown(f"- {measure}")
 left, right = st.columns(2)
 with left:
-    auth.download_button(
-        "Download the record (CSV)",
-        safe_csv(ropa),
-        file_name="record-of-processing.csv",
-        mime="text/csv",
-        key="download_ropa_csv",
-    )
+    auth.csv_download("Download the record (CSV)", ropa, file_name="record-of-processing.csv", key="download_ropa_csv")
 with right:
     auth.download_button(
         "Download the record (JSON)",
@@ -186,27 +175,20 @@ st.caption(
     f"processed_for_customers: one entry per customer account active on {f.as_of} ({processor.height})."
 )
 grid(
-    table(
-        processor.drop("processor", "processor_contact", "dpo", "security_measures"),
-        {
-            "customer_id": "Customer id",
-            "customer": "Controller (customer)",
-            "customer_country": "Country",
-            "home_region": "Home region",
-            "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
-            "sub_processors": "Sub-processors",
-            "transfers": "Transfers to third countries and safeguards (c)",
-        },
-    ),
-    hide_index=True,
+    processor.drop("processor", "processor_contact", "dpo", "security_measures"),
+    {
+        "customer_id": "Customer id",
+        "customer": "Controller (customer)",
+        "customer_country": "Country",
+        "home_region": "Home region",
+        "categories_of_processing": "Categories of processing (Art. 30(2)(b))",
+        "sub_processors": "Sub-processors",
+        "transfers": "Transfers to third countries and safeguards (c)",
+    },
     key="processor_record_table",
 )
-auth.download_button(
-    "Download the processor record (CSV)",
-    safe_csv(processor),
-    file_name="processor-record.csv",
-    mime="text/csv",
-    key="download_processor_record",
+auth.csv_download(
+    "Download the processor record (CSV)", processor, file_name="processor-record.csv", key="download_processor_record"
 )
 
 st.subheader("Data subject request metrics (CCPA regulations §7102)")
@@ -225,28 +207,21 @@ else:
         + ("; portability requests count as requests to know." if scope == "US-CA" else ".")
     )
     grid(
-        table(
-            metrics,
-            {
-                "year": "Year",
-                "jurisdiction": "Jurisdiction",
-                "label": "Request type",
-                "received": "Received",
-                "complied_in_whole_or_part": "Complied with in whole or in part",
-                "denied": "Denied",
-                "withdrawn": "Withdrawn",
-                "pending": "Still open",
-                "median_days": "Median days",
-                "mean_days": "Mean days",
-            },
-        ),
-        hide_index=True,
+        metrics,
+        {
+            "year": "Year",
+            "jurisdiction": "Jurisdiction",
+            "label": "Request type",
+            "received": "Received",
+            "complied_in_whole_or_part": "Complied with in whole or in part",
+            "denied": "Denied",
+            "withdrawn": "Withdrawn",
+            "pending": "Still open",
+            "median_days": "Median days",
+            "mean_days": "Mean days",
+        },
         key="dsr_metrics_table",
     )
-    auth.download_button(
-        "Download the metrics (CSV)",
-        safe_csv(metrics),
-        file_name=f"dsr-metrics-{year}.csv",
-        mime="text/csv",
-        key="download_dsr_metrics",
+    auth.csv_download(
+        "Download the metrics (CSV)", metrics, file_name=f"dsr-metrics-{year}.csv", key="download_dsr_metrics"
     )

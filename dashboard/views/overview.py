@@ -12,7 +12,6 @@ from compliance.source_staleness import EVENT_SOURCES
 from dashboard import caveats, charts, data
 from dashboard.alarm_history import show_history
 from dashboard.format import (
-    Identities,
     blank_grid,
     current_filters,
     grid,
@@ -57,7 +56,7 @@ posture = (
     .with_columns(pl.col("alarm", "controls_in_alarm", "matching").fill_null(0))
 )
 filtered = open_alarm_count(alarms) != open_alarm_count(results.findings)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 
 evidenced = posture.filter(pl.col("controls") > 0)
 c1, c2, c3, c4, c5 = st.columns(5)
@@ -119,7 +118,6 @@ grid(
             },
         )
     ),
-    hide_index=True,
     key="posture_table",
     column_config={"Title": st.column_config.TextColumn(width="medium")}
     # 52,202 OK rows, not 52202: counts with thousands separators, as in the other tables.
@@ -135,31 +133,22 @@ left, right = st.columns(2)
 with left:
     by_section = alarms.group_by("policy_section", "severity").agg(pl.len().alias("alarms"))
     if by_section.height:
-        charts.show(
-            charts.bar(
-                by_section,
-                x="policy_section:N",
-                y="alarms:Q",
-                color="severity:N",
-                color_title="Severity",
-                color_scale=charts.SEVERITY_SCALE,
-                color_sort=charts.SEVERITY_DOMAIN,
-                sort=list(titles),
-                title="Open alarms by policy section",
-                x_title="Policy section",
-                y_title="Alarms",
-                tooltip=[
-                    alt.Tooltip("policy_section:N", title="Section"),
-                    alt.Tooltip("severity:N", title="Severity"),
-                    alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
-                ],
-            ),
-            charts.count_summary(
-                by_section, by="policy_section", value="alarms", noun="open alarms", by_noun="sections"
-            )
-            + " By severity: "
-            + charts.breakdown(by_section, by="severity", value="alarms", order=charts.SEVERITY_DOMAIN)
-            + ".",
+        charts.show_split_bars(
+            by_section,
+            noun="open alarms",
+            by_noun="sections",
+            x="policy_section:N",
+            y="alarms:Q",
+            **charts.BY_SEVERITY,
+            sort=list(titles),
+            title="Open alarms by policy section",
+            x_title="Policy section",
+            y_title="Alarms",
+            tooltip=[
+                alt.Tooltip("policy_section:N", title="Section"),
+                alt.Tooltip("severity:N", title="Severity"),
+                alt.Tooltip("alarms:Q", title="Alarms", format=charts.COUNT_FORMAT),
+            ],
         )
     else:
         st.info("No alarms as of this date under the current filters: every control that ran found nothing wrong.")
@@ -220,22 +209,19 @@ st.caption(
     "the as-of date means its controls judge stale data."
 )
 blank_grid(
-    table(
-        fresh,
-        {
-            "source": "Source",
-            "time_column": "Dated by",
-            "row_count": "Rows",
-            "oldest_at": "Oldest (UTC)",
-            "newest_at": "Newest (UTC)",
-            "days_behind": "Days behind as-of",
-            "stale": "Stale",
-            "files": "Files",
-            "rows_rejected": "Rows rejected",
-            "last_loaded_at": "Last loaded (UTC)",
-        },
-    ),
-    hide_index=True,
+    fresh,
+    {
+        "source": "Source",
+        "time_column": "Dated by",
+        "row_count": "Rows",
+        "oldest_at": "Oldest (UTC)",
+        "newest_at": "Newest (UTC)",
+        "days_behind": "Days behind as-of",
+        "stale": "Stale",
+        "files": "Files",
+        "rows_rejected": "Rows rejected",
+        "last_loaded_at": "Last loaded (UTC)",
+    },
     column_config={"Rows": st.column_config.NumberColumn(format="localized")},
 )
 
@@ -243,21 +229,18 @@ every_control = st.expander("Every control's result", key="overview_every_contro
 if every_control.open:  # built when opened: a grid nobody opened is not sent
     with every_control:
         blank_grid(
-            table(
-                results.summary,
-                {
-                    "control_id": "Control",
-                    "policy_section": "Section",
-                    "alarm": "Alarms",
-                    "ok": "OK",
-                    "info": "Info",
-                    "skip": "Skipped",
-                    "error": "Errors",
-                    "suppressed": "Waived",
-                    "highest_severity": "Highest severity",
-                    "description": "What it checks",
-                    "note": "Why it proves nothing (skip or error)",
-                },
-            ),
-            hide_index=True,
+            results.summary,
+            {
+                "control_id": "Control",
+                "policy_section": "Section",
+                "alarm": "Alarms",
+                "ok": "OK",
+                "info": "Info",
+                "skip": "Skipped",
+                "error": "Errors",
+                "suppressed": "Waived",
+                "highest_severity": "Highest severity",
+                "description": "What it checks",
+                "note": "Why it proves nothing (skip or error)",
+            },
         )

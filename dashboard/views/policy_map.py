@@ -12,7 +12,6 @@ from compliance.reports import record_of_processing
 from dashboard import charts, data
 from dashboard.format import (
     CONTROL_ID_LABEL,
-    Identities,
     current_filters,
     grid,
     plural,
@@ -38,7 +37,6 @@ def policy_config(section_id: str) -> None:
                     for r in pol.recipients.recipients
                 ]
             ),
-            hide_index=True,
         )
     elif section_id == "8":
         st.markdown("**Deadline rules (dsr_rules.yaml)**: the clocks the requests are judged against")
@@ -54,7 +52,6 @@ def policy_config(section_id: str) -> None:
                     for r in pol.dsr_rules.rules
                 ]
             ),
-            hide_index=True,
         )
     else:
         st.info("No data-map entry or policy setting implements this section (or the filters exclude them).")
@@ -69,15 +66,11 @@ st.caption(
 
 matrix = data.query("datamap_matrix", as_of=f.as_of)
 matrix = matrix.filter(f.category_expr("data_category") & f.values_expr("system_id", f.systems))
-if f.jurisdictions:
-    # A data use applies to the listed jurisdictions; keep rows serving any selected one.
-    matrix = matrix.filter(
-        pl.col("jurisdictions").is_null()
-        | pl.any_horizontal([pl.col("jurisdictions").str.contains(j, literal=True) for j in f.jurisdictions])
-    )
+# A data use applies to the listed jurisdictions (all when none is listed); keep rows serving any selected one.
+matrix = matrix.filter(pl.col("jurisdictions").is_null() | f.mentions_expr("jurisdictions", f.jurisdictions))
 sections = data.query("policy_sections")
 results = data.controls(f.as_of)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 transfers = {a["system"]: "; ".join(a["transfers"]) for a in record_of_processing(data.policy())["activities"]}
 
 
@@ -134,7 +127,6 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
                         section_controls.with_columns(control_result().alias("result")),
                         {"control_id": "Control", "result": "Result as of the date"},
                     ).drop(CONTROL_ID_LABEL, strict=False),  # the id would be cut off here; it is on the Overview
-                    hide_index=True,
                 )
             else:
                 st.caption("No control evidences this section: it is a statement, not a measurable promise.")
@@ -176,22 +168,19 @@ for tab, row in zip(policy_tabs, sections.iter_rows(named=True), strict=True):
             )
             st.markdown(f"**{plural(implemented.height, 'data-map entry', 'data-map entries')} implement it**")
             grid(
-                table(
-                    implemented,
-                    {
-                        "system_id": "System",
-                        "store_id": "Store",
-                        "data_category": "Data category",
-                        "policy_words": "Policy's words",
-                        "uses": "Uses (legal basis)",
-                        "retention": "Retention rule",
-                        "recipients": "Recipients (mechanism)",
-                        "transfers": "Regions and transfer mechanisms",
-                        "observed_events": "Audit events",
-                        "inventory_records": "Records held",
-                    },
-                ),
-                hide_index=True,
+                implemented,
+                {
+                    "system_id": "System",
+                    "store_id": "Store",
+                    "data_category": "Data category",
+                    "policy_words": "Policy's words",
+                    "uses": "Uses (legal basis)",
+                    "retention": "Retention rule",
+                    "recipients": "Recipients (mechanism)",
+                    "transfers": "Regions and transfer mechanisms",
+                    "observed_events": "Audit events",
+                    "inventory_records": "Records held",
+                },
                 height=min(400, 38 + 35 * implemented.height),
             )
 
@@ -265,16 +254,13 @@ if undeclared.height:
         icon=":material/report:",
     )
     grid(
-        table(
-            undeclared.with_columns(pl.col("system_id").fill_null("(unknown)")),
-            {
-                "data_category": "Data category",
-                "system_id": "System",
-                "observed_events": "Audit events",
-                "inventory_records": "Records held",
-            },
-        ),
-        hide_index=True,
+        undeclared.with_columns(pl.col("system_id").fill_null("(unknown)")),
+        {
+            "data_category": "Data category",
+            "system_id": "System",
+            "observed_events": "Audit events",
+            "inventory_records": "Records held",
+        },
     )
 else:
     st.success("Every data category seen in the exports is declared in the data map.")

@@ -11,12 +11,11 @@ from compliance.posture_counts import retention_records_at_issue
 from dashboard import caveats, charts, data
 from dashboard.format import (
     PROBLEM_COLUMNS,
-    Identities,
     blank_grid,
     current_filters,
     show_findings,
     static_table,
-    table,
+    wide_text,
 )
 
 AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
@@ -37,7 +36,7 @@ st.caption(f.describe(applies=("category", "system", "severity")))
 ages = data.query("retention_by_category_age", as_of=f.as_of)
 ages = ages.filter(f.category_expr("data_category") & f.values_expr("system", f.systems))
 results = data.controls(f.as_of, data.page_controls("retention"))
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 records_past = f.alarms(results.findings, ("retention.record_past_retention",))
 parts = records_past["resource"].str.strip_prefix("record:").str.split("/")
 records_past = records_past.with_columns(
@@ -78,20 +77,17 @@ else:
         "request was reported complete while the record was still there. Subject ids are pseudonymised."
     )
     blank_grid(
-        table(
-            ids.column(at_issue, "reason", "text"),
-            {
-                "severity": "Severity",
-                "days_overdue": "Days overdue",
-                "record": "Record",
-                "why": "Why",
-                "due_date": "Due (or erasure claimed)",
-                "reason": "Finding",
-            },
-        ),
-        hide_index=True,
+        ids.column(at_issue, "reason", "text"),
+        {
+            "severity": "Severity",
+            "days_overdue": "Days overdue",
+            "record": "Record",
+            "why": "Why",
+            "due_date": "Due (or erasure claimed)",
+            "reason": "Finding",
+        },
         key="retention_at_issue",
-        column_config={"Finding": st.column_config.TextColumn(width="large")},
+        column_config=wide_text("Finding"),
     )
 
 st.subheader("Records by category and age against the limit")
@@ -112,32 +108,28 @@ else:
         .filter(pl.col("records") > 0)
     )  # fmt: skip
     left, right = st.columns(2)
-    charts.show(
-        charts.bar(
-            by_state,
-            grouped=True,
-            x="records:Q",
-            y="data_category:N",
-            color="state:N",
-            color_title="State",
-            color_scale=STATE_SCALE,
-            color_sort=STATE_ORDER,
-            legend_columns=2,
-            horizontal=True,
-            title="Records per category by retention state",
-            x_title="Records",
-            y_title="Data category",
-            tooltip=[
-                alt.Tooltip("data_category:N", title="Category"),
-                alt.Tooltip("state:N", title="State"),
-                alt.Tooltip("records:Q", title="Records", format=","),
-            ],
-        ),
-        charts.count_summary(by_state, by="data_category", value="records", noun="records", by_noun="categories")
-        + " By state: "
-        + charts.breakdown(by_state, by="state", value="records", order=STATE_ORDER)
-        + ".",
-        left,
+    charts.show_split_bars(
+        by_state,
+        noun="records",
+        by_noun="categories",
+        container=left,
+        grouped=True,
+        x="records:Q",
+        y="data_category:N",
+        color="state:N",
+        color_title="State",
+        color_scale=STATE_SCALE,
+        color_sort=STATE_ORDER,
+        legend_columns=2,
+        horizontal=True,
+        title="Records per category by retention state",
+        x_title="Records",
+        y_title="Data category",
+        tooltip=[
+            alt.Tooltip("data_category:N", title="Category"),
+            alt.Tooltip("state:N", title="State"),
+            alt.Tooltip("records:Q", title="Records", format=","),
+        ],
     )
     age_cells = ages.group_by("data_category", "age_bucket").agg(
         pl.col("records").sum(), pl.col("past_retention").sum()
@@ -192,10 +184,7 @@ else:
             by_store.with_columns(pl.concat_str(["system", "store"], separator="/").alias("where")),
             x="records:Q",
             y="where:N",
-            color="severity:N",
-            color_title="Severity",
-            color_scale=charts.SEVERITY_SCALE,
-            color_sort=charts.SEVERITY_DOMAIN,
+            **charts.BY_SEVERITY,
             horizontal=True,
             title="Records past retention, per system/store",
             x_title="Records past retention",
@@ -252,19 +241,16 @@ else:
         left,
     )
     blank_grid(
+        lag,
+        {
+            "system": "System",
+            "erased": "Erased",
+            "median_lag_days": "Median lag (days)",
+            "p90_lag_days": "p90 lag",
+            "max_lag_days": "Max lag",
+            "beyond_grace": "Beyond grace",
+        },
         container=right,
-        frame=table(
-            lag,
-            {
-                "system": "System",
-                "erased": "Erased",
-                "median_lag_days": "Median lag (days)",
-                "p90_lag_days": "p90 lag",
-                "max_lag_days": "Max lag",
-                "beyond_grace": "Beyond grace",
-            },
-        ),
-        hide_index=True,
     )
 
 st.subheader("Erasure requests not fully carried out")
@@ -285,18 +271,15 @@ else:
         schedule, on="source", how="left"
     )
     static_table(
-        table(
-            shown.with_columns(pl.col("period_days", "grace_days").cast(pl.String).fill_null("")),
-            {
-                "source": "Source",
-                "status": "Status",
-                "severity": "Severity",
-                "period_days": "Limit (days)",
-                "grace_days": "Grace (days)",
-                "reason": "Finding",
-            },
-        ),
-        hide_index=True,
+        shown.with_columns(pl.col("period_days", "grace_days").cast(pl.String).fill_null("")),
+        {
+            "source": "Source",
+            "status": "Status",
+            "severity": "Severity",
+            "period_days": "Limit (days)",
+            "grace_days": "Grace (days)",
+            "reason": "Finding",
+        },
     )
 
 schedule_box = st.expander("The retention schedule (retention.yaml)", key="retention_schedule", on_change="rerun")
@@ -315,5 +298,4 @@ if schedule_box.open:  # built when opened: a grid nobody opened is not sent
                     "basis": "Why",
                 }
             ),
-            hide_index=True,
         )

@@ -10,7 +10,6 @@ import streamlit as st
 from compliance.catalog import load_catalog
 from dashboard import charts, data
 from dashboard.format import (
-    Identities,
     blank_grid,
     control_title,
     current_filters,
@@ -19,7 +18,6 @@ from dashboard.format import (
     plain,
     plural,
     show_findings,
-    table,
 )
 
 CONTROLS = load_catalog().ids_on_page("security")
@@ -34,7 +32,7 @@ st.title("Security & transfers")
 st.caption(f.describe(applies=("period", "jurisdiction", "system", "severity")))
 
 results = data.controls(f.as_of, CONTROLS)
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 alarms = f.alarms(results.findings, control_ids=CONTROLS)
 
 
@@ -149,17 +147,14 @@ mfa = data.query("mfa_coverage")
 left, right = st.columns([2, 3])
 with left:
     grid(
-        table(
-            mfa,
-            {
-                "role": "Role",
-                "requires_mfa": "MFA required",
-                "privileged": "Privileged",
-                "active_accounts": "Active",
-                "active_without_mfa": "Active without MFA",
-            },
-        ),
-        hide_index=True,
+        mfa,
+        {
+            "role": "Role",
+            "requires_mfa": "MFA required",
+            "privileged": "Privileged",
+            "active_accounts": "Active",
+            "active_without_mfa": "Active without MFA",
+        },
     )
 with right:
     _problems("security.mfa_missing", "Every active account in a role that requires MFA has it enabled.")
@@ -243,21 +238,18 @@ if disclosures.height:
         left,
     )
     grid(
+        shown,
+        {
+            "recipient": "Recipient",
+            "approval": "Status",
+            "recipient_name": "Processor",
+            "country": "Country",
+            "mechanism": "Mechanism",
+            "records": "Records",
+            "actors": "Actors",
+            "categories": "Categories",
+        },
         container=right,
-        frame=table(
-            shown,
-            {
-                "recipient": "Recipient",
-                "approval": "Status",
-                "recipient_name": "Processor",
-                "country": "Country",
-                "mechanism": "Mechanism",
-                "records": "Records",
-                "actors": "Actors",
-                "categories": "Categories",
-            },
-        ),
-        hide_index=True,
     )
 else:
     st.info("No share or export to a recipient in the period.")
@@ -266,11 +258,9 @@ _problems("disclosure.unapproved_recipient", "Personal data went only to approve
 st.subheader("Incidents against the 72-hour and 30-day clocks")
 gdpr_hours = data.policy().settings.incidents.gdpr_notification_hours
 au_days = data.policy().settings.incidents.au_assessment_days
-incidents = data.query("incident_clocks", as_of=f.as_of).filter(f.period_expr("detected_at"))
-if f.jurisdictions:
-    incidents = incidents.filter(
-        pl.any_horizontal([pl.col("jurisdictions").str.contains(j, literal=True) for j in f.jurisdictions])
-    )
+incidents = data.query("incident_clocks", as_of=f.as_of).filter(
+    f.period_expr("detected_at") & f.mentions_expr("jurisdictions", f.jurisdictions)
+)
 if incidents.height == 0:
     st.info("No incident was detected in the period (or the incidents export was not loaded).")
 else:
@@ -315,22 +305,19 @@ else:
             col,
         )
     blank_grid(  # an incident outside a clock has no hours or days: a blank cell, not 'None'
-        table(
-            incidents,
-            {
-                "incident_id": "Incident",
-                "detected_at": "Detected (UTC)",
-                "severity": "Severity",
-                "jurisdictions": "Jurisdictions",
-                "personal_data_involved": "Personal data",
-                "regulator_notified_at": "Regulator notified",
-                "gdpr_hours": "Hours to notify",
-                "assessment_completed_at": "Assessed",
-                "au_days": "Days to assess",
-                "status": "Status",
-            },
-        ),
-        hide_index=True,
+        incidents,
+        {
+            "incident_id": "Incident",
+            "detected_at": "Detected (UTC)",
+            "severity": "Severity",
+            "jurisdictions": "Jurisdictions",
+            "personal_data_involved": "Personal data",
+            "regulator_notified_at": "Regulator notified",
+            "gdpr_hours": "Hours to notify",
+            "assessment_completed_at": "Assessed",
+            "au_days": "Days to assess",
+            "status": "Status",
+        },
     )
 _problems("incident.notification_late", "Every incident met its notification and assessment clocks.")
 st.caption(plural(alarms.height, "alarm") + " on this page under the current filters.")

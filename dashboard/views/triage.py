@@ -12,7 +12,7 @@ import streamlit as st
 from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
 from dashboard import auth, data
 from dashboard.alarm_history import show_history
-from dashboard.format import Identities, control_title, current_filters, grid, plural, sort_findings, table
+from dashboard.format import control_title, current_filters, grid, plural, sort_findings, wide_text
 
 STATE_LABELS = {
     "open": "Open",
@@ -42,7 +42,7 @@ try:
 except sqlite3.Error as exc:  # a damaged or unreadable store: say so, never a traceback
     st.error(f"The triage store beside the database cannot be read: {exc}")
     st.stop()
-ids = Identities.from_frame(data.query("known_identifiers"))
+ids = data.identities()
 
 c1, c2, c3, c4 = st.columns(4)
 alarms = findings.filter(pl.col("status") == "alarm")
@@ -63,24 +63,21 @@ else:
     )
     shown = findings.filter(pl.col("triage_state").is_in(wanted)) if wanted else findings
     grid(
-        table(
-            ids.findings(shown).with_columns(pl.col("triage_state").replace_strict(STATE_LABELS, default=None)),
-            {
-                "severity": "Severity",
-                "control_id": "Control",
-                "resource": "Resource",
-                "status": "Status",
-                "triage_state": "Triage state",
-                "reopened": "Reopened",
-                "assignee": "Assignee",
-                "first_seen": "First seen",
-                "last_seen": "Last seen",
-                "reason": "Reason",
-            },
-        ),
-        hide_index=True,
+        ids.findings(shown).with_columns(pl.col("triage_state").replace_strict(STATE_LABELS, default=None)),
+        {
+            "severity": "Severity",
+            "control_id": "Control",
+            "resource": "Resource",
+            "status": "Status",
+            "triage_state": "Triage state",
+            "reopened": "Reopened",
+            "assignee": "Assignee",
+            "first_seen": "First seen",
+            "last_seen": "Last seen",
+            "reason": "Reason",
+        },
         key="triage_table",
-        column_config={"Reason": st.column_config.TextColumn(width="large")},
+        column_config=wide_text("Reason"),
     )
     st.caption(
         "First and last seen: the as-of dates of the recorded runs (ingests and `check --record`) in which the "
@@ -140,17 +137,14 @@ else:
                 st.text("Never triaged: open since it was first found.")
             else:
                 grid(
-                    table(
-                        history.with_columns(pl.col("state").replace_strict(STATE_LABELS, default=None)),
-                        {
-                            "changed_at": "When (UTC)",
-                            "changed_by": "Who",
-                            "state": "State",
-                            "assignee": "Assignee",
-                            "note": "Note",
-                        },
-                    ),
-                    hide_index=True,
+                    history.with_columns(pl.col("state").replace_strict(STATE_LABELS, default=None)),
+                    {
+                        "changed_at": "When (UTC)",
+                        "changed_by": "Who",
+                        "state": "State",
+                        "assignee": "Assignee",
+                        "note": "Note",
+                    },
                     key="triage_history",
                 )
 

@@ -135,6 +135,9 @@ EVIDENCE_PER_DAY = 20
 _SINCE = f"list_last(max(occurred_at, {EVIDENCE_PER_DAY})) as since"
 _COUNTS = "count(*) as events, min(occurred_at) as first_at, max(occurred_at) as last_at"
 _DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'"
+# Each rollup's events are those of the days recomputed; when every day is, the condition is dropped (a semi-join
+# per rollup that would keep every event).
+_ON_DAYS = "e.event_date in (select event_date from _days)"
 
 
 @dataclass(frozen=True)
@@ -174,11 +177,11 @@ _ACTOR_MEASURES = f"""
 # (a denied or failed attempt processed nothing), by the subject's jurisdiction (NULL: unknown) and the region.
 _ROLLUPS = (
     _Rollup(
-        events="""
+        events=f"""
             select e.event_date, c.data_category, e.occurred_at, e.event_id
             from audit_events as e
             cross join unnest(e.categories) as c (data_category)
-            where e.event_date in (select event_date from _days)""",
+            where {_ON_DAYS}""",
         keys=("data_category",),
         days="audit_category_days",
         measures=_COUNTS,
@@ -194,35 +197,35 @@ _ROLLUPS = (
             where e.purpose is not null
               and e.outcome = 'success'
               and e.action in ({_DATA_ACTIONS})
-              and e.event_date in (select event_date from _days)""",
+              and {_ON_DAYS}""",
         keys=("actor_id", "system_id", "purpose"),
         days="audit_purpose_days",
         measures=f"{_COUNTS}, sum(records) as records",
         evidence="audit_purpose_evidence",
     ),
     _Rollup(
-        events="""
+        events=f"""
             select e.event_date, e.subject_jurisdiction as jurisdiction, e.processing_region as region, e.subject_id,
                    e.occurred_at, e.event_id
             from audit_events as e
             where e.subject_id is not null
               and e.processing_region is not null
               and e.outcome = 'success'
-              and e.event_date in (select event_date from _days)""",
+              and {_ON_DAYS}""",
         keys=("jurisdiction", "region"),
         days="audit_transfer_days",
         measures=_COUNTS,
         evidence="audit_transfer_evidence",
     ),
     _Rollup(
-        events="""
+        events=f"""
             select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
                    e.actor_role,
                    e.actor_type = 'service' and e.action = 'export'
                    and coalesce(e.recipient in (select a.alias from ref_recipient_aliases as a), false) as is_backup
             from audit_events as e
             where e.outcome = 'success'
-              and e.event_date in (select event_date from _days)""",
+              and {_ON_DAYS}""",
         keys=("actor_id", "actor_type"),
         days="audit_actor_activity_days",
         measures=_ACTOR_MEASURES,
@@ -318,7 +321,8 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         for rollup in _ROLLUPS:
             # The day's events once, for both tables (and the transfer subjects); each group's counts and
             # evidence threshold in one aggregate, which the days table is then a copy of.
-            con.execute(f"create or replace temp view _events as {rollup.events}").fetchall()
+            events = rollup.events if dates is not None else rollup.events.replace(_ON_DAYS, "true")
+            con.execute(f"create or replace temp view _events as {events}").fetchall()
             keys = ", ".join(("event_date", *rollup.keys))
             if rollup.evidence is None:  # counts only
                 measured = f"select {keys}, {rollup.measures} from _events group by {keys}"

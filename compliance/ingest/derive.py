@@ -153,11 +153,9 @@ class _Rollup:
 # instead of its events): all of them (dormant and terminated accounts), those on personal data, the personal-data
 # actions (`data_*`: queries/models/audit_actor_days.sql, with the role held at the day's last such action), and
 # the reads, searches and exports of personal data (`bulk_*`: access.bulk_export), whose records leave out the
-# backups (a service account's exports to an approved recipient), counted apart, and the personal-data actions on
-# data with a category (`access_*`: access.out_of_role's summary, with the day's distinct roles and actions).
+# backups (a service account's exports to an approved recipient), counted apart.
 _DATA = f"action in ({_DATA_ACTIONS})"
 _BULK = "action in ('export', 'read', 'search') and array_length(categories) > 0"
-_ACCESS = f"{_DATA} and array_length(categories) > 0"
 _ACTOR_MEASURES = f"""
     count(*) as events,
     count(*) filter (where array_length(categories) > 0) as personal_events,
@@ -171,12 +169,7 @@ _ACTOR_MEASURES = f"""
     cast(sum(case when {_BULK} and not is_backup then coalesce(record_count, 1) else 0 end) as bigint) as bulk_records,
     max(occurred_at) filter (where {_BULK}) as bulk_last_at,
     count(*) filter (where {_BULK} and is_backup) as backup_events,
-    cast(sum(case when {_BULK} and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records,
-    count(*) filter (where {_ACCESS}) as access_events,
-    cast(sum(coalesce(record_count, 1)) filter (where {_ACCESS}) as bigint) as access_records,
-    max(occurred_at) filter (where {_ACCESS}) as access_last_at,
-    list_sort(list(distinct actor_role) filter (where {_ACCESS})) as access_roles,
-    list_sort(list(distinct action) filter (where {_ACCESS})) as access_actions"""
+    cast(sum(case when {_BULK} and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
 
 # Categories: every event that carries one (the enrichment lists each once). Purposes: successful data actions
 # that declare one, attributed to the system that recorded them, else the one their resource_type belongs to in

@@ -68,9 +68,7 @@ CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
     last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,
-    bulk_events BIGINT, bulk_records BIGINT, bulk_last_at TIMESTAMP, backup_events BIGINT, backup_records BIGINT,
-    access_events BIGINT, access_records BIGINT, access_last_at TIMESTAMP, access_roles VARCHAR[],
-    access_actions VARCHAR[]
+    bulk_events BIGINT, bulk_records BIGINT, bulk_last_at TIMESTAMP, backup_events BIGINT, backup_records BIGINT
 );
 """
 

@@ -12,10 +12,13 @@
 -- once against the role matrix, then look up only the events of the combinations that fail.
 with data_events as (
     select
+        actor_id,
         -- customer users act under the customer_user role even when the enrichment left it empty
         coalesce(actor_role, case when actor_type = 'customer_user' then 'customer_user' end) as actor_role,
         action,
-        categories
+        categories,
+        coalesce(record_count, 1) as records,
+        occurred_at
     from audit_events
     where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
       and outcome = 'success'
@@ -146,67 +149,17 @@ evidence as (
     group by actor_id, event_date
 ),
 
--- The ok rows' summary, from the actor-day rollup computed at ingest (audit_actor_activity_days: the access_*
--- columns count these same events, with each day's distinct roles and actions).
-actor_days as (
-    select
-        actor_id,
-        actor_type,
-        access_events,
-        access_records,
-        access_last_at,
-        access_roles,
-        access_actions
-    from audit_actor_activity_days
-    where access_events > 0
-      and event_date <= $as_of
-),
-
--- duckdb: unnest() in the select list (Spark: explode) turns each day's lists into rows; a role is named as in
--- data_events, 'unknown' when none is known.
-actor_roles as (
+actor_summary as (
     select
         actor_id,
         -- ordered: without an order the list came out in either order from run to run
-        string_agg(distinct role, ', ' order by role) as roles
-    from (
-        select
-            actor_id,
-            coalesce(actor_role, case when actor_type = 'customer_user' then 'customer_user' end, 'unknown') as role
-        from (select actor_id, actor_type, unnest(access_roles) as actor_role from actor_days) as r
-    ) as named
+        string_agg(distinct coalesce(actor_role, 'unknown'), ', ' order by coalesce(actor_role, 'unknown')) as roles,
+        count(*) as events,
+        sum(records) as records,
+        count(distinct action) as actions,
+        max(occurred_at) as last_at
+    from data_events
     group by actor_id
-),
-
-actor_actions as (
-    select
-        actor_id,
-        count(distinct action) as actions
-    from (select actor_id, unnest(access_actions) as action from actor_days) as a
-    group by actor_id
-),
-
-actor_summary as (
-    select
-        t.actor_id,
-        r.roles,
-        t.events,
-        t.records,
-        n.actions,
-        t.last_at
-    from (
-        select
-            actor_id,
-            sum(access_events) as events,
-            sum(access_records) as records,
-            max(access_last_at) as last_at
-        from actor_days
-        group by actor_id
-    ) as t
-    inner join actor_roles as r
-        on r.actor_id = t.actor_id
-    inner join actor_actions as n
-        on n.actor_id = t.actor_id
 ),
 
 alarms as (

@@ -120,7 +120,7 @@ def _resolved_row(rules: list[RecordRetention], system: str | None, store: str |
             rule.period_days, rule.clock, rule.grace_days, rule.action, rule.basis)  # fmt: skip
 
 
-# --- Daily rollups of audit events that the data-map controls read instead of rescanning audit_events -------------
+# --- Daily rollups of audit events that the data-map and access controls read instead of rescanning audit_events --
 #
 # Each table is keyed by `event_date`, so a control's `event_date <= $as_of` is a filter on it, and rows of one day
 # depend only on that day's events: `derive_event_rollups(con, dates)` deletes and recomputes just those days (a
@@ -135,6 +135,9 @@ EVIDENCE_PER_DAY = 20
 _SINCE = f"list_last(max(occurred_at, {EVIDENCE_PER_DAY})) as since"
 _COUNTS = "count(*) as events, min(occurred_at) as first_at, max(occurred_at) as last_at"
 _DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share'"
+# Each rollup's events are those of the days recomputed; when every day is, the condition is dropped (a semi-join
+# per rollup that would keep every event).
+_ON_DAYS = "e.event_date in (select event_date from _days)"
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,30 @@ class _Rollup:
     keys: tuple[str, ...]  # its group columns besides event_date
     days: str  # table of per-day counts
     measures: str  # the days table's aggregates (named as its columns), after its keys
-    evidence: str  # table of each group-day's newest events
+    evidence: str | None  # table of each group-day's newest events (None: counts only)
 
+
+# Actors: each actor's successful events per UTC day, the state the access controls share (one row per actor-day
+# instead of its events): all of them (dormant and terminated accounts), those on personal data, the personal-data
+# actions (`data_*`: queries/models/audit_actor_days.sql, with the role held at the day's last such action), and
+# the reads, searches and exports of personal data (`bulk_*`: access.bulk_export), whose records leave out the
+# backups (a service account's exports to an approved recipient), counted apart.
+_DATA = f"action in ({_DATA_ACTIONS})"
+_BULK = "action in ('export', 'read', 'search') and array_length(categories) > 0"
+_ACTOR_MEASURES = f"""
+    count(*) as events,
+    count(*) filter (where array_length(categories) > 0) as personal_events,
+    min(occurred_at) as first_at,
+    max(occurred_at) as last_at,
+    count(*) filter (where {_DATA}) as data_events,
+    cast(sum(coalesce(record_count, 1)) filter (where {_DATA}) as bigint) as data_records,
+    arg_max(actor_role, occurred_at) filter (where {_DATA}) as data_role,
+    max(occurred_at) filter (where {_DATA}) as data_last_at,
+    count(*) filter (where {_BULK}) as bulk_events,
+    cast(sum(case when {_BULK} and not is_backup then coalesce(record_count, 1) else 0 end) as bigint) as bulk_records,
+    max(occurred_at) filter (where {_BULK}) as bulk_last_at,
+    count(*) filter (where {_BULK} and is_backup) as backup_events,
+    cast(sum(case when {_BULK} and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
 
 # Categories: every event that carries one (the enrichment lists each once). Purposes: successful data actions
 # that declare one, attributed to the system that recorded them, else the one their resource_type belongs to in
@@ -152,11 +177,11 @@ class _Rollup:
 # (a denied or failed attempt processed nothing), by the subject's jurisdiction (NULL: unknown) and the region.
 _ROLLUPS = (
     _Rollup(
-        events="""
+        events=f"""
             select e.event_date, c.data_category, e.occurred_at, e.event_id
             from audit_events as e
             cross join unnest(e.categories) as c (data_category)
-            where e.event_date in (select event_date from _days)""",
+            where {_ON_DAYS}""",
         keys=("data_category",),
         days="audit_category_days",
         measures=_COUNTS,
@@ -172,28 +197,43 @@ _ROLLUPS = (
             where e.purpose is not null
               and e.outcome = 'success'
               and e.action in ({_DATA_ACTIONS})
-              and e.event_date in (select event_date from _days)""",
+              and {_ON_DAYS}""",
         keys=("actor_id", "system_id", "purpose"),
         days="audit_purpose_days",
         measures=f"{_COUNTS}, sum(records) as records",
         evidence="audit_purpose_evidence",
     ),
     _Rollup(
-        events="""
+        events=f"""
             select e.event_date, e.subject_jurisdiction as jurisdiction, e.processing_region as region, e.subject_id,
                    e.occurred_at, e.event_id
             from audit_events as e
             where e.subject_id is not null
               and e.processing_region is not null
               and e.outcome = 'success'
-              and e.event_date in (select event_date from _days)""",
+              and {_ON_DAYS}""",
         keys=("jurisdiction", "region"),
         days="audit_transfer_days",
         measures=_COUNTS,
         evidence="audit_transfer_evidence",
     ),
+    _Rollup(
+        events=f"""
+            select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
+                   e.actor_role,
+                   e.actor_type = 'service' and e.action = 'export'
+                   and coalesce(e.recipient in (select a.alias from ref_recipient_aliases as a), false) as is_backup
+            from audit_events as e
+            where e.outcome = 'success'
+              and {_ON_DAYS}""",
+        keys=("actor_id", "actor_type"),
+        days="audit_actor_activity_days",
+        measures=_ACTOR_MEASURES,
+        evidence=None,
+    ),
 )
-ROLLUP_TABLES = (*(t for r in _ROLLUPS for t in (r.days, r.evidence)), "audit_transfer_subjects")
+
+ROLLUP_TABLES = (*(t for r in _ROLLUPS for t in (r.days, r.evidence) if t), "audit_transfer_subjects")
 
 
 def _joined(table: str, keys: tuple[str, ...], alias: str) -> str:
@@ -276,13 +316,18 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             if dates:  # (executemany refuses an empty list; no day changed: nothing to recompute)
                 con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
             for rollup in _ROLLUPS:
-                for table in (rollup.days, rollup.evidence):
+                for table in filter(None, (rollup.days, rollup.evidence)):
                     con.execute(f"delete from {table} where event_date in (select event_date from _days)").fetchall()
         for rollup in _ROLLUPS:
             # The day's events once, for both tables (and the transfer subjects); each group's counts and
             # evidence threshold in one aggregate, which the days table is then a copy of.
-            con.execute(f"create or replace temp view _events as {rollup.events}").fetchall()
+            events = rollup.events if dates is not None else rollup.events.replace(_ON_DAYS, "true")
+            con.execute(f"create or replace temp view _events as {events}").fetchall()
             keys = ", ".join(("event_date", *rollup.keys))
+            if rollup.evidence is None:  # counts only
+                measured = f"select {keys}, {rollup.measures} from _events group by {keys}"
+                con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
+                continue
             con.execute(
                 f"""create or replace temp table _groups as
                     select {keys}, {rollup.measures}, {_SINCE} from _events group by {keys}"""

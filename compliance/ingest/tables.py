@@ -65,6 +65,11 @@ CREATE TABLE IF NOT EXISTS audit_transfer_evidence (
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
 );
+CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
+    event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
+    last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,
+    bulk_events BIGINT, bulk_records BIGINT, bulk_last_at TIMESTAMP, backup_events BIGINT, backup_records BIGINT
+);
 """
 
 BOOKKEEPING_DDL = """

@@ -10,25 +10,26 @@
 
 -- Exports by a service principal to an approved recipient (backups) are not counted; everything else is.
 --
--- Coarse to fine: events are summed per actor and block of max(window, 1 day). A window spans at most two
--- adjacent blocks, so only blocks whose sum with a neighbour exceeds the threshold can hold a window that does;
--- the exact sliding windows run over the events of those few blocks only.
+-- Coarse to fine: records are summed per actor and block of whole UTC days, as few as hold a window (one day for a
+-- window of up to a day), from the actor-day rollup computed at ingest (audit_actor_activity_days, whose bulk_*
+-- columns count these reads, searches and exports, backups apart). A window spans at most two adjacent blocks, so
+-- only blocks whose sum with a neighbour exceeds the threshold can hold a window that does; the exact sliding
+-- windows run over the events of those few blocks' days only.
 --
--- duckdb: epoch() (Spark: unix_timestamp) turns times into seconds, so blocks are plain divisions and the
--- sliding window a numeric range. Used here and in hot_events; nothing else is DuckDB-specific.
-with personal_events as (
+-- duckdb: epoch() (Spark: unix_timestamp) turns dates and times into seconds, so blocks are plain divisions and
+-- the sliding window a numeric range. Used here and in hot_events; nothing else is DuckDB-specific.
+with actor_days as (
     select
         actor_id,
-        occurred_at,
-        floor(epoch(occurred_at) / (60 * greatest($bulk_export_window_minutes, 1440))) as block,
-        coalesce(record_count, 1) as records,
-        actor_type = 'service'
-        and action = 'export'
-        and coalesce(recipient in (select a.alias from ref_recipient_aliases as a), false) as is_approved_backup
-    from audit_events
-    where action in ('export', 'read', 'search')
-      and outcome = 'success'
-      and array_length(categories) > 0
+        event_date,
+        floor(epoch(event_date) / (86400 * ceil(greatest($bulk_export_window_minutes, 1440) / 1440.0))) as block,
+        bulk_records,
+        bulk_events,
+        bulk_last_at,
+        backup_events,
+        backup_records
+    from audit_actor_activity_days
+    where bulk_events > 0
       and event_date <= $as_of
 ),
 
@@ -36,27 +37,13 @@ blocks as (
     select
         actor_id,
         block,
-        sum(case when is_approved_backup then 0 else records end) as records,
-        count(*) as all_events,
-        max(occurred_at) as last_at
-    from personal_events
+        sum(bulk_records) as records,
+        sum(bulk_events) as all_events,
+        sum(backup_events) as backup_events,
+        sum(backup_records) as backup_records,
+        max(bulk_last_at) as last_at
+    from actor_days
     group by actor_id, block
-),
-
--- The backups left out, per service account (a narrow filter: service exports only).
-backups as (
-    select
-        actor_id,
-        count(*) as backup_events,
-        sum(coalesce(record_count, 1)) as backup_records
-    from audit_events
-    where actor_type = 'service'
-      and action = 'export'
-      and outcome = 'success'
-      and array_length(categories) > 0
-      and event_date <= $as_of
-      and recipient in (select a.alias from ref_recipient_aliases as a)
-    group by actor_id
 ),
 
 block_pairs as (
@@ -85,7 +72,17 @@ hot_blocks as (
     where with_previous > $bulk_export_max_records
 ),
 
--- Exact sliding windows over the hot blocks' counted events (a window ending at an event covers the window's
+hot_days as (
+    select
+        d.actor_id,
+        d.event_date
+    from actor_days as d
+    inner join hot_blocks as h
+        on h.actor_id = d.actor_id
+        and h.block = d.block
+),
+
+-- Exact sliding windows over the hot days' counted events (a window ending at an event covers the window's
 -- length before it, bounds included).
 hot_events as (
     select
@@ -111,18 +108,17 @@ hot_events as (
             epoch(x.occurred_at) as at_s,
             coalesce(x.record_count, 1) as records
         from audit_events as x
-        inner join hot_blocks as h
-            on h.actor_id = x.actor_id
-            and h.block = floor(epoch(x.occurred_at) / (60 * greatest($bulk_export_window_minutes, 1440)))
         where x.action in ('export', 'read', 'search')
           and x.outcome = 'success'
           and array_length(x.categories) > 0
-          and x.event_date <= $as_of
           and not (
               x.actor_type = 'service'
               and x.action = 'export'
               and coalesce(x.recipient in (select a.alias from ref_recipient_aliases as a), false)
           )
+          -- the hot dates alone first: a cheap filter on one column that drops nearly every event
+          and x.event_date in (select h.event_date from hot_days as h)
+          and (x.actor_id, x.event_date) in (select h.actor_id, h.event_date from hot_days as h)
     ) as e
 ),
 
@@ -191,17 +187,15 @@ evidence as (
 
 actor_summary as (
     select
-        b.actor_id,
-        sum(b.all_events) - coalesce(max(k.backup_events), 0) as events,
-        sum(b.records) as records,
-        max(b.records) as busiest_block,
-        coalesce(max(k.backup_records), 0) as backup_records,
-        coalesce(max(k.backup_events), 0) as backup_events,
-        max(b.last_at) as last_at
-    from blocks as b
-    left join backups as k
-        on k.actor_id = b.actor_id
-    group by b.actor_id
+        actor_id,
+        sum(all_events) - sum(backup_events) as events,
+        sum(records) as records,
+        max(records) as busiest_block,
+        sum(backup_records) as backup_records,
+        sum(backup_events) as backup_events,
+        max(last_at) as last_at
+    from blocks
+    group by actor_id
 ),
 
 alarms as (
@@ -242,7 +236,7 @@ oks as (
         || '; the busiest '
         || case
             when $bulk_export_window_minutes <= 1440 then 'UTC day'
-            else cast($bulk_export_window_minutes as varchar) || '-minute block'
+            else cast(cast(ceil($bulk_export_window_minutes / 1440.0) as integer) as varchar) || '-day block'
         end
         || ' held ' || cast(a.busiest_block as varchar) || ' and no '
         || cast($bulk_export_window_minutes as varchar) || '-minute window exceeded '

@@ -8,8 +8,9 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- Gaps are measured between the UTC dates of successive successful events, on actor-days (one aggregation
--- pass; the window then runs over tens of thousands of rows, not over events).
+-- Gaps are measured between the UTC dates of successive successful events, on actor-days (the actor-day rollup
+-- computed at ingest, audit_actor_activity_days; the window then runs over tens of thousands of rows, not over
+-- events).
 with accounts as (
     select
         actor_id,
@@ -21,17 +22,16 @@ with accounts as (
 
 active_days as (
     select
-        e.actor_id,
-        e.event_date,
-        count(*) as events,
-        sum(case when array_length(e.categories) > 0 then 1 else 0 end) as personal_events,
-        min(e.occurred_at) as first_at
-    from audit_events as e
+        d.actor_id,
+        d.event_date,
+        sum(d.events) as events,
+        sum(d.personal_events) as personal_events,
+        min(d.first_at) as first_at
+    from audit_actor_activity_days as d
     inner join accounts as a
-        on a.actor_id = e.actor_id
-    where e.outcome = 'success'
-      and e.event_date <= $as_of
-    group by e.actor_id, e.event_date
+        on a.actor_id = d.actor_id
+    where d.event_date <= $as_of
+    group by d.actor_id, d.event_date
 ),
 
 gaps as (
@@ -59,6 +59,8 @@ ranked_events as (
         row_number() over (partition by e.actor_id, e.event_date order by e.occurred_at, e.event_id) as rn
     from audit_events as e
     where e.outcome = 'success'
+      -- the reactivation dates alone first: a cheap filter on one column that drops nearly every event
+      and e.event_date in (select r.event_date from reactivations as r)
       and (e.actor_id, e.event_date) in (select r.actor_id, r.event_date from reactivations as r)
 ),
 

@@ -21,43 +21,49 @@ with leavers as (
        or status = 'terminated'
 ),
 
-leaver_events as (
+-- Their successful activity per UTC day (the actor-day rollup computed at ingest, audit_actor_activity_days).
+leaver_days as (
     select
-        e.actor_id,
-        e.event_id,
-        e.occurred_at,
-        e.event_date,
-        l.end_date,
-        e.event_date > l.end_date as is_after_end,
-        array_length(e.categories) > 0 as is_personal
-    from audit_events as e
+        d.actor_id,
+        d.event_date,
+        d.events,
+        d.personal_events,
+        d.first_at,
+        d.last_at,
+        d.event_date > l.end_date as is_after_end
+    from audit_actor_activity_days as d
     inner join leavers as l
-        on l.actor_id = e.actor_id
-    where e.outcome = 'success'
-      and e.event_date <= $as_of
+        on l.actor_id = d.actor_id
+    where d.event_date <= $as_of
 ),
 
 activity as (
     select
         actor_id,
-        max(case when not coalesce(is_after_end, false) then occurred_at end) as last_before_at,
-        sum(case when is_after_end then 1 else 0 end) as events_after,
-        sum(case when is_after_end and is_personal then 1 else 0 end) as personal_after,
+        max(case when not coalesce(is_after_end, false) then last_at end) as last_before_at,
+        sum(case when is_after_end then events else 0 end) as events_after,
+        sum(case when is_after_end then personal_events else 0 end) as personal_after,
         count(distinct case when is_after_end then event_date end) as days_after,
-        min(case when is_after_end then occurred_at end) as first_after_at,
-        max(case when is_after_end then occurred_at end) as last_after_at,
-        max(occurred_at) as last_at
-    from leaver_events
+        min(case when is_after_end then first_at end) as first_after_at,
+        max(case when is_after_end then last_at end) as last_after_at,
+        max(last_at) as last_at
+    from leaver_days
     group by actor_id
 ),
 
+-- Evidence: the events after the end date, read only for the leavers that have some.
 ranked_after as (
     select
-        actor_id,
-        event_id,
-        row_number() over (partition by actor_id order by occurred_at, event_id) as rn
-    from leaver_events
-    where is_after_end
+        e.actor_id,
+        e.event_id,
+        row_number() over (partition by e.actor_id order by e.occurred_at, e.event_id) as rn
+    from audit_events as e
+    inner join leavers as l
+        on l.actor_id = e.actor_id
+    where e.outcome = 'success'
+      and e.event_date <= $as_of
+      and e.event_date > l.end_date
+      and e.actor_id in (select a.actor_id from activity as a where a.events_after > 0)
 ),
 
 evidence as (

@@ -397,9 +397,12 @@ class _Loader:
         """Insert the new files' records; True when a file failed (then nothing of this call was kept)."""
         if not new:
             return False
-        jsonl = [f for f in new if file_kind(f.path) == "jsonl"]
-        groups = [jsonl] if jsonl else []
-        groups += [[f] for f in new if file_kind(f.path) != "jsonl"]
+        # The fast read of the clean JSON Lines files; beside it, each file with a broken line (`broken_lines`)
+        # is read carefully, on its own cursor: a one-file numbered read runs on one core, which the fast
+        # read would otherwise leave idle once it ends.
+        fast = [f for f in new if file_kind(f.path) == "jsonl" and not f.broken_lines]
+        groups = [fast] if fast else []
+        groups += [[f] for f in new if file_kind(f.path) != "jsonl" or f.broken_lines]
         with ThreadPoolExecutor(max_workers=self.threads) as pool:
             errors = [e for e in pool.map(lambda g: self._load_group(source, groups[g]), range(len(groups))) if e]
         fatal = [e for e in errors if isinstance(e, IngestError)]
@@ -429,7 +432,7 @@ class _Loader:
         """Insert one group of files on its own cursor; the error (naming an unreadable file), if any."""
         cur = self.con.cursor()  # its own temp tables: a cursor does not see another's
         try:
-            if file_kind(group[0].path) == "jsonl":
+            if file_kind(group[0].path) == "jsonl" and not group[0].broken_lines:
                 careful = self._load_jsonl_fast(cur, source, group)
                 return self._insert_group(cur, source, careful) if careful else None
             return self._insert_group(cur, source, group)
@@ -447,14 +450,13 @@ class _Loader:
         """The fast read of JSON Lines files (text as text, no per-line error handling: `stage(careful=False)`),
         in one parallel multi-file scan; returns the files that need a careful read instead.
 
-        Clean files (the normal case) are read once, at full speed. A file with a line that cannot be a JSON
-        object (`broken_lines`, seen while it was hashed, e.g. a line cut short) is read carefully from the
-        start. Any other line that is not a JSON object, or that gives a contract field twice, stops the fast
+        Clean files (the normal case) are read once, at full speed (`_load_new` reads a file with a line that
+        cannot be a JSON object, `broken_lines`, seen while it was hashed, e.g. a line cut short, carefully
+        from the start). Any other line that is not a JSON object, or that gives a contract field twice, stops the fast
         read (DuckDB names the file): that file is read carefully and the fast read is tried again without it.
         A file with a text value starting `{` or `[` (an object where text is wanted, or a string that looks
         like one) is read again carefully."""
-        broken = [f for f in group if f.broken_lines]
-        fast, careful = self._fast_read(cur, source, [f for f in group if not f.broken_lines])
+        fast, careful = self._fast_read(cur, source, group)
         marked = [r[0] for r in cur.execute(
             f"select distinct source_file_id from {source.table} where source_file_id in (select unnest($ids))",
             {"ids": [f.file_id + "#suspect" for f in fast]},
@@ -465,7 +467,7 @@ class _Loader:
                 f"delete from {source.table} where source_file_id in (select unnest($ids))",
                 {"ids": [f.file_id + tag for f in suspect for tag in ("", "#rejected", "#suspect")]},
             ).fetchall()
-        return broken + careful + suspect
+        return careful + suspect
 
     def _fast_read(
         self, cur: duckdb.DuckDBPyConnection, source: Source, files: list[FileResult]

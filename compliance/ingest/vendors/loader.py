@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from compliance.config.bundle import Policy
 from compliance.ingest import enrich
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
@@ -24,6 +23,7 @@ from compliance.ingest.vendors.core import FILE_ERRORS, Adapter, exact_path, map
 from compliance.schema import AUDIT, Source
 
 if TYPE_CHECKING:
+    from compliance.config.bundle import Policy
     from compliance.ingest.load import FileResult, _Loader
 
 ADAPTERS: tuple[Adapter, ...] = (

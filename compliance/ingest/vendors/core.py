@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,11 @@ FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.Conversi
 # so the events of many files map in one statement and each keeps its file and line.
 LINE_SPAN = 1 << 40
 
+# A line that is not blank: one character that `trim` would keep (it strips the Unicode space separators, Zs,
+# and nothing else, not even tabs). A regular expression finds it at the line's first character; `trim(raw) <> ''`
+# copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
+NOT_BLANK = r"[^\p{Zs}]"
+
 _LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
 
 
@@ -225,7 +231,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
                                filename=true, store_rejects=true, rejects_table='_vline_rejects',
                                rejects_scan='_vline_scans')
                       with ordinality)
-           where raw is not null and trim(raw) <> ''""",
+           where raw is not null and regexp_matches(raw, {sql_string(NOT_BLANK)})""",
         {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
     for k, skipped in _skipped_lines(con, chosen).items():
@@ -324,6 +330,14 @@ def _add_salvaged(
             ).fetchall()
 
 
+def may_name(keys: tuple[str, ...]) -> str:
+    """A regular expression that finds every JSON text holding one of `keys` as a key, and a few more: the key
+    in quotes, any case (`json_transform` matches keys ignoring case), or an escape (`\\u0052ecords` is `Records`).
+    A text it does not find cannot hold the keys, and is not parsed for them: a parse costs as much as the
+    mapping's own extraction, a regular expression a tenth of it."""
+    return "(?i)" + "|".join(f'"{re.escape(k)}"' for k in keys) + r"|\\"
+
+
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
 
 
@@ -341,7 +355,12 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
     fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
     envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
-    with_env = f", json_transform(doc, {sql_string(spec)}) as env" if adapter.envelopes else ""
+    with_env = (
+        f", case when regexp_matches(doc, {sql_string(may_name(adapter.envelopes))})"
+        f" then json_transform(doc, {sql_string(spec)}) end as env"
+        if adapter.envelopes
+        else ""
+    )
     few = con.execute("select count(*) < $rows from _vlines", {"rows": ROW_GROUP_ROWS}).fetchall()[0][0]
     con.execute("drop table if exists _vunwrapped").fetchall()
     con.execute(

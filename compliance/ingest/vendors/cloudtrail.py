@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from compliance.ingest.readers import sql_string
 from compliance.ingest.vendors.core import Adapter, extract, may_name, objects_read
 
 FIELDS = {
@@ -46,7 +45,7 @@ with unwrapped as (
     -- EventBridge wraps the record: {{"detail-type": "AWS API Call via CloudTrail", "detail": {{...}}}}
     -- (only an event whose text may name the key is parsed for it)
     select line, elem,
-           case when regexp_matches(ev, {sql_string(may_name(("detail-type",)))}) then
+           case when {may_name(("detail-type",), "ev")} then
                 case when json_extract_string(ev, '$."detail-type"') like '%CloudTrail%'
                      then json_extract(ev, '$.detail') else ev end
            else ev end as ev

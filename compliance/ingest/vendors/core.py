@@ -114,8 +114,15 @@ def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str
     the plain paths' lists from the column `keys` (`plain_keys_sql`), one parse per `[*]` path."""
     plain = [p for p in paths if "[*]" not in p]
     out = [(f"{keys}[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
-    out += [(f"json_keys({source}, {sql_string(p)})", _shown_path(p), True) for p in paths if "[*]" in p]
+    out += [(_wildcard_keys(source, p), _shown_path(p), True) for p in paths if "[*]" in p]
     return out
+
+
+def _wildcard_keys(source: str, path: str) -> str:
+    """The key lists of the objects at a `[*]` path, parsed only from a text that may name the array's key
+    (`target` for `$.target[*]`): no array there gives the empty list, as `json_keys` does."""
+    key = path.partition("[*]")[0].rsplit(".", 1)[-1].split("[")[0].strip('"')
+    return f"case when {may_name((key,), source)} then json_keys({source}, {sql_string(path)}) else []::varchar[][] end"
 
 
 def repeated_sql(values: str) -> str:

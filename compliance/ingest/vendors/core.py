@@ -99,11 +99,28 @@ def _shown_path(path: str) -> str:
     return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
 
 
-def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
-    """The key lists of the objects at the plain (not `[*]`) `paths` of the JSON column `source`, in one
-    parse (DuckDB takes no wildcard in a list of paths): computed once per event as a column, since the
-    reason below reads each list several times and DuckDB would parse the event again for each."""
+# A `[*]` path's first elements are read with the plain paths (one parse for all); only an event whose array
+# holds more than this many (the element after them exists) is parsed again for the whole array.
+FIRST_ELEMENTS = 4
+
+
+def _plain_paths(paths: tuple[str, ...]) -> list[str]:
+    """The paths read in one `json_keys` call: the plain ones, then for each `[*]` path ending there its
+    first `FIRST_ELEMENTS` elements and the one after them (present only when the array is longer)."""
     plain = [p for p in paths if "[*]" not in p]
+    for p in paths:
+        head, _, tail = p.partition("[*]")
+        if head != p and not tail:
+            plain += [f"{head}[{i}]" for i in range(FIRST_ELEMENTS + 1)]
+    return plain
+
+
+def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """The key lists of the objects at the plain (not `[*]`) `paths` of the JSON column `source` and at the
+    first elements of the `[*]` ones, in one parse (DuckDB takes no wildcard in a list of paths): computed
+    once per event as a column, since the reason below reads each list several times and DuckDB would
+    parse the event again for each."""
+    plain = _plain_paths(paths)
     if not plain:
         return "cast(null as varchar[][])"
     return f"json_keys({source}, [{', '.join(sql_string(p) for p in plain)}])"
@@ -111,10 +128,21 @@ def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
 
 def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool]]:
     """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
-    the plain paths' lists from the column `keys` (`plain_keys_sql`), one parse per `[*]` path."""
-    plain = [p for p in paths if "[*]" not in p]
-    out = [(f"{keys}[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
-    out += [(_wildcard_keys(source, p), _shown_path(p), True) for p in paths if "[*]" in p]
+    the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]` path's from there too when
+    its array is short (a missing element is an empty list, as a non-object element is: neither repeats a
+    key, and the elements keep their positions), else from one parse of the whole array."""
+    plain = _plain_paths(paths)
+    at = {p: i for i, p in enumerate(plain, start=1)}
+    out = [(f"{keys}[{at[p]}]", _shown_path(p), False) for p in paths if "[*]" not in p]
+    for p in paths:
+        head, _, tail = p.partition("[*]")
+        if head == p:
+            continue
+        whole = _wildcard_keys(source, p)
+        if not tail:
+            first = ", ".join(f"coalesce({keys}[{at[f'{head}[{i}]']}], [])" for i in range(FIRST_ELEMENTS))
+            whole = f"case when {keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null then [{first}] else {whole} end"
+        out.append((whole, _shown_path(p), True))
     return out
 
 

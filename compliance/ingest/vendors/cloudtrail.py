@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from compliance.ingest.vendors.core import Adapter, extract, objects_read
+from compliance.ingest.vendors.core import Adapter, extract, may_name, objects_read
 
 FIELDS = {
     "event_id": "$.eventID",
@@ -43,9 +43,12 @@ OBJECT_DELETES = "'DeleteObject', 'DeleteObjects'"
 MAPPING_SQL = f"""
 with unwrapped as (
     -- EventBridge wraps the record: {{"detail-type": "AWS API Call via CloudTrail", "detail": {{...}}}}
+    -- (only an event whose text may name the key is parsed for it)
     select line, elem,
-           case when json_extract_string(ev, '$."detail-type"') like '%CloudTrail%'
-                then json_extract(ev, '$.detail') else ev end as ev
+           case when {may_name(("detail-type",), "ev")} then
+                case when json_extract_string(ev, '$."detail-type"') like '%CloudTrail%'
+                     then json_extract(ev, '$.detail') else ev end
+           else ev end as ev
     from _vevents
 ),
 f as (select line, elem, ev, {extract(FIELDS)} from unwrapped),

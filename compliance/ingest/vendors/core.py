@@ -99,11 +99,28 @@ def _shown_path(path: str) -> str:
     return path.removeprefix("$").removeprefix(".") + ("." if path != "$" else "")
 
 
-def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
-    """The key lists of the objects at the plain (not `[*]`) `paths` of the JSON column `source`, in one
-    parse (DuckDB takes no wildcard in a list of paths): computed once per event as a column, since the
-    reason below reads each list several times and DuckDB would parse the event again for each."""
+# A `[*]` path's first elements are read with the plain paths (one parse for all); only an event whose array
+# holds more than this many (the element after them exists) is parsed again for the whole array.
+FIRST_ELEMENTS = 4
+
+
+def _plain_paths(paths: tuple[str, ...]) -> list[str]:
+    """The paths read in one `json_keys` call: the plain ones, then for each `[*]` path ending there its
+    first `FIRST_ELEMENTS` elements and the one after them (present only when the array is longer)."""
     plain = [p for p in paths if "[*]" not in p]
+    for p in paths:
+        head, _, tail = p.partition("[*]")
+        if head != p and not tail:
+            plain += [f"{head}[{i}]" for i in range(FIRST_ELEMENTS + 1)]
+    return plain
+
+
+def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
+    """The key lists of the objects at the plain (not `[*]`) `paths` of the JSON column `source` and at the
+    first elements of the `[*]` ones, in one parse (DuckDB takes no wildcard in a list of paths): computed
+    once per event as a column, since the reason below reads each list several times and DuckDB would
+    parse the event again for each."""
+    plain = _plain_paths(paths)
     if not plain:
         return "cast(null as varchar[][])"
     return f"json_keys({source}, [{', '.join(sql_string(p) for p in plain)}])"
@@ -111,11 +128,29 @@ def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
 
 def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool]]:
     """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
-    the plain paths' lists from the column `keys` (`plain_keys_sql`), one parse per `[*]` path."""
-    plain = [p for p in paths if "[*]" not in p]
-    out = [(f"{keys}[{i}]", _shown_path(p), False) for i, p in enumerate(plain, start=1)]
-    out += [(f"json_keys({source}, {sql_string(p)})", _shown_path(p), True) for p in paths if "[*]" in p]
+    the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]` path's from there too when
+    its array is short (a missing element is an empty list, as a non-object element is: neither repeats a
+    key, and the elements keep their positions), else from one parse of the whole array."""
+    plain = _plain_paths(paths)
+    at = {p: i for i, p in enumerate(plain, start=1)}
+    out = [(f"{keys}[{at[p]}]", _shown_path(p), False) for p in paths if "[*]" not in p]
+    for p in paths:
+        head, _, tail = p.partition("[*]")
+        if head == p:
+            continue
+        whole = _wildcard_keys(source, p)
+        if not tail:
+            first = ", ".join(f"coalesce({keys}[{at[f'{head}[{i}]']}], [])" for i in range(FIRST_ELEMENTS))
+            whole = f"case when {keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null then [{first}] else {whole} end"
+        out.append((whole, _shown_path(p), True))
     return out
+
+
+def _wildcard_keys(source: str, path: str) -> str:
+    """The key lists of the objects at a `[*]` path, parsed only from a text that may name the array's key
+    (`target` for `$.target[*]`): no array there gives the empty list, as `json_keys` does."""
+    key = path.partition("[*]")[0].rsplit(".", 1)[-1].split("[")[0].strip('"')
+    return f"case when {may_name((key,), source)} then json_keys({source}, {sql_string(path)}) else []::varchar[][] end"
 
 
 def repeated_sql(values: str) -> str:
@@ -155,6 +190,11 @@ FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.Conversi
 # `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
 # so the events of many files map in one statement and each keeps its file and line.
 LINE_SPAN = 1 << 40
+
+# A line that is not blank: one character that `trim` would keep (it strips the Unicode space separators, Zs,
+# and nothing else, not even tabs). A regular expression finds it at the line's first character; `trim(raw) <> ''`
+# copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
+NOT_BLANK = r"[^\p{Zs}]"
 
 _LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
 
@@ -212,22 +252,30 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged."""
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
     chosen = [paths[i] for i in indexes]
-    # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row.
-    numbered = "ordinality - min(ordinality) over (partition by filename) + 1" if len(chosen) > 1 else "ordinality"
+    # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     con.execute(
         f"""insert into _vlines
-           select fidx, line, doc, case when doc is null then raw end, null::varchar
-           from (select $indexes[list_position($names, filename)] as fidx,
-                        {numbered} as line,
-                        raw, try_cast(raw as json) as doc
-                 from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                               escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
-                               filename=true, store_rejects=true, rejects_table='_vline_rejects',
-                               rejects_scan='_vline_scans')
-                      with ordinality)
-           where raw is not null and trim(raw) <> ''""",
+           select fidx, line, doc, case when doc is null and not blank then raw end, case when blank then '' end
+           from (select *, case when not blank then try_cast(raw as json) end as doc
+                 from (select $indexes[list_position($names, filename)] as fidx, ordinality as line, raw,
+                              raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
+                       from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
+                                     escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
+                                     filename=true, store_rejects=true, rejects_table='_vline_rejects',
+                                     rejects_scan='_vline_scans')
+                            with ordinality))""",
         {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
+    if len(chosen) > 1:
+        # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
+        # here, on the narrow table: a window over the scan carried every line's text through a sort.
+        con.execute(
+            """update _vlines set line = _vlines.line - f.first + 1
+               from (select fidx, min(line) as first from _vlines where list_contains($indexes, fidx) group by fidx) f
+               where _vlines.fidx = f.fidx""",
+            {"indexes": indexes},
+        ).fetchall()
+    con.execute("delete from _vlines where problem = ''").fetchall()
     for k, skipped in _skipped_lines(con, chosen).items():
         i = indexes[k]
         _renumber_after(con, i, sorted(skipped))
@@ -324,6 +372,15 @@ def _add_salvaged(
             ).fetchall()
 
 
+def may_name(keys: tuple[str, ...], column: str) -> str:
+    """SQL true for every JSON text in `column` holding one of `keys` as a key, and for a few more: the key's
+    text, or any escape (`\\u0052ecords` is `Records`). A text it is false for cannot hold the keys and is not
+    parsed for them. DuckDB's `contains` finds a word starting with a rare character at a quarter of the cost
+    of a parse (a regular expression with alternatives costs three parses, a needle starting with `"` one)."""
+    return " or ".join([f"contains({column}, '\\')", *(f"contains({column}, {sql_string(k)})" for k in keys)])
+
+
+ARRAY_START = r"^\s*\["  # a JSON text that is an array (valid JSON: `[` is its first non-blank character)
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
 
 
@@ -341,14 +398,32 @@ def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
     fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
     envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
-    with_env = f", json_transform(doc, {sql_string(spec)}) as env" if adapter.envelopes else ""
-    few = con.execute("select count(*) < $rows from _vlines", {"rows": ROW_GROUP_ROWS}).fetchall()[0][0]
+    with_env = (
+        f", case when {may_name(adapter.envelopes, 'doc')} then json_transform(doc, {sql_string(spec)}) end as env"
+        if adapter.envelopes
+        else ""
+    )
     con.execute("drop table if exists _vunwrapped").fetchall()
+    # Most files hold one event per line: when no line may be an array or an envelope, the lines are the events.
+    wrapping = f"regexp_matches(doc, {sql_string(ARRAY_START)})"
+    wrapping += f" or {may_name(adapter.envelopes, 'doc')}" if adapter.envelopes else ""
+    few, wrapped = con.execute(
+        f"""select count(*) < $rows, count(*) filter (where {wrapping})
+            from _vlines where doc is not null""",
+        {"rows": ROW_GROUP_ROWS},
+    ).fetchall()[0]
+    if not wrapped:
+        con.execute(
+            f"""create or replace temp view _vevents as
+                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, 0::bigint as elem, doc as ev
+                from _vlines where doc is not null"""
+        ).fetchall()
+        return
     con.execute(
         f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
             with parsed as (
                 select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
-                       regexp_matches(cast(doc as varchar), '^\\s*\\[') as is_array
+                       regexp_matches(doc, {sql_string(ARRAY_START)}) as is_array
                        {with_env}
                 from _vlines where doc is not null
             ),

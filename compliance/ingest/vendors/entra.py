@@ -43,11 +43,15 @@ ROLE_GRANTS = "'Add member to role', 'Add eligible member to role', 'Add member 
 ROLE_REVOKES = "'Remove member from role', 'Remove eligible member from role', 'Remove member from group', 'Remove app role assignment from user', 'Remove owner from group'"
 
 MAPPING_SQL = f"""
-with unwrapped as (
+with outer_fields as (
+    -- One parse of the record for both: `properties` as JSON text (an object's starts with a brace), `category`.
+    select line, elem, ev, json_extract(ev, ['$.properties', '$.category']) as pc from _vevents
+),
+unwrapped as (
     select line, elem, ev,
-        case when json_type(ev, '$.properties') = 'OBJECT' then json_extract(ev, '$.properties') else ev end as e,
-        json_extract_string(ev, '$.category') as category
-    from _vevents
+        case when starts_with(pc[1], '{{') then pc[1] else ev end as e,
+        json_extract_string(pc[2], '$') as category
+    from outer_fields
 ),
 f as (select line, elem, ev, category, {extract(FIELDS, "e")} from unwrapped),
 t as (

@@ -329,8 +329,7 @@ class _Loader:
     def _hashed(self, paths: list[Path]) -> list[tuple[FileStat | None, str | FileReadError, int]]:
         """(stat, SHA-256 or why the file cannot be read, broken lines) of each file: started by
         `start_hashing` (contract sources), else hashed now (vendor folders)."""
-        if not all(p in self.hashes for p in paths):
-            self.start_hashing(paths)
+        self.start_hashing([p for p in paths if p not in self.hashes])
         return [self.hashes[p].result() for p in paths]
 
     def _params(self, sql: str, params: dict[str, object]) -> dict[str, object]:

@@ -55,9 +55,9 @@ with listed as (
 ),
 activities as (
     select line, elem, ev, coalesce(json_type(events_value) = 'ARRAY', false) as is_api,
-        case when json_type(events_value) = 'ARRAY' and json_array_length(events_value) = 1 then json_keys(ev) end
-            as one_event_keys,
-        case when json_type(events_value) = 'ARRAY' and json_array_length(events_value) > 0
+        -- duckdb: is_api, an alias of this select list, is read by the columns after it.
+        case when is_api and json_array_length(events_value) = 1 then json_keys(ev) end as one_event_keys,
+        case when is_api and json_array_length(events_value) > 0
              then json_extract(events_value, '$[*]')
              when json_extract_string(ev, '$.name') is not null then [ev]
              else [null::json] end as events

@@ -1,7 +1,7 @@
 -- name: datamap_matrix
 -- requires: audit
 -- description: The data map as a matrix, one row per policy section x system/store x data category x data use x legal basis, with the policy's words, jurisdictions, retention rule, recipients (with transfer mechanism) approved for the category, and what the exports show up to $as_of; plus one row per category observed but not declared (declared = false).
--- params: as_of DATE
+-- params: as_of DATE, retention_legal_hold_exempts BOOLEAN
 -- returns: policy_section VARCHAR, system_id VARCHAR, store_id VARCHAR, data_category VARCHAR,
 --          category_policy_item VARCHAR, data_use VARCHAR, use_policy_item VARCHAR, legal_basis VARCHAR,
 --          jurisdictions VARCHAR, retention_period_days BIGINT, retention_clock VARCHAR, retention_action VARCHAR,
@@ -39,18 +39,20 @@ uses as (
     group by system_id, data_use, legal_basis
 ),
 
--- The governing retention rule, as retention.record_past_retention takes it for a record of that store:
--- resolved once at ingest for every data-map entry (retention_rules_resolved: store 3 > system 2 >
--- category 1, then the nearest covering category).
-retention as (
+-- Each data-map entry's governing retention rule and the inventory records created by $as_of, as
+-- retention_schedule_by_store shows them (retention_entries_as_of: the rule resolved once at ingest, store 3 >
+-- system 2 > category 1, then the nearest covering category; also one row per key the inventory holds that the
+-- data map lacks).
+entry_retention as (
     select
         system as system_id,
         store as store_id,
         data_category,
         period_days,
         clock,
-        action
-    from retention_rules_resolved
+        action,
+        records
+    from retention_entries_as_of
 ),
 
 -- The system's recipients that are approved for this category, with their transfer mechanism.
@@ -139,17 +141,6 @@ use_events as (
     group by u.system_id, u.data_use, ec.data_category
 ),
 
-inventory as (
-    select
-        system as system_id,
-        store as store_id,
-        data_category,
-        count(*) as records
-    from inventory_records
-    where cast(created_at as date) <= $as_of
-    group by system, store, data_category
-),
-
 declared_rows as (
     select
         s.policy_section,
@@ -168,10 +159,10 @@ declared_rows as (
         true as declared,
         coalesce(sce.events, 0) as observed_events,
         coalesce(ue.events, 0) as observed_events_for_use,
-        coalesce(inv.records, 0) as inventory_records
+        coalesce(r.records, 0) as inventory_records
     from entry_sections as s
     left join uses as u on u.system_id = s.system_id
-    left join retention as r
+    left join entry_retention as r
         on r.system_id = s.system_id
         and r.store_id = s.store_id
         and r.data_category = s.data_category
@@ -194,10 +185,6 @@ declared_rows as (
         on ue.system_id = s.system_id
         and ue.data_use = u.data_use
         and ue.data_category = s.data_category
-    left join inventory as inv
-        on inv.system_id = s.system_id
-        and inv.store_id = s.store_id
-        and inv.data_category = s.data_category
 ),
 
 -- Observed but undeclared, as datamap.undeclared_category judges it (declared_data_categories: no data-map
@@ -215,7 +202,8 @@ observed as (
         data_category,
         cast(0 as bigint) as events,
         records
-    from inventory
+    from entry_retention
+    where records > 0
 ),
 
 undeclared_rows as (

@@ -13,6 +13,8 @@ AUDIT_ACTIONS = (
     "login", "login_failed", "logout", "mfa_challenge", "read", "search", "export", "create",
     "update", "delete", "deidentify", "share", "role_grant", "role_revoke", "config_change",
 )  # fmt: skip
+# Who acts: audit events and directory accounts name the same kinds of actor.
+ACTOR_TYPES = ("employee", "contractor", "service", "customer_user")
 DATA_ACTIONS = ("read", "search", "export", "create", "update", "delete", "deidentify", "share")
 JURISDICTIONS = ("EU", "UK", "AU", "US-CA", "US-VA", "US-CO", "US-CT", "US-TX", "US-OTHER")
 REQUEST_TYPES = (
@@ -81,7 +83,7 @@ AUDIT = Source(
         _c("event_id", required=True),
         _c("occurred_at", "TIMESTAMP", required=True),
         _c("actor_id", required=True),
-        _c("actor_type", required=True, enum=("employee", "contractor", "service", "customer_user")),
+        _c("actor_type", required=True, enum=ACTOR_TYPES),
         _c("system"),
         _c("action", required=True, enum=AUDIT_ACTIONS),
         _c("outcome", required=True, enum=("success", "failure", "denied")),
@@ -215,7 +217,7 @@ DIRECTORY = Source(
     key=("actor_id",),
     columns=(
         _c("actor_id", required=True),
-        _c("actor_type", required=True, enum=("employee", "contractor", "service", "customer_user")),
+        _c("actor_type", required=True, enum=ACTOR_TYPES),
         _c("role", required=True),
         _c("department"),
         _c("status", required=True, enum=("active", "suspended", "terminated")),

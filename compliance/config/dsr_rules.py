@@ -32,18 +32,19 @@ ClockStart = Literal["received", "verified"]
 Unit = Literal["calendar_days", "business_days", "calendar_months"]
 
 
-def _known(kind: str, known: tuple[str, ...]) -> AfterValidator:
-    # Own message rather than Literal's, so the file's reader sees "unknown jurisdiction".
-    def check(value: str) -> str:
-        if value not in known:
-            raise PydanticCustomError(
-                "unknown_value",
-                "unknown {kind} '{value}'; expected one of: {known}",
-                {"kind": kind, "value": value, "known": ", ".join(known)},
-            )
-        return value
+def _must_be_known(kind: str, value: str, known: tuple[str, ...]) -> str:
+    # Own message rather than Literal's, so the file's reader sees "unknown jurisdiction" and the valid values.
+    if value not in known:
+        raise PydanticCustomError(
+            "unknown_value",
+            "unknown {kind} '{value}'; expected one of: {known}",
+            {"kind": kind, "value": value, "known": ", ".join(known)},
+        )
+    return value
 
-    return AfterValidator(check)
+
+def _known(kind: str, known: tuple[str, ...]) -> AfterValidator:
+    return AfterValidator(lambda value: _must_be_known(kind, value, known))
 
 
 JurisdictionCode = Annotated[str, _known("jurisdiction", JURISDICTIONS)]
@@ -61,6 +62,14 @@ def _count(value: int, minimum: int) -> int:
             {"minimum": minimum, "value": value},
         )
     return value
+
+
+def _at_least(minimum: int) -> AfterValidator:
+    return AfterValidator(lambda value: _count(value, minimum))
+
+
+Count = Annotated[int, _at_least(0)]  # a number of days or units that may be 0
+PositiveCount = Annotated[int, _at_least(1)]
 
 
 @lru_cache(maxsize=1)
@@ -132,14 +141,7 @@ class Calendar(StrictModel):
         country = info.data.get("country")
         if value is None or country is None:
             return value
-        known = _holiday_countries()[country]
-        if value not in known:
-            raise PydanticCustomError(
-                "unknown_subdivision",
-                "unknown holidays subdivision '{value}' of {country}; expected one of: {known}",
-                {"value": value, "country": country, "known": ", ".join(known)},
-            )
-        return value
+        return _must_be_known(f"holidays subdivision of {country}", value, _holiday_countries()[country])
 
     @field_validator("timezone")
     @classmethod
@@ -190,26 +192,11 @@ class Rule(StrictModel):
     law: str = Field(min_length=1)
     jurisdictions: tuple[JurisdictionCode, ...] = Field(min_length=1)
     request_types: tuple[RequestTypeCode, ...] = Field(min_length=1)
-    period: int
+    period: PositiveCount
     unit: Unit
-    extension: int = 0
+    extension: Count = 0
     roll_to_next_working_day: bool = False
-    ack_business_days: int | None = None
-
-    @field_validator("period")
-    @classmethod
-    def _period_valid(cls, value: int) -> int:
-        return _count(value, 1)
-
-    @field_validator("extension")
-    @classmethod
-    def _extension_valid(cls, value: int) -> int:
-        return _count(value, 0)
-
-    @field_validator("ack_business_days")
-    @classmethod
-    def _ack_valid(cls, value: int | None) -> int | None:
-        return None if value is None else _count(value, 1)
+    ack_business_days: PositiveCount | None = None
 
 
 class DsrRules(StrictModel):
@@ -219,14 +206,9 @@ class DsrRules(StrictModel):
     of receipt (and so turnaround) is computed for every request.
     """
 
-    due_soon_days: int = 7
+    due_soon_days: Count = 7
     jurisdictions: dict[JurisdictionCode, JurisdictionConfig]
     rules: tuple[Rule, ...]
-
-    @field_validator("due_soon_days")
-    @classmethod
-    def _due_soon_valid(cls, value: int) -> int:
-        return _count(value, 0)
 
     @field_validator("jurisdictions")
     @classmethod

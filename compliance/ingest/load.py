@@ -65,6 +65,7 @@ from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, SOURCES_BY_
 
 if TYPE_CHECKING:
     from compliance.config.bundle import Policy
+    from compliance.stored_findings import LoadChanges
 
 EVENT_SOURCES = (AUDIT, USAGE, DIAGNOSTIC, INVENTORY)  # tables that carry enrichment
 REFERENCE_FOLDERS = {"directory", "tenants", "subjects", "dsr", "identities"}  # what enrichment is computed from
@@ -1046,14 +1047,186 @@ def ingest(
                 exports, db_path, prepared, progress, memory_limit, threads, before_publish, findings,
                 findings_progress, window or TimeWindow(),
             )  # fmt: skip
-    except OSError as exc:
+    except (OSError, duckdb.Error) as exc:
         if is_disk_full(exc):
             raise IngestError(f"the disk holding {db_path} is full: free space and run the ingest again") from None
         raise
-    except duckdb.Error as exc:
-        if is_disk_full(exc):
-            raise IngestError(f"the disk holding {db_path} is full: free space and run the ingest again") from None
-        raise
+
+
+@dataclass
+class _Ticker:
+    """The load's progress callback over every file of the call, the sources' and the vendor folders' alike."""
+
+    progress: Progress | None
+    total: int
+    done: int = 0
+
+    def __call__(self, folder: str, path: Path) -> None:
+        if self.progress:
+            self.progress(folder, path, self.done, self.total)
+        self.done += 1
+
+    def finish(self) -> None:
+        if self.progress:
+            self.progress("", None, self.total, self.total)
+
+
+def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None, threads: int | None) -> None:
+    # GLOBAL: the parallel loaders' cursors start from global settings, not from this connection's.
+    con.execute("set global TimeZone = 'UTC'").fetchall()
+    con.execute("set enable_progress_bar = false").fetchall()  # the CLI draws its own
+    if memory_limit:
+        try:
+            con.execute("set memory_limit = $limit", {"limit": memory_limit}).fetchall()
+        except duckdb.Error:
+            raise IngestError(f"--memory-limit {memory_limit!r} is not a size like 4GB or 512MB") from None
+    if threads:
+        con.execute(f"set threads = {int(threads)}").fetchall()
+
+
+def _load_sources(
+    con: duckdb.DuckDBPyConnection, loader: _Loader, files: dict[str, list[Path]], tick: _Ticker
+) -> tuple[list[FileResult], set[str]]:
+    """Every source's files, reference sources first (schema.SOURCES order): the files' results and the
+    folders that loaded rows."""
+    loaded: list[FileResult] = []
+    touched: set[str] = set()
+    lookups_built = False
+    for source in SOURCES:
+        if source.folder not in REFERENCE_FOLDERS and not lookups_built:
+            enrich.build_lookups(con)  # enriched sources join these lookups as they load
+            lookups_built = True
+        try:
+            results = loader.load_files(source, files[source.folder], lambda path, f=source.folder: tick(f, path))
+            loader.finish_source(source, results)
+        finally:
+            loader.cleanup()  # repaired copies of CSV files, if any
+        loader.deduplicate(source, results)
+        loader.write_manifest(source, results)
+        loader.log_failed(source, results)
+        loaded.extend(results)
+        if any(r.status == "loaded" for r in results):
+            touched.add(source.folder)
+    return loaded, touched
+
+
+def _load_all(
+    con: duckdb.DuckDBPyConnection,
+    loader: _Loader,
+    files: dict[str, list[Path]],
+    policy: Policy,
+    tick: _Ticker,
+    *,
+    policy_changed: bool,
+) -> tuple[list[FileResult], set[str]]:
+    """The sources' files, then the vendor log folders (contract 1.10) and the identities that name their
+    principals (compliance.ingest.vendors): every file's result and the folders that loaded rows (a vendor
+    folder's events are audit events)."""
+    loaded, touched = _load_sources(con, loader, files, tick)
+    vendor_files, vendor_touched = load_vendor_exports(
+        con,
+        loader,
+        files,
+        policy,
+        tick,
+        directory_changed="directory" in touched,
+        policy_changed=policy_changed,
+    )
+    if vendor_touched:
+        touched |= {"audit", *vendor_touched}
+    tick.finish()
+    return [*loaded, *vendor_files], touched
+
+
+def _record_run(
+    con: duckdb.DuckDBPyConnection, run_id: int, started: datetime, policy: Policy, exports: list[Path]
+) -> None:
+    con.execute(
+        "insert into load_runs values ($run, $started, $finished, $version, $digest, $exports)",
+        {
+            "run": run_id,
+            "started": started,
+            "finished": datetime.now(UTC).replace(tzinfo=None),
+            "version": policy.version,
+            "digest": policy.digest,
+            "exports": [str(e) for e in exports],
+        },
+    ).fetchall()
+
+
+def _publish(
+    con: duckdb.DuckDBPyConnection, work: Path, db_path: Path, before_publish: Callable[[Path], None] | None
+) -> None:
+    """Close the working copy and put it in the database's place."""
+    enrich.drop_lookups(con)
+    con.execute("checkpoint").fetchall()
+    con.close()
+    if before_publish:
+        before_publish(work)
+    os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
+
+
+def _derive(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    touched: set[str],
+    had_rows: dict[str, bool],
+    *,
+    policy_changed: bool,
+    schema_changed: bool,
+) -> bool:
+    """Bring what is derived from the loaded rows up to date; True when the audit events' fingerprint was
+    taken on the way (nothing after it changes audit_events, so the findings' refresh reuses it)."""
+    from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, derive_event_rollups
+    from compliance.stored_findings import changed_event_dates
+
+    # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
+    # a lookup source or the policy changed.
+    if policy_changed or touched & REFERENCE_FOLDERS:
+        for s in EVENT_SOURCES:
+            if had_rows[s.table]:
+                enrich.rebuild(con, s)
+    if "audit" in touched or "directory" in touched or policy_changed:
+        enrich.apply_role_changes(con)
+    # The daily rollups of audit events: every day when the events' enrichment (reference sources,
+    # policy) or the tables themselves (an older database) changed; after a load of audit events alone,
+    # only the days whose events differ from the fingerprint stored with the findings (every day when
+    # none is stored, e.g. after a load without findings).
+    fingerprint_taken = False
+    if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
+        derive_event_rollups(con)
+    elif "audit" in touched:
+        derive_event_rollups(con, changed_event_dates(con))
+        fingerprint_taken = True
+    if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
+        build_dsr_deadlines(con, policy)
+    # A table per incident, rebuilt on every published load (a database from before it existed gets it).
+    build_incident_local_dates(con, policy)
+    # A few hundred keys whatever the data size: rebuilt on every published load, so a database
+    # created before this table existed gets it on its next ingest.
+    build_retention_rules(con)
+    return fingerprint_taken
+
+
+def _store_findings(
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    summary: IngestSummary,
+    changes: LoadChanges,
+    findings_progress: Callable[[str, int, int], None] | None,
+) -> None:
+    """Evaluate the controls the load changed and store their findings, timing it in `summary`."""
+    from compliance.queries import QueryError
+    from compliance.stored_findings import refresh_findings
+
+    clock, cpu_clock = datetime.now(UTC), time.process_time()
+    try:
+        plan = refresh_findings(con, policy, changes, findings_progress)
+        summary.findings_as_of, summary.findings_modes = plan.as_of, plan.modes
+    except QueryError as exc:
+        raise IngestError(f"cannot evaluate the controls: {exc} (--no-findings loads without them)") from exc
+    summary.findings_seconds = (datetime.now(UTC) - clock).total_seconds()
+    summary.findings_cpu_seconds = time.process_time() - cpu_clock
 
 
 def _ingest_locked(
@@ -1079,16 +1252,7 @@ def _ingest_locked(
     con = duckdb.connect(str(work))
     loader: _Loader | None = None
     try:
-        # GLOBAL: the parallel loaders' cursors start from global settings, not from this connection's.
-        con.execute("set global TimeZone = 'UTC'").fetchall()
-        con.execute("set enable_progress_bar = false").fetchall()  # the CLI draws its own
-        if memory_limit:
-            try:
-                con.execute("set memory_limit = $limit", {"limit": memory_limit}).fetchall()
-            except duckdb.Error:
-                raise IngestError(f"--memory-limit {memory_limit!r} is not a size like 4GB or 512MB") from None
-        if threads:
-            con.execute(f"set threads = {int(threads)}").fetchall()
+        _configure(con, memory_limit, threads)
         schema_changed = create_tables(con)  # an older database gains new columns: publish it
         # No explicit transaction: the copy is private until published and is discarded on any failure,
         # and one giant transaction made the final commit rewrite what the bulk inserts had already written.
@@ -1101,65 +1265,17 @@ def _ingest_locked(
         loader.start_hashing([p for s in SOURCES for p in files[s.folder]])  # while the policy loads
         policy = prepared.result()
         # Imported by `_policy_and_modules`, so these are look-ups now.
-        from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, derive_event_rollups
         from compliance.ingest.reference import write_reference_tables
-        from compliance.queries import QueryError
-        from compliance.stored_findings import LoadChanges, changed_event_dates, clear_findings, refresh_findings
+        from compliance.stored_findings import LoadChanges, clear_findings
 
         policy_changed = previous_digest != policy.digest
         write_reference_tables(con, policy)
         previous_as_of = _previous_as_of(con)  # what the stored findings were evaluated for
         had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
 
-        total = sum(len(v) for v in files.values())
-        done = 0
-        touched: set[str] = set()
-        lookups_built = False
-        for source in SOURCES:  # reference sources come first (schema.SOURCES order)
-            if source.folder not in REFERENCE_FOLDERS and not lookups_built:
-                enrich.build_lookups(con)  # enriched sources join these lookups as they load
-                lookups_built = True
-            paths = files[source.folder]
-
-            def tick(path: Path, folder: str = source.folder) -> None:
-                nonlocal done
-                if progress:
-                    progress(folder, path, done, total)
-                done += 1
-
-            try:
-                results = loader.load_files(source, paths, tick)
-                loader.finish_source(source, results)
-            finally:
-                loader.cleanup()  # repaired copies of CSV files, if any
-            loader.deduplicate(source, results)
-            loader.write_manifest(source, results)
-            loader.log_failed(source, results)
-            summary.files.extend(results)
-            if any(r.status == "loaded" for r in results):
-                touched.add(source.folder)
-
-        # Vendor log folders (contract 1.10) and the identities that name their principals: compliance.ingest.vendors.
-        def vendor_tick(folder: str, path: Path) -> None:
-            nonlocal done
-            if progress:
-                progress(folder, path, done, total)
-            done += 1
-
-        vendor_files, vendor_touched = load_vendor_exports(
-            con,
-            loader,
-            files,
-            policy,
-            vendor_tick,
-            directory_changed="directory" in touched,
-            policy_changed=policy_changed,
-        )
-        summary.files.extend(vendor_files)
-        if vendor_touched:
-            touched |= {"audit", *vendor_touched}
-        if progress:
-            progress("", None, total, total)
+        loaded, touched = _load_all(con, loader, files, policy, _Ticker(progress, sum(map(len, files.values()))),
+                                    policy_changed=policy_changed)  # fmt: skip
+        summary.files.extend(loaded)
 
         changed = touched or policy_changed or schema_changed
         if not changed and not (findings and _findings_stale(con, policy)):  # (judged only when it decides)
@@ -1168,33 +1284,10 @@ def _ingest_locked(
             summary.seconds = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds()
             return summary  # nothing new: the published database stays exactly as it was
 
-        # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
-        # a lookup source or the policy changed.
-        if policy_changed or touched & REFERENCE_FOLDERS:
-            for s in EVENT_SOURCES:
-                if had_rows[s.table]:
-                    enrich.rebuild(con, s)
-        if "audit" in touched or "directory" in touched or policy_changed:
-            enrich.apply_role_changes(con)
-        # The daily rollups of audit events: every day when the events' enrichment (reference sources,
-        # policy) or the tables themselves (an older database) changed; after a load of audit events alone,
-        # only the days whose events differ from the fingerprint stored with the findings (every day when
-        # none is stored, e.g. after a load without findings).
-        fingerprint_taken = False
-        if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
-            derive_event_rollups(con)
-        elif "audit" in touched:
-            derive_event_rollups(con, changed_event_dates(con))
-            fingerprint_taken = True  # nothing below changes audit_events: the refresh reuses it
-        if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
-            build_dsr_deadlines(con, policy)
-        # A table per incident, rebuilt on every published load (a database from before it existed gets it).
-        build_incident_local_dates(con, policy)
-        # A few hundred keys whatever the data size: rebuilt on every published load, so a database
-        # created before this table existed gets it on its next ingest.
-        build_retention_rules(con)
+        fingerprint_taken = _derive(
+            con, policy, touched, had_rows, policy_changed=policy_changed, schema_changed=schema_changed
+        )
         if findings:
-            clock, cpu_clock = datetime.now(UTC), time.process_time()
             loaded_tables = {SOURCES_BY_FOLDER[f].table for f in touched if f in SOURCES_BY_FOLDER}
             changes = LoadChanges.after_load(
                 loaded_tables | ({"identities"} & touched),
@@ -1203,32 +1296,11 @@ def _ingest_locked(
                 everything=policy_changed or schema_changed,
                 fingerprint_taken=fingerprint_taken,
             )
-            try:
-                plan = refresh_findings(con, policy, changes, findings_progress)
-                summary.findings_as_of, summary.findings_modes = plan.as_of, plan.modes
-            except QueryError as exc:
-                raise IngestError(f"cannot evaluate the controls: {exc} (--no-findings loads without them)") from exc
-            summary.findings_seconds = (datetime.now(UTC) - clock).total_seconds()
-            summary.findings_cpu_seconds = time.process_time() - cpu_clock
+            _store_findings(con, policy, summary, changes, findings_progress)
         else:
             clear_findings(con)  # findings of the previous data would otherwise pass for fresh
-        con.execute(
-            "insert into load_runs values ($run, $started, $finished, $version, $digest, $exports)",
-            {
-                "run": run_id,
-                "started": started,
-                "finished": datetime.now(UTC).replace(tzinfo=None),
-                "version": policy.version,
-                "digest": policy.digest,
-                "exports": [str(e) for e in exports],
-            },
-        ).fetchall()
-        enrich.drop_lookups(con)
-        con.execute("checkpoint").fetchall()
-        con.close()
-        if before_publish:
-            before_publish(work)
-        os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
+        _record_run(con, run_id, started, policy, exports)
+        _publish(con, work, db_path, before_publish)
         summary.published = True
     except BaseException:
         try:

@@ -8,13 +8,14 @@ from pydantic import Field, field_validator
 
 from compliance.config.base import StrictModel
 from compliance.config.dsr_rules import Calendar
-from compliance.schema import AUDIT_ACTIONS, JURISDICTIONS
+from compliance.schema import AUDIT_ACTIONS, JURISDICTIONS, SEVERITIES
 
 Jurisdiction = Literal[JURISDICTIONS]  # the contract's codes (compliance.schema), as a type pydantic checks
 LegalBasis = Literal[
     "consent", "contract", "legal_obligation", "vital_interests", "public_interest", "legitimate_interests"
 ]
 Action = Literal[AUDIT_ACTIONS]
+Severity = Literal[SEVERITIES]  # a finding severity (contract section 4)
 Mechanism = Literal["none_needed", "adequacy", "sccs", "dpf", "app8", "idta"]
 SectionId = str  # checked against the parsed policy text by the bundle loader
 
@@ -280,7 +281,7 @@ class EmailSettings(StrictModel):
 class NotificationSettings(StrictModel):
     """What `compliance notify` sends, once each, and where (no channel configured: nothing to send)."""
 
-    min_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    min_severity: Severity = "high"
     dsr_due_within_days: int = Field(default=7, ge=0)
     pseudonymise: bool = True  # actor and subject ids in messages replaced by their dashboard pseudonyms
     webhook: WebhookSettings | None = None

@@ -262,17 +262,14 @@ if incidents.height == 0:
     st.info("No incident was detected in the period (or the incidents export was not loaded).")
 else:
     left, right = st.columns(2)
-    gdpr = incidents.filter(pl.col("gdpr_hours").is_not_null()).with_columns(
-        pl.when(pl.col("gdpr_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
-    )
-    au = incidents.filter(pl.col("au_days").is_not_null()).with_columns(
-        pl.when(pl.col("au_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
-    )
     clock_scale = charts.state_scale({"in time": "good", "late": "bad"})
-    for col, frame, value, limit, what, unit in (
-        (left, gdpr, "gdpr_hours", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
-        (right, au, "au_days", au_days, "AU: days to breach assessment", "Days"),
+    for col, value, late, limit, what, unit in (
+        (left, "gdpr_hours", "gdpr_late", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
+        (right, "au_days", "au_late", au_days, "AU: days to breach assessment", "Days"),
     ):
+        frame = incidents.filter(pl.col(value).is_not_null()).with_columns(  # the incidents under this clock
+            pl.when(pl.col(late)).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
+        )
         if frame.height == 0:
             col.info(f"No incident with personal data falls under this clock ({what.split(':')[0]}).")
             continue

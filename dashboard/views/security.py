@@ -7,7 +7,6 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
 from dashboard import charts, data
 from dashboard.format import (
     blank_grid,
@@ -20,7 +19,7 @@ from dashboard.format import (
     show_findings,
 )
 
-CONTROLS = load_catalog().ids_on_page("security")
+CONTROLS = data.page_controls("security")
 TLS_ORDER = ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none", "encrypted", "unencrypted"]
 TLS_SCALE = charts.state_scale(
     dict(zip(TLS_ORDER, ["good", "good_light", "warn", "bad", "critical", "good", "bad"], strict=True))

@@ -76,14 +76,14 @@ def categorical(domain: Sequence[str]) -> alt.Scale:
     return alt.Scale(domain=list(domain), range=colours)
 
 
+def colour_by(field: str, title: str, scale: alt.Scale) -> dict[str, Any]:
+    """Bars split by `field` in the colours of `scale`, stacked and listed in the scale's domain order:
+    `bar(frame, ..., **colour_by(...))`, so the order is stated once, in the scale."""
+    return {"color": field, "color_title": title, "color_scale": scale, "color_sort": list(scale.domain)}
+
+
 SEVERITY_SCALE = state_scale(dict(zip(SEVERITY_DOMAIN, SEVERITY_ROLES, strict=True)))
-# Bars split by severity, as every page draws them: `bar(frame, ..., **BY_SEVERITY)`.
-BY_SEVERITY = {
-    "color": "severity:N",
-    "color_title": "Severity",
-    "color_scale": SEVERITY_SCALE,
-    "color_sort": SEVERITY_DOMAIN,
-}
+BY_SEVERITY = colour_by("severity:N", "Severity", SEVERITY_SCALE)  # bars split by severity, as every page draws them
 STATUS_SCALE = state_scale({"alarm": "bad", "error": "critical", "info": "info", "skip": "neutral", "ok": "good"})
 DSR_STATE_ROLES = {
     "Overdue": "bad",

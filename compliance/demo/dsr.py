@@ -1,7 +1,7 @@
 """The DSR register: a few hundred requests that are answered comfortably on time, plus the planted
 late, overdue and mishandled ones. The normal requests are shaped with `compliance.deadlines` so they
 stay comfortably on time; the planted ones' deadlines, which the ground truth states, are worked by
-hand from the law in PLANTED_DEADLINES, never by the engine the controls use (that would be circular).
+hand from the law in PLANTED_REQUESTS, never by the engine the controls use (that would be circular).
 """
 
 from __future__ import annotations
@@ -54,39 +54,135 @@ def _utc(year: int, month: int, day: int, hour: int) -> datetime:
     return datetime(year, month, day, hour, 59, 59, 999999, tzinfo=UTC)
 
 
-# Counted by hand from the receipt dates planted in `_planted` (local dates in the rule's zone):
-PLANTED_DEADLINES = {
+LocalTime = tuple[date, float | None]  # a local date and hour in the request's zone; None: a drawn working hour
+
+
+@dataclass(frozen=True)
+class PlantedRequest:
+    """A planted request: local times in its jurisdiction's zone, completed when `completed` is set (else
+    still open), and the deadline counted by hand from those local dates in the rule's zone."""
+
+    jurisdictions: tuple[str, ...]  # the first is its own; several: a subject of any of these states
+    request_type: str
+    received: LocalTime
+    acknowledged: LocalTime | None = None  # default: 20 hours after receipt
+    extension: LocalTime | None = None
+    completed: LocalTime | None = None
+    subject_type: int | None = None
+    timezone: str | None = None  # default: the first jurisdiction's
+    deadline: PlantedDeadline | None = None  # None: the story is not about its deadline
+
+
+PLANTED_REQUESTS = {
     # GDPR Art. 12(3), one month: 31 Oct + 1 month has no 31 Nov, so it ends 30 Nov (Reg. 1182/71
-    # Art. 3(2)(c)), a Sunday: moved to Mon 1 Dec (Art. 3(4)). Dublin is on UTC in December.
-    "overdue_month_end": PlantedDeadline(date(2025, 12, 1), "none", date(2025, 12, 1), _utc(2025, 12, 1, 23)),
-    # Colorado, 45 days from Mon 20 Oct: Thu 4 Dec; the extension told 10 Dec came after it (late).
-    # Denver is UTC-7 in December.
-    "overdue_late_extension": PlantedDeadline(date(2025, 12, 4), "late", date(2025, 12, 4), _utc(2025, 12, 5, 6)),
+    # Art. 3(2)(c)), a Sunday: moved to Mon 1 Dec (Art. 3(4)). Dublin is on UTC in December. Still open.
+    "overdue_month_end": PlantedRequest(
+        ("EU",),
+        "access",
+        (date(2025, 10, 31), 10.25),
+        deadline=PlantedDeadline(date(2025, 12, 1), "none", date(2025, 12, 1), _utc(2025, 12, 1, 23)),
+    ),
+    # Colorado, 45 days from Mon 20 Oct: Thu 4 Dec; the extension told 10 Dec came after it (late), so
+    # the original date stands, and it has passed. Denver is UTC-7 in December.
+    "overdue_late_extension": PlantedRequest(
+        ("US-CO",),
+        "delete",
+        (date(2025, 10, 20), 9.5),
+        extension=(date(2025, 12, 10), 11.0),
+        deadline=PlantedDeadline(date(2025, 12, 4), "late", date(2025, 12, 4), _utc(2025, 12, 5, 6)),
+    ),
     # APP 12.4, 30 days from Mon 10 Nov: Wed 10 Dec. Sydney is UTC+11 (daylight time) in December.
-    "overdue_plain": PlantedDeadline(date(2025, 12, 10), "none", date(2025, 12, 10), _utc(2025, 12, 10, 12)),
+    "overdue_plain": PlantedRequest(
+        ("AU",),
+        "access",
+        (date(2025, 11, 10), 14.0),
+        deadline=PlantedDeadline(date(2025, 12, 10), "none", date(2025, 12, 10), _utc(2025, 12, 10, 12)),
+    ),
     # CCPA, 45 days from Thu 20 Nov: Sun 4 Jan 2026, a holiday (Cal. Civ. Code §7), so Mon 5 Jan (§12a).
     # Los Angeles is UTC-8 in January.
-    "due_soon_ca": PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 6, 7)),
+    "due_soon_ca": PlantedRequest(
+        ("US-CA",),
+        "access",
+        (date(2025, 11, 20), 10.0),
+        deadline=PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 6, 7)),
+    ),
     # GDPR, one month from Fri 5 Dec: Mon 5 Jan 2026, a working day in Ireland.
-    "due_soon_eu": PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 5, 23)),
+    "due_soon_eu": PlantedRequest(
+        ("EU",),
+        "correct",
+        (date(2025, 12, 5), 15.0),
+        deadline=PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 5, 23)),
+    ),
     # GDPR, one month from Fri 31 Jan: 31 Feb does not exist, so Fri 28 Feb (answered Mon 3 Mar: late).
-    "completed_late_gdpr": PlantedDeadline(date(2025, 2, 28), "none", date(2025, 2, 28), _utc(2025, 2, 28, 23)),
+    "completed_late_gdpr": PlantedRequest(
+        ("EU",),
+        "access",
+        (date(2025, 1, 31), 11.0),
+        completed=(date(2025, 3, 3), 16.0),
+        deadline=PlantedDeadline(date(2025, 2, 28), "none", date(2025, 2, 28), _utc(2025, 2, 28, 23)),
+    ),
     # CCPA, 45 days from Mon 7 Apr: Thu 22 May (answered 30 May: late). Los Angeles is UTC-7 in May.
-    "completed_late_ccpa": PlantedDeadline(date(2025, 5, 22), "none", date(2025, 5, 22), _utc(2025, 5, 23, 6)),
+    "completed_late_ccpa": PlantedRequest(
+        ("US-CA",),
+        "delete",
+        (date(2025, 4, 7), 9.0),
+        completed=(date(2025, 5, 30), 15.0),
+        deadline=PlantedDeadline(date(2025, 5, 22), "none", date(2025, 5, 22), _utc(2025, 5, 23, 6)),
+    ),
     # APP 12.4, 30 days from Mon 3 Mar: Wed 2 Apr; the AU rule allows no extension, so the one told
-    # 20 Mar does not count. Sydney is UTC+11 until 6 Apr.
-    "extension_not_allowed_au": PlantedDeadline(
-        date(2025, 4, 2), "not_allowed", date(2025, 4, 2), _utc(2025, 4, 2, 12)
+    # 20 Mar does not count (answered within the 30 days anyway). Sydney is UTC+11 until 6 Apr.
+    "extension_not_allowed_au": PlantedRequest(
+        ("AU",),
+        "access",
+        (date(2025, 3, 3), None),
+        extension=(date(2025, 3, 20), 10.0),
+        completed=(date(2025, 3, 28), 15.0),
+        deadline=PlantedDeadline(date(2025, 4, 2), "not_allowed", date(2025, 4, 2), _utc(2025, 4, 2, 12)),
     ),
     # GDPR, one month from Tue 6 May: Fri 6 Jun; the extension told 20 Jun came after it (late), so
     # 6 Jun stands (answered 15 Jul: late). Dublin is UTC+1 in summer.
-    "extension_late_eu": PlantedDeadline(date(2025, 6, 6), "late", date(2025, 6, 6), _utc(2025, 6, 6, 22)),
+    "extension_late_eu": PlantedRequest(
+        ("EU",),
+        "access",
+        (date(2025, 5, 6), 10.0),
+        extension=(date(2025, 6, 20), 10.0),
+        completed=(date(2025, 7, 15), 15.0),
+        deadline=PlantedDeadline(date(2025, 6, 6), "late", date(2025, 6, 6), _utc(2025, 6, 6, 22)),
+    ),
     # CCPA regs §7021(a), 10 business days from Tue 1 Jul, skipping Fri 4 Jul (Independence Day):
     # 2, 3, 7-11, 14, 15, 16 Jul, so Wed 16 Jul (acknowledged 22 Jul: late). The 45 days end Fri 15 Aug.
-    "ack_late_ca": PlantedDeadline(
-        date(2025, 8, 15), "none", date(2025, 8, 15), _utc(2025, 8, 16, 6), ack_due=date(2025, 7, 16)
+    "ack_late_ca": PlantedRequest(
+        ("US-CA",),
+        "access",
+        (date(2025, 7, 1), 9.0),
+        acknowledged=(date(2025, 7, 22), 10.0),
+        completed=(date(2025, 8, 5), 14.0),
+        deadline=PlantedDeadline(
+            date(2025, 8, 15), "none", date(2025, 8, 15), _utc(2025, 8, 16, 6), ack_due=date(2025, 7, 16)
+        ),
+    ),
+    # The erasure stories: what happens to the subject's data after the request, not its deadline.
+    "erased_then_read": PlantedRequest(
+        ("US-TX",), "delete", (date(2025, 5, 20), 9.0), completed=(date(2025, 6, 10), 15.0), subject_type=1
+    ),
+    "erased_then_tracked": PlantedRequest(
+        ("US-OTHER", "US-TX", "US-VA"),
+        "delete",
+        (date(2025, 7, 28), 9.0),
+        completed=(date(2025, 8, 5), 15.0),
+        subject_type=0,
+        timezone="America/New_York",
+    ),
+    "erasure_incomplete": PlantedRequest(
+        ("US-OTHER", "US-VA", "US-CT"),
+        "delete",
+        (date(2025, 8, 25), 9.0),
+        completed=(date(2025, 9, 15), 15.0),
+        subject_type=1,
+        timezone="America/New_York",
     ),
 }
+PLANTED_DEADLINES = {key: r.deadline for key, r in PLANTED_REQUESTS.items() if r.deadline is not None}
 
 
 @dataclass
@@ -280,36 +376,31 @@ def _planted(b: _Builder, used: np.ndarray, truth: Truth) -> dict[str, Request]:
     juris = np.array(w.subject_jurisdiction)
     stable = (w.tenant_end_day[w.subject_tenant] == NEVER) & (w.subject_created_day < -30)
 
-    def subject(j: str | tuple[str, ...], stype: int | None = None) -> int:
-        mask = stable & ~used & np.isin(juris, [j] if isinstance(j, str) else list(j))
+    def subject(jurisdictions: tuple[str, ...], stype: int | None) -> int:
+        mask = stable & ~used & np.isin(juris, list(jurisdictions))
         if stype is not None:
             mask &= w.subject_type == stype
         s = _eligible(w, 0, rng, -1, mask)
         if s < 0:
-            raise RuntimeError(f"no subject left for a planted {j} request")
+            raise RuntimeError(f"no subject left for a planted {jurisdictions} request")
         used[s] = True
         return s
 
-    def req(
-        key: str,
-        j: str,
-        rtype: str,
-        received: datetime,
-        *,
-        ack: datetime | None = None,
-        verified: datetime | None = None,
-        extension: datetime | None = None,
-        completed: datetime | None = None,
-        status: str = "open",
-        stype: int | None = None,
-    ) -> Request:
-        s = subject(j, stype)
-        ack = ack or received + timedelta(hours=20)
-        verified = verified or (None if rtype in NO_VERIFICATION else ack + timedelta(hours=30))
-        r = Request(
+    def at(when: LocalTime, request: PlantedRequest) -> datetime:
+        tz = request.timezone or b.tz(request.jurisdictions[0])
+        return b.at(request.jurisdictions[0], when[0]) if when[1] is None else local_dt(when[0], when[1], tz)
+
+    def req(key: str, request: PlantedRequest) -> Request:
+        received = at(request.received, request)  # before the subject: a drawn hour comes first
+        s = subject(request.jurisdictions, request.subject_type)
+        ack = at(request.acknowledged, request) if request.acknowledged else received + timedelta(hours=20)
+        verified = None if request.request_type in NO_VERIFICATION else ack + timedelta(hours=30)
+        extension = at(request.extension, request) if request.extension else None
+        completed = at(request.completed, request) if request.completed else None
+        return Request(
             s,
-            j,
-            rtype,
+            request.jurisdictions[0],
+            request.request_type,
             "webform",
             received,
             ack,
@@ -317,101 +408,12 @@ def _planted(b: _Builder, used: np.ndarray, truth: Truth) -> dict[str, Request]:
             extension,
             "volume of records to review" if extension else None,
             completed,
-            status,
-            "fulfilled" if status == "completed" else None,
+            "completed" if completed else "open",
+            "fulfilled" if completed else None,
             planted=key,
         )
-        return r
 
-    eu, au, ca, co, tx = "EU", "AU", "US-CA", "US-CO", "US-TX"
-    L = b.at
-    out = {
-        # GDPR month end: 31 Oct + 1 month = 30 Nov (a Sunday), so due Mon 1 Dec; still open.
-        "overdue_month_end": req("overdue_month_end", eu, "access", local_dt(date(2025, 10, 31), 10.25, b.tz(eu))),
-        # Extension told after the 45 days ran out: the original date stands, and it has passed.
-        "overdue_late_extension": req(
-            "overdue_late_extension",
-            co,
-            "delete",
-            local_dt(date(2025, 10, 20), 9.5, b.tz(co)),
-            extension=local_dt(date(2025, 12, 10), 11.0, b.tz(co)),
-        ),
-        "overdue_plain": req("overdue_plain", au, "access", local_dt(date(2025, 11, 10), 14.0, b.tz(au))),
-        "due_soon_ca": req("due_soon_ca", ca, "access", local_dt(date(2025, 11, 20), 10.0, b.tz(ca))),
-        "due_soon_eu": req("due_soon_eu", eu, "correct", local_dt(date(2025, 12, 5), 15.0, b.tz(eu))),
-        # GDPR 31 Jan -> 28 Feb 2025 (a Friday); answered Mon 3 March.
-        "completed_late_gdpr": req(
-            "completed_late_gdpr",
-            eu,
-            "access",
-            local_dt(date(2025, 1, 31), 11.0, b.tz(eu)),
-            completed=local_dt(date(2025, 3, 3), 16.0, b.tz(eu)),
-            status="completed",
-        ),
-        "completed_late_ccpa": req(
-            "completed_late_ccpa",
-            ca,
-            "delete",
-            local_dt(date(2025, 4, 7), 9.0, b.tz(ca)),
-            completed=local_dt(date(2025, 5, 30), 15.0, b.tz(ca)),
-            status="completed",
-        ),
-        # AU rules allow no extension; answered within the 30 days anyway.
-        "extension_not_allowed_au": req(
-            "extension_not_allowed_au",
-            au,
-            "access",
-            L(au, date(2025, 3, 3)),
-            extension=local_dt(date(2025, 3, 20), 10.0, b.tz(au)),
-            completed=local_dt(date(2025, 3, 28), 15.0, b.tz(au)),
-            status="completed",
-        ),
-        "extension_late_eu": req(
-            "extension_late_eu",
-            eu,
-            "access",
-            local_dt(date(2025, 5, 6), 10.0, b.tz(eu)),
-            extension=local_dt(date(2025, 6, 20), 10.0, b.tz(eu)),
-            completed=local_dt(date(2025, 7, 15), 15.0, b.tz(eu)),
-            status="completed",
-        ),
-        "ack_late_ca": req(
-            "ack_late_ca",
-            ca,
-            "access",
-            local_dt(date(2025, 7, 1), 9.0, b.tz(ca)),
-            ack=local_dt(date(2025, 7, 22), 10.0, b.tz(ca)),
-            completed=local_dt(date(2025, 8, 5), 14.0, b.tz(ca)),
-            status="completed",
-        ),
-        "erased_then_read": req(
-            "erased_then_read",
-            tx,
-            "delete",
-            local_dt(date(2025, 5, 20), 9.0, b.tz(tx)),
-            completed=local_dt(date(2025, 6, 10), 15.0, b.tz(tx)),
-            status="completed",
-            stype=1,
-        ),
-        "erased_then_tracked": req(
-            "erased_then_tracked",
-            ("US-OTHER", "US-TX", "US-VA"),
-            "delete",  # type: ignore[arg-type]
-            local_dt(date(2025, 7, 28), 9.0, "America/New_York"),
-            completed=local_dt(date(2025, 8, 5), 15.0, "America/New_York"),
-            status="completed",
-            stype=0,
-        ),
-        "erasure_incomplete": req(
-            "erasure_incomplete",
-            ("US-OTHER", "US-VA", "US-CT"),
-            "delete",  # type: ignore[arg-type]
-            local_dt(date(2025, 8, 25), 9.0, "America/New_York"),
-            completed=local_dt(date(2025, 9, 15), 15.0, "America/New_York"),
-            status="completed",
-            stype=1,
-        ),
-    }
+    out = {key: req(key, request) for key, request in PLANTED_REQUESTS.items()}
     # The two US-state erasures above drew a subject from several states: use that subject's own.
     for key in ("erased_then_tracked", "erasure_incomplete"):
         out[key].jurisdiction = w.subject_jurisdiction[out[key].subject]

@@ -179,10 +179,8 @@ class AccessStories(PlantBase):
 
     def terminated(self) -> None:
         p = self.person("terminated")
-        first = None
-        for d, reads in zip(TERMINATED_DAYS, (4, 2), strict=True):
-            t = self.at(p, d, 10.1)
-            first = first or t + 3 * MINUTE_MS
+        sign_ins = [self.at(p, d, 10.1) for d in TERMINATED_DAYS]
+        for t, reads in zip(sign_ins, (4, 2), strict=True):
             self.rows.append(self.human(p, t, "login", home=True))
             for i in range(reads):
                 rt = ("support_ticket", "contact")[i % 2]
@@ -195,7 +193,7 @@ class AccessStories(PlantBase):
         self.finding(
             "access.terminated_account",
             f"actor:{self.actor('terminated')}",
-            first,
+            sign_ins[0] + 3 * MINUTE_MS,  # the first read
             f"Terminated with end date 2025-06-30, yet signed in and read personal data on "
             f"{TERMINATED_DAYS[0]} and {TERMINATED_DAYS[1]}.",
         )

@@ -29,10 +29,8 @@ class DataStories(PlantBase):
     def undeclared_category(self) -> None:
         p = self.person("voiceprint")
         cats = json_list([*self.ctx.view.stores["call_recording"].categories, UNDECLARED_CATEGORY])
-        first = None
-        for i in range(6):
-            t = self.at(p, VOICEPRINT_DAY, 11.0 + 0.08 * i)
-            first = first or t
+        times = [self.at(p, VOICEPRINT_DAY, 11.0 + 0.08 * i) for i in range(6)]
+        for t in times:
             self.rows.append(
                 self.data(
                     p,
@@ -48,16 +46,14 @@ class DataStories(PlantBase):
         self.finding(
             "datamap.undeclared_category",
             f"category:{UNDECLARED_CATEGORY}",
-            first,
+            times[0],
             f"6 updates of call recordings on {VOICEPRINT_DAY} declare {UNDECLARED_CATEGORY}, which no data-map store holds.",
         )
 
     def undeclared_use(self) -> None:
         p = self.person("undeclared_use")
-        first = None
-        for i in range(12):
-            t = self.at(p, PURPOSE_DAY, 13.0 + 0.2 * i)
-            first = first or t
+        times = [self.at(p, PURPOSE_DAY, 13.0 + 0.2 * i) for i in range(12)]
+        for i, t in enumerate(times):
             action = "search" if i % 3 == 2 else "read"
             self.rows.append(
                 self.data(
@@ -66,8 +62,8 @@ class DataStories(PlantBase):
             )
         self.finding(
             "purpose.undeclared_use",
-            f"actor:{self.actor('undeclared_use')}@{dt_of(first or 0).date()}",
-            first,
+            f"actor:{self.actor('undeclared_use')}@{dt_of(times[0]).date()}",
+            times[0],
             f"12 reads/searches of contacts declaring {BAD_PURPOSE}, a use the crm system does not allow "
             "(and the policy prohibits).",
         )
@@ -107,15 +103,13 @@ class DataStories(PlantBase):
         )
         p = self.person("reads_in_au")
         eu2 = self.contact("eu-fra", "EU")
-        first = None
-        for h in (11.0, 11.4):
-            tt = self.at(p, AU_READ_DAY, h)
-            first = first or tt
+        times = [self.at(p, AU_READ_DAY, h) for h in (11.0, 11.4)]
+        for tt in times:
             self.rows.append(self.data(p, tt, "read", "call_record", eu2, processing_region="au-syd"))
         self.finding(
             "transfer.no_safeguard",
             f"subject:{w.subject_ids[eu2]}",
-            first,
+            times[0],
             f"EU contact's call record served from au-syd to a Sydney support agent on {AU_READ_DAY} (2 reads).",
         )
 

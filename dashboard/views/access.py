@@ -51,13 +51,15 @@ EVENT_COLUMNS = {
     "detail": "Detail",
 }
 
+CONTROLS = data.page_controls("access")
+
 f = current_filters()
 st.title("Access anomalies")
 st.caption(f.describe(applies=("period", "severity")))
 
-results = data.controls(f.as_of, data.control_catalog().ids_on_page("access"))
+results = data.controls(f.as_of, CONTROLS)
 ids = data.identities()
-alarms = f.alarms(results.findings, control_ids=data.control_catalog().ids_on_page("access")).with_columns(
+alarms = f.alarms(results.findings, control_ids=CONTROLS).with_columns(
     pl.col("resource").map_elements(actor_of, return_dtype=pl.String).alias("actor_id"),
     pl.col("control_id").map_elements(control_title, return_dtype=pl.String).alias("detector"),
 )
@@ -179,10 +181,7 @@ if activity.height:
         activity,
         x="activity_date:T",
         y="events:Q",
-        color="action_group:N",
-        color_title="Action",
-        color_sort=ACTION_GROUPS,
-        color_scale=ACTION_SCALE,
+        **charts.colour_by("action_group:N", "Action", ACTION_SCALE),
         title="Daily activity (bars) and alarm days (vermillion rules)",
         time_unit="yearmonthdate",
         labels=False,

@@ -7,7 +7,6 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
 from compliance.reports import record_of_processing
 from dashboard import charts, data
 from dashboard.format import (
@@ -265,7 +264,7 @@ if undeclared.height:
 else:
     st.success("Every data category seen in the exports is declared in the data map.")
 
-problems = f.alarms(results.findings, control_ids=load_catalog().ids_on_page("policy_map"))
+problems = f.alarms(results.findings, control_ids=data.page_controls("policy_map"))
 if problems.height:
     st.markdown(f"**{plural(problems.height, 'alarm')} on sections 2-4** (categories, uses, consent)")
     show_findings(problems, ids)

@@ -7,7 +7,6 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from compliance.catalog import load_catalog
 from dashboard import charts, data
 from dashboard.format import (
     blank_grid,
@@ -20,7 +19,7 @@ from dashboard.format import (
     show_findings,
 )
 
-CONTROLS = load_catalog().ids_on_page("security")
+CONTROLS = data.page_controls("security")
 TLS_ORDER = ["TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "none", "encrypted", "unencrypted"]
 TLS_SCALE = charts.state_scale(
     dict(zip(TLS_ORDER, ["good", "good_light", "warn", "bad", "critical", "good", "bad"], strict=True))
@@ -84,10 +83,7 @@ if tls.height:
             x="lines:Q",
             y="what:N",
             normalize=True,
-            color="setting:N",
-            color_title="TLS version / storage",
-            color_scale=TLS_SCALE,
-            color_sort=TLS_ORDER,
+            **charts.colour_by("setting:N", "TLS version / storage", TLS_SCALE),
             horizontal=True,
             title="Share of diagnostic lines per service: network TLS version, storage encryption",
             x_title="Share of the service's lines",
@@ -265,17 +261,14 @@ if incidents.height == 0:
     st.info("No incident was detected in the period (or the incidents export was not loaded).")
 else:
     left, right = st.columns(2)
-    gdpr = incidents.filter(pl.col("gdpr_hours").is_not_null()).with_columns(
-        pl.when(pl.col("gdpr_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
-    )
-    au = incidents.filter(pl.col("au_days").is_not_null()).with_columns(
-        pl.when(pl.col("au_late")).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
-    )
     clock_scale = charts.state_scale({"in time": "good", "late": "bad"})
-    for col, frame, value, limit, what, unit in (
-        (left, gdpr, "gdpr_hours", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
-        (right, au, "au_days", au_days, "AU: days to breach assessment", "Days"),
+    for col, value, late, limit, what, unit in (
+        (left, "gdpr_hours", "gdpr_late", gdpr_hours, "GDPR: hours to regulator notification", "Hours"),
+        (right, "au_days", "au_late", au_days, "AU: days to breach assessment", "Days"),
     ):
+        frame = incidents.filter(pl.col(value).is_not_null()).with_columns(  # the incidents under this clock
+            pl.when(pl.col(late)).then(pl.lit("late")).otherwise(pl.lit("in time")).alias("clock")
+        )
         if frame.height == 0:
             col.info(f"No incident with personal data falls under this clock ({what.split(':')[0]}).")
             continue

@@ -11,7 +11,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdict_list, verdicts
+from tests.findings_support import assert_fields, verdict_list, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -59,24 +59,34 @@ def test_access_bulk_export(control_findings) -> None:
         "actor:emp-w@2025-03-07": ("alarm", "high"),
         "actor:svc-leak@2025-03-07": ("alarm", "high"),
     }
-    x = by["actor:emp-x@2025-03-04"]
-    assert x["reason"] == (
-        "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 09:50:00 "
-        "to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 window ending "
-        "that day exceeded it."
+    assert_fields(
+        by,
+        {
+            "actor:emp-x@2025-03-04": {
+                "reason": (
+                    "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 "
+                    "09:50:00 to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 "
+                    "window ending that day exceeded it."
+                ),
+                "evidence": ["x-1", "x-2"],  # largest first
+                "observed_at": dt.datetime(2025, 3, 4, 10, 20),
+            },
+            "actor:emp-y": {
+                "reason": (
+                    "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day "
+                    "held 5500 and no 60-minute window exceeded 5000 records."
+                )
+            },
+            "actor:svc-bk": {
+                "reason": (
+                    "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held "
+                    "0 and no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this "
+                    "service account to approved recipients (backups)."
+                )
+            },
+            "actor:emp-z@2025-03-06": {"evidence": ["z-1"]},
+        },
     )
-    assert x["evidence"] == ["x-1", "x-2"]  # largest first
-    assert x["observed_at"] == dt.datetime(2025, 3, 4, 10, 20)
-    assert by["actor:emp-y"]["reason"] == (
-        "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day held 5500 "
-        "and no 60-minute window exceeded 5000 records."
-    )
-    assert by["actor:svc-bk"]["reason"] == (
-        "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held 0 and "
-        "no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this service account "
-        "to approved recipients (backups)."
-    )
-    assert by["actor:emp-z@2025-03-06"]["evidence"] == ["z-1"]
 
 
 def test_window_bounds_are_inclusive(control_findings) -> None:

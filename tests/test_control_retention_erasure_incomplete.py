@@ -121,10 +121,10 @@ def test_erasure_incomplete(backup_policy: Policy) -> None:
                     "over as of 2025-03-10."
                 )
             },
-            "dsr:del-backup-late": {"evidence": ["crm/contacts_backup/b8"]},
             "dsr:del-ok": {"evidence": ["del-ok"]},
         },
     )
     assert "(1 erased afterwards, 0 still stored as of 2025-03-10)" in rows["dsr:del-after"]["reason"]
     assert "legal hold" in rows["dsr:del-hold"]["reason"]
     assert "1 of the subject's 2 record(s) in backups of crm" in rows["dsr:del-backup-late"]["reason"]
+    assert rows["dsr:del-backup-late"]["evidence"] == ["crm/contacts_backup/b8"]

@@ -183,6 +183,10 @@ def _cases() -> list[Case]:
     def add(cid: str, path: str, write: Callable[[Path, Path], None], expect: Outcome) -> None:
         c.append(Case(cid, path, write, expect))
 
+    def one_bad_row(cid: str, path: str, row: Callable[..., dict[str, object]], why: str, **spoilt: object) -> None:
+        """A file of a good row and one whose `spoilt` fields make it a reject for `why`."""
+        add(cid, path, jsonl(row(cid), row(cid, 1, **spoilt)), rejected(why))
+
     good2 = lambda cid: jsonl(audit(cid, 0), audit(cid, 1))  # noqa: E731
 
     # -- audit: file names, folders, links (read by exact path, walked, refused when leaving) --
@@ -266,7 +270,7 @@ def _cases() -> list[Case]:
         ("a-ts-empty", "", "missing required value"),
         ("a-ts-object", {"t": 1}, "bad timestamp"),
     ):
-        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, occurred_at=ts)), rejected(why))
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, occurred_at=ts)
     add(
         "a-ts-offset-14",
         "audit/off14.jsonl",
@@ -281,32 +285,17 @@ def _cases() -> list[Case]:
         ("a-count-overflow", 10**20, "not an integer"),
         ("a-count-bool", True, "not an integer"),
     ):
-        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, record_count=value)), rejected(why))
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, record_count=value)
     add("a-count-string-int", "audit/cstr.jsonl", jsonl(audit("a-count-string-int", record_count="5")), loaded(1))
     for cid, value in (
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),
         ("a-categories-number", 7),
     ):
-        add(
-            cid,
-            f"audit/{cid}.jsonl",
-            jsonl(audit(cid), audit(cid, 1, data_categories=value)),
-            rejected("not a list of strings"),
-        )
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, "not a list of strings", data_categories=value)
     add("a-categories-null", "audit/catnull.jsonl", jsonl(audit("a-categories-null", data_categories=None)), loaded(1))
-    add(
-        "a-unknown-enum",
-        "audit/enum.jsonl",
-        jsonl(audit("a-unknown-enum"), audit("a-unknown-enum", 1, action="teleport")),
-        rejected("unknown value 'teleport'"),
-    )
-    add(
-        "a-missing-actor",
-        "audit/noactor.jsonl",
-        jsonl(audit("a-missing-actor"), audit("a-missing-actor", 1, actor_id=None)),
-        rejected("actor_id: missing required value"),
-    )
+    one_bad_row("a-unknown-enum", "audit/enum.jsonl", audit, "unknown value 'teleport'", action="teleport")
+    one_bad_row("a-missing-actor", "audit/noactor.jsonl", audit, "actor_id: missing required value", actor_id=None)
     add(
         "a-sql-values",
         "audit/sqlvals.jsonl",
@@ -326,11 +315,12 @@ def _cases() -> list[Case]:
         loaded(1),
     )
     for cid, value in (("a-text-object", {"id": "emp-1"}), ("a-text-list", ["emp-1", "emp-2"])):
-        add(
+        one_bad_row(
             cid,
             f"audit/{cid}.jsonl",
-            jsonl(audit(cid), audit(cid, 1, actor_id=value)),
-            rejected("field actor_id: an object or list where the contract wants text"),
+            audit,
+            "field actor_id: an object or list where the contract wants text",
+            actor_id=value,
         )
     add("a-text-number", "audit/num.jsonl", jsonl(audit("a-text-number", tenant_id=42)), loaded(1))
     add(
@@ -367,37 +357,12 @@ def _cases() -> list[Case]:
     # -- diagnostic --
     add("d-good", "diagnostic/d.jsonl", jsonl(diag("d-good"), diag("d-good", 1)), loaded(2))
     for cid, value in (("d-bool-yes", "yes"), ("d-bool-one", 1), ("d-bool-t", "T")):
-        add(
-            cid,
-            f"diagnostic/{cid}.jsonl",
-            jsonl(diag(cid), diag(cid, 1, storage_encrypted=value)),
-            rejected("not true/false"),
-        )
+        one_bad_row(cid, f"diagnostic/{cid}.jsonl", diag, "not true/false", storage_encrypted=value)
     add("d-bool-true", "diagnostic/btrue.jsonl", jsonl(diag("d-bool-true", storage_encrypted=True)), loaded(1))
-    add(
-        "d-latency-text",
-        "diagnostic/lat.jsonl",
-        jsonl(diag("d-latency-text"), diag("d-latency-text", 1, latency_ms="fast")),
-        rejected("not a number"),
-    )
-    add(
-        "d-status-fraction",
-        "diagnostic/st.jsonl",
-        jsonl(diag("d-status-fraction"), diag("d-status-fraction", 1, status_code=200.5)),
-        rejected("not an integer"),
-    )
-    add(
-        "d-level-lower",
-        "diagnostic/lvl.jsonl",
-        jsonl(diag("d-level-lower"), diag("d-level-lower", 1, level="info")),
-        rejected("unknown value 'info'"),
-    )
-    add(
-        "d-ts-9999",
-        "diagnostic/y9999.jsonl",
-        jsonl(diag("d-ts-9999"), diag("d-ts-9999", 1, occurred_at="9999-01-01T00:00:00Z")),
-        rejected(WINDOW),
-    )
+    one_bad_row("d-latency-text", "diagnostic/lat.jsonl", diag, "not a number", latency_ms="fast")
+    one_bad_row("d-status-fraction", "diagnostic/st.jsonl", diag, "not an integer", status_code=200.5)
+    one_bad_row("d-level-lower", "diagnostic/lvl.jsonl", diag, "unknown value 'info'", level="info")
+    one_bad_row("d-ts-9999", "diagnostic/y9999.jsonl", diag, WINDOW, occurred_at="9999-01-01T00:00:00Z")
 
     # -- usage (CSV and Parquet): headers never reach SQL --
     u = "usage"

@@ -183,6 +183,10 @@ def _cases() -> list[Case]:
     def add(cid: str, path: str, write: Callable[[Path, Path], None], expect: Outcome) -> None:
         c.append(Case(cid, path, write, expect))
 
+    def one_good_row(cid: str, path: str, row: Callable[..., dict[str, object]], **fields: object) -> None:
+        """A file of one row with `fields`, which loads."""
+        add(cid, path, jsonl(row(cid, **fields)), loaded(1))
+
     def one_bad_row(cid: str, path: str, row: Callable[..., dict[str, object]], why: str, **spoilt: object) -> None:
         """A file of a good row and one whose `spoilt` fields make it a reject for `why`."""
         add(cid, path, jsonl(row(cid), row(cid, 1, **spoilt)), rejected(why))
@@ -190,17 +194,17 @@ def _cases() -> list[Case]:
     good2 = lambda cid: jsonl(audit(cid, 0), audit(cid, 1))  # noqa: E731
 
     # -- audit: file names, folders, links (read by exact path, walked, refused when leaving) --
-    add("a-glob-q", "audit/?.jsonl", jsonl(audit("a-glob-q")), loaded(1))
+    one_good_row("a-glob-q", "audit/?.jsonl", audit)
     add("a-plain", "audit/a.jsonl", good2("a-plain"), loaded(2))
-    add("a-glob-star", "audit/*.jsonl", jsonl(audit("a-glob-star")), loaded(1))
-    add("a-glob-class", "audit/[a].jsonl", jsonl(audit("a-glob-class")), loaded(1))
-    add("a-quote-name", "audit/it's.jsonl", jsonl(audit("a-quote-name")), loaded(1))
-    add("a-sql-name", f"audit/{INJECT}.jsonl", jsonl(audit("a-sql-name")), loaded(1))
-    add("a-unicode-name", "audit/évé nt 01.jsonl", jsonl(audit("a-unicode-name")), loaded(1))
+    one_good_row("a-glob-star", "audit/*.jsonl", audit)
+    one_good_row("a-glob-class", "audit/[a].jsonl", audit)
+    one_good_row("a-quote-name", "audit/it's.jsonl", audit)
+    one_good_row("a-sql-name", f"audit/{INJECT}.jsonl", audit)
+    one_good_row("a-unicode-name", "audit/évé nt 01.jsonl", audit)
     add("a-dated-subfolder", "audit/2025/12/01.jsonl", good2("a-dated-subfolder"), loaded(2))
-    add("a-spark-part", "audit/spark.jsonl/part-0.json", jsonl(audit("a-spark-part")), loaded(1))
-    add("a-ndjson", "audit/x.ndjson", jsonl(audit("a-ndjson")), loaded(1))
-    add("a-upper-ext", "audit/UPPER.JSONL", jsonl(audit("a-upper-ext")), loaded(1))
+    one_good_row("a-spark-part", "audit/spark.jsonl/part-0.json", audit)
+    one_good_row("a-ndjson", "audit/x.ndjson", audit)
+    one_good_row("a-upper-ext", "audit/UPPER.JSONL", audit)
     add("a-gzip", "audit/z.jsonl.gz", gz(json.dumps(audit("a-gzip")) + "\n"), loaded(1))
     add("a-gzip-misnamed", "audit/gz-inside.jsonl", gz(json.dumps(audit("a-gzip-misnamed")) + "\n"), failed("gzip"))
     add("a-not-gzip", "audit/fake.jsonl.gz", text(json.dumps(audit("a-not-gzip"))), failed("not gzip-compressed"))
@@ -271,12 +275,7 @@ def _cases() -> list[Case]:
         ("a-ts-object", {"t": 1}, "bad timestamp"),
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, occurred_at=ts)
-    add(
-        "a-ts-offset-14",
-        "audit/off14.jsonl",
-        jsonl(audit("a-ts-offset-14", occurred_at="2025-06-01T10:00:00+14:00")),
-        loaded(1),
-    )
+    one_good_row("a-ts-offset-14", "audit/off14.jsonl", audit, occurred_at="2025-06-01T10:00:00+14:00")
     for cid, value, why in (
         ("a-count-fraction", 1.7, "not an integer"),
         ("a-count-text", "many", "not an integer"),
@@ -286,34 +285,19 @@ def _cases() -> list[Case]:
         ("a-count-bool", True, "not an integer"),
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, record_count=value)
-    add("a-count-string-int", "audit/cstr.jsonl", jsonl(audit("a-count-string-int", record_count="5")), loaded(1))
+    one_good_row("a-count-string-int", "audit/cstr.jsonl", audit, record_count="5")
     for cid, value in (
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),
         ("a-categories-number", 7),
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, "not a list of strings", data_categories=value)
-    add("a-categories-null", "audit/catnull.jsonl", jsonl(audit("a-categories-null", data_categories=None)), loaded(1))
+    one_good_row("a-categories-null", "audit/catnull.jsonl", audit, data_categories=None)
     one_bad_row("a-unknown-enum", "audit/enum.jsonl", audit, "unknown value 'teleport'", action="teleport")
     one_bad_row("a-missing-actor", "audit/noactor.jsonl", audit, "actor_id: missing required value", actor_id=None)
-    add(
-        "a-sql-values",
-        "audit/sqlvals.jsonl",
-        jsonl(audit("a-sql-values", actor_id=INJECT, system="'; drop table rejects; --")),
-        loaded(1),
-    )
-    add(
-        "a-markup-values",
-        "audit/markup.jsonl",
-        jsonl(audit("a-markup-values", system="<script>alert(1)</script> **bold** [x](y)")),
-        loaded(1),
-    )
-    add(
-        "a-unknown-fields",
-        "audit/extra.jsonl",
-        jsonl(audit("a-unknown-fields", surprise={"deep": [1, {"x": 2}]})),
-        loaded(1),
-    )
+    one_good_row("a-sql-values", "audit/sqlvals.jsonl", audit, actor_id=INJECT, system="'; drop table rejects; --")
+    one_good_row("a-markup-values", "audit/markup.jsonl", audit, system="<script>alert(1)</script> **bold** [x](y)")
+    one_good_row("a-unknown-fields", "audit/extra.jsonl", audit, surprise={"deep": [1, {"x": 2}]})
     for cid, value in (("a-text-object", {"id": "emp-1"}), ("a-text-list", ["emp-1", "emp-2"])):
         one_bad_row(
             cid,
@@ -322,13 +306,8 @@ def _cases() -> list[Case]:
             "field actor_id: an object or list where the contract wants text",
             actor_id=value,
         )
-    add("a-text-number", "audit/num.jsonl", jsonl(audit("a-text-number", tenant_id=42)), loaded(1))
-    add(
-        "a-text-json-looking",
-        "audit/jsonish.jsonl",
-        jsonl(audit("a-text-json-looking", user_agent='{"not": "an object"}')),
-        loaded(1),
-    )
+    one_good_row("a-text-number", "audit/num.jsonl", audit, tenant_id=42)
+    one_good_row("a-text-json-looking", "audit/jsonish.jsonl", audit, user_agent='{"not": "an object"}')
     # A contract field given twice in one object: which value is evidence would be a guess (first-wins is
     # what a reader happens to do, not what the exporter meant). A key outside the contract is not read.
     for cid, dup, outcome in (
@@ -352,13 +331,13 @@ def _cases() -> list[Case]:
         jsonl(diag("d-message-object"), {**diag("d-message-object", 1), "host": {"name": "h"}}),
         rejected("field host: an object or list"),
     )
-    add("a-details-object", "audit/details.jsonl", jsonl(audit("a-details-object", details={"k": [1, 2]})), loaded(1))
+    one_good_row("a-details-object", "audit/details.jsonl", audit, details={"k": [1, 2]})
 
     # -- diagnostic --
     add("d-good", "diagnostic/d.jsonl", jsonl(diag("d-good"), diag("d-good", 1)), loaded(2))
     for cid, value in (("d-bool-yes", "yes"), ("d-bool-one", 1), ("d-bool-t", "T")):
         one_bad_row(cid, f"diagnostic/{cid}.jsonl", diag, "not true/false", storage_encrypted=value)
-    add("d-bool-true", "diagnostic/btrue.jsonl", jsonl(diag("d-bool-true", storage_encrypted=True)), loaded(1))
+    one_good_row("d-bool-true", "diagnostic/btrue.jsonl", diag, storage_encrypted=True)
     one_bad_row("d-latency-text", "diagnostic/lat.jsonl", diag, "not a number", latency_ms="fast")
     one_bad_row("d-status-fraction", "diagnostic/st.jsonl", diag, "not an integer", status_code=200.5)
     one_bad_row("d-level-lower", "diagnostic/lvl.jsonl", diag, "unknown value 'info'", level="info")

@@ -28,10 +28,12 @@ from compliance.ingest.derive import (
 )
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
-from tests.findings_support import Finding, findings_by_resource
+
+# Before any import of it: the assert helpers of findings_support then report the differences like a test's own asserts.
+pytest.register_assert_rewrite("tests.findings_support")
 
 Rows = Mapping[str, Sequence[Mapping[str, Any]]]
-Findings = dict[str, Finding]
+Findings = dict[str, dict[str, Any]]  # resource -> finding (findings_support.Finding)
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +79,7 @@ def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnecti
 def control_findings(make_db: Callable[[Rows], duckdb.DuckDBPyConnection], policy: Policy) -> Callable[..., Findings]:
     """`control_findings(query, rows, **params)`: the query run on a database made of `rows`, its findings keyed by
     resource (findings_support.findings_by_resource), the setup every control test shares."""
+    from tests.findings_support import findings_by_resource
 
     def run(query: str, rows: Rows, **params: object) -> Findings:
         return findings_by_resource(make_db(rows), query, policy, **params)

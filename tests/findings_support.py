@@ -31,3 +31,10 @@ def verdicts(findings: dict[str, Finding], *columns: str) -> dict[str, tuple[Any
 def verdict_list(findings: dict[str, Finding], *columns: str) -> list[tuple[Any, ...]]:
     """(resource, *columns) per finding in the query's own order, for tests that also check that order."""
     return [(resource, *(f[c] for c in columns)) for resource, f in findings.items()]
+
+
+def assert_fields(findings: dict[str, Finding], expected: dict[str, dict[str, Any]]) -> None:
+    """The named columns of the named findings equal the hand-worked `expected` ({resource: {column: value}}),
+    compared as one table so that a failure shows every difference at once."""
+    got = {resource: {column: findings[resource][column] for column in fields} for resource, fields in expected.items()}
+    assert got == expected

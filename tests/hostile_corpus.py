@@ -183,20 +183,28 @@ def _cases() -> list[Case]:
     def add(cid: str, path: str, write: Callable[[Path, Path], None], expect: Outcome) -> None:
         c.append(Case(cid, path, write, expect))
 
+    def one_good_row(cid: str, path: str, row: Callable[..., dict[str, object]], **fields: object) -> None:
+        """A file of one row with `fields`, which loads."""
+        add(cid, path, jsonl(row(cid, **fields)), loaded(1))
+
+    def one_bad_row(cid: str, path: str, row: Callable[..., dict[str, object]], why: str, **spoilt: object) -> None:
+        """A file of a good row and one whose `spoilt` fields make it a reject for `why`."""
+        add(cid, path, jsonl(row(cid), row(cid, 1, **spoilt)), rejected(why))
+
     good2 = lambda cid: jsonl(audit(cid, 0), audit(cid, 1))  # noqa: E731
 
     # -- audit: file names, folders, links (read by exact path, walked, refused when leaving) --
-    add("a-glob-q", "audit/?.jsonl", jsonl(audit("a-glob-q")), loaded(1))
+    one_good_row("a-glob-q", "audit/?.jsonl", audit)
     add("a-plain", "audit/a.jsonl", good2("a-plain"), loaded(2))
-    add("a-glob-star", "audit/*.jsonl", jsonl(audit("a-glob-star")), loaded(1))
-    add("a-glob-class", "audit/[a].jsonl", jsonl(audit("a-glob-class")), loaded(1))
-    add("a-quote-name", "audit/it's.jsonl", jsonl(audit("a-quote-name")), loaded(1))
-    add("a-sql-name", f"audit/{INJECT}.jsonl", jsonl(audit("a-sql-name")), loaded(1))
-    add("a-unicode-name", "audit/évé nt 01.jsonl", jsonl(audit("a-unicode-name")), loaded(1))
+    one_good_row("a-glob-star", "audit/*.jsonl", audit)
+    one_good_row("a-glob-class", "audit/[a].jsonl", audit)
+    one_good_row("a-quote-name", "audit/it's.jsonl", audit)
+    one_good_row("a-sql-name", f"audit/{INJECT}.jsonl", audit)
+    one_good_row("a-unicode-name", "audit/évé nt 01.jsonl", audit)
     add("a-dated-subfolder", "audit/2025/12/01.jsonl", good2("a-dated-subfolder"), loaded(2))
-    add("a-spark-part", "audit/spark.jsonl/part-0.json", jsonl(audit("a-spark-part")), loaded(1))
-    add("a-ndjson", "audit/x.ndjson", jsonl(audit("a-ndjson")), loaded(1))
-    add("a-upper-ext", "audit/UPPER.JSONL", jsonl(audit("a-upper-ext")), loaded(1))
+    one_good_row("a-spark-part", "audit/spark.jsonl/part-0.json", audit)
+    one_good_row("a-ndjson", "audit/x.ndjson", audit)
+    one_good_row("a-upper-ext", "audit/UPPER.JSONL", audit)
     add("a-gzip", "audit/z.jsonl.gz", gz(json.dumps(audit("a-gzip")) + "\n"), loaded(1))
     add("a-gzip-misnamed", "audit/gz-inside.jsonl", gz(json.dumps(audit("a-gzip-misnamed")) + "\n"), failed("gzip"))
     add("a-not-gzip", "audit/fake.jsonl.gz", text(json.dumps(audit("a-not-gzip"))), failed("not gzip-compressed"))
@@ -266,13 +274,8 @@ def _cases() -> list[Case]:
         ("a-ts-empty", "", "missing required value"),
         ("a-ts-object", {"t": 1}, "bad timestamp"),
     ):
-        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, occurred_at=ts)), rejected(why))
-    add(
-        "a-ts-offset-14",
-        "audit/off14.jsonl",
-        jsonl(audit("a-ts-offset-14", occurred_at="2025-06-01T10:00:00+14:00")),
-        loaded(1),
-    )
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, occurred_at=ts)
+    one_good_row("a-ts-offset-14", "audit/off14.jsonl", audit, occurred_at="2025-06-01T10:00:00+14:00")
     for cid, value, why in (
         ("a-count-fraction", 1.7, "not an integer"),
         ("a-count-text", "many", "not an integer"),
@@ -281,64 +284,30 @@ def _cases() -> list[Case]:
         ("a-count-overflow", 10**20, "not an integer"),
         ("a-count-bool", True, "not an integer"),
     ):
-        add(cid, f"audit/{cid}.jsonl", jsonl(audit(cid), audit(cid, 1, record_count=value)), rejected(why))
-    add("a-count-string-int", "audit/cstr.jsonl", jsonl(audit("a-count-string-int", record_count="5")), loaded(1))
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, record_count=value)
+    one_good_row("a-count-string-int", "audit/cstr.jsonl", audit, record_count="5")
     for cid, value in (
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),
         ("a-categories-number", 7),
     ):
-        add(
-            cid,
-            f"audit/{cid}.jsonl",
-            jsonl(audit(cid), audit(cid, 1, data_categories=value)),
-            rejected("not a list of strings"),
-        )
-    add("a-categories-null", "audit/catnull.jsonl", jsonl(audit("a-categories-null", data_categories=None)), loaded(1))
-    add(
-        "a-unknown-enum",
-        "audit/enum.jsonl",
-        jsonl(audit("a-unknown-enum"), audit("a-unknown-enum", 1, action="teleport")),
-        rejected("unknown value 'teleport'"),
-    )
-    add(
-        "a-missing-actor",
-        "audit/noactor.jsonl",
-        jsonl(audit("a-missing-actor"), audit("a-missing-actor", 1, actor_id=None)),
-        rejected("actor_id: missing required value"),
-    )
-    add(
-        "a-sql-values",
-        "audit/sqlvals.jsonl",
-        jsonl(audit("a-sql-values", actor_id=INJECT, system="'; drop table rejects; --")),
-        loaded(1),
-    )
-    add(
-        "a-markup-values",
-        "audit/markup.jsonl",
-        jsonl(audit("a-markup-values", system="<script>alert(1)</script> **bold** [x](y)")),
-        loaded(1),
-    )
-    add(
-        "a-unknown-fields",
-        "audit/extra.jsonl",
-        jsonl(audit("a-unknown-fields", surprise={"deep": [1, {"x": 2}]})),
-        loaded(1),
-    )
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, "not a list of strings", data_categories=value)
+    one_good_row("a-categories-null", "audit/catnull.jsonl", audit, data_categories=None)
+    one_bad_row("a-unknown-enum", "audit/enum.jsonl", audit, "unknown value 'teleport'", action="teleport")
+    one_bad_row("a-missing-actor", "audit/noactor.jsonl", audit, "actor_id: missing required value", actor_id=None)
+    one_good_row("a-sql-values", "audit/sqlvals.jsonl", audit, actor_id=INJECT, system="'; drop table rejects; --")
+    one_good_row("a-markup-values", "audit/markup.jsonl", audit, system="<script>alert(1)</script> **bold** [x](y)")
+    one_good_row("a-unknown-fields", "audit/extra.jsonl", audit, surprise={"deep": [1, {"x": 2}]})
     for cid, value in (("a-text-object", {"id": "emp-1"}), ("a-text-list", ["emp-1", "emp-2"])):
-        add(
+        one_bad_row(
             cid,
             f"audit/{cid}.jsonl",
-            jsonl(audit(cid), audit(cid, 1, actor_id=value)),
-            rejected("field actor_id: an object or list where the contract wants text"),
+            audit,
+            "field actor_id: an object or list where the contract wants text",
+            actor_id=value,
         )
-    add("a-text-number", "audit/num.jsonl", jsonl(audit("a-text-number", tenant_id=42)), loaded(1))
-    add(
-        "a-text-json-looking",
-        "audit/jsonish.jsonl",
-        jsonl(audit("a-text-json-looking", user_agent='{"not": "an object"}')),
-        loaded(1),
-    )
+    one_good_row("a-text-number", "audit/num.jsonl", audit, tenant_id=42)
+    one_good_row("a-text-json-looking", "audit/jsonish.jsonl", audit, user_agent='{"not": "an object"}')
     # A contract field given twice in one object: which value is evidence would be a guess (first-wins is
     # what a reader happens to do, not what the exporter meant). A key outside the contract is not read.
     for cid, dup, outcome in (
@@ -362,42 +331,17 @@ def _cases() -> list[Case]:
         jsonl(diag("d-message-object"), {**diag("d-message-object", 1), "host": {"name": "h"}}),
         rejected("field host: an object or list"),
     )
-    add("a-details-object", "audit/details.jsonl", jsonl(audit("a-details-object", details={"k": [1, 2]})), loaded(1))
+    one_good_row("a-details-object", "audit/details.jsonl", audit, details={"k": [1, 2]})
 
     # -- diagnostic --
     add("d-good", "diagnostic/d.jsonl", jsonl(diag("d-good"), diag("d-good", 1)), loaded(2))
     for cid, value in (("d-bool-yes", "yes"), ("d-bool-one", 1), ("d-bool-t", "T")):
-        add(
-            cid,
-            f"diagnostic/{cid}.jsonl",
-            jsonl(diag(cid), diag(cid, 1, storage_encrypted=value)),
-            rejected("not true/false"),
-        )
-    add("d-bool-true", "diagnostic/btrue.jsonl", jsonl(diag("d-bool-true", storage_encrypted=True)), loaded(1))
-    add(
-        "d-latency-text",
-        "diagnostic/lat.jsonl",
-        jsonl(diag("d-latency-text"), diag("d-latency-text", 1, latency_ms="fast")),
-        rejected("not a number"),
-    )
-    add(
-        "d-status-fraction",
-        "diagnostic/st.jsonl",
-        jsonl(diag("d-status-fraction"), diag("d-status-fraction", 1, status_code=200.5)),
-        rejected("not an integer"),
-    )
-    add(
-        "d-level-lower",
-        "diagnostic/lvl.jsonl",
-        jsonl(diag("d-level-lower"), diag("d-level-lower", 1, level="info")),
-        rejected("unknown value 'info'"),
-    )
-    add(
-        "d-ts-9999",
-        "diagnostic/y9999.jsonl",
-        jsonl(diag("d-ts-9999"), diag("d-ts-9999", 1, occurred_at="9999-01-01T00:00:00Z")),
-        rejected(WINDOW),
-    )
+        one_bad_row(cid, f"diagnostic/{cid}.jsonl", diag, "not true/false", storage_encrypted=value)
+    one_good_row("d-bool-true", "diagnostic/btrue.jsonl", diag, storage_encrypted=True)
+    one_bad_row("d-latency-text", "diagnostic/lat.jsonl", diag, "not a number", latency_ms="fast")
+    one_bad_row("d-status-fraction", "diagnostic/st.jsonl", diag, "not an integer", status_code=200.5)
+    one_bad_row("d-level-lower", "diagnostic/lvl.jsonl", diag, "unknown value 'info'", level="info")
+    one_bad_row("d-ts-9999", "diagnostic/y9999.jsonl", diag, WINDOW, occurred_at="9999-01-01T00:00:00Z")
 
     # -- usage (CSV and Parquet): headers never reach SQL --
     u = "usage"

@@ -64,3 +64,13 @@ def role_grant(
     """An audit event: `grantor` (holding `grantor_role`) grants `role` to `grantee` at `at`."""
     grant = {"actor_role": grantor_role, "target_actor_id": grantee, "role": role} | fields
     return audit_event(event_id, grantor, at, "role_grant", **grant)
+
+
+def finding_row(
+    control_id: str, resource: str, status: str = "alarm", severity: str = "high", **fields: object
+) -> dict[str, object]:
+    """A row of the findings table: `control_id`'s verdict on `resource` in policy section 5, reason "r", with no
+    observation time and no evidence (`fields` sets any other column, or overrides)."""
+    row: dict[str, object] = {"control_id": control_id, "policy_section": "5", "resource": resource, "status": status,
+                              "severity": severity, "reason": "r", "observed_at": None, "evidence": []}  # fmt: skip
+    return row | fields

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from rows import audit_event
 
-from tests.findings_support import verdict_list, verdicts
+from tests.findings_support import assert_fields, verdict_list, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -59,42 +60,62 @@ def test_access_bulk_export(control_findings) -> None:
         "actor:emp-w@2025-03-07": ("alarm", "high"),
         "actor:svc-leak@2025-03-07": ("alarm", "high"),
     }
-    x = by["actor:emp-x@2025-03-04"]
-    assert x["reason"] == (
-        "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 09:50:00 "
-        "to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 window ending "
-        "that day exceeded it."
+    assert_fields(
+        by,
+        {
+            "actor:emp-x@2025-03-04": {
+                "reason": (
+                    "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 "
+                    "09:50:00 to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 "
+                    "window ending that day exceeded it."
+                ),
+                "evidence": ["x-1", "x-2"],  # largest first
+                "observed_at": dt.datetime(2025, 3, 4, 10, 20),
+            },
+            "actor:emp-y": {
+                "reason": (
+                    "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day "
+                    "held 5500 and no 60-minute window exceeded 5000 records."
+                )
+            },
+            "actor:svc-bk": {
+                "reason": (
+                    "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held "
+                    "0 and no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this "
+                    "service account to approved recipients (backups)."
+                )
+            },
+            "actor:emp-z@2025-03-06": {"evidence": ["z-1"]},
+        },
     )
-    assert x["evidence"] == ["x-1", "x-2"]  # largest first
-    assert x["observed_at"] == dt.datetime(2025, 3, 4, 10, 20)
-    assert by["actor:emp-y"]["reason"] == (
-        "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day held 5500 "
-        "and no 60-minute window exceeded 5000 records."
-    )
-    assert by["actor:svc-bk"]["reason"] == (
-        "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held 0 and "
-        "no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this service account "
-        "to approved recipients (backups)."
-    )
-    assert by["actor:emp-z@2025-03-06"]["evidence"] == ["z-1"]
 
 
-def test_window_bounds_are_inclusive(control_findings) -> None:
-    # 3000 at 09:00:00 and 2500 at exactly 10:00:00: the window ending at 10:00 starts at 09:00 inclusive.
-    rows = [
-        _ev("e-1", "emp-e", "2025-03-04 09:00:00", "read", 3000),
-        _ev("e-2", "emp-e", "2025-03-04 10:00:00", "read", 2500),
-    ]
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        # 3000 at 09:00:00 and 2500 at exactly 10:00:00: the window ending at 10:00 starts at 09:00 inclusive.
+        pytest.param(
+            [
+                _ev("e-1", "emp-e", "2025-03-04 09:00:00", "read", 3000),
+                _ev("e-2", "emp-e", "2025-03-04 10:00:00", "read", 2500),
+            ],
+            [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])],
+            id="window_bounds_are_inclusive",
+        ),
+        # 3000 at 23:50 on 4 Mar and 2500 at 00:20 on 5 Mar: one 30-minute window over two UTC days (two adjacent
+        # day blocks, each under 5000 on its own) -> alarm on the day the window ends.
+        pytest.param(
+            [
+                _ev("m-1", "emp-m", "2025-03-04 23:50:00", "read", 3000),
+                _ev("m-2", "emp-m", "2025-03-05 00:20:00", "read", 2500),
+            ],
+            [("actor:emp-m@2025-03-05", "alarm", ["m-1", "m-2"])],
+            id="window_across_midnight",
+        ),
+    ],
+)
+def test_one_window_holds_both_reads(
+    control_findings, rows: list[dict[str, object]], expected: list[tuple[str, str, list[str]]]
+) -> None:
     by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
-    assert verdict_list(by, "status", "evidence") == [("actor:emp-e@2025-03-04", "alarm", ["e-1", "e-2"])]
-
-
-def test_window_across_midnight(control_findings) -> None:
-    # 3000 at 23:50 on 4 Mar and 2500 at 00:20 on 5 Mar: one 30-minute window over two UTC days (two adjacent
-    # day blocks, each under 5000 on its own) -> alarm on the day the window ends.
-    rows = [
-        _ev("m-1", "emp-m", "2025-03-04 23:50:00", "read", 3000),
-        _ev("m-2", "emp-m", "2025-03-05 00:20:00", "read", 2500),
-    ]
-    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
-    assert verdict_list(by, "status", "evidence") == [("actor:emp-m@2025-03-05", "alarm", ["m-1", "m-2"])]
+    assert verdict_list(by, "status", "evidence") == expected

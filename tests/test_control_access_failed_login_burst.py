@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 T0 = dt.datetime(2025, 3, 4, 9, 0)
@@ -62,23 +62,31 @@ def test_access_failed_login_burst(control_findings) -> None:
         "actor:cu-2": ("ok", "info"),
         "actor:cu-3": ("ok", "info"),
     }
-    a = by["actor:emp-a@2025-03-04"]
-    assert a["reason"] == (
-        "10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 UTC "
-        "(alarm at 10), followed by a successful login at 2025-03-04 09:06:00 UTC: the account may be compromised."
-    )
-    assert a["evidence"] == [f"a-f{i}" for i in range(10)] + ["a-ok"]
-    assert a["observed_at"] == dt.datetime(2025, 3, 4, 9, 4, 30)
-    assert by["ip:203.0.113.9@2025-03-07"]["reason"] == (
-        "20 failed logins from IP 203.0.113.9 (against 4 accounts) within 10 minutes, 2025-03-07 03:00:00 to "
-        "2025-03-07 03:04:45 UTC (alarm at 20), followed by a successful login of cu-3 at 2025-03-07 03:08:00 UTC: "
-        "the account may be compromised."
+    assert_fields(
+        by,
+        {
+            "actor:emp-a@2025-03-04": {
+                "reason": (
+                    "10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 "
+                    "UTC (alarm at 10), followed by a successful login at 2025-03-04 09:06:00 UTC: the account may be "
+                    "compromised."
+                ),
+                "evidence": [f"a-f{i}" for i in range(10)] + ["a-ok"],
+                "observed_at": dt.datetime(2025, 3, 4, 9, 4, 30),
+            },
+            "ip:203.0.113.9@2025-03-07": {
+                "reason": (
+                    "20 failed logins from IP 203.0.113.9 (against 4 accounts) within 10 minutes, 2025-03-07 03:00:00 "
+                    "to 2025-03-07 03:04:45 UTC (alarm at 20), followed by a successful login of cu-3 at 2025-03-07 "
+                    "03:08:00 UTC: the account may be compromised."
+                )
+            },
+            "actor:emp-b": {
+                "reason": "emp-b: 11 login attempts, 10 failed; at most 9 failures within 10 minutes (alarm at 10)."
+            },
+            "actor:cu-3": {
+                "reason": "cu-3: 6 login attempts, 5 failed; at most 5 failures within 10 minutes (alarm at 10)."
+            },
+        },
     )
     assert by["actor:emp-c@2025-03-06"]["reason"].endswith("; no successful login followed within the window.")
-    assert by["actor:emp-b"]["reason"] == (
-        "emp-b: 11 login attempts, 10 failed; at most 9 failures within 10 minutes (alarm at 10)."
-    )
-    assert (
-        by["actor:cu-3"]["reason"]
-        == "cu-3: 6 login attempts, 5 failed; at most 5 failures within 10 minutes (alarm at 10)."
-    )

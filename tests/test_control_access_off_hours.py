@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 CONTACT = ["user.contact.email"]
@@ -68,27 +68,35 @@ def test_access_off_hours(control_findings) -> None:
         "actor:emp-c": ("ok", "info"),
         "actor:emp-d": ("ok", "info"),
     }
-    a = by["actor:emp-a@2025-03-08"]
-    assert a["reason"] == (
-        "emp-a (Australia/Sydney) read, searched or exported 120 personal-data records in 1 event (1 export) "
-        "outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5], at hours unusual for them: "
-        "Sun 2025-03-09 02:00 local (120 records; 0.0% of their 10 events in the previous 90 days fell in that "
-        "hour); alarm at >= 50 records in an hour holding under 2.0% of their usual activity."
+    assert_fields(
+        by,
+        {
+            "actor:emp-a@2025-03-08": {
+                "reason": (
+                    "emp-a (Australia/Sydney) read, searched or exported 120 personal-data records in 1 event (1 "
+                    "export) outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5], at hours unusual for "
+                    "them: Sun 2025-03-09 02:00 local (120 records; 0.0% of their 10 events in the previous 90 days "
+                    "fell in that hour); alarm at >= 50 records in an hour holding under 2.0% of their usual activity."
+                ),
+                "evidence": ["a-night"],
+                "observed_at": dt.datetime(2025, 3, 8, 15, 30),
+            },
+            "actor:emp-c": {
+                # emp-c: 10 baseline reads + the night read, each on its own day and each at 22:00 (off-hours).
+                "reason": (
+                    "emp-c (Europe/London): 11 personal-data read, search or export events on 11 local days; 11 clock "
+                    "hours with such events fell outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5]; "
+                    "none reached 50 records at an hour unusual for them."
+                ),
+                "evidence": [],
+            },
+            "actor:emp-d": {"observed_at": dt.datetime(2025, 3, 4, 23, 0)},
+        },
     )
-    assert a["evidence"] == ["a-night"]
-    assert a["observed_at"] == dt.datetime(2025, 3, 8, 15, 30)
     b = by["actor:emp-b@2025-03-05"]
     assert "85 personal-data records in 2 events outside" in b["reason"]
     assert "Wed 2025-03-05 19:00 local (85 records; 0.0% of their 10 events" in b["reason"]
     assert b["evidence"] == ["b-night-1", "b-night-2"]
-    # emp-c: 10 baseline reads + the night read, each on its own day and each at 22:00 (off-hours).
-    assert by["actor:emp-c"]["reason"] == (
-        "emp-c (Europe/London): 11 personal-data read, search or export events on 11 local days; 11 clock hours "
-        "with such events fell outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5]; none reached "
-        "50 records at an hour unusual for them."
-    )
-    assert by["actor:emp-c"]["evidence"] == []
-    assert by["actor:emp-d"]["observed_at"] == dt.datetime(2025, 3, 4, 23, 0)
 
 
 def test_local_time_conversion_follows_daylight_saving(make_db) -> None:

@@ -13,7 +13,7 @@ import datetime as dt
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -70,23 +70,33 @@ def test_access_volume_spike(control_findings) -> None:
         "actor:emp-peer1": ("ok", "info"),
         "actor:emp-peer2": ("ok", "info"),
     }
-    spike = by["actor:emp-spike@2025-03-03"]
-    assert spike["reason"] == (
-        "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is 12.0 "
-        "(MAD 2.0, 12 active days), robust z 670.44 > 6.0, and above 1.5x their largest day in that window (14); "
-        "role peers' p99 is 568.0 (over 17 peer-days); "
-        "floor 500 records."
-    )
-    assert spike["evidence"] == ["spike-big", "spike-small"]  # largest first
-    assert spike["observed_at"] == dt.datetime(2025, 3, 3, 10, 0)
-    assert by["actor:emp-solo@2025-03-05"]["reason"] == (
-        "emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD 0.0, "
-        "10 active days), robust z 593.55 > 6.0, and above 1.5x their largest day in that window (20); no role peers were active in that window to compare; "
-        "floor 500 records."
-    )
-    assert by["actor:emp-steady"]["reason"] == (
-        "emp-steady: 13 active days, daily median 50.0 records, max 600; no day above both their own baseline "
-        "(robust z > 6.0 and 1.5x their largest day in the window) and their role peers, with at least 500 records."
+    assert_fields(
+        by,
+        {
+            "actor:emp-spike@2025-03-03": {
+                "reason": (
+                    "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is "
+                    "12.0 (MAD 2.0, 12 active days), robust z 670.44 > 6.0, and above 1.5x their largest day in that "
+                    "window (14); role peers' p99 is 568.0 (over 17 peer-days); floor 500 records."
+                ),
+                "evidence": ["spike-big", "spike-small"],  # largest first
+                "observed_at": dt.datetime(2025, 3, 3, 10, 0),
+            },
+            "actor:emp-solo@2025-03-05": {
+                "reason": (
+                    "emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD "
+                    "0.0, 10 active days), robust z 593.55 > 6.0, and above 1.5x their largest day in that window "
+                    "(20); no role peers were active in that window to compare; floor 500 records."
+                )
+            },
+            "actor:emp-steady": {
+                "reason": (
+                    "emp-steady: 13 active days, daily median 50.0 records, max 600; no day above both their own "
+                    "baseline (robust z > 6.0 and 1.5x their largest day in the window) and their role peers, with at "
+                    "least 500 records."
+                )
+            },
+        },
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.findings_support import verdict_list
+from tests.findings_support import assert_fields, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -43,13 +43,20 @@ def test_consent_analytics_without_consent(control_findings) -> None:
         ("subject:u1", "alarm", "high", ["ev2", "ev1"]),
         ("subject:u2", "alarm", "medium", ["ev4"]),
     ]
-    assert rows["subject:u1"]["reason"] == (
-        "Subject u1 (EU, where analytics needs consent) has 2 analytics events from 2025-03-01 to 2025-03-03 "
-        "without consent: 1 with consent refused, 1 with consent unknown."
-    )
-    assert rows["subject:u1"]["observed_at"] == dt.datetime(2025, 3, 3, 10, 0)
-    assert rows["jurisdiction:EU"]["reason"] == (
-        "2 analytics events of 2 EU subjects from 2025-03-04 to 2025-03-05 carry analytics consent."
+    assert_fields(
+        rows,
+        {
+            "subject:u1": {
+                "reason": (
+                    "Subject u1 (EU, where analytics needs consent) has 2 analytics events from 2025-03-01 to "
+                    "2025-03-03 without consent: 1 with consent refused, 1 with consent unknown."
+                ),
+                "observed_at": dt.datetime(2025, 3, 3, 10, 0),
+            },
+            "jurisdiction:EU": {
+                "reason": "2 analytics events of 2 EU subjects from 2025-03-04 to 2025-03-05 carry analytics consent."
+            },
+        },
     )
     assert rows["source:usage"]["reason"].startswith(
         "1 analytics events without consent of 1 subjects of unknown jurisdiction"

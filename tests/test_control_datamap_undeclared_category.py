@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event, inventory_record
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -43,15 +43,25 @@ def test_datamap_undeclared_category(control_findings) -> None:
         "category:user.contact.email": ("ok", "info", ["e1", "crm/contacts/r1"]),
         "category:user.contact.email.work": ("alarm", "high", ["e3"]),
     }
-    assert rows["category:user.biometric"]["reason"] == (
-        "Data category user.biometric was observed in 1 audit events and 1 inventory records from 2024-12-01 to "
-        "2025-03-01, but no system of the data map declares it."
-    )
-    assert rows["category:user.biometric"]["observed_at"] == dt.datetime(2025, 3, 1, 9, 0)
-    # Systems whose stores hold a user.contact.* leaf in data_map.yaml.
-    assert rows["category:user.contact"]["reason"] == (
-        "Data category user.contact was observed in 1 audit events and 0 inventory records from 2025-03-02 to "
-        "2025-03-02; the data map declares it for auth, billing, call-service, crm, privacy-ops, support-desk."
+    assert_fields(
+        rows,
+        {
+            "category:user.biometric": {
+                "reason": (
+                    "Data category user.biometric was observed in 1 audit events and 1 inventory records from "
+                    "2024-12-01 to 2025-03-01, but no system of the data map declares it."
+                ),
+                "observed_at": dt.datetime(2025, 3, 1, 9, 0),
+            },
+            "category:user.contact": {
+                # Systems whose stores hold a user.contact.* leaf in data_map.yaml.
+                "reason": (
+                    "Data category user.contact was observed in 1 audit events and 0 inventory records from 2025-03-02 "
+                    "to 2025-03-02; the data map declares it for auth, billing, call-service, crm, privacy-ops, "
+                    "support-desk."
+                )
+            },
+        },
     )
     assert rows["category:user.contact.email"]["reason"].endswith(
         "; the data map declares it for auth, crm, privacy-ops, support-desk."

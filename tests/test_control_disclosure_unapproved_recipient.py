@@ -7,7 +7,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdict_list
+from tests.findings_support import assert_fields, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -45,21 +45,34 @@ def test_disclosure_unapproved_recipient(control_findings) -> None:
         ("recipient:notamazonaws.com", "alarm", "high", ["d7"]),
         ("recipient:twilio", "alarm", "medium", ["d4"]),  # only the out-of-scope event
     ]
-    assert rows["recipient:mailchimp.com"]["reason"] == (
-        "Personal data went to mailchimp.com, which is not an approved recipient: 2 share/export events (520 records; "
-        "categories user.contact.email, user.name) by e1, e2 from 2025-03-01 to 2025-03-03."
-    )
-    assert rows["recipient:notamazonaws.com"]["reason"] == (
-        "Personal data went to notamazonaws.com, which is not an approved recipient: 1 share/export events (1 records) "
-        "by e3 from 2025-03-06 to 2025-03-06."
-    )
-    assert rows["recipient:twilio"]["reason"] == (
-        "Approved recipient twilio received categories outside its approved list (user.contact.email) in 1 of 2 "
-        "share/export events (3 records) from 2025-03-04 to 2025-03-05; it is approved for "
-        "user.behavior.call_activity, user.contact.phone_number, user.content.private.call_recording."
-    )
-    assert rows["recipient:twilio"]["observed_at"] == dt.datetime(2025, 3, 4, 10, 0)  # the out-of-scope event
-    assert rows["recipient:aws"]["reason"] == (
-        "Approved recipient aws received 1 share/export events (1000 records) from 2025-03-02 to 2025-03-02, "
-        "all within its approved categories."
+    assert_fields(
+        rows,
+        {
+            "recipient:mailchimp.com": {
+                "reason": (
+                    "Personal data went to mailchimp.com, which is not an approved recipient: 2 share/export events "
+                    "(520 records; categories user.contact.email, user.name) by e1, e2 from 2025-03-01 to 2025-03-03."
+                )
+            },
+            "recipient:notamazonaws.com": {
+                "reason": (
+                    "Personal data went to notamazonaws.com, which is not an approved recipient: 1 share/export events "
+                    "(1 records) by e3 from 2025-03-06 to 2025-03-06."
+                )
+            },
+            "recipient:twilio": {
+                "reason": (
+                    "Approved recipient twilio received categories outside its approved list (user.contact.email) in 1 "
+                    "of 2 share/export events (3 records) from 2025-03-04 to 2025-03-05; it is approved for "
+                    "user.behavior.call_activity, user.contact.phone_number, user.content.private.call_recording."
+                ),
+                "observed_at": dt.datetime(2025, 3, 4, 10, 0),  # the out-of-scope event
+            },
+            "recipient:aws": {
+                "reason": (
+                    "Approved recipient aws received 1 share/export events (1000 records) from 2025-03-02 to "
+                    "2025-03-02, all within its approved categories."
+                )
+            },
+        },
     )

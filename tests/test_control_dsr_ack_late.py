@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -47,15 +47,25 @@ def test_dsr_ack_late(control_findings) -> None:
         "dsr:r-pending": ("ok", "info"),
         "dsr:r-closed": ("ok", "info"),
     }
-    assert rows["dsr:r-late"]["reason"] == (
-        "The access request r-late (US-CA, received 2025-01-06) was acknowledged 2025-01-24, 3 days after the"
-        " acknowledgement due date 2025-01-21 (medium: receipt confirmed late)."
-    )
-    assert rows["dsr:r-late"]["observed_at"] == dt.datetime(2025, 1, 21)
-    assert rows["dsr:r-late"]["evidence"] == ["r-late"]
-    assert rows["dsr:r-none"]["reason"] == (
-        "The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its acknowledgement due date"
-        " 2025-02-19 and is 19 days past it as of 2025-03-10 (medium: receipt never confirmed)."
+    assert_fields(
+        rows,
+        {
+            "dsr:r-late": {
+                "reason": (
+                    "The access request r-late (US-CA, received 2025-01-06) was acknowledged 2025-01-24, 3 days after "
+                    "the acknowledgement due date 2025-01-21 (medium: receipt confirmed late)."
+                ),
+                "observed_at": dt.datetime(2025, 1, 21),
+                "evidence": ["r-late"],
+            },
+            "dsr:r-none": {
+                "reason": (
+                    "The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its "
+                    "acknowledgement due date 2025-02-19 and is 19 days past it as of 2025-03-10 (medium: receipt "
+                    "never confirmed)."
+                )
+            },
+        },
     )
     assert "not yet past" in rows["dsr:r-pending"]["reason"]
     assert "so it needed none" in rows["dsr:r-closed"]["reason"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -47,13 +47,20 @@ def test_dsr_extension_late(control_findings) -> None:
         "dsr:r-no-reasons": ("alarm", "medium"),
         "dsr:r-last-evening": ("ok", "info"),
     }
-    assert rows["dsr:r-late"]["reason"] == (
-        "The extension of access request r-late (EU, received 2025-01-31) was notified 2025-03-03, after the original"
-        " due date 2025-02-28, so it does not count and the request stays due 2025-02-28 (medium: the notice failed;"
-        " lateness of the answer is reported separately)."
+    assert_fields(
+        rows,
+        {
+            "dsr:r-late": {
+                "reason": (
+                    "The extension of access request r-late (EU, received 2025-01-31) was notified 2025-03-03, after "
+                    "the original due date 2025-02-28, so it does not count and the request stays due 2025-02-28 "
+                    "(medium: the notice failed; lateness of the answer is reported separately)."
+                ),
+                "observed_at": dt.datetime(2025, 3, 3, 10),
+                "evidence": ["r-late"],
+            },
+        },
     )
-    assert rows["dsr:r-late"]["observed_at"] == dt.datetime(2025, 3, 3, 10)
-    assert rows["dsr:r-late"]["evidence"] == ["r-late"]
     assert "rule au_app_12_13 allows no extension" in rows["dsr:r-not-allowed"]["reason"]
     assert "stays due 2025-03-03" in rows["dsr:r-not-allowed"]["reason"]
     assert "valid, now due 2025-04-30" in rows["dsr:r-valid"]["reason"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -37,10 +37,17 @@ def test_dsr_overdue(control_findings) -> None:
         "dsr:r-ext-late": ("alarm", "high"),
         "dsr:r-ext-ok": ("ok", "info"),
     }
-    late = rows["dsr:r-late"]
-    assert late["reason"] == (
-        "Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as of 2025-03-10."
+    assert_fields(
+        rows,
+        {
+            "dsr:r-late": {
+                "reason": (
+                    "Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as "
+                    "of 2025-03-10."
+                ),
+                "evidence": ["r-late"],
+                "observed_at": dt.datetime(2025, 2, 28, 23, 59, 59, 999999),
+            },
+        },
     )
-    assert late["evidence"] == ["r-late"]
-    assert late["observed_at"] == dt.datetime(2025, 2, 28, 23, 59, 59, 999999)
     assert "notified too late" in rows["dsr:r-ext-late"]["reason"]

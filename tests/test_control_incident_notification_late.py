@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -88,19 +88,29 @@ def test_incident_notification_late(control_findings) -> None:
         "incident:inc-high": ("alarm", "high"),
         "incident:inc-unknown": ("info", "medium"),
     }
-    assert rows["incident:inc-gdpr-late"]["reason"] == (
-        "Incident inc-gdpr-late with personal data (EU), detected 2025-01-10 08:00:00: GDPR Art. 33: EU lead"
-        " supervisory authority: notified 2025-01-14 08:00:00, 96.0 h after detection (limit 72 h); critical: GDPR"
-        " Art. 33 notification late."
-    )
-    assert rows["incident:inc-gdpr-late"]["evidence"] == ["inc-gdpr-late"]
-    assert rows["incident:inc-gdpr-late"]["observed_at"] == dt.datetime(2025, 1, 10, 8)
-    assert rows["incident:inc-gdpr-open"]["reason"] == (
-        "Incident inc-gdpr-open with personal data (EU; AU), detected 2025-03-07 12:00:00: Privacy Act s26WH:"
-        " assessment not completed, 3 days after detection as of 2025-03-10 (limit 30 days); GDPR Art. 33: EU lead"
-        " supervisory authority: not notified, 84.0 h after detection by the end of 2025-03-10 (limit 72 h); Privacy"
-        " Act s26WK: statement to the OAIC: not yet due as of 2025-03-10; Privacy Act s26WL: notice to individuals:"
-        " not yet due as of 2025-03-10; critical: GDPR Art. 33 notification late."
+    assert_fields(
+        rows,
+        {
+            "incident:inc-gdpr-late": {
+                "reason": (
+                    "Incident inc-gdpr-late with personal data (EU), detected 2025-01-10 08:00:00: GDPR Art. 33: EU "
+                    "lead supervisory authority: notified 2025-01-14 08:00:00, 96.0 h after detection (limit 72 h); "
+                    "critical: GDPR Art. 33 notification late."
+                ),
+                "evidence": ["inc-gdpr-late"],
+                "observed_at": dt.datetime(2025, 1, 10, 8),
+            },
+            "incident:inc-gdpr-open": {
+                "reason": (
+                    "Incident inc-gdpr-open with personal data (EU; AU), detected 2025-03-07 12:00:00: Privacy Act "
+                    "s26WH: assessment not completed, 3 days after detection as of 2025-03-10 (limit 30 days); GDPR "
+                    "Art. 33: EU lead supervisory authority: not notified, 84.0 h after detection by the end of "
+                    "2025-03-10 (limit 72 h); Privacy Act s26WK: statement to the OAIC: not yet due as of 2025-03-10; "
+                    "Privacy Act s26WL: notice to individuals: not yet due as of 2025-03-10; critical: GDPR Art. 33 "
+                    "notification late."
+                )
+            },
+        },
     )
     assert (
         "assessment completed 2025-02-05, 35 days after detection (limit 30 days)"

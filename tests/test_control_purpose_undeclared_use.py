@@ -1,4 +1,4 @@
-"""purpose.undeclared_use on hand-made audit events, as of 2025-03-10 (answers worked out by hand from data_map.yaml)."""
+"purpose.undeclared_use on hand-made audit events, as of 2025-03-10 (answers worked out by hand from data_map.yaml)."
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdict_list
+from tests.findings_support import assert_fields, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -48,18 +48,27 @@ def test_purpose_undeclared_use(control_findings, policy) -> None:
         ("use:crm/essential.service", "ok", "info", ["p2"]),
         ("use:crm/essential.service.operations.support", "ok", "info", ["p1"]),
     ]
-    # 2 events, 5 + 100 records; details sorted by purpose.
-    assert rows["actor:e2@2025-03-02"]["reason"] == (
-        "Actor e2 used personal data on 2025-03-02 for purposes the data map does not allow, in 2 events (105 records): "
-        "analytics.reporting on crm (not a declared use of that system) in 1 events; "
-        "sales on crm (prohibited: the policy promises no sale of personal data) in 1 events."
+    assert_fields(
+        rows,
+        {
+            "actor:e2@2025-03-02": {
+                # 2 events, 5 + 100 records; details sorted by purpose.
+                "reason": (
+                    "Actor e2 used personal data on 2025-03-02 for purposes the data map does not allow, in 2 events "
+                    "(105 records): analytics.reporting on crm (not a declared use of that system) in 1 events; sales "
+                    "on crm (prohibited: the policy promises no sale of personal data) in 1 events."
+                ),
+                "observed_at": dt.datetime(2025, 3, 2, 12, 0),
+            },
+            "use:crm/essential.service.operations.support": {
+                "reason": (
+                    "Purpose essential.service.operations.support is a declared use of crm: 1 events (10 records) by 1 "
+                    "actors from 2025-03-01 to 2025-03-01."
+                )
+            },
+        },
     )
-    assert rows["actor:e2@2025-03-02"]["observed_at"] == dt.datetime(2025, 3, 2, 12, 0)
     assert (
         "essential.service on an unmapped system (not a declared use of that system)"
         in rows["actor:e3@2025-03-03"]["reason"]
-    )
-    assert rows["use:crm/essential.service.operations.support"]["reason"] == (
-        "Purpose essential.service.operations.support is a declared use of crm: 1 events (10 records) by 1 actors "
-        "from 2025-03-01 to 2025-03-01."
     )

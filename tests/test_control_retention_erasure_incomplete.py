@@ -14,6 +14,7 @@ from rows import dsr_request, inventory_record
 from compliance.config.bundle import Policy, load_policy
 from compliance.paths import POLICY_DIR
 from compliance.queries import run_query
+from tests.findings_support import assert_fields
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -99,22 +100,31 @@ def test_erasure_incomplete(backup_policy: Policy) -> None:
         "dsr:del-hold": ("info", "info"),
         "dsr:del-backup-late": ("alarm", "critical"),
     }
-    late = rows["dsr:del-late"]
-    # 4 records existed at completion (c-new came later): c1 and t1 were not erased by then, i1 is on hold.
-    assert late["reason"] == (
-        "Delete request del-late (EU, subject s1) completed 2025-01-10 12:00:00, but 2 of the subject's 4 record(s) in"
-        " crm, support-desk were not deleted or de-identified by then, so the completion claim was false (1 erased"
-        " afterwards, 1 still stored as of 2025-03-10); 1 record(s) kept under legal hold are excepted; critical:"
-        " still stored over 30 days after the claim."
+    assert_fields(
+        rows,
+        {
+            "dsr:del-late": {
+                # 4 records existed at completion (c-new came later): c1 and t1 were not erased by then, i1 is on hold.
+                "reason": (
+                    "Delete request del-late (EU, subject s1) completed 2025-01-10 12:00:00, but 2 of the subject's 4 "
+                    "record(s) in crm, support-desk were not deleted or de-identified by then, so the completion claim "
+                    "was false (1 erased afterwards, 1 still stored as of 2025-03-10); 1 record(s) kept under legal "
+                    "hold are excepted; critical: still stored over 30 days after the claim."
+                ),
+                "evidence": ["billing/invoices/i1", "crm/contacts/c1", "support-desk/tickets/t1"],
+                "observed_at": dt.datetime(2025, 1, 10, 12),
+            },
+            "dsr:del-grace": {
+                "reason": (
+                    "Delete request del-grace (EU, subject s4) completed 2025-03-01 12:00:00; its primary stores were "
+                    "erased by then, and the 30-day backup grace for 1 backup record(s) runs to 2025-03-31, not yet "
+                    "over as of 2025-03-10."
+                )
+            },
+            "dsr:del-ok": {"evidence": ["del-ok"]},
+        },
     )
-    assert late["evidence"] == ["billing/invoices/i1", "crm/contacts/c1", "support-desk/tickets/t1"]
-    assert late["observed_at"] == dt.datetime(2025, 1, 10, 12)
     assert "(1 erased afterwards, 0 still stored as of 2025-03-10)" in rows["dsr:del-after"]["reason"]
     assert "legal hold" in rows["dsr:del-hold"]["reason"]
-    assert rows["dsr:del-grace"]["reason"] == (
-        "Delete request del-grace (EU, subject s4) completed 2025-03-01 12:00:00; its primary stores were erased by"
-        " then, and the 30-day backup grace for 1 backup record(s) runs to 2025-03-31, not yet over as of 2025-03-10."
-    )
     assert "1 of the subject's 2 record(s) in backups of crm" in rows["dsr:del-backup-late"]["reason"]
     assert rows["dsr:del-backup-late"]["evidence"] == ["crm/contacts_backup/b8"]
-    assert rows["dsr:del-ok"]["evidence"] == ["del-ok"]

@@ -13,7 +13,7 @@ import datetime as dt
 from rows import inventory_record
 
 from compliance.queries import run_query
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -76,15 +76,21 @@ def test_record_past_retention(control_findings) -> None:
         "record:support-desk/tickets/t-1": ("alarm", "critical"),
         "record:crm/contacts/c-bio": ("alarm", "medium"),
     }
-    old = rows["record:call-service/call_recordings/rec-old"]
-    assert old["reason"] == (
-        "Record call-service/call_recordings/rec-old (user.content.private.call_recording) is 39 days past its"
-        " retention due date 2025-01-30 as of 2025-03-10 and neither deleted nor de-identified; rule"
-        " user.content.private.call_recording: 90 days from created_at 2024-11-01, grace 7 days, then delete;"
-        " critical: over 30 days beyond the grace."
+    assert_fields(
+        rows,
+        {
+            "record:call-service/call_recordings/rec-old": {
+                "reason": (
+                    "Record call-service/call_recordings/rec-old (user.content.private.call_recording) is 39 days past "
+                    "its retention due date 2025-01-30 as of 2025-03-10 and neither deleted nor de-identified; rule "
+                    "user.content.private.call_recording: 90 days from created_at 2024-11-01, grace 7 days, then "
+                    "delete; critical: over 30 days beyond the grace."
+                ),
+                "observed_at": dt.datetime(2025, 1, 30),
+                "evidence": ["call-service/call_recordings/rec-old"],
+            },
+        },
     )
-    assert old["observed_at"] == dt.datetime(2025, 1, 30)
-    assert old["evidence"] == ["call-service/call_recordings/rec-old"]
     assert rows["record:crm/contacts/c-bio"]["reason"].startswith(
         "Record crm/contacts/c-bio (user.biometric): no retention rule covers category user.biometric"
     )

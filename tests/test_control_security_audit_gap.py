@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 2, 17)
 START = dt.datetime(2025, 1, 6)  # a Monday
@@ -82,15 +82,40 @@ def test_security_audit_gap(control_findings) -> None:
         "system:sporadic": ("ok", "info"),
         "system:newbie": ("info", "info"),
     }
-    payroll = by["system:payroll@2025-01-27"]
-    assert payroll["reason"] == (
-        "payroll logged no audit events for 40.3 hours, from 2025-01-27 16:40:00 to 2025-01-29 09:00:00 UTC; over "
-        "the 5.9 weeks observed it logs in 8 of the 40 silent hours of the week at least every other week (5.7 "
-        "active hours expected), so a silence like this has a chance of 4.4e-05, under 0.001, and it is longer "
-        "than the 24.0 hours allowed."
+    assert_fields(
+        by,
+        {
+            "system:payroll@2025-01-27": {
+                "reason": (
+                    "payroll logged no audit events for 40.3 hours, from 2025-01-27 16:40:00 to 2025-01-29 09:00:00 "
+                    "UTC; over the 5.9 weeks observed it logs in 8 of the 40 silent hours of the week at least every "
+                    "other week (5.7 active hours expected), so a silence like this has a chance of 4.4e-05, under "
+                    "0.001, and it is longer than the 24.0 hours allowed."
+                ),
+                "evidence": ["payroll-01271640", "payroll-01290900"],
+                "observed_at": dt.datetime(2025, 1, 27, 16, 40),
+            },
+            "system:office": {
+                "reason": (
+                    "office fell silent for more than 24.0 hours 6 times over 5.9 weeks (longest 64.3 hours), each "
+                    "over hours of the week in which it usually does not log."
+                )
+            },
+            "system:nightly": {"reason": "nightly never fell silent for more than 24.0 hours over 6.0 weeks."},
+            "system:sporadic": {
+                "reason": (
+                    "sporadic fell silent for more than 24.0 hours 3 times over 5.9 weeks (longest 336.0 hours), each "
+                    "over hours of the week in which it usually does not log."
+                )
+            },
+            "system:newbie": {
+                "reason": (
+                    "newbie has 1.0 weeks of audit history, under the 2.0 needed to learn its weekly rhythm: its "
+                    "silences are not judged yet."
+                )
+            },
+        },
     )
-    assert payroll["evidence"] == ["payroll-01271640", "payroll-01290900"]
-    assert payroll["observed_at"] == dt.datetime(2025, 1, 27, 16, 40)
     crm = by["system:crm@2025-01-20"]
     assert crm["reason"].startswith(
         "crm logged no audit events for 120.0 hours, from 2025-01-20 12:00:00 to 2025-01-25 12:00:00 UTC; over the "
@@ -106,19 +131,6 @@ def test_security_audit_gap(control_findings) -> None:
         f"has a chance of {(2 / 7) ** 71:.1e}"
     )
     assert billing["evidence"] == ["billing-02132300"]
-    assert by["system:office"]["reason"] == (
-        "office fell silent for more than 24.0 hours 6 times over 5.9 weeks (longest 64.3 hours), each over hours "
-        "of the week in which it usually does not log."
-    )
-    assert by["system:nightly"]["reason"] == "nightly never fell silent for more than 24.0 hours over 6.0 weeks."
-    assert by["system:sporadic"]["reason"] == (
-        "sporadic fell silent for more than 24.0 hours 3 times over 5.9 weeks (longest 336.0 hours), each over "
-        "hours of the week in which it usually does not log."
-    )
-    assert by["system:newbie"]["reason"] == (
-        "newbie has 1.0 weeks of audit history, under the 2.0 needed to learn its weekly rhythm: its silences are "
-        "not judged yet."
-    )
 
 
 def test_weekday_system_never_alarms_on_weekends(make_db, policy) -> None:

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import directory_account, role_grant
 
-from tests.findings_support import verdicts
+from tests.findings_support import assert_fields, verdicts
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -54,22 +54,34 @@ def test_security_mfa_missing(control_findings) -> None:
         "actor:emp-g": ("alarm", "critical"),
         "actor:emp-r": ("ok", "info"),
     }
-    assert (
-        by["actor:it-1"]["reason"] == "it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled."
+    assert_fields(
+        by,
+        {
+            "actor:it-1": {
+                "reason": "it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled.",
+                "evidence": ["it-1"],
+                "observed_at": dt.datetime(2025, 3, 10),
+            },
+            "actor:sup-1": {
+                "reason": (
+                    "sup-1 (employee) holds role support_agent, which requires MFA, but MFA is not recorded in the "
+                    "directory."
+                )
+            },
+            "actor:sup-2": {
+                "reason": "sup-2 (contractor) holds role support_agent, which requires MFA, and MFA is enabled."
+            },
+            "actor:emp-x": {
+                "reason": (
+                    "emp-x (employee) holds role intern, which is not in the role matrix, so its MFA need is unknown."
+                )
+            },
+            "actor:emp-g": {
+                "reason": (
+                    "emp-g (employee) holds role platform_admin (granted; directory role support_agent), which is "
+                    "privileged, but MFA is disabled."
+                ),
+                "evidence": ["emp-g", "g-1"],
+            },
+        },
     )
-    assert by["actor:it-1"]["evidence"] == ["it-1"]
-    assert by["actor:it-1"]["observed_at"] == dt.datetime(2025, 3, 10)
-    assert by["actor:sup-1"]["reason"] == (
-        "sup-1 (employee) holds role support_agent, which requires MFA, but MFA is not recorded in the directory."
-    )
-    assert by["actor:sup-2"]["reason"] == (
-        "sup-2 (contractor) holds role support_agent, which requires MFA, and MFA is enabled."
-    )
-    assert by["actor:emp-x"]["reason"] == (
-        "emp-x (employee) holds role intern, which is not in the role matrix, so its MFA need is unknown."
-    )
-    assert by["actor:emp-g"]["reason"] == (
-        "emp-g (employee) holds role platform_admin (granted; directory role support_agent), which is privileged, "
-        "but MFA is disabled."
-    )
-    assert by["actor:emp-g"]["evidence"] == ["emp-g", "g-1"]

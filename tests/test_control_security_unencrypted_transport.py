@@ -7,7 +7,7 @@ import datetime as dt
 from rows import log_line
 
 from compliance.queries import run_query
-from tests.findings_support import findings_by_resource, verdict_list
+from tests.findings_support import assert_fields, findings_by_resource, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -41,19 +41,30 @@ def test_security_unencrypted_transport(make_db, policy) -> None:
         ("service:store", "alarm", "high", ["st1"]),
         ("service:web", "ok", "info", []),
     ]
-    # Personal-data network lines of gateway: g1, g2, g3 (g4 names nobody); g2 and g3 are below TLSv1.2.
-    assert rows["service:gateway"]["reason"] == (
-        "Service gateway from 2025-03-02 to 2025-03-03: 2 of 3 network lines carrying personal data used less than "
-        "TLSv1.2 (TLSv1.0: 1, none: 1), and 0 of 0 storage lines were unencrypted."
-    )
-    assert rows["service:gateway"]["observed_at"] == dt.datetime(2025, 3, 3, 10, 0)
-    assert rows["service:store"]["reason"] == (
-        "Service store from 2025-03-02 to 2025-03-02: 0 of 0 network lines carrying personal data used less than "
-        "TLSv1.2, and 1 of 2 storage lines were unencrypted."
-    )
-    assert rows["service:web"]["reason"] == (
-        "Service web: all 1 network lines carrying personal data used TLSv1.2 or newer, and all 1 storage lines "
-        "were encrypted."
+    assert_fields(
+        rows,
+        {
+            "service:gateway": {
+                # Personal-data network lines of gateway: g1, g2, g3 (g4 names nobody); g2 and g3 are below TLSv1.2.
+                "reason": (
+                    "Service gateway from 2025-03-02 to 2025-03-03: 2 of 3 network lines carrying personal data used "
+                    "less than TLSv1.2 (TLSv1.0: 1, none: 1), and 0 of 0 storage lines were unencrypted."
+                ),
+                "observed_at": dt.datetime(2025, 3, 3, 10, 0),
+            },
+            "service:store": {
+                "reason": (
+                    "Service store from 2025-03-02 to 2025-03-02: 0 of 0 network lines carrying personal data used "
+                    "less than TLSv1.2, and 1 of 2 storage lines were unencrypted."
+                )
+            },
+            "service:web": {
+                "reason": (
+                    "Service web: all 1 network lines carrying personal data used TLSv1.2 or newer, and all 1 storage "
+                    "lines were encrypted."
+                )
+            },
+        },
     )
 
 

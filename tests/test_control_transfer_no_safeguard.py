@@ -1,4 +1,4 @@
-"""transfer.no_safeguard on hand-made audit events, as of 2025-03-10 (answers worked out by hand from transfers.yaml)."""
+"transfer.no_safeguard on hand-made audit events, as of 2025-03-10 (answers worked out by hand from transfers.yaml)."
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import verdict_list
+from tests.findings_support import assert_fields, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -45,11 +45,22 @@ def test_transfer_no_safeguard(control_findings) -> None:
         ("transfer:EU/eu-fra", "ok", "info", ["t1"]),
         ("transfer:EU/us-east", "ok", "info", ["t5"]),
     ]
-    assert rows["subject:s1"]["reason"] == (
-        "EU subject s1 had data processed in ap-sin (1 events), au-syd (2 events) from 2025-03-02 to 2025-03-04, "
-        "with no lawful transfer mechanism for EU there (allowed: eu-fra (none_needed), us-east (dpf))."
-    )
-    assert rows["subject:s1"]["observed_at"] == dt.datetime(2025, 3, 4, 10, 0)
-    assert rows["transfer:EU/us-east"]["reason"] == (
-        "1 events touching 1 EU subjects were processed in us-east under dpf, from 2025-03-02 to 2025-03-02."
+    assert_fields(
+        rows,
+        {
+            "subject:s1": {
+                "reason": (
+                    "EU subject s1 had data processed in ap-sin (1 events), au-syd (2 events) from 2025-03-02 to "
+                    "2025-03-04, with no lawful transfer mechanism for EU there (allowed: eu-fra (none_needed), "
+                    "us-east (dpf))."
+                ),
+                "observed_at": dt.datetime(2025, 3, 4, 10, 0),
+            },
+            "transfer:EU/us-east": {
+                "reason": (
+                    "1 events touching 1 EU subjects were processed in us-east under dpf, from 2025-03-02 to "
+                    "2025-03-02."
+                )
+            },
+        },
     )

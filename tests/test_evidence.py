@@ -22,6 +22,7 @@ import pytest
 from cli_support import run_cli
 from conftest import build_db  # the query tests' database builder
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
+from rows import finding_row
 
 from compliance.config.bundle import load_policy
 from compliance.evidence.contents import sha256
@@ -231,11 +232,9 @@ def test_every_ocsf_object_validates_and_mirrors_its_finding(package: Path) -> N
 
 
 def _row(status: str, severity: str = "high", resource: str = "dsr:R1", evidence: list[str] | None = None) -> dict:
-    return {
-        "control_id": "dsr.overdue", "policy_section": "8", "resource": resource, "status": status,
-        "severity": severity, "reason": "Request R1 is 3 days past its deadline.",
-        "observed_at": datetime(2025, 12, 1, 9, 30), "evidence": evidence or [],
-    }  # fmt: skip
+    return finding_row("dsr.overdue", resource, status, severity, policy_section="8",
+                       reason="Request R1 is 3 days past its deadline.", observed_at=datetime(2025, 12, 1, 9, 30),
+                       evidence=evidence or [])  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_support import run_cli
+from rows import finding_row
 
 from compliance.check import render_findings
 from compliance.controls import FINDINGS_SCHEMA
@@ -28,10 +29,8 @@ D1, D2, D3 = date(2025, 10, 1), date(2025, 10, 15), date(2025, 11, 1)
 
 
 def _row(control: str, resource: str, status: str = "alarm", severity: str = "high") -> dict:
-    return {
-        "control_id": control, "policy_section": "8", "resource": resource, "status": status, "severity": severity,
-        "reason": f"{control} {resource}", "observed_at": datetime(2025, 9, 30, 8), "evidence": ["e"],
-    }  # fmt: skip
+    return finding_row(control, resource, status, severity, policy_section="8", reason=f"{control} {resource}",
+                       observed_at=datetime(2025, 9, 30, 8), evidence=["e"])  # fmt: skip
 
 
 def _frame(*rows: dict) -> pl.DataFrame:

@@ -147,10 +147,26 @@ def test_a_rejected_line_keeps_its_raw_text_escaped_and_bounded(
     assert line == 1 and raw.startswith('{"event_id": "a-huge-0"') and len(raw) <= 10_000
 
 
-def test_a_reject_after_a_quoted_line_break_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
+@pytest.mark.parametrize(
+    ("file", "rejects"),
+    [
+        pytest.param(
+            "usage/qnl-bad.csv",
+            [(4, "u-quoted-newline-then-bad-1,2025-06-01T10:00:00Z,u1,x,yes")],
+            id="after_a_quoted_line_break",
+        ),
+        pytest.param(
+            "usage/blank-bad.csv",
+            [(5, "u-blank-lines-then-bad-1,2025-06-01T10:00:00Z,u1,x,maybe")],
+            id="after_blank_lines",
+        ),
+    ],
+)
+def test_a_reject_shows_its_own_line(
+    loaded_bundle: tuple[IngestSummary, Path, Path], file: str, rejects: list[tuple[int, str]]
+) -> None:
     _summary, export, db = loaded_bundle
-    got = _rejects_of(db, export / "usage/qnl-bad.csv")
-    assert got == [(4, "u-quoted-newline-then-bad-1,2025-06-01T10:00:00Z,u1,x,yes")]
+    assert _rejects_of(db, export / file) == rejects
 
 
 def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
@@ -165,12 +181,6 @@ def test_rows_after_an_unclosed_quote_load_with_their_lines(loaded_bundle: tuple
         db, "select event_id, source_line from usage_events where event_id like 'u-two-unclosed-quotes-%' order by 1"
     )
     assert got == [("u-two-unclosed-quotes-1", 3), ("u-two-unclosed-quotes-3", 5)]
-
-
-def test_a_reject_after_blank_lines_shows_its_own_line(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:
-    _summary, export, db = loaded_bundle
-    got = _rejects_of(db, export / "usage/blank-bad.csv")
-    assert got == [(5, "u-blank-lines-then-bad-1,2025-06-01T10:00:00Z,u1,x,maybe")]
 
 
 def test_injected_values_are_stored_as_text(loaded_bundle: tuple[IngestSummary, Path, Path]) -> None:

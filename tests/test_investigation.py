@@ -8,6 +8,7 @@ import shutil
 
 import polars as pl
 import pytest
+from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.investigation import (
@@ -27,8 +28,7 @@ T = dt.datetime
 
 
 def _finding(control_id: str, resource: str, status: str, observed_at: dt.datetime) -> dict:
-    return {"control_id": control_id, "policy_section": "5", "resource": resource, "status": status,
-            "severity": "high", "reason": "r", "observed_at": observed_at, "evidence": []}  # fmt: skip
+    return finding_row(control_id, resource, status, observed_at=observed_at)
 
 
 FINDINGS = pl.DataFrame(

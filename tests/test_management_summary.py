@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 from cli_support import run_cli
 from conftest import build_db
+from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.identities import Identities
@@ -27,9 +28,8 @@ T = dt.datetime
 
 
 def _finding(control_id: str, section: str, resource: str, status: str, severity: str, day: int) -> dict:
-    return {"control_id": control_id, "policy_section": section, "resource": resource, "status": status,
-            "severity": severity, "reason": f"{resource} reason with emp-7 named", "observed_at": T(2025, 3, day),
-            "evidence": []}  # fmt: skip
+    return finding_row(control_id, resource, status, severity, policy_section=section,
+                       reason=f"{resource} reason with emp-7 named", observed_at=T(2025, 3, day))  # fmt: skip
 
 
 FINDINGS = pl.DataFrame(

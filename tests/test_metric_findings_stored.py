@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import finding_row
+
 from compliance.queries import run_query
 
 D, OLD = dt.date(2025, 3, 10), dt.date(2025, 3, 9)
 
 
 def _f(control: str, resource: str, status: str, severity: str, as_of: dt.date = D, reason: str = "r") -> dict:
-    return {
-        "control_id": control, "policy_section": "5", "resource": resource, "status": status, "severity": severity,
-        "reason": reason, "observed_at": None, "evidence": [resource], "as_of": as_of,
-    }  # fmt: skip
+    return finding_row(control, resource, status, severity, reason=reason, evidence=[resource], as_of=as_of)
 
 
 ROWS = {

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import finding_row
+
 from compliance.queries import run_query
 
 D, OLD = dt.date(2025, 3, 10), dt.date(2025, 3, 9)
 
 
 def _f(control: str, resource: str, as_of: dt.date = D) -> dict:
-    return {"control_id": control, "policy_section": "5", "resource": resource, "status": "ok", "severity": "info",
-            "reason": f"{resource} is fine.", "observed_at": dt.datetime(2025, 3, 1, 9), "evidence": [resource],
-            "as_of": as_of}  # fmt: skip
+    return finding_row(control, resource, "ok", "info", reason=f"{resource} is fine.",
+                       observed_at=dt.datetime(2025, 3, 1, 9), evidence=[resource], as_of=as_of)  # fmt: skip
 
 
 def test_findings_as_of(make_db, policy) -> None:

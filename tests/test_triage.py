@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_support import run_cli
+from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.history import record_run
@@ -111,10 +112,7 @@ def test_store_sits_beside_the_database_and_is_not_created_by_readers(db: Path) 
 
 
 def _finding(control: str, resource: str, status: str) -> dict:
-    return {
-        "control_id": control, "policy_section": "5", "resource": resource, "status": status, "severity": "high",
-        "reason": "r", "observed_at": datetime(2025, 6, 1), "evidence": ["e1"],
-    }  # fmt: skip
+    return finding_row(control, resource, status, observed_at=datetime(2025, 6, 1), evidence=["e1"])
 
 
 def test_findings_with_state_joins_waiver_triage_and_first_last_seen(db: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from rows import finding_row
 
 from compliance.check import exit_code, run_check
 from compliance.config.base import PolicyError
@@ -23,16 +24,8 @@ AS_OF = date(2025, 6, 30)
 
 
 def _finding(control: str, resource: str, status: str = "alarm", severity: str = "high") -> dict:
-    return {
-        "control_id": control,
-        "policy_section": "5",
-        "resource": resource,
-        "status": status,
-        "severity": severity,
-        "reason": f"Problem with {resource}.",
-        "observed_at": datetime(2025, 6, 1, 12),
-        "evidence": [f"ev-{resource}"],
-    }
+    return finding_row(control, resource, status, severity, reason=f"Problem with {resource}.",
+                       observed_at=datetime(2025, 6, 1, 12), evidence=[f"ev-{resource}"])  # fmt: skip
 
 
 FINDINGS = pl.DataFrame(

@@ -75,7 +75,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     parts = [f"select max({col}) as ts from {table}" for table, cols in _AS_OF_COLUMNS.items() for col in cols]
     cur = con.cursor()
     try:
-        rows = cur.sql(f"select max(ts) from ({' union all '.join(parts)})").fetchall()
+        rows = cur.execute(f"select max(ts) from ({' union all '.join(parts)})").fetchall()
     finally:
         cur.close()
     newest = rows[0][0] if rows else None
@@ -92,13 +92,13 @@ def loaded_sources(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[bool, str 
     try:
         manifest = {
             src: (files, rejected)
-            for src, files, rejected in cur.sql(
+            for src, files, rejected in cur.execute(
                 "select source, count(*), coalesce(sum(rows_rejected), 0) from load_manifest group by source"
             ).fetchall()
         }
         out: dict[str, tuple[bool, str | None]] = {}
         for folder, source in SOURCES_BY_FOLDER.items():
-            has_rows = bool(cur.sql(f"select exists(select 1 from {source.table})").fetchall()[0][0])
+            has_rows = bool(cur.execute(f"select exists(select 1 from {source.table})").fetchall()[0][0])
             note = None
             if not has_rows and folder in manifest:
                 files, rejected = manifest[folder]

@@ -75,7 +75,7 @@ def default_as_of(con: duckdb.DuckDBPyConnection) -> date:
     parts = [f"select max({col}) as ts from {table}" for table, cols in _AS_OF_COLUMNS.items() for col in cols]
     cur = con.cursor()
     try:
-        rows = cur.sql(f"select max(ts) from ({' union all '.join(parts)})").fetchall()
+        rows = cur.execute(f"select max(ts) from ({' union all '.join(parts)})").fetchall()
     finally:
         cur.close()
     newest = rows[0][0] if rows else None
@@ -92,13 +92,13 @@ def loaded_sources(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[bool, str 
     try:
         manifest = {
             src: (files, rejected)
-            for src, files, rejected in cur.sql(
+            for src, files, rejected in cur.execute(
                 "select source, count(*), coalesce(sum(rows_rejected), 0) from load_manifest group by source"
             ).fetchall()
         }
         out: dict[str, tuple[bool, str | None]] = {}
         for folder, source in SOURCES_BY_FOLDER.items():
-            has_rows = bool(cur.sql(f"select exists(select 1 from {source.table})").fetchall()[0][0])
+            has_rows = bool(cur.execute(f"select exists(select 1 from {source.table})").fetchall()[0][0])
             note = None
             if not has_rows and folder in manifest:
                 files, rejected = manifest[folder]
@@ -172,11 +172,16 @@ def conform(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
     if frame.columns != list(FINDINGS_SCHEMA):
         raise ValueError(f"returned columns {frame.columns}, expected {list(FINDINGS_SCHEMA)}")
     frame = frame.cast(FINDINGS_SCHEMA)
-    bad_status = set(frame["status"].unique().to_list()) - set(_QUERY_STATUSES)
-    bad_severity = set(frame["severity"].unique().to_list()) - set(SEVERITIES)
+    # One pass over the frame for the three checks (each its own pass cost more than the check's own work).
+    statuses, severities, wrong_id = frame.select(
+        pl.col("status").unique().implode(),
+        pl.col("severity").unique().implode(),
+        (pl.col("control_id") != query.control_id).sum(),
+    ).row(0)
+    bad_status = set(statuses) - set(_QUERY_STATUSES)
+    bad_severity = set(severities) - set(SEVERITIES)
     if bad_status or bad_severity:
         raise ValueError(f"unknown status {sorted(map(str, bad_status))} or severity {sorted(map(str, bad_severity))}")
-    wrong_id = frame.filter(pl.col("control_id") != query.control_id).height
     if wrong_id:
         raise ValueError(f"{wrong_id} row(s) carry a control_id other than {query.control_id}")
     return frame

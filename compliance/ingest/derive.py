@@ -15,6 +15,7 @@ from compliance.config.models import RecordRetention
 from compliance.config.retention import governing_rule, specificity
 from compliance.deadlines import states_frame
 from compliance.ingest.tables import dsr_deadline_columns
+from compliance.queries import get_query
 
 
 def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
@@ -153,9 +154,9 @@ class _Rollup:
 # instead of its events): all of them (dormant and terminated accounts), those on personal data, the personal-data
 # actions (`data_*`: queries/models/audit_actor_days.sql, with the role held at the day's last such action), and
 # the reads, searches and exports of personal data (`bulk_*`: access.bulk_export), whose records leave out the
-# backups (a service account's exports to an approved recipient), counted apart.
+# backups (a service account's exports to an approved recipient), counted apart: both flags come from the model
+# that states the rule once (queries/models/audit_bulk_rule.sql), which access.bulk_export reads too.
 _DATA = f"action in ({_DATA_ACTIONS})"
-_BULK = "action in ('export', 'read', 'search') and array_length(categories) > 0"
 _ACTOR_MEASURES = f"""
     count(*) as events,
     count(*) filter (where array_length(categories) > 0) as personal_events,
@@ -165,11 +166,11 @@ _ACTOR_MEASURES = f"""
     cast(sum(coalesce(record_count, 1)) filter (where {_DATA}) as bigint) as data_records,
     arg_max(actor_role, occurred_at) filter (where {_DATA}) as data_role,
     max(occurred_at) filter (where {_DATA}) as data_last_at,
-    count(*) filter (where {_BULK}) as bulk_events,
-    cast(sum(case when {_BULK} and not is_backup then coalesce(record_count, 1) else 0 end) as bigint) as bulk_records,
-    max(occurred_at) filter (where {_BULK}) as bulk_last_at,
-    count(*) filter (where {_BULK} and is_backup) as backup_events,
-    cast(sum(case when {_BULK} and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
+    count(*) filter (where is_bulk) as bulk_events,
+    cast(sum(case when is_bulk and not is_backup then coalesce(record_count, 1) else 0 end) as bigint) as bulk_records,
+    max(occurred_at) filter (where is_bulk) as bulk_last_at,
+    count(*) filter (where is_bulk and is_backup) as backup_events,
+    cast(sum(case when is_bulk and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
 
 # Categories: every event that carries one (the enrichment lists each once). Purposes: successful data actions
 # that declare one, attributed to the system that recorded them, else the one their resource_type belongs to in
@@ -220,12 +221,9 @@ _ROLLUPS = (
     _Rollup(
         events=f"""
             select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
-                   e.actor_role,
-                   e.actor_type = 'service' and e.action = 'export'
-                   and coalesce(e.recipient in (select a.alias from ref_recipient_aliases as a), false) as is_backup
-            from audit_events as e
-            where e.outcome = 'success'
-              and {_ON_DAYS}""",
+                   e.actor_role, e.is_bulk, e.is_backup
+            from ({get_query("audit_bulk_rule").sql}) as e
+            where {_ON_DAYS}""",
         keys=("actor_id", "actor_type"),
         days="audit_actor_activity_days",
         measures=_ACTOR_MEASURES,

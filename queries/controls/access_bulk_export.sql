@@ -8,7 +8,8 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- Exports by a service principal to an approved recipient (backups) are not counted; everything else is.
+-- Exports by a service principal to an approved recipient (backups) are not counted; everything else is (the rule:
+-- audit_bulk_rule, which the ingest rollup reads too).
 --
 -- Coarse to fine: records are summed per actor and block of whole UTC days, as few as hold a window (one day for a
 -- window of up to a day), from the actor-day rollup computed at ingest (audit_actor_activity_days, whose bulk_*
@@ -107,15 +108,9 @@ hot_events as (
             x.event_date,
             epoch(x.occurred_at) as at_s,
             coalesce(x.record_count, 1) as records
-        from audit_events as x
-        where x.action in ('export', 'read', 'search')
-          and x.outcome = 'success'
-          and array_length(x.categories) > 0
-          and not (
-              x.actor_type = 'service'
-              and x.action = 'export'
-              and coalesce(x.recipient in (select a.alias from ref_recipient_aliases as a), false)
-          )
+        from audit_bulk_rule as x
+        where x.is_bulk
+          and not x.is_backup
           -- the hot dates alone first: a cheap filter on one column that drops nearly every event
           and x.event_date in (select h.event_date from hot_days as h)
           and (x.actor_id, x.event_date) in (select h.actor_id, h.event_date from hot_days as h)

@@ -204,18 +204,33 @@ bursts as (
         and f.event_date = k.event_date
 ),
 
+-- An account's largest count is its own key's (key_kind 'actor'), so it is a max per key, joined per account.
+actor_peaks as (
+    select
+        key_value as actor_id,
+        max(failures_in_window) as max_in_window
+    from failure_windows
+    where key_kind = 'actor'
+    group by key_value
+),
+
+actor_attempts as (
+    select
+        actor_id,
+        count(*) as attempts,
+        sum(case when is_success then 0 else 1 end) as failures,
+        max(occurred_at) as last_at
+    from attempts
+    group by actor_id
+),
+
 actor_summary as (
     select
-        a.actor_id,
-        count(*) as attempts,
-        sum(case when a.is_success then 0 else 1 end) as failures,
-        max(w.failures_in_window) as max_in_window,
-        max(a.occurred_at) as last_at
-    from attempts as a
-    left join failure_windows as w
-        on w.key_kind = 'actor'
-        and w.event_id = a.event_id
-    group by a.actor_id
+        a.*,
+        p.max_in_window
+    from actor_attempts as a
+    left join actor_peaks as p
+        on p.actor_id is not distinct from a.actor_id
 ),
 
 alarms as (

@@ -140,14 +140,25 @@ evidence as (
     group by actor_id, event_date
 ),
 
+-- Per actor and country first, so the summary's distinct countries come from a few rows per actor.
+actor_countries as (
+    select
+        actor_id,
+        geo_country,
+        count(*) as logins,
+        max(occurred_at) as last_at
+    from located
+    group by actor_id, geo_country
+),
+
 actor_summary as (
     select
         actor_id,
-        count(*) as logins,
-        count(distinct geo_country) as countries,
-        string_agg(distinct geo_country, ', ' order by geo_country) as country_list,
-        max(occurred_at) as last_at
-    from located
+        sum(logins) as logins,
+        count(geo_country) as countries,
+        string_agg(geo_country, ', ' order by geo_country) as country_list,
+        max(last_at) as last_at
+    from actor_countries
     group by actor_id
 ),
 

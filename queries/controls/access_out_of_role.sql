@@ -149,16 +149,30 @@ evidence as (
     group by actor_id, event_date
 ),
 
+-- Per actor, role and action first: the distinct roles and actions of the summary then come from a few thousand
+-- rows instead of every event.
+actor_role_actions as (
+    select
+        actor_id,
+        coalesce(actor_role, 'unknown') as role_name,
+        action,
+        count(*) as events,
+        sum(records) as records,
+        max(occurred_at) as last_at
+    from data_events
+    group by actor_id, coalesce(actor_role, 'unknown'), action
+),
+
 actor_summary as (
     select
         actor_id,
         -- ordered: without an order the list came out in either order from run to run
-        string_agg(distinct coalesce(actor_role, 'unknown'), ', ' order by coalesce(actor_role, 'unknown')) as roles,
-        count(*) as events,
+        string_agg(distinct role_name, ', ' order by role_name) as roles,
+        sum(events) as events,
         sum(records) as records,
         count(distinct action) as actions,
-        max(occurred_at) as last_at
-    from data_events
+        max(last_at) as last_at
+    from actor_role_actions
     group by actor_id
 ),
 

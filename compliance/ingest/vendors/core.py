@@ -8,10 +8,11 @@ One file goes through four temp tables, all in SQL (no per-event Python):
    JSON arrays) unwrapped into one JSON object per event.
 3. `_vmapped` (a view): the adapter's SELECT over `_vevents` (one row per audit event; Google fans activities out),
    the columns of `MAPPED_COLUMNS`, with `reject_reason` set where the event cannot be mapped.
-4. `_stage` (the one table holding the events): the contract's audit columns as text, `_reason` and the
-   physical `_phys_line`, principals resolved to directory actors through
-   `identities`, vendor resources named by the data map. The contract's own validation
-   (`validate.typed_select` / `reject_select`) then decides what loads, exactly as for `audit/` files.
+4. The stage (`stage_select`, a SELECT, not a table): the contract's audit columns as text, `_reason` and the
+   physical `_phys_line`, principals resolved to directory actors through `identities`, vendor resources named
+   by the data map. The loader inserts it straight into `audit_events` through the contract's own validation
+   (`validate.typed_select`), exactly as for `audit/` files: the events are mapped once and copied once. Only
+   the lines holding events that cannot load are mapped again, into the table `_stage`, to say why.
 """
 
 from __future__ import annotations
@@ -465,8 +466,9 @@ def _resolution(alias: str, list_col: str) -> tuple[str, str]:
     return "coalesce(" + ", ".join(ranked) + ")", joins
 
 
-def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """`_stage` for validate.typed_select: `_line` is the mapped row's `seq`, every audit column as text."""
+def stage_select(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> tuple[str, dict[str, object]]:
+    """(SELECT, its parameters) of the stage over `_vmapped`: `_file_index`, `_at` (the mapped row's `line`:
+    file index * LINE_SPAN + physical line), `_reason`, `_dup`, `_phys_line`, every audit column as text."""
     folder = adapter.folder.replace("'", "''")
     # A CASE over the few patterns, bound: a correlated subquery over `_vroles` made DuckDB materialize every
     # mapped event for its join.
@@ -533,36 +535,54 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         f'{expr} as "{name}"' if name in kept else f'cast({expr} as varchar) as "{name}"'
         for name, expr in columns.items()
     )
-    con.execute(
-        f"""create or replace temp table _stage as
-            with mapped as (select *, {store_of} as _store from _vmapped m),
+    sql = f"""with mapped as (select *, {store_of} as _store from _vmapped m),
             patterns as (
                 select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
                 from _vresources where source = $folder
             )
-            select m.line // {LINE_SPAN} as _file_index, m.seq as _line,
-                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason, m.dup_keys as _dup,
+            select m.line // {LINE_SPAN} as _file_index, m.line as _at,
+                   m.reject_reason as _reason, m.dup_keys as _dup,
                    nullif(m.line % {LINE_SPAN}, 0) as _phys_line, {select}
             from mapped m
             {actor_joins}
             {target_joins}
             left join directory_accounts d on d.actor_id = coalesce({actor}, m.principals[1])
             left join patterns r on r.idx = m._store
-            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)""",
-        params,
+            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)"""
+    return sql, params
+
+
+def materialize_stage(con: duckdb.DuckDBPyConnection, stage: tuple[str, dict[str, object]]) -> None:
+    """The table `_stage` of a stage SELECT, each row numbered (`_line`) so its checks can be joined back."""
+    sql, params = stage
+    con.execute(
+        f"create or replace temp table _stage as select row_number() over () as _line, * from ({sql})", params
     ).fetchall()
 
 
-def map_files(con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]) -> dict[int, str]:
-    """Read and map vendor files into `_stage`: every event, with `_reason` set where it cannot be mapped and
-    `_file_index` its file's index in `paths`; returns {index: why} of the files that cannot be read."""
+def map_files(
+    con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]
+) -> tuple[dict[int, str], tuple[str, dict[str, object]]]:
+    """Read vendor files into `_vlines` and map them: ({index in `paths`: why} of the files that cannot be
+    read, the stage SELECT of every event, with `_reason` set where it cannot be mapped)."""
     failed = read_files(con, paths, adapter.envelopes)
-    remap_file(con, adapter)
-    return failed
+    return failed, remap_file(con, adapter)
 
 
-def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """Map the events of `_vlines` into `_stage`."""
+def keep_lines(con: duckdb.DuckDBPyConnection, adapter: Adapter, lines: str, params: dict[str, object]) -> None:
+    """Keep in `_vlines` only the lines the query `lines` returns (`fidx`, `line`: the physical line, 0 for a
+    document read whole), their events unwrapped again (`_vevents`): the rare path maps again only the lines
+    holding events that cannot load."""
+    con.execute(
+        f"""delete from _vlines where not exists (
+                select 1 from ({lines}) k where k.fidx = _vlines.fidx and k.line = coalesce(_vlines.line, 0))""",
+        params,
+    ).fetchall()
+    _explode(con, adapter)
+
+
+def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> tuple[str, dict[str, object]]:
+    """Map the events of `_vlines`: the stage SELECT (`stage_select`)."""
     _explode(con, adapter)
     _names_lookup(con)
     # An event with a key given twice is judged by the contract's `_dup` (validate.reject_select), not by
@@ -576,9 +596,9 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                        {duplicate_keys_sql(adapter.unique_keys, extra="given_twice")} as dup_keys
                 from keyed
             )
-            select row_number() over () as seq, * replace (
+            select * replace (
                 case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}'
                      when dup_keys is null then reject_reason end as reject_reason)
             from judged"""
     ).fetchall()
-    _stage(con, adapter)
+    return stage_select(con, adapter)

@@ -2,7 +2,8 @@
 
 One file goes through four temp tables, all in SQL (no per-event Python):
 
-1. `_vlines` (line, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped, bound);
+1. `_vlines` (line, elem, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped,
+   bound), a line that is an array or an envelope already unwrapped (one row per event, `elem` its position);
    a file whose first line is not JSON on its own (pretty-printed documents) is read whole instead.
 2. `_vevents` (line, elem, ev): envelopes (`{"Records": [...]}`, `{"items": [...]}`, `{"value": [...]}`,
    JSON arrays) unwrapped into one JSON object per event.
@@ -197,13 +198,14 @@ LINE_SPAN = 1 << 40
 # copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
 NOT_BLANK = r"[^\p{Zs}]"
 
-_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
+_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, elem BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
 
 
 def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
-    """`_vlines` (fidx, line, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
+    """`_vlines` (fidx, line, elem, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
     `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
-    reject), by one multi-file scan. Returns {index: the reader's message} of the files that cannot be read.
+    reject), by one multi-file scan; a line that is an array or an envelope is unwrapped as it is parsed:
+    one row per event, `elem` its position (NULL for a line that is one value). Returns {index: the reader's message} of the files that cannot be read.
 
     Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
@@ -254,17 +256,25 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
     chosen = [paths[i] for i in indexes]
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
+    # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); an empty array or
+    # envelope stays one value, unwrapped (to nothing) with the documents read whole.
+    env, events = _wrapped_events(envelopes, "raw", checked=False)
     con.execute(
         f"""insert into _vlines
-           select fidx, line, doc, case when doc is null and not blank then raw end, case when blank then '' end
-           from (select *, case when not blank then try_cast(raw as json) end as doc
+           select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
+           from (select fidx, line, raw, blank,
+                        unnest(case when evs is null then [null::bigint] else generate_series(1, len(evs)) end) as elem,
+                        unnest(coalesce(evs, [case when not blank then try_cast(raw as json) end])) as doc
+           from (select * replace (case when len(evs) > 0 then evs end as evs)
+           from (select *, case when not blank then {events} end as evs
+           from (select *{env}
                  from (select $indexes[list_position($names, filename)] as fidx, ordinality as line, raw,
                               raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
                        from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
                                      escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
                                      filename=true, store_rejects=true, rejects_table='_vline_rejects',
                                      rejects_scan='_vline_scans')
-                            with ordinality))""",
+                            with ordinality)))))""",
         {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
     if len(chosen) > 1:
@@ -294,7 +304,7 @@ def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes
     try:
         con.execute(
             """insert into _vlines
-               select $f, null::bigint, json, null::varchar, null::varchar
+               select $f, null::bigint, null::bigint, json, null::varchar, null::varchar
                from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
             {"path": exact_path(path), "f": fidx},
         ).fetchall()
@@ -363,12 +373,12 @@ def _add_salvaged(
         kept = salvage(raw, envelopes, MAX_RAW_CHARS)
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($f, $line, $doc::json, null, null)",
+                "insert into _vlines values ($f, $line, null, $doc::json, null, null)",
                 {"f": fidx, "line": line, "doc": kept.doc},
             ).fetchall()
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($f, $line, null, $raw, $reason)",
+                "insert into _vlines values ($f, $line, null, null, $raw, $reason)",
                 {"f": fidx, "line": line, "raw": text, "reason": reason},
             ).fetchall()
 
@@ -385,56 +395,61 @@ ARRAY_START = r"^\s*\["  # a JSON text that is an array (valid JSON: `[` is its 
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
 
 
+def _wrapped_events(envelopes: tuple[str, ...], column: str, *, checked: bool) -> tuple[str, str]:
+    """(`, ... as env` to add to a select list, SQL of the events over it): the events (JSON[]) a JSON text in
+    `column` wraps, the elements of an array or of the first envelope key that holds one, else NULL. One
+    parse: `json_transform` to a list of JSON is NULL where the key holds no array, which also says whether
+    the text is an envelope, and only a text that may name a key is parsed for it. `checked`: the text is
+    known to be JSON; else a text that is not gives NULL too (`try`)."""
+
+    def parse(sql: str) -> str:
+        return sql if checked else f"try({sql})"
+
+    array = parse(f"json_transform({column}, '[\"JSON\"]')")
+    if not envelopes:
+        return "", f"case when regexp_matches({column}, {sql_string(ARRAY_START)}) then {array} end"
+    spec = sql_string(json.dumps({k: "JSON[]" for k in envelopes}))
+    env = f", case when {may_name(envelopes, column)} then {parse(f'json_transform({column}, {spec})')} end as env"
+    fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in envelopes)
+    return (
+        env,
+        f"case when regexp_matches({column}, {sql_string(ARRAY_START)}) then {array} else coalesce({fields}) end",
+    )
+
+
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_vevents` (a view): one JSON value per event, arrays and envelopes (the first key that holds an
-    array) unwrapped.
+    array) unwrapped: the lines `_scan` unwrapped already (`elem` set) are events; a document read whole
+    or salvaged, or a stored event mapped again, is unwrapped here.
 
-    A line that starts with `[` is an array (it is valid JSON); an envelope's events come from one parse
-    (`json_transform` to a list of JSON is NULL where the key holds no array), which also says whether
-    the line is one. A delivery file of thousands of events is parsed once more here, not twice.
-
-    Few lines (CloudTrail's S3 files: one line of hundreds of events each) are unwrapped into a table:
-    DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every event on one
-    thread."""
-    spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
-    fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
-    envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
-    with_env = (
-        f", case when {may_name(adapter.envelopes, 'doc')} then json_transform(doc, {sql_string(spec)}) end as env"
-        if adapter.envelopes
-        else ""
-    )
+    Few such documents (a pretty-printed CloudTrail delivery file of hundreds of events each) are unwrapped
+    into a table: DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every
+    event on one thread."""
     con.execute("drop table if exists _vunwrapped").fetchall()
-    # Most files hold one event per line: when no line may be an array or an envelope, the lines are the events.
+    events = f"select fidx * {LINE_SPAN} + coalesce(line, 0) as line, coalesce(elem, 0) as elem, doc as ev from _vlines"
+    # Most files hold one event per line: when no document may be an array or an envelope, the rows are the events.
     wrapping = f"regexp_matches(doc, {sql_string(ARRAY_START)})"
     wrapping += f" or {may_name(adapter.envelopes, 'doc')}" if adapter.envelopes else ""
     few, wrapped = con.execute(
         f"""select count(*) < $rows, count(*) filter (where {wrapping})
-            from _vlines where doc is not null""",
+            from _vlines where doc is not null and elem is null""",
         {"rows": ROW_GROUP_ROWS},
     ).fetchall()[0]
     if not wrapped:
-        con.execute(
-            f"""create or replace temp view _vevents as
-                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, 0::bigint as elem, doc as ev
-                from _vlines where doc is not null"""
-        ).fetchall()
+        con.execute(f"create or replace temp view _vevents as {events} where doc is not null").fetchall()
         return
+    env, listed = _wrapped_events(adapter.envelopes, "doc", checked=True)
     con.execute(
         f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
             with parsed as (
-                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
-                       regexp_matches(doc, {sql_string(ARRAY_START)}) as is_array
-                       {with_env}
-                from _vlines where doc is not null
+                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc {env}
+                from _vlines where doc is not null and elem is null
             ),
-            listed as (
-                select line, doc, case when is_array then json_transform(doc, '["JSON"]') else {envelope} end as evs
-                from parsed
-            )
+            listed as (select line, doc, {listed} as evs from parsed)
             select line, unnest(case when evs is null then [0] else generate_series(1, len(evs)) end) as elem,
                    unnest(coalesce(evs, [doc])) as ev
-            from listed"""
+            from listed
+            union all {events} where elem is not null"""
     ).fetchall()
     if few:
         con.execute("create or replace temp view _vevents as select * from _vunwrapped").fetchall()

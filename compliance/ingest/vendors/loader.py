@@ -364,7 +364,8 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
     ).fetchall()
     con.execute(
         """create or replace temp table _vlines as
-           select 0::bigint as fidx, line, details as doc, null::varchar as raw, null::varchar as problem
+           select 0::bigint as fidx, line, null::bigint as elem, details as doc, null::varchar as raw,
+                  null::varchar as problem
            from _vstored"""
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:

@@ -128,24 +128,37 @@ def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
     return f"json_keys({source}, [{', '.join(sql_string(p) for p in plain)}])"
 
 
-def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool]]:
-    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
-    the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]` path's from there too when
-    its array is short (a missing element is an empty list, as a non-object element is: neither repeats a
-    key, and the elements keep their positions), else from one parse of the whole array."""
+def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool, str]]:
+    """(SQL of the key lists, how a reject names where they are, wildcard?, SQL true when a list repeats a key)
+    for the objects at `paths`: the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]`
+    path's from there too when its array is short (a missing element is an empty list, as a non-object
+    element is: neither repeats a key, and the elements keep their positions), else from one parse of the
+    whole array. A short array's elements are tested one by one, as plain lists (a lambda over the list of
+    lists cost more than the rest of the check)."""
     plain = _plain_paths(paths)
     at = {p: i for i, p in enumerate(plain, start=1)}
-    out = [(f"{keys}[{at[p]}]", _shown_path(p), False) for p in paths if "[*]" not in p]
+    out = [(f"{keys}[{at[p]}]", _shown_path(p), False, _repeats(f"{keys}[{at[p]}]")) for p in paths if "[*]" not in p]
     for p in paths:
         head, _, tail = p.partition("[*]")
         if head == p:
             continue
         whole = _wildcard_keys(source, p)
+        repeats = _repeats(whole, wildcard=True)
         if not tail:
-            first = ", ".join(f"coalesce({keys}[{at[f'{head}[{i}]']}], [])" for i in range(FIRST_ELEMENTS))
-            whole = f"case when {keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null then [{first}] else {whole} end"
-        out.append((whole, _shown_path(p), True))
+            elements = [f"{keys}[{at[f'{head}[{i}]']}]" for i in range(FIRST_ELEMENTS)]
+            longer = f"{keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null"
+            first = ", ".join(f"coalesce({e}, [])" for e in elements)
+            whole = f"case when {longer} then [{first}] else {whole} end"
+            repeats = f"case when {longer} then {' or '.join(map(_repeats, elements))} else {repeats} end"
+        out.append((whole, _shown_path(p), True, repeats))
     return out
+
+
+def _repeats(lists: str, *, wildcard: bool = False) -> str:
+    """SQL true when the key list `lists` (with `wildcard`: each list of the list of lists) repeats a key."""
+    if wildcard:
+        return f"len(flatten(list_transform({lists}, lambda ks: {repeated_sql('ks')}))) > 0"
+    return f"len({repeated_sql(lists)}) > 0"
 
 
 def _wildcard_keys(source: str, path: str) -> str:
@@ -168,21 +181,20 @@ def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = 
     column holding `plain_keys_sql`, `extra` a VARCHAR[] column naming other fields given twice (Google's
     parameter names). The names are built only for an event that has a repeat (rare)."""
     repeats, named = [], []
-    for k, where, wild in _key_lists(paths, source, keys):
+    for k, where, wild, repeat in _key_lists(paths, source, keys):
+        repeats.append(repeat)
         if wild:
             head, _, tail = where.partition("[*]")
-            repeats.append(f"flatten(list_transform({k}, lambda ks: {repeated_sql('ks')}))")
             named.append(
                 f"flatten(list_transform({k}, lambda ks, n: list_transform({repeated_sql('ks')},"
                 f" lambda x: {sql_string(head + '[')} || n || {sql_string(']' + tail)} || x)))"
             )
         else:
-            repeats.append(repeated_sql(k))
             named.append(f"list_transform({repeated_sql(k)}, lambda x: {sql_string(where)} || x)")
     if extra:
-        repeats.append(extra)
+        repeats.append(f"len({extra}) > 0")
         named.append(extra)
-    some = " or ".join(f"len({r}) > 0" for r in repeats)
+    some = " or ".join(repeats)
     names = "list_sort(list_distinct(flatten([" + ", ".join(f"coalesce({n}, [])" for n in named) + "])))"
     return f"case when {some} then array_to_string({names}, ', ') end"
 
@@ -205,7 +217,7 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
     """`_vlines` (fidx, line, elem, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
     `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
     reject), by one multi-file scan; a line that is an array or an envelope is unwrapped as it is parsed:
-    one row per event, `elem` its position (NULL for a line that is one value). Returns {index: the reader's message} of the files that cannot be read.
+    one row per event, `elem` its position (0 for a line that is one event; NULL for a value to unwrap). Returns {index: the reader's message} of the files that cannot be read.
 
     Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
@@ -256,16 +268,18 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
     chosen = [paths[i] for i in indexes]
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
-    # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); an empty array or
-    # envelope stays one value, unwrapped (to nothing) with the documents read whole.
+    # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
+    # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
+    # the documents read whole.
     env, events = _wrapped_events(envelopes, "raw", checked=False)
     con.execute(
         f"""insert into _vlines
            select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
            from (select fidx, line, raw, blank,
-                        unnest(case when evs is null then [null::bigint] else generate_series(1, len(evs)) end) as elem,
-                        unnest(coalesce(evs, [case when not blank then try_cast(raw as json) end])) as doc
-           from (select * replace (case when len(evs) > 0 then evs end as evs)
+                        unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
+                                    else generate_series(1, len(evs)) end) as elem,
+                        unnest(case when len(evs) > 0 then evs
+                                    else [case when not blank then try_cast(raw as json) end] end) as doc
            from (select *, case when not blank then {events} end as evs
            from (select *{env}
                  from (select $indexes[list_position($names, filename)] as fidx, ordinality as line, raw,
@@ -274,7 +288,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
                                      escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
                                      filename=true, store_rejects=true, rejects_table='_vline_rejects',
                                      rejects_scan='_vline_scans')
-                            with ordinality)))))""",
+                            with ordinality))))""",
         {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
     if len(chosen) > 1:
@@ -419,8 +433,8 @@ def _wrapped_events(envelopes: tuple[str, ...], column: str, *, checked: bool) -
 
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_vevents` (a view): one JSON value per event, arrays and envelopes (the first key that holds an
-    array) unwrapped: the lines `_scan` unwrapped already (`elem` set) are events; a document read whole
-    or salvaged, or a stored event mapped again, is unwrapped here.
+    array) unwrapped: the rows `_scan` read (`elem` set: 0 for a line that is one event) are events; a
+    document read whole or salvaged, an empty array, or a stored event mapped again, is unwrapped here.
 
     Few such documents (a pretty-printed CloudTrail delivery file of hundreds of events each) are unwrapped
     into a table: DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every

@@ -356,11 +356,14 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
 
     Each stored event is one mapped row; it is matched back by its position, not by a re-derived event id
     (a Google activity's second event is stored alone in `details`, so its position would change the id)."""
+    stored = "from audit_events where log_source = $folder and source_file_id not in (select unnest($now))"
+    params = {"folder": adapter.folder, "now": loaded_now or []}
+    # Asked first on the two narrow columns: the copy below reads every stored event's `details`.
+    if not con.execute(f"select exists (select 1 {stored})", params).fetchall()[0][0]:
+        return 0
     con.execute(
-        """create or replace temp table _vstored as
-           select row_number() over () as line, event_id, details
-           from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
-        {"folder": adapter.folder, "now": loaded_now or []},
+        f"create or replace temp table _vstored as select row_number() over () as line, event_id, details {stored}",
+        params,
     ).fetchall()
     con.execute(
         """create or replace temp table _vlines as
@@ -370,7 +373,7 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
-    stage, params = remap_file(con, adapter)
+    stage, stage_params = remap_file(con, adapter)
     changed = " or ".join(f'e."{c}" is distinct from s."{c}"' for c in REMAPPED_COLUMNS)
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in REMAPPED_COLUMNS)
     rows = con.execute(
@@ -379,7 +382,7 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
             from (select k.event_id, m.* from ({stage}) m join _vstored k on k.line = m._phys_line
                   where m._reason is null) as s
             where e.log_source = $folder and e.event_id = s.event_id and ({changed})""",
-        {**params, "folder": adapter.folder},
+        {**stage_params, "folder": adapter.folder},
     ).fetchall()
     return int(rows[0][0]) if rows else 0
 

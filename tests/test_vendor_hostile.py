@@ -249,7 +249,10 @@ def test_a_corrupt_file_named_by_the_reader_is_set_aside_and_the_others_scanned_
     failed = core.read_files(con, paths, ("Records",))
     assert sorted(failed) == [1, 3] and all("GZIP" in why for why in failed.values())
     assert scans == [[0, 1, 2, 3, 4], [0, 2, 3, 4], [0, 2, 4]] or scans == [[0, 1, 2, 3, 4], [0, 1, 2, 4], [0, 2, 4]]
-    rows = con.execute("select fidx, count(*) from _vlines where doc is not null group by 1 order by 1").fetchall()
+    # Lines, not rows: a line that is an envelope holds one row per event.
+    rows = con.execute(
+        "select fidx, count(distinct line) from _vlines where doc is not null group by 1 order by 1"
+    ).fetchall()
     assert rows == [(0, 1), (2, 1), (4, 2)]
 
 

@@ -2,16 +2,18 @@
 
 One file goes through four temp tables, all in SQL (no per-event Python):
 
-1. `_vlines` (line, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped, bound);
+1. `_vlines` (line, elem, doc, raw): the file's lines, each parsed once, read by exact path (glob-escaped,
+   bound), a line that is an array or an envelope already unwrapped (one row per event, `elem` its position);
    a file whose first line is not JSON on its own (pretty-printed documents) is read whole instead.
 2. `_vevents` (line, elem, ev): envelopes (`{"Records": [...]}`, `{"items": [...]}`, `{"value": [...]}`,
    JSON arrays) unwrapped into one JSON object per event.
 3. `_vmapped` (a view): the adapter's SELECT over `_vevents` (one row per audit event; Google fans activities out),
    the columns of `MAPPED_COLUMNS`, with `reject_reason` set where the event cannot be mapped.
-4. `_stage` (the one table holding the events): the contract's audit columns as text, `_reason` and the
-   physical `_phys_line`, principals resolved to directory actors through
-   `identities`, vendor resources named by the data map. The contract's own validation
-   (`validate.typed_select` / `reject_select`) then decides what loads, exactly as for `audit/` files.
+4. The stage (`stage_select`, a SELECT, not a table): the contract's audit columns as text, `_reason` and the
+   physical `_phys_line`, principals resolved to directory actors through `identities`, vendor resources named
+   by the data map. The loader inserts it straight into `audit_events` through the contract's own validation
+   (`validate.typed_select`), exactly as for `audit/` files: the events are mapped once and copied once. Only
+   the lines holding events that cannot load are mapped again, into the table `_stage`, to say why.
 """
 
 from __future__ import annotations
@@ -126,24 +128,37 @@ def plain_keys_sql(paths: tuple[str, ...], source: str = "raw") -> str:
     return f"json_keys({source}, [{', '.join(sql_string(p) for p in plain)}])"
 
 
-def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool]]:
-    """(SQL of the key lists, how a reject names where they are, wildcard?) for the objects at `paths`:
-    the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]` path's from there too when
-    its array is short (a missing element is an empty list, as a non-object element is: neither repeats a
-    key, and the elements keep their positions), else from one parse of the whole array."""
+def _key_lists(paths: tuple[str, ...], source: str, keys: str) -> list[tuple[str, str, bool, str]]:
+    """(SQL of the key lists, how a reject names where they are, wildcard?, SQL true when a list repeats a key)
+    for the objects at `paths`: the plain paths' lists from the column `keys` (`plain_keys_sql`), a `[*]`
+    path's from there too when its array is short (a missing element is an empty list, as a non-object
+    element is: neither repeats a key, and the elements keep their positions), else from one parse of the
+    whole array. A short array's elements are tested one by one, as plain lists (a lambda over the list of
+    lists cost more than the rest of the check)."""
     plain = _plain_paths(paths)
     at = {p: i for i, p in enumerate(plain, start=1)}
-    out = [(f"{keys}[{at[p]}]", _shown_path(p), False) for p in paths if "[*]" not in p]
+    out = [(f"{keys}[{at[p]}]", _shown_path(p), False, _repeats(f"{keys}[{at[p]}]")) for p in paths if "[*]" not in p]
     for p in paths:
         head, _, tail = p.partition("[*]")
         if head == p:
             continue
         whole = _wildcard_keys(source, p)
+        repeats = _repeats(whole, wildcard=True)
         if not tail:
-            first = ", ".join(f"coalesce({keys}[{at[f'{head}[{i}]']}], [])" for i in range(FIRST_ELEMENTS))
-            whole = f"case when {keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null then [{first}] else {whole} end"
-        out.append((whole, _shown_path(p), True))
+            elements = [f"{keys}[{at[f'{head}[{i}]']}]" for i in range(FIRST_ELEMENTS)]
+            longer = f"{keys}[{at[f'{head}[{FIRST_ELEMENTS}]']}] is null"
+            first = ", ".join(f"coalesce({e}, [])" for e in elements)
+            whole = f"case when {longer} then [{first}] else {whole} end"
+            repeats = f"case when {longer} then {' or '.join(map(_repeats, elements))} else {repeats} end"
+        out.append((whole, _shown_path(p), True, repeats))
     return out
+
+
+def _repeats(lists: str, *, wildcard: bool = False) -> str:
+    """SQL true when the key list `lists` (with `wildcard`: each list of the list of lists) repeats a key."""
+    if wildcard:
+        return f"len(flatten(list_transform({lists}, lambda ks: {repeated_sql('ks')}))) > 0"
+    return f"len({repeated_sql(lists)}) > 0"
 
 
 def _wildcard_keys(source: str, path: str) -> str:
@@ -166,21 +181,20 @@ def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = 
     column holding `plain_keys_sql`, `extra` a VARCHAR[] column naming other fields given twice (Google's
     parameter names). The names are built only for an event that has a repeat (rare)."""
     repeats, named = [], []
-    for k, where, wild in _key_lists(paths, source, keys):
+    for k, where, wild, repeat in _key_lists(paths, source, keys):
+        repeats.append(repeat)
         if wild:
             head, _, tail = where.partition("[*]")
-            repeats.append(f"flatten(list_transform({k}, lambda ks: {repeated_sql('ks')}))")
             named.append(
                 f"flatten(list_transform({k}, lambda ks, n: list_transform({repeated_sql('ks')},"
                 f" lambda x: {sql_string(head + '[')} || n || {sql_string(']' + tail)} || x)))"
             )
         else:
-            repeats.append(repeated_sql(k))
             named.append(f"list_transform({repeated_sql(k)}, lambda x: {sql_string(where)} || x)")
     if extra:
-        repeats.append(extra)
+        repeats.append(f"len({extra}) > 0")
         named.append(extra)
-    some = " or ".join(f"len({r}) > 0" for r in repeats)
+    some = " or ".join(repeats)
     names = "list_sort(list_distinct(flatten([" + ", ".join(f"coalesce({n}, [])" for n in named) + "])))"
     return f"case when {some} then array_to_string({names}, ', ') end"
 
@@ -196,13 +210,14 @@ LINE_SPAN = 1 << 40
 # copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
 NOT_BLANK = r"[^\p{Zs}]"
 
-_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
+_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, elem BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
 
 
 def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
-    """`_vlines` (fidx, line, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
+    """`_vlines` (fidx, line, elem, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
     `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
-    reject), by one multi-file scan. Returns {index: the reader's message} of the files that cannot be read.
+    reject), by one multi-file scan; a line that is an array or an envelope is unwrapped as it is parsed:
+    one row per event, `elem` its position (0 for a line that is one event; NULL for a value to unwrap). Returns {index: the reader's message} of the files that cannot be read.
 
     Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
@@ -253,17 +268,27 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
     chosen = [paths[i] for i in indexes]
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
+    # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
+    # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
+    # the documents read whole.
+    env, events = _wrapped_events(envelopes, "raw", checked=False)
     con.execute(
         f"""insert into _vlines
-           select fidx, line, doc, case when doc is null and not blank then raw end, case when blank then '' end
-           from (select *, case when not blank then try_cast(raw as json) end as doc
+           select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
+           from (select fidx, line, raw, blank,
+                        unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
+                                    else generate_series(1, len(evs)) end) as elem,
+                        unnest(case when len(evs) > 0 then evs
+                                    else [case when not blank then try_cast(raw as json) end] end) as doc
+           from (select *, case when not blank then {events} end as evs
+           from (select *{env}
                  from (select $indexes[list_position($names, filename)] as fidx, ordinality as line, raw,
                               raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
                        from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
                                      escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
                                      filename=true, store_rejects=true, rejects_table='_vline_rejects',
                                      rejects_scan='_vline_scans')
-                            with ordinality))""",
+                            with ordinality))))""",
         {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
     ).fetchall()
     if len(chosen) > 1:
@@ -293,7 +318,7 @@ def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes
     try:
         con.execute(
             """insert into _vlines
-               select $f, null::bigint, json, null::varchar, null::varchar
+               select $f, null::bigint, null::bigint, json, null::varchar, null::varchar
                from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
             {"path": exact_path(path), "f": fidx},
         ).fetchall()
@@ -362,12 +387,12 @@ def _add_salvaged(
         kept = salvage(raw, envelopes, MAX_RAW_CHARS)
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($f, $line, $doc::json, null, null)",
+                "insert into _vlines values ($f, $line, null, $doc::json, null, null)",
                 {"f": fidx, "line": line, "doc": kept.doc},
             ).fetchall()
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($f, $line, null, $raw, $reason)",
+                "insert into _vlines values ($f, $line, null, null, $raw, $reason)",
                 {"f": fidx, "line": line, "raw": text, "reason": reason},
             ).fetchall()
 
@@ -384,56 +409,61 @@ ARRAY_START = r"^\s*\["  # a JSON text that is an array (valid JSON: `[` is its 
 ROW_GROUP_ROWS = 122_880  # DuckDB's row group: the unit a scan is split into between threads
 
 
+def _wrapped_events(envelopes: tuple[str, ...], column: str, *, checked: bool) -> tuple[str, str]:
+    """(`, ... as env` to add to a select list, SQL of the events over it): the events (JSON[]) a JSON text in
+    `column` wraps, the elements of an array or of the first envelope key that holds one, else NULL. One
+    parse: `json_transform` to a list of JSON is NULL where the key holds no array, which also says whether
+    the text is an envelope, and only a text that may name a key is parsed for it. `checked`: the text is
+    known to be JSON; else a text that is not gives NULL too (`try`)."""
+
+    def parse(sql: str) -> str:
+        return sql if checked else f"try({sql})"
+
+    array = parse(f"json_transform({column}, '[\"JSON\"]')")
+    if not envelopes:
+        return "", f"case when regexp_matches({column}, {sql_string(ARRAY_START)}) then {array} end"
+    spec = sql_string(json.dumps({k: "JSON[]" for k in envelopes}))
+    env = f", case when {may_name(envelopes, column)} then {parse(f'json_transform({column}, {spec})')} end as env"
+    fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in envelopes)
+    return (
+        env,
+        f"case when regexp_matches({column}, {sql_string(ARRAY_START)}) then {array} else coalesce({fields}) end",
+    )
+
+
 def _explode(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
     """`_vevents` (a view): one JSON value per event, arrays and envelopes (the first key that holds an
-    array) unwrapped.
+    array) unwrapped: the rows `_scan` read (`elem` set: 0 for a line that is one event) are events; a
+    document read whole or salvaged, an empty array, or a stored event mapped again, is unwrapped here.
 
-    A line that starts with `[` is an array (it is valid JSON); an envelope's events come from one parse
-    (`json_transform` to a list of JSON is NULL where the key holds no array), which also says whether
-    the line is one. A delivery file of thousands of events is parsed once more here, not twice.
-
-    Few lines (CloudTrail's S3 files: one line of hundreds of events each) are unwrapped into a table:
-    DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every event on one
-    thread."""
-    spec = json.dumps({k: "JSON[]" for k in adapter.envelopes})
-    fields = ", ".join('env."' + k.replace('"', '""') + '"' for k in adapter.envelopes)
-    envelope = f"coalesce({fields})" if adapter.envelopes else "null::json[]"
-    with_env = (
-        f", case when {may_name(adapter.envelopes, 'doc')} then json_transform(doc, {sql_string(spec)}) end as env"
-        if adapter.envelopes
-        else ""
-    )
+    Few such documents (a pretty-printed CloudTrail delivery file of hundreds of events each) are unwrapped
+    into a table: DuckDB splits a scan by row groups of 122,880 rows, so a view over them would map every
+    event on one thread."""
     con.execute("drop table if exists _vunwrapped").fetchall()
-    # Most files hold one event per line: when no line may be an array or an envelope, the lines are the events.
+    events = f"select fidx * {LINE_SPAN} + coalesce(line, 0) as line, coalesce(elem, 0) as elem, doc as ev from _vlines"
+    # Most files hold one event per line: when no document may be an array or an envelope, the rows are the events.
     wrapping = f"regexp_matches(doc, {sql_string(ARRAY_START)})"
     wrapping += f" or {may_name(adapter.envelopes, 'doc')}" if adapter.envelopes else ""
     few, wrapped = con.execute(
         f"""select count(*) < $rows, count(*) filter (where {wrapping})
-            from _vlines where doc is not null""",
+            from _vlines where doc is not null and elem is null""",
         {"rows": ROW_GROUP_ROWS},
     ).fetchall()[0]
     if not wrapped:
-        con.execute(
-            f"""create or replace temp view _vevents as
-                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, 0::bigint as elem, doc as ev
-                from _vlines where doc is not null"""
-        ).fetchall()
+        con.execute(f"create or replace temp view _vevents as {events} where doc is not null").fetchall()
         return
+    env, listed = _wrapped_events(adapter.envelopes, "doc", checked=True)
     con.execute(
         f"""create or replace temp {"table _vunwrapped" if few else "view _vevents"} as
             with parsed as (
-                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc,
-                       regexp_matches(doc, {sql_string(ARRAY_START)}) as is_array
-                       {with_env}
-                from _vlines where doc is not null
+                select fidx * {LINE_SPAN} + coalesce(line, 0) as line, doc {env}
+                from _vlines where doc is not null and elem is null
             ),
-            listed as (
-                select line, doc, case when is_array then json_transform(doc, '["JSON"]') else {envelope} end as evs
-                from parsed
-            )
+            listed as (select line, doc, {listed} as evs from parsed)
             select line, unnest(case when evs is null then [0] else generate_series(1, len(evs)) end) as elem,
                    unnest(coalesce(evs, [doc])) as ev
-            from listed"""
+            from listed
+            union all {events} where elem is not null"""
     ).fetchall()
     if few:
         con.execute("create or replace temp view _vevents as select * from _vunwrapped").fetchall()
@@ -465,8 +495,9 @@ def _resolution(alias: str, list_col: str) -> tuple[str, str]:
     return "coalesce(" + ", ".join(ranked) + ")", joins
 
 
-def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """`_stage` for validate.typed_select: `_line` is the mapped row's `seq`, every audit column as text."""
+def stage_select(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> tuple[str, dict[str, object]]:
+    """(SELECT, its parameters) of the stage over `_vmapped`: `_file_index`, `_at` (the mapped row's `line`:
+    file index * LINE_SPAN + physical line), `_reason`, `_dup`, `_phys_line`, every audit column as text."""
     folder = adapter.folder.replace("'", "''")
     # A CASE over the few patterns, bound: a correlated subquery over `_vroles` made DuckDB materialize every
     # mapped event for its join.
@@ -533,36 +564,54 @@ def _stage(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
         f'{expr} as "{name}"' if name in kept else f'cast({expr} as varchar) as "{name}"'
         for name, expr in columns.items()
     )
-    con.execute(
-        f"""create or replace temp table _stage as
-            with mapped as (select *, {store_of} as _store from _vmapped m),
+    sql = f"""with mapped as (select *, {store_of} as _store from _vmapped m),
             patterns as (
                 select row_number() over (order by length(pattern) desc, pattern) - 1 as idx, *
                 from _vresources where source = $folder
             )
-            select m.line // {LINE_SPAN} as _file_index, m.seq as _line,
-                   m.reject_reason is not null as _unparseable, m.reject_reason as _reason, m.dup_keys as _dup,
+            select m.line // {LINE_SPAN} as _file_index, m.line as _at,
+                   m.reject_reason as _reason, m.dup_keys as _dup,
                    nullif(m.line % {LINE_SPAN}, 0) as _phys_line, {select}
             from mapped m
             {actor_joins}
             {target_joins}
             left join directory_accounts d on d.actor_id = coalesce({actor}, m.principals[1])
             left join patterns r on r.idx = m._store
-            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)""",
-        params,
+            left join _vcountry_names cn on cn.name = lower(m.geo_country_name)"""
+    return sql, params
+
+
+def materialize_stage(con: duckdb.DuckDBPyConnection, stage: tuple[str, dict[str, object]]) -> None:
+    """The table `_stage` of a stage SELECT, each row numbered (`_line`) so its checks can be joined back."""
+    sql, params = stage
+    con.execute(
+        f"create or replace temp table _stage as select row_number() over () as _line, * from ({sql})", params
     ).fetchall()
 
 
-def map_files(con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]) -> dict[int, str]:
-    """Read and map vendor files into `_stage`: every event, with `_reason` set where it cannot be mapped and
-    `_file_index` its file's index in `paths`; returns {index: why} of the files that cannot be read."""
+def map_files(
+    con: duckdb.DuckDBPyConnection, adapter: Adapter, paths: list[Path]
+) -> tuple[dict[int, str], tuple[str, dict[str, object]]]:
+    """Read vendor files into `_vlines` and map them: ({index in `paths`: why} of the files that cannot be
+    read, the stage SELECT of every event, with `_reason` set where it cannot be mapped)."""
     failed = read_files(con, paths, adapter.envelopes)
-    remap_file(con, adapter)
-    return failed
+    return failed, remap_file(con, adapter)
 
 
-def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
-    """Map the events of `_vlines` into `_stage`."""
+def keep_lines(con: duckdb.DuckDBPyConnection, adapter: Adapter, lines: str, params: dict[str, object]) -> None:
+    """Keep in `_vlines` only the lines the query `lines` returns (`fidx`, `line`: the physical line, 0 for a
+    document read whole), their events unwrapped again (`_vevents`): the rare path maps again only the lines
+    holding events that cannot load."""
+    con.execute(
+        f"""delete from _vlines where not exists (
+                select 1 from ({lines}) k where k.fidx = _vlines.fidx and k.line = coalesce(_vlines.line, 0))""",
+        params,
+    ).fetchall()
+    _explode(con, adapter)
+
+
+def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> tuple[str, dict[str, object]]:
+    """Map the events of `_vlines`: the stage SELECT (`stage_select`)."""
     _explode(con, adapter)
     _names_lookup(con)
     # An event with a key given twice is judged by the contract's `_dup` (validate.reject_select), not by
@@ -576,9 +625,9 @@ def remap_file(con: duckdb.DuckDBPyConnection, adapter: Adapter) -> None:
                        {duplicate_keys_sql(adapter.unique_keys, extra="given_twice")} as dup_keys
                 from keyed
             )
-            select row_number() over () as seq, * replace (
+            select * replace (
                 case when not starts_with(ltrim(cast(raw as varchar)), '{{') then '{JSON_OBJECT_REASON}'
                      when dup_keys is null then reject_reason end as reject_reason)
             from judged"""
     ).fetchall()
-    _stage(con, adapter)
+    return stage_select(con, adapter)

@@ -44,9 +44,12 @@ _PARAM_ENTRIES = f"""case
         lambda p: {{'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])}}),
         []::struct(k varchar, v varchar)[])
 end"""
-# A parameter named twice is a reject (core's `_dup`, from `given_twice`); a MAP cannot hold it (`try` gives
-# NULL instead of failing the whole file), so such an event gets no parameters.
-_PARAM_MAP = "try(map_from_entries(list_filter(entries, lambda e: e.k is not null)))"
+# A parameter named twice is a reject (core's `_dup`, from `given_twice`), and such an event gets no
+# parameters (which value is meant would be a guess); the others are found by name in the entries.
+_PARAMS = ", ".join(
+    f"case when len(repeated_names) = 0 then entries[list_position(entry_names, {sql_string(k)})].v end as p_{k.lower()}"
+    for k in PARAMS
+)
 
 MAPPING_SQL = f"""
 with listed as (
@@ -72,13 +75,12 @@ entries as (select *, {_PARAM_ENTRIES} as entries from fanned),
 f as (
     select line, elem * 10000 + event_no as elem, ev, is_api, one_event_keys, event, event_no, {extract(ACTIVITY)},
         json_extract_string(event, '$.name') as name,
-        {_PARAM_MAP} as params,
-        list_filter(list_transform(entries, lambda e: e.k), lambda k: k is not null) as param_names
+        entries, list_transform(entries, lambda e: e.k) as entry_names
     from entries
 ),
-p as (
-    select *, {", ".join(f"params[{sql_string(k)}] as p_{k.lower()}" for k in PARAMS)} from f
-),
+named as (select *, list_filter(entry_names, lambda k: k is not null) as param_names from f),
+repeats as (select *, {repeated_sql("param_names")} as repeated_names from named),
+p as (select *, {_PARAMS} from repeats),
 classified as (
     select *,
         case
@@ -141,7 +143,7 @@ select
     case when action = 'share' then coalesce(
         nullif(split_part(p_target_user, '@', 2), ''), p_target_domain, p_app_name, p_client_id,
         case when p_visibility is not null then 'visibility:' || p_visibility end) end as recipient,
-    list_transform({repeated_sql("param_names")}, lambda x: 'parameters ' || x) as given_twice
+    list_transform(repeated_names, lambda x: 'parameters ' || x) as given_twice
 from classified
 """
 

@@ -19,7 +19,16 @@ import polars as pl
 from compliance.ingest import enrich
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
-from compliance.ingest.vendors.core import FILE_ERRORS, Adapter, exact_path, map_files, remap_file
+from compliance.ingest.vendors.core import (
+    FILE_ERRORS,
+    LINE_SPAN,
+    Adapter,
+    exact_path,
+    keep_lines,
+    map_files,
+    materialize_stage,
+    remap_file,
+)
 from compliance.schema import AUDIT, Source
 
 if TYPE_CHECKING:
@@ -106,10 +115,20 @@ IDENTITIES_DDL = """create table if not exists identities (
 
 
 # The mapped events as the contract's validation reads a stage: every field as text, one row per event.
-# `_dup` names the keys an event gives twice (core.duplicate_keys_sql).
+# `_dup` names the keys an event gives twice (core.duplicate_keys_sql); an event the mapping cannot map
+# (`_reason`) is invalid too. `_line` is the mapped row's `_at` (file index * LINE_SPAN + physical line).
+def _vendor_stage(stage: str) -> str:
+    return (
+        "select *, _at as _line, _reason is not null as _unparseable, cast(null as varchar) as _shape"
+        f" from ({stage}) _mapped"
+    )
+
+
+# The same over the table `_stage` (core.materialize_stage) of the lines mapped again to say why their
+# events cannot load: the events the mapping could map, `_line` the row's number there.
 VENDOR_STAGE = (
     "select _file_index, _line, false as _unparseable, cast(null as varchar) as _shape,"
-    " * exclude (_file_index, _line, _unparseable) from _stage where _reason is null"
+    " * exclude (_file_index, _line) from _stage where _reason is null"
 )
 
 
@@ -217,7 +236,7 @@ def _load_vendor_files(
     """Map a batch of vendor files and insert their events, each under its file and line: everything that
     cannot load becomes a reject (timestamps outside the load's plausible `window` too, as for the
     contract's own sources); a file that cannot be read at all is one reject naming it."""
-    failed = map_files(con, adapter, [f.path for f in files])
+    failed, (stage, stage_params) = map_files(con, adapter, [f.path for f in files])
     for i, why in failed.items():
         _reject_whole_file(con, files[i], run_id, f"file cannot be read as {adapter.title} JSON: " + why)
     ids = {"file_ids": [f.file_id for f in files]}
@@ -228,39 +247,24 @@ def _load_vendor_files(
         "select fidx, line, null as field, coalesce(problem, 'unparseable line: not valid JSON') as reason, raw"
         " from _vlines where doc is null",
     )
-    _insert_rejects(
-        con,
-        files,
-        run_id,
-        "select _file_index as fidx, _phys_line as line, null as field, _reason as reason,"
-        " cast(details as varchar) as raw from _stage where _reason is not null",
-    )
-    # Every mapped event goes in, an invalid one under `<id>#rejected`: the contract's checks run once, and
-    # only a batch that has invalid events is judged again on its text to say why (the rare path).
-    relation = f"""(select t.*, s._phys_line from ({typed_select(AUDIT, VENDOR_STAGE)}) t
-                    join _stage s on s._line = t._line)"""
+    # Every mapped event goes in, mapped once, an invalid one (the mapping's or the contract's reason) under
+    # `<id>#rejected`: only a batch that has invalid events maps their lines again to say why (the rare path).
+    relation = f"({typed_select(AUDIT, _vendor_stage(stage))})"
     file_expr = "$file_ids[t._file_index + 1] || case when t._valid then '' else '#rejected' end"
-    select = enrich.enriched_select(AUDIT, relation, file_expr, "t._phys_line", log_source_expr="$log_source")
+    select = enrich.enriched_select(
+        AUDIT, relation, file_expr, f"nullif(t._line % {LINE_SPAN}, 0)", log_source_expr="$log_source"
+    )
     con.execute(
         f"insert into {AUDIT.table} by name {select}",
-        {**ids, "log_source": adapter.folder, **window_params(select, *window)},
+        {**ids, **stage_params, "log_source": adapter.folder, **window_params(select, *window)},
     ).fetchall()
-    rejected_ids = [f.file_id + "#rejected" for f in files]
+    rejected = {"rejected": [f.file_id + "#rejected" for f in files]}
     if con.execute(
-        f"select count(*) from {AUDIT.table} where source_file_id in (select unnest($r))", {"r": rejected_ids}
+        f"select count(*) from {AUDIT.table} where source_file_id in (select unnest($rejected))", rejected
     ).fetchall()[0][0]:
-        checks = reject_select(AUDIT, VENDOR_STAGE)
-        _insert_rejects(
-            con,
-            files,
-            run_id,
-            f"""select s._file_index as fidx, s._phys_line as line, c._reject_field as field,
-                       c._reject_reason as reason, cast(s.details as varchar) as raw
-                from ({checks}) c join _stage s on s._line = c._line where s._reason is null""",
-            window_params(checks, *window),
-        )
+        _explain_rejected(con, adapter, files, run_id, window, (stage, stage_params))
         con.execute(
-            f"delete from {AUDIT.table} where source_file_id in (select unnest($r))", {"r": rejected_ids}
+            f"delete from {AUDIT.table} where source_file_id in (select unnest($rejected))", rejected
         ).fetchall()
     loaded = {
         r[0]: (int(r[1]), r[2])
@@ -270,7 +274,7 @@ def _load_vendor_files(
             ids,
         ).fetchall()
     }
-    rejected = dict(
+    rejected_now = dict(
         con.execute(
             "select file_id, count(*) from rejects where run_id = $run and file_id in (select unnest($file_ids)) group by 1",
             {"run": run_id, **ids},
@@ -280,8 +284,45 @@ def _load_vendor_files(
         if i in failed:
             continue
         f.rows_loaded, f.newest_event_at = loaded.get(f.file_id, (0, None))
-        f.rows_rejected = int(rejected.get(f.file_id, 0))
+        f.rows_rejected = int(rejected_now.get(f.file_id, 0))
         f.rows_read = f.rows_loaded + f.rows_rejected
+
+
+def _explain_rejected(
+    con: duckdb.DuckDBPyConnection,
+    adapter: Adapter,
+    files: list[FileResult],
+    run_id: int,
+    window: tuple[object, object],
+    stage: tuple[str, dict[str, object]],
+) -> None:
+    """Rejects for the events inserted under `<id>#rejected`: their lines are mapped again into `_stage`,
+    each event that cannot load gets the mapping's reason, or the contract's (judged on its text)."""
+    keep_lines(
+        con,
+        adapter,
+        f"""select list_position($rejected, source_file_id) - 1 as fidx, coalesce(source_line, 0) as line
+            from {AUDIT.table} where source_file_id in (select unnest($rejected))""",
+        {"rejected": [f.file_id + "#rejected" for f in files]},
+    )
+    materialize_stage(con, stage)
+    _insert_rejects(
+        con,
+        files,
+        run_id,
+        "select _file_index as fidx, _phys_line as line, null as field, _reason as reason,"
+        " cast(details as varchar) as raw from _stage where _reason is not null",
+    )
+    checks = reject_select(AUDIT, VENDOR_STAGE)
+    _insert_rejects(
+        con,
+        files,
+        run_id,
+        f"""select s._file_index as fidx, s._phys_line as line, c._reject_field as field,
+                   c._reject_reason as reason, cast(s.details as varchar) as raw
+            from ({checks}) c join _stage s on s._line = c._line where s._reason is null""",
+        window_params(checks, *window),
+    )
 
 
 # Files of a folder mapped in one batch, up to this many bytes as read (a .gz file counted at 10x): one
@@ -315,29 +356,33 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
 
     Each stored event is one mapped row; it is matched back by its position, not by a re-derived event id
     (a Google activity's second event is stored alone in `details`, so its position would change the id)."""
+    stored = "from audit_events where log_source = $folder and source_file_id not in (select unnest($now))"
+    params = {"folder": adapter.folder, "now": loaded_now or []}
+    # Asked first on the two narrow columns: the copy below reads every stored event's `details`.
+    if not con.execute(f"select exists (select 1 {stored})", params).fetchall()[0][0]:
+        return 0
     con.execute(
-        """create or replace temp table _vstored as
-           select row_number() over () as line, event_id, details
-           from audit_events where log_source = $folder and source_file_id not in (select unnest($now))""",
-        {"folder": adapter.folder, "now": loaded_now or []},
+        f"create or replace temp table _vstored as select row_number() over () as line, event_id, details {stored}",
+        params,
     ).fetchall()
     con.execute(
         """create or replace temp table _vlines as
-           select 0::bigint as fidx, line, details as doc, null::varchar as raw, null::varchar as problem
+           select 0::bigint as fidx, line, null::bigint as elem, details as doc, null::varchar as raw,
+                  null::varchar as problem
            from _vstored"""
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:
         return 0
-    remap_file(con, adapter)
+    stage, stage_params = remap_file(con, adapter)
     changed = " or ".join(f'e."{c}" is distinct from s."{c}"' for c in REMAPPED_COLUMNS)
     assignments = ", ".join(f'"{c}" = s."{c}"' for c in REMAPPED_COLUMNS)
     rows = con.execute(
         f"""update audit_events as e
             set {assignments}
-            from (select k.event_id, m.* from _stage m join _vstored k on k.line = m._phys_line
+            from (select k.event_id, m.* from ({stage}) m join _vstored k on k.line = m._phys_line
                   where m._reason is null) as s
             where e.log_source = $folder and e.event_id = s.event_id and ({changed})""",
-        {"folder": adapter.folder},
+        {**stage_params, "folder": adapter.folder},
     ).fetchall()
     return int(rows[0][0]) if rows else 0
 

@@ -31,8 +31,23 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
 # adapter's folder, compliance.ingest.vendors).
 ORIGIN_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("log_source", "VARCHAR"),)}
 
+
+def _rollup_ddl(name: str, keys: str, *, days_extra: str = "", evidence_extra: str = "") -> str:
+    """The two tables of a daily rollup of audit events (compliance.ingest.derive.derive_event_rollups), over the same
+    group `keys` (column definitions): `audit_<name>_days`, each group-day's counts and first and last instants, and
+    `audit_<name>_evidence`, the events that stand for each group-day."""
+    return f"""
+CREATE TABLE IF NOT EXISTS audit_{name}_days (
+    event_date DATE, {keys}, events BIGINT{days_extra}, first_at TIMESTAMP, last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_{name}_evidence (
+    event_date DATE, {keys}, occurred_at TIMESTAMP, event_id VARCHAR{evidence_extra}
+);"""
+
+
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
-DERIVED_DDL = """
+DERIVED_DDL = (
+    """
 CREATE TABLE IF NOT EXISTS incident_local_dates (
     incident_id VARCHAR, au_timezone VARCHAR, au_detected_date DATE, au_assessed_date DATE
 );
@@ -40,28 +55,16 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     system VARCHAR, store VARCHAR, data_category VARCHAR, rule_category VARCHAR, rule_system VARCHAR,
     rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,
     basis VARCHAR
-);
--- Daily rollups of audit events (compliance.ingest.derive.derive_event_rollups).
-CREATE TABLE IF NOT EXISTS audit_category_days (
-    event_date DATE, data_category VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS audit_category_evidence (
-    event_date DATE, data_category VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR
-);
-CREATE TABLE IF NOT EXISTS audit_purpose_days (
-    event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT,
-    first_at TIMESTAMP, last_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS audit_purpose_evidence (
-    event_date DATE, actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR,
-    use_newest BOOLEAN
-);
-CREATE TABLE IF NOT EXISTS audit_transfer_days (
-    event_date DATE, jurisdiction VARCHAR, region VARCHAR, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS audit_transfer_evidence (
-    event_date DATE, jurisdiction VARCHAR, region VARCHAR, occurred_at TIMESTAMP, event_id VARCHAR
-);
+);"""
+    + _rollup_ddl("category", "data_category VARCHAR")
+    + _rollup_ddl(
+        "purpose",
+        "actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR",
+        days_extra=", records BIGINT",
+        evidence_extra=", use_newest BOOLEAN",
+    )
+    + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
+    + """
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
 );
@@ -71,6 +74,7 @@ CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     bulk_events BIGINT, bulk_records BIGINT, bulk_last_at TIMESTAMP, backup_events BIGINT, backup_records BIGINT
 );
 """
+)
 
 BOOKKEEPING_DDL = """
 CREATE TABLE IF NOT EXISTS load_runs (

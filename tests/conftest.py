@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,25 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from dashboard_support import build_small_demo
 
     return build_small_demo(tmp_path_factory.getbasetemp() / "dashboard-demo")
+
+
+@pytest.fixture(scope="module")
+def serve_dashboard(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Path], AbstractContextManager[str]]:
+    """`streamlit run dashboard/app.py` on a database, for a browser test module's `server` fixture: its log goes
+    to a fresh temporary folder (read it when a page fails); the context yields the dashboard's URL."""
+    from dashboard_support import dashboard_on
+
+    return lambda db: dashboard_on(db, tmp_path_factory.mktemp("streamlit") / "server.log")
+
+
+@pytest.fixture(scope="module")
+def browser(server: object) -> Iterator[object]:
+    """Headless Chromium for a browser test module, launched once the module's `server` fixture is up (and per
+    server, where that fixture is parametrised)."""
+    from dashboard_support import chromium_browser
+
+    with chromium_browser() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="session")

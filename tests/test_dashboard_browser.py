@@ -7,7 +7,8 @@ a screenshot in artifacts/screenshots/<page>.png for a person to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,6 @@ from dashboard_support import (
     PAGE_SECONDS,
     PAGES,
     SCREENSHOTS,
-    chromium_browser,
-    dashboard_on,
     page_at,
     screenshot_whole_page,
     settle,
@@ -27,15 +26,9 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
-def server(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with dashboard_on(demo_db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+def server(demo_db: Path, serve_dashboard: Callable[[Path], AbstractContextManager[str]]) -> Iterator[str]:
+    with serve_dashboard(demo_db) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    with chromium_browser() as launched:
-        yield launched
 
 
 @pytest.mark.parametrize("page_path", PAGES)

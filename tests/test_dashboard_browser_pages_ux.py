@@ -4,15 +4,14 @@ artifacts/screenshots/ux-<database>-<page>.png for a person to look at."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
 from dashboard_support import (
     BROWSER_MARKS,
     SCREENSHOTS,
-    chromium_browser,
-    dashboard_on,
     page_at,
     screenshot_whole_page,
     settle,
@@ -22,16 +21,12 @@ pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module", params=["demo", "stale"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def server(
+    request: pytest.FixtureRequest, serve_dashboard: Callable[[Path], AbstractContextManager[str]]
+) -> Iterator[tuple[str, str]]:
     db = request.getfixturevalue("demo_db" if request.param == "demo" else "stale_db")
-    with dashboard_on(db, tmp_path_factory.mktemp("streamlit") / "server.log") as url:
+    with serve_dashboard(db) as url:
         yield request.param, url
-
-
-@pytest.fixture(scope="module")
-def browser(server: tuple[str, str]) -> Iterator[object]:
-    with chromium_browser() as launched:
-        yield launched
 
 
 def _shoot(page: object, name: str) -> Path:

@@ -39,6 +39,7 @@ from compliance.reports import control_summary
 from compliance.source_staleness import SourceCoverage
 from compliance.source_staleness import source_coverage as coverage_of
 from compliance.stored_findings import findings_as_of, fresh_controls
+from dashboard import auth
 
 DB_ENV = "COMPLIANCE_DB"
 MEMORY_ENV = "COMPLIANCE_DASHBOARD_MEMORY"  # DuckDB memory_limit of the dashboard's connection
@@ -192,6 +193,13 @@ def query(name: str, **params: Any) -> pl.DataFrame:
 def identities(reveal: bool = False) -> Identities:
     """The people the database knows (actors and subjects), pseudonymised on screen unless `reveal`."""
     return Identities.from_frame(query("known_identifiers"), reveal=reveal)
+
+
+def revealable_identities(label: str, *, key: str, what: str, help: str, known: Identities | None = None) -> Identities:
+    """The people the database knows (`known`, when the page has them already) behind a reveal toggle
+    (`auth.reveal_toggle`, its arguments): pseudonymised unless an investigator switches it on, which is logged."""
+    reveal = auth.reveal_toggle(label, key=key, what=what, help=help)
+    return identities(reveal=reveal) if known is None else Identities(known.kinds, reveal=reveal)
 
 
 def queries_digest() -> str:

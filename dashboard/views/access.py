@@ -11,12 +11,11 @@ import streamlit as st
 
 from compliance.posture_counts import flagged_actor_count
 from compliance.reports import pseudonymise
-from dashboard import auth, charts, data
+from dashboard import charts, data
 from dashboard.format import (
     ACTOR_PREFIX,
     FINDING_COLUMNS,
     SEVERITY_RANK,
-    Identities,
     actor_of,
     control_title,
     current_filters,
@@ -157,13 +156,13 @@ choice = st.selectbox(
 )
 st.query_params["actor"] = choice  # the pseudonym, never the real id, goes in the URL
 actor_id = by_pseudonym[choice]
-reveal = auth.reveal_toggle(
+who = data.revealable_identities(
     "Show real identifiers in this drill-down",
     key="access_reveal",
     what=f"actor {choice}",
     help="Identifiers stay pseudonymised unless an investigator asks to see them here; each reveal is logged.",
+    known=ids,
 )
-who = Identities(ids.kinds, reveal=reveal)
 directory = data.query("actor_directory").filter(pl.col("actor_id") == actor_id)
 profile = directory.row(0, named=True) if directory.height else {}
 st.markdown(

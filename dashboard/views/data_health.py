@@ -10,8 +10,8 @@ import altair as alt
 import polars as pl
 import streamlit as st
 
-from dashboard import auth, charts, data
-from dashboard.format import Identities, current_filters, grid, plural, show_table
+from dashboard import charts, data
+from dashboard.format import current_filters, grid, plural, show_table
 
 OUTCOMES = {"rows_loaded": "Loaded", "rows_duplicate": "Duplicate", "rows_rejected": "Rejected"}
 # The same counts as table columns (per source, per run, per file).
@@ -106,14 +106,12 @@ if vendors.height:
         },
     )
     if unmatched:
-        ids = data.identities()
-        reveal = auth.reveal_toggle(
+        who = data.revealable_identities(
             "Show vendor names (add them to identities/)",
             key="health_reveal_principals",
             what=f"{unmatched} unmatched vendor principals",
             help="Vendor names stay pseudonymised unless an investigator reveals them; each reveal is logged.",
         )
-        who = Identities(ids.kinds, reveal=reveal)
         listed = data.query("vendor_unmatched_principals", max_rows=MAX_UNMATCHED_SHOWN)
         show_table(
             who.column(listed, "principal", "actor"),
@@ -186,13 +184,12 @@ else:
     )
     sample = data.query("rejects_sample", max_rows=MAX_REJECTS_SHOWN)
     # A rejected row may name people the database does not know: its raw text is masked unless revealed.
-    raw_reveal = auth.reveal_toggle(
+    raw_ids = data.revealable_identities(
         "Show the rejected rows' raw text unmasked",
         key="rejects_reveal",
         what=f"raw text of {sample.height} rejected rows",
         help="Ids, IP and e-mail addresses in the raw text are masked unless an investigator reveals them.",
     )
-    raw_ids = data.identities(reveal=raw_reveal)
     sample = raw_ids.column(sample, "raw", "raw")
     total = int(reasons["rows_rejected"].sum())
     st.caption(f"The raw text of {plural(sample.height, 'rejected row')} (of {total:,}), as the export had it.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.reports import (
@@ -17,14 +18,12 @@ from compliance.reports import (
 
 
 def _findings(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {"control_id": c, "policy_section": s, "resource": f"r{i}", "status": st, "severity": sev,
-             "reason": f"{c} {st}", "observed_at": None, "evidence": []}
-            for i, (c, s, st, sev) in enumerate(rows)
-        ],
-        schema=FINDINGS_SCHEMA,
-    )  # fmt: skip
+    """(control, section, status, severity) per finding, on resources r0, r1, ... and with reason "<control> <status>"."""
+    findings = [
+        finding_row(control, f"r{i}", status, severity, policy_section=section, reason=f"{control} {status}")
+        for i, (control, section, status, severity) in enumerate(rows)
+    ]
+    return pl.DataFrame(findings, schema=FINDINGS_SCHEMA)
 
 
 FINDINGS = _findings(

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
+from policy_support import policy_copy
 
 from compliance.config.bundle import DEFAULT_POLICY_DIR
 from compliance.triage import set_state
@@ -83,8 +84,7 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 def _policy(tmp_path: Path, notifications: dict) -> Path:
-    folder = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    folder = policy_copy(tmp_path / "policy")
     settings = yaml.safe_load((folder / "settings.yaml").read_text(encoding="utf-8"))
     settings["notifications"] = notifications
     (folder / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
@@ -227,12 +227,7 @@ def test_notification_settings_do_not_make_stored_findings_stale(tmp_path: Path)
     from compliance.config.bundle import load_policy
 
     def edited(name: str, old: str, new: str) -> Path:
-        folder = tmp_path / name
-        shutil.copytree(DEFAULT_POLICY_DIR, folder)
-        text = (folder / "settings.yaml").read_text(encoding="utf-8")
-        assert old in text
-        (folder / "settings.yaml").write_text(text.replace(old, new), encoding="utf-8")
-        return folder
+        return policy_copy(tmp_path / name, {"settings.yaml": (old, new)})
 
     base = load_policy()
     hooked = load_policy(edited("a", "  min_severity: high", "  min_severity: low\n  webhook:\n    url_env: X"))

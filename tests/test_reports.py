@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from policy_support import policy_copy
 from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
@@ -139,18 +140,11 @@ def test_dsr_metrics() -> None:
 
 
 def test_record_of_processing_names_the_configured_controller(tmp_path) -> None:
-    import shutil
+    from compliance.config.bundle import load_policy
 
-    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
-
-    edited = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, edited)
-    settings = edited / "settings.yaml"
-    text = settings.read_text()
-    assert "  name: Capantra\n  contact: privacy@capantra.com\n" in text
-    settings.write_text(
-        text.replace("  name: Capantra\n  contact: privacy@capantra.com\n", "  name: Capantra Pty Ltd\n")
-    )
+    # The contact line removed (policy_copy checks that both lines are there to edit).
+    controller = ("  name: Capantra\n  contact: privacy@capantra.com\n", "  name: Capantra Pty Ltd\n")
+    edited = policy_copy(tmp_path / "policy", {"settings.yaml": controller})
     record = record_of_processing(load_policy(edited))
     # Without a configured contact, the first e-mail address of the policy text is the contact.
     assert (record["controller"], record["contact"]) == ("Capantra Pty Ltd", "privacy@capantra.com")

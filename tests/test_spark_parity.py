@@ -89,16 +89,12 @@ def test_demo_findings_are_identical(
 def test_hostile_bundle_findings_are_identical(
     spark: object, policy: Policy, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from hostile_corpus import CASES
-    from test_hostile_inputs import _write_good
+    from hostile_corpus import write_bundle
 
     from compliance.ingest.load import ingest
 
     root = tmp_path_factory.mktemp("spark-hostile")
-    export = root / "export"
-    _write_good(export)
-    for case in CASES:
-        case.write(export / case.path, export)
+    export = write_bundle(root / "export")
     db = root / "audit.duckdb"
     ingest([export], db, findings=False)
     data = _exported(db, root / "parquet")

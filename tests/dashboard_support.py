@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from cli_support import free_port
 
 from compliance.catalog import PAGES as CATALOG_PAGES
 
@@ -55,12 +55,6 @@ def build_small_demo(root: Path) -> Path:
         generate_demo(root / "export", seed=7, scale=20_000)
         ingest([root / "export"], db)
     return db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:

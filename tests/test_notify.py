@@ -6,7 +6,6 @@ import email.policy
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
+from cli_support import free_port
 from policy_support import policy_copy
 
 from compliance.config.bundle import DEFAULT_POLICY_DIR
@@ -72,9 +72,7 @@ def receiver() -> Iterator[Receiver]:
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
     # aiosmtpd checks its server by connecting to the configured port, so it needs a real one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -199,9 +197,7 @@ def test_email_logs_in_with_credentials_from_the_environment(demo_build, tmp_pat
         return AuthResult(success=auth_data.password == b"s3cret", handled=False)
 
     box = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
     controller.start()
     try:

@@ -103,14 +103,13 @@ def test_hostile_bundle_findings_are_identical(
 
 @pytest.fixture(scope="module")
 def deadline_export(policy: Policy, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from test_legal_cases import REQUESTS
+    from legal_case import register_rows
 
     root = tmp_path_factory.mktemp("spark-deadlines")
     db = root / "register.duckdb"
-    rows = [{"request_id": rid, "subject_id": f"s-{rid}", **row} for rid, row in REQUESTS.items()]
     con = duckdb.connect(str(db))
     try:
-        build_db(policy, {"dsr_requests": rows}, con)
+        build_db(policy, {"dsr_requests": register_rows()}, con)
     finally:
         con.close()
     return db, _exported(db, root / "parquet")

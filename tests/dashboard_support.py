@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 import pytest
 from cli_support import free_port
 
@@ -142,7 +141,7 @@ def settle(page: object) -> None:
 def database_of_shares(path: Path, recipients: list[str]) -> Path:
     """A database whose only events are 3-record contact shares by emp_1 to each of `recipients`, one a day
     from 1 Mar 2025: hostile recipient names for the pages that list recipients (Security)."""
-    from conftest import build_db
+    from conftest import build_db_file
 
     from compliance.config.bundle import load_policy
 
@@ -152,12 +151,7 @@ def database_of_shares(path: Path, recipients: list[str]) -> Path:
          "resource_type": "contact", "recipient": recipient, "categories": ["user.name"], "record_count": 3}
         for i, recipient in enumerate(recipients)
     ]  # fmt: skip
-    con = duckdb.connect(str(path))
-    try:
-        build_db(load_policy(), {"audit_events": rows}, con)
-    finally:
-        con.close()
-    return path
+    return build_db_file(load_policy(), {"audit_events": rows}, path)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 from cli_support import run_cli
-from conftest import DemoBuild, build_db
+from conftest import DemoBuild, build_db_file
 
 from compliance.check import run_check
 from compliance.config.bundle import Policy
@@ -106,12 +106,7 @@ def deadline_export(policy: Policy, tmp_path_factory: pytest.TempPathFactory) ->
     from legal_case import register_rows
 
     root = tmp_path_factory.mktemp("spark-deadlines")
-    db = root / "register.duckdb"
-    con = duckdb.connect(str(db))
-    try:
-        build_db(policy, {"dsr_requests": register_rows()}, con)
-    finally:
-        con.close()
+    db = build_db_file(policy, {"dsr_requests": register_rows()}, root / "register.duckdb")
     return db, _exported(db, root / "parquet")
 
 

@@ -62,6 +62,17 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
     return con
 
 
+def build_db_file(policy: Policy, rows: Rows, path: Path) -> Path:
+    """build_db into a database file at `path`, closed again, for what opens the file itself (the command line, a
+    notebook, the dashboard)."""
+    con = duckdb.connect(str(path))
+    try:
+        build_db(policy, rows, con)
+    finally:
+        con.close()
+    return path
+
+
 @pytest.fixture
 def make_db(policy: Policy) -> Iterator[Callable[[Rows], duckdb.DuckDBPyConnection]]:
     made: list[duckdb.DuckDBPyConnection] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,8 +14,8 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
-import duckdb
 import pytest
+from cli_support import free_port
 
 from compliance.catalog import PAGES as CATALOG_PAGES
 
@@ -55,12 +54,6 @@ def build_small_demo(root: Path) -> Path:
         generate_demo(root / "export", seed=7, scale=20_000)
         ingest([root / "export"], db)
     return db
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -148,7 +141,7 @@ def settle(page: object) -> None:
 def database_of_shares(path: Path, recipients: list[str]) -> Path:
     """A database whose only events are 3-record contact shares by emp_1 to each of `recipients`, one a day
     from 1 Mar 2025: hostile recipient names for the pages that list recipients (Security)."""
-    from conftest import build_db
+    from conftest import build_db_file
 
     from compliance.config.bundle import load_policy
 
@@ -158,12 +151,7 @@ def database_of_shares(path: Path, recipients: list[str]) -> Path:
          "resource_type": "contact", "recipient": recipient, "categories": ["user.name"], "record_count": 3}
         for i, recipient in enumerate(recipients)
     ]  # fmt: skip
-    con = duckdb.connect(str(path))
-    try:
-        build_db(load_policy(), {"audit_events": rows}, con)
-    finally:
-        con.close()
-    return path
+    return build_db_file(load_policy(), {"audit_events": rows}, path)
 
 
 @contextmanager

@@ -9,6 +9,18 @@ import datetime as dt
 from rows import dsr_request, inventory_record
 
 AS_OF = dt.date(2025, 3, 10)
+# The settings every erasure test runs with: a 30-day grace for backups, records under legal hold exempt.
+PARAMS = {"as_of": AS_OF, "retention_erasure_grace_days": 30, "retention_legal_hold_exempts": True}
+# The store `backup` of the CRM is a backup in the data map; every other store is a primary store.
+BACKUP = {"system_id": "crm", "store_id": "backup", "is_backup": True, "data_category": "user.name"}
+
+
+def record_of(key: str, request_id: str, **kw: object) -> dict[str, object]:
+    """An inventory record `system/store/record_id` of the request's subject s-<request id>, holding user.name since
+    2024-06-01 (long before any request here), in the snapshot of 2025-03-10 (`kw` sets any other column)."""
+    system, store, record_id = key.split("/")
+    return {"snapshot_at": "2025-03-10 00:00:00", "system": system, "store": store, "record_id": record_id,
+            "subject_id": "s-" + request_id, "data_category": "user.name", "created_at": "2024-06-01 00:00:00"} | kw  # fmt: skip
 
 
 def _req(request_id: str, subject: str, completed: str | None, *, kind: str = "delete", status: str = "completed"):

@@ -624,3 +624,33 @@ def _cases() -> list[Case]:
 
 
 CASES = _cases()
+
+GOOD = {  # a good file of every source, next to the cases: (path, table, key column, rows)
+    "audit/0-good.jsonl": ("audit_events", "event_id", 3),
+    "diagnostic/0-good.jsonl": ("diagnostic_logs", "message", 2),
+    "usage/0-good.csv": ("usage_events", "event_id", 2),
+    "dsr/0-good.csv": ("dsr_requests", "request_id", 1),
+    "inventory/0-good.csv": ("inventory_records", "record_id", 1),
+    "directory/0-good.csv": ("directory_accounts", "actor_id", 1),
+    "tenants/0-good.csv": ("tenants", "tenant_id", 1),
+    "subjects/0-good.csv": ("subjects", "subject_id", 1),
+    "incidents/0-good.csv": ("incidents", "incident_id", 1),
+}
+
+
+def _good_file(source: str, n: int) -> Callable[[Path, Path], None]:
+    """The writer of a good file of `source` with n rows, ids good-0, good-1, ..."""
+    if source == "audit":
+        return jsonl(*(audit("good", i) for i in range(n)))
+    if source == "diagnostic":
+        return jsonl(*(diag("good", i) for i in range(n)))
+    return csv(source, *(csv_row(source, "good", i) for i in range(n)))
+
+
+def write_bundle(export: Path) -> Path:
+    """The one shared export bundle at `export`: the good file of every source (GOOD) and every case of CASES."""
+    for rel, (_table, _key, n) in GOOD.items():
+        _good_file(rel.split("/")[0], n)(export / rel, export)
+    for case in CASES:
+        case.write(export / case.path, export)
+    return export

@@ -5,19 +5,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from cli_support import run_cli
+from policy_support import policy_copy
 from typer.testing import CliRunner
 
 from compliance.cli import app
-from compliance.paths import POLICY_DIR
-
-REPO_POLICY = POLICY_DIR
 
 runner = CliRunner()
 
@@ -112,7 +109,7 @@ def test_policy_command_validates(tmp_path: Path) -> None:
     assert re.search(r"^Policy v0\.2 \(.*data/policy\) is valid$", ok.stdout, re.MULTILINE), ok.stdout
     assert re.search(r"policy sections\s*│\s*10\s*│", ok.stdout), ok.stdout
     long_dir = tmp_path / ("a-folder-name-long-enough-to-overflow-an-80-column-table-" * 2) / "policy"
-    shutil.copytree(REPO_POLICY, long_dir)
+    policy_copy(long_dir)
     moved = run_cli("policy", "--policy", str(long_dir))
     assert moved.returncode == 0 and re.search(r"\) is valid$", moved.stdout, re.MULTILINE), moved.stdout
     bad = tmp_path / "policy"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli
+from cli_support import free_port, run_cli
 
 from compliance.paths import REPO_ROOT
 
@@ -59,12 +58,6 @@ def test_users_add_list_remove(tmp_path: Path) -> None:
     assert gone.returncode == 2 and "no account named" in gone.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _listening(port: int) -> set[str]:
     """Local addresses (hex, as /proc/net/tcp{,6} write them) with a socket listening on `port`."""
     found = set()
@@ -85,7 +78,7 @@ LOOPBACK_V4, LOOPBACK_V6 = "0100007F", "00000000000000000000000001000000"
 
 
 def _serve(env: dict[str, str], *args: str) -> tuple[subprocess.Popen[str], int]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "compliance", "serve", "--port", str(port), *args],
         cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,

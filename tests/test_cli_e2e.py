@@ -12,7 +12,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from cli_support import run_cli
+from cli_support import free_port, run_cli
 
 from compliance.paths import REPO_ROOT
 from tests.rhythm_bundle import write_rhythm_bundle
@@ -94,15 +93,9 @@ def test_ci_gate_on_your_own_data(tmp_path: Path) -> None:
     assert early.filter(pl.col("status") == "alarm").height == 0 and early.height > 20
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.xdist_group("dashboard")
 def test_serve_answers_on_the_given_port(rhythm_db: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, STREAMLIT_SERVER_ADDRESS="127.0.0.1", STREAMLIT_SERVER_FILE_WATCHER_TYPE="none")
     log = tmp_path / "serve.log"
     with log.open("w") as out:

@@ -13,14 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import nbformat
 import polars as pl
 import pytest
 
 os.environ.setdefault("COMPLIANCE_DASHBOARD_PERSIST", "0")  # before the dashboard is imported
 
-from conftest import build_db
+from conftest import build_db_file
 from streamlit.testing.v1 import AppTest
 
 from compliance.config.bundle import load_policy
@@ -37,8 +36,7 @@ pytestmark = pytest.mark.xdist_group("dashboard")
 @pytest.fixture(scope="module")
 def one_request_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("as-of") / "one.duckdb"
-    con = duckdb.connect(str(path))
-    build_db(
+    return build_db_file(
         load_policy(),
         {
             "dsr_requests": [
@@ -53,10 +51,8 @@ def one_request_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "resource_type": "dsr_case", "resource_id": "DSR-LATE"},
             ],
         },
-        con,
+        path,
     )  # fmt: skip
-    con.close()
-    return path
 
 
 def _metric(at: AppTest, label: str) -> int:

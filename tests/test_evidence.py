@@ -20,7 +20,7 @@ import openpyxl
 import polars as pl
 import pytest
 from cli_support import run_cli
-from conftest import build_db  # the query tests' database builder
+from conftest import build_db_file  # the query tests' database builder, into a file
 from py_ocsf_models.events.findings.compliance_finding import ComplianceFinding
 from rows import finding_row
 
@@ -346,13 +346,7 @@ def test_xlsx_reads_back_with_headers_and_stamps(package: Path) -> None:
 
 
 def _small_db(tmp_path: Path, rows: dict) -> Path:
-    path = tmp_path / "small.duckdb"
-    con = duckdb.connect(str(path))
-    try:
-        build_db(load_policy(), rows, con)
-    finally:
-        con.close()
-    return path
+    return build_db_file(load_policy(), rows, tmp_path / "small.duckdb")
 
 
 def test_a_database_without_dsr_or_alarms_still_packages_and_verifies(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@ good row of any other file is lost. One load of one bundle holding every case, s
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -11,46 +10,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from hostile_corpus import CASES, Case
+from hostile_corpus import CASES, GOOD, Case, write_bundle
 
 from compliance.ingest.load import IngestSummary, ingest
-
-GOOD = {  # a good file of every source, next to the cases: (path, table, key column, rows)
-    "audit/0-good.jsonl": ("audit_events", "event_id", 3),
-    "diagnostic/0-good.jsonl": ("diagnostic_logs", "message", 2),
-    "usage/0-good.csv": ("usage_events", "event_id", 2),
-    "dsr/0-good.csv": ("dsr_requests", "request_id", 1),
-    "inventory/0-good.csv": ("inventory_records", "record_id", 1),
-    "directory/0-good.csv": ("directory_accounts", "actor_id", 1),
-    "tenants/0-good.csv": ("tenants", "tenant_id", 1),
-    "subjects/0-good.csv": ("subjects", "subject_id", 1),
-    "incidents/0-good.csv": ("incidents", "incident_id", 1),
-}
-
-
-def _write_good(export: Path) -> None:
-    from hostile_corpus import CSV_HEADERS, audit, csv_row, diag
-
-    for rel, (_table, _key, n) in GOOD.items():
-        source = rel.split("/")[0]
-        path = export / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if source == "audit":
-            path.write_text("".join(json.dumps(audit("good", i)) + "\n" for i in range(n)))
-        elif source == "diagnostic":
-            path.write_text("".join(json.dumps(diag("good", i)) + "\n" for i in range(n)))
-        else:
-            path.write_text("\n".join([CSV_HEADERS[source], *(csv_row(source, "good", i) for i in range(n))]) + "\n")
 
 
 @pytest.fixture(scope="module")
 def loaded_bundle(tmp_path_factory: pytest.TempPathFactory) -> tuple[IngestSummary, Path, Path]:
     root = tmp_path_factory.mktemp("hostile")
     (root / "outside.jsonl").write_text('{"event_id": "outside"}\n')
-    export = root / "export"
-    _write_good(export)
-    for case in CASES:
-        case.write(export / case.path, export)
+    export = write_bundle(root / "export")
     db = root / "audit.duckdb"
     summary = ingest([export], db, findings=False)
     return summary, export, db

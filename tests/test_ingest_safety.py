@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import json
 import os
 import subprocess
 import sys
@@ -11,26 +10,17 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hostile_corpus import audit, jsonl
 
 from compliance.ingest import load
 from compliance.ingest.load import DatabaseLock, IngestError, ingest
 
 
 def _export(root: Path, prefix: str, n: int) -> Path:
+    """An export of n audit logins, ids <prefix>-0, <prefix>-1, ..., one a minute from 10:00."""
     ex = root / prefix
-    (ex / "audit").mkdir(parents=True)
-    rows = [
-        {
-            "event_id": f"{prefix}-{i}",
-            "occurred_at": f"2025-06-01T10:{i % 60:02d}:00Z",
-            "actor_id": "emp-1",
-            "actor_type": "employee",
-            "action": "login",
-            "outcome": "success",
-        }
-        for i in range(n)
-    ]
-    (ex / "audit" / f"{prefix}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    rows = [audit(prefix, i, occurred_at=f"2025-06-01T10:{i % 60:02d}:00Z") for i in range(n)]
+    jsonl(*rows)(ex / "audit" / f"{prefix}.jsonl", ex)
     return ex
 
 

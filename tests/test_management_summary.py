@@ -10,11 +10,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import duckdb
 import polars as pl
 import pytest
 from cli_support import run_cli
-from conftest import build_db
+from conftest import build_db_file
 from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
@@ -141,10 +140,7 @@ def _events() -> dict[str, list[dict[str, object]]]:
 def test_summary_command_end_to_end(tmp_path: Path, policy) -> None:
     """As a user runs it: two recorded check runs, then `compliance summary`; one page, the trend from the runs,
     the top risk pseudonymised."""
-    db = tmp_path / "audit.duckdb"
-    con = duckdb.connect(str(db))
-    build_db(policy, _events(), con)
-    con.close()
+    db = build_db_file(policy, _events(), tmp_path / "audit.duckdb")
     for day in ("2025-03-05", "2025-03-10"):
         done = _cli("check", "--db", str(db), "--as-of", day, "--record", "--format", "csv", "--output",
                     str(tmp_path / f"{day}.csv"))  # fmt: skip
@@ -170,10 +166,7 @@ def test_overview_offers_the_summary_pdf(tmp_path: Path, policy, monkeypatch: py
     any signed-in role may take it, logged as a pseudonymised download), and its bytes are the one-page PDF."""
     from streamlit.testing.v1 import AppTest
 
-    db = tmp_path / "audit.duckdb"
-    con = duckdb.connect(str(db))
-    build_db(policy, _events(), con)
-    con.close()
+    db = build_db_file(policy, _events(), tmp_path / "audit.duckdb")
     monkeypatch.setenv(KEY_ENV, KEY)
     monkeypatch.setenv("COMPLIANCE_DB", str(db))
     monkeypatch.setenv("COMPLIANCE_DASHBOARD_PERSIST", "0")

@@ -4,22 +4,10 @@ which records the model holds)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
+from erasure_case import BACKUP, PARAMS, record_of
 from rows import dsr_request
 
 from compliance.queries import run_query
-
-PARAMS = {"as_of": dt.date(2025, 3, 10), "retention_erasure_grace_days": 30, "retention_legal_hold_exempts": True}
-# The store `backup` of the CRM is a backup in the data map; every other store is a primary store.
-BACKUP = {"system_id": "crm", "store_id": "backup", "is_backup": True, "data_category": "user.name"}
-
-
-def _record(key: str, request_id: str, **kw: object) -> dict[str, object]:
-    system, store, record_id = key.split("/")
-    return {"snapshot_at": "2025-03-10 00:00:00", "system": system, "store": store, "record_id": record_id,
-            "subject_id": "s-" + request_id, "data_category": "user.name", "created_at": "2024-06-01 00:00:00"} | kw  # fmt: skip
-
 
 REQUESTS = [
     # r1 completed 10 Jan at noon: its backup grace ends 9 Feb, over by as_of.
@@ -28,16 +16,16 @@ REQUESTS = [
     dsr_request("r2", "EU", "delete", "2025-02-20 10:00:00", "completed", "2025-03-01 12:00:00"),
 ]
 RECORDS = [
-    _record("crm/s/a", "r1", deleted_at="2025-01-10 11:00:00"),  # primary, gone an hour before the completion
-    _record("crm/s/b", "r1", deleted_at="2025-01-10 13:00:00"),  # primary, gone an hour after it: the claim was false
-    _record("crm/s/c", "r1"),  # primary, never erased
-    _record("billing/s/d", "r1", legal_hold=True),  # primary under legal hold: the hold is not part of the status
-    _record("crm/backup/e", "r1", deidentified_at="2025-02-09 23:00:00"),  # backup, on the grace's last day
-    _record("crm/backup/f", "r1", deleted_at="2025-02-10 00:00:00"),  # backup, the day after the grace
-    _record("crm/backup/g", "r1"),  # backup, never erased, grace over
-    _record("crm/backup/h", "r2"),  # backup, not erased yet, grace running
-    _record("crm/backup/i", "r2", deleted_at="2025-03-05 00:00:00"),  # backup, erased within the grace
-    _record("crm/backup/j", "r2", deleted_at="2025-03-20 00:00:00"),  # backup, erased after as_of: not yet by then
+    record_of("crm/s/a", "r1", deleted_at="2025-01-10 11:00:00"),  # primary, gone an hour before the completion
+    record_of("crm/s/b", "r1", deleted_at="2025-01-10 13:00:00"),  # primary, gone an hour after it: the claim was false
+    record_of("crm/s/c", "r1"),  # primary, never erased
+    record_of("billing/s/d", "r1", legal_hold=True),  # primary under legal hold: the hold is not part of the status
+    record_of("crm/backup/e", "r1", deidentified_at="2025-02-09 23:00:00"),  # backup, on the grace's last day
+    record_of("crm/backup/f", "r1", deleted_at="2025-02-10 00:00:00"),  # backup, the day after the grace
+    record_of("crm/backup/g", "r1"),  # backup, never erased, grace over
+    record_of("crm/backup/h", "r2"),  # backup, not erased yet, grace running
+    record_of("crm/backup/i", "r2", deleted_at="2025-03-05 00:00:00"),  # backup, erased within the grace
+    record_of("crm/backup/j", "r2", deleted_at="2025-03-20 00:00:00"),  # backup, erased after as_of: not yet by then
 ]
 
 

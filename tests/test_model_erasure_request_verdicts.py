@@ -6,24 +6,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+from erasure_case import BACKUP, PARAMS, record_of
 from rows import dsr_request
 
 from compliance.queries import run_query
 
-PARAMS = {"as_of": dt.date(2025, 3, 10), "retention_erasure_grace_days": 30, "retention_legal_hold_exempts": True}
-# The store `backup` of the CRM is a backup in the data map; every other store is a primary store.
-BACKUP = {"system_id": "crm", "store_id": "backup", "is_backup": True, "data_category": "user.name"}
-
 
 def _deleted(request_id: str, completed: str) -> dict[str, object]:
     return dsr_request(request_id, "EU", "delete", "2024-12-20 10:00:00", "completed", completed)
-
-
-def _held(key: str, request_id: str, **kw: object) -> dict[str, object]:
-    """An inventory record of the request's subject, created long before the request."""
-    system, store, record_id = key.split("/")
-    return {"snapshot_at": "2025-03-10 00:00:00", "system": system, "store": store, "record_id": record_id,
-            "subject_id": "s-" + request_id, "data_category": "user.name", "created_at": "2024-06-01 00:00:00"} | kw  # fmt: skip
 
 
 REQUESTS = [
@@ -35,16 +25,16 @@ REQUESTS = [
     _deleted("v6", "2025-01-05 12:00:00"),
 ]
 RECORDS = [
-    _held("crm/s/a", "v1"),  # false_claim, still stored
-    _held("crm/s/j", "v1", deidentified_at="2025-01-20 00:00:00"),  # false_claim, erased later
-    _held("crm/backup/b", "v1"),  # backup_late, still stored
-    _held("billing/s/c", "v1", legal_hold=True),  # not erased, but held: excepted
-    _held("crm/s/d", "v2", deleted_at="2025-01-10 11:00:00"),  # in_time
-    _held("crm/backup/e", "v2", deleted_at="2025-02-15 00:00:00"),  # backup_late, erased later
-    _held("crm/s/g", "v3", deleted_at="2025-03-01 10:00:00"),  # in_time
-    _held("crm/backup/f", "v3"),  # in_grace
-    _held("billing/s/h", "v4", legal_hold=True),  # only a held record left
-    _held("crm/s/i", "v6", deleted_at="2025-01-05 09:00:00"),  # in_time
+    record_of("crm/s/a", "v1"),  # false_claim, still stored
+    record_of("crm/s/j", "v1", deidentified_at="2025-01-20 00:00:00"),  # false_claim, erased later
+    record_of("crm/backup/b", "v1"),  # backup_late, still stored
+    record_of("billing/s/c", "v1", legal_hold=True),  # not erased, but held: excepted
+    record_of("crm/s/d", "v2", deleted_at="2025-01-10 11:00:00"),  # in_time
+    record_of("crm/backup/e", "v2", deleted_at="2025-02-15 00:00:00"),  # backup_late, erased later
+    record_of("crm/s/g", "v3", deleted_at="2025-03-01 10:00:00"),  # in_time
+    record_of("crm/backup/f", "v3"),  # in_grace
+    record_of("billing/s/h", "v4", legal_hold=True),  # only a held record left
+    record_of("crm/s/i", "v6", deleted_at="2025-01-05 09:00:00"),  # in_time
 ]
 
 

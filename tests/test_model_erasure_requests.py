@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from erasure_case import AS_OF, INVENTORY, REGISTER
+from erasure_case import INVENTORY, PARAMS, REGISTER
 
 from compliance.queries import run_query
-
-PARAMS = {"as_of": AS_OF, "retention_erasure_grace_days": 30, "retention_legal_hold_exempts": True}
 
 
 def test_erasure_requests(make_db, policy) -> None:

@@ -13,10 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import nbformat
 import pytest
-from conftest import build_db
+from conftest import build_db_file
 from papermill.translators import PythonTranslator
 
 from compliance.evidence.notebooks import NOTEBOOK_DIR, NOTEBOOKS
@@ -51,11 +50,7 @@ def _rows() -> dict[str, list[dict[str, object]]]:
 
 @pytest.fixture(scope="module")
 def exfil_db(tmp_path_factory: pytest.TempPathFactory, policy) -> Path:
-    path = tmp_path_factory.mktemp("report") / "exfil.duckdb"
-    con = duckdb.connect(str(path))
-    build_db(policy, _rows(), con)
-    con.close()
-    return path
+    return build_db_file(policy, _rows(), tmp_path_factory.mktemp("report") / "exfil.duckdb")
 
 
 def _report(db: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:

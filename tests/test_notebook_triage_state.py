@@ -15,6 +15,7 @@ import duckdb
 import nbformat
 import polars as pl
 import pytest
+from policy_support import policy_copy
 
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls
@@ -55,8 +56,7 @@ def test_access_notebook_shows_waivers_and_triage_states(rhythm_db: Path, tmp_pa
     (waived_control, waived_resource), acknowledged, resolved = alarms
     set_state(db, *acknowledged, "acknowledged", "Asked the team lead", "analyst@capantra.com", "dana")
     set_state(db, *resolved, "resolved", "Rule tuned for the night shift", "analyst@capantra.com")
-    policy_dir = tmp_path / "policy"
-    shutil.copytree(REPO_ROOT / "data" / "policy", policy_dir)
+    policy_dir = policy_copy(tmp_path / "policy")
     (policy_dir / "exceptions.yaml").write_text(
         "waivers:\n"
         "  - id: W-TEST-1\n"

@@ -6,7 +6,6 @@ import email.policy
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,8 @@ from pathlib import Path
 import pytest
 import yaml
 from aiosmtpd.controller import Controller
+from cli_support import free_port
+from policy_support import policy_copy
 
 from compliance.config.bundle import DEFAULT_POLICY_DIR
 from compliance.triage import set_state
@@ -71,9 +72,7 @@ def receiver() -> Iterator[Receiver]:
 def mailbox() -> Iterator[tuple[Mailbox, int]]:
     box = Mailbox()
     # aiosmtpd checks its server by connecting to the configured port, so it needs a real one.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -83,8 +82,7 @@ def mailbox() -> Iterator[tuple[Mailbox, int]]:
 
 
 def _policy(tmp_path: Path, notifications: dict) -> Path:
-    folder = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    folder = policy_copy(tmp_path / "policy")
     settings = yaml.safe_load((folder / "settings.yaml").read_text(encoding="utf-8"))
     settings["notifications"] = notifications
     (folder / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
@@ -199,9 +197,7 @@ def test_email_logs_in_with_credentials_from_the_environment(demo_build, tmp_pat
         return AuthResult(success=auth_data.password == b"s3cret", handled=False)
 
     box = Mailbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     controller = Controller(box, hostname="127.0.0.1", port=port, authenticator=authenticator, auth_require_tls=False)
     controller.start()
     try:
@@ -227,12 +223,7 @@ def test_notification_settings_do_not_make_stored_findings_stale(tmp_path: Path)
     from compliance.config.bundle import load_policy
 
     def edited(name: str, old: str, new: str) -> Path:
-        folder = tmp_path / name
-        shutil.copytree(DEFAULT_POLICY_DIR, folder)
-        text = (folder / "settings.yaml").read_text(encoding="utf-8")
-        assert old in text
-        (folder / "settings.yaml").write_text(text.replace(old, new), encoding="utf-8")
-        return folder
+        return policy_copy(tmp_path / name, {"settings.yaml": (old, new)})
 
     base = load_policy()
     hooked = load_policy(edited("a", "  min_severity: high", "  min_severity: low\n  webhook:\n    url_env: X"))

@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
+from policy_support import policy_copy, replace_text
 
 from compliance.config.base import PolicyError
-from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+from compliance.config.bundle import load_policy
 
 
 @pytest.fixture
 def policy_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, d)
-    return d
-
-
-def _edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text()
-    assert old in text, f"fixture text {old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1))
+    return policy_copy(tmp_path / "policy")
 
 
 def test_shipped_policy_is_valid() -> None:
@@ -67,7 +59,7 @@ def test_shipped_policy_is_valid() -> None:
 def test_mistakes_name_file_key_and_problem(
     policy_dir: Path, file: str, old: str, new: str, key: str, problem: str
 ) -> None:
-    _edit(policy_dir / file, old, new)
+    replace_text(policy_dir / file, old, new)
     with pytest.raises(PolicyError) as err:
         load_policy(policy_dir)
     assert err.value.file.endswith(file)
@@ -77,7 +69,7 @@ def test_mistakes_name_file_key_and_problem(
 
 
 def test_policy_text_edit_without_mapping_fails(policy_dir: Path) -> None:
-    _edit(
+    replace_text(
         policy_dir / "privacy-policy-v0.2.md",
         "- Compliance with legal obligations",
         "- Compliance with legal obligations\n- Marketing",

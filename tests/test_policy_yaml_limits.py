@@ -3,14 +3,14 @@ message naming the file, while anchors used sensibly still load."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 
 import pytest
+from policy_support import policy_copy
 
 from compliance.config.base import MAX_POLICY_BYTES, PolicyError, read_yaml
-from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+from compliance.config.bundle import load_policy
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{n}: &{n} [{', '.join(['*' + p] * 10)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
@@ -56,8 +56,7 @@ def test_sensible_anchors_and_merge_keys_still_load(tmp_path: Path) -> None:
 
 
 def test_a_duplicate_key_in_a_shipped_policy_file_stops_the_load(tmp_path: Path) -> None:
-    d = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, d)
+    d = policy_copy(tmp_path / "policy")
     settings = d / "settings.yaml"
     first = next(
         line

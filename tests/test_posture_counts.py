@@ -7,6 +7,7 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from rows import finding_row
 
 from compliance.posture_counts import (
     actor_in_resource,
@@ -23,15 +24,8 @@ T = datetime(2025, 5, 1, 12)
 
 
 def _row(control: str, section: str, status: str, severity: str = "high", resource: str = "x") -> dict:
-    return {
-        "control_id": control,
-        "policy_section": section,
-        "resource": resource,
-        "status": status,
-        "severity": severity,
-        "observed_at": T,
-        "reason": f"{control} {status}",
-    }
+    return finding_row(control, resource, status, severity, policy_section=section, observed_at=T,
+                       reason=f"{control} {status}")  # fmt: skip
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+from policy_support import policy_copy
+from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.reports import (
@@ -17,14 +19,12 @@ from compliance.reports import (
 
 
 def _findings(rows: list[tuple[str, str, str, str]]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [
-            {"control_id": c, "policy_section": s, "resource": f"r{i}", "status": st, "severity": sev,
-             "reason": f"{c} {st}", "observed_at": None, "evidence": []}
-            for i, (c, s, st, sev) in enumerate(rows)
-        ],
-        schema=FINDINGS_SCHEMA,
-    )  # fmt: skip
+    """(control, section, status, severity) per finding, on resources r0, r1, ... and with reason "<control> <status>"."""
+    findings = [
+        finding_row(control, f"r{i}", status, severity, policy_section=section, reason=f"{control} {status}")
+        for i, (control, section, status, severity) in enumerate(rows)
+    ]
+    return pl.DataFrame(findings, schema=FINDINGS_SCHEMA)
 
 
 FINDINGS = _findings(
@@ -140,18 +140,11 @@ def test_dsr_metrics() -> None:
 
 
 def test_record_of_processing_names_the_configured_controller(tmp_path) -> None:
-    import shutil
+    from compliance.config.bundle import load_policy
 
-    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
-
-    edited = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, edited)
-    settings = edited / "settings.yaml"
-    text = settings.read_text()
-    assert "  name: Capantra\n  contact: privacy@capantra.com\n" in text
-    settings.write_text(
-        text.replace("  name: Capantra\n  contact: privacy@capantra.com\n", "  name: Capantra Pty Ltd\n")
-    )
+    # The contact line removed (policy_copy checks that both lines are there to edit).
+    controller = ("  name: Capantra\n  contact: privacy@capantra.com\n", "  name: Capantra Pty Ltd\n")
+    edited = policy_copy(tmp_path / "policy", {"settings.yaml": controller})
     record = record_of_processing(load_policy(edited))
     # Without a configured contact, the first e-mail address of the policy text is the contact.
     assert (record["controller"], record["contact"]) == ("Capantra Pty Ltd", "privacy@capantra.com")

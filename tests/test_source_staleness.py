@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from policy_support import policy_copy
 
 from compliance.config.bundle import load_policy
 from compliance.source_staleness import source_coverage, stale_sources
@@ -56,13 +57,8 @@ def test_the_setting_has_a_default_and_is_read_from_settings_yaml() -> None:
 
 def test_the_setting_does_not_change_the_policy_digest(tmp_path) -> None:
     """The warning changes no finding: editing it must not make stored findings stale."""
-    import shutil
-
     policy = load_policy()
-    copy = tmp_path / "policy"
-    shutil.copytree(policy.directory, copy)
-    settings = copy / "settings.yaml"
-    settings.write_text(settings.read_text().replace("stale_after_days: 14", "stale_after_days: 30"))
+    copy = policy_copy(tmp_path / "policy", {"settings.yaml": ("stale_after_days: 14", "stale_after_days: 30")})
     edited = load_policy(copy)
     assert edited.settings.freshness.stale_after_days == 30
     assert edited.digest == policy.digest

@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 import pytest
 from cli_support import run_cli
-from conftest import DemoBuild, build_db
+from conftest import DemoBuild, build_db_file
 
 from compliance.check import run_check
 from compliance.config.bundle import Policy
@@ -89,16 +89,12 @@ def test_demo_findings_are_identical(
 def test_hostile_bundle_findings_are_identical(
     spark: object, policy: Policy, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    from hostile_corpus import CASES
-    from test_hostile_inputs import _write_good
+    from hostile_corpus import write_bundle
 
     from compliance.ingest.load import ingest
 
     root = tmp_path_factory.mktemp("spark-hostile")
-    export = root / "export"
-    _write_good(export)
-    for case in CASES:
-        case.write(export / case.path, export)
+    export = write_bundle(root / "export")
     db = root / "audit.duckdb"
     ingest([export], db, findings=False)
     data = _exported(db, root / "parquet")
@@ -107,16 +103,10 @@ def test_hostile_bundle_findings_are_identical(
 
 @pytest.fixture(scope="module")
 def deadline_export(policy: Policy, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    from test_legal_cases import REQUESTS
+    from legal_case import register_rows
 
     root = tmp_path_factory.mktemp("spark-deadlines")
-    db = root / "register.duckdb"
-    rows = [{"request_id": rid, "subject_id": f"s-{rid}", **row} for rid, row in REQUESTS.items()]
-    con = duckdb.connect(str(db))
-    try:
-        build_db(policy, {"dsr_requests": rows}, con)
-    finally:
-        con.close()
+    db = build_db_file(policy, {"dsr_requests": register_rows()}, root / "register.duckdb")
     return db, _exported(db, root / "parquet")
 
 

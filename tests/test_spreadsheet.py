@@ -8,6 +8,7 @@ from datetime import datetime
 
 import polars as pl
 import pytest
+from rows import finding_row
 
 from compliance.check import render_findings
 from compliance.controls import FINDINGS_SCHEMA
@@ -54,14 +55,9 @@ def test_frames_neutralise_text_lists_and_categoricals_but_not_numbers() -> None
 
 
 def test_check_csv_findings_are_neutralised() -> None:
-    findings = pl.DataFrame(
-        [
-            {"control_id": "access.x", "policy_section": "5", "resource": "actor:=cmd|' /C calc'!A0",
-             "status": "alarm", "severity": "high", "reason": "-2+3 records", "observed_at": datetime(2025, 3, 1),
-             "evidence": ["@evil"]},
-        ],
-        schema=FINDINGS_SCHEMA,
-    )  # fmt: skip
+    row = finding_row("access.x", "actor:=cmd|' /C calc'!A0", "alarm", "high", reason="-2+3 records",
+                      observed_at=datetime(2025, 3, 1), evidence=["@evil"])  # fmt: skip
+    findings = pl.DataFrame([row], schema=FINDINGS_SCHEMA)
     rows = list(csv.DictReader(io.StringIO(render_findings(findings, "csv").decode())))
     assert rows[0]["resource"] == "actor:=cmd|' /C calc'!A0"  # starts with a letter: not a formula
     assert rows[0]["reason"] == "'-2+3 records"

@@ -9,6 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from cli_support import run_cli
+from policy_support import policy_copy
 from rows import finding_row
 
 from compliance.controls import FINDINGS_SCHEMA
@@ -151,12 +152,9 @@ def test_findings_with_state_reads_the_database_itself(demo_build) -> None:
 
 
 def test_triage_evidence_gathers_waivers_states_changes_and_runs(db: Path, tmp_path: Path) -> None:
-    import shutil
+    from compliance.config.bundle import load_policy
 
-    from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
-
-    folder = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    folder = policy_copy(tmp_path / "policy")
     (folder / "exceptions.yaml").write_text(
         "waivers:\n  - {id: W-1, control: dsr.overdue, resource: 'dsr:R-*', reason: r, approved_by: dpo,"
         " approved_at: 2025-01-01, expires: 2025-07-01}\n",

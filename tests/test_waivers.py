@@ -11,11 +11,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from policy_support import policy_copy
 from rows import finding_row
 
 from compliance.check import exit_code, run_check
 from compliance.config.base import PolicyError
-from compliance.config.bundle import DEFAULT_POLICY_DIR, load_policy
+from compliance.config.bundle import load_policy
 from compliance.config.exceptions import Exceptions, Waiver, load_exceptions
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.waivers import apply_waivers, unused_waivers, waiver_table
@@ -228,8 +229,7 @@ def test_bad_exceptions_file_names_the_entry_and_the_problem(tmp_path: Path, tex
 
 
 def _policy_with(tmp_path: Path, waivers: list[dict]) -> Path:
-    folder = tmp_path / "policy"
-    shutil.copytree(DEFAULT_POLICY_DIR, folder)
+    folder = policy_copy(tmp_path / "policy")
     (folder / "exceptions.yaml").write_text(yaml.safe_dump({"waivers": waivers}, sort_keys=False), encoding="utf-8")
     return folder
 

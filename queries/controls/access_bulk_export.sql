@@ -148,10 +148,7 @@ peak_events as (
         h.event_id,
         h.action,
         h.occurred_at,
-        row_number() over (
-            partition by k.actor_id, k.event_date
-            order by h.records desc, h.occurred_at, h.event_id
-        ) as rn
+        h.records
     from peaks as k
     inner join hot_events as h
         on h.actor_id = k.actor_id
@@ -165,18 +162,11 @@ peak_summary as (
         event_date,
         min(occurred_at) as peak_start_at,
         count(*) as events,
-        sum(case when action = 'export' then 1 else 0 end) as exports
+        sum(case when action = 'export' then 1 else 0 end) as exports,
+        -- Evidence: the peak window's 50 largest events, then oldest, ties broken by id. duckdb: min_by(x, y, n)
+        -- in this aggregate pass instead of a window over the events (Spark: a sorted list).
+        min_by(event_id, row(-records, occurred_at, event_id), 50) as event_ids
     from peak_events
-    group by actor_id, event_date
-),
-
-evidence as (
-    select
-        actor_id,
-        event_date,
-        array_agg(event_id order by rn) as event_ids
-    from peak_events
-    where rn <= 50
     group by actor_id, event_date
 ),
 
@@ -211,14 +201,11 @@ alarms as (
         || cast(k.windows_over as varchar) || case when k.windows_over = 1 then ' window' else ' windows' end
         || ' ending that day exceeded it.' as reason,
         k.peak_end_at as observed_at,
-        v.event_ids as evidence
+        s.event_ids as evidence
     from peaks as k
     inner join peak_summary as s
         on s.actor_id = k.actor_id
         and s.event_date = k.event_date
-    left join evidence as v
-        on v.actor_id = k.actor_id
-        and v.event_date = k.event_date
 ),
 
 oks as (

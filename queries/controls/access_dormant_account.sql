@@ -51,27 +51,19 @@ reactivations as (
     where gap_days >= $dormant_account_dormant_days
 ),
 
-ranked_events as (
+-- Evidence: the day's first 50 successful events. duckdb: min_by(x, y, n) keeps them in one aggregate pass
+-- instead of a window over the events (Spark: a sorted list); ties broken by id.
+evidence as (
     select
         e.actor_id,
         e.event_date,
-        e.event_id,
-        row_number() over (partition by e.actor_id, e.event_date order by e.occurred_at, e.event_id) as rn
+        min_by(e.event_id, row(e.occurred_at, e.event_id), 50) as event_ids
     from audit_events as e
     where e.outcome = 'success'
       -- the reactivation dates alone first: a cheap filter on one column that drops nearly every event
       and e.event_date in (select r.event_date from reactivations as r)
       and (e.actor_id, e.event_date) in (select r.actor_id, r.event_date from reactivations as r)
-),
-
-evidence as (
-    select
-        actor_id,
-        event_date,
-        array_agg(event_id order by rn) as event_ids
-    from ranked_events
-    where rn <= 50
-    group by actor_id, event_date
+    group by e.actor_id, e.event_date
 ),
 
 account_summary as (

@@ -123,20 +123,14 @@ evidence_ids as (
     from impossible
 ),
 
-ranked_evidence as (
-    select
-        *,
-        row_number() over (partition by actor_id, event_date order by seen_at, event_id) as rn
-    from evidence_ids
-),
-
+-- The first 50 of them. duckdb: min_by(x, y, n) in one aggregate pass instead of a window (Spark: a sorted
+-- list); ties broken by id.
 evidence as (
     select
         actor_id,
         event_date,
-        array_agg(event_id order by rn) as event_ids
-    from ranked_evidence
-    where rn <= 50
+        min_by(event_id, row(seen_at, event_id), 50) as event_ids
+    from evidence_ids
     group by actor_id, event_date
 ),
 

@@ -53,8 +53,7 @@ described as (
             when not grantor_may_grant then
                 '; ' || coalesce(grantor_role, 'an unknown role') || ' is not among the roles that may grant roles'
             else ''
-        end as what,
-        row_number() over (partition by grantee_id, event_date order by occurred_at, event_id) as rn
+        end as what
     from judged
 ),
 
@@ -74,7 +73,9 @@ grantee_days as (
             end
         ) as worst,
         string_agg(what, '. ' order by occurred_at, event_id) as whats,
-        array_agg(event_id order by rn) filter (where rn <= 50) as event_ids
+        -- the first 50 grants. duckdb: min_by(x, y, n) in this aggregate pass instead of a window (Spark: a
+        -- sorted list); ties broken by id
+        min_by(event_id, row(occurred_at, event_id), 50) as event_ids
     from described
     group by grantee_id, event_date
 ),

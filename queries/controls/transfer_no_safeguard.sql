@@ -106,21 +106,13 @@ unlawful_subjects as (
     group by subject_id, jurisdiction
 ),
 
-unlawful_ranked as (
-    select
-        subject_id,
-        event_id,
-        row_number() over (partition by subject_id order by occurred_at desc, event_id desc) as evidence_rank
-    from touches
-),
-
 unlawful_evidence as (
     select
         subject_id,
-        -- the 20 most recent events: enough to audit the finding
-        array_agg(event_id order by evidence_rank) as evidence
-    from unlawful_ranked
-    where evidence_rank <= 20
+        -- the 20 most recent events: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in one
+        -- aggregate pass instead of a window over the events (Spark: a sorted list); ties broken by id.
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+    from touches
     group by subject_id
 ),
 

@@ -22,21 +22,13 @@ events as (
         u.user_id as subject_id,
         u.subject_jurisdiction as jurisdiction,
         u.occurred_at,
-        -- NULL (empty in the export) means the consent state is unknown
+        -- NULL (empty in the export) means the consent state is unknown, which is not consent
         u.consent_analytics,
+        coalesce(not u.consent_analytics, true) as without_consent,
         j.jurisdiction is not null as needs_consent
     from usage_events as u
     left join consent_jurisdictions as j on j.jurisdiction = u.subject_jurisdiction
     where cast(u.occurred_at as date) <= $as_of
-),
-
-unconsented as (
-    select
-        *,
-        row_number() over (partition by subject_id order by occurred_at desc, event_id desc) as evidence_rank
-    from events
-    where needs_consent
-      and (consent_analytics is null or not consent_analytics)
 ),
 
 alarms as (
@@ -50,19 +42,13 @@ alarms as (
         || cast(count(case when not consent_analytics then 1 end) as varchar) || ' with consent refused, '
         || cast(count(case when consent_analytics is null then 1 end) as varchar) || ' with consent unknown.' as reason,
         max(occurred_at) as observed_at,
-        -- the 20 most recent events: enough to audit the finding
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from unconsented
-    group by subject_id
-),
-
-consented as (
-    select
-        *,
-        row_number() over (partition by jurisdiction order by occurred_at desc, event_id desc) as evidence_rank
+        -- the 20 most recent events: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in the same
+        -- aggregate pass instead of a window over the events (Spark: a sorted list); ties broken by id.
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
     from events
     where needs_consent
-      and consent_analytics
+      and without_consent
+    group by subject_id
 ),
 
 -- ok: one summary per consent-based jurisdiction (a handful of rows, not one per subject).
@@ -75,18 +61,11 @@ ok_rows as (
         || jurisdiction || ' subjects from ' || cast(cast(min(occurred_at) as date) as varchar) || ' to '
         || cast(cast(max(occurred_at) as date) as varchar) || ' carry analytics consent.' as reason,
         max(occurred_at) as observed_at,
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from consented
-    group by jurisdiction
-),
-
-unknown_jurisdiction as (
-    select
-        *,
-        row_number() over (order by occurred_at desc, event_id desc) as evidence_rank
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
     from events
-    where jurisdiction is null
-      and (consent_analytics is null or not consent_analytics)
+    where needs_consent
+      and consent_analytics
+    group by jurisdiction
 ),
 
 -- info: events without consent whose subject's jurisdiction is unknown cannot be judged either way.
@@ -100,8 +79,10 @@ info_rows as (
         || cast(cast(max(occurred_at) as date) as varchar)
         || ', could not be assessed: consent may have been required.' as reason,
         max(occurred_at) as observed_at,
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from unknown_jurisdiction
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+    from events
+    where jurisdiction is null
+      and without_consent
     having count(*) > 0
 ),
 

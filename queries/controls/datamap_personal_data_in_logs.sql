@@ -69,27 +69,11 @@ per_service as (
         min(case when has_personal_data then occurred_at end) as first_flagged_at,
         max(case when has_personal_data then occurred_at end) as last_flagged_at,
         min(occurred_at) as first_line_at,
-        max(occurred_at) as last_line_at
+        max(occurred_at) as last_line_at,
+        -- The 20 most recent flagged lines: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in
+        -- the same aggregate pass instead of a window over the lines (Spark: a sorted list); ties broken by id.
+        max_by(line_id, row(occurred_at, line_id), 20) filter (where has_personal_data) as evidence
     from flagged
-    group by service
-),
-
--- The 20 most recent flagged lines per service: enough to audit the finding.
-ranked_evidence as (
-    select
-        service,
-        line_id,
-        row_number() over (partition by service order by occurred_at desc, line_id desc) as evidence_rank
-    from flagged
-    where has_personal_data
-),
-
-evidence as (
-    select
-        service,
-        array_agg(line_id order by evidence_rank) as evidence
-    from ranked_evidence
-    where evidence_rank <= 20
     group by service
 ),
 
@@ -115,9 +99,8 @@ final as (
                 || ' contains an email address, phone number or card number.'
         end as reason,
         coalesce(s.last_flagged_at, s.last_line_at) as observed_at,
-        coalesce(e.evidence, cast([] as varchar[])) as evidence
+        coalesce(s.evidence, cast([] as varchar[])) as evidence
     from per_service as s
-    left join evidence as e on e.service = s.service
 )
 
 select * from final

@@ -82,32 +82,21 @@ alarm_days as (
 
 -- The day's newest events of each offending (actor, system, purpose) are kept in the rollup, so the
 -- newest 20 of the actor-day are among them.
-alarm_ranked as (
+alarm_evidence as (
     select
         e.actor_id,
         e.event_date,
-        e.event_id,
-        e.occurred_at,
-        row_number() over (
-            partition by e.actor_id, e.event_date order by e.occurred_at desc, e.event_id desc
-        ) as evidence_rank
+        max(e.occurred_at) as last_at,
+        -- the 20 most recent events: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in one
+        -- aggregate pass instead of a window over the events (Spark: a sorted list); ties broken by id.
+        max_by(e.event_id, row(e.occurred_at, e.event_id), 20) as evidence
     from audit_purpose_evidence as e
     inner join verdicts as v
         on v.system_id is not distinct from e.system_id
         and v.purpose = e.purpose
     where e.event_date <= $as_of
       and v.verdict <> 'allowed'
-),
-
-alarm_evidence as (
-    select
-        actor_id,
-        event_date,
-        max(occurred_at) as last_at,
-        -- the 20 most recent events: enough to audit the finding
-        array_agg(event_id order by evidence_rank) filter (where evidence_rank <= 20) as evidence
-    from alarm_ranked
-    group by actor_id, event_date
+    group by e.actor_id, e.event_date
 ),
 
 alarms as (

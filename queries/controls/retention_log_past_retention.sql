@@ -22,54 +22,36 @@ with limits as (
 
 lines as (
     -- Lines stamped after as_of did not exist yet on that day.
-    select 'audit' as source, occurred_at from audit_events where cast(occurred_at as date) <= $as_of
+    select 'audit' as source, event_id as line_id, occurred_at from audit_events
+    where cast(occurred_at as date) <= $as_of
     union all
-    select 'usage' as source, occurred_at from usage_events where cast(occurred_at as date) <= $as_of
+    select 'usage' as source, event_id as line_id, occurred_at from usage_events
+    where cast(occurred_at as date) <= $as_of
     union all
-    select 'diagnostic' as source, occurred_at from diagnostic_logs where cast(occurred_at as date) <= $as_of
+    select 'diagnostic' as source, line_id, occurred_at from diagnostic_logs
+    where cast(occurred_at as date) <= $as_of
+),
+
+aged as (
+    select
+        l.source,
+        l.line_id,
+        l.occurred_at,
+        cast(l.occurred_at as date) < p.expired_before as is_expired
+    from lines as l
+    inner join limits as p on p.source = l.source
 ),
 
 per_source as (
     select
-        l.source,
-        count(*) as line_count,
-        min(l.occurred_at) as oldest_at,
-        sum(case when cast(l.occurred_at as date) < p.expired_before then 1 else 0 end) as expired_count
-    from lines as l
-    inner join limits as p on p.source = l.source
-    group by l.source
-),
-
--- The 20 oldest expired lines per source: a top-N per table, much cheaper than ranking millions, and the only
--- step that reads line ids.
-oldest_expired as (
-    select * from (
-        select 'audit' as source, event_id as line_id, occurred_at from audit_events
-        where cast(occurred_at as date) <= $as_of
-          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'audit')
-        order by occurred_at, event_id limit 20
-    )
-    union all
-    select * from (
-        select 'usage' as source, event_id as line_id, occurred_at from usage_events
-        where cast(occurred_at as date) <= $as_of
-          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'usage')
-        order by occurred_at, event_id limit 20
-    )
-    union all
-    select * from (
-        select 'diagnostic' as source, line_id, occurred_at from diagnostic_logs
-        where cast(occurred_at as date) <= $as_of
-          and cast(occurred_at as date) < (select p.expired_before from limits as p where p.source = 'diagnostic')
-        order by occurred_at, line_id limit 20
-    )
-),
-
-evidence as (
-    select
         source,
-        array_agg(line_id order by occurred_at, line_id) as line_ids
-    from oldest_expired
+        count(*) as line_count,
+        min(occurred_at) as oldest_at,
+        sum(case when is_expired then 1 else 0 end) as expired_count,
+        -- duckdb: min_by(x, y, n) keeps the 20 oldest expired lines in the same pass (a top-N, much cheaper than
+        -- ranking millions; Spark: a sorted list); ties broken by id so output is stable.
+        min_by(line_id, row(occurred_at, line_id), 20) filter (where is_expired) as line_ids
+    from aged
     group by source
 ),
 
@@ -84,10 +66,9 @@ assessed as (
         date_diff('day', cast(s.oldest_at as date), $as_of) as oldest_age_days,
         date_diff('day', cast(s.oldest_at as date), $as_of) - p.period_days - p.grace_days as days_beyond_limit,
         date_add(cast(s.oldest_at as date), cast(p.period_days as integer)) as oldest_due_date,
-        e.line_ids
+        s.line_ids
     from ref_log_retention as p
     left join per_source as s on s.source = p.source
-    left join evidence as e on e.source = p.source
 ),
 
 final as (

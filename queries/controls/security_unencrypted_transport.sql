@@ -69,14 +69,6 @@ weak_versions as (
     group by service
 ),
 
-ranked as (
-    -- Evidence: the 20 most recent flagged lines per service.
-    select
-        *,
-        row_number() over (partition by service, is_flagged order by occurred_at desc, line_id desc) as evidence_rank
-    from flagged
-),
-
 per_service as (
     select
         service,
@@ -87,8 +79,10 @@ per_service as (
         min(case when is_flagged then occurred_at end) as first_flagged_at,
         max(case when is_flagged then occurred_at end) as last_flagged_at,
         max(occurred_at) as last_line_at,
-        array_agg(line_id order by evidence_rank) filter (where is_flagged and evidence_rank <= 20) as evidence
-    from ranked
+        -- Evidence: the 20 most recent flagged lines. duckdb: max_by(x, y, n) keeps them in the same aggregate
+        -- pass instead of a window over the lines (Spark: a sorted list); ties broken by id.
+        max_by(line_id, row(occurred_at, line_id), 20) filter (where is_flagged) as evidence
+    from flagged
     group by service
 ),
 

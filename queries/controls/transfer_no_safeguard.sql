@@ -10,53 +10,48 @@
 -- Lawful and unknown-jurisdiction transfers are summarised from the daily rollups of audit events
 -- (docs/database.md: events per day, jurisdiction and region, their newest 20, and each subject's first day
 -- there), so only the events of unlawful (jurisdiction, region) pairs, usually none, are read from audit_events.
-with transfer_days as (
+-- Each (jurisdiction, region) transfer up to $as_of, with the lawful mechanism for it (NULL: none). The rules
+-- name each (jurisdiction, region) once, so the mechanism is looked up once per pair, here.
+with transfer_pairs as (
     select
         d.jurisdiction,
         d.region,
-        d.events,
-        d.first_at,
-        d.last_at,
-        t.mechanism
+        sum(d.events) as events,
+        min(d.first_at) as first_at,
+        max(d.last_at) as last_at,
+        min(t.mechanism) as mechanism
     from audit_transfer_days as d
     left join ref_transfer_rules as t
         on t.jurisdiction = d.jurisdiction
         and t.region = d.region
     where d.event_date <= $as_of
+    group by d.jurisdiction, d.region
 ),
 
 transfer_evidence as (
     select
-        e.jurisdiction,
-        e.region,
-        e.occurred_at,
-        e.event_id,
-        t.mechanism
-    from audit_transfer_evidence as e
-    left join ref_transfer_rules as t
-        on t.jurisdiction = e.jurisdiction
-        and t.region = e.region
-    where e.event_date <= $as_of
+        jurisdiction,
+        region,
+        occurred_at,
+        event_id
+    from audit_transfer_evidence
+    where event_date <= $as_of
 ),
 
 transfer_subjects as (
     select
-        s.jurisdiction,
-        s.region,
-        s.subject_id,
-        t.mechanism
-    from audit_transfer_subjects as s
-    left join ref_transfer_rules as t
-        on t.jurisdiction = s.jurisdiction
-        and t.region = s.region
-    where s.first_date <= $as_of
+        jurisdiction,
+        region,
+        subject_id
+    from audit_transfer_subjects
+    where first_date <= $as_of
 ),
 
 unlawful_pairs as (
-    select distinct
+    select
         jurisdiction,
         region
-    from transfer_days
+    from transfer_pairs
     where jurisdiction is not null
       and mechanism is null
 ),
@@ -111,21 +106,13 @@ unlawful_subjects as (
     group by subject_id, jurisdiction
 ),
 
-unlawful_ranked as (
-    select
-        subject_id,
-        event_id,
-        row_number() over (partition by subject_id order by occurred_at desc, event_id desc) as evidence_rank
-    from touches
-),
-
 unlawful_evidence as (
     select
         subject_id,
-        -- the 20 most recent events: enough to audit the finding
-        array_agg(event_id order by evidence_rank) as evidence
-    from unlawful_ranked
-    where evidence_rank <= 20
+        -- the 20 most recent events: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in one
+        -- aggregate pass instead of a window over the events (Spark: a sorted list); ties broken by id.
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+    from touches
     group by subject_id
 ),
 
@@ -159,25 +146,13 @@ ok_rows as (
         || '.' as reason,
         d.last_at as observed_at,
         ev.evidence
-    from (
-        select
-            jurisdiction,
-            region,
-            sum(events) as events,
-            min(mechanism) as mechanism,
-            min(first_at) as first_at,
-            max(last_at) as last_at
-        from transfer_days
-        where mechanism is not null
-        group by jurisdiction, region
-    ) as d
+    from transfer_pairs as d
     inner join (
         select
             jurisdiction,
             region,
             count(distinct subject_id) as subjects
         from transfer_subjects
-        where mechanism is not null
         group by jurisdiction, region
     ) as s
         on s.jurisdiction = d.jurisdiction
@@ -188,11 +163,11 @@ ok_rows as (
             region,
             max_by(event_id, row(occurred_at, event_id), 20) as evidence
         from transfer_evidence
-        where mechanism is not null
         group by jurisdiction, region
     ) as ev
         on ev.jurisdiction = d.jurisdiction
         and ev.region = d.region
+    where d.mechanism is not null
 ),
 
 -- info: without a jurisdiction no rule applies, so these transfers cannot be judged either way.
@@ -212,7 +187,7 @@ info_rows as (
             sum(events) as events,
             min(first_at) as first_at,
             max(last_at) as last_at
-        from transfer_days
+        from transfer_pairs
         where jurisdiction is null
         having count(*) > 0
     ) as d

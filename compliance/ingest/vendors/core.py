@@ -216,10 +216,11 @@ _LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, el
 def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
     """`_vlines` (fidx, line, elem, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
     `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
-    reject), by one multi-file scan; a line that is an array or an envelope is unwrapped as it is parsed:
+    reject), by one statement (one multi-file scan per thread, `_scan`); a line that is an array or an envelope
+    is unwrapped as it is parsed:
     one row per event, `elem` its position (0 for a line that is one event; NULL for a value to unwrap). Returns {index: the reader's message} of the files that cannot be read.
 
-    Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
+    Lines are numbered per file (each scan reads its files in order, one after the other). A line holding
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
     corrected, and the line is read again by `salvage`, so the file's other events still load. A file whose
     first line is not JSON on its own (pretty-printed) is read whole. When the scan fails (a corrupt file),

@@ -216,10 +216,11 @@ _LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, el
 def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
     """`_vlines` (fidx, line, elem, doc, raw, problem): the non-blank lines of every file (`fidx` its index in
     `paths`), each parsed once (`doc`; the text `raw` kept only for lines that are not JSON, for their
-    reject), by one multi-file scan; a line that is an array or an envelope is unwrapped as it is parsed:
+    reject), by one statement (one multi-file scan per thread, `_scan`); a line that is an array or an envelope
+    is unwrapped as it is parsed:
     one row per event, `elem` its position (0 for a line that is one event; NULL for a value to unwrap). Returns {index: the reader's message} of the files that cannot be read.
 
-    Lines are numbered per file (the scan reads the files in order, one after the other). A line holding
+    Lines are numbered per file (each scan reads its files in order, one after the other). A line holding
     bytes that are not UTF-8 is skipped by the reader (and named in its rejects): the numbers after it are
     corrected, and the line is read again by `salvage`, so the file's other events still load. A file whose
     first line is not JSON on its own (pretty-printed) is read whole. When the scan fails (a corrupt file),
@@ -263,10 +264,46 @@ def _named_in(message: str, paths: list[Path]) -> int | None:
     return max(found)[1] if found else None
 
 
+def _groups(paths: list[Path], count: int) -> list[list[Path]]:
+    """`paths` in at most `count` runs of consecutive files of about equal size (none empty)."""
+    sizes = [p.stat().st_size for p in paths]
+    share = sum(sizes) / max(1, min(count, len(paths)))
+    groups: list[list[Path]] = [[]]
+    done = 0
+    for path, size in zip(paths, sizes, strict=True):
+        if groups[-1] and done + size / 2 > share * len(groups) and len(groups) < count:
+            groups.append([])
+        groups[-1].append(path)
+        done += size
+    return groups
+
+
+def _lines_read(group: int) -> str:
+    """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
+    (`line`); the lines the reader skips go to `_vline_rejects_<group>`."""
+    return f"""select filename, ordinality as line, raw
+               from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
+                             escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
+                             filename=true, store_rejects=true, rejects_table='_vline_rejects_{group}',
+                             rejects_scan='_vline_scans_{group}')
+                    with ordinality"""
+
+
+def _drop_reject_tables(con: duckdb.DuckDBPyConnection, groups: int) -> None:
+    for k in range(groups):
+        con.execute(f"drop table if exists _vline_rejects_{k}; drop table if exists _vline_scans_{k}").fetchall()
+
+
 def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]) -> None:
-    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged."""
-    con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged.
+
+    Numbering a file's lines (ORDINALITY) makes a scan sequential: the files are split into one group per
+    thread, each scanned by its own reader with its own numbering, the groups in parallel (a union)."""
     chosen = [paths[i] for i in indexes]
+    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+    groups = _groups(chosen, threads)
+    _drop_reject_tables(con, threads)
+    lines = " union all ".join(f"({_lines_read(k)})" for k in range(len(groups)))
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
@@ -282,17 +319,17 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
                                     else [case when not blank then try_cast(raw as json) end] end) as doc
            from (select *, case when not blank then {events} end as evs
            from (select *{env}
-                 from (select $indexes[list_position($names, filename)] as fidx, ordinality as line, raw,
+                 from (select $indexes[list_position($names, filename)] as fidx, line, raw,
                               raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
-                       from read_csv($paths, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                                     escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
-                                     filename=true, store_rejects=true, rejects_table='_vline_rejects',
-                                     rejects_scan='_vline_scans')
-                            with ordinality))))""",
-        {"paths": [exact_path(p) for p in chosen], "names": [str(p) for p in chosen], "indexes": indexes},
+                       from ({lines})))))""",
+        {
+            **{f"paths_{k}": [exact_path(p) for p in group] for k, group in enumerate(groups)},
+            "names": [str(p) for p in chosen],
+            "indexes": indexes,
+        },
     ).fetchall()
     if len(chosen) > 1:
-        # The scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
+        # Each group's scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
         # here, on the narrow table: a window over the scan carried every line's text through a sort.
         con.execute(
             """update _vlines set line = _vlines.line - f.first + 1
@@ -301,7 +338,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
             {"indexes": indexes},
         ).fetchall()
     con.execute("delete from _vlines where problem = ''").fetchall()
-    for k, skipped in _skipped_lines(con, chosen).items():
+    for k, skipped in _skipped_lines(con, chosen, len(groups)).items():
         i = indexes[k]
         _renumber_after(con, i, sorted(skipped))
         first = con.execute(
@@ -330,16 +367,20 @@ def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes
     return None
 
 
-def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> dict[int, dict[int, str]]:
+def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], groups: int) -> dict[int, dict[int, str]]:
     """Per file index (in `paths`): physical lines the reader skipped (not UTF-8, or beyond its line
-    size), with the reader's reason."""
+    size), with the reader's reason, from the reject tables of the `groups` scans."""
+    rejects = " union all ".join(
+        f"""select s.file_path, r.line, r.error_type, r.error_message
+            from _vline_rejects_{k} r join _vline_scans_{k} s using (scan_id, file_id)"""
+        for k in range(groups)
+    )
     found = con.execute(
-        """select list_position($names, s.file_path) - 1, r.line, any_value(r.error_type::varchar),
-                  any_value(r.error_message)
-           from _vline_rejects r join _vline_scans s using (scan_id, file_id) group by all""",
+        f"""select list_position($names, file_path) - 1, line, any_value(error_type::varchar), any_value(error_message)
+            from ({rejects}) group by all""",
         {"names": [str(p) for p in paths]},
     ).fetchall()
-    con.execute("drop table if exists _vline_rejects; drop table if exists _vline_scans").fetchall()
+    _drop_reject_tables(con, groups)
     out: dict[int, dict[int, str]] = {}
     for i, line, kind, message in found:
         out.setdefault(int(i), {})[int(line)] = "not UTF-8" if "ENCODING" in kind else message

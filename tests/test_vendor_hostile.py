@@ -263,3 +263,21 @@ def test_the_reader_s_message_names_the_longest_matching_path() -> None:
     assert _named_in("IO Error: Input is not a GZIP stream: /x/a.json.gz", paths) == 1
     assert _named_in('IO Error: Cannot open file "/x/b.json": Permission denied', paths) == 2
     assert _named_in("Invalid Input Error: something else", paths) is None
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_file_gone_between_listing_and_reading_is_set_aside_and_the_others_load(tmp_path: Path, threads: int) -> None:
+    """A delivery file deleted after the folder was listed (a sync still running) is named as unreadable,
+    like a corrupt one; sizing the files for the threads' groups must not fail on it first."""
+    from compliance.ingest.vendors import core
+
+    good = [tmp_path / "a.jsonl", tmp_path / "c.jsonl"]
+    good[0].write_bytes(lines({"eventName": "A"}, {"eventName": "B"}))
+    good[1].write_bytes(lines({"eventName": "C"}))
+    paths = [good[0], tmp_path / "gone.json", good[1]]
+    con = duckdb.connect()
+    con.execute(f"set threads = {threads}")
+    failed = core.read_files(con, paths, ("Records",))
+    assert list(failed) == [1] and "gone.json" in failed[1]
+    rows = con.execute("select fidx, count(*) from _vlines where doc is not null group by 1 order by 1").fetchall()
+    assert rows == [(0, 2), (2, 1)]

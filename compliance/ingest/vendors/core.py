@@ -266,7 +266,7 @@ def _named_in(message: str, paths: list[Path]) -> int | None:
 
 def _groups(paths: list[Path], count: int) -> list[list[Path]]:
     """`paths` in at most `count` runs of consecutive files of about equal size (none empty)."""
-    sizes = [p.stat().st_size for p in paths]
+    sizes = [_size_or_zero(p) for p in paths]
     share = sum(sizes) / max(1, min(count, len(paths)))
     groups: list[list[Path]] = [[]]
     done = 0
@@ -276,6 +276,15 @@ def _groups(paths: list[Path], count: int) -> list[list[Path]]:
         groups[-1].append(path)
         done += size
     return groups
+
+
+def _size_or_zero(path: Path) -> int:
+    """A file's size for balancing the groups; a file gone or unreadable since it was listed counts 0, so the
+    reader (not this sizing) meets it and it is set aside as one reject, like any file that cannot be read."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _lines_read(group: int) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import threading
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -301,6 +302,14 @@ def _query_pool(con: duckdb.DuckDBPyConnection, concurrent: int) -> Iterator[Exe
             pool.shutdown(wait=True, cancel_futures=True)  # before the thread setting is restored
 
 
+# Per database instance, the thread setting it had before the first of the checks now running on it lowered it
+# (None: left as it was) and how many such checks run. The setting belongs to the instance, which every
+# connection to the same file in this process shares (two dashboard downloads of the full findings): the first
+# check to start lowers it and the last to end restores it, so checks that end out of order cannot leave it low.
+_THREADS_LOCK = threading.Lock()
+_threads_held: dict[str, list[Any]] = {}
+
+
 @contextlib.contextmanager
 def _threads_shared(con: duckdb.DuckDBPyConnection, queries: int) -> Iterator[None]:
     """DuckDB's threads split between `queries` concurrent queries for the duration, then restored.
@@ -310,16 +319,43 @@ def _threads_shared(con: duckdb.DuckDBPyConnection, queries: int) -> Iterator[No
     for the cores. Measured at 1M events on two cores (load about 2.5): a check took 4.0-4.1 CPU s that way and
     3.2 CPU s with one thread per query, in less wall time. The setting belongs to the database, so a caller
     running other queries on it meanwhile gets the smaller share too (a check is short)."""
-    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
-    share = max(1, threads // max(1, queries))
-    if share == threads:
-        yield
-        return
-    con.execute(f"set threads = {share}").fetchall()  # an int, never data
+    key = _instance_key(con)
+    with _THREADS_LOCK:
+        held = _threads_held.get(key)
+        if held is None:
+            held = _threads_held[key] = [_lower_threads(con, queries), 0]
+        held[1] += 1
     try:
         yield
     finally:
-        con.execute(f"set threads = {threads}").fetchall()
+        with _THREADS_LOCK:
+            held[1] -= 1
+            if held[1] == 0:
+                del _threads_held[key]
+                if held[0] is not None:
+                    con.execute(f"set threads = {int(held[0])}").fetchall()  # an int, never data
+
+
+def _instance_key(con: duckdb.DuckDBPyConnection) -> str:
+    """The database instance `con` works on: its file (shared by every connection to it in this process), or
+    for an in-memory database the connection itself."""
+    rows = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchall()
+    path = rows[0][0] if rows else None
+    return f"file:{path}" if path else f"memory:{id(con)}"
+
+
+def _lower_threads(con: duckdb.DuckDBPyConnection, queries: int) -> int | None:
+    """Sets `con`'s threads to their share for `queries` concurrent queries; the setting before, or None when
+    it stays (one query, one thread, or a setting DuckDB refuses such as fewer threads than external_threads)."""
+    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+    share = max(1, threads // max(1, queries))
+    if share == threads:
+        return None
+    try:
+        con.execute(f"set threads = {share}").fetchall()  # an int, never data
+    except duckdb.Error:
+        return None
+    return threads
 
 
 def _done(result: Any) -> Future:

@@ -23,7 +23,9 @@ TWO = ["access.off_hours", "access.out_of_role"]
 @pytest.fixture
 def con(demo_build: DemoBuild) -> Iterator[duckdb.DuckDBPyConnection]:
     connection = duckdb.connect(str(demo_build.db), read_only=True)
+    before = _threads(connection)  # the demo database's instance is shared by the other tests of this process
     yield connection
+    _set_threads(connection, before)
     connection.close()
 
 
@@ -59,3 +61,24 @@ def test_the_setting_is_restored_when_the_caller_stops_early(con: duckdb.DuckDBP
     next(frames)
     frames.close()  # the caller stops after the first control
     assert _threads(con) == 2
+
+
+def test_checks_that_overlap_and_end_out_of_order_restore_the_setting(
+    con: duckdb.DuckDBPyConnection, demo_build: DemoBuild, policy: Policy
+) -> None:
+    """Two connections to one file share its instance and so its thread setting (two dashboard downloads at
+    once): the first check to end must not restore while the other runs, nor the last restore the lowered value."""
+    _set_threads(con, 4)
+    other = duckdb.connect(str(demo_build.db), read_only=True)
+    try:
+        first = evaluate_controls(con, policy, AS_OF, select_controls(TWO))
+        second = evaluate_controls(other, policy, AS_OF, select_controls(TWO))
+        next(first)
+        next(second)
+        assert _threads(con) == 2
+        first.close()  # the first to start ends first: the second still runs on the shared setting
+        assert _threads(other) == 2
+        second.close()
+        assert _threads(con) == 4 and _threads(other) == 4
+    finally:
+        other.close()

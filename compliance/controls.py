@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import threading
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -35,6 +36,7 @@ __all__ = [
     "conform",
     "default_as_of",
     "evaluate_controls",
+    "has_stored_runs",
     "loaded_sources",
     "materialised_models",
     "run_controls",
@@ -235,12 +237,27 @@ def materialised_models(
         con.execute(f"detach {store}").fetchall()
 
 
+# Controls run two at a time (the machines have two or more cores): most are small queries that leave a core
+# idle while DuckDB plans them, moves their result or runs a single-threaded step, so two overlap well.
+_PARALLEL_QUERIES = 2
+
+
 def evaluate_controls(
-    con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date | None, queries: Sequence[Query]
+    con: duckdb.DuckDBPyConnection,
+    policy: Policy,
+    as_of: date | None,
+    queries: Sequence[Query],
+    *,
+    ahead: int | None = _PARALLEL_QUERIES,
+    seconds: dict[str, float] | None = None,
 ) -> Iterator[tuple[Query, pl.DataFrame]]:
     """Each query's findings frame in turn (a `skip` row when its export is missing, an `error` row
     when it fails), so a caller can keep or store one control at a time. Which sources are loaded is
-    read once for all of them."""
+    read once for all of them.
+
+    `ahead`: how many controls may be started before the caller takes the first of them (None: all, for a
+    caller that keeps every frame anyway: a free slot then never waits for the caller to take an earlier,
+    longer control). `seconds`, when given, receives each evaluated control's own wall seconds by id."""
     sources = loaded_sources(con)
     if as_of is None and policy.exceptions.waivers:
         # Waivers are judged on the as-of date, so resolve it even for controls that take none.
@@ -259,7 +276,7 @@ def evaluate_controls(
                 as_of = default_as_of(con)
             except ValueError as exc:
                 as_of_error = exc  # each control that needs the date reports it
-        # At most _PARALLEL_QUERIES controls in flight: the caller may store each frame before it takes the next.
+        # At most `ahead` controls started and not yet taken: the caller may store each frame before the next.
         pending: deque[tuple[Query, Future]] = deque()
         with _query_pool(con, min(_PARALLEL_QUERIES, len(runnable))) as pool:
             for query in queries:
@@ -270,19 +287,15 @@ def evaluate_controls(
                 elif missing:
                     job = _done(_frame([_skip_row(query, missing, notes)]))
                 else:
-                    job = pool.submit(_evaluate, con, policy, as_of, as_of_error, query, stored)
+                    args = (con, policy, as_of, as_of_error, query, stored)
+                    job = pool.submit(_timed, seconds, str(query.control_id), _evaluate, *args)
                 pending.append((query, job))
-                if len(pending) == _PARALLEL_QUERIES:
+                if len(pending) == ahead:
                     done, job = pending.popleft()
                     yield done, job.result()
             while pending:
                 done, job = pending.popleft()
                 yield done, job.result()
-
-
-# Controls run two at a time (the machines have two or more cores): most are small queries that leave a core
-# idle while DuckDB plans them, moves their result or runs a single-threaded step, so two overlap well.
-_PARALLEL_QUERIES = 2
 
 
 @contextlib.contextmanager
@@ -371,6 +384,15 @@ class _InlineExecutor(Executor):
         return _done(fn(*args, **kwargs))
 
 
+def _timed(seconds: dict[str, float] | None, key: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)`, its wall seconds put into `seconds[key]` when `seconds` is given."""
+    started = time.perf_counter()
+    result = fn(*args)
+    if seconds is not None:
+        seconds[key] = time.perf_counter() - started
+    return result
+
+
 def _evaluate(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
@@ -401,8 +423,35 @@ def run_controls(
     """Every selected control's findings as of `as_of` (default: `default_as_of`), sorted by
     (control_id, resource) and then by the remaining columns, so a run is reproducible."""
     selected = select_controls(control_ids, sections, root)
-    parts = [frame for _, frame in evaluate_controls(con, policy, as_of, selected)]
+    previous: dict[str, float] = {}
+    if has_stored_runs(con):
+        if as_of is None:
+            with contextlib.suppress(ValueError):
+                as_of = default_as_of(con)  # the stored runs are looked up by it (else evaluate_controls resolves it)
+        previous = _stored_seconds(con, policy, as_of) if as_of is not None else {}
+    # The costliest controls first, by their seconds in the run stored with the findings of the same data and
+    # policy (when there is one): the last to run, beside a slot with nothing left to take, are then short ones.
+    # Every frame is kept and the findings sorted below, so neither the order nor `ahead` changes them.
+    ordered = sorted(selected, key=lambda q: -previous.get(str(q.control_id), 0.0))
+    parts = [frame for _, frame in evaluate_controls(con, policy, as_of, ordered, ahead=None)]
     return sort_findings(pl.concat(parts, how="vertical") if parts else _frame([]))
+
+
+def has_stored_runs(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `con` is a DuckDB database holding stored control runs (compliance.stored_findings)."""
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        return False
+    cur = con.cursor()
+    try:
+        return bool(cur.sql("select count(*) from duckdb_tables() where table_name = 'findings_runs'").fetchall()[0][0])
+    finally:
+        cur.close()
+
+
+def _stored_seconds(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> dict[str, float]:
+    """Each control's wall seconds in the run stored for `as_of` under this policy; empty when none is."""
+    runs = run_query(con, "findings_stored_runs", {"as_of": as_of, "policy_digest": policy.digest})
+    return {str(c): float(s) for c, s in runs.select("control_id", "seconds").iter_rows() if s is not None}
 
 
 def sort_findings(frame: pl.DataFrame) -> pl.DataFrame:

@@ -45,6 +45,7 @@ from compliance.controls import (
     conform,
     default_as_of,
     evaluate_controls,
+    has_stored_runs,
     loaded_sources,
     run_controls,
     select_controls,
@@ -100,15 +101,14 @@ def _store_full(
     done: int = 0,
 ) -> int:
     """Evaluate `queries` whole and store their findings; returns `done` plus their count."""
-    started = time.perf_counter()
     # Bounded memory: each frame is stored before the next is taken (evaluate_controls keeps at most two
-    # controls in flight, so the per-control seconds recorded here overlap).
-    for query, frame in evaluate_controls(con, policy, as_of, queries):
+    # controls in flight). Each control's own seconds are stored: run_controls starts the costliest first.
+    seconds: dict[str, float] = {}
+    for query, frame in evaluate_controls(con, policy, as_of, queries, seconds=seconds):
         done += 1
         if progress:
             progress(str(query.control_id), done, total)
-        _store_frame(con, policy, as_of, query, frame, time.perf_counter() - started)
-        started = time.perf_counter()
+        _store_frame(con, policy, as_of, query, frame, seconds.get(str(query.control_id), 0.0))
     return done
 
 
@@ -453,18 +453,10 @@ def _earliest_changed_date(con: duckdb.DuckDBPyConnection, taken: bool = False) 
     return dates[0] if dates else None
 
 
-def _has_findings_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    cur = con.cursor()
-    try:
-        return bool(cur.sql("select count(*) from duckdb_tables() where table_name = 'findings_runs'").fetchall()[0][0])
-    finally:
-        cur.close()
-
-
 def fresh_controls(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) -> set[str]:
     """The ids of the controls whose stored findings for `as_of` match their current SQL and this
     policy (empty for a database built before findings were stored)."""
-    if not _has_findings_tables(con):
+    if not has_stored_runs(con):
         return set()
     current = {q.control_id: q.digest for q in select_controls()}
     runs = run_query(con, "findings_stored_runs", {"as_of": as_of, "policy_digest": policy.digest})

@@ -105,7 +105,8 @@ denied_pairs as (
         action,
         denied_categories,
         count(*) as events,
-        sum(records) as records
+        sum(records) as records,
+        max(occurred_at) as last_at
     from denied_events
     group by actor_id, event_date, actor_role, action, denied_categories
 ),
@@ -116,6 +117,8 @@ denied_days as (
         event_date,
         -- a known role that lacks the permission is worse than an account missing from the directory
         max(case when actor_role is not null then 1 else 0 end) = 1 as has_known_role,
+        -- the newest offending event of the day (the evidence lists only the first 50)
+        max(last_at) as last_at,
         string_agg(
             action || ' of ' || denied_categories
             || case when actor_role is not null then ' as ' || actor_role else '' end
@@ -142,7 +145,6 @@ evidence as (
     select
         actor_id,
         event_date,
-        max(occurred_at) as last_at,
         array_agg(event_id order by rn) as event_ids
     from ranked_evidence
     where rn <= 50
@@ -189,7 +191,7 @@ alarms as (
                 d.actor_id || ' is not in the directory (no role known): the role matrix authorises none of its '
                 || 'personal-data actions on ' || cast(d.event_date as varchar) || ': ' || d.what || '.'
         end as reason,
-        v.last_at as observed_at,
+        d.last_at as observed_at,
         v.event_ids as evidence
     from denied_days as d
     left join evidence as v

@@ -294,16 +294,11 @@ def _print_unread(summary: IngestSummary) -> None:
 
 def _record_ingest(db: Path, policy: Policy, as_of: date) -> None:
     """Keep the findings the ingest just stored in the history (read back from the published file)."""
-    import duckdb
-
+    from compliance.audit_database import connect_read_only
     from compliance.stored_findings import findings_as_of
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    with connect_read_only(db) as con:
         findings = findings_as_of(con, policy, as_of)
-    finally:
-        con.close()
     _record_run(db, findings, as_of, "ingest", policy.digest)
 
 

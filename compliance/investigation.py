@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
+from compliance.audit_database import connect_read_only
 from compliance.catalog import load_catalog
 from compliance.controls import default_as_of
 from compliance.posture_counts import FLAGGED_ACTOR_PATTERN, actor_in_resource
@@ -96,10 +97,7 @@ def open_audit_database(
 
         path = ensure_demo_database(log=log)
         label = "the demo database"
-    con = duckdb.connect(str(path), read_only=True)
-    # Everything is stored and compared in UTC (data contract): make the session say so whatever the machine's zone.
-    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
-    return AuditDatabase(con, path, label)
+    return AuditDatabase(connect_read_only(path), path, label)
 
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: str | date | None) -> date:

@@ -102,23 +102,18 @@ def build_summary(
 
 def summary_for_database(db: Path, as_of: date | None = None, policy: Policy | None = None) -> ManagementSummary:
     """Evaluate every control on `db` (read-only) as of `as_of` (default: the newest date in the data)."""
-    import duckdb
-
+    from compliance.audit_database import connect_read_only
     from compliance.config.bundle import load_policy
     from compliance.controls import default_as_of, run_controls
     from compliance.history import recorded_runs
     from compliance.queries import run_query
 
     policy = policy or load_policy()
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    with connect_read_only(db) as con:
         day = as_of or default_as_of(con)
         findings = run_controls(con, policy, day)
         titles = dict(run_query(con, "policy_sections").select("section_id", "title").iter_rows())
         ids = Identities.from_database(con)
-    finally:
-        con.close()
     return build_summary(
         findings,
         as_of=day,

@@ -30,6 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from compliance.audit_database import connect_read_only
 from compliance.config.bundle import Policy
 from compliance.config.models import EmailSettings, NotificationSettings, WebhookSettings
 from compliance.controls import SEVERITIES, default_as_of
@@ -121,9 +122,7 @@ def due_items(db: Path, policy: Policy, settings: NotificationSettings, as_of: d
     """Everything notify would send as of `as_of` (default: the data's newest date), before dedupe."""
     from compliance.stored_findings import findings_as_of
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    with connect_read_only(db) as con:
         as_of = as_of or default_as_of(con)
         findings = findings_as_of(con, policy, as_of)
         horizon = {"as_of": as_of, "dsr_due_soon_days": settings.dsr_due_within_days}
@@ -132,8 +131,6 @@ def due_items(db: Path, policy: Policy, settings: NotificationSettings, as_of: d
         except duckdb.Error:  # no DSR register loaded: nothing coming due
             due_soon = findings.clear()
         text, resource = _redactor(con, settings.pseudonymise)
-    finally:
-        con.close()
     closed = current_states(db, ["false_positive", "risk_accepted"]).select("control_id", "resource")
     gate = SEVERITIES[SEVERITIES.index(settings.min_severity) :]
     alarms = findings.filter(

@@ -253,16 +253,11 @@ def state_text(finding: dict) -> str:
 
 
 def _findings_of(db: Path | str, policy: Policy | None, as_of: date | None) -> pl.DataFrame:
-    import duckdb
-
+    from compliance.audit_database import connect_read_only
     from compliance.config.bundle import load_policy
     from compliance.controls import default_as_of
     from compliance.stored_findings import findings_as_of
 
     policy = policy or load_policy()
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    with connect_read_only(db) as con:
         return findings_as_of(con, policy, as_of or default_as_of(con))
-    finally:
-        con.close()

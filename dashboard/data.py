@@ -30,6 +30,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
+from compliance.audit_database import connect_read_only
 from compliance.catalog import Catalog, load_catalog
 from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
@@ -104,9 +105,8 @@ def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
         stale = _open.pop(path, None)
         if stale is not None:
             stale.close()
-        con = duckdb.connect(path, read_only=True)
+        con = connect_read_only(path)
         _open[path] = con
-    con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
     # A bound keeps the server's footprint predictable on big data; DuckDB spills beyond it.
     con.execute("SET memory_limit = $limit", {"limit": os.environ.get(MEMORY_ENV, "1GB")}).fetchall()
     return con
@@ -338,12 +338,8 @@ def full_findings_loader(as_of: date) -> Callable[[], pl.DataFrame]:
     db, pol = database(), policy()
 
     def load() -> pl.DataFrame:
-        con = duckdb.connect(db.path, read_only=True)
-        try:
-            con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()  # GLOBAL: cursors start from global settings
+        with connect_read_only(db.path) as con:
             return findings_as_of(con, pol, as_of)  # stored rows where fresh, live otherwise
-        finally:
-            con.close()
 
     return load
 

@@ -59,6 +59,12 @@ def control_title(control_id: str | None) -> str:
     return load_catalog().title(control_id) if control_id else ""
 
 
+def control_all_clear(control_id: str) -> str:
+    """What a page says when a control raises nothing: its catalog entry's all-clear sentence (its sidecar's
+    `all_clear`), so the page and the catalog cannot word it differently."""
+    return load_catalog()[control_id].all_clear
+
+
 def _ids_and_titles() -> tuple[list[str], list[str]]:
     catalog = load_catalog()
     ids = sorted(catalog, key=len, reverse=True)  # a longer id wins over an id it starts with

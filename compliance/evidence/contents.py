@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 import compliance
+from compliance.audit_database import connect_read_only
 from compliance.check import render_findings
 from compliance.config.bundle import Policy, load_policy
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls
@@ -176,17 +177,13 @@ def derive(
 
     policy_dir = Path(policy_dir)
     policy = load_policy(policy_dir)
-    con = duckdb.connect(str(db_path), read_only=True)
-    try:
-        con.execute("SET GLOBAL TimeZone = 'UTC'").fetchall()
+    with connect_read_only(db_path) as con:
         as_of = as_of or default_as_of(con)
         findings = run_controls(con, policy, as_of, root=query_root)
         register = run_query(con, get_query("dsr_register", query_root), {"as_of": as_of}, policy)
         tenants = run_query(con, get_query("processor_customers", query_root), {"as_of": as_of}, policy)
         inputs = _inputs(con, policy, query_root)
         runs = run_query(con, get_query("load_runs_summary", query_root), {}, policy)
-    finally:
-        con.close()
     triage_files = triage_hook.triage_files(db_path, policy, as_of)
 
     files: dict[str, bytes] = {}

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboard import charts, data
 from dashboard.format import (
     blank_grid,
+    control_all_clear,
     control_title,
     current_filters,
     grid,
@@ -39,7 +40,8 @@ def _alarms(control_id: str) -> pl.DataFrame:
     return alarms.filter(pl.col("control_id") == control_id)
 
 
-def _problems(control_id: str, empty: str) -> None:
+def _problems(control_id: str) -> None:
+    """The control's alarms under the filters, else its all-clear sentence; its informational rows on demand."""
     rows = _alarms(control_id)
     note = results.summary.filter(pl.col("control_id") == control_id)["note"].to_list()
     if note and note[0]:
@@ -47,7 +49,7 @@ def _problems(control_id: str, empty: str) -> None:
     elif rows.height:
         show_findings(rows, ids)
     else:
-        st.success(empty)
+        st.success(control_all_clear(control_id))
     info = results.findings.filter((pl.col("control_id") == control_id) & (pl.col("status") == "info"))
     if info.height:
         box = st.expander(
@@ -103,7 +105,7 @@ if tls.height:
     )
 else:
     st.info("No diagnostic export in the period, so transport and storage encryption cannot be shown.")
-_problems("security.unencrypted_transport", "Every service used TLS 1.2+ for personal data and encrypted storage.")
+_problems("security.unencrypted_transport")
 
 st.subheader("Audit-log coverage")
 daily = data.query("audit_daily_by_system", as_of=f.as_of, start_date=f.start, end_date=f.end).filter(
@@ -136,7 +138,7 @@ if daily.height:
     )
 else:
     st.info("No audit events in the period for the selected systems.")
-_problems("security.audit_gap", "No system that normally logs fell silent for longer than allowed.")
+_problems("security.audit_gap")
 
 st.subheader("MFA")
 mfa = data.query("mfa_coverage")
@@ -153,7 +155,7 @@ with left:
         },
     )
 with right:
-    _problems("security.mfa_missing", "Every active account in a role that requires MFA has it enabled.")
+    _problems("security.mfa_missing")
 
 st.subheader("Cross-border processing")
 transfers = data.query("transfer_by_jurisdiction_region", as_of=f.as_of, start_date=f.start, end_date=f.end)
@@ -199,7 +201,7 @@ if transfers.height:
     )
 else:
     st.info("No audit event in the period names both a subject and a processing region.")
-_problems("transfer.no_safeguard", "Every subject's data stayed in regions with a lawful mechanism.")
+_problems("transfer.no_safeguard")
 
 st.subheader("Disclosures to recipients")
 disclosures = data.query("disclosure_by_recipient", as_of=f.as_of, start_date=f.start, end_date=f.end)
@@ -249,7 +251,7 @@ if disclosures.height:
     )
 else:
     st.info("No share or export to a recipient in the period.")
-_problems("disclosure.unapproved_recipient", "Personal data went only to approved processors.")
+_problems("disclosure.unapproved_recipient")
 
 st.subheader("Incidents against the 72-hour and 30-day clocks")
 gdpr_hours = data.policy().settings.incidents.gdpr_notification_hours
@@ -312,5 +314,5 @@ else:
             "status": "Status",
         },
     )
-_problems("incident.notification_late", "Every incident met its notification and assessment clocks.")
+_problems("incident.notification_late")
 st.caption(plural(alarms.height, "alarm") + " on this page under the current filters.")

@@ -27,6 +27,7 @@ minimum as (
     where tls_version = $security_min_tls_version
 ),
 
+-- Whether a line carries personal data (the line names a subject or a tenant): diagnostic_lines_as_of.
 lines as (
     select
         l.service,
@@ -35,14 +36,12 @@ lines as (
         l.tls_version,
         r.tls_rank is not null as is_network,
         l.storage_encrypted is not null as is_storage,
-        -- The contract's proxy for "serves personal data": the line names a subject or a tenant.
-        (l.subject_id is not null or l.tenant_id is not null) as carries_personal_data,
+        l.carries_personal_data,
         coalesce(r.tls_rank < m.min_rank, false) as below_minimum,
         coalesce(not l.storage_encrypted, false) as unencrypted_storage
-    from diagnostic_logs as l
+    from diagnostic_lines_as_of as l
     left join tls_ranks as r on r.tls_version = l.tls_version
     cross join minimum as m
-    where cast(l.occurred_at as date) <= $as_of
 ),
 
 flagged as (

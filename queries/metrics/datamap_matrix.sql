@@ -97,26 +97,17 @@ policy_items as (
         and (k.fides_key = pm.fides_key or starts_with(k.fides_key, pm.fides_key || '.'))
 ),
 
--- What the exports show: audit events per (system, category, purpose), the system taken from the
--- resource_type when the event names none; inventory records per (system, store, category).
-resource_systems as (
-    select distinct
-        resource_type,
-        system_id
-    from ref_resource_types
-),
-
+-- What the exports show: audit events per (system, category, purpose), each event's system as
+-- audit_event_systems gives it; inventory records per (system, store, category).
 event_categories as (
     select
-        coalesce(e.system, rt.system_id) as system_id,
+        e.system_id,
         c.data_category,
         e.purpose,
         count(*) as events
-    from audit_events as e
-    left join resource_systems as rt on rt.resource_type = e.resource_type
+    from audit_event_systems as e
     cross join unnest(e.categories) as c (data_category)
-    where e.event_date <= $as_of
-    group by coalesce(e.system, rt.system_id), c.data_category, e.purpose
+    group by e.system_id, c.data_category, e.purpose
 ),
 
 system_category_events as (

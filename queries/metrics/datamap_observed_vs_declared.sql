@@ -5,29 +5,8 @@
 -- returns: dimension VARCHAR, policy_section VARCHAR, system_id VARCHAR, value VARCHAR, declared BOOLEAN,
 --          declared_elsewhere BOOLEAN, observed BOOLEAN, events BIGINT, records_touched BIGINT,
 --          inventory_records BIGINT, first_seen DATE, last_seen DATE
-with resource_systems as (
-    select distinct
-        resource_type,
-        system_id
-    from ref_resource_types
-),
-
-events as (
-    -- The system that recorded the event, else the one its resource_type belongs to in the data map.
-    select
-        coalesce(e.system, rt.system_id) as system_id,
-        e.event_date,
-        e.outcome,
-        e.categories,
-        e.processing_region,
-        coalesce(e.record_count, 1) as records
-    from audit_events as e
-    left join resource_systems as rt on rt.resource_type = e.resource_type
-    where e.event_date <= $as_of
-),
-
 -- Declared, one row per (dimension, system, value).
-declared as (
+with declared as (
     select distinct 'data_category' as dimension, system_id, data_category as value
     from ref_data_map
     union all
@@ -43,14 +22,15 @@ declared as (
     cross join unnest(m.recipients) as r (recipient_id)
 ),
 
--- Observed, one row per (dimension, system, value) with its counts.
+-- Observed, one row per (dimension, system, value) with its counts; an event's system as audit_event_systems
+-- gives it.
 event_categories as (
     select
         e.system_id,
         c.data_category,
         e.event_date,
         e.records
-    from events as e
+    from audit_event_systems as e
     cross join unnest(e.categories) as c (data_category)
 ),
 
@@ -101,7 +81,7 @@ observed_values as (
         cast(sum(records) as bigint) as records_touched,
         min(event_date) as first_seen,
         max(event_date) as last_seen
-    from events
+    from audit_event_systems
     where processing_region is not null
       and outcome = 'success'
     group by system_id, processing_region

@@ -1,6 +1,6 @@
 -- name: security_tls_by_service
 -- requires: diagnostic
--- description: Diagnostic lines up to $as_of, optionally from $start_date to $end_date (NULL = open-ended), per service and setting: network lines by TLS version, storage lines by encrypted or not; lines, lines carrying personal data (a subject or tenant id, the proxy security.unencrypted_transport uses), first and last seen.
+-- description: Diagnostic lines up to $as_of, optionally from $start_date to $end_date (NULL = open-ended), per service and setting: network lines by TLS version, storage lines by encrypted or not; lines, lines carrying personal data (a subject or tenant id, diagnostic_lines_as_of: the proxy security.unencrypted_transport uses), first and last seen.
 -- params: as_of DATE, start_date DATE, end_date DATE
 -- returns: service VARCHAR, line_kind VARCHAR, setting VARCHAR, lines BIGINT, personal_data_lines BIGINT,
 --          first_at TIMESTAMP, last_at TIMESTAMP
@@ -10,10 +10,9 @@ with lines as (
         occurred_at,
         tls_version,
         storage_encrypted,
-        subject_id is not null or tenant_id is not null as carries_personal_data
-    from diagnostic_logs
-    where cast(occurred_at as date) <= $as_of
-      and ($start_date is null or cast(occurred_at as date) >= $start_date)
+        carries_personal_data
+    from diagnostic_lines_as_of
+    where ($start_date is null or cast(occurred_at as date) >= $start_date)
       and ($end_date is null or cast(occurred_at as date) <= $end_date)
 ),
 

@@ -1,33 +1,23 @@
 -- name: disclosure_events
 -- requires: audit
--- description: Every successful share or export event up to $as_of that names a recipient, with the system it left (the one that recorded the event, else the one its resource_type belongs to in the data map), the recipient in lower case (domains are case-insensitive) and the approved recipient it matches (ref_recipient_aliases: the recipient id itself, one of its domains, or a sub-domain of one, s3.eu-central-1.amazonaws.com -> aws; NULL = not an approved recipient). The one statement of what a disclosure is and whom it went to, that disclosure.unapproved_recipient, disclosure_by_recipient and datamap_observed_vs_declared read.
+-- description: Every successful share or export event up to $as_of that names a recipient, with the system it left (audit_event_systems: the one that recorded the event, else the one its resource_type belongs to in the data map), the recipient in lower case (domains are case-insensitive) and the approved recipient it matches (ref_recipient_aliases: the recipient id itself, one of its domains, or a sub-domain of one, s3.eu-central-1.amazonaws.com -> aws; NULL = not an approved recipient). The one statement of what a disclosure is and whom it went to, that disclosure.unapproved_recipient, disclosure_by_recipient and datamap_observed_vs_declared read.
 -- params: as_of DATE
 -- returns: event_id VARCHAR, actor_id VARCHAR, occurred_at TIMESTAMP, event_date DATE, system_id VARCHAR,
 --          recipient VARCHAR, records BIGINT, categories VARCHAR[], recipient_id VARCHAR
-with resource_systems as (
-    select distinct
-        resource_type,
-        system_id
-    from ref_resource_types
-),
-
-disclosures as (
-    -- The system that recorded the event, else the one its resource_type belongs to in the data map.
+with disclosures as (
     select
-        e.event_id,
-        e.actor_id,
-        e.occurred_at,
-        e.event_date,
-        coalesce(e.system, rt.system_id) as system_id,
-        lower(e.recipient) as recipient,
-        coalesce(e.record_count, 1) as records,
-        e.categories
-    from audit_events as e
-    left join resource_systems as rt on rt.resource_type = e.resource_type
-    where e.action in ('share', 'export')
-      and e.outcome = 'success'
-      and e.recipient is not null
-      and e.event_date <= $as_of
+        event_id,
+        actor_id,
+        occurred_at,
+        event_date,
+        system_id,
+        lower(recipient) as recipient,
+        records,
+        categories
+    from audit_event_systems
+    where action in ('share', 'export')
+      and outcome = 'success'
+      and recipient is not null
 ),
 
 -- Matched once per distinct recipient string (a handful), not per event.

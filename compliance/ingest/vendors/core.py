@@ -88,25 +88,6 @@ def extract(fields: dict[str, str], source: str = "ev", *, as_json: bool = False
     return ", ".join(f'{pulled}[{i}] as "{name}"' for i, name in enumerate(fields, start=1))
 
 
-def struct_of(fields: dict[str, str]) -> dict[str, object]:
-    """The `json_transform` structure of the text fields at `fields`' paths (`$.a.b`): {"a": {"b": "VARCHAR"}}.
-    One parse gives every field the text json_extract_string would: a string's value, any other value's JSON
-    text, NULL for null; an object expected where the event has another value reads as an object without them."""
-    struct: dict[str, object] = {}
-    for path in fields.values():
-        *objects, key = path.removeprefix("$.").split(".")
-        node = struct
-        for name in objects:
-            node = node.setdefault(name, {})  # type: ignore[assignment]
-        node[key] = "VARCHAR"
-    return struct
-
-
-def struct_field(source: str, path: str) -> str:
-    """SQL of the field at `path` (`$.a.b`) of a struct column `source` read by `struct_of`."""
-    return source + "".join(f"[{sql_string(k)}]" for k in path.removeprefix("$.").split("."))
-
-
 def objects_read(fields: dict[str, str], *, under: tuple[str, ...] = ("$",)) -> tuple[str, ...]:
     """The objects a mapping's field paths go through (`$.a.b.c` reads `$`, `$.a` and `$.a.b`), under each
     root of `under` (Entra's fields are read from the record or from its `properties`)."""

@@ -7,10 +7,7 @@ Microsoft Graph returns `{"value": [...]}` of the same objects without the wrapp
 
 from __future__ import annotations
 
-import json
-
-from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import Adapter, objects_read, struct_field, struct_of
+from compliance.ingest.vendors.core import Adapter, extract, objects_read
 
 FIELDS = {
     "id": "$.id",
@@ -45,27 +42,18 @@ DENIED = "'53003', '53000', '53001', '53002', '53004', '50053', '50057', '530032
 ROLE_GRANTS = "'Add member to role', 'Add eligible member to role', 'Add member to role completed (PIM activation)', 'Add member to group', 'Add app role assignment to user', 'Add owner to group'"
 ROLE_REVOKES = "'Remove member from role', 'Remove eligible member from role', 'Remove member from group', 'Remove app role assignment from user', 'Remove owner from group'"
 
-# The record parsed once, for the fields read from it and from its `properties`, and its `category`.
-RECORD_STRUCT = json.dumps({**struct_of(FIELDS), "properties": struct_of(FIELDS), "category": "VARCHAR"})
-# `properties` is an object when a field read from it is not NULL; else its type says (a value that is not an
-# object reads as an object without the fields, the same as `{}`).
-_PROPERTIES_OBJECT = (
-    "r.properties is not null and (coalesce("
-    + ", ".join(struct_field("r.properties", p) for p in FIELDS.values())
-    + ") is not null or json_type(ev, '$.properties') = 'OBJECT')"
-)
-# Diagnostic-settings records hold the event under `properties`; Graph's objects are the event.
-_FIELDS = ", ".join(
-    f'case when in_properties then {struct_field("r.properties", p)} else {struct_field("r", p)} end as "{name}"'
-    for name, p in FIELDS.items()
-)
-
 MAPPING_SQL = f"""
-with parsed as (select line, elem, ev, json_transform(ev, {sql_string(RECORD_STRUCT)}) as r from _vevents),
-f as (
-    select line, elem, ev, r.category as category, {_FIELDS}
-    from (select *, {_PROPERTIES_OBJECT} as in_properties from parsed)
+with outer_fields as (
+    -- One parse of the record for both: `properties` as JSON text (an object's starts with a brace), `category`.
+    select line, elem, ev, json_extract(ev, ['$.properties', '$.category']) as pc from _vevents
 ),
+unwrapped as (
+    select line, elem, ev,
+        case when starts_with(pc[1], '{{') then pc[1] else ev end as e,
+        json_extract_string(pc[2], '$') as category
+    from outer_fields
+),
+f as (select line, elem, ev, category, {extract(FIELDS, "e")} from unwrapped),
 t as (
     select *,
         list_transform(json_extract(targets, '$[*]'), lambda x: json_extract_string(x, '$.type')) as target_types,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import Adapter, objects_read, repeated_sql, struct_field, struct_of
+from compliance.ingest.vendors.core import Adapter, objects_read, repeated_sql
 
 ACTIVITY = {
     "time": "$.id.time",
@@ -35,9 +35,25 @@ ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
 ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
 
 
+def _struct_of(fields: dict[str, str]) -> dict[str, object]:
+    """The `json_transform` structure reading the text fields at `fields`' paths (`$.a.b`): {"a": {"b": "VARCHAR"}}.
+    It gives the text json_extract_string would: a string's value, any other value's JSON text, NULL for null."""
+    struct: dict[str, object] = {}
+    for path in fields.values():
+        *objects, key = path.removeprefix("$.").split(".")
+        node = struct
+        for name in objects:
+            node = node.setdefault(name, {})  # type: ignore[assignment]
+        node[key] = "VARCHAR"
+    return struct
+
+
 # The activity's fields, its events[] as a list of JSON values, and the flat shape's event name.
-ACTIVITY_STRUCT = {**struct_of(ACTIVITY), "events": ["JSON"], "name": "VARCHAR"}
-_ACTIVITY_FIELDS = ", ".join(f'{struct_field("act", path)} as "{name}"' for name, path in ACTIVITY.items())
+ACTIVITY_STRUCT = {**_struct_of(ACTIVITY), "events": ["JSON"], "name": "VARCHAR"}
+_ACTIVITY_FIELDS = ", ".join(
+    f'act{"".join(f"[{sql_string(k)}]" for k in path.removeprefix("$.").split("."))} as "{name}"'
+    for name, path in ACTIVITY.items()
+)
 # An event's name and parameters[] entries, {name, value | boolValue | intValue | multiValue}; the flat shape
 # has an object of parameters (the list is NULL for it, as for any value that is not an array).
 EVENT_STRUCT = json.dumps(

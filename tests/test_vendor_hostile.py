@@ -281,3 +281,44 @@ def test_a_file_gone_between_listing_and_reading_is_set_aside_and_the_others_loa
     assert list(failed) == [1] and "gone.json" in failed[1]
     rows = con.execute("select fidx, count(*) from _vlines where doc is not null group by 1 order by 1").fetchall()
     assert rows == [(0, 2), (2, 1)]
+
+
+# Gzip files Python reads (core._gunzip_lines) and the ones it leaves to DuckDB's reader: each is read into
+# exactly the lines, numbers, events and rejects the reader alone gives.
+GZIP_CASES = {
+    "records.json.gz": (lines({"Records": [trail("z1"), trail("z2")]}), True),
+    "no-final-newline.json.gz": (json.dumps({"Records": [trail("z3")]}).encode(), True),
+    "blank-and-bad-lines.jsonl.gz": (
+        b"\n\n" + lines(trail("z4")) + " \n\u3000\n\t\nnot json\n[]\n".encode() + lines([trail("z5")]),
+        True,
+    ),
+    "unicode.jsonl.gz": (lines({**trail("z6"), "userAgent": "caf\u00e9 \u2028"}), True),
+    "empty.jsonl.gz": (b"", True),
+    "pretty.json.gz": (json.dumps({"Records": [trail("z7")]}, indent=2).encode(), True),
+    "crlf.jsonl.gz": (lines(trail("z8")).replace(b"\n", b"\r\n"), False),
+    "not-utf8.jsonl.gz": (lines(trail("z9")) + b'{"eventName": "' + BAD + b'"}\n', False),
+}
+
+
+def test_gzip_files_read_by_python_give_what_the_reader_gives(tmp_path: Path, monkeypatch) -> None:
+    from compliance.ingest.vendors import core
+
+    paths = []
+    for name, (content, _) in GZIP_CASES.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(gzip.compress(content))
+    paths.append(tmp_path / "two-members.jsonl.gz")
+    paths[-1].write_bytes(gzip.compress(lines(trail("m1"))) + gzip.compress(lines(trail("m2"))))
+    paths.append(tmp_path / "corrupt.jsonl.gz")
+    paths[-1].write_bytes(b"\x1f\x8b\x08\x00garbage")
+    by_python = {Path(p).name for p in core._gunzipped_lines(paths, 2)}
+    assert by_python == {name for name, (_, python) in GZIP_CASES.items() if python}
+
+    def read(con: duckdb.DuckDBPyConnection) -> tuple[dict[int, str], list[tuple]]:
+        failed = core.read_files(con, paths, ("Records",))
+        return failed, con.execute("select * exclude (doc), cast(doc as varchar) from _vlines order by all").fetchall()
+
+    with_python = read(duckdb.connect())
+    monkeypatch.setattr(core, "_gunzipped_lines", lambda paths, threads: {})
+    assert read(duckdb.connect()) == with_python
+    assert list(with_python[0]) == [len(paths) - 1]  # only the corrupt file cannot be read

@@ -6,8 +6,10 @@ log pipelines write (`name`, `type` and a `parameters` object at the top level) 
 
 from __future__ import annotations
 
+import json
+
 from compliance.ingest.readers import sql_string
-from compliance.ingest.vendors.core import Adapter, extract, objects_read, repeated_sql
+from compliance.ingest.vendors.core import Adapter, objects_read, repeated_sql
 
 ACTIVITY = {
     "time": "$.id.time",
@@ -32,17 +34,49 @@ DRIVE_SHARES = "'change_user_access', 'change_document_access_scope', 'change_do
 ADMIN_GRANTS = "'ASSIGN_ROLE', 'GRANT_ADMIN_PRIVILEGE', 'ADD_GROUP_MEMBER'"
 ADMIN_REVOKES = "'UNASSIGN_ROLE', 'REVOKE_ADMIN_PRIVILEGE', 'REMOVE_GROUP_MEMBER'"
 
-# parameters[] entries are {name, value | boolValue | intValue | multiValue}, read in one parse of the event
-# (`json_transform` gives the text json_extract_string would); the flat shape has an object.
-PARAM_STRUCT = '{"parameters": [{"name": "VARCHAR", "value": "VARCHAR", "boolValue": "VARCHAR", "intValue": "VARCHAR", "multiValue": ["VARCHAR"]}]}'
-_PARAM_ENTRIES = f"""case
+
+def _struct_of(fields: dict[str, str]) -> dict[str, object]:
+    """The `json_transform` structure reading the text fields at `fields`' paths (`$.a.b`): {"a": {"b": "VARCHAR"}}.
+    It gives the text json_extract_string would: a string's value, any other value's JSON text, NULL for null."""
+    struct: dict[str, object] = {}
+    for path in fields.values():
+        *objects, key = path.removeprefix("$.").split(".")
+        node = struct
+        for name in objects:
+            node = node.setdefault(name, {})  # type: ignore[assignment]
+        node[key] = "VARCHAR"
+    return struct
+
+
+# The activity's fields, its events[] as a list of JSON values, and the flat shape's event name.
+ACTIVITY_STRUCT = {**_struct_of(ACTIVITY), "events": ["JSON"], "name": "VARCHAR"}
+_ACTIVITY_FIELDS = ", ".join(
+    f'act{"".join(f"[{sql_string(k)}]" for k in path.removeprefix("$.").split("."))} as "{name}"'
+    for name, path in ACTIVITY.items()
+)
+# An event's name and parameters[] entries, {name, value | boolValue | intValue | multiValue}; the flat shape
+# has an object of parameters (the list is NULL for it, as for any value that is not an array).
+EVENT_STRUCT = json.dumps(
+    {
+        "name": "VARCHAR",
+        "parameters": [
+            {
+                "name": "VARCHAR",
+                "value": "VARCHAR",
+                "boolValue": "VARCHAR",
+                "intValue": "VARCHAR",
+                "multiValue": ["VARCHAR"],
+            }
+        ],
+    }
+)
+_PARAM_ENTRIES = """case
+    when ev_parsed.parameters is not null then list_transform(
+        ev_parsed.parameters, lambda p: {'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])})
     when json_type(event, '$.parameters') = 'OBJECT' then list_transform(
         json_keys(event, '$.parameters'),
-        lambda k: {{'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')}})
-    else coalesce(list_transform(
-        json_transform(event, '{PARAM_STRUCT}').parameters,
-        lambda p: {{'k': p.name, 'v': coalesce(p.value, p.boolValue, p.intValue, p.multiValue[1])}}),
-        []::struct(k varchar, v varchar)[])
+        lambda k: {'k': k, 'v': json_extract_string(event, '$.parameters."' || k || '"')})
+    else []::struct(k varchar, v varchar)[]
 end"""
 # A parameter named twice is a reject (core's `_dup`, from `given_twice`), and such an event gets no
 # parameters (which value is meant would be a guess); the others are found by name in the entries.
@@ -52,30 +86,32 @@ _PARAMS = ", ".join(
 )
 
 MAPPING_SQL = f"""
-with listed as (
-    -- The activity is parsed once for its events[] (the array's own text is small to parse again).
-    select line, elem, ev, json_extract(ev, '$.events') as events_value from _vevents
+with parsed as (
+    -- The activity is parsed once, into the fields read and its events[] (NULL where it is not an array).
+    select line, elem, ev, json_transform(ev, {sql_string(json.dumps(ACTIVITY_STRUCT))}) as act from _vevents
 ),
 activities as (
-    select line, elem, ev, coalesce(json_type(events_value) = 'ARRAY', false) as is_api,
+    select line, elem, ev, {_ACTIVITY_FIELDS}, act.events is not null as is_api,
         -- duckdb: is_api, an alias of this select list, is read by the columns after it.
-        case when is_api and json_array_length(events_value) = 1 then json_keys(ev) end as one_event_keys,
-        case when is_api and json_array_length(events_value) > 0
-             then json_extract(events_value, '$[*]')
-             when json_extract_string(ev, '$.name') is not null then [ev]
+        case when is_api and len(act.events) = 1 then json_keys(ev) end as one_event_keys,
+        -- A JSON null event is the JSON text `null`, as in the activity.
+        case when is_api and len(act.events) > 0
+             then list_transform(act.events, lambda e: coalesce(e, 'null'::json))
+             when act.name is not null then [ev]
              else [null::json] end as events
-    from listed
+    from parsed
 ),
 fanned as (
-    select line, elem, ev, is_api, one_event_keys, unnest(events) as event,
+    select * exclude (events), unnest(events) as event,
            unnest(generate_series(1, cast(len(events) as bigint))) as event_no
     from activities
 ),
-entries as (select *, {_PARAM_ENTRIES} as entries from fanned),
+-- Each event parsed once: its name and parameters[] (NULL where they are not an array).
+event_parsed as (select *, json_transform(event, {sql_string(EVENT_STRUCT)}) as ev_parsed from fanned),
+entries as (select *, {_PARAM_ENTRIES} as entries from event_parsed),
 f as (
-    select line, elem * 10000 + event_no as elem, ev, is_api, one_event_keys, event, event_no, {extract(ACTIVITY)},
-        json_extract_string(event, '$.name') as name,
-        entries, list_transform(entries, lambda e: e.k) as entry_names
+    select * exclude (elem, ev_parsed), elem * 10000 + event_no as elem, ev_parsed.name as name,
+        list_transform(entries, lambda e: e.k) as entry_names
     from entries
 ),
 named as (select *, list_filter(entry_names, lambda k: k is not null) as param_names from f),

@@ -296,7 +296,7 @@ def _lines_read(group: int) -> str:
     (`line`); the lines the reader skips go to `_vline_rejects_<group>`."""
     return f"""select filename, ordinality as line, raw
                from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                             escape='', auto_detect=false, max_line_size={MAX_LINE_BYTES}, ignore_errors=true,
+                             escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
                              filename=true, store_rejects=true, rejects_table='_vline_rejects_{group}',
                              rejects_scan='_vline_scans_{group}')
                     with ordinality"""
@@ -373,7 +373,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
 # Bytes the line reader treats otherwise than as text of a line (a carriage return ends a line too, the unit
 # separator is its column delimiter, NUL): a gzip file holding any of them is left to the reader.
 _READER_SPECIAL = (b"\r", b"\x1f", b"\x00")
-MAX_LINE_BYTES = 268435456  # the reader's max_line_size (`_lines_read`): a longer line is one it skips
+MAX_LINE_BYTES = 268435456  # the reader's max_line_size (`_lines_read`)
 
 
 def _gunzip_lines(path: Path) -> pa.RecordBatch | None:

@@ -20,14 +20,10 @@ from __future__ import annotations
 
 import glob
 import json
-import zlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from compliance.ingest.readers import sql_string
 from compliance.schema import AUDIT
@@ -311,19 +307,12 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged.
 
     Numbering a file's lines (ORDINALITY) makes a scan sequential: the files are split into one group per
-    thread, each scanned by its own reader with its own numbering, the groups in parallel (a union). Gzip
-    files are read by Python instead where it reads them exactly as the reader would (`_gunzipped_lines`)."""
+    thread, each scanned by its own reader with its own numbering, the groups in parallel (a union)."""
     chosen = [paths[i] for i in indexes]
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
-    gunzipped = _gunzipped_lines(chosen, threads)
-    read_by_duckdb = [p for p in chosen if str(p) not in gunzipped]
-    groups = _groups(read_by_duckdb, threads) if read_by_duckdb else []
+    groups = _groups(chosen, threads)
     _drop_reject_tables(con, threads)
-    reads = [f"({_lines_read(k)})" for k in range(len(groups))]
-    if gunzipped:
-        con.register("_vgunzipped", pa.Table.from_batches(gunzipped.values()))
-        reads.append("(select filename, line, raw from _vgunzipped)")
-    lines = " union all ".join(reads)
+    lines = " union all ".join(f"({_lines_read(k)})" for k in range(len(groups)))
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
@@ -357,8 +346,6 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
                where _vlines.fidx = f.fidx""",
             {"indexes": indexes},
         ).fetchall()
-    if gunzipped:
-        con.unregister("_vgunzipped")
     con.execute("delete from _vlines where problem = ''").fetchall()
     for k, skipped in _skipped_lines(con, chosen, len(groups)).items():
         i = indexes[k]
@@ -368,55 +355,6 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
         ).fetchall()
         if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
             _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
-
-
-# Bytes the line reader treats otherwise than as text of a line (a carriage return ends a line too, the unit
-# separator is its column delimiter, NUL): a gzip file holding any of them is left to the reader.
-_READER_SPECIAL = (b"\r", b"\x1f", b"\x00")
-MAX_LINE_BYTES = 268435456  # the reader's max_line_size (`_lines_read`)
-
-
-def _gunzip_lines(path: Path) -> pa.RecordBatch | None:
-    """The lines of one gzip file (filename, line, raw: the physical line from 1, its text), split by Python
-    as DuckDB's line reader splits them, or None when Python cannot read it exactly as the reader would (not
-    one valid gzip stream, not UTF-8, a byte the reader treats specially, a line longer than it takes): the
-    reader reads such a file, and names what is wrong with it.
-
-    DuckDB's reader decompresses gzip at about a third of zlib's speed (CloudTrail delivered to S3 is gzip):
-    zlib runs here, on every thread (it releases the GIL), and the text goes to DuckDB as Arrow buffers,
-    not copied line by line."""
-    try:
-        unzip = zlib.decompressobj(wbits=31)  # gzip framing
-        data = unzip.decompress(path.read_bytes())
-    except (OSError, zlib.error):
-        return None
-    if not unzip.eof or unzip.unused_data or any(b in data for b in _READER_SPECIAL):
-        return None
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    ends = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == ord("\n"))
-    count = len(ends) + 1  # the text after the last newline is a line too (blank when the file ends with one)
-    # Line k (from 0) spans [start, end) of `data`; without the k newlines before it, [start - k, end - k).
-    offsets = np.concatenate(([0], ends - np.arange(len(ends)), [len(data) - len(ends)])).astype(np.int64)
-    if int(np.diff(offsets).max()) > MAX_LINE_BYTES:
-        return None
-    text = pa.LargeStringArray.from_buffers(count, pa.py_buffer(offsets), pa.py_buffer(data.replace(b"\n", b"")))
-    return pa.record_batch(
-        [pa.array([str(path)] * count, pa.string()), pa.array(np.arange(1, count + 1, dtype=np.int64)), text],
-        names=["filename", "line", "raw"],
-    )
-
-
-def _gunzipped_lines(paths: list[Path], threads: int) -> dict[str, pa.RecordBatch]:
-    """{path: its lines} of the gzip files (`.gz`, as the reader decides) that Python reads (`_gunzip_lines`)."""
-    zipped = [p for p in paths if p.name.endswith(".gz")]
-    if not zipped:
-        return {}
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        read = dict(zip(map(str, zipped), pool.map(_gunzip_lines, zipped), strict=True))
-    return {name: lines for name, lines in read.items() if lines is not None}
 
 
 def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:
@@ -441,8 +379,6 @@ def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes
 def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], groups: int) -> dict[int, dict[int, str]]:
     """Per file index (in `paths`): physical lines the reader skipped (not UTF-8, or beyond its line
     size), with the reader's reason, from the reject tables of the `groups` scans."""
-    if not groups:
-        return {}
     rejects = " union all ".join(
         f"""select s.file_path, r.line, r.error_type, r.error_message
             from _vline_rejects_{k} r join _vline_scans_{k} s using (scan_id, file_id)"""

@@ -94,6 +94,23 @@ def test_a_full_disk_is_reported_as_a_disk_problem(tmp_path: Path, monkeypatch: 
     assert not [p for p in tmp_path.iterdir() if ".loading-" in p.name]
 
 
+def test_running_out_of_memory_is_reported_as_such_and_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "audit.duckdb"
+    ingest([_export(tmp_path, "e", 3)], db, findings=False)
+    before = db.read_bytes()
+
+    def out_of_memory(*_a: object, **_k: object) -> None:
+        raise duckdb.OutOfMemoryException("Out of Memory Error: failed to pin block of size 256.0 KiB")
+
+    monkeypatch.setattr(load, "build_retention_rules", out_of_memory)
+    with pytest.raises(IngestError, match=r"ran out of memory under its memory limit \(2GB\).*--memory-limit"):
+        ingest([_export(tmp_path, "f", 2)], db, findings=False, memory_limit="2GB")
+    assert db.read_bytes() == before
+    assert not [p for p in tmp_path.iterdir() if ".loading-" in p.name]
+
+
 def test_a_memory_limit_option_is_bound_never_spliced(tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     ex = _export(tmp_path, "e", 3)

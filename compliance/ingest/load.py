@@ -1050,6 +1050,13 @@ def ingest(
     except (OSError, duckdb.Error) as exc:
         if is_disk_full(exc):
             raise IngestError(f"the disk holding {db_path} is full: free space and run the ingest again") from None
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            # Seen at 100M events under a 4 GB limit: what the user can change, not DuckDB's traceback.
+            limit = memory_limit or "DuckDB's default, 80% of RAM"
+            raise IngestError(
+                f"DuckDB ran out of memory under its memory limit ({limit}): run the ingest again with a larger "
+                "--memory-limit or fewer --threads"
+            ) from None
         raise
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import duckdb
 
+from compliance.audit_database import connect_read_only
+
 __all__ = ["PARTITION_COLUMN", "ExportedTable", "export_parquet"]
 
 PARTITION_COLUMN = "event_date"
@@ -87,9 +89,8 @@ def export_parquet(db: Path | str, out_dir: Path | str) -> list[ExportedTable]:
     staging = out_dir.with_name(f".{out_dir.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    con = duckdb.connect(str(db), read_only=True)
+    con = connect_read_only(db)
     try:
-        con.execute("SET TimeZone = 'UTC'").fetchall()
         con.execute("SET enable_progress_bar = false").fetchall()
         written = [_write_table(con, table, staging / table) for table in _tables(con)]
     finally:

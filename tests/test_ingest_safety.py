@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import errno
+import gzip
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +151,51 @@ def test_cli_time_window_options_and_an_export_folder_named_like_a_pattern(tmp_p
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and "--earliest/--latest" in bad.stderr
+
+
+def _join_types(con: duckdb.DuckDBPyConnection, events: Path) -> list[str]:
+    sql = (
+        "explain select * from read_json($f, format='newline_delimited') t left join lookup l on l.subject = t.subject"
+    )
+    return re.findall(r"Join Type: (\w+)", con.execute(sql, {"f": [str(events)]}).fetchall()[0][1])
+
+
+def test_while_loading_the_lookups_stay_the_join_build_side(tmp_path: Path) -> None:
+    # DuckDB guesses a gzip JSON Lines file holds a handful of rows and turns the LEFT join around (RIGHT):
+    # the events become the hash table. At 100M events that table spilled 27 GB and ran out of memory.
+    events = tmp_path / "events.jsonl.gz"
+    with gzip.open(events, "wt") as f:
+        f.writelines(json.dumps({"id": f"e{i}", "subject": f"s{i % 50}"}) + "\n" for i in range(2000))
+    con = duckdb.connect()
+    con.execute("create table lookup as select 's' || range as subject, 'x' as j from range(200000)").fetchall()
+    assert _join_types(con, events) == ["RIGHT"]  # DuckDB's own choice, which the guard exists for
+    with load._lookups_on_build_side(con):
+        assert _join_types(con, events) == ["LEFT"]
+        assert _join_types(con.cursor(), events) == ["LEFT"]  # the loaders' own cursors too
+    assert _join_types(con, events) == ["RIGHT"]  # the controls, run after loading, keep the optimizer
+    with pytest.raises(RuntimeError), load._lookups_on_build_side(con):
+        raise RuntimeError("a load that fails")
+    assert con.execute("select current_setting('disabled_optimizers')").fetchall() == [("",)]
+
+
+def test_the_fast_read_of_gzip_files_runs_with_the_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ex = tmp_path / "export"
+    for day in range(3):
+        rows = [audit(f"d{day}", i, occurred_at=f"2025-06-0{day + 1}T10:{i:02d}:00Z") for i in range(40)]
+        jsonl(*rows)(ex / "audit" / f"2025-06-0{day + 1}.jsonl", ex)
+    for plain in sorted((ex / "audit").glob("*.jsonl")):
+        with gzip.open(plain.with_suffix(".jsonl.gz"), "wb") as f:
+            f.write(plain.read_bytes())
+        plain.unlink()
+    seen: list[str] = []
+    insert = load._Loader._insert
+
+    def spy(self: load._Loader, cur: duckdb.DuckDBPyConnection, *args: object, **kwargs: object) -> int:
+        seen.append(cur.execute("select current_setting('disabled_optimizers')").fetchall()[0][0])
+        return insert(self, cur, *args, **kwargs)
+
+    monkeypatch.setattr(load._Loader, "_insert", spy)
+    db = tmp_path / "audit.duckdb"
+    ingest([ex], db, findings=False)
+    assert seen and all("build_side_probe_side" in s for s in seen)
+    assert _count(db, "select count(*) from audit_events") == 120

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -53,6 +53,7 @@ __all__ = [
     "frame_schema",
     "known_by",
     "request_state",
+    "request_states",
     "states_frame",
     "transition_dates",
     "turnaround_days",
@@ -590,8 +591,35 @@ def request_state(req: DsrRequest, deadline: Deadline, as_of: date, rules: DsrRu
     """
     if _local_date(req.received_at, _tz(req, rules)) > as_of:
         return "not_yet_received"
-    period = _frame_values(known_by(req, as_of, rules), rules) | {"valid_from": as_of, "valid_to": None}
-    return _state_by_model(req, period, as_of, rules.due_soon_days)
+    return _state_by_model(req, _period_as_of(req, as_of, rules), as_of, rules.due_soon_days)
+
+
+def request_states(reqs: Sequence[DsrRequest], as_of: date, rules: DsrRules) -> list[str]:
+    """`request_state` of each request at the end of local day `as_of`, in order, by one run of the model
+    over all of them (one query instead of one per request: 3,000 requests of the 100M demo took 94 s).
+
+    The requests are numbered for the run (the model joins the period to the register row by request_id,
+    so ids must be unique there); their own ids, possibly repeated or placeholders, are not read.
+    """
+    states: list[str] = ["not_yet_received"] * len(reqs)
+    registers: list[dict[str, object]] = []
+    periods: list[dict[str, object]] = []
+    for position, req in enumerate(reqs):
+        if _local_date(req.received_at, _tz(req, rules)) > as_of:
+            continue
+        numbered = replace(req, request_id=str(position))
+        register, period = _model_rows(numbered, _period_as_of(numbered, as_of, rules))
+        registers.append(register)
+        periods.append(period)
+    if registers:
+        for row in _run_model(registers, periods, as_of, rules.due_soon_days):
+            states[int(row[0])] = str(row[-1])  # the model's first column is request_id, its last the state
+    return states
+
+
+def _period_as_of(req: DsrRequest, as_of: date, rules: DsrRules) -> dict[str, object]:
+    """The request's `dsr_states` period valid on `as_of`, as ingestion computes it."""
+    return _frame_values(known_by(req, as_of, rules), rules) | {"valid_from": as_of, "valid_to": None}
 
 
 _MODEL_DB = threading.local()  # one in-memory DuckDB per thread, reused
@@ -603,12 +631,17 @@ def _naive_utc(value: object) -> object:
 
 
 def _state_by_model(req: DsrRequest, period: dict[str, object], as_of: date, due_soon_days: int) -> str:
-    """The state the model dsr_requests_as_of gives one request's `dsr_states` period on `as_of`: the period
-    and the register fields the model reads, as one-row Arrow tables named as the model's two tables."""
+    """The state the model dsr_requests_as_of gives one request's `dsr_states` period on `as_of`."""
+    register, states = _model_rows(req, period)
+    return str(_run_model([register], [states], as_of, due_soon_days)[0][-1])  # the model's last column
+
+
+def _model_db() -> threading.local:
+    """This thread's in-memory DuckDB with the model's SQL and the Arrow schema of its `dsr_states` table."""
     import duckdb
     import pyarrow as pa
 
-    from compliance.queries import bind, get_query
+    from compliance.queries import get_query
 
     if getattr(_MODEL_DB, "con", None) is None:
         arrow = {"String": pa.string(), "Date": pa.date32(), "Datetime": pa.timestamp("us"), "Boolean": pa.bool_(),
@@ -617,16 +650,33 @@ def _state_by_model(req: DsrRequest, period: dict[str, object], as_of: date, due
         _MODEL_DB.states = pa.schema([(n, arrow[type(t).__name__]) for n, t in schema.items()])
         _MODEL_DB.model = get_query("dsr_requests_as_of")
         _MODEL_DB.con = duckdb.connect()
+    return _MODEL_DB
+
+
+def _model_rows(req: DsrRequest, period: dict[str, object]) -> tuple[dict[str, object], dict[str, object]]:
+    """A request's rows of the model's two tables, `dsr_requests` (the register fields the model reads) and
+    `dsr_states` (its period), with datetimes as ingestion stores them."""
     register = {"request_id": req.request_id, "subject_id": None, "channel": None, "status_reason": None,
-                "extension_reason": req.extension_reason, "received_at": _naive_utc(req.received_at),
+                "extension_reason": req.extension_reason, "received_at": req.received_at,
                 "completed_at": period["closed_at"]}  # fmt: skip
-    states = {name: _naive_utc(period[name]) for name in _MODEL_DB.states.names}
-    con, model = _MODEL_DB.con, _MODEL_DB.model
+    states = {name: _naive_utc(period[name]) for name in _model_db().states.names}
+    return {k: _naive_utc(v) for k, v in register.items()}, states
+
+
+def _run_model(
+    registers: list[dict[str, object]], periods: list[dict[str, object]], as_of: date, due_soon_days: int
+) -> list[tuple[object, ...]]:
+    """The rows of the model dsr_requests_as_of over these register rows and `dsr_states` periods."""
+    import pyarrow as pa
+
+    from compliance.queries import bind
+
+    db = _model_db()
+    con, model = db.con, db.model
     # Registered on this connection, where the model then runs, under the names of the tables it reads.
-    con.register("dsr_states", pa.Table.from_pylist([states], schema=_MODEL_DB.states))
-    con.register("dsr_requests", pa.Table.from_pylist([{k: _naive_utc(v) for k, v in register.items()}]))
-    state = con.execute(model.sql, bind(model, {"as_of": as_of, "dsr_due_soon_days": due_soon_days})).fetchall()
-    return str(state[0][-1])  # the model's last column
+    con.register("dsr_states", pa.Table.from_pylist(periods, schema=db.states))
+    con.register("dsr_requests", pa.Table.from_pylist(registers))
+    return con.execute(model.sql, bind(model, {"as_of": as_of, "dsr_due_soon_days": due_soon_days})).fetchall()
 
 
 def closed_late(req: DsrRequest, deadline: Deadline, rules: DsrRules) -> bool | None:

@@ -83,9 +83,12 @@ def write_audit(
         name = f"{date_of(day).isoformat()}.jsonl"
         gz = day < GZIP_DAYS or (gzip_all and day not in dirt_days)
         rel = f"audit/{name}{'.gz' if gz else ''}"
-        text = lines.to_list()
-        for d, kind, pos in AUDIT_DIRT:
-            if day_of(d) == day:
+        dirt = [(kind, pos) for d, kind, pos in AUDIT_DIRT if day_of(d) == day]
+        # Python strings only where dirty lines go in; other days are written from the Series as they are.
+        text: list[str] | pl.Series = lines
+        if dirt:
+            text = lines.to_list()
+            for kind, pos in dirt:
                 at = min(pos, len(text))
                 text.insert(at, dirty_line(kind, text[max(at - 1, 0)], f"evt_{stamp}_9{len(text):06d}"))
                 record_audit_dirt(ctx.truth, rel, at + 1, kind)

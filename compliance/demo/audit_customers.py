@@ -21,7 +21,7 @@ from compliance.demo.clock import (
     rng_for,
 )
 from compliance.demo.context import Ctx
-from compliance.demo.events import EMPTY, frame
+from compliance.demo.events import EMPTY, Lookup, frame
 from compliance.demo.geo import CITIES, CITY_TZ_IDX, CUSTOMER_AGENTS, TZ_NAMES, jitter_geo, make_ips
 from compliance.demo.tenants import World
 
@@ -39,10 +39,10 @@ class Customers:
     p_weekend: np.ndarray
     start: np.ndarray
     lam: np.ndarray
-    ip: np.ndarray
+    ip: pl.Series  # each customer's address
     lat: np.ndarray
     lon: np.ndarray
-    agent: np.ndarray
+    agent: np.ndarray  # index into CUSTOMER_AGENTS
 
     @property
     def n(self) -> int:
@@ -79,14 +79,24 @@ def build_customers(seed: int, world: World, budget: float, exclude: set[int]) -
         p_weekend=p_we,
         start=rng.uniform(7.5, 11.0, n),
         lam=np.maximum(factor, 2.5) * level,
-        ip=np.array(make_ips(rng, city), dtype=object),
+        ip=pl.Series(make_ips(rng, city), dtype=pl.String),
         lat=lat,
         lon=lon,
-        agent=np.array(CUSTOMER_AGENTS, dtype=object)[rng.integers(0, len(CUSTOMER_AGENTS), n)],
+        agent=rng.integers(0, len(CUSTOMER_AGENTS), n),
     )
 
 
 _OFFSETS = offsets_matrix(TZ_NAMES)
+# Text columns are gathered by index from these (and per-customer Series): building them from numpy text
+# arrays, row by row, cost more than generating the events.
+COUNTRY = Lookup([c.country for c in CITIES])
+AGENTS = Lookup(CUSTOMER_AGENTS)
+LOGIN_ACTIONS = Lookup(["login", "logout", "login_failed"])
+LOGIN_OUTCOMES = Lookup(["success", "success", "failure"])
+LOGIN_PURPOSES = Lookup(["essential.service.authentication", None, "essential.service.authentication"])
+LOGIN_DETAILS = Lookup(
+    ['{"method":"password","mfa":true}', '{"reason":"user_signed_out"}', '{"reason":"invalid_password"}']
+)
 
 
 def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
@@ -104,7 +114,7 @@ def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
     t0, t1 = local_to_ms(day, start, off), local_to_ms(day, end, off)
     actor = ctx.subject_ids.get(cu.subject[idx])
     tenant = cu.tenant[idx]
-    country = np.array([CITIES[c].country for c in ctx.world.tenant_city[tenant]], dtype=object)
+    city = ctx.world.tenant_city[tenant]
     treg = ctx.tenant_region[tenant]
     auth = ctx.region_names(np.full(n, ctx.system_index["auth"]), treg)
 
@@ -113,9 +123,6 @@ def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
     who = np.concatenate([np.arange(n), np.nonzero(signout)[0], np.repeat(np.arange(n), fail)])
     when = np.concatenate([t0, t1[signout], np.repeat(t0, fail) - rng.integers(15_000, 60_000, int(fail.sum()))])
     kind = np.concatenate([np.zeros(n, int), np.ones(int(signout.sum()), int), np.full(int(fail.sum()), 2)])
-    det = np.array(
-        ['{"method":"password","mfa":true}', '{"reason":"user_signed_out"}', '{"reason":"invalid_password"}']
-    )
     frames = [
         frame(
             len(who),
@@ -123,17 +130,17 @@ def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
             actor_id=actor.gather(who),
             actor_type="customer_user",
             system="auth",
-            action=pl.Series(np.array(["login", "logout", "login_failed"])[kind]),
-            outcome=pl.Series(np.where(kind == 2, "failure", "success")),
-            purpose=np.where(kind == 1, None, "essential.service.authentication"),
+            action=LOGIN_ACTIONS.get(kind),
+            outcome=LOGIN_OUTCOMES.get(kind),
+            purpose=LOGIN_PURPOSES.get(kind),
             tenant_id=ctx.tenant_ids.get(tenant[who]),
-            source_ip=pl.Series(cu.ip[idx][who].astype(str)),
-            geo_country=pl.Series(country[who].astype(str)),
+            source_ip=cu.ip.gather(idx[who]),
+            geo_country=COUNTRY.get(city[who]),
             geo_lat=cu.lat[idx][who],
             geo_lon=cu.lon[idx][who],
             processing_region=auth.gather(who),
-            user_agent=pl.Series(cu.agent[idx][who].astype(str)),
-            details=pl.Series(det[kind]),
+            user_agent=AGENTS.get(cu.agent[idx][who]),
+            details=LOGIN_DETAILS.get(kind),
         )
     ]
     who, when = session_work(rng, cu.lam[idx], 20.0, t0, t1, MINUTE_MS)
@@ -156,11 +163,11 @@ def customer_day(ctx: Ctx, cu: Customers, day: int) -> pl.DataFrame:
             occurred_at=when,
             actor_id=actor.gather(who),
             actor_type="customer_user",
-            source_ip=pl.Series(cu.ip[idx][who].astype(str)),
-            geo_country=pl.Series(country[who].astype(str)),
+            source_ip=cu.ip.gather(idx[who]),
+            geo_country=COUNTRY.get(city[who]),
             geo_lat=cu.lat[idx][who],
             geo_lon=cu.lon[idx][who],
-            user_agent=pl.Series(cu.agent[idx][who].astype(str)),
+            user_agent=AGENTS.get(cu.agent[idx][who]),
             **cols,
         )
         frames.append(_nullify_negative(df).filter(pl.Series(valid)))

@@ -24,7 +24,7 @@ from compliance.demo.clock import (
     rng_for,
 )
 from compliance.demo.context import REGIONS, Ctx
-from compliance.demo.events import EMPTY, frame, rows_frame
+from compliance.demo.events import EMPTY, frame, rows_frame, take
 from compliance.demo.geo import CITY_TZ_IDX, REGION_OCTET, TZ_NAMES
 from compliance.demo.policy_view import json_list
 from compliance.demo.tenants import World
@@ -39,6 +39,10 @@ STORES_OF_TYPE = {
     1: ("contact", "call_record", "call_recording"),
     2: ("contact", "call_record", "call_recording"),
 }
+
+
+PIPELINE_ACTORS = ("svc-call-pipeline", "svc-recording-worker")
+DIRECTIONS = ("inbound", "outbound")
 
 
 def service_ip(service: str, region: str) -> str:
@@ -107,8 +111,8 @@ def pipeline_day(ctx: Ctx, rates: np.ndarray, day: int) -> pl.DataFrame:
         json_list(view.stores["call_recording"].categories),
     ]
     show = rng.random(len(who)) < CATEGORY_SHARE
-    direction = np.where(rng.random(n) < 0.6, "inbound", "outbound")
-    df = pl.DataFrame({"k": kind, "num": num[who], "dur": dur[who], "dir": direction[who]})
+    outbound = (rng.random(n) >= 0.6).astype(np.int64)  # 60% inbound
+    df = pl.DataFrame({"k": kind, "num": num[who], "dur": dur[who], "dir": take(DIRECTIONS, outbound[who])})
     details = df.select(
         pl.when(pl.col("k") == 0)
         .then(
@@ -136,31 +140,27 @@ def pipeline_day(ctx: Ctx, rates: np.ndarray, day: int) -> pl.DataFrame:
     ).to_series()
     treg = ctx.tenant_region[tenant][who]
     region = ctx.region_names(np.full(len(who), ctx.system_index["call-service"]), treg)
-    actor = np.where(kind == 2, "svc-recording-worker", "svc-call-pipeline")
-    ips = {(a, r): service_ip(a, r) for a in ("svc-recording-worker", "svc-call-pipeline") for r in REGIONS}
+    # Strings are gathered by index from short lists: building them from numpy text arrays cost seconds a day.
+    actor = (kind == 2).astype(np.int64)  # an index into PIPELINE_ACTORS
+    ips = [service_ip(a, r) for a in PIPELINE_ACTORS for r in REGIONS]
     return frame(
         len(who),
         occurred_at=when,
-        actor_id=pl.Series(actor),
+        actor_id=take(PIPELINE_ACTORS, actor),
         actor_type="service",
         system="call-service",
-        action=pl.Series(np.array(["create", "update", "create"])[kind]),
+        action=take(("create", "update", "create"), kind),
         outcome="success",
-        resource_type=pl.Series(np.array(["call_record", "call_record", "call_recording"])[kind]),
+        resource_type=take(("call_record", "call_record", "call_recording"), kind),
         resource_id=rid,
-        data_categories=np.where(show, np.array(cats, dtype=object)[kind], None),
+        data_categories=take(cats, np.where(show, kind, -1)),
         subject_id=ctx.subject_ids.get(subj[who]),
         record_count=np.ones(len(who), dtype=np.int64),
         purpose=view.purpose("svc_call_pipeline", "call-service"),
         tenant_id=ctx.tenant_ids.get(tenant[who]),
-        source_ip=pl.Series(
-            [
-                ips[(a, REGIONS[r])]
-                for a, r in zip(actor, ctx.region_map[ctx.system_index["call-service"], treg], strict=True)
-            ]
-        ),
+        source_ip=take(ips, actor * len(REGIONS) + ctx.region_map[ctx.system_index["call-service"], treg]),
         processing_region=region,
-        user_agent=pl.Series([AGENT[a] for a in actor]),
+        user_agent=take([AGENT[a] for a in PIPELINE_ACTORS], actor),
         details=details,
     )
 

@@ -11,7 +11,7 @@ import polars as pl
 from compliance.demo.activity import OPTIONAL_CATEGORY_SHARE, record_counts
 from compliance.demo.clock import GEN_FIRST, MINUTE_MS, STREAM_STAFF, date_of, local_to_ms, rng_for, tz_offsets
 from compliance.demo.context import REGIONS, Ctx
-from compliance.demo.events import EMPTY, frame, take
+from compliance.demo.events import EMPTY, Lookup, frame, gather_text, take
 from compliance.demo.geo import CITIES
 
 ID_PREFIX = {
@@ -57,6 +57,22 @@ def details(ctx: Ctx, gidx: np.ndarray, counts: np.ndarray) -> pl.Series:
         .otherwise(pl.concat_str([pl.col("p"), pl.col("n").cast(pl.String), pl.col("s")]))
     )
     return df.select(expr.alias("details")).to_series()
+
+
+# Text columns are gathered by index from these: building them from numpy text arrays row by row cost more
+# than generating the events.
+DATA_OUTCOMES = Lookup(["success", "denied"])
+SIGN_IN_ACTIONS = Lookup(["login", "logout", "mfa_challenge", "login_failed"])
+SIGN_IN_OUTCOMES = Lookup(["success", "success", "success", "failure"])
+SIGN_IN_PURPOSES = Lookup(["essential.service.authentication", None, *["essential.service.authentication"] * 2])
+SIGN_IN_DETAILS = Lookup(
+    [
+        '{"method":"sso","idp":"okta"}',
+        '{"reason":"user_signed_out"}',
+        '{"factor":"okta_verify_push"}',
+        '{"reason":"invalid_password"}',
+    ]
+)
 
 
 def data_events(
@@ -106,11 +122,11 @@ def data_events(
     always = np.array([t.always_categories for t in ctx.templates])[gidx]
     show = always | (rng.random(n) < OPTIONAL_CATEGORY_SHARE)
     cats = ctx.tcol("categories", np.where(show, gidx, -1))
-    outcome = np.where(rng.random(n) < 0.003, "denied", "success")
+    outcome = DATA_OUTCOMES.get((rng.random(n) < 0.003).astype(np.int64))
     cols: dict[str, object] = {
         "system": ctx.system_names.get(sys_idx),
-        "action": pl.Series(actions.astype(str)),
-        "outcome": pl.Series(outcome),
+        "action": ctx.tcol("action", gidx),
+        "outcome": outcome,
         "resource_type": rt,
         "resource_id": resource_ids(rng, rt, sid, dsr_id),
         "data_categories": cats,
@@ -184,33 +200,24 @@ def staff_day(ctx: Ctx, day: int) -> pl.DataFrame:
         ]
     )
     kind = np.concatenate([np.zeros(n, int), np.ones(n, int), np.full(int(mfa.sum()), 2), np.full(int(fail.sum()), 3)])
-    actions = np.array(["login", "logout", "mfa_challenge", "login_failed"])[kind]
-    det = np.array(
-        [
-            '{"method":"sso","idp":"okta"}',
-            '{"reason":"user_signed_out"}',
-            '{"factor":"okta_verify_push"}',
-            '{"reason":"invalid_password"}',
-        ]
-    )[kind]
     m = len(who)
     frames.append(
         frame(
             m,
             occurred_at=when,
-            actor_id=pl.Series(actor[who].astype(str)),
-            actor_type=pl.Series(atype[who].astype(str)),
+            actor_id=gather_text(actor, who),
+            actor_type=gather_text(atype, who),
             system="auth",
-            action=pl.Series(actions),
-            outcome=pl.Series(np.where(kind == 3, "failure", "success")),
-            purpose=np.where(kind == 1, None, "essential.service.authentication"),
-            source_ip=pl.Series(ip[who].astype(str)),
-            geo_country=pl.Series(country[who].astype(str)),
+            action=SIGN_IN_ACTIONS.get(kind),
+            outcome=SIGN_IN_OUTCOMES.get(kind),
+            purpose=SIGN_IN_PURPOSES.get(kind),
+            source_ip=gather_text(ip, who),
+            geo_country=gather_text(country, who),
             geo_lat=lat[who],
             geo_lon=lon[who],
             processing_region=auth_region.gather(who),
-            user_agent=pl.Series(agent[who].astype(str)),
-            details=pl.Series(det),
+            user_agent=gather_text(agent, who),
+            details=SIGN_IN_DETAILS.get(kind),
         )
     )
 
@@ -228,13 +235,13 @@ def staff_day(ctx: Ctx, day: int) -> pl.DataFrame:
         df = frame(
             total,
             occurred_at=when,
-            actor_id=pl.Series(actor[who].astype(str)),
-            actor_type=pl.Series(atype[who].astype(str)),
-            source_ip=pl.Series(ip[who].astype(str)),
-            geo_country=pl.Series(country[who].astype(str)),
+            actor_id=gather_text(actor, who),
+            actor_type=gather_text(atype, who),
+            source_ip=gather_text(ip, who),
+            geo_country=gather_text(country, who),
             geo_lat=lat[who],
             geo_lon=lon[who],
-            user_agent=pl.Series(agent[who].astype(str)),
+            user_agent=gather_text(agent, who),
             **cols,
         )
         frames.append(_nullify_negative(df))

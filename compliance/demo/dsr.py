@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 
 from compliance.config.dsr_rules import DsrRules
-from compliance.deadlines import DsrRequest, compute_deadline, request_state
+from compliance.deadlines import DsrRequest, compute_deadline, request_states
 from compliance.demo.clock import AS_OF, STREAM_DSR, day_of, local_dt, ms_of, rfc3339, rng_for
 from compliance.demo.tenants import NEVER, World
 from compliance.demo.truth import Truth
@@ -258,10 +258,12 @@ class _Builder:
         hour = float(self.rng.uniform(lo, hi))
         return local_dt(d, round(hour * 60) / 60, self.tz(jurisdiction))
 
-    def state(self, req: Request) -> str:
-        return request_state(req.as_request(), compute_deadline(req.as_request(), self.rules), AS_OF, self.rules)
+    def states(self, reqs: list[Request]) -> list[str]:
+        return request_states([r.as_request() for r in reqs], AS_OF, self.rules)
 
-    def normal(self, subject: int, received_day: date) -> Request | None:
+    def normal(self, subject: int, received_day: date) -> tuple[Request, tuple[str, ...]] | None:
+        """A drawn request for `subject`, with the states as of AS_OF it must be in to be kept (the caller
+        checks them, many requests at a time); None when it cannot be placed at all."""
         rng, w = self.rng, self.world
         j = w.subject_jurisdiction[subject]
         mix = TYPE_MIX.get(j, US_STATE_MIX)
@@ -290,7 +292,7 @@ class _Builder:
                 req.acknowledged = None
             if verified is not None and verified > now:
                 req.verified = None
-            return req if self.state(req) == "on_track" else None
+            return req, ("on_track",)
         deadline = compute_deadline(req.as_request(), self.rules)
         if deadline.due_date is None:
             return None
@@ -320,7 +322,7 @@ class _Builder:
         req.completed = self.at(j, done_day)
         if req.completed > now:
             return None
-        return req if self.state(req) in OK_STATES else None
+        return req, OK_STATES
 
 
 def _eligible(world: World, day: int, rng: np.random.Generator, want: int, mask: np.ndarray) -> int:
@@ -331,28 +333,53 @@ def _eligible(world: World, day: int, rng: np.random.Generator, want: int, mask:
     return int(ok[rng.integers(len(ok))]) if len(ok) else want
 
 
+@dataclass
+class _Candidate:
+    """A drawn request kept provisionally until its state is checked, and how to undo keeping it."""
+
+    request: Request
+    wanted: tuple[str, ...]  # the states it may be in as of AS_OF
+    attempts: int  # the attempt count after drawing it
+    rng_after: dict[str, object]  # the generator's state after drawing it
+
+
+# Requests drawn before their states are checked in one query. A rejection (none at seed 7) discards the
+# candidates drawn after it and draws them again, so a batch bounds the work a rejection repeats.
+STATE_BATCH = 500
+
+
 def build_register(seed: int, world: World, rules: DsrRules, n: int, truth: Truth) -> Register:
     b = _Builder(seed, world, rules)
     rng = b.rng
     used = np.zeros(world.n_subjects, dtype=bool)
     boost = np.array([1.6 if j in ("EU", "US-CA") else 1.0 for j in world.subject_jurisdiction])
+    tenant_end = world.tenant_end_day[world.subject_tenant]
     requests: list[Request] = []
+    pending: list[_Candidate] = []
     span = (AS_OF - HISTORY_START).days + 1
     attempts = 0
-    while len(requests) < n and attempts < n * 5:
-        attempts += 1
-        d = HISTORY_START + timedelta(days=int(rng.integers(0, span)))
-        day = day_of(d)
-        ok = (~used) & (world.subject_created_day < day - 14) & (world.tenant_end_day[world.subject_tenant] > day + 150)
-        idx = np.nonzero(ok)[0]
-        if not len(idx):
-            continue
-        p = boost[idx] / boost[idx].sum()
-        s = int(rng.choice(idx, p=p))
-        req = b.normal(s, d)
-        if req is not None:
-            used[s] = True
-            requests.append(req)
+    while True:
+        while len(requests) + len(pending) < n and attempts < n * 5 and len(pending) < STATE_BATCH:
+            attempts += 1
+            d = HISTORY_START + timedelta(days=int(rng.integers(0, span)))
+            day = day_of(d)
+            idx = np.nonzero((~used) & (world.subject_created_day < day - 14) & (tenant_end > day + 150))[0]
+            if not len(idx):
+                continue
+            weight = boost[idx]
+            s = int(rng.choice(idx, p=weight / weight.sum()))
+            drawn = b.normal(s, d)
+            if drawn is not None:
+                used[s] = True
+                pending.append(_Candidate(*drawn, attempts, rng.bit_generator.state))
+        if not pending:
+            break
+        kept = _keep_checked(b, pending, used)
+        requests.extend(c.request for c in pending[:kept])
+        if kept < len(pending):
+            # As if the rejected one had never been kept: later draws see its subject free again.
+            attempts, rng.bit_generator.state = pending[kept].attempts, pending[kept].rng_after
+        pending = []
 
     planted = _planted(b, used, truth)
     requests.extend(planted.values())
@@ -369,6 +396,18 @@ def build_register(seed: int, world: World, rules: DsrRules, n: int, truth: Trut
             world.subject_erased_day[r.subject] = day_of(r.completed.date())
     _truth(b, reg, truth)
     return reg
+
+
+def _keep_checked(b: _Builder, pending: list[_Candidate], used: np.ndarray) -> int:
+    """How many of the pending candidates, in order, are kept: all up to the first whose state as of
+    AS_OF is not one it must be in. That one and all after it are released (their subjects unused)."""
+    states = b.states([c.request for c in pending])
+    kept = next((i for i, (c, state) in enumerate(zip(pending, states, strict=True)) if state not in c.wanted), None)
+    if kept is None:
+        return len(pending)
+    for c in pending[kept:]:
+        used[c.request.subject] = False
+    return kept
 
 
 def _planted(b: _Builder, used: np.ndarray, truth: Truth) -> dict[str, Request]:

@@ -27,6 +27,11 @@ def take(values: Sequence[str | None], idx: np.ndarray) -> pl.Series:
     return s.gather(np.where(idx < 0, len(values), idx))
 
 
+def gather_text(values: np.ndarray, rows: np.ndarray) -> pl.Series:
+    """values[rows] as a string Series: each of the (few) values is converted once, then gathered per row."""
+    return pl.Series(values.tolist(), dtype=pl.String).gather(rows)
+
+
 class Lookup:
     """A fixed list of strings to gather from by index (-1 gives null), built once."""
 
@@ -75,17 +80,30 @@ def rows_frame(rows: list[dict[str, object]]) -> pl.DataFrame:
     return frame(len(rows), **{k: [r.get(k) for r in rows] for k in keys})
 
 
-def _value(name: str, raw: set[str] = RAW_JSON, numbers: set[str] = NUMBERS) -> pl.Expr:
+ESCAPED = ("\\", '"')  # what a JSON string must escape among the characters generated text can hold
+
+
+def _value(name: str, raw: set[str], numbers: set[str], escape: bool) -> list[pl.Expr]:
+    """The pieces of `"name":value`, null where the value is null."""
     col = pl.col(name)
     if name in raw:
-        return col
+        return [pl.lit(f'"{name}":'), col]
     if name in numbers:
-        return col.cast(pl.String)
+        return [pl.lit(f'"{name}":'), col.cast(pl.String)]
     if name == "occurred_at":
-        return pl.concat_str([pl.lit('"'), ts_expr(name, millis=True), pl.lit('"')])
-    # Generated text never holds quotes or backslashes except where planted on purpose; escape anyway.
-    esc = col.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
-    return pl.concat_str([pl.lit('"'), esc, pl.lit('"')])
+        return [pl.lit(f'"{name}":"'), ts_expr(name, millis=True), pl.lit('"')]
+    if escape:
+        col = col.str.replace_all("\\", "\\\\", literal=True).str.replace_all('"', '\\"', literal=True)
+    return [pl.lit(f'"{name}":"'), col, pl.lit('"')]
+
+
+def _escaped_columns(df: pl.DataFrame, columns: Sequence[str]) -> set[str]:
+    """The text columns holding a quote or a backslash somewhere. Generated text never does except where
+    planted on purpose, so only those columns pay for escaping (a scan costs a fraction of a replace)."""
+    if not columns:
+        return set()
+    hits = df.select([pl.col(c).str.contains_any(list(ESCAPED)).any() for c in columns]).row(0)
+    return {c for c, hit in zip(columns, hits, strict=True) if hit}
 
 
 def render(
@@ -95,7 +113,9 @@ def render(
 
     `raw` columns already hold JSON text (lists, objects, booleans); `numbers` are written bare.
     """
-    pieces = [pl.concat_str([pl.lit(f'"{c}":'), _value(c, raw, numbers)]) for c in columns]
+    text = [c for c in columns if c not in raw and c not in numbers and c != "occurred_at"]
+    escape = _escaped_columns(df, text)
+    pieces = [pl.concat_str(_value(c, raw, numbers, c in escape)) for c in columns]
     line = pl.concat_str([pl.lit("{"), pl.concat_str(pieces, separator=",", ignore_nulls=True), pl.lit("}")])
     return df.select(line.alias("line")).to_series()
 

@@ -7,6 +7,7 @@ Lines use "\\n" line ends and UTF-8.
 from __future__ import annotations
 
 import gzip
+import io
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
@@ -21,8 +22,11 @@ BULK_GZIP_LEVEL = 3
 
 def write_lines(path: Path, lines: list[str] | pl.Series, *, gz: bool = False, level: int = GZIP_LEVEL) -> None:
     """Write text lines, each ending in a newline; gzip without a file name or modification time."""
-    text = "\n".join(lines) if isinstance(lines, list) else (lines.str.join("\n").item() if len(lines) else "")
-    data = (text + "\n").encode("utf-8") if text else b""
+    if isinstance(lines, pl.Series):
+        data = _lines_bytes(lines) if lines.str.len_bytes().sum() else b""
+    else:
+        text = "\n".join(lines)
+        data = (text + "\n").encode("utf-8") if text else b""
     path.parent.mkdir(parents=True, exist_ok=True)
     if gz:
         with (
@@ -32,6 +36,14 @@ def write_lines(path: Path, lines: list[str] | pl.Series, *, gz: bool = False, l
             fh.write(data)
     else:
         path.write_bytes(data)
+
+
+def _lines_bytes(lines: pl.Series) -> bytes:
+    """The lines as UTF-8 text, each ending in a newline, written by polars without a Python string per line
+    (the lines are whole records: the CSV writer is told never to quote them)."""
+    buffer = io.BytesIO()
+    lines.to_frame().write_csv(buffer, include_header=False, quote_style="never", line_terminator="\n")
+    return buffer.getvalue()
 
 
 def write_csv(path: Path, df: pl.DataFrame) -> None:
@@ -58,7 +70,7 @@ class BackgroundWriter:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-writer")
         self._pending: Future[None] | None = None
 
-    def write(self, path: Path, lines: list[str], *, gz: bool = False, level: int = GZIP_LEVEL) -> None:
+    def write(self, path: Path, lines: list[str] | pl.Series, *, gz: bool = False, level: int = GZIP_LEVEL) -> None:
         self.wait()
         self._pending = self._pool.submit(write_lines, path, lines, gz=gz, level=level)
 

@@ -287,14 +287,19 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
-def _lines_read(group: int) -> str:
+def _lines_read(group: int, *, tolerant: bool) -> str:
     """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
-    (`line`); the lines the reader skips go to `_vline_rejects_<group>`."""
+    (`line`). `tolerant`: the lines the reader cannot read are skipped, named in `_vline_rejects_<group>`;
+    else such a line fails the scan."""
+    skipping = (
+        f", ignore_errors=true, store_rejects=true, rejects_table='_vline_rejects_{group}',"
+        f" rejects_scan='_vline_scans_{group}'"
+        if tolerant
+        else ""
+    )
     return f"""select filename, ordinality as line, raw
                from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                             escape='', auto_detect=false, max_line_size=268435456, ignore_errors=true,
-                             filename=true, store_rejects=true, rejects_table='_vline_rejects_{group}',
-                             rejects_scan='_vline_scans_{group}')
+                             escape='', auto_detect=false, max_line_size=268435456, filename=true{skipping})
                     with ordinality"""
 
 
@@ -312,7 +317,46 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
     groups = _groups(chosen, threads)
     _drop_reject_tables(con, threads)
-    lines = " union all ".join(f"({_lines_read(k)})" for k in range(len(groups)))
+    # Read strictly first: keeping the reader's rejects costs a third of the scan on many small files (CloudTrail's
+    # S3 delivery), and most files have no line to skip. A line that cannot be read fails that scan (nothing of it
+    # is kept), and the files are read again, skipping and naming such lines.
+    try:
+        _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=False)
+        skipped: dict[int, dict[int, str]] = {}
+    except FILE_ERRORS:
+        _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=True)
+        skipped = _skipped_lines(con, chosen, len(groups))
+    if len(chosen) > 1:
+        # Each group's scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
+        # here, on the narrow table: a window over the scan carried every line's text through a sort.
+        con.execute(
+            """update _vlines set line = _vlines.line - f.first + 1
+               from (select fidx, min(line) as first from _vlines where list_contains($indexes, fidx) group by fidx) f
+               where _vlines.fidx = f.fidx""",
+            {"indexes": indexes},
+        ).fetchall()
+    con.execute("delete from _vlines where problem = ''").fetchall()
+    for k, lines in skipped.items():
+        i = indexes[k]
+        _renumber_after(con, i, sorted(lines))
+        first = con.execute(
+            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": i}
+        ).fetchall()
+        if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
+            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(lines)), envelopes)
+
+
+def _insert_lines(
+    con: duckdb.DuckDBPyConnection,
+    groups: list[list[Path]],
+    chosen: list[Path],
+    indexes: list[int],
+    envelopes: tuple[str, ...],
+    *,
+    tolerant: bool,
+) -> None:
+    """Append to `_vlines` the lines of the files `chosen` (at `indexes`), read by `groups` (`_lines_read`)."""
+    lines = " union all ".join(f"({_lines_read(k, tolerant=tolerant)})" for k in range(len(groups)))
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
@@ -337,24 +381,6 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
             "indexes": indexes,
         },
     ).fetchall()
-    if len(chosen) > 1:
-        # Each group's scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
-        # here, on the narrow table: a window over the scan carried every line's text through a sort.
-        con.execute(
-            """update _vlines set line = _vlines.line - f.first + 1
-               from (select fidx, min(line) as first from _vlines where list_contains($indexes, fidx) group by fidx) f
-               where _vlines.fidx = f.fidx""",
-            {"indexes": indexes},
-        ).fetchall()
-    con.execute("delete from _vlines where problem = ''").fetchall()
-    for k, skipped in _skipped_lines(con, chosen, len(groups)).items():
-        i = indexes[k]
-        _renumber_after(con, i, sorted(skipped))
-        first = con.execute(
-            "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": i}
-        ).fetchall()
-        if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
-            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(skipped)), envelopes)
 
 
 def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:

@@ -379,8 +379,9 @@ def _unordered(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     No control's findings depend on the order rows flow between its operators (each ends in an ORDER BY, keeps its
     evidence by explicit keys with ties broken by id, and Spark, which keeps no such order, must give the same
     findings: tests/test_spark_parity.py), and run_controls sorts the findings. Keeping the order costs: measured at
-    1M events (load 8.5-12.5), 8 cold checks alternated with main's: 3.3-4.7 CPU s (mean 4.1) without it against
-    4.3-4.8 (mean 4.5) with it, same findings."""
+    1M events (load 8.5-14), 13 cold checks alternated with main's: 3.3-4.7 CPU s (mean 3.9) without it against
+    3.6-4.8 (mean 4.3) with it, lower in 10 of the 13 pairs, same findings. At 10M (load 17-21) two pairs showed
+    no difference (23.5-25.9 CPU s against 23.6-24.9)."""
     if not con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]:
         return {}
     con.execute("set preserve_insertion_order = false").fetchall()

@@ -11,12 +11,12 @@
 -- Millions of events share a few hundred (role, action, category list) combinations: judge each combination
 -- once against the role matrix, then look up only the events of the combinations that fail. Events carry their
 -- list as a small key (audit_category_lists, keyed at ingest): the lists themselves are read once per key.
-with category_lists as (
+-- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
+with list_categories as (
     select
         categories_key,
-        categories
+        unnest(categories) as category
     from audit_category_lists
-    where array_length(categories) > 0
 ),
 
 data_events as (
@@ -31,7 +31,8 @@ data_events as (
     from audit_events
     where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
       and outcome = 'success'
-      and categories_key in (select l.categories_key from category_lists as l)
+      -- an event with no category (an empty list) has no row there
+      and categories_key in (select l.categories_key from list_categories as l)
       and event_date <= $as_of
 ),
 
@@ -43,32 +44,22 @@ combos as (
     from data_events
 ),
 
--- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
-combo_categories as (
-    select
-        c.actor_role,
-        c.action,
-        c.categories_key,
-        unnest(l.categories) as category
-    from combos as c
-    inner join category_lists as l
-        on l.categories_key = c.categories_key
-),
-
 -- A granted category covers its descendants. An unknown (NULL) role matches no permission.
 category_verdicts as (
     select
         c.actor_role,
         c.action,
         c.categories_key,
-        c.category,
+        l.category,
         count(p.role) > 0 as permitted
-    from combo_categories as c
+    from combos as c
+    inner join list_categories as l
+        on l.categories_key = c.categories_key
     left join ref_role_permissions as p
         on p.role = c.actor_role
         and p.action = c.action
-        and (c.category = p.data_category or starts_with(c.category, p.data_category || '.'))
-    group by c.actor_role, c.action, c.categories_key, c.category
+        and (l.category = p.data_category or starts_with(l.category, p.data_category || '.'))
+    group by c.actor_role, c.action, c.categories_key, l.category
 ),
 
 denied_combos as (

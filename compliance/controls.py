@@ -315,28 +315,29 @@ def _query_pool(con: duckdb.DuckDBPyConnection, concurrent: int) -> Iterator[Exe
             pool.shutdown(wait=True, cancel_futures=True)  # before the thread setting is restored
 
 
-# Per database instance, the thread setting it had before the first of the checks now running on it lowered it
-# (None: left as it was) and how many such checks run. The setting belongs to the instance, which every
-# connection to the same file in this process shares (two dashboard downloads of the full findings): the first
-# check to start lowers it and the last to end restores it, so checks that end out of order cannot leave it low.
+# Per database instance, the settings it had before the first of the checks now running on it changed them (only
+# those it changed) and how many such checks run. The settings belong to the instance, which every connection to
+# the same file in this process shares (two dashboard downloads of the full findings): the first check to start
+# changes them and the last to end restores them, so checks that end out of order cannot leave them changed.
 _THREADS_LOCK = threading.Lock()
 _threads_held: dict[str, list[Any]] = {}
 
 
 @contextlib.contextmanager
 def _threads_shared(con: duckdb.DuckDBPyConnection, queries: int) -> Iterator[None]:
-    """DuckDB's threads split between `queries` concurrent queries for the duration, then restored.
+    """DuckDB's threads split between `queries` concurrent queries, and insertion order not preserved, for the
+    duration; then both restored.
 
     Each query's calling thread works on it beside DuckDB's workers, which serve every query of the database:
     with two queries in flight and `threads` at the core count, more threads than cores contended (and waited)
     for the cores. Measured at 1M events on two cores (load about 2.5): a check took 4.0-4.1 CPU s that way and
-    3.2 CPU s with one thread per query, in less wall time. The setting belongs to the database, so a caller
-    running other queries on it meanwhile gets the smaller share too (a check is short)."""
+    3.2 CPU s with one thread per query, in less wall time. The settings belong to the database, so a caller
+    running other queries on it meanwhile gets them too (a check is short)."""
     key = _instance_key(con)
     with _THREADS_LOCK:
         held = _threads_held.get(key)
         if held is None:
-            held = _threads_held[key] = [_lower_threads(con, queries), 0]
+            held = _threads_held[key] = [_lower_threads(con, queries) | _unordered(con), 0]
         held[1] += 1
     try:
         yield
@@ -345,8 +346,8 @@ def _threads_shared(con: duckdb.DuckDBPyConnection, queries: int) -> Iterator[No
             held[1] -= 1
             if held[1] == 0:
                 del _threads_held[key]
-                if held[0] is not None:
-                    con.execute(f"set threads = {int(held[0])}").fetchall()  # an int, never data
+                for name, value in held[0].items():  # names and values from the two functions below, never data
+                    con.execute(f"set {name} = {value}").fetchall()
 
 
 def _instance_key(con: duckdb.DuckDBPyConnection) -> str:
@@ -357,18 +358,34 @@ def _instance_key(con: duckdb.DuckDBPyConnection) -> str:
     return f"file:{path}" if path else f"memory:{id(con)}"
 
 
-def _lower_threads(con: duckdb.DuckDBPyConnection, queries: int) -> int | None:
-    """Sets `con`'s threads to their share for `queries` concurrent queries; the setting before, or None when
-    it stays (one query, one thread, or a setting DuckDB refuses such as fewer threads than external_threads)."""
+def _lower_threads(con: duckdb.DuckDBPyConnection, queries: int) -> dict[str, str]:
+    """Sets `con`'s threads to their share for `queries` concurrent queries; {"threads": the setting before}, or
+    nothing when it stays (one query, one thread, or a setting DuckDB refuses such as fewer threads than
+    external_threads)."""
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
     share = max(1, threads // max(1, queries))
     if share == threads:
-        return None
+        return {}
     try:
         con.execute(f"set threads = {share}").fetchall()  # an int, never data
     except duckdb.Error:
-        return None
-    return threads
+        return {}
+    return {"threads": str(threads)}
+
+
+def _unordered(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """Turns off `preserve_insertion_order`; {"preserve_insertion_order": "true"} when it was on, else nothing.
+
+    No control's findings depend on the order rows flow between its operators (each ends in an ORDER BY, keeps its
+    evidence by explicit keys with ties broken by id, and Spark, which keeps no such order, must give the same
+    findings: tests/test_spark_parity.py), and run_controls sorts the findings. Keeping the order costs: measured at
+    1M events (load 8.5-14), 13 cold checks alternated with main's: 3.3-4.7 CPU s (mean 3.9) without it against
+    3.6-4.8 (mean 4.3) with it, lower in 10 of the 13 pairs, same findings. At 10M (load 17-21) two pairs showed
+    no difference (23.5-25.9 CPU s against 23.6-24.9)."""
+    if not con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]:
+        return {}
+    con.execute("set preserve_insertion_order = false").fetchall()
+    return {"preserve_insertion_order": "true"}
 
 
 def _done(result: Any) -> Future:

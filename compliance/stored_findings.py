@@ -193,8 +193,9 @@ class LoadChanges:
             "dsr_requests": {"dsr_deadlines", "dsr_states"},
             "incidents": {"incident_local_dates"},
             "inventory_records": {"retention_rules_resolved"},
-            # the daily rollups of audit events (compliance.ingest.derive.derive_event_rollups)
-            "audit_events": set(ROLLUP_TABLES),
+            # the daily rollups of audit events (compliance.ingest.derive.derive_event_rollups) and the keys of
+            # their category lists (compliance.ingest.enrich.assign_category_keys)
+            "audit_events": {*ROLLUP_TABLES, "audit_category_lists"},
         }
         for source, rebuilt in derived.items():
             if source in tables:

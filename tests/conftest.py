@@ -27,6 +27,7 @@ from compliance.ingest.derive import (
     build_retention_rules,
     derive_event_rollups,
 )
+from compliance.ingest.enrich import assign_category_keys
 from compliance.ingest.reference import write_reference_tables
 from compliance.ingest.tables import create_tables
 
@@ -55,6 +56,7 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
         con.register("_rows", frame.to_arrow())
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows").fetchall()
         con.unregister("_rows")
+    assign_category_keys(con)  # as an ingest keys the category lists of the events it inserted
     build_dsr_deadlines(con, policy)
     build_incident_local_dates(con, policy)
     build_retention_rules(con)

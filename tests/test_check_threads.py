@@ -82,3 +82,24 @@ def test_checks_that_overlap_and_end_out_of_order_restore_the_setting(
         assert _threads(con) == 4 and _threads(other) == 4
     finally:
         other.close()
+
+
+def _preserves_order(con: duckdb.DuckDBPyConnection) -> bool:
+    return bool(con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0])
+
+
+@pytest.mark.parametrize("preserve", [True, False])
+def test_insertion_order_is_off_during_a_check_and_restored_after(
+    con: duckdb.DuckDBPyConnection, policy: Policy, preserve: bool
+) -> None:
+    """The controls run without preserving insertion order (their findings do not depend on it); the caller's
+    setting holds again afterwards, whichever it was."""
+    con.execute(f"set preserve_insertion_order = {str(preserve).lower()}").fetchall()
+    try:
+        assert [_preserves_order(con) for _ in evaluate_controls(con, policy, AS_OF, select_controls(TWO))] == [
+            False,
+            False,
+        ]
+        assert _preserves_order(con) is preserve
+    finally:
+        con.execute("set preserve_insertion_order = true").fetchall()

@@ -206,8 +206,10 @@ def test_tables_read_include_the_models_and_leave_out_ctes() -> None:
 def test_load_changes_name_the_derived_tables_of_what_was_loaded() -> None:
     day = date(2025, 12, 31)
     audit_only = LoadChanges.after_load({"audit_events"}, False, day, False)
-    # The daily rollups are derived from audit_events: a control reading only them is not kept.
-    assert audit_only.tables == {"audit_events", "load_manifest", "load_runs", "rejects", *ROLLUP_TABLES}
+    # The daily rollups and the keys of the category lists are derived from audit_events: a control reading only
+    # them is not kept.
+    derived = {*ROLLUP_TABLES, "audit_category_lists"}
+    assert audit_only.tables == {"audit_events", "load_manifest", "load_runs", "rejects", *derived}
     assert {"audit_purpose_days", "audit_category_evidence", "audit_transfer_subjects"} <= audit_only.tables
     dsr = LoadChanges.after_load({"dsr_requests"}, True, day, False)
     assert {"dsr_deadlines", "dsr_states", "audit_events", "usage_events", "subject_jurisdictions"} <= dsr.tables

@@ -51,6 +51,36 @@ def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
         from tenants t join ref_country_jurisdictions cj on cj.country = t.country;
         """
     ).fetchall()
+    # The lists the data map gives (and the empty one) get their keys before events load, so only events whose
+    # exporter sent a list not seen before are keyed after their insert (assign_category_keys).
+    _register_category_lists(con, "select categories from _resource_categories union all select []::varchar[]")
+
+
+def _register_category_lists(con: duckdb.DuckDBPyConnection, lists_sql: str) -> None:
+    """Give each list of `lists_sql` (one `categories` column) that `audit_category_lists` lacks the next free key.
+
+    Append-only: a key, once given, names its list for good, so keys stored with events stay valid."""
+    con.execute(
+        f"""insert into audit_category_lists
+            select coalesce((select max(categories_key) from audit_category_lists), 0)
+                   + row_number() over (order by categories), categories
+            from (select distinct categories from ({lists_sql}) s where categories is not null) n
+            where not exists (select 1 from audit_category_lists l where l.categories = n.categories)"""
+    ).fetchall()
+
+
+def assign_category_keys(con: duckdb.DuckDBPyConnection) -> int:
+    """Key the audit events whose category list had no key when they were enriched; returns rows keyed.
+
+    The enrichment looks each list up in `audit_category_lists`; a list it did not find (sent by an exporter,
+    new to the database) is registered here, after the load's inserts, so parallel loaders never hand out keys."""
+    _register_category_lists(con, "select categories from audit_events where categories_key is null")
+    rows = con.execute(
+        """update audit_events as e set categories_key = l.categories_key
+           from audit_category_lists as l
+           where e.categories_key is null and l.categories = e.categories"""
+    ).fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def drop_lookups(con: duckdb.DuckDBPyConnection) -> None:
@@ -64,12 +94,17 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
     """(select expressions for the enrichment columns, joins) against a relation aliased `t`."""
     if source is AUDIT:
         has_given = "(t.data_categories is not null and len(t.data_categories) > 0)"
+        # duckdb: each key once, sorted, so controls count events per category without a distinct
+        categories = (
+            f"case when {has_given} then list_sort(list_distinct(t.data_categories))"
+            " else coalesce(rc.categories, []::varchar[]) end"
+        )
         return (
             [
-                # duckdb: each key once, sorted, so controls count events per category without a distinct
-                f"case when {has_given} then list_sort(list_distinct(t.data_categories))"
-                " else coalesce(rc.categories, []::varchar[]) end as categories",
+                f"{categories} as categories",
                 f"(not {has_given} and rc.categories is not null) as categories_derived",
+                # NULL for a list new to the database: assign_category_keys keys it after the load's inserts
+                "cl.categories_key",
                 "cast(t.occurred_at as date) as event_date",
                 "case when t.actor_type = 'customer_user' then 'customer_user' else d.role end as actor_role",
                 "d.department as actor_department",
@@ -79,7 +114,8 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
                 "d.end_date as actor_end_date",
                 "coalesce(sj.jurisdiction, tj.jurisdiction) as subject_jurisdiction",
             ],
-            """left join _resource_categories rc on rc.resource_type = t.resource_type
+            f"""left join _resource_categories rc on rc.resource_type = t.resource_type
+               left join audit_category_lists cl on cl.categories = ({categories})
                left join directory_accounts d on d.actor_id = t.actor_id
                left join subject_jurisdictions sj on sj.subject_id = t.subject_id
                left join _tenant_jurisdictions tj on tj.tenant_id = t.tenant_id""",
@@ -127,6 +163,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line", log_source_expr=log_source)
     con.execute(f"create or replace table _rebuilt as select {names} from ({sql})").fetchall()
     con.execute(f"drop table {source.table}; alter table _rebuilt rename to {source.table}").fetchall()
+    if source is AUDIT:
+        assign_category_keys(con)  # lists the changed data map now gives
 
 
 def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
@@ -134,7 +172,9 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
 
     Grants are rare, so only the events of actors who were granted or revoked a role are touched.
     duckdb: ASOF join (ingest is DuckDB-only; controls never need it because the role is stored here).
+    Runs after every load that inserted audit events, so it first keys their new category lists.
     """
+    assign_category_keys(con)
     con.execute(
         """create or replace temp table _role_changes as
            select target_actor_id as actor_id, occurred_at as changed_at,

@@ -13,6 +13,7 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     AUDIT.table: (
         ("categories", "VARCHAR[]"),
         ("categories_derived", "BOOLEAN"),
+        ("categories_key", "INTEGER"),
         ("event_date", "DATE"),
         ("actor_role", "VARCHAR"),
         ("actor_department", "VARCHAR"),
@@ -26,6 +27,9 @@ ENRICHMENT_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     INVENTORY.table: (("subject_jurisdiction", "VARCHAR"),),
     DIAGNOSTIC.table: (("line_id", "VARCHAR"),),
 }
+
+# Enrichment columns an older database gains in place, filled from its rows (not by re-enriching them).
+_KEYED_AFTER_LOAD: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("categories_key", "INTEGER"),)}
 
 # Columns after the lineage, per table: the export folder an audit event came from (`audit` or a vendor
 # adapter's folder, compliance.ingest.vendors).
@@ -45,9 +49,11 @@ CREATE TABLE IF NOT EXISTS audit_{name}_evidence (
 );"""
 
 
-# Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md).
+# Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md). `audit_category_lists`: the
+# distinct category lists of audit events under small keys (compliance.ingest.enrich.assign_category_keys).
 DERIVED_DDL = (
     """
+CREATE TABLE IF NOT EXISTS audit_category_lists (categories_key INTEGER, categories VARCHAR[]);
 CREATE TABLE IF NOT EXISTS incident_local_dates (
     incident_id VARCHAR, au_timezone VARCHAR, au_detected_date DATE, au_assessed_date DATE
 );
@@ -131,7 +137,7 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     database was built by an older version (a table or a column was missing), so the load must publish
     and rebuild what is derived."""
     before = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
-    added = False
+    added = rekey = False
     for source in SOURCES:
         cols = ", ".join(f'"{n}" {t}' for n, t in table_columns(source))
         con.execute(f"CREATE TABLE IF NOT EXISTS {source.table} ({cols})").fetchall()
@@ -140,6 +146,10 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
             if name not in have:  # a database created before the column: its rows came from audit/
                 con.execute(f"ALTER TABLE {source.table} ADD COLUMN \"{name}\" {type_} DEFAULT 'audit'").fetchall()
                 added = True
+        for name, type_ in _KEYED_AFTER_LOAD.get(source.table, ()):
+            if name not in have:  # keyed below, once the lookup table exists
+                con.execute(f'ALTER TABLE {source.table} ADD COLUMN "{name}" {type_}').fetchall()
+                rekey = added = True
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns())
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=True))
@@ -147,6 +157,10 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()
+    if rekey:
+        from compliance.ingest.enrich import assign_category_keys
+
+        assign_category_keys(con)
     after = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     return added or bool(before and after - before)  # an empty database is new, not older
 

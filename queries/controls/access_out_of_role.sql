@@ -9,20 +9,30 @@
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
 -- Millions of events share a few hundred (role, action, category list) combinations: judge each combination
--- once against the role matrix, then look up only the events of the combinations that fail.
-with data_events as (
+-- once against the role matrix, then look up only the events of the combinations that fail. Events carry their
+-- list as a small key (audit_category_lists, keyed at ingest): the lists themselves are read once per key.
+-- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
+with list_categories as (
+    select
+        categories_key,
+        unnest(categories) as category
+    from audit_category_lists
+),
+
+data_events as (
     select
         actor_id,
         -- customer users act under the customer_user role even when the enrichment left it empty
         coalesce(actor_role, case when actor_type = 'customer_user' then 'customer_user' end) as actor_role,
         action,
-        categories,
+        categories_key,
         coalesce(record_count, 1) as records,
         occurred_at
     from audit_events
     where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
       and outcome = 'success'
-      and array_length(categories) > 0
+      -- an event with no category (an empty list) has no row there
+      and categories_key in (select l.categories_key from list_categories as l)
       and event_date <= $as_of
 ),
 
@@ -30,18 +40,8 @@ combos as (
     select distinct
         actor_role,
         action,
-        categories
+        categories_key
     from data_events
-),
-
--- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
-combo_categories as (
-    select
-        actor_role,
-        action,
-        categories,
-        unnest(categories) as category
-    from combos
 ),
 
 -- A granted category covers its descendants. An unknown (NULL) role matches no permission.
@@ -49,30 +49,32 @@ category_verdicts as (
     select
         c.actor_role,
         c.action,
-        c.categories,
-        c.category,
+        c.categories_key,
+        l.category,
         count(p.role) > 0 as permitted
-    from combo_categories as c
+    from combos as c
+    inner join list_categories as l
+        on l.categories_key = c.categories_key
     left join ref_role_permissions as p
         on p.role = c.actor_role
         and p.action = c.action
-        and (c.category = p.data_category or starts_with(c.category, p.data_category || '.'))
-    group by c.actor_role, c.action, c.categories, c.category
+        and (l.category = p.data_category or starts_with(l.category, p.data_category || '.'))
+    group by c.actor_role, c.action, c.categories_key, l.category
 ),
 
 denied_combos as (
     select
         actor_role,
         action,
-        categories,
+        categories_key,
         string_agg(category, ', ' order by category) as denied_categories
     from category_verdicts
     where not permitted
-    group by actor_role, action, categories
+    group by actor_role, action, categories_key
 ),
 
--- The failing combinations are usually few: the second pass over the events first narrows to their roles and
--- actions (cheap keys) before comparing category lists.
+-- The failing combinations are usually few: the second pass over the events first narrows to their actions.
+-- Only non-empty lists fail, so the join on the key also keeps the empty ones out.
 denied_events as (
     select
         e.event_id,
@@ -89,11 +91,10 @@ denied_events as (
             e.actor_role, case when e.actor_type = 'customer_user' then 'customer_user' end
         )
         and d.action = e.action
-        and d.categories = e.categories
+        and d.categories_key = e.categories_key
     where e.outcome = 'success'
       and e.event_date <= $as_of
       and e.action in (select x.action from denied_combos as x)
-      and array_length(e.categories) > 0
 ),
 
 -- What each actor-day did beyond its role, one phrase per (role, action, denied categories).

@@ -1,0 +1,70 @@
+"""The category-list keys of audit events (compliance.ingest.enrich.assign_category_keys, docs/database.md):
+exact, stable across loads, and given to a database built before the column existed."""
+
+from __future__ import annotations
+
+import duckdb
+
+from compliance.ingest.enrich import assign_category_keys
+from compliance.ingest.tables import create_tables
+
+
+def _database() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    create_tables(con)
+    return con
+
+
+def _add_events(con: duckdb.DuckDBPyConnection, lists: dict[str, list[str]]) -> None:
+    """Audit events `event_id -> categories`, inserted unkeyed as the enrichment leaves a list new to the database."""
+    for event_id, categories in lists.items():
+        con.execute(
+            "insert into audit_events by name select $id as event_id, $categories::varchar[] as categories",
+            {"id": event_id, "categories": categories},
+        ).fetchall()
+
+
+def _keys(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, list[str]]]:
+    """event_id -> (its key, the list the lookup gives for that key)."""
+    rows = con.execute(
+        """select e.event_id, e.categories_key, l.categories
+           from audit_events e left join audit_category_lists l on l.categories_key = e.categories_key"""
+    ).fetchall()
+    return {event_id: (key, categories) for event_id, key, categories in rows}
+
+
+def test_each_list_gets_one_key_that_names_it() -> None:
+    con = _database()
+    lists = {"a": ["user.name"], "b": ["user.contact.email", "user.name"], "c": ["user.name"], "d": []}
+    _add_events(con, lists)
+    assert assign_category_keys(con) == 4
+    keys = _keys(con)
+    assert {event_id: categories for event_id, (_, categories) in keys.items()} == lists
+    assert keys["a"][0] == keys["c"][0]
+    assert len({key for key, _ in keys.values()}) == 3
+    assert con.sql("select count(*), count(distinct categories) from audit_category_lists").fetchall() == [(3, 3)]
+
+
+def test_keys_stay_when_a_later_load_brings_a_new_list() -> None:
+    con = _database()
+    _add_events(con, {"a": ["user.name"], "b": ["user.financial"]})
+    assign_category_keys(con)
+    before = _keys(con)
+    _add_events(con, {"c": ["user.biometric"], "d": ["user.name"]})
+    assert assign_category_keys(con) == 2  # only the new events are keyed
+    after = _keys(con)
+    assert {k: after[k] for k in before} == before
+    assert after["d"][0] == before["a"][0]
+    assert after["c"] == (max(key for key, _ in before.values()) + 1, ["user.biometric"])
+
+
+def test_an_older_database_gains_the_keys() -> None:
+    con = _database()
+    _add_events(con, {"a": ["user.name"], "b": ["user.financial", "user.name"]})
+    con.execute("alter table audit_events drop column categories_key; drop table audit_category_lists").fetchall()
+    assert create_tables(con)  # the load then publishes and rebuilds what is derived
+    assert {event_id: categories for event_id, (_, categories) in _keys(con).items()} == {
+        "a": ["user.name"],
+        "b": ["user.financial", "user.name"],
+    }
+    assert not create_tables(con)  # once added, the database is current

@@ -172,9 +172,7 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
 
     Grants are rare, so only the events of actors who were granted or revoked a role are touched.
     duckdb: ASOF join (ingest is DuckDB-only; controls never need it because the role is stored here).
-    Runs after every load that inserted audit events, so it first keys their new category lists.
     """
-    assign_category_keys(con)
     con.execute(
         """create or replace temp table _role_changes as
            select target_actor_id as actor_id, occurred_at as changed_at,

@@ -1213,6 +1213,8 @@ def _derive(
         for s in EVENT_SOURCES:
             if had_rows[s.table]:
                 enrich.rebuild(con, s)
+    if "audit" in touched:  # lists an exporter sent that are new to the database: keyed once every insert is done
+        enrich.assign_category_keys(con)
     if "audit" in touched or "directory" in touched or policy_changed:
         enrich.apply_role_changes(con)
     # The daily rollups of audit events: every day when the events' enrichment (reference sources,

@@ -21,7 +21,7 @@ from typing import IO, TYPE_CHECKING
 import duckdb
 import polars as pl
 
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls, select_controls
 from compliance.queries import QUERY_DIR
 from compliance.reports.posture import control_summary, posture_by_section
@@ -161,7 +161,7 @@ def _connect(db_path: Path | str, engine: str) -> duckdb.DuckDBPyConnection:
     path = Path(db_path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such database")
-    return connect_read_only(path)
+    return connect_current(path)
 
 
 def run_check(

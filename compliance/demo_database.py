@@ -9,22 +9,17 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import duckdb
-
 from compliance.paths import DEMO_DB, DEMO_EXPORT, DEMO_SCALE, DEMO_SEED, DEMO_TRUTH
 
 _checked: set[Path] = set()  # databases already compared with this version's tables in this process
 
 
 def _lacks_tables(db: Path) -> bool:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        names = {r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall()}
-    finally:
-        con.close()
-    from compliance.ingest.tables import expected_tables
+    """True when a table or column this version creates is missing: the database was built by older code."""
+    from compliance.audit_database import connect_read_only, schema_gaps
 
-    return not expected_tables() <= names  # a table this version creates is missing: built by older code
+    with connect_read_only(db) as con:
+        return bool(schema_gaps(con))
 
 
 @contextlib.contextmanager

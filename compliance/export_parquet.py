@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current
 
 __all__ = ["PARTITION_COLUMN", "ExportedTable", "export_parquet"]
 
@@ -89,7 +89,7 @@ def export_parquet(db: Path | str, out_dir: Path | str) -> list[ExportedTable]:
     staging = out_dir.with_name(f".{out_dir.name}.partial")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
-    con = connect_read_only(db)
+    con = connect_current(db)
     try:
         con.execute("SET enable_progress_bar = false").fetchall()
         written = [_write_table(con, table, staging / table) for table in _tables(con)]

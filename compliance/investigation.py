@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current
 from compliance.catalog import load_catalog
 from compliance.controls import default_as_of
 from compliance.posture_counts import FLAGGED_ACTOR_PATTERN, actor_in_resource
@@ -97,7 +97,7 @@ def open_audit_database(
 
         path = ensure_demo_database(log=log)
         label = "the demo database"
-    return AuditDatabase(connect_read_only(path), path, label)
+    return AuditDatabase(connect_current(path), path, label)
 
 
 def resolve_as_of(con: duckdb.DuckDBPyConnection, as_of: str | date | None) -> date:

@@ -102,14 +102,14 @@ def build_summary(
 
 def summary_for_database(db: Path, as_of: date | None = None, policy: Policy | None = None) -> ManagementSummary:
     """Evaluate every control on `db` (read-only) as of `as_of` (default: the newest date in the data)."""
-    from compliance.audit_database import connect_read_only
+    from compliance.audit_database import connect_current
     from compliance.config.bundle import load_policy
     from compliance.controls import default_as_of, run_controls
     from compliance.history import recorded_runs
     from compliance.queries import run_query
 
     policy = policy or load_policy()
-    with connect_read_only(db) as con:
+    with connect_current(db) as con:
         day = as_of or default_as_of(con)
         findings = run_controls(con, policy, day)
         titles = dict(run_query(con, "policy_sections").select("section_id", "title").iter_rows())

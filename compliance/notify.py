@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current
 from compliance.config.bundle import Policy
 from compliance.config.models import EmailSettings, NotificationSettings, WebhookSettings
 from compliance.controls import SEVERITIES, default_as_of
@@ -122,7 +122,7 @@ def due_items(db: Path, policy: Policy, settings: NotificationSettings, as_of: d
     """Everything notify would send as of `as_of` (default: the data's newest date), before dedupe."""
     from compliance.stored_findings import findings_as_of
 
-    with connect_read_only(db) as con:
+    with connect_current(db) as con:
         as_of = as_of or default_as_of(con)
         findings = findings_as_of(con, policy, as_of)
         horizon = {"as_of": as_of, "dsr_due_soon_days": settings.dsr_due_within_days}

@@ -253,11 +253,11 @@ def state_text(finding: dict) -> str:
 
 
 def _findings_of(db: Path | str, policy: Policy | None, as_of: date | None) -> pl.DataFrame:
-    from compliance.audit_database import connect_read_only
+    from compliance.audit_database import connect_current
     from compliance.config.bundle import load_policy
     from compliance.controls import default_as_of
     from compliance.stored_findings import findings_as_of
 
     policy = policy or load_policy()
-    with connect_read_only(db) as con:
+    with connect_current(db) as con:
         return findings_as_of(con, policy, as_of or default_as_of(con))

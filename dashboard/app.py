@@ -24,6 +24,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts only dashboard/ on the pat
 import polars as pl  # noqa: E402
 import streamlit as st  # noqa: E402
 
+from compliance.audit_database import OutdatedDatabaseError  # noqa: E402
 from compliance.catalog import HOME_PAGE, PAGES  # noqa: E402
 from compliance.paths import DEMO_DB  # noqa: E402
 from compliance.schema import JURISDICTIONS  # noqa: E402
@@ -202,7 +203,11 @@ def sidebar() -> Filters:
     except FileNotFoundError as exc:
         st.error(f"No audit database at {exc.filename}. Build one with `compliance ingest EXPORT_DIR --db PATH`.")
         st.stop()
-    default_as_of = data.as_of_default()
+    try:
+        default_as_of = data.as_of_default()
+    except OutdatedDatabaseError as exc:
+        st.error(md_escape(exc))  # the path is text, not Markdown
+        st.stop()
     lo, newest = _bounds()
     if default_as_of is None or lo is None or newest is None:
         st.sidebar.warning("The database holds no timestamped data: every control will skip.")

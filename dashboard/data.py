@@ -30,7 +30,7 @@ import duckdb
 import polars as pl
 import streamlit as st
 
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current, connect_read_only
 from compliance.catalog import Catalog, load_catalog
 from compliance.config.bundle import DEFAULT_POLICY_DIR, Policy, load_policy
 from compliance.controls import FINDINGS_SCHEMA, STATUSES, default_as_of, run_controls, select_controls
@@ -105,7 +105,7 @@ def _connection(path: str, mtime_ns: int) -> duckdb.DuckDBPyConnection:
         stale = _open.pop(path, None)
         if stale is not None:
             stale.close()
-        con = connect_read_only(path)
+        con = connect_current(path)  # an older database is named with the way to update it, not failed page by page
         _open[path] = con
     # A bound keeps the server's footprint predictable on big data; DuckDB spills beyond it.
     con.execute("SET memory_limit = $limit", {"limit": os.environ.get(MEMORY_ENV, "1GB")}).fetchall()

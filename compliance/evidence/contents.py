@@ -21,7 +21,7 @@ import duckdb
 import polars as pl
 
 import compliance
-from compliance.audit_database import connect_read_only
+from compliance.audit_database import connect_current
 from compliance.check import render_findings
 from compliance.config.bundle import Policy, load_policy
 from compliance.controls import SEVERITIES, STATUSES, default_as_of, run_controls
@@ -177,7 +177,7 @@ def derive(
 
     policy_dir = Path(policy_dir)
     policy = load_policy(policy_dir)
-    with connect_read_only(db_path) as con:
+    with connect_current(db_path) as con:
         as_of = as_of or default_as_of(con)
         findings = run_controls(con, policy, as_of, root=query_root)
         register = run_query(con, get_query("dsr_register", query_root), {"as_of": as_of}, policy)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import duckdb
 
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, SOURCES, USAGE, Source
@@ -165,11 +167,16 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return added or bool(before and after - before)  # an empty database is new, not older
 
 
-def expected_tables() -> frozenset[str]:
-    """The names of every table `create_tables` makes: what a database built by this version holds."""
+@functools.cache
+def expected_columns() -> dict[str, frozenset[str]]:
+    """Each table `create_tables` makes, with its columns: what a database built by this version holds."""
     con = duckdb.connect()
     try:
         create_tables(con)
-        return frozenset(r[0] for r in con.sql("select table_name from duckdb_tables()").fetchall())
+        rows = con.sql("select table_name, column_name from duckdb_columns() where not internal").fetchall()
     finally:
         con.close()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return {table: frozenset(names) for table, names in columns.items()}

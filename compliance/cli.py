@@ -400,8 +400,7 @@ def _check_source(engine: Engine, db: Path, data: str | None, record: bool) -> P
         return data
     if data is not None:
         raise typer.BadParameter("--data is read by --engine spark; DuckDB reads --db")
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    _existing_db(db)
     return db
 
 
@@ -415,13 +414,13 @@ def export_parquet(
     One folder per table; events split by day (`event_date=YYYY-MM-DD/`), reference and policy
     tables whole. `compliance check --engine spark --data OUT_DIR` runs the controls on it.
     """
+    from compliance.audit_database import OutdatedDatabaseError
     from compliance.export_parquet import export_parquet as write_export
 
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    _existing_db(db)
     try:
         written = write_export(db, out_dir)
-    except (FileExistsError, OSError) as exc:
+    except (OutdatedDatabaseError, OSError) as exc:
         raise _fail(str(exc)) from None
     table = Table(title=f"{out_dir}")
     for col in ("table", "rows", "layout"):
@@ -512,8 +511,8 @@ def serve(
         _check_sign_in_configured()
     if db is None:
         db = ensure_demo_database(log=lambda m: console.print(m))
-    elif not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    else:
+        _existing_db(db)
     env = {**os.environ, DB_ENV: str(db.resolve())}
     env["COMPLIANCE_AUTH"] = "required" if not loopback or require_sign_in else "open"
     log_file = access_log or log_path_for(db.resolve())
@@ -947,8 +946,7 @@ def evidence(
     if out is None:
         raise _fail("--out FILE.zip is required (or use `compliance evidence verify FILE.zip --db DB`)")
     day = _as_of_date(as_of)
-    if not db.exists():
-        raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
+    _existing_db(db)
     try:
         built = build_package(
             db, out, day, policy_dir=policy_dir, notebooks=notebooks, progress=lambda m: console.print(m)
@@ -980,8 +978,7 @@ def evidence_verify(
 
     if not package.is_file():
         raise _fail(f"{package}: no such file")
-    if not db.exists():
-        raise _fail(f"{db}: no such database")
+    _existing_db(db)
     result = verify_package(package, db)
     for d in result.differences:
         out.print(f"DIFFERENT {d}", soft_wrap=True, highlight=False, markup=False)

@@ -846,6 +846,11 @@ class _Loader:
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
         )
+        if source.table == AUDIT.table:  # an older event replaced: its date's fingerprint changes
+            enrich.note_touched_audit_days(
+                con,
+                f"select event_date from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)",
+            )
         con.execute(
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()
@@ -1193,11 +1198,24 @@ def _publish(
     os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
 
 
+def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int) -> list[date]:
+    """The event dates of the run's new audit events and of those it deleted or changed
+    (enrich.note_touched_audit_days): after a load of audit events alone, no other date's events differ."""
+    enrich.note_touched_audit_days(
+        con,
+        "select event_date from audit_events where source_file_id in (select file_id from load_manifest where run_id = $run)",
+        {"run": run_id},
+    )
+    rows = con.execute(f"select distinct event_date from {enrich.TOUCHED_AUDIT_DAYS} where event_date is not null")
+    return [r[0] for r in rows.fetchall()]
+
+
 def _derive(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
     touched: set[str],
     had_rows: dict[str, bool],
+    run_id: int,
     *,
     policy_changed: bool,
     schema_changed: bool,
@@ -1225,7 +1243,7 @@ def _derive(
     if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
         derive_event_rollups(con)
     elif "audit" in touched:
-        derive_event_rollups(con, changed_event_dates(con))
+        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con, run_id)))
         fingerprint_taken = True
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)
@@ -1314,7 +1332,7 @@ def _ingest_locked(
             return summary  # nothing new: the published database stays exactly as it was
 
         fingerprint_taken = _derive(
-            con, policy, touched, had_rows, policy_changed=policy_changed, schema_changed=schema_changed
+            con, policy, touched, had_rows, run_id, policy_changed=policy_changed, schema_changed=schema_changed
         )
         if findings:
             loaded_tables = {SOURCES_BY_FOLDER[f].table for f in touched if f in SOURCES_BY_FOLDER}

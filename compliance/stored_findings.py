@@ -19,7 +19,9 @@ merely bounds what it reads: `incremental.as_of: bound`); a control in `window` 
 only from the earliest audit event date the load changed, over the audit events of its look-back
 before it, and merged with its stored rows of earlier dates; every other control runs in full. Which
 event dates changed is found by comparing a per-date fingerprint of `audit_events` kept beside the
-findings (`findings_event_days`), so late, re-delivered and replaced events count wherever they fall.
+findings (`findings_event_days`), so late, re-delivered and replaced events count wherever they fall; a load
+of audit events alone fingerprints again only the dates of the events it added, replaced or re-roled
+(`changed_event_dates(candidates=...)`), not the history.
 tests/test_incremental_findings.py proves the refreshed findings equal a full evaluation, row for row.
 """
 

@@ -6,6 +6,8 @@ a table when what they are enriched from (directory, subjects, DSR register, ten
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from compliance.ingest.tables import table_columns
@@ -167,10 +169,12 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         assign_category_keys(con)  # lists the changed data map now gives
 
 
-def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
+def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None) -> int:
     """Set `actor_role` from successful role grants/revokes at or before each event; returns rows changed.
 
     Grants are rare, so only the events of actors who were granted or revoked a role are touched.
+    `since`: only events of that date or later (a daily load's earliest new or replaced event: no grant or
+    revoke before it changed, and the directory did not, so an earlier event keeps the role it has).
     duckdb: ASOF join (ingest is DuckDB-only; controls never need it because the role is stored here).
     """
     con.execute(
@@ -185,10 +189,12 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
            select e2.rid, e2.event_date, coalesce(rc.role, d.role) as new_role
            -- only the (few) actors with a role change are sorted for the ASOF join, not every event
            from (select rowid as rid, event_date, actor_role, actor_id, occurred_at from audit_events
-                 where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)) e2
+                 where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)
+                   and event_date >= $since) e2
            asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
            left join directory_accounts d on d.actor_id = e2.actor_id
-           where e2.actor_role is distinct from coalesce(rc.role, d.role)"""
+           where e2.actor_role is distinct from coalesce(rc.role, d.role)""",
+        {"since": since or date.min},
     ).fetchall()
     note_touched_audit_days(con, "select event_date from _role_updates")
     # By row id (the events just read): joining on event_id probed every stored event's id.

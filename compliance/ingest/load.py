@@ -1198,14 +1198,17 @@ def _publish(
     os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
 
 
-def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int) -> list[date]:
-    """The event dates of the run's new audit events and of those it deleted or changed
-    (enrich.note_touched_audit_days): after a load of audit events alone, no other date's events differ."""
-    enrich.note_touched_audit_days(
-        con,
-        "select event_date from audit_events where source_file_id in (select file_id from load_manifest where run_id = $run)",
-        {"run": run_id},
-    )
+def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> list[date]:
+    """The event dates of audit events the load deleted or changed (enrich.note_touched_audit_days), and with
+    `run_id` those of the run's new events, noted first: after a load of audit events alone, no other date's
+    events differ."""
+    if run_id is not None:
+        enrich.note_touched_audit_days(
+            con,
+            "select event_date from audit_events"
+            " where source_file_id in (select file_id from load_manifest where run_id = $run)",
+            {"run": run_id},
+        )
     rows = con.execute(f"select distinct event_date from {enrich.TOUCHED_AUDIT_DAYS} where event_date is not null")
     return [r[0] for r in rows.fetchall()]
 
@@ -1233,7 +1236,12 @@ def _derive(
                 enrich.rebuild(con, s)
     if "audit" in touched:  # lists an exporter sent that are new to the database: keyed once every insert is done
         enrich.assign_category_keys(con)
-    if "audit" in touched or "directory" in touched or policy_changed:
+    audit_alone = "audit" in touched and not (touched & REFERENCE_FOLDERS or policy_changed or schema_changed)
+    if audit_alone:  # a daily load: the roles of events from its earliest new or replaced one on
+        new_days = _touched_audit_days(con, run_id)
+        if new_days:
+            enrich.apply_role_changes(con, since=min(new_days))
+    elif "audit" in touched or touched & REFERENCE_FOLDERS or policy_changed:  # (a rebuild reset every role)
         enrich.apply_role_changes(con)
     # The daily rollups of audit events: every day when the events' enrichment (reference sources,
     # policy) or the tables themselves (an older database) changed; after a load of audit events alone,
@@ -1242,8 +1250,8 @@ def _derive(
     fingerprint_taken = False
     if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
         derive_event_rollups(con)
-    elif "audit" in touched:
-        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con, run_id)))
+    elif audit_alone:
+        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con)))
         fingerprint_taken = True
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)

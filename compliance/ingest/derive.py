@@ -259,15 +259,9 @@ def _evidence_select(rollup: _Rollup) -> str:
 
 
 # `audit_transfer_subjects`: each subject's first day in a (jurisdiction, region), so "distinct subjects up to a
-# date" is a count of small rows. Not a per-day table: recomputing some days recomputes the first day of every
-# (jurisdiction, region, subject) those days touch or held, from all of its events.
-_TRANSFER_KEYS = """
-    create or replace temp table _transfer_keys as
-    select distinct jurisdiction, region, subject_id from _events
-    union
-    select jurisdiction, region, subject_id from audit_transfer_subjects
-    where first_date in (select event_date from _days)
-"""
+# date" is a count of small rows. Not a per-day table, but kept day by day: recomputing some days changes the first
+# day of a (jurisdiction, region, subject) only if it was one of them (then its events are read again, whatever
+# their day) or if those days' events touch it (then it is the earlier of its stored first day and theirs).
 _TRANSFER_FIRST_DAYS = """
     insert into audit_transfer_subjects
     select e.subject_jurisdiction, e.processing_region, e.subject_id, min(e.event_date)
@@ -279,6 +273,9 @@ _TRANSFER_FIRST_DAYS = """
     where e.outcome = 'success'
     group by e.subject_jurisdiction, e.processing_region, e.subject_id
 """
+_SAME_TRANSFER_KEY = (
+    "s.jurisdiction is not distinct from d.jurisdiction and s.region = d.region and s.subject_id = d.subject_id"
+)
 
 
 def _derive_transfer_subjects(con: duckdb.DuckDBPyConnection, every_day: bool) -> None:
@@ -289,15 +286,43 @@ def _derive_transfer_subjects(con: duckdb.DuckDBPyConnection, every_day: bool) -
             "from _events group by jurisdiction, region, subject_id"
         ).fetchall()
         return
-    con.execute(_TRANSFER_KEYS).fetchall()
+    _rescan_first_days(con)
+    _merge_first_days(con)
+
+
+def _rescan_first_days(con: duckdb.DuckDBPyConnection) -> None:
+    """The keys first seen on a recomputed day, from all of their events: a replaced or re-dated event may have
+    moved that first day anywhere. None when a load adds days after every stored first day (a daily load): then
+    no stored event is read."""
     con.execute(
-        """delete from audit_transfer_subjects as s where exists (
-               select 1 from _transfer_keys as k
-               where k.jurisdiction is not distinct from s.jurisdiction and k.region = s.region
-                 and k.subject_id = s.subject_id)"""
+        """create or replace temp table _transfer_keys as
+           select jurisdiction, region, subject_id from audit_transfer_subjects
+           where first_date in (select event_date from _days)"""
     ).fetchall()
-    con.execute(_TRANSFER_FIRST_DAYS).fetchall()
+    con.execute("delete from audit_transfer_subjects where first_date in (select event_date from _days)").fetchall()
+    if con.execute("select count(*) from _transfer_keys").fetchall()[0][0]:
+        con.execute(_TRANSFER_FIRST_DAYS).fetchall()
     con.execute("drop table _transfer_keys").fetchall()
+
+
+def _merge_first_days(con: duckdb.DuckDBPyConnection) -> None:
+    """Every key the recomputed days' events touch: a stored first day outside those days is still the first of
+    the events outside them, so the key's first day is the earlier of it and the days' own first."""
+    con.execute(
+        """create or replace temp table _day_firsts as
+           select jurisdiction, region, subject_id, min(event_date) as first_date
+           from _events group by jurisdiction, region, subject_id"""
+    ).fetchall()
+    con.execute(
+        f"""update audit_transfer_subjects as s set first_date = d.first_date
+            from _day_firsts as d where {_SAME_TRANSFER_KEY} and d.first_date < s.first_date"""
+    ).fetchall()
+    con.execute(
+        f"""insert into audit_transfer_subjects
+            select * from _day_firsts as d
+            where not exists (select 1 from audit_transfer_subjects as s where {_SAME_TRANSFER_KEY})"""
+    ).fetchall()
+    con.execute("drop table _day_firsts").fetchall()
 
 
 def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None) -> int:

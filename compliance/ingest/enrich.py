@@ -6,6 +6,8 @@ a table when what they are enriched from (directory, subjects, DSR register, ten
 
 from __future__ import annotations
 
+from datetime import date
+
 import duckdb
 
 from compliance.ingest.tables import table_columns
@@ -167,10 +169,12 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
         assign_category_keys(con)  # lists the changed data map now gives
 
 
-def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
+def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None) -> int:
     """Set `actor_role` from successful role grants/revokes at or before each event; returns rows changed.
 
     Grants are rare, so only the events of actors who were granted or revoked a role are touched.
+    `since`: only events of that date or later (a daily load's earliest new or replaced event: no grant or
+    revoke before it changed, and the directory did not, so an earlier event keeps the role it has).
     duckdb: ASOF join (ingest is DuckDB-only; controls never need it because the role is stored here).
     """
     con.execute(
@@ -180,16 +184,34 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:
            from audit_events
            where action in ('role_grant', 'role_revoke') and outcome = 'success' and target_actor_id is not null"""
     ).fetchall()
-    rows = con.execute(
-        """update audit_events as e set actor_role = x.new_role
-           from (
-               select e2.event_id, coalesce(rc.role, d.role) as new_role
-               -- only the (few) actors with a role change are sorted for the ASOF join, not every event
-               from (select event_id, actor_id, occurred_at from audit_events
-                     where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)) e2
-               asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
-               left join directory_accounts d on d.actor_id = e2.actor_id
-           ) as x
-           where e.event_id = x.event_id and e.actor_role is distinct from x.new_role"""
+    con.execute(
+        """create or replace temp table _role_updates as
+           select e2.rid, e2.event_date, coalesce(rc.role, d.role) as new_role
+           -- only the (few) actors with a role change are sorted for the ASOF join, not every event
+           from (select rowid as rid, event_date, actor_role, actor_id, occurred_at from audit_events
+                 where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)
+                   and event_date >= $since) e2
+           asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
+           left join directory_accounts d on d.actor_id = e2.actor_id
+           where e2.actor_role is distinct from coalesce(rc.role, d.role)""",
+        {"since": since or date.min},
     ).fetchall()
+    note_touched_audit_days(con, "select event_date from _role_updates")
+    # By row id (the events just read): joining on event_id probed every stored event's id.
+    rows = con.execute(
+        "update audit_events as e set actor_role = x.new_role from _role_updates as x where e.rowid = x.rid"
+    ).fetchall()
+    con.execute("drop table _role_updates").fetchall()
     return int(rows[0][0]) if rows else 0
+
+
+TOUCHED_AUDIT_DAYS = "_touched_audit_days"
+
+
+def note_touched_audit_days(con: duckdb.DuckDBPyConnection, dates_sql: str, params: dict | None = None) -> None:
+    """Remember the event dates `dates_sql` selects (one column) in a temp table of the load's connection: the
+    dates of audit events the load deleted or changed. With those of its new events, they are the only dates
+    whose fingerprint (compliance.stored_findings) a load of audit events alone can change, so a daily load
+    fingerprints them again instead of every stored event (load._touched_audit_days)."""
+    con.execute(f"create temp table if not exists {TOUCHED_AUDIT_DAYS} (event_date date)").fetchall()
+    con.execute(f"insert into {TOUCHED_AUDIT_DAYS} {dates_sql}", params or {}).fetchall()

@@ -846,6 +846,11 @@ class _Loader:
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
         )
+        if source.table == AUDIT.table:  # an older event replaced: its date's fingerprint changes
+            enrich.note_touched_audit_days(
+                con,
+                f"select event_date from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)",
+            )
         con.execute(
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()
@@ -1193,11 +1198,27 @@ def _publish(
     os.replace(work, db_path)  # atomic on POSIX: readers see the old file or the new one
 
 
+def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int | None = None) -> list[date]:
+    """The event dates of audit events the load deleted or changed (enrich.note_touched_audit_days), and with
+    `run_id` those of the run's new events, noted first: after a load of audit events alone, no other date's
+    events differ."""
+    if run_id is not None:
+        enrich.note_touched_audit_days(
+            con,
+            "select event_date from audit_events"
+            " where source_file_id in (select file_id from load_manifest where run_id = $run)",
+            {"run": run_id},
+        )
+    rows = con.execute(f"select distinct event_date from {enrich.TOUCHED_AUDIT_DAYS} where event_date is not null")
+    return [r[0] for r in rows.fetchall()]
+
+
 def _derive(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
     touched: set[str],
     had_rows: dict[str, bool],
+    run_id: int,
     *,
     policy_changed: bool,
     schema_changed: bool,
@@ -1215,7 +1236,12 @@ def _derive(
                 enrich.rebuild(con, s)
     if "audit" in touched:  # lists an exporter sent that are new to the database: keyed once every insert is done
         enrich.assign_category_keys(con)
-    if "audit" in touched or "directory" in touched or policy_changed:
+    audit_alone = "audit" in touched and not (touched & REFERENCE_FOLDERS or policy_changed or schema_changed)
+    if audit_alone:  # a daily load: the roles of events from its earliest new or replaced one on
+        new_days = _touched_audit_days(con, run_id)
+        if new_days:
+            enrich.apply_role_changes(con, since=min(new_days))
+    elif "audit" in touched or touched & REFERENCE_FOLDERS or policy_changed:  # (a rebuild reset every role)
         enrich.apply_role_changes(con)
     # The daily rollups of audit events: every day when the events' enrichment (reference sources,
     # policy) or the tables themselves (an older database) changed; after a load of audit events alone,
@@ -1224,8 +1250,8 @@ def _derive(
     fingerprint_taken = False
     if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
         derive_event_rollups(con)
-    elif "audit" in touched:
-        derive_event_rollups(con, changed_event_dates(con))
+    elif audit_alone:
+        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con)))
         fingerprint_taken = True
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)
@@ -1314,7 +1340,7 @@ def _ingest_locked(
             return summary  # nothing new: the published database stays exactly as it was
 
         fingerprint_taken = _derive(
-            con, policy, touched, had_rows, policy_changed=policy_changed, schema_changed=schema_changed
+            con, policy, touched, had_rows, run_id, policy_changed=policy_changed, schema_changed=schema_changed
         )
         if findings:
             loaded_tables = {SOURCES_BY_FOLDER[f].table for f in touched if f in SOURCES_BY_FOLDER}

@@ -281,3 +281,35 @@ def test_a_file_gone_between_listing_and_reading_is_set_aside_and_the_others_loa
     assert list(failed) == [1] and "gone.json" in failed[1]
     rows = con.execute("select fidx, count(*) from _vlines where doc is not null group by 1 order by 1").fetchall()
     assert rows == [(0, 2), (2, 1)]
+
+
+@pytest.mark.parametrize("corrupt", [False, True])
+def test_a_scan_leaves_the_connection_s_settings_and_no_reject_tables_however_it_ends(
+    tmp_path: Path, corrupt: bool
+) -> None:
+    """`_scan` reads the threads setting to split the files and changes no setting; the reader's reject tables
+    of its tolerant pass (a line that is not UTF-8) are dropped whether the scan succeeds or fails."""
+    from compliance.ingest.vendors import core
+
+    good = tmp_path / "a.jsonl"
+    good.write_bytes(lines({"eventName": "A"}) + b'{"eventName": "\xff"}\n' + lines({"eventName": "B"}))
+    bad = tmp_path / "b.json.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00garbage" if corrupt else gzip.compress(lines({"eventName": "C"})))
+    con = duckdb.connect()
+    con.execute("set threads = 2").fetchall()
+    settings = "select name, value from duckdb_settings() order by name"
+    before = con.execute(settings).fetchall()
+    con.execute(core._LINES_DDL).fetchall()
+    if corrupt:
+        with pytest.raises(core.FILE_ERRORS):
+            core._scan(con, [good, bad], [0, 1], ("Records",))
+    else:
+        core._scan(con, [good, bad], [0, 1], ("Records",))
+        assert con.execute("select fidx, line from _vlines where doc is not null order by 1, 2").fetchall() == [
+            (0, 1),
+            (0, 3),
+            (1, 1),
+        ]
+    assert con.execute(settings).fetchall() == before
+    left = "select table_name from duckdb_tables() where table_name like '\\_vline\\_%' escape '\\'"
+    assert con.execute(left).fetchall() == []

@@ -319,13 +319,17 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
     _drop_reject_tables(con, threads)
     # Read strictly first: keeping the reader's rejects costs a third of the scan on many small files (CloudTrail's
     # S3 delivery), and most files have no line to skip. A line that cannot be read fails that scan (nothing of it
-    # is kept), and the files are read again, skipping and naming such lines.
+    # is kept), and the files are read again, skipping and naming such lines. The scan changes no setting; the
+    # reader's reject tables are dropped however it ends (a corrupt file fails the tolerant scan too).
     try:
-        _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=False)
-        skipped: dict[int, dict[int, str]] = {}
-    except FILE_ERRORS:
-        _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=True)
-        skipped = _skipped_lines(con, chosen, len(groups))
+        try:
+            _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=False)
+            skipped: dict[int, dict[int, str]] = {}
+        except FILE_ERRORS:
+            _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=True)
+            skipped = _skipped_lines(con, chosen, len(groups))
+    finally:
+        _drop_reject_tables(con, len(groups))
     if len(chosen) > 1:
         # Each group's scan is sequential (ORDINALITY), file after file: a file's lines count from its first row. Numbered
         # here, on the narrow table: a window over the scan carried every line's text through a sort.
@@ -415,7 +419,6 @@ def _skipped_lines(con: duckdb.DuckDBPyConnection, paths: list[Path], groups: in
             from ({rejects}) group by all""",
         {"names": [str(p) for p in paths]},
     ).fetchall()
-    _drop_reject_tables(con, groups)
     out: dict[int, dict[int, str]] = {}
     for i, line, kind, message in found:
         out.setdefault(int(i), {})[int(line)] = "not UTF-8" if "ENCODING" in kind else message

@@ -20,9 +20,10 @@ same whether the bundle is compressed or not; plain, a year of 100M events would
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
@@ -183,13 +184,33 @@ def write_audit(
     ctx: Ctx, out_dir: Path, progress: Progress | None = None, *, gzip_all: bool = False, workers: int = 1
 ) -> AuditResult:
     """Write the year's audit files; with `workers` > 1, blocks of days run in that many processes."""
+    return start_audit(ctx, out_dir, progress, gzip_all=gzip_all, workers=workers)()
+
+
+def start_audit(
+    ctx: Ctx, out_dir: Path, progress: Progress | None = None, *, gzip_all: bool = False, workers: int = 1
+) -> Callable[[], AuditResult]:
+    """Start writing the year's audit files; the call returned waits for them and records what they hold.
+
+    With `workers` > 1, blocks of days run in that many processes while the caller goes on (with the other
+    sources, which then share the cores with the audit instead of waiting for it); with one, the files are
+    written before this returns."""
     folder = out_dir / "audit"
     folder.mkdir(parents=True, exist_ok=True)
     stream = AuditDays.build(ctx, folder, gzip_all=gzip_all)
     if workers > 1:
-        blocks = _in_pool(stream, audit_blocks(BLOCK_DAYS), workers, progress)
-    else:
-        blocks = [stream.run(0, N_DAYS - 1, {}, progress)]
+        # Pickled here, before the caller goes on changing the context's ground truth (the workers record theirs apart).
+        frozen = pickle.dumps(stream, protocol=pickle.HIGHEST_PROTOCOL)
+        driver = ThreadPoolExecutor(1, thread_name_prefix="demo-audit-pool")
+        pending = driver.submit(_in_pool, frozen, audit_blocks(BLOCK_DAYS), workers, progress)
+        driver.shutdown(wait=False)  # its one thread ends when the pool is done
+        return lambda: _record(ctx, folder, pending.result())
+    blocks = [stream.run(0, N_DAYS - 1, {}, progress)]
+    return lambda: _record(ctx, folder, blocks)
+
+
+def _record(ctx: Ctx, folder: Path, blocks: list[BlockResult]) -> AuditResult:
+    """Counts and ground truth from the blocks' summaries, in day order, and the re-exported overlap file."""
     result = AuditResult()
     overlap: list[pl.DataFrame] = []
     dormant_first: dict[int, int] = {}
@@ -229,9 +250,9 @@ def audit_blocks(size: int) -> list[tuple[int, int]]:
 _WORKER_DAYS: AuditDays | None = None
 
 
-def _start_worker(stream: AuditDays) -> None:
+def _start_worker(frozen: bytes) -> None:
     global _WORKER_DAYS
-    _WORKER_DAYS = stream
+    _WORKER_DAYS = pickle.loads(frozen)
 
 
 def _run_block(first: int, last: int, history: dict[int, int]) -> BlockResult:
@@ -241,7 +262,7 @@ def _run_block(first: int, last: int, history: dict[int, int]) -> BlockResult:
 
 
 def _in_pool(
-    stream: AuditDays, blocks: list[tuple[int, int]], workers: int, progress: Progress | None
+    frozen: bytes, blocks: list[tuple[int, int]], workers: int, progress: Progress | None
 ) -> list[BlockResult]:
     """Run the blocks in a process pool and return their results in day order.
 
@@ -251,7 +272,7 @@ def _in_pool(
     done: dict[tuple[int, int], BlockResult] = {}
     waiting = [b for b in blocks if _generates_spike_day(*b)]
     spawn = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=(stream,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=spawn, initializer=_start_worker, initargs=(frozen,)) as pool:
         running = {pool.submit(_run_block, *b, {}): b for b in blocks if b not in waiting}
         while running:
             finished, _ = wait(running, return_when=FIRST_COMPLETED)

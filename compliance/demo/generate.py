@@ -14,7 +14,7 @@ import polars as pl
 
 from compliance.config.bundle import load_policy
 from compliance.demo.activity import Activity
-from compliance.demo.audit import write_audit
+from compliance.demo.audit import start_audit
 from compliance.demo.clock import AS_OF, PERIOD_END, PERIOD_START
 from compliance.demo.context import Ctx
 from compliance.demo.diagnostic import write_diagnostic
@@ -129,8 +129,7 @@ def generate_demo(
         gzip_audit = scale > PLAIN_AUDIT_MAX_SCALE
     if workers is None:
         workers = AUDIT_WORKERS if scale >= POOL_MIN_SCALE else 1
-    audit = write_audit(ctx, out_dir, progress, gzip_all=gzip_audit, workers=workers)
-    counts["audit"], files["audit"] = audit.events, audit.files
+    audit_written = start_audit(ctx, out_dir, progress, gzip_all=gzip_audit, workers=workers)
     counts["usage"] = write_usage(seed, world, consent, register, sizes.usage_events, out_dir, truth)
     files["usage"] = 12
     say("usage", counts["usage"])
@@ -140,6 +139,8 @@ def generate_demo(
     per_system = write_inventory(inventory, world, out_dir)
     counts["inventory"], files["inventory"] = sum(per_system.values()), len(per_system)
     say("inventory", counts["inventory"])
+    audit = audit_written()
+    counts["audit"], files["audit"] = audit.events, audit.files
 
     directory = workforce.directory_frame()
     write_csv(out_dir / "directory" / "accounts.csv", directory)

@@ -24,11 +24,14 @@ ROOT = Path(__file__).resolve().parents[1]
 FULL_LIMIT_MB = 4096  # the 100M target's limit; the spill run scales it down with the events
 SPILL_FLOOR_MB = 256
 
-# Appended to every measured child: its own peak RSS and CPU seconds, as the last JSON line.
+# Appended to every measured child: its own peak RSS and CPU seconds, as the last JSON line. CPU includes the
+# processes it ran and waited for (the generator's audit workers); their peak is that of the largest one.
 _TRAILER = """
 import json as _json, resource as _resource
 _u = _resource.getrusage(_resource.RUSAGE_SELF)
-print(_json.dumps({"_cpu": _u.ru_utime + _u.ru_stime, "_peak_mb": _u.ru_maxrss / 1024}))
+_c = _resource.getrusage(_resource.RUSAGE_CHILDREN)
+print(_json.dumps({"_cpu": _u.ru_utime + _u.ru_stime + _c.ru_utime + _c.ru_stime, "_peak_mb": _u.ru_maxrss / 1024,
+                   "_worker_peak_mb": _c.ru_maxrss / 1024}))
 """
 
 # Polls the size of the folders DuckDB spills into while the step runs (every half second).
@@ -59,6 +62,7 @@ class Step:
     wall: float
     cpu: float
     peak_mb: float
+    worker_peak_mb: float = 0.0  # the largest process the step ran, if any
 
 
 def run_step(code: str) -> Step:
@@ -71,7 +75,7 @@ def run_step(code: str) -> Step:
         raise RuntimeError(proc.stderr[-3000:])
     lines = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]
     usage = lines[-1]
-    return Step(lines[-2] if len(lines) > 1 else {}, wall, usage["_cpu"], usage["_peak_mb"])
+    return Step(lines[-2] if len(lines) > 1 else {}, wall, usage["_cpu"], usage["_peak_mb"], usage["_worker_peak_mb"])
 
 
 def _gb(paths: list[Path]) -> float:
@@ -92,7 +96,8 @@ def generate(scale: int, out: Path, truth: Path) -> Step:
     per_m = step.result["events"] / 1e6
     print(
         f"  generated {step.result['events']:,} audit events in {step.wall:.1f} s ({step.wall / per_m:.1f} s per million; "
-        f"CPU {step.cpu:.1f} s, {step.cpu / per_m:.1f} s per million), peak RSS {step.peak_mb:.0f} MB; "
+        f"CPU {step.cpu:.1f} s, {step.cpu / per_m:.1f} s per million), peak RSS {step.peak_mb:.0f} MB"
+        f"{f' (+ each audit worker up to {step.worker_peak_mb:.0f} MB)' if step.worker_peak_mb else ''}; "
         f"audit {_gb(audit):.2f} GB in {len(audit)} files ({step.result['gzip']} gzip), "
         f"bundle {_gb(list(out.rglob('*'))):.2f} GB",
         flush=True,

@@ -14,6 +14,9 @@ import pytest
 
 from compliance.catalog import load_catalog
 from compliance.demo import DemoSummary, generate_demo
+from compliance.demo.audit import BLOCK_DAYS, audit_blocks
+from compliance.demo.clock import N_DAYS, day_of
+from compliance.demo.planted import SPIKE_DAY
 from compliance.schema import AUDIT, SOURCES, Source
 
 SCALE = 10_000
@@ -106,6 +109,26 @@ def test_gzip_audit_changes_only_compression(bundle: DemoSummary, tmp_path: Path
     assert {k: v for k, v in _digests(packed.out_dir).items() if not k.startswith("audit/")} == {
         k: v for k, v in _digests(bundle.out_dir).items() if not k.startswith("audit/")
     }
+
+
+@pytest.mark.slow
+def test_pool_writes_the_same_bundle(bundle: DemoSummary, tmp_path: Path) -> None:
+    """Audit days written by two worker processes, in blocks, give the single process's bytes and ground truth."""
+    pooled = generate_demo(tmp_path / "pooled" / "export", seed=7, scale=SCALE, workers=2)
+    assert _digests(pooled.out_dir) == _digests(bundle.out_dir)
+    assert pooled.truth_path.read_bytes() == bundle.truth_path.read_bytes()
+    assert pooled.counts == bundle.counts and pooled.files == bundle.files
+
+
+def test_audit_blocks_cover_the_year_and_isolate_the_spike_day() -> None:
+    """Every UTC day is written by exactly one block, and one block alone generates the spike's local day."""
+    blocks = audit_blocks(BLOCK_DAYS)
+    days = [d for first, last in blocks for d in range(first, last + 1)]
+    assert days == list(range(N_DAYS))
+    assert [b for b in blocks if b[0] - 1 <= day_of(SPIKE_DAY) <= b[1] + 1] == [
+        (day_of(SPIKE_DAY) - 1, day_of(SPIKE_DAY) + 1)
+    ]
+    assert all(last - first + 1 <= 1.5 * BLOCK_DAYS for first, last in blocks)
 
 
 def _truth_rows(summary: DemoSummary) -> list[dict[str, object]]:

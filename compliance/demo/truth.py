@@ -57,3 +57,9 @@ class Truth:
         with path.open("w", encoding="utf-8", newline="\n") as fh:
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+    def extend(self, other: Truth) -> None:
+        """Add what another Truth recorded (a block of audit days written elsewhere)."""
+        self.findings += other.findings
+        self.rejects += other.rejects
+        self.duplicates += other.duplicates

@@ -22,11 +22,13 @@ BULK_GZIP_LEVEL = 3
 
 def write_lines(path: Path, lines: list[str] | pl.Series, *, gz: bool = False, level: int = GZIP_LEVEL) -> None:
     """Write text lines, each ending in a newline; gzip without a file name or modification time."""
-    if isinstance(lines, pl.Series):
-        data = _lines_bytes(lines) if lines.str.len_bytes().sum() else b""
+    # No lines make an empty file; otherwise every line, empty ones too, ends in a newline.
+    if not len(lines):
+        data = b""
+    elif isinstance(lines, pl.Series):
+        data = _lines_bytes(lines)
     else:
-        text = "\n".join(lines)
-        data = (text + "\n").encode("utf-8") if text else b""
+        data = ("\n".join(lines) + "\n").encode("utf-8")
     path.parent.mkdir(parents=True, exist_ok=True)
     if gz:
         with (

@@ -1118,6 +1118,13 @@ def _load_sources(
     return loaded, touched
 
 
+def _optimizers_off(disabled: str, name: str) -> str:
+    """The `disabled_optimizers` list `disabled` with `name` added once: idempotent when it is already there
+    (disabled by the caller, or by an enclosing load)."""
+    names = [n.strip() for n in disabled.split(",") if n.strip()]
+    return ",".join(names if name in names else [*names, name])
+
+
 @contextmanager
 def _lookups_on_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """While files load, DuckDB keeps a join's build side where the SQL puts it: the enrichment's lookups.
@@ -1128,7 +1135,7 @@ def _lookups_on_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     and then ran out of memory. GLOBAL, as in `_configure`: the loaders work on their own cursors.
     Restored after loading, so the derivations and the controls keep the optimizer."""
     before = con.execute("select current_setting('disabled_optimizers')").fetchall()[0][0]
-    off = ",".join(x for x in (before, "build_side_probe_side") if x)
+    off = _optimizers_off(before, "build_side_probe_side")
     con.execute("set global disabled_optimizers = $off", {"off": off}).fetchall()
     try:
         yield

@@ -163,8 +163,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line", log_source_expr=log_source)
     con.execute(f"create or replace table _rebuilt as select {names} from ({sql})").fetchall()
     con.execute(f"drop table {source.table}; alter table _rebuilt rename to {source.table}").fetchall()
-    if source is AUDIT:
-        assign_category_keys(con)  # lists the changed data map now gives
+    # Audit events: the caller keys the lists the changed data map now gives (assign_category_keys), once
+    # for the rebuilt rows and the newly loaded ones together.
 
 
 def apply_role_changes(con: duckdb.DuckDBPyConnection) -> int:

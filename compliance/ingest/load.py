@@ -1216,11 +1216,13 @@ def _derive(
 
     # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
     # a lookup source or the policy changed.
-    if policy_changed or touched & REFERENCE_FOLDERS:
-        for s in EVENT_SOURCES:
-            if had_rows[s.table]:
-                enrich.rebuild(con, s)
-    if "audit" in touched:  # lists an exporter sent that are new to the database: keyed once every insert is done
+    refresh = policy_changed or bool(touched & REFERENCE_FOLDERS)
+    for s in EVENT_SOURCES:
+        if refresh and had_rows[s.table]:
+            enrich.rebuild(con, s)
+    # Lists new to the database (an exporter's, or the changed data map's): keyed once, after every insert
+    # and rebuild of audit events.
+    if "audit" in touched or (refresh and had_rows[AUDIT.table]):
         enrich.assign_category_keys(con)
     if "audit" in touched or "directory" in touched or policy_changed:
         enrich.apply_role_changes(con)

@@ -805,6 +805,9 @@ class _Loader:
         # rows (a first load): one aggregate over every hash is cheaper than both steps.
         new_rows = sum(f.rows_loaded for f in run_files if f.status == "loaded")
         total = con.execute(f"select count(*) from {source.table}").fetchall()[0][0]
+        # Every row is this run's (a first load): each repeated key involves a new row, so rows need not be
+        # matched to the run's files (a semi-join of every row against every file id).
+        is_new = "true" if new_rows == total else "t.source_file_id in (select unnest($ids))"
         repeated = (
             f"""new_keys as (
                 select distinct hash({key}) as h from {source.table} t where t.source_file_id in (select unnest($ids))
@@ -815,7 +818,7 @@ class _Loader:
             ),"""
             if 4 * new_rows < total
             else f"""hashed as (
-                select hash({key}) as h, t.source_file_id in (select unnest($ids)) as is_new
+                select hash({key}) as h, {is_new} as is_new
                 from {source.table} t
             ),
             repeated as (
@@ -841,7 +844,7 @@ class _Loader:
                 where hash({key}) in (select h from repeated)
             )
             select * from ranked where win_rank > 1 or arrival_rank > 1""",
-            {"ids": ids},
+            {"ids": ids} if "$ids" in repeated else {},
         ).fetchall()
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()

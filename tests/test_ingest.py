@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from compliance.ingest import enrich
 from compliance.ingest.load import IngestError, ingest
 
 
@@ -231,9 +232,16 @@ def test_incremental_day_loads_only_new_files(export: Path, tmp_path: Path) -> N
     assert _count(db, "select actor_role from audit_events where event_id = 'e11'") == "support_lead"
 
 
-def test_directory_change_re_enriches_earlier_events(export: Path, tmp_path: Path) -> None:
+def test_directory_change_re_enriches_earlier_events(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "audit.duckdb"
     ingest([export], db)
+    _jsonl(export / "audit" / "2025-03-06.jsonl", [_event(10, occurred_at="2025-03-06T09:00:00Z",
+                                                          data_categories=["user.name", "user.financial"])])  # fmt: skip
+    keyed: list[int] = []
+    assign = enrich.assign_category_keys
+    monkeypatch.setattr(enrich, "assign_category_keys", lambda con: keyed.append(assign(con)) or keyed[-1])
     _csv(
         export / "directory" / "accounts.csv",
         "actor_id,actor_type,role,department,status,start_date,end_date,mfa_enabled,home_country,timezone",
@@ -243,6 +251,9 @@ def test_directory_change_re_enriches_earlier_events(export: Path, tmp_path: Pat
     ingest([export], db)
     assert _count(db, "select actor_timezone from audit_events where event_id = 'e1'") == "Europe/Dublin"
     assert _count(db, "select count(*) from directory_accounts") == 2
+    # Rebuilt and new audit events are keyed once, together: the new event's list is new to the database.
+    assert keyed == [1]
+    assert _count(db, "select count(*) from audit_events where categories_key is null") == 0
 
 
 def test_unreadable_file_is_named_and_the_others_still_load(export: Path, tmp_path: Path) -> None:

@@ -178,6 +178,21 @@ def test_while_loading_the_lookups_stay_the_join_build_side(tmp_path: Path) -> N
     assert con.execute("select current_setting('disabled_optimizers')").fetchall() == [("",)]
 
 
+def test_the_build_side_guard_names_the_optimizer_once() -> None:
+    assert load._optimizers_off("", "build_side_probe_side") == "build_side_probe_side"
+    assert load._optimizers_off("join_order", "build_side_probe_side") == "join_order,build_side_probe_side"
+    already = "join_order,build_side_probe_side"
+    assert load._optimizers_off(already, "build_side_probe_side") == already
+    con = duckdb.connect()
+    con.execute("set global disabled_optimizers = 'build_side_probe_side'").fetchall()
+    with load._lookups_on_build_side(con):
+        setting = con.execute("select current_setting('disabled_optimizers')").fetchall()
+        assert setting == [("build_side_probe_side",)]
+    with pytest.raises(RuntimeError), load._lookups_on_build_side(con):
+        raise RuntimeError("a load that fails")
+    assert con.execute("select current_setting('disabled_optimizers')").fetchall() == [("build_side_probe_side",)]
+
+
 def test_the_fast_read_of_gzip_files_runs_with_the_guard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     ex = tmp_path / "export"
     for day in range(3):

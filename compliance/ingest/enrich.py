@@ -95,16 +95,10 @@ def drop_lookups(con: duckdb.DuckDBPyConnection) -> None:
 def _enrichment(source: Source) -> tuple[list[str], str]:
     """(select expressions for the enrichment columns, joins) against a relation aliased `t`."""
     if source is AUDIT:
-        has_given = "(t.data_categories is not null and len(t.data_categories) > 0)"
-        # duckdb: each key once, sorted, so controls count events per category without a distinct
-        categories = (
-            f"case when {has_given} then list_sort(list_distinct(t.data_categories))"
-            " else coalesce(rc.categories, []::varchar[]) end"
-        )
         return (
             [
-                f"{categories} as categories",
-                f"(not {has_given} and rc.categories is not null) as categories_derived",
+                "t._categories as categories",
+                "(not t._has_given and t._rc_categories is not null) as categories_derived",
                 # NULL for a list new to the database: assign_category_keys keys it after the load's inserts
                 "cl.categories_key",
                 "cast(t.occurred_at as date) as event_date",
@@ -116,8 +110,7 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
                 "d.end_date as actor_end_date",
                 "coalesce(sj.jurisdiction, tj.jurisdiction) as subject_jurisdiction",
             ],
-            f"""left join _resource_categories rc on rc.resource_type = t.resource_type
-               left join audit_category_lists cl on cl.categories = ({categories})
+            """left join audit_category_lists cl on cl.categories = t._categories
                left join directory_accounts d on d.actor_id = t.actor_id
                left join subject_jurisdictions sj on sj.subject_id = t.subject_id
                left join _tenant_jurisdictions tj on tj.tenant_id = t.tenant_id""",
@@ -142,6 +135,20 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
     return ([], "")
 
 
+def _with_categories(relation: str) -> str:
+    """Audit events of `relation` with their category list (`_categories`: the list given, else the data map's
+    for the resource type, else empty) computed once, for the column and for the join that looks up its key:
+    sorting a list costs more than the rest of the enrichment, and a join condition would compute it again."""
+    has_given = "(t.data_categories is not null and len(t.data_categories) > 0)"
+    # duckdb: each key once, sorted, so controls count events per category without a distinct
+    categories = (
+        f"case when {has_given} then list_sort(list_distinct(t.data_categories))"
+        " else coalesce(rc.categories, []::varchar[]) end"
+    )
+    return f"""(select t.*, {has_given} as _has_given, rc.categories as _rc_categories, {categories} as _categories
+               from {relation} t left join _resource_categories rc on rc.resource_type = t.resource_type)"""
+
+
 def enriched_select(
     source: Source, relation: str, file_id_expr: str, line_expr: str, *, log_source_expr: str = "'audit'"
 ) -> str:
@@ -149,6 +156,8 @@ def enriched_select(
 
     `log_source_expr`: the export folder an audit event came from (`audit` or a vendor folder)."""
     exprs, joins = _enrichment(source)
+    if source is AUDIT:
+        relation = _with_categories(relation)
     contract = [f't."{c.name}"' for c in source.columns]
     cols = [*contract, *exprs, f"{file_id_expr} as source_file_id", f"{line_expr} as source_line"]
     if source is AUDIT:
@@ -165,8 +174,8 @@ def rebuild(con: duckdb.DuckDBPyConnection, source: Source) -> None:
     sql = enriched_select(source, source.table, "t.source_file_id", "t.source_line", log_source_expr=log_source)
     con.execute(f"create or replace table _rebuilt as select {names} from ({sql})").fetchall()
     con.execute(f"drop table {source.table}; alter table _rebuilt rename to {source.table}").fetchall()
-    if source is AUDIT:
-        assign_category_keys(con)  # lists the changed data map now gives
+    # Audit events: the caller keys the lists the changed data map now gives (assign_category_keys), once
+    # for the rebuilt rows and the newly loaded ones together.
 
 
 def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None) -> int:

@@ -805,6 +805,9 @@ class _Loader:
         # rows (a first load): one aggregate over every hash is cheaper than both steps.
         new_rows = sum(f.rows_loaded for f in run_files if f.status == "loaded")
         total = con.execute(f"select count(*) from {source.table}").fetchall()[0][0]
+        # Every row is this run's (a first load): each repeated key involves a new row, so rows need not be
+        # matched to the run's files (a semi-join of every row against every file id).
+        is_new = "true" if new_rows == total else "t.source_file_id in (select unnest($ids))"
         repeated = (
             f"""new_keys as (
                 select distinct hash({key}) as h from {source.table} t where t.source_file_id in (select unnest($ids))
@@ -815,7 +818,7 @@ class _Loader:
             ),"""
             if 4 * new_rows < total
             else f"""hashed as (
-                select hash({key}) as h, t.source_file_id in (select unnest($ids)) as is_new
+                select hash({key}) as h, {is_new} as is_new
                 from {source.table} t
             ),
             repeated as (
@@ -841,7 +844,7 @@ class _Loader:
                 where hash({key}) in (select h from repeated)
             )
             select * from ranked where win_rank > 1 or arrival_rank > 1""",
-            {"ids": ids},
+            {"ids": ids} if "$ids" in repeated else {},
         ).fetchall()
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
@@ -1123,6 +1126,13 @@ def _load_sources(
     return loaded, touched
 
 
+def _optimizers_off(disabled: str, name: str) -> str:
+    """The `disabled_optimizers` list `disabled` with `name` added once: idempotent when it is already there
+    (disabled by the caller, or by an enclosing load)."""
+    names = [n.strip() for n in disabled.split(",") if n.strip()]
+    return ",".join(names if name in names else [*names, name])
+
+
 @contextmanager
 def _lookups_on_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """While files load, DuckDB keeps a join's build side where the SQL puts it: the enrichment's lookups.
@@ -1133,7 +1143,7 @@ def _lookups_on_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     and then ran out of memory. GLOBAL, as in `_configure`: the loaders work on their own cursors.
     Restored after loading, so the derivations and the controls keep the optimizer."""
     before = con.execute("select current_setting('disabled_optimizers')").fetchall()[0][0]
-    off = ",".join(x for x in (before, "build_side_probe_side") if x)
+    off = _optimizers_off(before, "build_side_probe_side")
     con.execute("set global disabled_optimizers = $off", {"off": off}).fetchall()
     try:
         yield
@@ -1230,11 +1240,13 @@ def _derive(
 
     # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
     # a lookup source or the policy changed.
-    if policy_changed or touched & REFERENCE_FOLDERS:
-        for s in EVENT_SOURCES:
-            if had_rows[s.table]:
-                enrich.rebuild(con, s)
-    if "audit" in touched:  # lists an exporter sent that are new to the database: keyed once every insert is done
+    refresh = policy_changed or bool(touched & REFERENCE_FOLDERS)
+    for s in EVENT_SOURCES:
+        if refresh and had_rows[s.table]:
+            enrich.rebuild(con, s)
+    # Lists new to the database (an exporter's, or the changed data map's): keyed once, after every insert
+    # and rebuild of audit events.
+    if "audit" in touched or (refresh and had_rows[AUDIT.table]):
         enrich.assign_category_keys(con)
     audit_alone = "audit" in touched and not (touched & REFERENCE_FOLDERS or policy_changed or schema_changed)
     if audit_alone:  # a daily load: the roles of events from its earliest new or replaced one on

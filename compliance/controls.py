@@ -471,8 +471,16 @@ def _stored_seconds(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date)
     return {str(c): float(s) for c, s in runs.select("control_id", "seconds").iter_rows() if s is not None}
 
 
+_ORDER_KEYS = ("control_id", "resource", "status", "severity", "observed_at", "reason")
+
+
 def sort_findings(frame: pl.DataFrame) -> pl.DataFrame:
-    """Findings in their reproducible order: (control_id, resource), then the remaining columns."""
-    return frame.sort(
-        ["control_id", "resource", "status", "severity", "observed_at", "reason"], nulls_last=True, maintain_order=True
-    )
+    """Findings in their reproducible order: (control_id, resource), then the remaining columns.
+
+    A control gives one row per resource (tests/test_check_order.py), so the first two keys usually decide the
+    order alone; the sort then leaves out the long reason texts, which cost it about half its time (at 1M events,
+    112k rows: 0.28 CPU s with every key, 0.15 with the check for ties included)."""
+    keys = list(_ORDER_KEYS)
+    if frame.select(pl.struct(keys[:2]).is_duplicated().any()).item() is False:
+        keys = keys[:2]  # no two rows share (control_id, resource): the later keys never decide anything
+    return frame.sort(keys, nulls_last=True, maintain_order=True)

@@ -15,6 +15,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -319,8 +320,16 @@ def _query_pool(con: duckdb.DuckDBPyConnection, concurrent: int) -> Iterator[Exe
 # those it changed) and how many such checks run. The settings belong to the instance, which every connection to
 # the same file in this process shares (two dashboard downloads of the full findings): the first check to start
 # changes them and the last to end restores them, so checks that end out of order cannot leave them changed.
+@dataclass
+class _HeldSettings:
+    """The settings the first check on a database instance changed, and how many checks now run on it."""
+
+    previous: dict[str, str]  # setting name -> its value before that first check
+    checks: int = 0
+
+
 _THREADS_LOCK = threading.Lock()
-_threads_held: dict[str, list[Any]] = {}
+_threads_held: dict[str, _HeldSettings] = {}
 
 
 @contextlib.contextmanager
@@ -337,16 +346,16 @@ def _threads_shared(con: duckdb.DuckDBPyConnection, queries: int) -> Iterator[No
     with _THREADS_LOCK:
         held = _threads_held.get(key)
         if held is None:
-            held = _threads_held[key] = [_lower_threads(con, queries) | _unordered(con), 0]
-        held[1] += 1
+            held = _threads_held[key] = _HeldSettings(_lower_threads(con, queries) | _unordered(con))
+        held.checks += 1
     try:
         yield
     finally:
         with _THREADS_LOCK:
-            held[1] -= 1
-            if held[1] == 0:
+            held.checks -= 1
+            if held.checks == 0:
                 del _threads_held[key]
-                for name, value in held[0].items():  # names and values from the two functions below, never data
+                for name, value in held.previous.items():  # names and values from the two functions below, never data
                     con.execute(f"set {name} = {value}").fetchall()
 
 
@@ -471,8 +480,16 @@ def _stored_seconds(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date)
     return {str(c): float(s) for c, s in runs.select("control_id", "seconds").iter_rows() if s is not None}
 
 
+_ORDER_KEYS = ("control_id", "resource", "status", "severity", "observed_at", "reason")
+
+
 def sort_findings(frame: pl.DataFrame) -> pl.DataFrame:
-    """Findings in their reproducible order: (control_id, resource), then the remaining columns."""
-    return frame.sort(
-        ["control_id", "resource", "status", "severity", "observed_at", "reason"], nulls_last=True, maintain_order=True
-    )
+    """Findings in their reproducible order: (control_id, resource), then the remaining columns.
+
+    A control gives one row per resource (tests/test_check_order.py), so the first two keys usually decide the
+    order alone; the sort then leaves out the long reason texts, which cost it about half its time (at 1M events,
+    112k rows: 0.28 CPU s with every key, 0.15 with the check for ties included)."""
+    keys = list(_ORDER_KEYS)
+    if frame.select(pl.struct(keys[:2]).is_duplicated().any()).item() is False:
+        keys = keys[:2]  # no two rows share (control_id, resource): the later keys never decide anything
+    return frame.sort(keys, nulls_last=True, maintain_order=True)

@@ -40,3 +40,18 @@ def test_the_order_does_not_depend_on_the_order_rows_arrive_in(demo_build: DemoB
         shuffled = findings.sample(fraction=1.0, shuffle=True, seed=seed)
         assert not shuffled.equals(findings)  # the shuffle did move rows
         assert sort_findings(shuffled).equals(findings)
+
+
+def test_rows_sharing_a_resource_are_ordered_by_the_remaining_keys() -> None:
+    # Stored findings of several runs, or a control that broke the one-row rule, tie on (control_id, resource):
+    # the later keys (status, severity, observed_at, reason) must still decide their order.
+    at = dt.datetime(2025, 12, 31, 9)
+    rows = [
+        ("c.b", "r1", "ok", "info", at, "second"),
+        ("c.a", "r2", "alarm", "high", at, "only"),
+        ("c.b", "r1", "ok", "info", at, "first"),
+        ("c.b", "r1", "alarm", "high", None, "alarm"),
+    ]
+    keys = ["control_id", "resource", "status", "severity", "observed_at", "reason"]
+    frame = pl.DataFrame(rows, schema=keys, orient="row")
+    assert sort_findings(frame).rows() == [rows[1], rows[3], rows[2], rows[0]]

@@ -40,10 +40,7 @@ def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
     """What this version's tables hold that the database lacks: `table T` or `column T.C`, sorted."""
     from compliance.ingest.tables import expected_columns
 
-    rows = con.execute("select table_name, column_name from duckdb_columns() where not internal").fetchall()
-    present: dict[str, set[str]] = {}
-    for table, column in rows:
-        present.setdefault(table, set()).add(column)
+    present = columns_by_table(con)
     missing = []
     for table, columns in sorted(expected_columns().items()):
         if table not in present:
@@ -51,6 +48,15 @@ def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
         else:
             missing += [f"column {table}.{column}" for column in sorted(columns - present[table])]
     return missing
+
+
+def columns_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:
+    """Each table and view of the database with the names of its columns."""
+    rows = con.execute("select table_name, column_name from duckdb_columns() where not internal").fetchall()
+    columns: dict[str, set[str]] = {}
+    for table, column in rows:
+        columns.setdefault(table, set()).add(column)
+    return {table: frozenset(names) for table, names in columns.items()}
 
 
 def outdated_message(path: Path | str, missing: list[str]) -> str:

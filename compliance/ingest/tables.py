@@ -170,13 +170,11 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
 @functools.cache
 def expected_columns() -> dict[str, frozenset[str]]:
     """Each table `create_tables` makes, with its columns: what a database built by this version holds."""
+    from compliance.audit_database import columns_by_table
+
     con = duckdb.connect()
     try:
         create_tables(con)
-        rows = con.sql("select table_name, column_name from duckdb_columns() where not internal").fetchall()
+        return columns_by_table(con)
     finally:
         con.close()
-    columns: dict[str, set[str]] = {}
-    for table, column in rows:
-        columns.setdefault(table, set()).add(column)
-    return {table: frozenset(names) for table, names in columns.items()}

@@ -180,13 +180,6 @@ class AuditDays:
         )
 
 
-def write_audit(
-    ctx: Ctx, out_dir: Path, progress: Progress | None = None, *, gzip_all: bool = False, workers: int = 1
-) -> AuditResult:
-    """Write the year's audit files; with `workers` > 1, blocks of days run in that many processes."""
-    return start_audit(ctx, out_dir, progress, gzip_all=gzip_all, workers=workers)()
-
-
 def start_audit(
     ctx: Ctx, out_dir: Path, progress: Progress | None = None, *, gzip_all: bool = False, workers: int = 1
 ) -> Callable[[], AuditResult]:

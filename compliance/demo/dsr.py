@@ -43,10 +43,18 @@ class PlantedDeadline:
     """A planted request's deadline worked by hand from the rule (data/policy/dsr_rules.yaml cites the law)."""
 
     due: date  # the original due date
-    extension: str  # none | not_allowed | late | no_reasons | valid
-    effective_due: date  # the date that governs: the original unless a valid extension moved it
+    extension: str  # none | not_allowed | late | no_reasons: the original date governs (no valid extension)
     effective_due_at: datetime  # the end of the effective due date in the jurisdiction's zone, in UTC
     ack_due: date | None = None  # the acknowledgement due date, where the rule sets one
+
+    def __post_init__(self) -> None:
+        if self.extension == "valid":  # it would move the effective date, which this record does not state
+            raise ValueError("a planted deadline with a valid extension needs its extended date stated")
+
+    @property
+    def effective_due(self) -> date:
+        """The date that governs: the original one, as no extension here is valid."""
+        return self.due
 
 
 def _utc(year: int, month: int, day: int, hour: int) -> datetime:
@@ -80,7 +88,7 @@ PLANTED_REQUESTS = {
         ("EU",),
         "access",
         (date(2025, 10, 31), 10.25),
-        deadline=PlantedDeadline(date(2025, 12, 1), "none", date(2025, 12, 1), _utc(2025, 12, 1, 23)),
+        deadline=PlantedDeadline(date(2025, 12, 1), "none", _utc(2025, 12, 1, 23)),
     ),
     # Colorado, 45 days from Mon 20 Oct: Thu 4 Dec; the extension told 10 Dec came after it (late), so
     # the original date stands, and it has passed. Denver is UTC-7 in December.
@@ -89,14 +97,14 @@ PLANTED_REQUESTS = {
         "delete",
         (date(2025, 10, 20), 9.5),
         extension=(date(2025, 12, 10), 11.0),
-        deadline=PlantedDeadline(date(2025, 12, 4), "late", date(2025, 12, 4), _utc(2025, 12, 5, 6)),
+        deadline=PlantedDeadline(date(2025, 12, 4), "late", _utc(2025, 12, 5, 6)),
     ),
     # APP 12.4, 30 days from Mon 10 Nov: Wed 10 Dec. Sydney is UTC+11 (daylight time) in December.
     "overdue_plain": PlantedRequest(
         ("AU",),
         "access",
         (date(2025, 11, 10), 14.0),
-        deadline=PlantedDeadline(date(2025, 12, 10), "none", date(2025, 12, 10), _utc(2025, 12, 10, 12)),
+        deadline=PlantedDeadline(date(2025, 12, 10), "none", _utc(2025, 12, 10, 12)),
     ),
     # CCPA, 45 days from Thu 20 Nov: Sun 4 Jan 2026, a holiday (Cal. Civ. Code §7), so Mon 5 Jan (§12a).
     # Los Angeles is UTC-8 in January.
@@ -104,14 +112,14 @@ PLANTED_REQUESTS = {
         ("US-CA",),
         "access",
         (date(2025, 11, 20), 10.0),
-        deadline=PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 6, 7)),
+        deadline=PlantedDeadline(date(2026, 1, 5), "none", _utc(2026, 1, 6, 7)),
     ),
     # GDPR, one month from Fri 5 Dec: Mon 5 Jan 2026, a working day in Ireland.
     "due_soon_eu": PlantedRequest(
         ("EU",),
         "correct",
         (date(2025, 12, 5), 15.0),
-        deadline=PlantedDeadline(date(2026, 1, 5), "none", date(2026, 1, 5), _utc(2026, 1, 5, 23)),
+        deadline=PlantedDeadline(date(2026, 1, 5), "none", _utc(2026, 1, 5, 23)),
     ),
     # GDPR, one month from Fri 31 Jan: 31 Feb does not exist, so Fri 28 Feb (answered Mon 3 Mar: late).
     "completed_late_gdpr": PlantedRequest(
@@ -119,7 +127,7 @@ PLANTED_REQUESTS = {
         "access",
         (date(2025, 1, 31), 11.0),
         completed=(date(2025, 3, 3), 16.0),
-        deadline=PlantedDeadline(date(2025, 2, 28), "none", date(2025, 2, 28), _utc(2025, 2, 28, 23)),
+        deadline=PlantedDeadline(date(2025, 2, 28), "none", _utc(2025, 2, 28, 23)),
     ),
     # CCPA, 45 days from Mon 7 Apr: Thu 22 May (answered 30 May: late). Los Angeles is UTC-7 in May.
     "completed_late_ccpa": PlantedRequest(
@@ -127,7 +135,7 @@ PLANTED_REQUESTS = {
         "delete",
         (date(2025, 4, 7), 9.0),
         completed=(date(2025, 5, 30), 15.0),
-        deadline=PlantedDeadline(date(2025, 5, 22), "none", date(2025, 5, 22), _utc(2025, 5, 23, 6)),
+        deadline=PlantedDeadline(date(2025, 5, 22), "none", _utc(2025, 5, 23, 6)),
     ),
     # APP 12.4, 30 days from Mon 3 Mar: Wed 2 Apr; the AU rule allows no extension, so the one told
     # 20 Mar does not count (answered within the 30 days anyway). Sydney is UTC+11 until 6 Apr.
@@ -137,7 +145,7 @@ PLANTED_REQUESTS = {
         (date(2025, 3, 3), None),
         extension=(date(2025, 3, 20), 10.0),
         completed=(date(2025, 3, 28), 15.0),
-        deadline=PlantedDeadline(date(2025, 4, 2), "not_allowed", date(2025, 4, 2), _utc(2025, 4, 2, 12)),
+        deadline=PlantedDeadline(date(2025, 4, 2), "not_allowed", _utc(2025, 4, 2, 12)),
     ),
     # GDPR, one month from Tue 6 May: Fri 6 Jun; the extension told 20 Jun came after it (late), so
     # 6 Jun stands (answered 15 Jul: late). Dublin is UTC+1 in summer.
@@ -147,7 +155,7 @@ PLANTED_REQUESTS = {
         (date(2025, 5, 6), 10.0),
         extension=(date(2025, 6, 20), 10.0),
         completed=(date(2025, 7, 15), 15.0),
-        deadline=PlantedDeadline(date(2025, 6, 6), "late", date(2025, 6, 6), _utc(2025, 6, 6, 22)),
+        deadline=PlantedDeadline(date(2025, 6, 6), "late", _utc(2025, 6, 6, 22)),
     ),
     # CCPA regs §7021(a), 10 business days from Tue 1 Jul, skipping Fri 4 Jul (Independence Day):
     # 2, 3, 7-11, 14, 15, 16 Jul, so Wed 16 Jul (acknowledged 22 Jul: late). The 45 days end Fri 15 Aug.
@@ -157,9 +165,7 @@ PLANTED_REQUESTS = {
         (date(2025, 7, 1), 9.0),
         acknowledged=(date(2025, 7, 22), 10.0),
         completed=(date(2025, 8, 5), 14.0),
-        deadline=PlantedDeadline(
-            date(2025, 8, 15), "none", date(2025, 8, 15), _utc(2025, 8, 16, 6), ack_due=date(2025, 7, 16)
-        ),
+        deadline=PlantedDeadline(date(2025, 8, 15), "none", _utc(2025, 8, 16, 6), ack_due=date(2025, 7, 16)),
     ),
     # The erasure stories: what happens to the subject's data after the request, not its deadline.
     "erased_then_read": PlantedRequest(

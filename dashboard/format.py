@@ -185,11 +185,21 @@ def _labelled(frame: Any, columns: Columns | None) -> Any:
     return frame if columns is None else table(frame, columns)
 
 
-def grid(frame: Any, columns: Columns | None = None, *, container: Any = None, **options: Any) -> Any:
+def _label(columns: Columns | None, name: str | None) -> str | None:
+    """The label `columns` shows the column `name` under (the name itself when not relabelled)."""
+    return name if name is None or columns is None else columns.get(name, name)
+
+
+def grid(
+    frame: Any, columns: Columns | None = None, *, container: Any = None, wide: str | None = None, **options: Any
+) -> Any:
     """`st.dataframe` (in `container`, default the page) of `frame` (reduced to `columns` and labelled by
     `table` when given), without the index, as every dashboard table; formula-leading text cells are
     neutralised: the grid's own "Download as CSV" writes cells as shown, and `=HYPERLINK(...)` would run in a
-    spreadsheet."""
+    spreadsheet. `wide` names the long-text column (a reason, a finding) that gets the most room: named by its
+    source column, so a new label cannot leave the width behind."""
+    if wide is not None:
+        options["column_config"] = wide_text(_label(columns, wide) or wide) | dict(options.get("column_config") or {})
     frame = _labelled(frame, columns)
     if isinstance(frame, pl.DataFrame):
         frame = neutralise_frame(_empty_text_cells(frame))
@@ -205,14 +215,20 @@ def static_table(frame: pl.DataFrame, columns: Columns | None = None, *, contain
     return (container or st).table(_literal_cells(_labelled(frame, columns)), **{"hide_index": True, **options})
 
 
-def show_table(shown: pl.DataFrame, columns: Columns | None = None, max_static: int = 30, **grid_options: Any) -> None:
+def show_table(
+    shown: pl.DataFrame,
+    columns: Columns | None = None,
+    max_static: int = 30,
+    wide: str | None = None,
+    **grid_options: Any,
+) -> None:
     """A readable table (of `columns`, when given): static when short, so long text wraps and reads in full;
-    a scrollable, sortable grid when long."""
+    a scrollable, sortable grid when long (its `wide` column, see `grid`, given the most room)."""
     shown = _labelled(shown, columns)
     if shown.height <= max_static:
         static_table(shown)
     else:
-        grid(shown, **grid_options)
+        grid(shown, wide=_label(columns, wide), **grid_options)
 
 
 def wide_text(label: str) -> dict[str, Any]:
@@ -228,12 +244,7 @@ def show_findings(
     shown = ids.findings(frame)
     if "evidence" in shown.columns:
         shown = shown.with_columns(pl.col("evidence").list.join(", "))
-    show_table(
-        shown,
-        columns or PROBLEM_COLUMNS,
-        max_static,
-        column_config=wide_text("Reason"),
-    )
+    show_table(shown, columns or PROBLEM_COLUMNS, max_static, wide="reason")
 
 
 POSTURE_COLORS = {"ALARM": "#fee2e2", "control error": "#ede9fe", "no data": "#f1f5f9", "ok": "#dcfce7"}
@@ -379,7 +390,14 @@ def no_none(frame: pl.DataFrame, blank: str = "") -> pl.DataFrame:
 FIGURE_SPACE = "\u2007"  # as wide as a digit: numbers padded with it line up on the right, as in a number column
 
 
-def blank_grid(frame: pl.DataFrame, columns: Columns | None = None, *, container: Any = None, **options: Any) -> Any:
+def blank_grid(
+    frame: pl.DataFrame,
+    columns: Columns | None = None,
+    *,
+    container: Any = None,
+    wide: str | None = None,
+    **options: Any,
+) -> Any:
     """`grid` (of `columns`, when given) for a frame whose cells may be empty: the grid prints a literal `None`
     in an empty cell of any type (a pandas Styler's blank display value does not reach it), so a number column
     with empty cells is shown as text, the numbers padded to one width plus one (they line up, sort in order
@@ -395,7 +413,7 @@ def blank_grid(frame: pl.DataFrame, columns: Columns | None = None, *, container
         .str.pad_start(_text_width(frame[n]) + 1, FIGURE_SPACE)
         for n in gappy
     ]
-    return grid(no_none(frame.with_columns(as_text)), container=container, **options)
+    return grid(no_none(frame.with_columns(as_text)), container=container, wide=_label(columns, wide), **options)
 
 
 def _text_width(values: pl.Series) -> int:

@@ -26,7 +26,6 @@ from dashboard.format import (
     show_findings,
     show_table,
     sort_findings,
-    wide_text,
 )
 
 ACTION_GROUPS = ["read/search", "export/share", "change", "admin", "sign-in", "failed sign-in"]
@@ -131,7 +130,7 @@ else:
             "last_observed": "Last observed (UTC)",
             "reason": "Most severe reason",
         },
-        column_config=wide_text("Most severe reason"),
+        wide="reason",
     )
 other = alarms.filter(pl.col("actor_id").is_null())
 if other.height:

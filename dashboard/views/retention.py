@@ -15,7 +15,6 @@ from dashboard.format import (
     current_filters,
     show_findings,
     static_table,
-    wide_text,
 )
 
 AGE_ORDER = ["0-30", "31-90", "91-365", "1-2y", "2y+"]
@@ -87,7 +86,7 @@ else:
             "reason": "Finding",
         },
         key="retention_at_issue",
-        column_config=wide_text("Finding"),
+        wide="reason",
     )
 
 st.subheader("Records by category and age against the limit")

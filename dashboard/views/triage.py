@@ -12,7 +12,7 @@ import streamlit as st
 from compliance.triage import CLOSED_STATES, STATES, TriageError, findings_with_state, set_state, triage_history
 from dashboard import auth, data
 from dashboard.alarm_history import show_history
-from dashboard.format import control_title, current_filters, grid, plural, sort_findings, wide_text
+from dashboard.format import control_title, current_filters, grid, plural, sort_findings
 
 STATE_LABELS = {
     "open": "Open",
@@ -77,7 +77,7 @@ else:
             "reason": "Reason",
         },
         key="triage_table",
-        column_config=wide_text("Reason"),
+        wide="reason",
     )
     st.caption(
         "First and last seen: the as-of dates of the recorded runs (ingests and `check --record`) in which the "

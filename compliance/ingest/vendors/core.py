@@ -386,8 +386,8 @@ def _stream_scan(
     con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]
 ) -> bool:
     """Read the gzip files at `indexes` of `paths` (all `_streamable`) as one stream per thread, not file by
-    file: the reader costs a fixed amount per file, three times the rest of the scan on CloudTrail's small S3
-    files. Each group's files are concatenated (gzip members may follow one another) into a temporary file,
+    file: the reader costs a fixed amount per file (about 1 ms of CPU: 2.5 times the reading of CloudTrail's
+    S3 delivery files of 500 events, measured on 500 of them). Each group's files are concatenated (gzip members may follow one another) into a temporary file,
     each after a member holding a marker line (a newline ending the previous file's last line, then a nonce
     no file can hold and the file's index), so every line keeps its file and its physical line. Only the
     compressed bytes are copied, to disk; the reader streams them as it does the files themselves.
@@ -397,15 +397,15 @@ def _stream_scan(
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
     groups = _groups([paths[i] for i in indexes], threads)
     prefix = "\x1e" + secrets.token_hex(16) + ":"
-    with tempfile.TemporaryDirectory(prefix="capantra-vendor-") as tmp:
-        streams = [Path(tmp) / f"stream-{g}.jsonl.gz" for g in range(len(groups))]
-        try:
+    try:  # no room for the temporary files, or a file gone since it was listed: read them one by one
+        with tempfile.TemporaryDirectory(prefix="capantra-vendor-") as tmp:
+            streams = [Path(tmp) / f"stream-{g}.jsonl.gz" for g in range(len(groups))]
             _concatenate(groups, streams, iter(indexes), prefix)
             _insert_lines(
                 con, [[s] for s in streams], streams, [-g - 1 for g in range(len(streams))], envelopes, tolerant=False
             )
-        except (OSError, *FILE_ERRORS):
-            return False
+    except (OSError, *FILE_ERRORS):
+        return False
     params = {"prefix": prefix, "after": len(prefix) + 1}
     marker = "fidx < 0 and doc is null and starts_with(raw, $prefix)"
     con.execute(

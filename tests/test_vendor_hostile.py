@@ -313,3 +313,58 @@ def test_a_scan_leaves_the_connection_s_settings_and_no_reject_tables_however_it
     assert con.execute(settings).fetchall() == before
     left = "select table_name from duckdb_tables() where table_name like '\\_vline\\_%' escape '\\'"
     assert con.execute(left).fetchall() == []
+
+
+def _read_lines(paths: list[Path], threads: int) -> tuple[dict[int, str], list[tuple]]:
+    from compliance.ingest.vendors import core
+
+    con = duckdb.connect()
+    con.execute(f"set threads = {threads}").fetchall()
+    failed = core.read_files(con, paths, ("Records",))
+    rows = con.execute("select fidx, line, elem, doc, raw, problem from _vlines order by all").fetchall()
+    return failed, rows
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gzip_files_read_as_one_stream_keep_their_file_line_and_rejects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """Many small gzip files are read as one stream per thread (core._stream_scan): every line keeps its file
+    and physical line, exactly as when each file is read alone; a file that would read differently inside a
+    stream (a byte-order mark, CRLF lines, nothing in it) is read alone, and a corrupt one among them makes the
+    stream fail, so every file is read alone and the corrupt one is named."""
+    from compliance.ingest.vendors import core
+
+    contents = {
+        "a.json.gz": dump({"Records": [trail("a1"), trail("a2")]}),  # one line, no newline at its end
+        "b.json.gz": lines(trail("b1")) + b"\n  \n" + b"not json\n" + lines(trail("b2")),
+        "c.json.gz": b"\xef\xbb\xbf" + lines(trail("c1")),  # a byte-order mark: the reader drops it at a file's start
+        "d.json.gz": lines(trail("d1"), trail("d2")).replace(b"\n", b"\r\n"),
+        "e.json.gz": b"",
+        "f.json.gz": lines(trail("f1")) + dump([trail("f2"), trail("f3")]),
+        "g.jsonl": lines(trail("g1")),
+    }
+    paths = []
+    for name, content in contents.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    streams: list[list[int]] = []
+    stream = core._stream_scan
+    monkeypatch.setattr(
+        core, "_stream_scan", lambda con, p, idx, env: (streams.append(idx), stream(con, p, idx, env))[1]
+    )
+    streamed = _read_lines(paths, threads)
+    assert streams == [[0, 1, 5]]
+    monkeypatch.setattr(core, "_streamable", lambda path: False)
+    assert streamed == _read_lines(paths, threads)
+    assert {(r[0], r[1]) for r in streamed[1] if r[5] is None and r[3] is None} == {(1, 4)}  # `not json`, its line
+    # A corrupt member among them: the stream fails, the files are read alone, the corrupt one named.
+    corrupt = tmp_path / "h.json.gz"
+    corrupt.write_bytes(gzip.compress(lines(trail("h1")))[:-12] + b"\x00" * 12)
+    monkeypatch.undo()
+    monkeypatch.setattr(
+        core, "_stream_scan", lambda con, p, idx, env: (streams.append(idx), stream(con, p, idx, env))[1]
+    )
+    failed, rows = _read_lines([*paths, corrupt], threads)
+    assert streams[-1] == [0, 1, 5, 7] and list(failed) == [7]
+    assert rows == streamed[1]

@@ -19,7 +19,13 @@ One file goes through four temp tables, all in SQL (no per-event Python):
 from __future__ import annotations
 
 import glob
+import gzip
 import json
+import secrets
+import shutil
+import tempfile
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -229,6 +235,9 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
     con.execute(_LINES_DDL).fetchall()
     failed: dict[int, str] = {}
     todo = list(range(len(paths)))
+    streamed = [i for i in todo if _streamable(paths[i])]
+    if len(streamed) > 1 and _stream_scan(con, paths, streamed, envelopes):
+        todo = sorted(set(todo) - set(streamed))
     while todo:
         try:
             _scan(con, paths, todo, envelopes)
@@ -350,6 +359,85 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
             _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(lines)), envelopes)
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+UTF8_BOM = b"\xef\xbb\xbf"
+HEAD_BYTES = 4096  # compressed bytes of a file's start that `_streamable` reads
+HEAD_TEXT = 16384  # at most this much text of them is inflated
+
+
+def _streamable(path: Path) -> bool:
+    """Whether a gzip file reads the same inside one stream of many (`_stream_scan`) as alone: named `.gz`
+    (how the reader knows it is compressed), a gzip member first, and its text starting with neither a
+    byte-order mark (the reader drops one only at a file's start) nor a line ending in CR (in a stream
+    whose markers end in LF, the reader rejects CRLF; the file would only cost a wasted read). Anything else,
+    or a file that cannot be opened, is read alone, as before."""
+    if not path.name.endswith(".gz"):
+        return False
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        text = zlib.decompressobj(wbits=31).decompress(head, HEAD_TEXT) if head.startswith(GZIP_MAGIC) else b""
+    except (OSError, zlib.error):
+        return False
+    return len(text) >= len(UTF8_BOM) and not text.startswith(UTF8_BOM) and b"\r" not in text
+
+
+def _stream_scan(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]
+) -> bool:
+    """Read the gzip files at `indexes` of `paths` (all `_streamable`) as one stream per thread, not file by
+    file: the reader costs a fixed amount per file (about 1 ms of CPU: 2.5 times the reading of CloudTrail's
+    S3 delivery files of 500 events, measured on 500 of them). Each group's files are concatenated (gzip members may follow one another) into a temporary file,
+    each after a member holding a marker line (a newline ending the previous file's last line, then a nonce
+    no file can hold and the file's index), so every line keeps its file and its physical line. Only the
+    compressed bytes are copied, to disk; the reader streams them as it does the files themselves.
+
+    False (nothing added to `_vlines`) when the stream cannot be read or copied: the files are then read one
+    by one (`_scan`), which names the file that fails and skips the lines that cannot be read."""
+    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+    groups = _groups([paths[i] for i in indexes], threads)
+    prefix = "\x1e" + secrets.token_hex(16) + ":"
+    try:  # no room for the temporary files, or a file gone since it was listed: read them one by one
+        with tempfile.TemporaryDirectory(prefix="capantra-vendor-") as tmp:
+            streams = [Path(tmp) / f"stream-{g}.jsonl.gz" for g in range(len(groups))]
+            _concatenate(groups, streams, iter(indexes), prefix)
+            _insert_lines(
+                con, [[s] for s in streams], streams, [-g - 1 for g in range(len(streams))], envelopes, tolerant=False
+            )
+    except (OSError, *FILE_ERRORS):
+        return False
+    params = {"prefix": prefix, "after": len(prefix) + 1}
+    marker = "fidx < 0 and doc is null and starts_with(raw, $prefix)"
+    con.execute(
+        f"""create or replace temp table _vmarks as
+            select fidx as grp, line as start, cast(substr(raw, $after) as bigint) as k from _vlines where {marker}""",
+        params,
+    ).fetchall()
+    if con.execute("select count(*) from _vmarks").fetchall()[0][0] != len(indexes):  # never expected: read alone
+        con.execute("delete from _vlines where fidx < 0; drop table _vmarks").fetchall()
+        return False
+    # A line belongs to the file of the last marker before it; what precedes the first marker is a blank line.
+    con.execute(f"delete from _vlines where {marker}", {"prefix": prefix}).fetchall()
+    con.execute(
+        """update _vlines set fidx = x.k, line = _vlines.line - x.start
+           from (select v.rowid as rid, m.k, m.start
+                 from _vlines v asof join _vmarks m on v.fidx = m.grp and v.line > m.start where v.fidx < 0) x
+           where _vlines.rowid = x.rid"""
+    ).fetchall()
+    con.execute("delete from _vlines where fidx < 0 or problem = ''; drop table _vmarks").fetchall()
+    return True
+
+
+def _concatenate(groups: list[list[Path]], streams: list[Path], indexes: Iterator[int], prefix: str) -> None:
+    """Write each group of gzip files into its stream, each file after a gzip member holding its marker line."""
+    for group, stream in zip(groups, streams, strict=True):
+        with open(stream, "wb") as out:
+            for path in group:
+                out.write(gzip.compress(f"\n{prefix}{next(indexes)}\n".encode()))
+                with open(path, "rb") as fh:
+                    shutil.copyfileobj(fh, out)
+
+
 def _insert_lines(
     con: duckdb.DuckDBPyConnection,
     groups: list[list[Path]],
@@ -436,7 +524,6 @@ def _renumber_after(con: duckdb.DuckDBPyConnection, fidx: int, skipped: list[int
 
 def _lines_of(path: Path, wanted: set[int]) -> dict[int | None, bytes]:
     """The raw bytes of the wanted physical lines of a (possibly gzip-compressed) text file."""
-    import gzip
 
     out: dict[int | None, bytes] = {}
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -448,7 +535,6 @@ def _lines_of(path: Path, wanted: set[int]) -> dict[int | None, bytes]:
 
 
 def _whole_file(path: Path) -> bytes:
-    import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     with opener(path, "rb") as fh:

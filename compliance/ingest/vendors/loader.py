@@ -388,7 +388,17 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
 
 
 def _drop_work_tables(con: duckdb.DuckDBPyConnection) -> None:
-    for name in ("_vlines", "_vstored", "_stage", "_vid", "_vcountry_names", "_vnames", "_vroles", "_vunwrapped"):
+    for name in (
+        "_vlines",
+        "_vstored",
+        "_stage",
+        "_vid",
+        "_vcountry_names",
+        "_vnames",
+        "_vroles",
+        "_vunwrapped",
+        "_vmarks",
+    ):
         con.execute(f"drop table if exists {name}").fetchall()
     for name in ("_vmapped", "_vevents", "_vresources", "_videntities"):
         con.execute(f"drop view if exists {name}").fetchall()

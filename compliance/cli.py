@@ -77,6 +77,18 @@ def _existing_db(db: Path) -> None:
         raise _fail(f"{db}: no such database. Build one with `compliance ingest EXPORT_DIR --db {db}`.")
 
 
+def _current_db(db: Path) -> None:
+    """`_existing_db`, and built by this version: for commands that would otherwise find a gap only late (a
+    notebook's kernel starts before its first query)."""
+    from compliance.audit_database import OutdatedDatabaseError, connect_current
+
+    _existing_db(db)
+    try:
+        connect_current(db).close()
+    except OutdatedDatabaseError as exc:
+        raise _fail(str(exc)) from None
+
+
 def _fail(message: str, code: int = 2) -> typer.Exit:
     console.print(f"[bold red]error:[/] {message}")
     return typer.Exit(code)
@@ -851,7 +863,7 @@ def report(
         name = notebook_name(notebook)
     except ValueError as exc:
         raise _fail(str(exc)) from None
-    _existing_db(db)
+    _current_db(db)
     if actor is not None and name != "access_investigation":
         raise _fail("--actor applies to access_investigation only")
     day = _day_option(as_of, "--as-of")

@@ -237,7 +237,7 @@ def test_tables_read_name_every_table_a_control_reads_and_no_other_a_load_change
 
 
 def test_first_days_follow_an_added_day_and_a_late_event(make_db) -> None:
-    """`audit_transfer_subjects` kept day by day (derive._derive_transfer_subjects) equals a full derive: a new
+    """`audit_transfer_subjects` kept day by day (derive._derive_first_days) equals a full derive: a new
     day after every stored first day (the daily case: no stored event is read again) touching a known and a
     new subject, and a late event dated before a key's first day, which moves that first day earlier."""
     con = make_db({"audit_events": _rollup_events()})

@@ -53,6 +53,7 @@ COMMANDS = [
     ["summary", "--db", "{db}", "--as-of", "2025-06-30", "--out", "{tmp}/summary.pdf"],
     ["notify", "--db", "{db}", "--dry-run"],
     ["evidence", "--db", "{db}", "--as-of", "2025-06-30", "--out", "{tmp}/evidence.zip", "--no-notebooks"],
+    ["report", "dsr_audit", "--db", "{db}", "--out", "{tmp}/dsr.html"],
 ]
 
 
@@ -67,6 +68,7 @@ def test_commands_name_an_older_database_and_the_way_to_update_it(
     assert "lacks table audit_category_lists, column audit_events.categories_key" in said
     assert f"compliance ingest EXPORT_DIR --db {older_db}" in said
     assert "Traceback" not in said
+    assert "executing" not in said  # named before a notebook's kernel starts
 
 
 def test_the_dashboard_names_an_older_database(older_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:

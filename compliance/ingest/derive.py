@@ -176,6 +176,8 @@ _ACTOR_MEASURES = f"""
 # that declare one, attributed to the system that recorded them, else the one their resource_type belongs to in
 # the data map (purpose.undeclared_use). Transfers: successful events touching a subject in a processing region
 # (a denied or failed attempt processed nothing), by the subject's jurisdiction (NULL: unknown) and the region.
+# Systems: every event per (system, category, purpose), whatever its action or outcome (datamap_matrix). Purposes
+# and systems take an event's system from the rule audit_event_system_rule states.
 _ROLLUPS = (
     _Rollup(
         events=f"""
@@ -190,11 +192,8 @@ _ROLLUPS = (
     ),
     _Rollup(
         events=f"""
-            select e.event_date, e.actor_id, coalesce(e.system, rt.system_id) as system_id, e.purpose, e.occurred_at,
-                   e.event_id, coalesce(e.record_count, 1) as records
-            from audit_events as e
-            left join (select distinct resource_type, system_id from ref_resource_types) as rt
-                on rt.resource_type = e.resource_type
+            select e.event_date, e.actor_id, e.system_id, e.purpose, e.occurred_at, e.event_id, e.records
+            from ({get_query("audit_event_system_rule").sql}) as e
             where e.purpose is not null
               and e.outcome = 'success'
               and e.action in ({_DATA_ACTIONS})
@@ -220,6 +219,17 @@ _ROLLUPS = (
     ),
     _Rollup(
         events=f"""
+            select e.event_date, e.system_id, c.data_category, e.purpose
+            from ({get_query("audit_event_system_rule").sql}) as e
+            cross join unnest(e.categories) as c (data_category)
+            where {_ON_DAYS}""",
+        keys=("system_id", "data_category", "purpose"),
+        days="audit_system_category_days",
+        measures="count(*) as events",
+        evidence=None,
+    ),
+    _Rollup(
+        events=f"""
             select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
                    e.actor_role, e.is_bulk, e.is_backup
             from ({get_query("audit_bulk_rule").sql}) as e
@@ -231,7 +241,11 @@ _ROLLUPS = (
     ),
 )
 
-ROLLUP_TABLES = (*(t for r in _ROLLUPS for t in (r.days, r.evidence) if t), "audit_transfer_subjects")
+ROLLUP_TABLES = (
+    *(t for r in _ROLLUPS for t in (r.days, r.evidence) if t),
+    "audit_transfer_subjects",
+    "audit_identifiers",
+)
 
 
 def _joined(table: str, keys: tuple[str, ...], alias: str) -> str:
@@ -258,69 +272,97 @@ def _evidence_select(rollup: _Rollup) -> str:
     )
 
 
-# `audit_transfer_subjects`: each subject's first day in a (jurisdiction, region), so "distinct subjects up to a
-# date" is a count of small rows. Not a per-day table, but kept day by day: recomputing some days changes the first
-# day of a (jurisdiction, region, subject) only if it was one of them (then its events are read again, whatever
-# their day) or if those days' events touch it (then it is the earlier of its stored first day and theirs).
-_TRANSFER_FIRST_DAYS = """
-    insert into audit_transfer_subjects
-    select e.subject_jurisdiction, e.processing_region, e.subject_id, min(e.event_date)
-    from audit_events as e
-    inner join _transfer_keys as k
-        on k.jurisdiction is not distinct from e.subject_jurisdiction
-        and k.region = e.processing_region
-        and k.subject_id = e.subject_id
-    where e.outcome = 'success'
-    group by e.subject_jurisdiction, e.processing_region, e.subject_id
-"""
-_SAME_TRANSFER_KEY = (
-    "s.jurisdiction is not distinct from d.jurisdiction and s.region = d.region and s.subject_id = d.subject_id"
+# Tables of each key's first event day (`first_date`), so "distinct keys up to a date" is a count of small rows and
+# "every key ever seen" is a read of them. Not per-day tables, but kept day by day: recomputing some days changes the
+# first day of a key only if it was one of them (then its events are read again, whatever their day) or if those
+# days' events touch it (then it is the earlier of its stored first day and theirs).
+@dataclass(frozen=True)
+class _FirstDays:
+    table: str  # (keys..., first_date)
+    keys: tuple[str, ...]
+    events: str  # a select of event_date and the keys over audit_events (as e), on the days in `_days`
+    nullable: tuple[str, ...] = ()  # keys matched with `is not distinct from`
+
+    def same_key(self, left: str, right: str) -> str:
+        return " and ".join(
+            f"{left}.{k} is not distinct from {right}.{k}" if k in self.nullable else f"{left}.{k} = {right}.{k}"
+            for k in self.keys
+        )
+
+
+# `audit_transfer_subjects`: each subject's first day in a (jurisdiction, region), from the transfer rollup's events.
+_TRANSFER_SUBJECTS = _FirstDays(
+    table="audit_transfer_subjects",
+    keys=("jurisdiction", "region", "subject_id"),
+    events=next(r.events for r in _ROLLUPS if r.days == "audit_transfer_days"),
+    nullable=("jurisdiction",),
+)
+# `audit_identifiers`: every actor id (acting, or the target of a role change) and subject id in the audit events,
+# with its first day: the ids the dashboard pseudonymises wherever they appear (queries/metrics/known_identifiers.sql)
+# without a distinct over every event.
+_IDENTIFIERS = _FirstDays(
+    table="audit_identifiers",
+    keys=("kind", "id"),
+    events=f"""
+        select e.event_date, 'actor' as kind, e.actor_id as id
+        from audit_events as e where e.actor_id is not null and {_ON_DAYS}
+        union all
+        select e.event_date, 'actor' as kind, e.target_actor_id as id
+        from audit_events as e where e.target_actor_id is not null and {_ON_DAYS}
+        union all
+        select e.event_date, 'subject' as kind, e.subject_id as id
+        from audit_events as e where e.subject_id is not null and {_ON_DAYS}""",
 )
 
 
-def _derive_transfer_subjects(con: duckdb.DuckDBPyConnection, every_day: bool) -> None:
-    """From `_events` holding the days' transfer events."""
+def _derive_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays, every_day: bool) -> None:
+    """From `_events` holding the recomputed days' events of `kept`."""
+    keys = ", ".join(kept.keys)
     if every_day:  # the table was emptied: every key's first day, in one pass
-        con.execute(
-            "insert into audit_transfer_subjects select jurisdiction, region, subject_id, min(event_date) "
-            "from _events group by jurisdiction, region, subject_id"
-        ).fetchall()
+        con.execute(f"insert into {kept.table} select {keys}, min(event_date) from _events group by {keys}").fetchall()
         return
-    _rescan_first_days(con)
-    _merge_first_days(con)
+    _rescan_first_days(con, kept)
+    _merge_first_days(con, kept)
 
 
-def _rescan_first_days(con: duckdb.DuckDBPyConnection) -> None:
+def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
     """The keys first seen on a recomputed day, from all of their events: a replaced or re-dated event may have
     moved that first day anywhere. None when a load adds days after every stored first day (a daily load): then
     no stored event is read."""
+    keys = ", ".join(kept.keys)
     con.execute(
-        """create or replace temp table _transfer_keys as
-           select jurisdiction, region, subject_id from audit_transfer_subjects
-           where first_date in (select event_date from _days)"""
+        f"""create or replace temp table _first_day_keys as
+            select {keys} from {kept.table} where first_date in (select event_date from _days)"""
     ).fetchall()
-    con.execute("delete from audit_transfer_subjects where first_date in (select event_date from _days)").fetchall()
-    if con.execute("select count(*) from _transfer_keys").fetchall()[0][0]:
-        con.execute(_TRANSFER_FIRST_DAYS).fetchall()
-    con.execute("drop table _transfer_keys").fetchall()
+    con.execute(f"delete from {kept.table} where first_date in (select event_date from _days)").fetchall()
+    if con.execute("select count(*) from _first_day_keys").fetchall()[0][0]:
+        every_day = kept.events.replace(_ON_DAYS, "true")
+        con.execute(
+            f"""insert into {kept.table}
+                select {", ".join(f"e.{k}" for k in kept.keys)}, min(e.event_date)
+                from ({every_day}) as e
+                inner join _first_day_keys as k on {kept.same_key("k", "e")}
+                group by {", ".join(f"e.{k}" for k in kept.keys)}"""
+        ).fetchall()
+    con.execute("drop table _first_day_keys").fetchall()
 
 
-def _merge_first_days(con: duckdb.DuckDBPyConnection) -> None:
+def _merge_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
     """Every key the recomputed days' events touch: a stored first day outside those days is still the first of
     the events outside them, so the key's first day is the earlier of it and the days' own first."""
+    keys = ", ".join(kept.keys)
     con.execute(
-        """create or replace temp table _day_firsts as
-           select jurisdiction, region, subject_id, min(event_date) as first_date
-           from _events group by jurisdiction, region, subject_id"""
+        f"""create or replace temp table _day_firsts as
+            select {keys}, min(event_date) as first_date from _events group by {keys}"""
     ).fetchall()
     con.execute(
-        f"""update audit_transfer_subjects as s set first_date = d.first_date
-            from _day_firsts as d where {_SAME_TRANSFER_KEY} and d.first_date < s.first_date"""
+        f"""update {kept.table} as s set first_date = d.first_date
+            from _day_firsts as d where {kept.same_key("s", "d")} and d.first_date < s.first_date"""
     ).fetchall()
     con.execute(
-        f"""insert into audit_transfer_subjects
+        f"""insert into {kept.table}
             select * from _day_firsts as d
-            where not exists (select 1 from audit_transfer_subjects as s where {_SAME_TRANSFER_KEY})"""
+            where not exists (select 1 from {kept.table} as s where {kept.same_key("s", "d")})"""
     ).fetchall()
     con.execute("drop table _day_firsts").fetchall()
 
@@ -357,8 +399,11 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             ).fetchall()
             con.execute(f"insert into {rollup.days} by name select * exclude (since) from _groups").fetchall()
             con.execute(f"insert into {rollup.evidence} {_evidence_select(rollup)}").fetchall()
-            if rollup.days == "audit_transfer_days":
-                _derive_transfer_subjects(con, every_day=dates is None)
+            if rollup.days == "audit_transfer_days":  # from the same events
+                _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
+        events = _IDENTIFIERS.events if dates is not None else _IDENTIFIERS.events.replace(_ON_DAYS, "true")
+        con.execute(f"create or replace temp view _events as {events}").fetchall()
+        _derive_first_days(con, _IDENTIFIERS, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:
         con.execute("drop view if exists _events").fetchall()

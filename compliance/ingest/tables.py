@@ -76,6 +76,10 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
 );
+CREATE TABLE IF NOT EXISTS audit_identifiers (kind VARCHAR, id VARCHAR, first_date DATE);
+CREATE TABLE IF NOT EXISTS audit_system_category_days (
+    event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT
+);
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
     last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,

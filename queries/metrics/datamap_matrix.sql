@@ -97,17 +97,17 @@ policy_items as (
         and (k.fides_key = pm.fides_key or starts_with(k.fides_key, pm.fides_key || '.'))
 ),
 
--- What the exports show: audit events per (system, category, purpose), each event's system as
--- audit_event_systems gives it; inventory records per (system, store, category).
+-- What the exports show: audit events per (system, category, purpose) from their ingest-time daily rollup (each
+-- event's system as audit_event_system_rule gives it); inventory records per (system, store, category).
 event_categories as (
     select
-        e.system_id,
-        c.data_category,
-        e.purpose,
-        count(*) as events
-    from audit_event_systems as e
-    cross join unnest(e.categories) as c (data_category)
-    group by e.system_id, c.data_category, e.purpose
+        system_id,
+        data_category,
+        purpose,
+        cast(sum(events) as bigint) as events
+    from audit_system_category_days
+    where event_date <= $as_of
+    group by system_id, data_category, purpose
 ),
 
 system_category_events as (

@@ -5,7 +5,8 @@ with categories as (
     select data_category as value, true as declared from ref_data_map
     union all
     select c.data_category as value, false as declared
-    from (select distinct categories from audit_events) as e
+    from (select distinct categories_key from audit_events) as k
+    inner join audit_category_lists as e on e.categories_key = k.categories_key
     cross join unnest(e.categories) as c (data_category)
     union all
     select distinct data_category as value, false as declared from inventory_records

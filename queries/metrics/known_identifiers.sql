@@ -1,12 +1,10 @@
 -- name: known_identifiers
--- description: Every actor id (directory accounts and audit event actors, including role-grant targets) and subject id (subjects, the DSR register, audit events, usage events) the database knows, so the dashboard can pseudonymise them wherever they appear in text; an id that is both is listed as an actor.
+-- description: Every actor id (directory accounts and audit event actors, including role-grant targets, from the ingest-time `audit_identifiers`) and subject id (subjects, the DSR register, audit events as `audit_identifiers` keeps them, usage events) the database knows, so the dashboard can pseudonymise them wherever they appear in text; an id that is both is listed as an actor.
 -- returns: kind VARCHAR, id VARCHAR
 with actors as (
     select actor_id as id from directory_accounts
     union
-    select actor_id as id from audit_events
-    union
-    select target_actor_id as id from audit_events where target_actor_id is not null
+    select id from audit_identifiers where kind = 'actor'
 ),
 
 subjects as (
@@ -14,7 +12,7 @@ subjects as (
     union
     select subject_id as id from dsr_requests where subject_id is not null
     union
-    select subject_id as id from audit_events where subject_id is not null
+    select id from audit_identifiers where kind = 'subject'
     union
     select user_id as id from usage_events where user_id is not null
 ),

@@ -5,25 +5,60 @@
 -- returns: jurisdiction VARCHAR, region VARCHAR, region_country VARCHAR, mechanism VARCHAR, lawful BOOLEAN,
 --          events BIGINT, subjects BIGINT
 -- The audit events in the page's date window: metric_audit_window.
-with touches as (
+-- The window's events from their daily rollup (the same events: successful, naming a subject and a region).
+with day_events as (
     select
-        subject_id,
+        jurisdiction as subject_jurisdiction,
+        region as processing_region,
+        cast(sum(events) as bigint) as events
+    from audit_transfer_days
+    where event_date <= $as_of
+      and ($start_date is null or event_date >= $start_date)
+      and ($end_date is null or event_date <= $end_date)
+    group by jurisdiction, region
+),
+
+-- Distinct subjects. A window open at its start holds every subject whose first day there falls by its end
+-- (the ingest-time audit_transfer_subjects); a window from a start date counts its own events' subjects (the
+-- events are read only then: the other branch's condition is false).
+subjects_to_end as (
+    select
+        jurisdiction as subject_jurisdiction,
+        region as processing_region,
+        count(*) as subjects
+    from audit_transfer_subjects
+    where $start_date is null
+      and first_date <= $as_of
+      and ($end_date is null or first_date <= $end_date)
+    group by jurisdiction, region
+),
+
+subjects_from_start as (
+    select
         subject_jurisdiction,
-        processing_region
+        processing_region,
+        count(distinct subject_id) as subjects
     from metric_audit_window
-    where subject_id is not null
+    where $start_date is not null
+      and subject_id is not null
       and processing_region is not null
       and outcome = 'success'
+    group by subject_jurisdiction, processing_region
 ),
 
 counted as (
     select
-        subject_jurisdiction,
-        processing_region,
-        count(*) as events,
-        count(distinct subject_id) as subjects
-    from touches
-    group by subject_jurisdiction, processing_region
+        e.subject_jurisdiction,
+        e.processing_region,
+        e.events,
+        coalesce(t.subjects, s.subjects) as subjects
+    from day_events as e
+    left join subjects_to_end as t
+        on t.subject_jurisdiction is not distinct from e.subject_jurisdiction
+        and t.processing_region = e.processing_region
+    left join subjects_from_start as s
+        on s.subject_jurisdiction is not distinct from e.subject_jurisdiction
+        and s.processing_region = e.processing_region
 ),
 
 final as (

@@ -244,7 +244,7 @@ _ROLLUPS = (
 ROLLUP_TABLES = (
     *(t for r in _ROLLUPS for t in (r.days, r.evidence) if t),
     "audit_transfer_subjects",
-    "audit_identifiers",
+    "audit_first_seen",
 )
 
 
@@ -297,21 +297,31 @@ _TRANSFER_SUBJECTS = _FirstDays(
     events=next(r.events for r in _ROLLUPS if r.days == "audit_transfer_days"),
     nullable=("jurisdiction",),
 )
-# `audit_identifiers`: every actor id (acting, or the target of a role change) and subject id in the audit events,
-# with its first day: the ids the dashboard pseudonymises wherever they appear (queries/metrics/known_identifiers.sql)
-# without a distinct over every event.
-_IDENTIFIERS = _FirstDays(
-    table="audit_identifiers",
-    keys=("kind", "id"),
+# `audit_first_seen`: every value of a kind the dashboard lists, with its first day, so listing them reads a few
+# thousand rows instead of every event: actor ids (acting, or the target of a role change) and subject ids, which it
+# pseudonymises wherever they appear (queries/metrics/known_identifiers.sql), and the systems and data categories
+# its filters offer (queries/metrics/filter_options.sql).
+_FIRST_SEEN = _FirstDays(
+    table="audit_first_seen",
+    keys=("kind", "value"),
     events=f"""
-        select e.event_date, 'actor' as kind, e.actor_id as id
+        select e.event_date, 'actor' as kind, e.actor_id as value
         from audit_events as e where e.actor_id is not null and {_ON_DAYS}
         union all
-        select e.event_date, 'actor' as kind, e.target_actor_id as id
+        select e.event_date, 'actor' as kind, e.target_actor_id as value
         from audit_events as e where e.target_actor_id is not null and {_ON_DAYS}
         union all
-        select e.event_date, 'subject' as kind, e.subject_id as id
-        from audit_events as e where e.subject_id is not null and {_ON_DAYS}""",
+        select e.event_date, 'subject' as kind, e.subject_id as value
+        from audit_events as e where e.subject_id is not null and {_ON_DAYS}
+        union all
+        select e.event_date, 'system' as kind, e.system as value
+        from audit_events as e where e.system is not null and {_ON_DAYS}
+        union all
+        select e.event_date, 'category' as kind, c.data_category as value
+        from audit_events as e
+        inner join audit_category_lists as l on l.categories_key = e.categories_key
+        cross join unnest(l.categories) as c (data_category)
+        where {_ON_DAYS}""",
 )
 
 
@@ -401,9 +411,9 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.evidence} {_evidence_select(rollup)}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
-        events = _IDENTIFIERS.events if dates is not None else _IDENTIFIERS.events.replace(_ON_DAYS, "true")
+        events = _FIRST_SEEN.events if dates is not None else _FIRST_SEEN.events.replace(_ON_DAYS, "true")
         con.execute(f"create or replace temp view _events as {events}").fetchall()
-        _derive_first_days(con, _IDENTIFIERS, every_day=dates is None)
+        _derive_first_days(con, _FIRST_SEEN, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:
         con.execute("drop view if exists _events").fetchall()

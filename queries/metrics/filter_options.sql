@@ -1,13 +1,10 @@
 -- name: filter_options
--- description: The values the dashboard's filters offer: data categories and systems that the data map declares or the exports show (audit events, inventory), each marked declared or not.
+-- description: The values the dashboard's filters offer: data categories and systems that the data map declares or the exports show (audit events, as the ingest-time `audit_first_seen` lists them; inventory), each marked declared or not.
 -- returns: kind VARCHAR, value VARCHAR, declared BOOLEAN
 with categories as (
     select data_category as value, true as declared from ref_data_map
     union all
-    select c.data_category as value, false as declared
-    from (select distinct categories_key from audit_events) as k
-    inner join audit_category_lists as e on e.categories_key = k.categories_key
-    cross join unnest(e.categories) as c (data_category)
+    select value, false as declared from audit_first_seen where kind = 'category'
     union all
     select distinct data_category as value, false as declared from inventory_records
 ),
@@ -15,7 +12,7 @@ with categories as (
 systems as (
     select system_id as value, true as declared from ref_data_map
     union all
-    select distinct system as value, false as declared from audit_events
+    select value, false as declared from audit_first_seen where kind = 'system'
     union all
     select distinct system as value, false as declared from inventory_records
 ),

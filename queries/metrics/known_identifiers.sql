@@ -1,10 +1,10 @@
 -- name: known_identifiers
--- description: Every actor id (directory accounts and audit event actors, including role-grant targets, from the ingest-time `audit_identifiers`) and subject id (subjects, the DSR register, audit events as `audit_identifiers` keeps them, usage events) the database knows, so the dashboard can pseudonymise them wherever they appear in text; an id that is both is listed as an actor.
+-- description: Every actor id (directory accounts and audit event actors, including role-grant targets, from the ingest-time `audit_first_seen`) and subject id (subjects, the DSR register, audit events as `audit_first_seen` keeps them, usage events) the database knows, so the dashboard can pseudonymise them wherever they appear in text; an id that is both is listed as an actor.
 -- returns: kind VARCHAR, id VARCHAR
 with actors as (
     select actor_id as id from directory_accounts
     union
-    select id from audit_identifiers where kind = 'actor'
+    select value as id from audit_first_seen where kind = 'actor'
 ),
 
 subjects as (
@@ -12,7 +12,7 @@ subjects as (
     union
     select subject_id as id from dsr_requests where subject_id is not null
     union
-    select id from audit_identifiers where kind = 'subject'
+    select value as id from audit_first_seen where kind = 'subject'
     union
     select user_id as id from usage_events where user_id is not null
 ),

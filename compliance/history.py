@@ -60,6 +60,10 @@ _ALARM_SCHEMA = {
     "reason": pl.String,
 }
 _KEY = ["control_id", "resource"]
+_KEPT_COLUMNS = ("control_id", "resource", "status", "severity", "reason")  # then observed_at, as text
+# The findings file is hashed a slice at a time: its bytes are those of `check --format jsonl` (one line per row,
+# so slices concatenate to the whole file), without holding the whole file at once (460 MB at 100M events).
+_DIGEST_SLICE_ROWS = 50_000
 
 
 def _controls_digest(control_ids: Iterable[str] | None = None) -> str:
@@ -73,6 +77,16 @@ def _controls_digest(control_ids: Iterable[str] | None = None) -> str:
     return h.hexdigest()
 
 
+def _findings_digest(findings: pl.DataFrame) -> str:
+    """SHA-256 of the findings as `check --format jsonl` writes them."""
+    from compliance.check import render_findings
+
+    digest = hashlib.sha256()
+    for offset in range(0, findings.height, _DIGEST_SLICE_ROWS):
+        digest.update(render_findings(findings.slice(offset, _DIGEST_SLICE_ROWS), "jsonl"))
+    return digest.hexdigest()
+
+
 def record_run(
     db: Path | str,
     findings: pl.DataFrame,
@@ -83,37 +97,32 @@ def record_run(
     recorded_at: str | None = None,
 ) -> int:
     """Keep this run's findings in the history beside `db`; returns the run id."""
-    from compliance.check import render_findings
-
     counts = dict(findings.group_by("status").len().iter_rows())
-    kept = findings.filter(pl.col("status").is_in(_KEEP)).with_columns(
-        pl.col("observed_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+    kept = findings.filter(pl.col("status").is_in(_KEEP)).select(
+        *_KEPT_COLUMNS, pl.col("observed_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")
+    )
+    run = (
+        recorded_at or utc_now(),
+        as_of.isoformat(),
+        source,
+        str(Path(db).resolve()),
+        policy_digest,
+        _controls_digest(findings["control_id"].unique().to_list()),
+        _findings_digest(findings),  # before the store is opened: the slow part holds no write lock
+        findings.height,
+        int(counts.get("alarm", 0)),
+        int(counts.get("suppressed", 0)),
+        int(counts.get("error", 0)),
     )
     with connect(db) as con:
         cur = con.execute(
             "insert into runs (recorded_at, as_of, source, database, policy_digest, controls_digest,"
             " findings_digest, findings, alarms, suppressed, errors) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                recorded_at or utc_now(),
-                as_of.isoformat(),
-                source,
-                str(Path(db).resolve()),
-                policy_digest,
-                _controls_digest(findings["control_id"].unique().to_list()),
-                hashlib.sha256(render_findings(findings, "jsonl")).hexdigest(),
-                findings.height,
-                int(counts.get("alarm", 0)),
-                int(counts.get("suppressed", 0)),
-                int(counts.get("error", 0)),
-            ),
+            run,
         )
         run_id = int(cur.lastrowid or 0)
         con.executemany(
-            "insert into run_findings values (?, ?, ?, ?, ?, ?, ?)",
-            [
-                (run_id, r["control_id"], r["resource"], r["status"], r["severity"], r["reason"], r["observed_at"])
-                for r in kept.iter_rows(named=True)
-            ],
+            "insert into run_findings values (?, ?, ?, ?, ?, ?, ?)", ((run_id, *r) for r in kept.iter_rows())
         )
     return run_id
 

@@ -66,8 +66,6 @@ __all__ = [
 ]
 
 _COLUMNS = ", ".join(FINDINGS_SCHEMA)
-# findings_stored_rows caps the rows it returns (small_ok, max_rows); reading back a whole run needs no cap.
-_NO_ROW_CAP = 2**62
 
 
 def store_findings(
@@ -496,8 +494,10 @@ def findings_as_of(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date) 
     stale = [q.control_id for q in select_controls() if q.control_id not in fresh]
     parts = []
     if fresh:
-        everything = {"small_ok": _NO_ROW_CAP, "max_rows": _NO_ROW_CAP}
-        stored = run_query(con, "findings_stored_rows", {"as_of": as_of, "control_ids": sorted(fresh)} | everything)
+        # Every stored row, read as stored: sort_findings below gives the order. (findings_stored_rows with no cap
+        # gave the same rows, but its ranking windows cost 48 CPU s over 330k findings at 10M events and minutes
+        # at 100M, where reading them takes 0.4 CPU s at 10M.)
+        stored = run_query(con, "findings_as_of", {"as_of": as_of, "control_ids": sorted(fresh)})
         parts.append(stored.cast(FINDINGS_SCHEMA))
     if stale:
         parts.append(run_controls(con, policy, as_of, control_ids=stale))

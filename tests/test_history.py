@@ -13,6 +13,7 @@ import pytest
 from cli_support import run_cli
 from rows import finding_row
 
+from compliance import history
 from compliance.check import render_findings
 from compliance.controls import FINDINGS_SCHEMA
 from compliance.history import (
@@ -88,6 +89,44 @@ def test_runs_are_kept_by_as_of_date_with_their_digests(db: Path) -> None:
     assert runs["controls_digest"][0] == runs["controls_digest"][2] != runs["controls_digest"][1]
     assert recorded_runs(db, start=D2)["as_of"].to_list() == [D2, D3]
     assert recorded_runs(db, end=D2)["as_of"].to_list() == [D1, D2]
+
+
+def test_a_run_record_holds_its_counts_its_digests_and_every_finding_but_ok(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Hashed two rows at a time, as a run of a million findings is: the digest is still the whole file's.
+    monkeypatch.setattr(history, "_DIGEST_SLICE_ROWS", 2)
+    late = datetime(2025, 9, 30, 8, 15, 2, 250000)
+    findings = _frame(
+        _row("dsr.overdue", "dsr:R-1"),
+        _row("dsr.overdue", "dsr:R-3", status="suppressed"),
+        _row("dsr.overdue", "dsr:R-9", status="ok", severity="info"),
+        _row("security.audit_gap", "control:security.audit_gap", status="error") | {"observed_at": None},
+        finding_row("security.mfa_missing", "actor:a-1", "info", "low", reason=None, observed_at=late),
+        _row("transfer.no_safeguard", "vendor:v", status="skip", severity="info"),
+        _row("transfer.no_safeguard", "vendor:w", status="ok", severity="info"),
+    )
+    db = tmp_path / "audit.duckdb"
+    run_id = record_run(db, findings, D2, "ingest", "p9", recorded_at="2025-10-15T06:00:00Z")
+    with sqlite3.connect(store_path(db)) as con:
+        run = con.execute(
+            "select recorded_at, as_of, source, database, policy_digest, findings_digest, findings, alarms,"
+            " suppressed, errors from runs where run_id = ?",
+            (run_id,),
+        ).fetchone()
+        kept = con.execute("select * from run_findings order by rowid").fetchall()
+    digest = hashlib.sha256(render_findings(findings, "jsonl")).hexdigest()
+    assert run == ("2025-10-15T06:00:00Z", "2025-10-15", "ingest", str(db.resolve()), "p9", digest, 7, 1, 1, 1)
+    # Every row but the `ok` ones, in the findings' order, observed_at in RFC 3339 UTC.
+    assert kept == [
+        (run_id, "dsr.overdue", "dsr:R-1", "alarm", "high", "dsr.overdue dsr:R-1", "2025-09-30T08:00:00Z"),
+        (run_id, "dsr.overdue", "dsr:R-3", "suppressed", "high", "dsr.overdue dsr:R-3", "2025-09-30T08:00:00Z"),
+        (run_id, "security.audit_gap", "control:security.audit_gap", "error", "high",
+         "security.audit_gap control:security.audit_gap", None),
+        (run_id, "security.mfa_missing", "actor:a-1", "info", "low", None, "2025-09-30T08:15:02.250Z"),
+        (run_id, "transfer.no_safeguard", "vendor:v", "skip", "info", "transfer.no_safeguard vendor:v",
+         "2025-09-30T08:00:00Z"),
+    ]  # fmt: skip
 
 
 def test_new_resolved_and_persisting_alarms_across_three_runs(db: Path) -> None:
@@ -207,3 +246,8 @@ def test_ingest_records_runs_that_survive_each_republish(demo_build, tmp_path: P
     latest = recorded_runs(db).filter(pl.col("as_of") == runs["as_of"][-1])
     assert latest["source"].to_list() == ["check"]
     assert latest["findings_digest"][0] == runs["findings_digest"][-1]
+    # The rows it keeps too: the ingest records the findings it stored, the check those it ran.
+    kept = "select control_id, resource, status, severity, reason, observed_at from run_findings where run_id = ?"
+    with sqlite3.connect(store_path(db)) as con:
+        by_ingest, by_check = (con.execute(kept, (r,)).fetchall() for r in (runs["run_id"][-1], latest["run_id"][0]))
+    assert by_ingest and by_ingest == by_check

@@ -307,25 +307,30 @@ _TRANSFER_SUBJECTS = _FirstDays(
 _FIRST_SEEN = _FirstDays(
     table="audit_first_seen",
     keys=("kind", "value"),
-    events=f"""
-        select e.event_date, 'actor' as kind, e.actor_id as value
-        from audit_events as e where e.actor_id is not null and {_ON_DAYS}
-        union all
-        select e.event_date, 'actor' as kind, e.target_actor_id as value
-        from audit_events as e where e.target_actor_id is not null and {_ON_DAYS}
-        union all
-        select e.event_date, 'subject' as kind, e.subject_id as value
-        from audit_events as e where e.subject_id is not null and {_ON_DAYS}
-        union all
-        select e.event_date, 'system' as kind, e.system as value
-        from audit_events as e where e.system is not null and {_ON_DAYS}
-        union all
+    events="".join(
+        f"""
+        select e.event_date, '{kind}' as kind, e.{column} as value
+        from audit_events as e where e.{column} is not null and {_ON_DAYS}
+        union all"""
+        for kind, column in (
+            ("actor", "actor_id"),
+            ("actor", "target_actor_id"),
+            ("subject", "subject_id"),
+            ("system", "system"),
+        )
+    )
+    + f"""
         select e.event_date, 'category' as kind, c.data_category as value
         from audit_events as e
         inner join audit_category_lists as l on l.categories_key = e.categories_key
         cross join unnest(l.categories) as c (data_category)
         where {_ON_DAYS}""",
 )
+
+
+def _on_days(events: str, every_day: bool) -> str:
+    """`events` (a select with the `_ON_DAYS` condition) for the days in `_days`, or for every day without it."""
+    return events.replace(_ON_DAYS, "true") if every_day else events
 
 
 def _derive_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays, every_day: bool) -> None:
@@ -349,11 +354,10 @@ def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None
     ).fetchall()
     con.execute(f"delete from {kept.table} where first_date in (select event_date from _days)").fetchall()
     if con.execute("select count(*) from _first_day_keys").fetchall()[0][0]:
-        every_day = kept.events.replace(_ON_DAYS, "true")
         con.execute(
             f"""insert into {kept.table}
                 select {", ".join(f"e.{k}" for k in kept.keys)}, min(e.event_date)
-                from ({every_day}) as e
+                from ({_on_days(kept.events, every_day=True)}) as e
                 inner join _first_day_keys as k on {kept.same_key("k", "e")}
                 group by {", ".join(f"e.{k}" for k in kept.keys)}"""
         ).fetchall()
@@ -399,8 +403,7 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         for rollup in _ROLLUPS:
             # The day's events once, for both tables (and the transfer subjects); each group's counts and
             # evidence threshold in one aggregate, which the days table is then a copy of.
-            events = rollup.events if dates is not None else rollup.events.replace(_ON_DAYS, "true")
-            con.execute(f"create or replace temp view _events as {events}").fetchall()
+            con.execute(f"create or replace temp view _events as {_on_days(rollup.events, dates is None)}").fetchall()
             keys = ", ".join(("event_date", *rollup.keys))
             if rollup.evidence is None:  # counts only
                 measured = f"select {keys}, {rollup.measures} from _events group by {keys}"
@@ -414,8 +417,7 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.evidence} {_evidence_select(rollup)}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
-        events = _FIRST_SEEN.events if dates is not None else _FIRST_SEEN.events.replace(_ON_DAYS, "true")
-        con.execute(f"create or replace temp view _events as {events}").fetchall()
+        con.execute(f"create or replace temp view _events as {_on_days(_FIRST_SEEN.events, dates is None)}").fetchall()
         _derive_first_days(con, _FIRST_SEEN, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:

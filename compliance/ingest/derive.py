@@ -309,14 +309,15 @@ _FIRST_SEEN = _FirstDays(
     keys=("kind", "value"),
     events="".join(
         f"""
-        select e.event_date, '{kind}' as kind, e.{column} as value
+        select e.event_date, {kind_literal} as kind, e.{column} as value
         from audit_events as e where e.{column} is not null and {_ON_DAYS}
         union all"""
-        for kind, column in (
-            ("actor", "actor_id"),
-            ("actor", "target_actor_id"),
-            ("subject", "subject_id"),
-            ("system", "system"),
+        # The kinds are written here as SQL literals, quotes included: code constants, never data.
+        for kind_literal, column in (
+            ("'actor'", "actor_id"),
+            ("'actor'", "target_actor_id"),
+            ("'subject'", "subject_id"),
+            ("'system'", "system"),
         )
     )
     + f"""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -38,3 +39,32 @@ def assert_fields(findings: dict[str, Finding], expected: dict[str, dict[str, An
     compared as one table so that a failure shows every difference at once."""
     got = {resource: {column: findings[resource][column] for column in fields} for resource, fields in expected.items()}
     assert got == expected
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One finding as a test states it by hand: its verdict and, optionally, some of its columns."""
+
+    status: str
+    severity: str
+    fields: dict[str, Any]
+
+
+def finding(status: str, severity: str, **fields: Any) -> Expected:
+    return Expected(status, severity, fields)
+
+
+def alarm(severity: str, **fields: Any) -> Expected:
+    return Expected("alarm", severity, fields)
+
+
+def ok(**fields: Any) -> Expected:
+    """An ok finding, whose severity is always info."""
+    return Expected("ok", "info", fields)
+
+
+def assert_findings(findings: dict[str, Finding], expected: dict[str, Expected]) -> None:
+    """Each finding stated once: the verdicts of every resource the query reports (verdicts), then the named
+    columns of the findings that name any (assert_fields)."""
+    assert verdicts(findings) == {resource: (e.status, e.severity) for resource, e in expected.items()}
+    assert_fields(findings, {resource: e.fields for resource, e in expected.items() if e.fields})

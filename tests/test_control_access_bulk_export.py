@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from rows import audit_event
 
-from tests.findings_support import assert_fields, verdict_list, verdicts
+from tests.findings_support import alarm, assert_findings, ok, verdict_list
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -52,40 +52,29 @@ def test_access_bulk_export(control_findings) -> None:
         _ev("y-future", "emp-y", "2025-03-11 09:10:00", "export", 9000),
     ]  # fmt: skip
     by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-x@2025-03-04": ("alarm", "high"),
-        "actor:emp-y": ("ok", "info"),
-        "actor:emp-z@2025-03-06": ("alarm", "medium"),
-        "actor:svc-bk": ("ok", "info"),
-        "actor:emp-w@2025-03-07": ("alarm", "high"),
-        "actor:svc-leak@2025-03-07": ("alarm", "high"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-x@2025-03-04": {
-                "reason": (
-                    "emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 "
-                    "09:50:00 to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 "
-                    "window ending that day exceeded it."
-                ),
-                "evidence": ["x-1", "x-2"],  # largest first
-                "observed_at": dt.datetime(2025, 3, 4, 10, 20),
-            },
-            "actor:emp-y": {
-                "reason": (
-                    "emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day "
-                    "held 5500 and no 60-minute window exceeded 5000 records."
-                )
-            },
-            "actor:svc-bk": {
-                "reason": (
-                    "svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held "
-                    "0 and no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this "
-                    "service account to approved recipients (backups)."
-                )
-            },
-            "actor:emp-z@2025-03-06": {"evidence": ["z-1"]},
+            "actor:emp-x@2025-03-04": alarm(
+                "high",
+                reason="emp-x read, searched or exported 5500 personal-data records within 60 minutes, from 2025-03-04 "
+                "09:50:00 to 2025-03-04 10:20:00 UTC (2 events, 1 export), above the 5000-record bulk threshold; 1 "
+                "window ending that day exceeded it.",
+                evidence=["x-1", "x-2"],  # largest first
+                observed_at=dt.datetime(2025, 3, 4, 10, 20),
+            ),
+            "actor:emp-y": ok(
+                reason="emp-y: 5500 personal-data records read, searched or exported in 2 events; the busiest UTC day "
+                "held 5500 and no 60-minute window exceeded 5000 records."
+            ),
+            "actor:emp-z@2025-03-06": alarm("medium", evidence=["z-1"]),
+            "actor:svc-bk": ok(
+                reason="svc-bk: 0 personal-data records read, searched or exported in 0 events; the busiest UTC day held "
+                "0 and no 60-minute window exceeded 5000 records; not counted: 1 export (50000 records) by this "
+                "service account to approved recipients (backups)."
+            ),
+            "actor:emp-w@2025-03-07": alarm("high"),
+            "actor:svc-leak@2025-03-07": alarm("high"),
         },
     )
 

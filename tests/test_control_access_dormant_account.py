@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -40,31 +40,22 @@ def test_access_dormant_account(control_findings) -> None:
         ],
     }  # fmt: skip
     by = control_findings("access_dormant_account", tables, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-a@2025-01-05": ("alarm", "medium"),
-        "actor:emp-b": ("ok", "info"),
-        "actor:emp-c@2025-03-01": ("alarm", "medium"),
-        "actor:emp-idle": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-a@2025-01-05": {
-                "reason": (
-                    "emp-a (employee, support_agent, active) was active again on 2025-01-05, 96 days after its "
-                    "previous successful activity on 2024-10-01 (dormant from 90 days): 2 events that day, 1 on "
-                    "personal data."
-                ),
-                "evidence": ["a-login", "a-read"],
-                "observed_at": dt.datetime(2025, 1, 5, 8, 0),
-            },
-            "actor:emp-c@2025-03-01": {"evidence": ["c-2"]},
-            "actor:emp-b": {
-                "reason": (
-                    "emp-b (active): active on 2 days from 2024-12-01 to 2025-02-28; longest gap 89 days (dormant from "
-                    "90)."
-                )
-            },
-            "actor:emp-idle": {"reason": "emp-idle (active) has no successful activity up to 2025-03-10."},
+            "actor:emp-a@2025-01-05": alarm(
+                "medium",
+                reason="emp-a (employee, support_agent, active) was active again on 2025-01-05, 96 days after its "
+                "previous successful activity on 2024-10-01 (dormant from 90 days): 2 events that day, 1 on "
+                "personal data.",
+                evidence=["a-login", "a-read"],
+                observed_at=dt.datetime(2025, 1, 5, 8, 0),
+            ),
+            "actor:emp-b": ok(
+                reason="emp-b (active): active on 2 days from 2024-12-01 to 2025-02-28; longest gap 89 days (dormant from "
+                "90)."
+            ),
+            "actor:emp-c@2025-03-01": alarm("medium", evidence=["c-2"]),
+            "actor:emp-idle": ok(reason="emp-idle (active) has no successful activity up to 2025-03-10."),
         },
     )

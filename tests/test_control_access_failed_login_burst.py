@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 T0 = dt.datetime(2025, 3, 4, 9, 0)
@@ -52,41 +52,33 @@ def test_access_failed_login_burst(control_findings) -> None:
         *[_login(f"late-f{i}", "emp-b", dt.datetime(2025, 3, 11, 9, 0, i), False, "198.51.100.8") for i in range(12)],
     ]  # fmt: skip
     by = control_findings("access_failed_login_burst", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-a@2025-03-04": ("alarm", "critical"),
-        "actor:emp-b": ("ok", "info"),
-        "actor:emp-c@2025-03-06": ("alarm", "high"),
-        "ip:203.0.113.9@2025-03-07": ("alarm", "critical"),
-        "actor:cu-0": ("ok", "info"),
-        "actor:cu-1": ("ok", "info"),
-        "actor:cu-2": ("ok", "info"),
-        "actor:cu-3": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-a@2025-03-04": {
-                "reason": (
-                    "10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 "
-                    "UTC (alarm at 10), followed by a successful login at 2025-03-04 09:06:00 UTC: the account may be "
-                    "compromised."
-                ),
-                "evidence": [f"a-f{i}" for i in range(10)] + ["a-ok"],
-                "observed_at": dt.datetime(2025, 3, 4, 9, 4, 30),
-            },
-            "ip:203.0.113.9@2025-03-07": {
-                "reason": (
-                    "20 failed logins from IP 203.0.113.9 (against 4 accounts) within 10 minutes, 2025-03-07 03:00:00 "
-                    "to 2025-03-07 03:04:45 UTC (alarm at 20), followed by a successful login of cu-3 at 2025-03-07 "
-                    "03:08:00 UTC: the account may be compromised."
-                )
-            },
-            "actor:emp-b": {
-                "reason": "emp-b: 11 login attempts, 10 failed; at most 9 failures within 10 minutes (alarm at 10)."
-            },
-            "actor:cu-3": {
-                "reason": "cu-3: 6 login attempts, 5 failed; at most 5 failures within 10 minutes (alarm at 10)."
-            },
+            "actor:emp-a@2025-03-04": alarm(
+                "critical",
+                reason="10 failed logins for account emp-a within 10 minutes, 2025-03-04 09:00:00 to 2025-03-04 09:04:30 "
+                "UTC (alarm at 10), followed by a successful login at 2025-03-04 09:06:00 UTC: the account may be "
+                "compromised.",
+                evidence=[f"a-f{i}" for i in range(10)] + ["a-ok"],
+                observed_at=dt.datetime(2025, 3, 4, 9, 4, 30),
+            ),
+            "actor:emp-b": ok(
+                reason="emp-b: 11 login attempts, 10 failed; at most 9 failures within 10 minutes (alarm at 10)."
+            ),
+            "actor:emp-c@2025-03-06": alarm("high"),
+            "ip:203.0.113.9@2025-03-07": alarm(
+                "critical",
+                reason="20 failed logins from IP 203.0.113.9 (against 4 accounts) within 10 minutes, 2025-03-07 03:00:00 "
+                "to 2025-03-07 03:04:45 UTC (alarm at 20), followed by a successful login of cu-3 at 2025-03-07 "
+                "03:08:00 UTC: the account may be compromised.",
+            ),
+            "actor:cu-0": ok(),
+            "actor:cu-1": ok(),
+            "actor:cu-2": ok(),
+            "actor:cu-3": ok(
+                reason="cu-3: 6 login attempts, 5 failed; at most 5 failures within 10 minutes (alarm at 10)."
+            ),
         },
     )
     assert by["actor:emp-c@2025-03-06"]["reason"].endswith("; no successful login followed within the window.")

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 CONTACT = ["user.contact.email"]
@@ -62,35 +62,27 @@ def test_access_off_hours(control_findings) -> None:
         _ev("e-login", "emp-e", "2025-03-08 02:00:00", "UTC", action="login", categories=[], resource_type=None),
     ]  # fmt: skip
     by = control_findings("access_off_hours", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-a@2025-03-08": ("alarm", "high"),
-        "actor:emp-b@2025-03-05": ("alarm", "medium"),
-        "actor:emp-c": ("ok", "info"),
-        "actor:emp-d": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-a@2025-03-08": {
-                "reason": (
-                    "emp-a (Australia/Sydney) read, searched or exported 120 personal-data records in 1 event (1 "
-                    "export) outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5], at hours unusual for "
-                    "them: Sun 2025-03-09 02:00 local (120 records; 0.0% of their 10 events in the previous 90 days "
-                    "fell in that hour); alarm at >= 50 records in an hour holding under 2.0% of their usual activity."
-                ),
-                "evidence": ["a-night"],
-                "observed_at": dt.datetime(2025, 3, 8, 15, 30),
-            },
-            "actor:emp-c": {
+            "actor:emp-a@2025-03-08": alarm(
+                "high",
+                reason="emp-a (Australia/Sydney) read, searched or exported 120 personal-data records in 1 event (1 "
+                "export) outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5], at hours unusual for "
+                "them: Sun 2025-03-09 02:00 local (120 records; 0.0% of their 10 events in the previous 90 days "
+                "fell in that hour); alarm at >= 50 records in an hour holding under 2.0% of their usual activity.",
+                evidence=["a-night"],
+                observed_at=dt.datetime(2025, 3, 8, 15, 30),
+            ),
+            "actor:emp-b@2025-03-05": alarm("medium"),
+            "actor:emp-c": ok(
                 # emp-c: 10 baseline reads + the night read, each on its own day and each at 22:00 (off-hours).
-                "reason": (
-                    "emp-c (Europe/London): 11 personal-data read, search or export events on 11 local days; 11 clock "
-                    "hours with such events fell outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5]; "
-                    "none reached 50 records at an hour unusual for them."
-                ),
-                "evidence": [],
-            },
-            "actor:emp-d": {"observed_at": dt.datetime(2025, 3, 4, 23, 0)},
+                reason="emp-c (Europe/London): 11 personal-data read, search or export events on 11 local days; 11 clock "
+                "hours with such events fell outside business hours 07:00-19:00 on ISO weekdays [1, 2, 3, 4, 5]; "
+                "none reached 50 records at an hour unusual for them.",
+                evidence=[],
+            ),
+            "actor:emp-d": ok(observed_at=dt.datetime(2025, 3, 4, 23, 0)),
         },
     )
     b = by["actor:emp-b@2025-03-05"]

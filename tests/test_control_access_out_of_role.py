@@ -13,7 +13,7 @@ import datetime as dt
 
 from rows import audit_event
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -59,39 +59,29 @@ def test_access_out_of_role(control_findings) -> None:
             record_count=300, recipient="aws"),
     ]  # fmt: skip
     by = control_findings("access_out_of_role", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-a@2025-03-04": ("alarm", "high"),
-        "actor:emp-b": ("ok", "info"),
-        "actor:cu-1": ("ok", "info"),
-        "actor:cu-2@2025-03-05": ("alarm", "high"),
-        "actor:ghost@2025-03-06": ("alarm", "medium"),
-        "actor:svc-pipe@2025-03-07": ("alarm", "high"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-a@2025-03-04": {
-                "reason": (
-                    "emp-a used personal data beyond what their role permits on 2025-03-04: export of "
-                    "user.contact.email, user.name as support_agent (1 event, 40 records); read of user.financial as "
-                    "support_agent (1 event, 1 record); the role matrix grants none of these."
-                ),
-                "evidence": ["a-invoice", "a-export"],  # time order
-                "observed_at": dt.datetime(2025, 3, 4, 9, 0),
-            },
-            "actor:ghost@2025-03-06": {
-                "reason": (
-                    "ghost is not in the directory (no role known): the role matrix authorises none of its "
-                    "personal-data actions on 2025-03-06: read of user.contact.email (1 event, 1 record)."
-                )
-            },
-            "actor:emp-b": {
-                "reason": (
-                    "emp-b: 2 successful personal-data actions (2 records, 2 kinds of action), all permitted for their "
-                    "role (support_agent)."
-                )
-            },
-            "actor:svc-pipe@2025-03-07": {"evidence": ["svc-export"]},
+            "actor:emp-a@2025-03-04": alarm(
+                "high",
+                reason="emp-a used personal data beyond what their role permits on 2025-03-04: export of "
+                "user.contact.email, user.name as support_agent (1 event, 40 records); read of user.financial as "
+                "support_agent (1 event, 1 record); the role matrix grants none of these.",
+                evidence=["a-invoice", "a-export"],  # time order
+                observed_at=dt.datetime(2025, 3, 4, 9, 0),
+            ),
+            "actor:emp-b": ok(
+                reason="emp-b: 2 successful personal-data actions (2 records, 2 kinds of action), all permitted for their "
+                "role (support_agent)."
+            ),
+            "actor:cu-1": ok(),
+            "actor:cu-2@2025-03-05": alarm("high"),
+            "actor:ghost@2025-03-06": alarm(
+                "medium",
+                reason="ghost is not in the directory (no role known): the role matrix authorises none of its "
+                "personal-data actions on 2025-03-06: read of user.contact.email (1 event, 1 record).",
+            ),
+            "actor:svc-pipe@2025-03-07": alarm("high", evidence=["svc-export"]),
         },
     )
     assert by["actor:cu-1"]["reason"].endswith("all permitted for their role (customer_user).")

@@ -11,7 +11,7 @@ import datetime as dt
 
 from rows import role_grant
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -37,39 +37,30 @@ def test_access_privilege_grant(control_findings) -> None:
         role_grant("g-future", "2025-03-11 10:00:00", "sales-1", "sales_rep", "emp-s", "platform_admin"),
     ]  # fmt: skip
     by = control_findings("access_privilege_grant", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-x@2025-03-03": ("ok", "info"),
-        "actor:emp-y@2025-03-04": ("alarm", "high"),
-        "actor:emp-z@2025-03-05": ("alarm", "high"),
-        "actor:emp-w@2025-03-05": ("alarm", "critical"),
-        "actor:emp-v@2025-03-06": ("alarm", "medium"),
-        "actor:emp-u@2025-03-07": ("alarm", "high"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-w@2025-03-05": {
-                "reason": (
-                    "sales-1 (sales_rep) granted it_admin to emp-w at 2025-03-05 11:00:00 UTC; it_admin is a "
-                    "privileged role; sales_rep is not among the roles that may grant roles."
-                ),
-                "evidence": ["g-w"],
-                "observed_at": dt.datetime(2025, 3, 5, 11, 0),
-            },
-            "actor:emp-x@2025-03-03": {
-                "reason": (
-                    "it-1 (it_admin) granted support_agent to emp-x at 2025-03-03 09:00:00 UTC. pa-1 (platform_admin) "
-                    "granted support_lead to emp-x at 2025-03-03 10:00:00 UTC: all non-privileged roles, granted by "
-                    "roles that may grant roles."
-                ),
-                "evidence": ["g-x1", "g-x2"],
-            },
-            "actor:emp-u@2025-03-07": {
-                "reason": (
-                    "ghost (unknown role) granted support_agent to emp-u at 2025-03-07 10:00:00 UTC; an unknown role "
-                    "is not among the roles that may grant roles."
-                )
-            },
+            "actor:emp-x@2025-03-03": ok(
+                reason="it-1 (it_admin) granted support_agent to emp-x at 2025-03-03 09:00:00 UTC. pa-1 (platform_admin) "
+                "granted support_lead to emp-x at 2025-03-03 10:00:00 UTC: all non-privileged roles, granted by "
+                "roles that may grant roles.",
+                evidence=["g-x1", "g-x2"],
+            ),
+            "actor:emp-y@2025-03-04": alarm("high"),
+            "actor:emp-z@2025-03-05": alarm("high"),
+            "actor:emp-w@2025-03-05": alarm(
+                "critical",
+                reason="sales-1 (sales_rep) granted it_admin to emp-w at 2025-03-05 11:00:00 UTC; it_admin is a "
+                "privileged role; sales_rep is not among the roles that may grant roles.",
+                evidence=["g-w"],
+                observed_at=dt.datetime(2025, 3, 5, 11, 0),
+            ),
+            "actor:emp-v@2025-03-06": alarm("medium"),
+            "actor:emp-u@2025-03-07": alarm(
+                "high",
+                reason="ghost (unknown role) granted support_agent to emp-u at 2025-03-07 10:00:00 UTC; an unknown role "
+                "is not among the roles that may grant roles.",
+            ),
         },
     )
     assert by["actor:emp-v@2025-03-06"]["reason"].endswith("; intern is not in the role matrix.")

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import audit_event, directory_account
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -47,37 +47,29 @@ def test_access_terminated_account(control_findings) -> None:
         ],
     }  # fmt: skip
     by = control_findings("access_terminated_account", tables, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-left": ("alarm", "critical"),
-        "actor:emp-left2": ("alarm", "high"),
-        "actor:emp-clean": ("ok", "info"),
-        "actor:emp-future": ("ok", "info"),
-        "actor:emp-noend": ("info", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-left": {
-                "reason": (
-                    "emp-left (employee, support_agent, terminated) ended on 2025-02-28 but had 2 successful events on "
-                    "2 later days, from 2025-03-02 08:00:00 to 2025-03-03 09:00:00 UTC, 1 of them on personal data."
-                ),
-                "evidence": ["left-login", "left-read"],
-                "observed_at": dt.datetime(2025, 3, 2, 8, 0),
-            },
-            "actor:emp-clean": {
-                "reason": (
-                    "emp-clean (terminated) ended on 2025-01-31; no successful activity after it up to 2025-03-10 "
-                    "(last 2025-01-31 17:00:00 UTC)."
-                ),
-                "evidence": [],
-            },
-            "actor:emp-noend": {
-                "reason": (
-                    "emp-noend is terminated in the directory but has no end date, so activity after it cannot be "
-                    "judged; last successful activity 2025-02-01 10:00:00 UTC."
-                )
-            },
+            "actor:emp-left": alarm(
+                "critical",
+                reason="emp-left (employee, support_agent, terminated) ended on 2025-02-28 but had 2 successful events on "
+                "2 later days, from 2025-03-02 08:00:00 to 2025-03-03 09:00:00 UTC, 1 of them on personal data.",
+                evidence=["left-login", "left-read"],
+                observed_at=dt.datetime(2025, 3, 2, 8, 0),
+            ),
+            "actor:emp-left2": alarm("high"),
+            "actor:emp-clean": ok(
+                reason="emp-clean (terminated) ended on 2025-01-31; no successful activity after it up to 2025-03-10 "
+                "(last 2025-01-31 17:00:00 UTC).",
+                evidence=[],
+            ),
+            "actor:emp-future": ok(),
+            "actor:emp-noend": finding(
+                "info",
+                "info",
+                reason="emp-noend is terminated in the directory but has no end date, so activity after it cannot be "
+                "judged; last successful activity 2025-02-01 10:00:00 UTC.",
+            ),
         },
     )
     assert by["actor:emp-left2"]["reason"].startswith(

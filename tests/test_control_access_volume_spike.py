@@ -13,7 +13,7 @@ import datetime as dt
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -62,40 +62,31 @@ def test_access_volume_spike(control_findings) -> None:
         _day("solo-future", "emp-solo", "2025-03-11", 90000, "sre"),
     ]  # fmt: skip
     by = control_findings("access_volume_spike", {"audit_events": rows}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:emp-spike@2025-03-03": ("alarm", "high"),
-        "actor:emp-solo@2025-03-05": ("alarm", "high"),
-        "actor:emp-steady": ("ok", "info"),
-        "actor:emp-new": ("ok", "info"),
-        "actor:emp-peer1": ("ok", "info"),
-        "actor:emp-peer2": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:emp-spike@2025-03-03": {
-                "reason": (
-                    "emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is "
-                    "12.0 (MAD 2.0, 12 active days), robust z 670.44 > 6.0, and above 1.5x their largest day in that "
-                    "window (14); role peers' p99 is 568.0 (over 17 peer-days); floor 500 records."
-                ),
-                "evidence": ["spike-big", "spike-small"],  # largest first
-                "observed_at": dt.datetime(2025, 3, 3, 10, 0),
-            },
-            "actor:emp-solo@2025-03-05": {
-                "reason": (
-                    "emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD "
-                    "0.0, 10 active days), robust z 593.55 > 6.0, and above 1.5x their largest day in that window "
-                    "(20); no role peers were active in that window to compare; floor 500 records."
-                )
-            },
-            "actor:emp-steady": {
-                "reason": (
-                    "emp-steady: 13 active days, daily median 50.0 records, max 600; no day above both their own "
-                    "baseline (robust z > 6.0 and 1.5x their largest day in the window) and their role peers, with at "
-                    "least 500 records."
-                )
-            },
+            "actor:emp-spike@2025-03-03": alarm(
+                "high",
+                reason="emp-spike (support_agent) touched 2000 records in 2 events on 2025-03-03; their 90-day median is "
+                "12.0 (MAD 2.0, 12 active days), robust z 670.44 > 6.0, and above 1.5x their largest day in that "
+                "window (14); role peers' p99 is 568.0 (over 17 peer-days); floor 500 records.",
+                evidence=["spike-big", "spike-small"],  # largest first
+                observed_at=dt.datetime(2025, 3, 3, 10, 0),
+            ),
+            "actor:emp-solo@2025-03-05": alarm(
+                "high",
+                reason="emp-solo (sre) touched 900 records in 1 event on 2025-03-05; their 90-day median is 20.0 (MAD "
+                "0.0, 10 active days), robust z 593.55 > 6.0, and above 1.5x their largest day in that window "
+                "(20); no role peers were active in that window to compare; floor 500 records.",
+            ),
+            "actor:emp-steady": ok(
+                reason="emp-steady: 13 active days, daily median 50.0 records, max 600; no day above both their own "
+                "baseline (robust z > 6.0 and 1.5x their largest day in the window) and their role peers, with at "
+                "least 500 records."
+            ),
+            "actor:emp-new": ok(),
+            "actor:emp-peer1": ok(),
+            "actor:emp-peer2": ok(),
         },
     )
 

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -40,31 +40,25 @@ def test_dsr_ack_late(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("dsr_ack_late", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:r-late": ("alarm", "medium"),
-        "dsr:r-ok": ("ok", "info"),
-        "dsr:r-none": ("alarm", "medium"),
-        "dsr:r-pending": ("ok", "info"),
-        "dsr:r-closed": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:r-late": {
-                "reason": (
-                    "The access request r-late (US-CA, received 2025-01-06) was acknowledged 2025-01-24, 3 days after "
-                    "the acknowledgement due date 2025-01-21 (medium: receipt confirmed late)."
-                ),
-                "observed_at": dt.datetime(2025, 1, 21),
-                "evidence": ["r-late"],
-            },
-            "dsr:r-none": {
-                "reason": (
-                    "The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its "
-                    "acknowledgement due date 2025-02-19 and is 19 days past it as of 2025-03-10 (medium: receipt "
-                    "never confirmed)."
-                )
-            },
+            "dsr:r-late": alarm(
+                "medium",
+                reason="The access request r-late (US-CA, received 2025-01-06) was acknowledged 2025-01-24, 3 days after "
+                "the acknowledgement due date 2025-01-21 (medium: receipt confirmed late).",
+                observed_at=dt.datetime(2025, 1, 21),
+                evidence=["r-late"],
+            ),
+            "dsr:r-ok": ok(),
+            "dsr:r-none": alarm(
+                "medium",
+                reason="The access request r-none (US-CA, received 2025-02-03) was not acknowledged by its "
+                "acknowledgement due date 2025-02-19 and is 19 days past it as of 2025-03-10 (medium: receipt "
+                "never confirmed).",
+            ),
+            "dsr:r-pending": ok(),
+            "dsr:r-closed": ok(),
         },
     )
     assert "not yet past" in rows["dsr:r-pending"]["reason"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 6, 30)
 
@@ -40,26 +40,22 @@ def test_dsr_completed_late(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("dsr_completed_late", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:r-late": ("alarm", "medium"),
-        "dsr:r-very-late": ("alarm", "high"),
-        "dsr:r-ok": ("ok", "info"),
-        "dsr:r-ext": ("ok", "info"),
-        "dsr:r-undated": ("alarm", "medium"),
-        "dsr:r-refused-late": ("alarm", "medium"),
-        "dsr:r-refused": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:r-late": {
-                "reason": (
-                    "The access request r-late (EU, received 2025-01-31, due 2025-02-28) was completed 2025-03-05, 5 "
-                    "days late; medium: the request was answered, within 30 days of the deadline."
-                ),
-                "observed_at": dt.datetime(2025, 3, 5, 10),
-                "evidence": ["r-late"],
-            },
+            "dsr:r-late": alarm(
+                "medium",
+                reason="The access request r-late (EU, received 2025-01-31, due 2025-02-28) was completed 2025-03-05, 5 "
+                "days late; medium: the request was answered, within 30 days of the deadline.",
+                observed_at=dt.datetime(2025, 3, 5, 10),
+                evidence=["r-late"],
+            ),
+            "dsr:r-very-late": alarm("high"),
+            "dsr:r-ok": ok(),
+            "dsr:r-ext": ok(),
+            "dsr:r-undated": alarm("medium"),
+            "dsr:r-refused-late": alarm("medium"),
+            "dsr:r-refused": ok(),
         },
     )
     assert "46 days late; high" in rows["dsr:r-very-late"]["reason"]

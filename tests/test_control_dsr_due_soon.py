@@ -7,7 +7,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -31,23 +31,20 @@ def test_dsr_due_soon(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("dsr_due_soon", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:r-soon": ("info", "medium"),
-        "dsr:r-today": ("info", "medium"),
-        "dsr:r-later": ("ok", "info"),
-        "dsr:r-overdue": ("ok", "info"),
-        "dsr:r-norule": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:r-soon": {
-                "reason": (
-                    "Open delete request r-soon (EU, received 2025-02-14) is due 2025-03-14, in 4 days as of "
-                    "2025-03-10, within the 7-day warning window."
-                ),
-                "evidence": ["r-soon"],
-            },
+            "dsr:r-soon": finding(
+                "info",
+                "medium",
+                reason="Open delete request r-soon (EU, received 2025-02-14) is due 2025-03-14, in 4 days as of "
+                "2025-03-10, within the 7-day warning window.",
+                evidence=["r-soon"],
+            ),
+            "dsr:r-today": finding("info", "medium"),
+            "dsr:r-later": ok(),
+            "dsr:r-overdue": ok(),
+            "dsr:r-norule": ok(),
         },
     )
     assert "due 2025-03-10, today" in rows["dsr:r-today"]["reason"]

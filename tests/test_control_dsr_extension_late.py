@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -40,25 +40,21 @@ def test_dsr_extension_late(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("dsr_extension_late", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:r-late": ("alarm", "medium"),
-        "dsr:r-valid": ("ok", "info"),
-        "dsr:r-not-allowed": ("alarm", "medium"),
-        "dsr:r-no-reasons": ("alarm", "medium"),
-        "dsr:r-last-evening": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:r-late": {
-                "reason": (
-                    "The extension of access request r-late (EU, received 2025-01-31) was notified 2025-03-03, after "
-                    "the original due date 2025-02-28, so it does not count and the request stays due 2025-02-28 "
-                    "(medium: the notice failed; lateness of the answer is reported separately)."
-                ),
-                "observed_at": dt.datetime(2025, 3, 3, 10),
-                "evidence": ["r-late"],
-            },
+            "dsr:r-late": alarm(
+                "medium",
+                reason="The extension of access request r-late (EU, received 2025-01-31) was notified 2025-03-03, after "
+                "the original due date 2025-02-28, so it does not count and the request stays due 2025-02-28 "
+                "(medium: the notice failed; lateness of the answer is reported separately).",
+                observed_at=dt.datetime(2025, 3, 3, 10),
+                evidence=["r-late"],
+            ),
+            "dsr:r-valid": ok(),
+            "dsr:r-not-allowed": alarm("medium"),
+            "dsr:r-no-reasons": alarm("medium"),
+            "dsr:r-last-evening": ok(),
         },
     )
     assert "rule au_app_12_13 allows no extension" in rows["dsr:r-not-allowed"]["reason"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -31,23 +31,19 @@ def test_dsr_overdue(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("dsr_overdue", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:r-late": ("alarm", "high"),
-        "dsr:r-ok": ("ok", "info"),
-        "dsr:r-ext-late": ("alarm", "high"),
-        "dsr:r-ext-ok": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:r-late": {
-                "reason": (
-                    "Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as "
-                    "of 2025-03-10."
-                ),
-                "evidence": ["r-late"],
-                "observed_at": dt.datetime(2025, 2, 28, 23, 59, 59, 999999),
-            },
+            "dsr:r-late": alarm(
+                "high",
+                reason="Open access request r-late (EU, received 2025-01-31) was due 2025-02-28 and is 10 days overdue as "
+                "of 2025-03-10.",
+                evidence=["r-late"],
+                observed_at=dt.datetime(2025, 2, 28, 23, 59, 59, 999999),
+            ),
+            "dsr:r-ok": ok(),
+            "dsr:r-ext-late": alarm("high"),
+            "dsr:r-ext-ok": ok(),
         },
     )
     assert "notified too late" in rows["dsr:r-ext-late"]["reason"]

@@ -6,7 +6,7 @@ import datetime as dt
 
 from rows import audit_event, dsr_request
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -48,24 +48,18 @@ def test_processing_after_erasure(control_findings) -> None:
         ],
     }  # fmt: skip
     rows = control_findings("dsr_processing_after_erasure", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "dsr:del-1": ("alarm", "critical"),  # a2 exported the data
-        "dsr:del-2": ("alarm", "high"),
-        "dsr:del-3": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "dsr:del-1": {
-                "reason": (
-                    "Subject s1 of delete request del-1 (EU, completed 2025-02-01 12:00:00) was processed afterwards: "
-                    "2 audit data action(s) and 1 usage event(s) from 2025-02-05 10:00:00 to 2025-02-10 10:00:00; "
-                    "critical: 1 of them exported or shared the data."
-                ),
-                "evidence": ["a1", "a2", "u1"],
-                "observed_at": dt.datetime(2025, 2, 5, 10),
-            },
-            "dsr:del-2": {"evidence": ["a7"]},
-            "dsr:del-3": {"evidence": ["del-3"]},
+            "dsr:del-1": alarm(  # a2 exported the data
+                "critical",
+                reason="Subject s1 of delete request del-1 (EU, completed 2025-02-01 12:00:00) was processed afterwards: "
+                "2 audit data action(s) and 1 usage event(s) from 2025-02-05 10:00:00 to 2025-02-10 10:00:00; "
+                "critical: 1 of them exported or shared the data.",
+                evidence=["a1", "a2", "u1"],
+                observed_at=dt.datetime(2025, 2, 5, 10),
+            ),
+            "dsr:del-2": alarm("high", evidence=["a7"]),
+            "dsr:del-3": ok(evidence=["del-3"]),
         },
     )

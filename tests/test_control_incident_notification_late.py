@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -71,45 +71,39 @@ def test_incident_notification_late(control_findings) -> None:
         ],
     }  # fmt: skip
     rows = control_findings("incident_notification_late", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "incident:inc-gdpr-late": ("alarm", "critical"),
-        "incident:inc-gdpr-ok": ("ok", "info"),
-        "incident:inc-gdpr-open": ("alarm", "critical"),
-        "incident:inc-gdpr-pending": ("ok", "info"),
-        "incident:inc-au-late": ("alarm", "high"),
-        "incident:inc-au-open": ("alarm", "high"),
-        "incident:inc-au-ok": ("ok", "info"),
-        "incident:inc-au-silent": ("alarm", "high"),
-        "incident:inc-au-local": ("ok", "info"),
-        "incident:inc-gb": ("alarm", "critical"),
-        "incident:inc-us": ("ok", "info"),
-        "incident:inc-eu-uk": ("alarm", "critical"),
-        "incident:inc-no-risk": ("ok", "info"),
-        "incident:inc-high": ("alarm", "high"),
-        "incident:inc-unknown": ("info", "medium"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "incident:inc-gdpr-late": {
-                "reason": (
-                    "Incident inc-gdpr-late with personal data (EU), detected 2025-01-10 08:00:00: GDPR Art. 33: EU "
-                    "lead supervisory authority: notified 2025-01-14 08:00:00, 96.0 h after detection (limit 72 h); "
-                    "critical: GDPR Art. 33 notification late."
-                ),
-                "evidence": ["inc-gdpr-late"],
-                "observed_at": dt.datetime(2025, 1, 10, 8),
-            },
-            "incident:inc-gdpr-open": {
-                "reason": (
-                    "Incident inc-gdpr-open with personal data (EU; AU), detected 2025-03-07 12:00:00: Privacy Act "
-                    "s26WH: assessment not completed, 3 days after detection as of 2025-03-10 (limit 30 days); GDPR "
-                    "Art. 33: EU lead supervisory authority: not notified, 84.0 h after detection by the end of "
-                    "2025-03-10 (limit 72 h); Privacy Act s26WK: statement to the OAIC: not yet due as of 2025-03-10; "
-                    "Privacy Act s26WL: notice to individuals: not yet due as of 2025-03-10; critical: GDPR Art. 33 "
-                    "notification late."
-                )
-            },
+            "incident:inc-gdpr-late": alarm(
+                "critical",
+                reason="Incident inc-gdpr-late with personal data (EU), detected 2025-01-10 08:00:00: GDPR Art. 33: EU "
+                "lead supervisory authority: notified 2025-01-14 08:00:00, 96.0 h after detection (limit 72 h); "
+                "critical: GDPR Art. 33 notification late.",
+                evidence=["inc-gdpr-late"],
+                observed_at=dt.datetime(2025, 1, 10, 8),
+            ),
+            "incident:inc-gdpr-ok": ok(),
+            "incident:inc-gdpr-open": alarm(
+                "critical",
+                reason="Incident inc-gdpr-open with personal data (EU; AU), detected 2025-03-07 12:00:00: Privacy Act "
+                "s26WH: assessment not completed, 3 days after detection as of 2025-03-10 (limit 30 days); GDPR "
+                "Art. 33: EU lead supervisory authority: not notified, 84.0 h after detection by the end of "
+                "2025-03-10 (limit 72 h); Privacy Act s26WK: statement to the OAIC: not yet due as of 2025-03-10; "
+                "Privacy Act s26WL: notice to individuals: not yet due as of 2025-03-10; critical: GDPR Art. 33 "
+                "notification late.",
+            ),
+            "incident:inc-gdpr-pending": ok(),
+            "incident:inc-au-late": alarm("high"),
+            "incident:inc-au-open": alarm("high"),
+            "incident:inc-au-ok": ok(),
+            "incident:inc-au-silent": alarm("high"),
+            "incident:inc-au-local": ok(),
+            "incident:inc-gb": alarm("critical"),
+            "incident:inc-us": ok(),
+            "incident:inc-eu-uk": alarm("critical"),
+            "incident:inc-no-risk": ok(),
+            "incident:inc-high": alarm("high"),
+            "incident:inc-unknown": finding("info", "medium"),
         },
     )
     assert (

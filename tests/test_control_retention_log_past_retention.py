@@ -11,7 +11,7 @@ import datetime as dt
 from rows import log_line
 
 from compliance.queries import run_query
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -41,25 +41,20 @@ def test_log_past_retention(control_findings) -> None:
         # No usage lines at all: the usage source is skipped.
     }  # fmt: skip
     rows = control_findings("retention_log_past_retention", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "source:audit": ("alarm", "medium"),
-        "source:diagnostic": ("alarm", "high"),
-        "source:usage": ("skip", "info"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "source:audit": {
-                "reason": (
-                    "The audit export still holds 1 of 3 lines older than the 400-day retention plus 7 days grace as "
-                    "of 2025-03-10; the oldest, from 2024-01-01 10:00:00, is 434 days old (medium: within 30 days "
-                    "beyond the limit)."
-                ),
-                "evidence": ["a-old1"],
+            "source:audit": alarm(
+                "medium",
+                reason="The audit export still holds 1 of 3 lines older than the 400-day retention plus 7 days grace as "
+                "of 2025-03-10; the oldest, from 2024-01-01 10:00:00, is 434 days old (medium: within 30 days "
+                "beyond the limit).",
+                evidence=["a-old1"],
                 # The oldest line was due for removal 400 days after 2024-01-01 (a leap year): 2025-02-04.
-                "observed_at": dt.datetime(2025, 2, 4),
-            },
-            "source:usage": {"evidence": []},
+                observed_at=dt.datetime(2025, 2, 4),
+            ),
+            "source:diagnostic": alarm("high"),
+            "source:usage": finding("skip", "info", evidence=[]),
         },
     )
     diag = rows["source:diagnostic"]

@@ -13,7 +13,7 @@ import datetime as dt
 from rows import inventory_record
 
 from compliance.queries import run_query
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -63,32 +63,28 @@ def test_record_past_retention(control_findings) -> None:
         ]
     }  # fmt: skip
     rows = control_findings("retention_record_past_retention", tables, as_of=AS_OF)
-    assert verdicts(rows) == {
-        "record:call-service/call_recordings/rec-old": ("alarm", "critical"),
-        "record:call-service/call_recordings/rec-mid": ("alarm", "high"),
-        "record:call-service/call_recordings/rec-grace": ("ok", "info"),
-        "record:call-service/call_recordings/rec-deleted": ("ok", "info"),
-        "record:call-service/call_recordings/rec-deleted-later": ("alarm", "critical"),
-        "record:call-service/call_recordings/rec-hold": ("info", "info"),
-        "record:crm/contacts/c-active": ("ok", "info"),
-        "record:crm/contacts/c-ended": ("alarm", "critical"),
-        "record:billing/invoices/inv-1": ("ok", "info"),
-        "record:support-desk/tickets/t-1": ("alarm", "critical"),
-        "record:crm/contacts/c-bio": ("alarm", "medium"),
-    }
-    assert_fields(
+    assert_findings(
         rows,
         {
-            "record:call-service/call_recordings/rec-old": {
-                "reason": (
-                    "Record call-service/call_recordings/rec-old (user.content.private.call_recording) is 39 days past "
-                    "its retention due date 2025-01-30 as of 2025-03-10 and neither deleted nor de-identified; rule "
-                    "user.content.private.call_recording: 90 days from created_at 2024-11-01, grace 7 days, then "
-                    "delete; critical: over 30 days beyond the grace."
-                ),
-                "observed_at": dt.datetime(2025, 1, 30),
-                "evidence": ["call-service/call_recordings/rec-old"],
-            },
+            "record:call-service/call_recordings/rec-old": alarm(
+                "critical",
+                reason="Record call-service/call_recordings/rec-old (user.content.private.call_recording) is 39 days past "
+                "its retention due date 2025-01-30 as of 2025-03-10 and neither deleted nor de-identified; rule "
+                "user.content.private.call_recording: 90 days from created_at 2024-11-01, grace 7 days, then "
+                "delete; critical: over 30 days beyond the grace.",
+                observed_at=dt.datetime(2025, 1, 30),
+                evidence=["call-service/call_recordings/rec-old"],
+            ),
+            "record:call-service/call_recordings/rec-mid": alarm("high"),
+            "record:call-service/call_recordings/rec-grace": ok(),
+            "record:call-service/call_recordings/rec-deleted": ok(),
+            "record:call-service/call_recordings/rec-deleted-later": alarm("critical"),
+            "record:call-service/call_recordings/rec-hold": finding("info", "info"),
+            "record:crm/contacts/c-active": ok(),
+            "record:crm/contacts/c-ended": alarm("critical"),
+            "record:billing/invoices/inv-1": ok(),
+            "record:support-desk/tickets/t-1": alarm("critical"),
+            "record:crm/contacts/c-bio": alarm("medium"),
         },
     )
     assert rows["record:crm/contacts/c-bio"]["reason"].startswith(

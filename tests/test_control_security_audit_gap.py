@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from rows import audit_event
 
 from compliance.queries import run_query
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 2, 17)
 START = dt.datetime(2025, 1, 6)  # a Monday
@@ -73,47 +73,35 @@ def _rows() -> list[dict[str, object]]:
 
 def test_security_audit_gap(control_findings) -> None:
     by = control_findings("security_audit_gap", {"audit_events": _rows()}, as_of=AS_OF)
-    assert verdicts(by) == {
-        "system:payroll@2025-01-27": ("alarm", "high"),
-        "system:crm@2025-01-20": ("alarm", "high"),
-        "system:billing@2025-02-13": ("alarm", "high"),
-        "system:office": ("ok", "info"),
-        "system:nightly": ("ok", "info"),
-        "system:sporadic": ("ok", "info"),
-        "system:newbie": ("info", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "system:payroll@2025-01-27": {
-                "reason": (
-                    "payroll logged no audit events for 40.3 hours, from 2025-01-27 16:40:00 to 2025-01-29 09:00:00 "
-                    "UTC; over the 5.9 weeks observed it logs in 8 of the 40 silent hours of the week at least every "
-                    "other week (5.7 active hours expected), so a silence like this has a chance of 4.4e-05, under "
-                    "0.001, and it is longer than the 24.0 hours allowed."
-                ),
-                "evidence": ["payroll-01271640", "payroll-01290900"],
-                "observed_at": dt.datetime(2025, 1, 27, 16, 40),
-            },
-            "system:office": {
-                "reason": (
-                    "office fell silent for more than 24.0 hours 6 times over 5.9 weeks (longest 64.3 hours), each "
-                    "over hours of the week in which it usually does not log."
-                )
-            },
-            "system:nightly": {"reason": "nightly never fell silent for more than 24.0 hours over 6.0 weeks."},
-            "system:sporadic": {
-                "reason": (
-                    "sporadic fell silent for more than 24.0 hours 3 times over 5.9 weeks (longest 336.0 hours), each "
-                    "over hours of the week in which it usually does not log."
-                )
-            },
-            "system:newbie": {
-                "reason": (
-                    "newbie has 1.0 weeks of audit history, under the 2.0 needed to learn its weekly rhythm: its "
-                    "silences are not judged yet."
-                )
-            },
+            "system:payroll@2025-01-27": alarm(
+                "high",
+                reason="payroll logged no audit events for 40.3 hours, from 2025-01-27 16:40:00 to 2025-01-29 09:00:00 "
+                "UTC; over the 5.9 weeks observed it logs in 8 of the 40 silent hours of the week at least every "
+                "other week (5.7 active hours expected), so a silence like this has a chance of 4.4e-05, under "
+                "0.001, and it is longer than the 24.0 hours allowed.",
+                evidence=["payroll-01271640", "payroll-01290900"],
+                observed_at=dt.datetime(2025, 1, 27, 16, 40),
+            ),
+            "system:crm@2025-01-20": alarm("high"),
+            "system:billing@2025-02-13": alarm("high"),
+            "system:office": ok(
+                reason="office fell silent for more than 24.0 hours 6 times over 5.9 weeks (longest 64.3 hours), each "
+                "over hours of the week in which it usually does not log."
+            ),
+            "system:nightly": ok(reason="nightly never fell silent for more than 24.0 hours over 6.0 weeks."),
+            "system:sporadic": ok(
+                reason="sporadic fell silent for more than 24.0 hours 3 times over 5.9 weeks (longest 336.0 hours), each "
+                "over hours of the week in which it usually does not log."
+            ),
+            "system:newbie": finding(
+                "info",
+                "info",
+                reason="newbie has 1.0 weeks of audit history, under the 2.0 needed to learn its weekly rhythm: its "
+                "silences are not judged yet.",
+            ),
         },
     )
     crm = by["system:crm@2025-01-20"]

@@ -10,7 +10,7 @@ import datetime as dt
 
 from rows import directory_account, role_grant
 
-from tests.findings_support import assert_fields, verdicts
+from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
 
@@ -46,42 +46,34 @@ def test_security_mfa_missing(control_findings) -> None:
         ],
     }  # fmt: skip
     by = control_findings("security_mfa_missing", tables, as_of=AS_OF)
-    assert verdicts(by) == {
-        "actor:it-1": ("alarm", "critical"),
-        "actor:sup-1": ("alarm", "high"),
-        "actor:sup-2": ("ok", "info"),
-        "actor:emp-x": ("info", "info"),
-        "actor:emp-g": ("alarm", "critical"),
-        "actor:emp-r": ("ok", "info"),
-    }
-    assert_fields(
+    assert_findings(
         by,
         {
-            "actor:it-1": {
-                "reason": "it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled.",
-                "evidence": ["it-1"],
-                "observed_at": dt.datetime(2025, 3, 10),
-            },
-            "actor:sup-1": {
-                "reason": (
-                    "sup-1 (employee) holds role support_agent, which requires MFA, but MFA is not recorded in the "
-                    "directory."
-                )
-            },
-            "actor:sup-2": {
-                "reason": "sup-2 (contractor) holds role support_agent, which requires MFA, and MFA is enabled."
-            },
-            "actor:emp-x": {
-                "reason": (
-                    "emp-x (employee) holds role intern, which is not in the role matrix, so its MFA need is unknown."
-                )
-            },
-            "actor:emp-g": {
-                "reason": (
-                    "emp-g (employee) holds role platform_admin (granted; directory role support_agent), which is "
-                    "privileged, but MFA is disabled."
-                ),
-                "evidence": ["emp-g", "g-1"],
-            },
+            "actor:it-1": alarm(
+                "critical",
+                reason="it-1 (employee) holds role it_admin, which is privileged, but MFA is disabled.",
+                evidence=["it-1"],
+                observed_at=dt.datetime(2025, 3, 10),
+            ),
+            "actor:sup-1": alarm(
+                "high",
+                reason="sup-1 (employee) holds role support_agent, which requires MFA, but MFA is not recorded in the "
+                "directory.",
+            ),
+            "actor:sup-2": ok(
+                reason="sup-2 (contractor) holds role support_agent, which requires MFA, and MFA is enabled."
+            ),
+            "actor:emp-x": finding(
+                "info",
+                "info",
+                reason="emp-x (employee) holds role intern, which is not in the role matrix, so its MFA need is unknown.",
+            ),
+            "actor:emp-g": alarm(
+                "critical",
+                reason="emp-g (employee) holds role platform_admin (granted; directory role support_agent), which is "
+                "privileged, but MFA is disabled.",
+                evidence=["emp-g", "g-1"],
+            ),
+            "actor:emp-r": ok(),
         },
     )

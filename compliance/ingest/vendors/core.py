@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -438,6 +439,22 @@ def _concatenate(groups: list[list[Path]], streams: list[Path], indexes: Iterato
                     shutil.copyfileobj(fh, out)
 
 
+@contextmanager
+def _insertion_order_off(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """`preserve_insertion_order` off for one insert, restored however it ends. Each line carries its file and
+    number, so no step reads `_vlines` in the order its rows went in; kept, the order makes the insert of every
+    group's scan one sequential pipeline: measured at 1M CloudTrail events on 2 threads, the S3 delivery's
+    2,000 files read in 2.85 s instead of 4.6 s, JSON Lines in 0.66 s instead of 1.41 s, the same CPU seconds
+    and the same rows."""
+    kept = con.execute("select current_setting('preserve_insertion_order')").fetchall()[0][0]
+    con.execute("set preserve_insertion_order = false").fetchall()
+    try:
+        yield
+    finally:
+        if kept:
+            con.execute("set preserve_insertion_order = true").fetchall()
+
+
 def _insert_lines(
     con: duckdb.DuckDBPyConnection,
     groups: list[list[Path]],
@@ -454,25 +471,26 @@ def _insert_lines(
     # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
     # the documents read whole.
     env, events = _wrapped_events(envelopes, "raw", checked=False)
-    con.execute(
-        f"""insert into _vlines
-           select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
-           from (select fidx, line, raw, blank,
-                        unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
-                                    else generate_series(1, len(evs)) end) as elem,
-                        unnest(case when len(evs) > 0 then evs
-                                    else [case when not blank then try_cast(raw as json) end] end) as doc
-           from (select *, case when not blank then {events} end as evs
-           from (select *{env}
-                 from (select $indexes[list_position($names, filename)] as fidx, line, raw,
-                              raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
-                       from ({lines})))))""",
-        {
-            **{f"paths_{k}": [exact_path(p) for p in group] for k, group in enumerate(groups)},
-            "names": [str(p) for p in chosen],
-            "indexes": indexes,
-        },
-    ).fetchall()
+    with _insertion_order_off(con):
+        con.execute(
+            f"""insert into _vlines
+               select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
+               from (select fidx, line, raw, blank,
+                            unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
+                                        else generate_series(1, len(evs)) end) as elem,
+                            unnest(case when len(evs) > 0 then evs
+                                        else [case when not blank then try_cast(raw as json) end] end) as doc
+               from (select *, case when not blank then {events} end as evs
+               from (select *{env}
+                     from (select $indexes[list_position($names, filename)] as fidx, line, raw,
+                                  raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
+                           from ({lines})))))""",
+            {
+                **{f"paths_{k}": [exact_path(p) for p in group] for k, group in enumerate(groups)},
+                "names": [str(p) for p in chosen],
+                "indexes": indexes,
+            },
+        ).fetchall()
 
 
 def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes: tuple[str, ...]) -> str | None:

@@ -265,3 +265,31 @@ def test_writers(make_db, policy, tmp_path: Path) -> None:
     # Whole seconds carry no fraction.
     whole = findings.with_columns(pl.lit(dt.datetime(2025, 1, 2, 3, 4, 5)).alias("observed_at"))
     assert json.loads(render_findings(whole, "jsonl").decode().splitlines()[0])["observed_at"] == "2025-01-02T03:04:05Z"
+
+
+def test_jsonl_bytes_are_one_json_dumps_line_per_finding() -> None:
+    # The history's findings digest is the SHA-256 of these bytes, so their exact form is kept: `json.dumps` with
+    # ensure_ascii=False (UTF-8 kept, control characters escaped), default separators, one line per finding.
+    findings = pl.DataFrame(
+        {
+            "control_id": ["access.off_hours", "dsr.overdue"],
+            "policy_section": ["5", "8"],
+            "resource": ['actor:Zoë "Z" O\'Brien', "dsr:r\u0001\n2"],
+            "status": ["alarm", "ok"],
+            "severity": ["medium", "info"],
+            "reason": ["Zoë read 5 records at 02:00 — unusual, in Köln\t(€).", None],
+            "observed_at": [dt.datetime(2025, 3, 1, 2, 0, 0, 123000), dt.datetime(2025, 3, 2)],
+            "evidence": [["e-1", "é\\2"], []],
+        }
+    )
+    expected = [
+        {**row, "observed_at": at}
+        for row, at in zip(
+            findings.iter_rows(named=True), ["2025-03-01T02:00:00.123Z", "2025-03-02T00:00:00Z"], strict=True
+        )
+    ]
+    rendered = render_findings(findings, "jsonl")
+    assert rendered == "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in expected).encode("utf-8")
+    assert "Zoë".encode() in rendered and b"\\u0001" in rendered
+    csv = pl.read_csv(render_findings(findings, "csv"))
+    assert csv["evidence"].to_list() == ['["e-1", "é\\\\2"]', "[]"]

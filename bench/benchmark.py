@@ -59,7 +59,8 @@ def run_measured(code: str) -> tuple[dict, float, float]:
     )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(proc.stderr[-3000:])
+        # A child killed by a signal (the kernel's out-of-memory killer: -9) leaves no message of its own.
+        raise RuntimeError(f"{proc.stderr[-3000:]}\nexit status {proc.returncode}")
     json_lines = [json.loads(ln) for ln in proc.stdout.splitlines() if ln.startswith("{")]  # skip progress output
     # The child reports its own peak: RUSAGE_CHILDREN here is a maximum over every child so far.
     peak_mb = json_lines.pop()["_peak_kb"] / 1024

@@ -89,20 +89,39 @@ def _text_columns(findings: pl.DataFrame) -> pl.DataFrame:
     return findings.with_columns(pl.col("observed_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ"))
 
 
-# One encoder for every row: `json.dumps(..., ensure_ascii=False)` builds a new encoder per call, a third of the time
-# of rendering many findings (330,574 rows: 3.0 s against 2.3 s, the same bytes).
+# One encoder for the rows polars cannot build (`_jsonl`): `json.dumps(..., ensure_ascii=False)` builds one per call.
 _JSON = json.JSONEncoder(ensure_ascii=False)
 
 
+def _json_value(column: pl.Expr) -> pl.Expr:
+    """Each text value's JSON as `_JSON` writes it (polars escapes the same characters the same way: `"`, `\\`
+    and control characters; UTF-8 kept), from polars' own encoder: `{"v":<value>}` without its wrapper."""
+    return pl.struct(column.alias("v")).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+
+
+def _json_list(column: pl.Expr) -> pl.Expr:
+    """Each list of text as `_JSON` writes it: its elements' JSON separated by `, ` (NULL stays NULL)."""
+    elements = column.list.eval(_json_value(pl.element())).list.join(", ")
+    return pl.when(column.is_not_null()).then(pl.lit("[") + elements + pl.lit("]"))
+
+
 def _jsonl(findings: pl.DataFrame) -> str:
-    encode = _JSON.encode
-    return "".join([encode(row) + "\n" for row in _text_columns(findings).iter_rows(named=True)])
+    """One `_JSON.encode(row)` line per finding, built by polars column by column with `_JSON`'s separators
+    (`, ` and `: `): a Python dict per row took 2.3 s for the 330,574 findings of a daily run at 10M events (the
+    history's digest renders them), polars 0.6 s. A column of another type than text or a list of text is
+    encoded row by row."""
+    text = _text_columns(findings)
+    if not text.width or not all(t in (pl.String, pl.List(pl.String)) for t in text.dtypes):
+        return "".join([_JSON.encode(row) + "\n" for row in text.iter_rows(named=True)])
+    parts: list[pl.Expr] = []
+    for i, (name, dtype) in enumerate(text.schema.items()):
+        value = _json_value(pl.col(name)) if dtype == pl.String else _json_list(pl.col(name))
+        parts += [pl.lit(("{" if i == 0 else ", ") + _JSON.encode(name) + ": "), value.fill_null("null")]
+    return text.select(pl.concat_str([*parts, pl.lit("}\n")]).str.join("")).item()
 
 
 def _csv(findings: pl.DataFrame) -> str:
-    frame = _text_columns(findings).with_columns(
-        pl.Series("evidence", [_JSON.encode(ev or []) for ev in findings["evidence"].to_list()])
-    )
+    frame = _text_columns(findings).with_columns(_json_list(pl.col("evidence")).fill_null("[]").alias("evidence"))
     # A text cell a spreadsheet would run as a formula gets a leading quote (OWASP CSV injection).
     return safe_csv(frame, line_terminator="\n")
 

@@ -293,3 +293,39 @@ def test_jsonl_bytes_are_one_json_dumps_line_per_finding() -> None:
     assert "Zoë".encode() in rendered and b"\\u0001" in rendered
     csv = pl.read_csv(render_findings(findings, "csv"))
     assert csv["evidence"].to_list() == ['["e-1", "é\\\\2"]', "[]"]
+
+
+# Texts whose JSON differs most between encoders: every control character, quotes and backslashes, separators
+# inside values, characters JavaScript treats as line ends, astral-plane emoji, DEL, empty and missing values.
+_HOSTILE_TEXTS = [
+    "".join(chr(c) for c in range(32)),
+    'say "hi"', "C:\\temp\\", '", "', '": "', "\\u0041", "null", "", "\u2028\u2029", "\x7f", "🙂 Zoë 漢字",
+    "</script><b>x</b>", "=cmd|' /C calc'!A0", None,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", _HOSTILE_TEXTS)
+def test_jsonl_and_csv_encode_any_text_as_json_dumps_does(text: str | None) -> None:
+    findings = pl.DataFrame(
+        {
+            "control_id": ["access.off_hours"] * 4,
+            "policy_section": ["5"] * 4,
+            "resource": [text, "r", None, "s"],
+            "status": ["alarm"] * 4,
+            "severity": ["high"] * 4,
+            "reason": ["why " + (text or ""), text, "", None],
+            "observed_at": [
+                dt.datetime(2025, 3, 1),
+                None,
+                dt.datetime(2025, 3, 1, 0, 0, 0, 5),
+                dt.datetime(2025, 3, 2),
+            ],
+            "evidence": [[text, "e-2"], [], None, [text]],
+        },
+        schema=FINDINGS_SCHEMA,
+    )
+    rows = findings.with_columns(pl.col("observed_at").dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ")).iter_rows(named=True)
+    expected = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows).encode("utf-8")
+    assert render_findings(findings, "jsonl") == expected
+    evidence = pl.read_csv(render_findings(findings, "csv"), infer_schema=False)["evidence"].to_list()
+    assert evidence == [json.dumps(e or [], ensure_ascii=False) for e in findings["evidence"].to_list()]

@@ -368,3 +368,22 @@ def test_gzip_files_read_as_one_stream_keep_their_file_line_and_rejects(
     failed, rows = _read_lines([*paths, corrupt], threads)
     assert streams[-1] == [0, 1, 5, 7] and list(failed) == [7]
     assert rows == streamed[1]
+
+
+@pytest.mark.parametrize("threads", [1, 2, 4])
+def test_vendor_files_load_under_a_small_memory_limit(tmp_path: Path, threads: int) -> None:
+    """The line reader's buffer holds one longest line, not DuckDB's default of 16 (4 GB a scan, which no
+    `--memory-limit 4GB` ingest of a CloudTrail S3 delivery could allocate): gzip streams, a lone gzip file
+    and plain JSON Lines all load under 1 GB with every event."""
+    ex = tmp_path / "export"
+    (ex / "cloudtrail").mkdir(parents=True)
+    for k in range(3):  # streamed together: many small gzip files
+        (ex / "cloudtrail" / f"s3-{k}.json.gz").write_bytes(
+            gzip.compress(dump({"Records": [trail(f"{k}-{i}") for i in range(5)]}))
+        )
+    (ex / "cloudtrail" / "lake.jsonl").write_bytes(lines(*(trail(f"l{i}") for i in range(4))))
+    summary = ingest([ex], tmp_path / "a.duckdb", findings=False, memory_limit="1GB", threads=threads)
+    assert summary.published
+    assert _query(
+        tmp_path / "a.duckdb", "select count(*) from audit_events where log_source = $f", {"f": "cloudtrail"}
+    ) == [(19,)]

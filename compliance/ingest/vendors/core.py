@@ -297,6 +297,13 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
+# The longest line the reader takes (a CloudTrail delivery file is often one line); a longer one is skipped, named
+# and read again by `salvage`. The reader's buffer must exceed it; its default, 16 such lines (4 GB for each
+# group's scan, allocated whole for a gzip stream), failed every S3 delivery folder under `--memory-limit 4GB`.
+MAX_LINE_BYTES = 256 * 1024 * 1024
+LINE_BUFFER_BYTES = MAX_LINE_BYTES + 1
+
+
 def _lines_read(group: int, *, tolerant: bool) -> str:
     """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
     (`line`). `tolerant`: the lines the reader cannot read are skipped, named in `_vline_rejects_<group>`;
@@ -309,7 +316,8 @@ def _lines_read(group: int, *, tolerant: bool) -> str:
     )
     return f"""select filename, ordinality as line, raw
                from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                             escape='', auto_detect=false, max_line_size=268435456, filename=true{skipping})
+                             escape='', auto_detect=false, max_line_size={MAX_LINE_BYTES},
+                             buffer_size={LINE_BUFFER_BYTES}, filename=true{skipping})
                     with ordinality"""
 
 
@@ -468,23 +476,27 @@ def _insert_lines(
     lines = " union all ".join(f"({_lines_read(k, tolerant=tolerant)})" for k in range(len(groups)))
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
-    # event (`elem` 0). An empty array or envelope stays one value (`elem` NULL), unwrapped (to nothing) with
-    # the documents read whole.
+    # event (`elem` 0), parsed once too (`one`). An empty array or envelope stays one value (`elem` NULL),
+    # unwrapped (to nothing) with the documents read whole. The line's text is kept only where it is not JSON,
+    # before the unnest: carried through it to each of a delivery file's events, it cost 0.5-1.5 CPU s per 1M
+    # CloudTrail S3 events (the same rows either way).
     env, events = _wrapped_events(envelopes, "raw", checked=False)
     with _insertion_order_off(con):
         con.execute(
             f"""insert into _vlines
-               select fidx, line, elem, doc, case when doc is null and not blank then raw end, case when blank then '' end
-               from (select fidx, line, raw, blank,
+               select fidx, line, elem, doc, raw, case when blank then '' end
+               from (select fidx, line, blank, raw,
                             unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
                                         else generate_series(1, len(evs)) end) as elem,
-                            unnest(case when len(evs) > 0 then evs
-                                        else [case when not blank then try_cast(raw as json) end] end) as doc
+                            unnest(case when len(evs) > 0 then evs else [one] end) as doc
+               from (select fidx, line, blank, evs, one,
+                            case when one is null and evs is null and not blank then raw end as raw
+               from (select *, case when not blank and coalesce(len(evs), 0) = 0 then try_cast(raw as json) end as one
                from (select *, case when not blank then {events} end as evs
                from (select *{env}
                      from (select $indexes[list_position($names, filename)] as fidx, line, raw,
                                   raw is null or not regexp_matches(raw, {sql_string(NOT_BLANK)}) as blank
-                           from ({lines})))))""",
+                           from ({lines})))))))""",
             {
                 **{f"paths_{k}": [exact_path(p) for p in group] for k, group in enumerate(groups)},
                 "names": [str(p) for p in chosen],

@@ -387,3 +387,56 @@ def test_vendor_files_load_under_a_small_memory_limit(tmp_path: Path, threads: i
     assert _query(
         tmp_path / "a.duckdb", "select count(*) from audit_events where log_source = $f", {"f": "cloudtrail"}
     ) == [(19,)]
+
+
+def test_a_line_longer_than_the_memory_allows_still_loads_every_event_under_its_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under a small memory limit the reader takes shorter lines (core.line_limit); a delivery file longer than
+    that is skipped by the reader and read again in Python (salvage): every event loads, under the id it gets
+    when the line is read whole."""
+    from compliance.ingest.vendors import core
+
+    ex = tmp_path / "export"
+    (ex / "cloudtrail").mkdir(parents=True)
+    long_line = dump({"Records": [trail(f"long-{i}") for i in range(300)]})
+    (ex / "cloudtrail" / "big.json.gz").write_bytes(gzip.compress(long_line))
+    (ex / "cloudtrail" / "small.json.gz").write_bytes(gzip.compress(dump({"Records": [trail("short")]})))
+    ids = "select event_id from audit_events order by 1"
+    ingest([ex], tmp_path / "whole.duckdb", findings=False)
+    monkeypatch.setattr(core, "line_limit", lambda con: len(long_line) // 2)
+    ingest([ex], tmp_path / "salvaged.duckdb", findings=False)
+    whole = _query(tmp_path / "whole.duckdb", ids, {})
+    assert len(whole) == 301
+    assert _query(tmp_path / "salvaged.duckdb", ids, {}) == whole
+    assert _query(tmp_path / "salvaged.duckdb", "select count(*) from rejects", {}) == [(0,)]
+
+
+def test_the_line_limit_follows_the_memory_limit_and_threads() -> None:
+    """Every thread's buffer (16 lines) within an eighth of the memory limit, lines between DuckDB's default of
+    2 MB and 256 MiB."""
+    from compliance.ingest.vendors import core
+
+    mib = 1024 * 1024
+    con = duckdb.connect()
+    for limit, threads, low, high in (
+        ("4GB", 2, 14 * mib, 16 * mib),
+        ("1GB", 4, 2_000_000, 2_000_000),
+        ("96GB", 2, 256 * mib, 256 * mib),
+    ):
+        con.execute(f"set memory_limit = '{limit}'; set threads = {threads}").fetchall()
+        assert low <= core.line_limit(con) <= high, (limit, threads)
+
+
+def test_a_line_longer_than_the_reader_s_buffer_is_dropped_by_duckdb_so_the_buffer_keeps_its_margin(
+    tmp_path: Path,
+) -> None:
+    """Why the buffer stays at 16 lines (DuckDB 2.0): a line longer than the buffer is neither read nor named;
+    one between the line limit and the buffer is named, as the vendor reader needs."""
+    path = tmp_path / "one.json"
+    path.write_text('{"a": "' + "x" * 300_000 + '"}')
+    read = "select count(*) from read_csv($p, columns={'raw': 'VARCHAR'}, header=false, delim=E'\\x1f', quote='', escape='', auto_detect=false, max_line_size=100000, buffer_size=$b)"
+    con = duckdb.connect()
+    assert con.execute(read, {"p": str(path), "b": 200_001}).fetchall() == [(0,)]  # dropped without a word
+    with pytest.raises(duckdb.InvalidInputException, match="Maximum line size"):
+        con.execute(read, {"p": str(path), "b": 100_000 * 16}).fetchall()

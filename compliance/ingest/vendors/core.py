@@ -297,17 +297,34 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
-# The longest line the reader takes (a CloudTrail delivery file is often one line); a longer one is skipped, named
-# and read again by `salvage`. The reader's buffer must exceed it; its default, 16 such lines (4 GB for each
-# group's scan, allocated whole for a gzip stream), failed every S3 delivery folder under `--memory-limit 4GB`.
+# The longest line the reader takes where the memory limit allows it (a CloudTrail delivery file is often one
+# line); a longer one is skipped, named and read again in Python (`salvage`), so its events still load. DuckDB's
+# reader holds a buffer of 16 such lines for each thread's scan (allocated whole for a gzip stream): with the
+# fixed 256 MiB of before, 4 GiB a scan, no `--memory-limit 4GB` ingest of a CloudTrail S3 folder could run.
+# The buffer is left at 16 lines: a line longer than the buffer is not named by the reader but dropped (DuckDB
+# 2.0, measured), so the buffer must keep that margin over the longest line it is told to expect.
 MAX_LINE_BYTES = 256 * 1024 * 1024
-LINE_BUFFER_BYTES = MAX_LINE_BYTES + 1
+MIN_LINE_BYTES = 2 * 1000 * 1000  # DuckDB's own default
+BUFFER_LINES = 16  # DuckDB's buffer, in longest lines
 
 
-def _lines_read(group: int, *, tolerant: bool) -> str:
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
+    """DuckDB's memory limit on this connection, in bytes."""
+    return int(con.execute("select parse_formatted_bytes(current_setting('memory_limit'))").fetchall()[0][0])
+
+
+def line_limit(con: duckdb.DuckDBPyConnection) -> int:
+    """The longest line a scan takes: every thread's buffer of `BUFFER_LINES` such lines within an eighth of the
+    memory limit (16 MiB at 4 GB on 2 threads, a 256 MiB buffer each; 256 MiB from about 64 GB)."""
+    threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
+    share = memory_limit_bytes(con) // (8 * max(1, threads) * BUFFER_LINES)
+    return max(MIN_LINE_BYTES, min(MAX_LINE_BYTES, share))
+
+
+def _lines_read(group: int, *, tolerant: bool, max_line: int) -> str:
     """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
-    (`line`). `tolerant`: the lines the reader cannot read are skipped, named in `_vline_rejects_<group>`;
-    else such a line fails the scan."""
+    (`line`), lines of at most `max_line` bytes (`line_limit`). `tolerant`: the lines the reader cannot read
+    (not UTF-8, longer) are skipped, named in `_vline_rejects_<group>`; else such a line fails the scan."""
     skipping = (
         f", ignore_errors=true, store_rejects=true, rejects_table='_vline_rejects_{group}',"
         f" rejects_scan='_vline_scans_{group}'"
@@ -316,8 +333,8 @@ def _lines_read(group: int, *, tolerant: bool) -> str:
     )
     return f"""select filename, ordinality as line, raw
                from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
-                             escape='', auto_detect=false, max_line_size={MAX_LINE_BYTES},
-                             buffer_size={LINE_BUFFER_BYTES}, filename=true{skipping})
+                             escape='', auto_detect=false, max_line_size={int(max_line)},
+                             buffer_size={int(max_line) * BUFFER_LINES}, filename=true{skipping})
                     with ordinality"""
 
 
@@ -473,7 +490,8 @@ def _insert_lines(
     tolerant: bool,
 ) -> None:
     """Append to `_vlines` the lines of the files `chosen` (at `indexes`), read by `groups` (`_lines_read`)."""
-    lines = " union all ".join(f"({_lines_read(k, tolerant=tolerant)})" for k in range(len(groups)))
+    max_line = line_limit(con)
+    lines = " union all ".join(f"({_lines_read(k, tolerant=tolerant, max_line=max_line)})" for k in range(len(groups)))
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0), parsed once too (`one`). An empty array or envelope stays one value (`elem` NULL),

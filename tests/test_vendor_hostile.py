@@ -414,7 +414,7 @@ def test_a_line_longer_than_the_memory_allows_still_loads_every_event_under_its_
 
 def test_the_line_limit_follows_the_memory_limit_and_threads() -> None:
     """Every thread's buffer (16 lines) within an eighth of the memory limit, lines between DuckDB's default of
-    2 MB and 256 MiB."""
+    2 MB and the contract's longest record, 16 MiB."""
     from compliance.ingest.vendors import core
 
     mib = 1024 * 1024
@@ -422,7 +422,7 @@ def test_the_line_limit_follows_the_memory_limit_and_threads() -> None:
     for limit, threads, low, high in (
         ("4GB", 2, 14 * mib, 16 * mib),
         ("1GB", 4, 2_000_000, 2_000_000),
-        ("96GB", 2, 256 * mib, 256 * mib),
+        ("96GB", 2, 16 * mib, 16 * mib),
     ):
         con.execute(f"set memory_limit = '{limit}'; set threads = {threads}").fetchall()
         assert low <= core.line_limit(con) <= high, (limit, threads)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import duckdb
 
-from compliance.ingest.readers import sql_string
+from compliance.ingest.readers import MAX_RECORD_BYTES, sql_string
 from compliance.schema import AUDIT
 
 # What every adapter's SELECT returns, one row per audit event (text unless noted).
@@ -297,13 +297,14 @@ def _size_or_zero(path: Path) -> int:
         return 0
 
 
-# The longest line the reader takes where the memory limit allows it (a CloudTrail delivery file is often one
-# line); a longer one is skipped, named and read again in Python (`salvage`), so its events still load. DuckDB's
-# reader holds a buffer of 16 such lines for each thread's scan (allocated whole for a gzip stream): with the
-# fixed 256 MiB of before, 4 GiB a scan, no `--memory-limit 4GB` ingest of a CloudTrail S3 folder could run.
-# The buffer is left at 16 lines: a line longer than the buffer is not named by the reader but dropped (DuckDB
-# 2.0, measured), so the buffer must keep that margin over the longest line it is told to expect.
-MAX_LINE_BYTES = 256 * 1024 * 1024
+# The longest line the reader takes (a CloudTrail delivery file is often one line): the contract's own longest
+# record, or less where the memory limit requires; a longer one is skipped, named and read again in Python
+# (`salvage`), so its events still load. DuckDB's reader holds a buffer of 16 such lines for each thread's scan,
+# allocated whole for a gzip stream: with the 256 MiB lines of before (4 GiB a scan), no `--memory-limit 4GB`
+# ingest of a CloudTrail S3 folder could run, and 75 MiB lines (a 1.2 GiB buffer) cost 1.2 CPU s more per 1M S3
+# events than 16 MiB. The buffer keeps that 16-line margin: a line longer than the buffer is not named by the
+# reader but dropped (DuckDB 2.0, tested).
+MAX_LINE_BYTES = MAX_RECORD_BYTES
 MIN_LINE_BYTES = 2 * 1000 * 1000  # DuckDB's own default
 BUFFER_LINES = 16  # DuckDB's buffer, in longest lines
 
@@ -315,7 +316,7 @@ def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
 
 def line_limit(con: duckdb.DuckDBPyConnection) -> int:
     """The longest line a scan takes: every thread's buffer of `BUFFER_LINES` such lines within an eighth of the
-    memory limit (16 MiB at 4 GB on 2 threads, a 256 MiB buffer each; 256 MiB from about 64 GB)."""
+    memory limit (16 MiB from about 4 GB on 2 threads, a 256 MiB buffer each; 2 MB at 1 GB on 4)."""
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
     share = memory_limit_bytes(con) // (8 * max(1, threads) * BUFFER_LINES)
     return max(MIN_LINE_BYTES, min(MAX_LINE_BYTES, share))

@@ -410,6 +410,15 @@ def test_a_line_longer_than_the_memory_allows_still_loads_every_event_under_its_
     assert len(whole) == 301
     assert _query(tmp_path / "salvaged.duckdb", ids, {}) == whole
     assert _query(tmp_path / "salvaged.duckdb", "select count(*) from rejects", {}) == [(0,)]
+    # One event longer than a line may be is a reject saying so (not "not UTF-8"); the next line loads.
+    huge = {**trail("huge"), "requestParameters": {"blob": "x" * len(long_line)}}
+    (ex / "cloudtrail" / "lake.jsonl").write_bytes(lines(huge, trail("after")))
+    ingest([ex], tmp_path / "salvaged.duckdb", findings=False)
+    rejects = "select line, reason from rejects where path like '%lake.jsonl'"
+    [(line, reason)] = _query(tmp_path / "salvaged.duckdb", rejects, {})
+    assert line == 1 and reason.startswith("unreadable line: Maximum line size of")
+    after = "select count(*) from audit_events where event_id like 'cloudtrail:ct-after:%'"
+    assert _query(tmp_path / "salvaged.duckdb", after, {}) == [(1,)]
 
 
 def test_the_line_limit_follows_the_memory_limit_and_threads() -> None:

@@ -25,7 +25,7 @@ import secrets
 import shutil
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -383,7 +383,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
             "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": i}
         ).fetchall()
         if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
-            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(lines)), envelopes)
+            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(lines)), envelopes, lines)
 
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -591,14 +591,21 @@ def _whole_file(path: Path) -> bytes:
 
 
 def _add_salvaged(
-    con: duckdb.DuckDBPyConnection, fidx: int, path: Path, lines: dict[int | None, bytes], envelopes: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    fidx: int,
+    path: Path,
+    lines: dict[int | None, bytes],
+    envelopes: tuple[str, ...],
+    why: Mapping[int, str] | None = None,
 ) -> None:
-    """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects."""
+    """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects
+    (`why`: the reader's reason per line, for a line that is not one of bad bytes but too long)."""
     from compliance.ingest.readers import MAX_RAW_CHARS
-    from compliance.ingest.vendors.salvage import salvage
+    from compliance.ingest.vendors.salvage import NOT_UTF8, salvage
 
     for line, raw in lines.items():
-        kept = salvage(raw, envelopes, MAX_RAW_CHARS)
+        reason = (why or {}).get(line) if line is not None else None
+        kept = salvage(raw, envelopes, MAX_RAW_CHARS, NOT_UTF8 if reason in (None, "not UTF-8") else reason)
         if kept.doc is not None:
             con.execute(
                 "insert into _vlines values ($f, $line, null, $doc::json, null, null)",

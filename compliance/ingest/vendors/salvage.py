@@ -1,4 +1,4 @@
-"""The rare path of a vendor line (or document) that is not UTF-8 text: keep every event that is intact.
+"""The rare path of a vendor line (or document) that is not UTF-8 text, or too long: keep every event that is intact.
 
 DuckDB's line reader skips a line holding bytes that are not UTF-8 (and names it); this module reads that
 line again in Python. A JSON Lines event holding such bytes is one reject with its line. A line that is a
@@ -44,16 +44,18 @@ def _events_of(value: object, envelopes: tuple[str, ...]) -> tuple[str | None, l
     return None, None
 
 
-def salvage(raw: bytes, envelopes: tuple[str, ...], limit: int) -> Salvaged:
-    """Split a line (or whole document) that is not UTF-8 into what can load and what is a reject."""
+def salvage(raw: bytes, envelopes: tuple[str, ...], limit: int, why: str = NOT_UTF8) -> Salvaged:
+    """Split a line (or whole document) that the reader skipped into what can load and what is a reject: `why`
+    it skipped the line, the reason of a whole-line reject (not UTF-8, or longer than it takes)."""
     text = raw.decode("utf-8", "surrogateescape").strip()
+    whole = NOT_UTF8 if _BAD_BYTE.search(text) else f"unreadable line: {why}" if why != NOT_UTF8 else why
     try:
         value = json.loads(text)
     except ValueError:
-        return Salvaged(None, [(NOT_UTF8, shown(text, limit))])
+        return Salvaged(None, [(whole, shown(text, limit))])
     key, events = _events_of(value, envelopes)
-    if events is None:  # one event: it holds the bad bytes
-        return Salvaged(None, [(NOT_UTF8, shown(text, limit))])
+    if events is None:  # one event: it holds the bad bytes, or is longer than a line may be
+        return Salvaged(None, [(whole, shown(text, limit))])
     where = f"{key}[]" if key else "the array"
     kept: list[object] = []
     rejects: list[tuple[str, str]] = []

@@ -24,8 +24,10 @@ def test_actor_directory(make_db, policy) -> None:
             ],
         }
     )  # fmt: skip
-    out = run_query(con, "actor_directory", {}, policy)
-    assert out.rows() == [
-        ("cu1", "customer_user", None, None, None, None, None, None, None, None, False, 2),
-        ("e1", "employee", "sre", "SRE", "active", "Europe/Berlin", True, "DE", dt.date(2023, 1, 2), None, True, 1),
-    ]
+    out = run_query(con, "actor_directory", {"actor_id": None}, policy)
+    cu1 = ("cu1", "customer_user", None, None, None, None, None, None, None, None, False, 2)
+    e1 = ("e1", "employee", "sre", "SRE", "active", "Europe/Berlin", True, "DE", dt.date(2023, 1, 2), None, True, 1)
+    assert out.rows() == [cu1, e1]
+    # One actor: from the audit log alone, from the directory, or unknown to both.
+    for actor_id, rows in (("cu1", [cu1]), ("e1", [e1]), ("nobody", [])):
+        assert run_query(con, "actor_directory", {"actor_id": actor_id}, policy).rows() == rows

@@ -234,6 +234,15 @@ _ROLLUPS = (
         measures="sum(events) as events",
         evidence=None,
     ),
+    # Systems as recorded (NULL: none named): every event per day, whatever its action or outcome; the audit volume
+    # the Security page charts (audit_daily_by_system) without reading every event (100M events: 1.2 s a page).
+    _Rollup(
+        events=f"select e.event_date, e.system from audit_events as e where {_ON_DAYS}",
+        keys=("system",),
+        days="audit_system_days",
+        measures="count(*) as events",
+        evidence=None,
+    ),
     _Rollup(
         events=f"""
             select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,

@@ -162,7 +162,7 @@ who = data.revealable_identities(
     help="Identifiers stay pseudonymised unless an investigator asks to see them here; each reveal is logged.",
     known=ids,
 )
-directory = data.query("actor_directory").filter(pl.col("actor_id") == actor_id)
+directory = data.query("actor_directory", actor_id=actor_id)
 profile = directory.row(0, named=True) if directory.height else {}
 st.markdown(
     f"**{md_escape(who.actor(actor_id))}** · {md_escape(profile.get('actor_type') or 'unknown type')} · role "

@@ -51,3 +51,5 @@ def test_daily_benchmark_prints_the_ratio_and_compares_the_findings(tmp_path: Pa
     ), out
     num = r" +[\d.]+"  # full s, CPU s, peak MB, daily s, load s, findings s, record s, CPU s, peak MB, ratio, CPU ratio
     assert re.search(rf"^ +10,000{num * 10}% +[\d.]+%$", out, re.MULTILINE), out
+    own = r"10,000: load plus stored findings alone \(the ingest's own seconds\): daily [\d.]+ s of full [\d.]+ s = [\d.]+%"
+    assert re.search(own, out), out

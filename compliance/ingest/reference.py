@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import duckdb
 import polars as pl
 
@@ -169,11 +171,40 @@ def _transfer_tables(policy: Policy) -> dict[str, pl.DataFrame]:
     }  # fmt: skip
 
 
-def write_reference_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
-    """Replace every ref_* table with the given policy's content."""
-    for name, frame in reference_frames(policy).items():
+# The digest of the ref_* tables last written (names, columns and rows), kept beside them: a load whose tables
+# would be the same leaves them (a daily load with the policy unchanged rewrote some 20 tables: 0.46 s at 10M).
+DIGEST_TABLE = "ref_tables_digest"
+
+
+def _frames_digest(frames: dict[str, pl.DataFrame]) -> str:
+    digest = hashlib.sha256()
+    for name, frame in sorted(frames.items()):
+        digest.update(f"{name}\x00{frame.schema}\x00".encode())
+        digest.update(frame.write_json().encode())
+    return digest.hexdigest()
+
+
+def _stored_digest(con: duckdb.DuckDBPyConnection, names: list[str]) -> str | None:
+    """The digest stored with the ref_* tables, when every one of `names` (and the digest) is there."""
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    if DIGEST_TABLE not in tables or not set(names) <= tables:
+        return None
+    rows = con.execute(f"select digest from {DIGEST_TABLE}").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def write_reference_tables(con: duckdb.DuckDBPyConnection, policy: Policy) -> bool:
+    """Replace every ref_* table with the given policy's content, unless the database holds exactly that
+    already; True when they were written."""
+    frames = reference_frames(policy)
+    digest = _frames_digest(frames)
+    if _stored_digest(con, list(frames)) == digest:
+        return False
+    for name, frame in frames.items():
         con.register("_ref_frame", frame.to_arrow())
         try:
             con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM _ref_frame").fetchall()
         finally:
             con.unregister("_ref_frame")
+    con.execute(f"CREATE OR REPLACE TABLE {DIGEST_TABLE} AS SELECT $digest AS digest", {"digest": digest}).fetchall()
+    return True

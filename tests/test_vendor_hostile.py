@@ -244,7 +244,7 @@ def test_a_corrupt_file_named_by_the_reader_is_set_aside_and_the_others_scanned_
     paths = [good[0], bad[0], good[1], bad[1], good[2]]
     scans: list[list[int]] = []
     scan = core._scan
-    monkeypatch.setattr(core, "_scan", lambda con, p, idx, env: (scans.append(list(idx)), scan(con, p, idx, env)))
+    monkeypatch.setattr(core, "_scan", lambda con, p, idx, env: (scans.append(list(idx)), scan(con, p, idx, env))[1])
     con = duckdb.connect()
     failed = core.read_files(con, paths, ("Records",))
     assert sorted(failed) == [1, 3] and all("GZIP" in why for why in failed.values())
@@ -449,3 +449,55 @@ def test_a_line_longer_than_the_reader_s_buffer_is_dropped_by_duckdb_so_the_buff
     assert con.execute(read, {"p": str(path), "b": 200_001}).fetchall() == [(0,)]  # dropped without a word
     with pytest.raises(duckdb.InvalidInputException, match="Maximum line size"):
         con.execute(read, {"p": str(path), "b": 100_000 * 16}).fetchall()
+
+
+LIMIT = 4096  # the line limit these tests set (a 64 KiB buffer)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_a_file_longer_than_the_buffer_with_short_lines_loads_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, newline: bytes
+) -> None:
+    """Measuring a file longer than the reader's buffer finds nothing missing when every line was read (line ends
+    LF or CR LF, a byte-order mark, blank lines, no final newline)."""
+    from compliance.ingest.vendors import core
+
+    monkeypatch.setattr(core, "line_limit", lambda con: LIMIT)
+    body = newline.join(dump(trail(f"s{i}")) for i in range(400)) + newline + b"  " + newline + dump(trail("last"))
+    assert len(body) > LIMIT * core.BUFFER_LINES
+    paths = [tmp_path / (f"{k}.json.gz" if gz else f"{k}.jsonl") for k in "ab"]  # two: a stream when gzip
+    for path in paths:
+        path.write_bytes(gzip.compress(b"\xef\xbb\xbf" + body) if gz else b"\xef\xbb\xbf" + body)
+    failed, rows = _read_lines(paths, threads=2)
+    assert failed == {} and sum(1 for r in rows if r[3] is not None) == 2 * 401
+
+
+@pytest.mark.parametrize("gz", [False, True])
+@pytest.mark.parametrize("where", ["alone", "first", "middle", "last"])
+def test_a_line_longer_than_the_buffer_is_never_dropped_without_a_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, gz: bool, where: str
+) -> None:
+    """DuckDB drops a line longer than its buffer without an error (or fails with "Not implemented"): the file is
+    set aside and named with the reason, never loaded with an event silently missing; the other files load."""
+    from compliance.ingest.vendors import core
+
+    monkeypatch.setattr(core, "line_limit", lambda con: LIMIT)
+    huge = dump({"Records": [trail(f"h{i}") for i in range(400)]})
+    assert len(huge) > LIMIT * core.BUFFER_LINES
+    short = [dump(trail(f"s{i}")) for i in range(3)]
+    lines_of = {
+        "alone": [huge],
+        "first": [huge, *short],
+        "middle": [short[0], huge, *short[1:]],
+        "last": [*short, huge],
+    }
+    content = b"\n".join(lines_of[where]) + b"\n"
+    name = "big.json.gz" if gz else "big.jsonl"
+    paths = [tmp_path / name, tmp_path / "ok-1.json.gz", tmp_path / "ok-2.json.gz"]
+    paths[0].write_bytes(gzip.compress(content) if gz else content)
+    for p in paths[1:]:
+        p.write_bytes(gzip.compress(dump({"Records": [trail(p.name)]})))
+    failed, rows = _read_lines(paths, threads=2)
+    assert list(failed) == [0] and "longer than the reader's buffer" in failed[0], failed
+    assert {r[0] for r in rows} == {1, 2}  # nothing of the set-aside file stays; the others load

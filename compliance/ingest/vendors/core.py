@@ -21,6 +21,7 @@ from __future__ import annotations
 import glob
 import gzip
 import json
+import os
 import secrets
 import shutil
 import tempfile
@@ -208,6 +209,9 @@ def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = 
 
 # What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
 FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
+# What a strict line scan may raise besides: DuckDB 2.0's reader meets a line longer than its buffer with "Not
+# implemented" when more lines follow (tested); the tolerant scan then reads the others, `_short_reads` names it.
+STRICT_SCAN_ERRORS = (*FILE_ERRORS, duckdb.NotImplementedException)
 # `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
 # so the events of many files map in one statement and each keeps its file and line.
 LINE_SPAN = 1 << 40
@@ -217,7 +221,11 @@ LINE_SPAN = 1 << 40
 # copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
 NOT_BLANK = r"[^\p{Zs}]"
 
-_LINES_DDL = "create or replace temp table _vlines (fidx BIGINT, line BIGINT, elem BIGINT, doc JSON, raw VARCHAR, problem VARCHAR)"
+# `bytes`: the line's length as read, on its first row (what `_short_reads` adds up); NULL on other rows.
+_LINES_DDL = (
+    "create or replace temp table _vlines"
+    " (fidx BIGINT, line BIGINT, elem BIGINT, doc JSON, raw VARCHAR, problem VARCHAR, bytes BIGINT)"
+)
 
 
 def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tuple[str, ...]) -> dict[int, str]:
@@ -241,7 +249,7 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
         todo = sorted(set(todo) - set(streamed))
     while todo:
         try:
-            _scan(con, paths, todo, envelopes)
+            failed |= _scan(con, paths, todo, envelopes)
             break
         except FILE_ERRORS as exc:
             named = _named_in(str(exc), [paths[i] for i in todo])
@@ -250,7 +258,7 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
                 continue
             for i in todo:
                 try:
-                    _scan(con, paths, [i], envelopes)
+                    failed |= _scan(con, paths, [i], envelopes)
                 except FILE_ERRORS as one:
                     failed[i] = str(one).splitlines()[0]
             break
@@ -322,6 +330,51 @@ def line_limit(con: duckdb.DuckDBPyConnection) -> int:
     return max(MIN_LINE_BYTES, min(MAX_LINE_BYTES, share))
 
 
+def _expected_bytes(path: Path) -> int | None:
+    """The bytes of a file's text: its size, or a gzip file's uncompressed size from its trailer (ISIZE: exact
+    for one member under 4 GiB, the last member's for several); None when it cannot be told."""
+    try:
+        size = path.stat().st_size
+        if not path.name.lower().endswith(".gz"):
+            return size
+        if size < GZIP_TRAILER_MIN:
+            return None
+        with open(path, "rb") as fh:
+            fh.seek(-4, os.SEEK_END)
+            return int.from_bytes(fh.read(4), "little")
+    except OSError:
+        return None
+
+
+def _bytes_read(con: duckdb.DuckDBPyConnection, indexes: list[int]) -> dict[int, tuple[int, int]]:
+    """{index: (lines, bytes)} that `_vlines` holds of the files at `indexes`, blank lines included."""
+    rows = con.execute(
+        """select fidx, count(distinct line), coalesce(sum(bytes), 0) from _vlines
+           where list_contains($indexes, fidx) group by fidx""",
+        {"indexes": indexes},
+    ).fetchall()
+    found = {int(i): (int(lines), int(size)) for i, lines, size in rows}
+    return {i: found.get(i, (0, 0)) for i in indexes}  # a file of which nothing was read: (0, 0)
+
+
+def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], buffer: int) -> dict[int, str]:
+    """{index: why} of the files of which the reader dropped a line without a word. DuckDB 2.0 neither reads nor
+    names a line longer than its buffer (tested), so a file whose text is longer than the buffer is measured:
+    besides its lines as read, only their ends (LF, or CR LF) and a byte-order mark may be missing."""
+    out: dict[int, str] = {}
+    for i, (lines, got) in read.items():
+        expected = _expected_bytes(paths[i])
+        if expected is None or expected <= buffer:
+            continue
+        missing = expected - got - 2 * lines - len(UTF8_BOM)
+        if missing > 0:
+            out[i] = (
+                f"a line longer than the reader's buffer of {buffer:,} bytes: {missing:,} or more bytes of the file"
+                " were not read (write one event per line, or give a larger --memory-limit)"
+            )
+    return out
+
+
 def _lines_read(group: int, *, tolerant: bool, max_line: int) -> str:
     """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
     (`line`), lines of at most `max_line` bytes (`line_limit`). `tolerant`: the lines the reader cannot read
@@ -344,8 +397,11 @@ def _drop_reject_tables(con: duckdb.DuckDBPyConnection, groups: int) -> None:
         con.execute(f"drop table if exists _vline_rejects_{k}; drop table if exists _vline_scans_{k}").fetchall()
 
 
-def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]) -> None:
-    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged.
+def _scan(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]
+) -> dict[int, str]:
+    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged; returns
+    {index: why} of the files a line of which the reader dropped (`_short_reads`), their rows removed.
 
     Numbering a file's lines (ORDINALITY) makes a scan sequential: the files are split into one group per
     thread, each scanned by its own reader with its own numbering, the groups in parallel (a union)."""
@@ -361,7 +417,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
         try:
             _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=False)
             skipped: dict[int, dict[int, str]] = {}
-        except FILE_ERRORS:
+        except STRICT_SCAN_ERRORS:
             _insert_lines(con, groups, chosen, indexes, envelopes, tolerant=True)
             skipped = _skipped_lines(con, chosen, len(groups))
     finally:
@@ -375,6 +431,7 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
                where _vlines.fidx = f.fidx""",
             {"indexes": indexes},
         ).fetchall()
+    read = _bytes_read(con, indexes)  # blank lines included
     con.execute("delete from _vlines where problem = ''").fetchall()
     for k, lines in skipped.items():
         i = indexes[k]
@@ -382,11 +439,19 @@ def _scan(con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int],
         first = con.execute(
             "select doc is not null from _vlines where fidx = $f order by line limit 1", {"f": i}
         ).fetchall()
+        raw_lines = _lines_of(paths[i], set(lines))
+        counted, size = read.get(i, (0, 0))
+        read[i] = (counted + len(raw_lines), size + sum(map(len, raw_lines.values())))
         if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
-            _add_salvaged(con, i, paths[i], _lines_of(paths[i], set(lines)), envelopes, lines)
+            _add_salvaged(con, i, paths[i], raw_lines, envelopes, lines)
+    short = _short_reads(paths, read, line_limit(con) * BUFFER_LINES)
+    if short:
+        con.execute("delete from _vlines where list_contains($short, fidx)", {"short": list(short)}).fetchall()
+    return short
 
 
 GZIP_MAGIC = b"\x1f\x8b"
+GZIP_TRAILER_MIN = 18  # a gzip member's header (10 bytes) and trailer (CRC-32 and ISIZE, 8)
 UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 4096  # compressed bytes of a file's start that `_streamable` reads
 HEAD_TEXT = 16384  # at most this much text of them is inflated
@@ -431,7 +496,7 @@ def _stream_scan(
             _insert_lines(
                 con, [[s] for s in streams], streams, [-g - 1 for g in range(len(streams))], envelopes, tolerant=False
             )
-    except (OSError, *FILE_ERRORS):
+    except (OSError, *STRICT_SCAN_ERRORS):
         return False
     params = {"prefix": prefix, "after": len(prefix) + 1}
     marker = "fidx < 0 and doc is null and starts_with(raw, $prefix)"
@@ -451,6 +516,12 @@ def _stream_scan(
                  from _vlines v asof join _vmarks m on v.fidx = m.grp and v.line > m.start where v.fidx < 0) x
            where _vlines.rowid = x.rid"""
     ).fetchall()
+    if _short_reads(paths, _bytes_read(con, indexes), line_limit(con) * BUFFER_LINES):  # read alone, to name it
+        con.execute(
+            "delete from _vlines where fidx < 0 or list_contains($indexes, fidx)", {"indexes": indexes}
+        ).fetchall()
+        con.execute("drop table _vmarks").fetchall()
+        return False
     con.execute("delete from _vlines where fidx < 0 or problem = ''; drop table _vmarks").fetchall()
     return True
 
@@ -503,12 +574,13 @@ def _insert_lines(
     with _insertion_order_off(con):
         con.execute(
             f"""insert into _vlines
-               select fidx, line, elem, doc, raw, case when blank then '' end
-               from (select fidx, line, blank, raw,
+               select fidx, line, elem, doc, raw, case when blank then '' end,
+                      case when coalesce(elem, 0) <= 1 then bytes end
+               from (select fidx, line, blank, raw, bytes,
                             unnest(case when evs is null then [0::bigint] when len(evs) = 0 then [null::bigint]
                                         else generate_series(1, len(evs)) end) as elem,
                             unnest(case when len(evs) > 0 then evs else [one] end) as doc
-               from (select fidx, line, blank, evs, one,
+               from (select fidx, line, blank, evs, one, coalesce(strlen(raw), 0) as bytes,
                             case when one is null and evs is null and not blank then raw end as raw
                from (select *, case when not blank and coalesce(len(evs), 0) = 0 then try_cast(raw as json) end as one
                from (select *, case when not blank then {events} end as evs
@@ -531,7 +603,7 @@ def _read_whole(con: duckdb.DuckDBPyConnection, path: Path, fidx: int, envelopes
     try:
         con.execute(
             """insert into _vlines
-               select $f, null::bigint, null::bigint, json, null::varchar, null::varchar
+               select $f, null::bigint, null::bigint, json, null::varchar, null::varchar, null::bigint
                from read_json_objects($path, format='unstructured', maximum_object_size=268435456)""",
             {"path": exact_path(path), "f": fidx},
         ).fetchall()
@@ -606,16 +678,19 @@ def _add_salvaged(
     for line, raw in lines.items():
         reason = (why or {}).get(line) if line is not None else None
         kept = salvage(raw, envelopes, MAX_RAW_CHARS, NOT_UTF8 if reason in (None, "not UTF-8") else reason)
+        size: int | None = len(raw)  # on the line's first row only
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($f, $line, null, $doc::json, null, null)",
-                {"f": fidx, "line": line, "doc": kept.doc},
+                "insert into _vlines values ($f, $line, null, $doc::json, null, null, $bytes)",
+                {"f": fidx, "line": line, "doc": kept.doc, "bytes": size},
             ).fetchall()
+            size = None
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($f, $line, null, null, $raw, $reason)",
-                {"f": fidx, "line": line, "raw": text, "reason": reason},
+                "insert into _vlines values ($f, $line, null, null, $raw, $reason, $bytes)",
+                {"f": fidx, "line": line, "raw": text, "reason": reason, "bytes": size},
             ).fetchall()
+            size = None
 
 
 def may_name(keys: tuple[str, ...], column: str) -> str:

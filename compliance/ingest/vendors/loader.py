@@ -368,7 +368,7 @@ def remap_stored(con: duckdb.DuckDBPyConnection, adapter: Adapter, loaded_now: l
     con.execute(
         """create or replace temp table _vlines as
            select 0::bigint as fidx, line, null::bigint as elem, details as doc, null::varchar as raw,
-                  null::varchar as problem
+                  null::varchar as problem, null::bigint as bytes
            from _vstored"""
     ).fetchall()
     if not con.execute("select count(*) from _vlines").fetchall()[0][0]:

@@ -410,15 +410,22 @@ def test_a_line_longer_than_the_memory_allows_still_loads_every_event_under_its_
     assert len(whole) == 301
     assert _query(tmp_path / "salvaged.duckdb", ids, {}) == whole
     assert _query(tmp_path / "salvaged.duckdb", "select count(*) from rejects", {}) == [(0,)]
-    # One event longer than a line may be is a reject saying so (not "not UTF-8"); the next line loads.
+    # One event longer than the reader takes loads all the same while it is within the contract's longest record;
+    # longer than that, it is a reject saying so (not "not UTF-8"). The next line loads either way.
+    from compliance.ingest.vendors import salvage
+
     huge = {**trail("huge"), "requestParameters": {"blob": "x" * len(long_line)}}
     (ex / "cloudtrail" / "lake.jsonl").write_bytes(lines(huge, trail("after")))
     ingest([ex], tmp_path / "salvaged.duckdb", findings=False)
+    events = "select count(*) from audit_events where event_id like $id"
+    assert _query(tmp_path / "salvaged.duckdb", events, {"id": "cloudtrail:ct-huge:%"}) == [(1,)]
+    monkeypatch.setattr(salvage, "MAX_RECORD_BYTES", len(long_line))
+    ingest([ex], tmp_path / "salvaged-2.duckdb", findings=False)
     rejects = "select line, reason from rejects where path like '%lake.jsonl'"
-    [(line, reason)] = _query(tmp_path / "salvaged.duckdb", rejects, {})
+    [(line, reason)] = _query(tmp_path / "salvaged-2.duckdb", rejects, {})
     assert line == 1 and reason.startswith("unreadable line: Maximum line size of")
-    after = "select count(*) from audit_events where event_id like 'cloudtrail:ct-after:%'"
-    assert _query(tmp_path / "salvaged.duckdb", after, {}) == [(1,)]
+    for db in ("salvaged.duckdb", "salvaged-2.duckdb"):
+        assert _query(tmp_path / db, events, {"id": "cloudtrail:ct-after:%"}) == [(1,)]
 
 
 def test_the_line_limit_follows_the_memory_limit_and_threads() -> None:
@@ -499,5 +506,52 @@ def test_a_line_longer_than_the_buffer_is_never_dropped_without_a_word(
     for p in paths[1:]:
         p.write_bytes(gzip.compress(dump({"Records": [trail(p.name)]})))
     failed, rows = _read_lines(paths, threads=2)
-    assert list(failed) == [0] and "longer than the reader's buffer" in failed[0], failed
+    assert list(failed) == [0] and "without naming it" in failed[0], failed
     assert {r[0] for r in rows} == {1, 2}  # nothing of the set-aside file stays; the others load
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_long_line_the_reader_drops_inside_its_buffer_is_named_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threads: int
+) -> None:
+    """DuckDB also drops a line longer than the line limit but shorter than its buffer when it ends a file or a
+    buffer's span (in a gzip stream, the buffer's edges fall anywhere in a file): such a file is set aside and
+    named, and no other file loses anything (a second reader's cases)."""
+    from compliance.ingest.vendors import core
+
+    monkeypatch.setattr(core, "line_limit", lambda con: 1000)
+    short = b"\n".join(dump(trail(f"s{i}")) for i in range(40)) + b"\n"
+    long_line = dump({"Records": [trail(f"x{i}") for i in range(40)]}) + b"\n"
+    assert 1000 < len(long_line) < 1000 * core.BUFFER_LINES
+    contents = {"a0.json.gz": short, "a1.json.gz": short, "x.json.gz": long_line, "y.jsonl": short + long_line}
+    paths = []
+    for name, content in contents.items():
+        paths.append(tmp_path / name)
+        paths[-1].write_bytes(gzip.compress(content) if name.endswith(".gz") else content)
+    failed, rows = _read_lines(paths, threads)
+
+    def events(i: int) -> int:  # a salvaged line is one document whose Records are unwrapped later
+        docs = [json.loads(r[3]) for r in rows if r[0] == i and r[3] is not None]
+        return sum(len(d["Records"]) if isinstance(d, dict) and "Records" in d else 1 for d in docs)
+
+    for i, whole in ((2, 40), (3, 80)):  # every event of the long line read or salvaged, or the file set aside
+        assert (events(i) == whole and i not in failed) or (events(i) == 0 and "without naming it" in failed[i])
+    assert events(0) == events(1) == 40 and not {0, 1} & set(failed)
+
+
+def test_no_memory_limit_gives_the_longest_lines() -> None:
+    """`--memory-limit -1` (none) reads as 16383.9 PiB, a unit DuckDB cannot parse back: the longest lines."""
+    from compliance.ingest.vendors import core
+
+    con = duckdb.connect()
+    con.execute("set memory_limit = '-1'").fetchall()
+    assert core.memory_limit_bytes(con) is None and core.line_limit(con) == core.MAX_LINE_BYTES
+
+
+def test_an_envelope_holding_a_null_keeps_its_line_s_text_for_the_reject(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_bytes(lines(trail("first"), {"Records": [None, trail("n1")]}))
+    failed, rows = _read_lines([path], threads=1)
+    assert failed == {}
+    [(line, elem, raw)] = [(r[1], r[2], r[4]) for r in rows if r[3] is None]
+    assert (line, elem) == (2, 1) and raw is not None and "ct-n1" in raw

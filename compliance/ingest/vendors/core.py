@@ -209,7 +209,7 @@ def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = 
 
 # What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
 FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
-# What a strict line scan may raise besides: DuckDB 2.0's reader meets a line longer than its buffer with "Not
+# What a strict line scan may raise besides: DuckDB 2.0's reader may meet a line longer than its buffer with "Not
 # implemented" when more lines follow (tested); the tolerant scan then reads the others, `_short_reads` names it.
 STRICT_SCAN_ERRORS = (*FILE_ERRORS, duckdb.NotImplementedException)
 # `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
@@ -251,7 +251,7 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
         try:
             failed |= _scan(con, paths, todo, envelopes)
             break
-        except FILE_ERRORS as exc:
+        except STRICT_SCAN_ERRORS as exc:
             named = _named_in(str(exc), [paths[i] for i in todo])
             if named is not None:
                 failed[todo.pop(named)] = str(exc).splitlines()[0]
@@ -259,7 +259,7 @@ def read_files(con: duckdb.DuckDBPyConnection, paths: list[Path], envelopes: tup
             for i in todo:
                 try:
                     failed |= _scan(con, paths, [i], envelopes)
-                except FILE_ERRORS as one:
+                except STRICT_SCAN_ERRORS as one:
                     failed[i] = str(one).splitlines()[0]
             break
     whole = [
@@ -317,16 +317,21 @@ MIN_LINE_BYTES = 2 * 1000 * 1000  # DuckDB's own default
 BUFFER_LINES = 16  # DuckDB's buffer, in longest lines
 
 
-def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int:
-    """DuckDB's memory limit on this connection, in bytes."""
-    return int(con.execute("select parse_formatted_bytes(current_setting('memory_limit'))").fetchall()[0][0])
+def memory_limit_bytes(con: duckdb.DuckDBPyConnection) -> int | None:
+    """DuckDB's memory limit on this connection, in bytes; None when there is none (`-1` reads "16383.9 PiB",
+    a unit `parse_formatted_bytes` does not take)."""
+    found = con.execute("select try(parse_formatted_bytes(current_setting('memory_limit')))").fetchall()[0][0]
+    return None if found is None else int(found)
 
 
 def line_limit(con: duckdb.DuckDBPyConnection) -> int:
     """The longest line a scan takes: every thread's buffer of `BUFFER_LINES` such lines within an eighth of the
     memory limit (16 MiB from about 4 GB on 2 threads, a 256 MiB buffer each; 2 MB at 1 GB on 4)."""
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
-    share = memory_limit_bytes(con) // (8 * max(1, threads) * BUFFER_LINES)
+    limit = memory_limit_bytes(con)
+    if limit is None:
+        return MAX_LINE_BYTES
+    share = limit // (8 * max(1, threads) * BUFFER_LINES)
     return max(MIN_LINE_BYTES, min(MAX_LINE_BYTES, share))
 
 
@@ -357,20 +362,22 @@ def _bytes_read(con: duckdb.DuckDBPyConnection, indexes: list[int]) -> dict[int,
     return {i: found.get(i, (0, 0)) for i in indexes}  # a file of which nothing was read: (0, 0)
 
 
-def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], buffer: int) -> dict[int, str]:
-    """{index: why} of the files of which the reader dropped a line without a word. DuckDB 2.0 neither reads nor
-    names a line longer than its buffer (tested), so a file whose text is longer than the buffer is measured:
+def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], max_line: int) -> dict[int, str]:
+    """{index: why} of the files of which the reader dropped a line without a word. DuckDB 2.0 does not always
+    name a line longer than `max_line`: it drops one longer than its buffer, and one that ends a file or a
+    buffer's span, without an error (tested). So every file whose text could hold such a line is measured:
     besides its lines as read, only their ends (LF, or CR LF) and a byte-order mark may be missing."""
     out: dict[int, str] = {}
     for i, (lines, got) in read.items():
         expected = _expected_bytes(paths[i])
-        if expected is None or expected <= buffer:
+        if expected is None or expected <= max_line:
             continue
         missing = expected - got - 2 * lines - len(UTF8_BOM)
         if missing > 0:
             out[i] = (
-                f"a line longer than the reader's buffer of {buffer:,} bytes: {missing:,} or more bytes of the file"
-                " were not read (write one event per line, or give a larger --memory-limit)"
+                f"the reader skipped a line longer than {max_line:,} bytes without naming it: {missing:,} or more"
+                " bytes of the file were not read, so the file is set aside (write one event per line, or give a"
+                " larger --memory-limit)"
             )
     return out
 
@@ -444,7 +451,7 @@ def _scan(
         read[i] = (counted + len(raw_lines), size + sum(map(len, raw_lines.values())))
         if not first or first[0][0]:  # a document read whole is salvaged whole instead (read_files)
             _add_salvaged(con, i, paths[i], raw_lines, envelopes, lines)
-    short = _short_reads(paths, read, line_limit(con) * BUFFER_LINES)
+    short = _short_reads(paths, read, line_limit(con))
     if short:
         con.execute("delete from _vlines where list_contains($short, fidx)", {"short": list(short)}).fetchall()
     return short
@@ -516,7 +523,7 @@ def _stream_scan(
                  from _vlines v asof join _vmarks m on v.fidx = m.grp and v.line > m.start where v.fidx < 0) x
            where _vlines.rowid = x.rid"""
     ).fetchall()
-    if _short_reads(paths, _bytes_read(con, indexes), line_limit(con) * BUFFER_LINES):  # read alone, to name it
+    if _short_reads(paths, _bytes_read(con, indexes), line_limit(con)):  # read alone, to name it
         con.execute(
             "delete from _vlines where fidx < 0 or list_contains($indexes, fidx)", {"indexes": indexes}
         ).fetchall()
@@ -567,9 +574,9 @@ def _insert_lines(
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0), parsed once too (`one`). An empty array or envelope stays one value (`elem` NULL),
-    # unwrapped (to nothing) with the documents read whole. The line's text is kept only where it is not JSON,
-    # before the unnest: carried through it to each of a delivery file's events, it cost 0.5-1.5 CPU s per 1M
-    # CloudTrail S3 events (the same rows either way).
+    # unwrapped (to nothing) with the documents read whole. The line's text is kept only where it is not JSON
+    # or wraps a null (its reject shows it), before the unnest: carried through it to each of a delivery file's
+    # events, it cost 0.5-1.5 CPU s per 1M CloudTrail S3 events.
     env, events = _wrapped_events(envelopes, "raw", checked=False)
     with _insertion_order_off(con):
         con.execute(
@@ -581,7 +588,8 @@ def _insert_lines(
                                         else generate_series(1, len(evs)) end) as elem,
                             unnest(case when len(evs) > 0 then evs else [one] end) as doc
                from (select fidx, line, blank, evs, one, coalesce(strlen(raw), 0) as bytes,
-                            case when one is null and evs is null and not blank then raw end as raw
+                            case when (one is null and evs is null and not blank)
+                                      or list_aggregate(evs, 'count') < len(evs) then raw end as raw
                from (select *, case when not blank and coalesce(len(evs), 0) = 0 then try_cast(raw as json) end as one
                from (select *, case when not blank then {events} end as evs
                from (select *{env}

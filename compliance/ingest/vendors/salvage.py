@@ -15,6 +15,8 @@ import json
 import re
 from dataclasses import dataclass
 
+from compliance.ingest.readers import MAX_RECORD_BYTES
+
 NOT_UTF8 = "unreadable line: not UTF-8 text"
 _BAD_BYTE = re.compile("[\udc80-\udcff]")  # what `surrogateescape` turns an undecodable byte into
 
@@ -54,7 +56,9 @@ def salvage(raw: bytes, envelopes: tuple[str, ...], limit: int, why: str = NOT_U
     except ValueError:
         return Salvaged(None, [(whole, shown(text, limit))])
     key, events = _events_of(value, envelopes)
-    if events is None:  # one event: it holds the bad bytes, or is longer than a line may be
+    if events is None and whole != NOT_UTF8 and len(raw) <= MAX_RECORD_BYTES:
+        return Salvaged(text, [])  # one event, intact, only longer than the reader took under a small memory limit
+    if events is None:  # one event: it holds the bad bytes, or is longer than any record may be
         return Salvaged(None, [(whole, shown(text, limit))])
     where = f"{key}[]" if key else "the array"
     kept: list[object] = []

@@ -555,3 +555,25 @@ def test_an_envelope_holding_a_null_keeps_its_line_s_text_for_the_reject(tmp_pat
     assert failed == {}
     [(line, elem, raw)] = [(r[1], r[2], r[4]) for r in rows if r[3] is None]
     assert (line, elem) == (2, 1) and raw is not None and "ct-n1" in raw
+
+
+def test_batches_count_a_gzip_file_s_text_from_its_trailer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch holds at most BATCH_BYTES of text: a gzip file counts its ISIZE (what it inflates to), at least 10x
+    its size; a file gone since it was listed counts nothing (the reader names it)."""
+    from types import SimpleNamespace
+
+    from compliance.ingest.vendors import loader
+
+    text = b"".join(dump(trail(f"t{i}")) + b"\n" for i in range(200))
+    packed = gzip.compress(text)
+    assert len(text) > 10 * len(packed)  # repetitive JSON inflates more than 10x
+    files = []
+    for k in range(4):
+        path = tmp_path / f"{k}.json.gz"
+        path.write_bytes(packed)
+        files.append(SimpleNamespace(path=path))
+    files.append(SimpleNamespace(path=tmp_path / "gone.json.gz"))
+    assert loader._batch_bytes(files[0].path) == len(text)
+    assert loader._batch_bytes(files[-1].path) == 0
+    monkeypatch.setattr(loader, "BATCH_BYTES", 2 * len(text))
+    assert [len(b) for b in loader._batches(files)] == [2, 3]  # a fixed 10x would have put all five in one

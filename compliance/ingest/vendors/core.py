@@ -335,7 +335,7 @@ def line_limit(con: duckdb.DuckDBPyConnection) -> int:
     return max(MIN_LINE_BYTES, min(MAX_LINE_BYTES, share))
 
 
-def _expected_bytes(path: Path) -> int | None:
+def text_bytes(path: Path) -> int | None:
     """The bytes of a file's text: its size, or a gzip file's uncompressed size from its trailer (ISIZE: exact
     for one member under 4 GiB, the last member's for several); None when it cannot be told."""
     try:
@@ -369,7 +369,7 @@ def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], max_line: 
     besides its lines as read, only their ends (LF, or CR LF) and a byte-order mark may be missing."""
     out: dict[int, str] = {}
     for i, (lines, got) in read.items():
-        expected = _expected_bytes(paths[i])
+        expected = text_bytes(paths[i])
         if expected is None or expected <= max_line:
             continue
         missing = expected - got - 2 * lines - len(UTF8_BOM)

@@ -28,6 +28,7 @@ from compliance.ingest.vendors.core import (
     map_files,
     materialize_stage,
     remap_file,
+    text_bytes,
 )
 from compliance.schema import AUDIT, Source
 
@@ -325,16 +326,30 @@ def _explain_rejected(
     )
 
 
-# Files of a folder mapped in one batch, up to this many bytes as read (a .gz file counted at 10x): one
-# statement per step for many files (CloudTrail delivers thousands of small ones), memory still bounded.
+# Files of a folder mapped in one batch, up to this many bytes of text: one statement per step for many files
+# (CloudTrail delivers thousands of small ones), memory still bounded.
 BATCH_BYTES = 512 * 1024 * 1024
+GZIP_RATIO = 10  # a gzip file's text at the least, against its size (ISIZE says more for one member)
+
+
+def _batch_bytes(path: Path) -> int:
+    """The text a file adds to a batch: its size; for gzip, its ISIZE trailer (CloudTrail's S3 files inflate
+    21x, where a fixed 10x made batches twice the intended size), at least 10x its size (ISIZE counts the last
+    member only); 0 for a file gone since it was listed (the reader names it)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return 0
+    if not path.name.lower().endswith(".gz"):
+        return size
+    return max(text_bytes(path) or 0, GZIP_RATIO * size)
 
 
 def _batches(files: list[FileResult]) -> list[list[FileResult]]:
     out: list[list[FileResult]] = []
     size = BATCH_BYTES
     for f in files:
-        n = f.path.stat().st_size * (10 if f.path.name.lower().endswith(".gz") else 1)
+        n = _batch_bytes(f.path)
         if size + n > BATCH_BYTES:
             out.append([])
             size = 0

@@ -210,7 +210,7 @@ def duplicate_keys_sql(paths: tuple[str, ...], source: str = "raw", keys: str = 
 # What a bad file raises (unreadable, corrupt compression, not JSON/CSV); anything else is a bug and propagates.
 FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, duckdb.ConversionException)
 # What a strict line scan may raise besides: DuckDB 2.0's reader may meet a line longer than its buffer with "Not
-# implemented" when more lines follow (tested); the tolerant scan then reads the others, `_short_reads` names it.
+# implemented" when more lines follow (tested); the tolerant scan then reads the others, `_short_reads` finds it.
 STRICT_SCAN_ERRORS = (*FILE_ERRORS, duckdb.NotImplementedException)
 # `line` in `_vevents` and the mappings: file index * LINE_SPAN + physical line (0: a document read whole),
 # so the events of many files map in one statement and each keeps its file and line.
@@ -405,10 +405,16 @@ def _drop_reject_tables(con: duckdb.DuckDBPyConnection, groups: int) -> None:
 
 
 def _scan(
-    con: duckdb.DuckDBPyConnection, paths: list[Path], indexes: list[int], envelopes: tuple[str, ...]
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    indexes: list[int],
+    envelopes: tuple[str, ...],
+    *,
+    recover: bool = True,
 ) -> dict[int, str]:
-    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged; returns
-    {index: why} of the files a line of which the reader dropped (`_short_reads`), their rows removed.
+    """Append the lines of the files at `indexes` of `paths` to `_vlines`, skipped lines salvaged, and a file of
+    which the reader dropped a line (`_short_reads`) read again without its long lines (`recover`); returns
+    {index: why} of the files that still miss bytes, their rows removed.
 
     Numbering a file's lines (ORDINALITY) makes a scan sequential: the files are split into one group per
     thread, each scanned by its own reader with its own numbering, the groups in parallel (a union)."""
@@ -454,7 +460,51 @@ def _scan(
     short = _short_reads(paths, read, line_limit(con))
     if short:
         con.execute("delete from _vlines where list_contains($short, fidx)", {"short": list(short)}).fetchall()
-    return short
+    if not recover:
+        return short
+    return {i: why for i in short if (why := _read_without_long_lines(con, paths, i, envelopes, short[i]))}
+
+
+def _read_without_long_lines(
+    con: duckdb.DuckDBPyConnection, paths: list[Path], i: int, envelopes: tuple[str, ...], why: str
+) -> str | None:
+    """Read again a file of which the reader dropped a line (`_short_reads`): a copy of its text with every line
+    longer than the line limit left blank (so every other line keeps its number) is scanned as usual, and the long
+    lines are salvaged from the file itself. Returns `why` when that still misses bytes (nothing of it is kept)."""
+    max_line = line_limit(con)
+    with tempfile.TemporaryDirectory(prefix="capantra-vendor-") as tmp:
+        copy = Path(tmp) / "lines.jsonl"
+        try:
+            long_lines = _copy_blanking_long_lines(paths[i], copy, max_line)
+        except (OSError, EOFError, zlib.error):
+            return why
+        alone = [*paths]
+        alone[i] = copy
+        if _scan(con, alone, [i], envelopes, recover=False):
+            con.execute("delete from _vlines where fidx = $f", {"f": i}).fetchall()
+            return why
+    reasons = {
+        n: f"Maximum line size of {max_line} bytes exceeded. Actual Size:{len(raw)} bytes."
+        for n, raw in long_lines.items()
+    }
+    _add_salvaged(con, i, paths[i], dict(long_lines), envelopes, reasons)
+    return None
+
+
+def _copy_blanking_long_lines(path: Path, copy: Path, max_line: int) -> dict[int, bytes]:
+    """Write the text of `path` (gzip inflated) to `copy` with each line longer than `max_line` bytes left empty;
+    returns those lines by physical number (lines end in LF, a CR before it is kept, as the reader counts them)."""
+    long_lines: dict[int, bytes] = {}
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    with opener(path, "rb") as src, open(copy, "wb") as out:
+        for n, raw in enumerate(src, start=1):
+            text = raw.rstrip(b"\r\n")
+            if len(text) > max_line:
+                long_lines[n] = text
+                out.write(b"\n")
+            else:
+                out.write(raw)
+    return long_lines
 
 
 GZIP_MAGIC = b"\x1f\x8b"

@@ -179,7 +179,7 @@ class LineEnds:
         return self.bad
 
 
-def _open_text_bytes(path: Path) -> io.BufferedIOBase:
+def open_text_bytes(path: Path) -> io.BufferedIOBase:
     return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # type: ignore[return-value]
 
 
@@ -201,7 +201,7 @@ def csv_layout(source: Source, path: Path) -> CsvLayout:
     names one twice, cannot be read: which value is evidence would be a guess.
     """
     try:
-        with _open_text_bytes(path) as fh:
+        with open_text_bytes(path) as fh:
             first = fh.readline(MAX_RECORD_BYTES)
             # Only a file with no text at all is empty; a blank first line with text after it would make
             # the reader take that text for nothing, so the file is named instead of silently lost.
@@ -453,7 +453,7 @@ def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
     """
     folder.mkdir(parents=True, exist_ok=True)
     out = folder / f"{len(list(folder.iterdir()))}.csv"
-    with _open_text_bytes(path) as src, out.open("wb") as dst:
+    with open_text_bytes(path) as src, out.open("wb") as dst:
         for n, raw in enumerate(src, start=1):
             dst.write((b"\r\n" if raw.endswith(b"\r\n") else b"\n") if n == line else raw)
     return out
@@ -462,7 +462,7 @@ def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
 def physical_lines(path: Path) -> int:
     """How many lines a text file has (a last line without its line break counts), read in C-speed chunks."""
     lines, last = 0, b"\n"
-    with _open_text_bytes(path) as fh:
+    with open_text_bytes(path) as fh:
         while chunk := fh.read(1 << 22):
             lines += chunk.count(b"\n")
             last = chunk[-1:]
@@ -498,7 +498,7 @@ def csv_units(path: Path, delimiter: str, until: int | None = None) -> list[CsvU
             last[0] = b.decode("utf-8", errors="backslashreplace")
             yield last[0]
 
-    with _open_text_bytes(path) as raw:
+    with open_text_bytes(path) as raw:
         lines = remembered(iter(raw))
         first = next(lines, "")
         reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
@@ -530,7 +530,7 @@ def raw_lines_python(path: Path, wanted: set[int]) -> list[tuple[int, int, str, 
     skip_blank = file_kind(path) == "jsonl"
     out: list[tuple[int, int, str, bool]] = []
     rec = 0
-    with _open_text_bytes(path) as fh:
+    with open_text_bytes(path) as fh:
         for line_no, raw in enumerate(fh, start=1):
             if skip_blank and not raw.strip():
                 continue

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from compliance.ingest.readers import MAX_RECORD_BYTES, sql_string
+from compliance.ingest.readers import MAX_RECORD_BYTES, open_text_bytes, sql_string
 from compliance.schema import AUDIT
 
 # What every adapter's SELECT returns, one row per audit event (text unless noted).
@@ -221,7 +221,8 @@ LINE_SPAN = 1 << 40
 # copied every line (a quarter of the scan's time, most of it on CloudTrail's long S3 lines).
 NOT_BLANK = r"[^\p{Zs}]"
 
-# `bytes`: the line's length as read, on its first row (what `_short_reads` adds up); NULL on other rows.
+# `bytes`: a scanned line's length as read, on its first row (what `_short_reads` adds up); NULL on its other rows
+# and on salvaged ones (`_scan` counts those from the file as it salvages them).
 _LINES_DDL = (
     "create or replace temp table _vlines"
     " (fidx BIGINT, line BIGINT, elem BIGINT, doc JSON, raw VARCHAR, problem VARCHAR, bytes BIGINT)"
@@ -495,8 +496,7 @@ def _copy_blanking_long_lines(path: Path, copy: Path, max_line: int) -> dict[int
     """Write the text of `path` (gzip inflated) to `copy` with each line longer than `max_line` bytes left empty;
     returns those lines by physical number (lines end in LF, a CR before it is kept, as the reader counts them)."""
     long_lines: dict[int, bytes] = {}
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as src, open(copy, "wb") as out:
+    with open_text_bytes(path) as src, open(copy, "wb") as out:
         for n, raw in enumerate(src, start=1):
             text = raw.rstrip(b"\r\n")
             if len(text) > max_line:
@@ -705,8 +705,7 @@ def _lines_of(path: Path, wanted: set[int]) -> dict[int | None, bytes]:
     """The raw bytes of the wanted physical lines of a (possibly gzip-compressed) text file."""
 
     out: dict[int | None, bytes] = {}
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
+    with open_text_bytes(path) as fh:
         for n, raw in enumerate(fh, start=1):
             if n in wanted:
                 out[n] = raw.rstrip(b"\r\n")
@@ -714,9 +713,7 @@ def _lines_of(path: Path, wanted: set[int]) -> dict[int | None, bytes]:
 
 
 def _whole_file(path: Path) -> bytes:
-
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rb") as fh:
+    with open_text_bytes(path) as fh:
         return fh.read()
 
 
@@ -736,19 +733,16 @@ def _add_salvaged(
     for line, raw in lines.items():
         reason = (why or {}).get(line) if line is not None else None
         kept = salvage(raw, envelopes, MAX_RAW_CHARS, NOT_UTF8 if reason in (None, "not UTF-8") else reason)
-        size: int | None = len(raw)  # on the line's first row only
         if kept.doc is not None:
             con.execute(
-                "insert into _vlines values ($f, $line, null, $doc::json, null, null, $bytes)",
-                {"f": fidx, "line": line, "doc": kept.doc, "bytes": size},
+                "insert into _vlines values ($f, $line, null, $doc::json, null, null, null)",
+                {"f": fidx, "line": line, "doc": kept.doc},
             ).fetchall()
-            size = None
         for reason, text in kept.rejects:
             con.execute(
-                "insert into _vlines values ($f, $line, null, null, $raw, $reason, $bytes)",
-                {"f": fidx, "line": line, "raw": text, "reason": reason, "bytes": size},
+                "insert into _vlines values ($f, $line, null, null, $raw, $reason, null)",
+                {"f": fidx, "line": line, "raw": text, "reason": reason},
             ).fetchall()
-            size = None
 
 
 def may_name(keys: tuple[str, ...], column: str) -> str:

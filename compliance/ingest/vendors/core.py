@@ -341,7 +341,7 @@ def text_bytes(path: Path) -> int | None:
     for one member under 4 GiB, the last member's for several); None when it cannot be told."""
     try:
         size = path.stat().st_size
-        if not path.name.lower().endswith(".gz"):
+        if not is_gzip(path):
             return size
         if size < GZIP_TRAILER_MIN:
             return None
@@ -383,10 +383,17 @@ def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], max_line: 
     return out
 
 
-def _lines_read(group: int, *, tolerant: bool, max_line: int) -> str:
-    """One group's scan: every line of its files (`$paths_<group>`) with its place in the group's stream
-    (`line`), lines of at most `max_line` bytes (`line_limit`). `tolerant`: the lines the reader cannot read
-    (not UTF-8, longer) are skipped, named in `_vline_rejects_<group>`; else such a line fails the scan."""
+def is_gzip(path: Path) -> bool:
+    """A file the readers inflate: named `.gz`, as DuckDB's own detection and `readers.open_text_bytes` decide."""
+    return path.name.lower().endswith(".gz")
+
+
+def _lines_read(group: int, *, tolerant: bool, max_line: int, gzip: bool) -> str:
+    """One group's scan: every line of its files (`$paths_<group>`, all `gzip` or none) with its place in the
+    group's stream (`line`), lines of at most `max_line` bytes (`line_limit`). `tolerant`: the lines the reader
+    cannot read (not UTF-8, longer) are skipped, named in `_vline_rejects_<group>`; else such a line fails the
+    scan. The compression is said, not detected: DuckDB 2.0 does not detect it from a glob-escaped name (a file
+    named `a[1].json.gz` was read as plain text and failed whole)."""
     skipping = (
         f", ignore_errors=true, store_rejects=true, rejects_table='_vline_rejects_{group}',"
         f" rejects_scan='_vline_scans_{group}'"
@@ -396,7 +403,8 @@ def _lines_read(group: int, *, tolerant: bool, max_line: int) -> str:
     return f"""select filename, ordinality as line, raw
                from read_csv($paths_{group}, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='',
                              escape='', auto_detect=false, max_line_size={int(max_line)},
-                             buffer_size={int(max_line) * BUFFER_LINES}, filename=true{skipping})
+                             buffer_size={int(max_line) * BUFFER_LINES}, compression={"'gzip'" if gzip else "'none'"},
+                             filename=true{skipping})
                     with ordinality"""
 
 
@@ -421,8 +429,10 @@ def _scan(
     thread, each scanned by its own reader with its own numbering, the groups in parallel (a union)."""
     chosen = [paths[i] for i in indexes]
     threads = int(con.execute("select current_setting('threads')").fetchall()[0][0])
-    groups = _groups(chosen, threads)
-    _drop_reject_tables(con, threads)
+    # Gzip and plain files in groups of their own: each group's reader is told its compression (`_lines_read`).
+    kinds = ([p for p in chosen if is_gzip(p)], [p for p in chosen if not is_gzip(p)])
+    groups = [group for kind in kinds if kind for group in _groups(kind, threads)]
+    _drop_reject_tables(con, len(groups))
     # Read strictly first: keeping the reader's rejects costs a third of the scan on many small files (CloudTrail's
     # S3 delivery), and most files have no line to skip. A line that cannot be read fails that scan (nothing of it
     # is kept), and the files are read again, skipping and naming such lines. The scan changes no setting; the
@@ -620,7 +630,10 @@ def _insert_lines(
 ) -> None:
     """Append to `_vlines` the lines of the files `chosen` (at `indexes`), read by `groups` (`_lines_read`)."""
     max_line = line_limit(con)
-    lines = " union all ".join(f"({_lines_read(k, tolerant=tolerant, max_line=max_line)})" for k in range(len(groups)))
+    lines = " union all ".join(
+        f"({_lines_read(k, tolerant=tolerant, max_line=max_line, gzip=is_gzip(group[0]))})"
+        for k, group in enumerate(groups)
+    )
     # Blank lines are kept (`problem` ''), then dropped once each file's lines are numbered from its first row.
     # A line that wraps events is parsed once, for them (`try`: not JSON gives NULL); any other line is one
     # event (`elem` 0), parsed once too (`one`). An empty array or envelope stays one value (`elem` NULL),

@@ -24,6 +24,7 @@ from compliance.ingest.vendors.core import (
     LINE_SPAN,
     Adapter,
     exact_path,
+    is_gzip,
     keep_lines,
     map_files,
     materialize_stage,
@@ -340,7 +341,7 @@ def _batch_bytes(path: Path) -> int:
         size = path.stat().st_size
     except OSError:
         return 0
-    if not path.name.lower().endswith(".gz"):
+    if not is_gzip(path):
         return size
     return max(text_bytes(path) or 0, GZIP_RATIO * size)
 

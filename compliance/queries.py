@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
+import sqlglot
+from sqlglot.tokens import TokenType
 
 from compliance.paths import QUERY_DIR
 
@@ -303,3 +305,22 @@ def with_dimensions(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
         return frame
     dims = {"control_id": query.control_id, "policy_section": query.section}
     return frame.select(*(pl.lit(value, pl.String).alias(name) for name, value in dims.items()), pl.all())
+
+
+def read_instead(sql: str, table: str, replacement: str) -> str:
+    """`sql` with every FROM/JOIN of `table` reading `replacement` instead (aliased to `table` when the
+    query gave it no alias, so `table.column` still resolves). Both names are code, never data."""
+    tokens = sqlglot.tokenize(sql, read="duckdb")
+    out, last = [], 0
+    for i, tok in enumerate(tokens):
+        follows_from = i > 0 and tokens[i - 1].token_type in (TokenType.FROM, TokenType.JOIN)
+        if (
+            not follows_from
+            or tok.text.lower() != table
+            or (i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT)
+        ):
+            continue
+        aliased = i + 1 < len(tokens) and tokens[i + 1].token_type in (TokenType.ALIAS, TokenType.VAR)
+        out += [sql[last : tok.start], replacement if aliased else f"{replacement} as {table}"]
+        last = tok.end + 1
+    return "".join(out) + sql[last:]

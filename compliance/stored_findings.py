@@ -36,8 +36,6 @@ from functools import lru_cache
 
 import duckdb
 import polars as pl
-import sqlglot
-from sqlglot.tokens import TokenType
 
 from compliance.catalog import Incremental, load_catalog
 from compliance.config.bundle import Policy
@@ -53,7 +51,7 @@ from compliance.controls import (
     sort_findings,
 )
 from compliance.ingest.derive import ROLLUP_TABLES
-from compliance.queries import Query, bind, run_query, with_dimensions
+from compliance.queries import Query, bind, read_instead, run_query, with_dimensions
 from compliance.waivers import apply_waivers
 
 __all__ = [
@@ -362,25 +360,6 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
     con.execute("delete from findings_runs where control_id = $control", {"control": query.control_id}).fetchall()
     _store_run(con, policy, as_of, query, int(rows[0][0]), time.perf_counter() - started)
     return True
-
-
-def read_instead(sql: str, table: str, replacement: str) -> str:
-    """`sql` with every FROM/JOIN of `table` reading `replacement` instead (aliased to `table` when the
-    query gave it no alias, so `table.column` still resolves). Both names are code, never data."""
-    tokens = sqlglot.tokenize(sql, read="duckdb")
-    out, last = [], 0
-    for i, tok in enumerate(tokens):
-        follows_from = i > 0 and tokens[i - 1].token_type in (TokenType.FROM, TokenType.JOIN)
-        if (
-            not follows_from
-            or tok.text.lower() != table
-            or (i + 1 < len(tokens) and tokens[i + 1].token_type == TokenType.DOT)
-        ):
-            continue
-        aliased = i + 1 < len(tokens) and tokens[i + 1].token_type in (TokenType.ALIAS, TokenType.VAR)
-        out += [sql[last : tok.start], replacement if aliased else f"{replacement} as {table}"]
-        last = tok.end + 1
-    return "".join(out) + sql[last:]
 
 
 @lru_cache(maxsize=256)

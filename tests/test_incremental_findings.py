@@ -31,14 +31,13 @@ from compliance.config.bundle import load_policy
 from compliance.controls import run_controls, select_controls
 from compliance.ingest.derive import ROLLUP_TABLES, derive_event_rollups
 from compliance.ingest.load import IngestSummary, ingest
-from compliance.queries import get_query
+from compliance.queries import get_query, read_instead
 from compliance.schema import SOURCES
 from compliance.stored_findings import (
     LoadChanges,
     _earliest_changed_date,
     _mode,
     _write_event_days,
-    read_instead,
     tables_read,
 )
 from tests.stale_bundle import write_stale_bundle

@@ -15,7 +15,7 @@ from compliance.config.models import RecordRetention
 from compliance.config.retention import governing_rule, specificity
 from compliance.deadlines import states_frame
 from compliance.ingest.tables import dsr_deadline_columns
-from compliance.queries import get_query
+from compliance.queries import get_query, read_instead
 
 
 def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
@@ -141,6 +141,12 @@ _DATA_ACTIONS = "'read', 'search', 'export', 'create', 'update', 'delete', 'deid
 _ON_DAYS = "e.event_date in (select event_date from _days)"
 
 
+# The local-times model over the recomputed days' events alone (its zones' hourly offsets then span those days).
+_LOCAL_TIMES = read_instead(
+    get_query("audit_local_times").sql, "audit_events", f"(select * from audit_events as e where {_ON_DAYS})"
+)
+
+
 @dataclass(frozen=True)
 class _Rollup:
     events: str  # the events it groups, on the days in `_days` (a one-column temp table of dates)
@@ -241,6 +247,40 @@ _ROLLUPS = (
         keys=("system",),
         days="audit_system_days",
         measures="count(*) as events",
+        evidence=None,
+    ),
+    # Roles: each actor's successful personal-data actions per day, role (as judged: audit_data_actions), action
+    # and category list, the state access.out_of_role judges: a few hundred (role, action, list) combinations
+    # are judged once, and an actor-day's events are read only when it holds one the role matrix refuses (10M
+    # events: 1.9M rows instead of 8.6M events).
+    _Rollup(
+        events=f"""
+            select e.event_date, e.actor_id, e.actor_role, e.action, e.categories_key, e.records, e.occurred_at
+            from ({get_query("audit_data_actions").sql}) as e
+            where {_ON_DAYS}""",
+        keys=("actor_id", "actor_role", "action", "categories_key"),
+        days="audit_role_action_days",
+        measures="count(*) as events, sum(records) as records, max(occurred_at) as last_at",
+        evidence=None,
+    ),
+    # Local hours: each employee's and contractor's successful events per day, time zone and local clock hour (the
+    # model audit_local_times states the conversion), the state access.off_hours judges: an actor's activity per
+    # local day and hour, and personal-data work per off-hours clock hour (10M events: 0.6M rows instead of 2.3M
+    # events, and no time zone conversion in a check). The model reads only the recomputed days' events.
+    _Rollup(
+        events=f"""
+            select e.event_date, e.actor_id, e.actor_timezone, date_trunc('hour', e.local_at) as local_hour,
+                   e.occurred_at, e.is_data, e.is_export, e.records
+            from ({_LOCAL_TIMES}) as e""",
+        keys=("actor_id", "actor_timezone", "local_hour"),
+        days="audit_local_hour_days",
+        measures="""
+            count(*) as events,
+            count(*) filter (where is_data) as data_events,
+            cast(sum(records) filter (where is_data) as bigint) as data_records,
+            count(*) filter (where is_data and is_export) as exports,
+            min(occurred_at) filter (where is_data) as data_first_at,
+            max(occurred_at) filter (where is_data) as data_last_at""",
         evidence=None,
     ),
     _Rollup(

@@ -81,6 +81,14 @@ CREATE TABLE IF NOT EXISTS audit_system_category_days (
     event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT
 );
 CREATE TABLE IF NOT EXISTS audit_system_days (event_date DATE, system VARCHAR, events BIGINT);
+CREATE TABLE IF NOT EXISTS audit_local_hour_days (
+    event_date DATE, actor_id VARCHAR, actor_timezone VARCHAR, local_hour TIMESTAMP, events BIGINT, data_events BIGINT,
+    data_records BIGINT, exports BIGINT, data_first_at TIMESTAMP, data_last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS audit_role_action_days (
+    event_date DATE, actor_id VARCHAR, actor_role VARCHAR, action VARCHAR, categories_key INTEGER, events BIGINT,
+    records BIGINT, last_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
     last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,

@@ -10,85 +10,32 @@
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
 -- A person's "usual" hours come from all their successful events (a night-shift engineer who logs in at 02:00
--- every night works at 02:00); the alarm itself needs personal-data reads, searches or exports.
+-- every night works at 02:00); the alarm itself needs personal-data reads, searches or exports. Both are read per
+-- local clock hour from the rollup computed at ingest (audit_local_hour_days: each employee's and contractor's
+-- successful events per UTC day, time zone and local hour, the local time as audit_local_times states it), not
+-- from every event: later CTEs take hour() and isodow() (Spark: hour, dayofweek shifted to ISO) of local hours.
 --
--- duckdb: AT TIME ZONE on a TIMESTAMP (no zone) column. `occurred_at at time zone 'UTC'` reads the stored UTC
--- wall time as an instant, and `instant at time zone tz` gives the wall time in tz (Spark:
--- from_utc_timestamp(occurred_at, tz)). Only zone_hours and local_events compute the local time; later CTEs take
--- hour() and isodow() (Spark: hour, dayofweek shifted to ISO) of it.
-with zone_events as (
-    select
-        actor_id,
-        occurred_at,
-        date_trunc('hour', occurred_at) as utc_hour,
-        coalesce(actor_timezone, 'UTC') as actor_timezone,
-        action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data,
-        action = 'export' as is_export,
-        coalesce(record_count, 1) as records
-    from audit_events
-    where actor_type in ('employee', 'contractor')
-      and outcome = 'success'
-      and event_date <= $as_of
-),
-
--- A zone's offset from UTC per UTC hour of its events' span: converted once per hour instead of once per event
--- (the conversion was the costliest step: at 10M events, one thread, the control takes 19% less CPU this way). An
--- hour whose offset changes within it (a DST change off the hour) has next_offset <> utc_offset, and its events
--- are converted one by one, so every local time is exactly the per-event conversion.
-zone_hours as (
-    select
-        actor_timezone,
-        utc_hour,
-        ((utc_hour at time zone 'UTC') at time zone actor_timezone) - utc_hour as utc_offset,
-        ((utc_hour + interval 1 hour) at time zone 'UTC') at time zone actor_timezone
-        - (utc_hour + interval 1 hour) as next_offset
-    from (
-        select
-            actor_timezone,
-            unnest(generate_series(min(utc_hour), max(utc_hour), interval 1 hour)) as utc_hour
-        from zone_events
-        group by actor_timezone
-    ) as h
-),
-
-local_events as (
-    select
-        e.actor_id,
-        e.occurred_at,
-        e.actor_timezone,
-        e.is_data,
-        e.is_export,
-        e.records,
-        case
-            when z.utc_offset = z.next_offset then e.occurred_at + z.utc_offset
-            else (e.occurred_at at time zone 'UTC') at time zone e.actor_timezone
-        end as local_at
-    from zone_events as e
-    inner join zone_hours as z
-        on z.actor_timezone = e.actor_timezone
-        and z.utc_hour = e.utc_hour
-),
-
 -- Off-hours (in the person's own zone; the end hour is exclusive: 19 means until 19:00) personal-data work,
--- per local clock hour. Only a small share of all events, so this aggregate stays small.
-off_hours_data as (
+-- per local clock hour.
+with off_hours_data as (
     select
         actor_id,
-        date_trunc('hour', local_at) as local_hour,
+        local_hour,
         max(actor_timezone) as actor_timezone,
-        count(*) as data_events,
-        sum(records) as data_records,
-        sum(case when is_export then 1 else 0 end) as exports,
-        min(occurred_at) as data_first_at,
-        max(occurred_at) as data_last_at
-    from local_events
-    where is_data
+        sum(data_events) as data_events,
+        sum(data_records) as data_records,
+        sum(exports) as exports,
+        min(data_first_at) as data_first_at,
+        max(data_last_at) as data_last_at
+    from audit_local_hour_days
+    where event_date <= $as_of
+      and data_events > 0
       and (
-          not list_contains($business_hours_weekdays, isodow(local_at))
-          or hour(local_at) < $business_hours_start_hour
-          or hour(local_at) >= $business_hours_end_hour
+          not list_contains($business_hours_weekdays, isodow(local_hour))
+          or hour(local_hour) < $business_hours_start_hour
+          or hour(local_hour) >= $business_hours_end_hour
       )
-    group by actor_id, date_trunc('hour', local_at)
+    group by actor_id, local_hour
 ),
 
 candidates as (
@@ -106,13 +53,14 @@ candidates as (
 actor_days as (
     select
         actor_id,
-        cast(local_at as date) as local_date,
+        cast(local_hour as date) as local_date,
         max(actor_timezone) as actor_timezone,
-        count(*) as events,
-        sum(case when is_data then 1 else 0 end) as data_events,
-        max(case when is_data then occurred_at end) as data_last_at
-    from local_events
-    group by actor_id, cast(local_at as date)
+        sum(events) as events,
+        sum(data_events) as data_events,
+        max(data_last_at) as data_last_at
+    from audit_local_hour_days
+    where event_date <= $as_of
+    group by actor_id, cast(local_hour as date)
 ),
 
 -- ... and, only for the clock hours of the candidates, per local day in that hour (its numerator).
@@ -125,15 +73,16 @@ candidate_hours as (
 
 hour_days as (
     select
-        e.actor_id,
-        hour(e.local_at) as local_hod,
-        cast(e.local_at as date) as local_date,
-        count(*) as events
-    from local_events as e
+        r.actor_id,
+        hour(r.local_hour) as local_hod,
+        cast(r.local_hour as date) as local_date,
+        sum(r.events) as events
+    from audit_local_hour_days as r
     inner join candidate_hours as h
-        on h.actor_id = e.actor_id
-        and h.local_hod = hour(e.local_at)
-    group by e.actor_id, hour(e.local_at), cast(e.local_at as date)
+        on h.actor_id = r.actor_id
+        and h.local_hod = hour(r.local_hour)
+    where r.event_date <= $as_of
+    group by r.actor_id, hour(r.local_hour), cast(r.local_hour as date)
 ),
 
 -- Over the previous baseline days (by local date), joined only for the few candidate hours.

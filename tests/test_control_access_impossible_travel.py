@@ -74,3 +74,33 @@ def test_access_impossible_travel(control_findings) -> None:
     assert "from NZ (country centroid) at 2025-03-05 09:30:00 UTC: 2225 km in 30 minutes (4450 km/h)" in c["reason"]
     assert c["evidence"] == ["c-syd", "c-nz"]
     assert "1445 km in 0 minutes (no time between them)" in by["actor:emp-e@2025-03-07"]["reason"]
+
+
+def test_places_too_close_for_any_pair_and_the_boundary(control_findings) -> None:
+    """The control orders the logins only of actors whose places span at least the minimum distance (a bound above
+    the haversine distance): an actor who never leaves one area keeps its ok row, and pairs on either side of
+    500 km at 60 degrees north (where a degree of longitude is about 55.6 km) are judged as before."""
+    rows = [
+        # emp-f: Sydney, then Parramatta (-33.81, 151.00) a minute later: 21 km (1231 km/h, but under 500 km) -> ok.
+        _login("f-syd", "emp-f", "2025-03-04 00:00:00", "AU", SYDNEY),
+        _login("f-par", "emp-f", "2025-03-04 00:01:00", "AU", (-33.81, 151.00)),
+        # emp-g: (60, 0) then (60, 9.01) 30 minutes later: 500.55 km in 0.5 h = 1001 km/h -> alarm.
+        _login("g-1", "emp-g", "2025-03-05 10:00:00", "NO", (60.0, 0.0)),
+        _login("g-2", "emp-g", "2025-03-05 10:30:00", "NO", (60.0, 9.01)),
+        # emp-h: (60, 0) then (60, 9.0) 30 minutes later: 499.99 km, under the minimum distance -> ok.
+        _login("h-1", "emp-h", "2025-03-05 10:00:00", "NO", (60.0, 0.0)),
+        _login("h-2", "emp-h", "2025-03-05 10:30:00", "NO", (60.0, 9.0)),
+    ]  # fmt: skip
+    by = control_findings("access_impossible_travel", {"audit_events": rows}, as_of=AS_OF)
+    assert_findings(
+        by,
+        {
+            "actor:emp-f": ok(
+                reason="emp-f: 2 located successful logins from 1 country (AU); no two successive logins at least "
+                "500.0 km apart faster than 900.0 km/h."
+            ),
+            "actor:emp-g@2025-03-05": alarm("high", evidence=["g-1", "g-2"]),
+            "actor:emp-h": ok(),
+        },
+    )
+    assert ": 501 km in 30 minutes (1001 km/h)" in by["actor:emp-g@2025-03-05"]["reason"]

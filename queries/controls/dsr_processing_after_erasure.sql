@@ -17,18 +17,34 @@ with erasures as (
     from erasure_requests
 ),
 
+-- The erased subjects' times of activity after completion, found by the two columns that decide it: the scan of
+-- every event's other columns cost more than the join (100M events: 4.0-4.6 s for the one-step join against
+-- 1.7-1.8 s for these two steps, both giving the same 2 events).
+later_audit_times as (
+    select distinct
+        a.subject_id,
+        a.occurred_at
+    from erasures as e
+    inner join audit_events as a on a.subject_id = e.subject_id
+    where a.occurred_at > e.completed_at
+      and cast(a.occurred_at as date) <= $as_of
+),
+
 later_events as (
-    -- delete/deidentify are the erasure itself (retention and erasure jobs), not further processing.
+    -- Then only those events, read in full. delete/deidentify are the erasure itself (retention and erasure jobs),
+    -- not further processing.
     select
         e.request_id,
         a.event_id,
         a.occurred_at,
         'audit' as source,
         a.action in ('export', 'share') as is_disclosure
-    from erasures as e
-    inner join audit_events as a on a.subject_id = e.subject_id
+    from later_audit_times as t
+    inner join audit_events as a
+        on a.subject_id = t.subject_id
+        and a.occurred_at = t.occurred_at
+    inner join erasures as e on e.subject_id = a.subject_id
     where a.occurred_at > e.completed_at
-      and cast(a.occurred_at as date) <= $as_of
       and a.outcome = 'success'
       and a.action in ('read', 'search', 'export', 'create', 'update', 'share')
     union all

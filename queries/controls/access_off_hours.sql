@@ -166,6 +166,27 @@ flagged_days as (
     group by actor_id, event_date
 ),
 
+-- The UTC dates of each flagged hour's span (one, or two when it crosses midnight UTC): joined on the date as well,
+-- the scan of the events reads those days alone (DuckDB prunes the rest of the table by date; 100M events: the
+-- evidence read 6.9M events in 2.2 s when joined on the span alone).
+flagged_dates as (
+    select
+        actor_id,
+        event_date,
+        data_first_at,
+        data_last_at,
+        cast(data_first_at as date) as on_date
+    from flagged
+    union
+    select
+        actor_id,
+        event_date,
+        data_first_at,
+        data_last_at,
+        cast(data_last_at as date) as on_date
+    from flagged
+),
+
 -- Evidence: the flagged hours' personal-data events, found by their UTC span (no second time zone conversion);
 -- the 50 largest, then oldest, ties broken by id. duckdb: min_by(x, y, n) in one aggregate pass instead of a
 -- window over the events (Spark: a sorted list).
@@ -174,9 +195,10 @@ evidence as (
         f.actor_id,
         f.event_date,
         min_by(e.event_id, row(-e.record_count, e.occurred_at, e.event_id), 50) as event_ids
-    from flagged as f
+    from flagged_dates as f
     inner join audit_events as e
-        on e.actor_id = f.actor_id
+        on e.event_date = f.on_date
+        and e.actor_id = f.actor_id
         and e.occurred_at >= f.data_first_at
         and e.occurred_at <= f.data_last_at
     where e.outcome = 'success'

@@ -240,13 +240,18 @@ _ROLLUPS = (
         measures="sum(events) as events",
         evidence=None,
     ),
-    # Systems as recorded (NULL: none named): every event per day, whatever its action or outcome; the audit volume
-    # the Security page charts (audit_daily_by_system) without reading every event (100M events: 1.2 s a page).
+    # Systems as recorded (NULL: none named): every event per UTC hour, whatever its action or outcome: the hours in
+    # which each system logs, whose silences security.audit_gap judges, and the audit volume per day the Security
+    # page charts (audit_daily_by_system), without reading every event (100M events: 1.2 s a page, and the control's
+    # own grouping of every event by system and hour took 2.5 s).
     _Rollup(
-        events=f"select e.event_date, e.system from audit_events as e where {_ON_DAYS}",
-        keys=("system",),
-        days="audit_system_days",
-        measures="count(*) as events",
+        events=f"""
+            select e.event_date, e.system, date_trunc('hour', e.occurred_at) as hour_start, e.occurred_at
+            from audit_events as e
+            where {_ON_DAYS}""",
+        keys=("system", "hour_start"),
+        days="audit_system_hours",
+        measures="count(*) as events, min(occurred_at) as first_at, max(occurred_at) as last_at",
         evidence=None,
     ),
     # Roles: each actor's successful personal-data actions per day, role (as judged: audit_data_actions), action

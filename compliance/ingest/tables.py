@@ -80,7 +80,9 @@ CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_
 CREATE TABLE IF NOT EXISTS audit_system_category_days (
     event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT
 );
-CREATE TABLE IF NOT EXISTS audit_system_days (event_date DATE, system VARCHAR, events BIGINT);
+CREATE TABLE IF NOT EXISTS audit_system_hours (
+    event_date DATE, system VARCHAR, hour_start TIMESTAMP, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_local_hour_days (
     event_date DATE, actor_id VARCHAR, actor_timezone VARCHAR, local_hour TIMESTAMP, events BIGINT, data_events BIGINT,
     data_records BIGINT, exports BIGINT, data_first_at TIMESTAMP, data_last_at TIMESTAMP

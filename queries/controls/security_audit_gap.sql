@@ -14,9 +14,10 @@
 -- counted as active / (weeks + 1) so that no slot is ever certain. The chance of a silence is the product of
 -- (1 - p) over the hours it fully covers. A silence alarms when it is longer than the policy allows AND that
 -- chance is below the allowed maximum: a weekday-only system's weekends (p = 0) never alarm, a missed weekday or a
--- 24/7 system's outage does. Events of any outcome prove that logging works. Events are first reduced to
--- system-hours; a system that stopped logging is caught by the silence from its last event to the newest event of
--- the whole audit log. A system with fewer than the minimum weeks of history is reported as info, not judged.
+-- 24/7 system's outage does. Events of any outcome prove that logging works. Events are read as system-hours from
+-- the rollup computed at ingest (audit_system_hours); a system that stopped logging is caught by the silence from its
+-- last event to the newest event of the whole audit log. A system with fewer than the minimum weeks of history is
+-- reported as info, not judged.
 -- A public holiday (a local date of the calendar in settings security.audit_gap_holidays) is a day off: an hour
 -- of it is judged by the quieter of the system's own slot and the two weekend days' slots at that hour, so a
 -- weekday system's silent holiday is as unremarkable as its weekend while a 24/7 system's outage still alarms.
@@ -26,16 +27,16 @@
 with system_hours as (
     select
         system,
-        date_trunc('hour', occurred_at) as hour_start,
-        count(*) as events,
-        min(occurred_at) as first_at,
-        max(occurred_at) as last_at,
-        epoch(min(occurred_at)) as first_s,
-        epoch(max(occurred_at)) as last_s
-    from audit_events
+        hour_start,
+        sum(events) as events,
+        min(first_at) as first_at,
+        max(last_at) as last_at,
+        epoch(min(first_at)) as first_s,
+        epoch(max(last_at)) as last_s
+    from audit_system_hours
     where system is not null
       and event_date <= $as_of
-    group by system, date_trunc('hour', occurred_at)
+    group by system, hour_start
 ),
 
 log_end as (
@@ -223,7 +224,8 @@ gaps as (
     where chance < $security_audit_gap_max_chance
 ),
 
--- Evidence: the events on either side of each silence, looked up by their exact times (a few rows).
+-- Evidence: the events on either side of each silence, looked up by their exact times (a few rows) and days (so the
+-- scan of the events reads those days alone).
 bound_events as (
     select
         g.system,
@@ -232,7 +234,8 @@ bound_events as (
         1 as side
     from gaps as g
     inner join audit_events as e
-        on e.system = g.system
+        on e.event_date = cast(g.gap_start_at as date)
+        and e.system = g.system
         and e.occurred_at = g.gap_start_at
     union all
     select
@@ -242,7 +245,8 @@ bound_events as (
         2 as side
     from gaps as g
     inner join audit_events as e
-        on e.system = g.system
+        on e.event_date = cast(g.gap_end_at as date)
+        and e.system = g.system
         and e.occurred_at = g.gap_end_at
     where not g.is_trailing
 ),

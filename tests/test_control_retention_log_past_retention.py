@@ -21,12 +21,12 @@ def test_log_past_retention(control_findings) -> None:
     tables = {
         "audit_events": [
             # 2024-01-01 -> 2025-03-10 is 366 + 31 + 28 + 9 = 434 days > 407: expired, 27 days beyond -> medium.
-            {"event_id": "a-old1", "occurred_at": "2024-01-01 10:00:00"},
+            {"event_id": "a-old1", "occurred_at": "2024-01-01 10:00:00", "event_date": "2024-01-01"},
             # 403 days old: within 407.
-            {"event_id": "a-old2", "occurred_at": "2024-02-01 10:00:00"},
-            {"event_id": "a-new", "occurred_at": "2025-03-01 10:00:00"},
+            {"event_id": "a-old2", "occurred_at": "2024-02-01 10:00:00", "event_date": "2024-02-01"},
+            {"event_id": "a-new", "occurred_at": "2025-03-01 10:00:00", "event_date": "2025-03-01"},
             # After as_of: not there yet on 10 Mar.
-            {"event_id": "a-future", "occurred_at": "2025-03-20 10:00:00"},
+            {"event_id": "a-future", "occurred_at": "2025-03-20 10:00:00", "event_date": "2025-03-20"},
         ],
         "diagnostic_logs": [
             # 68 days old > 37: expired, 31 days beyond the limit -> high.
@@ -62,8 +62,26 @@ def test_log_past_retention(control_findings) -> None:
     assert diag["evidence"] == ["d1", "d2", *(f"d-bulk-{i:02d}" for i in range(18))]
 
 
+def test_the_20_oldest_expired_audit_lines_span_days(make_db, policy) -> None:
+    """Audit lines are counted from the ingest's hourly rollup and only the days that hold the 20 oldest expired
+    lines are read: 12 expired lines on 2024-01-01 (two tied at 10:00:00, broken by id), 12 on 2024-01-02, 3 on
+    2024-01-05, and 2 within retention. The 20 oldest: the 12 of the first day, then the 8 oldest of the second."""
+    day1 = [(f"x1-{i:02d}", f"2024-01-01 {10 + i // 2:02d}:00:00") for i in range(12)]
+    day2 = [(f"x2-{i:02d}", f"2024-01-02 {10 + i:02d}:30:00") for i in range(12)]
+    day5 = [(f"x5-{i:02d}", f"2024-01-05 0{i}:00:00") for i in range(3)]
+    recent = [("r-1", "2025-03-01 10:00:00"), ("r-2", "2025-03-02 10:00:00")]
+    rows = [{"event_id": i, "occurred_at": at, "event_date": at[:10]} for i, at in day5 + recent + day2 + day1]
+    out = run_query(make_db({"audit_events": rows}), "retention_log_past_retention", {"as_of": AS_OF}, policy)
+    audit = out.filter(out["resource"] == "source:audit").row(0, named=True)
+    assert audit["status"] == "alarm"
+    assert "still holds 27 of 29 lines" in audit["reason"]
+    assert audit["evidence"] == [i for i, _ in day1] + [i for i, _ in day2[:8]]
+
+
 def test_log_within_retention_is_ok(make_db, policy) -> None:
-    con = make_db({"audit_events": [{"event_id": "a1", "occurred_at": "2024-02-01 10:00:00"}]})
+    con = make_db(
+        {"audit_events": [{"event_id": "a1", "occurred_at": "2024-02-01 10:00:00", "event_date": "2024-02-01"}]}
+    )
     out = run_query(con, "retention_log_past_retention", {"as_of": AS_OF}, policy)
     audit = out.filter(out["resource"] == "source:audit").row(0, named=True)
     # 403 days old, within 400 + 7.

@@ -20,11 +20,54 @@ with limits as (
     from ref_log_retention
 ),
 
+-- Audit lines are counted from the hours ingest counts them in (audit_system_hours, every event by its UTC day), not
+-- read one by one (100M events: 2.4 s for the scan of every event); usage and diagnostic lines are read.
+audit_limit as (
+    select expired_before
+    from limits
+    where source = 'audit'
+),
+
+audit_days as (
+    select
+        h.event_date,
+        sum(h.events) as lines,
+        min(h.first_at) as oldest_at,
+        sum(case when h.event_date < l.expired_before then h.events else 0 end) as expired
+    from audit_system_hours as h
+    cross join audit_limit as l
+    where h.event_date <= $as_of
+    group by h.event_date
+),
+
+-- The 20 oldest expired audit lines are among the expired days up to the first at which 20 have expired: only
+-- those days' events are read (a range of dates, which DuckDB applies inside the scan).
+audit_evidence_days as (
+    select min(event_date) as last_needed
+    from (
+        select
+            event_date,
+            sum(expired) over (order by event_date rows between unbounded preceding and current row) as expired_so_far
+        from audit_days
+        where expired > 0
+    ) as running
+    where expired_so_far >= 20
+),
+
+audit_oldest as (
+    select
+        -- duckdb: min_by(x, y, n) keeps the 20 oldest expired lines in one pass (Spark: a sorted list); ties broken
+        -- by id so output is stable.
+        min_by(e.event_id, row(e.occurred_at, e.event_id), 20) as line_ids
+    from audit_events as e
+    cross join audit_limit as l
+    cross join audit_evidence_days as d
+    where e.event_date < l.expired_before
+      and (d.last_needed is null or e.event_date <= d.last_needed)
+),
+
 lines as (
     -- Lines stamped after as_of did not exist yet on that day.
-    select 'audit' as source, event_id as line_id, occurred_at from audit_events
-    where cast(occurred_at as date) <= $as_of
-    union all
     select 'usage' as source, event_id as line_id, occurred_at from usage_events
     where cast(occurred_at as date) <= $as_of
     union all
@@ -53,6 +96,22 @@ per_source as (
         min_by(line_id, row(occurred_at, line_id), 20) filter (where is_expired) as line_ids
     from aged
     group by source
+    union all
+    select
+        'audit' as source,
+        d.line_count,
+        d.oldest_at,
+        d.expired_count,
+        o.line_ids
+    from (
+        select
+            sum(lines) as line_count,
+            min(oldest_at) as oldest_at,
+            sum(expired) as expired_count
+        from audit_days
+    ) as d
+    cross join audit_oldest as o
+    where d.line_count > 0
 ),
 
 assessed as (

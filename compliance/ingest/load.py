@@ -51,6 +51,7 @@ from compliance.ingest.readers import (
     csv_units,
     exact,
     file_kind,
+    is_gzip,
     list_export_folder,
     parquet_layout,
     physical_lines,
@@ -191,7 +192,7 @@ def _file_id(path: Path, line_ends: LineEnds | None = None) -> str | FileReadErr
 def _file_id_and_broken_lines(path: Path) -> tuple[str | FileReadError, int]:
     """`_file_id`, and for an uncompressed JSON Lines file how many of its lines cannot be a JSON object
     (`LineEnds`), counted from the bytes read for the hash."""
-    if file_kind(path) != "jsonl" or path.name.lower().endswith(".gz"):
+    if file_kind(path) != "jsonl" or is_gzip(path):
         return _file_id(path), 0
     ends = LineEnds()
     file_id = _file_id(path, ends)

@@ -134,7 +134,7 @@ def list_source_files(folder: Path, export_root: Path, kinds: tuple[str, ...]) -
 
 def check_file_start(path: Path, head: bytes) -> None:
     """Refuse a file whose first bytes contradict its name, before DuckDB reads it as something else."""
-    compressed = path.name.lower().endswith(".gz")
+    compressed = is_gzip(path)
     if not compressed and head.startswith(GZIP_MAGIC):
         raise FileReadError(path, "holds gzip-compressed data but its name does not end in .gz (rename it)")
     if compressed and head and not head.startswith(GZIP_MAGIC):
@@ -179,8 +179,13 @@ class LineEnds:
         return self.bad
 
 
+def is_gzip(path: Path) -> bool:
+    """A file the readers inflate: one named `.gz` (DuckDB's readers decide by the name too)."""
+    return path.name.lower().endswith(".gz")
+
+
 def open_text_bytes(path: Path) -> io.BufferedIOBase:
-    return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")  # type: ignore[return-value]
+    return gzip.open(path, "rb") if is_gzip(path) else path.open("rb")  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

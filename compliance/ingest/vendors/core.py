@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from compliance.ingest.readers import MAX_RECORD_BYTES, open_text_bytes, sql_string
+from compliance.ingest.readers import MAX_RECORD_BYTES, is_gzip, open_text_bytes, sql_string
 from compliance.schema import AUDIT
 
 # What every adapter's SELECT returns, one row per audit event (text unless noted).
@@ -381,11 +381,6 @@ def _short_reads(paths: list[Path], read: dict[int, tuple[int, int]], max_line: 
                 " larger --memory-limit)"
             )
     return out
-
-
-def is_gzip(path: Path) -> bool:
-    """A file the readers inflate: named `.gz`, as DuckDB's own detection and `readers.open_text_bytes` decide."""
-    return path.name.lower().endswith(".gz")
 
 
 def _lines_read(group: int, *, tolerant: bool, max_line: int, gzip: bool) -> str:

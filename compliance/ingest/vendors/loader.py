@@ -17,6 +17,7 @@ import duckdb
 import polars as pl
 
 from compliance.ingest import enrich
+from compliance.ingest.readers import is_gzip
 from compliance.ingest.validate import reject_select, typed_select, window_params
 from compliance.ingest.vendors import cloudtrail, entra, google_workspace, ocsf, okta
 from compliance.ingest.vendors.core import (
@@ -24,7 +25,6 @@ from compliance.ingest.vendors.core import (
     LINE_SPAN,
     Adapter,
     exact_path,
-    is_gzip,
     keep_lines,
     map_files,
     materialize_stage,

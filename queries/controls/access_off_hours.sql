@@ -187,7 +187,7 @@ flagged_dates as (
     from flagged
 ),
 
--- Evidence: the flagged hours' personal-data events, found by their UTC span (no second time zone conversion);
+-- Evidence: the flagged hours' personal-data events (audit_bulk_rule's is_bulk, as the rollup counted them), found by their UTC span (no second time zone conversion);
 -- the 50 largest, then oldest, ties broken by id. duckdb: min_by(x, y, n) in one aggregate pass instead of a
 -- window over the events (Spark: a sorted list).
 evidence as (
@@ -196,14 +196,12 @@ evidence as (
         f.event_date,
         min_by(e.event_id, row(-e.record_count, e.occurred_at, e.event_id), 50) as event_ids
     from flagged_dates as f
-    inner join audit_events as e
+    inner join audit_bulk_rule as e
         on e.event_date = f.on_date
         and e.actor_id = f.actor_id
         and e.occurred_at >= f.data_first_at
         and e.occurred_at <= f.data_last_at
-    where e.outcome = 'success'
-      and e.action in ('read', 'search', 'export')
-      and array_length(e.categories) > 0
+    where e.is_bulk
     group by f.actor_id, f.event_date
 ),
 

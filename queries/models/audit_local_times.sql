@@ -1,6 +1,6 @@
 -- name: audit_local_times
 -- requires: audit
--- description: Every successful event of an employee or contractor with its local time in the actor's own time zone (UTC when the directory gives none), and whether it read, searched or exported personal data (is_data; is_export) and its records (coalesce(record_count, 1)). The one statement of local time for the access controls: the rollup of each actor's local hours computed at ingest (audit_local_hour_days, compliance.ingest.derive) reads it, over the events of the days it recomputes.
+-- description: Every successful event of an employee or contractor with its local time in the actor's own time zone (UTC when the directory gives none), and whether it read, searched or exported personal data (is_data: the rule audit_bulk_rule states as is_bulk; is_export) and its records (coalesce(record_count, 1)). The one statement of local time for the access controls: the rollup of each actor's local hours computed at ingest (audit_local_hour_days, compliance.ingest.derive) reads it, over the events of the days it recomputes.
 -- returns: actor_id VARCHAR, occurred_at TIMESTAMP, actor_timezone VARCHAR, is_data BOOLEAN, is_export BOOLEAN,
 --          records BIGINT, event_date DATE, local_at TIMESTAMP
 
@@ -16,13 +16,12 @@ with zone_events as (
         occurred_at,
         date_trunc('hour', occurred_at) as utc_hour,
         coalesce(actor_timezone, 'UTC') as actor_timezone,
-        action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data,
+        is_bulk as is_data,
         action = 'export' as is_export,
         coalesce(record_count, 1) as records,
         event_date
-    from audit_events
+    from audit_bulk_rule
     where actor_type in ('employee', 'contractor')
-      and outcome = 'success'
 ),
 
 -- A zone's offset from UTC per UTC hour of its events' span: converted once per hour instead of once per event

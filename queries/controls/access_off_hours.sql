@@ -187,9 +187,9 @@ flagged_dates as (
     from flagged
 ),
 
--- Evidence: the flagged hours' personal-data events (audit_bulk_rule's is_bulk, as the rollup counted them), found by their UTC span (no second time zone conversion);
--- the 50 largest, then oldest, ties broken by id. duckdb: min_by(x, y, n) in one aggregate pass instead of a
--- window over the events (Spark: a sorted list).
+-- Evidence: the flagged hours' personal-data events (audit_bulk_rule's is_bulk, as the rollup counted them), found
+-- by their UTC span (no second time zone conversion); the 50 largest, then oldest, ties broken by id. duckdb:
+-- min_by(x, y, n) in one aggregate pass instead of a window over the events (Spark: a sorted list).
 evidence as (
     select
         f.actor_id,

@@ -272,7 +272,7 @@ def test_load_changes_name_the_derived_tables_of_what_was_loaded() -> None:
     # them is not kept.
     derived = {*ROLLUP_TABLES, "audit_category_lists"}
     assert audit_only.tables == {"audit_events", "load_manifest", "load_runs", "rejects", *derived}
-    assert {"audit_purpose_days", "audit_category_evidence", "audit_transfer_subjects"} <= audit_only.tables
+    assert {"audit_purpose_days", "audit_category_days", "audit_transfer_subjects"} <= audit_only.tables
     dsr = LoadChanges.after_load({"dsr_requests"}, True, day, False)
     assert {"dsr_deadlines", "dsr_states", "audit_events", "usage_events", "subject_jurisdictions"} <= dsr.tables
     assert dsr.reenriched

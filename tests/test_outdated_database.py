@@ -91,3 +91,23 @@ def test_one_ingest_of_an_empty_folder_brings_it_up_to_date(older_db: Path, tmp_
     result = CliRunner().invoke(app, ["check", "--db", str(older_db), "--control", "access.out_of_role"])
     assert result.exit_code in (0, 1), result.output
     assert '"status": "error"' not in result.output
+
+
+def test_an_ingest_drops_the_evidence_tables_nothing_reads_any_more(policy: Policy, tmp_path: Path) -> None:
+    """A database from before 2026-12-04's evening keeps each rollup's newest events per day in tables that the
+    controls no longer read: still usable as it is, and the next ingest drops them."""
+    path = build_db_file(policy, {"audit_events": [EVENT]}, tmp_path / "evidence.duckdb")
+    retired = ["audit_category_evidence", "audit_purpose_evidence", "audit_transfer_evidence"]
+    with duckdb.connect(str(path)) as con:
+        for table in retired:
+            con.execute(f"CREATE TABLE {table} (event_date DATE, event_id VARCHAR)").fetchall()
+    with connect_read_only(path) as con:
+        assert schema_gaps(con) == []
+    result = CliRunner().invoke(app, ["check", "--db", str(path), "--control", "purpose.undeclared_use"])
+    assert result.exit_code in (0, 1) and '"status": "error"' not in result.output, result.output
+    empty = tmp_path / "empty-export"
+    empty.mkdir()
+    ingest([empty], path)
+    with connect_read_only(path) as con:
+        tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    assert tables.isdisjoint(retired) and "audit_purpose_days" in tables

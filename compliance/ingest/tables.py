@@ -38,17 +38,18 @@ _KEYED_AFTER_LOAD: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("cat
 ORIGIN_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("log_source", "VARCHAR"),)}
 
 
-def _rollup_ddl(name: str, keys: str, *, days_extra: str = "", evidence_extra: str = "") -> str:
-    """The two tables of a daily rollup of audit events (compliance.ingest.derive.derive_event_rollups), over the same
-    group `keys` (column definitions): `audit_<name>_days`, each group-day's counts and first and last instants, and
-    `audit_<name>_evidence`, the events that stand for each group-day."""
+def _rollup_ddl(name: str, keys: str, *, days_extra: str = "") -> str:
+    """`audit_<name>_days`, a daily rollup of audit events (compliance.ingest.derive.derive_event_rollups) by group
+    `keys` (column definitions): each group-day's counts and first and last instants."""
     return f"""
 CREATE TABLE IF NOT EXISTS audit_{name}_days (
     event_date DATE, {keys}, events BIGINT{days_extra}, first_at TIMESTAMP, last_at TIMESTAMP
-);
-CREATE TABLE IF NOT EXISTS audit_{name}_evidence (
-    event_date DATE, {keys}, occurred_at TIMESTAMP, event_id VARCHAR{evidence_extra}
 );"""
+
+
+# Tables older versions derived and nothing reads any more, dropped from a database on its next load (they held
+# about half of all audit events): each rollup's newest events per group-day, until 2026-12-04.
+RETIRED_TABLES = ("audit_category_evidence", "audit_purpose_evidence", "audit_transfer_evidence")
 
 
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md). `audit_category_lists`: the
@@ -69,7 +70,6 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
         "purpose",
         "actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR",
         days_extra=", records BIGINT",
-        evidence_extra=", use_newest BOOLEAN",
     )
     + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
     + """
@@ -174,6 +174,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
         if stmt.strip():
             con.execute(stmt).fetchall()
+    for table in RETIRED_TABLES:
+        con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     if rekey:
         from compliance.ingest.enrich import assign_category_keys
 

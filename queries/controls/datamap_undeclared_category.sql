@@ -7,8 +7,8 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
--- Audit events are read from their daily rollups (docs/database.md: one row per day and category, and the
--- newest 20 events of each), so the control never rescans audit_events; inventory records are few.
+-- Audit events are counted from their daily rollup (docs/database.md: one row per day and category), and only
+-- the newest days' events are read for evidence; inventory records are few.
 with event_days as (
     select
         data_category,
@@ -85,15 +85,37 @@ coverage as (
     ) as s on s.data_category = p.data_category
 ),
 
--- The 20 most recent ids per category: enough to audit a finding without listing millions. The rollup keeps
--- each day's newest 20 events per category, so the newest 20 of all days are among them.
-evidence_candidates as (
+-- The 20 most recent ids per category: enough to audit a finding without listing millions. A category's newest 20
+-- events lie on its newest days, those with fewer than 20 of its events on later days (up to $as_of): their
+-- events alone are read (audit_category_events, the events the rollup counts), joined on the day.
+newest_event_days as (
     select
         data_category,
-        event_id as evidence_id,
-        occurred_at as seen_at
-    from audit_category_evidence
-    where event_date <= $as_of
+        event_date
+    from (
+        select
+            data_category,
+            event_date,
+            sum(events) over (
+                partition by data_category
+                order by event_date desc
+                rows between unbounded preceding and 1 preceding
+            ) as later_events
+        from audit_category_days
+        where event_date <= $as_of
+    ) as d
+    where coalesce(later_events, 0) < 20
+),
+
+evidence_candidates as (
+    select
+        e.data_category,
+        e.event_id as evidence_id,
+        e.occurred_at as seen_at
+    from newest_event_days as d
+    inner join audit_category_events as e
+        on e.event_date = d.event_date
+        and e.data_category = d.data_category
 
     union all
 

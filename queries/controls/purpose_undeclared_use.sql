@@ -10,7 +10,8 @@
 -- Audit events are read from their daily rollups (docs/database.md): `audit_purpose_days` counts, per day,
 -- actor, system and purpose, the successful data actions that declare a purpose (a denied or failed attempt
 -- used no data), attributed to the system that recorded them, else the one their resource_type belongs to in
--- the data map; `audit_purpose_evidence` keeps the newest of them. So the control never rescans audit_events.
+-- the data map (the events the model audit_purpose_events states). Evidence is read from that model on the few
+-- days that hold it (an alarm's day; an allowed use's newest days), joined on the day, so DuckDB skips the others.
 with use_days as (
     select
         actor_id,
@@ -80,8 +81,53 @@ alarm_days as (
     group by actor_id, event_date
 ),
 
--- The day's newest events of each offending (actor, system, purpose) are kept in the rollup, so the
--- newest 20 of the actor-day are among them.
+-- The newest 20 events of each allowed use lie on its newest days: those with fewer than 20 of its events on
+-- later days (up to $as_of), found from the rollup's counts.
+allowed_use_days as (
+    select
+        system_id,
+        purpose,
+        event_date,
+        sum(events) as events
+    from judged
+    where verdict = 'allowed'
+    group by system_id, purpose, event_date
+),
+
+allowed_newest_days as (
+    select
+        system_id,
+        purpose,
+        event_date
+    from (
+        select
+            system_id,
+            purpose,
+            event_date,
+            sum(events) over (
+                partition by system_id, purpose
+                order by event_date desc
+                rows between unbounded preceding and 1 preceding
+            ) as later_events
+        from allowed_use_days
+    ) as d
+    where coalesce(later_events, 0) < 20
+),
+
+-- The events of those days and of the alarms' days, read once (the model is then not materialised whole).
+evidence_days as (
+    select event_date from alarm_days
+    union
+    select event_date from allowed_newest_days
+),
+
+evidence_events as (
+    select e.*
+    from evidence_days as d
+    inner join audit_purpose_events as e on e.event_date = d.event_date
+),
+
+-- The offending events of each alarm's actor-day, read on that day alone.
 alarm_evidence as (
     select
         e.actor_id,
@@ -90,12 +136,14 @@ alarm_evidence as (
         -- the 20 most recent events: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in one
         -- aggregate pass instead of a window over the events (Spark: a sorted list); ties broken by id.
         max_by(e.event_id, row(e.occurred_at, e.event_id), 20) as evidence
-    from audit_purpose_evidence as e
+    from alarm_days as d
+    inner join evidence_events as e
+        on e.event_date = d.event_date
+        and e.actor_id = d.actor_id
     inner join verdicts as v
         on v.system_id is not distinct from e.system_id
         and v.purpose = e.purpose
-    where e.event_date <= $as_of
-      and v.verdict <> 'allowed'
+    where v.verdict <> 'allowed'
     group by e.actor_id, e.event_date
 ),
 
@@ -131,7 +179,6 @@ allowed_uses as (
     group by system_id, purpose
 ),
 
--- The newest 20 events of each allowed use: the rollup marks each day's newest per use (`use_newest`).
 allowed_evidence as (
     select
         e.system_id,
@@ -139,13 +186,11 @@ allowed_evidence as (
         -- duckdb: max_by(x, y, n) keeps the 20 most recent in one aggregate pass (Spark: a row_number()
         -- window); ties broken by id so output is stable.
         max_by(e.event_id, row(e.occurred_at, e.event_id), 20) as evidence
-    from audit_purpose_evidence as e
-    inner join verdicts as v
-        on v.system_id = e.system_id
-        and v.purpose = e.purpose
-    where e.event_date <= $as_of
-      and e.use_newest
-      and v.verdict = 'allowed'
+    from allowed_newest_days as d
+    inner join evidence_events as e
+        on e.event_date = d.event_date
+        and e.system_id = d.system_id
+        and e.purpose = d.purpose
     group by e.system_id, e.purpose
 ),
 

@@ -8,8 +8,9 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 -- Lawful and unknown-jurisdiction transfers are summarised from the daily rollups of audit events
--- (docs/database.md: events per day, jurisdiction and region, their newest 20, and each subject's first day
--- there), so only the events of unlawful (jurisdiction, region) pairs, usually none, are read from audit_events.
+-- (docs/database.md: events per day, jurisdiction and region, and each subject's first day there). Events (the
+-- model audit_transfer_events, which the rollups count) are read only on the days of unlawful pairs, usually
+-- none, and on each pair's newest days for its evidence, joined on the day so DuckDB skips the others.
 -- Each (jurisdiction, region) transfer up to $as_of, with the lawful mechanism for it (NULL: none). The rules
 -- name each (jurisdiction, region) once, so the mechanism is looked up once per pair, here.
 with transfer_pairs as (
@@ -28,14 +29,40 @@ with transfer_pairs as (
     group by d.jurisdiction, d.region
 ),
 
-transfer_evidence as (
+-- A pair's newest 20 events lie on its newest days: those with fewer than 20 of its events on later days (up to
+-- $as_of). The newest 20 of several pairs (the unknown jurisdiction's, over every region) are among theirs.
+newest_pair_days as (
     select
         jurisdiction,
         region,
-        occurred_at,
-        event_id
-    from audit_transfer_evidence
-    where event_date <= $as_of
+        event_date
+    from (
+        select
+            jurisdiction,
+            region,
+            event_date,
+            sum(events) over (
+                partition by jurisdiction, region
+                order by event_date desc
+                rows between unbounded preceding and 1 preceding
+            ) as later_events
+        from audit_transfer_days
+        where event_date <= $as_of
+    ) as d
+    where coalesce(later_events, 0) < 20
+),
+
+transfer_evidence as (
+    select
+        e.jurisdiction,
+        e.region,
+        e.occurred_at,
+        e.event_id
+    from newest_pair_days as d
+    inner join audit_transfer_events as e
+        on e.event_date = d.event_date
+        and e.jurisdiction is not distinct from d.jurisdiction
+        and e.region = d.region
 ),
 
 transfer_subjects as (
@@ -71,21 +98,18 @@ unlawful_days as (
     where d.event_date <= $as_of
 ),
 
--- A denied or failed attempt processed nothing, so only successful events count (as in the rollups).
 touches as (
     select
         e.event_id,
         e.subject_id,
-        e.subject_jurisdiction as jurisdiction,
-        e.processing_region as region,
+        e.jurisdiction,
+        e.region,
         e.occurred_at
     from unlawful_days as u
-    inner join audit_events as e
+    inner join audit_transfer_events as e
         on e.event_date = u.event_date
-        and e.subject_jurisdiction = u.jurisdiction
-        and e.processing_region = u.region
-    where e.subject_id is not null
-      and e.outcome = 'success'
+        and e.jurisdiction = u.jurisdiction
+        and e.region = u.region
 ),
 
 allowed_regions as (

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import polars as pl
 
-from compliance.queries import QUERY_DIR, Query, bind_used, controls, run_query
-from compliance.schema import SEVERITIES, SOURCES_BY_FOLDER
+from compliance.queries import QUERY_DIR, Query, bind_used, controls, run_query, tables_read
+from compliance.schema import LOG_TABLES, SEVERITIES, SOURCES_BY_FOLDER
 from compliance.waivers import apply_waivers
 
 if TYPE_CHECKING:
@@ -207,10 +207,17 @@ def materialised_models(
     the audit database stays read-only); yields model -> table for `run_query(stored=...)`.
 
     A model only one query uses stays inline in it: storing it would cost a table write and lose the
-    projection and filter pushdown into it, and save nothing. A model that cannot be built is left
-    out: the queries that use it compute it inline and report their own error."""
+    projection and filter pushdown into it, and save nothing. So does a model that reads a log (LOG_TABLES:
+    audit, usage or diagnostic events, itself or through another model): stored, it would copy the events, where inline
+    each reader reads only its own columns and days (100M events: storing audit_bulk_rule and
+    audit_event_system_rule took 81 s, and five controls ran out of memory). A model that cannot be built
+    is left out: the queries that use it compute it inline and report their own error."""
     readers = Counter(m.name for q in queries for m in q.models)
-    needed = [m for m in {m.name: m for q in queries for m in q.models}.values() if readers[m.name] > 1]
+    needed = [
+        m
+        for m in {m.name: m for q in queries for m in q.models}.values()
+        if readers[m.name] > 1 and not tables_read(m) & LOG_TABLES
+    ]
     if not needed or not isinstance(con, duckdb.DuckDBPyConnection):
         yield {}  # another engine (Spark) runs each query with its models inlined as CTEs
         return

@@ -20,12 +20,11 @@ from pathlib import Path
 import duckdb
 
 from compliance.audit_database import connect_current
+from compliance.schema import LOG_TABLES
 
 __all__ = ["PARTITION_COLUMN", "ExportedTable", "export_parquet"]
 
 PARTITION_COLUMN = "event_date"
-# Event tables: those whose rows are time-stamped events, split by day.
-EVENT_TABLES = ("audit_events", "usage_events", "diagnostic_logs")
 MANIFEST = "_export.json"
 
 
@@ -60,7 +59,7 @@ def _quoted(name: str) -> str:
 def _relation(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> duckdb.DuckDBPyRelation:
     """The table's rows; an event table without `event_date` gets it from `occurred_at`."""
     rel = con.table(_quoted(table))
-    if table in EVENT_TABLES and PARTITION_COLUMN not in columns:
+    if table in LOG_TABLES and PARTITION_COLUMN not in columns:
         rel = rel.select(*map(_quoted, columns), duckdb.SQLExpression("cast(occurred_at as date) as event_date"))
     return rel
 
@@ -69,7 +68,7 @@ def _write_table(con: duckdb.DuckDBPyConnection, table: str, dest: Path) -> Expo
     columns = _columns(con, table)
     rel = _relation(con, table, columns)
     rows = rel.aggregate("count(*)").fetchall()[0][0]
-    partitioned = table in EVENT_TABLES and rows > 0
+    partitioned = table in LOG_TABLES and rows > 0
     dest.mkdir(parents=True)
     if partitioned:
         rel.to_parquet(str(dest), partition_by=[PARTITION_COLUMN], compression="zstd")

@@ -307,6 +307,27 @@ def with_dimensions(query: Query, frame: pl.DataFrame) -> pl.DataFrame:
     return frame.select(*(pl.lit(value, pl.String).alias(name) for name, value in dims.items()), pl.all())
 
 
+@lru_cache(maxsize=256)
+def _names_in(sql: str) -> frozenset[str]:
+    """Every identifier of `sql`, in lower case (DuckDB resolves names case-insensitively), by DuckDB's own
+    tokenizer: names in comments and string literals are not identifiers."""
+    tokens = duckdb.tokenize(sql)
+    ends = [start for start, _ in tokens[1:]] + [len(sql)]
+    return frozenset(
+        sql[start:end].strip().strip('"').lower()
+        for (start, kind), end in zip(tokens, ends, strict=True)
+        if kind == duckdb.token_type.identifier
+    )
+
+
+def tables_read(query: Query) -> frozenset[str]:
+    """The names a query's SQL (its models included) uses: every table it reads, among its columns' and CTEs'
+    names, so only its intersection with a set of table names means anything. A superset is safe (a column
+    named like a changed table only runs the control whole) and cheap: parsing the 28 controls with sqlglot
+    took 0.7 CPU s of every daily load, tokenizing them with DuckDB takes 0.02."""
+    return _names_in(query.sql_with({}))
+
+
 def read_instead(sql: str, table: str, replacement: str) -> str:
     """`sql` with every FROM/JOIN of `table` reading `replacement` instead (aliased to `table` when the
     query gave it no alias, so `table.column` still resolves). Both names are code, never data."""

@@ -313,3 +313,9 @@ SOURCES: tuple[Source, ...] = (
     AUDIT,
 )
 SOURCES_BY_FOLDER = {s.folder: s for s in SOURCES}
+# The logs: one row per event, the tables that grow with the company (100M audit events, 14M usage events), so a
+# model reading them row by row is never copied whole (compliance.controls.materialised_models), and a Parquet
+# export partitions them by date (compliance.export_parquet).
+LOG_TABLES = frozenset({AUDIT.table, USAGE.table, DIAGNOSTIC.table})
+# The rows the enrichment and the derived tables are computed from: a load that changes them refreshes those.
+EVENT_TABLES = LOG_TABLES | {INVENTORY.table}

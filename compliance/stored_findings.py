@@ -32,7 +32,6 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
 
 import duckdb
 import polars as pl
@@ -51,7 +50,8 @@ from compliance.controls import (
     sort_findings,
 )
 from compliance.ingest.derive import ROLLUP_TABLES
-from compliance.queries import Query, bind, read_instead, run_query, with_dimensions
+from compliance.queries import Query, bind, read_instead, run_query, tables_read, with_dimensions
+from compliance.schema import EVENT_TABLES
 from compliance.waivers import apply_waivers
 
 __all__ = [
@@ -146,7 +146,6 @@ def clear_findings(con: duckdb.DuckDBPyConnection) -> None:
 
 # --- incremental refresh ----------------------------------------------------------------------
 
-EVENT_TABLES = frozenset({"audit_events", "usage_events", "diagnostic_logs", "inventory_records"})
 _LOAD_TABLES = frozenset({"load_manifest", "load_runs", "rejects"})
 
 
@@ -360,27 +359,6 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
     con.execute("delete from findings_runs where control_id = $control", {"control": query.control_id}).fetchall()
     _store_run(con, policy, as_of, query, int(rows[0][0]), time.perf_counter() - started)
     return True
-
-
-@lru_cache(maxsize=256)
-def _names_in(sql: str) -> frozenset[str]:
-    """Every identifier of `sql`, in lower case (DuckDB resolves names case-insensitively), by DuckDB's own
-    tokenizer: names in comments and string literals are not identifiers."""
-    tokens = duckdb.tokenize(sql)
-    ends = [start for start, _ in tokens[1:]] + [len(sql)]
-    return frozenset(
-        sql[start:end].strip().strip('"').lower()
-        for (start, kind), end in zip(tokens, ends, strict=True)
-        if kind == duckdb.token_type.identifier
-    )
-
-
-def tables_read(query: Query) -> frozenset[str]:
-    """The names a query's SQL (its models included) uses: every table it reads, among its columns' and CTEs'
-    names, so only its intersection with a set of table names means anything. A superset is safe (a column
-    named like a changed table only runs the control whole) and cheap: parsing the 28 controls with sqlglot
-    took 0.7 CPU s of every daily load, tokenizing them with DuckDB takes 0.02."""
-    return _names_in(query.sql_with({}))
 
 
 # --- the per-date fingerprint of audit events ---

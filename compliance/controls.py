@@ -207,11 +207,12 @@ def materialised_models(
     the audit database stays read-only); yields model -> table for `run_query(stored=...)`.
 
     A model only one query uses stays inline in it: storing it would cost a table write and lose the
-    projection and filter pushdown into it, and save nothing. So does a model that reads a log (LOG_TABLES:
-    audit, usage or diagnostic events, itself or through another model): stored, it would copy the events, where inline
-    each reader reads only its own columns and days (100M events: storing audit_bulk_rule and
-    audit_event_system_rule took 81 s, and five controls ran out of memory). A model that cannot be built
-    is left out: the queries that use it compute it inline and report their own error."""
+    projection and filter pushdown into it, and save nothing. So does a model that reads a log
+    (LOG_TABLES: audit, usage or diagnostic events, itself or through another model): stored, it would
+    copy the events, where inline each reader reads only its own columns and days (100M events: storing
+    audit_bulk_rule and audit_event_system_rule took 81 s, and five controls ran out of memory). A model
+    that cannot be built is left out: the queries that use it compute it inline and report their own
+    error."""
     readers = Counter(m.name for q in queries for m in q.models)
     needed = [
         m

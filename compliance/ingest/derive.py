@@ -206,6 +206,18 @@ _ROLLUPS = (
         days="audit_transfer_days",
         measures=_COUNTS,
     ),
+    # Disclosures per recipient, actor and category list: what the Security page counts per recipient
+    # (disclosure_by_recipient) without reading every event for the few that are disclosures (100M events: 1.8 s), and
+    # the recipients disclosure_recipients matches to approved ones.
+    _Rollup(
+        events=f"""
+            select e.event_date, e.recipient, e.actor_id, e.categories_key, e.records, e.occurred_at
+            from ({get_query("audit_disclosures").sql}) as e
+            where {_ON_DAYS}""",
+        keys=("recipient", "actor_id", "categories_key"),
+        days="audit_disclosure_days",
+        measures=f"{_COUNTS}, sum(records) as records",
+    ),
     # Counted per category list first, then the few lists unnested (10M events: 0.25 s instead of 0.65 s).
     _Rollup(
         events=f"""

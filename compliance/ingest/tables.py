@@ -72,6 +72,11 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
         days_extra=", records BIGINT",
     )
     + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
+    + _rollup_ddl(
+        "disclosure",
+        "recipient VARCHAR, actor_id VARCHAR, categories_key INTEGER",
+        days_extra=", records BIGINT",
+    )
     + """
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE

@@ -1,6 +1,6 @@
 -- name: disclosure_events
 -- requires: audit
--- description: Every successful share or export event up to $as_of that names a recipient, with the system it left (audit_event_systems: the one that recorded the event, else the one its resource_type belongs to in the data map), the recipient in lower case (domains are case-insensitive) and the approved recipient it matches (ref_recipient_aliases: the recipient id itself, one of its domains, or a sub-domain of one, s3.eu-central-1.amazonaws.com -> aws; NULL = not an approved recipient). The one statement of what a disclosure is and whom it went to, that disclosure.unapproved_recipient, disclosure_by_recipient and datamap_observed_vs_declared read.
+-- description: Every disclosure up to $as_of (audit_disclosures: a successful share or export event that names a recipient, with the system it left and the recipient in lower case) with the approved recipient it matches (disclosure_recipients; NULL = not an approved recipient). What disclosure.unapproved_recipient judges and datamap_observed_vs_declared reads; disclosure_by_recipient counts the same disclosures from their daily rollup.
 -- params: as_of DATE
 -- returns: event_id VARCHAR, actor_id VARCHAR, occurred_at TIMESTAMP, event_date DATE, system_id VARCHAR,
 --          recipient VARCHAR, records BIGINT, categories VARCHAR[], recipient_id VARCHAR
@@ -11,33 +11,20 @@ with disclosures as (
         occurred_at,
         event_date,
         system_id,
-        lower(recipient) as recipient,
+        recipient,
         records,
         categories
-    from audit_event_systems
-    where action in ('share', 'export')
-      and outcome = 'success'
-      and recipient is not null
+    from audit_disclosures
+    where event_date <= $as_of
 ),
 
--- Matched once per distinct recipient string (a handful), not per event.
-recipient_match as (
-    select
-        d.recipient,
-        min(a.recipient_id) as recipient_id
-    from (select distinct recipient from disclosures) as d
-    left join ref_recipient_aliases as a
-        on d.recipient = a.alias
-        or ends_with(d.recipient, '.' || a.alias)
-    group by d.recipient
-),
-
+-- A left join: a recipient the rollup lacks (it never should) is judged not approved, never dropped.
 final as (
     select
         d.*,
         m.recipient_id
     from disclosures as d
-    inner join recipient_match as m on m.recipient = d.recipient
+    left join disclosure_recipients as m on m.recipient = d.recipient
 )
 
 select * from final

@@ -172,7 +172,11 @@ st.markdown(
 )
 actor_alarms = sort_findings(alarms.filter(pl.col("actor_id") == actor_id))
 
-activity = data.query("access_actor_activity", as_of=f.as_of, actor_id=actor_id, start_date=f.start, end_date=f.end)
+# Both charts from one read of the actor's events (its "day" and "hour" views).
+drilldown = data.query("access_actor_drilldown", as_of=f.as_of, actor_id=actor_id, start_date=f.start, end_date=f.end)
+activity = drilldown.filter(pl.col("view") == "day").select(
+    "activity_date", "action_group", "events", "records", "failed"
+)
 if activity.height:
     alarm_days = actor_alarms.select(pl.col("observed_at").cast(pl.Date).alias("day"), "detector").unique()
     timeline = charts.bar(
@@ -203,7 +207,9 @@ else:
     st.info("This actor has no audit events in the period.")
 
 left, right = st.columns(2)
-hours = data.query("access_actor_hours", as_of=f.as_of, actor_id=actor_id, start_date=f.start, end_date=f.end)
+hours = drilldown.filter(pl.col("view") == "hour").select(
+    "iso_weekday", "local_hour", "events", "records", "data_events"
+)
 if hours.height:
     night = hours.filter((pl.col("local_hour") < 7) | (pl.col("local_hour") >= 20))["events"].sum()
     busiest = hours.group_by("local_hour").agg(pl.col("events").sum()).sort("events", descending=True).row(0)

@@ -42,6 +42,9 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts) or "(top level)"
 
 
+# libyaml's parser when PyYAML was built with it (the wheels are): the same safe constructor, parsed in C (the
+# policy's files in 0.03 s instead of 0.3 s, which every cold dashboard page and command pays).
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # Policy files are a few KiB; anything far larger is a mistake or an attack, never a policy.
 MAX_POLICY_BYTES = 1024 * 1024
 # Values after alias expansion: a "billion laughs" file of a few lines expands to gigabytes.
@@ -68,7 +71,7 @@ def read_yaml(path: Path) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(path, "(file)", f"is not UTF-8 text (byte {exc.start})") from None
-    loader = yaml.SafeLoader(text)
+    loader = _SAFE_LOADER(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -78,6 +81,8 @@ def read_yaml(path: Path) -> object:
     except RecursionError:
         raise PolicyError(path, "(file)", "is nested too deeply to be a policy file") from None
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own depth limit: the same refusal
+            raise PolicyError(path, "(file)", "is nested too deeply to be a policy file") from None
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         raise PolicyError(path, where, f"is not valid YAML: {getattr(exc, 'problem', exc)}") from exc

@@ -62,8 +62,10 @@ _QUERY_STATUSES = STATUSES[:-1]
 
 # Timestamps that say how far the loaded data reaches. Forward-looking dates (contract ends,
 # directory end dates, deadlines) are left out: they may lie in the future by design.
+# Audit events' newest instant is read from their hourly rollup, which counts every event (100M events: a scan of
+# 0.26 s that every command and cold dashboard page paid).
 _AS_OF_COLUMNS: dict[str, tuple[str, ...]] = {
-    "audit_events": ("occurred_at",),
+    "audit_system_hours": ("last_at",),
     "usage_events": ("occurred_at",),
     "diagnostic_logs": ("occurred_at",),
     "dsr_requests": ("received_at", "acknowledged_at", "verified_at", "extension_notified_at", "completed_at"),

@@ -4,9 +4,10 @@
 --          newest_at TIMESTAMP, files BIGINT, rows_rejected BIGINT, last_loaded_at TIMESTAMP
 with tables as (
     -- Each table's own time axis; directory accounts only carry a start date.
+    -- Audit events from their hourly rollup, which counts every event (audit_system_hours): not a scan of them all.
     select 'audit' as source, 'audit_events' as table_name, 'occurred_at' as time_column,
-        count(*) as row_count, min(occurred_at) as oldest_at, max(occurred_at) as newest_at
-    from audit_events
+        cast(coalesce(sum(events), 0) as bigint) as row_count, min(first_at) as oldest_at, max(last_at) as newest_at
+    from audit_system_hours
     union all
     select 'usage', 'usage_events', 'occurred_at', count(*), min(occurred_at), max(occurred_at)
     from usage_events

@@ -259,9 +259,11 @@ def _trim(findings: pl.DataFrame) -> pl.DataFrame:
     return kept.sort(["control_id", "resource"], nulls_last=True, maintain_order=True)
 
 
-def _stored_control(cur: duckdb.DuckDBPyConnection, control_id: str, as_of: date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """A control's summary and kept rows from the findings ingest stored (aggregated in DuckDB)."""
-    params = {"as_of": as_of, "control_ids": [control_id]}
+def _stored_controls(
+    cur: duckdb.DuckDBPyConnection, control_ids: list[str], as_of: date
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The controls' summaries and kept rows from the findings ingest stored (aggregated in DuckDB)."""
+    params = {"as_of": as_of, "control_ids": control_ids}
     summary = run_query(cur, _queries()["findings_stored_summary"], params)
     kept = run_query(
         cur, _queries()["findings_stored_rows"], params | {"small_ok": SMALL_OK, "max_rows": MAX_KEPT_ROWS}
@@ -281,19 +283,32 @@ def _fresh(as_of: date, path: str, mtime_ns: int, policy_digest: str, queries: s
         return frozenset(fresh_controls(cur, policy(), as_of))
 
 
-@st.cache_data(max_entries=28 * 12, show_spinner=False)
-def _control(
-    control_id: str, digest: str, as_of: date, path: str, mtime_ns: int, policy_digest: str
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    db = Database(path, mtime_ns, 0)
-    stored = control_id in _fresh(as_of, path, mtime_ns, policy_digest, queries_digest())
-    with cursor(db) as cur:
-        summary, kept = (_stored_control if stored else _live_control)(cur, control_id, as_of)
-    if summary.height == 0:  # a control with nothing to examine returns no rows: count zeros
+def _counted(control_id: str, summary: pl.DataFrame, kept: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A control's summary (zeros when it returned no rows: it had nothing to examine) with its kept row count."""
+    if summary.height == 0:
         row = {"control_id": control_id, "policy_section": select_controls([control_id])[0].section, "rows": 0}
         row |= {s: 0 for s in STATUSES} | {"highest_severity": None, "note": None}
         summary = pl.DataFrame([row], schema=summary.schema)
     return summary.with_columns(pl.lit(kept.height, pl.Int64).alias("rows_kept")), kept
+
+
+@st.cache_data(max_entries=28 * 12, show_spinner=False)
+def _live_control_cached(
+    control_id: str, digest: str, as_of: date, path: str, mtime_ns: int, policy_digest: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    # Cached on its own, so pages and as-of dates share a control's live run, the expensive part.
+    with cursor(Database(path, mtime_ns, 0)) as cur:
+        return _counted(control_id, *_live_control(cur, control_id, as_of))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _stored_controls_cached(
+    control_ids: tuple[str, ...], as_of: date, path: str, mtime_ns: int, policy_digest: str
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    # Every stored control of a page in two queries (the Overview's 28: 2 queries instead of 56, 100M events:
+    # about 0.6 s less on a cold page).
+    with cursor(Database(path, mtime_ns, 0)) as cur:
+        return _stored_controls(cur, list(control_ids), as_of)
 
 
 @st.cache_data(
@@ -303,11 +318,19 @@ def _control(
 def _controls(
     controls: tuple[tuple[str, str], ...], as_of: date, path: str, mtime_ns: int, policy_digest: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    # A page's set of controls in one entry (one key, two frames to unpickle on a warm rerun);
-    # each control is also cached on its own, so pages and as-of dates share the expensive part.
+    # A page's set of controls in one entry (one key, two frames to unpickle on a warm rerun): the ones whose
+    # findings ingest stored for this date, SQL and policy read together, the others run live one by one.
+    fresh = _fresh(as_of, path, mtime_ns, policy_digest, queries_digest())
+    stored_ids = tuple(control_id for control_id, _ in controls if control_id in fresh)
+    if stored_ids:
+        stored_summary, stored_kept = _stored_controls_cached(stored_ids, as_of, path, mtime_ns, policy_digest)
     summaries, rows = [], []
     for control_id, digest in controls:
-        summary, kept = _control(control_id, digest, as_of, path, mtime_ns, policy_digest)
+        if control_id in fresh:
+            of_control = pl.col("control_id") == control_id
+            summary, kept = _counted(control_id, stored_summary.filter(of_control), stored_kept.filter(of_control))
+        else:
+            summary, kept = _live_control_cached(control_id, digest, as_of, path, mtime_ns, policy_digest)
         summaries.append(summary)
         rows.append(kept)
     empty = pl.DataFrame(schema=FINDINGS_SCHEMA)

@@ -104,19 +104,36 @@ def test_database_from_before_stored_findings_has_none_fresh(tmp_path: Path) -> 
         con.close()
 
 
-@pytest.mark.parametrize("control_id", [q.control_id for q in select_controls()])
-def test_dashboard_reads_stored_rows_as_it_would_compute_them(demo_build, control_id: str) -> None:
+@pytest.fixture(scope="module")
+def stored_at_once(demo_build) -> tuple[dt.date, pl.DataFrame, pl.DataFrame]:
+    """Every control's stored summary and kept rows, read together as a page reads them (two queries)."""
     from dashboard import data
 
     con = _connect(demo_build.db)
     try:
         as_of = default_as_of(con)
-        stored_summary, stored_rows = data._stored_control(con, control_id, as_of)
+        return (as_of, *data._stored_controls(con, [q.control_id for q in select_controls()], as_of))
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("control_id", [q.control_id for q in select_controls()])
+def test_dashboard_reads_stored_rows_as_it_would_compute_them(demo_build, stored_at_once, control_id: str) -> None:
+    from dashboard import data
+
+    as_of, all_summaries, all_rows = stored_at_once
+    con = _connect(demo_build.db)
+    try:
+        alone_summary, alone_rows = data._stored_controls(con, [control_id], as_of)
         live_summary, live_rows = data._live_control(con, control_id, as_of)
     finally:
         con.close()
-    assert_frame_equal(stored_summary, live_summary)
-    assert_frame_equal(stored_rows, live_rows)
+    of_control = pl.col("control_id") == control_id
+    assert_frame_equal(alone_summary, live_summary)
+    assert_frame_equal(alone_rows, live_rows)
+    # Read with every other control, its slice is the same.
+    assert_frame_equal(all_summaries.filter(of_control), live_summary)
+    assert_frame_equal(all_rows.filter(of_control), live_rows)
 
 
 def test_a_control_that_fails_at_ingest_is_not_stored(demo_build, tmp_path: Path, monkeypatch) -> None:

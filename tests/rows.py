@@ -18,6 +18,15 @@ def audit_event(event_id: str, actor_id: str, at: str, action: str = "login", **
     return row | fields
 
 
+def disclosure_event(event_id: str, recipient: str | None, **kw: object) -> dict[str, object]:
+    """A successful share of 5 records of names by employee e1 to `recipient` on 2025-03-01 10:00 UTC; `at`,
+    `action`, `outcome` and `records` (the record count) change it."""
+    at = str(kw.pop("at", "2025-03-01 10:00:00"))
+    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
+            "actor_type": "employee", "action": kw.pop("action", "share"), "outcome": kw.pop("outcome", "success"),
+            "recipient": recipient, "record_count": kw.pop("records", 5), "categories": ["user.name"]} | kw  # fmt: skip
+
+
 def directory_account(
     actor_id: str, status: str = "active", end_date: str | None = None, **fields: object
 ) -> dict[str, object]:

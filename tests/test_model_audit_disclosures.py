@@ -3,26 +3,25 @@ date, with the system it left and the recipient in lower case."""
 
 from __future__ import annotations
 
+from rows import disclosure_event
+
 from compliance.queries import run_query
-
-
-def _event(event_id: str, recipient: str | None, **kw) -> dict:
-    at = kw.pop("at", "2025-03-01 10:00:00")
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
-            "actor_type": "employee", "action": kw.pop("action", "share"), "outcome": kw.pop("outcome", "success"),
-            "recipient": recipient, "record_count": kw.pop("records", 5), "categories": ["user.name"]} | kw  # fmt: skip
 
 
 def test_audit_disclosures(make_db, policy) -> None:
     con = make_db(
         {
             "audit_events": [
-                _event("a1", "S3.eu-central-1.AMAZONAWS.com", system="crm"),  # lower-cased; its system as recorded
-                _event("a2", "Dropbox.com", action="export", records=None, resource_type="contact"),  # no record count
-                _event("a3", "dropbox.com", outcome="denied"),  # not a disclosure: it failed
-                _event("a4", "aws", action="read"),  # not a share or an export
-                _event("a5", None),  # no recipient
-                _event("a6", "aws", at="2031-01-01 10:00:00"),  # any date: the model has no as-of
+                disclosure_event(
+                    "a1", "S3.eu-central-1.AMAZONAWS.com", system="crm"
+                ),  # lower-cased; its system as recorded
+                disclosure_event(
+                    "a2", "Dropbox.com", action="export", records=None, resource_type="contact"
+                ),  # no record count
+                disclosure_event("a3", "dropbox.com", outcome="denied"),  # not a disclosure: it failed
+                disclosure_event("a4", "aws", action="read"),  # not a share or an export
+                disclosure_event("a5", None),  # no recipient
+                disclosure_event("a6", "aws", at="2031-01-01 10:00:00"),  # any date: the model has no as-of
             ]
         }
     )

@@ -5,28 +5,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rows import disclosure_event
+
 from compliance.queries import run_query
-
-
-def _event(event_id: str, recipient: str | None, **kw) -> dict:
-    at = kw.pop("at", "2025-03-01 10:00:00")
-    return {"event_id": event_id, "occurred_at": at, "event_date": at[:10], "actor_id": "e1",
-            "actor_type": "employee", "action": kw.pop("action", "share"), "outcome": kw.pop("outcome", "success"),
-            "recipient": recipient, "record_count": kw.pop("records", 5), "categories": ["user.name"]} | kw  # fmt: skip
 
 
 def test_disclosure_events(make_db, policy) -> None:
     con = make_db(
         {
             "audit_events": [
-                _event("a1", "S3.eu-central-1.AMAZONAWS.com"),  # a sub-domain of aws's amazonaws.com, upper case
-                _event("a2", "aws", records=None),  # the id itself; no record count counts as one record
-                _event("a3", "dropbox.com", action="export"),  # no approved recipient
-                _event("a4", "notamazonaws.com"),  # ends with the domain but is not a sub-domain of it
-                _event("a5", "dropbox.com", outcome="denied"),  # not a disclosure: it failed
-                _event("a6", "aws", action="read"),  # not a share or an export
-                _event("a7", None),  # no recipient
-                _event("a8", "aws", at="2025-03-11 10:00:00"),  # after as_of
+                disclosure_event(
+                    "a1", "S3.eu-central-1.AMAZONAWS.com"
+                ),  # a sub-domain of aws's amazonaws.com, upper case
+                disclosure_event("a2", "aws", records=None),  # the id itself; no record count counts as one record
+                disclosure_event("a3", "dropbox.com", action="export"),  # no approved recipient
+                disclosure_event("a4", "notamazonaws.com"),  # ends with the domain but is not a sub-domain of it
+                disclosure_event("a5", "dropbox.com", outcome="denied"),  # not a disclosure: it failed
+                disclosure_event("a6", "aws", action="read"),  # not a share or an export
+                disclosure_event("a7", None),  # no recipient
+                disclosure_event("a8", "aws", at="2025-03-11 10:00:00"),  # after as_of
             ]
         }
     )

@@ -162,3 +162,19 @@ def test_cli_exports_and_checks_on_spark_as_a_user_would(
     # Usage errors name the fix, without a traceback.
     missing = run("check", "--engine", "spark", *args[:-1])
     assert missing.returncode == 2 and "--data" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_an_export_older_than_its_rollups_is_refused_naming_them(
+    spark: object, demo_build: DemoBuild, policy: Policy, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A folder with audit events but without a table the ingest derives from them (an export written before the
+    table existed) would read that table as empty and judge wrongly: it is refused, naming what it lacks."""
+    data = _exported(demo_build.db, tmp_path_factory.mktemp("spark-outdated") / "parquet")
+    shutil.rmtree(data / "audit_disclosure_days")
+    with pytest.raises(ValueError, match="lacks audit_disclosure_days") as refused:
+        run_check(data, policy=policy, engine="spark")
+    assert f"compliance export-parquet --db DB {data}" in str(refused.value)
+    result = run_cli("check", "--engine", "spark", "--data", str(data))
+    said = " ".join((result.stdout + result.stderr).split())  # the console wraps long lines
+    assert result.returncode == 2 and "written by an older version" in said, said
+    assert "Traceback" not in said

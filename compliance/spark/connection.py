@@ -127,7 +127,7 @@ def register_tables(spark: SparkSession, data: str | Path) -> list[str]:
         if not Path(root).is_dir():
             raise FileNotFoundError(f"{root}: no such data folder (write one with `compliance export-parquet`)")
         names |= {p.name for p in Path(root).iterdir() if p.is_dir() and p.name.isidentifier()}
-    found = []
+    found: list[str] = []
     for name in sorted(names):
         frame = _read_table(spark, f"{root}/{name}")
         if frame is not None:
@@ -137,7 +137,26 @@ def register_tables(spark: SparkSession, data: str | Path) -> list[str]:
         else:
             continue
         frame.createOrReplaceTempView(name)  # an API call: the name is never part of SQL text
+    _refuse_outdated(root, found)
     return found
+
+
+def _refuse_outdated(root: str, found: list[str]) -> None:
+    """Refuse data holding audit events without a table the ingest derives from them: an export written by an older
+    version, whose missing rollup would be read as empty and the controls would judge wrongly (every recipient of
+    `disclosure.unapproved_recipient` unapproved, for one), where a missing source only makes its controls skip."""
+    from compliance.ingest.derive import ROLLUP_TABLES
+
+    if "audit_events" not in found:
+        return
+    lacking = [t for t in ("audit_category_lists", *ROLLUP_TABLES) if t not in found]
+    if lacking:
+        raise ValueError(
+            f"{root} was written by an older version of compliance: it holds audit_events but lacks "
+            f"{', '.join(lacking)}, which the ingest derives from them and the controls read. Bring the database "
+            "up to date (`compliance ingest EXPORT_DIR --db DB`) and export it again "
+            f"(`compliance export-parquet --db DB {root}`)."
+        )
 
 
 class _SparkResult:

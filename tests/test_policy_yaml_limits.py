@@ -24,16 +24,30 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         ("a: 1\nb: 2\na: 3\n", "line 3", "key 'a' is given twice in one mapping (first on line 1)"),
         ("outer:\n  k: 1\n  k: 1\n", "line 3", "key 'k' is given twice"),
         ("- &x [*x]\n", "line 1", "an alias refers to the value containing it"),
-        ("[" * 5000 + "]" * 5000, "(file)", "nested too deeply"),
+        ("[" * 5000 + "]" * 5000, "(file)", "nested more than 64 levels deep"),
+        ("{a: " * 200 + "1" + "}" * 200, "(file)", "nested more than 64 levels deep"),  # under libyaml's own limit
+        ("a: 1\nb: \x00\n", "(file)", "is not valid YAML"),  # a control character
         (b"name: caf\xe9\n", "(file)", "is not UTF-8 text"),
         ("a: [1, 2\n", "line 2", "is not valid YAML"),
         ("a: !!python/object/apply:os.system ['echo pwned']\n", "line 1", "is not valid YAML"),
         ("x" * (MAX_POLICY_BYTES + 1), "(file)", "is larger than 1024 KiB"),
     ],
-    ids=["alias-bomb", "duplicate-key", "duplicate-nested-key", "self-alias", "deep-nesting", "latin1",
+    ids=["alias-bomb", "duplicate-key", "duplicate-nested-key", "self-alias", "deep-nesting", "deep-mappings",
+         "nul-byte", "latin1",
          "unclosed", "python-tag", "oversized"],
 )  # fmt: skip
-def test_hostile_yaml_is_refused_naming_the_file(tmp_path: Path, text: str | bytes, where: str, problem: str) -> None:
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+def test_hostile_yaml_is_refused_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parser: str, text: str | bytes, where: str, problem: str
+) -> None:
+    import yaml
+
+    import compliance.config.base as base
+
+    if parser == "python":  # the fallback where PyYAML was built without libyaml
+        monkeypatch.setattr(base, "_SAFE_LOADER", yaml.SafeLoader)
+    elif not getattr(yaml, "__with_libyaml__", False):
+        pytest.skip("PyYAML without libyaml here")
     path = tmp_path / "settings.yaml"
     path.write_bytes(text.encode() if isinstance(text, str) else text)
     started = time.perf_counter()

@@ -49,6 +49,12 @@ _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_POLICY_BYTES = 1024 * 1024
 # Values after alias expansion: a "billion laughs" file of a few lines expands to gigabytes.
 MAX_YAML_VALUES = 100_000
+# Nesting: the policy's files go 6 levels deep; either parser's own limit (Python's recursion, libyaml's 1,000)
+# would refuse a deeper file with a different message, or not at all.
+MAX_YAML_DEPTH = 64
+
+
+_TOO_DEEP = f"is nested more than {MAX_YAML_DEPTH} levels deep, far more than any policy file"
 
 
 def read_yaml(path: Path) -> object:
@@ -71,7 +77,10 @@ def read_yaml(path: Path) -> object:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise PolicyError(path, "(file)", f"is not UTF-8 text (byte {exc.start})") from None
-    loader = _SAFE_LOADER(text)
+    try:
+        loader = _SAFE_LOADER(text)  # the pure-Python reader checks the characters here (a NUL byte, for one)
+    except yaml.YAMLError as exc:
+        raise PolicyError(path, "(file)", f"is not valid YAML: {getattr(exc, 'problem', None) or exc}") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -79,10 +88,10 @@ def read_yaml(path: Path) -> object:
         _check_yaml_graph(path, node)
         return loader.construct_document(node)
     except RecursionError:
-        raise PolicyError(path, "(file)", "is nested too deeply to be a policy file") from None
+        raise PolicyError(path, "(file)", _TOO_DEEP) from None
     except yaml.YAMLError as exc:
         if "nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own depth limit: the same refusal
-            raise PolicyError(path, "(file)", "is nested too deeply to be a policy file") from None
+            raise PolicyError(path, "(file)", _TOO_DEEP) from None
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(file)"
         raise PolicyError(path, where, f"is not valid YAML: {getattr(exc, 'problem', exc)}") from exc
@@ -91,11 +100,14 @@ def read_yaml(path: Path) -> object:
 
 
 def _check_yaml_graph(path: Path, root: yaml.Node) -> None:
-    """Refuse duplicate keys, self-referencing aliases and documents that expand past MAX_YAML_VALUES."""
+    """Refuse duplicate keys, self-referencing aliases, documents that expand past MAX_YAML_VALUES and nesting
+    deeper than MAX_YAML_DEPTH."""
     sizes: dict[int, int] = {}
     in_progress: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def size(node: yaml.Node, depth: int = 0) -> int:
+        if depth > MAX_YAML_DEPTH:
+            raise PolicyError(path, "(file)", _TOO_DEEP)
         key = id(node)
         if key in sizes:
             return sizes[key]  # an alias: counted again (that is what expansion costs), walked once
@@ -114,12 +126,12 @@ def _check_yaml_graph(path: Path, root: yaml.Node) -> None:
                             f"key {k.value!r} is given twice in one mapping (first on line {seen[k.value]})",
                         )
                     seen[k.value] = k.start_mark.line + 1
-                total += size(k) + size(v)
+                total += size(k, depth + 1) + size(v, depth + 1)
                 if total > MAX_YAML_VALUES:
                     break
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
-                total += size(item)
+                total += size(item, depth + 1)
                 if total > MAX_YAML_VALUES:
                     break
         in_progress.discard(key)

@@ -49,7 +49,7 @@ from compliance.controls import (
     select_controls,
     sort_findings,
 )
-from compliance.ingest.derive import ROLLUP_TABLES
+from compliance.ingest.derive import DERIVED_TABLES
 from compliance.queries import Query, bind, read_instead, run_query, tables_read, with_dimensions
 from compliance.schema import EVENT_TABLES
 from compliance.waivers import apply_waivers
@@ -185,15 +185,7 @@ class LoadChanges:
             tables |= EVENT_TABLES | {"subject_jurisdictions"}
         if "directory_accounts" in tables:
             tables.add("audit_events")  # actor roles of past events (enrich.apply_role_changes)
-        derived = {
-            "dsr_requests": {"dsr_deadlines", "dsr_states"},
-            "incidents": {"incident_local_dates"},
-            "inventory_records": {"retention_rules_resolved"},
-            # the daily rollups of audit events (compliance.ingest.derive.derive_event_rollups) and the keys of
-            # their category lists (compliance.ingest.enrich.assign_category_keys)
-            "audit_events": {*ROLLUP_TABLES, "audit_category_lists"},
-        }
-        for source, rebuilt in derived.items():
+        for source, rebuilt in DERIVED_TABLES.items():
             if source in tables:
                 tables |= rebuilt
         return cls(frozenset(tables), previous_as_of, everything, reference_changed, fingerprint_taken)

@@ -297,6 +297,17 @@ ROLLUP_TABLES = (
     "audit_first_seen",
 )
 
+# Each source table and the tables the ingest derives from it: rebuilt when the source changes
+# (compliance.stored_findings), and expected beside it in an export (compliance.spark.connection), where one read as
+# empty would make the controls judge wrongly instead of skip. Audit events also key their category lists
+# (compliance.ingest.enrich.assign_category_keys).
+DERIVED_TABLES: dict[str, frozenset[str]] = {
+    "dsr_requests": frozenset({"dsr_deadlines", "dsr_states"}),
+    "incidents": frozenset({"incident_local_dates"}),
+    "inventory_records": frozenset({"retention_rules_resolved"}),
+    "audit_events": frozenset({*ROLLUP_TABLES, "audit_category_lists"}),
+}
+
 
 # Tables of each key's first event day (`first_date`), so "distinct keys up to a date" is a count of small rows and
 # "every key ever seen" is a read of them. Not per-day tables, but kept day by day: recomputing some days changes the

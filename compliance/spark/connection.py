@@ -142,14 +142,15 @@ def register_tables(spark: SparkSession, data: str | Path) -> list[str]:
 
 
 def _refuse_outdated(root: str, found: list[str]) -> None:
-    """Refuse data holding audit events without a table the ingest derives from them: an export written by an older
-    version, whose missing rollup would be read as empty and the controls would judge wrongly (every recipient of
-    `disclosure.unapproved_recipient` unapproved, for one), where a missing source only makes its controls skip."""
-    from compliance.ingest.derive import ROLLUP_TABLES
+    """Refuse data holding audit events without a table the ingest derives from them (DERIVED_TABLES): an export
+    written by an older version, whose missing rollup would be read as empty and the controls would judge wrongly
+    (every recipient of `disclosure.unapproved_recipient` unapproved, for one), where a missing source only makes
+    its controls skip."""
+    from compliance.ingest.derive import DERIVED_TABLES
 
     if "audit_events" not in found:
         return
-    lacking = [t for t in ("audit_category_lists", *ROLLUP_TABLES) if t not in found]
+    lacking = sorted(DERIVED_TABLES["audit_events"] - set(found))
     if lacking:
         raise ValueError(
             f"{root} was written by an older version of compliance: it holds audit_events but lacks "

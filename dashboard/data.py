@@ -296,7 +296,8 @@ def _counted(control_id: str, summary: pl.DataFrame, kept: pl.DataFrame) -> tupl
 def _live_control_cached(
     control_id: str, digest: str, as_of: date, path: str, mtime_ns: int, policy_digest: str
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    # Cached on its own, so pages and as-of dates share a control's live run, the expensive part.
+    # Cached on its own, so pages and as-of dates share a control's live run, the expensive part. digest and
+    # policy_digest are unused in the body: they are there to key the cache.
     with cursor(Database(path, mtime_ns, 0)) as cur:
         return _counted(control_id, *_live_control(cur, control_id, as_of))
 

@@ -11,11 +11,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import polars as pl
 
-from compliance.pseudonyms import IP_PREFIX, mask_raw_text, pseudonymise, redact_text
+from compliance.pseudonyms import (
+    IP_PREFIX,
+    is_pseudonym,
+    mask_raw_text,
+    phrase_ids,
+    pseudonymise,
+    redact_phrases,
+    redact_text,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -23,8 +32,17 @@ if TYPE_CHECKING:
 __all__ = ["ACTOR_PREFIX", "SUBJECT_PREFIX", "Identities"]
 
 ACTOR_PREFIX, SUBJECT_PREFIX = "A-", "S-"
-# `actor:<id>[@<day>]` and `subject:<id>` in prose (a dot only inside the id, so a full stop stays out).
-_RESOURCE_KEY = re.compile(r"\b(?:actor|subject):[\w+-]+(?:\.[\w+-]+)*(?:@\d{4}-\d{2}-\d{2})?")
+# `actor:<id>[@<day>]` and `subject:<id>` in prose (a dot only inside the id, so a full stop stays out; an
+# `@` inside too, for e-mail ids such as `actor:jane@example.com@2025-01-31`).
+_RESOURCE_KEY = re.compile(r"\b(?:actor|subject):[\w+-]+(?:[.@][\w+-]+)*")
+# The day that ends a daily resource key: after the last `@`, and only a date (an e-mail id has its own `@`).
+_KEY_DAY = re.compile(r"(?P<id>.+)@(?P<day>\d{4}-\d{2}-\d{2})")
+
+
+def split_key_day(rest: str) -> tuple[str, str]:
+    """`<id>@<day>` -> (id, '@<day>'); anything else -> (itself, '')."""
+    m = _KEY_DAY.fullmatch(rest)
+    return (m["id"], f"@{m['day']}") if m else (rest, "")
 
 
 @dataclass(frozen=True)
@@ -72,12 +90,19 @@ class Identities:
         resource key named in the text by the pseudonym of its kind, as the findings tables show it."""
         if self.reveal or not text:
             return text
-        keyed = _RESOURCE_KEY.sub(lambda m: self.resource(m.group(0)) or m.group(0), text)
-        return redact_text(keyed, self.kinds)
+        # Ids that are not one word first: `actor:<id>` would otherwise take only the id's first word.
+        whole = redact_phrases(text, self.kinds, self._phrases)
+        keyed = _RESOURCE_KEY.sub(lambda m: self.resource(m.group(0)) or m.group(0), whole)
+        return redact_text(keyed, self.kinds, phrases=None)
 
     def raw(self, text: str | None) -> str | None:
         """A raw export line: known ids, IP and e-mail addresses and any id-like token masked."""
-        return text if self.reveal else mask_raw_text(text, self.kinds)
+        return text if self.reveal else mask_raw_text(text, self.kinds, phrases=self._phrases)
+
+    @cached_property
+    def _phrases(self) -> re.Pattern[str] | None:
+        """The known ids that are not one word (`phrase_ids`), found once for every text this object redacts."""
+        return phrase_ids(self.kinds)
 
     def ip(self, address: str | None) -> str | None:
         return address if self.reveal else pseudonymise(address, prefix=IP_PREFIX)
@@ -93,14 +118,15 @@ class Identities:
         if self.reveal or resource is None or ":" not in resource:
             return resource
         kind, rest = resource.split(":", 1)
+        ident, day = split_key_day(rest)
+        if is_pseudonym(ident) or is_pseudonym(rest):  # already shown as a pseudonym (text that was redacted once)
+            return resource
         if kind == "actor":
-            actor_id, _, day = rest.partition("@")
-            return f"actor:{self.actor(actor_id)}" + (f"@{day}" if day else "")
+            return f"actor:{self.actor(ident)}{day}"
         if kind == "subject":
             return f"subject:{self.subject(rest)}"
         if kind == "ip":
-            address, _, day = rest.partition("@")
-            return f"ip:{self.ip(address)}" + (f"@{day}" if day else "")
+            return f"ip:{self.ip(ident)}{day}"
         return resource
 
     def column(self, frame: pl.DataFrame, name: str, how: str) -> pl.DataFrame:

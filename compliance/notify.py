@@ -34,8 +34,8 @@ from compliance.audit_database import connect_current
 from compliance.config.bundle import Policy
 from compliance.config.models import EmailSettings, NotificationSettings, WebhookSettings
 from compliance.controls import SEVERITIES, default_as_of
+from compliance.identities import Identities
 from compliance.queries import run_query
-from compliance.reports import pseudonymise, redact_text
 from compliance.triage import current_states
 from compliance.triage_store import connect, utc_now
 
@@ -43,7 +43,7 @@ __all__ = ["EXIT_FAILED", "EXIT_MISCONFIGURED", "EXIT_OK", "Item", "NotifyError"
 
 EXIT_OK, EXIT_FAILED, EXIT_MISCONFIGURED = 0, 1, 2
 KINDS = {"alarm": "new alarms", "dsr_due_soon": "DSRs coming due", "dsr_overdue": "overdue DSRs"}
-_PREFIX = {"actor": "A-", "subject": "S-"}  # as the dashboard shows people
+_PERSON_KEYS = ("actor", "subject", "ip")  # resource keys that name a person, pseudonymised as on the dashboard
 
 
 class NotifyError(ValueError):
@@ -94,17 +94,14 @@ class NotifyResult:
 def _redactor(con: duckdb.DuckDBPyConnection, on: bool) -> tuple[Callable[[str], str], Callable[[str], str]]:
     if not on:
         return (lambda t: t), (lambda r: r)
-    kinds = {i: _PREFIX[k] for k, i in run_query(con, "known_identifiers").select("kind", "id").iter_rows()}
+    ids = Identities.from_database(con)  # the dashboard's pseudonyms, for the same people
 
     def text(t: str) -> str:
-        return redact_text(t, kinds) or ""
+        return ids.text(t) or ""
 
     def resource(r: str) -> str:
         kind, _, rest = r.partition(":")
-        if kind in _PREFIX and rest:
-            ident, at, day = rest.partition("@")
-            return f"{kind}:{pseudonymise(ident, prefix=_PREFIX[kind])}{at}{day}"
-        return text(r)
+        return (ids.resource(r) or "") if kind in _PERSON_KEYS and rest else text(r)
 
     return text, resource
 

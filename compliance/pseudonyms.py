@@ -21,14 +21,18 @@ import secrets
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "DIGITS",
     "KEY_ENV",
     "KEY_FILE_ENV",
+    "is_pseudonym",
     "mask_raw_text",
+    "phrase_ids",
     "pseudonym_key",
     "pseudonymise",
+    "redact_phrases",
     "redact_text",
 ]
 
@@ -105,15 +109,51 @@ def _ip(token: str) -> str | None:
     return None
 
 
-def redact_text(text: str | None, kinds: Mapping[str, str], key: bytes | str | None = None) -> str | None:
-    """`text` with every word that is a known id replaced by its pseudonym, and every IP address by its own.
+def phrase_ids(kinds: Mapping[str, str]) -> re.Pattern[str] | None:
+    """The known ids that the word-by-word pass of `redact_text` cannot see, longest first, as one pattern.
+
+    An export may name an actor `cust'; drop table x;--` or `Jane Doe`: such an id is several words (or ends
+    in punctuation that the word pass strips), so it must be replaced as a whole substring. Longest first,
+    so an id that contains another is replaced whole. None when every known id is one word. One scan of
+    `kinds`: a caller that redacts many texts computes it once and passes it on.
+    """
+    phrases = [i for i in kinds if i and (not _WORD.fullmatch(i) or i != i.rstrip(".-:"))]
+    if not phrases:
+        return None
+    return re.compile("|".join(re.escape(i) for i in sorted(phrases, key=len, reverse=True)))
+
+
+def redact_phrases(
+    text: str, kinds: Mapping[str, str], phrases: re.Pattern[str] | None, key: bytes | str | None = None
+) -> str:
+    """`text` with every known id matched by `phrases` (from `phrase_ids`) replaced by its pseudonym."""
+    if phrases is None:
+        return text
+    return phrases.sub(lambda m: pseudonymise(m.group(0), key, kinds[m.group(0)]) or "", text)
+
+
+_UNSET: Any = object()
+
+
+def redact_text(
+    text: str | None,
+    kinds: Mapping[str, str],
+    key: bytes | str | None = None,
+    phrases: re.Pattern[str] | None = _UNSET,
+) -> str | None:
+    """`text` with every known id replaced by its pseudonym, and every IP address by its own.
 
     `kinds` maps each known id to the prefix of its pseudonym (e.g. 'A-' for actors, 'S-' for
     subjects). Used on control reasons, which name actors, subjects and addresses in plain words; a
-    dict lookup per word keeps it linear however many ids the database knows.
+    dict lookup per word keeps it linear however many ids the database knows. Ids that are not one
+    word are replaced first, as whole substrings (`phrases`, from `phrase_ids(kinds)`: computed here
+    when not given).
     """
     if not text:
         return text
+    if phrases is _UNSET:
+        phrases = phrase_ids(kinds)
+    text = redact_phrases(text, kinds, phrases, key)
 
     def word(token: str) -> str:
         core = token.rstrip(".-:")  # sentence punctuation after an id
@@ -123,10 +163,11 @@ def redact_text(text: str | None, kinds: Mapping[str, str], key: bytes | str | N
         if ip := _ip(token):
             body = token.rstrip(".:,;")  # keep sentence punctuation after the address
             return f"{pseudonymise(ip, key, IP_PREFIX)}{token[len(body) :]}"
-        if ":" in token:  # `actor:emp_1`-style keys: each side
-            return ":".join(word(part) for part in token.split(":"))
         if "@" in token:  # `actor@2025-01-31`-style keys: each side
             return "@".join(word(part) for part in token.split("@"))
+        if ":" in token:  # `actor:emp_1`-style keys: the kind, then the rest (an IPv6 address stays whole)
+            kind, _, rest = token.partition(":")
+            return f"{word(kind)}:{word(rest)}"
         return token
 
     return _WORD.sub(lambda m: word(m.group(0)), text)
@@ -139,7 +180,17 @@ _PSEUDONYM = re.compile(rf"[A-Z]{{1,2}}-[0-9a-f]{{{DIGITS}}}")
 _ID_LIKE = re.compile(r"[A-Za-z0-9][\w.-]*\d[\w.-]*|[\w.-]*\d[\w.-]*[A-Za-z][\w.-]*")
 
 
-def mask_raw_text(text: str | None, kinds: Mapping[str, str], key: bytes | str | None = None) -> str | None:
+def is_pseudonym(value: str) -> bool:
+    """Whether `value` has the form of a pseudonym (`A-` + 16 hex digits), so is not pseudonymised twice."""
+    return _PSEUDONYM.fullmatch(value) is not None
+
+
+def mask_raw_text(
+    text: str | None,
+    kinds: Mapping[str, str],
+    key: bytes | str | None = None,
+    phrases: re.Pattern[str] | None = _UNSET,
+) -> str | None:
     """A raw export line (a rejected row) with anything that may name a person masked.
 
     Rejected rows failed the contract, so their ids may be ones the database does not know: besides
@@ -150,7 +201,7 @@ def mask_raw_text(text: str | None, kinds: Mapping[str, str], key: bytes | str |
     if not text:
         return text
     out = _EMAIL.sub(lambda m: pseudonymise(m.group(0).lower(), key, EMAIL_PREFIX) or "", text)
-    out = redact_text(out, kinds, key) or ""
+    out = redact_text(out, kinds, key, phrases) or ""
 
     def token(m: re.Match[str]) -> str:
         t = m.group(0)

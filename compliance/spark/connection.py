@@ -142,18 +142,20 @@ def register_tables(spark: SparkSession, data: str | Path) -> list[str]:
 
 
 def _refuse_outdated(root: str, found: list[str]) -> None:
-    """Refuse data holding audit events without a table the ingest derives from them (DERIVED_TABLES): an export
-    written by an older version, whose missing rollup would be read as empty and the controls would judge wrongly
-    (every recipient of `disclosure.unapproved_recipient` unapproved, for one), where a missing source only makes
-    its controls skip."""
+    """Refuse data holding a source table without a table the ingest derives from it (DERIVED_TABLES): an export
+    written by an older version, or source tables written without the ingest, whose missing derived table would be
+    read as empty and the controls would judge wrongly (every recipient of `disclosure.unapproved_recipient`
+    unapproved without the disclosure rollup, no request late without `dsr_states`), where a missing source only
+    makes its controls skip."""
     from compliance.ingest.derive import DERIVED_TABLES
 
-    if "audit_events" not in found:
-        return
-    lacking = sorted(DERIVED_TABLES["audit_events"] - set(found))
+    present = set(found)
+    sources = [source for source in sorted(DERIVED_TABLES) if source in present]
+    lacking = sorted({table for source in sources for table in DERIVED_TABLES[source] - present})
     if lacking:
+        from_sources = ", ".join(s for s in sources if DERIVED_TABLES[s] - present)
         raise ValueError(
-            f"{root} was written by an older version of compliance: it holds audit_events but lacks "
+            f"{root} was written by an older version of compliance: it holds {from_sources} but lacks "
             f"{', '.join(lacking)}, which the ingest derives from them and the controls read. Bring the database "
             "up to date (`compliance ingest EXPORT_DIR --db DB`) and export it again "
             f"(`compliance export-parquet --db DB {root}`)."

@@ -31,6 +31,7 @@ HOSTILE_ACTORS = [
     "<b>boss</b>",
     "jane.doe@example.com",
     "o'brien x",
+    "arn:aws:iam::123456789012:user/ops-admin",  # as the CloudTrail adapter names an IAM user
 ]
 RECIPIENT = "<script>x</script>.example.com"
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import random
+import re
 import stat
 
 import pytest
 
 from compliance import pseudonyms
-from compliance.pseudonyms import DIGITS, mask_raw_text, pseudonym_key, pseudonymise, redact_text
+from compliance.pseudonyms import DIGITS, mask_raw_text, phrase_ids, pseudonym_key, pseudonymise, redact_text
 from compliance.reports import pseudonymise as reexported
 
 KEY = "k" * 40
@@ -101,3 +103,29 @@ def test_raw_reject_text_is_masked(raw: str, hidden: list[str], kept: list[str])
         assert value not in masked
     for value in kept:
         assert value in masked
+
+
+def test_the_prefix_tree_pattern_matches_what_the_longest_first_alternation_matches() -> None:
+    """`phrase_ids` shapes the ids as a prefix tree (fast with thousands of ids): at each position it must match the
+    longest id there, as an alternation of the ids longest first does; ids built to share prefixes, nest in one
+    another and end where others go on."""
+    rng = random.Random(7)
+    parts = ["arn:aws:iam::1:user/", "Jane", " ", "Doe", "'", ";--", "a", "ab", "b/"]
+    matched = 0
+    for _ in range(300):
+        ids = sorted({"".join(rng.choices(parts, k=rng.randint(1, 4))) for _ in range(rng.randint(1, 12))})
+        text = " by ".join("".join(rng.choices(parts, k=rng.randint(1, 6))) for _ in range(5))
+        tree = re.compile(pseudonyms._trie_pattern(ids))
+        alternation = re.compile("|".join(re.escape(i) for i in sorted(ids, key=len, reverse=True)))
+        spans = [m.span() for m in alternation.finditer(text)]
+        assert [m.span() for m in tree.finditer(text)] == spans, (ids, text)
+        matched += len(spans)
+    assert matched > 1000
+
+
+def test_phrase_ids_holds_only_the_ids_the_word_pass_cannot_see() -> None:
+    kinds = {"emp_1": "A-", "jane@x.io": "A-", "Jane Doe": "S-", "arn:aws:iam::1:user/ops": "A-", "emp-": "A-"}
+    pattern = phrase_ids(kinds)
+    assert pattern is not None
+    assert [m.group(0) for m in pattern.finditer(" ".join(kinds))] == ["Jane Doe", "arn:aws:iam::1:user/ops", "emp-"]
+    assert phrase_ids({"emp_1": "A-", "jane@x.io": "A-"}) is None

@@ -3,9 +3,12 @@ exact, stable across loads, and given to a database built before the column exis
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import duckdb
 
-from compliance.ingest.enrich import assign_category_keys
+from compliance.ingest.enrich import assign_category_keys, register_sampled_lists
 from compliance.ingest.tables import create_tables
 
 
@@ -68,3 +71,32 @@ def test_an_older_database_gains_the_keys() -> None:
         "b": ["user.financial", "user.name"],
     }
     assert not create_tables(con)  # once added, the database is current
+
+
+def _jsonl(path: Path, lists: list[object]) -> Path:
+    path.write_text(
+        "".join(json.dumps({"event_id": f"e{i}", "data_categories": c}) + "\n" for i, c in enumerate(lists))
+    )
+    return path
+
+
+def test_sampled_lists_are_keyed_in_the_form_the_enrichment_gives(tmp_path: Path) -> None:
+    """Before a load, the lists its files give are keyed as the enrichment writes them: sorted, each category
+    once, NULLs dropped; an empty or missing list, a value that is not a list and an unreadable line key nothing."""
+    con = _database()
+    a = _jsonl(tmp_path / "a.jsonl", [["user.name", "user.contact.email", "user.name", None], [], None, "user.name"])
+    b = tmp_path / "b.jsonl"
+    b.write_bytes(b'{"data_categories": ["user.financial"]}\n{not json\n\xff\xfe\n')
+    register_sampled_lists(con, [a, b])
+    lists = con.sql("select categories from audit_category_lists order by categories_key").fetchall()
+    assert lists == [(["user.contact.email", "user.name"],), (["user.financial"],)]
+    register_sampled_lists(con, [a, b])  # again: nothing new
+    assert con.sql("select count(*) from audit_category_lists").fetchall() == [(2,)]
+
+
+def test_a_file_the_sample_cannot_read_is_left_to_the_load(tmp_path: Path) -> None:
+    con = _database()
+    broken = tmp_path / "day.jsonl.gz"
+    broken.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    register_sampled_lists(con, [broken, tmp_path / "missing.jsonl"])
+    assert con.sql("select count(*) from audit_category_lists").fetchall() == [(0,)]

@@ -101,8 +101,18 @@ def _daily_then_whole(
 
 
 def _rollup_rows(db: Path) -> dict[str, list[tuple]]:
+    """Each rollup's rows, a category list's key shown as the list: keys are surrogates, numbered in the order the
+    lists reached the database (a daily load's sample and a whole load's differ)."""
     with duckdb.connect(str(db), read_only=True) as con:
-        return {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in ROLLUP_TABLES}
+        rows = {}
+        for t in ROLLUP_TABLES:
+            cols = {c for (c,) in con.execute(f"select column_name from (describe {t})").fetchall()}
+            sql = f"select * from {t}"
+            if "categories_key" in cols:
+                sql = f"""select t.* replace (cast(l.categories as varchar) as categories_key)
+                          from {t} t left join audit_category_lists l using (categories_key)"""
+            rows[t] = sorted(con.execute(sql).fetchall(), key=repr)
+        return rows
 
 
 def _roles(db: Path) -> list[tuple]:

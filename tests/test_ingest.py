@@ -232,9 +232,11 @@ def test_incremental_day_loads_only_new_files(export: Path, tmp_path: Path) -> N
     assert _count(db, "select actor_role from audit_events where event_id = 'e11'") == "support_lead"
 
 
+@pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])
 def test_directory_change_re_enriches_earlier_events(
-    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampled_lines: int
 ) -> None:
+    monkeypatch.setattr(enrich, "SAMPLED_LINES", sampled_lines)
     db = tmp_path / "audit.duckdb"
     ingest([export], db)
     _jsonl(export / "audit" / "2025-03-06.jsonl", [_event(10, occurred_at="2025-03-06T09:00:00Z",
@@ -251,8 +253,16 @@ def test_directory_change_re_enriches_earlier_events(
     ingest([export], db)
     assert _count(db, "select actor_timezone from audit_events where event_id = 'e1'") == "Europe/Dublin"
     assert _count(db, "select count(*) from directory_accounts") == 2
-    # Rebuilt and new audit events are keyed once, together: the new event's list is new to the database.
-    assert keyed == [1]
+    # The new event's list is new to the database: keyed from the sample of the files before they load, else
+    # (a sample of no lines) after the load, once, for the rebuilt and new events together.
+    assert keyed == ([0] if sampled_lines else [1])
+    lists = {
+        tuple(r[0])
+        for r in duckdb.connect(str(db), read_only=True)
+        .execute("select categories from audit_category_lists")
+        .fetchall()
+    }
+    assert ("user.financial", "user.name") in lists
     assert _count(db, "select count(*) from audit_events where categories_key is null") == 0
 
 

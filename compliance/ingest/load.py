@@ -409,6 +409,8 @@ class _Loader:
         # is read carefully, on its own cursor: a one-file numbered read runs on one core, which the fast
         # read would otherwise leave idle once it ends.
         fast = [f for f in new if file_kind(f.path) == "jsonl" and not f.broken_lines]
+        if source is AUDIT and fast:  # most of the exporters' category lists keyed before the events go in
+            enrich.register_sampled_lists(self.con, [f.path for f in fast])
         groups = [fast] if fast else []
         groups += [[f] for f in new if file_kind(f.path) != "jsonl" or f.broken_lines]
         with ThreadPoolExecutor(max_workers=self.threads) as pool:

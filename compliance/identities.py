@@ -119,7 +119,7 @@ class Identities:
             return resource
         kind, rest = resource.split(":", 1)
         ident, day = split_key_day(rest)
-        if is_pseudonym(ident) or is_pseudonym(rest):  # already shown as a pseudonym (text that was redacted once)
+        if is_pseudonym(ident):  # already shown as a pseudonym (text that was redacted once)
             return resource
         if kind == "actor":
             return f"actor:{self.actor(ident)}{day}"

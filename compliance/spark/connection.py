@@ -150,12 +150,12 @@ def _refuse_outdated(root: str, found: list[str]) -> None:
     from compliance.ingest.derive import DERIVED_TABLES
 
     present = set(found)
-    sources = [source for source in sorted(DERIVED_TABLES) if source in present]
-    lacking = sorted({table for source in sources for table in DERIVED_TABLES[source] - present})
+    missing = {s: DERIVED_TABLES[s] - present for s in sorted(DERIVED_TABLES) if s in present}
+    lacking = sorted(set().union(*missing.values()))
     if lacking:
-        from_sources = ", ".join(s for s in sources if DERIVED_TABLES[s] - present)
+        holders = ", ".join(source for source, tables in missing.items() if tables)
         raise ValueError(
-            f"{root} was written by an older version of compliance: it holds {from_sources} but lacks "
+            f"{root} was written by an older version of compliance: it holds {holders} but lacks "
             f"{', '.join(lacking)}, which the ingest derives from them and the controls read. Bring the database "
             "up to date (`compliance ingest EXPORT_DIR --db DB`) and export it again "
             f"(`compliance export-parquet --db DB {root}`)."

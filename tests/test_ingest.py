@@ -232,6 +232,28 @@ def test_incremental_day_loads_only_new_files(export: Path, tmp_path: Path) -> N
     assert _count(db, "select actor_role from audit_events where event_id = 'e11'") == "support_lead"
 
 
+# The three ways repeated keys are found (load._Loader.deduplicate): a first load (every row new), a load of
+# at least a third as many new rows as stored ones (every hash sorted), and a smaller one (only the new hashes).
+@pytest.mark.parametrize(("history", "new"), [(0, 8), (6, 8), (40, 8)], ids=["first", "large", "daily"])
+def test_repeated_keys_are_found_whatever_the_share_of_new_rows(tmp_path: Path, history: int, new: int) -> None:
+    db = tmp_path / "audit.duckdb"
+    if history:
+        _jsonl(tmp_path / "old" / "audit" / "2025-03-01.jsonl", [_event(i) for i in range(history)])
+        ingest([tmp_path / "old"], db)
+    # The new file: `new` new events, one event of the history re-delivered with a newer record count, and one
+    # of its own events twice with the same content.
+    rows = [_event(i, event_id=f"n{i}") for i in range(new)] + [_event(0, event_id="n0")]
+    rows += [_event(0, record_count=9)] if history else []
+    _jsonl(tmp_path / "new" / "audit" / "2025-03-02.jsonl", rows)
+    summary = ingest([tmp_path / "new"], db)
+    audit = next(r for r in summary.by_source() if r["source"] == "audit")
+    assert (audit["rows_loaded"], audit["rows_duplicate"]) == (new, 2 if history else 1)
+    assert _count(db, "select count(*) from audit_events") == history + new
+    assert _count(db, "select count(distinct event_id) from audit_events") == history + new
+    if history:  # the newest export wins
+        assert _count(db, "select record_count from audit_events where event_id = 'e0'") == 9
+
+
 @pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])
 def test_directory_change_re_enriches_earlier_events(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampled_lines: int

@@ -828,34 +828,42 @@ class _Loader:
         newest = f't."{source.newest_by}" desc nulls last, ' if source.newest_by else ""
         # Few new rows on many (a daily load): group only the rows whose key hash is one of the new rows'
         # (a semi-join probe), not every key of the history; 10M events: 2.2 -> 0.4 CPU s. Mostly new
-        # rows (a first load): one aggregate over every hash is cheaper than both steps.
+        # rows (a first load): every hash is sorted once instead, and a repeated one sits next to its
+        # equal (100M events: 5.8 s against 10.3 s for `group by h having count(*) > 1` over every hash).
         new_rows = sum(f.rows_loaded for f in run_files if f.status == "loaded")
         total = con.execute(f"select count(*) from {source.table}").fetchall()[0][0]
-        # Every row is this run's (a first load): each repeated key involves a new row, so rows need not be
-        # matched to the run's files (a semi-join of every row against every file id).
-        is_new = "true" if new_rows == total else "t.source_file_id in (select unnest($ids))"
-        repeated = (
-            f"""new_keys as (
+        if 4 * new_rows < total:
+            repeated = f"""new_keys as (
                 select distinct hash({key}) as h from {source.table} t where t.source_file_id in (select unnest($ids))
             ),
             repeated as (
                 select hash({key}) as h from {source.table} t
                 where hash({key}) in (select h from new_keys) group by h having count(*) > 1
             ),"""
-            if 4 * new_rows < total
-            else f"""hashed as (
-                select hash({key}) as h, {is_new} as is_new
-                from {source.table} t
+        else:
+            repeated = f"""sorted_hashes as (
+                select h, lead(h) over (order by h) as next_h
+                from (select hash({key}) as h from {source.table} t) as hashed
             ),
-            repeated as (
-                select h from hashed group by h having count(*) > 1 and bool_or(is_new)
+            repeated_hashes as (
+                select distinct h from sorted_hashes where h = next_h
             ),"""
-        )
+            # Every row is this run's (a first load): each repeated key involves a new row. Otherwise only the
+            # few rows of a repeated hash are matched to the run's files.
+            repeated += (
+                "repeated as (select h from repeated_hashes),"
+                if new_rows == total
+                else f"""repeated as (
+                    select hash({key}) as h from {source.table} t
+                    where hash({key}) in (select h from repeated_hashes)
+                    group by h having bool_or(t.source_file_id in (select unnest($ids)))
+                ),"""
+            )
         con.execute(
             f"""create or replace temp table _dup_rows as
-            -- Candidates by the 64-bit hash of the key (a fixed-width aggregate, far cheaper than
-            -- grouping tens of millions of strings); the window below then compares real keys, so a
-            -- hash collision only costs a look, never a wrong merge.
+            -- Candidates by the 64-bit hash of the key (fixed-width, far cheaper to group or sort than
+            -- tens of millions of strings); the window below then compares real keys, so a hash
+            -- collision only costs a look, never a wrong merge.
             with {repeated}
             ranked as (
                 select t.rowid as rid, t.source_file_id,

@@ -278,12 +278,8 @@ def test_directory_change_re_enriches_earlier_events(
     # The new event's list is new to the database: keyed from the sample of the files before they load, else
     # (a sample of no lines) after the load, once, for the rebuilt and new events together.
     assert keyed == ([0] if sampled_lines else [1])
-    lists = {
-        tuple(r[0])
-        for r in duckdb.connect(str(db), read_only=True)
-        .execute("select categories from audit_category_lists")
-        .fetchall()
-    }
+    with duckdb.connect(str(db), read_only=True) as con:
+        lists = {tuple(r[0]) for r in con.execute("select categories from audit_category_lists").fetchall()}
     assert ("user.financial", "user.name") in lists
     assert _count(db, "select count(*) from audit_events where categories_key is null") == 0
 

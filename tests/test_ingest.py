@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from compliance.ingest import enrich
+from compliance.ingest import enrich, load
 from compliance.ingest.load import IngestError, ingest
 
 
@@ -252,6 +252,66 @@ def test_repeated_keys_are_found_whatever_the_share_of_new_rows(tmp_path: Path, 
     assert _count(db, "select count(distinct event_id) from audit_events") == history + new
     if history:  # the newest export wins
         assert _count(db, "select record_count from audit_events where event_id = 'e0'") == 9
+
+
+def _rejects(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select line, field, reason, raw from rejects order by line").fetchall()
+
+
+def test_a_fast_read_file_has_its_rejects_explained_as_a_careful_read_would(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file the fast read loaded is re-read fast to explain its rejects: the same lines, fields, reasons and raw
+    text as the careful re-read (which also looks for objects in text and fields given twice) gives."""
+    rows: list[dict | str] = [
+        _event(1),
+        "",  # a blank line: the records after it keep their own line numbers
+        _event(2, occurred_at="2025-13-45T99:00:00Z"),
+        _event(3, action="teleport"),
+        _event(4, event_id=None),
+        _event(5, record_count=-3),
+        _event(6, record_count=1e3),
+        _event(7, record_count="12x"),
+        _event(8, actor_type="\u00e9mployee"),
+        _event(9, outcome=True),
+        _event(10, geo_lat="north"),
+        _event(11, data_categories="email"),
+        _event(12, occurred_at="2099-01-01T00:00:00Z"),
+        _event(13, actor_id=123, action="share"),  # a number as text is fine; a share without recipient is not
+        _event(14, actor_type="\u0065mployee"),  # an escaped letter: a valid value
+        _event(15),
+    ]
+    _jsonl(tmp_path / "export" / "audit" / "2025-03-04.jsonl", rows)
+    real_stage, calls = load.stage, []
+
+    def spied(source: object, paths: list[Path], **kw: object) -> object:
+        calls.append((kw.get("numbered", True), kw.get("careful", True)))
+        return real_stage(source, paths, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "stage", spied)
+    ingest([tmp_path / "export"], tmp_path / "fast.duckdb", findings=False)
+    assert calls == [(False, False), (True, False)]  # loaded fast, explained fast
+
+    def careful_when_numbered(source: object, paths: list[Path], **kw: object) -> object:
+        return real_stage(source, paths, **{**kw, "careful": kw.get("numbered", True) or kw.get("careful", True)})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(load, "stage", careful_when_numbered)
+    ingest([tmp_path / "export"], tmp_path / "careful.duckdb", findings=False)
+    fast, careful = _rejects(tmp_path / "fast.duckdb"), _rejects(tmp_path / "careful.duckdb")
+    assert [(line, field) for line, field, _, _ in fast] == [
+        (3, "occurred_at"), (4, "action"), (5, "event_id"), (6, "record_count"), (7, "record_count"),
+        (8, "record_count"), (9, "actor_type"), (10, "outcome"), (11, "geo_lat"), (12, "data_categories"),
+        (13, "occurred_at"), (14, "recipient"),
+    ]  # fmt: skip
+
+    def without_run_window(rejects: list[tuple]) -> list[tuple]:  # each run's window ends at its own start
+        return [
+            (line, field, reason.split(" outside the plausible window")[0], raw) for line, field, reason, raw in rejects
+        ]
+
+    assert "not an integer '1000.0'" in fast[4][2]
+    assert without_run_window(fast) == without_run_window(careful)
 
 
 @pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])

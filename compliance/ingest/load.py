@@ -109,6 +109,9 @@ class FileResult:
     load_seq: int = 0
     structural: int = 0  # CSV lines the reader could not split into fields
     broken_lines: int = 0  # JSON Lines: lines that cannot be a JSON object (readers.LineEnds): read carefully
+    # JSON Lines loaded by the fast read: no line is unparseable, gives a field twice or hides an object in
+    # text (each would have sent the file to a careful read), so a fast numbered re-read explains its rejects.
+    fast_read: bool = False
     blank_lines: int = 0  # CSV lines holding nothing (or only spaces and tabs): skipped, no data, counted
     # CSV: (provisional line, first line, last line) of the records not on line `record number + 1`
     # (after an empty line or a value with line breaks); None when every record is on its own line.
@@ -432,7 +435,7 @@ class _Loader:
             {"run": self.run_id, "ids": ids},
         ).fetchall()
         for f in new:
-            f.structural, f.blank_lines, f.line_map = 0, 0, None
+            f.structural, f.blank_lines, f.line_map, f.fast_read = 0, 0, None, False
         for e in errors:
             failed = next(f for f in new if f.path == e.path)
             self._fail(failed, e.problem)
@@ -472,6 +475,8 @@ class _Loader:
             {"ids": [f.file_id + "#suspect" for f in fast]},
         ).fetchall()]  # fmt: skip
         suspect = [f for f in fast if f.file_id + "#suspect" in marked]
+        for f in fast:
+            f.fast_read = f.file_id + "#suspect" not in marked
         if suspect:
             cur.execute(
                 f"delete from {source.table} where source_file_id in (select unnest($ids))",
@@ -673,8 +678,10 @@ class _Loader:
             list(pool.map(explain_on_cursor, jsonl))
 
     def _explain_rejects(self, source: Source, f: FileResult, con: duckdb.DuckDBPyConnection) -> None:
-        """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines."""
-        st = stage(source, [f.read_path or f.path], layout=f.layout)
+        """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines. A file
+        the fast read loaded is re-read fast (100M events: 0.7 CPU s for a file of 350,000 lines, against 3.9 s
+        carefully, with the search for fields given twice that such a file cannot hold)."""
+        st = stage(source, [f.read_path or f.path], layout=f.layout, careful=not f.fast_read)
         reasons = reject_select(source, st.sql)
         line, last, joined = "c._line", "c._line", ""
         if f.line_map is not None:  # records not on `record number + 1` (csv_units): their true lines

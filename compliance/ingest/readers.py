@@ -312,9 +312,10 @@ def stage(
     parallel multi-file scan and `_line` is NULL (numbering records needs `WITH ORDINALITY`, which
     makes a scan sequential: loading is about twice as slow), so only the rare path that explains
     rejects numbers them. `careful=False` is the fast read of JSON Lines (`jsonl_reader_sql`): no
-    shape or duplicate-field check, and it fails on any line that needs one; a numbered read is always
-    careful. CSV structural errors (a line the reader cannot split into fields) land in
-    `_csv_rejects` while the stage is scanned. A CSV file needs its `layout` (csv_layout).
+    shape or duplicate-field check, and it fails on any line that needs one; numbered, it explains the
+    rejects of a file the fast read loaded, seeing each line as that read did. CSV structural errors (a
+    line the reader cannot split into fields) land in `_csv_rejects` while the stage is scanned. A CSV
+    file needs its `layout` (csv_layout).
     """
     kind = file_kind(paths[0])
     cols = source.column_names
@@ -323,10 +324,17 @@ def stage(
         # ignore_errors turns an unparseable line into an all-NULL row, so record numbering is kept.
         all_null = " and ".join(f'"{c}" is null' for c in cols)
         text = [c.name for c in source.columns if c.type == "VARCHAR"]
-        if not (careful or numbered):
+        if not careful and not numbered:
             sql = f"""select file_index as _file_index, null::bigint as _line, ({all_null}) as _unparseable,
                     {fields} from {jsonl_reader_sql(source, "files", careful=False)}"""
             return Stage(sql, {"files": [exact(p) for p in paths]})
+        if not careful:  # numbered like the careful read: one scan per file, blank lines skipped
+            sql = " union all ".join(
+                f"""select {i} as _file_index, ordinality as _line, ({all_null}) as _unparseable, {fields}
+                    from {jsonl_reader_sql(source, f"f{i}", careful=False)} with ordinality"""
+                for i in range(len(paths))
+            )
+            return Stage(sql, {f"f{i}": exact(p) for i, p in enumerate(paths)})
         shape = ", ".join(f"case when json_type(\"{c}\") in ('OBJECT', 'ARRAY') then {sql_string(c)} end" for c in text)
         values = ", ".join(f'"{c}"->>\'$\' as "{c}"' if c in text else f'"{c}"' for c in cols)
         fields = f"nullif(concat_ws(', ', {shape}), '') as _shape, "

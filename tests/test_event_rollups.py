@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from compliance.ingest.derive import ROLLUP_TABLES, derive_event_rollups
-from compliance.queries import run_query
+from compliance.queries import get_query, run_query
 
 DAY1, DAY2, DAY3 = dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 3)
 DATA_ACTIONS = {"read", "search", "export", "create", "update", "delete", "deidentify", "share"}
@@ -87,6 +87,13 @@ def test_category_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> No
         (*k, len(v), min(r["occurred_at"] for r in v), max(r["occurred_at"] for r in v)) for k, v in groups.items()
     )
     assert len(groups[(DAY1, "user.contact.email")]) == 27
+    # counted per category list, the rollup still counts the events of the model its evidence is read from
+    model = get_query("audit_category_events").sql
+    counted = con.sql(
+        f"""select event_date, data_category, count(*), min(occurred_at), max(occurred_at)
+            from ({model}) group by event_date, data_category"""
+    ).fetchall()
+    assert sorted(days) == sorted(counted)
 
 
 def test_purpose_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:

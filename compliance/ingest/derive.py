@@ -175,18 +175,28 @@ _ACTOR_MEASURES = f"""
     cast(sum(case when is_bulk and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
 
 # Categories, purposes and transfers count the events their models state (queries/models/audit_category_events,
-# audit_purpose_events, audit_transfer_events), which the controls reading them take their evidence from.
+# audit_purpose_events, audit_transfer_events), which the controls reading them take their evidence from (a
+# category's events are those whose list holds it: counted per list, like the systems' categories below).
 # Systems: every event per (system, category, purpose), whatever its action or outcome (datamap_matrix). Purposes
 # and systems take an event's system from the rule audit_event_system_rule states.
 _ROLLUPS = (
+    # The events of audit_category_events (each event once per category of its list), counted per category list
+    # first, then the few lists unnested (100M events: 0.6 s instead of 3.9 s; tests/test_event_rollups.py checks
+    # the rollup against the model).
     _Rollup(
         events=f"""
-            select e.event_date, e.data_category, e.occurred_at
-            from ({get_query("audit_category_events").sql}) as e
-            where {_ON_DAYS}""",
+            select k.event_date, c.data_category, k.events, k.first_at, k.last_at
+            from (
+                select e.event_date, e.categories_key, {_COUNTS}
+                from audit_events as e
+                where {_ON_DAYS}
+                group by e.event_date, e.categories_key
+            ) as k
+            inner join audit_category_lists as l on l.categories_key = k.categories_key
+            cross join unnest(l.categories) as c (data_category)""",
         keys=("data_category",),
         days="audit_category_days",
-        measures=_COUNTS,
+        measures="sum(events) as events, min(first_at) as first_at, max(last_at) as last_at",
     ),
     _Rollup(
         events=f"""

@@ -129,6 +129,20 @@ def test_transfer_rollups_equal_the_events(con: duckdb.DuckDBPyConnection) -> No
     assert ("EU", "eu-fra", "s1", DAY1) in subjects
 
 
+def test_first_seen_days_equal_the_events(con: duckdb.DuckDBPyConnection) -> None:
+    """Every actor, subject, system and category with its first day; systems and categories are read from the
+    rollups of every event (by system-hour, by category), the others from the events."""
+    firsts: dict[tuple[str, str], dt.date] = {}
+    for r in _events():
+        values = [("actor", r["actor_id"]), ("subject", r.get("subject_id")), ("system", r["system"])]
+        for kind, value in values + [("category", c) for c in r["categories"]]:
+            if value is not None:
+                firsts[(kind, value)] = min(firsts.get((kind, value), r["event_date"]), r["event_date"])
+    stored = con.sql("select kind, value, first_date from audit_first_seen").fetchall()
+    assert sorted(stored) == sorted((*k, d) for k, d in firsts.items())
+    assert ("category", "user.biometric", DAY3) in stored and ("system", "crm", DAY1) in stored
+
+
 def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnection) -> None:
     # A daily load replaced day 2's events: recompute that day only.
     con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()

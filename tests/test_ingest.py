@@ -314,6 +314,50 @@ def test_a_fast_read_file_has_its_rejects_explained_as_a_careful_read_would(
     assert without_run_window(fast) == without_run_window(careful)
 
 
+def test_a_carefully_read_file_has_its_rejects_explained_from_an_excerpt_as_from_the_whole_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read carefully (here: a line cut short) has its rejected lines explained from an excerpt of them:
+    the same lines, fields, reasons and raw text as re-reading the whole file gives."""
+    rows: list[dict | str] = [
+        _event(1),
+        "",
+        '{"event_id": "e2", "occurred_at": "2025-03-04T10:02:00Z", "actor_id": "emp-1"',  # cut short
+        _event(3, actor_id={"id": "emp-1"}),  # an object where text is wanted
+        json.dumps(_event(4))[:-1] + ', "action": "delete"}',  # a field given twice
+        _event(5, occurred_at="2025-13-45T99:00:00Z"),
+        "   ",
+        _event(6, action="teleport"),
+        _event(7, record_count=-3),
+        _event(8, data_categories="email"),
+        json.dumps(_event(9, actor_type="contractor")) + "\r",  # a CRLF line end
+        _event(10, action="share"),  # no recipient
+        _event(11),
+    ]
+    path = _jsonl(tmp_path / "export" / "audit" / "2025-03-04.jsonl", rows)
+    not_utf8 = json.dumps(_event(12)).encode().replace(b"emp-1", b"emp-\xff")
+    path.write_bytes(path.read_bytes() + not_utf8 + b"\n")
+    real, used = load._Loader._explain_from_excerpt, []
+
+    def spied(self: object, *args: object) -> bool:
+        used.append(real(self, *args))  # type: ignore[arg-type]
+        return used[-1]
+
+    monkeypatch.setattr(load._Loader, "_explain_from_excerpt", spied)
+    ingest([tmp_path / "export"], tmp_path / "excerpt.duckdb", findings=False)
+    assert used == [True]
+    monkeypatch.setattr(load._Loader, "_explain_from_excerpt", lambda *args: False)
+    ingest([tmp_path / "export"], tmp_path / "whole.duckdb", findings=False)
+    excerpt, whole = _rejects(tmp_path / "excerpt.duckdb"), _rejects(tmp_path / "whole.duckdb")
+    assert [(line, field) for line, field, _, _ in excerpt] == [
+        (3, None), (4, "actor_id"), (5, "action"), (6, "occurred_at"), (8, "action"), (9, "record_count"),
+        (10, "data_categories"), (12, "recipient"), (14, None),
+    ]  # fmt: skip
+    assert excerpt[-1][2] == "unreadable line: not UTF-8 text" and "emp-\\xff" in excerpt[-1][3]
+    assert excerpt == whole
+    assert _count(tmp_path / "excerpt.duckdb", "select count(*) from audit_events") == 3
+
+
 @pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])
 def test_directory_change_re_enriches_earlier_events(
     export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampled_lines: int

@@ -52,11 +52,13 @@ from compliance.ingest.readers import (
     exact,
     file_kind,
     is_gzip,
+    jsonl_excerpt,
     list_export_folder,
     parquet_layout,
     physical_lines,
     raw_lines_python,
     raw_lines_sql,
+    shown_text,
     stage,
     suspect_text_sql,
 )
@@ -589,9 +591,7 @@ class _Loader:
         units = csv_units(read, f.layout.delimiter, until=int(unit) - 1)
         line = _unit_lines(units).get(int(unit), (int(unit), 0))[0]
         f.unclosed.append((line, UNCLOSED_QUOTE, str(raw).split("\n", 1)[0].rstrip("\r")))
-        if self.repair_dir is None:
-            self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))
-        f.read_path = blank_line_copy(read, line, self.repair_dir)
+        f.read_path = blank_line_copy(read, line, self._scratch_dir())
         cur.execute(
             f"delete from {source.table} where source_file_id in ($f, $f || '#rejected')", {"f": f.file_id}
         ).fetchall()
@@ -669,6 +669,7 @@ class _Loader:
                 self._explain_rejects(source, f, self.con)
         if not jsonl:
             return
+        self._scratch_dir()  # made here, not by the threads below (excerpts of carefully read files)
 
         def explain_on_cursor(f: FileResult) -> None:
             with self.con.cursor() as cur:
@@ -680,7 +681,10 @@ class _Loader:
     def _explain_rejects(self, source: Source, f: FileResult, con: duckdb.DuckDBPyConnection) -> None:
         """Rare path: re-read a file's bad records as text to say what is wrong, with their exact raw lines. A file
         the fast read loaded is re-read fast (100M events: 0.7 CPU s for a file of 350,000 lines, against 3.9 s
-        carefully, with the search for fields given twice that such a file cannot hold)."""
+        carefully, with the search for fields given twice that such a file cannot hold); a JSON Lines file read
+        carefully has its rejected lines explained from an excerpt of them."""
+        if file_kind(f.path) == "jsonl" and not f.fast_read and self._explain_from_excerpt(source, f, con):
+            return
         st = stage(source, [f.read_path or f.path], layout=f.layout, careful=not f.fast_read)
         reasons = reject_select(source, st.sql)
         line, last, joined = "c._line", "c._line", ""
@@ -720,6 +724,55 @@ class _Loader:
             con.unregister("_line_map")
         if file_kind(f.path) == "csv":
             con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()
+
+    def _explain_from_excerpt(self, source: Source, f: FileResult, con: duckdb.DuckDBPyConnection) -> bool:
+        """Explain the rejects of a JSON Lines file read carefully (its rejected rows know their record numbers)
+        from an excerpt of those lines (readers.jsonl_excerpt): the careful read judges each line on its own, so
+        this gives what re-reading the whole file gives (100M events: 0.3 s for a file of 350,000 lines instead
+        of 4.3 s). False, with nothing written, when it cannot stand in for that re-read."""
+        recs = {
+            r[0]
+            for r in con.execute(
+                f"select distinct source_line from {source.table} where source_file_id = $f || '#rejected'",
+                {"f": f.file_id},
+            ).fetchall()
+        }
+        if not recs or None in recs:
+            return False
+        excerpt, kept = jsonl_excerpt(f.path, recs, self._scratch_dir())
+        try:
+            if len(kept) != len(recs):
+                return False
+            rows = [(k, rec, line, *shown_text(raw)) for k, (rec, line, raw) in enumerate(kept, start=1)]
+            lines = pl.DataFrame(rows, schema=["k", "rec", "line", "raw", "utf8"], orient="row")
+            st = stage(source, [excerpt])
+            sql = f"""insert into rejects
+                select $run, $source, $file_id, $path, x.line, c._reject_field,
+                       case when x.utf8 then c._reject_reason else 'unreadable line: not UTF-8 text' end, x.raw
+                from ({reject_select(source, st.sql)}) c inner join _excerpt x on x.k = c._line"""
+            ids = {"run": self.run_id, "file_id": f.file_id}
+            params = {**ids, "source": source.folder, "path": str(f.path), **st.params}
+            con.register("_excerpt", lines.to_arrow())
+            try:
+                done = con.execute(sql, self._params(sql, params)).fetchall()
+            finally:
+                con.unregister("_excerpt")
+            if int(done[0][0]) == len(recs):
+                return True
+            # a line judged otherwise on its own (never seen): the whole file is re-read instead
+            con.execute("delete from rejects where run_id = $run and file_id = $file_id", ids).fetchall()
+            return False
+        except duckdb.Error:
+            return False
+        finally:
+            excerpt.unlink(missing_ok=True)
+
+    def _scratch_dir(self) -> Path:
+        """A private folder for copies the loader reads instead of a file (repaired CSV, excerpts); removed by
+        `cleanup`."""
+        if self.repair_dir is None:
+            self.repair_dir = Path(tempfile.mkdtemp(prefix="compliance-repaired-"))
+        return self.repair_dir
 
     def _raw_from_python(self, f: FileResult, con: duckdb.DuckDBPyConnection) -> None:
         """Fill in the raw text (and physical line) of a file's rejects; a line that is not UTF-8 says so."""

@@ -17,6 +17,8 @@ import csv
 import glob
 import gzip
 import io
+import os
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -535,29 +537,47 @@ def csv_units(path: Path, delimiter: str, until: int | None = None) -> list[CsvU
     return units
 
 
-def raw_lines_python(path: Path, wanted: set[int]) -> list[tuple[int, int, str, bool]]:
-    """(rec, line, raw, is_utf8) of the wanted records of a text file, read in Python (the rare fallback).
-
-    Bytes that are not UTF-8 are kept as `\\xNN` escapes, so the reject shows what was there.
-    """
+def _wanted_records(path: Path, wanted: set[int]) -> Iterator[tuple[int, int, bytes]]:
+    """(rec, line, bytes) of the wanted records of a text file, numbered as `raw_lines_sql` numbers them."""
     skip_blank = file_kind(path) == "jsonl"
-    out: list[tuple[int, int, str, bool]] = []
     rec = 0
     with open_text_bytes(path) as fh:
         for line_no, raw in enumerate(fh, start=1):
             if skip_blank and not raw.strip():
                 continue
             rec = rec + 1 if skip_blank else line_no
-            if rec not in wanted:
-                continue
-            chunk = raw[: MAX_RAW_CHARS * 4].rstrip(b"\r\n")
-            try:
-                text, utf8 = chunk.decode("utf-8"), True
-            except UnicodeDecodeError:
-                text, utf8 = chunk.decode("utf-8", errors="backslashreplace"), False
-                utf8 = _utf8_except_cut(chunk, len(raw) > len(chunk))
-            out.append((rec, line_no, text[:MAX_RAW_CHARS], utf8))
-    return out
+            if rec in wanted:
+                yield rec, line_no, raw
+
+
+def shown_text(raw: bytes) -> tuple[str, bool]:
+    """(the text a reject shows of a raw line, at most MAX_RAW_CHARS; whether the line is UTF-8).
+
+    Bytes that are not UTF-8 are kept as `\\xNN` escapes, so the reject shows what was there.
+    """
+    chunk = raw[: MAX_RAW_CHARS * 4].rstrip(b"\r\n")
+    try:
+        text, utf8 = chunk.decode("utf-8"), True
+    except UnicodeDecodeError:
+        text = chunk.decode("utf-8", errors="backslashreplace")
+        utf8 = _utf8_except_cut(chunk, len(raw) > len(chunk))
+    return text[:MAX_RAW_CHARS], utf8
+
+
+def raw_lines_python(path: Path, wanted: set[int]) -> list[tuple[int, int, str, bool]]:
+    """(rec, line, raw, is_utf8) of the wanted records of a text file, read in Python (the rare fallback)."""
+    return [(rec, line, *shown_text(raw)) for rec, line, raw in _wanted_records(path, wanted)]
+
+
+def jsonl_excerpt(path: Path, wanted: set[int], folder: Path) -> tuple[Path, list[tuple[int, int, bytes]]]:
+    """A JSON Lines file in `folder` holding only the wanted records of `path`, one per line in record order,
+    and (rec, line, bytes) of each. The careful read judges each line on its own, so a file's rejects are
+    explained from its excerpt as from the whole file, which is then not parsed again."""
+    handle, name = tempfile.mkstemp(suffix=".jsonl", dir=folder)
+    kept = list(_wanted_records(path, wanted))
+    with os.fdopen(handle, "wb") as out:
+        out.writelines(raw.rstrip(b"\r\n") + b"\n" for _, _, raw in kept)
+    return Path(name), kept
 
 
 def _utf8_except_cut(chunk: bytes, cut: bool) -> bool:

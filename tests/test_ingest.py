@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from compliance.ingest import enrich, load
+from compliance.ingest import enrich, load, readers
 from compliance.ingest.load import IngestError, ingest
 
 
@@ -281,6 +281,8 @@ def test_a_fast_read_file_has_its_rejects_explained_as_a_careful_read_would(
         _event(13, actor_id=123, action="share"),  # a number as text is fine; a share without recipient is not
         _event(14, actor_type="\u0065mployee"),  # an escaped letter: a valid value
         _event(15),
+        " \t ",  # blank to the reader too: not a record
+        _event(16, action="teleport"),
     ]
     _jsonl(tmp_path / "export" / "audit" / "2025-03-04.jsonl", rows)
     real_stage, calls = load.stage, []
@@ -302,8 +304,9 @@ def test_a_fast_read_file_has_its_rejects_explained_as_a_careful_read_would(
     assert [(line, field) for line, field, _, _ in fast] == [
         (3, "occurred_at"), (4, "action"), (5, "event_id"), (6, "record_count"), (7, "record_count"),
         (8, "record_count"), (9, "actor_type"), (10, "outcome"), (11, "geo_lat"), (12, "data_categories"),
-        (13, "occurred_at"), (14, "recipient"),
+        (13, "occurred_at"), (14, "recipient"), (18, "action"),
     ]  # fmt: skip
+    assert '"event_id": "e16"' in fast[-1][3]
 
     def without_run_window(rejects: list[tuple]) -> list[tuple]:  # each run's window ends at its own start
         return [
@@ -356,6 +359,31 @@ def test_a_carefully_read_file_has_its_rejects_explained_from_an_excerpt_as_from
     assert excerpt[-1][2] == "unreadable line: not UTF-8 text" and "emp-\\xff" in excerpt[-1][3]
     assert excerpt == whole
     assert _count(tmp_path / "excerpt.duckdb", "select count(*) from audit_events") == 3
+
+
+def test_a_rejected_first_line_is_shown_without_the_files_byte_order_mark(tmp_path: Path) -> None:
+    path = _jsonl(tmp_path / "export" / "audit" / "2025-03-04.jsonl", [_event(1, action="teleport"), '{"cut'])
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())  # read carefully: a line is cut short
+    ingest([tmp_path / "export"], tmp_path / "audit.duckdb", findings=False)
+    (line, field, _, raw), cut = _rejects(tmp_path / "audit.duckdb")
+    assert (line, field, cut[:2]) == (1, "action", (2, None))
+    assert raw.startswith('{"event_id": "e1"')
+
+
+def test_a_repaired_copy_never_takes_the_name_of_the_copy_it_is_made_from(tmp_path: Path) -> None:
+    """A CSV file with two quotes never closed is copied twice, the second copy made from the first, in a folder
+    where other files (excerpts, other files' copies) come and go meanwhile."""
+    source = _csv(tmp_path / "usage.csv", "a,b", '1,"x', "2,y", '3,"z', "4,w")
+    folder = tmp_path / "scratch"
+    folder.mkdir()
+    stray = folder / "excerpt.jsonl"
+    stray.write_text("{}\n")
+    first = readers.blank_line_copy(source, 2, folder)
+    stray.unlink()
+    second = readers.blank_line_copy(first, 4, folder)
+    assert second != first
+    assert first.read_text() == 'a,b\n\n2,y\n3,"z\n4,w\n'
+    assert second.read_text() == "a,b\n\n2,y\n\n4,w\n"
 
 
 @pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])

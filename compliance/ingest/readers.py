@@ -437,6 +437,11 @@ def csv_structural_rejects(con: object) -> None:
     con.execute("drop table if exists _csv_rejects; drop table if exists _csv_reject_scans").fetchall()  # type: ignore[attr-defined]
 
 
+# The bytes a blank JSON Lines line may hold, which the reader skips (a line of them is no record): what Python's
+# `bytes.strip` removes, and `_wanted_records` skips the same lines.
+_BLANK_SQL = "chr(32) || chr(9) || chr(11) || chr(12) || chr(13)"
+
+
 def raw_lines_sql(kind: str | None) -> str:
     """SQL of a relation (rec, line, raw) over the lines of a text file of `kind`, `$raw_file` bound to `exact(path)`:
     the exact text for rejects.
@@ -451,7 +456,7 @@ def raw_lines_sql(kind: str | None) -> str:
         from (select ordinality as line, raw
               from read_csv($raw_file, columns={{'raw': 'VARCHAR'}}, header=false, delim=E'\\x1f', quote='', escape='',
                             auto_detect=false, max_line_size={MAX_RECORD_BYTES + 1024}) with ordinality)
-        {"where raw is not null and trim(raw) <> ''" if skip_blank else ""}
+        {f"where raw is not null and trim(raw, {_BLANK_SQL}) <> ''" if skip_blank else ""}
     )"""
 
 
@@ -467,11 +472,13 @@ def blank_line_copy(path: Path, line: int, folder: Path) -> Path:
     of that one value. The reader skips the empty line, and the rows after it are read on their own.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    out = folder / f"{len(list(folder.iterdir()))}.csv"
-    with open_text_bytes(path) as src, out.open("wb") as dst:
+    # A name of its own: files of the folder come and go (excerpts, other files' copies, on other threads), so
+    # naming a copy after how many files it holds could reuse the name of the copy being read.
+    handle, name = tempfile.mkstemp(suffix=".csv", dir=folder)
+    with open_text_bytes(path) as src, os.fdopen(handle, "wb") as dst:
         for n, raw in enumerate(src, start=1):
             dst.write((b"\r\n" if raw.endswith(b"\r\n") else b"\n") if n == line else raw)
-    return out
+    return Path(name)
 
 
 def physical_lines(path: Path) -> int:
@@ -547,7 +554,8 @@ def _wanted_records(path: Path, wanted: set[int]) -> Iterator[tuple[int, int, by
                 continue
             rec = rec + 1 if skip_blank else line_no
             if rec in wanted:
-                yield rec, line_no, raw
+                # the file's byte-order mark is no part of its first line's text (the readers skip it)
+                yield rec, line_no, raw.removeprefix(codecs.BOM_UTF8) if line_no == 1 else raw
 
 
 def shown_text(raw: bytes) -> tuple[str, bool]:

@@ -37,6 +37,7 @@ import polars as pl
 from compliance.ingest import enrich
 from compliance.ingest.readers import (
     MAX_RAW_CHARS,
+    NOT_UTF8,
     UNCLOSED_QUOTE,
     CsvLayout,
     CsvUnit,
@@ -476,9 +477,9 @@ class _Loader:
             f"select distinct source_file_id from {source.table} where source_file_id in (select unnest($ids))",
             {"ids": [f.file_id + "#suspect" for f in fast]},
         ).fetchall()]  # fmt: skip
-        suspect = [f for f in fast if f.file_id + "#suspect" in marked]
         for f in fast:
             f.fast_read = f.file_id + "#suspect" not in marked
+        suspect = [f for f in fast if not f.fast_read]
         if suspect:
             cur.execute(
                 f"delete from {source.table} where source_file_id in (select unnest($ids))",
@@ -669,7 +670,8 @@ class _Loader:
                 self._explain_rejects(source, f, self.con)
         if not jsonl:
             return
-        self._scratch_dir()  # made here, not by the threads below (excerpts of carefully read files)
+        if not all(f.fast_read for f in jsonl):
+            self._scratch_dir()  # made here, not by the threads below (excerpts of carefully read files)
 
         def explain_on_cursor(f: FileResult) -> None:
             with self.con.cursor() as cur:
@@ -743,15 +745,15 @@ class _Loader:
         try:
             if len(kept) != len(recs):
                 return False
-            rows = [(k, rec, line, *shown_text(raw)) for k, (rec, line, raw) in enumerate(kept, start=1)]
-            lines = pl.DataFrame(rows, schema=["k", "rec", "line", "raw", "utf8"], orient="row")
+            rows = [(k, line, *shown_text(raw)) for k, (_, line, raw) in enumerate(kept, start=1)]
+            lines = pl.DataFrame(rows, schema=["k", "line", "raw", "utf8"], orient="row")
             st = stage(source, [excerpt])
             sql = f"""insert into rejects
                 select $run, $source, $file_id, $path, x.line, c._reject_field,
-                       case when x.utf8 then c._reject_reason else 'unreadable line: not UTF-8 text' end, x.raw
+                       case when x.utf8 then c._reject_reason else $not_utf8 end, x.raw
                 from ({reject_select(source, st.sql)}) c inner join _excerpt x on x.k = c._line"""
             ids = {"run": self.run_id, "file_id": f.file_id}
-            params = {**ids, "source": source.folder, "path": str(f.path), **st.params}
+            params = {**ids, "source": source.folder, "path": str(f.path), "not_utf8": NOT_UTF8, **st.params}
             con.register("_excerpt", lines.to_arrow())
             try:
                 done = con.execute(sql, self._params(sql, params)).fetchall()
@@ -791,10 +793,10 @@ class _Loader:
         con.register("_raw_lines", frame.to_arrow())
         con.execute(
             """update rejects set line = r.line, raw = r.raw,
-                   reason = case when r.utf8 then reason else 'unreadable line: not UTF-8 text' end
+                   reason = case when r.utf8 then reason else $not_utf8 end
                from _raw_lines r
                where rejects.run_id = $run and rejects.file_id = $file_id and rejects.line = r.rec and rejects.raw is null""",
-            ids,
+            {**ids, "not_utf8": NOT_UTF8},
         ).fetchall()
         con.unregister("_raw_lines")
 

@@ -32,6 +32,7 @@ TEXT_EXTENSIONS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".cs
 CSV_DELIMITERS = (",", ";", "\t", "|")  # the contract's comma first; the others are recognised by their header
 MAX_RECORD_BYTES = 16 * 1024 * 1024  # a longer JSON record or CSV line becomes a reject, not a failed file
 MAX_RAW_CHARS = 10_000  # raw text kept per reject: enough to see the problem, never a whole 20 MB line
+NOT_UTF8 = "unreadable line: not UTF-8 text"  # the reason of a line whose bytes are not UTF-8 text
 GZIP_MAGIC = b"\x1f\x8b"
 
 

@@ -735,8 +735,8 @@ def _add_salvaged(
 ) -> None:
     """Put what `salvage` keeps of each unreadable line into `_vlines`: its intact events, and its rejects
     (`why`: the reader's reason per line, for a line that is not one of bad bytes but too long)."""
-    from compliance.ingest.readers import MAX_RAW_CHARS
-    from compliance.ingest.vendors.salvage import NOT_UTF8, salvage
+    from compliance.ingest.readers import MAX_RAW_CHARS, NOT_UTF8
+    from compliance.ingest.vendors.salvage import salvage
 
     for line, raw in lines.items():
         reason = (why or {}).get(line) if line is not None else None

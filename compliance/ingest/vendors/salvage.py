@@ -15,9 +15,8 @@ import json
 import re
 from dataclasses import dataclass
 
-from compliance.ingest.readers import MAX_RECORD_BYTES
+from compliance.ingest.readers import MAX_RECORD_BYTES, NOT_UTF8
 
-NOT_UTF8 = "unreadable line: not UTF-8 text"
 _BAD_BYTE = re.compile("[\udc80-\udcff]")  # what `surrogateescape` turns an undecodable byte into
 
 

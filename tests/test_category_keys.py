@@ -90,8 +90,23 @@ def test_sampled_lists_are_keyed_in_the_form_the_enrichment_gives(tmp_path: Path
     register_sampled_lists(con, [a, b])
     lists = con.sql("select categories from audit_category_lists order by categories_key").fetchall()
     assert lists == [(["user.contact.email", "user.name"],), (["user.financial"],)]
+    # The enrichment's first look-up: each form sent and each keyed list, beside its normal form and key.
+    raw = con.sql(
+        """select r.raw, r.categories, l.categories from _raw_category_lists r
+           join audit_category_lists l on l.categories_key = r.categories_key order by r.raw"""
+    ).fetchall()
+    assert raw == [
+        (["user.contact.email", "user.name"], ["user.contact.email", "user.name"], ["user.contact.email", "user.name"]),
+        (["user.financial"], ["user.financial"], ["user.financial"]),
+        (
+            ["user.name", "user.contact.email", "user.name", None],
+            ["user.contact.email", "user.name"],
+            ["user.contact.email", "user.name"],
+        ),
+    ]
     register_sampled_lists(con, [a, b])  # again: nothing new
     assert con.sql("select count(*) from audit_category_lists").fetchall() == [(2,)]
+    assert con.sql("select count(*) from _raw_category_lists").fetchall() == [(3,)]
 
 
 def test_a_file_the_sample_cannot_read_is_left_to_the_load(tmp_path: Path) -> None:

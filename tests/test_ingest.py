@@ -416,6 +416,66 @@ def test_directory_change_re_enriches_earlier_events(
     assert _count(db, "select count(*) from audit_events where categories_key is null") == 0
 
 
+def _normal_form(categories: list[str | None] | None) -> list[str] | None:
+    """A list as the enrichment keys it, worked in Python: each category once, sorted, NULLs dropped."""
+    return sorted({c for c in categories if c is not None}) if categories else None
+
+
+# Lists as exporters send them: in normal form, unsorted, repeated, with a NULL, empty, missing.
+_SENT_LISTS: list[list[str | None] | None] = [
+    ["user.contact.email", "user.name"],
+    ["user.name", "user.contact.email"],
+    ["user.name", "user.name", "user.contact.email"],
+    ["user.financial", None, "user.name"],
+    [None],
+    ["user.financial"],
+    [],
+    None,
+]
+
+
+@pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 3, 0])
+def test_a_list_gets_its_normal_form_and_key_whether_or_not_the_sample_saw_it_as_sent(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampled_lines: int
+) -> None:
+    """The enrichment looks a list up as it was sent (the sampled forms and every keyed list) before sorting it:
+    every form, in a fast-read file and in a carefully read one (a broken line), seen by the sample or not (3
+    lines: only the first three forms), gets the same categories and key as its normal form."""
+    monkeypatch.setattr(enrich, "SAMPLED_LINES", sampled_lines)
+    rows = [
+        _event(10 + i, occurred_at=f"2025-03-06T09:{i:02d}:00Z", data_categories=sent)
+        for i, sent in enumerate(_SENT_LISTS)
+    ]
+    _jsonl(export / "audit" / "2025-03-06.jsonl", rows)
+    careful = [{**r, "event_id": f"c{r['event_id']}"} for r in rows]
+    _jsonl(export / "audit" / "2025-03-07.jsonl", [*careful, '{"event_id": "cut'])
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        got = {
+            r[0]: r[1:]
+            for r in con.execute(
+                """select e.event_id, e.categories, e.categories_derived, l.categories
+                   from audit_events e left join audit_category_lists l on l.categories_key = e.categories_key
+                   where e.event_id in (select unnest($ids))""",
+                {"ids": [r["event_id"] for r in rows + careful]},
+            ).fetchall()
+        }
+        data_map = con.execute(
+            "select list(distinct data_category order by data_category) from ref_resource_types"
+            " where resource_type = 'contact'"
+        ).fetchall()[0][0]
+    assert len(got) == 2 * len(_SENT_LISTS)
+    for i, sent in enumerate(_SENT_LISTS):
+        normal = _normal_form(sent)
+        # An empty or missing list takes the data map's list for the resource type; [NULL] gives an empty one.
+        expected = (data_map, True) if normal is None and not sent else (normal, False)
+        for event_id in (f"e{10 + i}", f"ce{10 + i}"):
+            categories, derived, keyed_list = got[event_id]
+            assert (categories, derived) == expected, (event_id, sent)
+            assert keyed_list == categories, (event_id, sent)  # its key names its list
+
+
 def test_unreadable_file_is_named_and_the_others_still_load(export: Path, tmp_path: Path) -> None:
     db = tmp_path / "audit.duckdb"
     ingest([export], db)

@@ -167,7 +167,7 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
                 "t._categories as categories",
                 "(not t._has_given and t._rc_categories is not null) as categories_derived",
                 # NULL for a list new to the database: assign_category_keys keys it after the load's inserts
-                "case when t._has_given then coalesce(t._given_key, cl.categories_key)"
+                "case when t._has_given then coalesce(t._found_key, cl.categories_key)"
                 f" else coalesce(t._rc_key, ({_EMPTY_LIST_KEY})) end"
                 " as categories_key",
                 "cast(t.occurred_at as date) as event_date",
@@ -232,21 +232,22 @@ def _normal_list(alias: str) -> str:
 def _with_categories(relation: str) -> str:
     """Audit events of `relation` with their category list (`_categories`: the list given, else the data map's
     for the resource type, else empty) computed once, for the column and for the join that looks up its key.
-    `_given_categories` is the given list (NULL when there is none), `_given_key` its key when the list as sent
-    is a keyed or sampled one (`_raw_category_lists`), `_rc_key` the data map list's key.
+    `_given_categories` is the given list in normal form (NULL when there is none); `_found_categories` and
+    `_found_key` that form and its key when the list as sent is a keyed or sampled one (`_raw_category_lists`);
+    `_rc_key` the data map list's key.
 
     A list is looked up as sent first: exporters repeat a few lists, so most events take their list's normal
     form and key from that one join. Only a list not found is sorted (`_sorted`, NULL otherwise) and looked up
     by its normal form. Sorting every list cost more than the rest of the enrichment (20 files of the 100M
     bundle, 4.6M events, one thread: 24.6-25.7 CPU s against 25.5-27.9 for the whole fast read)."""
     return f"""(select t.*, coalesce(t._given_categories, t._rc_categories, []::varchar[]) as _categories,
-                      case when t._given_key is null then t._given_categories end as _unkeyed_categories
-               from (select t.*, case when t._has_given then coalesce(t._raw_categories, {_normal_list("t")}) end
+                      case when t._found_key is null then t._given_categories end as _unkeyed_categories
+               from (select t.*, case when t._has_given then coalesce(t._found_categories, {_normal_list("t")}) end
                                  as _given_categories
-                     from (select t.*, case when t._has_given and t._raw_categories is null
+                     from (select t.*, case when t._has_given and t._found_categories is null
                                             then list_sort(t.data_categories) end as _sorted
-                           from (select t.*, {_has_given("t")} as _has_given, rl.categories as _raw_categories,
-                                        rl.categories_key as _given_key,
+                           from (select t.*, {_has_given("t")} as _has_given, rl.categories as _found_categories,
+                                        rl.categories_key as _found_key,
                                         rc.categories as _rc_categories, rc.categories_key as _rc_key
                                  from {relation} t
                                  left join _raw_category_lists rl on rl.raw = t.data_categories

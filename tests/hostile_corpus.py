@@ -290,9 +290,14 @@ def _cases() -> list[Case]:
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),
         ("a-categories-number", 7),
+        # a list or object inside the list: cast to text it would pass for a category named by its JSON
+        ("a-categories-nested-list", [["user.name"]]),
+        ("a-categories-nested-object", ["user.name", {"c": "user.name"}]),
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, "not a list of strings", data_categories=value)
     one_good_row("a-categories-null", "audit/catnull.jsonl", audit, data_categories=None)
+    # a string that looks like a list: the fast read cannot tell, a careful read can, and keeps it
+    one_good_row("a-categories-listlike-text", "audit/catlike.jsonl", audit, data_categories=["[user.name]"])
     one_bad_row("a-unknown-enum", "audit/enum.jsonl", audit, "unknown value 'teleport'", action="teleport")
     one_bad_row("a-missing-actor", "audit/noactor.jsonl", audit, "actor_id: missing required value", actor_id=None)
     one_good_row("a-sql-values", "audit/sqlvals.jsonl", audit, actor_id=INJECT, system="'; drop table rejects; --")

@@ -416,19 +416,27 @@ def test_directory_change_re_enriches_earlier_events(
     assert _count(db, "select count(*) from audit_events where categories_key is null") == 0
 
 
-def _normal_form(categories: list[str | None] | None) -> list[str] | None:
-    """A list as the enrichment keys it, worked in Python: each category once, sorted, NULLs dropped."""
-    return sorted({c for c in categories if c is not None}) if categories else None
+def _normal_form(categories: list[str | int | bool | None] | None) -> list[str] | None:
+    """A list as the enrichment keys it, worked in Python: each category once, as text (a number or boolean as its
+    JSON text), sorted, NULLs and empty strings dropped; None when no category is left (the event then takes the
+    data map's list)."""
+    texts = {c if isinstance(c, str) else json.dumps(c) for c in categories or [] if c is not None}
+    return sorted(t for t in texts if t) or None
 
 
-# Lists as exporters send them: in normal form, unsorted, repeated, with a NULL, empty, missing.
-_SENT_LISTS: list[list[str | None] | None] = [
+# Lists as exporters send them: in normal form, unsorted, repeated, with a NULL or an empty string, without any
+# category, with a number and a boolean, empty, missing.
+_SENT_LISTS: list[list[str | int | bool | None] | None] = [
     ["user.contact.email", "user.name"],
     ["user.name", "user.contact.email"],
     ["user.name", "user.name", "user.contact.email"],
     ["user.financial", None, "user.name"],
     [None],
     ["user.financial"],
+    ["", "user.name", ""],
+    [""],
+    [None, ""],
+    ["user.name", 7, True],
     [],
     None,
 ]
@@ -468,12 +476,62 @@ def test_a_list_gets_its_normal_form_and_key_whether_or_not_the_sample_saw_it_as
     assert len(got) == 2 * len(_SENT_LISTS)
     for i, sent in enumerate(_SENT_LISTS):
         normal = _normal_form(sent)
-        # An empty or missing list takes the data map's list for the resource type; [NULL] gives an empty one.
-        expected = (data_map, True) if normal is None and not sent else (normal, False)
+        # A list without a category (missing, empty, only NULLs or empty strings) takes the data map's list for
+        # the resource type.
+        expected = (data_map, True) if normal is None else (normal, False)
         for event_id in (f"e{10 + i}", f"ce{10 + i}"):
             categories, derived, keyed_list = got[event_id]
             assert (categories, derived) == expected, (event_id, sent)
             assert keyed_list == categories, (event_id, sent)  # its key names its list
+
+
+@pytest.mark.parametrize("sampled_lines", [enrich.SAMPLED_LINES, 0])
+def test_a_list_or_object_inside_a_category_list_is_a_reject_and_a_string_that_looks_like_one_is_kept(
+    export: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sampled_lines: int
+) -> None:
+    """Cast to a list of text, `[["user.name"]]` would pass for a category named `["user.name"]`. The fast read
+    cannot tell it from a string that looks like a list, so it sends the file to a careful read, which rejects the
+    first and keeps the second; the other rows of the file load. So too when the sample saw the lists (they are
+    then kept out of the look-up) and when an earlier load stored such a list's text as a category."""
+    monkeypatch.setattr(enrich, "SAMPLED_LINES", sampled_lines)
+    sent: dict[str, object] = {
+        "e10": ["user.name"],
+        "e11": [["user.name"]],
+        "e12": ["user.name", {"c": "user.financial"}],
+        "e13": ["[user.name]", "{user.financial}"],
+        "e14": [["user.financial"], "user.name"],  # as sent, the stored list's text
+    }
+    db = tmp_path / "audit.duckdb"
+    ingest([export], db)
+    with duckdb.connect(str(db)) as con:  # as a version that kept the nested list's text would have keyed it
+        con.execute(
+            "insert into audit_category_lists select max(categories_key) + 1, ['[\"user.financial\"]', 'user.name']"
+            " from audit_category_lists"
+        ).fetchall()
+    rows = [_event(int(k[1:]), occurred_at=f"2025-03-06T09:{k[1:]}:00Z", data_categories=v) for k, v in sent.items()]
+    # the file's only suspect list is the stored one, so nothing else sends it to a careful read
+    _jsonl(export / "audit" / "2025-03-06.jsonl", rows[:4])
+    _jsonl(
+        export / "audit" / "2025-03-07.jsonl",
+        [_event(15, occurred_at="2025-03-07T09:00:00Z", data_categories=["user.financial"]), rows[4]],
+    )
+    ingest([export], db)
+    with duckdb.connect(str(db), read_only=True) as con:
+        kept = dict(
+            con.execute(
+                "select event_id, categories from audit_events where event_id in (select unnest($ids))",
+                {"ids": [*sent, "e15"]},
+            ).fetchall()
+        )
+        rejected = con.execute(
+            """select regexp_extract(path, '[0-9-]+[.]jsonl$'), line, reason from rejects
+               where regexp_matches(path, '2025-03-0[67]') order by path, line"""
+        ).fetchall()
+    assert kept == {"e10": ["user.name"], "e13": ["[user.name]", "{user.financial}"], "e15": ["user.financial"]}
+    assert [(name, line) for name, line, _ in rejected] == [
+        ("2025-03-06.jsonl", 2), ("2025-03-06.jsonl", 3), ("2025-03-07.jsonl", 2),
+    ]  # fmt: skip
+    assert all("field data_categories: not a list of strings" in reason for *_, reason in rejected), rejected
 
 
 def test_unreadable_file_is_named_and_the_others_still_load(export: Path, tmp_path: Path) -> None:

@@ -120,9 +120,12 @@ def register_sampled_lists(con: duckdb.DuckDBPyConnection, paths: list[Path]) ->
 
 
 def _normal_forms(raw_sql: str) -> str:
-    """Each list of `raw_sql` (`raw`) beside its normal form (`categories`: `_given_list`, NULL for an empty one)."""
+    """Each list of `raw_sql` (`raw`) beside its normal form (`categories`: `_given_list`, NULL for one without a
+    category). A list with a value starting `[` or `{` is left out: it may hide a nested list or object, which
+    only a careful read can tell from text (`suspect_list_sql`), so it is never keyed or looked up before one."""
     return f"""select t.raw, {_given_list("t")} as categories
-               from (select s.raw, s.raw as data_categories, list_sort(s.raw) as _sorted from ({raw_sql}) s) t"""
+               from (select s.raw, s.raw as data_categories, list_sort(s.raw) as _sorted from ({raw_sql}) s
+                     where not {_suspect_values("s.raw")}) t"""
 
 
 def _register_raw_lists(con: duckdb.DuckDBPyConnection, raw_sql: str = "") -> None:
@@ -165,9 +168,9 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
         return (
             [
                 "t._categories as categories",
-                "(not t._has_given and t._rc_categories is not null) as categories_derived",
+                "(t._given_categories is null and t._rc_categories is not null) as categories_derived",
                 # NULL for a list new to the database: assign_category_keys keys it after the load's inserts
-                "case when t._has_given then coalesce(t._found_key, cl.categories_key)"
+                "case when t._given_categories is not null then coalesce(t._found_key, cl.categories_key)"
                 f" else coalesce(t._rc_key, ({_EMPTY_LIST_KEY})) end"
                 " as categories_key",
                 "cast(t.occurred_at as date) as event_date",
@@ -210,29 +213,47 @@ _EMPTY_LIST_KEY = "select categories_key from audit_category_lists where categor
 
 
 def _has_given(alias: str) -> str:
-    """Whether the event of `alias` gives a category list of its own."""
+    """Whether the event of `alias` sends a category list with any value (it may still hold no category)."""
     return f"({alias}.data_categories is not null and len({alias}.data_categories) > 0)"
 
 
 def _given_list(alias: str) -> str:
-    """The list the event of `alias` gives, in the one form lists are keyed in (NULL when it gives none), from its
-    `_sorted` column (`list_sort(data_categories)`)."""
-    return f"case when {_has_given(alias)} then {_normal_list(alias)} end"
+    """The list the event of `alias` gives, in the one form lists are keyed in, from its `_sorted` column
+    (`list_sort(data_categories)`); NULL when it gives none: no list, an empty one, or only NULLs and empty
+    strings, which name no category, so the event takes the data map's list like one that sends no list."""
+    return f"case when {_has_given(alias)} then nullif({_normal_list(alias)}, []::varchar[]) end"
 
 
 def _normal_list(alias: str) -> str:
     """The form lists are keyed in, from the `_sorted` column of `alias` (`list_sort(data_categories)`)."""
     # duckdb: each key once, sorted, so controls count events per category without a distinct. Sorted first, then
-    # each value kept where it differs from the one before it (and NULLs dropped): what list_sort(list_distinct())
-    # gives, without the hash table list_distinct builds per list (1M events: 0.26 against 0.39 CPU s).
-    keep = f"v is not null and (i = 1 or v is distinct from {alias}._sorted[i - 1])"
+    # each value kept where it differs from the one before it (NULLs and empty strings dropped, as a text field's
+    # empty string is an absent value): what list_sort(list_distinct()) gives, without the hash table
+    # list_distinct builds per list (1M events: 0.26 against 0.39 CPU s).
+    keep = f"v is not null and v <> '' and (i = 1 or v is distinct from {alias}._sorted[i - 1])"
     return f"list_filter({alias}._sorted, lambda v, i: {keep})"
+
+
+def _suspect_values(list_expr: str) -> str:
+    """True when a value of the list `list_expr` (read as text) starts with `[` or `{`: maybe a nested list or
+    object cast to its JSON text, maybe a string that looks like one."""
+    # A byte-prefix test, like the one of text fields (readers.suspect_text_sql).
+    return f"coalesce(list_bool_or(list_transform({list_expr}, lambda v: prefix(v, '[') or prefix(v, '{{'))), false)"
+
+
+def suspect_list_sql(alias: str) -> str:
+    """True when the fast-read audit event of `alias` (`_with_categories`) sends a category list with a value that
+    may hide a nested list or object: the file is read again carefully, which rejects such a list
+    (validate.typed_select). A list found as sent (`_found_categories`) was checked when it went into the look-up
+    (`_normal_forms`), so only the rare list not found is tested."""
+    values = _suspect_values(f"{alias}.data_categories")
+    return f"({alias}._has_given and {alias}._found_categories is null and {values})"
 
 
 def _with_categories(relation: str) -> str:
     """Audit events of `relation` with their category list (`_categories`: the list given, else the data map's
     for the resource type, else empty) computed once, for the column and for the join that looks up its key.
-    `_given_categories` is the given list in normal form (NULL when there is none); `_found_categories` and
+    `_given_categories` is the given list in normal form (NULL when it gives none: `_given_list`); `_found_categories` and
     `_found_key` that form and its key when the list as sent is a keyed or sampled one (`_raw_category_lists`);
     `_rc_key` the data map list's key.
 
@@ -242,8 +263,7 @@ def _with_categories(relation: str) -> str:
     bundle, 4.6M events, one thread: 24.6-25.7 CPU s against 25.5-27.9 for the whole fast read)."""
     return f"""(select t.*, coalesce(t._given_categories, t._rc_categories, []::varchar[]) as _categories,
                       case when t._found_key is null then t._given_categories end as _unkeyed_categories
-               from (select t.*, case when t._has_given then coalesce(t._found_categories, {_normal_list("t")}) end
-                                 as _given_categories
+               from (select t.*, coalesce(t._found_categories, {_given_list("t")}) as _given_categories
                      from (select t.*, case when t._has_given and t._found_categories is null
                                             then list_sort(t.data_categories) end as _sorted
                            from (select t.*, {_has_given("t")} as _has_given, rl.categories as _found_categories,

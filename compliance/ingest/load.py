@@ -523,11 +523,14 @@ class _Loader:
         """Insert a stage of `files` (its `_file_index` = their position) into the source's table: valid rows
         under the file's id, invalid ones under `<id>#rejected` (explained later), and rows of a fast read
         whose text may hide an object under `<id>#suspect` (the file is read again carefully)."""
-        typed = typed_select(source, st.sql)
+        typed = typed_select(source, st.sql, nested_lists=not fast_read)
         relation = f"(select t.*, ($file_ids)[t._file_index::bigint + 1] as _file_id from ({typed}) t)"
         file_expr = "case when t._valid then t._file_id else t._file_id || '#rejected' end"
         if fast_read:
-            file_expr = f"case when {suspect_text_sql(source, 't')} then t._file_id || '#suspect' else {file_expr} end"
+            suspect = suspect_text_sql(source, "t")
+            if source is AUDIT:  # a nested list or object in a category list, which a careful read rejects
+                suspect = f"({suspect} or {enrich.suspect_list_sql('t')})"
+            file_expr = f"case when {suspect} then t._file_id || '#suspect' else {file_expr} end"
         select = enrich.enriched_select(source, relation, file_expr, "t._line")
         sql = f"insert into {source.table} by name {select}"
         done = cur.execute(sql, self._params(sql, {**st.params, "file_ids": [f.file_id for f in files]})).fetchall()

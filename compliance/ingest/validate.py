@@ -60,12 +60,15 @@ def _quoted(expr: str) -> str:
     return f"{quote} || {expr} || {quote}"
 
 
-def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
+def _checks(source: Source, typed: bool, nested_lists: bool = True) -> list[tuple[str, str, str]]:
     """(field, SQL condition true when the field breaks the contract, SQL expression of the reason) per check.
 
     typed=False: conditions over the text as read (`_stage`), used to explain rejects.
     typed=True: the same conditions over already-cast columns, with the text of castable fields kept as
     `_raw_<name>`, so each value is parsed once on the happy path.
+    nested_lists=False leaves out the test for a list or object inside a list, which parses each list's JSON once
+    more: the fast read leaves it to a careful read of any file whose lists may hold one
+    (enrich.suspect_list_sql).
     """
 
     def val(c: Column) -> str:
@@ -93,6 +96,9 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
                 bad = f"({bad} or not regexp_full_match({raw}, '{RFC3339}'))"
             if c.type == "VARCHAR[]":  # a JSON null is an absent list, not a bad one
                 bad = f"({bad} and json_type(cast({raw} as json)) <> 'NULL')"
+                if nested_lists:  # the cast to a list of text keeps a nested list or object as its JSON text
+                    nested = f"list_has_any(json_type(cast({raw} as json), '$[*]'), ['ARRAY', 'OBJECT'])"
+                    bad = f"({bad} or {nested})"
             shown = f"cast({raw} as varchar)" if c.type == "VARCHAR[]" else raw
             out.append(
                 (c.name, f"({raw} is not null and {bad})", f"{_q(f'field {c.name}: {what} ')} || {_quoted(shown)}")
@@ -143,11 +149,12 @@ def _checks(source: Source, typed: bool) -> list[tuple[str, str, str]]:
     return out
 
 
-def typed_select(source: Source, stage: str) -> str:
-    """Every row of the stage relation, typed, with `_line` and `_valid` (false when any contract check fails)."""
+def typed_select(source: Source, stage: str, *, nested_lists: bool = True) -> str:
+    """Every row of the stage relation, typed, with `_line` and `_valid` (false when any contract check fails;
+    `nested_lists`: see `_checks`)."""
     inner = ", ".join(typed_expr(c) for c in source.columns)
     raws = "".join(f', {_text(c)} as "_raw_{c.name}"' for c in source.columns if c.type in CASTABLE)
-    bad = " or ".join(cond for _, cond, _ in _checks(source, typed=True))
+    bad = " or ".join(cond for _, cond, _ in _checks(source, typed=True, nested_lists=nested_lists))
     defaults = {c.name: c.default for c in source.columns if c.default is not None}
     outer = ", ".join(
         f'coalesce("{c}", {d}) as "{c}"' if (d := defaults.get(c)) else f'"{c}"' for c in source.column_names

@@ -19,6 +19,7 @@ README's control table, the dashboard's page registry and `page_for`, the pages'
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -116,10 +117,15 @@ class Incremental(BaseModel):
     """How a control's stored findings are refreshed after a load (compliance.stored_findings).
 
     `window`: every finding is tied to one UTC event date D (its resource ends in `@D`) and is computed
-    only from audit events dated D minus `lookback` days up to D (and from tables the load left alone),
-    so after a load only the dates from the earliest changed event date on are evaluated, over audit
-    events from `lookback` days before it. `full`: the control is evaluated whole whenever a table it
-    reads changed; `why` says why it cannot be windowed. `as_of: bound` states that the as-of date
+    only from audit events and their daily rollups dated D minus `lookback` days up to D (and from tables
+    the load left alone), so after a load only the dates from the earliest changed event date on are
+    evaluated, over audit events from `lookback` days before it (the rollups are read whole: a load has
+    already brought them up to date). `lookback_unit: minutes` gives the look-back in minutes (a sliding
+    window's length), rounded up to whole days. With `undated: unless_dated` the control may also return
+    undated rows, one per resource R (`actor:X`), computed from the rollups alone, never from audit events,
+    and returned exactly when no dated row `R@D` is: they are taken from the window's evaluation and kept
+    only for resources without a dated row, stored or new. `full`: the control is evaluated whole whenever
+    a table it reads changed; `why` says why it cannot be windowed. `as_of: bound` states that the as-of date
     only bounds the dates of the rows read (`<= $as_of` on columns the default as-of date covers), so
     stored findings of a control whose tables did not change stay right when the as-of date moves on;
     `value` (the as-of date is in its reasons or clocks) re-runs it whenever the date moves.
@@ -129,6 +135,8 @@ class Incremental(BaseModel):
 
     mode: Literal["window", "full"]
     lookback: int | str = 0  # days, or the settings.yaml key that gives them (window mode)
+    lookback_unit: Literal["days", "minutes"] = "days"
+    undated: Literal["never", "unless_dated"] = "never"  # window mode: undated rows (see above)
     as_of: Literal["bound", "value"] = "value"
     why: str = Field(min_length=10)
 
@@ -140,7 +148,8 @@ class Incremental(BaseModel):
         return value
 
     def lookback_days(self, settings: Mapping[str, Any]) -> int:
-        return int(settings[self.lookback]) if isinstance(self.lookback, str) else self.lookback
+        value = float(settings[self.lookback]) if isinstance(self.lookback, str) else self.lookback
+        return math.ceil(value / 1440) if self.lookback_unit == "minutes" else int(value)
 
 
 class SidecarEntry(BaseModel):

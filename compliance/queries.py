@@ -329,8 +329,9 @@ def tables_read(query: Query) -> frozenset[str]:
 
 
 def read_instead(sql: str, table: str, replacement: str) -> str:
-    """`sql` with every FROM/JOIN of `table` reading `replacement` instead (aliased to `table` when the
-    query gave it no alias, so `table.column` still resolves). Both names are code, never data."""
+    """`sql` with every FROM/JOIN of `table` reading `replacement` instead (a table name or a parenthesised
+    select; aliased to `table` when the query gave it no alias, so `table.column` still resolves). Both are
+    code, never data."""
     tokens = sqlglot.tokenize(sql, read="duckdb")
     out, last = [], 0
     for i, tok in enumerate(tokens):

@@ -45,6 +45,7 @@ from tests.test_event_rollups import DAY1, DAY2, DAY3
 from tests.test_event_rollups import _events as _rollup_events
 
 POLICY = load_policy()
+WINDOWED = ("access.privilege_grant", "access.bulk_export", "access.volume_spike", "access.out_of_role")
 COLUMNS = ["control_id", "policy_section", "resource", "status", "severity", "reason", "observed_at", "evidence"]
 
 
@@ -173,7 +174,7 @@ def test_demo_daily_loads_store_the_findings_of_one_full_ingest(demo_build, tmp_
     _assert_same(incremental.drop("as_of"), _live(daily))
     # The refresh really was incremental: some controls kept their rows, the window control was windowed.
     modes = [s.findings_modes for s in summaries[1:]]
-    assert all(m["access.privilege_grant"] == "window" for m in modes)
+    assert all(m[c] == "window" for m in modes for c in WINDOWED)
     assert all("reused" in m.values() for m in modes[:2])
     assert summaries[-1].files and any(f.status == "skipped" for f in summaries[-1].files)  # the verbatim copy
 
@@ -195,6 +196,69 @@ def test_stale_bundle_weekly_loads_store_the_findings_of_one_full_ingest(tmp_pat
     _assert_same(incremental, full)
     _assert_same(incremental.drop("as_of"), _live(daily))
     assert any(m == "window" for s in summaries[1:] for m in s.findings_modes.values())
+
+
+# --- a window control with undated rows (access.bulk_export), by hand, day by day ---------------------------
+
+BULK = POLICY.parameters()["bulk_export_max_records"]  # records per window above which an actor-day alarms
+# (actor, time, action, records) per day; the window is 60 minutes (data/policy/settings.yaml)
+BULK_DAYS = {
+    "2025-03-01": [
+        ("emp_a", "2025-03-01T10:00:00Z", "export", BULK + 1000),  # alarm of 03-01
+        ("emp_b", "2025-03-01T11:00:00Z", "read", 10),
+        ("emp_c", "2025-03-01T23:30:00Z", "export", BULK // 2 + 1),
+    ],
+    "2025-03-02": [
+        ("emp_c", "2025-03-02T00:10:00Z", "export", BULK // 2 + 1),  # with 23:30's: an alarm of 03-02 across midnight
+        ("emp_b", "2025-03-02T09:00:00Z", "search", BULK + 1),  # emp_b's ok row of 03-01 becomes an alarm
+        ("emp_a", "2025-03-02T09:00:00Z", "read", 5),  # emp_a's alarm of 03-01 stays, and with it no ok row
+    ],
+    "2025-03-03": [("emp_d", "2025-03-03T08:00:00Z", "read", 7), ("emp_a", "2025-03-03T08:00:00Z", "read", 5)],
+}
+
+
+def _bulk_event(event_id: str, actor: str, at: str, action: str, records: int) -> dict:
+    event = {"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee", "system": "crm",
+             "action": action, "outcome": "success", "resource_type": "contact", "resource_id": f"c-{event_id}",
+             "record_count": records, "data_categories": ["user.contact.email"]}  # fmt: skip
+    return event | ({"recipient": "files.example.com"} if action == "export" else {})
+
+
+def _bulk_deliveries(out: Path, odd_actor: str | None) -> list[Path]:
+    """One delivery folder per day of BULK_DAYS (audit events only); `odd_actor` also reads a record every day."""
+    folders = []
+    for i, (day, events) in enumerate(BULK_DAYS.items()):
+        rows = [*events, *([(odd_actor, f"{day}T12:00:00Z", "read", 1)] if odd_actor else [])]
+        lines = [json.dumps(_bulk_event(f"bx_{i}_{n}", *row)) for n, row in enumerate(rows)]
+        folder = out / f"delivery-{i}"
+        (folder / "audit").mkdir(parents=True)
+        (folder / "audit" / f"{day}.jsonl").write_text("\n".join(lines) + "\n")
+        folders.append(folder)
+    return folders
+
+
+@pytest.mark.parametrize("odd_actor", [None, "emp_e@2025-03-01"])
+def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_stored_or_new(
+    tmp_path: Path, odd_actor: str | None
+) -> None:
+    deliveries = _bulk_deliveries(tmp_path / "bundle", odd_actor)
+    daily = tmp_path / "daily.duckdb"
+    summaries = []
+    for delivery in deliveries:  # after each day, the stored rows are those of a full evaluation
+        summaries.append(ingest([delivery], daily, policy=POLICY))
+        _assert_same(_stored(daily).drop("as_of"), _live(daily))
+    whole = tmp_path / "whole.duckdb"
+    ingest(deliveries, whole, policy=POLICY)
+    incremental = _stored(daily)
+    _assert_same(incremental, _stored(whole))
+    rows = incremental.filter(pl.col("control_id") == "access.bulk_export")
+    resources = dict(zip(rows["resource"], rows["status"], strict=True))
+    expected = {"actor:emp_a@2025-03-01": "alarm", "actor:emp_b@2025-03-02": "alarm",
+                "actor:emp_c@2025-03-02": "alarm", "actor:emp_d": "ok"}  # fmt: skip
+    assert resources == expected | ({f"actor:{odd_actor}": "ok"} if odd_actor else {})
+    # An ok row whose resource looks dated cannot be told from an alarm: the control then runs whole.
+    modes = [s.findings_modes["access.bulk_export"] for s in summaries[1:]]
+    assert modes == (["full", "full"] if odd_actor else ["window", "window"])
 
 
 # --- unit tests on hand-made fixtures --------------------------------------------------------------------
@@ -341,7 +405,7 @@ def test_mode_keeps_only_what_the_load_cannot_have_changed() -> None:
 def test_every_control_declares_how_it_is_refreshed() -> None:
     catalog = load_catalog()
     windowed = {cid for cid, c in catalog.items() if c.entry.incremental.mode == "window"}
-    assert windowed == {"access.privilege_grant"}
+    assert windowed == set(WINDOWED)
     with pytest.raises(ValueError, match="negative"):
         Incremental(mode="window", lookback=-1, why="a day and the day before")
 

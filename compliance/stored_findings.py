@@ -362,11 +362,12 @@ def _window_rows(
 
     Each read of the events is filtered where it is written, so DuckDB applies the date range inside the scan of
     the columns that read needs (a copy of the window's rows, every column, took 0.8 s at 10M events)."""
-    window = f"(select * from audit_events where event_date >= ${_WINDOW_START})"
-    sql = read_instead(query.sql_with({}), "audit_events", window)
+    whole = query.sql_with({})
+    sql = read_instead(whole, "audit_events", f"(select * from audit_events where event_date >= ${_WINDOW_START})")
     cur = con.cursor()
     try:
-        params = bind(query, {"as_of": as_of}, policy) | {_WINDOW_START: start}
+        # (DuckDB refuses a parameter the text does not use: a control that reads no audit events gets none)
+        params = bind(query, {"as_of": as_of}, policy) | ({_WINDOW_START: start} if sql != whole else {})
         return conform(query, with_dimensions(query, cur.sql(sql, params=params).pl()))
     finally:
         cur.close()

@@ -37,6 +37,7 @@ from compliance.stored_findings import (
     LoadChanges,
     _earliest_changed_date,
     _mode,
+    _window_rows,
     _write_event_days,
     tables_read,
 )
@@ -337,6 +338,23 @@ def test_first_days_follow_an_added_day_and_a_late_event(make_db) -> None:
         ("eu-fra", "s4", day4),
         ("us-east", "s1", DAY1),  # day 3 until the late event of day 1
     ]
+
+
+def test_a_window_reads_only_the_events_from_its_start_and_binds_no_date_to_a_query_without_events(make_db) -> None:
+    """`_window_rows`: the events before the window's start are not read (the rollups are, whole), and a control
+    that reads no audit events runs with its own parameters alone (DuckDB refuses an unused one)."""
+    con = make_db({"audit_events": _rollup_events()})
+    derive_event_rollups(con)
+    grant = get_query("access_privilege_grant")
+    every = _window_rows(con, POLICY, DAY3, get_query("access_out_of_role"), DAY1)
+    from_day2 = _window_rows(con, POLICY, DAY3, get_query("access_out_of_role"), DAY2)
+    assert every.height == from_day2.height  # the same rows (from the rollups) ...
+    evidence = dict(zip(every["resource"], every["evidence"].to_list(), strict=True))
+    later = dict(zip(from_day2["resource"], from_day2["evidence"].to_list(), strict=True))
+    assert any(r.endswith(f"@{DAY1}") and evidence[r] for r in evidence)  # ... the day before the window has evidence
+    assert all(not later[r] for r in later if r.endswith(f"@{DAY1}"))  # ... which a window from DAY2 cannot read
+    assert _window_rows(con, POLICY, DAY3, grant, DAY2).columns == every.columns
+    assert _window_rows(con, POLICY, DAY3, get_query("dsr_overdue"), DAY2).columns == every.columns
 
 
 def test_load_changes_name_the_derived_tables_of_what_was_loaded() -> None:

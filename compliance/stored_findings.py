@@ -325,28 +325,27 @@ _WINDOW_START = "window_start"  # the parameter a window's reads of audit events
 
 def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date, query: Query, since: date) -> bool:
     """Re-evaluate a window-mode control from `since` on and merge it with its stored rows of earlier
-    dates; False (nothing changed) when a row it returned is not tied to a date and the control does not
-    declare its undated rows (`undated: unless_dated`), so it must run whole."""
+    dates; False (nothing changed) when a row it returned is not tied to a date (with `undated: unless_dated`,
+    a row other than an ok row), so it must run whole."""
     started = time.perf_counter()
     inc = load_catalog()[str(query.control_id)].entry.incremental
     frame = _window_rows(con, policy, as_of, query, since - timedelta(days=inc.lookback_days(policy.parameters())))
+    # Ok rows apart are told by their status, not their resource: an actor id may itself end in a date.
+    oks_apart = inc.undated == "unless_dated"
+    is_ok = pl.col("status") == "ok"
+    oks, frame = (frame.filter(is_ok), frame.filter(~is_ok)) if oks_apart else (frame.clear(), frame)
     dates = frame["resource"].str.extract(_DATED_RESOURCE.pattern, 1).str.to_date("%Y-%m-%d", strict=False)
-    undated = frame.filter(dates.is_null())
-    if undated.height and inc.undated != "unless_dated":
+    if dates.null_count():
         return False
-    # Its undated rows are ok rows: one whose resource merely looks dated (an actor id ending in @2025-01-01)
-    # cannot be told from a dated row, so the control runs whole.
-    if inc.undated == "unless_dated" and frame.filter(dates.is_not_null())["status"].eq("ok").any():
-        return False
-    frame = apply_waivers(frame.filter(dates >= since), policy.exceptions, as_of)  # the dated rows from `since` on
+    frame = apply_waivers(frame.filter(dates >= since), policy.exceptions, as_of)
     con.execute(
-        "delete from findings where control_id = $control"
+        "delete from findings where control_id = $control and ($every or status <> 'ok')"
         " and try_cast(regexp_extract(resource, $dated, 1) as date) >= $since",
-        {"control": query.control_id, "since": since, "dated": _DATED_RESOURCE.pattern},
+        {"control": query.control_id, "since": since, "dated": _DATED_RESOURCE.pattern, "every": not oks_apart},
     ).fetchall()
     con.execute(f"insert into findings select {_COLUMNS}, $as_of from frame", {"as_of": as_of}).fetchall()
-    if inc.undated == "unless_dated":
-        _merge_undated(con, query, apply_waivers(undated, policy.exceptions, as_of), as_of)
+    if oks_apart:
+        _merge_oks(con, query, apply_waivers(oks, policy.exceptions, as_of), as_of)
     rows = con.execute(
         "select count(*) from findings where control_id = $control", {"control": query.control_id}
     ).fetchall()
@@ -373,19 +372,18 @@ def _window_rows(
         cur.close()
 
 
-def _merge_undated(con: duckdb.DuckDBPyConnection, query: Query, undated: pl.DataFrame, as_of: date) -> None:
-    """Replace the control's undated rows with the window's, each kept only when no dated row of its resource
+def _merge_oks(con: duckdb.DuckDBPyConnection, query: Query, oks: pl.DataFrame, as_of: date) -> None:
+    """Replace the control's ok rows with the window's, each kept only when no other row of its resource
     (`R@D` for R) is stored: the window saw the dated rows of its own dates alone, the findings hold them all."""
     con.execute(
-        "delete from findings where control_id = $control and not regexp_matches(resource, $dated)",
-        {"control": query.control_id, "dated": _DATED_RESOURCE.pattern},
+        "delete from findings where control_id = $control and status = 'ok'", {"control": query.control_id}
     ).fetchall()
     con.execute(
         f"""insert into findings
-            select {_COLUMNS}, $as_of from undated as u
+            select {_COLUMNS}, $as_of from oks as u
             where u.resource not in (
                 select regexp_replace(f.resource, $dated, '') from findings as f
-                where f.control_id = $control and regexp_matches(f.resource, $dated)
+                where f.control_id = $control and f.status <> 'ok'
             )""",
         {"as_of": as_of, "control": query.control_id, "dated": _DATED_RESOURCE.pattern},
     ).fetchall()

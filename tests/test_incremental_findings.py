@@ -273,6 +273,40 @@ def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_store
     assert [s.findings_modes["access.bulk_export"] for s in summaries[1:]] == ["window", "window"]
 
 
+def test_a_grant_re_delivered_as_failed_takes_its_role_back_from_the_grantees_events(tmp_path: Path) -> None:
+    """A successful role grant, then the same event re-delivered as failed (the newest export wins): the
+    grantee's events fall back to the directory's role in a daily load as in a whole one (found by an adversarial
+    review: the daily load revisited only actors who still had a successful grant)."""
+
+    def event(event_id: str, at: str, actor: str, **fields: object) -> str:
+        return json.dumps({"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee",
+                           "system": "crm", "outcome": "success", **fields})  # fmt: skip
+
+    grant = {"action": "role_grant", "target_actor_id": "emp_1", "role": "support_lead"}
+    read = {"action": "read", "resource_type": "contact", "resource_id": "c1", "data_categories": ["user.name"]}
+    first, again = tmp_path / "bundle" / "d0", tmp_path / "bundle" / "d1"
+    for folder in (first / "audit", first / "directory", again / "audit"):
+        folder.mkdir(parents=True)
+    (first / "directory" / "accounts.csv").write_text(
+        "actor_id,actor_type,role,status\nemp_1,employee,sales_rep,active\nadm_1,employee,it_admin,active\n"
+    )
+    (first / "audit" / "2025-03-01.jsonl").write_text(
+        event("g1", "2025-03-01T09:00:00Z", "adm_1", **grant)
+        + "\n"
+        + event("r1", "2025-03-01T10:00:00Z", "emp_1", **read)
+    )
+    (again / "audit" / "resent.jsonl").write_text(
+        event("g1", "2025-03-01T09:00:00Z", "adm_1", **grant | {"outcome": "failure"})
+        + "\n" + event("r2", "2025-03-02T10:00:00Z", "emp_1", **read)
+    )  # fmt: skip
+    _, incremental, full, daily = _daily_then_whole([first, again], tmp_path)  # roles compared there too
+    _assert_same(incremental, full)
+    assert {r for r in _roles(daily) if r[0] in ("r1", "r2")} == {
+        ("r1", "audit", "sales_rep"),
+        ("r2", "audit", "sales_rep"),
+    }
+
+
 # --- unit tests on hand-made fixtures --------------------------------------------------------------------
 
 

@@ -314,18 +314,21 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None
     con.execute(
         """create or replace temp table _role_changes as
            select target_actor_id as actor_id, occurred_at as changed_at,
-                  case when action = 'role_grant' then role end as role
+                  case when action = 'role_grant' then role end as role, outcome = 'success' as took_effect
            from audit_events
-           where action in ('role_grant', 'role_revoke') and outcome = 'success' and target_actor_id is not null"""
+           where action in ('role_grant', 'role_revoke') and target_actor_id is not null"""
     ).fetchall()
     con.execute(
         """create or replace temp table _role_updates as
            select e2.rid, e2.event_date, coalesce(rc.role, d.role) as new_role
-           -- only the (few) actors with a role change are sorted for the ASOF join, not every event
+           -- only the (few) actors named by a role change are sorted for the ASOF join, not every event; those of
+           -- a change that did not succeed too: it may have replaced a successful one (a re-delivered event), whose
+           -- role their events still hold
            from (select rowid as rid, event_date, actor_role, actor_id, occurred_at from audit_events
                  where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)
                    and event_date >= $since) e2
-           asof join _role_changes rc on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
+           asof left join (select * from _role_changes where took_effect) rc
+               on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
            left join directory_accounts d on d.actor_id = e2.actor_id
            where e2.actor_role is distinct from coalesce(rc.role, d.role)""",
         {"since": since or date.min},

@@ -307,6 +307,35 @@ def test_a_grant_re_delivered_as_failed_takes_its_role_back_from_the_grantees_ev
     }
 
 
+def test_subject_jurisdictions_follow_a_changed_subjects_file_and_stay_through_audit_only_loads(tmp_path: Path) -> None:
+    """A daily load of audit events alone keeps `subject_jurisdictions` as stored (it is rebuilt only when the
+    subjects, DSR or tenants files, the policy or the layout changed); a newer subjects file rebuilds it, and its
+    events' jurisdictions equal a whole load's."""
+    bundle = tmp_path / "bundle"
+    subjects = {0: "s1,t1,contact,DE,EU,2024-01-01T00:00:00Z", 1: "s1,t1,contact,US,US-CA,2024-01-01T00:00:00Z"}
+    deliveries = []
+    for i, day in enumerate(("2025-03-01", "2025-03-02", "2025-03-03")):
+        folder = bundle / f"d{i}"
+        (folder / "audit").mkdir(parents=True)
+        read = {"event_id": f"r{i}", "occurred_at": f"{day}T10:00:00Z", "actor_id": "emp_1", "actor_type": "employee",
+                "system": "crm", "action": "read", "outcome": "success", "resource_type": "contact",
+                "resource_id": "c1", "subject_id": "s1", "data_categories": ["user.name"]}  # fmt: skip
+        (folder / "audit" / f"{day}.jsonl").write_text(json.dumps(read) + "\n")
+        if i in subjects:
+            (folder / "subjects").mkdir()
+            header = "subject_id,tenant_id,subject_type,country,jurisdiction,created_at"
+            (folder / "subjects" / f"subjects-{i}.csv").write_text(f"{header}\n{subjects[i]}\n")
+        deliveries.append(folder)
+    _, incremental, full, daily = _daily_then_whole(deliveries, tmp_path)
+    _assert_same(incremental, full)
+    sql = "select event_id, subject_jurisdiction from audit_events order by all"
+    with duckdb.connect(str(daily), read_only=True) as con:
+        assert con.execute("select * from subject_jurisdictions").fetchall() == [("s1", "US-CA", "subjects")]
+        stored = con.execute(sql).fetchall()
+    with duckdb.connect(str(tmp_path / "whole.duckdb"), read_only=True) as con:
+        assert stored == con.execute(sql).fetchall() == [("r0", "US-CA"), ("r1", "US-CA"), ("r2", "US-CA")]
+
+
 # --- unit tests on hand-made fixtures --------------------------------------------------------------------
 
 

@@ -16,12 +16,45 @@ from compliance.ingest.tables import table_columns
 from compliance.schema import AUDIT, DIAGNOSTIC, INVENTORY, USAGE, Source
 
 
-def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
+def build_lookups(con: duckdb.DuckDBPyConnection, *, subjects_changed: bool = True) -> None:
     """Small lookup tables the enrichment joins: run after the reference sources of a load.
 
     Plain tables, not temp ones: the parallel JSON Lines loaders work on their own cursors, which do not
     see the loading connection's temp tables. `drop_lookups` removes the private ones before publishing.
+    `subject_jurisdictions` is rebuilt only when `subjects_changed` (what it is computed from may differ) or
+    the database lacks it: it reads every subject (100M events: about 1 s of a daily load).
     """
+    if subjects_changed or not _table_exists(con, "subject_jurisdictions"):
+        _build_subject_jurisdictions(con)
+    con.execute(
+        """
+        create or replace table _resource_categories as
+        select resource_type, list(distinct data_category order by data_category) as categories
+        from ref_resource_types group by resource_type;
+
+        create or replace table _tenant_jurisdictions as
+        select t.tenant_id, cj.jurisdiction
+        from tenants t join ref_country_jurisdictions cj on cj.country = t.country;
+        """
+    ).fetchall()
+    # The lists the data map gives (and the empty one) get their keys before events load, so only events whose
+    # exporter sent a list not seen before are keyed after their insert (assign_category_keys).
+    _register_category_lists(con, "select categories from _resource_categories union all select []::varchar[]")
+    # Each resource type's list with its key: an event without a list of its own takes both from this one join,
+    # so only the events that give a list look it up by value (hashing a list costs more than the rest).
+    con.execute(
+        """create or replace table _resource_categories as
+           select rc.resource_type, rc.categories, l.categories_key
+           from _resource_categories rc join audit_category_lists l on l.categories = rc.categories"""
+    ).fetchall()
+    _register_raw_lists(con)
+
+
+# What `subject_jurisdictions` is computed from, besides the policy's ref_country_jurisdictions.
+SUBJECT_FOLDERS = frozenset({"subjects", "dsr", "tenants"})
+
+
+def _build_subject_jurisdictions(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         """
         create or replace table subject_jurisdictions as
@@ -45,27 +78,17 @@ def build_lookups(con: duckdb.DuckDBPyConnection) -> None:
             select *, row_number() over (partition by subject_id order by priority) as n from candidates
         )
         select subject_id, jurisdiction, basis from ranked where n = 1;
-
-        create or replace table _resource_categories as
-        select resource_type, list(distinct data_category order by data_category) as categories
-        from ref_resource_types group by resource_type;
-
-        create or replace table _tenant_jurisdictions as
-        select t.tenant_id, cj.jurisdiction
-        from tenants t join ref_country_jurisdictions cj on cj.country = t.country;
         """
     ).fetchall()
-    # The lists the data map gives (and the empty one) get their keys before events load, so only events whose
-    # exporter sent a list not seen before are keyed after their insert (assign_category_keys).
-    _register_category_lists(con, "select categories from _resource_categories union all select []::varchar[]")
-    # Each resource type's list with its key: an event without a list of its own takes both from this one join,
-    # so only the events that give a list look it up by value (hashing a list costs more than the rest).
-    con.execute(
-        """create or replace table _resource_categories as
-           select rc.resource_type, rc.categories, l.categories_key
-           from _resource_categories rc join audit_category_lists l on l.categories = rc.categories"""
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "select count(*) from duckdb_tables()"
+        " where database_name = current_database() and schema_name = 'main' and table_name = $t",
+        {"t": table},
     ).fetchall()
-    _register_raw_lists(con)
+    return bool(found[0][0])
 
 
 def _register_category_lists(

@@ -1200,16 +1200,23 @@ def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str | None, threads
 
 
 def _load_sources(
-    con: duckdb.DuckDBPyConnection, loader: _Loader, files: dict[str, list[Path]], tick: _Ticker
+    con: duckdb.DuckDBPyConnection,
+    loader: _Loader,
+    files: dict[str, list[Path]],
+    tick: _Ticker,
+    *,
+    everything_changed: bool,
 ) -> tuple[list[FileResult], set[str]]:
     """Every source's files, reference sources first (schema.SOURCES order): the files' results and the
-    folders that loaded rows."""
+    folders that loaded rows. `everything_changed`: the policy or the database layout did, so every lookup is
+    rebuilt whatever the load brings."""
     loaded: list[FileResult] = []
     touched: set[str] = set()
     lookups_built = False
     for source in SOURCES:
         if source.folder not in REFERENCE_FOLDERS and not lookups_built:
-            enrich.build_lookups(con)  # enriched sources join these lookups as they load
+            # enriched sources join these lookups as they load
+            enrich.build_lookups(con, subjects_changed=everything_changed or bool(touched & enrich.SUBJECT_FOLDERS))
             lookups_built = True
         try:
             results = loader.load_files(source, files[source.folder], lambda path, f=source.folder: tick(f, path))
@@ -1258,12 +1265,13 @@ def _load_all(
     tick: _Ticker,
     *,
     policy_changed: bool,
+    schema_changed: bool,
 ) -> tuple[list[FileResult], set[str]]:
     """The sources' files, then the vendor log folders (contract 1.10) and the identities that name their
     principals (compliance.ingest.vendors): every file's result and the folders that loaded rows (a vendor
     folder's events are audit events)."""
     with _lookups_on_build_side(con):
-        loaded, touched = _load_sources(con, loader, files, tick)
+        loaded, touched = _load_sources(con, loader, files, tick, everything_changed=policy_changed or schema_changed)
         vendor_files, vendor_touched = load_vendor_exports(
             con,
             loader,
@@ -1440,7 +1448,7 @@ def _ingest_locked(
         had_rows = {s.table: con.execute(f"select count(*) > 0 from {s.table}").fetchall()[0][0] for s in EVENT_SOURCES}
 
         loaded, touched = _load_all(con, loader, files, policy, _Ticker(progress, sum(map(len, files.values()))),
-                                    policy_changed=policy_changed)  # fmt: skip
+                                    policy_changed=policy_changed, schema_changed=schema_changed)  # fmt: skip
         summary.files.extend(loaded)
 
         changed = touched or policy_changed or schema_changed

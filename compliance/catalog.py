@@ -117,17 +117,18 @@ class Incremental(BaseModel):
     """How a control's stored findings are refreshed after a load (compliance.stored_findings).
 
     `window`: every finding is tied to one UTC event date D (its resource ends in `@D`) and is computed
-    only from audit events and their daily rollups dated D minus `lookback` days up to D (and from tables
-    the load left alone), so after a load only the dates from the earliest changed event date on are
+    only from audit events dated D minus `lookback` days up to D, daily rollups dated D or earlier, and
+    tables the load left alone; so after a load only the dates from the earliest changed event date on are
     evaluated, over audit events from `lookback` days before it (the rollups are read whole: a load has
     already brought them up to date). `lookback_unit: minutes` gives the look-back in minutes (a sliding
     window's length), rounded up to whole days. With `undated: unless_dated` the control's ok rows are
-    undated instead, one per resource R (`actor:X`), computed from the rollups alone, never from audit events,
-    and returned exactly when no other row `R@D` is: they are taken from the window's evaluation and kept
-    only for resources without such a row, stored or new (told apart by status: an id may end in a date). `full`: the control is evaluated whole whenever
-    a table it reads changed; `why` says why it cannot be windowed. `as_of: bound` states that the as-of date
-    only bounds the dates of the rows read (`<= $as_of` on columns the default as-of date covers), so
-    stored findings of a control whose tables did not change stay right when the as-of date moves on;
+    undated instead, one per resource R (`actor:X`), computed from the rollups alone, never from audit
+    events, and returned exactly when no other row `R@D` is: they are taken from the window's evaluation
+    and kept only for resources without such a row, stored or new (told apart by status: an id may end in
+    a date). `full`: the control is evaluated whole whenever a table it reads changed; `why` says why it
+    cannot be windowed. `as_of: bound` states that the as-of date only bounds the dates of the rows read
+    (`<= $as_of` on columns the default as-of date covers), so stored findings of a control whose tables
+    did not change stay right when the as-of date moves on;
     `value` (the as-of date is in its reasons or clocks) re-runs it whenever the date moves.
     """
 

@@ -330,10 +330,11 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
     started = time.perf_counter()
     inc = load_catalog()[str(query.control_id)].entry.incremental
     frame = _window_rows(con, policy, as_of, query, since - timedelta(days=inc.lookback_days(policy.parameters())))
-    # Ok rows apart are told by their status, not their resource: an actor id may itself end in a date.
+    # With undated ok rows, those are told from the dated rows by their status, not their resource: an actor id
+    # may itself end in a date.
     oks_apart = inc.undated == "unless_dated"
-    is_ok = pl.col("status") == "ok"
-    oks, frame = (frame.filter(is_ok), frame.filter(~is_ok)) if oks_apart else (frame.clear(), frame)
+    if oks_apart:
+        oks, frame = frame.filter(pl.col("status") == "ok"), frame.filter(pl.col("status") != "ok")
     dates = frame["resource"].str.extract(_DATED_RESOURCE.pattern, 1).str.to_date("%Y-%m-%d", strict=False)
     if dates.null_count():
         return False
@@ -345,7 +346,7 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
     ).fetchall()
     con.execute(f"insert into findings select {_COLUMNS}, $as_of from frame", {"as_of": as_of}).fetchall()
     if oks_apart:
-        _merge_oks(con, query, apply_waivers(oks, policy.exceptions, as_of), as_of)
+        _merge_oks(con, query, oks, as_of)  # (waivers suppress alarms only)
     rows = con.execute(
         "select count(*) from findings where control_id = $control", {"control": query.control_id}
     ).fetchall()

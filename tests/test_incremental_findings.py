@@ -273,10 +273,14 @@ def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_store
     assert [s.findings_modes["access.bulk_export"] for s in summaries[1:]] == ["window", "window"]
 
 
-def test_a_grant_re_delivered_as_failed_takes_its_role_back_from_the_grantees_events(tmp_path: Path) -> None:
-    """A successful role grant, then the same event re-delivered as failed (the newest export wins): the
-    grantee's events fall back to the directory's role in a daily load as in a whole one (found by an adversarial
-    review: the daily load revisited only actors who still had a successful grant)."""
+# A successful grant re-delivered (the newest export wins) as failed, naming another grantee, or as another action
+@pytest.mark.parametrize("resent", [{"outcome": "failure"}, {"target_actor_id": "emp_2"}, {"action": "config_change"}])
+def test_a_grant_re_delivered_as_no_grant_of_that_actor_takes_its_role_back_from_their_events(
+    tmp_path: Path, resent: dict[str, str]
+) -> None:
+    """The grantee's events fall back to the directory's role in a daily load as in a whole one (found by two
+    reviews: the daily load revisited only actors who still had a successful grant, then only actors named by a
+    role change still stored)."""
 
     def event(event_id: str, at: str, actor: str, **fields: object) -> str:
         return json.dumps({"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee",
@@ -289,6 +293,7 @@ def test_a_grant_re_delivered_as_failed_takes_its_role_back_from_the_grantees_ev
         folder.mkdir(parents=True)
     (first / "directory" / "accounts.csv").write_text(
         "actor_id,actor_type,role,status\nemp_1,employee,sales_rep,active\nadm_1,employee,it_admin,active\n"
+        "emp_2,employee,sales_rep,active\n"
     )
     (first / "audit" / "2025-03-01.jsonl").write_text(
         event("g1", "2025-03-01T09:00:00Z", "adm_1", **grant)
@@ -296,7 +301,7 @@ def test_a_grant_re_delivered_as_failed_takes_its_role_back_from_the_grantees_ev
         + event("r1", "2025-03-01T10:00:00Z", "emp_1", **read)
     )
     (again / "audit" / "resent.jsonl").write_text(
-        event("g1", "2025-03-01T09:00:00Z", "adm_1", **grant | {"outcome": "failure"})
+        event("g1", "2025-03-01T09:00:00Z", "adm_1", **grant | resent)
         + "\n" + event("r2", "2025-03-02T10:00:00Z", "emp_1", **read)
     )  # fmt: skip
     _, incremental, full, daily = _daily_then_whole([first, again], tmp_path)  # roles compared there too

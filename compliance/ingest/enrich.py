@@ -341,14 +341,17 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None
            from audit_events
            where action in ('role_grant', 'role_revoke') and target_actor_id is not null"""
     ).fetchall()
+    con.execute(f"create temp table if not exists {REPLACED_ROLE_TARGETS} (actor_id varchar)").fetchall()
     con.execute(
-        """create or replace temp table _role_updates as
+        f"""create or replace temp table _role_updates as
            select e2.rid, e2.event_date, coalesce(rc.role, d.role) as new_role
            -- only the (few) actors named by a role change are sorted for the ASOF join, not every event; those of
-           -- a change that did not succeed too: it may have replaced a successful one (a re-delivered event), whose
-           -- role their events still hold
+           -- a change that did not succeed too, and those a replaced change named: it may have replaced a successful
+           -- one (a re-delivered event), whose role their events still hold
            from (select rowid as rid, event_date, actor_role, actor_id, occurred_at from audit_events
-                 where actor_type <> 'customer_user' and actor_id in (select actor_id from _role_changes)
+                 where actor_type <> 'customer_user'
+                   and (actor_id in (select actor_id from _role_changes)
+                        or actor_id in (select actor_id from {REPLACED_ROLE_TARGETS}))
                    and event_date >= $since) e2
            asof left join (select * from _role_changes where took_effect) rc
                on rc.actor_id = e2.actor_id and e2.occurred_at >= rc.changed_at
@@ -366,6 +369,20 @@ def apply_role_changes(con: duckdb.DuckDBPyConnection, since: date | None = None
 
 
 TOUCHED_AUDIT_DAYS = "_touched_audit_days"
+# The actors named by role changes the load's de-duplication replaced (a temp table of the load's connection): a
+# newer copy may name another actor or no longer be a role change, so apply_role_changes revisits them too.
+REPLACED_ROLE_TARGETS = "_replaced_role_targets"
+
+
+def note_replaced_role_targets(con: duckdb.DuckDBPyConnection, rows_sql: str) -> None:
+    """Remember the actors named by the role changes among the audit events `rows_sql` selects (`select * ...`),
+    about to be replaced by newer copies."""
+    con.execute(f"create temp table if not exists {REPLACED_ROLE_TARGETS} (actor_id varchar)").fetchall()
+    con.execute(
+        f"""insert into {REPLACED_ROLE_TARGETS}
+            select target_actor_id from ({rows_sql}) as r
+            where r.action in ('role_grant', 'role_revoke') and r.target_actor_id is not null"""
+    ).fetchall()
 
 
 def note_touched_audit_days(con: duckdb.DuckDBPyConnection, dates_sql: str, params: dict | None = None) -> None:

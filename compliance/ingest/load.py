@@ -949,10 +949,9 @@ class _Loader:
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
         )
         if source.table == AUDIT.table:  # an older event replaced: its date's fingerprint changes
-            enrich.note_touched_audit_days(
-                con,
-                f"select event_date from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)",
-            )
+            replaced = f"select * from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
+            enrich.note_touched_audit_days(con, f"select event_date from ({replaced})")
+            enrich.note_replaced_role_targets(con, replaced)  # and the actor a replaced role change named
         con.execute(
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()

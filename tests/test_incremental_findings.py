@@ -218,11 +218,18 @@ BULK_DAYS = {
 }
 
 
+def _export_event(event_id: str, at: str, actor: str, **fields: object) -> dict:
+    """An audit export's successful event of employee `actor` in the CRM (`fields` add to it or override)."""
+    return {"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee", "system": "crm",
+            "outcome": "success"} | fields  # fmt: skip
+
+
 def _bulk_event(event_id: str, actor: str, at: str, action: str, records: int) -> dict:
-    event = {"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee", "system": "crm",
-             "action": action, "outcome": "success", "resource_type": "contact", "resource_id": f"c-{event_id}",
-             "record_count": records, "data_categories": ["user.contact.email"]}  # fmt: skip
-    return event | ({"recipient": "files.example.com"} if action == "export" else {})
+    return _export_event(
+        event_id, at, actor, action=action, resource_type="contact", resource_id=f"c-{event_id}",
+        record_count=records, data_categories=["user.contact.email"],
+        **({"recipient": "files.example.com"} if action == "export" else {}),
+    )  # fmt: skip
 
 
 def _bulk_deliveries(out: Path, odd_actor: str | None, odd_alarm: bool) -> list[Path]:
@@ -283,8 +290,7 @@ def test_a_grant_re_delivered_as_no_grant_of_that_actor_takes_its_role_back_from
     role change still stored)."""
 
     def event(event_id: str, at: str, actor: str, **fields: object) -> str:
-        return json.dumps({"event_id": event_id, "occurred_at": at, "actor_id": actor, "actor_type": "employee",
-                           "system": "crm", "outcome": "success", **fields})  # fmt: skip
+        return json.dumps(_export_event(event_id, at, actor, **fields))
 
     grant = {"action": "role_grant", "target_actor_id": "emp_1", "role": "support_lead"}
     read = {"action": "read", "resource_type": "contact", "resource_id": "c1", "data_categories": ["user.name"]}
@@ -322,9 +328,8 @@ def test_subject_jurisdictions_follow_a_changed_subjects_file_and_stay_through_a
     for i, day in enumerate(("2025-03-01", "2025-03-02", "2025-03-03")):
         folder = bundle / f"d{i}"
         (folder / "audit").mkdir(parents=True)
-        read = {"event_id": f"r{i}", "occurred_at": f"{day}T10:00:00Z", "actor_id": "emp_1", "actor_type": "employee",
-                "system": "crm", "action": "read", "outcome": "success", "resource_type": "contact",
-                "resource_id": "c1", "subject_id": "s1", "data_categories": ["user.name"]}  # fmt: skip
+        read = _export_event(f"r{i}", f"{day}T10:00:00Z", "emp_1", action="read", resource_type="contact",
+                             resource_id="c1", subject_id="s1", data_categories=["user.name"])  # fmt: skip
         (folder / "audit" / f"{day}.jsonl").write_text(json.dumps(read) + "\n")
         if i in subjects:
             (folder / "subjects").mkdir()

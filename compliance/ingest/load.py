@@ -924,13 +924,20 @@ class _Loader:
                     group by h having bool_or(t.source_file_id in (select unnest($ids)))
                 ),"""
             )
+        # Candidates by the 64-bit hash of the key (fixed-width, far cheaper to group or sort than tens of millions
+        # of strings); the window below then compares real keys, so a hash collision only costs a look, never a
+        # wrong merge. Kept apart: with no repeated hash (most daily loads) the table is not read a third time.
+        con.execute(
+            f"create or replace temp table _repeated_keys as with {repeated.rstrip().rstrip(',')} select h from repeated",
+            {"ids": ids} if "$ids" in repeated else {},
+        ).fetchall()
+        if not con.execute("select count(*) from _repeated_keys").fetchall()[0][0]:
+            con.execute("drop table _repeated_keys").fetchall()
+            con.unregister("_run_files")
+            return
         con.execute(
             f"""create or replace temp table _dup_rows as
-            -- Candidates by the 64-bit hash of the key (fixed-width, far cheaper to group or sort than
-            -- tens of millions of strings); the window below then compares real keys, so a hash
-            -- collision only costs a look, never a wrong merge.
-            with {repeated}
-            ranked as (
+            with ranked as (
                 select t.rowid as rid, t.source_file_id,
                     -- Within one file (JSON Lines rows carry no line), the row's content breaks the tie.
                     row_number() over (partition by {key} order by {newest}m.load_seq desc,
@@ -940,10 +947,9 @@ class _Loader:
                 from {source.table} t
                 join (select file_id, load_seq from load_manifest
                       union all select file_id, load_seq from _run_files) m on m.file_id = t.source_file_id
-                where hash({key}) in (select h from repeated)
+                where hash({key}) in (select h from _repeated_keys)
             )
-            select * from ranked where win_rank > 1 or arrival_rank > 1""",
-            {"ids": ids} if "$ids" in repeated else {},
+            select * from ranked where win_rank > 1 or arrival_rank > 1"""
         ).fetchall()
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
@@ -956,6 +962,7 @@ class _Loader:
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()
         con.execute("drop table _dup_rows").fetchall()
+        con.execute("drop table _repeated_keys").fetchall()
         con.unregister("_run_files")
         for f in run_files:
             d = int(dup_counts.get(f.file_id, 0))

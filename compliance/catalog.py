@@ -117,11 +117,13 @@ class Incremental(BaseModel):
     """How a control's stored findings are refreshed after a load (compliance.stored_findings).
 
     `window`: every finding is tied to one UTC event date D (its resource ends in `@D`) and is computed
-    only from audit events dated D minus `lookback` days up to D, daily rollups dated D or earlier, and
+    only from audit events dated D minus `lookback` days up to D plus `lookahead`, daily rollups, and
     tables the load left alone; so after a load only the dates from the earliest changed event date on are
     evaluated, over audit events from `lookback` days before it (the rollups are read whole: a load has
     already brought them up to date). `lookback_unit: minutes` gives the look-back in minutes (a sliding
-    window's length), rounded up to whole days. With `undated: unless_dated` the control's ok rows are
+    window's length), rounded up to whole days. `lookahead` (same unit) is for a control whose row of day D also
+    reads events after D (a successful login within a window after a burst): the rows of that many days before
+    the earliest changed date are evaluated again too. With `undated: unless_dated` the control's ok rows are
     undated instead, one per resource R (`actor:X`), computed from the rollups alone, never from audit
     events, and returned exactly when no other row `R@D` is: they are taken from the window's evaluation
     and kept only for resources without such a row, stored or new (told apart by status: an id may end in
@@ -137,19 +139,26 @@ class Incremental(BaseModel):
     mode: Literal["window", "full"]
     lookback: int | str = 0  # days, or the settings.yaml key that gives them (window mode)
     lookback_unit: Literal["days", "minutes"] = "days"
+    lookahead: int | str = 0  # days (or minutes, with lookback_unit), or the settings.yaml key that gives them
     undated: Literal["never", "unless_dated"] = "never"  # window mode: undated rows (see above)
     as_of: Literal["bound", "value"] = "value"
     why: str = Field(min_length=10)
 
-    @field_validator("lookback")
+    @field_validator("lookback", "lookahead")
     @classmethod
     def _days(cls, value: int | str) -> int | str:
         if isinstance(value, int) and value < 0:
-            raise ValueError("lookback days cannot be negative")
+            raise ValueError("lookback and lookahead days cannot be negative")
         return value
 
     def lookback_days(self, settings: Mapping[str, Any]) -> int:
-        value = float(settings[self.lookback]) if isinstance(self.lookback, str) else self.lookback
+        return self._whole_days(self.lookback, settings)
+
+    def lookahead_days(self, settings: Mapping[str, Any]) -> int:
+        return self._whole_days(self.lookahead, settings)
+
+    def _whole_days(self, reach: int | str, settings: Mapping[str, Any]) -> int:
+        value = float(settings[reach]) if isinstance(reach, str) else reach
         return math.ceil(value / 1440) if self.lookback_unit == "minutes" else int(value)
 
 
@@ -342,9 +351,11 @@ def _build(root: Path) -> Catalog:
             continue
         if entry.name != query.name:
             problems.append(f"{sidecar.name}: names {entry.name!r}, beside {query.path.name}")
-        window = entry.incremental.lookback
-        if isinstance(window, str) and window not in query.params:
-            problems.append(f"{sidecar.name}: incremental lookback {window!r} is not a setting {query.path.name} reads")
+        for reach, window in (("lookback", entry.incremental.lookback), ("lookahead", entry.incremental.lookahead)):
+            if isinstance(window, str) and window not in query.params:
+                problems.append(
+                    f"{sidecar.name}: incremental {reach} {window!r} is not a setting {query.path.name} reads"
+                )
         unknown = [s.setting for s in entry.sweep if s.setting not in query.params]
         if unknown:
             problems.append(f"{sidecar.name}: sweeps {unknown}, which {query.path.name} does not read")

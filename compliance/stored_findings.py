@@ -329,7 +329,10 @@ def _refresh_window(con: duckdb.DuckDBPyConnection, policy: Policy, as_of: date,
     a row other than an ok row), so it must run whole."""
     started = time.perf_counter()
     inc = load_catalog()[str(query.control_id)].entry.incremental
-    frame = _window_rows(con, policy, as_of, query, since - timedelta(days=inc.lookback_days(policy.parameters())))
+    settings = policy.parameters()
+    # A row of a day before `since` that reads events after its day (the look-ahead) may have changed too.
+    since -= timedelta(days=inc.lookahead_days(settings))
+    frame = _window_rows(con, policy, as_of, query, since - timedelta(days=inc.lookback_days(settings)))
     # With undated ok rows, those are told from the dated rows by their status, not their resource: an actor id
     # may itself end in a date.
     oks_apart = inc.undated == "unless_dated"

@@ -60,7 +60,7 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
     build_dsr_deadlines(con, policy)
     build_incident_local_dates(con, policy)
     build_retention_rules(con)
-    derive_event_rollups(con)
+    derive_event_rollups(con, policy=policy)
     return con
 
 

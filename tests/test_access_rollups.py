@@ -18,7 +18,10 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from compliance.config.bundle import load_policy
 from compliance.ingest.derive import derive_event_rollups
+
+POLICY = load_policy()
 
 DAY1, DAY2 = dt.date(2025, 4, 5), dt.date(2025, 4, 6)
 DATA_ACTIONS = {"read", "search", "export", "create", "update", "delete", "deidentify", "share"}
@@ -143,9 +146,9 @@ def test_local_hour_rollup_equals_the_events(con: duckdb.DuckDBPyConnection) -> 
 
 def test_recomputing_one_day_equals_a_full_derive(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from audit_events where event_id = 'ev-015'").fetchall()  # day 2 changed
-    assert derive_event_rollups(con, [DAY2]) == 1
+    assert derive_event_rollups(con, [DAY2], policy=POLICY) == 1
     tables = ("audit_role_action_days", "audit_local_hour_days")
     partial = {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in tables}
-    derive_event_rollups(con)
+    derive_event_rollups(con, policy=POLICY)
     assert partial == {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in tables}
     assert not any(r[1] == "night" and r[0] == DAY2 for r in partial["audit_local_hour_days"])

@@ -8,7 +8,10 @@ import datetime as dt
 
 from rows import audit_event
 
+from compliance.config.bundle import load_policy
 from compliance.ingest.derive import derive_event_rollups
+
+POLICY = load_policy()
 
 COLUMNS = (
     "event_date, actor_id, actor_type, events, personal_events, first_at, last_at, data_events, data_records, "
@@ -54,7 +57,7 @@ def test_recomputing_one_day_leaves_the_others(make_db) -> None:
     ]})  # fmt: skip
     before = _rows(con)
     con.execute("update audit_events set record_count = 30 where event_id = 'a2'").fetchall()
-    assert derive_event_rollups(con, [dt.date(2025, 3, 4)]) == 1
+    assert derive_event_rollups(con, [dt.date(2025, 3, 4)], policy=POLICY) == 1
     after = _rows(con)
     assert after[0] == before[0]  # 3 March untouched
     assert after[1][8] == 30 and after[1][12] == 30  # data_records and bulk_records of 4 March

@@ -17,8 +17,11 @@ from collections import defaultdict
 import duckdb
 import pytest
 
+from compliance.config.bundle import load_policy
 from compliance.ingest.derive import ROLLUP_TABLES, derive_event_rollups
 from compliance.queries import get_query, run_query
+
+POLICY = load_policy()
 
 DAY1, DAY2, DAY3 = dt.date(2025, 3, 1), dt.date(2025, 3, 2), dt.date(2025, 3, 3)
 DATA_ACTIONS = {"read", "search", "export", "create", "update", "delete", "deidentify", "share"}
@@ -153,9 +156,9 @@ def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnecti
         " 'essential.service' as purpose, 's1' as subject_id, 'EU' as subject_jurisdiction,"
         " 'eu-fra' as processing_region"
     ).fetchall()
-    assert derive_event_rollups(con, [DAY2]) == 1
+    assert derive_event_rollups(con, [DAY2], policy=POLICY) == 1
     partial = {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
-    assert derive_event_rollups(con) == 3
+    assert derive_event_rollups(con, policy=POLICY) == 3
     assert partial == {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
     assert ("emp-c", "crm", 1) in con.sql("select actor_id, system_id, events from audit_purpose_days").fetchall()
     # s2 and s3 were only touched (successfully) on day 2, whose events were replaced by ev-900 (s1)

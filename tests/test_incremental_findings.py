@@ -18,7 +18,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -46,7 +46,10 @@ from tests.test_event_rollups import DAY1, DAY2, DAY3
 from tests.test_event_rollups import _events as _rollup_events
 
 POLICY = load_policy()
-WINDOWED = ("access.privilege_grant", "access.bulk_export", "access.volume_spike", "access.out_of_role")
+WINDOWED = (
+    "access.privilege_grant", "access.bulk_export", "access.volume_spike", "access.out_of_role",
+    "access.failed_login_burst",
+)  # fmt: skip
 COLUMNS = ["control_id", "policy_section", "resource", "status", "severity", "reason", "observed_at", "evidence"]
 
 
@@ -280,6 +283,99 @@ def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_store
     assert [s.findings_modes["access.bulk_export"] for s in summaries[1:]] == ["window", "window"]
 
 
+# --- a window control that also looks ahead (access.failed_login_burst), by hand, day by day ---------------------
+
+LOGIN = POLICY.parameters()
+assert (LOGIN["failed_login_burst_window_minutes"], LOGIN["failed_login_burst_per_account"]) == (10, 10)
+assert LOGIN["failed_login_burst_per_ip"] == 20
+
+
+def _logins(actor: str, day: str, start: str, count: int, ok: bool = False, ip: str = "198.51.100.7") -> list[tuple]:
+    """`count` logins of `actor` 30 s apart from `day` `start` (HH:MM:SS), failed unless `ok`."""
+    first = datetime.fromisoformat(f"{day}T{start}")
+    return [(actor, (first + timedelta(seconds=30 * n)).strftime("%Y-%m-%dT%H:%M:%SZ"), ok, ip) for n in range(count)]
+
+
+# (actor, time, success, source IP) per day; the window is 10 minutes, an account alarms at 10 failures in it
+LOGIN_DAYS = {
+    "2025-03-01": [
+        *_logins("emp_a", "2025-03-01", "23:50:00", 10),  # a burst of 03-01 ending 23:54:30 ...
+        *_logins("emp_b", "2025-03-01", "23:57:00", 6),
+        *_logins("emp_c", "2025-03-01", "09:00:00", 1, ok=True),
+        *_logins("emp_c", "2025-03-01", "10:00:00", 1),
+    ],
+    "2025-03-02": [
+        *_logins("emp_a", "2025-03-02", "00:02:00", 1, ok=True),  # ... followed within the window: critical
+        *_logins("emp_b", "2025-03-02", "00:00:00", 4),  # with 03-01's six: a burst of 03-02 across midnight
+        *_logins("emp_c", "2025-03-02", "23:55:00", 2),
+    ],
+    "2025-03-03": [
+        *_logins("emp_c", "2025-03-03", "00:00:30", 1),  # 3 failures within 10 minutes across midnight, no alarm
+        *[row for n in range(4) for row in _logins(f"emp_x{n}", "2025-03-03", f"12:0{n}:00", 5, ip="203.0.113.9")],
+    ],
+}
+
+
+def _login_events(day: str) -> list[dict]:
+    return [
+        _export_event(f"lg_{day}_{n}", at, actor, system="auth", source_ip=ip,
+                      **({"action": "login"} if ok else {"action": "login_failed", "outcome": "failure"}))
+        for n, (actor, at, ok, ip) in enumerate(LOGIN_DAYS[day])
+    ]  # fmt: skip
+
+
+def _login_deliveries(out: Path, resend_as_success: bool) -> list[Path]:
+    """One delivery folder per day of LOGIN_DAYS; with `resend_as_success` a fourth one re-delivers two failures of
+    2025-03-02 as successful logins: emp_b's last (its burst no longer reaches 10) and emp_c's second (its count
+    across midnight into 2025-03-03, a day the load leaves alone, drops from 3 to 2)."""
+    days = {day: _login_events(day) for day in LOGIN_DAYS}
+    if resend_as_success:
+        resent = {"lg_2025-03-02_4", "lg_2025-03-02_6"}
+        days["resent"] = [
+            e | {"action": "login", "outcome": "success"} for e in days["2025-03-02"] if e["event_id"] in resent
+        ]
+    folders = []
+    for i, (name, events) in enumerate(days.items()):
+        folder = out / f"delivery-{i}"
+        (folder / "audit").mkdir(parents=True)
+        (folder / "audit" / f"{name}.jsonl").write_text("\n".join(map(json.dumps, events)) + "\n")
+        folders.append(folder)
+    return folders
+
+
+@pytest.mark.parametrize("resend_as_success", [False, True])
+def test_a_window_control_that_looks_ahead_re_evaluates_the_day_before_the_load(
+    tmp_path: Path, resend_as_success: bool
+) -> None:
+    """A burst's alarm turns critical when the next day's load brings the successful login after it; a burst across
+    midnight is the later day's; an account's largest count in a window reaches back into the day before (the login
+    rollup recomputes the day after a changed day); stored rows equal a live evaluation after every load."""
+    deliveries = _login_deliveries(tmp_path / "bundle", resend_as_success)
+    daily = tmp_path / "daily.duckdb"
+    summaries = []
+    for delivery in deliveries:
+        summaries.append(ingest([delivery], daily, policy=POLICY))
+        _assert_same(_stored(daily).drop("as_of"), _live(daily))
+    _, incremental, full, _ = _daily_then_whole(deliveries, tmp_path / "again")  # the rollups compared there too
+    _assert_same(incremental, full)
+    rows = incremental.filter(pl.col("control_id") == "access.failed_login_burst")
+    found = {r["resource"]: (r["severity"], r["reason"]) for r in rows.iter_rows(named=True)}
+    assert found["actor:emp_a@2025-03-01"][0] == "critical"
+    assert "followed by a successful login at 2025-03-02 00:02:00" in found["actor:emp_a@2025-03-01"][1]
+    assert found["ip:203.0.113.9@2025-03-03"][0] == "high"
+    assert "(against 4 accounts)" in found["ip:203.0.113.9@2025-03-03"][1]
+    if resend_as_success:
+        assert "actor:emp_b@2025-03-02" not in found
+        assert "at most 9 failures within 10 minutes" in found["actor:emp_b"][1]
+        assert "at most 2 failures within 10 minutes" in found["actor:emp_c"][1]
+    else:
+        assert "at most 3 failures within 10 minutes" in found["actor:emp_c"][1]
+        assert found["actor:emp_b@2025-03-02"][0] == "high"
+        assert found["actor:emp_b@2025-03-02"][1].startswith("10 failed logins for account emp_b")
+        assert "actor:emp_b" not in found
+    assert {s.findings_modes["access.failed_login_burst"] for s in summaries[1:]} == {"window"}
+
+
 # A successful grant re-delivered (the newest export wins) as failed, naming another grantee, or as another action
 @pytest.mark.parametrize("resent", [{"outcome": "failure"}, {"target_actor_id": "emp_2"}, {"action": "config_change"}])
 def test_a_grant_re_delivered_as_no_grant_of_that_actor_takes_its_role_back_from_their_events(
@@ -399,7 +495,7 @@ def test_first_days_follow_an_added_day_and_a_late_event(make_db) -> None:
     day after every stored first day (the daily case: no stored event is read again) touching a known and a
     new subject, and a late event dated before a key's first day, which moves that first day earlier."""
     con = make_db({"audit_events": _rollup_events()})
-    derive_event_rollups(con)
+    derive_event_rollups(con, policy=POLICY)
     day4 = DAY3 + timedelta(days=1)
     touches = [("ev-901", day4, "s1", "eu-fra"), ("ev-902", day4, "s4", "eu-fra"), ("ev-903", DAY1, "s1", "us-east")]
     for event_id, day, subject, region in touches:
@@ -410,9 +506,9 @@ def test_first_days_follow_an_added_day_and_a_late_event(make_db) -> None:
             " $subject as subject_id, 'EU' as subject_jurisdiction, $region as processing_region",
             {"id": event_id, "day": day, "subject": subject, "region": region},
         ).fetchall()
-    assert derive_event_rollups(con, [day4, DAY1]) == 2
+    assert derive_event_rollups(con, [day4, DAY1], policy=POLICY) == 2
     kept = sorted(con.sql("select * from audit_transfer_subjects").fetchall(), key=str)
-    derive_event_rollups(con)
+    derive_event_rollups(con, policy=POLICY)
     assert kept == sorted(con.sql("select * from audit_transfer_subjects").fetchall(), key=str)
     assert con.sql("select region, subject_id, first_date from audit_transfer_subjects order by all").fetchall() == [
         ("ap-sin", "s2", DAY2),
@@ -428,7 +524,7 @@ def test_a_window_reads_only_the_events_from_its_start_and_binds_no_date_to_a_qu
     """`_window_rows`: the events before the window's start are not read (the rollups are, whole), and a control
     that reads no audit events runs with its own parameters alone (DuckDB refuses an unused one)."""
     con = make_db({"audit_events": _rollup_events()})
-    derive_event_rollups(con)
+    derive_event_rollups(con, policy=POLICY)
     grant = get_query("access_privilege_grant")
     every = _window_rows(con, POLICY, DAY3, get_query("access_out_of_role"), DAY1)
     from_day2 = _window_rows(con, POLICY, DAY3, get_query("access_out_of_role"), DAY2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -301,9 +302,18 @@ _ROLLUPS = (
     ),
 )
 
-# The per-day rollups: a row of day D counts audit events of day D alone, and a load recomputes the days whose events
-# it changed (the window refresh of stored findings reads them whole: compliance.stored_findings).
-DAILY_ROLLUP_TABLES = tuple(r.days for r in _ROLLUPS)
+# Logins: each account's login attempts per UTC day (audit_login_attempts: how many, how many failed, the last) and
+# the largest count of its failures within the burst window ending at one of that day's failures
+# (audit_failed_login_windows), the state access.failed_login_burst's ok rows judge. Unlike the rollups above, a
+# day's largest count also depends on the days before it, as far as the window (a policy setting) reaches back: so
+# recomputing day D recomputes the days whose windows reach into D as well, from the events of the days their
+# windows reach back into (`_derive_login_days`).
+LOGIN_DAYS = "audit_login_days"
+
+# The per-day rollups: a row of day D counts audit events of day D (the login rollup's largest counts, those of the
+# days the burst window reaches back into too), and a load recomputes the days whose events it changed (the window
+# refresh of stored findings reads them whole: compliance.stored_findings).
+DAILY_ROLLUP_TABLES = (*(r.days for r in _ROLLUPS), LOGIN_DAYS)
 ROLLUP_TABLES = (
     *DAILY_ROLLUP_TABLES,
     "audit_transfer_subjects",
@@ -433,10 +443,11 @@ def _merge_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
     con.execute("drop table _day_firsts").fetchall()
 
 
-def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None) -> int:
+def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None, *, policy: Policy) -> int:
     """Recompute the daily rollups (docs/database.md) for the event dates `dates` (None: every date in
     audit_events, replacing the tables whole). Rows of other days are left as they are, so an incremental
-    load passes the days whose events it added or replaced. Returns the number of days recomputed."""
+    load passes the days whose events it added or replaced. The policy gives the failed-login burst window the
+    login rollup counts in. Returns the number of days recomputed."""
     con.execute("create or replace temp table _days (event_date date)").fetchall()
     try:
         if dates is None:
@@ -455,10 +466,58 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
+        window = int(policy.parameters()["failed_login_burst_window_minutes"])
+        _derive_login_days(con, every_day=dates is None, window_minutes=window)
         # after the rollups: it reads two of them
         con.execute(f"create or replace temp view _events as {_on_days(_FIRST_SEEN.events, dates is None)}").fetchall()
         _derive_first_days(con, _FIRST_SEEN, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:
         con.execute("drop view if exists _events").fetchall()
-        con.execute("drop table if exists _days").fetchall()
+        for temp in ("_days", "_login_days", "_login_read_days"):
+            con.execute(f"drop table if exists {temp}").fetchall()
+
+
+def _derive_login_days(con: duckdb.DuckDBPyConnection, every_day: bool, window_minutes: int) -> None:
+    """`audit_login_days` for the days in `_days` and the days whose burst windows reach back into one of them, from
+    the events of those days and of the days their windows reach back into (every day, the table emptied, when
+    `every_day`)."""
+    attempts = get_query("audit_login_attempts").sql
+    windows = get_query("audit_failed_login_windows").sql
+    own_days = "true"
+    if not every_day:
+        reach = {"reach": math.ceil(window_minutes / 1440)}
+        con.execute(
+            """create or replace temp table _login_days as
+            select distinct cast(d.event_date + cast(r.i as integer) as date) as event_date
+            from _days as d cross join range(0, $reach + 1) as r (i)""",
+            reach,
+        ).fetchall()
+        con.execute(
+            """create or replace temp table _login_read_days as
+            select distinct cast(d.event_date - cast(r.i as integer) as date) as event_date
+            from _login_days as d cross join range(0, $reach + 1) as r (i)""",
+            reach,
+        ).fetchall()
+        con.execute(f"delete from {LOGIN_DAYS} where event_date in (select event_date from _login_days)").fetchall()
+        on = "(select * from audit_events as e where e.event_date in (select event_date from {}))"
+        attempts = read_instead(attempts, "audit_events", on.format("_login_days"))
+        windows = read_instead(windows, "audit_events", on.format("_login_read_days"))
+        own_days = "w.event_date in (select event_date from _login_days)"
+    con.execute(
+        f"""insert into {LOGIN_DAYS} by name
+        select a.event_date, a.actor_id, a.attempts, a.failures, a.last_at, p.max_failures_in_window
+        from (
+            select event_date, actor_id, count(*) as attempts,
+                   sum(case when is_success then 0 else 1 end) as failures, max(occurred_at) as last_at
+            from ({attempts}) as t
+            group by event_date, actor_id
+        ) as a
+        left join (
+            select w.event_date, w.key_value as actor_id, max(w.failures_in_window) as max_failures_in_window
+            from ({windows}) as w
+            where w.key_kind = 'actor' and {own_days}
+            group by w.event_date, w.key_value
+        ) as p on p.event_date = a.event_date and p.actor_id = a.actor_id""",
+        {"failed_login_burst_window_minutes": window_minutes},
+    ).fetchall()

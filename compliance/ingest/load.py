@@ -1374,9 +1374,9 @@ def _derive(
     # none is stored, e.g. after a load without findings).
     fingerprint_taken = False
     if touched & REFERENCE_FOLDERS or policy_changed or schema_changed:
-        derive_event_rollups(con)
+        derive_event_rollups(con, policy=policy)
     elif audit_alone:
-        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con)))
+        derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con)), policy=policy)
         fingerprint_taken = True
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)

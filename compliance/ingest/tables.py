@@ -96,6 +96,10 @@ CREATE TABLE IF NOT EXISTS audit_role_action_days (
     event_date DATE, actor_id VARCHAR, actor_role VARCHAR, action VARCHAR, categories_key INTEGER, events BIGINT,
     records BIGINT, last_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS audit_login_days (
+    event_date DATE, actor_id VARCHAR, attempts BIGINT, failures BIGINT, last_at TIMESTAMP,
+    max_failures_in_window BIGINT
+);
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
     last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,

@@ -9,63 +9,42 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- A failed login is a `login_failed` event, or a `login` whose outcome is not success. Bursts are counted per
--- account (resource actor:<id>@<date>) and per source IP (resource ip:<address>@<date>) in the same pass.
---
--- duckdb: epoch() (Spark: unix_timestamp) turns times into seconds, so the sliding window is a numeric range.
--- This is the only DuckDB-specific piece.
-with attempts as (
-    select
-        event_id,
-        actor_id,
-        source_ip,
-        occurred_at,
-        event_date,
-        epoch(occurred_at) as at_s,
-        action = 'login' and outcome = 'success' as is_success
-    from audit_events
-    where action in ('login', 'login_failed')
-      -- The same rows again, as a range: DuckDB applies a range inside the table scan, before it reads the other
-      -- columns, but an IN list only after reading them all (at 10M events 0.2 against 0.54 CPU s).
-      and action between 'login' and 'login_failed'
+-- A failed login is a `login_failed` event, or a `login` whose outcome is not success (audit_login_attempts). Bursts
+-- are counted per account (resource actor:<id>@<date>) and per source IP (resource ip:<address>@<date>) in the same
+-- pass (audit_failed_login_windows). An alarm of day D reads the events of D, of the days its window reaches back
+-- into and of those a successful login within a window after it falls on; an account's ok row reads the per-day
+-- login rollup computed at ingest (audit_login_days), so a daily load re-evaluates only its own days.
+with successes as (
+    select * from audit_login_attempts
+    where is_success
       and event_date <= $as_of
 ),
 
-keyed_attempts as (
+keyed_successes as (
     select
         'actor' as key_kind,
         actor_id as key_value,
         *
-    from attempts
+    from successes
     union all
     select
         'ip' as key_kind,
         source_ip as key_value,
         *
-    from attempts
+    from successes
     where source_ip is not null
 ),
 
+-- A window's count reaches back only: the windows of failures up to $as_of are those computed over every failure.
 failure_windows as (
     select
-        key_kind,
-        key_value,
-        event_id,
-        actor_id,
-        occurred_at,
-        event_date,
-        at_s,
-        count(*) over (
-            partition by key_kind, key_value
-            order by at_s
-            range between 60 * $failed_login_burst_window_minutes preceding and current row
-        ) as failures_in_window,
+        *,
         case key_kind
             when 'actor' then $failed_login_burst_per_account
             else $failed_login_burst_per_ip
         end as threshold
-    from keyed_attempts
-    where not is_success
+    from audit_failed_login_windows
+    where event_date <= $as_of
 ),
 
 burst_ends as (
@@ -88,12 +67,11 @@ successes_after as (
             order by s.occurred_at, s.event_id
         ) as rn
     from burst_ends as b
-    inner join keyed_attempts as s
+    inner join keyed_successes as s
         on s.key_kind = b.key_kind
         and s.key_value = b.key_value
         and s.at_s > b.at_s
         and s.at_s <= b.at_s + 60 * $failed_login_burst_window_minutes
-    where s.is_success
 ),
 
 followed as (
@@ -207,33 +185,18 @@ bursts as (
         and f.event_date = k.event_date
 ),
 
--- An account's largest count is its own key's (key_kind 'actor'), so it is a max per key, joined per account.
-actor_peaks as (
-    select
-        key_value as actor_id,
-        max(failures_in_window) as max_in_window
-    from failure_windows
-    where key_kind = 'actor'
-    group by key_value
-),
-
-actor_attempts as (
-    select
-        actor_id,
-        count(*) as attempts,
-        sum(case when is_success then 0 else 1 end) as failures,
-        max(occurred_at) as last_at
-    from attempts
-    group by actor_id
-),
-
+-- Each account's attempts, failures and largest count in a window (its own key's, key_kind 'actor'), from the
+-- account-day rollup of the same models (audit_login_days: a day's count reaches back into the days before it).
 actor_summary as (
     select
-        a.*,
-        p.max_in_window
-    from actor_attempts as a
-    left join actor_peaks as p
-        on p.actor_id is not distinct from a.actor_id
+        actor_id,
+        sum(attempts) as attempts,
+        sum(failures) as failures,
+        max(last_at) as last_at,
+        max(max_failures_in_window) as max_in_window
+    from audit_login_days
+    where event_date <= $as_of
+    group by actor_id
 ),
 
 alarms as (

@@ -82,3 +82,22 @@ def test_access_failed_login_burst(control_findings) -> None:
         },
     )
     assert by["actor:emp-c@2025-03-06"]["reason"].endswith("; no successful login followed within the window.")
+
+
+def test_a_window_other_than_the_ingest_s_counts_from_the_events(control_findings) -> None:
+    """The login rollup counted each account's largest burst in the window of the policy at ingest (10 minutes); a
+    run with another window (a setting changed since, a what-if) counts it from the failures instead (found by a
+    review: the ok row stated the rollup's count under the new window's length)."""
+    hours = [dt.datetime(2025, 3, 1, 20), dt.datetime(2025, 3, 1, 21), dt.datetime(2025, 3, 2, 10)]
+    rows = [_login(f"f{i}", "emp-a", at, False, "198.51.100.7") for i, at in enumerate(hours)]
+    ingest_window = control_findings("access_failed_login_burst", {"audit_events": rows}, as_of=AS_OF)
+    assert ingest_window["actor:emp-a"]["reason"] == (
+        "emp-a: 3 login attempts, 3 failed; at most 1 failures within 10 minutes (alarm at 10)."
+    )
+    # 20:00, 21:00 and the next day's 10:00 all lie within 1,000 minutes of 10:00 (14 hours back is 20:00).
+    wider = control_findings(
+        "access_failed_login_burst", {"audit_events": rows}, as_of=AS_OF, failed_login_burst_window_minutes=1000
+    )
+    assert wider["actor:emp-a"]["reason"] == (
+        "emp-a: 3 login attempts, 3 failed; at most 3 failures within 1000 minutes (alarm at 10)."
+    )

@@ -304,7 +304,8 @@ _ROLLUPS = (
 
 # Logins: each account's login attempts per UTC day (audit_login_attempts: how many, how many failed, the last) and
 # the largest count of its failures within the burst window ending at one of that day's failures
-# (audit_failed_login_windows), the state access.failed_login_burst's ok rows judge. Unlike the rollups above, a
+# (audit_failed_login_windows) and that window's length, the state access.failed_login_burst's ok rows judge (when
+# run with the same window: a what-if with another one counts from the events). Unlike the rollups above, a
 # day's largest count also depends on the days before it, as far as the window (a policy setting) reaches back: so
 # recomputing day D recomputes the days whose windows reach into D as well, from the events of the days their
 # windows reach back into (`_derive_login_days`).
@@ -506,7 +507,8 @@ def _derive_login_days(con: duckdb.DuckDBPyConnection, every_day: bool, window_m
         own_days = "w.event_date in (select event_date from _login_days)"
     con.execute(
         f"""insert into {LOGIN_DAYS} by name
-        select a.event_date, a.actor_id, a.attempts, a.failures, a.last_at, p.max_failures_in_window
+        select a.event_date, a.actor_id, a.attempts, a.failures, a.last_at, p.max_failures_in_window,
+               $failed_login_burst_window_minutes as window_minutes
         from (
             select event_date, actor_id, count(*) as attempts,
                    sum(case when is_success then 0 else 1 end) as failures, max(occurred_at) as last_at

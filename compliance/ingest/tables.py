@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS audit_role_action_days (
 );
 CREATE TABLE IF NOT EXISTS audit_login_days (
     event_date DATE, actor_id VARCHAR, attempts BIGINT, failures BIGINT, last_at TIMESTAMP,
-    max_failures_in_window BIGINT
+    max_failures_in_window BIGINT, window_minutes BIGINT
 );
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,

@@ -186,17 +186,41 @@ bursts as (
 ),
 
 -- Each account's attempts, failures and largest count in a window (its own key's, key_kind 'actor'), from the
--- account-day rollup of the same models (audit_login_days: a day's count reaches back into the days before it).
-actor_summary as (
+-- account-day rollup of the same models (audit_login_days: a day's count reaches back into the days before it). The
+-- rollup counted in the window of the policy at ingest: a run with another window (a changed setting not yet
+-- ingested, a what-if) takes the largest count from the failures' windows above, over every failure.
+actor_days as (
     select
         actor_id,
         sum(attempts) as attempts,
         sum(failures) as failures,
         max(last_at) as last_at,
-        max(max_failures_in_window) as max_in_window
+        max(max_failures_in_window) as rollup_max_in_window,
+        bool_and(window_minutes = $failed_login_burst_window_minutes) as counted_in_this_window
     from audit_login_days
     where event_date <= $as_of
     group by actor_id
+),
+
+live_peaks as (
+    select
+        key_value as actor_id,
+        max(failures_in_window) as max_in_window
+    from failure_windows
+    where key_kind = 'actor'
+    group by key_value
+),
+
+actor_summary as (
+    select
+        d.actor_id,
+        d.attempts,
+        d.failures,
+        d.last_at,
+        case when d.counted_in_this_window then d.rollup_max_in_window else p.max_in_window end as max_in_window
+    from actor_days as d
+    left join live_peaks as p
+        on p.actor_id = d.actor_id
 ),
 
 alarms as (

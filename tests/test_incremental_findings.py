@@ -48,7 +48,7 @@ from tests.test_event_rollups import _events as _rollup_events
 POLICY = load_policy()
 WINDOWED = (
     "access.privilege_grant", "access.bulk_export", "access.volume_spike", "access.out_of_role",
-    "access.failed_login_burst",
+    "access.failed_login_burst", "access.impossible_travel",
 )  # fmt: skip
 COLUMNS = ["control_id", "policy_section", "resource", "status", "severity", "reason", "observed_at", "evidence"]
 
@@ -374,6 +374,93 @@ def test_a_window_control_that_looks_ahead_re_evaluates_the_day_before_the_load(
         assert found["actor:emp_b@2025-03-02"][1].startswith("10 failed logins for account emp_b")
         assert "actor:emp_b" not in found
     assert {s.findings_modes["access.failed_login_burst"] for s in summaries[1:]} == {"window"}
+
+
+# --- a window control whose first pair reaches any time back (access.impossible_travel), by hand ----------------
+
+SYDNEY, FRANKFURT, BERLIN, PARIS = (
+    (-33.87, 151.21, "AU"),
+    (50.11, 8.68, "DE"),
+    (52.52, 13.40, "DE"),
+    (48.86, 2.35, "FR"),
+)
+# (event id, actor, time, place: (lat, lon, country), or a country alone: placed at its centroid) per delivery;
+# 900 km/h over at least 500 km alarms
+TRAVEL_DAYS = {
+    "2025-03-01": [
+        ("t1", "emp_t", "2025-03-01T23:00:00Z", SYDNEY),
+        ("u1", "emp_u", "2025-03-01T23:00:00Z", "AU"),
+        ("v1", "emp_v", "2025-03-01T08:00:00Z", BERLIN),
+        ("v2", "emp_v", "2025-03-01T18:00:00Z", PARIS),  # 880 km in 10 hours: fine
+    ],
+    "2025-03-02": [
+        ("t2", "emp_t", "2025-03-02T00:30:00Z", FRANKFURT),  # 16,500 km in 90 minutes after 03-01's Sydney login
+        ("u2", "emp_u", "2025-03-02T01:00:00Z", "US"),  # AU's centroid to the US's in 2 hours
+    ],
+    "2025-03-03": [("t3", "emp_t", "2025-03-03T09:00:00Z", FRANKFURT), ("w1", "emp_w", "2025-03-03T09:00:00Z", PARIS)],
+}
+
+
+def _travel_event(event_id: str, actor: str, at: str, place: tuple | str) -> dict:
+    where = (
+        {"geo_country": place}
+        if isinstance(place, str)
+        else dict(zip(("geo_lat", "geo_lon", "geo_country"), place, strict=True))
+    )
+    return _export_event(event_id, at, actor, system="auth", action="login", **where)
+
+
+def _travel_deliveries(out: Path, late: bool) -> list[Path]:
+    """One delivery per day of TRAVEL_DAYS; with `late` a fourth brings a login of emp_v on 2025-03-02 from Sydney, 12
+    hours after its Paris login of the day before (whose place only the rollup gives a window from 03-02 on), and
+    re-delivers emp_t's Sydney login as failed (03-02's alarm of emp_t loses its first login)."""
+    days = {day: [_travel_event(*row) for row in rows] for day, rows in TRAVEL_DAYS.items()}
+    if late:
+        days["late"] = [
+            _travel_event("v3", "emp_v", "2025-03-02T06:00:00Z", SYDNEY),
+            days["2025-03-01"][0] | {"outcome": "failure"},
+        ]
+    folders = []
+    for i, (name, events) in enumerate(days.items()):
+        folder = out / f"delivery-{i}"
+        (folder / "audit").mkdir(parents=True)
+        (folder / "audit" / f"{name}.jsonl").write_text("\n".join(map(json.dumps, events)) + "\n")
+        folders.append(folder)
+    return folders
+
+
+@pytest.mark.parametrize("late", [False, True])
+def test_a_window_control_pairs_its_first_login_with_the_last_one_before_the_window(tmp_path: Path, late: bool) -> None:
+    """A window evaluation of impossible travel takes the login before an actor's first one in the window from the
+    rollup of located logins (the day before, or any earlier day); stored rows equal a live evaluation after every
+    load, and one ingest of every delivery."""
+    deliveries = _travel_deliveries(tmp_path / "bundle", late)
+    daily = tmp_path / "daily.duckdb"
+    summaries = []
+    for delivery in deliveries:
+        summaries.append(ingest([delivery], daily, policy=POLICY))
+        _assert_same(_stored(daily).drop("as_of"), _live(daily))
+    _, incremental, full, _ = _daily_then_whole(deliveries, tmp_path / "again")  # the rollups compared there too
+    _assert_same(incremental, full)
+    rows = incremental.filter(pl.col("control_id") == "access.impossible_travel")
+    found = {r["resource"]: r for r in rows.iter_rows(named=True)}
+    assert (
+        "emp_u logged in from AU (country centroid) at 2025-03-01 23:00:00" in found["actor:emp_u@2025-03-02"]["reason"]
+    )
+    assert found["actor:emp_u@2025-03-02"]["evidence"] == ["u1", "u2"]
+    assert found["actor:emp_w"]["status"] == "ok"
+    if late:
+        assert "actor:emp_t@2025-03-02" not in found and found["actor:emp_t"]["status"] == "ok"
+        assert found["actor:emp_v@2025-03-02"]["evidence"] == ["v2", "v3"]
+        assert "actor:emp_v" not in found
+    else:
+        assert found["actor:emp_t@2025-03-02"]["evidence"] == ["t1", "t2"]
+        assert (
+            "from AU at 2025-03-01 23:00:00 UTC and from DE at 2025-03-02 00:30:00"
+            in (found["actor:emp_t@2025-03-02"]["reason"])
+        )
+        assert "emp_v: 2 located successful logins from 2 countries (DE, FR)" in found["actor:emp_v"]["reason"]
+    assert {s.findings_modes["access.impossible_travel"] for s in summaries[1:]} == {"window"}
 
 
 # A successful grant re-delivered (the newest export wins) as failed, naming another grantee, or as another action

@@ -8,66 +8,72 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- A login without geo_lat/geo_lon is placed at its country's centroid (contract 1.1). Logins with neither
--- coordinates nor a country in the centroid list below are skipped (they cannot be placed).
-with country_centroids as (
-    select * from (
-        values
-        ('AU', -25.27, 133.78), ('NZ', -40.90, 174.89), ('US', 37.09, -95.71), ('CA', 56.13, -106.35),
-        ('MX', 23.63, -102.55), ('BR', -14.24, -51.93), ('AR', -38.42, -63.62), ('GB', 55.38, -3.44),
-        ('IE', 53.41, -8.24), ('FR', 46.23, 2.21), ('DE', 51.17, 10.45), ('NL', 52.13, 5.29),
-        ('BE', 50.50, 4.47), ('ES', 40.46, -3.75), ('PT', 39.40, -8.22), ('IT', 41.87, 12.57),
-        ('CH', 46.82, 8.23), ('AT', 47.52, 14.55), ('SE', 60.13, 18.64), ('NO', 60.47, 8.47),
-        ('DK', 56.26, 9.50), ('FI', 61.92, 25.75), ('PL', 51.92, 19.15), ('RO', 45.94, 24.97),
-        ('UA', 48.38, 31.17), ('RU', 61.52, 105.32), ('TR', 38.96, 35.24), ('IL', 31.05, 34.85),
-        ('AE', 23.42, 53.85), ('ZA', -30.56, 22.94), ('NG', 9.08, 8.68), ('KE', -0.02, 37.91),
-        ('EG', 26.82, 30.80), ('IN', 20.59, 78.96), ('SG', 1.35, 103.82), ('MY', 4.21, 101.98),
-        ('ID', -0.79, 113.92), ('PH', 12.88, 121.77), ('VN', 14.06, 108.28), ('TH', 15.87, 100.99),
-        ('CN', 35.86, 104.20), ('HK', 22.40, 114.11), ('TW', 23.70, 120.96), ('KR', 35.91, 127.77),
-        ('JP', 36.20, 138.25)
-    ) as c (country, lat, lon)
+-- A login without geo_lat/geo_lon is placed at its country's centroid (contract 1.1); logins with neither coordinates
+-- nor a known country are skipped (audit_located_logins). An alarm of day D pairs D's logins with the login before
+-- each, which may be any time back: the logins read here, and each actor's last login before the first of them from
+-- the per-day rollup of located logins computed at ingest (audit_located_login_days), so a daily load re-evaluates
+-- only its own days; an actor's ok row reads that rollup too.
+with located_events as (
+    select * from audit_located_logins
+    where event_date <= $as_of
 ),
 
--- duckdb: epoch() (Spark: unix_timestamp) gives seconds for the elapsed time. The only DuckDB-specific piece.
-logins as (
+first_days as (
     select
-        e.event_id,
-        e.actor_id,
-        e.occurred_at,
-        e.event_date,
-        epoch(e.occurred_at) as at_s,
-        e.geo_country,
-        e.source_ip,
-        coalesce(e.geo_lat, c.lat) as lat,
-        coalesce(e.geo_lon, c.lon) as lon,
-        e.geo_lat is null or e.geo_lon is null as is_centroid
-    from audit_events as e
-    left join country_centroids as c
-        on c.country = e.geo_country
-    where e.action = 'login'
-      and e.outcome = 'success'
-      and e.event_date <= $as_of
+        actor_id,
+        min(event_date) as first_date
+    from located_events
+    group by actor_id
+),
+
+-- The login before an actor's first one read here, from the rollup (each actor-day-country's last login): none
+-- when every login is read (no rollup day comes before an actor's first login), the previous login when only the
+-- days from a daily load's earliest changed date on are (compliance.stored_findings, window mode).
+earlier_logins as (
+    select
+        r.last_event_id as event_id,
+        r.actor_id,
+        r.last_at as occurred_at,
+        r.event_date,
+        -- duckdb: epoch() (Spark: unix_timestamp), as in audit_located_logins
+        epoch(r.last_at) as at_s,
+        r.geo_country,
+        r.last_lat as lat,
+        r.last_lon as lon,
+        r.last_is_centroid as is_centroid,
+        row_number() over (partition by r.actor_id order by r.last_at desc, r.last_event_id desc) as rn
+    from audit_located_login_days as r
+    inner join first_days as f
+        on f.actor_id = r.actor_id
+        and r.event_date < f.first_date
 ),
 
 located as (
-    select * from logins
-    where lat is not null
-      and lon is not null
+    select * from located_events
+    union all
+    select
+        event_id,
+        actor_id,
+        occurred_at,
+        event_date,
+        at_s,
+        geo_country,
+        lat,
+        lon,
+        is_centroid
+    from earlier_logins
+    where rn = 1
 ),
 
--- Per actor and country first: the summary's distinct countries come from a few rows per actor, and so does the
--- span of an actor's places.
+-- Each actor's logins per country, from the rollup: what an ok row states.
 actor_countries as (
     select
         actor_id,
         geo_country,
-        count(*) as logins,
-        max(occurred_at) as last_at,
-        min(lat) as min_lat,
-        max(lat) as max_lat,
-        min(lon) as min_lon,
-        max(lon) as max_lon
-    from located
+        sum(logins) as logins,
+        max(last_at) as last_at
+    from audit_located_login_days
+    where event_date <= $as_of
     group by actor_id, geo_country
 ),
 
@@ -79,9 +85,9 @@ actor_countries as (
 -- out only when none of its pairs can reach the minimum distance.
 travelling_actors as (
     select actor_id
-    from actor_countries
+    from located
     group by actor_id
-    having 6371.0 * (radians(max(max_lat) - min(min_lat)) + radians(max(max_lon) - min(min_lon)))
+    having 6371.0 * (radians(max(lat) - min(lat)) + radians(max(lon) - min(lon)))
         >= $impossible_travel_min_distance_km
 ),
 

@@ -129,7 +129,8 @@ impossible as (
       and (hours <= 0 or distance_km / hours > $impossible_travel_max_speed_kmh)
 ),
 
--- The fastest pair of each actor and UTC day (of the second login).
+-- The fastest pair of each actor and UTC day (of the second login); among pairs as fast at the same instant (logins
+-- at one time), the one whose second login has the smallest id, so a stored row and a live one name the same pair.
 worst as (
     select * from (
         select
@@ -137,7 +138,7 @@ worst as (
             count(*) over (partition by actor_id, event_date) as pairs_that_day,
             row_number() over (
                 partition by actor_id, event_date
-                order by coalesce(speed_kmh, 1e12) desc, occurred_at
+                order by coalesce(speed_kmh, 1e12) desc, occurred_at, event_id
             ) as rn
         from impossible
     ) as ranked

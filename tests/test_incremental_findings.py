@@ -238,17 +238,46 @@ def _bulk_event(event_id: str, actor: str, at: str, action: str, records: int) -
 def _bulk_deliveries(out: Path, odd_actor: str | None, odd_alarm: bool) -> list[Path]:
     """One delivery folder per day of BULK_DAYS (audit events only); `odd_actor` also reads a record every day, and
     with `odd_alarm` searches more than the threshold on 2025-03-02."""
-    folders = []
+    days = {}
     for i, (day, events) in enumerate(BULK_DAYS.items()):
         odd = [(odd_actor, f"{day}T12:00:00Z", "read", 1)] if odd_actor else []
         if odd_actor and odd_alarm and day == "2025-03-02":
             odd.append((odd_actor, f"{day}T12:30:00Z", "search", BULK + 1))
-        lines = [json.dumps(_bulk_event(f"bx_{i}_{n}", *row)) for n, row in enumerate([*events, *odd])]
+        days[day] = [_bulk_event(f"bx_{i}_{n}", *row) for n, row in enumerate([*events, *odd])]
+    return _audit_deliveries(out, days)
+
+
+def _audit_deliveries(out: Path, days: dict[str, list[dict]]) -> list[Path]:
+    """One delivery folder per entry of `days`, each holding one audit file named after the entry."""
+    folders = []
+    for i, (name, events) in enumerate(days.items()):
         folder = out / f"delivery-{i}"
         (folder / "audit").mkdir(parents=True)
-        (folder / "audit" / f"{day}.jsonl").write_text("\n".join(lines) + "\n")
+        (folder / "audit" / f"{name}.jsonl").write_text("\n".join(map(json.dumps, events)) + "\n")
         folders.append(folder)
     return folders
+
+
+def _load_day_by_day(deliveries: list[Path], db: Path) -> list[IngestSummary]:
+    """Each delivery loaded on its own; after each, the stored rows are those of a live evaluation."""
+    summaries = []
+    for delivery in deliveries:
+        summaries.append(ingest([delivery], db, policy=POLICY))
+        _assert_same(_stored(db).drop("as_of"), _live(db))
+    return summaries
+
+
+def _day_by_day_as_whole(
+    deliveries: list[Path], tmp: Path, control_id: str
+) -> tuple[list[IngestSummary], dict[str, dict]]:
+    """The deliveries loaded day by day (checked against a live evaluation after each load), then again day by day and
+    all at once (the stored findings and the rollups compared); the load summaries and the control's stored rows by
+    resource."""
+    summaries = _load_day_by_day(deliveries, tmp / "daily.duckdb")
+    _, incremental, full, _ = _daily_then_whole(deliveries, tmp / "again")
+    _assert_same(incremental, full)
+    rows = incremental.filter(pl.col("control_id") == control_id)
+    return summaries, {r["resource"]: r for r in rows.iter_rows(named=True)}
 
 
 # Actor ids that end like a dated resource: a real date before the days a window re-evaluates, and a date-shaped
@@ -263,10 +292,7 @@ def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_store
 ) -> None:
     deliveries = _bulk_deliveries(tmp_path / "bundle", odd_actor, odd_alarm)
     daily = tmp_path / "daily.duckdb"
-    summaries = []
-    for delivery in deliveries:  # after each day, the stored rows are those of a full evaluation
-        summaries.append(ingest([delivery], daily, policy=POLICY))
-        _assert_same(_stored(daily).drop("as_of"), _live(daily))
+    summaries = _load_day_by_day(deliveries, daily)
     whole = tmp_path / "whole.duckdb"
     ingest(deliveries, whole, policy=POLICY)
     incremental = _stored(daily)
@@ -334,13 +360,7 @@ def _login_deliveries(out: Path, resend_as_success: bool) -> list[Path]:
         days["resent"] = [
             e | {"action": "login", "outcome": "success"} for e in days["2025-03-02"] if e["event_id"] in resent
         ]
-    folders = []
-    for i, (name, events) in enumerate(days.items()):
-        folder = out / f"delivery-{i}"
-        (folder / "audit").mkdir(parents=True)
-        (folder / "audit" / f"{name}.jsonl").write_text("\n".join(map(json.dumps, events)) + "\n")
-        folders.append(folder)
-    return folders
+    return _audit_deliveries(out, days)
 
 
 @pytest.mark.parametrize("resend_as_success", [False, True])
@@ -351,15 +371,8 @@ def test_a_window_control_that_looks_ahead_re_evaluates_the_day_before_the_load(
     midnight is the later day's; an account's largest count in a window reaches back into the day before (the login
     rollup recomputes the day after a changed day); stored rows equal a live evaluation after every load."""
     deliveries = _login_deliveries(tmp_path / "bundle", resend_as_success)
-    daily = tmp_path / "daily.duckdb"
-    summaries = []
-    for delivery in deliveries:
-        summaries.append(ingest([delivery], daily, policy=POLICY))
-        _assert_same(_stored(daily).drop("as_of"), _live(daily))
-    _, incremental, full, _ = _daily_then_whole(deliveries, tmp_path / "again")  # the rollups compared there too
-    _assert_same(incremental, full)
-    rows = incremental.filter(pl.col("control_id") == "access.failed_login_burst")
-    found = {r["resource"]: (r["severity"], r["reason"]) for r in rows.iter_rows(named=True)}
+    summaries, rows = _day_by_day_as_whole(deliveries, tmp_path, "access.failed_login_burst")
+    found = {resource: (r["severity"], r["reason"]) for resource, r in rows.items()}
     assert found["actor:emp_a@2025-03-01"][0] == "critical"
     assert "followed by a successful login at 2025-03-02 00:02:00" in found["actor:emp_a@2025-03-01"][1]
     assert found["ip:203.0.113.9@2025-03-03"][0] == "high"
@@ -420,13 +433,7 @@ def _travel_deliveries(out: Path, late: bool) -> list[Path]:
             _travel_event("v3", "emp_v", "2025-03-02T06:00:00Z", SYDNEY),
             days["2025-03-01"][0] | {"outcome": "failure"},
         ]
-    folders = []
-    for i, (name, events) in enumerate(days.items()):
-        folder = out / f"delivery-{i}"
-        (folder / "audit").mkdir(parents=True)
-        (folder / "audit" / f"{name}.jsonl").write_text("\n".join(map(json.dumps, events)) + "\n")
-        folders.append(folder)
-    return folders
+    return _audit_deliveries(out, days)
 
 
 @pytest.mark.parametrize("late", [False, True])
@@ -435,15 +442,7 @@ def test_a_window_control_pairs_its_first_login_with_the_last_one_before_the_win
     rollup of located logins (the day before, or any earlier day); stored rows equal a live evaluation after every
     load, and one ingest of every delivery."""
     deliveries = _travel_deliveries(tmp_path / "bundle", late)
-    daily = tmp_path / "daily.duckdb"
-    summaries = []
-    for delivery in deliveries:
-        summaries.append(ingest([delivery], daily, policy=POLICY))
-        _assert_same(_stored(daily).drop("as_of"), _live(daily))
-    _, incremental, full, _ = _daily_then_whole(deliveries, tmp_path / "again")  # the rollups compared there too
-    _assert_same(incremental, full)
-    rows = incremental.filter(pl.col("control_id") == "access.impossible_travel")
-    found = {r["resource"]: r for r in rows.iter_rows(named=True)}
+    summaries, found = _day_by_day_as_whole(deliveries, tmp_path, "access.impossible_travel")
     assert (
         "emp_u logged in from AU (country centroid) at 2025-03-01 23:00:00" in found["actor:emp_u@2025-03-02"]["reason"]
     )

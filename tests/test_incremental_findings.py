@@ -90,12 +90,17 @@ def _live(db: Path) -> pl.DataFrame:
 
 
 def _daily_then_whole(
-    deliveries: list[Path], tmp: Path
+    deliveries: list[Path], tmp: Path, *, check_each: bool = False
 ) -> tuple[list[IngestSummary], pl.DataFrame, pl.DataFrame, Path]:
-    """Ingest the deliveries one by one into one database, and all at once into another; returns the
-    daily summaries and both databases' stored findings (and the daily database)."""
+    """Ingest the deliveries one by one into one database (with `check_each`, its stored findings compared with a
+    live evaluation after every load), and all at once into another; returns the daily summaries and both
+    databases' stored findings (and the daily database)."""
     daily = tmp / "daily.duckdb"
-    summaries = [ingest([d], daily, policy=POLICY) for d in deliveries]
+    summaries = []
+    for delivery in deliveries:
+        summaries.append(ingest([delivery], daily, policy=POLICY))
+        if check_each:
+            _assert_same(_stored(daily).drop("as_of"), _live(daily))
     whole = tmp / "whole.duckdb"
     ingest(deliveries, whole, policy=POLICY)
     # The daily rollups, recomputed by each load for the days it changed only, equal the whole load's; so do the
@@ -258,23 +263,12 @@ def _audit_deliveries(out: Path, days: dict[str, list[dict]]) -> list[Path]:
     return folders
 
 
-def _load_day_by_day(deliveries: list[Path], db: Path) -> list[IngestSummary]:
-    """Each delivery loaded on its own; after each, the stored rows are those of a live evaluation."""
-    summaries = []
-    for delivery in deliveries:
-        summaries.append(ingest([delivery], db, policy=POLICY))
-        _assert_same(_stored(db).drop("as_of"), _live(db))
-    return summaries
-
-
 def _day_by_day_as_whole(
     deliveries: list[Path], tmp: Path, control_id: str
 ) -> tuple[list[IngestSummary], dict[str, dict]]:
-    """The deliveries loaded day by day (checked against a live evaluation after each load), then again day by day and
-    all at once (the stored findings and the rollups compared); the load summaries and the control's stored rows by
-    resource."""
-    summaries = _load_day_by_day(deliveries, tmp / "daily.duckdb")
-    _, incremental, full, _ = _daily_then_whole(deliveries, tmp / "again")
+    """The deliveries loaded day by day (checked against a live evaluation after each load) and all at once (the
+    stored findings, rollups and roles compared); the load summaries and the control's stored rows by resource."""
+    summaries, incremental, full, _ = _daily_then_whole(deliveries, tmp, check_each=True)
     _assert_same(incremental, full)
     rows = incremental.filter(pl.col("control_id") == control_id)
     return summaries, {r["resource"]: r for r in rows.iter_rows(named=True)}
@@ -291,14 +285,8 @@ def test_a_window_control_keeps_an_ok_row_only_for_actors_without_an_alarm_store
     tmp_path: Path, odd_actor: str | None, odd_alarm: bool
 ) -> None:
     deliveries = _bulk_deliveries(tmp_path / "bundle", odd_actor, odd_alarm)
-    daily = tmp_path / "daily.duckdb"
-    summaries = _load_day_by_day(deliveries, daily)
-    whole = tmp_path / "whole.duckdb"
-    ingest(deliveries, whole, policy=POLICY)
-    incremental = _stored(daily)
-    _assert_same(incremental, _stored(whole))
-    rows = incremental.filter(pl.col("control_id") == "access.bulk_export")
-    resources = dict(zip(rows["resource"], rows["status"], strict=True))
+    summaries, rows = _day_by_day_as_whole(deliveries, tmp_path, "access.bulk_export")
+    resources = {resource: r["status"] for resource, r in rows.items()}
     expected = {"actor:emp_a@2025-03-01": "alarm", "actor:emp_b@2025-03-02": "alarm",
                 "actor:emp_c@2025-03-02": "alarm", "actor:emp_d": "ok"}  # fmt: skip
     if odd_actor:

@@ -20,6 +20,9 @@ with successes as (
       and event_date <= $as_of
 ),
 
+-- Successes keyed as audit_failed_login_windows keys failures. Kept apart rather than one model of every attempt
+-- keyed: two readers of one such model made DuckDB key every attempt before either filter (10M events: 0.24 s
+-- against 0.17 s for the control).
 keyed_successes as (
     select
         'actor' as key_kind,

@@ -33,6 +33,7 @@ class Column:
     required: bool = False
     enum: tuple[str, ...] | None = None
     min_value: float | None = None
+    max_value: float | None = None
     default: str | None = None  # SQL literal used when the field is absent
     timezone: bool = False  # an IANA time-zone name (checked against DuckDB's zone list)
     may_be_future: bool = False  # a planned time (a contract's end): exempt from the ingest's upper time bound
@@ -96,8 +97,10 @@ AUDIT = Source(
         _c("tenant_id"),
         _c("source_ip"),
         _c("geo_country"),
-        _c("geo_lat", "DOUBLE"),
-        _c("geo_lon", "DOUBLE"),
+        # A point on the globe: a latitude past a pole or a longitude past the date line is no place, and
+        # would put a login thousands of kilometres from any real one (access.impossible_travel).
+        _c("geo_lat", "DOUBLE", min_value=-90, max_value=90),
+        _c("geo_lon", "DOUBLE", min_value=-180, max_value=180),
         _c("processing_region"),
         _c("recipient"),
         _c("target_actor_id"),

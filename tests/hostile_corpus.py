@@ -286,6 +286,19 @@ def _cases() -> list[Case]:
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, record_count=value)
     one_good_row("a-count-string-int", "audit/cstr.jsonl", audit, record_count="5")
+    # a place on the globe: past a pole or the date line is no place; NaN and infinity measure nothing
+    for cid, field, value, why in (
+        ("a-lat-999", "geo_lat", 999, "999 is above 90"),
+        ("a-lat-below-pole", "geo_lat", -90.5, "-90.5 is below -90"),
+        ("a-lon-181", "geo_lon", 181, "181 is above 180"),
+        ("a-lon-text-minus-200", "geo_lon", "-200", "-200 is below -180"),
+        ("a-lat-nan", "geo_lat", "NaN", "not a number 'NaN'"),
+        ("a-lon-infinity", "geo_lon", "Infinity", "not a number 'Infinity'"),
+        ("a-lat-minus-inf", "geo_lat", "-inf", "not a number '-inf'"),
+    ):
+        one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, **{field: value, "geo_country": "AU"})
+    one_good_row("a-geo-poles-and-date-line", "audit/geo-edge.jsonl", audit, geo_lat=-90, geo_lon=180)
+    one_good_row("a-geo-text-numbers", "audit/geo-text.jsonl", audit, geo_lat="90", geo_lon="-180.0")
     for cid, value in (
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),
@@ -344,6 +357,8 @@ def _cases() -> list[Case]:
         one_bad_row(cid, f"diagnostic/{cid}.jsonl", diag, "not true/false", storage_encrypted=value)
     one_good_row("d-bool-true", "diagnostic/btrue.jsonl", diag, storage_encrypted=True)
     one_bad_row("d-latency-text", "diagnostic/lat.jsonl", diag, "not a number", latency_ms="fast")
+    one_bad_row("d-latency-nan", "diagnostic/latnan.jsonl", diag, "not a number 'nan'", latency_ms="nan")
+    one_bad_row("d-latency-negative", "diagnostic/latneg.jsonl", diag, "-3 is below 0", latency_ms=-3)
     one_bad_row("d-status-fraction", "diagnostic/st.jsonl", diag, "not an integer", status_code=200.5)
     one_bad_row("d-level-lower", "diagnostic/lvl.jsonl", diag, "unknown value 'info'", level="info")
     one_bad_row("d-ts-9999", "diagnostic/y9999.jsonl", diag, WINDOW, occurred_at="9999-01-01T00:00:00Z")

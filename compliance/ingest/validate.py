@@ -94,6 +94,8 @@ def _checks(source: Source, typed: bool, nested_lists: bool = True) -> list[tupl
             bad = f"{parsed(c)} is null"
             if c.type == "TIMESTAMP":  # `infinity`, `epoch`, `+25:00` parse, but are not RFC 3339
                 bad = f"({bad} or not regexp_full_match({raw}, '{RFC3339}'))"
+            if c.type == "DOUBLE":  # `nan` and `inf` parse as doubles, but measure nothing (and NaN sorts above all)
+                bad = f"({bad} or not isfinite({parsed(c)}))"
             if c.type == "VARCHAR[]":  # a JSON null is an absent list, not a bad one
                 bad = f"({bad} and json_type(cast({raw} as json)) <> 'NULL')"
                 if nested_lists:  # the cast to a list of text keeps a nested list or object as its JSON text
@@ -116,15 +118,16 @@ def _checks(source: Source, typed: bool, nested_lists: bool = True) -> list[tupl
                     f"{_q(f'field {c.name}: timestamp ')} || {_quoted(raw)} || ' outside the plausible window ' || {window}",
                 )
             )
-        if c.min_value is not None:
-            number = v if typed else f"try_cast({v} as double)"
-            out.append(
-                (
-                    c.name,
-                    f"coalesce({number} < {c.min_value}, false)",
-                    f"{_q(f'field {c.name}: ')} || {raw} || {_q(f' is below {c.min_value:g}')}",
+        number = v if typed else f"try_cast({v} as double)"
+        for bound, op, words in ((c.min_value, "<", "below"), (c.max_value, ">", "above")):
+            if bound is not None:
+                out.append(
+                    (
+                        c.name,
+                        f"coalesce({number} {op} {bound}, false)",
+                        f"{_q(f'field {c.name}: ')} || {raw} || {_q(f' is {words} {bound:g}')}",
+                    )
                 )
-            )
         if c.enum:
             allowed = ", ".join(_q(x) for x in c.enum)
             expected = _q(f" (expected one of {', '.join(c.enum)})")

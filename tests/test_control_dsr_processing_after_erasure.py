@@ -63,3 +63,35 @@ def test_processing_after_erasure(control_findings) -> None:
             "dsr:del-3": ok(evidence=["del-3"]),
         },
     )
+
+
+def test_processing_on_the_day_of_completion(control_findings) -> None:
+    """Completed at 12:00 on 1 Feb: a read at 15:00 that day is after the erasure (the subject's last day of
+    processing is the completion's own), one at 08:00 that day and the erasure's own delete after it are not; a
+    subject processed only long before stays ok whatever happened to others."""
+    tables = {
+        "dsr_requests": [_req("del-5", "s5"), _req("del-6", "s6"), _req("del-7", "s7")],
+        "audit_events": [
+            _audit("b1", "s5", "2025-02-01 08:00:00"),  # the same day, before completion
+            _audit("b2", "s5", "2025-02-03 08:00:00", action="delete"),  # a backup's erasure: not processing
+            _audit("b3", "s6", "2025-02-01 15:00:00", action="search"),  # the same day, after completion
+            _audit("b4", "s7", "2024-11-01 08:00:00"),
+            _audit("b5", "s8", "2025-03-01 08:00:00"),  # no erasure of s8
+        ],
+        "usage_events": [],
+    }  # fmt: skip
+    rows = control_findings("dsr_processing_after_erasure", tables, as_of=AS_OF)
+    assert_findings(
+        rows,
+        {
+            "dsr:del-5": ok(evidence=["del-5"]),
+            "dsr:del-6": alarm(
+                "high",
+                reason="Subject s6 of delete request del-6 (EU, completed 2025-02-01 12:00:00) was processed afterwards: "
+                "1 audit data action(s) and 0 usage event(s) from 2025-02-01 15:00:00 to 2025-02-01 15:00:00; "
+                "high: used after erasure, not disclosed.",
+                evidence=["b3"],
+            ),
+            "dsr:del-7": ok(evidence=["del-7"]),
+        },
+    )

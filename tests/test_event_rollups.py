@@ -146,6 +146,78 @@ def test_first_seen_days_equal_the_events(con: duckdb.DuckDBPyConnection) -> Non
     assert ("category", "user.biometric", DAY3) in stored and ("system", "crm", DAY1) in stored
 
 
+PROCESSING = {"read", "search", "export", "create", "update", "share"}  # a data action other than erasing
+
+
+def _last_processed(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
+    return dict(con.sql("select subject_id, last_date from audit_processed_subjects").fetchall())
+
+
+def test_processed_subjects_keep_their_last_day_of_processing(con: duckdb.DuckDBPyConnection) -> None:
+    """Each subject's last day a successful data action other than an erasure touched it: s2's failed read of day 1
+    does not count, its reads of day 2 do."""
+    lasts: dict[str, dt.date] = {}
+    for r in _events():
+        if r.get("subject_id") and r["outcome"] == "success" and r["action"] in PROCESSING:
+            lasts[r["subject_id"]] = max(lasts.get(r["subject_id"], r["event_date"]), r["event_date"])
+    assert _last_processed(con) == lasts == {"s1": DAY3, "s2": DAY2, "s3": DAY2}
+
+
+def _add_read(con: duckdb.DuckDBPyConnection, event_id: str, day: dt.date, subject: str, action: str = "read") -> None:
+    con.execute(
+        "insert into audit_events by name select $id as event_id, $at as occurred_at, $day as event_date,"
+        " 'emp-c' as actor_id, 'employee' as actor_type, $action as action, 'success' as outcome, 'crm' as system,"
+        " 'contact' as resource_type, ['user.name'] as categories, $subject as subject_id",
+        {"id": event_id, "at": dt.datetime.combine(day, dt.time(23)), "day": day, "action": action, "subject": subject},
+    ).fetchall()
+
+
+def test_a_subject_s_last_day_kept_day_by_day(con: duckdb.DuckDBPyConnection) -> None:
+    """Recomputing some days moves a last day back only when the events of its day no longer reach it (read again
+    from all events), forward when a recomputed day is later, and leaves it when a late file of an earlier day or of
+    the same day adds to it; every step equals a full derive."""
+
+    def recompute(*days: dt.date) -> dict[str, dt.date]:
+        derive_event_rollups(con, list(days), policy=POLICY)
+        kept = _last_processed(con)
+        derive_event_rollups(con, policy=POLICY)
+        assert kept == _last_processed(con)
+        return kept
+
+    # day 3 replaced by an erasure of s1 (not processing): s1's last day falls back to day 1, read from its events
+    con.execute("delete from audit_events where event_date = $d", {"d": DAY3}).fetchall()
+    _add_read(con, "ev-901", DAY3, "s1", action="delete")
+    assert recompute(DAY3) == {"s1": DAY1, "s2": DAY2, "s3": DAY2}
+    # a late file of day 1 (s3, before its last day) and of day 2 (s2, its last day): both stay
+    _add_read(con, "ev-902", DAY1, "s3")
+    _add_read(con, "ev-903", DAY2, "s2")
+    assert recompute(DAY1, DAY2) == {"s1": DAY1, "s2": DAY2, "s3": DAY2}
+    # a new day: s3 moves forward, s4 is new
+    day4 = DAY3 + dt.timedelta(days=1)
+    _add_read(con, "ev-904", day4, "s3", action="share")
+    _add_read(con, "ev-905", day4, "s4", action="create")
+    assert recompute(day4) == {"s1": DAY1, "s2": DAY2, "s3": day4, "s4": day4}
+    # day 2 emptied: s2 (processed on day 2 only) is gone, s3 keeps day 4
+    con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()
+    assert recompute(DAY2) == {"s1": DAY1, "s3": day4, "s4": day4}
+    # day 4 emptied, s4 read on day 3: recomputed together, day 3 falls short of s4's stored day 4, which is read
+    # again (day 3, not a day 4 kept from before); s3 falls back to its late read of day 1
+    con.execute("delete from audit_events where event_date = $d", {"d": day4}).fetchall()
+    _add_read(con, "ev-906", DAY3, "s4")
+    assert recompute(DAY3, day4) == {"s1": DAY1, "s3": DAY1, "s4": DAY3}
+
+
+def test_a_first_day_not_reached_by_its_recomputed_days_is_read_again(con: duckdb.DuckDBPyConnection) -> None:
+    """s2, first seen on day 1 (a failed read), loses that event: days 1 and 2 recomputed together first see it on
+    day 2, later than its stored day 1, which is read again rather than kept."""
+    con.execute("delete from audit_events where event_id = 'ev-030'").fetchall()
+    derive_event_rollups(con, [DAY1, DAY2], policy=POLICY)
+    kept = sorted(con.sql("select * from audit_first_seen").fetchall(), key=str)
+    assert ("subject", "s2", DAY2) in kept
+    derive_event_rollups(con, policy=POLICY)
+    assert kept == sorted(con.sql("select * from audit_first_seen").fetchall(), key=str)
+
+
 def test_recomputing_some_days_equals_a_full_derive(con: duckdb.DuckDBPyConnection) -> None:
     # A daily load replaced day 2's events: recompute that day only.
     con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()

@@ -339,6 +339,7 @@ ROLLUP_TABLES = (
     *DAILY_ROLLUP_TABLES,
     "audit_transfer_subjects",
     "audit_first_seen",
+    "audit_processed_subjects",
 )
 
 # Each source table and the tables the ingest derives from it: rebuilt when the source changes
@@ -353,16 +354,31 @@ DERIVED_TABLES: dict[str, frozenset[str]] = {
 }
 
 
-# Tables of each key's first event day (`first_date`), so "distinct keys up to a date" is a count of small rows and
+# Tables of each key's first (or last) event day, so "distinct keys up to a date" is a count of small rows and
 # "every key ever seen" is a read of them. Not per-day tables, but kept day by day: recomputing some days changes the
 # first day of a key only if it was one of them (then its events are read again, whatever their day) or if those
-# days' events touch it (then it is the earlier of its stored first day and theirs).
+# days' events touch it (then it is the earlier of its stored first day and theirs); a last day, likewise the later.
 @dataclass(frozen=True)
 class _FirstDays:
-    table: str  # (keys..., first_date)
+    table: str  # (keys..., first_date), or (keys..., last_date) when `last`
     keys: tuple[str, ...]
     events: str  # a select of event_date and the keys over audit_events or a rollup (as e), on the days in `_days`
     nullable: tuple[str, ...] = ()  # keys matched with `is not distinct from`
+    last: bool = False  # keep each key's last day instead of its first
+
+    @property
+    def column(self) -> str:
+        return "last_date" if self.last else "first_date"
+
+    @property
+    def pick(self) -> str:
+        """The aggregate of the kept day."""
+        return "max" if self.last else "min"
+
+    @property
+    def beyond(self) -> str:
+        """The comparison a day's own kept day wins by, against a stored one."""
+        return ">" if self.last else "<"
 
     def same_key(self, left: str, right: str) -> str:
         return " and ".join(
@@ -408,6 +424,20 @@ _FIRST_SEEN = _FirstDays(
 )
 
 
+# `audit_processed_subjects`: each data subject's last day of processing (queries/models/audit_subject_processing),
+# so dsr.processing_after_erasure reads the events only of subjects processed on or after their erasure's day, and
+# none at all on a day when no erased subject was processed.
+_PROCESSED_SUBJECTS = _FirstDays(
+    table="audit_processed_subjects",
+    keys=("subject_id",),
+    events=f"""
+        select e.event_date, e.subject_id
+        from ({get_query("audit_subject_processing").sql}) as e
+        where {_ON_DAYS}""",
+    last=True,
+)
+
+
 def _on_days(events: str, every_day: bool) -> str:
     """`events` (a select with the `_ON_DAYS` condition) for the days in `_days`, or for every day without it."""
     return events.replace(_ON_DAYS, "true") if every_day else events
@@ -416,27 +446,45 @@ def _on_days(events: str, every_day: bool) -> str:
 def _derive_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays, every_day: bool) -> None:
     """From `_events` holding the recomputed days' events of `kept`."""
     keys = ", ".join(kept.keys)
-    if every_day:  # the table was emptied: every key's first day, in one pass
-        con.execute(f"insert into {kept.table} select {keys}, min(event_date) from _events group by {keys}").fetchall()
+    if every_day:  # the table was emptied: every key's first (last) day, in one pass
+        con.execute(
+            f"insert into {kept.table} select {keys}, {kept.pick}(event_date) from _events group by {keys}"
+        ).fetchall()
         return
-    _rescan_first_days(con, kept)
-    _merge_first_days(con, kept)
+    con.execute(
+        f"""create or replace temp table _day_firsts as
+            select {keys}, {kept.pick}(event_date) as {kept.column} from _events group by {keys}"""
+    ).fetchall()
+    try:
+        _rescan_first_days(con, kept)
+        _merge_first_days(con, kept)
+    finally:
+        con.execute("drop table if exists _day_firsts").fetchall()
 
 
 def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
-    """The keys first seen on a recomputed day, from all of their events: a replaced or re-dated event may have
-    moved that first day anywhere. None when a load adds days after every stored first day (a daily load): then
-    no stored event is read."""
-    keys = ", ".join(kept.keys)
+    """The keys whose stored first (last) day is a recomputed day that their events of the recomputed days no
+    longer reach (an event replaced or re-dated), from all of their events: the day may have moved anywhere. A key
+    whose recomputed events still reach its stored day is settled by `_merge_first_days` without reading stored
+    events, so a late file of a day already loaded reads none."""
+    keys, day = ", ".join(kept.keys), kept.column
+    reached = "<=" if not kept.last else ">="
     con.execute(
         f"""create or replace temp table _first_day_keys as
-            select {keys} from {kept.table} where first_date in (select event_date from _days)"""
+            select {keys} from {kept.table} as s
+            where s.{day} in (select event_date from _days)
+              and not exists (
+                  select 1 from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {reached} s.{day}
+              )"""
     ).fetchall()
-    con.execute(f"delete from {kept.table} where first_date in (select event_date from _days)").fetchall()
     if con.execute("select count(*) from _first_day_keys").fetchall()[0][0]:
         con.execute(
+            f"""delete from {kept.table} as s
+                where exists (select 1 from _first_day_keys as k where {kept.same_key("k", "s")})"""
+        ).fetchall()
+        con.execute(
             f"""insert into {kept.table}
-                select {", ".join(f"e.{k}" for k in kept.keys)}, min(e.event_date)
+                select {", ".join(f"e.{k}" for k in kept.keys)}, {kept.pick}(e.event_date)
                 from ({_on_days(kept.events, every_day=True)}) as e
                 inner join _first_day_keys as k on {kept.same_key("k", "e")}
                 group by {", ".join(f"e.{k}" for k in kept.keys)}"""
@@ -445,23 +493,19 @@ def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None
 
 
 def _merge_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
-    """Every key the recomputed days' events touch: a stored first day outside those days is still the first of
-    the events outside them, so the key's first day is the earlier of it and the days' own first."""
-    keys = ", ".join(kept.keys)
+    """Every key the recomputed days' events touch: a stored first (last) day outside those days is still the first
+    (last) of the events outside them, and one inside them is reached by these events (`_rescan_first_days` read the
+    others again), so the key's day is the earlier (later) of it and the days' own."""
+    day = kept.column
     con.execute(
-        f"""create or replace temp table _day_firsts as
-            select {keys}, min(event_date) as first_date from _events group by {keys}"""
-    ).fetchall()
-    con.execute(
-        f"""update {kept.table} as s set first_date = d.first_date
-            from _day_firsts as d where {kept.same_key("s", "d")} and d.first_date < s.first_date"""
+        f"""update {kept.table} as s set {day} = d.{day}
+            from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {kept.beyond} s.{day}"""
     ).fetchall()
     con.execute(
         f"""insert into {kept.table}
             select * from _day_firsts as d
             where not exists (select 1 from {kept.table} as s where {kept.same_key("s", "d")})"""
     ).fetchall()
-    con.execute("drop table _day_firsts").fetchall()
 
 
 def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] | None = None, *, policy: Policy) -> int:
@@ -490,8 +534,9 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         window = int(policy.parameters()["failed_login_burst_window_minutes"])
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
         # after the rollups: it reads two of them
-        con.execute(f"create or replace temp view _events as {_on_days(_FIRST_SEEN.events, dates is None)}").fetchall()
-        _derive_first_days(con, _FIRST_SEEN, every_day=dates is None)
+        for kept in (_FIRST_SEEN, _PROCESSED_SUBJECTS):
+            con.execute(f"create or replace temp view _events as {_on_days(kept.events, dates is None)}").fetchall()
+            _derive_first_days(con, kept, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])
     finally:
         con.execute("drop view if exists _events").fetchall()

@@ -17,36 +17,47 @@ with erasures as (
     from erasure_requests
 ),
 
--- The erased subjects' times of activity after completion, found by the two columns that decide it: the scan of
--- every event's other columns cost more than the join (100M events: 4.0-4.6 s for the one-step join against
--- 1.7-1.8 s for these two steps, both giving the same 2 events).
+-- The erasures whose subject was processed on or after the day of completion, by the ingest's table of each
+-- subject's last day of processing (audit_processed_subjects): only their events are read below, and on a day when
+-- no erased subject was processed again, none (100M events: 0.0 s instead of 1.7 s scanning every event's subject).
+watched as (
+    select
+        e.*,
+        p.last_date
+    from erasures as e
+    inner join audit_processed_subjects as p on p.subject_id = e.subject_id
+    where p.last_date >= cast(e.completed_at as date)
+),
+
+-- Their subjects' times of activity after completion, found by the two columns that decide it: the scan of every
+-- event's other columns cost more than the join (100M events: 4.0-4.6 s for the one-step join against 1.7-1.8 s
+-- for these two steps, both giving the same 2 events).
 later_audit_times as (
     select distinct
         a.subject_id,
         a.occurred_at
-    from erasures as e
+    from watched as e
     inner join audit_events as a on a.subject_id = e.subject_id
     where a.occurred_at > e.completed_at
+      -- (no processing after that day: the events read end there)
+      and a.event_date <= e.last_date
       and cast(a.occurred_at as date) <= $as_of
 ),
 
 later_events as (
-    -- Then only those events, read in full. delete/deidentify are the erasure itself (retention and erasure jobs),
-    -- not further processing.
+    -- Then only those events, read in full.
     select
         e.request_id,
         a.event_id,
         a.occurred_at,
         'audit' as source,
-        a.action in ('export', 'share') as is_disclosure
+        a.is_disclosure
     from later_audit_times as t
-    inner join audit_events as a
+    inner join audit_subject_processing as a
         on a.subject_id = t.subject_id
         and a.occurred_at = t.occurred_at
-    inner join erasures as e on e.subject_id = a.subject_id
+    inner join watched as e on e.subject_id = a.subject_id
     where a.occurred_at > e.completed_at
-      and a.outcome = 'success'
-      and a.action in ('read', 'search', 'export', 'create', 'update', 'share')
     union all
     -- usage_events.user_id is the data subject.
     select

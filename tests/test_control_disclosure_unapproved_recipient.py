@@ -76,3 +76,38 @@ def test_disclosure_unapproved_recipient(control_findings) -> None:
             },
         },
     )
+
+
+def test_evidence_is_the_newest_twenty_of_many_days(control_findings) -> None:
+    """Evidence spans days (it is read from each recipient's newest days only): aws gets 9 events a day on 1-4 Mar,
+    3 of them at one instant, so its newest 20 are 4 Mar's 9, 3 Mar's 9 and 2 of 2 Mar's, the tie at 09:00 broken by
+    id (largest first); twilio's 2 out-of-scope events are older than its 24 in-scope ones, yet they are its
+    evidence."""
+    rows: list[dict] = []
+    for day in (1, 2, 3, 4):
+        for n in range(9):
+            minute = 0 if n < 3 else n  # three at 09:00 exactly
+            at = f"2025-03-0{day} 09:{minute:02d}:00"
+            rows.append(_event(f"a{day}-{n}", "export", "aws", at, ["user.contact.email"], 1))
+    for day in (5, 6, 7, 8):
+        for n in range(6):
+            at = f"2025-03-0{day} 10:{n:02d}:00"
+            rows.append(_event(f"t{day}-{n}", "share", "twilio", at, ["user.behavior.call_activity"], 1))
+    rows += [
+        _event("t0-a", "share", "twilio", "2025-03-01 08:00:00", ["user.contact.email"], 2),
+        _event("t0-b", "share", "twilio", "2025-03-02 08:00:00", ["user.contact.email", "user.name"], 2),
+    ]
+    found = control_findings("disclosure_unapproved_recipient", {"audit_events": rows}, as_of=AS_OF)
+    aws = sorted((r for r in rows if r["recipient"] == "aws"), key=lambda r: (r["occurred_at"], r["event_id"]))
+    newest = [r["event_id"] for r in reversed(aws)][:20]
+    assert newest[-2:] == ["a2-8", "a2-7"] and newest[9:12] == ["a3-8", "a3-7", "a3-6"]
+    assert verdict_list(found, "status", "severity", "evidence") == [
+        ("recipient:aws", "ok", "info", newest),
+        ("recipient:twilio", "alarm", "medium", ["t0-b", "t0-a"]),
+    ]
+    assert found["recipient:twilio"]["reason"] == (
+        "Approved recipient twilio received categories outside its approved list (user.contact.email, user.name) in 2 "
+        "of 26 share/export events (4 records) from 2025-03-01 to 2025-03-08; it is approved for "
+        "user.behavior.call_activity, user.contact.phone_number, user.content.private.call_recording."
+    )
+    assert found["recipient:twilio"]["observed_at"] == dt.datetime(2025, 3, 2, 8, 0)

@@ -277,3 +277,20 @@ def test_controls_read_the_rollups_exactly(con: duckdb.DuckDBPyConnection, polic
             and "3 events touching 2 EU subjects"
             in transfer.filter(transfer["resource"] == "transfer:EU/eu-fra")["reason"][0]
         )
+
+
+def test_a_use_s_actors_are_counted_up_to_the_as_of_date(con: duckdb.DuckDBPyConnection, policy) -> None:
+    """A third actor's first use of crm/essential.service on day 3 (a daily load): the ok row counts 2 actors as of
+    day 2 and 3 as of day 3, from each actor's first day of the use (audit_use_actors), kept day by day as a full
+    derive keeps it."""
+    _add_read(con, "ev-910", DAY3, "s9")
+    con.execute("update audit_events set purpose = 'essential.service' where event_id = 'ev-910'").fetchall()
+    derive_event_rollups(con, [DAY3], policy=POLICY)
+    kept = sorted(con.sql("select * from audit_use_actors").fetchall(), key=str)
+    assert ("crm", "essential.service", "emp-c", DAY3) in kept
+    for as_of, actors in ((DAY2, 2), (DAY3, 3)):
+        found = run_query(con, "purpose_undeclared_use", {"as_of": as_of}, policy)
+        [reason] = found.filter(found["resource"] == "use:crm/essential.service")["reason"].to_list()
+        assert f"by {actors} actors" in reason, reason
+    derive_event_rollups(con, policy=POLICY)
+    assert kept == sorted(con.sql("select * from audit_use_actors").fetchall(), key=str)

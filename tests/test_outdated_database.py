@@ -111,3 +111,21 @@ def test_an_ingest_drops_the_evidence_tables_nothing_reads_any_more(policy: Poli
     with connect_read_only(path) as con:
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     assert tables.isdisjoint(retired) and "audit_purpose_days" in tables
+
+
+def test_an_ingest_rebuilds_a_rollup_that_lacks_a_column(policy: Policy, tmp_path: Path) -> None:
+    """A rollup built before one of its columns existed (audit_login_days before `window_minutes`, 2026-12-05): the
+    gap is named, and one ingest of an empty folder recreates the rollup and fills it again from the events."""
+    login = {**EVENT, "event_id": "l1", "action": "login_failed", "outcome": "failure"}
+    path = build_db_file(policy, {"audit_events": [EVENT, login]}, tmp_path / "login.duckdb")
+    with duckdb.connect(str(path)) as con:
+        con.execute("ALTER TABLE audit_login_days DROP COLUMN window_minutes").fetchall()
+    with connect_read_only(path) as con:
+        assert schema_gaps(con) == ["column audit_login_days.window_minutes"]
+    empty = tmp_path / "empty-export"
+    empty.mkdir()
+    ingest([empty], path)
+    with connect_read_only(path) as con:
+        assert schema_gaps(con) == []
+        rows = con.execute("select actor_id, attempts, failures, window_minutes from audit_login_days").fetchall()
+    assert rows == [("emp_1", 1, 1, int(policy.parameters()["failed_login_burst_window_minutes"]))]

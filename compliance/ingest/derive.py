@@ -208,6 +208,18 @@ _ROLLUPS = (
         days="audit_purpose_days",
         measures=f"{_COUNTS}, sum(records) as records",
     ),
+    # The same uses per system and purpose alone, from the purpose rollup's rows just recomputed (a few rows a day
+    # instead of one per actor): what the judgement of each use (data_use_observations) and the ok rows of
+    # purpose.undeclared_use sum up to the as-of date (100M events: 10k rows instead of 8.2M).
+    _Rollup(
+        events=f"""
+            select e.event_date, e.system_id, e.purpose, e.events, e.records, e.first_at, e.last_at
+            from audit_purpose_days as e
+            where {_ON_DAYS}""",
+        keys=("system_id", "purpose"),
+        days="audit_use_days",
+        measures="sum(events) as events, sum(records) as records, min(first_at) as first_at, max(last_at) as last_at",
+    ),
     _Rollup(
         events=f"""
             select e.event_date, e.jurisdiction, e.region, e.subject_id, e.occurred_at
@@ -340,6 +352,7 @@ ROLLUP_TABLES = (
     "audit_transfer_subjects",
     "audit_first_seen",
     "audit_processed_subjects",
+    "audit_use_actors",
 )
 
 # Each source table and the tables the ingest derives from it: rebuilt when the source changes
@@ -435,6 +448,19 @@ _PROCESSED_SUBJECTS = _FirstDays(
         from ({get_query("audit_subject_processing").sql}) as e
         where {_ON_DAYS}""",
     last=True,
+)
+
+
+# `audit_use_actors`: each actor's first day of each use (system and purpose), from the purpose rollup, so the distinct
+# actors of a use up to a date are a count of small rows (purpose.undeclared_use), not a distinct over every actor-day.
+_USE_ACTORS = _FirstDays(
+    table="audit_use_actors",
+    keys=("system_id", "purpose", "actor_id"),
+    events=f"""
+        select e.event_date, e.system_id, e.purpose, e.actor_id
+        from audit_purpose_days as e
+        where {_ON_DAYS}""",
+    nullable=("system_id",),
 )
 
 
@@ -534,7 +560,7 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         window = int(policy.parameters()["failed_login_burst_window_minutes"])
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
         # after the rollups: it reads two of them
-        for kept in (_FIRST_SEEN, _PROCESSED_SUBJECTS):
+        for kept in (_FIRST_SEEN, _PROCESSED_SUBJECTS, _USE_ACTORS):
             con.execute(f"create or replace temp view _events as {_on_days(kept.events, dates is None)}").fetchall()
             _derive_first_days(con, kept, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
         "actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR",
         days_extra=", records BIGINT",
     )
+    + _rollup_ddl("use", "system_id VARCHAR, purpose VARCHAR", days_extra=", records BIGINT")
     + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
     + _rollup_ddl(
         "disclosure",
@@ -83,6 +84,7 @@ CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
 );
 CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_processed_subjects (subject_id VARCHAR, last_date DATE);
+CREATE TABLE IF NOT EXISTS audit_use_actors (system_id VARCHAR, purpose VARCHAR, actor_id VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_system_category_days (
     event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT
 );
@@ -185,9 +187,8 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_deadlines ({cols})").fetchall()
     cols = ", ".join(f'"{n}" {t}' for n, t in dsr_deadline_columns(timeline=True))
     con.execute(f"CREATE TABLE IF NOT EXISTS dsr_states ({cols})").fetchall()
-    for stmt in (DERIVED_DDL + BOOKKEEPING_DDL).split(";"):
-        if stmt.strip():
-            con.execute(stmt).fetchall()
+    _run_statements(con, DERIVED_DDL + BOOKKEEPING_DDL)
+    added = _recreate_changed_rollups(con) or added
     for table in RETIRED_TABLES:
         con.execute(f"DROP TABLE IF EXISTS {table}").fetchall()
     if rekey:
@@ -196,6 +197,48 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
         assign_category_keys(con)
     after = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     return added or bool(before and after - before)  # an empty database is new, not older
+
+
+@functools.cache
+def _derived_columns() -> dict[str, tuple[str, ...]]:
+    """The columns of each table DERIVED_DDL creates, in order."""
+    con = duckdb.connect()
+    try:
+        _run_statements(con, DERIVED_DDL)
+        rows = con.execute("select table_name, column_name from duckdb_columns() order by table_name, column_index")
+        columns: dict[str, tuple[str, ...]] = {}
+        for table, column in rows.fetchall():
+            columns[table] = (*columns.get(table, ()), column)
+        return columns
+    finally:
+        con.close()
+
+
+def _recreate_changed_rollups(con: duckdb.DuckDBPyConnection) -> bool:
+    """Recreate, empty, each rollup whose columns differ from this version's (a column added since it was built):
+    a rollup holds nothing but what the events give, and a database found older rebuilds every rollup. True when
+    one was."""
+    from compliance.ingest.derive import ROLLUP_TABLES
+
+    wanted = _derived_columns()
+    have: dict[str, tuple[str, ...]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from duckdb_columns() where database_name = current_database()"
+        " and schema_name = 'main' order by table_name, column_index"
+    ).fetchall():
+        have[table] = (*have.get(table, ()), column)
+    changed = [t for t in ROLLUP_TABLES if have.get(t) != wanted[t]]
+    for table in changed:
+        con.execute(f"DROP TABLE {table}").fetchall()
+    if changed:
+        _run_statements(con, DERIVED_DDL)
+    return bool(changed)
+
+
+def _run_statements(con: duckdb.DuckDBPyConnection, ddl: str) -> None:
+    for stmt in ddl.split(";"):
+        if stmt.strip():
+            con.execute(stmt).fetchall()
 
 
 @functools.cache

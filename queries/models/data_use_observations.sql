@@ -4,8 +4,8 @@
 -- params: as_of DATE
 -- returns: system_id VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT, first_seen DATE, last_seen DATE,
 --          declared BOOLEAN, declared_anywhere BOOLEAN, prohibited BOOLEAN, verdict VARCHAR
--- Read from the daily rollup `audit_purpose_days` (docs/database.md), which counts per day, actor, system and
--- purpose exactly these events, so the judgement never rescans audit_events.
+-- Read from the daily rollup `audit_use_days` (docs/database.md), which counts per day, system and purpose exactly
+-- these events (audit_purpose_days summed over actors), so the judgement never rescans audit_events.
 with uses as (
     select
         system_id,
@@ -14,7 +14,7 @@ with uses as (
         cast(sum(records) as bigint) as records,
         min(event_date) as first_seen,
         max(event_date) as last_seen
-    from audit_purpose_days
+    from audit_use_days
     where event_date <= $as_of
     group by system_id, purpose
 ),

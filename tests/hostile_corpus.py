@@ -295,10 +295,15 @@ def _cases() -> list[Case]:
         ("a-lat-nan", "geo_lat", "NaN", "not a number 'NaN'"),
         ("a-lon-infinity", "geo_lon", "Infinity", "not a number 'Infinity'"),
         ("a-lat-minus-inf", "geo_lat", "-inf", "not a number '-inf'"),
+        ("a-lat-overflow", "geo_lat", "1e999", "not a number '1e999'"),
+        # DuckDB's cast reads digit separators and hexadecimal: not how an export writes a number
+        ("a-lat-digit-separator", "geo_lat", "4_5", "not a number '4_5'"),
+        ("a-lon-hex", "geo_lon", "0x10", "not a number '0x10'"),
     ):
         one_bad_row(cid, f"audit/{cid}.jsonl", audit, why, **{field: value, "geo_country": "AU"})
     one_good_row("a-geo-poles-and-date-line", "audit/geo-edge.jsonl", audit, geo_lat=-90, geo_lon=180)
     one_good_row("a-geo-text-numbers", "audit/geo-text.jsonl", audit, geo_lat="90", geo_lon="-180.0")
+    one_good_row("a-geo-blanks-exponent", "audit/geo-exp.jsonl", audit, geo_lat=" 45 ", geo_lon="1.5e2")
     for cid, value in (
         ("a-categories-string", "user.name"),
         ("a-categories-object", {"c": "user.name"}),

@@ -24,6 +24,9 @@ CASTABLE = ("TIMESTAMP", "DATE", "BIGINT", "DOUBLE", "BOOLEAN", "VARCHAR[]")
 # stop at +14:00, so `+25:00` is a reject, not a shifted instant.
 RFC3339 = r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*([Zz]|[+-](0\d|1[0-4]):?[0-5]\d)?"
 INTEGER = r"[+-]?\d+"
+# A decimal number as JSON or CSV writes one (blanks around it tolerated): DuckDB's cast also reads `1_000` and
+# `0x10`, which are not numbers in an export.
+DECIMAL = r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*"
 # The window a plausible timestamp lies in, bound at run time ($earliest, $latest: load.TimeWindow).
 WINDOW_PARAMS = ("earliest", "latest")
 
@@ -95,7 +98,7 @@ def _checks(source: Source, typed: bool, nested_lists: bool = True) -> list[tupl
             if c.type == "TIMESTAMP":  # `infinity`, `epoch`, `+25:00` parse, but are not RFC 3339
                 bad = f"({bad} or not regexp_full_match({raw}, '{RFC3339}'))"
             if c.type == "DOUBLE":  # `nan` and `inf` parse as doubles, but measure nothing (and NaN sorts above all)
-                bad = f"({bad} or not isfinite({parsed(c)}))"
+                bad = f"({bad} or not isfinite({parsed(c)}) or not regexp_full_match({raw}, '{DECIMAL}'))"
             if c.type == "VARCHAR[]":  # a JSON null is an absent list, not a bad one
                 bad = f"({bad} and json_type(cast({raw} as json)) <> 'NULL')"
                 if nested_lists:  # the cast to a list of text keeps a nested list or object as its JSON text
@@ -124,7 +127,8 @@ def _checks(source: Source, typed: bool, nested_lists: bool = True) -> list[tupl
                 out.append(
                     (
                         c.name,
-                        f"coalesce({number} {op} {bound}, false)",
+                        # (a NaN or an infinity is told as not a number, above: not out of range as well)
+                        f"coalesce(isfinite({number}) and {number} {op} {bound}, false)",
                         f"{_q(f'field {c.name}: ')} || {raw} || {_q(f' is {words} {bound:g}')}",
                     )
                 )

@@ -35,6 +35,13 @@ def older_db(policy: Policy, tmp_path: Path) -> Path:
     return path
 
 
+def _ingest_nothing(db: Path, tmp_path: Path) -> None:
+    """One ingest of an empty export folder: what brings an older database up to date."""
+    empty = tmp_path / "empty-export"
+    empty.mkdir()
+    ingest([empty], db)
+
+
 def test_a_database_of_this_version_has_no_gaps(policy: Policy, tmp_path: Path) -> None:
     path = build_db_file(policy, {"audit_events": [EVENT]}, tmp_path / "current.duckdb")
     with connect_read_only(path) as con:
@@ -81,9 +88,7 @@ def test_the_dashboard_names_an_older_database(older_db: Path, monkeypatch: pyte
 
 
 def test_one_ingest_of_an_empty_folder_brings_it_up_to_date(older_db: Path, tmp_path: Path) -> None:
-    empty = tmp_path / "empty-export"
-    empty.mkdir()
-    ingest([empty], older_db)
+    _ingest_nothing(older_db, tmp_path)
     with connect_read_only(older_db) as con:
         assert schema_gaps(con) == []
         keyed = con.execute("select count(*) from audit_events where categories_key is not null").fetchall()
@@ -105,9 +110,7 @@ def test_an_ingest_drops_the_evidence_tables_nothing_reads_any_more(policy: Poli
         assert schema_gaps(con) == []
     result = CliRunner().invoke(app, ["check", "--db", str(path), "--control", "purpose.undeclared_use"])
     assert result.exit_code in (0, 1) and '"status": "error"' not in result.output, result.output
-    empty = tmp_path / "empty-export"
-    empty.mkdir()
-    ingest([empty], path)
+    _ingest_nothing(path, tmp_path)
     with connect_read_only(path) as con:
         tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
     assert tables.isdisjoint(retired) and "audit_purpose_days" in tables
@@ -122,9 +125,7 @@ def test_an_ingest_rebuilds_a_rollup_that_lacks_a_column(policy: Policy, tmp_pat
         con.execute("ALTER TABLE audit_login_days DROP COLUMN window_minutes").fetchall()
     with connect_read_only(path) as con:
         assert schema_gaps(con) == ["column audit_login_days.window_minutes"]
-    empty = tmp_path / "empty-export"
-    empty.mkdir()
-    ingest([empty], path)
+    _ingest_nothing(path, tmp_path)
     with connect_read_only(path) as con:
         assert schema_gaps(con) == []
         rows = con.execute("select actor_id, attempts, failures, window_minutes from audit_login_days").fetchall()

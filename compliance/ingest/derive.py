@@ -393,6 +393,11 @@ class _FirstDays:
         """The comparison a day's own kept day wins by, against a stored one."""
         return ">" if self.last else "<"
 
+    @property
+    def reaches(self) -> str:
+        """The comparison a day's own kept day reaches a stored one by (wins or ties)."""
+        return ">=" if self.last else "<="
+
     def same_key(self, left: str, right: str) -> str:
         return " and ".join(
             f"{left}.{k} is not distinct from {right}.{k}" if k in self.nullable else f"{left}.{k} = {right}.{k}"
@@ -494,13 +499,12 @@ def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None
     whose recomputed events still reach its stored day is settled by `_merge_first_days` without reading stored
     events, so a late file of a day already loaded reads none."""
     keys, day = ", ".join(kept.keys), kept.column
-    reached = "<=" if not kept.last else ">="
     con.execute(
         f"""create or replace temp table _first_day_keys as
             select {keys} from {kept.table} as s
             where s.{day} in (select event_date from _days)
               and not exists (
-                  select 1 from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {reached} s.{day}
+                  select 1 from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {kept.reaches} s.{day}
               )"""
     ).fetchall()
     if con.execute("select count(*) from _first_day_keys").fetchall()[0][0]:

@@ -200,16 +200,14 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 @functools.cache
-def _derived_columns() -> dict[str, tuple[str, ...]]:
-    """The columns of each table DERIVED_DDL creates, in order."""
+def _derived_columns() -> dict[str, frozenset[str]]:
+    """The columns of each table DERIVED_DDL creates."""
+    from compliance.audit_database import columns_by_table
+
     con = duckdb.connect()
     try:
         _run_statements(con, DERIVED_DDL)
-        rows = con.execute("select table_name, column_name from duckdb_columns() order by table_name, column_index")
-        columns: dict[str, tuple[str, ...]] = {}
-        for table, column in rows.fetchall():
-            columns[table] = (*columns.get(table, ()), column)
-        return columns
+        return columns_by_table(con)
     finally:
         con.close()
 
@@ -218,15 +216,10 @@ def _recreate_changed_rollups(con: duckdb.DuckDBPyConnection) -> bool:
     """Recreate, empty, each rollup whose columns differ from this version's (a column added since it was built):
     a rollup holds nothing but what the events give, and a database found older rebuilds every rollup. True when
     one was."""
+    from compliance.audit_database import columns_by_table
     from compliance.ingest.derive import ROLLUP_TABLES
 
-    wanted = _derived_columns()
-    have: dict[str, tuple[str, ...]] = {}
-    for table, column in con.execute(
-        "select table_name, column_name from duckdb_columns() where database_name = current_database()"
-        " and schema_name = 'main' order by table_name, column_index"
-    ).fetchall():
-        have[table] = (*have.get(table, ()), column)
+    wanted, have = _derived_columns(), columns_by_table(con)
     changed = [t for t in ROLLUP_TABLES if have.get(t) != wanted[t]]
     for table in changed:
         con.execute(f"DROP TABLE {table}").fetchall()

@@ -10,7 +10,8 @@
 -- Disclosures are read from their daily rollup (audit_disclosure_days: per day, recipient, actor and category list,
 -- the events the model audit_disclosures states), each recipient matched to an approved one as disclosure_events
 -- matches it (disclosure_recipients). Evidence is read from disclosure_events on the few days that hold it (each
--- recipient's newest days), joined on the day, so DuckDB skips the others (100M events: 0.3 s instead of 2.2 s).
+-- recipient's newest days), joined on the day, so DuckDB skips the others (100M events, in a daily load: 0.10 s
+-- instead of 2.21 s reading every disclosure event).
 with disclosure_days as (
     select
         d.event_date,

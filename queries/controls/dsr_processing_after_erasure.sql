@@ -19,7 +19,8 @@ with erasures as (
 
 -- The erasures whose subject was processed on or after the day of completion, by the ingest's table of each
 -- subject's last day of processing (audit_processed_subjects): only their events are read below, and on a day when
--- no erased subject was processed again, none (100M events: 0.0 s instead of 1.7 s scanning every event's subject).
+-- no erased subject was processed again, none (100M demo events, one erased subject processed afterwards: the
+-- control takes 0.33 s instead of 1.72 s, warm; it scanned every event's subject).
 watched as (
     select
         e.*,

@@ -75,9 +75,10 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
     + _rollup_ddl(
         "disclosure",
-        "recipient VARCHAR, actor_id VARCHAR, categories_key INTEGER",
+        "recipient VARCHAR, actor_id VARCHAR, categories_key INTEGER, system_id VARCHAR",
         days_extra=", records BIGINT",
     )
+    + _rollup_ddl("system_region", "system_id VARCHAR, processing_region VARCHAR", days_extra=", records BIGINT")
     + """
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_
 CREATE TABLE IF NOT EXISTS audit_processed_subjects (subject_id VARCHAR, last_date DATE);
 CREATE TABLE IF NOT EXISTS audit_use_actors (system_id VARCHAR, purpose VARCHAR, actor_id VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_system_category_days (
-    event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT
+    event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT
 );
 CREATE TABLE IF NOT EXISTS audit_system_hours (
     event_date DATE, system VARCHAR, hour_start TIMESTAMP, events BIGINT, first_at TIMESTAMP, last_at TIMESTAMP

@@ -22,16 +22,37 @@ with declared as (
     cross join unnest(m.recipients) as r (recipient_id)
 ),
 
--- Observed, one row per (dimension, system, value) with its counts; an event's system as audit_event_systems
--- gives it.
-event_categories as (
+-- Observed, per day, from the daily rollups computed at ingest (compliance.ingest.derive), which give an event the
+-- system audit_event_system_rule gives it: categories from audit_system_category_days (every event, once per
+-- category of its list), regions from audit_system_region_days (successful events naming a region), recipients from
+-- audit_disclosure_days (successful shares and exports: audit_disclosures), each the approved recipient's id
+-- (disclosure_recipients, as disclosure.unapproved_recipient matches it), else the recipient as named. Reading every
+-- event instead took 87-115 s at 100M events (docs/benchmarks.md).
+observed_days as (
+    select 'data_category' as dimension, system_id, data_category as value, event_date, events, records
+    from audit_system_category_days
+    union all
+    select 'processing_region', system_id, processing_region, event_date, events, records
+    from audit_system_region_days
+    union all
+    select 'recipient', d.system_id, coalesce(m.recipient_id, d.recipient), d.event_date, d.events, d.records
+    from audit_disclosure_days as d
+    left join disclosure_recipients as m on m.recipient = d.recipient
+),
+
+-- One row per (dimension, system, value) with its counts up to the as-of date.
+observed_counts as (
     select
-        e.system_id,
-        c.data_category,
-        e.event_date,
-        e.records
-    from audit_event_systems as e
-    cross join unnest(e.categories) as c (data_category)
+        dimension,
+        system_id,
+        value,
+        cast(sum(events) as bigint) as events,
+        cast(sum(records) as bigint) as records_touched,
+        min(event_date) as first_seen,
+        max(event_date) as last_seen
+    from observed_days
+    where event_date <= $as_of
+    group by dimension, system_id, value
 ),
 
 inventory as (
@@ -49,54 +70,16 @@ inventory as (
 observed_categories as (
     select
         coalesce(a.system_id, i.system_id) as system_id,
-        coalesce(a.data_category, i.data_category) as value,
+        coalesce(a.value, i.data_category) as value,
         coalesce(a.events, 0) as events,
         coalesce(a.records_touched, 0) as records_touched,
         coalesce(i.records, 0) as inventory_records,
         least(a.first_seen, i.first_seen) as first_seen,
         greatest(a.last_seen, i.last_seen) as last_seen
-    from (
-        select
-            system_id,
-            data_category,
-            count(*) as events,
-            cast(sum(records) as bigint) as records_touched,
-            min(event_date) as first_seen,
-            max(event_date) as last_seen
-        from event_categories
-        group by system_id, data_category
-    ) as a
+    from (select * from observed_counts where dimension = 'data_category') as a
     full outer join inventory as i
         on i.system_id = a.system_id
-        and i.data_category = a.data_category
-),
-
--- Regions and recipients: declared when the data map lists the same value.
-observed_values as (
-    select
-        'processing_region' as dimension,
-        system_id,
-        processing_region as value,
-        count(*) as events,
-        cast(sum(records) as bigint) as records_touched,
-        min(event_date) as first_seen,
-        max(event_date) as last_seen
-    from audit_event_systems
-    where processing_region is not null
-      and outcome = 'success'
-    group by system_id, processing_region
-    union all
-    -- Where successful shares and exports went: the approved recipient's id, else the recipient as named.
-    select
-        'recipient',
-        system_id,
-        coalesce(recipient_id, recipient),
-        count(*),
-        cast(sum(records) as bigint),
-        min(event_date),
-        max(event_date)
-    from disclosure_events
-    group by system_id, coalesce(recipient_id, recipient)
+        and i.data_category = a.value
 ),
 
 -- Judged as the controls judge them: a category by declared_data_categories (datamap.undeclared_category), a
@@ -141,10 +124,12 @@ observed_judged as (
         o.last_seen,
         count(case when d.system_id = o.system_id then 1 end) > 0,
         count(d.system_id) > 0
-    from observed_values as o
+    -- regions and recipients: declared when the data map lists the same value
+    from observed_counts as o
     left join declared as d
         on d.dimension = o.dimension
         and d.value = o.value
+    where o.dimension <> 'data_category'
     group by o.dimension, o.system_id, o.value, o.events, o.records_touched, o.first_seen, o.last_seen
 ),
 

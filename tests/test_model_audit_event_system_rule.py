@@ -1,9 +1,7 @@
-"""audit_event_systems with the repository's data_map.yaml, as of 2025-03-10 (worked out by hand): the system each
-event belongs to, which datamap_matrix, datamap_observed_vs_declared and disclosure_events read."""
+"""audit_event_system_rule with the repository's data_map.yaml (worked out by hand): the system each event belongs to,
+which the disclosures and the rollups datamap_matrix and datamap_observed_vs_declared read are counted by."""
 
 from __future__ import annotations
-
-import datetime as dt
 
 from compliance.queries import run_query
 
@@ -15,7 +13,7 @@ def _event(event_id: str, system: str | None, resource_type: str | None, **kw) -
             "resource_type": resource_type, "record_count": kw.pop("records", 3)} | kw  # fmt: skip
 
 
-def test_audit_event_systems(make_db, policy) -> None:
+def test_audit_event_system_rule(make_db, policy) -> None:
     con = make_db(
         {
             "audit_events": [
@@ -24,15 +22,16 @@ def test_audit_event_systems(make_db, policy) -> None:
                 _event("a3", None, "account", records=None),  # auth's store; no record count counts as one record
                 _event("a4", None, "no_such_type"),  # the data map lists no such resource_type: no system
                 _event("a5", None, None),  # neither names a system
-                _event("a6", "crm", "contact", at="2025-03-11 10:00:00"),  # after as_of
+                _event("a6", None, "contact", at="2025-03-11 10:00:00"),  # any date: the contact type is crm's
             ]
         }
     )
-    out = run_query(con, "audit_event_systems", {"as_of": dt.date(2025, 3, 10)}, policy).sort("event_id")
+    out = run_query(con, "audit_event_system_rule", {}, policy).sort("event_id")
     assert out.select("event_id", "system_id", "records").rows() == [
         ("a1", "crm", 3),
         ("a2", "call-service", 3),
         ("a3", "auth", 1),
         ("a4", None, 3),
         ("a5", None, 3),
+        ("a6", "crm", 3),
     ]

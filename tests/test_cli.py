@@ -69,8 +69,29 @@ def test_ingest_reports_per_source_and_is_idempotent(demo_build, tmp_path: Path)
     assert first.returncode == 0, first.stderr
     assert "audit" in first.stdout and "rejected" in first.stdout
     assert "findings of every control as of 2025-12-31 stored" in first.stdout
+    assert "working copy" not in first.stdout  # a first load writes a new database: nothing to copy
+    size = f"{db.stat().st_size / 1e6:,.0f} MB"
     second = run_cli("ingest", str(demo_build.export), "--db", str(db))
     assert second.returncode == 0 and "nothing new: database unchanged" in second.stdout
+    # The load copied the published database first, whatever it then found: said with its size and cost.
+    said = " ".join(second.stdout.split())
+    assert re.search(f"working copy of the database: {size} (cloned|copied) in [0-9.]+ s", said), said
+
+
+@pytest.mark.parametrize(
+    ("cloned", "said"),
+    [
+        (True, "working copy of the database: 5,726 MB cloned in 0.0 s (the filesystem shares its blocks"),
+        (False, "working copy of the database: 5,726 MB copied in 8.8 s; this filesystem cannot clone files, so "
+                "every load copies the whole database: on XFS or Btrfs the clone is instant"),
+    ],
+)  # fmt: skip
+def test_the_working_copy_line_says_how_the_copy_was_made(cloned: bool, said: str) -> None:
+    from compliance.cli import _working_copy_line
+    from compliance.ingest.load import WorkingCopy
+
+    line = _working_copy_line(WorkingCopy(cloned, 5_725_761_536, 0.04 if cloned else 8.8))
+    assert line.startswith(said), line
 
 
 def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) -> None:

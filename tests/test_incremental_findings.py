@@ -730,3 +730,25 @@ def test_the_working_copy_is_a_clone_or_else_a_byte_copy(tmp_path: Path) -> None
     with dst.open("r+b") as fh:
         fh.write(b"x")  # the load writes into its copy: the published file is untouched
     assert dst.read_bytes()[:1] == b"x" and src.read_bytes()[:1] == b"\x00"
+
+
+@pytest.mark.parametrize("clones", [True, False])
+def test_the_working_copy_says_whether_it_was_cloned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clones: bool
+) -> None:
+    """The summary's working-copy line rests on this: a filesystem that clones (the ioctl succeeds) against one that
+    refuses (ext4: EOPNOTSUPP), then the byte copy."""
+    from compliance.ingest import load
+
+    def ioctl(fd: int, request: int, arg: int) -> int:
+        if not clones:
+            raise OSError(95, "Operation not supported")
+        os.copy_file_range(arg, fd, 1 << 20)  # what a clone gives the reader: the source's bytes
+        return 0
+
+    monkeypatch.setattr(load.fcntl, "ioctl", ioctl)
+    src = tmp_path / "a.duckdb"
+    src.write_bytes(b"the published database")
+    made = load._make_working_copy(src, tmp_path / "b.duckdb")
+    assert (made.cloned, made.size_bytes) == (clones, len(b"the published database"))
+    assert (tmp_path / "b.duckdb").read_bytes() == src.read_bytes()

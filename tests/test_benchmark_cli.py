@@ -3,6 +3,7 @@ print the check's comparison with the plain actor-day pass. Its figures are neve
 
 from __future__ import annotations
 
+import gzip
 import os
 import re
 import subprocess
@@ -53,3 +54,25 @@ def test_daily_benchmark_prints_the_ratio_and_compares_the_findings(tmp_path: Pa
     assert re.search(rf"^ +10,000{num * 10}% +[\d.]+%$", out, re.MULTILINE), out
     own = r"10,000: load plus stored findings alone \(the ingest's own seconds\): daily [\d.]+ s of full [\d.]+ s = [\d.]+%"
     assert re.search(own, out), out
+    # the same-sized day: at the smallest scale, the whole newest day, alone in its folder
+    assert "a day of the same size onto each history" in out, out
+    assert re.search(r"^ +10,000 +[\d,]+ +[\d.]+ +[\d.]+ +[\d.]+ +(clone|bytes) +[\d.]+$", out, re.MULTILINE), out
+
+
+def test_a_same_sized_day_keeps_one_line_in_n_of_the_day_files(tmp_path: Path) -> None:
+    from bench.daily_bench import sample_day
+
+    export = tmp_path / "export"
+    (export / "audit").mkdir(parents=True)
+    (export / "diagnostic").mkdir()
+    with gzip.open(export / "audit" / "2025-12-31.jsonl.gz", "wt", encoding="utf-8") as f:
+        f.writelines(f'{{"event_id": "e{n}"}}\n' for n in range(10))
+    (export / "audit" / "2025-12-30.jsonl").write_text('{"event_id": "older"}\n', encoding="utf-8")
+    (export / "diagnostic" / "2025-12-31.csv").write_text("line_id,message\n" + "".join(f"d{n},m\n" for n in range(5)))
+    out = tmp_path / "day"
+    assert sample_day(export, "2025-12-31", out, 3) == 4
+    assert (out / "audit" / "2025-12-31.jsonl").read_text() == "".join(
+        f'{{"event_id": "e{n}"}}\n' for n in (0, 3, 6, 9)
+    )
+    assert (out / "diagnostic" / "2025-12-31.csv").read_text() == "line_id,message\nd0,m\nd3,m\n"
+    assert sorted(p.name for p in out.rglob("*.*")) == ["2025-12-31.csv", "2025-12-31.jsonl"]

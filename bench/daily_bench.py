@@ -17,8 +17,9 @@ stored findings of both databases are compared row for row.
 A bundle's day grows with its scale (the demo spreads 10x the events over the same year), so a day of the
 same size is loaded too, onto another copy of each history: one line in N of the newest day's audit and
 diagnostic files (N = scale / the smallest scale asked for), alone in its export folder. What that costs at
-each scale is what the history itself adds to a day ("about the same at both sizes"), with the private copy
-of the database (the one step that follows its size on a filesystem without reflink clones) shown apart.
+each scale is what the history itself adds to a day ("about the same at both sizes"); its seconds include the
+private copy of the database (the one step that follows its size on a filesystem without reflink clones), which
+is also shown on its own. Unlike the daily row, the folder holds the new day alone (no history file to skip).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from compliance.ingest.load import HASH_SETTLE_SECONDS
+from compliance.ingest.readers import file_kind
 
 DAY_FOLDERS = ("audit", "diagnostic")
 Measured = Callable[[str], tuple[dict, float, float]]
@@ -56,23 +58,27 @@ def split_last_day(export: Path, out: Path) -> str:
 
 
 def sample_day(export: Path, day: str, out: Path, one_in: int) -> int:
-    """Write one line in `one_in` of `day`'s files of the day folders under `out` (a CSV keeps its header);
-    returns the audit lines written."""
+    """Write one line in `one_in` of `day`'s files of the day folders under `out`, as bytes (a line that is not
+    UTF-8 stays one for the load to reject; a CSV keeps its header); returns the audit lines written."""
     if out.exists():
         shutil.rmtree(out)
-    audit_lines = 0
+    audit_lines, found = 0, False
     for folder in DAY_FOLDERS:
-        for f in sorted((export / folder).glob(f"{day}.*")):
-            if f.suffix not in (".jsonl", ".csv", ".gz") or ".parquet" in f.suffixes:
-                raise ValueError(f"cannot sample {f}: day files must be JSON Lines or CSV, gzipped or not")
-            opener = gzip.open if f.suffix == ".gz" else open
-            with opener(f, "rt", encoding="utf-8") as lines:
-                header = next(lines) if ".csv" in f.suffixes else ""
+        for f in sorted(p for p in (export / folder).glob(f"{day}.*") if p.is_file()):
+            kind = file_kind(f)
+            if kind not in ("jsonl", "csv"):
+                raise ValueError(f"cannot sample {f}: only text day files (JSON Lines, CSV, gzipped or not) can be")
+            found = True
+            opener = gzip.open if f.name.lower().endswith(".gz") else open
+            with opener(f, "rb") as lines:
+                header = next(lines, b"") if kind == "csv" else b""
                 kept = [line for n, line in enumerate(lines) if n % one_in == 0]
-            dest = out / folder / f.name.removesuffix(".gz")
+            dest = out / folder / (f.name[:-3] if f.name.lower().endswith(".gz") else f.name)
             dest.parent.mkdir(parents=True, exist_ok=True)
-            dest.write_text(header + "".join(kept), encoding="utf-8")
+            dest.write_bytes(header + b"".join(kept))
             audit_lines += len(kept) if folder == "audit" else 0
+    if not found:
+        raise ValueError(f"no day file named {day}.* in {', '.join(DAY_FOLDERS)} of {export}")
     return audit_lines
 
 
@@ -176,11 +182,13 @@ def _same_sized_day(
 ) -> str:
     """One line in scale/smallest of the newest day, alone in its folder, loaded onto a copy of the history."""
     folder = daily.with_name("same-sized-day")
-    events = sample_day(export, day, folder, max(1, round(scale / smallest)))
-    daily.unlink(missing_ok=True)
-    shutil.copyfile(before, daily)
-    loaded, _, _ = run_measured(_INGEST.format(export=folder, db=daily, memory=memory))
-    shutil.rmtree(folder)
+    try:
+        events = sample_day(export, day, folder, max(1, round(scale / smallest)))
+        daily.unlink(missing_ok=True)
+        shutil.copyfile(before, daily)
+        loaded, _, _ = run_measured(_INGEST.format(export=folder, db=daily, memory=memory))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     copy = "clone" if loaded["cloned"] else "bytes"
     return (
         f"{scale:>12,} {events:>10,} {float(loaded['seconds']):8.1f} {float(loaded['findings_seconds']):10.1f}"

@@ -297,13 +297,16 @@ def _print_load_summary(db: Path, summary: IngestSummary) -> None:
 
 
 def _working_copy_line(copy: WorkingCopy) -> str:
-    """What the load's private copy of the database cost, and how to make it free where it is not."""
+    """What the load's private copy of the database cost, and how to make it free where it takes a while."""
     made = f"working copy of the database: {copy.size_bytes / 1e6:,.0f} MB "
     if copy.cloned:
         return made + f"cloned in {copy.seconds:.1f} s (the filesystem shares its blocks until written)."
+    if copy.seconds < 1:
+        return made + f"copied in {copy.seconds:.1f} s."
     return made + (
-        f"copied in {copy.seconds:.1f} s; this filesystem cannot clone files, so every load copies the whole "
-        "database: on XFS or Btrfs the clone is instant (README, 'Daily loads and where the database lives')."
+        f"copied in {copy.seconds:.1f} s; this filesystem does not clone files, so every load copies the whole "
+        "database: on XFS formatted with reflink, or Btrfs, the clone is instant (README, 'Daily loads and where "
+        "the database lives')."
     )
 
 

@@ -76,3 +76,9 @@ def test_a_same_sized_day_keeps_one_line_in_n_of_the_day_files(tmp_path: Path) -
     )
     assert (out / "diagnostic" / "2025-12-31.csv").read_text() == "line_id,message\nd0,m\nd3,m\n"
     assert sorted(p.name for p in out.rglob("*.*")) == ["2025-12-31.csv", "2025-12-31.jsonl"]
+    # bytes as they are: a line that is not UTF-8 stays a line for the load to reject
+    (export / "diagnostic" / "2025-12-31.csv").write_bytes(b"line_id,message\nd0,caf\xe9\nd1,m\n")
+    sample_day(export, "2025-12-31", out, 1)
+    assert (out / "diagnostic" / "2025-12-31.csv").read_bytes() == b"line_id,message\nd0,caf\xe9\nd1,m\n"
+    with pytest.raises(ValueError, match="no day file named 2026-01-01"):
+        sample_day(export, "2026-01-01", out, 1)

@@ -82,16 +82,19 @@ def test_ingest_reports_per_source_and_is_idempotent(demo_build, tmp_path: Path)
     ("cloned", "said"),
     [
         (True, "working copy of the database: 5,726 MB cloned in 0.0 s (the filesystem shares its blocks"),
-        (False, "working copy of the database: 5,726 MB copied in 8.8 s; this filesystem cannot clone files, so "
-                "every load copies the whole database: on XFS or Btrfs the clone is instant"),
+        (False, "working copy of the database: 5,726 MB copied in 8.8 s; this filesystem does not clone files, so "
+                "every load copies the whole database: on XFS formatted with reflink, or Btrfs, the clone is instant"),
+        (False, "working copy of the database: 5,726 MB copied in 0.4 s."),
     ],
 )  # fmt: skip
 def test_the_working_copy_line_says_how_the_copy_was_made(cloned: bool, said: str) -> None:
     from compliance.cli import _working_copy_line
     from compliance.ingest.load import WorkingCopy
 
-    line = _working_copy_line(WorkingCopy(cloned, 5_725_761_536, 0.04 if cloned else 8.8))
+    seconds = float(said.split(" in ")[1].split(" s")[0])
+    line = _working_copy_line(WorkingCopy(cloned, 5_725_761_536, seconds))
     assert line.startswith(said), line
+    assert line.endswith(".") and ("XFS" in line) == (not cloned and seconds >= 1), line
 
 
 def test_missing_export_and_missing_database_are_clear_errors(tmp_path: Path) -> None:

@@ -111,7 +111,12 @@ def _counted(as_of: dt.date) -> dict[tuple[str, str, str], tuple[int, int, dt.da
 def _observed(con, policy, as_of: dt.date) -> dict[tuple[str, str, str], tuple[int, int, dt.date, dt.date]]:
     out = run_query(con, "datamap_observed_vs_declared", {"as_of": as_of}, policy)
     return {
-        (r["dimension"], r["system_id"], r["value"]): (r["events"], r["records_touched"], r["first_seen"], r["last_seen"])
+        (r["dimension"], r["system_id"], r["value"]): (
+            r["events"],
+            r["records_touched"],
+            r["first_seen"],
+            r["last_seen"],
+        )
         for r in out.filter(out["observed"] & (out["dimension"] != "data_use")).to_dicts()
         if r["events"]
     }

@@ -1447,7 +1447,11 @@ def _ingest_locked(
     work = _work_path(db_path)
     _remove_db_files(work)
     if db_path.exists():
-        summary.working_copy = _make_working_copy(db_path, work)
+        try:
+            summary.working_copy = _make_working_copy(db_path, work)
+        except BaseException:
+            _remove_db_files(work)  # half a copy (a full disk) is the very space the user needs back
+            raise
     con = duckdb.connect(str(work))
     loader: _Loader | None = None
     try:

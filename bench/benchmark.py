@@ -13,7 +13,7 @@ times drift. Every measured step runs in its own subprocess so its peak memory (
     python bench/benchmark.py --only generate --scales 10M  # (re)generate the bundle: s per million, CPU, peak RSS, GB
     python bench/benchmark.py --only spill --scales 10M    # ingest + check under 4 GB and under 4 GB x scale/100M
     python bench/benchmark.py --only generate --only ingest --only check --scales 100M   # issue 17 (~6 GB bundle)
-    python bench/benchmark.py --only daily --scales 1M,10M # one more day's load vs a full ingest
+    python bench/benchmark.py --only daily --scales 1M,10M # one more day vs a full ingest; a same-sized day per history
 
 Bundles are generated once per scale under bench/results/ (deterministic, seed 7) and reused.
 """

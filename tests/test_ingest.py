@@ -241,8 +241,9 @@ def test_repeated_keys_are_found_whatever_the_share_of_new_rows(tmp_path: Path, 
         _jsonl(tmp_path / "old" / "audit" / "2025-03-01.jsonl", [_event(i) for i in range(history)])
         ingest([tmp_path / "old"], db)
     # The new file: `new` new events, one event of the history re-delivered with a newer record count, and one
-    # of its own events twice with the same content.
-    rows = [_event(i, event_id=f"n{i}") for i in range(new)] + [_event(0, event_id="n0")]
+    # of its own events twice with the same content. The re-delivered id lies strictly inside the new ids' range
+    # ("a0" to "n7"), the range whose stored row groups alone are read for its duplicates.
+    rows = [_event(i, event_id=f"a{i}" if i == 0 else f"n{i}") for i in range(new)] + [_event(0, event_id="a0")]
     rows += [_event(0, record_count=9)] if history else []
     _jsonl(tmp_path / "new" / "audit" / "2025-03-02.jsonl", rows)
     summary = ingest([tmp_path / "new"], db)

@@ -255,6 +255,30 @@ def test_repeated_keys_are_found_whatever_the_share_of_new_rows(tmp_path: Path, 
         assert _count(db, "select record_count from audit_events where event_id = 'e0'") == 9
 
 
+def test_two_different_keys_stay_two_rows_whatever_characters_their_columns_hold(tmp_path: Path) -> None:
+    """(a\x1fb, c, r) and (a, b\x1fc, r) are two inventory records: once joined with a separator they read the same,
+    and were merged as one. A genuine re-delivery of a key in the same snapshot still replaces its row."""
+    db = tmp_path / "audit.duckdb"
+    header = "snapshot_at,system,store,record_id,data_category,created_at,legal_hold,contract_ended_at"
+    _csv(tmp_path / "d1" / "inventory" / "snap1.csv", header,
+         "2025-06-01T10:00:00Z,a\x1fb,c,r,user.name,2025-01-01T00:00:00Z,false,",
+         "2025-06-01T10:00:00Z,crm,contacts,r2,user.name,2025-01-01T00:00:00Z,false,")  # fmt: skip
+    ingest([tmp_path / "d1"], db, findings=False)
+    _csv(tmp_path / "d2" / "inventory" / "snap2.csv", header,
+         "2025-06-02T10:00:00Z,a,b\x1fc,r,user.email,2025-01-01T00:00:00Z,false,",
+         "2025-06-02T10:00:00Z,crm,contacts,r2,user.contact,2025-01-01T00:00:00Z,false,")  # fmt: skip
+    second = ingest([tmp_path / "d2"], db, findings=False)
+    inventory = next(r for r in second.by_source() if r["source"] == "inventory")
+    assert (inventory["rows_loaded"], inventory["rows_duplicate"]) == (1, 1), inventory
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("select system, store, record_id, data_category from inventory_records order by all")
+        assert rows.fetchall() == [
+            ("a", "b\x1fc", "r", "user.email"),
+            ("a\x1fb", "c", "r", "user.name"),
+            ("crm", "contacts", "r2", "user.contact"),  # the newer snapshot's
+        ]
+
+
 def _rejects(db: Path) -> list[tuple]:
     with duckdb.connect(str(db), read_only=True) as con:
         return con.execute("select line, field, reason, raw from rejects order by line").fetchall()

@@ -252,12 +252,13 @@ def _time_column(source: Source) -> str:
 
 
 def _key_expr(source: Source, alias: str = "") -> str:
+    """The contract key's columns, as `hash(...)` and `partition by ...` take them: the columns themselves, never
+    joined into one string, where two different keys could read the same (a value holding the separator), and
+    whose first column then bounds where duplicates may be (`_new_key_range`)."""
     a = f"{alias}." if alias else ""
     if source is DIAGNOSTIC:
         return f"{a}line_id"
-    if len(source.key) == 1:
-        return f'{a}"{source.key[0]}"'
-    return "concat_ws(chr(31), " + ", ".join(f"coalesce(cast({a}\"{k}\" as varchar), '')" for k in source.key) + ")"
+    return ", ".join(f'{a}"{k}"' for k in source.key)
 
 
 FileStat = tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns

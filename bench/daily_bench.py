@@ -69,11 +69,11 @@ def sample_day(export: Path, day: str, out: Path, one_in: int) -> int:
             if kind not in ("jsonl", "csv"):
                 raise ValueError(f"cannot sample {f}: only text day files (JSON Lines, CSV, gzipped or not) can be")
             found = True
-            opener = gzip.open if f.name.lower().endswith(".gz") else open
-            with opener(f, "rb") as lines:
+            gzipped = f.name.lower().endswith(".gz")
+            with (gzip.open if gzipped else open)(f, "rb") as lines:
                 header = next(lines, b"") if kind == "csv" else b""
                 kept = [line for n, line in enumerate(lines) if n % one_in == 0]
-            dest = out / folder / (f.name[:-3] if f.name.lower().endswith(".gz") else f.name)
+            dest = out / folder / (f.name[:-3] if gzipped else f.name)
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_bytes(header + b"".join(kept))
             audit_lines += len(kept) if folder == "audit" else 0

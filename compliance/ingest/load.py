@@ -251,14 +251,16 @@ def _time_column(source: Source) -> str:
     return f'"{(required or dated)[0]}"' if dated else "null::timestamp"
 
 
+def _key_columns(source: Source) -> tuple[str, ...]:
+    """The columns rows are de-duplicated on: the contract key, or for diagnostic lines the id derived from it."""
+    return ("line_id",) if source is DIAGNOSTIC else source.key
+
+
 def _key_expr(source: Source, alias: str = "") -> str:
-    """The contract key's columns, as `hash(...)` and `partition by ...` take them: the columns themselves, never
-    joined into one string, where two different keys could read the same (a value holding the separator), and
-    whose first column then bounds where duplicates may be (`_new_key_range`)."""
+    """The key's columns, as `hash(...)` and `partition by ...` take them: the columns themselves, never joined
+    into one string, where two different keys could read the same (a value holding the separator)."""
     a = f"{alias}." if alias else ""
-    if source is DIAGNOSTIC:
-        return f"{a}line_id"
-    return ", ".join(f'{a}"{k}"' for k in source.key)
+    return ", ".join(f'{a}"{k}"' for k in _key_columns(source))
 
 
 FileStat = tuple[int, int, int, int, int]  # device, inode, size, mtime_ns, ctime_ns
@@ -878,19 +880,15 @@ class _Loader:
 
     def _new_key_range(self, source: Source, ids: list[str]) -> tuple[str, dict[str, object]]:
         """A condition every stored row with the key of one of the new rows (files `ids`) meets, and its values:
-        its first key column between the new rows' smallest and largest value, or NULL (which the key reads as
-        ''). Bound as values, the range lets DuckDB skip the row groups outside it by their min/max: with keys
-        that grow with time (ids that start with a date or a sequence), a day's load reads only the newest row
-        groups of the history; with random keys the range spans them all and costs nothing more. Every row
-        (`true`) when a new row has no value there: ''-keyed rows of the history could be its duplicates."""
-        first = f't."{"line_id" if source is DIAGNOSTIC else source.key[0]}"'
-        lo, hi, unset = self.con.execute(
-            f"select min({first}), max({first}), count(*) - count({first}) from {source.table} t"
-            " where t.source_file_id in (select unnest($ids))",
+        its first key column between the new rows' smallest and largest value, or NULL (a NULL equals only a
+        NULL in the key). Bound as values, the range lets DuckDB skip the row groups outside it by their min/max:
+        with keys that grow with time (ids that start with a date or a sequence), a day's load reads only the
+        newest row groups of the history; with random keys the range spans them all and costs nothing more."""
+        first = f't."{_key_columns(source)[0]}"'
+        lo, hi = self.con.execute(
+            f"select min({first}), max({first}) from {source.table} t where t.source_file_id in (select unnest($ids))",
             {"ids": ids},
         ).fetchall()[0]
-        if unset or lo is None:
-            return "true", {}
         return f"({first} between $key_lo and $key_hi or {first} is null)", {"key_lo": lo, "key_hi": hi}
 
     def deduplicate(self, source: Source, run_files: list[FileResult]) -> None:

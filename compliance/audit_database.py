@@ -37,8 +37,9 @@ def connect_current(path: Path | str) -> duckdb.DuckDBPyConnection:
 
 
 def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """What this version's tables hold that the database lacks: `table T` or `column T.C`, sorted."""
-    from compliance.ingest.tables import expected_columns
+    """What this version's tables hold that the database lacks: `table T` or `column T.C`, sorted, then each change
+    to stored rows not yet applied to it (`change NAME`)."""
+    from compliance.ingest.tables import expected_columns, pending_data_changes
 
     present = columns_by_table(con)
     missing = []
@@ -47,7 +48,7 @@ def schema_gaps(con: duckdb.DuckDBPyConnection) -> list[str]:
             missing.append(f"table {table}")
         else:
             missing += [f"column {table}.{column}" for column in sorted(columns - present[table])]
-    return missing
+    return missing + [f"change {change}" for change in pending_data_changes(con)]
 
 
 def columns_by_table(con: duckdb.DuckDBPyConnection) -> dict[str, frozenset[str]]:

@@ -137,7 +137,12 @@ CREATE TABLE IF NOT EXISTS findings_runs (
     control_id VARCHAR, as_of DATE, sql_digest VARCHAR, policy_digest VARCHAR, rows BIGINT, seconds DOUBLE
 );
 CREATE TABLE IF NOT EXISTS findings_event_days (event_date DATE, events BIGINT, digest UBIGINT);
+CREATE TABLE IF NOT EXISTS database_changes (change VARCHAR, applied_at TIMESTAMP, rows_changed BIGINT);
 """
+
+# Changes to stored rows, by name: applied once to a database on its next load, and recorded in `database_changes`
+# (a database created by this version records them at once, with nothing to change).
+DATA_CHANGES = ("diagnostic line ids of lines holding chr(31)",)
 
 
 def dsr_deadline_columns(timeline: bool = False) -> list[tuple[str, str]]:
@@ -196,8 +201,35 @@ def create_tables(con: duckdb.DuckDBPyConnection) -> bool:
         from compliance.ingest.enrich import assign_category_keys
 
         assign_category_keys(con)
-    after = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    added = _apply_data_changes(con) or added
+    # The ledger of changes alone is no reason to rebuild what is derived: a change that alters rows says so.
+    after = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()} - {"database_changes"}
     return added or bool(before and after - before)  # an empty database is new, not older
+
+
+def pending_data_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The DATA_CHANGES not yet recorded in the database's `database_changes` (all, when it has no such table)."""
+    tables = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
+    done = set()
+    if "database_changes" in tables:
+        done = {r[0] for r in con.execute("select change from database_changes").fetchall()}
+    return [change for change in DATA_CHANGES if change not in done]
+
+
+def _apply_data_changes(con: duckdb.DuckDBPyConnection) -> bool:
+    """Apply and record each pending DATA_CHANGES; True when one changed a stored row (derived tables and stored
+    findings may still hold the old values, so the load rebuilds them)."""
+    from compliance.ingest.enrich import rehash_separator_line_ids
+
+    apply = {DATA_CHANGES[0]: rehash_separator_line_ids}
+    changed = 0
+    for change in pending_data_changes(con):
+        rows = apply[change](con)
+        con.execute(
+            "insert into database_changes values ($change, now()::timestamp, $rows)", {"change": change, "rows": rows}
+        ).fetchall()
+        changed += rows
+    return changed > 0
 
 
 @functools.cache

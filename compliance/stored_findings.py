@@ -49,7 +49,7 @@ from compliance.controls import (
     select_controls,
     sort_findings,
 )
-from compliance.ingest.derive import DAILY_ROLLUP_TABLES, DERIVED_TABLES
+from compliance.ingest.derive import DAILY_ROLLUP_TABLES, DERIVED_TABLES, TOTALS_TABLES
 from compliance.queries import Query, bind, read_instead, run_query, tables_read, with_dimensions
 from compliance.schema import EVENT_TABLES
 from compliance.waivers import apply_waivers
@@ -65,9 +65,10 @@ __all__ = [
 
 _COLUMNS = ", ".join(FINDINGS_SCHEMA)
 # What a window-mode control may read among the tables a load changed: the audit events (read from the window's
-# dates on), their per-day rollups (read whole: recomputed for every changed day before the refresh) and the
-# category lists (a load of audit events only adds lists: the key of a stored list never changes).
-_WINDOW_TABLES = frozenset({"audit_events", *DAILY_ROLLUP_TABLES, "audit_category_lists"})
+# dates on), their per-day rollups and those rollups' all-time totals (read whole: recomputed for every changed day
+# before the refresh) and the category lists (a load of audit events only adds lists: the key of a stored list never
+# changes).
+_WINDOW_TABLES = frozenset({"audit_events", *DAILY_ROLLUP_TABLES, *TOTALS_TABLES, "audit_category_lists"})
 
 
 def store_findings(

@@ -11,7 +11,8 @@
 -- Millions of events share a few hundred (role, action, category list) combinations: judge each combination
 -- once against the role matrix, then look up only the events of the actor-days that hold one that fails. The
 -- actor-days' combinations come from the rollup computed at ingest (audit_role_action_days, over the rule
--- audit_data_actions states: which events count, and the role each is judged by), not from every event. Events
+-- audit_data_actions states: which events count, and the role each is judged by) and its all-time totals
+-- (audit_role_action_groups), not from every event. Events
 -- carry their list as a small key (audit_category_lists, keyed at ingest): the lists are read once per key.
 -- duckdb: unnest() in the select list (Spark: explode) turns a category list into rows.
 with list_categories as (
@@ -21,20 +22,18 @@ with list_categories as (
     from audit_category_lists
 ),
 
--- Per actor and combination up to the as-of date: the combinations and each actor's summary both come from these
--- groups.
+-- Per actor and combination up to the as-of date (from the all-time totals kept at ingest: audit_role_action_groups):
+-- the combinations and each actor's summary both come from these groups.
 data_groups as (
     select
         actor_id,
         actor_role,
         action,
         categories_key,
-        sum(events) as events,
-        sum(records) as records,
-        max(last_at) as last_at
-    from audit_role_action_days
-    where event_date <= $as_of
-    group by actor_id, actor_role, action, categories_key
+        events,
+        records,
+        last_at
+    from audit_role_action_groups
 ),
 
 combos as (

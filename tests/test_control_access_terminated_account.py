@@ -76,3 +76,33 @@ def test_access_terminated_account(control_findings) -> None:
         "emp-left2 (employee, support_agent, terminated) ended on 2025-02-15 but had 1 successful event on 1 later day"
     )
     assert by["actor:emp-future"]["reason"].startswith("emp-future (active) ends on 2025-06-30;")
+
+
+def test_the_evidence_is_the_first_50_events_after_the_end_date_whatever_the_days_they_fall_on(
+    control_findings,
+) -> None:
+    """30 logins a day on 3 days after the end date (and one failed one among the earliest, which is no activity):
+    the evidence is the 30 of the first day and the first 20 of the second, in time order; the reason counts all 90."""
+    logins = [
+        audit_event(f"d{day}-{n:02d}", "emp-left", f"2025-03-0{day} {8 + n // 60:02d}:{n % 60:02d}:00")
+        for day in (2, 3, 4)
+        for n in range(30)
+    ]
+    failed = audit_event("d2-fail", "emp-left", "2025-03-02 07:59:00", "login_failed", outcome="failure")
+    tables = {
+        "directory_accounts": [directory_account("emp-left", "terminated", "2025-02-28")],
+        "audit_events": [failed, *logins],
+    }
+    by = control_findings("access_terminated_account", tables, as_of=AS_OF)
+    first_50 = [f"d2-{n:02d}" for n in range(30)] + [f"d3-{n:02d}" for n in range(20)]
+    assert_findings(
+        by,
+        {
+            "actor:emp-left": alarm(
+                "high",
+                reason="emp-left (employee, support_agent, terminated) ended on 2025-02-28 but had 90 successful events "
+                "on 3 later days, from 2025-03-02 08:00:00 to 2025-03-04 08:29:00 UTC.",
+                evidence=first_50,
+            )
+        },
+    )

@@ -51,20 +51,46 @@ activity as (
     group by actor_id
 ),
 
--- Evidence: the events after the end date, read only for the leavers that have some.
--- The first 50 of them. duckdb: min_by(x, y, n) in one aggregate pass instead of a window (Spark: a sorted
--- list); ties broken by id.
+-- Evidence: the first 50 events after the end date (duckdb: min_by(x, y, n) in one aggregate pass instead of a
+-- window; Spark: a sorted list; ties broken by id), read only on the days that hold them: a leaver's days after the
+-- end date up to the one where the rollup's counts reach 50, joined on the day so DuckDB skips the other days' events
+-- by their dates (100M events: it read the actor of every event, 1.4 s cold).
+after_days as (
+    select
+        actor_id,
+        event_date,
+        sum(events) as events
+    from leaver_days
+    where is_after_end
+    group by actor_id, event_date
+),
+
+evidence_days as (
+    select
+        actor_id,
+        event_date
+    from (
+        select
+            actor_id,
+            event_date,
+            coalesce(
+                sum(events) over (partition by actor_id order by event_date rows between unbounded preceding and 1 preceding),
+                0
+            ) as events_before
+        from after_days
+    ) as d
+    where events_before < 50
+),
+
 evidence as (
     select
         e.actor_id,
         min_by(e.event_id, row(e.occurred_at, e.event_id), 50) as event_ids
-    from audit_events as e
-    inner join leavers as l
-        on l.actor_id = e.actor_id
+    from evidence_days as d
+    inner join audit_events as e
+        on e.actor_id = d.actor_id
+        and e.event_date = d.event_date
     where e.outcome = 'success'
-      and e.event_date <= $as_of
-      and e.event_date > l.end_date
-      and e.actor_id in (select a.actor_id from activity as a where a.events_after > 0)
     group by e.actor_id
 ),
 

@@ -450,6 +450,29 @@ def test_a_window_control_pairs_its_first_login_with_the_last_one_before_the_win
     assert {s.findings_modes["access.impossible_travel"] for s in summaries[1:]} == {"window"}
 
 
+# --- a window control that judges only the window's days against baselines before it (access.volume_spike) -------
+
+
+def _reads(actor: str, day: str, records: int) -> dict:
+    return _export_event(f"{actor}_{day}", f"{day}T10:00:00Z", actor, action="read", resource_type="contact",
+                         record_count=records, data_categories=["user.contact.email"])  # fmt: skip
+
+
+def test_a_window_control_judges_the_first_day_of_its_window_against_the_days_before(tmp_path: Path) -> None:
+    """12 steady days (10, 12, 14 records a day: median 12, MAD 2) in one delivery, then a day of 2,000 records
+    (robust z 670) alone, then a quiet day: the spike day is the window's first day when it loads, and is judged
+    against the stored days before it; stored rows equal a live evaluation after every load, and one ingest."""
+    base = [_reads("emp_s", f"2025-03-{d:02d}", [10, 12, 14][d % 3]) for d in range(1, 13)]
+    deliveries = _audit_deliveries(tmp_path / "bundle", {
+        "base": base, "2025-03-13": [_reads("emp_s", "2025-03-13", 2000)],
+        "2025-03-14": [_reads("emp_s", "2025-03-14", 12)],
+    })  # fmt: skip
+    summaries, found = _day_by_day_as_whole(deliveries, tmp_path, "access.volume_spike")
+    assert {resource: row["status"] for resource, row in found.items()} == {"actor:emp_s@2025-03-13": "alarm"}
+    assert "robust z 670.4" in found["actor:emp_s@2025-03-13"]["reason"]
+    assert [s.findings_modes["access.volume_spike"] for s in summaries[1:]] == ["window", "window"]
+
+
 # A successful grant re-delivered (the newest export wins) as failed, naming another grantee, or as another action
 @pytest.mark.parametrize("resent", [{"outcome": "failure"}, {"target_actor_id": "emp_2"}, {"action": "config_change"}])
 def test_a_grant_re_delivered_as_no_grant_of_that_actor_takes_its_role_back_from_their_events(

@@ -27,18 +27,29 @@ with actor_days as (
     group by actor_id, event_date
 ),
 
+-- The days judged: in a full evaluation every day (no actor-day comes before the first audit event); in an
+-- incremental refresh of stored findings, which reads the audit events from its window's first day on
+-- (compliance.stored_findings), the days from that one alone, the only days whose alarms it keeps. The baselines
+-- before them still come from the whole rollup (100M events: 62k candidate days' baselines took 1 CPU s).
+judged_from as (
+    select min(event_date) as first_date
+    from audit_events
+),
+
 -- A day below the absolute floor can never alarm: skip the baselines for it.
 candidates as (
     select
-        actor_id,
-        event_date,
-        actor_role,
-        records,
-        events,
-        last_at,
-        date_add(event_date, -$volume_spike_baseline_days) as baseline_start
-    from actor_days
-    where records >= $volume_spike_min_records
+        d.actor_id,
+        d.event_date,
+        d.actor_role,
+        d.records,
+        d.events,
+        d.last_at,
+        date_add(d.event_date, -$volume_spike_baseline_days) as baseline_start
+    from actor_days as d
+    cross join judged_from as j
+    where d.records >= $volume_spike_min_records
+      and d.event_date >= j.first_date
 ),
 
 -- The person's own active days in the window before the day (self-join on a date range).

@@ -393,12 +393,19 @@ TRAVEL_DAYS = {
         ("u1", "emp_u", "2025-03-01T23:00:00Z", "AU"),
         ("v1", "emp_v", "2025-03-01T08:00:00Z", BERLIN),
         ("v2", "emp_v", "2025-03-01T18:00:00Z", PARIS),  # 880 km in 10 hours: fine
+        ("x1", "emp_x", "2025-03-01T23:00:00Z", FRANKFURT),
     ],
     "2025-03-02": [
         ("t2", "emp_t", "2025-03-02T00:30:00Z", FRANKFURT),  # 16,500 km in 90 minutes after 03-01's Sydney login
         ("u2", "emp_u", "2025-03-02T01:00:00Z", "US"),  # AU's centroid to the US's in 2 hours
+        ("x2", "emp_x", "2025-03-02T20:00:00Z", SYDNEY),  # 16,500 km in 21 hours: fine
     ],
-    "2025-03-03": [("t3", "emp_t", "2025-03-03T09:00:00Z", FRANKFURT), ("w1", "emp_w", "2025-03-03T09:00:00Z", PARIS)],
+    "2025-03-03": [
+        ("t3", "emp_t", "2025-03-03T09:00:00Z", FRANKFURT),
+        ("w1", "emp_w", "2025-03-03T09:00:00Z", PARIS),
+        # back in 4.5 hours: the login before it is the last of emp_x's latest day before the window, not 03-01's
+        ("x3", "emp_x", "2025-03-03T00:30:00Z", FRANKFURT),
+    ],
 }
 
 
@@ -436,6 +443,7 @@ def test_a_window_control_pairs_its_first_login_with_the_last_one_before_the_win
     )
     assert found["actor:emp_u@2025-03-02"]["evidence"] == ["u1", "u2"]
     assert found["actor:emp_w"]["status"] == "ok"
+    assert found["actor:emp_x@2025-03-03"]["evidence"] == ["x2", "x3"]
     if late:
         assert "actor:emp_t@2025-03-02" not in found and found["actor:emp_t"]["status"] == "ok"
         assert found["actor:emp_v@2025-03-02"]["evidence"] == ["v2", "v3"]

@@ -28,7 +28,20 @@ first_days as (
 
 -- The login before an actor's first one read here, from the rollup (each actor-day-country's last login): none
 -- when every login is read (no rollup day comes before an actor's first login), the previous login when only the
--- days from a daily load's earliest changed date on are (compliance.stored_findings, window mode).
+-- days from a daily load's earliest changed date on are (compliance.stored_findings, window mode). It lies on the
+-- actor's last rollup day before, found by a grouping; only that day's rows are ordered (100M events: ordering
+-- every earlier rollup row, 2.3M, took 1.4 CPU s of a window run).
+earlier_days as (
+    select
+        r.actor_id,
+        max(r.event_date) as event_date
+    from audit_located_login_days as r
+    inner join first_days as f
+        on f.actor_id = r.actor_id
+        and r.event_date < f.first_date
+    group by r.actor_id
+),
+
 earlier_logins as (
     select
         r.last_event_id as event_id,
@@ -43,9 +56,9 @@ earlier_logins as (
         r.last_is_centroid as is_centroid,
         row_number() over (partition by r.actor_id order by r.last_at desc, r.last_event_id desc) as rn
     from audit_located_login_days as r
-    inner join first_days as f
-        on f.actor_id = r.actor_id
-        and r.event_date < f.first_date
+    inner join earlier_days as d
+        on d.actor_id = r.actor_id
+        and d.event_date = r.event_date
 ),
 
 located as (

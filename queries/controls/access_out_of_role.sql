@@ -22,26 +22,14 @@ with list_categories as (
     from audit_category_lists
 ),
 
--- Per actor and combination up to the as-of date (from the all-time totals kept at ingest: audit_role_action_groups):
--- the combinations and each actor's summary both come from these groups.
-data_groups as (
-    select
-        actor_id,
-        actor_role,
-        action,
-        categories_key,
-        events,
-        records,
-        last_at
-    from audit_role_action_groups
-),
-
+-- Per actor and combination up to the as-of date (audit_role_action_groups: from the all-time totals kept at ingest)
+-- come the combinations, and each actor's summary below.
 combos as (
     select distinct
         actor_role,
         action,
         categories_key
-    from data_groups
+    from audit_role_action_groups
 ),
 
 -- A granted category covers its descendants. An unknown (NULL) role matches no permission.
@@ -162,7 +150,7 @@ actor_role_actions as (
         sum(events) as events,
         sum(records) as records,
         max(last_at) as last_at
-    from data_groups
+    from audit_role_action_groups
     group by actor_id, coalesce(actor_role, 'unknown'), action
 ),
 

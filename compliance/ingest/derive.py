@@ -180,6 +180,20 @@ _ACTOR_MEASURES = f"""
 # category's events are those whose list holds it: counted per list, like the systems' categories below).
 # Systems: every event per (system, category, purpose), whatever its action or outcome (datamap_matrix). Purposes
 # and systems take an event's system from the rule audit_event_system_rule states.
+# Roles: each actor's successful personal-data actions per day, role (as judged: audit_data_actions), action and
+# category list, the state access.out_of_role judges: a few hundred (role, action, list) combinations are judged
+# once, and an actor-day's events are read only when it holds one the role matrix refuses (10M events: 1.9M rows
+# instead of 8.6M events). Its all-time totals (ROLE_ACTION_TOTALS) sum it per group.
+_ROLE_ACTIONS = _Rollup(
+    events=f"""
+        select e.event_date, e.actor_id, e.actor_role, e.action, e.categories_key, e.records, e.occurred_at
+        from ({get_query("audit_data_actions").sql}) as e
+        where {_ON_DAYS}""",
+    keys=("actor_id", "actor_role", "action", "categories_key"),
+    days="audit_role_action_days",
+    measures="count(*) as events, sum(records) as records, max(occurred_at) as last_at",
+)
+
 _ROLLUPS = (
     # The events of audit_category_events (each event once per category of its list), counted per category list
     # first, then the few lists unnested (100M events: 0.6 s instead of 3.9 s; tests/test_event_rollups.py checks
@@ -287,19 +301,7 @@ _ROLLUPS = (
         days="audit_system_hours",
         measures="count(*) as events, min(occurred_at) as first_at, max(occurred_at) as last_at",
     ),
-    # Roles: each actor's successful personal-data actions per day, role (as judged: audit_data_actions), action
-    # and category list, the state access.out_of_role judges: a few hundred (role, action, list) combinations
-    # are judged once, and an actor-day's events are read only when it holds one the role matrix refuses (10M
-    # events: 1.9M rows instead of 8.6M events).
-    _Rollup(
-        events=f"""
-            select e.event_date, e.actor_id, e.actor_role, e.action, e.categories_key, e.records, e.occurred_at
-            from ({get_query("audit_data_actions").sql}) as e
-            where {_ON_DAYS}""",
-        keys=("actor_id", "actor_role", "action", "categories_key"),
-        days="audit_role_action_days",
-        measures="count(*) as events, sum(records) as records, max(occurred_at) as last_at",
-    ),
+    _ROLE_ACTIONS,
     # Local hours: each employee's and contractor's successful events per day, time zone and local clock hour (the
     # model audit_local_times states the conversion), the state access.off_hours judges: an actor's activity per
     # local day and hour, and personal-data work per off-hours clock hour (10M events: 0.6M rows instead of 2.3M
@@ -392,8 +394,8 @@ class _Totals:
 
 ROLE_ACTION_TOTALS = _Totals(
     table="audit_role_action_totals",
-    days="audit_role_action_days",
-    keys=("actor_id", "actor_role", "action", "categories_key"),
+    days=_ROLE_ACTIONS.days,
+    keys=_ROLE_ACTIONS.keys,
     sums=("events", "records"),
     maxima=("last_at",),
 )

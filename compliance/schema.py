@@ -136,28 +136,31 @@ USAGE = Source(
     ),
 )
 
+_DIAGNOSTIC_COLUMNS = (
+    _c("occurred_at", "TIMESTAMP", required=True),
+    _c("service", required=True),
+    _c("level", required=True, enum=LOG_LEVELS),
+    _c("message"),
+    _c("host"),
+    _c("processing_region"),
+    _c("request_id"),
+    _c("status_code", "BIGINT"),
+    _c("latency_ms", "DOUBLE", min_value=0),
+    _c("tls_version", enum=TLS_VERSIONS),
+    _c("storage_encrypted", "BOOLEAN"),
+    _c("tenant_id"),
+    _c("subject_id"),
+)
+
 DIAGNOSTIC = Source(
     folder="diagnostic",
     table="diagnostic_logs",
     description="one service log line",
     formats=("jsonl",),
-    # Log lines have no id in the contract: a line is identified by its full content.
-    key=("occurred_at", "service", "host", "request_id", "message"),
-    columns=(
-        _c("occurred_at", "TIMESTAMP", required=True),
-        _c("service", required=True),
-        _c("level", required=True, enum=LOG_LEVELS),
-        _c("message"),
-        _c("host"),
-        _c("processing_region"),
-        _c("request_id"),
-        _c("status_code", "BIGINT"),
-        _c("latency_ms", "DOUBLE", min_value=0),
-        _c("tls_version", enum=TLS_VERSIONS),
-        _c("storage_encrypted", "BOOLEAN"),
-        _c("tenant_id"),
-        _c("subject_id"),
-    ),
+    # Log lines have no id in the contract: a line is identified by its full content, every field (two lines that
+    # differ only in `tls_version` are two lines, and both are evidence).
+    key=tuple(c.name for c in _DIAGNOSTIC_COLUMNS),
+    columns=_DIAGNOSTIC_COLUMNS,
 )
 
 DSR = Source(

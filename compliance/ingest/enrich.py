@@ -231,33 +231,24 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
 
 
 def diagnostic_line_id(alias: str) -> str:
-    """The id of the diagnostic line of `alias`: a hash of its key fields (schema.DIAGNOSTIC.key), each in a form
-    no other line's fields give. The fields joined by chr(31) are that form only while no field holds a chr(31)
-    ('a<31>b', 'c' and 'a', 'b<31>c' join alike, so two lines would share an id and merge as duplicates): a line
-    whose field holds one hashes its fields as a JSON array instead, which escapes it. The join stays for every
-    other line, so ids already stored and handed out as evidence keep their value."""
+    """The id of the diagnostic line of `alias`: the first 20 hex digits of the md5 of its fields
+    (schema.DIAGNOSTIC.key: every field, in contract order), each written `S<bytes>:<text>`, or `N` for a missing
+    one. The length prefix makes the form one no other line's fields give, whatever characters they hold, and a
+    missing field differs from an empty one; an auditor can recompute an id from the line in any language."""
     fields = [f"cast({alias}.{k} as varchar)" for k in DIAGNOSTIC.key]
-    joined = "concat_ws(chr(31), " + ", ".join(f"coalesce({f}, '')" for f in fields) + ")"
-    as_json = "cast(to_json([" + ", ".join(fields) + "]) as varchar)"
-    return f"substr(md5(case when {diagnostic_line_holds_separator(alias)} then {as_json} else {joined} end), 1, 20)"
+    written = " || ".join(f"coalesce('S' || strlen({f}) || ':' || {f}, 'N')" for f in fields)
+    return f"substr(md5({written}), 1, 20)"
 
 
-def rehash_separator_line_ids(con: duckdb.DuckDBPyConnection) -> int:
-    """Give each stored diagnostic line whose key field holds chr(31) the id `diagnostic_line_id` gives it (versions
-    before 2026-12-06 hashed its fields joined), so a re-delivered copy is found as its duplicate; the number of
-    lines whose id changed."""
+def rehash_diagnostic_line_ids(con: duckdb.DuckDBPyConnection) -> int:
+    """Give each stored diagnostic line the id `diagnostic_line_id` gives it (versions before 2026-12-06 hashed
+    five of its fields, so lines differing only in the others shared an id and merged), so that a re-delivered
+    copy is found as its duplicate; the number of lines whose id changed."""
     new_id = diagnostic_line_id("l")
     changed = con.execute(
-        f"""update {DIAGNOSTIC.table} as l set line_id = {new_id}
-            where {diagnostic_line_holds_separator("l")} and line_id is distinct from {new_id}"""
+        f"update {DIAGNOSTIC.table} as l set line_id = {new_id} where line_id is distinct from {new_id}"
     ).fetchone()
     return int(changed[0]) if changed else 0
-
-
-def diagnostic_line_holds_separator(alias: str) -> str:
-    """Whether a text key field of the diagnostic line of `alias` holds chr(31) (a timestamp's text never does)."""
-    texts = [c.name for c in DIAGNOSTIC.columns if c.name in DIAGNOSTIC.key and c.type == "VARCHAR"]
-    return f"contains(concat({', '.join(f'{alias}.{k}' for k in texts)}), chr(31))"
 
 
 # The key of the empty list (registered by build_lookups before any event loads): an uncorrelated subquery, run once.

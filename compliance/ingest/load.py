@@ -252,8 +252,11 @@ def _time_column(source: Source) -> str:
 
 
 def _key_columns(source: Source) -> tuple[str, ...]:
-    """The columns rows are de-duplicated on: the contract key, or for diagnostic lines the id derived from it."""
-    return ("line_id",) if source is DIAGNOSTIC else source.key
+    """The columns rows are de-duplicated on: the contract key, or for diagnostic lines the id derived from it,
+    after the line's time. The id hashes the time too, so the pair keys the same lines as the id alone, but the
+    time comes first: a day's load looks for duplicates among the stored lines of the new lines' time range only
+    (`_new_key_range`), where a random id spans every row group."""
+    return ("occurred_at", "line_id") if source is DIAGNOSTIC else source.key
 
 
 def _key_expr(source: Source, alias: str = "") -> str:

@@ -146,7 +146,7 @@ CREATE TABLE IF NOT EXISTS database_changes (change VARCHAR, applied_at TIMESTAM
 
 # Changes to stored rows, by name: applied once to a database on its next load, and recorded in `database_changes`
 # (a database created by this version records them at once, with nothing to change).
-DATA_CHANGES = ("diagnostic line ids of lines holding chr(31)",)
+DATA_CHANGES = ("diagnostic line ids of lines holding chr(31)", "diagnostic line ids from every field")
 
 
 def dsr_deadline_columns(timeline: bool = False) -> list[tuple[str, str]]:
@@ -223,9 +223,11 @@ def pending_data_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
 def _apply_data_changes(con: duckdb.DuckDBPyConnection) -> bool:
     """Apply and record each pending DATA_CHANGES; True when one changed a stored row (derived tables and stored
     findings may still hold the old values, so the load rebuilds them)."""
-    from compliance.ingest.enrich import rehash_separator_line_ids
+    from compliance.ingest.enrich import rehash_diagnostic_line_ids
 
-    apply = {DATA_CHANGES[0]: rehash_separator_line_ids}
+    # The first is pending only where the second is (it came first) and the second recomputes every id: nothing
+    # is left for it to change.
+    apply = {DATA_CHANGES[0]: lambda _con: 0, DATA_CHANGES[1]: rehash_diagnostic_line_ids}
     changed = 0
     for change in pending_data_changes(con):
         rows = apply[change](con)

@@ -108,3 +108,27 @@ def test_one_window_holds_both_reads(
 ) -> None:
     by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF)
     assert verdict_list(by, "status", "evidence") == expected
+
+
+def test_a_window_over_a_day_judges_blocks_of_several_days(control_findings) -> None:
+    """A 2880-minute (two-day) window: blocks of two UTC days (from the epoch, so 2025-03-03 and 03-04 make one), the
+    busiest block of an ok row is two days' records, and a window spans the block boundary."""
+    rows = [
+        # emp-o: 2000 + 2500 in one block (03-03, 03-04), 100 in the next (03-05): the busiest block holds 4500, no
+        # 2-day window more than 5000 -> ok.
+        _ev("o-1", "emp-o", "2025-03-03 09:00:00", "read", 2000),
+        _ev("o-2", "emp-o", "2025-03-04 09:00:00", "read", 2500),
+        _ev("o-3", "emp-o", "2025-03-05 09:00:01", "read", 100),
+        # emp-q: 3000 at 03-04 20:00 and 2500 at 03-06 10:00 (next block), 38 hours apart -> alarm on 03-06.
+        _ev("q-1", "emp-q", "2025-03-04 20:00:00", "read", 3000),
+        _ev("q-2", "emp-q", "2025-03-06 10:00:00", "read", 2500),
+    ]
+    by = control_findings("access_bulk_export", {"audit_events": rows}, as_of=AS_OF, bulk_export_window_minutes=2880)
+    assert verdict_list(by, "status", "evidence") == [
+        ("actor:emp-o", "ok", []),
+        ("actor:emp-q@2025-03-06", "alarm", ["q-1", "q-2"]),
+    ]
+    assert by["actor:emp-o"]["reason"] == (
+        "emp-o: 4600 personal-data records read, searched or exported in 3 events; the busiest 2-day block held 4500 "
+        "and no 2880-minute window exceeded 5000 records."
+    )

@@ -194,6 +194,17 @@ _ROLE_ACTIONS = _Rollup(
     measures="count(*) as events, sum(records) as records, max(occurred_at) as last_at",
 )
 
+_ACTOR_ACTIVITY = _Rollup(
+    events=f"""
+        select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
+               e.actor_role, e.is_bulk, e.is_backup
+        from ({get_query("audit_bulk_rule").sql}) as e
+        where {_ON_DAYS}""",
+    keys=("actor_id", "actor_type"),
+    days="audit_actor_activity_days",
+    measures=_ACTOR_MEASURES,
+)
+
 _ROLLUPS = (
     # The events of audit_category_events (each event once per category of its list), counted per category list
     # first, then the few lists unnested (100M events: 0.6 s instead of 3.9 s; tests/test_event_rollups.py checks
@@ -341,16 +352,7 @@ _ROLLUPS = (
             arg_max(lon, (occurred_at, event_id)) as last_lon,
             arg_max(is_centroid, (occurred_at, event_id)) as last_is_centroid""",
     ),
-    _Rollup(
-        events=f"""
-            select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
-                   e.actor_role, e.is_bulk, e.is_backup
-            from ({get_query("audit_bulk_rule").sql}) as e
-            where {_ON_DAYS}""",
-        keys=("actor_id", "actor_type"),
-        days="audit_actor_activity_days",
-        measures=_ACTOR_MEASURES,
-    ),
+    _ACTOR_ACTIVITY,
 )
 
 # Logins: each account's login attempts per UTC day (audit_login_attempts: how many, how many failed, the last) and
@@ -376,10 +378,11 @@ DAILY_ROLLUP_TABLES = (*(r.days for r in _ROLLUPS), LOGIN_DAYS)
 @dataclass(frozen=True)
 class _Totals:
     table: str
-    days: str  # the daily rollup
+    days: str  # the daily rollup (a table, or a select over it in parentheses with its event_date)
     keys: tuple[str, ...]
     sums: tuple[str, ...]  # measures the totals add up
     maxima: tuple[str, ...]  # measures the totals keep the largest of
+    days_params: tuple[tuple[str, object], ...] = ()  # values `days` binds
 
     @property
     def measures(self) -> str:
@@ -399,7 +402,26 @@ ROLE_ACTION_TOTALS = _Totals(
     sums=("events", "records"),
     maxima=("last_at",),
 )
-TOTALS_TABLES = (ROLE_ACTION_TOTALS.table,)
+# Each actor's reads, searches and exports of personal data (the rollup's bulk_* and backup_* columns) and its
+# busiest day's records, the all-time state access.bulk_export's ok rows state (through
+# queries/models/audit_actor_bulk_groups.sql), summed from the actor-days of queries/models/audit_actor_bulk_days read
+# as if there were no totals yet (every day up to the last).
+ACTOR_BULK_TOTALS = _Totals(
+    table="audit_actor_bulk_totals",
+    days="("
+    + read_instead(
+        get_query("audit_actor_bulk_days").sql,
+        "audit_actor_bulk_totals",
+        "(select * from audit_actor_bulk_totals where false)",
+    )
+    + ")",
+    keys=("actor_id",),
+    sums=("bulk_events", "bulk_records", "backup_events", "backup_records"),
+    maxima=("bulk_last_at", "busiest_day_records"),
+    days_params=(("as_of", date.max),),
+)
+TOTALS = (ROLE_ACTION_TOTALS, ACTOR_BULK_TOTALS)
+TOTALS_TABLES = tuple(t.table for t in TOTALS)
 
 ROLLUP_TABLES = (
     *DAILY_ROLLUP_TABLES,
@@ -616,7 +638,8 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
-        _derive_totals(con, ROLE_ACTION_TOTALS, every_day=dates is None)
+        for totals in TOTALS:
+            _derive_totals(con, totals, every_day=dates is None)
         window = int(policy.parameters()["failed_login_burst_window_minutes"])
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
         # after the rollups: it reads two of them
@@ -639,15 +662,15 @@ def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: b
         return  # no day recomputed
     keys = ", ".join(totals.keys)
     if every_day or through is None or earliest <= through:
-        rows, params = f"select {totals.columns} from {totals.days}", {}
-        through = con.execute(f"select max(event_date) from {totals.days}").fetchall()[0][0]
+        rows, params = f"select {totals.columns} from {totals.days}", dict(totals.days_params)
+        through = con.execute(f"select max(event_date) from {totals.days}", dict(totals.days_params)).fetchall()[0][0]
     else:  # every recomputed day comes after the totals: theirs are added
         # (the days' range bound as values, so DuckDB skips the rollup's older row groups by their min/max)
         rows = f"""select {totals.columns} from {totals.table}
                    union all
                    select {totals.columns} from {totals.days}
                    where event_date between $earliest and $latest and event_date in (select event_date from _days)"""
-        params, through = {"earliest": earliest, "latest": latest}, latest
+        params, through = dict(totals.days_params) | {"earliest": earliest, "latest": latest}, latest
     con.execute(
         f"""create or replace temp table _totals as
             select {keys}, {totals.measures}, cast($through as date) as through_date from ({rows}) group by {keys}""",

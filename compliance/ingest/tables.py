@@ -104,6 +104,10 @@ CREATE TABLE IF NOT EXISTS audit_role_action_totals (
     actor_id VARCHAR, actor_role VARCHAR, action VARCHAR, categories_key INTEGER, events BIGINT, records BIGINT,
     last_at TIMESTAMP, through_date DATE
 );
+CREATE TABLE IF NOT EXISTS audit_actor_bulk_totals (
+    actor_id VARCHAR, bulk_events BIGINT, bulk_records BIGINT, backup_events BIGINT, backup_records BIGINT,
+    bulk_last_at TIMESTAMP, busiest_day_records BIGINT, through_date DATE
+);
 CREATE TABLE IF NOT EXISTS audit_located_login_days (
     event_date DATE, actor_id VARCHAR, geo_country VARCHAR, logins BIGINT, last_at TIMESTAMP, last_event_id VARCHAR,
     last_lat DOUBLE, last_lon DOUBLE, last_is_centroid BOOLEAN

@@ -15,34 +15,57 @@
 -- window of up to a day), from the actor-day rollup computed at ingest (audit_actor_activity_days, whose bulk_*
 -- columns count these reads, searches and exports, backups apart). A window spans at most two adjacent blocks, so
 -- only blocks whose sum with a neighbour exceeds the threshold can hold a window that does; the exact sliding
--- windows run over the events of those few blocks' days only.
+-- windows run over the events of those few blocks' days only. Blocks are summed from the block before the first
+-- event this evaluation reads: every block in a full evaluation; in a window refresh of stored findings, which
+-- reads the events from the window's start, its own few (100M events: 3.3M actor-days grouped before).
+-- An actor's ok row states its totals over every day and its busiest block: from the all-time totals kept at ingest
+-- (audit_actor_bulk_groups) when a block is one day; for longer blocks, every block summed.
 --
 -- duckdb: epoch() (Spark: unix_timestamp) turns dates and times into seconds, so blocks are plain divisions and
 -- the sliding window a numeric range. Used here and in hot_events; nothing else is DuckDB-specific.
-with actor_days as (
+with block_length as (
     select
-        actor_id,
-        event_date,
-        floor(epoch(event_date) / (86400 * ceil(greatest($bulk_export_window_minutes, 1440) / 1440.0))) as block,
-        bulk_records,
-        bulk_events,
-        bulk_last_at,
-        backup_events,
-        backup_records
-    from audit_actor_activity_days
-    where bulk_events > 0
-      and event_date <= $as_of
+        ceil(greatest($bulk_export_window_minutes, 1440) / 1440.0) as days,
+        86400 * ceil(greatest($bulk_export_window_minutes, 1440) / 1440.0) as seconds
+),
+
+-- Every actor-day up to $as_of with such an event, and its block.
+dated_blocks as (
+    select
+        d.actor_id,
+        d.event_date,
+        floor(epoch(d.event_date) / b.seconds) as block,
+        d.bulk_records
+    from audit_actor_activity_days as d
+    cross join block_length as b
+    where d.bulk_events > 0
+      and d.event_date <= $as_of
+),
+
+-- Two blocks before the first event read: a block is judged with the one before it, and the block of that day
+-- may start up to a block's length before it (an earlier block cut short is never read from).
+first_read as (
+    select date_add(m.first_date, -cast(2 * b.days as integer)) as from_date
+    from (select min(event_date) as first_date from audit_events) as m
+    cross join block_length as b
+),
+
+actor_days as (
+    select
+        d.actor_id,
+        d.event_date,
+        d.block,
+        d.bulk_records
+    from dated_blocks as d
+    cross join first_read as f
+    where d.event_date >= f.from_date
 ),
 
 blocks as (
     select
         actor_id,
         block,
-        sum(bulk_records) as records,
-        sum(bulk_events) as all_events,
-        sum(backup_events) as backup_events,
-        sum(backup_records) as backup_records,
-        max(bulk_last_at) as last_at
+        sum(bulk_records) as records
     from actor_days
     group by actor_id, block
 ),
@@ -196,17 +219,36 @@ peak_summary as (
     group by actor_id, event_date
 ),
 
-actor_summary as (
+-- The busiest block of each actor when a block spans several days (a window over a day): every block of every
+-- day summed, as the totals cannot; no row when a block is a day.
+longer_blocks as (
     select
         actor_id,
-        sum(all_events) - sum(backup_events) as events,
-        sum(records) as records,
-        max(records) as busiest_block,
-        sum(backup_records) as backup_records,
-        sum(backup_events) as backup_events,
-        max(last_at) as last_at
-    from blocks
+        max(records) as busiest_block
+    from (
+        select
+            d.actor_id,
+            d.block,
+            sum(d.bulk_records) as records
+        from dated_blocks as d
+        cross join block_length as b
+        where b.seconds > 86400
+        group by d.actor_id, d.block
+    ) as summed
     group by actor_id
+),
+
+actor_summary as (
+    select
+        t.actor_id,
+        t.bulk_events - t.backup_events as events,
+        t.bulk_records as records,
+        coalesce(l.busiest_block, t.busiest_day_records) as busiest_block,
+        t.backup_records,
+        t.backup_events,
+        t.bulk_last_at as last_at
+    from audit_actor_bulk_groups as t
+    left join longer_blocks as l on l.actor_id = t.actor_id
 ),
 
 alarms as (

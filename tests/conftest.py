@@ -26,6 +26,7 @@ from compliance.ingest.derive import (
     build_incident_local_dates,
     build_retention_rules,
     derive_event_rollups,
+    derive_usage_subjects,
 )
 from compliance.ingest.enrich import assign_category_keys
 from compliance.ingest.reference import write_reference_tables
@@ -61,6 +62,7 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
     build_incident_local_dates(con, policy)
     build_retention_rules(con)
     derive_event_rollups(con, policy=policy)
+    derive_usage_subjects(con)
     return con
 
 

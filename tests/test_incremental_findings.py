@@ -783,3 +783,81 @@ def test_the_working_copy_says_whether_it_was_cloned(
     made = load._make_working_copy(src, tmp_path / "b.duckdb")
     assert (made.cloned, made.size_bytes) == (clones, len(b"the published database"))
     assert (tmp_path / "b.duckdb").read_bytes() == src.read_bytes()
+
+
+_DSR_HEADER = (
+    "request_id,subject_id,jurisdiction,request_type,channel,received_at,acknowledged_at,verified_at,"
+    "extension_notified_at,extension_reason,completed_at,status,status_reason"
+)
+_USAGE_HEADER = (
+    "event_id,occurred_at,tenant_id,user_id,event_name,feature,session_id,country,device_id,consent_analytics"
+)
+
+
+def _usage_delivery(folder: Path, day: str, usage: list[tuple[str, str, str]], dsr: bool = False) -> Path:
+    """A delivery of usage events (id, time, subject) and a login of the day; with `dsr`, the register holding s1's
+    delete request completed on 2025-03-02 at noon."""
+    (folder / "audit").mkdir(parents=True)
+    login = _export_event(f"login-{day}", f"{day}T08:00:00Z", "emp_1", action="login")
+    (folder / "audit" / f"{day}.jsonl").write_text(json.dumps(login) + "\n")
+    (folder / "usage").mkdir()
+    rows = "".join(f"{e},{at},t1,{subject},page_view,calls,,DE,,true\n" for e, at, subject in usage)
+    (folder / "usage" / f"usage-{day}.csv").write_text(f"{_USAGE_HEADER}\n{rows}")
+    if dsr:
+        (folder / "dsr").mkdir()
+        request = "r1,s1,EU,delete,email,2025-02-20T09:00:00Z,,,,,2025-03-02T12:00:00Z,completed,"
+        (folder / "dsr" / "requests.csv").write_text(f"{_DSR_HEADER}\n{request}\n")
+    return folder
+
+
+def _last_usage_days(db: Path) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("select subject_id, last_date from usage_processed_subjects order by all").fetchall()
+
+
+def test_usage_after_an_erasure_is_found_from_the_load_that_brings_it(tmp_path: Path) -> None:
+    """dsr.processing_after_erasure reads the usage events only of erased subjects whose last usage day (kept at
+    ingest, never lowered) reaches their erasure: a load bringing s1's use after it raises the alarm, and one re-sending
+    that event dated before it takes the alarm back, with stored findings equal to a live run after every load and
+    to one whole load's."""
+    bundle = tmp_path / "bundle"
+    deliveries = [
+        _usage_delivery(bundle / "d0", "2025-03-01", [("u1", "2025-03-01T10:00:00Z", "s1")], dsr=True),
+        _usage_delivery(
+            bundle / "d1", "2025-03-05", [("u2", "2025-03-05T10:00:00Z", "s1"), ("u3", "2025-03-05T11:00:00Z", "s2")]
+        ),
+    ]
+    daily = tmp_path / "daily.duckdb"
+    ingest(deliveries[:1], daily, policy=POLICY)
+    assert _last_usage_days(daily) == [("s1", date(2025, 3, 1))]
+    assert _stored(daily).filter(pl.col("control_id") == "dsr.processing_after_erasure")["status"].to_list() == ["ok"]
+
+    ingest(deliveries[1:], daily, policy=POLICY)
+    assert _last_usage_days(daily) == [("s1", date(2025, 3, 5)), ("s2", date(2025, 3, 5))]
+    erasure = _stored(daily).filter(pl.col("control_id") == "dsr.processing_after_erasure")
+    assert erasure.select("status", "evidence").rows() == [("alarm", ["u2"])]
+    _assert_same(_stored(daily).drop("as_of"), _live(daily))
+
+    # u2 re-sent, dated before the erasure: no use after it any more; the kept day stays (a bound, never lowered).
+    resent = _usage_delivery(bundle / "d2", "2025-03-06", [("u2", "2025-03-01T11:00:00Z", "s1")])
+    ingest([resent], daily, policy=POLICY)
+    assert _last_usage_days(daily)[0] == ("s1", date(2025, 3, 5))
+    erasure = _stored(daily).filter(pl.col("control_id") == "dsr.processing_after_erasure")
+    assert erasure["status"].to_list() == ["ok"]
+    _assert_same(_stored(daily).drop("as_of"), _live(daily))
+    whole = tmp_path / "whole.duckdb"
+    ingest([*deliveries, resent], whole, policy=POLICY)
+    _assert_same(_stored(daily).drop("as_of"), _stored(whole).drop("as_of"))
+    assert _last_usage_days(whole) == [("s1", date(2025, 3, 1)), ("s2", date(2025, 3, 5))]
+
+
+def test_an_older_database_gets_the_last_usage_days_from_every_usage_event(tmp_path: Path) -> None:
+    db = tmp_path / "audit.duckdb"
+    first = _usage_delivery(tmp_path / "d0", "2025-03-03", [("u1", "2025-03-03T10:00:00Z", "s1")], dsr=True)
+    ingest([first], db, policy=POLICY)
+    with duckdb.connect(str(db)) as con:  # as versions before the table left it
+        con.execute("drop table usage_processed_subjects").fetchall()
+    ingest([_usage_delivery(tmp_path / "d1", "2025-03-04", [])], db, policy=POLICY)
+    assert _last_usage_days(db) == [("s1", date(2025, 3, 3))]
+    erasure = _stored(db).filter(pl.col("control_id") == "dsr.processing_after_erasure")
+    assert erasure.select("status", "evidence").rows() == [("alarm", ["u1"])]

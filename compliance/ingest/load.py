@@ -1388,7 +1388,12 @@ def _derive(
 ) -> bool:
     """Bring what is derived from the loaded rows up to date; True when the audit events' fingerprint was
     taken on the way (nothing after it changes audit_events, so the findings' refresh reuses it)."""
-    from compliance.ingest.derive import build_dsr_deadlines, build_incident_local_dates, derive_event_rollups
+    from compliance.ingest.derive import (
+        build_dsr_deadlines,
+        build_incident_local_dates,
+        derive_event_rollups,
+        derive_usage_subjects,
+    )
     from compliance.stored_findings import changed_event_dates
 
     # Rows loaded in earlier runs were enriched from the lookups of their time: refresh them when
@@ -1418,6 +1423,11 @@ def _derive(
     elif audit_alone:
         derive_event_rollups(con, changed_event_dates(con, candidates=_touched_audit_days(con)), policy=policy)
         fingerprint_taken = True
+    if schema_changed:  # (an older database may lack the table)
+        derive_usage_subjects(con)
+    elif "usage" in touched:
+        run_files = con.execute("select file_id from load_manifest where run_id = $run", {"run": run_id}).fetchall()
+        derive_usage_subjects(con, [r[0] for r in run_files])
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)
     # A table per incident, rebuilt on every published load (a database from before it existed gets it).

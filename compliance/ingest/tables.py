@@ -85,6 +85,7 @@ CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
 );
 CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_processed_subjects (subject_id VARCHAR, last_date DATE);
+CREATE TABLE IF NOT EXISTS usage_processed_subjects (subject_id VARCHAR, last_date DATE);
 CREATE TABLE IF NOT EXISTS audit_use_actors (system_id VARCHAR, purpose VARCHAR, actor_id VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_system_category_days (
     event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT

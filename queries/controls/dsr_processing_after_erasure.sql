@@ -30,6 +30,16 @@ watched as (
     where p.last_date >= cast(e.completed_at as date)
 ),
 
+-- Likewise for usage events, by the ingest's table of each subject's last day of usage events
+-- (usage_processed_subjects, a day never earlier than the last): only these erasures' subjects' usage events are
+-- read (100M demo events: every one of 14.2M usage events scanned before).
+used_again as (
+    select e.*
+    from erasures as e
+    inner join usage_processed_subjects as p on p.subject_id = e.subject_id
+    where p.last_date >= cast(e.completed_at as date)
+),
+
 -- Their subjects' times of activity after completion, found by the two columns that decide it: the scan of every
 -- event's other columns cost more than the join (100M events: 4.0-4.6 s for the one-step join against 1.7-1.8 s
 -- for these two steps, both giving the same 2 events).
@@ -67,7 +77,7 @@ later_events as (
         u.occurred_at,
         'usage' as source,
         false as is_disclosure
-    from erasures as e
+    from used_again as e
     inner join usage_events as u on u.user_id = e.subject_id
     where u.occurred_at > e.completed_at
       and cast(u.occurred_at as date) <= $as_of

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import duckdb
@@ -16,6 +17,11 @@ from compliance.ingest.load import ingest
 from compliance.ingest.tables import DATA_CHANGES
 
 AT = "2025-06-01T10:00:00Z"
+# The query README's migration note gives, to tell whether a database can have lost lines to the five-field ids.
+README_QUERY = re.search(
+    r"`(select sum\(rows_duplicate\) from load_manifest where source = 'diagnostic')`",
+    (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8"),
+)
 
 
 def _line(host: str, request_id: str, message: str = "ok", **fields: object) -> dict[str, object]:
@@ -84,6 +90,9 @@ def test_every_field_tells_two_lines_apart_and_re_delivered_lines_are_found_agai
     # Re-delivered beside a new line (a file of the same bytes would be skipped as already loaded).
     again = ingest([_deliver(tmp_path / "d2", "day1-again.jsonl", [*LINES, NEW])], db, findings=False)
     assert _diagnostic_counts(again) == (1, 6)
+    assert README_QUERY, "README's migration note lost its query"
+    with duckdb.connect(str(db), read_only=True) as con:  # the one empty host of the first file, the six again
+        assert con.execute(README_QUERY.group(1)).fetchall() == [(7,)]
     assert {key: line_id for key, line_id in _ids(db).items() if key[0] != "h3"} == ids
 
 

@@ -233,8 +233,9 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
 def diagnostic_line_id(alias: str) -> str:
     """The id of the diagnostic line of `alias`: the first 20 hex digits of the md5 of its fields
     (schema.DIAGNOSTIC.key: every field, in contract order), each written `S<bytes>:<text>`, or `N` for a missing
-    one. The length prefix makes the form one no other line's fields give, whatever characters they hold, and a
-    missing field differs from an empty one; an auditor can recompute an id from the line in any language."""
+    one. The length prefix makes the form one no other line's fields give, whatever characters they hold (an empty
+    field never reaches it: the load reads '' as missing); an auditor can recompute an id from the line in any
+    language."""
     fields = [f"cast({alias}.{k} as varchar)" for k in DIAGNOSTIC.key]
     written = " || ".join(f"coalesce('S' || strlen({f}) || ':' || {f}, 'N')" for f in fields)
     return f"substr(md5({written}), 1, 20)"

@@ -15,9 +15,10 @@
 -- window of up to a day), from the actor-day rollup computed at ingest (audit_actor_activity_days, whose bulk_*
 -- columns count these reads, searches and exports, backups apart). A window spans at most two adjacent blocks, so
 -- only blocks whose sum with a neighbour exceeds the threshold can hold a window that does; the exact sliding
--- windows run over the events of those few blocks' days only. Blocks are summed from the block before the first
--- event this evaluation reads: every block in a full evaluation; in a window refresh of stored findings, which
--- reads the events from the window's start, its own few (100M events: 3.3M actor-days grouped before).
+-- windows run over the events of those few blocks' days only. Blocks are summed from two blocks' length before the
+-- first event this evaluation reads (first_read): every block in a full evaluation; in a window refresh of stored
+-- findings, which reads the events from the window's start, its own few (100M events: 3.3M actor-days grouped
+-- before).
 -- An actor's ok row states its totals over every day and its busiest block: from the all-time totals kept at ingest
 -- (audit_actor_bulk_groups) when a block is one day; for longer blocks, every block summed.
 --

@@ -700,20 +700,21 @@ def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: b
     if latest is None and not every_day:
         return  # no day recomputed
     keys = ", ".join(totals.keys)
+    params = dict(totals.days_params)
     if every_day or through is None or earliest <= through:
-        rows, params = f"select {totals.columns} from {totals.days}", dict(totals.days_params)
-        through = con.execute(f"select max(event_date) from {totals.days}", dict(totals.days_params)).fetchall()[0][0]
+        # The totals' day is the days' newest, found in the same pass (the days may be a grouping: read once).
+        rows, newest = f"select {totals.columns}, event_date from {totals.days}", "max(max(event_date)) over ()"
     else:  # every recomputed day comes after the totals: theirs are added
         # (the days' range bound as values, so DuckDB skips the rollup's older row groups by their min/max)
         rows = f"""select {totals.columns} from {totals.table}
                    union all
                    select {totals.columns} from {totals.days}
                    where event_date between $earliest and $latest and event_date in (select event_date from _days)"""
-        params, through = dict(totals.days_params) | {"earliest": earliest, "latest": latest}, latest
+        params, newest = params | {"earliest": earliest, "latest": latest}, "$latest"
     con.execute(
         f"""create or replace temp table _totals as
-            select {keys}, {totals.measures}, cast($through as date) as through_date from ({rows}) group by {keys}""",
-        params | {"through": through},
+            select {keys}, {totals.measures}, cast({newest} as date) as through_date from ({rows}) group by {keys}""",
+        params,
     ).fetchall()
     try:
         con.execute(f"delete from {totals.table}").fetchall()

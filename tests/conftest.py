@@ -22,10 +22,12 @@ import pytest
 
 from compliance.config.bundle import Policy, load_policy
 from compliance.ingest.derive import (
+    LOG_DAYS,
     build_dsr_deadlines,
     build_incident_local_dates,
     build_retention_rules,
     derive_event_rollups,
+    derive_log_days,
     derive_usage_subjects,
 )
 from compliance.ingest.enrich import assign_category_keys
@@ -63,6 +65,8 @@ def build_db(policy: Policy, rows: Rows, con: duckdb.DuckDBPyConnection | None =
     build_retention_rules(con)
     derive_event_rollups(con, policy=policy)
     derive_usage_subjects(con)
+    for log in LOG_DAYS:
+        derive_log_days(con, log)
     return con
 
 

@@ -29,7 +29,7 @@ import sqlglot
 from compliance.catalog import Incremental, load_catalog
 from compliance.config.bundle import load_policy
 from compliance.controls import run_controls, select_controls
-from compliance.ingest.derive import ROLLUP_TABLES, derive_event_rollups
+from compliance.ingest.derive import LOG_DAYS, ROLLUP_TABLES, derive_event_rollups
 from compliance.ingest.load import IngestSummary, ingest
 from compliance.queries import get_query, read_instead
 from compliance.schema import SOURCES
@@ -103,7 +103,7 @@ def _daily_then_whole(
             _assert_same(_stored(daily).drop("as_of"), _live(daily))
     whole = tmp / "whole.duckdb"
     ingest(deliveries, whole, policy=POLICY)
-    # The daily rollups, recomputed by each load for the days it changed only, equal the whole load's; so do the
+    # The daily rollups (and the log days), recomputed by each load for the days it changed only, equal the whole load's; so do the
     # actor roles, which a daily load sets again only from its earliest new or replaced event on.
     assert _rollup_rows(daily) == _rollup_rows(whole)
     assert _roles(daily) == _roles(whole)
@@ -115,7 +115,7 @@ def _rollup_rows(db: Path) -> dict[str, list[tuple]]:
     lists reached the database (a daily load's sample and a whole load's differ)."""
     with duckdb.connect(str(db), read_only=True) as con:
         rows = {}
-        for t in ROLLUP_TABLES:
+        for t in (*ROLLUP_TABLES, *(log.table for log in LOG_DAYS)):
             cols = {c for (c,) in con.execute(f"select column_name from (describe {t})").fetchall()}
             sql = f"select * from {t}"
             if "categories_key" in cols:

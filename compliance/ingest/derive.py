@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -17,6 +17,7 @@ from compliance.config.retention import governing_rule, specificity
 from compliance.deadlines import states_frame
 from compliance.ingest.tables import dsr_deadline_columns
 from compliance.queries import get_query, read_instead
+from compliance.schema import DIAGNOSTIC, USAGE, Source
 
 
 def build_dsr_deadlines(con: duckdb.DuckDBPyConnection, policy: Policy) -> int:
@@ -441,7 +442,8 @@ DERIVED_TABLES: dict[str, frozenset[str]] = {
     "incidents": frozenset({"incident_local_dates"}),
     "inventory_records": frozenset({"retention_rules_resolved"}),
     "audit_events": frozenset({*ROLLUP_TABLES, "audit_category_lists"}),
-    "usage_events": frozenset({"usage_processed_subjects"}),
+    "usage_events": frozenset({"usage_processed_subjects", "usage_event_days"}),
+    "diagnostic_logs": frozenset({"diagnostic_service_days", "diagnostic_flagged_lines"}),
 }
 
 
@@ -481,6 +483,91 @@ def derive_usage_subjects(con: duckdb.DuckDBPyConnection, file_ids: Sequence[str
     finally:
         con.execute("drop table if exists _usage_last").fetchall()
         con.execute("drop table if exists _usage_merged").fetchall()
+
+
+# Per-day tables of the usage and diagnostic logs (audit events have their counts in audit_system_hours), so no check
+# reads every line (100M demo events: the time of 14.2M usage lines, and 1.2M diagnostic messages matched against
+# three patterns). A row holds lines stamped on its UTC day; a load computes again the days of its own lines and of
+# the lines its de-duplication replaced (note_touched_log_days), from the lines stored on those days.
+@dataclass(frozen=True)
+class _LogDays:
+    table: str
+    source: Source  # the log whose lines it holds
+    rows: str  # a select of the table's rows (with event_date) that reads the log's table by name
+
+
+_FLAGS = get_query("diagnostic_line_flags").sql
+LOG_DAYS = (
+    # Lines per day: what retention.log_past_retention counts and dates per source.
+    _LogDays(
+        table="usage_event_days",
+        source=USAGE,
+        rows="""
+            select cast(occurred_at as date) as event_date, count(*) as lines, min(occurred_at) as first_at,
+                   max(occurred_at) as last_at
+            from usage_events
+            group by event_date""",
+    ),
+    # Lines per service and day, and those whose message holds personal data (the model diagnostic_line_flags):
+    # what datamap.personal_data_in_logs counts, and retention.log_past_retention summed over services.
+    _LogDays(
+        table="diagnostic_service_days",
+        source=DIAGNOSTIC,
+        rows=f"""
+            select cast(occurred_at as date) as event_date, service,
+                   count(*) as lines,
+                   min(occurred_at) as first_at,
+                   max(occurred_at) as last_at,
+                   count(*) filter (where has_email) as email_lines,
+                   count(*) filter (where has_phone) as phone_lines,
+                   count(*) filter (where has_card) as card_lines,
+                   count(*) filter (where has_personal_data) as flagged_lines,
+                   min(occurred_at) filter (where has_personal_data) as flagged_first_at,
+                   max(occurred_at) filter (where has_personal_data) as flagged_last_at
+            from ({_FLAGS}) as f
+            group by event_date, service""",
+    ),
+    # Each service-day's 20 newest lines that hold personal data: the 20 newest of a service up to a day are among
+    # them, the evidence datamap.personal_data_in_logs cites (the lines themselves hold the text).
+    _LogDays(
+        table="diagnostic_flagged_lines",
+        source=DIAGNOSTIC,
+        rows=f"""
+            select cast(occurred_at as date) as event_date, service, line_id, occurred_at
+            from ({_FLAGS}) as f
+            where has_personal_data
+            qualify row_number() over (
+                partition by service, cast(occurred_at as date) order by occurred_at desc, line_id desc
+            ) <= 20""",
+    ),
+)
+LOG_DAYS_FOLDERS = frozenset(log.source.folder for log in LOG_DAYS)
+
+
+def derive_log_days(con: duckdb.DuckDBPyConnection, log: _LogDays, days: Sequence[date] | None = None) -> None:
+    """`log.table` from every line of its log (`days` None), or its rows of the UTC days `days` computed again."""
+    if days is None:
+        con.execute(f"delete from {log.table}").fetchall()
+        rows, params = log.rows, {}
+    elif not days:
+        return
+    else:
+        con.execute("create or replace temp table _log_days (event_date date)").fetchall()
+        con.executemany("insert into _log_days values ($1)", [[d] for d in set(days)])
+        con.execute(f"delete from {log.table} where event_date in (select event_date from _log_days)").fetchall()
+        # The days' range bound as values first, so DuckDB skips the log's other row groups by their min/max.
+        on_days = f"""(select * from {log.source.table}
+                       where occurred_at >= $lo and occurred_at < $hi
+                         and cast(occurred_at as date) in (select event_date from _log_days))"""
+        rows = read_instead(log.rows, log.source.table, on_days)
+        params = {
+            "lo": datetime.combine(min(days), datetime.min.time()),
+            "hi": datetime.combine(max(days) + timedelta(days=1), datetime.min.time()),
+        }
+    try:
+        con.execute(f"insert into {log.table} by name {rows}", params).fetchall()
+    finally:
+        con.execute("drop table if exists _log_days").fetchall()
 
 
 # Tables of each key's first (or last) event day, so "distinct keys up to a date" is a count of small rows and

@@ -406,6 +406,21 @@ def note_replaced_role_targets(con: duckdb.DuckDBPyConnection, rows_sql: str) ->
     ).fetchall()
 
 
+# The UTC days of usage and diagnostic lines a load's de-duplication deleted (a temp table of the load's connection,
+# `log` naming the table): with the days of its own lines, the days whose per-day counts it changed
+# (compliance.ingest.derive.derive_log_days).
+TOUCHED_LOG_DAYS = "_touched_log_days"
+
+
+def note_touched_log_days(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str) -> None:
+    """Remember the UTC days of the lines of `table` that `rows_sql` selects (`select * ...`), about to be deleted."""
+    con.execute(f"create temp table if not exists {TOUCHED_LOG_DAYS} (log varchar, event_date date)").fetchall()
+    con.execute(
+        f"insert into {TOUCHED_LOG_DAYS} select distinct $log, cast(occurred_at as date) from ({rows_sql})",
+        {"log": table},
+    ).fetchall()
+
+
 def note_touched_audit_days(con: duckdb.DuckDBPyConnection, dates_sql: str, params: dict | None = None) -> None:
     """Remember the event dates `dates_sql` selects (one column) in a temp table of the load's connection: the
     dates of audit events the load deleted or changed. With those of its new events, they are the only dates

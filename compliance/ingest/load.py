@@ -899,6 +899,8 @@ class _Loader:
 
         Rows that did not add a new key are counted as duplicates of the file they came from.
         """
+        from compliance.ingest.derive import LOG_DAYS_FOLDERS
+
         con = self.con
         ids = [f.file_id for f in run_files if f.status == "loaded"]
         if not ids:
@@ -976,10 +978,12 @@ class _Loader:
         dup_counts = dict(
             con.execute("select source_file_id, count(*) from _dup_rows where arrival_rank > 1 group by 1").fetchall()
         )
+        replaced = f"select * from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         if source.table == AUDIT.table:  # an older event replaced: its date's fingerprint changes
-            replaced = f"select * from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
             enrich.note_touched_audit_days(con, f"select event_date from ({replaced})")
             enrich.note_replaced_role_targets(con, replaced)  # and the actor a replaced role change named
+        elif source.folder in LOG_DAYS_FOLDERS:  # a replaced line's day is computed again
+            enrich.note_touched_log_days(con, source.table, replaced)
         con.execute(
             f"delete from {source.table} where rowid in (select rid from _dup_rows where win_rank > 1)"
         ).fetchall()
@@ -1376,6 +1380,20 @@ def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int | None = Non
     return [r[0] for r in rows.fetchall()]
 
 
+def _touched_log_days(con: duckdb.DuckDBPyConnection, table: str, run_id: int) -> list[date]:
+    """The UTC days of the lines of the log `table` the run loaded, and of those its de-duplication deleted
+    (enrich.note_touched_log_days): the only days whose line counts a load can change."""
+    con.execute(f"create temp table if not exists {enrich.TOUCHED_LOG_DAYS} (log varchar, event_date date)").fetchall()
+    rows = con.execute(
+        f"""select distinct cast(occurred_at as date) from {table}
+            where source_file_id in (select file_id from load_manifest where run_id = $run)
+            union
+            select event_date from {enrich.TOUCHED_LOG_DAYS} where log = $log""",
+        {"run": run_id, "log": table},
+    ).fetchall()
+    return [r[0] for r in rows if r[0] is not None]
+
+
 def _derive(
     con: duckdb.DuckDBPyConnection,
     policy: Policy,
@@ -1389,9 +1407,11 @@ def _derive(
     """Bring what is derived from the loaded rows up to date; True when the audit events' fingerprint was
     taken on the way (nothing after it changes audit_events, so the findings' refresh reuses it)."""
     from compliance.ingest.derive import (
+        LOG_DAYS,
         build_dsr_deadlines,
         build_incident_local_dates,
         derive_event_rollups,
+        derive_log_days,
         derive_usage_subjects,
     )
     from compliance.stored_findings import changed_event_dates
@@ -1428,6 +1448,14 @@ def _derive(
     elif "usage" in touched:
         run_files = con.execute("select file_id from load_manifest where run_id = $run", {"run": run_id}).fetchall()
         derive_usage_subjects(con, [r[0] for r in run_files])
+    log_days: dict[str, list[date]] = {}  # per log table: the days its lines changed on
+    for log in LOG_DAYS:  # every day when the tables are new (an older database may lack them)
+        if schema_changed:
+            derive_log_days(con, log)
+        elif log.source.folder in touched:
+            table = log.source.table
+            log_days.setdefault(table, _touched_log_days(con, table, run_id))
+            derive_log_days(con, log, log_days[table])
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)
     # A table per incident, rebuilt on every published load (a database from before it existed gets it).

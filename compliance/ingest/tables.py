@@ -86,6 +86,15 @@ CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
 CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_processed_subjects (subject_id VARCHAR, last_date DATE);
 CREATE TABLE IF NOT EXISTS usage_processed_subjects (subject_id VARCHAR, last_date DATE);
+CREATE TABLE IF NOT EXISTS usage_event_days (event_date DATE, lines BIGINT, first_at TIMESTAMP, last_at TIMESTAMP);
+CREATE TABLE IF NOT EXISTS diagnostic_service_days (
+    event_date DATE, service VARCHAR, lines BIGINT, first_at TIMESTAMP, last_at TIMESTAMP, email_lines BIGINT,
+    phone_lines BIGINT, card_lines BIGINT, flagged_lines BIGINT, flagged_first_at TIMESTAMP,
+    flagged_last_at TIMESTAMP
+);
+CREATE TABLE IF NOT EXISTS diagnostic_flagged_lines (
+    event_date DATE, service VARCHAR, line_id VARCHAR, occurred_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_use_actors (system_id VARCHAR, purpose VARCHAR, actor_id VARCHAR, first_date DATE);
 CREATE TABLE IF NOT EXISTS audit_system_category_days (
     event_date DATE, system_id VARCHAR, data_category VARCHAR, purpose VARCHAR, events BIGINT, records BIGINT

@@ -7,73 +7,40 @@
 -- params: as_of DATE
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
-with scanned as (
-    -- Every pattern lives in this CTE. They use [0-9], [.], [+] instead of backslash escapes, which
-    -- Spark string literals would unescape (regexp_matches is `rlike` there). Each pattern is fenced by
-    -- a non-alphanumeric character (or the text's edge) so that parts of longer ids, hashes, IPs and
-    -- decimals do not match.
-    -- email: local@domain.tld.
-    -- phone: E.164 (+61412345678); international with separators (+61 412 345 678, +1 (415) 555-0100);
-    --        North American (415) 555-0100 / 415-555-0100 / 415.555.0100; national trunk-prefixed
-    --        0412 345 678 / 02 9876 5432 / 020 7946 0958 (AU, UK, EU), 10 or 11 digits.
-    -- card:  13-19 digits, optionally space/dash separated, starting with an issuer prefix (Visa 4,
-    --        Mastercard 51-55 / 22-27, Amex 34/37, Discover 6011/65). The prefix is what separates a
-    --        card from an ordinary numeric id (epoch millis and most counters start with 1); no Luhn check.
-    select
-        service,
-        line_id,
-        occurred_at,
-        coalesce(
-            regexp_matches(message, '[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+([.][A-Za-z0-9-]+)*[.][A-Za-z]{2,}'),
-            false
-        ) as has_email,
-        coalesce(
-            regexp_matches(
-                message,
-                '(^|[^0-9A-Za-z._-])('
-                || '[+][1-9][0-9]{7,14}'
-                || '|[+][1-9][0-9]{0,2}[ .-]?[(]?[0-9]{1,4}[)]?([ .-][0-9]{2,5}){2,3}'
-                || '|([(][2-9][0-9]{2}[)] ?|[2-9][0-9]{2}[ .-])[0-9]{3}[ .-][0-9]{4}'
-                || '|0[1-9]([ -]?[0-9]){8,9}'
-                || ')([^0-9A-Za-z]|$)'
-            ),
-            false
-        ) as has_phone,
-        coalesce(
-            regexp_matches(
-                message,
-                '(^|[^0-9A-Za-z._+-])(4[0-9]{3}|5[1-5][0-9]{2}|2[2-7][0-9]{2}|3[47][0-9]{2}|6011|65[0-9]{2})'
-                || '([ -]?[0-9]){9,15}([^0-9A-Za-z]|$)'
-            ),
-            false
-        ) as has_card
-    from diagnostic_logs
-    where cast(occurred_at as date) <= $as_of
-),
-
-flagged as (
-    select
-        *,
-        has_email or has_phone or has_card as has_personal_data
-    from scanned
+-- The patterns are the model diagnostic_line_flags'. The ingest counts each service's lines per UTC day and those
+-- that match (diagnostic_service_days), and keeps each service-day's 20 newest that match
+-- (diagnostic_flagged_lines), so no message is matched again here (100M demo events: 1.2M messages, 0.7 s).
+with service_days as (
+    select *
+    from diagnostic_service_days
+    where event_date <= $as_of
 ),
 
 per_service as (
     select
         service,
-        count(*) as lines,
-        sum(case when has_email then 1 else 0 end) as email_lines,
-        sum(case when has_phone then 1 else 0 end) as phone_lines,
-        sum(case when has_card then 1 else 0 end) as card_lines,
-        sum(case when has_personal_data then 1 else 0 end) as flagged_lines,
-        min(case when has_personal_data then occurred_at end) as first_flagged_at,
-        max(case when has_personal_data then occurred_at end) as last_flagged_at,
-        min(occurred_at) as first_line_at,
-        max(occurred_at) as last_line_at,
-        -- The 20 most recent flagged lines: enough to audit the finding. duckdb: max_by(x, y, n) keeps them in
-        -- the same aggregate pass instead of a window over the lines (Spark: a sorted list); ties broken by id.
-        max_by(line_id, row(occurred_at, line_id), 20) filter (where has_personal_data) as evidence
-    from flagged
+        sum(lines) as lines,
+        sum(email_lines) as email_lines,
+        sum(phone_lines) as phone_lines,
+        sum(card_lines) as card_lines,
+        sum(flagged_lines) as flagged_lines,
+        min(flagged_first_at) as first_flagged_at,
+        max(flagged_last_at) as last_flagged_at,
+        min(first_at) as first_line_at,
+        max(last_at) as last_line_at
+    from service_days
+    group by service
+),
+
+-- A service's 20 most recent flagged lines up to the as-of date are among the 20 newest of each of its days.
+newest_flagged as (
+    select
+        service,
+        -- Enough to audit the finding. duckdb: max_by(x, y, n) keeps them in one pass (Spark: a sorted list); ties
+        -- broken by id.
+        max_by(line_id, row(occurred_at, line_id), 20) as evidence
+    from diagnostic_flagged_lines
+    where event_date <= $as_of
     group by service
 ),
 
@@ -99,8 +66,9 @@ final as (
                 || ' contains an email address, phone number or card number.'
         end as reason,
         coalesce(s.last_flagged_at, s.last_line_at) as observed_at,
-        coalesce(s.evidence, cast([] as varchar[])) as evidence
+        coalesce(n.evidence, cast([] as varchar[])) as evidence
     from per_service as s
+    left join newest_flagged as n on n.service is not distinct from s.service
 )
 
 select * from final

@@ -10,6 +10,7 @@ import datetime as dt
 
 from rows import directory_account, role_grant
 
+from compliance.queries import run_query
 from tests.findings_support import alarm, assert_findings, finding, ok
 
 AS_OF = dt.date(2025, 3, 10)
@@ -77,3 +78,27 @@ def test_security_mfa_missing(control_findings) -> None:
             "actor:emp-r": ok(),
         },
     )
+
+
+def test_the_newest_grant_wins_by_time_then_id_across_days(make_db, policy) -> None:
+    """Grants read from the ingest's rollup of them (audit_role_grant_days): emp-g was granted platform_admin on
+    1 Mar, then support_agent twice at the same instant on 4 Mar (g-3a, g-3b: the larger id wins, as the events
+    once did). As of 3 Mar the role is platform_admin; as of 10 Mar, support_agent from g-3b."""
+    con = make_db(
+        {
+            "directory_accounts": [_acct("emp-g", "support_agent", False)],
+            "audit_events": [
+                _grant("g-1", "2025-03-01 09:00:00", "emp-g", "platform_admin"),
+                _grant("g-3b", "2025-03-04 09:00:00", "emp-g", "support_agent"),
+                _grant("g-3a", "2025-03-04 09:00:00", "emp-g", "support_agent"),
+            ],
+        }
+    )
+    assert con.execute("select count(*) from audit_role_grant_days").fetchall() == [(3,)]
+
+    def row(as_of: dt.date) -> tuple:
+        out = run_query(con, "security_mfa_missing", {"as_of": as_of}, policy)
+        return out.select("severity", "evidence").row(0)
+
+    assert row(dt.date(2025, 3, 3)) == ("critical", ["emp-g", "g-1"])
+    assert row(AS_OF) == ("high", ["emp-g", "g-3b"])

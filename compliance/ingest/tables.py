@@ -80,6 +80,9 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     )
     + _rollup_ddl("system_region", "system_id VARCHAR, processing_region VARCHAR", days_extra=", records BIGINT")
     + """
+CREATE TABLE IF NOT EXISTS audit_role_grant_days (
+    event_date DATE, target_actor_id VARCHAR, event_id VARCHAR, role VARCHAR, granted_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
 );
@@ -266,14 +269,14 @@ def _derived_columns() -> dict[str, frozenset[str]]:
 
 
 def _recreate_changed_rollups(con: duckdb.DuckDBPyConnection) -> bool:
-    """Recreate, empty, each rollup whose columns differ from this version's (a column added since it was built):
-    a rollup holds nothing but what the events give, and a database found older rebuilds every rollup. True when
-    one was."""
+    """Recreate, empty, each rollup and per-day log table whose columns differ from this version's (a column added
+    since it was built): such a table holds nothing but what the events or lines give, and a database found older
+    rebuilds every one of them. True when one was."""
     from compliance.audit_database import columns_by_table
-    from compliance.ingest.derive import ROLLUP_TABLES
+    from compliance.ingest.derive import LOG_DAYS_TABLES, ROLLUP_TABLES
 
     wanted, have = _derived_columns(), columns_by_table(con)
-    changed = [t for t in ROLLUP_TABLES if have.get(t) != wanted[t]]
+    changed = [t for t in (*ROLLUP_TABLES, *LOG_DAYS_TABLES) if have.get(t) != wanted[t]]
     for table in changed:
         con.execute(f"DROP TABLE {table}").fetchall()
     if changed:

@@ -10,6 +10,7 @@
 
 -- The current role follows the audit enrichment: the newest successful role_grant to the account up to $as_of,
 -- else its directory role. Evidence is the directory account id, and the grant event when the role came from one.
+-- Grants are read from the rollup of them the ingest keeps (audit_role_grant_days), not from every event.
 with latest_grants as (
     select
         target_actor_id as actor_id,
@@ -20,11 +21,9 @@ with latest_grants as (
             target_actor_id,
             role,
             event_id,
-            row_number() over (partition by target_actor_id order by occurred_at desc, event_id desc) as rn
-        from audit_events
-        where action = 'role_grant'
-          and outcome = 'success'
-          and event_date <= $as_of
+            row_number() over (partition by target_actor_id order by granted_at desc, event_id desc) as rn
+        from audit_role_grant_days
+        where event_date <= $as_of
     ) as ranked
     where rn = 1
 ),

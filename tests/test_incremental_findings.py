@@ -48,7 +48,7 @@ from tests.test_event_rollups import _events as _rollup_events
 POLICY = load_policy()
 WINDOWED = (
     "access.privilege_grant", "access.bulk_export", "access.volume_spike", "access.out_of_role",
-    "access.failed_login_burst", "access.impossible_travel",
+    "access.failed_login_burst", "access.impossible_travel", "access.off_hours",
 )  # fmt: skip
 COLUMNS = ["control_id", "policy_section", "resource", "status", "severity", "reason", "observed_at", "evidence"]
 
@@ -375,6 +375,51 @@ def test_a_window_control_that_looks_ahead_re_evaluates_the_day_before_the_load(
         assert found["actor:emp_b@2025-03-02"][1].startswith("10 failed logins for account emp_b")
         assert "actor:emp_b" not in found
     assert {s.findings_modes["access.failed_login_burst"] for s in summaries[1:]} == {"window"}
+
+
+# --- a window control whose alarm's local hour crosses midnight UTC (access.off_hours), by hand ------------------
+
+# Kolkata is UTC+05:30: the local hour 05:00-06:00 runs from 23:30 UTC to 00:30 UTC the next day.
+_KOLKATA_ACCOUNTS = "actor_id,actor_type,role,status,timezone\nemp_k,employee,support_lead,active,Asia/Kolkata\n"
+
+
+def _contact_read(event_id: str, at: str, records: int) -> dict:
+    return _export_event(event_id, at, "emp_k", action="read", resource_type="contact", resource_id=f"c-{event_id}",
+                         record_count=records, data_categories=["user.contact.email"])  # fmt: skip
+
+
+def _off_hours_deliveries(out: Path) -> list[Path]:
+    """emp_k reads one contact at 11:00 local (05:30 UTC) on ten weekdays; then 30 contacts at 05:10 local on Thu 6
+    March (23:40 UTC on the 5th), and, in the next delivery, 40 more in the same local hour (00:10 UTC on the 6th)
+    and a small read on the 7th."""
+    base = [_contact_read(f"base-{d}", f"2025-02-{d:02d}T05:30:00Z", 1) for d in (17, 18, 19, 20, 21, 24, 25, 26)]
+    days = {
+        "2025-03-05": [*base, _contact_read("night-1", "2025-03-05T23:40:00Z", 30)],
+        "2025-03-06": [_contact_read("night-2", "2025-03-06T00:10:00Z", 40),
+                       _contact_read("day-7", "2025-03-07T05:30:00Z", 1)],
+    }  # fmt: skip
+    folders = _audit_deliveries(out, days)
+    (folders[0] / "directory").mkdir()
+    (folders[0] / "directory" / "accounts.csv").write_text(_KOLKATA_ACCOUNTS)
+    return folders
+
+
+def test_a_window_control_re_evaluates_an_alarm_whose_local_hour_the_next_day_completes(tmp_path: Path) -> None:
+    """After the first load the 05:00 local hour holds 30 records, under the 50 that alarm: emp_k has an ok row.
+    The next load brings 40 more of that hour on the next UTC day: 70 records alarm on 2025-03-05 (the UTC day of
+    its first event), with both events as evidence, and the ok row goes; stored rows equal a live evaluation after
+    every load and one whole load's."""
+    deliveries = _off_hours_deliveries(tmp_path / "bundle")
+    summaries, rows = _day_by_day_as_whole(deliveries, tmp_path, "access.off_hours")
+    assert set(rows) == {"actor:emp_k@2025-03-05"}
+    alarm = rows["actor:emp_k@2025-03-05"]
+    assert alarm["evidence"] == ["night-2", "night-1"]  # largest first
+    assert "read, searched or exported 70 personal-data records in 2 events" in alarm["reason"]
+    assert summaries[1].findings_modes["access.off_hours"] == "window"
+    first = tmp_path / "first.duckdb"
+    ingest(deliveries[:1], first, policy=POLICY)
+    alone = _stored(first).filter(pl.col("control_id") == "access.off_hours")
+    assert alone.select("resource", "status").rows() == [("actor:emp_k", "ok")]
 
 
 # --- a window control whose first pair reaches any time back (access.impossible_travel), by hand ----------------

@@ -433,7 +433,18 @@ ACTOR_BULK_TOTALS = _Totals(
     maxima=("bulk_last_at", "busiest_day_records"),
     days_params=(("as_of", date.max),),
 )
-TOTALS = (ROLE_ACTION_TOTALS, ACTOR_BULK_TOTALS)
+# Each account's login attempts, failures, newest attempt and largest count in a burst window, the all-time state
+# access.failed_login_burst's ok rows state (through queries/models/audit_login_groups.sql), per window length the
+# days were counted in (one, unless rows of an older window remain). Summed after the login days are recomputed,
+# from those days (`_login_days`: a changed day and the days its window reaches forward into).
+LOGIN_TOTALS = _Totals(
+    table="audit_login_totals",
+    days=LOGIN_DAYS,
+    keys=("actor_id", "window_minutes"),
+    sums=("attempts", "failures"),
+    maxima=("last_at", "max_failures_in_window"),
+)
+TOTALS = (ROLE_ACTION_TOTALS, ACTOR_BULK_TOTALS, LOGIN_TOTALS)
 TOTALS_TABLES = tuple(t.table for t in TOTALS)
 
 ROLLUP_TABLES = (
@@ -777,10 +788,11 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
-        for totals in TOTALS:
+        for totals in (ROLE_ACTION_TOTALS, ACTOR_BULK_TOTALS):
             _derive_totals(con, totals, every_day=dates is None)
         window = int(policy.parameters()["failed_login_burst_window_minutes"])
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
+        _derive_totals(con, LOGIN_TOTALS, every_day=dates is None, days="_login_days")
         # after the rollups: it reads two of them
         for kept in (_FIRST_SEEN, _PROCESSED_SUBJECTS, _USE_ACTORS):
             con.execute(f"create or replace temp view _events as {_on_days(kept.events, dates is None)}").fetchall()
@@ -792,28 +804,32 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"drop table if exists {temp}").fetchall()
 
 
-def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: bool) -> None:
-    """Bring `totals` in line with its daily rollup, whose days in `_days` were just recomputed."""
+def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: bool, days: str = "_days") -> None:
+    """Bring `totals` in line with its daily rollup, whose days in the temp table `days` were just recomputed (every
+    day, and no such table, when `every_day`)."""
     through, earliest, latest = con.execute(
-        f"select (select max(through_date) from {totals.table}), min(event_date), max(event_date) from _days"
+        f"select (select max(through_date) from {totals.table}), min(event_date), max(event_date) from "
+        + ("_days" if every_day else days)
     ).fetchall()[0]
     if latest is None and not every_day:
         return  # no day recomputed
     keys = ", ".join(totals.keys)
     params = dict(totals.days_params)
+    # The totals' day is the newest day of the rows summed, found in the same pass (the days may be a grouping: read
+    # once); the stored totals stand for theirs.
     if every_day or through is None or earliest <= through:
-        # The totals' day is the days' newest, found in the same pass (the days may be a grouping: read once).
-        rows, newest = f"select {totals.columns}, event_date from {totals.days}", "max(max(event_date)) over ()"
+        rows = f"select {totals.columns}, event_date from {totals.days}"
     else:  # every recomputed day comes after the totals: theirs are added
         # (the days' range bound as values, so DuckDB skips the rollup's older row groups by their min/max)
-        rows = f"""select {totals.columns} from {totals.table}
+        rows = f"""select {totals.columns}, through_date as event_date from {totals.table}
                    union all
-                   select {totals.columns} from {totals.days}
-                   where event_date between $earliest and $latest and event_date in (select event_date from _days)"""
-        params, newest = params | {"earliest": earliest, "latest": latest}, "$latest"
+                   select {totals.columns}, event_date from {totals.days}
+                   where event_date between $earliest and $latest and event_date in (select event_date from {days})"""
+        params |= {"earliest": earliest, "latest": latest}
     con.execute(
         f"""create or replace temp table _totals as
-            select {keys}, {totals.measures}, cast({newest} as date) as through_date from ({rows}) group by {keys}""",
+            select {keys}, {totals.measures}, cast(max(max(event_date)) over () as date) as through_date
+            from ({rows}) group by {keys}""",
         params,
     ).fetchall()
     try:

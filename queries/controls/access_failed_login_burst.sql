@@ -13,7 +13,8 @@
 -- are counted per account (resource actor:<id>@<date>) and per source IP (resource ip:<address>@<date>) in the same
 -- pass (audit_failed_login_windows). An alarm of day D reads the events of D, of the days its window reaches back
 -- into and of those a successful login within a window after it falls on; an account's ok row reads the per-day
--- login rollup computed at ingest (audit_login_days), so a daily load re-evaluates only its own days.
+-- login rollup computed at ingest (audit_login_days, through its totals), so a daily load re-evaluates only its own
+-- days.
 with successes as (
     select * from audit_login_attempts
     where is_success
@@ -189,9 +190,10 @@ bursts as (
 ),
 
 -- Each account's attempts, failures and largest count in a window (its own key's, key_kind 'actor'), from the
--- account-day rollup of the same models (audit_login_days: a day's count reaches back into the days before it). The
--- rollup counted in the window of the policy at ingest: a run with another window (a changed setting not yet
--- ingested, a what-if) takes the largest count from the failures' windows above, over every failure.
+-- account-day rollup of the same models (audit_login_days: a day's count reaches back into the days before it),
+-- summed through its all-time totals (audit_login_groups). The rollup counted in the window of the policy at ingest:
+-- a run with another window (a changed setting not yet ingested, a what-if) takes the largest count from the
+-- failures' windows above, over every failure.
 actor_days as (
     select
         actor_id,
@@ -200,8 +202,7 @@ actor_days as (
         max(last_at) as last_at,
         max(max_failures_in_window) as rollup_max_in_window,
         bool_and(window_minutes = $failed_login_burst_window_minutes) as counted_in_this_window
-    from audit_login_days
-    where event_date <= $as_of
+    from audit_login_groups
     group by actor_id
 ),
 

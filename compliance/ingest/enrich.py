@@ -412,12 +412,15 @@ def note_replaced_role_targets(con: duckdb.DuckDBPyConnection, rows_sql: str) ->
 TOUCHED_LOG_DAYS = "_touched_log_days"
 
 
-def note_touched_log_days(con: duckdb.DuckDBPyConnection, table: str, rows_sql: str) -> None:
-    """Remember the UTC days of the lines of `table` that `rows_sql` selects (`select * ...`), about to be deleted."""
+def note_touched_log_days(
+    con: duckdb.DuckDBPyConnection, table: str, rows_sql: str, params: dict | None = None
+) -> None:
+    """Remember the UTC days of the lines of `table` that `rows_sql` selects (`select * ...`, bound with
+    `params`): lines about to be deleted, or a load's own."""
     con.execute(f"create temp table if not exists {TOUCHED_LOG_DAYS} (log varchar, event_date date)").fetchall()
     con.execute(
         f"insert into {TOUCHED_LOG_DAYS} select distinct $log, cast(occurred_at as date) from ({rows_sql})",
-        {"log": table},
+        (params or {}) | {"log": table},
     ).fetchall()
 
 

@@ -1381,17 +1381,19 @@ def _touched_audit_days(con: duckdb.DuckDBPyConnection, run_id: int | None = Non
 
 
 def _touched_log_days(con: duckdb.DuckDBPyConnection, table: str, run_id: int) -> list[date]:
-    """The UTC days of the lines of the log `table` the run loaded, and of those its de-duplication deleted
-    (enrich.note_touched_log_days): the only days whose line counts a load can change."""
-    con.execute(f"create temp table if not exists {enrich.TOUCHED_LOG_DAYS} (log varchar, event_date date)").fetchall()
+    """The UTC days of the lines of the log `table` the run loaded, noted first, and of those its de-duplication
+    deleted (enrich.note_touched_log_days): the only days whose line counts a load can change."""
+    enrich.note_touched_log_days(
+        con,
+        table,
+        f"select * from {table} where source_file_id in (select file_id from load_manifest where run_id = $run)",
+        {"run": run_id},
+    )
     rows = con.execute(
-        f"""select distinct cast(occurred_at as date) from {table}
-            where source_file_id in (select file_id from load_manifest where run_id = $run)
-            union
-            select event_date from {enrich.TOUCHED_LOG_DAYS} where log = $log""",
-        {"run": run_id, "log": table},
-    ).fetchall()
-    return [r[0] for r in rows if r[0] is not None]
+        f"select distinct event_date from {enrich.TOUCHED_LOG_DAYS} where log = $log and event_date is not null",
+        {"log": table},
+    )
+    return [r[0] for r in rows.fetchall()]
 
 
 def _derive(
@@ -1448,13 +1450,14 @@ def _derive(
     elif "usage" in touched:
         run_files = con.execute("select file_id from load_manifest where run_id = $run", {"run": run_id}).fetchall()
         derive_usage_subjects(con, [r[0] for r in run_files])
-    log_days: dict[str, list[date]] = {}  # per log table: the days its lines changed on
+    log_days: dict[str, list[date]] = {}  # per log table: the days its lines changed on, found once
     for log in LOG_DAYS:  # every day when the tables are new (an older database may lack them)
         if schema_changed:
             derive_log_days(con, log)
         elif log.source.folder in touched:
             table = log.source.table
-            log_days.setdefault(table, _touched_log_days(con, table, run_id))
+            if table not in log_days:
+                log_days[table] = _touched_log_days(con, table, run_id)
             derive_log_days(con, log, log_days[table])
     if "dsr" in touched or policy_changed or schema_changed:  # an older database may lack dsr_states
         build_dsr_deadlines(con, policy)

@@ -81,14 +81,13 @@ evidence_days as (
     group by l.source, l.expired_before
 ),
 
--- Lines stamped on the evidence days (UTC), compared as instants so the range reaches the scan.
+-- The lines stamped before the day after the last evidence day (an expired day, so never after expired_before),
+-- as a date for audit events and an instant for the others, so the range reaches the scan.
 evidence_ranges as (
     select
         source,
-        expired_before,
-        last_needed,
-        cast(expired_before as timestamp) as expired_before_at,
-        cast(date_add(coalesce(last_needed, expired_before), 1) as timestamp) as read_before_at
+        coalesce(date_add(last_needed, 1), expired_before) as read_before,
+        cast(coalesce(date_add(last_needed, 1), expired_before) as timestamp) as read_before_at
     from evidence_days
 ),
 
@@ -96,20 +95,17 @@ expired_lines as (
     select 'audit' as source, e.event_id as line_id, e.occurred_at
     from audit_events as e
     inner join evidence_ranges as r on r.source = 'audit'
-    where e.event_date < r.expired_before
-      and (r.last_needed is null or e.event_date <= r.last_needed)
+    where e.event_date < r.read_before
     union all
     select 'usage' as source, u.event_id as line_id, u.occurred_at
     from usage_events as u
     inner join evidence_ranges as r on r.source = 'usage'
-    where u.occurred_at < r.expired_before_at
-      and u.occurred_at < r.read_before_at
+    where u.occurred_at < r.read_before_at
     union all
     select 'diagnostic' as source, g.line_id, g.occurred_at
     from diagnostic_logs as g
     inner join evidence_ranges as r on r.source = 'diagnostic'
-    where g.occurred_at < r.expired_before_at
-      and g.occurred_at < r.read_before_at
+    where g.occurred_at < r.read_before_at
 ),
 
 oldest_expired as (

@@ -1,6 +1,6 @@
 -- name: diagnostic_line_flags
 -- requires: diagnostic
--- description: Every diagnostic log line with whether its message holds an email address, a phone number or a card number: the one statement of datamap.personal_data_in_logs' patterns. The ingest counts them per service and day (diagnostic_service_days, compliance.ingest.derive) and the control reads the lines themselves only on the newest days that hold its evidence.
+-- description: Every diagnostic log line with whether its message holds an email address, a phone number or a card number: the one statement of datamap.personal_data_in_logs' patterns. The ingest counts them per service and day (diagnostic_service_days, compliance.ingest.derive) and keeps each service-day's 20 newest that hold any (diagnostic_flagged_lines), which the control reads instead of matching messages.
 -- returns: service VARCHAR, line_id VARCHAR, occurred_at TIMESTAMP, has_email BOOLEAN, has_phone BOOLEAN,
 --          has_card BOOLEAN, has_personal_data BOOLEAN
 -- The patterns use [0-9], [.], [+] instead of backslash escapes, which Spark string literals would unescape

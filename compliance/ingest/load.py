@@ -251,6 +251,14 @@ def _time_column(source: Source) -> str:
     return f'"{(required or dated)[0]}"' if dated else "null::timestamp"
 
 
+def _with_reject_marks(file_ids: list[str]) -> list[str]:
+    """The files' ids and the ids their invalid rows are held under (`<id>#rejected`), as one list: a row is
+    found by one `in (select unnest(...))`, which DuckDB runs as a semi-join that skips the rest of the table.
+    Two such conditions joined by `or` read every stored row instead (100M events: 0.7-1.0 s a daily load,
+    against 5 ms)."""
+    return [*file_ids, *(f"{i}#rejected" for i in file_ids)]
+
+
 def _key_columns(source: Source) -> tuple[str, ...]:
     """The columns rows are de-duplicated on: the contract key, or for diagnostic lines the id derived from it,
     after the line's time. The id hashes the time too, so the pair keys the same lines as the id alone, but the
@@ -436,9 +444,8 @@ class _Loader:
         # Undo what the other groups inserted, so the retry without the failed files counts each row once.
         ids = [f.file_id for f in new if f.status == "loaded"]
         self.con.execute(
-            f"delete from {source.table} where source_file_id in (select unnest($ids)) "
-            "or source_file_id in (select unnest($ids) || '#rejected')",
-            {"ids": ids},
+            f"delete from {source.table} where source_file_id in (select unnest($ids))",
+            {"ids": _with_reject_marks(ids)},
         ).fetchall()
         self.con.execute(
             "delete from rejects where run_id = $run and file_id in (select unnest($ids))",
@@ -821,9 +828,9 @@ class _Loader:
             fid: (int(n), newest)
             for fid, n, newest in con.execute(
                 f"""select source_file_id, count(*), max({_time_column(source)}) from {source.table}
-                    where source_file_id in (select unnest($ids)) or source_file_id in (select unnest($ids) || '#rejected')
+                    where source_file_id in (select unnest($ids))
                     group by source_file_id""",
-                {"ids": ids},
+                {"ids": _with_reject_marks(ids)},
             ).fetchall()
         }
         self._explain_all_rejects(source, [f for f in loaded if f.file_id + "#rejected" in stats])

@@ -74,3 +74,29 @@ def test_totals_follow_days_added_after_them_and_days_recomputed_among_them(make
         ANN_EXPORT,
         ("ann", "support_agent", "read", 3, 9, dt.datetime(2025, 3, 4, 9)),
     ]
+
+
+def test_days_added_one_by_one_merge_into_the_totals_of_their_keys_as_a_sum_of_every_day_does(make_db, policy) -> None:
+    # zed has no role (missing from the directory: a NULL key), on the totals' day and on both days added after it;
+    # cat is a key new on the last; 2025-03-05 is recomputed with no data action at all first.
+    later = [
+        _ev(10, "zed", "2025-03-04 09:00:00", actor_role=None, record_count=2),
+        _ev(11, "zed", "2025-03-06 09:00:00", actor_role=None, record_count=5),
+        _ev(12, "cat", "2025-03-06 10:00:00", action="export", record_count=9),
+    ]
+    con = make_db({"audit_events": [*EVENTS[:4], _ev(9, "zed", "2025-03-02 13:00:00", actor_role=None), *later]})
+    con.execute("create table _later as select * from audit_events where event_date > date '2025-03-02'").fetchall()
+    con.execute("delete from audit_events where event_date > date '2025-03-02'").fetchall()
+    derive_event_rollups(con, None, policy=policy)  # the totals through 2025-03-02
+    for day in ("2025-03-04", "2025-03-05", "2025-03-06"):
+        con.execute(
+            "insert into audit_events select * from _later where event_date = $day", {"day": dt.date.fromisoformat(day)}
+        ).fetchall()
+        derive_event_rollups(con, [dt.date.fromisoformat(day)], policy=policy)
+    totals = "select * exclude (categories_key) from audit_role_action_totals order by all"
+    added = con.sql(totals).fetchall()
+    derive_event_rollups(con, None, policy=policy)  # every day summed again
+    assert added == con.sql(totals).fetchall()
+    assert ("zed", None, "read", 3, 8, dt.datetime(2025, 3, 6, 9), dt.date(2025, 3, 6)) in added
+    assert ("cat", "support_agent", "export", 1, 9, dt.datetime(2025, 3, 6, 10), dt.date(2025, 3, 6)) in added
+    assert len(added) == 4  # ann's reads and export, zed's reads, cat's export: one row each

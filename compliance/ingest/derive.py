@@ -813,29 +813,68 @@ def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: b
     ).fetchall()[0]
     if latest is None and not every_day:
         return  # no day recomputed
-    keys = ", ".join(totals.keys)
-    params = dict(totals.days_params)
-    # The totals' day is the newest day of the rows summed, found in the same pass (the days may be a grouping: read
-    # once); the stored totals stand for theirs.
     if every_day or through is None or earliest <= through:
-        rows = f"select {totals.columns}, event_date from {totals.days}"
+        _sum_totals(con, totals)
     else:  # every recomputed day comes after the totals: theirs are added
-        # (the days' range bound as values, so DuckDB skips the rollup's older row groups by their min/max)
-        rows = f"""select {totals.columns}, through_date as event_date from {totals.table}
-                   union all
-                   select {totals.columns}, event_date from {totals.days}
-                   where event_date between $earliest and $latest and event_date in (select event_date from {days})"""
-        params |= {"earliest": earliest, "latest": latest}
+        _add_to_totals(con, totals, days, (through, earliest, latest))
+
+
+def _sum_totals(con: duckdb.DuckDBPyConnection, totals: _Totals) -> None:
+    """Sum `totals` again from every day of its rollup. The totals' day is the newest day of the rows summed, found
+    in the same pass (the days may be a grouping: read once)."""
+    keys = ", ".join(totals.keys)
     con.execute(
         f"""create or replace temp table _totals as
             select {keys}, {totals.measures}, cast(max(max(event_date)) over () as date) as through_date
-            from ({rows}) group by {keys}""",
-        params,
+            from (select {totals.columns}, event_date from {totals.days}) group by {keys}""",
+        dict(totals.days_params),
     ).fetchall()
     try:
         con.execute(f"delete from {totals.table}").fetchall()
         con.execute(f"insert into {totals.table} by name select * from _totals").fetchall()
     finally:
+        con.execute("drop table if exists _totals").fetchall()
+
+
+def _add_to_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, days: str, dates: tuple[date, date, date]) -> None:
+    """Add the rollup's rows of the recomputed `days`, all after the totals' day, to the totals of their keys alone,
+    and move every row's day on to the newest day added (rewriting every key's row took 0.2 s a daily load at 100M
+    events: 288,892 role-action rows, of which a day changes a few thousand)."""
+    through, earliest, latest = dates  # the totals' day, and the first and last day recomputed, all after it
+    keys = ", ".join(totals.keys)
+    # A key may be NULL (an actor missing from the directory has no role): keys match when not distinct.
+    same_key = " and ".join(f"t.{k} is not distinct from a.{k}" for k in totals.keys)
+    # (the days' range bound as values, so DuckDB skips the rollup's older row groups by their min/max)
+    con.execute(
+        f"""create or replace temp table _added as
+            select {totals.columns}, event_date from {totals.days}
+            where event_date between $earliest and $latest and event_date in (select event_date from {days})""",
+        dict(totals.days_params) | {"earliest": earliest, "latest": latest},
+    ).fetchall()
+    try:
+        con.execute(
+            f"""create or replace temp table _totals as
+                select {keys}, {totals.measures}
+                from (
+                    select {totals.columns} from {totals.table} as t
+                    where exists (select 1 from _added as a where {same_key})
+                    union all
+                    select {totals.columns} from _added
+                ) group by {keys}""",
+        ).fetchall()
+        con.execute(
+            f"delete from {totals.table} as t where exists (select 1 from _totals as a where {same_key})"
+        ).fetchall()
+        con.execute(f"insert into {totals.table} by name select *, null::date as through_date from _totals").fetchall()
+        # The newest day among the rows summed: the totals' own, or the newest day with rows added.
+        con.execute(
+            f"""update {totals.table} set through_date = d.through_date
+                from (select coalesce(max(event_date), $through) as through_date from _added) as d
+                where {totals.table}.through_date is distinct from d.through_date""",
+            {"through": through},
+        ).fetchall()
+    finally:
+        con.execute("drop table if exists _added").fetchall()
         con.execute("drop table if exists _totals").fetchall()
 
 

@@ -229,12 +229,13 @@ longer_blocks as (
     from (
         select
             d.actor_id,
-            d.block,
             sum(d.bulk_records) as records
-        from dated_blocks as d
+        from audit_actor_activity_days as d
         cross join block_length as b
-        where b.seconds > 86400
-        group by d.actor_id, d.block
+        where $bulk_export_window_minutes > 1440
+          and d.bulk_events > 0
+          and d.event_date <= $as_of
+        group by d.actor_id, floor(epoch(d.event_date) / b.seconds)
     ) as summed
     group by actor_id
 ),

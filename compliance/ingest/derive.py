@@ -368,6 +368,63 @@ _ROLLUPS = (
     ),
 )
 
+
+# The newest events of a group-day, kept in the rollup row (`newest_events`: up to 20 (time, id) pairs, newest
+# first), for the three rollups whose controls list a group's 20 most recent events as evidence: those lie on the
+# group's newest days, whose lists are read instead of their events (100M events: a day holds 390k, and a rare group's
+# newest day may lie months back). A list is computed for each day a load recomputes, and by a derive of every day
+# only for each group's newest days (all days cost 6 s more at 100M: keeping them all was retired on 2026-12-04); a
+# control reads the events of a newest day without one (a past as-of date, or a day newest again after a replacement).
+@dataclass(frozen=True)
+class _Newest:
+    days: str  # the rollup, one row per day and keys, with its `events` count
+    keys: tuple[str, ...]
+    events: str  # the model whose events the rollup counts (event_date, the keys, occurred_at, event_id)
+
+
+ROLLUP_NEWEST = (
+    _Newest("audit_category_days", ("data_category",), "audit_category_events"),
+    _Newest("audit_use_days", ("system_id", "purpose"), "audit_purpose_events"),
+    _Newest("audit_transfer_days", ("jurisdiction", "region"), "audit_transfer_events"),
+)
+
+
+def _derive_newest(con: duckdb.DuckDBPyConnection, newest: _Newest, every_day: bool) -> None:
+    """Fill `newest_events` of the rollup rows of the days in `_days`, or with `every_day`, of each group's newest days
+    (those with fewer than 20 of its events on later days)."""
+    keys = ", ".join(newest.keys)
+    if every_day:
+        rows = f"""select {keys}, event_date from (
+                       select {keys}, event_date,
+                              sum(events) over (partition by {keys} order by event_date desc
+                                                rows between unbounded preceding and 1 preceding) as later_events
+                       from {newest.days}
+                   ) where coalesce(later_events, 0) < 20"""
+    else:
+        rows = f"select {keys}, event_date from {newest.days} where event_date in (select event_date from _days)"
+    con.execute(f"create or replace temp table _newest_rows as {rows}").fetchall()
+    same = " and ".join(f"e.{k} is not distinct from r.{k}" for k in newest.keys)
+    try:
+        # Joined on the day, the model's events are read on those days alone. duckdb: max_by(x, y, n), ties by id.
+        con.execute(
+            f"""create or replace temp table _newest as
+                select {", ".join(f"e.{k}" for k in newest.keys)}, e.event_date,
+                       max_by({{'occurred_at': e.occurred_at, 'event_id': e.event_id}},
+                              row(e.occurred_at, e.event_id), 20) as newest_events
+                from _newest_rows as r
+                inner join ({get_query(newest.events).sql}) as e on e.event_date = r.event_date and {same}
+                group by {", ".join(f"e.{k}" for k in newest.keys)}, e.event_date"""
+        ).fetchall()
+        matched = " and ".join(f"d.{k} is not distinct from e.{k}" for k in newest.keys)
+        con.execute(
+            f"""update {newest.days} as d set newest_events = e.newest_events
+                from _newest as e where d.event_date = e.event_date and {matched}"""
+        ).fetchall()
+    finally:
+        con.execute("drop table if exists _newest_rows").fetchall()
+        con.execute("drop table if exists _newest").fetchall()
+
+
 # Logins: each account's login attempts per UTC day (audit_login_attempts: how many, how many failed, the last) and
 # the largest count of its failures within the burst window ending at one of that day's failures
 # (audit_failed_login_windows) and that window's length, the state access.failed_login_burst's ok rows judge (when
@@ -788,6 +845,8 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
             con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
             if rollup.days == "audit_transfer_days":  # from the same events
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
+        for newest in ROLLUP_NEWEST:
+            _derive_newest(con, newest, every_day=dates is None)
         for totals in (ROLE_ACTION_TOTALS, ACTOR_BULK_TOTALS):
             _derive_totals(con, totals, every_day=dates is None)
         window = int(policy.parameters()["failed_login_burst_window_minutes"])

@@ -38,12 +38,14 @@ _KEYED_AFTER_LOAD: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("cat
 ORIGIN_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("log_source", "VARCHAR"),)}
 
 
-def _rollup_ddl(name: str, keys: str, *, days_extra: str = "") -> str:
+def _rollup_ddl(name: str, keys: str, *, days_extra: str = "", newest: bool = False) -> str:
     """`audit_<name>_days`, a daily rollup of audit events (compliance.ingest.derive.derive_event_rollups) by group
-    `keys` (column definitions): each group-day's counts and first and last instants."""
+    `keys` (column definitions): each group-day's counts and first and last instants, and with `newest` its newest
+    events where kept (compliance.ingest.derive._NEWEST)."""
+    kept = ", newest_events STRUCT(occurred_at TIMESTAMP, event_id VARCHAR)[]" if newest else ""
     return f"""
 CREATE TABLE IF NOT EXISTS audit_{name}_days (
-    event_date DATE, {keys}, events BIGINT{days_extra}, first_at TIMESTAMP, last_at TIMESTAMP
+    event_date DATE, {keys}, events BIGINT{days_extra}, first_at TIMESTAMP, last_at TIMESTAMP{kept}
 );"""
 
 
@@ -65,14 +67,14 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
     rule_store VARCHAR, specificity BIGINT, period_days BIGINT, clock VARCHAR, grace_days BIGINT, action VARCHAR,
     basis VARCHAR
 );"""
-    + _rollup_ddl("category", "data_category VARCHAR")
+    + _rollup_ddl("category", "data_category VARCHAR", newest=True)
     + _rollup_ddl(
         "purpose",
         "actor_id VARCHAR, system_id VARCHAR, purpose VARCHAR",
         days_extra=", records BIGINT",
     )
-    + _rollup_ddl("use", "system_id VARCHAR, purpose VARCHAR", days_extra=", records BIGINT")
-    + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR")
+    + _rollup_ddl("use", "system_id VARCHAR, purpose VARCHAR", days_extra=", records BIGINT", newest=True)
+    + _rollup_ddl("transfer", "jurisdiction VARCHAR, region VARCHAR", newest=True)
     + _rollup_ddl(
         "disclosure",
         "recipient VARCHAR, actor_id VARCHAR, categories_key INTEGER, system_id VARCHAR",

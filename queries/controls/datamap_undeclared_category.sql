@@ -87,15 +87,18 @@ coverage as (
 
 -- The 20 most recent ids per category: enough to audit a finding without listing millions. A category's newest 20
 -- events lie on its newest days, those with fewer than 20 of its events on later days (up to $as_of): their
--- events alone are read (audit_category_events, the events the rollup counts), joined on the day.
+-- newest events as the rollup keeps them, else their events alone (audit_category_events, the events the rollup
+-- counts), joined on the day.
 newest_event_days as (
     select
         data_category,
-        event_date
+        event_date,
+        newest_events
     from (
         select
             data_category,
             event_date,
+            newest_events,
             sum(events) over (
                 partition by data_category
                 order by event_date desc
@@ -107,7 +110,25 @@ newest_event_days as (
     where coalesce(later_events, 0) < 20
 ),
 
+-- A day's newest events as the rollup keeps them (a day loaded since the database was built, or a category's newest
+-- day then: compliance.ingest.derive.ROLLUP_NEWEST), else read from the day's events.
+kept_newest as (
+    select
+        data_category,
+        unnest(newest_events) as kept
+    from newest_event_days
+    where newest_events is not null
+),
+
 evidence_candidates as (
+    select
+        data_category,
+        kept.event_id as evidence_id,
+        kept.occurred_at as seen_at
+    from kept_newest
+
+    union all
+
     select
         e.data_category,
         e.event_id as evidence_id,
@@ -116,6 +137,7 @@ evidence_candidates as (
     inner join audit_category_events as e
         on e.event_date = d.event_date
         and e.data_category = d.data_category
+    where d.newest_events is null
 
     union all
 

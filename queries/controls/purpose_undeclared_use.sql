@@ -13,7 +13,8 @@
 -- the data map (the events the model audit_purpose_events states); `audit_use_days` sums them per day, system and
 -- purpose, and `audit_use_actors` holds each actor's first day of each use. Only the uses that are not allowed are
 -- read per actor (100M events: 8.2M actor-day rows otherwise). Evidence is read from that model on the few
--- days that hold it (an alarm's day; an allowed use's newest days), joined on the day, so DuckDB skips the others.
+-- days that hold it (an alarm's day; an allowed use's newest days, unless the rollup keeps their newest events),
+-- joined on the day, so DuckDB skips the others.
 -- Each (system, purpose) judged once: prohibited, allowed or undeclared (data_use_observations).
 with verdicts as (
     select
@@ -72,7 +73,8 @@ allowed_use_days as (
         u.events,
         u.records,
         u.first_at,
-        u.last_at
+        u.last_at,
+        u.newest_events
     from audit_use_days as u
     inner join verdicts as v
         on v.system_id = u.system_id
@@ -87,12 +89,14 @@ allowed_newest_days as (
     select
         system_id,
         purpose,
-        event_date
+        event_date,
+        newest_events
     from (
         select
             system_id,
             purpose,
             event_date,
+            newest_events,
             sum(events) over (
                 partition by system_id, purpose
                 order by event_date desc
@@ -103,11 +107,14 @@ allowed_newest_days as (
     where coalesce(later_events, 0) < 20
 ),
 
--- The events of those days and of the alarms' days, read once (the model is then not materialised whole).
+-- The events of the alarms' days and of those days whose newest events the rollup does not keep (a day loaded
+-- since the database was built, or a use's newest day then, keeps them: compliance.ingest.derive.ROLLUP_NEWEST),
+-- read once (the model is then not materialised whole).
 evidence_days as (
     select event_date from alarm_days
     union
     select event_date from allowed_newest_days
+    where newest_events is null
 ),
 
 evidence_events as (
@@ -176,19 +183,47 @@ allowed_actors as (
     group by system_id, purpose
 ),
 
-allowed_evidence as (
+kept_newest as (
+    select
+        system_id,
+        purpose,
+        unnest(newest_events) as kept
+    from allowed_newest_days
+    where newest_events is not null
+),
+
+allowed_candidates as (
+    select
+        system_id,
+        purpose,
+        kept.occurred_at,
+        kept.event_id
+    from kept_newest
+
+    union all
+
     select
         e.system_id,
         e.purpose,
-        -- duckdb: max_by(x, y, n) keeps the 20 most recent in one aggregate pass (Spark: a row_number()
-        -- window); ties broken by id so output is stable.
-        max_by(e.event_id, row(e.occurred_at, e.event_id), 20) as evidence
+        e.occurred_at,
+        e.event_id
     from allowed_newest_days as d
     inner join evidence_events as e
         on e.event_date = d.event_date
         and e.system_id = d.system_id
         and e.purpose = d.purpose
-    group by e.system_id, e.purpose
+    where d.newest_events is null
+),
+
+allowed_evidence as (
+    select
+        system_id,
+        purpose,
+        -- duckdb: max_by(x, y, n) keeps the 20 most recent in one aggregate pass (Spark: a row_number()
+        -- window); ties broken by id so output is stable.
+        max_by(event_id, row(occurred_at, event_id), 20) as evidence
+    from allowed_candidates
+    group by system_id, purpose
 ),
 
 allowed as (

@@ -10,7 +10,8 @@
 -- Lawful and unknown-jurisdiction transfers are summarised from the daily rollups of audit events
 -- (docs/database.md: events per day, jurisdiction and region, and each subject's first day there). Events (the
 -- model audit_transfer_events, which the rollups count) are read only on the days of unlawful pairs, usually
--- none, and on each pair's newest days for its evidence, joined on the day so DuckDB skips the others.
+-- none, and on each pair's newest days for its evidence when the rollup does not keep that day's newest events,
+-- joined on the day so DuckDB skips the others.
 -- Each (jurisdiction, region) transfer up to $as_of, with the lawful mechanism for it (NULL: none). The rules
 -- name each (jurisdiction, region) once, so the mechanism is looked up once per pair, here.
 with transfer_pairs as (
@@ -35,12 +36,14 @@ newest_pair_days as (
     select
         jurisdiction,
         region,
-        event_date
+        event_date,
+        newest_events
     from (
         select
             jurisdiction,
             region,
             event_date,
+            newest_events,
             sum(events) over (
                 partition by jurisdiction, region
                 order by event_date desc
@@ -50,19 +53,6 @@ newest_pair_days as (
         where event_date <= $as_of
     ) as d
     where coalesce(later_events, 0) < 20
-),
-
-transfer_evidence as (
-    select
-        e.jurisdiction,
-        e.region,
-        e.occurred_at,
-        e.event_id
-    from newest_pair_days as d
-    inner join audit_transfer_events as e
-        on e.event_date = d.event_date
-        and e.jurisdiction is not distinct from d.jurisdiction
-        and e.region = d.region
 ),
 
 transfer_subjects as (
@@ -98,6 +88,75 @@ unlawful_days as (
     where d.event_date <= $as_of
 ),
 
+-- The events read: those of the unlawful pairs' days, and of the pairs' newest days whose newest events the rollup
+-- does not keep, in one read of the model, joined on the day (read twice, the model was materialised whole: 90M
+-- events at 100M).
+read_days as (
+    select
+        event_date,
+        jurisdiction,
+        region
+    from unlawful_days
+
+    union
+
+    select
+        event_date,
+        jurisdiction,
+        region
+    from newest_pair_days
+    where newest_events is null
+),
+
+day_events as (
+    select
+        e.event_id,
+        e.subject_id,
+        e.jurisdiction,
+        e.region,
+        e.occurred_at,
+        e.event_date
+    from read_days as d
+    inner join audit_transfer_events as e
+        on e.event_date = d.event_date
+        and e.jurisdiction is not distinct from d.jurisdiction
+        and e.region = d.region
+),
+
+-- A day's newest events as the rollup keeps them (a day loaded since the database was built, or a pair's newest
+-- day then: compliance.ingest.derive.ROLLUP_NEWEST), else read from the day's events.
+kept_newest as (
+    select
+        jurisdiction,
+        region,
+        unnest(newest_events) as kept
+    from newest_pair_days
+    where newest_events is not null
+),
+
+transfer_evidence as (
+    select
+        jurisdiction,
+        region,
+        kept.occurred_at,
+        kept.event_id
+    from kept_newest
+
+    union all
+
+    select
+        e.jurisdiction,
+        e.region,
+        e.occurred_at,
+        e.event_id
+    from newest_pair_days as d
+    inner join day_events as e
+        on e.event_date = d.event_date
+        and e.jurisdiction is not distinct from d.jurisdiction
+        and e.region = d.region
+    where d.newest_events is null
+),
+
 touches as (
     select
         e.event_id,
@@ -105,11 +164,10 @@ touches as (
         e.jurisdiction,
         e.region,
         e.occurred_at
-    from unlawful_days as u
-    inner join audit_transfer_events as e
-        on e.event_date = u.event_date
-        and e.jurisdiction = u.jurisdiction
-        and e.region = u.region
+    from unlawful_pairs as p
+    inner join day_events as e
+        on e.jurisdiction = p.jurisdiction
+        and e.region = p.region
 ),
 
 allowed_regions as (

@@ -404,16 +404,17 @@ def _derive_newest(con: duckdb.DuckDBPyConnection, newest: _Newest, every_day: b
         rows = f"select {keys}, event_date from {newest.days} where event_date in (select event_date from _days)"
     con.execute(f"create or replace temp table _newest_rows as {rows}").fetchall()
     same = " and ".join(f"e.{k} is not distinct from r.{k}" for k in newest.keys)
+    grouped = ", ".join(f"e.{k}" for k in newest.keys)
     try:
         # Joined on the day, the model's events are read on those days alone. duckdb: max_by(x, y, n), ties by id.
         con.execute(
             f"""create or replace temp table _newest as
-                select {", ".join(f"e.{k}" for k in newest.keys)}, e.event_date,
+                select {grouped}, e.event_date,
                        max_by({{'occurred_at': e.occurred_at, 'event_id': e.event_id}},
                               row(e.occurred_at, e.event_id), 20) as newest_events
                 from _newest_rows as r
                 inner join ({get_query(newest.events).sql}) as e on e.event_date = r.event_date and {same}
-                group by {", ".join(f"e.{k}" for k in newest.keys)}, e.event_date"""
+                group by {grouped}, e.event_date"""
         ).fetchall()
         matched = " and ".join(f"d.{k} is not distinct from e.{k}" for k in newest.keys)
         con.execute(

@@ -41,7 +41,7 @@ ORIGIN_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {AUDIT.table: (("log_so
 def _rollup_ddl(name: str, keys: str, *, days_extra: str = "", newest: bool = False) -> str:
     """`audit_<name>_days`, a daily rollup of audit events (compliance.ingest.derive.derive_event_rollups) by group
     `keys` (column definitions): each group-day's counts and first and last instants, and with `newest` its newest
-    events where kept (compliance.ingest.derive._NEWEST)."""
+    events where kept (compliance.ingest.derive.ROLLUP_NEWEST)."""
     kept = ", newest_events STRUCT(occurred_at TIMESTAMP, event_id VARCHAR)[]" if newest else ""
     return f"""
 CREATE TABLE IF NOT EXISTS audit_{name}_days (

@@ -294,3 +294,41 @@ def test_a_use_s_actors_are_counted_up_to_the_as_of_date(con: duckdb.DuckDBPyCon
         assert f"by {actors} actors" in reason, reason
     derive_event_rollups(con, policy=POLICY)
     assert kept == sorted(con.sql("select * from audit_use_actors").fetchall(), key=str)
+
+
+def _rollup_rows(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    return {t: sorted(con.sql(f"select * from {t}").fetchall(), key=str) for t in ROLLUP_TABLES}
+
+
+def test_a_derive_of_every_day_in_spans_equals_one_pass(con: duckdb.DuckDBPyConnection, monkeypatch) -> None:
+    from compliance.ingest import derive
+
+    monkeypatch.setattr(derive, "_SPAN_EVENTS", 10**9)
+    assert derive._day_spans(con) == [(DAY1, DAY3)]
+    derive_event_rollups(con, policy=POLICY)
+    one_pass = _rollup_rows(con)
+    monkeypatch.setattr(derive, "_SPAN_EVENTS", 2)  # a span a day
+    assert derive._day_spans(con) == [(DAY1, DAY1), (DAY2, DAY2), (DAY3, DAY3)]
+    derive_event_rollups(con, policy=POLICY)
+    assert _rollup_rows(con) == one_pass
+    assert sum(len(rows) for rows in one_pass.values()) > 50
+
+
+@pytest.mark.parametrize(
+    ("counts", "span_events", "spans"),
+    [
+        ([10, 1, 1, 30, 2], 12, [(0, 1), (2, 3), (4, 4)]),  # 44 events in 4 spans of 11: the last day left alone
+        ([5, 5, 5], 5, [(0, 0), (1, 1), (2, 2)]),
+        ([5, 5, 5], 8, [(0, 1), (2, 2)]),  # 2 spans of 7.5
+        ([1, 1, 1], 100, [(0, 2)]),
+        ([100], 1, [(0, 0)]),  # at least one day a span
+    ],
+)
+def test_day_spans_cover_every_day_once_in_order(make_db, monkeypatch, counts, span_events, spans) -> None:
+    from compliance.ingest import derive
+
+    days = [DAY1 + dt.timedelta(days=i) for i in range(len(counts))]
+    rows = [_event(i, day, 0, event_id=f"d{d}-{i}") for d, day in enumerate(days) for i in range(counts[d])]
+    con = make_db({"audit_events": rows})
+    monkeypatch.setattr(derive, "_SPAN_EVENTS", span_events)
+    assert derive._day_spans(con) == [(days[a], days[b]) for a, b in spans]

@@ -839,12 +839,13 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
                 con.executemany("insert into _days values ($1)", [[d] for d in set(dates)])
             for rollup in _ROLLUPS:
                 con.execute(f"delete from {rollup.days} where event_date in (select event_date from _days)").fetchall()
+        spans = _day_spans(con) if dates is None else None
         for rollup in _ROLLUPS:
-            con.execute(f"create or replace temp view _events as {_on_days(rollup.events, dates is None)}").fetchall()
-            keys = ", ".join(("event_date", *rollup.keys))
-            measured = f"select {keys}, {rollup.measures} from _events group by {keys}"
-            con.execute(f"insert into {rollup.days} by name {measured}").fetchall()
+            _insert_rollup(con, rollup, spans)
             if rollup.days == "audit_transfer_days":  # from the same events
+                con.execute(
+                    f"create or replace temp view _events as {_on_days(rollup.events, dates is None)}"
+                ).fetchall()
                 _derive_first_days(con, _TRANSFER_SUBJECTS, every_day=dates is None)
         for newest in ROLLUP_NEWEST:
             _derive_newest(con, newest, every_day=dates is None)
@@ -862,6 +863,48 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         con.execute("drop view if exists _events").fetchall()
         for temp in ("_days", "_login_days", "_login_read_days"):
             con.execute(f"drop table if exists {temp}").fetchall()
+
+
+# A derive of every day groups the events of a span of days at a time, spans of about this many events: DuckDB's
+# hash aggregation costs less on fewer groups at once, and holds less memory (100M events, derive of every day,
+# alternated twice: 60.6 and 62.8 s in one pass, 56.7 and 60.1 s in spans; 10M events, two spans: the same; spans of
+# 0.8M events cost more than one pass). A rollup's key holds the day, so a span's groups are final.
+_SPAN_EVENTS = 8_000_000
+_IN_SPAN = "e.event_date between $span_first and $span_last"
+
+
+def _day_spans(con: duckdb.DuckDBPyConnection) -> list[tuple[date, date]]:
+    """The event dates in consecutive spans of about `_SPAN_EVENTS` audit events (at least one day each)."""
+    days = con.execute("select event_date, count(*) from audit_events group by event_date order by event_date")
+    counts = days.fetchall()
+    total = sum(n for _, n in counts)
+    per_span = total / max(1, math.ceil(total / _SPAN_EVENTS))
+    spans: list[tuple[date, date]] = []
+    first, held = None, 0
+    for day, n in counts:
+        first, held = first or day, held + n
+        if held >= per_span * 0.999:  # (a float's last bit must not leave the final span's events alone)
+            spans.append((first, day))
+            first, held = None, 0
+    if first is not None:
+        spans.append((first, counts[-1][0]))
+    return spans
+
+
+def _insert_rollup(con: duckdb.DuckDBPyConnection, rollup: _Rollup, spans: list[tuple[date, date]] | None) -> None:
+    """Group the rollup's events of the days in `_days` (`spans` None), or of every day, span by span."""
+    keys = ", ".join(("event_date", *rollup.keys))
+    if spans is None:
+        con.execute(
+            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({rollup.events}) group by {keys}"
+        ).fetchall()
+        return
+    in_span = rollup.events.replace(_ON_DAYS, _IN_SPAN)
+    for first, last in spans:
+        con.execute(
+            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({in_span}) group by {keys}",
+            {"span_first": first, "span_last": last},
+        ).fetchall()
 
 
 def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: bool, days: str = "_days") -> None:

@@ -127,6 +127,9 @@ CREATE TABLE IF NOT EXISTS audit_located_login_days (
     event_date DATE, actor_id VARCHAR, geo_country VARCHAR, logins BIGINT, last_at TIMESTAMP, last_event_id VARCHAR,
     last_lat DOUBLE, last_lon DOUBLE, last_is_centroid BOOLEAN
 );
+CREATE TABLE IF NOT EXISTS audit_located_login_totals (
+    actor_id VARCHAR, geo_country VARCHAR, logins BIGINT, last_at TIMESTAMP, through_date DATE
+);
 CREATE TABLE IF NOT EXISTS audit_login_days (
     event_date DATE, actor_id VARCHAR, attempts BIGINT, failures BIGINT, last_at TIMESTAMP,
     max_failures_in_window BIGINT, window_minutes BIGINT

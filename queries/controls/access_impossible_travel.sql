@@ -12,7 +12,7 @@
 -- nor a known country are skipped (audit_located_logins). An alarm of day D pairs D's logins with the login before
 -- each, which may be any time back: the logins read here, and each actor's last login before the first of them from
 -- the per-day rollup of located logins computed at ingest (audit_located_login_days), so a daily load re-evaluates
--- only its own days; an actor's ok row reads that rollup too.
+-- only its own days; an actor's ok row reads its all-time totals per country (audit_located_login_groups).
 with located_events as (
     select * from audit_located_logins
     where event_date <= $as_of
@@ -78,16 +78,15 @@ located as (
     where rn = 1
 ),
 
--- Each actor's logins per country, from the rollup: what an ok row states.
+-- Each actor's logins per country up to the as-of date, from the all-time totals (audit_located_login_groups):
+-- what an ok row states.
 actor_countries as (
     select
         actor_id,
         geo_country,
-        sum(logins) as logins,
-        max(last_at) as last_at
-    from audit_located_login_days
-    where event_date <= $as_of
-    group by actor_id, geo_country
+        logins,
+        last_at
+    from audit_located_login_groups
 ),
 
 -- Only an actor with two places at least the minimum distance apart can have an impossible pair, and most log in

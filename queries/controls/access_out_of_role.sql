@@ -61,6 +61,15 @@ denied_combos as (
     group by actor_role, action, categories_key
 ),
 
+-- The days judged: in a full evaluation every day (no rollup day comes before the first audit event); in an
+-- incremental refresh of stored findings, which reads the audit events from its window's first day on
+-- (compliance.stored_findings), the days from that one alone, the only days whose alarms it keeps (100M events: the
+-- rollup's 14.7M actor-days were read for the few denied combinations on every daily load).
+judged_from as (
+    select min(event_date) as first_date
+    from audit_events
+),
+
 -- What each actor-day did beyond its role, one phrase per (role, action, denied categories), from the rollup again
 -- (a second read of it costs less than keeping its rows between the two).
 denied_pairs as (
@@ -78,7 +87,9 @@ denied_pairs as (
         on c.actor_role is not distinct from d.actor_role
         and c.action = d.action
         and c.categories_key = d.categories_key
+    cross join judged_from as j
     where d.event_date <= $as_of
+      and d.event_date >= j.first_date
     group by d.actor_id, d.event_date, d.actor_role, d.action, c.denied_categories
 ),
 

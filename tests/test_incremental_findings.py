@@ -921,3 +921,41 @@ def test_an_older_database_gets_the_last_usage_days_from_every_usage_event(tmp_p
     assert _last_usage_days(db) == [("s1", date(2025, 3, 3))]
     erasure = _stored(db).filter(pl.col("control_id") == "dsr.processing_after_erasure")
     assert erasure.select("status", "evidence").rows() == [("alarm", ["u1"])]
+
+
+def test_an_account_added_to_the_directory_later_brings_its_whole_activity(tmp_path: Path) -> None:
+    """audit_account_activity_days holds directory accounts' actor-days alone: an account the directory names only
+    from the third delivery on has its earlier days there too (a directory load recomputes every rollup), and an
+    actor the directory never names has none, in a daily load as in a whole one."""
+
+    def login(event_id: str, at: str, actor: str) -> dict:
+        return _export_event(event_id, at, actor, action="login")
+
+    accounts = "actor_id,actor_type,role,status,end_date\n"
+    days = {
+        "2025-03-01": [login("a1", "2025-03-01T09:00:00Z", "emp_x"), login("a2", "2025-03-01T10:00:00Z", "emp_y")],
+        "2025-03-02": [login("a3", "2025-03-02T09:00:00Z", "emp_x"), login("a4", "2025-03-02T09:30:00Z", "emp_z")],
+        "2025-03-03": [login("a5", "2025-03-03T09:00:00Z", "emp_x"), login("a6", "2025-03-03T10:00:00Z", "emp_y")],
+    }
+    folders = _audit_deliveries(tmp_path / "bundle", days)
+    (folders[0] / "directory").mkdir()
+    (folders[0] / "directory" / "accounts.csv").write_text(accounts + "emp_y,employee,sales_rep,active,\n")
+    (folders[2] / "directory").mkdir()
+    (folders[2] / "directory" / "accounts.csv").write_text(
+        accounts + "emp_x,employee,sales_rep,terminated,2025-03-01\n"
+    )
+    _, incremental, full, daily = _daily_then_whole(folders, tmp_path)
+    _assert_same(incremental, full)
+    con = duckdb.connect(str(daily), read_only=True)
+    try:
+        rows = con.sql("select actor_id, event_date, events from audit_account_activity_days order by all").fetchall()
+    finally:
+        con.close()
+    expected = [("emp_x", date(2025, 3, d), 1) for d in (1, 2, 3)] + [("emp_y", date(2025, 3, d), 1) for d in (1, 3)]
+    assert rows == expected
+    found = {(r["control_id"], r["resource"], r["status"]) for r in incremental.iter_rows(named=True)}
+    assert ("access.dormant_account", "actor:emp_x", "ok") in found
+    assert ("access.terminated_account", "actor:emp_x", "alarm") in found  # used on the 2 days after its end
+    accounts_judged = {r for c, r, _ in found if c in ("access.dormant_account", "access.terminated_account")}
+    assert "actor:emp_y" in accounts_judged
+    assert not any("emp_z" in r for r in accounts_judged)

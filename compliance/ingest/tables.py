@@ -138,6 +138,10 @@ CREATE TABLE IF NOT EXISTS audit_login_totals (
     actor_id VARCHAR, window_minutes BIGINT, attempts BIGINT, failures BIGINT, last_at TIMESTAMP,
     max_failures_in_window BIGINT, through_date DATE
 );
+CREATE TABLE IF NOT EXISTS audit_account_activity_days (
+    event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
+    last_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_actor_activity_days (
     event_date DATE, actor_id VARCHAR, actor_type VARCHAR, events BIGINT, personal_events BIGINT, first_at TIMESTAMP,
     last_at TIMESTAMP, data_events BIGINT, data_records BIGINT, data_role VARCHAR, data_last_at TIMESTAMP,

@@ -8,9 +8,9 @@
 -- returns: control_id VARCHAR, policy_section VARCHAR, resource VARCHAR, status VARCHAR, severity VARCHAR,
 --          reason VARCHAR, observed_at TIMESTAMP, evidence VARCHAR[]
 
--- Gaps are measured between the UTC dates of successive successful events, on actor-days (the actor-day rollup
--- computed at ingest, audit_actor_activity_days; the window then runs over tens of thousands of rows, not over
--- events).
+-- Gaps are measured between the UTC dates of successive successful events, on actor-days (the directory accounts'
+-- actor-day rollup computed at ingest, audit_account_activity_days; the window then runs over tens of thousands of
+-- rows, not over events).
 with accounts as (
     select
         actor_id,
@@ -27,7 +27,7 @@ active_days as (
         sum(d.events) as events,
         sum(d.personal_events) as personal_events,
         min(d.first_at) as first_at
-    from audit_actor_activity_days as d
+    from audit_account_activity_days as d
     inner join accounts as a
         on a.actor_id = d.actor_id
     where d.event_date <= $as_of

@@ -21,7 +21,8 @@ with leavers as (
        or status = 'terminated'
 ),
 
--- Their successful activity per UTC day (the actor-day rollup computed at ingest, audit_actor_activity_days).
+-- Their successful activity per UTC day (the directory accounts' actor-day rollup computed at ingest,
+-- audit_account_activity_days).
 leaver_days as (
     select
         d.actor_id,
@@ -31,7 +32,7 @@ leaver_days as (
         d.first_at,
         d.last_at,
         d.event_date > l.end_date as is_after_end
-    from audit_actor_activity_days as d
+    from audit_account_activity_days as d
     inner join leavers as l
         on l.actor_id = d.actor_id
     where d.event_date <= $as_of

@@ -332,3 +332,20 @@ def test_day_spans_cover_every_day_once_in_order(make_db, monkeypatch, counts, s
     con = make_db({"audit_events": rows})
     monkeypatch.setattr(derive, "_SPAN_EVENTS", span_events)
     assert derive._day_spans(con) == [(days[a], days[b]) for a, b in spans]
+
+
+def test_events_without_a_date_are_grouped_in_spans_too(make_db, monkeypatch) -> None:
+    """A loaded event always has a date; a hand-made table may not, and a derive of every day counted its events
+    before spans existed: they are their own span, last."""
+    from compliance.ingest import derive
+
+    rows = [_event(1, DAY1, 0), _event(2, DAY2, 0), _event(3, DAY2, 1, event_date=None)]
+    con = make_db({"audit_events": rows})
+    monkeypatch.setattr(derive, "_SPAN_EVENTS", 1)
+    assert derive._day_spans(con) == [(DAY1, DAY1), (DAY2, DAY2), None]
+    derive_event_rollups(con, policy=POLICY)
+    spans = _rollup_rows(con)
+    monkeypatch.setattr(derive, "_SPAN_EVENTS", 10**9)
+    derive_event_rollups(con, policy=POLICY)
+    assert _rollup_rows(con) == spans
+    assert con.sql("select sum(events) from audit_system_hours where event_date is null").fetchall() == [(1,)]

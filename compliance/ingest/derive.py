@@ -898,15 +898,20 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
 # 0.8M events cost more than one pass). A rollup's key holds the day, so a span's groups are final.
 _SPAN_EVENTS = 8_000_000
 _IN_SPAN = "e.event_date between $span_first and $span_last"
+_UNDATED = "e.event_date is null"  # (a loaded event always has a date; a hand-made table may not)
 
 
-def _day_spans(con: duckdb.DuckDBPyConnection) -> list[tuple[date, date]]:
-    """The event dates in consecutive spans of about `_SPAN_EVENTS` audit events (at least one day each)."""
-    days = con.execute("select event_date, count(*) from audit_events group by event_date order by event_date")
-    counts = days.fetchall()
+def _day_spans(con: duckdb.DuckDBPyConnection) -> list[tuple[date, date] | None]:
+    """The event dates in consecutive spans of about `_SPAN_EVENTS` audit events (at least one day each), and None
+    last for the events without a date, if any."""
+    rows = con.execute(
+        "select event_date, count(*) from audit_events group by event_date order by event_date"
+    ).fetchall()
+    counts = [(day, n) for day, n in rows if day is not None]
+    undated: list[tuple[date, date] | None] = [None] if len(counts) < len(rows) else []
     total = sum(n for _, n in counts)
     per_span = total / max(1, math.ceil(total / _SPAN_EVENTS))
-    spans: list[tuple[date, date]] = []
+    spans: list[tuple[date, date] | None] = []
     first, held = None, 0
     for day, n in counts:
         first, held = first or day, held + n
@@ -915,10 +920,12 @@ def _day_spans(con: duckdb.DuckDBPyConnection) -> list[tuple[date, date]]:
             first, held = None, 0
     if first is not None:
         spans.append((first, counts[-1][0]))
-    return spans
+    return spans + undated
 
 
-def _insert_rollup(con: duckdb.DuckDBPyConnection, rollup: _Rollup, spans: list[tuple[date, date]] | None) -> None:
+def _insert_rollup(
+    con: duckdb.DuckDBPyConnection, rollup: _Rollup, spans: list[tuple[date, date] | None] | None
+) -> None:
     """Group the rollup's events of the days in `_days` (`spans` None), or of every day, span by span."""
     keys = ", ".join(("event_date", *rollup.keys))
     if spans is None:
@@ -926,11 +933,11 @@ def _insert_rollup(con: duckdb.DuckDBPyConnection, rollup: _Rollup, spans: list[
             f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({rollup.events}) group by {keys}"
         ).fetchall()
         return
-    in_span = rollup.events.replace(_ON_DAYS, _IN_SPAN)
-    for first, last in spans:
+    for span in spans:
+        events = rollup.events.replace(_ON_DAYS, _UNDATED if span is None else _IN_SPAN)
         con.execute(
-            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({in_span}) group by {keys}",
-            {"span_first": first, "span_last": last},
+            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({events}) group by {keys}",
+            {} if span is None else {"span_first": span[0], "span_last": span[1]},
         ).fetchall()
 
 

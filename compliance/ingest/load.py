@@ -926,7 +926,9 @@ class _Loader:
         # equal (100M events: 5.8 s against 10.3 s for `group by h having count(*) > 1` over every hash).
         new_rows = sum(f.rows_loaded for f in run_files if f.status == "loaded")
         total = con.execute(f"select count(*) from {source.table}").fetchall()[0][0]
-        in_range, bounds = self._new_key_range(source, ids)
+        # Every row this run's (a first load): the range would span them all, so its scan is skipped (100M events:
+        # 1.9 s over the ten sources).
+        in_range, bounds = self._new_key_range(source, ids) if new_rows < total else ("true", {})
         if 4 * new_rows < total:
             repeated = f"""new_keys as (
                 select distinct hash({key}) as h from {source.table} t where t.source_file_id in (select unnest($ids))

@@ -151,7 +151,8 @@ class _Rollup:
     events: str  # the events it groups, on the days in `_days` (a one-column temp table of dates)
     keys: tuple[str, ...]  # its group columns besides event_date
     days: str  # table of per-day counts
-    measures: str  # the days table's aggregates (named as its columns), after its keys
+    measures: str  # the days table's aggregates (named as its columns, or as `columns` reads them), after its keys
+    columns: str = "*"  # the days table's columns, from the grouped rows
 
 
 # Actors: each actor's successful events per UTC day, the state the access controls share (one row per actor-day
@@ -160,21 +161,22 @@ class _Rollup:
 # the reads, searches and exports of personal data (`bulk_*`: access.bulk_export), whose records leave out the
 # backups (a service account's exports to an approved recipient), counted apart: both flags come from the model
 # that states the rule once (queries/models/audit_bulk_rule.sql), which access.bulk_export reads too.
-_DATA = f"action in ({_DATA_ACTIONS})"
-_ACTOR_MEASURES = f"""
+# The event's flags and records are computed once, in the events' select, not once per aggregate that reads them (100M
+# events: 7.5-8.4 -> 6.4-6.7 s for the rollup's grouping, the same rows).
+_ACTOR_MEASURES = """
     count(*) as events,
-    count(*) filter (where array_length(categories) > 0) as personal_events,
+    count(*) filter (where has_categories) as personal_events,
     min(occurred_at) as first_at,
     max(occurred_at) as last_at,
-    count(*) filter (where {_DATA}) as data_events,
-    cast(sum(coalesce(record_count, 1)) filter (where {_DATA}) as bigint) as data_records,
-    arg_max(actor_role, occurred_at) filter (where {_DATA}) as data_role,
-    max(occurred_at) filter (where {_DATA}) as data_last_at,
+    count(*) filter (where is_data) as data_events,
+    cast(sum(records) filter (where is_data) as bigint) as data_records,
+    arg_max(actor_role, occurred_at) filter (where is_data) as data_role,
+    max(occurred_at) filter (where is_data) as data_last_at,
     count(*) filter (where is_bulk) as bulk_events,
-    cast(sum(case when is_bulk and not is_backup then coalesce(record_count, 1) else 0 end) as bigint) as bulk_records,
+    cast(sum(case when is_bulk and not is_backup then records else 0 end) as bigint) as bulk_records,
     max(occurred_at) filter (where is_bulk) as bulk_last_at,
     count(*) filter (where is_bulk and is_backup) as backup_events,
-    cast(sum(case when is_bulk and is_backup then coalesce(record_count, 1) else 0 end) as bigint) as backup_records"""
+    cast(sum(case when is_bulk and is_backup then records else 0 end) as bigint) as backup_records"""
 
 # Categories, purposes and transfers count the events their models state (queries/models/audit_category_events,
 # audit_purpose_events, audit_transfer_events), which the controls reading them take their evidence from (a
@@ -197,8 +199,10 @@ _ROLE_ACTIONS = _Rollup(
 
 _ACTOR_ACTIVITY = _Rollup(
     events=f"""
-        select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.action, e.categories, e.record_count,
-               e.actor_role, e.is_bulk, e.is_backup
+        select e.event_date, e.actor_id, e.actor_type, e.occurred_at, e.actor_role, e.is_bulk, e.is_backup,
+               array_length(e.categories) > 0 as has_categories,
+               e.action in ({_DATA_ACTIONS}) as is_data,
+               coalesce(e.record_count, 1) as records
         from ({get_query("audit_bulk_rule").sql}) as e
         where {_ON_DAYS}""",
     keys=("actor_id", "actor_type"),
@@ -344,14 +348,19 @@ _ROLLUPS = (
             where {_ON_DAYS}""",
         keys=("actor_id", "geo_country"),
         days="audit_located_login_days",
-        # duckdb: arg_max by a row value, (time, id): the last login as the control orders them
+        # duckdb: the largest struct (time, id, place): the last login as the control orders them (a login's id is
+        # unique), found by one aggregate instead of an arg_max per column (100M events: 2.4 -> 1.4-1.6 s)
         measures="""
             count(*) as logins,
-            max(occurred_at) as last_at,
-            arg_max(event_id, (occurred_at, event_id)) as last_event_id,
-            arg_max(lat, (occurred_at, event_id)) as last_lat,
-            arg_max(lon, (occurred_at, event_id)) as last_lon,
-            arg_max(is_centroid, (occurred_at, event_id)) as last_is_centroid""",
+            max({'occurred_at': occurred_at, 'event_id': event_id, 'lat': lat, 'lon': lon,
+                 'is_centroid': is_centroid}) as last_login""",
+        columns="""
+            * exclude (last_login),
+            last_login.occurred_at as last_at,
+            last_login.event_id as last_event_id,
+            last_login.lat as last_lat,
+            last_login.lon as last_lon,
+            last_login.is_centroid as last_is_centroid""",
     ),
     _ACTOR_ACTIVITY,
     # Directory accounts' actor-days alone, from the actor-day rollup just recomputed: what access.dormant_account and
@@ -927,18 +936,19 @@ def _insert_rollup(
     con: duckdb.DuckDBPyConnection, rollup: _Rollup, spans: list[tuple[date, date] | None] | None
 ) -> None:
     """Group the rollup's events of the days in `_days` (`spans` None), or of every day, span by span."""
-    keys = ", ".join(("event_date", *rollup.keys))
+
+    def insert(events: str, params: dict[str, object]) -> None:
+        keys = ", ".join(("event_date", *rollup.keys))
+        grouped = f"select {keys}, {rollup.measures} from ({events}) group by {keys}"
+        rows = grouped if rollup.columns == "*" else f"select {rollup.columns} from ({grouped})"
+        con.execute(f"insert into {rollup.days} by name {rows}", params).fetchall()
+
     if spans is None:
-        con.execute(
-            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({rollup.events}) group by {keys}"
-        ).fetchall()
+        insert(rollup.events, {})
         return
     for span in spans:
         events = rollup.events.replace(_ON_DAYS, _UNDATED if span is None else _IN_SPAN)
-        con.execute(
-            f"insert into {rollup.days} by name select {keys}, {rollup.measures} from ({events}) group by {keys}",
-            {} if span is None else {"span_first": span[0], "span_last": span[1]},
-        ).fetchall()
+        insert(events, {} if span is None else {"span_first": span[0], "span_last": span[1]})
 
 
 def _derive_totals(con: duckdb.DuckDBPyConnection, totals: _Totals, every_day: bool, days: str = "_days") -> None:

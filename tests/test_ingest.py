@@ -675,3 +675,33 @@ def test_load_without_findings_forgets_the_stored_ones(export: Path, tmp_path: P
     # The old findings described the old data: a reader must run the controls live instead.
     assert _count(db, "select count(*) from findings") == 0
     assert _count(db, "select count(*) from findings_runs") == 0
+
+
+@pytest.mark.parametrize("order", [(5, 7), (7, 5)])
+def test_a_tie_within_a_file_goes_to_the_row_whose_content_digest_is_smallest(
+    tmp_path: Path, order: tuple[int, int]
+) -> None:
+    # Two copies of one event in one file (JSON Lines rows carry no line), differing in record_count only, and a copy
+    # of another event in a second file (no tie: the newer file wins). The tie's winner is the row whose stored
+    # content has the smallest MD5 (load._Loader._rank_repeated_rows), whatever the order of the lines.
+    ex = tmp_path / "export"
+    twice = {"occurred_at": "2025-03-08T10:00:00Z"}
+    _jsonl(
+        ex / "audit" / "2025-03-08.jsonl", [_event(99, record_count=n, **twice) for n in order] + [_event(98, **twice)]
+    )
+    _jsonl(ex / "audit" / "2025-03-09.jsonl", [_event(98, record_count=3, **twice)])
+    db = tmp_path / "tie.duckdb"
+    audit = next(r for r in ingest([ex], db).by_source() if r["source"] == "audit")
+    assert (audit["rows_loaded"], audit["rows_duplicate"]) == (2, 2)
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(kept,)] = con.execute("select record_count from audit_events where event_id = 'e99'").fetchall()
+        other = 12 - kept
+        digests = con.execute(
+            """select md5(cast(t as varchar)) from audit_events t where t.event_id = 'e99'
+               union all
+               select md5(cast(x as varchar))
+               from (select * replace ($other as record_count) from audit_events where event_id = 'e99') x""",
+            {"other": other},
+        ).fetchall()
+        assert con.execute("select record_count from audit_events where event_id = 'e98'").fetchall() == [(3,)]
+    assert kept in order and digests[0][0] < digests[1][0], (kept, digests)

@@ -115,3 +115,20 @@ def test_a_file_the_sample_cannot_read_is_left_to_the_load(tmp_path: Path) -> No
     broken.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     register_sampled_lists(con, [broken, tmp_path / "missing.jsonl"])
     assert con.sql("select count(*) from audit_category_lists").fetchall() == [(0,)]
+
+
+def test_a_line_too_long_to_sample_ends_that_files_sample(tmp_path: Path) -> None:
+    """The sample reads lines of at most 1 MB (never a hostile line whole): the lines before a longer one are
+    sampled, that line and the rest of its file are left to the load, and the other files are sampled as usual."""
+    con = _database()
+    long = tmp_path / "long.jsonl"
+    lines = [
+        {"data_categories": ["user.name"]},
+        {"data_categories": ["user.financial"], "padding": "x" * (2 << 20)},
+        {"data_categories": ["user.contact.email"]},
+    ]
+    long.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    other = _jsonl(tmp_path / "other.jsonl", [["user.location"]])
+    register_sampled_lists(con, [long, other])
+    lists = con.sql("select categories from audit_category_lists order by categories").fetchall()
+    assert lists == [(["user.location"],), (["user.name"],)]

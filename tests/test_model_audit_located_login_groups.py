@@ -10,8 +10,8 @@ import datetime as dt
 
 import duckdb
 from rows import audit_event
+from totals_support import read_after_recomputing, through_dates
 
-from compliance.ingest.derive import derive_event_rollups
 from compliance.queries import run_query
 
 SYDNEY = {"geo_country": "AU", "geo_lat": -33.87, "geo_lon": 151.21}
@@ -37,7 +37,7 @@ def _groups(con: duckdb.DuckDBPyConnection, policy, as_of: str) -> list[tuple]:
 
 
 def _through(con: duckdb.DuckDBPyConnection) -> list[tuple]:
-    return con.sql("select distinct through_date from audit_located_login_totals").fetchall()
+    return through_dates(con, "audit_located_login_totals")
 
 
 def _at(text: str) -> dt.datetime:
@@ -79,12 +79,9 @@ def _add(con: duckdb.DuckDBPyConnection, event_id: str, actor: str, at: str, cou
 
 
 def _then_every_day(con: duckdb.DuckDBPyConnection, policy, days: list[dt.date], as_of: str) -> list[tuple]:
-    """The groups after recomputing `days`, checked equal to those after a derive of every day."""
-    derive_event_rollups(con, days, policy=policy)
-    kept = _groups(con, policy, as_of), _through(con)
-    derive_event_rollups(con, policy=policy)
-    assert (_groups(con, policy, as_of), _through(con)) == kept
-    return kept[0]
+    """The groups after recomputing `days`, checked equal (and the totals' day) to those after a derive of every
+    day."""
+    return read_after_recomputing(con, policy, days, lambda: (_groups(con, policy, as_of), _through(con)))[0]
 
 
 def test_totals_follow_days_added_after_them_and_days_recomputed_among_them(make_db, policy) -> None:

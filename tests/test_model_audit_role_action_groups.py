@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 from rows import audit_event
+from totals_support import through_dates
 
 from compliance.ingest.derive import derive_event_rollups
 from compliance.queries import run_query
@@ -41,7 +42,7 @@ BOB_READ = ("bob", "sales_rep", "read", 1, 2, dt.datetime(2025, 3, 3, 8))
 
 def test_groups_up_to_each_as_of_date(make_db, policy) -> None:
     con = make_db({"audit_events": EVENTS})
-    assert con.sql("select distinct through_date from audit_role_action_totals").fetchall() == [(dt.date(2025, 3, 3),)]
+    assert through_dates(con, "audit_role_action_totals") == [(dt.date(2025, 3, 3),)]
     assert _groups(con, policy, "2025-02-28") == []
     assert _groups(con, policy, "2025-03-01") == [ANN_READS_2]  # before the totals' day: the days alone
     assert _groups(con, policy, "2025-03-02") == [ANN_EXPORT, ANN_READS_3]
@@ -66,7 +67,7 @@ def test_totals_follow_days_added_after_them_and_days_recomputed_among_them(make
     derive_event_rollups(con, [dt.date(2025, 3, 4)], policy=policy)  # a later day: added to the totals
     later = ("ann", "support_agent", "read", 4, 12, dt.datetime(2025, 3, 4, 9))
     assert _groups(con, policy, "2025-03-04") == [ANN_EXPORT, later]
-    assert con.sql("select distinct through_date from audit_role_action_totals").fetchall() == [(dt.date(2025, 3, 4),)]
+    assert through_dates(con, "audit_role_action_totals") == [(dt.date(2025, 3, 4),)]
 
     con.execute("delete from audit_events where event_id = 'e3'").fetchall()  # 2025-03-02's read, gone
     derive_event_rollups(con, [dt.date(2025, 3, 2)], policy=policy)  # a day among the totals: summed again

@@ -16,6 +16,7 @@ from collections import defaultdict
 
 import duckdb
 import pytest
+from rows import dsr_request
 
 from compliance.config.bundle import load_policy
 from compliance.ingest.derive import ROLLUP_TABLES, derive_event_rollups
@@ -147,20 +148,34 @@ def test_first_seen_days_equal_the_events(con: duckdb.DuckDBPyConnection) -> Non
 
 
 PROCESSING = {"read", "search", "export", "create", "update", "share"}  # a data action other than erasing
+# The register's delete requests: s1's completed, s2's still open (both watched); s3 asked for access alone.
+REQUESTS = [
+    dsr_request("r1", "EU", "delete", "2025-02-20 09:00:00", "completed", "2025-03-01 12:00:00", subject_id="s1"),
+    dsr_request("r2", "EU", "delete", "2025-03-01 09:00:00", subject_id="s2"),
+    dsr_request("r3", "EU", "access", "2025-03-01 09:00:00", subject_id="s3"),
+]
 
 
-def _last_processed(con: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
-    return dict(con.sql("select subject_id, last_date from audit_processed_subjects").fetchall())
+def _erasure_processing(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    sql = "select event_date, subject_id, event_id, is_disclosure, occurred_at from audit_erasure_subject_days"
+    return sorted(con.sql(sql).fetchall())
 
 
-def test_processed_subjects_keep_their_last_day_of_processing(con: duckdb.DuckDBPyConnection) -> None:
-    """Each subject's last day a successful data action other than an erasure touched it: s2's failed read of day 1
-    does not count, its reads of day 2 do."""
-    lasts: dict[str, dt.date] = {}
-    for r in _events():
-        if r.get("subject_id") and r["outcome"] == "success" and r["action"] in PROCESSING:
-            lasts[r["subject_id"]] = max(lasts.get(r["subject_id"], r["event_date"]), r["event_date"])
-    assert _last_processed(con) == lasts == {"s1": DAY3, "s2": DAY2, "s3": DAY2}
+def _processing_of(events: list[dict[str, object]], subjects: set[str]) -> list[tuple]:
+    return sorted(
+        (r["event_date"], r["subject_id"], r["event_id"], r["action"] in ("export", "share"), r["occurred_at"])
+        for r in events
+        if r.get("subject_id") in subjects and r["outcome"] == "success" and r["action"] in PROCESSING
+    )
+
+
+def test_erasure_subject_days_hold_the_processing_of_subjects_with_a_delete_request(make_db) -> None:
+    """Every successful data action other than an erasure on a subject the register holds a delete request of,
+    whatever its status (s1, s2), none of s3 (an access request): s2's failed read of day 1 does not count."""
+    con = make_db({"audit_events": _events(), "dsr_requests": REQUESTS})
+    rows = _erasure_processing(con)
+    assert rows == _processing_of(_events(), {"s1", "s2"})
+    assert {r[1] for r in rows} == {"s1", "s2"} and "ev-030" not in {r[2] for r in rows}
 
 
 def _add_read(con: duckdb.DuckDBPyConnection, event_id: str, day: dt.date, subject: str, action: str = "read") -> None:
@@ -172,39 +187,35 @@ def _add_read(con: duckdb.DuckDBPyConnection, event_id: str, day: dt.date, subje
     ).fetchall()
 
 
-def test_a_subject_s_last_day_kept_day_by_day(con: duckdb.DuckDBPyConnection) -> None:
-    """Recomputing some days moves a last day back only when the events of its day no longer reach it (read again
-    from all events), forward when a recomputed day is later, and leaves it when a late file of an earlier day or of
-    the same day adds to it; every step equals a full derive."""
+def test_erasure_subject_days_kept_day_by_day(make_db) -> None:
+    """Recomputing some days (a daily load) keeps the processing of the other days and equals a derive of every
+    day: a day replaced, a late event of an earlier day, a new day, an emptied day."""
+    con = make_db({"audit_events": _events(), "dsr_requests": REQUESTS})
 
-    def recompute(*days: dt.date) -> dict[str, dt.date]:
+    def recompute(*days: dt.date) -> list[tuple]:
         derive_event_rollups(con, list(days), policy=POLICY)
-        kept = _last_processed(con)
+        kept = _erasure_processing(con)
         derive_event_rollups(con, policy=POLICY)
-        assert kept == _last_processed(con)
+        assert kept == _erasure_processing(con)
         return kept
 
-    # day 3 replaced by an erasure of s1 (not processing): s1's last day falls back to day 1, read from its events
+    # day 3 replaced by an erasure of s1 (not processing) and a share of s2's data (a disclosure)
     con.execute("delete from audit_events where event_date = $d", {"d": DAY3}).fetchall()
     _add_read(con, "ev-901", DAY3, "s1", action="delete")
-    assert recompute(DAY3) == {"s1": DAY1, "s2": DAY2, "s3": DAY2}
-    # a late file of day 1 (s3, before its last day) and of day 2 (s2, its last day): both stay
-    _add_read(con, "ev-902", DAY1, "s3")
-    _add_read(con, "ev-903", DAY2, "s2")
-    assert recompute(DAY1, DAY2) == {"s1": DAY1, "s2": DAY2, "s3": DAY2}
-    # a new day: s3 moves forward, s4 is new
+    _add_read(con, "ev-902", DAY3, "s2", action="share")
+    events = [r for r in _events() if r["event_date"] != DAY3]
+    late = dt.datetime.combine(DAY3, dt.time(23))
+    assert recompute(DAY3) == sorted([*_processing_of(events, {"s1", "s2"}), (DAY3, "s2", "ev-902", True, late)])
+    # a late read of day 1 (s1) and a new day (s3: no delete request, no row)
     day4 = DAY3 + dt.timedelta(days=1)
-    _add_read(con, "ev-904", day4, "s3", action="share")
-    _add_read(con, "ev-905", day4, "s4", action="create")
-    assert recompute(day4) == {"s1": DAY1, "s2": DAY2, "s3": day4, "s4": day4}
-    # day 2 emptied: s2 (processed on day 2 only) is gone, s3 keeps day 4
-    con.execute("delete from audit_events where event_date = $d", {"d": DAY2}).fetchall()
-    assert recompute(DAY2) == {"s1": DAY1, "s3": day4, "s4": day4}
-    # day 4 emptied, s4 read on day 3: recomputed together, day 3 falls short of s4's stored day 4, which is read
-    # again (day 3, not a day 4 kept from before); s3 falls back to its late read of day 1
-    con.execute("delete from audit_events where event_date = $d", {"d": day4}).fetchall()
-    _add_read(con, "ev-906", DAY3, "s4")
-    assert recompute(DAY3, day4) == {"s1": DAY1, "s3": DAY1, "s4": DAY3}
+    _add_read(con, "ev-903", DAY1, "s1")
+    _add_read(con, "ev-904", day4, "s3")
+    after = recompute(DAY1, day4)
+    assert (DAY1, "s1", "ev-903", False, dt.datetime.combine(DAY1, dt.time(23))) in after
+    assert all(r[1] != "s3" for r in after)
+    # day 1 emptied: its rows gone, the others kept
+    con.execute("delete from audit_events where event_date = $d", {"d": DAY1}).fetchall()
+    assert recompute(DAY1) == [r for r in after if r[0] != DAY1]
 
 
 def test_a_first_day_not_reached_by_its_recomputed_days_is_read_again(con: duckdb.DuckDBPyConnection) -> None:

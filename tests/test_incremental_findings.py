@@ -959,3 +959,38 @@ def test_an_account_added_to_the_directory_later_brings_its_whole_activity(tmp_p
     accounts_judged = {r for c, r, _ in found if c in ("access.dormant_account", "access.terminated_account")}
     assert "actor:emp_y" in accounts_judged
     assert not any("emp_z" in r for r in accounts_judged)
+
+
+def test_a_delete_request_registered_later_brings_its_subjects_earlier_processing(tmp_path: Path) -> None:
+    """audit_erasure_subject_days holds the processing of subjects with a delete request alone: s1's read of 3 March,
+    loaded before the register names s1's erasure (completed 2 March), raises the alarm from the load of the register
+    that does (a DSR load recomputes every rollup); s2, never named, has no row; day by day as whole, stored findings
+    equal to a live run after every load."""
+
+    def read(event_id: str, at: str, subject: str, action: str = "read") -> dict:
+        shared = {"recipient": "files.example.com"} if action == "export" else {}
+        return _export_event(
+            event_id, at, "emp_1", action=action, resource_type="contact", subject_id=subject, **shared
+        )
+
+    days = {
+        "2025-03-01": [read("a1", "2025-03-01T09:00:00Z", "s1"), read("a2", "2025-03-01T10:00:00Z", "s2")],
+        "2025-03-03": [read("a3", "2025-03-03T09:00:00Z", "s1", "export"), read("a4", "2025-03-03T09:30:00Z", "s2")],
+        "2025-03-04": [read("a5", "2025-03-04T09:00:00Z", "s1", "delete")],  # the erasure itself: not processing
+    }
+    folders = _audit_deliveries(tmp_path / "bundle", days)
+    register = "r1,s1,EU,delete,email,2025-02-20T09:00:00Z,,,,,2025-03-02T12:00:00Z,completed,"
+    for folder, requests in ((folders[0], []), (folders[2], [register])):
+        (folder / "dsr").mkdir()
+        (folder / "dsr" / "requests.csv").write_text("\n".join([_DSR_HEADER, *requests]) + "\n")
+    _, incremental, full, daily = _daily_then_whole(folders, tmp_path, check_each=True)
+    _assert_same(incremental, full)
+    with duckdb.connect(str(daily), read_only=True) as con:
+        rows = con.sql(
+            "select event_date, subject_id, event_id, is_disclosure from audit_erasure_subject_days"
+        ).fetchall()
+    assert sorted(rows) == [(date(2025, 3, 1), "s1", "a1", False), (date(2025, 3, 3), "s1", "a3", True)]
+    erasure = incremental.filter(pl.col("control_id") == "dsr.processing_after_erasure")
+    assert erasure.select("resource", "status", "severity", "evidence").rows() == [
+        ("dsr:r1", "alarm", "critical", ["a3"])
+    ]

@@ -393,6 +393,21 @@ _ROLLUPS = (
         days="audit_role_grant_days",
         measures="max(occurred_at) as granted_at",
     ),
+    # The processing (queries/models/audit_subject_processing) of the data subjects the DSR register holds a delete
+    # request of, one row per event: the events dsr.processing_after_erasure counts after an erasure, read without
+    # scanning every event of the days between the erasure and the subject's last processing for its id. A load of
+    # the DSR register recomputes every rollup (compliance.ingest.load: a reference source), so the table follows
+    # the register.
+    _Rollup(
+        events=f"""
+            select e.event_date, e.subject_id, e.event_id, e.is_disclosure, e.occurred_at
+            from ({get_query("audit_subject_processing").sql}) as e
+            where e.subject_id in (select r.subject_id from dsr_requests as r where r.request_type = 'delete')
+              and {_ON_DAYS}""",
+        keys=("subject_id", "event_id", "is_disclosure"),
+        days="audit_erasure_subject_days",
+        measures="max(occurred_at) as occurred_at",
+    ),
 )
 
 
@@ -546,7 +561,6 @@ ROLLUP_TABLES = (
     *TOTALS_TABLES,
     "audit_transfer_subjects",
     "audit_first_seen",
-    "audit_processed_subjects",
     "audit_use_actors",
 )
 
@@ -688,36 +702,16 @@ def derive_log_days(con: duckdb.DuckDBPyConnection, log: _LogDays, days: Sequenc
         con.execute("drop table if exists _log_days").fetchall()
 
 
-# Tables of each key's first (or last) event day, so "distinct keys up to a date" is a count of small rows and
-# "every key ever seen" is a read of them. Not per-day tables, but kept day by day: recomputing some days changes the
-# first day of a key only if it was one of them (then its events are read again, whatever their day) or if those
-# days' events touch it (then it is the earlier of its stored first day and theirs); a last day, likewise the later.
+# Tables of each key's first event day, so "distinct keys up to a date" is a count of small rows and "every key ever
+# seen" is a read of them. Not per-day tables, but kept day by day: recomputing some days changes the first day of a
+# key only if it was one of them (then its events are read again, whatever their day) or if those days' events touch
+# it (then it is the earlier of its stored first day and theirs).
 @dataclass(frozen=True)
 class _FirstDays:
-    table: str  # (keys..., first_date), or (keys..., last_date) when `last`
+    table: str  # (keys..., first_date)
     keys: tuple[str, ...]
     events: str  # a select of event_date and the keys over audit_events or a rollup (as e), on the days in `_days`
     nullable: tuple[str, ...] = ()  # keys matched with `is not distinct from`
-    last: bool = False  # keep each key's last day instead of its first
-
-    @property
-    def column(self) -> str:
-        return "last_date" if self.last else "first_date"
-
-    @property
-    def pick(self) -> str:
-        """The aggregate of the kept day."""
-        return "max" if self.last else "min"
-
-    @property
-    def beyond(self) -> str:
-        """The comparison a day's own kept day wins by, against a stored one."""
-        return ">" if self.last else "<"
-
-    @property
-    def reaches(self) -> str:
-        """The comparison a day's own kept day reaches a stored one by (wins or ties)."""
-        return ">=" if self.last else "<="
 
     def same_key(self, left: str, right: str) -> str:
         return " and ".join(
@@ -763,20 +757,6 @@ _FIRST_SEEN = _FirstDays(
 )
 
 
-# `audit_processed_subjects`: each data subject's last day of processing (queries/models/audit_subject_processing),
-# so dsr.processing_after_erasure reads the events only of subjects processed on or after their erasure's day, and
-# none at all on a day when no erased subject was processed.
-_PROCESSED_SUBJECTS = _FirstDays(
-    table="audit_processed_subjects",
-    keys=("subject_id",),
-    events=f"""
-        select e.event_date, e.subject_id
-        from ({get_query("audit_subject_processing").sql}) as e
-        where {_ON_DAYS}""",
-    last=True,
-)
-
-
 # `audit_use_actors`: each actor's first day of each use (system and purpose), from the purpose rollup, so the distinct
 # actors of a use up to a date are a count of small rows (purpose.undeclared_use), not a distinct over every actor-day.
 _USE_ACTORS = _FirstDays(
@@ -798,14 +778,12 @@ def _on_days(events: str, every_day: bool) -> str:
 def _derive_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays, every_day: bool) -> None:
     """From `_events` holding the recomputed days' events of `kept`."""
     keys = ", ".join(kept.keys)
-    if every_day:  # the table was emptied: every key's first (last) day, in one pass
-        con.execute(
-            f"insert into {kept.table} select {keys}, {kept.pick}(event_date) from _events group by {keys}"
-        ).fetchall()
+    if every_day:  # the table was emptied: every key's first day, in one pass
+        con.execute(f"insert into {kept.table} select {keys}, min(event_date) from _events group by {keys}").fetchall()
         return
     con.execute(
         f"""create or replace temp table _day_firsts as
-            select {keys}, {kept.pick}(event_date) as {kept.column} from _events group by {keys}"""
+            select {keys}, min(event_date) as first_date from _events group by {keys}"""
     ).fetchall()
     try:
         _rescan_first_days(con, kept)
@@ -815,17 +793,17 @@ def _derive_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays, every_d
 
 
 def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
-    """The keys whose stored first (last) day is a recomputed day that their events of the recomputed days no
-    longer reach (an event replaced or re-dated), from all of their events: the day may have moved anywhere. A key
-    whose recomputed events still reach its stored day is settled by `_merge_first_days` without reading stored
-    events, so a late file of a day already loaded reads none."""
-    keys, day = ", ".join(kept.keys), kept.column
+    """The keys whose stored first day is a recomputed day that their events of the recomputed days no longer reach
+    (an event replaced or re-dated), from all of their events: the day may have moved anywhere. A key whose
+    recomputed events still reach its stored day is settled by `_merge_first_days` without reading stored events, so
+    a late file of a day already loaded reads none."""
+    keys = ", ".join(kept.keys)
     con.execute(
         f"""create or replace temp table _first_day_keys as
             select {keys} from {kept.table} as s
-            where s.{day} in (select event_date from _days)
+            where s.first_date in (select event_date from _days)
               and not exists (
-                  select 1 from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {kept.reaches} s.{day}
+                  select 1 from _day_firsts as d where {kept.same_key("s", "d")} and d.first_date <= s.first_date
               )"""
     ).fetchall()
     if con.execute("select count(*) from _first_day_keys").fetchall()[0][0]:
@@ -835,7 +813,7 @@ def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None
         ).fetchall()
         con.execute(
             f"""insert into {kept.table}
-                select {", ".join(f"e.{k}" for k in kept.keys)}, {kept.pick}(e.event_date)
+                select {", ".join(f"e.{k}" for k in kept.keys)}, min(e.event_date)
                 from ({_on_days(kept.events, every_day=True)}) as e
                 inner join _first_day_keys as k on {kept.same_key("k", "e")}
                 group by {", ".join(f"e.{k}" for k in kept.keys)}"""
@@ -844,13 +822,12 @@ def _rescan_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None
 
 
 def _merge_first_days(con: duckdb.DuckDBPyConnection, kept: _FirstDays) -> None:
-    """Every key the recomputed days' events touch: a stored first (last) day outside those days is still the first
-    (last) of the events outside them, and one inside them is reached by these events (`_rescan_first_days` read the
-    others again), so the key's day is the earlier (later) of it and the days' own."""
-    day = kept.column
+    """Every key the recomputed days' events touch: a stored first day outside those days is still the first of the
+    events outside them, and one inside them is reached by these events (`_rescan_first_days` read the others again),
+    so the key's day is the earlier of it and the days' own."""
     con.execute(
-        f"""update {kept.table} as s set {day} = d.{day}
-            from _day_firsts as d where {kept.same_key("s", "d")} and d.{day} {kept.beyond} s.{day}"""
+        f"""update {kept.table} as s set first_date = d.first_date
+            from _day_firsts as d where {kept.same_key("s", "d")} and d.first_date < s.first_date"""
     ).fetchall()
     con.execute(
         f"""insert into {kept.table}
@@ -891,7 +868,7 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
         _derive_totals(con, LOGIN_TOTALS, every_day=dates is None, days="_login_days")
         # after the rollups: it reads two of them
-        for kept in (_FIRST_SEEN, _PROCESSED_SUBJECTS, _USE_ACTORS):
+        for kept in (_FIRST_SEEN, _USE_ACTORS):
             con.execute(f"create or replace temp view _events as {_on_days(kept.events, dates is None)}").fetchall()
             _derive_first_days(con, kept, every_day=dates is None)
         return int(con.execute("select count(*) from _days").fetchall()[0][0])

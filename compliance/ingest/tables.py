@@ -51,7 +51,12 @@ CREATE TABLE IF NOT EXISTS audit_{name}_days (
 
 # Tables older versions derived and nothing reads any more, dropped from a database on its next load (they held
 # about half of all audit events): each rollup's newest events per group-day, until 2026-12-04.
-RETIRED_TABLES = ("audit_category_evidence", "audit_purpose_evidence", "audit_transfer_evidence")
+RETIRED_TABLES = (
+    "audit_category_evidence",
+    "audit_purpose_evidence",
+    "audit_transfer_evidence",
+    "audit_processed_subjects",
+)
 
 
 # Tables derived at ingest in SQL (compliance.ingest.derive; docs/database.md). `audit_category_lists`: the
@@ -85,11 +90,13 @@ CREATE TABLE IF NOT EXISTS retention_rules_resolved (
 CREATE TABLE IF NOT EXISTS audit_role_grant_days (
     event_date DATE, target_actor_id VARCHAR, event_id VARCHAR, role VARCHAR, granted_at TIMESTAMP
 );
+CREATE TABLE IF NOT EXISTS audit_erasure_subject_days (
+    event_date DATE, subject_id VARCHAR, event_id VARCHAR, is_disclosure BOOLEAN, occurred_at TIMESTAMP
+);
 CREATE TABLE IF NOT EXISTS audit_transfer_subjects (
     jurisdiction VARCHAR, region VARCHAR, subject_id VARCHAR, first_date DATE
 );
 CREATE TABLE IF NOT EXISTS audit_first_seen (kind VARCHAR, value VARCHAR, first_date DATE);
-CREATE TABLE IF NOT EXISTS audit_processed_subjects (subject_id VARCHAR, last_date DATE);
 CREATE TABLE IF NOT EXISTS usage_processed_subjects (subject_id VARCHAR, last_date DATE);
 CREATE TABLE IF NOT EXISTS usage_event_days (event_date DATE, lines BIGINT, first_at TIMESTAMP, last_at TIMESTAMP);
 CREATE TABLE IF NOT EXISTS diagnostic_service_days (

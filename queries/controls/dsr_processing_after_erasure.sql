@@ -17,22 +17,9 @@ with erasures as (
     from erasure_requests
 ),
 
--- The erasures whose subject was processed on or after the day of completion, by the ingest's table of each
--- subject's last day of processing (audit_processed_subjects): only their events are read below, and on a day when
--- no erased subject was processed again, none (100M demo events, one erased subject processed afterwards: the
--- control takes 0.33 s instead of 1.72 s, warm; it scanned every event's subject).
-watched as (
-    select
-        e.*,
-        p.last_date
-    from erasures as e
-    inner join audit_processed_subjects as p on p.subject_id = e.subject_id
-    where p.last_date >= cast(e.completed_at as date)
-),
-
--- Likewise for usage events, by the ingest's table of each subject's last day of usage events
--- (usage_processed_subjects, a day never earlier than the last): only these erasures' subjects' usage events are
--- read (100M demo events: every one of 14.2M usage events scanned before).
+-- The erasures whose subject has usage events on or after the day of completion, by the ingest's table of each
+-- subject's last day of usage events (usage_processed_subjects, a day never earlier than the last): only these
+-- erasures' subjects' usage events are read (100M demo events: every one of 14.2M usage events scanned before).
 used_again as (
     select e.*
     from erasures as e
@@ -40,35 +27,21 @@ used_again as (
     where p.last_date >= cast(e.completed_at as date)
 ),
 
--- Their subjects' times of activity after completion, found by the two columns that decide it: the scan of every
--- event's other columns cost more than the join (100M events: 4.0-4.6 s for the one-step join against 1.7-1.8 s
--- for these two steps, both giving the same 2 events).
-later_audit_times as (
-    select distinct
-        a.subject_id,
-        a.occurred_at
-    from watched as e
-    inner join audit_events as a on a.subject_id = e.subject_id
-    where a.occurred_at > e.completed_at
-      -- (no processing after that day: the events read end there)
-      and a.event_date <= e.last_date
-      and cast(a.occurred_at as date) <= $as_of
-),
-
+-- Their subjects' processing after completion: audit data actions from the ingest's table of the processing of
+-- every subject with a delete request (audit_erasure_subject_days), which reads no other subject's events (100M demo
+-- events: the 8M events of the 30 days between one erasure and its subject's last processing were scanned for its
+-- id on every run); usage events from the usage events themselves.
 later_events as (
-    -- Then only those events, read in full.
     select
         e.request_id,
-        a.event_id,
-        a.occurred_at,
+        p.event_id,
+        p.occurred_at,
         'audit' as source,
-        a.is_disclosure
-    from later_audit_times as t
-    inner join audit_subject_processing as a
-        on a.subject_id = t.subject_id
-        and a.occurred_at = t.occurred_at
-    inner join watched as e on e.subject_id = a.subject_id
-    where a.occurred_at > e.completed_at
+        p.is_disclosure
+    from erasures as e
+    inner join audit_erasure_subject_days as p on p.subject_id = e.subject_id
+    where p.occurred_at > e.completed_at
+      and cast(p.occurred_at as date) <= $as_of
     union all
     -- usage_events.user_id is the data subject.
     select

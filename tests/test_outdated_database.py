@@ -100,9 +100,15 @@ def test_one_ingest_of_an_empty_folder_brings_it_up_to_date(older_db: Path, tmp_
 
 def test_an_ingest_drops_the_evidence_tables_nothing_reads_any_more(policy: Policy, tmp_path: Path) -> None:
     """A database from before 2026-12-04's evening keeps each rollup's newest events per day in tables that the
-    controls no longer read: still usable as it is, and the next ingest drops them."""
+    controls no longer read, and one from before 2026-12-06's late afternoon each subject's last day of processing:
+    still usable as it is, and the next ingest drops them."""
     path = build_db_file(policy, {"audit_events": [EVENT]}, tmp_path / "evidence.duckdb")
-    retired = ["audit_category_evidence", "audit_purpose_evidence", "audit_transfer_evidence"]
+    retired = [
+        "audit_category_evidence",
+        "audit_purpose_evidence",
+        "audit_transfer_evidence",
+        "audit_processed_subjects",
+    ]
     with duckdb.connect(str(path)) as con:
         for table in retired:
             con.execute(f"CREATE TABLE {table} (event_date DATE, event_id VARCHAR)").fetchall()

@@ -126,8 +126,10 @@ def _resolved_row(rules: list[RecordRetention], system: str | None, store: str |
 # --- Daily rollups of audit events that the data-map and access controls read instead of rescanning audit_events --
 #
 # Each table is keyed by `event_date`, so a control's `event_date <= $as_of` is a filter on it, and rows of one day
-# depend only on that day's events: `derive_event_rollups(con, dates)` deletes and recomputes just those days (a
-# daily load calls it with the days it touched; a full ingest with every day). They keep counts, not events: a
+# depend only on that day's events (and on reference tables, such as the directory or the DSR register, whose load
+# recomputes every day): `derive_event_rollups(con, dates)` deletes and recomputes just those days (a daily load
+# calls it with the days it touched; a full ingest with every day). They keep counts, not events (but for a few rare
+# kinds kept one row per event: role grants, erased subjects' processing): a
 # control that lists a group's newest events as evidence finds from the counts the few newest days that hold them
 # and reads those days' events alone (joined on event_date, which lets DuckDB skip the other days), from the model
 # that states which events the rollup counts. (Tables of each group-day's newest events, kept until 2026-12-04,
@@ -867,7 +869,7 @@ def derive_event_rollups(con: duckdb.DuckDBPyConnection, dates: Sequence[date] |
         window = int(policy.parameters()["failed_login_burst_window_minutes"])
         _derive_login_days(con, every_day=dates is None, window_minutes=window)
         _derive_totals(con, LOGIN_TOTALS, every_day=dates is None, days="_login_days")
-        # after the rollups: it reads two of them
+        # after the rollups: the first-seen values and the uses' actors read three of them
         for kept in (_FIRST_SEEN, _USE_ACTORS):
             con.execute(f"create or replace temp view _events as {_on_days(kept.events, dates is None)}").fetchall()
             _derive_first_days(con, kept, every_day=dates is None)

@@ -122,6 +122,28 @@ def test_an_ingest_drops_the_evidence_tables_nothing_reads_any_more(policy: Poli
     assert tables.isdisjoint(retired) and "audit_purpose_days" in tables
 
 
+def test_an_ingest_drops_the_directory_copies_nothing_reads_any_more(policy: Policy, tmp_path: Path) -> None:
+    """A database from before 2026-12-06's evening holds each event's copy of its actor's directory department,
+    home country, status and end date: still usable as it is, and the next ingest drops those columns and keeps
+    every event and the enrichment that is read (role, time zone)."""
+    path = build_db_file(policy, {"audit_events": [EVENT]}, tmp_path / "copies.duckdb")
+    retired = {"actor_department": "VARCHAR", "actor_home_country": "VARCHAR", "actor_status": "VARCHAR",
+               "actor_end_date": "DATE"}  # fmt: skip
+    with duckdb.connect(str(path)) as con:
+        for column, type_ in retired.items():
+            con.execute(f"ALTER TABLE audit_events ADD COLUMN {column} {type_}").fetchall()
+    with connect_read_only(path) as con:
+        assert schema_gaps(con) == []
+    result = CliRunner().invoke(app, ["check", "--db", str(path), "--control", "access.out_of_role"])
+    assert result.exit_code in (0, 1) and '"status": "error"' not in result.output, result.output
+    _ingest_nothing(path, tmp_path)
+    with connect_read_only(path) as con:
+        columns = {r[0] for r in con.execute("select column_name from (describe audit_events)").fetchall()}
+        events = con.execute("select event_id, actor_timezone from audit_events").fetchall()
+    assert columns.isdisjoint(retired) and {"actor_role", "actor_timezone"} <= columns
+    assert events == [("e1", "UTC")]  # (emp_1 is in no directory: the zone the enrichment gives then)
+
+
 def test_an_ingest_rebuilds_a_rollup_that_lacks_a_column(policy: Policy, tmp_path: Path) -> None:
     """A rollup built before one of its columns existed (audit_login_days before `window_minutes`, 2026-12-05): the
     gap is named, and one ingest of an empty folder recreates the rollup and fills it again from the events."""

@@ -221,11 +221,7 @@ def _enrichment(source: Source) -> tuple[list[str], str]:
                 " as categories_key",
                 "cast(t.occurred_at as date) as event_date",
                 "case when t.actor_type = 'customer_user' then 'customer_user' else d.role end as actor_role",
-                "d.department as actor_department",
                 "coalesce(d.timezone, 'UTC') as actor_timezone",
-                "d.home_country as actor_home_country",
-                "d.status as actor_status",
-                "d.end_date as actor_end_date",
                 "coalesce(sj.jurisdiction, tj.jurisdiction) as subject_jurisdiction",
             ],
             # Only a list not found as sent is looked up by its normal form (a NULL probes nothing).

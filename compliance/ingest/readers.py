@@ -173,24 +173,21 @@ class LineEnds:
         if len(self._is_break) < len(a):
             self._is_break = np.empty(len(a), dtype=bool)
         breaks = np.flatnonzero(np.equal(a, 10, out=self._is_break[: len(a)]))
-        inner = breaks[breaks >= 2]  # the line's last bytes lie in this chunk
-        last = a[inner - 1]
-        if np.count_nonzero(last != 125):
-            last = np.where(last == 13, a[inner - 2], last)
-            self.bad += int(np.count_nonzero(~self._OK[last]))
+        self.bad += self._bad_ends(a, breaks[breaks >= 2])  # the lines whose last bytes lie in this chunk
         if len(breaks) and breaks[0] < 2:  # a line break among the first two bytes: its line began before
-            self._count_straddling(self._tail + a[:2].tobytes())
+            head = np.frombuffer(self._tail + a[:2].tobytes(), dtype=np.uint8)
+            at = np.flatnonzero(head == 10)
+            self.bad += self._bad_ends(head, at[at >= max(len(self._tail), 1)])  # (the tail's were counted)
         self._tail = (self._tail + a[-2:].tobytes())[-2:]
 
-    def _count_straddling(self, data: bytes) -> None:
-        """Judge the line breaks at `data[len(tail):]` (this chunk's first two bytes) with the tail before them."""
-        for i in range(max(len(self._tail), 1), len(data)):
-            if data[i] != 10:
-                continue
-            last = data[i - 1]
-            if last == 13:
-                last = data[max(i - 2, 0)]
-            self.bad += int(not self._OK[last])
+    def _bad_ends(self, a: np.ndarray, breaks: np.ndarray) -> int:
+        """How many lines ending at `breaks` (positions of line feeds in `a`, none at 0) end in a byte an object's
+        line cannot end with: the byte before the line feed, or before a CRLF's `\r`."""
+        last = a[breaks - 1]
+        if not np.count_nonzero(last != 125):  # every line ends in `}`: nearly every chunk
+            return 0
+        last = np.where(last == 13, a[np.maximum(breaks - 2, 0)], last)
+        return int(np.count_nonzero(~self._OK[last]))
 
     def close(self) -> int:
         """The count, with a last line that has no line break."""

@@ -10,24 +10,33 @@
 -- The audit events in the page's date window: metric_audit_window.
 -- duckdb: AT TIME ZONE on a TIMESTAMP (no zone) column, as in audit_local_times (Spark:
 -- from_utc_timestamp(occurred_at, tz)); isodow() and hour() of the local time.
-with actor_events as (
+-- A personal-data event's category list is not empty, judged on the list's key rather than on the list: reading the
+-- lists of one actor's events took a 100M-event scan from 0.3 to 0.6 s.
+with personal_lists as (
+    select distinct categories_key
+    from audit_category_lists
+    where array_length(categories) > 0
+),
+
+actor_events as (
     select
-        event_date,
-        (occurred_at at time zone 'UTC') at time zone coalesce(actor_timezone, 'UTC') as local_at,
+        e.event_date,
+        (e.occurred_at at time zone 'UTC') at time zone coalesce(e.actor_timezone, 'UTC') as local_at,
         -- Grouped actions keep a year of one actor's days under the chart's row limit (6 groups x 366 days).
         case
-            when action in ('login', 'logout', 'mfa_challenge') then 'sign-in'
-            when action = 'login_failed' then 'failed sign-in'
-            when action in ('read', 'search') then 'read/search'
-            when action in ('export', 'share') then 'export/share'
-            when action in ('create', 'update', 'delete', 'deidentify') then 'change'
+            when e.action in ('login', 'logout', 'mfa_challenge') then 'sign-in'
+            when e.action = 'login_failed' then 'failed sign-in'
+            when e.action in ('read', 'search') then 'read/search'
+            when e.action in ('export', 'share') then 'export/share'
+            when e.action in ('create', 'update', 'delete', 'deidentify') then 'change'
             else 'admin'
         end as action_group,
-        outcome = 'success' as succeeded,
-        coalesce(record_count, 1) as records,
-        action in ('read', 'search', 'export') and array_length(categories) > 0 as is_data
-    from metric_audit_window
-    where actor_id = $actor_id
+        e.outcome = 'success' as succeeded,
+        coalesce(e.record_count, 1) as records,
+        e.action in ('read', 'search', 'export') and p.categories_key is not null as is_data
+    from metric_audit_window as e
+    left join personal_lists as p on p.categories_key = e.categories_key
+    where e.actor_id = $actor_id
 ),
 
 actor_hours as (

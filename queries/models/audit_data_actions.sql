@@ -16,9 +16,5 @@ select
 from audit_events
 where action in ('read', 'search', 'export', 'create', 'update', 'delete', 'deidentify', 'share')
   and outcome = 'success'
-  -- an event with no category (an empty list) used no personal data: its list has no category
-  and categories_key in (
-      select l.categories_key
-      from audit_category_lists as l
-      where array_length(l.categories) > 0
-  )
+  -- an event with no category (an empty list) used no personal data
+  and categories_key in (select p.categories_key from personal_category_lists as p)
